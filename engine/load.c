@@ -1,0 +1,535 @@
+/*
+ * load.c -- gasp_graph_load(): format detection and the parallel text
+ * loaders (edge list, adjacency list, Matrix Market, UCI bag-of-words).
+ *
+ * Input is read in blocks of 16 MiB per thread that end at a line
+ * boundary; each block is cut into one piece per thread and the pieces are
+ * parsed at once (parse_text.c).  Format headers (Matrix Market banner and
+ * size line, UCI counts) are read serially from the first block.  Errors
+ * name the file and the line: every piece counts its lines, so the global
+ * line number of the first failing piece is the block's first line plus
+ * the lines of the pieces before it.
+ */
+#include "input.h"
+#include "parse_text.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define BLOCK_PER_THREAD ((size_t)16 << 20)
+
+void gasp_load_opts_init(gasp_load_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->format = GASP_FORMAT_AUTO;
+  o->weighted = -1;
+}
+
+static const struct {
+  const char *name;
+  gasp_format f;
+} format_names[] = {{"auto", GASP_FORMAT_AUTO},   {"edgelist", GASP_FORMAT_EDGELIST},
+                    {"snap", GASP_FORMAT_EDGELIST}, {"el", GASP_FORMAT_EDGELIST},
+                    {"adj", GASP_FORMAT_ADJ},     {"mtx", GASP_FORMAT_MTX},
+                    {"uci", GASP_FORMAT_UCI},     {"gasp", GASP_FORMAT_SNAPSHOT}};
+
+int gasp_format_parse(const char *name, gasp_format *out) {
+  for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
+    if (strcmp(name, format_names[i].name) == 0) {
+      *out = format_names[i].f;
+      return GASP_OK;
+    }
+  return GASP_EINVAL;
+}
+
+const char *gasp_format_name(gasp_format f) {
+  switch (f) {
+  case GASP_FORMAT_AUTO: return "auto";
+  case GASP_FORMAT_EDGELIST: return "edgelist";
+  case GASP_FORMAT_ADJ: return "adj";
+  case GASP_FORMAT_MTX: return "mtx";
+  case GASP_FORMAT_UCI: return "uci";
+  case GASP_FORMAT_SNAPSHOT: return "gasp";
+  }
+  return "unknown";
+}
+
+/* ---------------------------------------------------------------- */
+/* Detection                                                         */
+/* ---------------------------------------------------------------- */
+
+static int has_suffix(const char *s, size_t n, const char *suf) {
+  size_t k = strlen(suf);
+  return n >= k && strncasecmp(s + n - k, suf, k) == 0;
+}
+
+static gasp_format format_by_name(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t n = strlen(base);
+  if (has_suffix(base, n, ".gz")) n -= 3;
+  if (has_suffix(base, n, ".mtx")) return GASP_FORMAT_MTX;
+  if (has_suffix(base, n, ".adj")) return GASP_FORMAT_ADJ;
+  if (has_suffix(base, n, ".gasp")) return GASP_FORMAT_SNAPSHOT;
+  if (strncmp(base, "docword.", 8) == 0) return GASP_FORMAT_UCI;
+  return GASP_FORMAT_AUTO;
+}
+
+/* ---------------------------------------------------------------- */
+/* The text loading loop                                             */
+/* ---------------------------------------------------------------- */
+
+typedef struct text_load {
+  const char *path;
+  const gasp_load_opts *opts;
+  gasp__text_spec spec;
+  gasp_builder *b;
+  int T;
+  gasp__input in;
+  gasp__lines lines;
+  uint64_t entries;
+  uint64_t declared; /* entries the header declares (mtx, uci), else 0 */
+  int check_declared;
+  double t0;
+  gasp_error *err;
+} text_load;
+
+/* Reads one header line from the start of the first block: returns its
+ * length without the newline and advances *pos past it (and *line). */
+static size_t take_line(const char *buf, size_t n, size_t *pos, uint64_t *line,
+                        const char **start) {
+  const char *p = buf + *pos;
+  const char *nl = memchr(p, '\n', n - *pos);
+  size_t len = nl ? (size_t)(nl - p) : n - *pos;
+  *start = p;
+  *pos += nl ? len + 1 : len;
+  (*line)++;
+  while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+    len--;
+  return len;
+}
+
+static int report_progress(text_load *tl, uint64_t edges) {
+  if (!tl->opts->progress) return GASP_OK;
+  gasp_progress p = {"read", gasp__input_offset(&tl->in), tl->in.size, edges,
+                     gasp__now() - tl->t0};
+  if (tl->opts->progress(tl->opts->progress_user, &p))
+    return gasp__fail(tl->err, GASP_ECANCELED, tl->path, 0, "canceled");
+  return GASP_OK;
+}
+
+/* Parses buf[0..n), whose first line is line `line0`, on all threads and
+ * hands the edges to the builder.  *nlines receives the lines consumed. */
+static int parse_block(text_load *tl, const char *buf, size_t n, uint64_t line0,
+                       uint64_t *nlines) {
+  int parts = tl->T;
+  if (n < ((size_t)1 << 16)) parts = 1;
+  size_t cut[parts + 1];
+  gasp__piece *pieces = calloc((size_t)parts, sizeof *pieces);
+  if (!pieces) return gasp__fail(tl->err, GASP_ENOMEM, tl->path, 0, "out of memory");
+  gasp__split_lines(buf, n, parts, cut);
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+  for (int i = 0; i < parts; i++)
+    gasp__parse_piece(&tl->spec, buf + cut[i], cut[i + 1] - cut[i], &pieces[i]);
+  int rc = GASP_OK;
+  uint64_t line = line0;
+  for (int i = 0; i < parts; i++) {
+    gasp__piece *pc = &pieces[i];
+    if (rc == GASP_OK && pc->err_code) {
+      rc = gasp__fail(tl->err, pc->err_code, tl->path, line + pc->err_line - 1,
+                      "%s", pc->err_msg);
+    }
+    if (rc == GASP_OK && pc->niso &&
+        gasp__builder_add_vertices(tl->b, GASP_SIDE_LEFT, pc->iso, pc->niso))
+      rc = gasp__fail(tl->err, GASP_ENOMEM, tl->path, 0, "out of memory");
+    tl->entries += pc->entries;
+    if (rc == GASP_OK && gasp__builder_add_chunk(tl->b, &pc->chunk))
+      rc = gasp__fail(tl->err, GASP_ENOMEM, tl->path, 0, "out of memory");
+    line += pc->lines;
+    gasp__piece_release(pc);
+  }
+  free(pieces);
+  *nlines = line - line0;
+  return rc;
+}
+
+/* Format-specific handling of the first block: may consume header lines
+ * (advancing *pos and *line) and adjust tl->spec and the builder. */
+typedef int (*header_fn)(text_load *tl, const char *buf, size_t n, size_t *pos,
+                         uint64_t *line);
+
+static int run_text(text_load *tl, header_fn header) {
+  size_t bs = BLOCK_PER_THREAD * (size_t)tl->T;
+  int rc = gasp__lines_init(&tl->lines, &tl->in, bs);
+  if (rc) return gasp__fail(tl->err, rc, tl->path, 0, "out of memory");
+  uint64_t edges = 0;
+  for (int first = 1;; first = 0) {
+    char *buf;
+    size_t n;
+    if ((rc = gasp__lines_next(&tl->lines, &buf, &n, tl->err))) return rc;
+    if (n == 0 && !first) break;
+    size_t pos = 0;
+    uint64_t line = tl->lines.line0;
+    if (first && (rc = header(tl, buf, n, &pos, &line))) return rc;
+    if (n == 0) break;
+    uint64_t nl = 0;
+    if ((rc = parse_block(tl, buf + pos, n - pos, line, &nl))) return rc;
+    gasp__lines_done(&tl->lines, (line - tl->lines.line0) + nl);
+    edges = tl->entries;
+    if ((rc = report_progress(tl, edges))) return rc;
+  }
+  return GASP_OK;
+}
+
+/* ---- edge lists and adjacency lists -------------------------------- */
+
+static int header_edgelist(text_load *tl, const char *buf, size_t n,
+                           size_t *pos, uint64_t *line) {
+  /* The first data line fixes the number of columns. */
+  size_t p = 0;
+  while (p < n) {
+    const char *l = buf + p;
+    const char *nl = memchr(l, '\n', n - p);
+    size_t len = nl ? (size_t)(nl - l) + 1 : n - p;
+    size_t k = 0;
+    while (k < len && (l[k] == ' ' || l[k] == '\t')) k++;
+    if (k < len && l[k] != '\n' && l[k] != '\r' && l[k] != '#' && l[k] != '%') {
+      int cols = gasp__count_columns(l, len);
+      tl->spec.ncols = cols >= 3 ? 3 : 2;
+      break;
+    }
+    p += len;
+  }
+  int w = tl->opts->weighted;
+  tl->spec.keep_weight = w > 0 || (w < 0 && tl->spec.ncols == 3);
+  unsigned flags = gasp__builder_flags(tl->b);
+  if (tl->spec.keep_weight) flags |= GASP_BUILD_WEIGHTED;
+  gasp__builder_set_flags(tl->b, flags);
+  (void)pos;
+  (void)line;
+  return GASP_OK;
+}
+
+static int header_none(text_load *tl, const char *buf, size_t n, size_t *pos,
+                       uint64_t *line) {
+  return GASP_OK;
+}
+
+/* ---- Matrix Market and UCI headers --------------------------------- */
+
+static int parse_u64_word(const char **p, uint64_t *v) {
+  const char *s = *p;
+  while (*s == ' ' || *s == '\t') s++;
+  if (*s < '0' || *s > '9') return -1;
+  uint64_t x = 0;
+  while (*s >= '0' && *s <= '9') {
+    if (x > (GASP_GID_MAX - 9) / 10) return -1;
+    x = x * 10 + (uint64_t)(*s++ - '0');
+  }
+  *p = s;
+  *v = x;
+  return 0;
+}
+
+/* Reads `want` integers from the next non-comment header line(s); with
+ * one_line they must all stand on one line. */
+static int read_counts(text_load *tl, const char *buf, size_t n, size_t *pos,
+                       uint64_t *line, int want, int one_line, uint64_t *out,
+                       const char *what) {
+  char tmp[256];
+  int got = 0;
+  while (got < want) {
+    if (*pos >= n)
+      return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line + 1,
+                        "missing header line: expected %s", what);
+    const char *s;
+    size_t len = take_line(buf, n, pos, line, &s);
+    size_t k0 = 0;
+    while (k0 < len && (s[k0] == ' ' || s[k0] == '\t')) k0++;
+    if (k0 == len || s[k0] == '%') continue;
+    if (len >= sizeof tmp) len = sizeof tmp - 1;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    const char *p = tmp;
+    int k = 0;
+    while (got + k < want && parse_u64_word(&p, &out[got + k]) == 0) k++;
+    while (*p == ' ' || *p == '\t') p++;
+    if (k == 0 || *p != '\0' || (one_line && k != want))
+      return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
+                        "malformed header: expected %s", what);
+    got += k;
+  }
+  return GASP_OK;
+}
+
+static int mtx_banner(text_load *tl, const char *buf, size_t n, size_t *pos,
+                      uint64_t *line, int *pattern, int *symmetric) {
+  const char *s;
+  size_t len = take_line(buf, n, pos, line, &s);
+  char tmp[256], obj[64], fmt[64], field[64], sym[64];
+  if (len >= sizeof tmp) len = sizeof tmp - 1;
+  memcpy(tmp, s, len);
+  tmp[len] = '\0';
+  if (sscanf(tmp, "%%%%MatrixMarket %63s %63s %63s %63s", obj, fmt, field,
+             sym) != 4)
+    return gasp__fail(tl->err, GASP_EFORMAT, tl->path, *line,
+                      "not a Matrix Market banner ('%%%%MatrixMarket matrix "
+                      "coordinate FIELD SYMMETRY' expected)");
+  if (strcasecmp(obj, "matrix") != 0 || strcasecmp(fmt, "coordinate") != 0)
+    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line,
+                      "only 'matrix coordinate' Matrix Market files are "
+                      "supported");
+  if (strcasecmp(field, "pattern") == 0)
+    *pattern = 1;
+  else if (strcasecmp(field, "real") == 0 || strcasecmp(field, "integer") == 0)
+    *pattern = 0;
+  else
+    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line,
+                      "Matrix Market field '%s' is not supported (real, "
+                      "integer or pattern)", field);
+  if (strcasecmp(sym, "general") == 0)
+    *symmetric = 0;
+  else if (strcasecmp(sym, "symmetric") == 0)
+    *symmetric = 1;
+  else
+    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line,
+                      "Matrix Market symmetry '%s' is not supported (general "
+                      "or symmetric)", sym);
+  return GASP_OK;
+}
+
+/* A square matrix is a graph on vertices 1..N; a rectangular one is
+ * bipartite, rows on the left and columns on the right. */
+static int header_mtx(text_load *tl, const char *buf, size_t n, size_t *pos,
+                      uint64_t *line) {
+  int pattern = 0, symmetric = 0, rc;
+  if (n == 0)
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, 0, "empty file");
+  if ((rc = mtx_banner(tl, buf, n, pos, line, &pattern, &symmetric))) return rc;
+  uint64_t c[3];
+  if ((rc = read_counts(tl, buf, n, pos, line, 3, 1, c,
+                        "'ROWS COLUMNS ENTRIES'")))
+    return rc;
+  if (c[0] == 0 || c[1] == 0)
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
+                      "matrix has no rows or no columns");
+  int square = c[0] == c[1];
+  if (symmetric && !square)
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
+                      "symmetric matrix must be square");
+  unsigned flags = gasp__builder_flags(tl->b);
+  if (!square) flags |= GASP_BUILD_BIPARTITE;
+  if (symmetric) flags |= GASP_BUILD_SYMMETRIC;
+  if (!pattern && tl->opts->weighted != 0) flags |= GASP_BUILD_WEIGHTED;
+  if (pattern && tl->opts->weighted > 0) flags |= GASP_BUILD_WEIGHTED;
+  gasp__builder_set_flags(tl->b, flags);
+  tl->spec.ncols = pattern ? 2 : 3;
+  tl->spec.keep_weight = (flags & GASP_BUILD_WEIGHTED) != 0;
+  tl->spec.comments = "%";
+  tl->spec.min_id = 1;
+  tl->spec.max_src = c[0];
+  tl->spec.max_dst = c[1];
+  tl->spec.src_name = "row index";
+  tl->spec.dst_name = "column index";
+  tl->spec.id_name = "index";
+  tl->spec.weight_name = "value";
+  tl->declared = c[2];
+  tl->check_declared = 1;
+  if (square) return gasp__builder_add_range(tl->b, GASP_SIDE_LEFT, 1, c[0]);
+  if ((rc = gasp__builder_add_range(tl->b, GASP_SIDE_LEFT, 1, c[0]))) return rc;
+  return gasp__builder_add_range(tl->b, GASP_SIDE_RIGHT, 1, c[1]);
+}
+
+/* UCI bag-of-words: three header lines D, W, NNZ, then "doc word count"
+ * triples, 1-based.  Documents are the left side, words the right. */
+static int header_uci(text_load *tl, const char *buf, size_t n, size_t *pos,
+                      uint64_t *line) {
+  uint64_t c[3];
+  int rc;
+  if (n == 0)
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, 0, "empty file");
+  if ((rc = read_counts(tl, buf, n, pos, line, 3, 0, c,
+                        "the counts D, W and NNZ on three lines")))
+    return rc;
+  unsigned flags = gasp__builder_flags(tl->b) | GASP_BUILD_BIPARTITE;
+  if (tl->opts->weighted != 0) flags |= GASP_BUILD_WEIGHTED;
+  gasp__builder_set_flags(tl->b, flags);
+  tl->spec.ncols = 3;
+  tl->spec.keep_weight = tl->opts->weighted != 0;
+  tl->spec.weight_count = 1;
+  tl->spec.comments = "#%";
+  tl->spec.min_id = 1;
+  tl->spec.max_src = c[0] ? c[0] : 1;
+  tl->spec.max_dst = c[1] ? c[1] : 1;
+  tl->spec.src_name = "document id";
+  tl->spec.dst_name = "word id";
+  tl->spec.id_name = "id";
+  tl->spec.weight_name = "count";
+  if (c[0] == 0 || c[1] == 0)
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
+                      "header declares no documents or no words");
+  tl->declared = c[2];
+  tl->check_declared = 1;
+  if ((rc = gasp__builder_add_range(tl->b, GASP_SIDE_LEFT, 1, c[0]))) return rc;
+  return gasp__builder_add_range(tl->b, GASP_SIDE_RIGHT, 1, c[1]);
+}
+
+/* Reads a vocabulary (one word per line, line w naming word id w) and
+ * names the right-side vertices. */
+static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
+  gasp__input in;
+  int rc = gasp__input_open(&in, path, err);
+  if (rc) return rc;
+  gasp_vid nwords = g->nv - g->nleft;
+  char **words = calloc(nwords ? nwords : 1, sizeof *words);
+  size_t cap = 1 << 16, len = 0;
+  char *all = malloc(cap);
+  if (!words || !all) {
+    rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+    goto out;
+  }
+  for (;;) {
+    size_t got;
+    if (len + 4096 > cap) {
+      char *na = realloc(all, cap * 2);
+      if (!na) {
+        rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+        goto out;
+      }
+      all = na;
+      cap *= 2;
+    }
+    if ((rc = gasp__input_read(&in, all + len, cap - len - 1, &got, err))) goto out;
+    len += got;
+    if (got == 0) break;
+  }
+  all[len] = '\0';
+  uint64_t count = 0;
+  for (char *p = all; p < all + len;) {
+    char *nl = memchr(p, '\n', (size_t)(all + len - p));
+    char *e = nl ? nl : all + len;
+    if (e > p && e[-1] == '\r') e[-1] = '\0';
+    *e = '\0';
+    if (count < nwords) words[count] = p;
+    count++;
+    p = e + 1;
+  }
+  if (count != nwords) {
+    rc = gasp__fail(err, GASP_EPARSE, path, count < nwords ? count + 1 : nwords + 1,
+                    "vocabulary has %llu words, the corpus header declares %llu",
+                    (unsigned long long)count, (unsigned long long)nwords);
+    goto out;
+  }
+  rc = gasp__graph_set_names(g, g->nleft, words, nwords);
+  if (rc) gasp__fail(err, rc, path, 0, "out of memory");
+out:
+  free(words);
+  free(all);
+  gasp__input_close(&in);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Entry point                                                       */
+/* ---------------------------------------------------------------- */
+
+int gasp__snapshot_load(gasp_graph **out, const char *path,
+                        const gasp_load_opts *opts, gasp_error *err);
+int gasp__is_snapshot(const char *path);
+
+static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
+                     const gasp_load_opts *opts, gasp_error *err) {
+  text_load tl;
+  memset(&tl, 0, sizeof tl);
+  tl.path = path;
+  tl.opts = opts;
+  tl.err = err;
+  tl.T = gasp__threads(opts->threads);
+  tl.t0 = gasp__now();
+  gasp__text_spec_init(&tl.spec);
+  unsigned flags = opts->symmetric ? GASP_BUILD_SYMMETRIC : 0;
+  int rc = gasp_builder_new(&tl.b, flags);
+  if (rc) return gasp__fail(err, rc, path, 0, "out of memory");
+  if ((rc = gasp__input_open(&tl.in, path, err))) goto out;
+  header_fn header = header_edgelist;
+  if (fmt == GASP_FORMAT_ADJ) {
+    tl.spec.kind = GASP__TEXT_ADJ;
+    header = header_none;
+  } else if (fmt == GASP_FORMAT_MTX) {
+    header = header_mtx;
+  } else if (fmt == GASP_FORMAT_UCI) {
+    header = header_uci;
+  }
+  if ((rc = run_text(&tl, header))) goto out;
+  if (tl.check_declared && tl.entries != tl.declared) {
+    rc = gasp__fail(err, GASP_EPARSE, path, 0,
+                    "header declares %llu entries but the file has %llu",
+                    (unsigned long long)tl.declared,
+                    (unsigned long long)tl.entries);
+    goto out;
+  }
+  if (tl.entries == 0 && !tl.check_declared) {
+    rc = gasp__fail(err, GASP_EPARSE, path, 0, "no edges found (empty input)");
+    goto out;
+  }
+  gasp__lines_free(&tl.lines);
+  gasp__input_close(&tl.in);
+  if (opts->progress) {
+    gasp_progress p = {"build", tl.in.size, tl.in.size, tl.entries,
+                       gasp__now() - tl.t0};
+    opts->progress(opts->progress_user, &p);
+  }
+  if ((rc = gasp_builder_finish(tl.b, tl.T, out, err))) {
+    if (err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s", path);
+    goto out;
+  }
+  if (fmt == GASP_FORMAT_UCI && opts->vocab &&
+      (rc = load_vocab(*out, opts->vocab, err)))
+    gasp_graph_free(out);
+out:
+  gasp__lines_free(&tl.lines);
+  gasp__input_close(&tl.in);
+  gasp_builder_free(&tl.b);
+  return rc;
+}
+
+int gasp_graph_load(gasp_graph **out, const char *path,
+                    const gasp_load_opts *opts, gasp_error *err) {
+  gasp_load_opts defaults;
+  if (!opts) {
+    gasp_load_opts_init(&defaults);
+    opts = &defaults;
+  }
+  *out = NULL;
+  gasp__error_clear(err);
+  if (!path) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no input path");
+  gasp_format fmt = opts->format;
+  if (fmt == GASP_FORMAT_AUTO) fmt = format_by_name(path);
+  if (fmt == GASP_FORMAT_AUTO || fmt == GASP_FORMAT_EDGELIST) {
+    int snap = gasp__is_snapshot(path);
+    if (snap < 0) {
+      gasp__input in;
+      int rc = gasp__input_open(&in, path, err); /* reports the reason */
+      if (rc == GASP_OK) gasp__input_close(&in);
+      return rc ? rc : gasp__fail(err, GASP_EIO, path, 0, "cannot read");
+    }
+    if (snap && opts->format == GASP_FORMAT_AUTO) fmt = GASP_FORMAT_SNAPSHOT;
+  }
+  if (fmt == GASP_FORMAT_AUTO) {
+    /* Content: a Matrix Market banner, else an edge list. */
+    gasp__input in;
+    int rc = gasp__input_open(&in, path, err);
+    if (rc) return rc;
+    char head[15] = {0};
+    size_t got = 0;
+    rc = gasp__input_read(&in, head, 14, &got, err);
+    gasp__input_close(&in);
+    if (rc) return rc;
+    fmt = got == 14 && strncasecmp(head, "%%MatrixMarket", 14) == 0
+              ? GASP_FORMAT_MTX
+              : GASP_FORMAT_EDGELIST;
+  }
+  if (fmt == GASP_FORMAT_SNAPSHOT) return gasp__snapshot_load(out, path, opts, err);
+  return load_text(out, path, fmt, opts, err);
+}

@@ -1,0 +1,392 @@
+/*
+ * gasp.h -- the public API of libgasp, a gather-apply-scatter vertex engine.
+ *
+ * This is the only header a user includes.  Conventions (see STYLE.md):
+ *
+ *  - Objects are opaque handles made by `gasp_<obj>_new(&h, ...)` and
+ *    released by `gasp_<obj>_free(&h)`, which accepts NULL (and a pointer to
+ *    NULL) and clears the caller's pointer.
+ *  - Functions that can fail return an `int` status: GASP_OK (0) or one of
+ *    the negative GASP_E* codes below.  `gasp_strerror()` names a code;
+ *    constructors that read input also fill an optional `gasp_error` with the
+ *    file, line and reason, so a front end can print `FILE:LINE: reason`.
+ *  - The library keeps no global mutable state, never prints and never
+ *    exits.  Distinct handles may be used from distinct threads at once; one
+ *    handle is driven from one thread at a time unless a function says
+ *    otherwise.  Read-only accessors on a finished graph are thread-safe.
+ *
+ * Vertex ids: files carry arbitrary non-negative 64-bit ids (`gasp_gid`,
+ * at most 2^63 - 1).  Inside a graph every vertex has a dense 32-bit local id
+ * (`gasp_vid`), assigned in ascending order of the original id, so that
+ * iterating local ids visits vertices in ascending original-id order.  The
+ * original ids are kept for output.  Owned vertices come first, ghosts
+ * (read-only copies of remote vertices in distributed runs) after them.
+ */
+#ifndef GASP_H
+#define GASP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(GASP_BUILDING) && defined(__GNUC__)
+#define GASP_EXTERN __attribute__((visibility("default")))
+#else
+#define GASP_EXTERN
+#endif
+
+#define GASP_VERSION_MAJOR 0
+#define GASP_VERSION_MINOR 1
+#define GASP_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------ */
+/* Status codes                                                        */
+/* ------------------------------------------------------------------ */
+
+/* One list, expanded into the enum, gasp_strerror() and gasp_err_name(). */
+#define GASP_ERRNO_MAP(XX)                                                     \
+  XX(ENOMEM, -1, "out of memory")                                              \
+  XX(EINVAL, -2, "invalid argument")                                           \
+  XX(EIO, -3, "input/output error")                                            \
+  XX(EPARSE, -4, "malformed input")                                            \
+  XX(EFORMAT, -5, "unsupported or unrecognised format")                        \
+  XX(ECHECKSUM, -6, "checksum mismatch")                                       \
+  XX(ERANGE, -7, "value out of range")                                         \
+  XX(ENOTSUP, -8, "operation not supported")                                   \
+  XX(ECANCELED, -9, "operation canceled")                                      \
+  XX(ENODEV, -10, "no such device")                                            \
+  XX(ENOENT, -11, "not found")
+
+typedef enum gasp_status {
+  GASP_OK = 0,
+#define XX(name, code, msg) GASP_##name = code,
+  GASP_ERRNO_MAP(XX)
+#undef XX
+} gasp_status;
+
+/* A static, human-readable description of `status` ("unknown error" for a
+ * code not in the list).  Never NULL. */
+GASP_EXTERN const char *gasp_strerror(int status);
+/* The code's name without prefix, e.g. "EPARSE". Never NULL. */
+GASP_EXTERN const char *gasp_err_name(int status);
+
+/* Details of a failure, filled by functions that take a `gasp_error *`
+ * (which may be NULL when the caller needs only the status).  `file` is
+ * the path involved ("" when none), `line` the 1-based line number (0 when
+ * not about a line), `msg` the reason without file or line. */
+typedef struct gasp_error {
+  int code;
+  uint64_t line;
+  char file[512];
+  char msg[512];
+} gasp_error;
+
+/* Formats `err` as "FILE:LINE: reason", "FILE: reason" or "reason" into
+ * buf (always NUL-terminated when len > 0); returns buf. */
+GASP_EXTERN char *gasp_error_format(const gasp_error *err, char *buf,
+                                    size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Basic types                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef uint32_t gasp_vid; /* dense local vertex id                  */
+typedef uint64_t gasp_gid; /* original vertex id from the input      */
+typedef uint64_t gasp_eid; /* edge slot: position in the out-edge CSR */
+
+#define GASP_GID_MAX ((gasp_gid)INT64_MAX)
+#define GASP_VID_NONE ((gasp_vid)UINT32_MAX)
+/* A graph (or one partition of it) holds fewer than 2^32 - 1 vertices and
+ * fewer than 2^32 edges; larger inputs fail with GASP_ERANGE. */
+#define GASP_MAX_VERTICES ((uint64_t)UINT32_MAX - 1)
+#define GASP_MAX_EDGES ((uint64_t)UINT32_MAX)
+
+/* Progress reports from long operations.  Called from the thread that
+ * drives the operation, never concurrently; must not call back into the
+ * same handle.  Returning non-zero cancels (GASP_ECANCELED). */
+typedef struct gasp_progress {
+  const char *phase;    /* "read", "build", "write", ...                   */
+  uint64_t bytes_done;  /* input bytes consumed (compressed bytes for .gz) */
+  uint64_t bytes_total; /* input size, 0 when unknown                      */
+  uint64_t items_done;  /* edges parsed / written                          */
+  double seconds;       /* since the operation started                     */
+} gasp_progress;
+typedef int (*gasp_progress_fn)(void *user, const gasp_progress *p);
+
+/* ------------------------------------------------------------------ */
+/* Graph                                                               */
+/* ------------------------------------------------------------------ */
+
+/* A directed multigraph in compressed form: out-edges (CSR, each vertex's
+ * targets sorted ascending) and in-edges (CSC, each vertex's sources sorted
+ * ascending) that point at one shared edge slot, the edge's position in the
+ * CSR.  Edge weights, edge data and vertex data are indexed by vertex id and
+ * edge slot.  Self loops and duplicate edges are kept as given. */
+typedef struct gasp_graph gasp_graph;
+
+/* Read-only view of one direction of the adjacency.  For vertex v its
+ * neighbours are nbr[off[v] .. off[v+1]-1]; `slot` is NULL for the out
+ * direction (the slot is the position itself) and gives the edge slot of
+ * each in-edge otherwise. */
+typedef struct gasp_adjacency {
+  gasp_vid num_vertices;
+  uint64_t num_edges;
+  const uint64_t *off; /* num_vertices + 1 entries */
+  const gasp_vid *nbr;
+  const uint32_t *slot;
+} gasp_adjacency;
+
+/* Vertex sides of a bipartite graph (ratings: users/items; text:
+ * documents/words).  Each side has its own original-id space. */
+typedef enum gasp_side {
+  GASP_SIDE_LEFT = 0, /* also every vertex of a non-bipartite graph */
+  GASP_SIDE_RIGHT = 1
+} gasp_side;
+
+GASP_EXTERN void gasp_graph_free(gasp_graph **g);
+
+/* Sizes.  `num_vertices` counts owned vertices and ghosts; owned vertices
+ * are local ids 0 .. num_owned-1. */
+GASP_EXTERN gasp_vid gasp_graph_num_vertices(const gasp_graph *g);
+GASP_EXTERN gasp_vid gasp_graph_num_owned(const gasp_graph *g);
+GASP_EXTERN uint64_t gasp_graph_num_edges(const gasp_graph *g);
+
+GASP_EXTERN void gasp_graph_out_edges(const gasp_graph *g, gasp_adjacency *a);
+GASP_EXTERN void gasp_graph_in_edges(const gasp_graph *g, gasp_adjacency *a);
+GASP_EXTERN uint64_t gasp_graph_out_degree(const gasp_graph *g, gasp_vid v);
+GASP_EXTERN uint64_t gasp_graph_in_degree(const gasp_graph *g, gasp_vid v);
+
+/* Original id of local vertex v (within its side for bipartite graphs). */
+GASP_EXTERN gasp_gid gasp_graph_gid(const gasp_graph *g, gasp_vid v);
+/* Local id of original id `id` on `side`; GASP_ENOENT when absent. */
+GASP_EXTERN int gasp_graph_find(const gasp_graph *g, gasp_side side,
+                                gasp_gid id, gasp_vid *out);
+
+/* Bipartite graphs: left vertices are 0 .. num_left-1 and right vertices
+ * num_left .. num_vertices-1 (single partition).  For other graphs
+ * gasp_graph_is_bipartite() is 0 and every vertex is on the left side. */
+GASP_EXTERN int gasp_graph_is_bipartite(const gasp_graph *g);
+GASP_EXTERN gasp_vid gasp_graph_num_left(const gasp_graph *g);
+GASP_EXTERN gasp_side gasp_graph_side(const gasp_graph *g, gasp_vid v);
+
+/* Per-edge weights indexed by edge slot; NULL for an unweighted graph
+ * (every weight then reads as 1). */
+GASP_EXTERN const double *gasp_graph_weights(const gasp_graph *g);
+
+/* Optional vertex names (e.g. the vocabulary of a text corpus); NULL when
+ * the vertex has none.  Owned by the graph. */
+GASP_EXTERN const char *gasp_graph_name(const gasp_graph *g, gasp_vid v);
+
+/* Vertex and edge data: fixed-size records the program declares.
+ * gasp_graph_alloc_data() (re)allocates zero-filled arrays of
+ * num_vertices * vertex_size and num_edges * edge_size bytes, replacing any
+ * earlier data.  The arrays belong to the graph. */
+GASP_EXTERN int gasp_graph_alloc_data(gasp_graph *g, size_t vertex_size,
+                                      size_t edge_size);
+GASP_EXTERN void *gasp_graph_vertex_data(gasp_graph *g);
+GASP_EXTERN void *gasp_graph_edge_data(gasp_graph *g);
+GASP_EXTERN size_t gasp_graph_vertex_size(const gasp_graph *g);
+GASP_EXTERN size_t gasp_graph_edge_size(const gasp_graph *g);
+
+/* Bytes held by the graph's structure (CSR, CSC, slot map, ids, weights,
+ * names), not counting vertex and edge data. */
+GASP_EXTERN uint64_t gasp_graph_structure_bytes(const gasp_graph *g);
+
+/* Summary figures, as `gasp info` prints them. */
+typedef struct gasp_graph_stats {
+  uint64_t vertices, edges;
+  uint64_t self_loops;
+  uint64_t duplicate_edges; /* edges beyond the first of each (u, v) pair */
+  uint64_t min_out_degree, max_out_degree;
+  uint64_t min_in_degree, max_in_degree;
+  double mean_degree; /* edges / vertices, the same for in and out */
+  uint64_t isolated;  /* vertices with no in- or out-edges */
+  uint64_t left_vertices, right_vertices; /* bipartite; else vertices, 0 */
+  int weighted, bipartite;
+} gasp_graph_stats;
+GASP_EXTERN int gasp_graph_stats_compute(const gasp_graph *g, int threads,
+                                         gasp_graph_stats *out);
+
+/* ------------------------------------------------------------------ */
+/* Building a graph from edges                                         */
+/* ------------------------------------------------------------------ */
+
+/* Accumulates edges between original ids, then builds a gasp_graph.  Not
+ * thread-safe: one thread adds edges. */
+typedef struct gasp_builder gasp_builder;
+
+enum {
+  GASP_BUILD_WEIGHTED = 1u << 0,  /* keep per-edge weights             */
+  GASP_BUILD_BIPARTITE = 1u << 1, /* sources left, targets right side  */
+  GASP_BUILD_SYMMETRIC = 1u << 2  /* add v->u for every u->v (u != v)   */
+};
+
+GASP_EXTERN int gasp_builder_new(gasp_builder **out, unsigned flags);
+GASP_EXTERN void gasp_builder_free(gasp_builder **b);
+/* Adds the edge src -> dst (weight ignored unless GASP_BUILD_WEIGHTED).
+ * Ids above GASP_GID_MAX fail with GASP_ERANGE. */
+GASP_EXTERN int gasp_builder_add_edge(gasp_builder *b, gasp_gid src,
+                                      gasp_gid dst, double weight);
+/* Adds a vertex that may have no edges (on `side`). */
+GASP_EXTERN int gasp_builder_add_vertex(gasp_builder *b, gasp_side side,
+                                        gasp_gid id);
+/* Builds the graph with up to `threads` threads (0: all cores).  The
+ * builder is left empty and may be reused or freed. */
+GASP_EXTERN int gasp_builder_finish(gasp_builder *b, int threads,
+                                    gasp_graph **out, gasp_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Loading and saving                                                  */
+/* ------------------------------------------------------------------ */
+
+typedef enum gasp_format {
+  GASP_FORMAT_AUTO = 0, /* by extension, then by content             */
+  GASP_FORMAT_EDGELIST, /* "src dst [weight]" (SNAP files too)         */
+  GASP_FORMAT_ADJ,      /* "src n dst1 ... dstn"                       */
+  GASP_FORMAT_MTX,      /* Matrix Market coordinate                    */
+  GASP_FORMAT_UCI,      /* UCI bag-of-words docword.*.txt              */
+  GASP_FORMAT_SNAPSHOT  /* gasp binary snapshot (gasp convert)          */
+} gasp_format;
+
+/* Parses "auto", "edgelist", "snap", "adj", "mtx", "uci", "gasp"; returns
+ * GASP_EINVAL for anything else. */
+GASP_EXTERN int gasp_format_parse(const char *name, gasp_format *out);
+GASP_EXTERN const char *gasp_format_name(gasp_format f);
+
+/* Options for gasp_graph_load().  Initialise with gasp_load_opts_init(). */
+typedef struct gasp_load_opts {
+  gasp_format format;
+  int threads;         /* 0: all cores                                      */
+  int weighted;        /* -1: if the file has a weight column; 0: drop; 1: keep */
+  int symmetric;       /* add the reverse of every edge (undirected input)  */
+  const char *vocab;   /* UCI: optional vocabulary file (one word a line)   */
+  gasp_progress_fn progress; /* optional */
+  void *progress_user;
+} gasp_load_opts;
+
+GASP_EXTERN void gasp_load_opts_init(gasp_load_opts *o);
+
+/* Reads `path` (gzip-compressed files are recognised by content and read
+ * transparently) into a new graph.  On failure *out is NULL, the status is
+ * returned and `err` (optional) names the file, line and reason. */
+GASP_EXTERN int gasp_graph_load(gasp_graph **out, const char *path,
+                                const gasp_load_opts *opts, gasp_error *err);
+
+/* Writes the graph as a binary snapshot (versioned header, sizes, 64-bit
+ * checksum) that gasp_graph_load() reloads without parsing.  The file is
+ * written under a temporary name and renamed into place, so a failed save
+ * leaves nothing behind. */
+GASP_EXTERN int gasp_graph_save_snapshot(const gasp_graph *g, const char *path,
+                                         gasp_error *err);
+
+/* The snapshot format version this library writes and reads. */
+#define GASP_SNAPSHOT_VERSION 1
+
+/* ------------------------------------------------------------------ */
+/* Generators                                                          */
+/* ------------------------------------------------------------------ */
+
+/* A list of edges (or ratings) in original ids, owned by the library. */
+typedef struct gasp_edge_list {
+  uint64_t n;      /* number of edges                      */
+  gasp_gid *src;   /* n entries                            */
+  gasp_gid *dst;   /* n entries                            */
+  double *weight;  /* n entries, or NULL when unweighted   */
+  uint64_t num_vertices; /* ids are in 0 .. num_vertices-1 (left side) */
+  uint64_t num_right;    /* bipartite: right ids in 0 .. num_right-1, else 0 */
+} gasp_edge_list;
+
+GASP_EXTERN void gasp_edge_list_free(gasp_edge_list **e);
+
+/* R-MAT / Kronecker graph as Graph500 specifies it: 2^scale vertices,
+ * edge_factor * 2^scale edges drawn with probabilities a, b, c (d = 1 - a -
+ * b - c), vertex labels scrambled by a seeded permutation.  a = b = c = 0
+ * selects Graph500's 0.57, 0.19, 0.19.  Deterministic for a given seed,
+ * whatever the number of threads. */
+GASP_EXTERN int gasp_generate_kronecker(gasp_edge_list **out, int scale,
+                                        int edge_factor, double a, double b,
+                                        double c, uint64_t seed, int threads);
+
+/* Uniform random directed graph: `edges` edges, both ends uniform over
+ * 0 .. vertices-1 (self loops and duplicates possible, as in G(n, m) with
+ * replacement). */
+GASP_EXTERN int gasp_generate_uniform(gasp_edge_list **out, uint64_t vertices,
+                                      uint64_t edges, uint64_t seed,
+                                      int threads);
+
+/* Ratings from a known low-rank model: user factors U (users x rank) and
+ * item factors V (items x rank) with entries N(0, 1/sqrt(rank)), rating
+ * r = mean + U_u . V_i + N(0, noise^2), `per_user` distinct items rated per
+ * user.  When factors_out is non-NULL it receives a malloc'd array of
+ * (users + items) * rank doubles (U then V) that the caller frees. */
+GASP_EXTERN int gasp_generate_ratings(gasp_edge_list **out, uint64_t users,
+                                      uint64_t items, int rank,
+                                      uint64_t per_user, double mean,
+                                      double noise, uint64_t seed,
+                                      double **factors_out);
+
+/* A bag-of-words corpus from a known LDA model: `topics` topic-word
+ * distributions phi_k ~ Dirichlet(beta) over `vocab` words, per document
+ * theta_d ~ Dirichlet(alpha), `doc_length` tokens per document.  Edges are
+ * (doc, word, count) with doc ids 1..docs and word ids 1..vocab (UCI
+ * convention).  When phi_out is non-NULL it receives a malloc'd topics x
+ * vocab row-major array of the true phi that the caller frees. */
+GASP_EXTERN int gasp_generate_lda_corpus(gasp_edge_list **out, uint64_t docs,
+                                         uint64_t vocab, int topics,
+                                         uint64_t doc_length, double alpha,
+                                         double beta, uint64_t seed,
+                                         double **phi_out);
+
+/* Writes an edge list as text, one "src<TAB>dst[<TAB>weight]" line per
+ * edge (weights with %.17g, integral ones as integers), via a temporary
+ * file renamed into place.  `header` (may be NULL) is written first, as
+ * given.  Formatting runs on `threads` threads. */
+GASP_EXTERN int gasp_edge_list_write(const gasp_edge_list *e, const char *path,
+                                     const char *header, int threads,
+                                     gasp_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Partitioning                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Quality figures of an assignment of vertices to `parts` partitions. */
+typedef struct gasp_partition_stats {
+  int parts;
+  double edge_cut_fraction; /* edges whose ends have different owners   */
+  double vertex_balance;    /* largest part's vertices / mean            */
+  double edge_balance;      /* largest part's out-edges / mean           */
+  uint64_t ghosts_total;    /* sum over parts of remote neighbours held  */
+  uint64_t ghosts_max;      /* the most ghosts of any one part           */
+} gasp_partition_stats;
+
+/* Hash partitioning: owner[v] = a hash of v's original id (and side)
+ * modulo `parts`, independent of the input order.  owner has
+ * num_vertices entries. */
+GASP_EXTERN int gasp_partition_hash(const gasp_graph *g, int parts,
+                                    uint32_t *owner);
+/* Computes the figures above for `owner`; threads 0 = all cores. */
+GASP_EXTERN int gasp_partition_stats_compute(const gasp_graph *g, int parts,
+                                             const uint32_t *owner,
+                                             int threads,
+                                             gasp_partition_stats *out);
+
+/* ------------------------------------------------------------------ */
+/* Library facts                                                       */
+/* ------------------------------------------------------------------ */
+
+GASP_EXTERN const char *gasp_version_string(void);
+
+/* GPU detection: fills `name` (len bytes) with the first CUDA device's name
+ * and returns the number of usable devices; 0 when the library was built
+ * without CUDA or no device is present (name then says why). */
+GASP_EXTERN int gasp_gpu_probe(char *name, size_t len);
+/* 1 when this build includes the CUDA path. */
+GASP_EXTERN int gasp_gpu_compiled(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GASP_H */

@@ -1,0 +1,228 @@
+/*
+ * cli.c -- common option handling, errors, progress and JSON for the gasp
+ * command line.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double cli_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void cli_common_init(cli_common *c) {
+  memset(c, 0, sizeof *c);
+  c->format = GASP_FORMAT_AUTO;
+  c->weighted = -1;
+  c->seed = 1;
+}
+
+void cli_error(const char *fmt, ...) {
+  va_list ap;
+  fputs("gasp: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+int cli_fail(const gasp_error *err, int status) {
+  char buf[1200];
+  if (err && (err->msg[0] || err->file[0]))
+    cli_error("%s", gasp_error_format(err, buf, sizeof buf));
+  else
+    cli_error("%s", gasp_strerror(status));
+  return status == GASP_ENOMEM || status == GASP_ECANCELED ? EXIT_RUNTIME
+                                                            : EXIT_USAGE;
+}
+
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out) {
+  char *e;
+  errno = 0;
+  if (!s || *s == '-' || *s == '\0') goto bad;
+  unsigned long long v = strtoull(s, &e, 10);
+  if (errno || *e) goto bad;
+  *out = v;
+  return 0;
+bad:
+  cli_error("%s: expected a non-negative integer, got '%s'", opt, s ? s : "");
+  return -1;
+}
+
+int cli_parse_int(const char *opt, const char *s, int *out) {
+  uint64_t v;
+  if (cli_parse_u64(opt, s, &v)) return -1;
+  if (v > 1000000000ull) {
+    cli_error("%s: value %s is too large", opt, s);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+int cli_parse_double(const char *opt, const char *s, double *out) {
+  char *e;
+  errno = 0;
+  double v = s ? strtod(s, &e) : 0;
+  if (!s || *s == '\0' || errno || *e || !isfinite(v)) {
+    cli_error("%s: expected a number, got '%s'", opt, s ? s : "");
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* ---- progress ---------------------------------------------------- */
+
+void cli_progress_init(cli_progress *p, const char *label, int quiet) {
+  p->label = label;
+  p->enabled = !quiet && isatty(STDERR_FILENO);
+  p->last = 0;
+  p->drawn = 0;
+}
+
+int cli_progress_cb(void *user, const gasp_progress *g) {
+  cli_progress *p = user;
+  if (!p->enabled) return 0;
+  double now = cli_now();
+  if (p->drawn && now - p->last < 0.2) return 0;
+  p->last = now;
+  p->drawn = 1;
+  double mb = (double)g->bytes_done / 1e6;
+  double rate = g->seconds > 0 ? (double)g->items_done / g->seconds / 1e6 : 0;
+  if (g->bytes_total)
+    fprintf(stderr, "\r\033[Kgasp: %s %s: %.1f / %.1f MB (%.0f%%), %.2f M edges, %.1f M edges/s",
+            g->phase, p->label, mb, (double)g->bytes_total / 1e6,
+            100.0 * (double)g->bytes_done / (double)g->bytes_total,
+            (double)g->items_done / 1e6, rate);
+  else
+    fprintf(stderr, "\r\033[Kgasp: %s %s: %.1f MB, %.2f M edges, %.1f M edges/s",
+            g->phase, p->label, mb, (double)g->items_done / 1e6, rate);
+  fflush(stderr);
+  return 0;
+}
+
+void cli_progress_end(cli_progress *p) {
+  if (p->enabled && p->drawn) fputs("\r\033[K", stderr);
+  p->drawn = 0;
+}
+
+int cli_load_graph(const cli_common *c, gasp_graph **out, double *seconds) {
+  if (!c->input) {
+    cli_error("no input: give -i FILE");
+    return EXIT_USAGE;
+  }
+  gasp_load_opts o;
+  gasp_load_opts_init(&o);
+  o.format = c->format;
+  o.threads = c->threads;
+  o.symmetric = c->symmetric;
+  o.weighted = c->weighted;
+  o.vocab = c->vocab;
+  cli_progress pr;
+  cli_progress_init(&pr, c->input, c->quiet);
+  o.progress = cli_progress_cb;
+  o.progress_user = &pr;
+  gasp_error err;
+  double t0 = cli_now();
+  int rc = gasp_graph_load(out, c->input, &o, &err);
+  cli_progress_end(&pr);
+  double dt = cli_now() - t0;
+  if (seconds) *seconds = dt;
+  if (rc) return cli_fail(&err, rc);
+  if (!c->quiet) {
+    uint64_t e = gasp_graph_num_edges(*out);
+    fprintf(stderr, "gasp: loaded %s: %u vertices, %llu edges in %.3f s (%.1f M edges/s)\n",
+            c->input, gasp_graph_num_vertices(*out), (unsigned long long)e, dt,
+            dt > 0 ? (double)e / dt / 1e6 : 0.0);
+  }
+  return 0;
+}
+
+/* ---- JSON -------------------------------------------------------- */
+
+void cli_json_begin(cli_json *j, FILE *f) {
+  j->f = f;
+  j->n = 0;
+  fputc('{', f);
+}
+
+static void json_key(cli_json *j, const char *key) {
+  fprintf(j->f, "%s\"%s\":", j->n++ ? "," : "", key);
+}
+
+void cli_json_str(cli_json *j, const char *key, const char *val) {
+  json_key(j, key);
+  fputc('"', j->f);
+  for (const unsigned char *p = (const unsigned char *)val; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(j->f, "\\%c", *p);
+    else if (*p < 0x20)
+      fprintf(j->f, "\\u%04x", *p);
+    else
+      fputc(*p, j->f);
+  }
+  fputc('"', j->f);
+}
+
+void cli_json_u64(cli_json *j, const char *key, uint64_t val) {
+  json_key(j, key);
+  fprintf(j->f, "%llu", (unsigned long long)val);
+}
+
+void cli_json_num(cli_json *j, const char *key, double val) {
+  json_key(j, key);
+  if (isfinite(val))
+    fprintf(j->f, "%.10g", val);
+  else
+    fputs("null", j->f);
+}
+
+void cli_json_bool(cli_json *j, const char *key, int val) {
+  json_key(j, key);
+  fputs(val ? "true" : "false", j->f);
+}
+
+void cli_json_end(cli_json *j) { fputs("}\n", j->f); }
+
+int cli_common_opt(cli_common *c, int opt, const char *arg) {
+  switch (opt) {
+  case 'i': c->input = arg; return 1;
+  case 'o': c->output = arg; return 1;
+  case 't': return cli_parse_int("--threads", arg, &c->threads) ? -1 : 1;
+  case OPT_FORMAT:
+    if (gasp_format_parse(arg, &c->format)) {
+      cli_error("--format: unknown format '%s' (auto, edgelist, snap, adj, mtx, uci, gasp)", arg);
+      return -1;
+    }
+    return 1;
+  case OPT_QUIET: c->quiet = 1; return 1;
+  case OPT_JSON: c->json = 1; return 1;
+  case OPT_SEED: return cli_parse_u64("--seed", arg, &c->seed) ? -1 : 1;
+  case OPT_SYMMETRIC: c->symmetric = 1; return 1;
+  case OPT_WEIGHTED: c->weighted = 1; return 1;
+  case OPT_UNWEIGHTED: c->weighted = 0; return 1;
+  case OPT_VOCAB: c->vocab = arg; return 1;
+  }
+  return 0;
+}
+
+int cli_positional(cli_common *c, int argc, char **argv) {
+  for (int i = optind; i < argc; i++) {
+    if (!c->input) {
+      c->input = argv[i];
+      continue;
+    }
+    cli_error("unexpected argument '%s'", argv[i]);
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,126 @@
+/*
+ * cli.h -- shared pieces of the gasp command line: option parsing for the
+ * common flags, error reporting, progress on stderr, JSON output.
+ * Only the front end prints; the library returns statuses and messages.
+ */
+#ifndef GASP_CLI_H
+#define GASP_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gasp.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* Flags most subcommands share. */
+typedef struct cli_common {
+  const char *input;
+  const char *output;
+  const char *vocab;
+  gasp_format format;
+  int threads;
+  int quiet;
+  int json;
+  int symmetric;
+  int weighted; /* -1 auto, 0 --unweighted, 1 --weighted */
+  uint64_t seed;
+} cli_common;
+
+void cli_common_init(cli_common *c);
+
+/* Prints "gasp: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the library error (FILE:LINE: reason) and returns the exit code
+ * for it: 1 for resource failures, 2 for bad input or usage. */
+int cli_fail(const gasp_error *err, int status);
+
+/* Number parsing with a clear message on failure (returns -1). */
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
+int cli_parse_int(const char *opt, const char *s, int *out);
+int cli_parse_double(const char *opt, const char *s, double *out);
+
+/* A progress reporter for gasp_load_opts.progress: redraws one status
+ * line on stderr at most 5 times a second, only when stderr is a
+ * terminal and not --quiet. */
+typedef struct cli_progress {
+  const char *label;
+  int enabled;
+  double last;
+  int drawn;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *label, int quiet);
+int cli_progress_cb(void *user, const gasp_progress *p);
+void cli_progress_end(cli_progress *p);
+
+/* Loads c->input with the common flags; prints a summary line unless
+ * quiet.  Returns 0 or an exit code (after printing the error). */
+int cli_load_graph(const cli_common *c, gasp_graph **out, double *seconds);
+
+/* Minimal JSON writer for the one-object summaries. */
+typedef struct cli_json {
+  FILE *f;
+  int n;
+} cli_json;
+void cli_json_begin(cli_json *j, FILE *f);
+void cli_json_str(cli_json *j, const char *key, const char *val);
+void cli_json_u64(cli_json *j, const char *key, uint64_t val);
+void cli_json_num(cli_json *j, const char *key, double val);
+void cli_json_bool(cli_json *j, const char *key, int val);
+void cli_json_end(cli_json *j);
+
+double cli_now(void);
+
+/* Subcommands. */
+int cmd_info(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+
+#endif
+
+/* Common long options: commands append these to their own tables and pass
+ * unknown option values to cli_common_opt(). */
+#include <getopt.h>
+enum {
+  OPT_FORMAT = 256,
+  OPT_QUIET,
+  OPT_JSON,
+  OPT_SEED,
+  OPT_SYMMETRIC,
+  OPT_WEIGHTED,
+  OPT_UNWEIGHTED,
+  OPT_VOCAB,
+  OPT_FIRST_PRIVATE = 300
+};
+#define CLI_COMMON_OPTIONS                                                     \
+  {"input", required_argument, 0, 'i'},                                        \
+      {"output", required_argument, 0, 'o'},                                   \
+      {"threads", required_argument, 0, 't'},                                  \
+      {"format", required_argument, 0, OPT_FORMAT},                            \
+      {"quiet", no_argument, 0, OPT_QUIET}, {"json", no_argument, 0, OPT_JSON}, \
+      {"seed", required_argument, 0, OPT_SEED},                                \
+      {"symmetric", no_argument, 0, OPT_SYMMETRIC},                            \
+      {"undirected", no_argument, 0, OPT_SYMMETRIC},                           \
+      {"weighted", no_argument, 0, OPT_WEIGHTED},                              \
+      {"unweighted", no_argument, 0, OPT_UNWEIGHTED},                          \
+      {"vocab", required_argument, 0, OPT_VOCAB},                              \
+      {"help", no_argument, 0, 'h'}
+#define CLI_COMMON_SHORT "i:o:t:h"
+#define CLI_COMMON_HELP                                                        \
+  "  -i, --input FILE     input file (gzip read transparently)\n"              \
+  "  -o, --output FILE    output file\n"                                       \
+  "      --format F       auto|edgelist|snap|adj|mtx|uci|gasp (default auto)\n" \
+  "  -t, --threads N      threads (default: all cores)\n"                      \
+  "      --symmetric      add the reverse of every edge (undirected input)\n"  \
+  "      --weighted / --unweighted   keep or drop a weight column\n"           \
+  "      --vocab FILE     vocabulary for UCI bag-of-words input\n"             \
+  "      --quiet          no progress or summary on stderr\n"                  \
+  "      --json           print the summary as one JSON object\n"              \
+  "  -h, --help           this help\n"
+
+/* Handles a common option; returns 1 if handled, 0 if not common, -1 on a
+ * bad value (message printed). */
+int cli_common_opt(cli_common *c, int opt, const char *arg);
+/* Takes the first non-option argument as the input if -i was not given;
+ * more positional arguments are an error.  Returns 0 or -1. */
+int cli_positional(cli_common *c, int argc, char **argv);

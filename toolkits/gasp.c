@@ -1,0 +1,51 @@
+/*
+ * gasp.c -- the `gasp` command: one binary, one subcommand per task.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+typedef struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"info", cmd_info, "graph summary: sizes, loops, duplicates, degrees"},
+    {"generate", cmd_generate,
+     "synthetic inputs: kronecker, uniform, ratings, lda"},
+    {"convert", cmd_convert, "write a binary snapshot that reloads fast"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: gasp <command> [options]\n\n"
+          "gasp %s, a gather-apply-scatter graph engine.\n\ncommands:\n",
+          gasp_version_string());
+  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\n'gasp <command> --help' describes a command's options.\n"
+             "Exit status: 0 success, 1 runtime failure, 2 usage or input error.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+      !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("gasp %s\n", gasp_version_string());
+    return EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+    if (!strcmp(argv[1], commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  cli_error("unknown command '%s' (try 'gasp --help')", argv[1]);
+  return EXIT_USAGE;
+}
