@@ -3,16 +3,15 @@
  *
  * Steps, each parallel over all threads:
  *  1. id map: every id seen (per side for bipartite graphs) goes into a
- *     dense bitmap with per-word ranks when the id range is small relative
+ *     direct table (one slot per possible id) or a dense bitmap with per-word ranks when the id range is small relative
  *     to the edge count, else into a lock-free open-addressing hash table
  *     that grows by doubling; ids are then ranked in ascending order, so
  *     local ids follow original ids.
  *  2. relabel: each chunk of raw edges becomes 32-bit pairs and is freed at
- *     once (the raw chunks are the largest thing alive); degrees are
- *     counted with atomic adds on the way.
- *  3. CSR: counting sort by source (atomic cursors), then each list sorted
- *     by target, with weights carried, so the result does not depend on
- *     thread timing.
+ *     once (the raw chunks are the largest thing alive).
+ *  3. CSR: two stable counting-sort passes (by target, then by source), so
+ *     every out-list is sorted by target, duplicates keep input order, and
+ *     the result does not depend on the number of threads.
  *  4. CSC: each thread owns a range of targets balanced by in-edges and
  *     walks every source's sorted list, taking the sub-range of targets it
  *     owns (two binary searches), so in-lists come out sorted by source
@@ -27,14 +26,6 @@
 
 #include <string.h>
 
-GASP__DEFINE_SORT(sort_u32, uint32_t, GASP__LESS_PLAIN)
-
-typedef struct wpair {
-  uint32_t v;
-  double w;
-} wpair;
-#define WPAIR_LESS(x, y) ((x).v < (y).v || ((x).v == (y).v && (x).w < (y).w))
-GASP__DEFINE_SORT(sort_wpair, wpair, WPAIR_LESS)
 GASP__DEFINE_SORT(sort_u64, uint64_t, GASP__LESS_PLAIN)
 
 typedef struct id_range {
@@ -203,6 +194,9 @@ int gasp__builder_add_range(gasp_builder *b, gasp_side side, gasp_gid lo,
 
 typedef struct idmap {
   int dense;
+  /* direct: one 32-bit slot per id in 0 .. max (marks, then ranks) */
+  uint32_t *direct;
+  uint64_t ndirect;
   /* dense: bit per id in 0 .. max, rank of each 64-id word */
   uint64_t *bits;
   uint32_t *rank;
@@ -223,6 +217,7 @@ static inline uint64_t hash_id(uint64_t x) {
 }
 
 static void idmap_release(idmap *m) {
+  free(m->direct);
   free(m->bits);
   free(m->rank);
   free(m->keys);
@@ -232,6 +227,12 @@ static void idmap_release(idmap *m) {
 
 static int idmap_init(idmap *m, gasp_gid max_id, uint64_t nitems) {
   memset(m, 0, sizeof *m);
+  /* Direct table when it costs at most about 2 bytes per item. */
+  if (max_id < ((uint64_t)1 << 32) - 1 && (max_id + 1) * 4 <= 2 * nitems) {
+    m->ndirect = max_id + 1;
+    m->direct = calloc(m->ndirect, sizeof *m->direct);
+    return m->direct ? GASP_OK : GASP_ENOMEM;
+  }
   /* Dense when the bitmap and ranks (3/16 byte per id) cost at most about
    * 1.5 bytes per item. */
   if (max_id < ((uint64_t)1 << 40) && max_id / 8 <= nitems + (1u << 20)) {
@@ -287,14 +288,26 @@ typedef struct id_stream {
 } id_stream;
 
 static int idmap_add_streams(idmap *m, id_stream *st, size_t ns, int T) {
-  if (m->dense) {
+  if (m->direct) {
     int64_t nsi = (int64_t)ns;
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int64_t s = 0; s < nsi; s++) {
       const gasp_gid *ids = st[s].ids;
       for (uint64_t i = 0; i < st[s].n; i++)
-        __atomic_fetch_or(&m->bits[ids[i] >> 6], 1ull << (ids[i] & 63),
-                          __ATOMIC_RELAXED);
+        __atomic_store_n(&m->direct[ids[i]], 1, __ATOMIC_RELAXED);
+    }
+    return GASP_OK;
+  }
+  if (m->dense) {
+    int64_t nsi = (int64_t)ns;
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int64_t s = 0; s < nsi; s++) {
+      const gasp_gid *ids = st[s].ids;
+      for (uint64_t i = 0; i < st[s].n; i++) {
+        uint64_t *w = &m->bits[ids[i] >> 6], bit = 1ull << (ids[i] & 63);
+        if (!(__atomic_load_n(w, __ATOMIC_RELAXED) & bit))
+          __atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+      }
     }
     return GASP_OK;
   }
@@ -324,6 +337,11 @@ static int idmap_add_streams(idmap *m, id_stream *st, size_t ns, int T) {
 /* Assigns ranks; writes the ascending ids to gid_out (nids entries, which
  * the caller sized with idmap_count()). */
 static uint64_t idmap_count(const idmap *m) {
+  if (m->direct) {
+    uint64_t c = 0;
+    for (uint64_t i = 0; i < m->ndirect; i++) c += m->direct[i];
+    return c;
+  }
   if (!m->dense) return m->count;
   uint64_t c = 0;
   for (uint64_t w = 0; w < m->nwords; w++) c += __builtin_popcountll(m->bits[w]);
@@ -331,6 +349,17 @@ static uint64_t idmap_count(const idmap *m) {
 }
 
 static int idmap_finalize(idmap *m, gasp_gid *gid_out, int T) {
+  if (m->direct) {
+    uint64_t r = 0;
+    for (uint64_t i = 0; i < m->ndirect; i++) {
+      if (m->direct[i]) {
+        gid_out[r] = i;
+        m->direct[i] = (uint32_t)r++;
+      }
+    }
+    m->nids = r;
+    return GASP_OK;
+  }
   if (m->dense) {
     uint64_t r = 0;
     for (uint64_t w = 0; w < m->nwords; w++) {
@@ -367,6 +396,7 @@ static int idmap_finalize(idmap *m, gasp_gid *gid_out, int T) {
 }
 
 static inline uint32_t idmap_get(const idmap *m, gasp_gid id) {
+  if (m->direct) return m->direct[id];
   if (m->dense) {
     uint64_t w = id >> 6;
     return m->rank[w] +
@@ -475,11 +505,9 @@ static int build_maps(build_state *st, gasp_error *err) {
   return GASP_OK;
 }
 
-/* Relabels every chunk into the pair arrays, freeing chunks as it goes,
- * and counts degrees into g->out_off[v+1] / g->in_off[v+1]. */
-static int relabel(build_state *st, uint64_t ne) {
+/* Relabels every chunk into the pair arrays, freeing chunks as it goes. */
+static int relabel(build_state *st) {
   gasp_builder *b = st->b;
-  gasp_graph *g = st->g;
   uint64_t *start = gasp__malloc_array(b->nchunks + 1, sizeof *start);
   if (!start) return GASP_ENOMEM;
   uint64_t pos = 0;
@@ -489,30 +517,25 @@ static int relabel(build_state *st, uint64_t ne) {
     if (st->symmetric) pos += b->chunks[c].n - b->chunks[c].loops;
   }
   start[b->nchunks] = pos;
-  (void)ne;
   uint32_t off_right = st->bipartite ? (uint32_t)st->nids[0] : 0;
   const idmap *ml = &st->map[0], *mr = &st->map[st->bipartite ? 1 : 0];
-  uint64_t *od = g->out_off + 1, *id = g->in_off + 1;
   int64_t nc = (int64_t)b->nchunks;
 #pragma omp parallel for num_threads(st->T) schedule(dynamic, 1)
   for (int64_t c = 0; c < nc; c++) {
     gasp__chunk *ch = &b->chunks[c];
     uint64_t o = start[c], r = start[c] + ch->n;
+    uint32_t *ps = st->ps, *pd = st->pd;
     for (uint64_t i = 0; i < ch->n; i++) {
       uint32_t s = idmap_get(ml, ch->src[i]);
       uint32_t d = idmap_get(mr, ch->dst[i]) + off_right;
-      st->ps[o + i] = s;
-      st->pd[o + i] = d;
+      ps[o + i] = s;
+      pd[o + i] = d;
       if (st->pw) st->pw[o + i] = ch->w ? ch->w[i] : 1.0;
-      __atomic_fetch_add(&od[s], 1, __ATOMIC_RELAXED);
-      __atomic_fetch_add(&id[d], 1, __ATOMIC_RELAXED);
       if (st->symmetric && s != d) {
-        st->ps[r] = d;
-        st->pd[r] = s;
+        ps[r] = d;
+        pd[r] = s;
         if (st->pw) st->pw[r] = st->pw[o + i];
         r++;
-        __atomic_fetch_add(&od[d], 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&id[s], 1, __ATOMIC_RELAXED);
       }
     }
     gasp__chunk_release(ch);
@@ -521,64 +544,144 @@ static int relabel(build_state *st, uint64_t ne) {
   return GASP_OK;
 }
 
-static void prefix_sum(uint64_t *a, uint64_t n) {
-  for (uint64_t i = 1; i <= n; i++) a[i] += a[i - 1];
+/* ---- stable counting sorts ------------------------------------------
+ *
+ * Edges are ordered by two stable counting-sort passes, least significant
+ * key first: pass A groups the pairs by target (giving an in-order CSC of
+ * sources), pass B walks that grouping and places each edge by source, so
+ * every out-list comes out sorted by target -- no comparison sort, no
+ * atomics, and the same result for any number of threads.  Stability
+ * across threads comes from per-group histograms: group g's cursor for key
+ * k starts after the keys k of groups 0 .. g-1.  Groups need G * V
+ * counters, so G is capped to keep them under about 2 bytes per edge. */
+
+typedef struct hist {
+  int G;
+  uint32_t *cnt; /* G x nv */
+} hist;
+
+static int hist_init(hist *h, uint64_t nv, uint64_t ne, int T) {
+  uint64_t g = nv ? ne / (2 * nv) : 1;
+  if (g > (uint64_t)T) g = (uint64_t)T;
+  if (g < 1) g = 1;
+  h->G = (int)g;
+  h->cnt = gasp__malloc_array(g * nv + 1, sizeof *h->cnt);
+  return h->cnt ? GASP_OK : GASP_ENOMEM;
+}
+
+/* Turns per-group counts into per-group start cursors and fills off[]
+ * (nv + 1 entries) with the totals' exclusive prefix sum. */
+static void hist_cursors(hist *h, uint64_t nv, uint64_t *off, int T) {
+  int64_t nvi = (int64_t)nv;
+  int G = h->G;
+#pragma omp parallel for num_threads(T) schedule(static, 8192)
+  for (int64_t v = 0; v < nvi; v++) {
+    uint64_t t = 0;
+    for (int g = 0; g < G; g++) t += h->cnt[(uint64_t)g * nv + (uint64_t)v];
+    off[v + 1] = t;
+  }
+  off[0] = 0;
+  for (uint64_t v = 1; v <= nv; v++) off[v] += off[v - 1];
+#pragma omp parallel for num_threads(T) schedule(static, 8192)
+  for (int64_t v = 0; v < nvi; v++) {
+    uint64_t run = off[v];
+    for (int g = 0; g < G; g++) {
+      uint32_t *c = &h->cnt[(uint64_t)g * nv + (uint64_t)v];
+      uint32_t k = *c;
+      *c = (uint32_t)run; /* cursors fit: positions < 2^32 */
+      run += k;
+    }
+  }
+}
+
+/* Pass A: pairs -> sources grouped by target, in input order. */
+static void pass_by_target(build_state *st, hist *h, uint32_t *src_by_dst,
+                           double *w_by_dst) {
+  gasp_graph *g = st->g;
+  uint64_t nv = g->nv, ne = g->ne;
+  int G = h->G;
+  memset(h->cnt, 0, (size_t)G * nv * sizeof *h->cnt);
+#pragma omp parallel for num_threads(G) schedule(static, 1)
+  for (int k = 0; k < G; k++) {
+    uint32_t *c = h->cnt + (uint64_t)k * nv;
+    uint64_t lo = ne * (uint64_t)k / (uint64_t)G, hi = ne * (uint64_t)(k + 1) / (uint64_t)G;
+    for (uint64_t i = lo; i < hi; i++) c[st->pd[i]]++;
+  }
+  hist_cursors(h, nv, g->in_off, st->T);
+#pragma omp parallel for num_threads(G) schedule(static, 1)
+  for (int k = 0; k < G; k++) {
+    uint32_t *c = h->cnt + (uint64_t)k * nv;
+    uint64_t lo = ne * (uint64_t)k / (uint64_t)G, hi = ne * (uint64_t)(k + 1) / (uint64_t)G;
+    for (uint64_t i = lo; i < hi; i++) {
+      uint32_t p = c[st->pd[i]]++;
+      src_by_dst[p] = st->ps[i];
+      if (w_by_dst) w_by_dst[p] = st->pw[i];
+    }
+  }
+}
+
+static inline uint64_t lower_bound_u64(const uint64_t *off, uint64_t nv,
+                                       uint64_t x);
+
+/* Pass B: walk targets in order, place each edge by source. */
+static void pass_by_source(build_state *st, hist *h, const uint32_t *src_by_dst,
+                           const double *w_by_dst) {
+  gasp_graph *g = st->g;
+  uint64_t nv = g->nv, ne = g->ne;
+  int G = h->G;
+  memset(h->cnt, 0, (size_t)G * nv * sizeof *h->cnt);
+  /* Group k takes the targets whose in-edges fall in its share. */
+#pragma omp parallel for num_threads(G) schedule(static, 1)
+  for (int k = 0; k < G; k++) {
+    uint32_t *c = h->cnt + (uint64_t)k * nv;
+    uint64_t dlo = lower_bound_u64(g->in_off, nv, ne * (uint64_t)k / (uint64_t)G);
+    uint64_t dhi = k == G - 1 ? nv
+                              : lower_bound_u64(g->in_off, nv, ne * (uint64_t)(k + 1) / (uint64_t)G);
+    for (uint64_t j = g->in_off[dlo]; j < g->in_off[dhi]; j++) c[src_by_dst[j]]++;
+  }
+  hist_cursors(h, nv, g->out_off, st->T);
+#pragma omp parallel for num_threads(G) schedule(static, 1)
+  for (int k = 0; k < G; k++) {
+    uint32_t *c = h->cnt + (uint64_t)k * nv;
+    uint64_t dlo = lower_bound_u64(g->in_off, nv, ne * (uint64_t)k / (uint64_t)G);
+    uint64_t dhi = k == G - 1 ? nv
+                              : lower_bound_u64(g->in_off, nv, ne * (uint64_t)(k + 1) / (uint64_t)G);
+    for (uint64_t d = dlo; d < dhi; d++) {
+      for (uint64_t j = g->in_off[d]; j < g->in_off[d + 1]; j++) {
+        uint32_t p = c[src_by_dst[j]]++;
+        g->out_nbr[p] = (gasp_vid)d;
+        if (w_by_dst) g->weight[p] = w_by_dst[j];
+      }
+    }
+  }
 }
 
 static int build_csr(build_state *st) {
   gasp_graph *g = st->g;
-  uint64_t ne = g->ne, nv = g->nv;
-  uint64_t *cur = gasp__malloc_array(nv + 1, sizeof *cur);
-  if (!cur) return GASP_ENOMEM;
-  memcpy(cur, g->out_off, (nv + 1) * sizeof *cur);
-  int64_t nei = (int64_t)ne;
-#pragma omp parallel for num_threads(st->T) schedule(static, 65536)
-  for (int64_t i = 0; i < nei; i++) {
-    uint64_t p = __atomic_fetch_add(&cur[st->ps[i]], 1, __ATOMIC_RELAXED);
-    g->out_nbr[p] = st->pd[i];
-    if (st->pw) g->weight[p] = st->pw[i];
+  hist h;
+  uint32_t *tmp = gasp__malloc_array(g->ne, sizeof *tmp);
+  double *wtmp = NULL;
+  if (!tmp || hist_init(&h, g->nv, g->ne, st->T)) {
+    free(tmp);
+    return GASP_ENOMEM;
   }
-  free(cur);
+  if (st->pw && !(wtmp = gasp__malloc_array(g->ne, sizeof *wtmp))) {
+    free(tmp);
+    free(h.cnt);
+    return GASP_ENOMEM;
+  }
+  pass_by_target(st, &h, tmp, wtmp);
   free(st->ps);
   free(st->pd);
   free(st->pw);
   st->ps = st->pd = NULL;
   st->pw = NULL;
-
-  int64_t nvi = (int64_t)nv;
-  int rc = GASP_OK;
-#pragma omp parallel num_threads(st->T)
-  {
-    wpair *tmp = NULL;
-    size_t tmpcap = 0;
-#pragma omp for schedule(dynamic, 1024)
-    for (int64_t v = 0; v < nvi; v++) {
-      uint64_t b = g->out_off[v], n = g->out_off[v + 1] - b;
-      if (n < 2) continue;
-      if (!g->weight) {
-        sort_u32(g->out_nbr + b, n);
-        continue;
-      }
-      if (n > tmpcap) {
-        wpair *t = realloc(tmp, n * sizeof *t);
-        if (!t) {
-          __atomic_store_n(&rc, GASP_ENOMEM, __ATOMIC_RELAXED);
-          continue;
-        }
-        tmp = t;
-        tmpcap = n;
-      }
-      for (uint64_t j = 0; j < n; j++)
-        tmp[j] = (wpair){g->out_nbr[b + j], g->weight[b + j]};
-      sort_wpair(tmp, n);
-      for (uint64_t j = 0; j < n; j++) {
-        g->out_nbr[b + j] = tmp[j].v;
-        g->weight[b + j] = tmp[j].w;
-      }
-    }
-    free(tmp);
-  }
-  return rc;
+  pass_by_source(st, &h, tmp, wtmp);
+  free(h.cnt);
+  free(wtmp);
+  /* The in-order CSC is not needed any more: its buffer becomes in_nbr. */
+  g->in_nbr = tmp;
+  return GASP_OK;
 }
 
 static inline uint64_t lower_bound_u32(const uint32_t *a, uint64_t lo,
@@ -633,6 +736,8 @@ static int build_csc(build_state *st) {
       if (b == e) continue;
       uint64_t j = lo == 0 ? b : lower_bound_u32(g->out_nbr, b, e, lo);
       for (; j < e && g->out_nbr[j] < hi; j++) {
+        /* The cursor array is too big for cache: fetch ahead. */
+        if (j + 16 < ne) __builtin_prefetch(&cur[g->out_nbr[j + 16]], 1);
         uint64_t p = cur[g->out_nbr[j]]++;
         g->in_nbr[p] = (gasp_vid)s;
         g->in_slot[p] = (uint32_t)j;
@@ -695,6 +800,8 @@ int gasp_builder_finish(gasp_builder *b, int threads, gasp_graph **out,
                     (unsigned long long)GASP_MAX_EDGES);
     goto done;
   }
+  /* Small graphs: threads cost more than they save. */
+  if (ne < 100000) st.T = 1;
   if ((rc = build_maps(&st, err))) goto done;
 
   gasp_graph *g = st.g = gasp__graph_alloc();
@@ -713,19 +820,16 @@ int gasp_builder_finish(gasp_builder *b, int threads, gasp_graph **out,
     st.gid[0] = NULL;
   }
   if (alloc_graph_arrays(&st, ne)) goto nomem;
-  relabel(&st, ne);
+  relabel(&st);
   idmap_release(&st.map[0]);
   idmap_release(&st.map[1]);
-  prefix_sum(g->out_off, g->nv);
-  prefix_sum(g->in_off, g->nv);
   g->out_nbr = gasp__malloc_array(ne, sizeof *g->out_nbr);
   if (!g->out_nbr) goto nomem;
   if (st.weighted && !(g->weight = gasp__malloc_array(ne, sizeof *g->weight)))
     goto nomem;
   if (build_csr(&st)) goto nomem;
-  g->in_nbr = gasp__malloc_array(ne, sizeof *g->in_nbr);
   g->in_slot = gasp__malloc_array(ne, sizeof *g->in_slot);
-  if (!g->in_nbr || !g->in_slot) goto nomem;
+  if (!g->in_slot) goto nomem;
   if (build_csc(&st)) goto nomem;
   *out = g;
   st.g = NULL;

@@ -166,8 +166,8 @@ int gasp_graph_stats_compute(const gasp_graph *g, int threads,
   uint64_t loops = 0, dups = 0, isolated = 0;
   uint64_t omin = UINT64_MAX, omax = 0, imin = UINT64_MAX, imax = 0;
   int64_t n = g->nv;
-  (void)threads;
-#pragma omp parallel for num_threads(gasp__threads(threads)) schedule(dynamic, 4096) \
+  int T = g->ne < 100000 ? 1 : gasp__threads(threads);
+#pragma omp parallel for num_threads(T) schedule(dynamic, 4096) \
     reduction(+ : loops, dups, isolated) reduction(min : omin, imin)            \
     reduction(max : omax, imax)
   for (int64_t v = 0; v < n; v++) {

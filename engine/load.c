@@ -446,6 +446,11 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
   tl.opts = opts;
   tl.err = err;
   tl.T = gasp__threads(opts->threads);
+  gasp__input probe;
+  if (gasp__input_open(&probe, path, NULL) == GASP_OK) {
+    if (!probe.gz && probe.size < ((uint64_t)1 << 20)) tl.T = 1; /* small */
+    gasp__input_close(&probe);
+  }
   tl.t0 = gasp__now();
   gasp__text_spec_init(&tl.spec);
   unsigned flags = opts->symmetric ? GASP_BUILD_SYMMETRIC : 0;

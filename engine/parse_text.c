@@ -69,7 +69,7 @@ static inline void skip_sep(cursor *c) {
 }
 
 /* Parses one id field; `what` names it in messages ("id", "count"). */
-static inline int parse_id(cursor *c, const char *what, uint64_t *out) {
+static inline __attribute__((always_inline)) int parse_id(cursor *c, const char *what, uint64_t *out) {
   const char *p = c->p;
   char tok[40];
   if (GASP__UNLIKELY(p >= c->end || *p < '0' || *p > '9')) {
@@ -81,6 +81,9 @@ static inline int parse_id(cursor *c, const char *what, uint64_t *out) {
   }
   uint64_t v = 0;
   const char *s = p;
+  /* Up to 18 digits cannot overflow: no checks in the common case. */
+  const char *fast_end = c->end - p > 18 ? p + 18 : c->end;
+  while (p < fast_end && (unsigned)(*p - '0') <= 9) v = v * 10 + (uint64_t)(*p++ - '0');
   while (p < c->end && *p >= '0' && *p <= '9') {
     unsigned d = (unsigned)(*p - '0');
     if (GASP__UNLIKELY(v > 922337203685477580ull ||
@@ -190,7 +193,7 @@ static int end_line(cursor *c, const gasp__text_spec *spec) {
 }
 
 static int parse_edge_line(cursor *c, const gasp__text_spec *spec) {
-  uint64_t s, d;
+  uint64_t s = 0, d = 0;
   double w = 1.0;
   if (parse_id(c, spec->id_name, &s)) return -1;
   skip_sep(c);
@@ -230,7 +233,7 @@ static int push_isolated(gasp__piece *o, gasp_gid v) {
 }
 
 static int parse_adj_line(cursor *c, const gasp__text_spec *spec) {
-  uint64_t s, n, d;
+  uint64_t s = 0, n = 0, d = 0;
   if (parse_id(c, spec->id_name, &s)) return -1;
   skip_sep(c);
   if (is_eol(c->p, c->end))
@@ -281,7 +284,8 @@ int gasp__parse_piece(const gasp__text_spec *spec, const char *buf, size_t n,
     const char *p = c.p;
     while (p < c.end && (*p == ' ' || *p == '\t')) p++;
     if (p >= c.end) break;
-    if (*p == '\n' || *p == '\r' || (*p && strchr(spec->comments, *p))) {
+    if ((*p < '0' || *p > '9') &&
+        (*p == '\n' || *p == '\r' || (*p && strchr(spec->comments, *p)))) {
       const char *nl = memchr(p, '\n', (size_t)(c.end - p));
       c.p = nl ? nl + 1 : c.end;
       c.line++;

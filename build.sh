@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# build.sh -- set up a fresh Debian machine, build gasp, and run it.
+#
+#   ./build.sh run      install what is missing, build, run the sample job
+#   ./build.sh check    install what is missing, build, run the test suite
+#   ./build.sh check --sanitizers   the suite under ASan + UBSan (own build dir)
+#   ./build.sh check --no-cuda      the suite without the CUDA path
+#
+# Missing Debian packages are installed with apt-get (as root, or via sudo).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES="build-essential libmetis-dev libevent-dev libmsgpack-dev libcmocka-dev \
+zlib1g-dev autoconf automake libtool pkg-config"
+
+install_deps() {
+  local missing=""
+  for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+      missing="$missing $p"
+  done
+  [ -z "$missing" ] && return 0
+  echo "build.sh: installing:$missing" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # shellcheck disable=SC2086
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+}
+
+build() { # build DIR CONFIGURE-ARGS...
+  local dir=$1
+  shift
+  [ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] ||
+    autoreconf -fi
+  mkdir -p "$dir"
+  if [ ! -f "$dir/config.status" ] || [ "$dir/config.status" -ot configure ] ||
+     [ "$(cat "$dir/.args" 2>/dev/null)" != "$*" ]; then
+    (cd "$dir" && ../configure -q "$@")
+    echo "$*" > "$dir/.args"
+  fi
+  make -C "$dir" -j"$(nproc)" -s
+}
+
+cmd=${1:-run}
+shift || true
+dir=_build
+args=()
+for a in "$@"; do
+  case "$a" in
+    --sanitizers) dir=_build-asan; args+=(--enable-sanitizers --without-cuda) ;;
+    --tsan) dir=_build-tsan; args+=(--enable-tsan --without-cuda) ;;
+    --no-cuda) dir=_build-nocuda; args+=(--without-cuda) ;;
+    *) echo "build.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+install_deps
+build "$dir" "${args[@]}"
+case "$cmd" in
+  run)
+    # The main job on the bundled sample.
+    "$dir/gasp" info data/sample.el
+    ;;
+  check)
+    make -C "$dir" -j"$(nproc)" check || {
+      cat "$dir"/tests/*.log 2>/dev/null | tail -n 200
+      exit 1
+    }
+    ;;
+  *) echo "usage: ./build.sh run|check [--sanitizers|--tsan|--no-cuda]" >&2; exit 2 ;;
+esac

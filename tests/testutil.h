@@ -1,0 +1,382 @@
+/*
+ * testutil.h -- helpers shared by the cmocka test programs: temporary
+ * directories, writing plain and gzip files, running a command with its
+ * output captured, a small random generator, and graph checks that use
+ * only the public API (structure consistency, edge multisets in original
+ * ids, exact equality of two graphs).
+ *
+ * Include after <cmocka.h> and "gasp.h".  Everything is static: each test
+ * program is one translation unit.
+ */
+#ifndef GASP_TESTUTIL_H
+#define GASP_TESTUTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "gasp.h"
+
+#if defined(__GNUC__)
+#define TU_UNUSED __attribute__((unused))
+#else
+#define TU_UNUSED
+#endif
+
+/* ---- random numbers (SplitMix64) ------------------------------------- */
+
+typedef struct tu_rng {
+  uint64_t s;
+} tu_rng;
+
+static TU_UNUSED uint64_t tu_next(tu_rng *r) {
+  uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* Uniform in 0 .. n-1 (n > 0; the tiny modulo bias does not matter). */
+static TU_UNUSED uint64_t tu_below(tu_rng *r, uint64_t n) {
+  return tu_next(r) % n;
+}
+
+/* ---- files and directories ------------------------------------------- */
+
+/* A new empty directory under $TMPDIR (or /tmp); malloc'd path. */
+static TU_UNUSED char *tu_mkdtemp(void) {
+  const char *base = getenv("TMPDIR");
+  if (!base || !*base) base = "/tmp";
+  size_t n = strlen(base) + 32;
+  char *p = malloc(n);
+  assert_non_null(p);
+  snprintf(p, n, "%s/gasp-test-XXXXXX", base);
+  assert_non_null(mkdtemp(p));
+  return p;
+}
+
+static TU_UNUSED int tu_rm_cb(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+/* Removes `dir` and everything in it, then frees the string. */
+static TU_UNUSED void tu_rmtree(char *dir) {
+  if (!dir) return;
+  nftw(dir, tu_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+  free(dir);
+}
+
+/* dir + "/" + name into a malloc'd string. */
+static TU_UNUSED char *tu_path(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  assert_non_null(p);
+  snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}
+
+static TU_UNUSED void tu_write_bytes(const char *path, const void *data,
+                                     size_t len) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  if (len) assert_int_equal(fwrite(data, 1, len, f), len);
+  assert_int_equal(fclose(f), 0);
+}
+
+static TU_UNUSED void tu_write_str(const char *path, const char *s) {
+  tu_write_bytes(path, s, strlen(s));
+}
+
+/* Writes data gzip-compressed with zlib's gzopen/gzwrite. */
+static TU_UNUSED void tu_write_gz(const char *path, const void *data,
+                                  size_t len) {
+  gzFile z = gzopen(path, "wb6");
+  assert_non_null(z);
+  const char *p = data;
+  while (len > 0) {
+    unsigned k = len > (1u << 30) ? (1u << 30) : (unsigned)len;
+    assert_int_equal(gzwrite(z, p, k), (int)k);
+    p += k;
+    len -= k;
+  }
+  assert_int_equal(gzclose(z), Z_OK);
+}
+
+/* Whole file into a malloc'd, NUL-terminated buffer; *len its size. */
+static TU_UNUSED char *tu_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap + 1);
+  assert_non_null(buf);
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap + 1);
+      assert_non_null(buf);
+    }
+    size_t r = fread(buf + n, 1, cap - n, f);
+    if (r == 0) break;
+    n += r;
+  }
+  fclose(f);
+  buf[n] = '\0';
+  if (len) *len = n;
+  return buf;
+}
+
+static TU_UNUSED int tu_exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+static TU_UNUSED uint64_t tu_file_size(const char *path) {
+  struct stat sb;
+  assert_int_equal(stat(path, &sb), 0);
+  return (uint64_t)sb.st_size;
+}
+
+/* Entries in `dir` other than . and .. */
+static TU_UNUSED int tu_count_entries(const char *dir) {
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) n++;
+  closedir(d);
+  return n;
+}
+
+/* ---- running a command ------------------------------------------------ */
+
+typedef struct tu_result {
+  int status; /* exit status, or -1 when killed by a signal */
+  char *out;  /* captured stdout (malloc'd, NUL-terminated) */
+  char *err;  /* captured stderr */
+} tu_result;
+
+static TU_UNUSED void tu_result_free(tu_result *r) {
+  free(r->out);
+  free(r->err);
+  r->out = r->err = NULL;
+}
+
+/* Runs argv[0] (a path) with argv, stdin from /dev/null, capturing stdout
+ * and stderr through files in a private temporary directory. */
+static TU_UNUSED void tu_run(char *const argv[], tu_result *r) {
+  char *dir = tu_mkdtemp();
+  char *po = tu_path(dir, "stdout"), *pe = tu_path(dir, "stderr");
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int o = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || o < 0 || e < 0) _exit(127);
+    dup2(in, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0) assert_int_equal(errno, EINTR);
+  r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r->out = tu_read_file(po, NULL);
+  r->err = tu_read_file(pe, NULL);
+  assert_non_null(r->out);
+  assert_non_null(r->err);
+  free(po);
+  free(pe);
+  tu_rmtree(dir);
+}
+
+/* ---- graphs ----------------------------------------------------------- */
+
+typedef struct tu_edge {
+  gasp_gid s, d;
+  double w;
+} tu_edge;
+
+static TU_UNUSED int tu_edge_cmp(const void *a, const void *b) {
+  const tu_edge *x = a, *y = b;
+  if (x->s != y->s) return x->s < y->s ? -1 : 1;
+  if (x->d != y->d) return x->d < y->d ? -1 : 1;
+  if (x->w != y->w) return x->w < y->w ? -1 : 1;
+  return 0;
+}
+
+static TU_UNUSED void tu_sort_edges(tu_edge *e, size_t n) {
+  if (n) qsort(e, n, sizeof *e, tu_edge_cmp);
+}
+
+/* Checks the graph against itself: offsets monotone, out- and in-lists
+ * sorted, every in-edge's slot names an out-edge of that source pointing
+ * at the vertex, and the slots are a permutation of the edge slots; ids
+ * ascend within each side and gasp_graph_find maps them back. */
+static TU_UNUSED void tu_check_structure(const gasp_graph *g) {
+  gasp_adjacency out, in;
+  gasp_graph_out_edges(g, &out);
+  gasp_graph_in_edges(g, &in);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint64_t ne = gasp_graph_num_edges(g);
+  assert_int_equal(out.num_vertices, nv);
+  assert_int_equal(in.num_vertices, nv);
+  assert_int_equal(out.num_edges, ne);
+  assert_int_equal(in.num_edges, ne);
+  assert_null(out.slot);
+  assert_non_null(in.slot);
+  assert_int_equal(out.off[0], 0);
+  assert_int_equal(in.off[0], 0);
+  assert_int_equal(out.off[nv], ne);
+  assert_int_equal(in.off[nv], ne);
+  gasp_vid nleft = gasp_graph_num_left(g);
+  int bip = gasp_graph_is_bipartite(g);
+  if (!bip) assert_int_equal(nleft, nv);
+  assert_true(nleft <= nv);
+  unsigned char *seen = calloc(ne ? ne : 1, 1);
+  assert_non_null(seen);
+  for (gasp_vid v = 0; v < nv; v++) {
+    assert_true(out.off[v] <= out.off[v + 1]);
+    assert_true(in.off[v] <= in.off[v + 1]);
+    assert_int_equal(gasp_graph_out_degree(g, v), out.off[v + 1] - out.off[v]);
+    assert_int_equal(gasp_graph_in_degree(g, v), in.off[v + 1] - in.off[v]);
+    for (uint64_t j = out.off[v]; j < out.off[v + 1]; j++) {
+      assert_true(out.nbr[j] < nv);
+      if (j > out.off[v]) assert_true(out.nbr[j - 1] <= out.nbr[j]);
+      if (bip) {
+        assert_true(v < nleft);
+        assert_true(out.nbr[j] >= nleft);
+      }
+    }
+    for (uint64_t j = in.off[v]; j < in.off[v + 1]; j++) {
+      gasp_vid s = in.nbr[j];
+      assert_true(s < nv);
+      if (j > in.off[v]) assert_true(in.nbr[j - 1] <= s);
+      uint64_t slot = in.slot[j];
+      assert_true(slot < ne);
+      assert_true(slot >= out.off[s] && slot < out.off[s + 1]);
+      assert_int_equal(out.nbr[slot], v);
+      assert_int_equal(seen[slot], 0);
+      seen[slot] = 1;
+    }
+    gasp_side side = v < nleft ? GASP_SIDE_LEFT : GASP_SIDE_RIGHT;
+    assert_int_equal(gasp_graph_side(g, v), side);
+    if (v > 0 && v != nleft) assert_true(gasp_graph_gid(g, v - 1) < gasp_graph_gid(g, v));
+    assert_true(gasp_graph_gid(g, v) <= GASP_GID_MAX);
+    gasp_vid f = GASP_VID_NONE;
+    assert_int_equal(gasp_graph_find(g, side, gasp_graph_gid(g, v), &f), GASP_OK);
+    assert_int_equal(f, v);
+  }
+  free(seen);
+}
+
+/* The graph's edges in original ids (weight 1 when unweighted), sorted. */
+static TU_UNUSED tu_edge *tu_graph_edges(const gasp_graph *g, size_t *n) {
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  const double *w = gasp_graph_weights(g);
+  size_t ne = (size_t)out.num_edges;
+  tu_edge *e = malloc((ne ? ne : 1) * sizeof *e);
+  assert_non_null(e);
+  for (gasp_vid v = 0; v < out.num_vertices; v++)
+    for (uint64_t j = out.off[v]; j < out.off[v + 1]; j++)
+      e[j] = (tu_edge){gasp_graph_gid(g, v), gasp_graph_gid(g, out.nbr[j]),
+                       w ? w[j] : 1.0};
+  tu_sort_edges(e, ne);
+  *n = ne;
+  return e;
+}
+
+/* Asserts the graph's edge multiset (original ids, weights) equals
+ * want[0..n) (any order; want is sorted in place), and that it is
+ * weighted iff `weighted`. */
+static TU_UNUSED void tu_assert_edges(const gasp_graph *g, tu_edge *want,
+                                      size_t n, int weighted) {
+  tu_check_structure(g);
+  assert_int_equal(gasp_graph_weights(g) != NULL, weighted != 0);
+  assert_int_equal(gasp_graph_num_edges(g), n);
+  size_t got_n;
+  tu_edge *got = tu_graph_edges(g, &got_n);
+  tu_sort_edges(want, n);
+  for (size_t i = 0; i < n; i++) {
+    if (got[i].s != want[i].s || got[i].d != want[i].d ||
+        got[i].w != want[i].w)
+      fail_msg("edge %zu: got %llu -> %llu (%g), want %llu -> %llu (%g)", i,
+               (unsigned long long)got[i].s, (unsigned long long)got[i].d,
+               got[i].w, (unsigned long long)want[i].s,
+               (unsigned long long)want[i].d, want[i].w);
+  }
+  free(got);
+}
+
+/* Asserts the ids on `side` are exactly ids[0..n) (ascending, distinct). */
+static TU_UNUSED void tu_assert_side_ids(const gasp_graph *g, gasp_side side,
+                                         const gasp_gid *ids, size_t n) {
+  gasp_vid nv = gasp_graph_num_vertices(g), nleft = gasp_graph_num_left(g);
+  gasp_vid lo = side == GASP_SIDE_LEFT ? 0 : nleft;
+  gasp_vid hi = side == GASP_SIDE_LEFT ? nleft : nv;
+  assert_int_equal(hi - lo, n);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(gasp_graph_gid(g, lo + (gasp_vid)i), ids[i]);
+}
+
+/* Asserts two graphs are identical in every array the API exposes. */
+static TU_UNUSED void tu_assert_graphs_equal(const gasp_graph *a,
+                                             const gasp_graph *b) {
+  gasp_vid nv = gasp_graph_num_vertices(a);
+  uint64_t ne = gasp_graph_num_edges(a);
+  assert_int_equal(gasp_graph_num_vertices(b), nv);
+  assert_int_equal(gasp_graph_num_owned(a), gasp_graph_num_owned(b));
+  assert_int_equal(gasp_graph_num_edges(b), ne);
+  assert_int_equal(gasp_graph_is_bipartite(a), gasp_graph_is_bipartite(b));
+  assert_int_equal(gasp_graph_num_left(a), gasp_graph_num_left(b));
+  gasp_adjacency ao, bo, ai, bi;
+  gasp_graph_out_edges(a, &ao);
+  gasp_graph_out_edges(b, &bo);
+  gasp_graph_in_edges(a, &ai);
+  gasp_graph_in_edges(b, &bi);
+  for (gasp_vid v = 0; v < nv; v++)
+    if (gasp_graph_gid(a, v) != gasp_graph_gid(b, v))
+      fail_msg("gid[%u]: %llu vs %llu", v,
+               (unsigned long long)gasp_graph_gid(a, v),
+               (unsigned long long)gasp_graph_gid(b, v));
+  assert_memory_equal(ao.off, bo.off, ((size_t)nv + 1) * sizeof *ao.off);
+  assert_memory_equal(ai.off, bi.off, ((size_t)nv + 1) * sizeof *ai.off);
+  if (ne) {
+    assert_memory_equal(ao.nbr, bo.nbr, ne * sizeof *ao.nbr);
+    assert_memory_equal(ai.nbr, bi.nbr, ne * sizeof *ai.nbr);
+    assert_memory_equal(ai.slot, bi.slot, ne * sizeof *ai.slot);
+  }
+  const double *wa = gasp_graph_weights(a), *wb = gasp_graph_weights(b);
+  assert_int_equal(wa != NULL, wb != NULL);
+  if (wa && ne) assert_memory_equal(wa, wb, ne * sizeof *wa);
+  for (gasp_vid v = 0; v < nv; v++) {
+    const char *na = gasp_graph_name(a, v), *nb = gasp_graph_name(b, v);
+    assert_int_equal(na != NULL, nb != NULL);
+    if (na) assert_string_equal(na, nb);
+  }
+}
+
+/* True when `hay` contains `needle`. */
+static TU_UNUSED int tu_contains(const char *hay, const char *needle) {
+  return hay && strstr(hay, needle) != NULL;
+}
+
+#endif /* GASP_TESTUTIL_H */
