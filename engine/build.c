@@ -9,13 +9,10 @@
  *     local ids follow original ids.
  *  2. relabel: each chunk of raw edges becomes 32-bit pairs and is freed at
  *     once (the raw chunks are the largest thing alive).
- *  3. CSR: two stable counting-sort passes (by target, then by source), so
- *     every out-list is sorted by target, duplicates keep input order, and
- *     the result does not depend on the number of threads.
- *  4. CSC: each thread owns a range of targets balanced by in-edges and
- *     walks every source's sorted list, taking the sub-range of targets it
- *     owns (two binary searches), so in-lists come out sorted by source
- *     with no atomics and no sort.  The in-edge's slot is its CSR position.
+ *  3. CSR and CSC: three stable counting-sort passes (below), so every
+ *     list is sorted, duplicates keep input order, each in-edge knows its
+ *     slot (its CSR position), and the result does not depend on the number
+ *     of threads.
  *
  * Peak memory for an unweighted graph is about 24 bytes per edge (raw
  * chunks plus pairs, shrinking as chunks are freed); the finished graph is
@@ -546,14 +543,19 @@ static int relabel(build_state *st) {
 
 /* ---- stable counting sorts ------------------------------------------
  *
- * Edges are ordered by two stable counting-sort passes, least significant
- * key first: pass A groups the pairs by target (giving an in-order CSC of
- * sources), pass B walks that grouping and places each edge by source, so
- * every out-list comes out sorted by target -- no comparison sort, no
- * atomics, and the same result for any number of threads.  Stability
- * across threads comes from per-group histograms: group g's cursor for key
- * k starts after the keys k of groups 0 .. g-1.  Groups need G * V
- * counters, so G is capped to keep them under about 2 bytes per edge. */
+ * Three stable counting-sort passes turn the pairs into both directions
+ * with no atomics and no comparison sort:
+ *   P1  pairs -> targets grouped by source (input order within a source);
+ *   P2  walk P1 in source order, place each edge by target: every in-list
+ *       comes out sorted by source (the CSC);
+ *   P3  walk the CSC in target order, place each edge by source: every
+ *       out-list comes out sorted by target (the CSR), and the CSC entry
+ *       being walked learns its edge slot -- written sequentially.
+ * Stability across threads comes from per-group histograms: group g's
+ * cursor for key k starts after the key-k entries of groups 0 .. g-1, and
+ * groups take contiguous input ranges, so the result is the same for any
+ * number of threads.  Groups need G * V counters, so G is capped to keep
+ * them under about 2 bytes per edge (G = 1 is a serial pass). */
 
 typedef struct hist {
   int G;
@@ -588,112 +590,38 @@ static void hist_cursors(hist *h, uint64_t nv, uint64_t *off, int T) {
     for (int g = 0; g < G; g++) {
       uint32_t *c = &h->cnt[(uint64_t)g * nv + (uint64_t)v];
       uint32_t k = *c;
-      *c = (uint32_t)run; /* cursors fit: positions < 2^32 */
+      *c = (uint32_t)run; /* positions < 2^32 (GASP_MAX_EDGES) */
       run += k;
     }
   }
 }
 
-/* Pass A: pairs -> sources grouped by target, in input order. */
-static void pass_by_target(build_state *st, hist *h, uint32_t *src_by_dst,
-                           double *w_by_dst) {
-  gasp_graph *g = st->g;
-  uint64_t nv = g->nv, ne = g->ne;
+/* P1: flat pairs -> vals grouped by key, input order kept. */
+static void scatter_flat(build_state *st, hist *h, const uint32_t *key,
+                         const uint32_t *val, const double *win,
+                         uint64_t *off_out, uint32_t *vout, double *wout) {
+  uint64_t nv = st->g->nv, ne = st->g->ne;
   int G = h->G;
   memset(h->cnt, 0, (size_t)G * nv * sizeof *h->cnt);
 #pragma omp parallel for num_threads(G) schedule(static, 1)
   for (int k = 0; k < G; k++) {
     uint32_t *c = h->cnt + (uint64_t)k * nv;
-    uint64_t lo = ne * (uint64_t)k / (uint64_t)G, hi = ne * (uint64_t)(k + 1) / (uint64_t)G;
-    for (uint64_t i = lo; i < hi; i++) c[st->pd[i]]++;
+    uint64_t lo = ne * (uint64_t)k / (uint64_t)G;
+    uint64_t hi = ne * (uint64_t)(k + 1) / (uint64_t)G;
+    for (uint64_t i = lo; i < hi; i++) c[key[i]]++;
   }
-  hist_cursors(h, nv, g->in_off, st->T);
+  hist_cursors(h, nv, off_out, st->T);
 #pragma omp parallel for num_threads(G) schedule(static, 1)
   for (int k = 0; k < G; k++) {
     uint32_t *c = h->cnt + (uint64_t)k * nv;
-    uint64_t lo = ne * (uint64_t)k / (uint64_t)G, hi = ne * (uint64_t)(k + 1) / (uint64_t)G;
+    uint64_t lo = ne * (uint64_t)k / (uint64_t)G;
+    uint64_t hi = ne * (uint64_t)(k + 1) / (uint64_t)G;
     for (uint64_t i = lo; i < hi; i++) {
-      uint32_t p = c[st->pd[i]]++;
-      src_by_dst[p] = st->ps[i];
-      if (w_by_dst) w_by_dst[p] = st->pw[i];
+      uint32_t p = c[key[i]]++;
+      vout[p] = val[i];
+      if (wout) wout[p] = win[i];
     }
   }
-}
-
-static inline uint64_t lower_bound_u64(const uint64_t *off, uint64_t nv,
-                                       uint64_t x);
-
-/* Pass B: walk targets in order, place each edge by source. */
-static void pass_by_source(build_state *st, hist *h, const uint32_t *src_by_dst,
-                           const double *w_by_dst) {
-  gasp_graph *g = st->g;
-  uint64_t nv = g->nv, ne = g->ne;
-  int G = h->G;
-  memset(h->cnt, 0, (size_t)G * nv * sizeof *h->cnt);
-  /* Group k takes the targets whose in-edges fall in its share. */
-#pragma omp parallel for num_threads(G) schedule(static, 1)
-  for (int k = 0; k < G; k++) {
-    uint32_t *c = h->cnt + (uint64_t)k * nv;
-    uint64_t dlo = lower_bound_u64(g->in_off, nv, ne * (uint64_t)k / (uint64_t)G);
-    uint64_t dhi = k == G - 1 ? nv
-                              : lower_bound_u64(g->in_off, nv, ne * (uint64_t)(k + 1) / (uint64_t)G);
-    for (uint64_t j = g->in_off[dlo]; j < g->in_off[dhi]; j++) c[src_by_dst[j]]++;
-  }
-  hist_cursors(h, nv, g->out_off, st->T);
-#pragma omp parallel for num_threads(G) schedule(static, 1)
-  for (int k = 0; k < G; k++) {
-    uint32_t *c = h->cnt + (uint64_t)k * nv;
-    uint64_t dlo = lower_bound_u64(g->in_off, nv, ne * (uint64_t)k / (uint64_t)G);
-    uint64_t dhi = k == G - 1 ? nv
-                              : lower_bound_u64(g->in_off, nv, ne * (uint64_t)(k + 1) / (uint64_t)G);
-    for (uint64_t d = dlo; d < dhi; d++) {
-      for (uint64_t j = g->in_off[d]; j < g->in_off[d + 1]; j++) {
-        uint32_t p = c[src_by_dst[j]]++;
-        g->out_nbr[p] = (gasp_vid)d;
-        if (w_by_dst) g->weight[p] = w_by_dst[j];
-      }
-    }
-  }
-}
-
-static int build_csr(build_state *st) {
-  gasp_graph *g = st->g;
-  hist h;
-  uint32_t *tmp = gasp__malloc_array(g->ne, sizeof *tmp);
-  double *wtmp = NULL;
-  if (!tmp || hist_init(&h, g->nv, g->ne, st->T)) {
-    free(tmp);
-    return GASP_ENOMEM;
-  }
-  if (st->pw && !(wtmp = gasp__malloc_array(g->ne, sizeof *wtmp))) {
-    free(tmp);
-    free(h.cnt);
-    return GASP_ENOMEM;
-  }
-  pass_by_target(st, &h, tmp, wtmp);
-  free(st->ps);
-  free(st->pd);
-  free(st->pw);
-  st->ps = st->pd = NULL;
-  st->pw = NULL;
-  pass_by_source(st, &h, tmp, wtmp);
-  free(h.cnt);
-  free(wtmp);
-  /* The in-order CSC is not needed any more: its buffer becomes in_nbr. */
-  g->in_nbr = tmp;
-  return GASP_OK;
-}
-
-static inline uint64_t lower_bound_u32(const uint32_t *a, uint64_t lo,
-                                       uint64_t hi, uint32_t x) {
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < x)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
 }
 
 /* Smallest v in 0 .. nv with off[v] >= x. */
@@ -710,42 +638,87 @@ static inline uint64_t lower_bound_u64(const uint64_t *off, uint64_t nv,
   return lo;
 }
 
-static int build_csc(build_state *st) {
-  gasp_graph *g = st->g;
-  uint64_t nv = g->nv, ne = g->ne;
-  uint64_t *cur = gasp__malloc_array(nv + 1, sizeof *cur);
-  if (!cur) return GASP_ENOMEM;
-  memcpy(cur, g->in_off, (nv + 1) * sizeof *cur);
-  int T = st->T;
-#pragma omp parallel num_threads(T)
-  {
-    int t = 0, nt = 1;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-    nt = omp_get_num_threads();
-#endif
-    /* Target range [lo, hi) holding about ne / nt in-edges. */
-    uint64_t want_lo = ne * (uint64_t)t / (uint64_t)nt;
-    uint64_t want_hi = ne * (uint64_t)(t + 1) / (uint64_t)nt;
-    uint32_t lo = (uint32_t)(t == 0 ? 0
-                                    : lower_bound_u64(g->in_off, nv, want_lo));
-    uint32_t hi = (uint32_t)(t == nt - 1 ? nv
-                                         : lower_bound_u64(g->in_off, nv, want_hi));
-    for (uint64_t s = 0; s < nv && lo < hi; s++) {
-      uint64_t b = g->out_off[s], e = g->out_off[s + 1];
-      if (b == e) continue;
-      uint64_t j = lo == 0 ? b : lower_bound_u32(g->out_nbr, b, e, lo);
-      for (; j < e && g->out_nbr[j] < hi; j++) {
-        /* The cursor array is too big for cache: fetch ahead. */
-        if (j + 16 < ne) __builtin_prefetch(&cur[g->out_nbr[j + 16]], 1);
-        uint64_t p = cur[g->out_nbr[j]]++;
-        g->in_nbr[p] = (gasp_vid)s;
-        g->in_slot[p] = (uint32_t)j;
+/* Key range [*klo, *khi) of group k: contiguous keys holding about 1/G of
+ * the entries. */
+static void group_keys(const uint64_t *off, uint64_t nv, uint64_t ne, int k,
+                       int G, uint64_t *klo, uint64_t *khi) {
+  *klo = k == 0 ? 0 : lower_bound_u64(off, nv, ne * (uint64_t)k / (uint64_t)G);
+  *khi = k == G - 1 ? nv
+                    : lower_bound_u64(off, nv, ne * (uint64_t)(k + 1) / (uint64_t)G);
+}
+
+/* P2 and P3: walks the lists of keys 0 .. nv-1 in order (entries
+ * off_in[k] .. off_in[k+1]-1, values vin) and regroups them by value:
+ * entry (k, v) is placed at p in v's output list, vout[p] = k.  With
+ * `slot`, slot[j] = p for each input entry j. */
+static void regroup(build_state *st, hist *h, const uint64_t *off_in,
+                    const uint32_t *vin, const double *win, uint64_t *off_out,
+                    uint32_t *vout, double *wout, uint32_t *slot) {
+  uint64_t nv = st->g->nv, ne = st->g->ne;
+  int G = h->G;
+  memset(h->cnt, 0, (size_t)G * nv * sizeof *h->cnt);
+#pragma omp parallel for num_threads(G) schedule(static, 1)
+  for (int k = 0; k < G; k++) {
+    uint32_t *c = h->cnt + (uint64_t)k * nv;
+    uint64_t klo, khi;
+    group_keys(off_in, nv, ne, k, G, &klo, &khi);
+    for (uint64_t j = off_in[klo]; j < off_in[khi]; j++) c[vin[j]]++;
+  }
+  hist_cursors(h, nv, off_out, st->T);
+#pragma omp parallel for num_threads(G) schedule(static, 1)
+  for (int k = 0; k < G; k++) {
+    uint32_t *c = h->cnt + (uint64_t)k * nv;
+    uint64_t klo, khi;
+    group_keys(off_in, nv, ne, k, G, &klo, &khi);
+    for (uint64_t key = klo; key < khi; key++) {
+      for (uint64_t j = off_in[key]; j < off_in[key + 1]; j++) {
+        uint32_t p = c[vin[j]]++;
+        vout[p] = (uint32_t)key;
+        if (wout) wout[p] = win[j];
+        if (slot) slot[j] = p;
       }
     }
   }
-  free(cur);
-  return GASP_OK;
+}
+
+static int build_both(build_state *st) {
+  gasp_graph *g = st->g;
+  uint64_t ne = g->ne;
+  hist h = {0, NULL};
+  uint32_t *by_src = NULL;
+  double *w1 = NULL, *w2 = NULL;
+  int rc = GASP_ENOMEM;
+  if (hist_init(&h, g->nv, ne, st->T)) goto out;
+  /* P1: by source; out_off gets the out-degree prefix sums. */
+  if (!(by_src = gasp__malloc_array(ne, sizeof *by_src))) goto out;
+  if (st->pw && !(w1 = gasp__malloc_array(ne, sizeof *w1))) goto out;
+  scatter_flat(st, &h, st->ps, st->pd, st->pw, g->out_off, by_src, w1);
+  free(st->ps);
+  free(st->pd);
+  free(st->pw);
+  st->ps = st->pd = NULL;
+  st->pw = NULL;
+  /* P2: the CSC, sorted by source. */
+  if (!(g->in_nbr = gasp__malloc_array(ne, sizeof *g->in_nbr))) goto out;
+  if (w1 && !(w2 = gasp__malloc_array(ne, sizeof *w2))) goto out;
+  regroup(st, &h, g->out_off, by_src, w1, g->in_off, g->in_nbr, w2, NULL);
+  free(by_src);
+  by_src = NULL;
+  free(w1);
+  w1 = NULL;
+  /* P3: the CSR, sorted by target, and the CSC's slots. */
+  if (!(g->out_nbr = gasp__malloc_array(ne, sizeof *g->out_nbr))) goto out;
+  if (!(g->in_slot = gasp__malloc_array(ne, sizeof *g->in_slot))) goto out;
+  if (w2 && !(g->weight = gasp__malloc_array(ne, sizeof *g->weight))) goto out;
+  regroup(st, &h, g->in_off, g->in_nbr, w2, g->out_off, g->out_nbr, g->weight,
+          g->in_slot);
+  rc = GASP_OK;
+out:
+  free(h.cnt);
+  free(by_src);
+  free(w1);
+  free(w2);
+  return rc;
 }
 
 static void state_release(build_state *st) {
@@ -823,14 +796,7 @@ int gasp_builder_finish(gasp_builder *b, int threads, gasp_graph **out,
   relabel(&st);
   idmap_release(&st.map[0]);
   idmap_release(&st.map[1]);
-  g->out_nbr = gasp__malloc_array(ne, sizeof *g->out_nbr);
-  if (!g->out_nbr) goto nomem;
-  if (st.weighted && !(g->weight = gasp__malloc_array(ne, sizeof *g->weight)))
-    goto nomem;
-  if (build_csr(&st)) goto nomem;
-  g->in_slot = gasp__malloc_array(ne, sizeof *g->in_slot);
-  if (!g->in_slot) goto nomem;
-  if (build_csc(&st)) goto nomem;
+  if (build_both(&st)) goto nomem;
   *out = g;
   st.g = NULL;
   rc = GASP_OK;
