@@ -6,21 +6,30 @@
 #include "graph_internal.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 gasp_graph *gasp__graph_alloc(void) { return calloc(1, sizeof(gasp_graph)); }
+
+/* Frees p unless it points into the snapshot mapping. */
+static void release(gasp_graph *g, void *p) {
+  uintptr_t c = (uintptr_t)p, m = (uintptr_t)g->map;
+  if (m && c >= m && c < m + g->map_len) return;
+  free(p);
+}
 
 void gasp_graph_free(gasp_graph **pg) {
   if (!pg || !*pg) return;
   gasp_graph *g = *pg;
-  free(g->gid);
-  free(g->out_off);
-  free(g->out_nbr);
-  free(g->in_off);
-  free(g->in_nbr);
-  free(g->in_slot);
-  free(g->weight);
-  free(g->names);
-  free(g->name_off);
+  release(g, g->gid);
+  release(g, g->out_off);
+  release(g, g->out_nbr);
+  release(g, g->in_off);
+  release(g, g->in_nbr);
+  release(g, g->in_slot);
+  release(g, g->weight);
+  release(g, g->names);
+  release(g, g->name_off);
+  if (g->map) munmap(g->map, g->map_len);
   free(g->vdata);
   free(g->edata);
   free(g);
@@ -114,8 +123,8 @@ int gasp__graph_set_names(gasp_graph *g, gasp_vid first, char **strs,
       pos += n;
     }
   }
-  free(g->names);
-  free(g->name_off);
+  release(g, g->names);
+  release(g, g->name_off);
   g->names = names;
   g->name_off = off;
   return GASP_OK;

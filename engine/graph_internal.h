@@ -27,6 +27,11 @@ struct gasp_graph {
 
   void *vdata, *edata;
   size_t vsize, esize;
+
+  /* A graph loaded from a snapshot points its structure arrays into this
+   * read-only mapping of the file instead of owning them. */
+  void *map;
+  size_t map_len;
 };
 
 /* A zeroed graph shell; NULL when out of memory. */

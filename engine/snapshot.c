@@ -7,9 +7,13 @@
  *     u32 flags (1 weighted, 2 bipartite, 4 names), u32 byte-order mark
  *     0x01020304, u64 nv, nowned, nleft, ne, names_bytes, u64 checksum,
  *     zero padding;
- *   sections, back to back: gid[nv] u64, out_off[nv+1] u64, out_nbr[ne]
- *     u32, in_off[nv+1] u64, in_nbr[ne] u32, in_slot[ne] u32, then
- *     weight[ne] f64 if weighted, name_off[nv+1] u64 and names if named.
+ *   sections, each starting at a multiple of 64 bytes (zero padding
+ *     between): gid[nv] u64, out_off[nv+1] u64, out_nbr[ne] u32,
+ *     in_off[nv+1] u64, in_nbr[ne] u32, in_slot[ne] u32, then weight[ne]
+ *     f64 if weighted, name_off[nv+1] u64 and names if named.
+ * Loading maps the file (MAP_PRIVATE) and points the graph's arrays into
+ * the mapping, so nothing is copied and the page cache is shared between
+ * runs; the checksum pass touches every page once.
  * Checksum: every section is cut into 32 MiB pieces, each piece hashed on
  * its own (64-bit hash seeded by its ordinal), and the checksum is the hash
  * of the header (checksum field zero) followed by the piece hashes; pieces
@@ -23,6 +27,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +35,9 @@
 #define HEADER_SIZE 128
 #define PIECE ((uint64_t)32 << 20)
 #define BOM 0x01020304u
+#define ALIGN 64
+
+static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
 
 enum { F_WEIGHTED = 1, F_BIPARTITE = 2, F_NAMES = 4 };
 
@@ -101,6 +109,7 @@ static piece_ref *list_pieces(const section *s, int n, uint64_t *count) {
   if (!p) return NULL;
   uint64_t j = 0, fo = HEADER_SIZE;
   for (int i = 0; i < n; i++) {
+    fo = align_up(fo);
     for (uint64_t o = 0; o < s[i].bytes; o += PIECE) {
       uint64_t len = s[i].bytes - o < PIECE ? s[i].bytes - o : PIECE;
       p[j++] = (piece_ref){i, o, len, fo};
@@ -155,8 +164,14 @@ int gasp_graph_save_snapshot(const gasp_graph *cg, const char *path,
   int rc = gasp__outfile_open(&f, path, err);
   if (rc) return rc;
   rc = gasp__outfile_write(&f, &hd, sizeof hd, err);
-  for (int i = 0; rc == GASP_OK && i < ns; i++)
-    rc = gasp__outfile_write(&f, s[i].data, s[i].bytes, err);
+  static const char zeros[ALIGN];
+  uint64_t pos = sizeof hd;
+  for (int i = 0; rc == GASP_OK && i < ns; i++) {
+    uint64_t pad = align_up(pos) - pos;
+    if (pad) rc = gasp__outfile_write(&f, zeros, pad, err);
+    if (rc == GASP_OK) rc = gasp__outfile_write(&f, s[i].data, s[i].bytes, err);
+    pos += pad + s[i].bytes;
+  }
   if (rc) {
     gasp__outfile_abort(&f);
     return rc;
@@ -222,10 +237,21 @@ static int read_header(int fd, const char *path, snap_header *hd,
       hd->ne > GASP_MAX_EDGES || hd->nowned > hd->nv || hd->nleft > hd->nv ||
       (hd->flags & ~7u) || hd->names_bytes > fsize)
     return gasp__fail(err, GASP_EFORMAT, path, 0, "corrupt snapshot header");
-  uint64_t body = hd->nv * 8 + 2 * (hd->nv + 1) * 8 + hd->ne * 12 +
-                  ((hd->flags & F_WEIGHTED) ? hd->ne * 8 : 0) +
-                  ((hd->flags & F_NAMES) ? (hd->nv + 1) * 8 + hd->names_bytes : 0);
-  if (fsize != HEADER_SIZE + body)
+  uint64_t sz[9], n = 0, end = HEADER_SIZE;
+  sz[n++] = hd->nv * 8;
+  sz[n++] = (hd->nv + 1) * 8;
+  sz[n++] = hd->ne * 4;
+  sz[n++] = (hd->nv + 1) * 8;
+  sz[n++] = hd->ne * 4;
+  sz[n++] = hd->ne * 4;
+  if (hd->flags & F_WEIGHTED) sz[n++] = hd->ne * 8;
+  if (hd->flags & F_NAMES) {
+    sz[n++] = (hd->nv + 1) * 8;
+    sz[n++] = hd->names_bytes;
+  }
+  for (uint64_t i = 0; i < n; i++) end = align_up(end) + sz[i];
+  uint64_t body = end - HEADER_SIZE;
+  if (fsize != end)
     return gasp__fail(err, GASP_EFORMAT, path, 0,
                       "snapshot size is %llu bytes, its header implies %llu "
                       "(truncated or corrupt)",
@@ -234,26 +260,27 @@ static int read_header(int fd, const char *path, snap_header *hd,
   return GASP_OK;
 }
 
-static int alloc_sections(gasp_graph *g, const snap_header *hd) {
-  uint64_t nv = hd->nv, ne = hd->ne;
-  g->gid = gasp__malloc_array(nv, 8);
-  g->out_off = gasp__malloc_array(nv + 1, 8);
-  g->out_nbr = gasp__malloc_array(ne, 4);
-  g->in_off = gasp__malloc_array(nv + 1, 8);
-  g->in_nbr = gasp__malloc_array(ne, 4);
-  g->in_slot = gasp__malloc_array(ne, 4);
-  if (!g->gid || !g->out_off || !g->out_nbr || !g->in_off || !g->in_nbr ||
-      !g->in_slot)
-    return GASP_ENOMEM;
-  if ((hd->flags & F_WEIGHTED) && !(g->weight = gasp__malloc_array(ne, 8)))
-    return GASP_ENOMEM;
+/* Points the graph's arrays into the mapped file. */
+static void map_sections(gasp_graph *g, const snap_header *hd, char *base) {
+  uint64_t nv = hd->nv, ne = hd->ne, pos = HEADER_SIZE;
+#define TAKE(field, bytes)                                                     \
+  do {                                                                         \
+    pos = align_up(pos);                                                       \
+    g->field = (void *)(base + pos);                                           \
+    pos += (bytes);                                                            \
+  } while (0)
+  TAKE(gid, nv * 8);
+  TAKE(out_off, (nv + 1) * 8);
+  TAKE(out_nbr, ne * 4);
+  TAKE(in_off, (nv + 1) * 8);
+  TAKE(in_nbr, ne * 4);
+  TAKE(in_slot, ne * 4);
+  if (hd->flags & F_WEIGHTED) TAKE(weight, ne * 8);
   if (hd->flags & F_NAMES) {
-    g->name_off = gasp__malloc_array(nv + 1, 8);
-    g->names = malloc(hd->names_bytes ? hd->names_bytes : 1);
-    if (!g->name_off || !g->names) return GASP_ENOMEM;
-    g->name_off[nv] = hd->names_bytes; /* sizes the names section */
+    TAKE(name_off, (nv + 1) * 8);
+    TAKE(names, hd->names_bytes);
   }
-  return GASP_OK;
+#undef TAKE
 }
 
 int gasp__snapshot_load(gasp_graph **out, const char *path,
@@ -274,7 +301,16 @@ int gasp__snapshot_load(gasp_graph **out, const char *path,
     goto out;
   }
   if ((rc = read_header(fd, path, &hd, (uint64_t)sb.st_size, err))) goto out;
-  if (!(g = gasp__graph_alloc()) || alloc_sections(g, &hd)) goto nomem;
+  if (!(g = gasp__graph_alloc())) goto nomem;
+  g->map_len = (size_t)sb.st_size;
+  void *m = mmap(NULL, g->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (m == MAP_FAILED) {
+    rc = gasp__fail(err, GASP_EIO, path, 0, "cannot map: %s", strerror(errno));
+    goto out;
+  }
+  g->map = m;
+  madvise(m, g->map_len, MADV_WILLNEED);
+  map_sections(g, &hd, m);
   g->nv = (gasp_vid)hd.nv;
   g->nowned = (gasp_vid)hd.nowned;
   g->nleft = (gasp_vid)hd.nleft;
@@ -287,28 +323,10 @@ int gasp__snapshot_load(gasp_graph **out, const char *path,
   if (!(pr = list_pieces(s, ns, &np))) goto nomem;
   if (!(ph = gasp__calloc_array(np, sizeof *ph))) goto nomem;
   int T = gasp__threads(opts ? opts->threads : 0);
-  int ioerr = 0;
   int64_t npi = (int64_t)np;
-#pragma omp parallel for num_threads(T) schedule(dynamic, 1) reduction(| : ioerr)
-  for (int64_t i = 0; i < npi; i++) {
-    char *dst = (char *)s[pr[i].sec].data + pr[i].off;
-    uint64_t done = 0;
-    while (done < pr[i].len) {
-      ssize_t r = pread(fd, dst + done, pr[i].len - done,
-                        (off_t)(pr[i].file_off + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        ioerr = 1;
-        break;
-      }
-      done += (uint64_t)r;
-    }
-    ph[i] = hash_piece(dst, pr[i].len, (uint64_t)i);
-  }
-  if (ioerr) {
-    rc = gasp__fail(err, GASP_EIO, path, 0, "read failed (truncated file?)");
-    goto out;
-  }
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+  for (int64_t i = 0; i < npi; i++)
+    ph[i] = hash_piece((const char *)m + pr[i].file_off, pr[i].len, (uint64_t)i);
   if (combine(&hd, ph, np) != hd.checksum) {
     rc = gasp__fail(err, GASP_ECHECKSUM, path, 0,
                     "checksum mismatch: the snapshot is corrupt");
