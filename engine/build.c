@@ -227,7 +227,7 @@ static int idmap_init(idmap *m, gasp_gid max_id, uint64_t nitems) {
   /* Direct table when it costs at most about 2 bytes per item. */
   if (max_id < ((uint64_t)1 << 32) - 1 && (max_id + 1) * 4 <= 2 * nitems) {
     m->ndirect = max_id + 1;
-    m->direct = calloc(m->ndirect, sizeof *m->direct);
+    m->direct = gasp__calloc_array(m->ndirect, sizeof *m->direct);
     return m->direct ? GASP_OK : GASP_ENOMEM;
   }
   /* Dense when the bitmap and ranks (3/16 byte per id) cost at most about
@@ -737,8 +737,8 @@ static void state_release(build_state *st) {
 static int alloc_graph_arrays(build_state *st, uint64_t ne) {
   gasp_graph *g = st->g;
   uint64_t nv = g->nv;
-  g->out_off = calloc(nv + 1, sizeof *g->out_off);
-  g->in_off = calloc(nv + 1, sizeof *g->in_off);
+  g->out_off = gasp__calloc_array(nv + 1, sizeof *g->out_off);
+  g->in_off = gasp__calloc_array(nv + 1, sizeof *g->in_off);
   st->ps = gasp__malloc_array(ne, sizeof *st->ps);
   st->pd = gasp__malloc_array(ne, sizeof *st->pd);
   if (!g->out_off || !g->in_off || !st->ps || !st->pd) return GASP_ENOMEM;

@@ -145,7 +145,15 @@ static int range_check(cursor *c, uint64_t v, gasp_gid lo, gasp_gid hi,
 
 static int chunk_reserve(gasp__chunk *ch, uint64_t need, int weighted) {
   if (need <= ch->cap) return 0;
-  uint64_t ncap = ch->cap ? ch->cap : 1024;
+  if (ch->cap == 0) { /* first allocation: huge-page friendly */
+    ch->src = gasp__malloc_array(need, sizeof *ch->src);
+    ch->dst = gasp__malloc_array(need, sizeof *ch->dst);
+    if (weighted) ch->w = gasp__malloc_array(need, sizeof *ch->w);
+    if (!ch->src || !ch->dst || (weighted && !ch->w)) return -1;
+    ch->cap = need;
+    return 0;
+  }
+  uint64_t ncap = ch->cap;
   while (ncap < need) ncap *= 2;
   gasp_gid *s = realloc(ch->src, ncap * sizeof *s);
   if (!s) return -1;
