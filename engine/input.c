@@ -57,6 +57,13 @@ uint64_t gasp__input_offset(gasp__input *in) {
   return o > 0 ? (uint64_t)o : 0;
 }
 
+/* zlib prefixes its messages with the stream's name ("<fd:4>: "). */
+static const char *gz_reason(const char *m) {
+  if (!m || !*m) return "read error";
+  const char *c = strstr(m, ">: ");
+  return c ? c + 3 : m;
+}
+
 int gasp__input_read(gasp__input *in, void *buf, size_t len, size_t *got,
                      gasp_error *err) {
   *got = 0;
@@ -67,9 +74,8 @@ int gasp__input_read(gasp__input *in, void *buf, size_t len, size_t *got,
       int r = gzread(in->gz, p, want);
       if (r < 0) {
         int zerr;
-        const char *m = gzerror(in->gz, &zerr);
-        return gasp__fail(err, GASP_EIO, in->path, 0, "gzip data: %s",
-                          m && *m ? m : "read error");
+        return gasp__fail(err, GASP_EIO, in->path, 0, "corrupt gzip data: %s",
+                          gz_reason(gzerror(in->gz, &zerr)));
       }
       if (r == 0) {
         /* zlib reports a truncated stream as an error at the end. */
@@ -77,7 +83,7 @@ int gasp__input_read(gasp__input *in, void *buf, size_t len, size_t *got,
         const char *m = gzerror(in->gz, &zerr);
         if (zerr != Z_OK && zerr != Z_STREAM_END)
           return gasp__fail(err, GASP_EIO, in->path, 0,
-                            "gzip data: %s (truncated file?)", m);
+                            "gzip data: %s (truncated file?)", gz_reason(m));
         in->eof = 1;
         break;
       }

@@ -376,7 +376,7 @@ static int header_uci(text_load *tl, const char *buf, size_t n, size_t *pos,
 }
 
 /* Reads a vocabulary (one word per line, line w naming word id w) and
- * names the right-side vertices. */
+ * names the right-side vertices; lines past the header's W are ignored. */
 static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
   gasp__input in;
   int rc = gasp__input_open(&in, path, err);
@@ -415,8 +415,11 @@ static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
     count++;
     p = e + 1;
   }
-  if (count != nwords) {
-    rc = gasp__fail(err, GASP_EPARSE, path, count < nwords ? count + 1 : nwords + 1,
+  /* Fewer words than the header declares leaves words unnamed: an error.
+   * More is accepted (published copies of UCI KOS carry one extra line);
+   * the words past W name nothing, since no document can use them. */
+  if (count < nwords) {
+    rc = gasp__fail(err, GASP_EPARSE, path, count + 1,
                     "vocabulary has %llu words, the corpus header declares %llu",
                     (unsigned long long)count, (unsigned long long)nwords);
     goto out;
