@@ -87,7 +87,7 @@ char *gasp_error_format(const gasp_error *err, char *buf, size_t len) {
 int gasp__threads(int requested) {
   if (requested > 0) return requested;
 #ifdef _OPENMP
-  return omp_get_num_procs();
+  return omp_get_max_threads(); /* OMP_NUM_THREADS, else all cores */
 #else
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;

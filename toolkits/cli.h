@@ -110,7 +110,7 @@ enum {
   "  -i, --input FILE     input file (gzip read transparently)\n"              \
   "  -o, --output FILE    output file\n"                                       \
   "      --format F       auto|edgelist|snap|adj|mtx|uci|gasp (default auto)\n" \
-  "  -t, --threads N      threads (default: all cores)\n"                      \
+  "  -t, --threads N      threads (default: OMP_NUM_THREADS or all cores)\n"                      \
   "      --symmetric      add the reverse of every edge (undirected input)\n"  \
   "      --weighted / --unweighted   keep or drop a weight column\n"           \
   "      --vocab FILE     vocabulary for UCI bag-of-words input\n"             \
