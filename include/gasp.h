@@ -374,6 +374,229 @@ GASP_EXTERN int gasp_partition_stats_compute(const gasp_graph *g, int parts,
                                              gasp_partition_stats *out);
 
 /* ------------------------------------------------------------------ */
+/* Vertex programs                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Which edges a gather or scatter visits, seen from the centre vertex. */
+typedef enum gasp_dir {
+  GASP_DIR_NONE = 0,
+  GASP_DIR_IN = 1,  /* edges nbr -> centre */
+  GASP_DIR_OUT = 2, /* edges centre -> nbr */
+  GASP_DIR_ALL = 3
+} gasp_dir;
+
+/* The context of one vertex update, valid only during the callback that
+ * receives it.  Callbacks run on engine worker threads, concurrently for
+ * different vertices: they must be reentrant and touch only what the
+ * consistency model lets them (see gasp_consistency). */
+typedef struct gasp_ctx gasp_ctx;
+
+/* One edge as a gather or scatter sees it. */
+typedef struct gasp_edge {
+  gasp_vid nbr;         /* the neighbour's local id                        */
+  gasp_dir dir;         /* GASP_DIR_IN or GASP_DIR_OUT                     */
+  gasp_eid slot;        /* edge slot (index of edge data and weights)      */
+  void *data;           /* edge data (edge_size bytes), NULL when none;
+                           writable in scatter under edge/full consistency */
+  const void *nbr_data; /* the neighbour's vertex data                     */
+} gasp_edge;
+
+/* A vertex's whole adjacency at once, for the optional bulk gather: the
+ * neighbour ids and slots of the in-edges and out-edges it asked for
+ * (counts are 0 for a direction it did not ask for), plus the base of the
+ * vertex-data and edge-data arrays, so a hot program runs one tight loop
+ * with no call per edge.  Out-edge i has slot out_slot0 + i. */
+typedef struct gasp_nbrs {
+  uint64_t n_in, n_out;
+  const gasp_vid *in;
+  const uint32_t *in_slot;
+  const gasp_vid *out;
+  gasp_eid out_slot0;
+  const void *vertex_data; /* neighbour u's data: vertex_data + u * vertex_size */
+  size_t vertex_size;
+  const void *edge_data; /* edge s's data: edge_data + s * edge_size */
+  size_t edge_size;
+} gasp_nbrs;
+
+/* A vertex program.  Sizes are of fixed records the engine allocates:
+ * vertex data, edge data and the gather accumulator.  Callbacks that are
+ * NULL are skipped (gather_edges / scatter_edges NULL mean GASP_DIR_NONE).
+ * The accumulator starts zero-filled (or from acc_init) for every update;
+ * apply receives it even when no edge was gathered. */
+typedef struct gasp_program {
+  size_t vertex_size, edge_size, acc_size;
+  /* once per vertex before the first run (vertex data starts zeroed) */
+  void (*init_vertex)(gasp_ctx *ctx, void *v);
+  /* once per edge slot before the first run; weight is 1 if unweighted */
+  void (*init_edge)(const gasp_ctx *ctx, void *e, gasp_eid slot, double weight);
+  void (*acc_init)(const gasp_ctx *ctx, void *acc);
+  gasp_dir (*gather_edges)(const gasp_ctx *ctx, const void *v);
+  /* fold one edge into acc */
+  void (*gather)(const gasp_ctx *ctx, const void *v, const gasp_edge *e,
+                 void *acc);
+  /* merge a partial accumulator into acc (associative, commutative) */
+  void (*sum)(const gasp_ctx *ctx, void *acc, const void *other);
+  /* optional fast path replacing gather over the whole adjacency */
+  void (*gather_vertex)(const gasp_ctx *ctx, const void *v,
+                        const gasp_nbrs *nbrs, void *acc);
+  void (*apply)(gasp_ctx *ctx, void *v, const void *acc);
+  gasp_dir (*scatter_edges)(const gasp_ctx *ctx, const void *v);
+  /* may gasp_signal() the neighbour (or any vertex) */
+  void (*scatter)(gasp_ctx *ctx, const void *v, const gasp_edge *e);
+  void *user; /* program parameters, gasp_ctx_user() */
+} gasp_program;
+
+/* Context accessors (callable from any callback). */
+GASP_EXTERN gasp_vid gasp_ctx_vertex(const gasp_ctx *ctx);
+GASP_EXTERN gasp_gid gasp_ctx_gid(const gasp_ctx *ctx);
+GASP_EXTERN uint64_t gasp_ctx_in_degree(const gasp_ctx *ctx);
+GASP_EXTERN uint64_t gasp_ctx_out_degree(const gasp_ctx *ctx);
+GASP_EXTERN gasp_vid gasp_ctx_num_vertices(const gasp_ctx *ctx);
+/* Superstep (sync engine) or completed sweeps, updates / vertices (async). */
+GASP_EXTERN uint64_t gasp_ctx_iteration(const gasp_ctx *ctx);
+GASP_EXTERN void *gasp_ctx_user(const gasp_ctx *ctx);
+GASP_EXTERN const gasp_graph *gasp_ctx_graph(const gasp_ctx *ctx);
+/* Latest value of aggregator `id`, NULL before its first computation. */
+GASP_EXTERN const void *gasp_ctx_aggregate(const gasp_ctx *ctx, int id);
+/* Schedules vertex v for an update (sync: in the next superstep; async: as
+ * the scheduler decides).  With the priority scheduler, a vertex signalled
+ * twice keeps the larger priority. */
+GASP_EXTERN void gasp_signal(gasp_ctx *ctx, gasp_vid v);
+GASP_EXTERN void gasp_signal_priority(gasp_ctx *ctx, gasp_vid v,
+                                      double priority);
+/* Ends the run cleanly after the updates under way. */
+GASP_EXTERN void gasp_ctx_stop(gasp_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Engines                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef enum gasp_engine_kind {
+  GASP_ENGINE_SYNC = 0, /* bulk-synchronous supersteps */
+  GASP_ENGINE_ASYNC = 1 /* workers pull signalled vertices from a scheduler */
+} gasp_engine_kind;
+
+/* What an async update may touch while it runs:
+ *  vertex: write the centre only (neighbour data is read unlocked);
+ *  edge:   write the centre and its adjacent edges, read the neighbours --
+ *          no two adjacent vertices update at once;
+ *  full:   write the centre and its neighbours -- no two vertices within
+ *          distance 2 update at once.
+ * The sync engine is edge-consistent by construction (gathers read the
+ * previous superstep's state). */
+typedef enum gasp_consistency {
+  GASP_CONSISTENCY_VERTEX = 0,
+  GASP_CONSISTENCY_EDGE = 1,
+  GASP_CONSISTENCY_FULL = 2
+} gasp_consistency;
+
+typedef enum gasp_scheduler {
+  GASP_SCHED_FIFO = 0,    /* first signalled, first updated          */
+  GASP_SCHED_SWEEP = 1,   /* round-robin over vertex ids             */
+  GASP_SCHED_PRIORITY = 2 /* largest pending priority first          */
+} gasp_scheduler;
+
+/* How the async engine enforces consistency. */
+typedef enum gasp_locking {
+  GASP_LOCKING_DEFAULT = 0,  /* the faster of the two (see README)        */
+  GASP_LOCKING_LOCKS = 1,    /* per-vertex reader-writer locks, id order  */
+  GASP_LOCKING_CHROMATIC = 2 /* colour classes run one at a time          */
+} gasp_locking;
+
+/* Figures of one superstep (sync) or sweep-equivalent (async), for
+ * progress and --trace. */
+typedef struct gasp_iter_info {
+  uint64_t iteration;
+  uint64_t active;  /* vertices updated in it */
+  uint64_t updates; /* total so far */
+  double seconds;   /* since the run started */
+} gasp_iter_info;
+
+typedef struct gasp_engine_opts {
+  gasp_engine_kind engine;
+  gasp_consistency consistency;
+  gasp_scheduler scheduler;
+  gasp_locking locking;
+  int threads;       /* 0: OMP_NUM_THREADS or all cores */
+  uint64_t max_iter; /* sync: supersteps; async: updates <= max_iter * V;
+                        0: no limit */
+  /* optional: called between iterations from the driving thread;
+   * returning non-zero stops the run */
+  int (*on_iteration)(void *user, const gasp_iter_info *info);
+  void *on_iteration_user;
+} gasp_engine_opts;
+
+GASP_EXTERN void gasp_engine_opts_init(gasp_engine_opts *o);
+/* Names for command lines: "sync"/"async", "vertex"/"edge"/"full",
+ * "fifo"/"sweep"/"priority", "locks"/"chromatic"; GASP_EINVAL otherwise. */
+GASP_EXTERN int gasp_engine_kind_parse(const char *s, gasp_engine_kind *out);
+GASP_EXTERN int gasp_consistency_parse(const char *s, gasp_consistency *out);
+GASP_EXTERN int gasp_scheduler_parse(const char *s, gasp_scheduler *out);
+GASP_EXTERN int gasp_locking_parse(const char *s, gasp_locking *out);
+
+/* Why a run ended. */
+typedef enum gasp_stop_reason {
+  GASP_STOP_CONVERGED = 0, /* no vertex left active */
+  GASP_STOP_MAX_ITER = 1,
+  GASP_STOP_PROGRAM = 2, /* gasp_ctx_stop() or on_iteration */
+} gasp_stop_reason;
+
+typedef struct gasp_run_stats {
+  uint64_t updates;    /* vertex updates (gather-apply-scatter) run */
+  uint64_t iterations; /* supersteps, or updates / vertices for async */
+  double seconds;
+  gasp_stop_reason reason;
+  int colors; /* chromatic runs: colour classes used, else 0 */
+} gasp_run_stats;
+
+/* An engine runs one program over one graph.  gasp_engine_new() allocates
+ * the graph's vertex and edge data to the program's sizes and runs
+ * init_vertex / init_edge; the graph must outlive the engine and is not
+ * otherwise modified.  The engine is driven from one thread. */
+typedef struct gasp_engine gasp_engine;
+
+GASP_EXTERN int gasp_engine_new(gasp_engine **out, gasp_graph *g,
+                                const gasp_program *prog,
+                                const gasp_engine_opts *opts, gasp_error *err);
+GASP_EXTERN void gasp_engine_free(gasp_engine **e);
+/* Activates vertices for the next run (priority for the priority
+ * scheduler; others ignore it). */
+GASP_EXTERN int gasp_engine_signal(gasp_engine *e, gasp_vid v, double priority);
+GASP_EXTERN int gasp_engine_signal_all(gasp_engine *e, double priority);
+/* Runs until no vertex is active, max_iter, or the program stops it.
+ * Signals left when it stops early stay pending for the next run. */
+GASP_EXTERN int gasp_engine_run(gasp_engine *e, gasp_run_stats *stats);
+
+/* ---- aggregators ---------------------------------------------------- */
+
+/* A map-reduce over vertices (map_vertex) and/or edges (map_edge): each
+ * worker folds items into its own zeroed partial of `size` bytes, partials
+ * are merged with `combine`, and `finalize` (optional) post-processes the
+ * result.  Computed on demand (gasp_engine_aggregate), before a run, and
+ * periodically: every `period_iterations` supersteps (sync) or every
+ * `period_seconds` (async).  Programs read the latest value with
+ * gasp_ctx_aggregate(). */
+typedef struct gasp_aggregator {
+  size_t size;
+  void (*map_vertex)(const gasp_graph *g, gasp_vid v, const void *vdata,
+                     void *acc, void *user);
+  void (*map_edge)(const gasp_graph *g, gasp_vid src, gasp_vid dst,
+                   gasp_eid slot, const void *edata, void *acc, void *user);
+  void (*combine)(void *acc, const void *other, void *user);
+  void (*finalize)(void *acc, void *user);
+  uint64_t period_iterations;
+  double period_seconds;
+  void *user;
+} gasp_aggregator;
+
+/* Registers an aggregator; *id receives its handle for gasp_ctx_aggregate
+ * and gasp_engine_aggregate. */
+GASP_EXTERN int gasp_engine_add_aggregator(gasp_engine *e,
+                                           const gasp_aggregator *a, int *id);
+/* Computes aggregator `id` now (between runs) and copies it to out. */
+GASP_EXTERN int gasp_engine_aggregate(gasp_engine *e, int id, void *out);
+
+/* ------------------------------------------------------------------ */
 /* Library facts                                                       */
 /* ------------------------------------------------------------------ */
 

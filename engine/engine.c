@@ -1,0 +1,411 @@
+/*
+ * engine.c -- the gasp_engine object shared by the sync and async engines:
+ * options, construction (data allocation, init callbacks), signalling
+ * between runs, the per-vertex gather / apply / scatter steps, context
+ * accessors and aggregators.
+ *
+ * The model is GraphLab's / PowerGraph's gather-apply-scatter (Low et al.,
+ * "Distributed GraphLab", VLDB 2012; Gonzalez et al., "PowerGraph",
+ * OSDI 2012).
+ */
+#include "engine_internal.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------- */
+/* Options                                                           */
+/* ---------------------------------------------------------------- */
+
+void gasp_engine_opts_init(gasp_engine_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->engine = GASP_ENGINE_SYNC;
+  o->consistency = GASP_CONSISTENCY_EDGE;
+  o->scheduler = GASP_SCHED_FIFO;
+  o->locking = GASP_LOCKING_DEFAULT;
+}
+
+#define PARSE_FN(fname, type, ...)                                             \
+  int fname(const char *s, type *out) {                                        \
+    static const struct {                                                      \
+      const char *name;                                                        \
+      type value;                                                              \
+    } t[] = {__VA_ARGS__};                                                     \
+    for (size_t i = 0; s && i < sizeof t / sizeof *t; i++)                     \
+      if (strcmp(s, t[i].name) == 0) {                                         \
+        *out = t[i].value;                                                     \
+        return GASP_OK;                                                        \
+      }                                                                        \
+    return GASP_EINVAL;                                                        \
+  }
+
+PARSE_FN(gasp_engine_kind_parse, gasp_engine_kind, {"sync", GASP_ENGINE_SYNC},
+         {"async", GASP_ENGINE_ASYNC})
+PARSE_FN(gasp_consistency_parse, gasp_consistency,
+         {"vertex", GASP_CONSISTENCY_VERTEX}, {"edge", GASP_CONSISTENCY_EDGE},
+         {"full", GASP_CONSISTENCY_FULL})
+PARSE_FN(gasp_scheduler_parse, gasp_scheduler, {"fifo", GASP_SCHED_FIFO},
+         {"sweep", GASP_SCHED_SWEEP}, {"priority", GASP_SCHED_PRIORITY})
+PARSE_FN(gasp_locking_parse, gasp_locking, {"default", GASP_LOCKING_DEFAULT},
+         {"locks", GASP_LOCKING_LOCKS}, {"chromatic", GASP_LOCKING_CHROMATIC})
+
+/* ---------------------------------------------------------------- */
+/* Construction                                                      */
+/* ---------------------------------------------------------------- */
+
+typedef struct init_job {
+  gasp_engine *e;
+  gasp__range vr, er;
+} init_job;
+
+static void init_worker(void *arg, int tid) {
+  init_job *j = arg;
+  gasp_engine *e = j->e;
+  gasp_graph *g = e->g;
+  gasp_ctx ctx = {e, 0, tid, 0, NULL};
+  (void)ctx.state;
+  uint64_t lo, hi;
+  if (e->prog.init_vertex)
+    while (gasp__range_next(&j->vr, &lo, &hi))
+      for (uint64_t v = lo; v < hi; v++) {
+        ctx.v = (gasp_vid)v;
+        e->prog.init_vertex(&ctx, (char *)g->vdata + v * e->prog.vertex_size);
+      }
+  if (e->prog.init_edge)
+    while (gasp__range_next(&j->er, &lo, &hi))
+      for (uint64_t s = lo; s < hi; s++) {
+        ctx.v = GASP_VID_NONE;
+        e->prog.init_edge(&ctx, (char *)g->edata + s * e->prog.edge_size, s,
+                          g->weight ? g->weight[s] : 1.0);
+      }
+}
+
+static int check_program(const gasp_program *p, gasp_error *err) {
+  if (!p->apply && !p->scatter && !p->gather && !p->gather_vertex)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "program has no gather, apply or scatter");
+  if ((p->gather || p->gather_vertex) && p->acc_size == 0)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "program gathers but declares acc_size 0");
+  if (p->gather && !p->sum && !p->gather_vertex)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "program has gather but no sum");
+  return GASP_OK;
+}
+
+int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
+                    const gasp_engine_opts *opts, gasp_error *err) {
+  *out = NULL;
+  gasp__error_clear(err);
+  if (!g || !prog) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no graph or program");
+  int rc = check_program(prog, err);
+  if (rc) return rc;
+  gasp_engine *e = calloc(1, sizeof *e);
+  if (!e) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+  e->g = g;
+  e->prog = *prog;
+  if (opts)
+    e->opts = *opts;
+  else
+    gasp_engine_opts_init(&e->opts);
+  e->T = gasp__threads(e->opts.threads);
+  uint64_t nv = g->nv;
+  e->active = calloc(nv ? nv : 1, 1);
+  e->next = calloc(nv ? nv : 1, 1);
+  e->prio = gasp__calloc_array(nv ? nv : 1, sizeof *e->prio);
+  if (!e->active || !e->next || !e->prio) goto nomem;
+  if ((rc = gasp_graph_alloc_data(g, prog->vertex_size, prog->edge_size)))
+    goto nomem;
+  if ((rc = gasp__pool_new(&e->pool, e->T))) goto nomem;
+  init_job j = {e, {0, nv, 1024}, {0, g->ne, 65536}};
+  gasp__pool_run(e->pool, init_worker, &j);
+  *out = e;
+  return GASP_OK;
+nomem:
+  gasp_engine_free(&e);
+  return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+}
+
+void gasp_engine_free(gasp_engine **pe) {
+  if (!pe || !*pe) return;
+  gasp_engine *e = *pe;
+  gasp__pool_free(&e->pool);
+  for (int i = 0; i < e->naggs; i++) {
+    free(e->aggs[i].value);
+    free(e->aggs[i].partials);
+  }
+  free(e->aggs);
+  free(e->active);
+  free(e->next);
+  free(e->prio);
+  free(e->color);
+  free(e->locks);
+  free(e);
+  *pe = NULL;
+}
+
+int gasp_engine_signal(gasp_engine *e, gasp_vid v, double priority) {
+  if (v >= e->g->nv) return GASP_EINVAL;
+  if (!e->active[v]) {
+    e->active[v] = 1;
+    e->prio[v] = priority;
+    e->nsignalled++;
+  } else if (priority > e->prio[v]) {
+    e->prio[v] = priority;
+  }
+  return GASP_OK;
+}
+
+int gasp_engine_signal_all(gasp_engine *e, double priority) {
+  for (gasp_vid v = 0; v < e->g->nv; v++) gasp_engine_signal(e, v, priority);
+  return GASP_OK;
+}
+
+int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
+  gasp_run_stats tmp;
+  if (!st) st = &tmp;
+  memset(st, 0, sizeof *st);
+  __atomic_store_n(&e->stop, 0, __ATOMIC_RELAXED);
+  gasp__aggregate_due(e, 1, gasp__now());
+  double t0 = gasp__now();
+  int rc = e->opts.engine == GASP_ENGINE_ASYNC ? gasp__async_run(e, st)
+                                               : gasp__sync_run(e, st);
+  st->seconds = gasp__now() - t0;
+  return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Gather, apply, scatter                                            */
+/* ---------------------------------------------------------------- */
+
+static inline void *vdata(gasp_engine *e, gasp_vid v) {
+  return (char *)e->g->vdata + (size_t)v * e->prog.vertex_size;
+}
+
+static inline void *edata(gasp_engine *e, uint64_t slot) {
+  return e->g->edata ? (char *)e->g->edata + slot * e->prog.edge_size : NULL;
+}
+
+void gasp__do_gather(gasp_ctx *ctx, void *acc) {
+  gasp_engine *e = ctx->e;
+  const gasp_program *p = &e->prog;
+  const gasp_graph *g = e->g;
+  gasp_vid v = ctx->v;
+  if (p->acc_size) {
+    if (p->acc_init)
+      p->acc_init(ctx, acc);
+    else
+      memset(acc, 0, p->acc_size);
+  }
+  const void *vd = vdata(e, v);
+  gasp_dir dir = p->gather_edges ? p->gather_edges(ctx, vd) : GASP_DIR_NONE;
+  if (dir == GASP_DIR_NONE) return;
+  if (p->gather_vertex) {
+    gasp_nbrs n;
+    n.n_in = n.n_out = 0;
+    n.in = g->in_nbr + g->in_off[v];
+    n.in_slot = g->in_slot + g->in_off[v];
+    n.out = g->out_nbr + g->out_off[v];
+    n.out_slot0 = g->out_off[v];
+    if (dir & GASP_DIR_IN) n.n_in = g->in_off[v + 1] - g->in_off[v];
+    if (dir & GASP_DIR_OUT) n.n_out = g->out_off[v + 1] - g->out_off[v];
+    n.vertex_data = g->vdata;
+    n.vertex_size = p->vertex_size;
+    n.edge_data = g->edata;
+    n.edge_size = p->edge_size;
+    p->gather_vertex(ctx, vd, &n, acc);
+    return;
+  }
+  if (!p->gather) return;
+  gasp_edge ed;
+  if (dir & GASP_DIR_IN) {
+    ed.dir = GASP_DIR_IN;
+    for (uint64_t j = g->in_off[v]; j < g->in_off[v + 1]; j++) {
+      ed.nbr = g->in_nbr[j];
+      ed.slot = g->in_slot[j];
+      ed.data = edata(e, ed.slot);
+      ed.nbr_data = vdata(e, ed.nbr);
+      p->gather(ctx, vd, &ed, acc);
+    }
+  }
+  if (dir & GASP_DIR_OUT) {
+    ed.dir = GASP_DIR_OUT;
+    for (uint64_t j = g->out_off[v]; j < g->out_off[v + 1]; j++) {
+      ed.nbr = g->out_nbr[j];
+      ed.slot = j;
+      ed.data = edata(e, j);
+      ed.nbr_data = vdata(e, ed.nbr);
+      p->gather(ctx, vd, &ed, acc);
+    }
+  }
+}
+
+void gasp__do_apply(gasp_ctx *ctx, const void *acc) {
+  gasp_engine *e = ctx->e;
+  if (e->prog.apply) e->prog.apply(ctx, vdata(e, ctx->v), acc);
+}
+
+void gasp__do_scatter(gasp_ctx *ctx) {
+  gasp_engine *e = ctx->e;
+  const gasp_program *p = &e->prog;
+  const gasp_graph *g = e->g;
+  gasp_vid v = ctx->v;
+  if (!p->scatter) return;
+  const void *vd = vdata(e, v);
+  gasp_dir dir = p->scatter_edges ? p->scatter_edges(ctx, vd) : GASP_DIR_NONE;
+  gasp_edge ed;
+  if (dir & GASP_DIR_IN) {
+    ed.dir = GASP_DIR_IN;
+    for (uint64_t j = g->in_off[v]; j < g->in_off[v + 1]; j++) {
+      ed.nbr = g->in_nbr[j];
+      ed.slot = g->in_slot[j];
+      ed.data = edata(e, ed.slot);
+      ed.nbr_data = vdata(e, ed.nbr);
+      p->scatter(ctx, vd, &ed);
+    }
+  }
+  if (dir & GASP_DIR_OUT) {
+    ed.dir = GASP_DIR_OUT;
+    for (uint64_t j = g->out_off[v]; j < g->out_off[v + 1]; j++) {
+      ed.nbr = g->out_nbr[j];
+      ed.slot = j;
+      ed.data = edata(e, j);
+      ed.nbr_data = vdata(e, ed.nbr);
+      p->scatter(ctx, vd, &ed);
+    }
+  }
+}
+
+/* ---------------------------------------------------------------- */
+/* Context                                                           */
+/* ---------------------------------------------------------------- */
+
+gasp_vid gasp_ctx_vertex(const gasp_ctx *c) { return c->v; }
+gasp_gid gasp_ctx_gid(const gasp_ctx *c) { return c->e->g->gid[c->v]; }
+uint64_t gasp_ctx_in_degree(const gasp_ctx *c) {
+  return gasp_graph_in_degree(c->e->g, c->v);
+}
+uint64_t gasp_ctx_out_degree(const gasp_ctx *c) {
+  return gasp_graph_out_degree(c->e->g, c->v);
+}
+gasp_vid gasp_ctx_num_vertices(const gasp_ctx *c) { return c->e->g->nv; }
+uint64_t gasp_ctx_iteration(const gasp_ctx *c) { return c->iteration; }
+void *gasp_ctx_user(const gasp_ctx *c) { return c->e->prog.user; }
+const gasp_graph *gasp_ctx_graph(const gasp_ctx *c) { return c->e->g; }
+
+const void *gasp_ctx_aggregate(const gasp_ctx *c, int id) {
+  if (id < 0 || id >= c->e->naggs) return NULL;
+  return c->e->aggs[id].value;
+}
+
+void gasp_signal(gasp_ctx *c, gasp_vid v) { gasp_signal_priority(c, v, 0.0); }
+
+void gasp_signal_priority(gasp_ctx *c, gasp_vid v, double priority) {
+  if (v >= c->e->g->nv) return;
+  if (c->e->opts.engine == GASP_ENGINE_ASYNC)
+    gasp__async_signal(c, v, priority);
+  else
+    gasp__sync_signal(c, v, priority);
+}
+
+void gasp_ctx_stop(gasp_ctx *c) {
+  __atomic_store_n(&c->e->stop, 1, __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------- */
+/* Aggregators                                                       */
+/* ---------------------------------------------------------------- */
+
+int gasp_engine_add_aggregator(gasp_engine *e, const gasp_aggregator *a,
+                               int *id) {
+  if (!a || a->size == 0 || !a->combine || (!a->map_vertex && !a->map_edge))
+    return GASP_EINVAL;
+  agg_slot *n = realloc(e->aggs, (size_t)(e->naggs + 1) * sizeof *n);
+  if (!n) return GASP_ENOMEM;
+  e->aggs = n;
+  agg_slot *s = &e->aggs[e->naggs];
+  memset(s, 0, sizeof *s);
+  s->a = *a;
+  s->partials = gasp__calloc_array((size_t)e->T, a->size);
+  if (!s->partials) return GASP_ENOMEM;
+  if (id) *id = e->naggs;
+  e->naggs++;
+  return GASP_OK;
+}
+
+typedef struct agg_job {
+  gasp_engine *e;
+  agg_slot *s;
+  gasp__range vr, er;
+} agg_job;
+
+static void agg_worker(void *arg, int tid) {
+  agg_job *j = arg;
+  gasp_engine *e = j->e;
+  const gasp_graph *g = e->g;
+  const gasp_aggregator *a = &j->s->a;
+  void *acc = (char *)j->s->partials + (size_t)tid * a->size;
+  memset(acc, 0, a->size);
+  uint64_t lo, hi;
+  if (a->map_vertex)
+    while (gasp__range_next(&j->vr, &lo, &hi))
+      for (uint64_t v = lo; v < hi; v++)
+        a->map_vertex(g, (gasp_vid)v, vdata(e, (gasp_vid)v), acc, a->user);
+  if (a->map_edge)
+    while (gasp__range_next(&j->er, &lo, &hi)) {
+      /* find the source of slot lo, then walk forward */
+      uint64_t s = 0, n = g->nv;
+      while (s < n) {
+        uint64_t mid = s + (n - s) / 2;
+        if (g->out_off[mid + 1] <= lo)
+          s = mid + 1;
+        else
+          n = mid;
+      }
+      for (uint64_t k = lo; k < hi; k++) {
+        while (g->out_off[s + 1] <= k) s++;
+        a->map_edge(g, (gasp_vid)s, g->out_nbr[k], k, edata(e, k), acc, a->user);
+      }
+    }
+}
+
+static int aggregate_one(gasp_engine *e, agg_slot *s, int serial) {
+  const gasp_aggregator *a = &s->a;
+  if (!s->value && !(s->value = calloc(1, a->size))) return GASP_ENOMEM;
+  agg_job j = {e, s, {0, e->g->nv, 4096}, {0, e->g->ne, 65536}};
+  if (serial)
+    agg_worker(&j, 0);
+  else
+    gasp__pool_run(e->pool, agg_worker, &j);
+  memcpy(s->value, s->partials, a->size);
+  for (int t = 1; !serial && t < gasp__pool_size(e->pool); t++)
+    a->combine(s->value, (char *)s->partials + (size_t)t * a->size, a->user);
+  if (a->finalize) a->finalize(s->value, a->user);
+  return GASP_OK;
+}
+
+static void aggregate_due(gasp_engine *e, int force, double now, int serial) {
+  for (int i = 0; i < e->naggs; i++) {
+    agg_slot *s = &e->aggs[i];
+    int due = force;
+    if (!due && e->opts.engine == GASP_ENGINE_SYNC && s->a.period_iterations)
+      due = e->iteration % s->a.period_iterations == 0;
+    if (!due && e->opts.engine == GASP_ENGINE_ASYNC && s->a.period_seconds > 0)
+      due = now - s->last >= s->a.period_seconds;
+    if (due && aggregate_one(e, s, serial) == GASP_OK) s->last = now;
+  }
+}
+
+void gasp__aggregate_due(gasp_engine *e, int force, double now) {
+  aggregate_due(e, force, now, 0);
+}
+
+void gasp__aggregate_serial(gasp_engine *e, double now) {
+  aggregate_due(e, 0, now, 1);
+}
+
+int gasp_engine_aggregate(gasp_engine *e, int id, void *out) {
+  if (id < 0 || id >= e->naggs) return GASP_EINVAL;
+  int rc = aggregate_one(e, &e->aggs[id], 0);
+  if (rc == GASP_OK && out) memcpy(out, e->aggs[id].value, e->aggs[id].a.size);
+  return rc;
+}

@@ -1,0 +1,150 @@
+/*
+ * engine_internal.h -- the engine object, its thread pool, schedulers
+ * (backends behind one table) and consistency locking, shared by
+ * engine.c, sync.c, async.c, sched_*.c, lock.c and color.c.
+ */
+#ifndef GASP_ENGINE_INTERNAL_H
+#define GASP_ENGINE_INTERNAL_H
+
+#include "graph_internal.h"
+
+#include <pthread.h>
+
+/* ---- thread pool ----------------------------------------------------
+ * A fixed team of pthreads (TSan understands them, unlike libgomp).
+ * gasp__pool_run() runs fn(arg, tid) on every team member, the calling
+ * thread being tid 0, and returns when all are done. */
+typedef struct gasp__pool gasp__pool;
+typedef void (*gasp__pool_fn)(void *arg, int tid);
+
+int gasp__pool_new(gasp__pool **out, int threads);
+void gasp__pool_free(gasp__pool **p);
+int gasp__pool_size(const gasp__pool *p);
+void gasp__pool_run(gasp__pool *p, gasp__pool_fn fn, void *arg);
+
+/* Dynamic loop helper: hands out [lo, hi) chunks of 0 .. n-1. */
+typedef struct gasp__range {
+  uint64_t next; /* atomic */
+  uint64_t n, chunk;
+} gasp__range;
+static inline int gasp__range_next(gasp__range *r, uint64_t *lo, uint64_t *hi) {
+  uint64_t b = __atomic_fetch_add(&r->next, r->chunk, __ATOMIC_RELAXED);
+  if (b >= r->n) return 0;
+  *lo = b;
+  *hi = b + r->chunk < r->n ? b + r->chunk : r->n;
+  return 1;
+}
+
+/* ---- schedulers -----------------------------------------------------
+ * The async engine asks a scheduler for the next vertex to update.  The
+ * engine owns the per-vertex "scheduled" state; a scheduler only orders
+ * vertices handed to it with push() (at most once per scheduling) and
+ * returns them from pop().  Both are called concurrently from workers
+ * (tid identifies the caller).  For the priority scheduler, push() of a
+ * vertex already queued raises its priority (the engine passes the merged
+ * priority). */
+typedef struct gasp__sched gasp__sched;
+typedef struct gasp__sched_ops {
+  const char *name;
+  int (*create)(gasp__sched **out, gasp_vid nv, int threads);
+  void (*destroy)(gasp__sched *s);
+  void (*push)(gasp__sched *s, int tid, gasp_vid v, double priority);
+  /* 1 and *v set, or 0 when this scheduler has nothing right now */
+  int (*pop)(gasp__sched *s, int tid, gasp_vid *v);
+  /* optional: raise the priority of v if it is queued, else do nothing */
+  void (*raise)(gasp__sched *s, int tid, gasp_vid v, double priority);
+} gasp__sched_ops;
+
+extern const gasp__sched_ops gasp__sched_fifo;
+extern const gasp__sched_ops gasp__sched_sweep;
+extern const gasp__sched_ops gasp__sched_priority;
+
+/* ---- locks and colouring -------------------------------------------- */
+
+/* Per-vertex reader-writer spin locks, one 32-bit word each: bit 31 is
+ * the writer, the low bits count readers. */
+void gasp__rw_rdlock(uint32_t *l);
+void gasp__rw_rdunlock(uint32_t *l);
+void gasp__rw_wrlock(uint32_t *l);
+void gasp__rw_wrunlock(uint32_t *l);
+
+/* The sorted, duplicate-free neighbours of v (in and out, without v
+ * itself) into *buf (grown as needed); returns their number. */
+uint64_t gasp__neighbours(const gasp_graph *g, gasp_vid v, gasp_vid **buf,
+                          uint64_t *cap);
+
+/* Greedy colouring in vertex order: distance 1 (no two adjacent vertices
+ * share a colour) or distance 2 (no two vertices within two hops).
+ * color[] has nv entries; returns the number of colours or a negative
+ * status. */
+int gasp__color_graph(const gasp_graph *g, int distance, uint32_t *color);
+
+/* ---- the engine ------------------------------------------------------ */
+
+typedef struct agg_slot {
+  gasp_aggregator a;
+  void *value;    /* latest result, NULL before the first */
+  void *partials; /* threads x size */
+  double last;    /* when last computed (async periodic) */
+} agg_slot;
+
+struct gasp_engine {
+  gasp_graph *g;
+  gasp_program prog;
+  gasp_engine_opts opts;
+  int T;
+  gasp__pool *pool;
+  gasp_error err;
+
+  /* activation: sync uses active/next flags; async the scheduled flags */
+  uint8_t *active, *next;
+  double *prio; /* pending priority per vertex (priority scheduler) */
+  uint64_t nsignalled;
+
+  agg_slot *aggs;
+  int naggs;
+
+  int stop; /* atomic: set by gasp_ctx_stop */
+  uint64_t iteration;
+  uint64_t updates;
+
+  uint32_t *color; /* chromatic schedule, lazily built */
+  int ncolors, color_distance;
+
+  /* async */
+  const gasp__sched_ops *sched_ops;
+  gasp__sched *sched;
+  uint32_t *locks;  /* per-vertex rw locks (locking = locks) */
+  uint64_t pending; /* atomic: scheduled or running updates */
+  int chromatic;    /* this run uses the colour schedule */
+};
+
+/* Aggregation on the calling thread only (async pauses its workers and
+ * aggregates without the pool). */
+void gasp__aggregate_serial(gasp_engine *e, double now);
+
+struct gasp_ctx {
+  gasp_engine *e;
+  gasp_vid v;
+  int tid;
+  uint64_t iteration;
+  void *state; /* the running engine's own state */
+};
+
+/* Runs the program's gather over v's edges into acc (zeroed or
+ * acc_init'ed first); apply; scatter.  Shared by both engines. */
+void gasp__do_gather(gasp_ctx *ctx, void *acc);
+void gasp__do_apply(gasp_ctx *ctx, const void *acc);
+void gasp__do_scatter(gasp_ctx *ctx);
+
+/* Computes every aggregator whose period is due (force: all). */
+void gasp__aggregate_due(gasp_engine *e, int force, double now);
+
+int gasp__sync_run(gasp_engine *e, gasp_run_stats *st);
+int gasp__async_run(gasp_engine *e, gasp_run_stats *st);
+
+/* Signal hooks the engines install (ctx->e decides which). */
+void gasp__sync_signal(gasp_ctx *ctx, gasp_vid v, double prio);
+void gasp__async_signal(gasp_ctx *ctx, gasp_vid v, double prio);
+
+#endif

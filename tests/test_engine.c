@@ -1,0 +1,482 @@
+/*
+ * test_engine.c -- the GAS engines against independent references:
+ *  - a PageRank-style program reaches the fixed point of a plain power
+ *    iteration written here, for the sync engine and for every async
+ *    consistency x scheduler x locking combination;
+ *  - a detector program records with atomics which vertices are inside an
+ *    update and counts overlaps of adjacent (edge) or distance-2 (full)
+ *    vertices: none under edge/full, some under vertex consistency (which
+ *    proves the detector can see them);
+ *  - colourings are proper; aggregators equal direct sums; stop and
+ *    max_iter end runs with the right reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+#define DAMPING 0.85
+
+/* ---- graphs --------------------------------------------------------- */
+
+/* Random directed graph plus a cycle, so every vertex has an out-edge. */
+static gasp_graph *random_graph(uint64_t n, uint64_t m, uint64_t seed) {
+  gasp_builder *b;
+  assert_int_equal(gasp_builder_new(&b, 0), GASP_OK);
+  uint64_t s = seed;
+  for (uint64_t i = 0; i < n; i++)
+    assert_int_equal(gasp_builder_add_edge(b, i * 3 + 7, ((i + 1) % n) * 3 + 7, 1), 0);
+  for (uint64_t i = 0; i < m; i++) {
+    uint64_t u = gasp__splitmix64(&s) % n, v = gasp__splitmix64(&s) % n;
+    assert_int_equal(gasp_builder_add_edge(b, u * 3 + 7, v * 3 + 7, 1), 0);
+  }
+  gasp_graph *g;
+  assert_int_equal(gasp_builder_finish(b, 2, &g, NULL), GASP_OK);
+  gasp_builder_free(&b);
+  return g;
+}
+
+/* ---- the PageRank-style program --------------------------------------
+ * x_v = (1 - d) / N + d * sum_{u -> v} x_u / outdeg(u); a vertex whose
+ * rank moved by more than tol signals its out-neighbours (with the change
+ * as priority).  Neighbour data is read and the centre written with
+ * atomics, so the program is race-free even under vertex consistency
+ * (for ThreadSanitizer). */
+typedef struct pr_params {
+  double tol;
+  double n;
+} pr_params;
+
+static double load_d(const double *p) {
+  uint64_t b = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+  double d;
+  memcpy(&d, &b, sizeof d);
+  return d;
+}
+
+static void store_d(double *p, double d) {
+  uint64_t b;
+  memcpy(&b, &d, sizeof b);
+  __atomic_store_n((uint64_t *)p, b, __ATOMIC_RELAXED);
+}
+
+static gasp_dir pr_in(const gasp_ctx *c, const void *v) { return GASP_DIR_IN; }
+static gasp_dir pr_out(const gasp_ctx *c, const void *v) { return GASP_DIR_OUT; }
+
+static void pr_sum(const gasp_ctx *c, void *acc, const void *o) {
+  *(double *)acc += *(const double *)o;
+}
+
+typedef struct pr2_vertex {
+  double rank, inv_out, change;
+} pr2_vertex;
+
+static void pr2_init(gasp_ctx *ctx, void *vd) {
+  pr2_vertex *v = vd;
+  v->rank = 1.0 / gasp_ctx_num_vertices(ctx);
+  v->inv_out = 1.0 / (double)gasp_ctx_out_degree(ctx);
+  v->change = 1.0;
+}
+
+static void pr2_gather(const gasp_ctx *c, const void *v, const gasp_edge *e,
+                       void *acc) {
+  const pr2_vertex *u = e->nbr_data;
+  *(double *)acc += load_d(&u->rank) * u->inv_out;
+}
+
+static void pr2_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  pr2_vertex *v = vd;
+  const pr_params *p = gasp_ctx_user(ctx);
+  double nr = (1 - DAMPING) / p->n + DAMPING * *(const double *)acc;
+  v->change = fabs(nr - v->rank);
+  store_d(&v->rank, nr);
+}
+
+static void pr2_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+  const pr2_vertex *v = vd;
+  const pr_params *p = gasp_ctx_user(ctx);
+  if (v->change > p->tol) gasp_signal_priority(ctx, e->nbr, v->change);
+}
+
+static gasp_program pr_program(pr_params *p) {
+  gasp_program prog;
+  memset(&prog, 0, sizeof prog);
+  prog.vertex_size = sizeof(pr2_vertex);
+  prog.acc_size = sizeof(double);
+  prog.init_vertex = pr2_init;
+  prog.gather_edges = pr_in;
+  prog.gather = pr2_gather;
+  prog.sum = pr_sum;
+  prog.apply = pr2_apply;
+  prog.scatter_edges = pr_out;
+  prog.scatter = pr2_scatter;
+  prog.user = p;
+  return prog;
+}
+
+/* Independent reference: plain power iteration to a tiny residual. */
+static double *power_iteration(const gasp_graph *g) {
+  uint64_t n = gasp_graph_num_vertices(g);
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+  for (uint64_t v = 0; v < n; v++) x[v] = 1.0 / (double)n;
+  for (int it = 0; it < 10000; it++) {
+    for (uint64_t v = 0; v < n; v++) y[v] = (1 - DAMPING) / (double)n;
+    for (uint64_t u = 0; u < n; u++) {
+      uint64_t deg = out.off[u + 1] - out.off[u];
+      for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++)
+        y[out.nbr[j]] += DAMPING * x[u] / (double)deg;
+    }
+    double diff = 0;
+    for (uint64_t v = 0; v < n; v++) diff += fabs(y[v] - x[v]);
+    double *t = x;
+    x = y;
+    y = t;
+    if (diff < 1e-15) break;
+  }
+  free(y);
+  return x;
+}
+
+static void check_pagerank(gasp_engine_kind kind, gasp_consistency cons,
+                           gasp_scheduler sched, gasp_locking lock) {
+  gasp_graph *g = random_graph(300, 2400, 42);
+  double *ref = power_iteration(g);
+  pr_params p = {1e-12, (double)gasp_graph_num_vertices(g)};
+  gasp_program prog = pr_program(&p);
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.engine = kind;
+  o.consistency = cons;
+  o.scheduler = sched;
+  o.locking = lock;
+  o.threads = 4;
+  gasp_engine *e;
+  assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
+  gasp_engine_signal_all(e, 1.0);
+  gasp_run_stats st;
+  assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+  assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+  assert_true(st.updates >= gasp_graph_num_vertices(g));
+  const pr2_vertex *vd = gasp_graph_vertex_data(g);
+  double maxerr = 0;
+  for (uint64_t v = 0; v < gasp_graph_num_vertices(g); v++) {
+    double d = fabs(vd[v].rank - ref[v]);
+    if (d > maxerr) maxerr = d;
+  }
+  if (maxerr > 1e-9)
+    fail_msg("engine %d consistency %d scheduler %d locking %d: max error %g",
+             kind, cons, sched, lock, maxerr);
+  free(ref);
+  gasp_engine_free(&e);
+  gasp_graph_free(&g);
+}
+
+static void test_pagerank_sync(void **state) {
+  check_pagerank(GASP_ENGINE_SYNC, GASP_CONSISTENCY_EDGE, GASP_SCHED_FIFO,
+                 GASP_LOCKING_DEFAULT);
+}
+
+static void test_pagerank_async_all(void **state) {
+  for (int c = 0; c < 3; c++)
+    for (int s = 0; s < 3; s++)
+      for (int l = 1; l <= 2; l++)
+        check_pagerank(GASP_ENGINE_ASYNC, (gasp_consistency)c,
+                       (gasp_scheduler)s, (gasp_locking)l);
+}
+
+/* ---- consistency detector ------------------------------------------ */
+
+typedef struct det_state {
+  const gasp_graph *g;
+  int *inside;            /* per vertex, atomic */
+  uint64_t self, d1, d2;  /* overlaps seen, atomic */
+  int spin;
+} det_state;
+
+typedef struct det_vertex {
+  int remaining;
+} det_vertex;
+
+static int any_inside_nbr(det_state *s, gasp_vid v, int dist2) {
+  const gasp_graph *g = s->g;
+  gasp_adjacency a[2];
+  gasp_graph_in_edges(g, &a[0]);
+  gasp_graph_out_edges(g, &a[1]);
+  int hit = 0;
+  for (int d = 0; d < 2; d++)
+    for (uint64_t j = a[d].off[v]; j < a[d].off[v + 1]; j++) {
+      gasp_vid u = a[d].nbr[j];
+      if (u == v) continue;
+      if (!dist2) {
+        hit |= __atomic_load_n(&s->inside[u], __ATOMIC_SEQ_CST);
+        continue;
+      }
+      for (int d2 = 0; d2 < 2; d2++)
+        for (uint64_t k = a[d2].off[u]; k < a[d2].off[u + 1]; k++) {
+          gasp_vid w = a[d2].nbr[k];
+          if (w != v && w != u)
+            hit |= __atomic_load_n(&s->inside[w], __ATOMIC_SEQ_CST);
+        }
+    }
+  return hit;
+}
+
+/* Entering the update: mark, then look at the neighbourhood. */
+static gasp_dir det_enter(const gasp_ctx *ctx, const void *vd) {
+  det_state *s = gasp_ctx_user(ctx);
+  gasp_vid v = gasp_ctx_vertex(ctx);
+  if (__atomic_exchange_n(&s->inside[v], 1, __ATOMIC_SEQ_CST))
+    __atomic_fetch_add(&s->self, 1, __ATOMIC_RELAXED);
+  if (any_inside_nbr(s, v, 0)) __atomic_fetch_add(&s->d1, 1, __ATOMIC_RELAXED);
+  if (any_inside_nbr(s, v, 1)) __atomic_fetch_add(&s->d2, 1, __ATOMIC_RELAXED);
+  return GASP_DIR_NONE;
+}
+
+/* Stay inside a while (so overlaps can happen), then leave. */
+static void det_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  det_state *s = gasp_ctx_user(ctx);
+  det_vertex *v = vd;
+  volatile uint64_t x = 0;
+  for (int i = 0; i < s->spin; i++) x += (uint64_t)i;
+  if (v->remaining > 0) v->remaining--;
+  __atomic_store_n(&s->inside[gasp_ctx_vertex(ctx)], 0, __ATOMIC_SEQ_CST);
+}
+
+static gasp_dir det_scatter_edges(const gasp_ctx *ctx, const void *vd) {
+  return ((const det_vertex *)vd)->remaining > 0 ? GASP_DIR_ALL : GASP_DIR_NONE;
+}
+
+static void det_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+  gasp_signal(ctx, e->nbr);
+}
+
+static void det_init(gasp_ctx *ctx, void *vd) {
+  ((det_vertex *)vd)->remaining = 20;
+}
+
+/* Runs the detector once; fills overlaps. */
+static void run_detector(gasp_graph *g, gasp_consistency c, gasp_locking l,
+                         det_state *s) {
+  memset(s->inside, 0, gasp_graph_num_vertices(g) * sizeof *s->inside);
+  s->self = s->d1 = s->d2 = 0;
+  gasp_program prog;
+  memset(&prog, 0, sizeof prog);
+  prog.vertex_size = sizeof(det_vertex);
+  prog.init_vertex = det_init;
+  prog.gather_edges = det_enter;
+  prog.apply = det_apply;
+  prog.scatter_edges = det_scatter_edges;
+  prog.scatter = det_scatter;
+  prog.user = s;
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.engine = GASP_ENGINE_ASYNC;
+  o.consistency = c;
+  o.locking = l;
+  o.threads = 4;
+  gasp_engine *e;
+  assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
+  gasp_engine_signal_all(e, 0);
+  gasp_run_stats st;
+  assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+  assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+  gasp_engine_free(&e);
+}
+
+static gasp_graph *dense_graph(void) { return random_graph(48, 400, 7); }
+
+static void test_consistency_detector(void **state) {
+  gasp_graph *g = dense_graph();
+  det_state s = {g, calloc(gasp_graph_num_vertices(g), sizeof(int)), 0, 0, 0, 3000};
+  for (int l = 1; l <= 2; l++) {
+    /* edge: never adjacent; distance-2 overlaps are allowed and must be
+     * seen at least once over a few runs (the detector works) */
+    uint64_t d2 = 0;
+    for (int attempt = 0; attempt < 20 && d2 == 0; attempt++) {
+      run_detector(g, GASP_CONSISTENCY_EDGE, (gasp_locking)l, &s);
+      assert_int_equal(s.self, 0);
+      assert_int_equal(s.d1, 0);
+      d2 += s.d2;
+    }
+    assert_true(d2 > 0);
+    run_detector(g, GASP_CONSISTENCY_FULL, (gasp_locking)l, &s);
+    assert_int_equal(s.self, 0);
+    assert_int_equal(s.d1, 0);
+    assert_int_equal(s.d2, 0);
+    /* vertex: the same detector must catch adjacent overlaps */
+    uint64_t d1 = 0;
+    for (int attempt = 0; attempt < 20 && d1 == 0; attempt++) {
+      run_detector(g, GASP_CONSISTENCY_VERTEX, (gasp_locking)l, &s);
+      assert_int_equal(s.self, 0);
+      d1 += s.d1;
+    }
+    assert_true(d1 > 0);
+  }
+  free(s.inside);
+  gasp_graph_free(&g);
+}
+
+/* ---- colouring --------------------------------------------------------- */
+
+static void test_coloring(void **state) {
+  gasp_graph *g = random_graph(200, 1500, 9);
+  uint64_t n = gasp_graph_num_vertices(g);
+  uint32_t *col = malloc(n * sizeof *col);
+  gasp_adjacency a[2];
+  gasp_graph_in_edges(g, &a[0]);
+  gasp_graph_out_edges(g, &a[1]);
+  for (int dist = 1; dist <= 2; dist++) {
+    int k = gasp__color_graph(g, dist, col);
+    assert_true(k > 0);
+    for (uint64_t v = 0; v < n; v++) {
+      assert_true(col[v] < (uint32_t)k);
+      for (int d = 0; d < 2; d++)
+        for (uint64_t j = a[d].off[v]; j < a[d].off[v + 1]; j++) {
+          gasp_vid u = a[d].nbr[j];
+          if (u != v) assert_int_not_equal(col[u], col[v]);
+          if (dist < 2) continue;
+          for (int d2 = 0; d2 < 2; d2++)
+            for (uint64_t i = a[d2].off[u]; i < a[d2].off[u + 1]; i++) {
+              gasp_vid w = a[d2].nbr[i];
+              if (w != v) assert_int_not_equal(col[w], col[v]);
+            }
+        }
+    }
+  }
+  free(col);
+  gasp_graph_free(&g);
+}
+
+/* ---- aggregators, stop, max_iter ------------------------------------- */
+
+static void agg_rank(const gasp_graph *g, gasp_vid v, const void *vd,
+                     void *acc, void *user) {
+  *(double *)acc += ((const pr2_vertex *)vd)->rank;
+}
+static void agg_edges(const gasp_graph *g, gasp_vid s, gasp_vid d,
+                      gasp_eid slot, const void *ed, void *acc, void *user) {
+  uint64_t *c = acc;
+  c[0]++;
+  c[1] += s + 2 * (uint64_t)d;
+}
+static void agg_add(void *acc, const void *o, void *user) {
+  *(double *)acc += *(const double *)o;
+}
+static void agg_add2(void *acc, const void *o, void *user) {
+  ((uint64_t *)acc)[0] += ((const uint64_t *)o)[0];
+  ((uint64_t *)acc)[1] += ((const uint64_t *)o)[1];
+}
+
+static void test_aggregators(void **state) {
+  gasp_graph *g = random_graph(500, 3000, 3);
+  pr_params p = {1e-10, (double)gasp_graph_num_vertices(g)};
+  gasp_program prog = pr_program(&p);
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.threads = 3;
+  gasp_engine *e;
+  assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
+  gasp_aggregator a = {sizeof(double), agg_rank, NULL, agg_add, NULL, 1, 0, NULL};
+  gasp_aggregator b = {2 * sizeof(uint64_t), NULL, agg_edges, agg_add2, NULL, 0, 0, NULL};
+  int ia, ib;
+  assert_int_equal(gasp_engine_add_aggregator(e, &a, &ia), GASP_OK);
+  assert_int_equal(gasp_engine_add_aggregator(e, &b, &ib), GASP_OK);
+  gasp_engine_signal_all(e, 0);
+  assert_int_equal(gasp_engine_run(e, NULL), GASP_OK);
+  double sum;
+  assert_int_equal(gasp_engine_aggregate(e, ia, &sum), GASP_OK);
+  const pr2_vertex *vd = gasp_graph_vertex_data(g);
+  double direct = 0;
+  for (uint64_t v = 0; v < gasp_graph_num_vertices(g); v++) direct += vd[v].rank;
+  assert_true(fabs(sum - direct) < 1e-12);
+  uint64_t c[2];
+  assert_int_equal(gasp_engine_aggregate(e, ib, c), GASP_OK);
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  uint64_t want = 0;
+  for (uint64_t u = 0; u < out.num_vertices; u++)
+    for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++) want += u + 2 * (uint64_t)out.nbr[j];
+  assert_int_equal(c[0], gasp_graph_num_edges(g));
+  assert_int_equal(c[1], want);
+  assert_int_equal(gasp_engine_aggregate(e, 7, c), GASP_EINVAL);
+  gasp_engine_free(&e);
+  gasp_graph_free(&g);
+}
+
+static int stop_after;
+static void stop_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  if (gasp_ctx_iteration(ctx) >= (uint64_t)stop_after) gasp_ctx_stop(ctx);
+  gasp_signal(ctx, gasp_ctx_vertex(ctx)); /* never converges by itself */
+}
+
+static void test_stop_and_max_iter(void **state) {
+  gasp_graph *g = random_graph(100, 300, 5);
+  gasp_program prog;
+  memset(&prog, 0, sizeof prog);
+  prog.vertex_size = 8;
+  prog.apply = stop_apply;
+  for (int k = 0; k < 2; k++) {
+    gasp_engine_opts o;
+    gasp_engine_opts_init(&o);
+    o.engine = k ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC;
+    o.threads = 2;
+    gasp_engine *e;
+    assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
+    stop_after = 5;
+    gasp_engine_signal_all(e, 0);
+    gasp_run_stats st;
+    assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+    assert_int_equal(st.reason, GASP_STOP_PROGRAM);
+    assert_true(st.iterations >= 5);
+    gasp_engine_free(&e);
+    o.max_iter = 3;
+    assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
+    stop_after = 1000000;
+    gasp_engine_signal_all(e, 0);
+    assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+    assert_int_equal(st.reason, GASP_STOP_MAX_ITER);
+    if (!k) assert_int_equal(st.iterations, 3);
+    if (k) assert_true(st.updates >= 300 && st.updates < 300 + 100);
+    gasp_engine_free(&e);
+  }
+  gasp_graph_free(&g);
+}
+
+static void test_parse_names(void **state) {
+  gasp_engine_kind k;
+  gasp_consistency c;
+  gasp_scheduler s;
+  gasp_locking l;
+  assert_int_equal(gasp_engine_kind_parse("async", &k), 0);
+  assert_int_equal(k, GASP_ENGINE_ASYNC);
+  assert_int_equal(gasp_consistency_parse("full", &c), 0);
+  assert_int_equal(c, GASP_CONSISTENCY_FULL);
+  assert_int_equal(gasp_scheduler_parse("priority", &s), 0);
+  assert_int_equal(s, GASP_SCHED_PRIORITY);
+  assert_int_equal(gasp_locking_parse("chromatic", &l), 0);
+  assert_int_equal(gasp_scheduler_parse("lifo", &s), GASP_EINVAL);
+  assert_int_equal(gasp_engine_kind_parse(NULL, &k), GASP_EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_pagerank_sync),
+      cmocka_unit_test(test_pagerank_async_all),
+      cmocka_unit_test(test_consistency_detector),
+      cmocka_unit_test(test_coloring),
+      cmocka_unit_test(test_aggregators),
+      cmocka_unit_test(test_stop_and_max_iter),
+      cmocka_unit_test(test_parse_names),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
