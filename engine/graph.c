@@ -13,7 +13,7 @@ gasp_graph *gasp__graph_alloc(void) { return calloc(1, sizeof(gasp_graph)); }
 /* Frees p unless it points into the snapshot mapping. */
 static void release(gasp_graph *g, void *p) {
   uintptr_t c = (uintptr_t)p, m = (uintptr_t)g->map;
-  if (m && c >= m && c < m + g->map_len) return;
+  if (m && c >= m && c <= m + g->map_len) return; /* end: empty section */
   free(p);
 }
 

@@ -96,7 +96,8 @@ typedef struct text_load {
 } text_load;
 
 /* Reads one header line from the start of the first block: returns its
- * length without the newline and advances *pos past it (and *line). */
+ * length without the newline and advances *pos past it.  *line is the
+ * number of the next line, so the line just read is *line - 1. */
 static size_t take_line(const char *buf, size_t n, size_t *pos, uint64_t *line,
                         const char **start) {
   const char *p = buf + *pos;
@@ -241,7 +242,7 @@ static int read_counts(text_load *tl, const char *buf, size_t n, size_t *pos,
   int got = 0;
   while (got < want) {
     if (*pos >= n)
-      return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line + 1,
+      return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
                         "missing header line: expected %s", what);
     const char *s;
     size_t len = take_line(buf, n, pos, line, &s);
@@ -256,7 +257,7 @@ static int read_counts(text_load *tl, const char *buf, size_t n, size_t *pos,
     while (got + k < want && parse_u64_word(&p, &out[got + k]) == 0) k++;
     while (*p == ' ' || *p == '\t') p++;
     if (k == 0 || *p != '\0' || (one_line && k != want))
-      return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
+      return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line - 1,
                         "malformed header: expected %s", what);
     got += k;
   }
@@ -273,11 +274,11 @@ static int mtx_banner(text_load *tl, const char *buf, size_t n, size_t *pos,
   tmp[len] = '\0';
   if (sscanf(tmp, "%%%%MatrixMarket %63s %63s %63s %63s", obj, fmt, field,
              sym) != 4)
-    return gasp__fail(tl->err, GASP_EFORMAT, tl->path, *line,
+    return gasp__fail(tl->err, GASP_EFORMAT, tl->path, *line - 1,
                       "not a Matrix Market banner ('%%%%MatrixMarket matrix "
                       "coordinate FIELD SYMMETRY' expected)");
   if (strcasecmp(obj, "matrix") != 0 || strcasecmp(fmt, "coordinate") != 0)
-    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line,
+    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line - 1,
                       "only 'matrix coordinate' Matrix Market files are "
                       "supported");
   if (strcasecmp(field, "pattern") == 0)
@@ -285,7 +286,7 @@ static int mtx_banner(text_load *tl, const char *buf, size_t n, size_t *pos,
   else if (strcasecmp(field, "real") == 0 || strcasecmp(field, "integer") == 0)
     *pattern = 0;
   else
-    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line,
+    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line - 1,
                       "Matrix Market field '%s' is not supported (real, "
                       "integer or pattern)", field);
   if (strcasecmp(sym, "general") == 0)
@@ -293,7 +294,7 @@ static int mtx_banner(text_load *tl, const char *buf, size_t n, size_t *pos,
   else if (strcasecmp(sym, "symmetric") == 0)
     *symmetric = 1;
   else
-    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line,
+    return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line - 1,
                       "Matrix Market symmetry '%s' is not supported (general "
                       "or symmetric)", sym);
   return GASP_OK;
@@ -312,13 +313,17 @@ static int header_mtx(text_load *tl, const char *buf, size_t n, size_t *pos,
                         "'ROWS COLUMNS ENTRIES'")))
     return rc;
   if (c[0] == 0 || c[1] == 0)
-    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line - 1,
                       "matrix has no rows or no columns");
   int square = c[0] == c[1];
   if (symmetric && !square)
-    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line - 1,
                       "symmetric matrix must be square");
   unsigned flags = gasp__builder_flags(tl->b);
+  if (!square && (flags & GASP_BUILD_SYMMETRIC))
+    return gasp__fail(tl->err, GASP_EINVAL, tl->path, 0,
+                      "--symmetric does not apply to a rectangular (bipartite) "
+                      "matrix");
   if (!square) flags |= GASP_BUILD_BIPARTITE;
   if (symmetric) flags |= GASP_BUILD_SYMMETRIC;
   if (!pattern && tl->opts->weighted != 0) flags |= GASP_BUILD_WEIGHTED;
@@ -352,6 +357,10 @@ static int header_uci(text_load *tl, const char *buf, size_t n, size_t *pos,
   if ((rc = read_counts(tl, buf, n, pos, line, 3, 0, c,
                         "the counts D, W and NNZ on three lines")))
     return rc;
+  if (gasp__builder_flags(tl->b) & GASP_BUILD_SYMMETRIC)
+    return gasp__fail(tl->err, GASP_EINVAL, tl->path, 0,
+                      "--symmetric does not apply to a bag-of-words corpus "
+                      "(documents and words are separate sides)");
   unsigned flags = gasp__builder_flags(tl->b) | GASP_BUILD_BIPARTITE;
   if (tl->opts->weighted != 0) flags |= GASP_BUILD_WEIGHTED;
   gasp__builder_set_flags(tl->b, flags);
@@ -367,7 +376,7 @@ static int header_uci(text_load *tl, const char *buf, size_t n, size_t *pos,
   tl->spec.id_name = "id";
   tl->spec.weight_name = "count";
   if (c[0] == 0 || c[1] == 0)
-    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line,
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line - 1,
                       "header declares no documents or no words");
   tl->declared = c[2];
   tl->check_declared = 1;

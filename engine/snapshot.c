@@ -55,8 +55,10 @@ typedef struct section {
   uint64_t bytes;
 } section;
 
-/* The sections of graph g (pointers into it). */
-static int sections_of(gasp_graph *g, section *s) {
+/* The sections of graph g (pointers into it); the names section has
+ * names_bytes bytes (taken from the header when loading, never from the
+ * file's own offsets). */
+static int sections_of(gasp_graph *g, uint64_t names_bytes, section *s) {
   uint64_t nv = g->nv, ne = g->ne;
   int n = 0;
   s[n++] = (section){g->gid, nv * 8};
@@ -68,7 +70,7 @@ static int sections_of(gasp_graph *g, section *s) {
   if (g->weight) s[n++] = (section){g->weight, ne * 8};
   if (g->name_off) {
     s[n++] = (section){g->name_off, (nv + 1) * 8};
-    s[n++] = (section){g->names, g->name_off[nv]};
+    s[n++] = (section){g->names, names_bytes};
   }
   return n;
 }
@@ -129,7 +131,7 @@ int gasp_graph_save_snapshot(const gasp_graph *cg, const char *path,
   gasp__error_clear(err);
   gasp_graph *g = (gasp_graph *)cg; /* sections_of only reads through it */
   section s[9];
-  int ns = sections_of(g, s);
+  int ns = sections_of(g, g->name_off ? g->name_off[g->nv] : 0, s);
   uint64_t np;
   piece_ref *pr = list_pieces(s, ns, &np);
   uint64_t *ph = gasp__calloc_array(np, sizeof *ph);
@@ -200,7 +202,7 @@ static int check_offsets(const uint64_t *off, uint64_t nv, uint64_t ne) {
 }
 
 /* Structural validation: everything later code indexes with. */
-static int validate(const gasp_graph *g, int T) {
+static int validate(const gasp_graph *g, uint64_t names_bytes, int T) {
   uint64_t nv = g->nv, ne = g->ne;
   if (check_offsets(g->out_off, nv, ne) || check_offsets(g->in_off, nv, ne))
     return -1;
@@ -213,7 +215,8 @@ static int validate(const gasp_graph *g, int T) {
   for (uint64_t v = 1; v < nv; v++)
     if (v != g->nleft && g->gid[v] <= g->gid[v - 1]) return -1;
   if (g->name_off) {
-    if (check_offsets(g->name_off, nv, g->name_off[nv])) return -1;
+    if (g->name_off[nv] != names_bytes) return -1;
+    if (check_offsets(g->name_off, nv, names_bytes)) return -1;
     if (g->name_off[nv] && g->names[g->name_off[nv] - 1] != '\0') return -1;
   }
   return 0;
@@ -300,6 +303,10 @@ int gasp__snapshot_load(gasp_graph **out, const char *path,
     rc = gasp__fail(err, GASP_EIO, path, 0, "cannot stat: %s", strerror(errno));
     goto out;
   }
+  if (S_ISDIR(sb.st_mode)) {
+    rc = gasp__fail(err, GASP_EIO, path, 0, "is a directory");
+    goto out;
+  }
   if ((rc = read_header(fd, path, &hd, (uint64_t)sb.st_size, err))) goto out;
   if (!(g = gasp__graph_alloc())) goto nomem;
   g->map_len = (size_t)sb.st_size;
@@ -318,7 +325,7 @@ int gasp__snapshot_load(gasp_graph **out, const char *path,
   g->bipartite = (hd.flags & F_BIPARTITE) != 0;
   if (!g->bipartite) g->nleft = g->nv;
   section s[9];
-  int ns = sections_of(g, s);
+  int ns = sections_of(g, hd.names_bytes, s);
   uint64_t np;
   if (!(pr = list_pieces(s, ns, &np))) goto nomem;
   if (!(ph = gasp__calloc_array(np, sizeof *ph))) goto nomem;
@@ -332,8 +339,7 @@ int gasp__snapshot_load(gasp_graph **out, const char *path,
                     "checksum mismatch: the snapshot is corrupt");
     goto out;
   }
-  if (validate(g, T) ||
-      (g->name_off && g->name_off[g->nv] != hd.names_bytes)) {
+  if (validate(g, hd.names_bytes, T)) {
     rc = gasp__fail(err, GASP_EFORMAT, path, 0,
                     "snapshot structure is inconsistent (corrupt file)");
     goto out;

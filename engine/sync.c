@@ -105,7 +105,8 @@ static int next_frontier(sync_state *s) {
   if (!s->dense) {
     uint64_t k = 0;
     for (int t = 0; t < T; t++) {
-      memcpy(s->frontier + k, s->lists[t].v, s->lists[t].n * sizeof(gasp_vid));
+      if (s->lists[t].n)
+        memcpy(s->frontier + k, s->lists[t].v, s->lists[t].n * sizeof(gasp_vid));
       k += s->lists[t].n;
     }
   }

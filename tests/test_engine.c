@@ -413,6 +413,59 @@ static void test_aggregators(void **state) {
   gasp_graph_free(&g);
 }
 
+/* A program that reads the periodic aggregate from its context: every
+ * update after the first aggregation must see a value, and (sync) the
+ * value is the vertex count the aggregator maps. */
+typedef struct seen_state {
+  uint64_t seen, missing, wrong;
+} seen_state;
+
+static void count_vertex(const gasp_graph *g, gasp_vid v, const void *vd,
+                         void *acc, void *user) {
+  *(double *)acc += 1;
+}
+
+static void seen_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  seen_state *s = gasp_ctx_user(ctx);
+  const double *a = gasp_ctx_aggregate(ctx, 0);
+  if (!a)
+    __atomic_fetch_add(&s->missing, 1, __ATOMIC_RELAXED);
+  else if (*a != (double)gasp_ctx_num_vertices(ctx))
+    __atomic_fetch_add(&s->wrong, 1, __ATOMIC_RELAXED);
+  else
+    __atomic_fetch_add(&s->seen, 1, __ATOMIC_RELAXED);
+  uint64_t *n = vd;
+  if (++*n < 50) gasp_signal(ctx, gasp_ctx_vertex(ctx));
+}
+
+static void test_periodic_aggregator(void **state) {
+  gasp_graph *g = random_graph(64, 200, 11);
+  for (int k = 0; k < 2; k++) {
+    seen_state s = {0, 0, 0};
+    gasp_program prog;
+    memset(&prog, 0, sizeof prog);
+    prog.vertex_size = sizeof(uint64_t);
+    prog.apply = seen_apply;
+    prog.user = &s;
+    gasp_engine_opts o;
+    gasp_engine_opts_init(&o);
+    o.engine = k ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC;
+    o.threads = 3;
+    gasp_engine *e;
+    assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
+    gasp_aggregator a = {sizeof(double), count_vertex, NULL, agg_add, NULL, 2, 0.001, NULL};
+    assert_int_equal(gasp_engine_add_aggregator(e, &a, NULL), GASP_OK);
+    gasp_engine_signal_all(e, 0);
+    gasp_run_stats st;
+    assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+    assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+    assert_int_equal(s.seen, 64 * 50);
+    assert_int_equal(s.missing + s.wrong, 0);
+    gasp_engine_free(&e);
+  }
+  gasp_graph_free(&g);
+}
+
 static int stop_after;
 static void stop_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   if (gasp_ctx_iteration(ctx) >= (uint64_t)stop_after) gasp_ctx_stop(ctx);
@@ -475,6 +528,7 @@ int main(void) {
       cmocka_unit_test(test_consistency_detector),
       cmocka_unit_test(test_coloring),
       cmocka_unit_test(test_aggregators),
+      cmocka_unit_test(test_periodic_aggregator),
       cmocka_unit_test(test_stop_and_max_iter),
       cmocka_unit_test(test_parse_names),
   };

@@ -352,6 +352,45 @@ static void test_dense_ids(void **state) {
   spec_free(&s);
 }
 
+/* The id map has several representations, chosen by the id range and
+ * the number of edges (a direct table, a bitmap with ranks, a hash); ids
+ * at word boundaries (63, 64, ...) and the ends of the range in each. */
+static void test_id_map_shapes(void **state) {
+  (void)state;
+  static const struct {
+    uint64_t range;
+    size_t edges;
+  } shapes[] = {{500, 20000},          /* small range, many edges  */
+                {5000000, 20000},      /* medium range, few edges  */
+                {300000000, 200000},   /* wide range               */
+                {(uint64_t)1 << 45, 20000}, {GASP_GID_MAX, 5000}};
+  for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+    tu_rng r = {100 + k};
+    size_t np = 3000;
+    gasp_gid *pool = malloc(np * sizeof *pool);
+    assert_non_null(pool);
+    uint64_t top = shapes[k].range - 1;
+    gasp_gid fixed[] = {0, 1, 62, 63, 64, 65, 127, 128, 4095, 4096, top, top - 1, top - 64};
+    size_t nf = sizeof fixed / sizeof *fixed;
+    for (size_t i = 0; i < np; i++)
+      pool[i] = i < nf ? (fixed[i] <= top ? fixed[i] : top) : tu_below(&r, shapes[k].range);
+    for (unsigned flags = 0; flags <= GASP_BUILD_BIPARTITE; flags += GASP_BUILD_BIPARTITE) {
+      spec s = {.flags = flags};
+      for (size_t i = 0; i < nf; i++) spec_edge(&s, pool[i], pool[nf - 1 - i], 1);
+      random_edges(&s, &r, pool, np, shapes[k].edges);
+      spec_vertex(&s, GASP_SIDE_LEFT, top);
+      gasp_graph *g = build(&s, 2);
+      check_against_reference(g, &s);
+      gasp_graph *g1 = build(&s, 1);
+      tu_assert_graphs_equal(g, g1);
+      gasp_graph_free(&g);
+      gasp_graph_free(&g1);
+      spec_free(&s);
+    }
+    free(pool);
+  }
+}
+
 static void test_weighted_multigraph(void **state) {
   (void)state;
   spec s = {.flags = GASP_BUILD_WEIGHTED};
@@ -711,6 +750,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sparse_ids),
       cmocka_unit_test(test_dense_ids),
+      cmocka_unit_test(test_id_map_shapes),
       cmocka_unit_test(test_weighted_multigraph),
       cmocka_unit_test(test_symmetric),
       cmocka_unit_test(test_bipartite),

@@ -14,7 +14,8 @@ test -f "$root/include/gasp.h"
 test -f "$libdir/pkgconfig/gasp.pc"
 flags=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config \
   --define-variable=prefix="$root" --cflags --libs gasp)
-${CC:-cc} -std=c99 -Wall -Werror -o "$tmp/pagerank" \
+# shellcheck disable=SC2086 # (flag lists are meant to split)
+${CC:-cc} -std=c99 -Wall -Werror ${GASP_SAN_CFLAGS:-} -o "$tmp/pagerank" \
   "$GASP_SRCDIR/examples/pagerank.c" $flags -lm
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/pagerank" "$GASP_SRCDIR/data/sample.el" 3)
 echo "$out"

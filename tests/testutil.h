@@ -165,6 +165,7 @@ static TU_UNUSED int tu_count_entries(const char *dir) {
 
 typedef struct tu_result {
   int status; /* exit status, or -1 when killed by a signal */
+  int sig;    /* the signal that ended it, else 0             */
   char *out;  /* captured stdout (malloc'd, NUL-terminated) */
   char *err;  /* captured stderr */
 } tu_result;
@@ -198,6 +199,7 @@ static TU_UNUSED void tu_run(char *const argv[], tu_result *r) {
   int st = 0;
   while (waitpid(pid, &st, 0) < 0) assert_int_equal(errno, EINTR);
   r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r->sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
   r->out = tu_read_file(po, NULL);
   r->err = tu_read_file(pe, NULL);
   assert_non_null(r->out);

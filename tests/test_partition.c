@@ -1,0 +1,340 @@
+/*
+ * test_partition.c -- hash partitioning and partition quality figures.
+ *
+ * gasp_partition_hash() is checked for determinism, range, independence of
+ * the input order, side awareness and balance; gasp_partition_stats_compute()
+ * against figures computed here by brute force from the raw edge list
+ * (edge cut, balances, ghosts per part as explicit sets).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "gasp.h"
+#include "testutil.h"
+
+typedef struct raw {
+  size_t n;
+  gasp_gid *src, *dst;
+} raw;
+
+static gasp_graph *build_raw(const raw *r, unsigned flags, const gasp_gid *iso,
+                             size_t niso, int reverse) {
+  gasp_builder *b = NULL;
+  assert_int_equal(gasp_builder_new(&b, flags), GASP_OK);
+  for (size_t k = 0; k < r->n; k++) {
+    size_t i = reverse ? r->n - 1 - k : k;
+    assert_int_equal(gasp_builder_add_edge(b, r->src[i], r->dst[i], 1), GASP_OK);
+  }
+  for (size_t i = 0; i < niso; i++)
+    assert_int_equal(gasp_builder_add_vertex(b, GASP_SIDE_LEFT, iso[i]), GASP_OK);
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_builder_finish(b, 2, &g, NULL), GASP_OK);
+  gasp_builder_free(&b);
+  return g;
+}
+
+static raw random_raw(uint64_t seed, size_t n, uint64_t idspace) {
+  raw r = {n, malloc(n * sizeof(gasp_gid)), malloc(n * sizeof(gasp_gid))};
+  assert_true(r.src && r.dst);
+  tu_rng g = {seed};
+  for (size_t i = 0; i < n; i++) {
+    r.src[i] = tu_below(&g, idspace) * 1000003u;
+    r.dst[i] = i % 17 == 0 ? r.src[i] : tu_below(&g, idspace) * 1000003u;
+  }
+  return r;
+}
+
+static void raw_free(raw *r) {
+  free(r->src);
+  free(r->dst);
+}
+
+/* ---- hash ----------------------------------------------------------- */
+
+static void test_hash_basic(void **state) {
+  (void)state;
+  raw r = random_raw(1, 5000, 3000);
+  gasp_gid iso[] = {5, 6, 7};
+  gasp_graph *g = build_raw(&r, 0, iso, 3, 0);
+  gasp_graph *h = build_raw(&r, 0, iso, 3, 1); /* edges in reverse order */
+  gasp_gid more[] = {5, 6, 7, 1, 2, 3, 4, 999999999999ull};
+  gasp_graph *k = build_raw(&r, 0, more, 8, 0); /* other vertices too */
+  gasp_vid nv = gasp_graph_num_vertices(g), nk = gasp_graph_num_vertices(k);
+  uint32_t *o1 = malloc(nv * sizeof *o1), *o2 = malloc(nv * sizeof *o2);
+  uint32_t *ok = malloc(nk * sizeof *ok);
+  int parts_list[] = {1, 2, 3, 7, 64};
+  for (size_t pi = 0; pi < sizeof parts_list / sizeof *parts_list; pi++) {
+    int parts = parts_list[pi];
+    memset(o1, 0xff, nv * sizeof *o1);
+    assert_int_equal(gasp_partition_hash(g, parts, o1), GASP_OK);
+    assert_int_equal(gasp_partition_hash(g, parts, o2), GASP_OK);
+    assert_memory_equal(o1, o2, nv * sizeof *o1);
+    for (gasp_vid v = 0; v < nv; v++) assert_true(o1[v] < (uint32_t)parts);
+    assert_int_equal(gasp_partition_hash(h, parts, o2), GASP_OK);
+    assert_memory_equal(o1, o2, nv * sizeof *o1);
+    /* the owner follows the original id, not the local id */
+    assert_int_equal(gasp_partition_hash(k, parts, ok), GASP_OK);
+    for (gasp_vid v = 0; v < nv; v++) {
+      gasp_vid u;
+      assert_int_equal(gasp_graph_find(k, GASP_SIDE_LEFT, gasp_graph_gid(g, v), &u), GASP_OK);
+      assert_int_equal(ok[u], o1[v]);
+    }
+    if (parts > 1) {
+      /* used parts: all of them for a few thousand vertices */
+      int *seen = calloc((size_t)parts, sizeof *seen);
+      for (gasp_vid v = 0; v < nv; v++) seen[o1[v]] = 1;
+      for (int p = 0; p < parts; p++) assert_true(seen[p]);
+      free(seen);
+    }
+  }
+  assert_int_equal(gasp_partition_hash(g, 0, o1), GASP_EINVAL);
+  assert_int_equal(gasp_partition_hash(g, -3, o1), GASP_EINVAL);
+  assert_int_equal(gasp_partition_hash(g, 2, NULL), GASP_EINVAL);
+  free(o1);
+  free(o2);
+  free(ok);
+  gasp_graph_free(&g);
+  gasp_graph_free(&h);
+  gasp_graph_free(&k);
+  raw_free(&r);
+}
+
+static void test_hash_balance(void **state) {
+  (void)state;
+  /* consecutive ids, the case a poor hash (id % parts in disguise or a
+   * weak mix) handles worst, and a large random graph */
+  raw r = random_raw(2, 600000, 400000);
+  for (size_t i = 0; i < r.n / 2; i++) {
+    r.src[i] = i;
+    r.dst[i] = i + 1;
+  }
+  gasp_graph *g = build_raw(&r, 0, NULL, 0, 0);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  assert_true(nv > 300000);
+  uint32_t *o = malloc(nv * sizeof *o);
+  int parts_list[] = {2, 8, 13};
+  for (size_t pi = 0; pi < 3; pi++) {
+    int parts = parts_list[pi];
+    assert_int_equal(gasp_partition_hash(g, parts, o), GASP_OK);
+    uint64_t cnt[16] = {0};
+    for (gasp_vid v = 0; v < nv; v++) cnt[o[v]]++;
+    double mean = (double)nv / parts;
+    for (int p = 0; p < parts; p++)
+      if (fabs((double)cnt[p] - mean) > 0.03 * mean)
+        fail_msg("parts=%d: part %d holds %llu vertices, mean %.0f", parts, p,
+                 (unsigned long long)cnt[p], mean);
+    gasp_partition_stats st;
+    assert_int_equal(gasp_partition_stats_compute(g, parts, o, 2, &st), GASP_OK);
+    assert_true(st.vertex_balance < 1.03);
+    assert_true(st.edge_balance < 1.1);
+    /* a random assignment cuts about 1 - 1/parts of the edges that are
+     * not self loops */
+    size_t loops = 0;
+    for (size_t i = 0; i < r.n; i++) loops += r.src[i] == r.dst[i];
+    double want = (1.0 - 1.0 / parts) * (double)(r.n - loops) / (double)r.n;
+    assert_true(fabs(st.edge_cut_fraction - want) < 0.02);
+  }
+  free(o);
+  gasp_graph_free(&g);
+  raw_free(&r);
+}
+
+static void test_hash_sides(void **state) {
+  (void)state;
+  /* bipartite: the same number on both sides is two vertices, and the side
+   * takes part in the hash */
+  raw r = {4000, malloc(4000 * sizeof(gasp_gid)), malloc(4000 * sizeof(gasp_gid))};
+  for (size_t i = 0; i < r.n; i++) {
+    r.src[i] = i;
+    r.dst[i] = i;
+  }
+  gasp_graph *g = build_raw(&r, GASP_BUILD_BIPARTITE, NULL, 0, 0);
+  gasp_vid nv = gasp_graph_num_vertices(g), nleft = gasp_graph_num_left(g);
+  assert_int_equal(nleft, 4000);
+  uint32_t *o = malloc(nv * sizeof *o);
+  assert_int_equal(gasp_partition_hash(g, 8, o), GASP_OK);
+  size_t differ = 0;
+  for (gasp_vid v = 0; v < nleft; v++) differ += o[v] != o[nleft + v];
+  /* independent sides would differ 7/8 of the time */
+  assert_true(differ > 4000 / 2);
+  free(o);
+  gasp_graph_free(&g);
+  raw_free(&r);
+}
+
+/* ---- statistics against brute force -------------------------------- */
+
+static void brute_stats(const gasp_graph *g, const raw *r, gasp_side dst_side,
+                        int parts, const uint32_t *owner,
+                        gasp_partition_stats *want) {
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  size_t ne = r->n;
+  gasp_vid *s = malloc((ne + 1) * sizeof *s), *d = malloc((ne + 1) * sizeof *d);
+  for (size_t i = 0; i < ne; i++) {
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, r->src[i], &s[i]), GASP_OK);
+    assert_int_equal(gasp_graph_find(g, dst_side, r->dst[i], &d[i]), GASP_OK);
+  }
+  uint64_t cut = 0, vmax = 0, emax = 0, gtot = 0, gmax = 0;
+  for (size_t i = 0; i < ne; i++) cut += owner[s[i]] != owner[d[i]];
+  unsigned char *in = malloc(nv + 1);
+  for (int p = 0; p < parts; p++) {
+    uint64_t vc = 0, ec = 0, gh = 0;
+    for (gasp_vid v = 0; v < nv; v++) vc += owner[v] == (uint32_t)p;
+    for (size_t i = 0; i < ne; i++) ec += owner[s[i]] == (uint32_t)p;
+    memset(in, 0, nv + 1);
+    for (size_t i = 0; i < ne; i++) {
+      if (owner[s[i]] == (uint32_t)p && owner[d[i]] != (uint32_t)p) in[d[i]] = 1;
+      if (owner[d[i]] == (uint32_t)p && owner[s[i]] != (uint32_t)p) in[s[i]] = 1;
+    }
+    for (gasp_vid v = 0; v < nv; v++) gh += in[v];
+    if (vc > vmax) vmax = vc;
+    if (ec > emax) emax = ec;
+    gtot += gh;
+    if (gh > gmax) gmax = gh;
+  }
+  want->parts = parts;
+  want->edge_cut_fraction = ne ? (double)cut / (double)ne : 0;
+  want->vertex_balance = (double)vmax * parts / nv;
+  want->edge_balance = ne ? (double)emax * parts / (double)ne : 1;
+  want->ghosts_total = gtot;
+  want->ghosts_max = gmax;
+  free(in);
+  free(s);
+  free(d);
+}
+
+static void compare_stats(const gasp_graph *g, const raw *r, gasp_side dst_side,
+                          int parts, const uint32_t *owner) {
+  gasp_partition_stats want, got;
+  brute_stats(g, r, dst_side, parts, owner, &want);
+  for (int t = 1; t <= 2; t++) {
+    memset(&got, 0x77, sizeof got);
+    assert_int_equal(gasp_partition_stats_compute(g, parts, owner, t, &got), GASP_OK);
+    assert_int_equal(got.parts, parts);
+    if (fabs(got.edge_cut_fraction - want.edge_cut_fraction) > 1e-12 ||
+        fabs(got.vertex_balance - want.vertex_balance) > 1e-12 ||
+        fabs(got.edge_balance - want.edge_balance) > 1e-12 ||
+        got.ghosts_total != want.ghosts_total || got.ghosts_max != want.ghosts_max)
+      fail_msg("parts=%d threads=%d: got cut %g vbal %g ebal %g ghosts %llu/%llu, "
+               "want cut %g vbal %g ebal %g ghosts %llu/%llu",
+               parts, t, got.edge_cut_fraction, got.vertex_balance, got.edge_balance,
+               (unsigned long long)got.ghosts_total, (unsigned long long)got.ghosts_max,
+               want.edge_cut_fraction, want.vertex_balance, want.edge_balance,
+               (unsigned long long)want.ghosts_total, (unsigned long long)want.ghosts_max);
+  }
+}
+
+static void test_stats_brute_force(void **state) {
+  (void)state;
+  tu_rng rng = {3};
+  for (int round = 0; round < 6; round++) {
+    raw r = random_raw(10 + (uint64_t)round, 300 + 200 * (size_t)round, 60 + 40 * (uint64_t)round);
+    gasp_gid iso[] = {1, 2, 3};
+    gasp_graph *g = build_raw(&r, 0, iso, 3, 0);
+    gasp_vid nv = gasp_graph_num_vertices(g);
+    uint32_t *o = malloc(nv * sizeof *o);
+    for (int parts = 1; parts <= 5; parts++) {
+      /* hash owners and arbitrary (skewed) owners */
+      assert_int_equal(gasp_partition_hash(g, parts, o), GASP_OK);
+      compare_stats(g, &r, GASP_SIDE_LEFT, parts, o);
+      for (gasp_vid v = 0; v < nv; v++)
+        o[v] = (uint32_t)(tu_below(&rng, 3) ? 0 : tu_below(&rng, (uint64_t)parts));
+      compare_stats(g, &r, GASP_SIDE_LEFT, parts, o);
+    }
+    free(o);
+    gasp_graph_free(&g);
+    raw_free(&r);
+  }
+  /* a bipartite graph */
+  raw r = random_raw(20, 800, 100);
+  gasp_graph *g = build_raw(&r, GASP_BUILD_BIPARTITE, NULL, 0, 0);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint32_t *o = malloc(nv * sizeof *o);
+  for (int parts = 1; parts <= 4; parts++) {
+    assert_int_equal(gasp_partition_hash(g, parts, o), GASP_OK);
+    compare_stats(g, &r, GASP_SIDE_RIGHT, parts, o);
+  }
+  free(o);
+  gasp_graph_free(&g);
+  raw_free(&r);
+}
+
+static void test_stats_by_hand(void **state) {
+  (void)state;
+  /* 0->1, 1->2, 2->0, 2->3, 3->3 with owners {0, 0, 1, 1}:
+   * cut edges 1->2 and 2->0 (2 of 5); part 0 sees 2 as a ghost, part 1
+   * sees 0 and 1; vertices 2 and 2, out-edges 2 and 3. */
+  raw r = {5, malloc(5 * sizeof(gasp_gid)), malloc(5 * sizeof(gasp_gid))};
+  gasp_gid es[5][2] = {{0, 1}, {1, 2}, {2, 0}, {2, 3}, {3, 3}};
+  for (int i = 0; i < 5; i++) {
+    r.src[i] = es[i][0];
+    r.dst[i] = es[i][1];
+  }
+  gasp_graph *g = build_raw(&r, 0, NULL, 0, 0);
+  uint32_t o[4] = {0, 0, 1, 1};
+  gasp_partition_stats st;
+  assert_int_equal(gasp_partition_stats_compute(g, 2, o, 1, &st), GASP_OK);
+  assert_int_equal(st.parts, 2);
+  assert_true(fabs(st.edge_cut_fraction - 0.4) < 1e-12);
+  assert_true(fabs(st.vertex_balance - 1.0) < 1e-12);
+  assert_true(fabs(st.edge_balance - 3.0 * 2 / 5) < 1e-12);
+  assert_int_equal(st.ghosts_total, 3);
+  assert_int_equal(st.ghosts_max, 2);
+  /* one part: nothing cut, no ghosts */
+  uint32_t z[4] = {0, 0, 0, 0};
+  assert_int_equal(gasp_partition_stats_compute(g, 1, z, 2, &st), GASP_OK);
+  assert_true(st.edge_cut_fraction == 0);
+  assert_int_equal(st.ghosts_total, 0);
+  assert_int_equal(st.ghosts_max, 0);
+  assert_true(fabs(st.vertex_balance - 1) < 1e-12);
+  assert_true(fabs(st.edge_balance - 1) < 1e-12);
+  /* three parts, one empty: balance against the mean over all parts */
+  uint32_t t[4] = {0, 0, 0, 2};
+  assert_int_equal(gasp_partition_stats_compute(g, 3, t, 1, &st), GASP_OK);
+  assert_true(fabs(st.vertex_balance - 3.0 * 3 / 4) < 1e-12);
+  /* bad arguments */
+  uint32_t bad[4] = {0, 0, 5, 1};
+  assert_int_equal(gasp_partition_stats_compute(g, 2, bad, 1, &st), GASP_EINVAL);
+  assert_int_equal(gasp_partition_stats_compute(g, 0, o, 1, &st), GASP_EINVAL);
+  assert_int_equal(gasp_partition_stats_compute(g, 2, NULL, 1, &st), GASP_EINVAL);
+  assert_int_equal(gasp_partition_stats_compute(g, 2, o, 1, NULL), GASP_EINVAL);
+  gasp_graph_free(&g);
+  raw_free(&r);
+}
+
+static void test_single_part_large(void **state) {
+  (void)state;
+  raw r = random_raw(4, 50000, 20000);
+  gasp_graph *g = build_raw(&r, GASP_BUILD_SYMMETRIC, NULL, 0, 0);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint32_t *o = malloc(nv * sizeof *o);
+  assert_int_equal(gasp_partition_hash(g, 1, o), GASP_OK);
+  for (gasp_vid v = 0; v < nv; v++) assert_int_equal(o[v], 0);
+  gasp_partition_stats st;
+  assert_int_equal(gasp_partition_stats_compute(g, 1, o, 0, &st), GASP_OK);
+  assert_true(st.edge_cut_fraction == 0);
+  assert_int_equal(st.ghosts_total, 0);
+  assert_int_equal(st.ghosts_max, 0);
+  assert_true(fabs(st.vertex_balance - 1) < 1e-12);
+  assert_true(fabs(st.edge_balance - 1) < 1e-12);
+  free(o);
+  gasp_graph_free(&g);
+  raw_free(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_hash_basic),
+      cmocka_unit_test(test_hash_balance),
+      cmocka_unit_test(test_hash_sides),
+      cmocka_unit_test(test_stats_brute_force),
+      cmocka_unit_test(test_stats_by_hand),
+      cmocka_unit_test(test_single_part_large),
+  };
+  return cmocka_run_group_tests_name("partition", tests, NULL, NULL);
+}
