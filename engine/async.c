@@ -160,8 +160,9 @@ static int should_stop(async_state *s) {
 }
 
 /* Driving thread's duties between updates: per-iteration callback and
- * periodic aggregators (with the other workers paused). */
-static void drive(async_state *s) {
+ * periodic aggregators, with the other workers paused -- unless they are
+ * idle already (chromatic schedule, between colour steps). */
+static void drive(async_state *s, int others_idle) {
   gasp_engine *e = s->e;
   uint64_t nv = e->g->nv ? e->g->nv : 1;
   uint64_t it = __atomic_load_n(&e->updates, __ATOMIC_RELAXED) / nv;
@@ -181,6 +182,10 @@ static void drive(async_state *s) {
         now - e->aggs[i].last >= e->aggs[i].a.period_seconds)
       due = 1;
   if (!due) return;
+  if (others_idle) {
+    gasp__aggregate_serial(e, now);
+    return;
+  }
   int others = gasp__pool_size(e->pool) - 1;
   pthread_mutex_lock(&s->mu);
   __atomic_store_n(&s->pause, 1, __ATOMIC_RELAXED);
@@ -214,7 +219,7 @@ static void lock_worker(void *arg, int tid) {
   unsigned idle = 0;
   for (;;) {
     if (tid == 0)
-      drive(s);
+      drive(s, 0);
     else
       maybe_pause(s);
     if (should_stop(s)) break;
@@ -315,7 +320,7 @@ static int chromatic_loop(async_state *s) {
         class_worker(s, 0);
       else
         gasp__pool_run(e->pool, class_worker, s);
-      drive(s);
+      drive(s, 1);
     }
   }
   return GASP_OK;
