@@ -185,6 +185,33 @@ static inline void *edata(gasp_engine *e, uint64_t slot) {
   return e->g->edata ? (char *)e->g->edata + slot * e->prog.edge_size : NULL;
 }
 
+/* Visits v's edges in `dir`, calling the program's gather (acc != NULL)
+ * or scatter (acc == NULL) once per edge. */
+static void each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc) {
+  gasp_engine *e = ctx->e;
+  const gasp_program *p = &e->prog;
+  const gasp_graph *g = e->g;
+  gasp_vid v = ctx->v;
+  gasp_edge ed;
+  for (int d = GASP_DIR_IN; d <= GASP_DIR_OUT; d++) {
+    if (!(dir & d)) continue;
+    int in = d == GASP_DIR_IN;
+    const uint64_t *off = in ? g->in_off : g->out_off;
+    const gasp_vid *nbr = in ? g->in_nbr : g->out_nbr;
+    ed.dir = (gasp_dir)d;
+    for (uint64_t j = off[v]; j < off[v + 1]; j++) {
+      ed.nbr = nbr[j];
+      ed.slot = in ? g->in_slot[j] : j;
+      ed.data = edata(e, ed.slot);
+      ed.nbr_data = vdata(e, ed.nbr);
+      if (acc)
+        p->gather(ctx, vd, &ed, acc);
+      else
+        p->scatter(ctx, vd, &ed);
+    }
+  }
+}
+
 void gasp__do_gather(gasp_ctx *ctx, void *acc) {
   gasp_engine *e = ctx->e;
   const gasp_program *p = &e->prog;
@@ -215,28 +242,7 @@ void gasp__do_gather(gasp_ctx *ctx, void *acc) {
     p->gather_vertex(ctx, vd, &n, acc);
     return;
   }
-  if (!p->gather) return;
-  gasp_edge ed;
-  if (dir & GASP_DIR_IN) {
-    ed.dir = GASP_DIR_IN;
-    for (uint64_t j = g->in_off[v]; j < g->in_off[v + 1]; j++) {
-      ed.nbr = g->in_nbr[j];
-      ed.slot = g->in_slot[j];
-      ed.data = edata(e, ed.slot);
-      ed.nbr_data = vdata(e, ed.nbr);
-      p->gather(ctx, vd, &ed, acc);
-    }
-  }
-  if (dir & GASP_DIR_OUT) {
-    ed.dir = GASP_DIR_OUT;
-    for (uint64_t j = g->out_off[v]; j < g->out_off[v + 1]; j++) {
-      ed.nbr = g->out_nbr[j];
-      ed.slot = j;
-      ed.data = edata(e, j);
-      ed.nbr_data = vdata(e, ed.nbr);
-      p->gather(ctx, vd, &ed, acc);
-    }
-  }
+  if (p->gather) each_edge(ctx, vd, dir, acc);
 }
 
 void gasp__do_apply(gasp_ctx *ctx, const void *acc) {
@@ -247,32 +253,10 @@ void gasp__do_apply(gasp_ctx *ctx, const void *acc) {
 void gasp__do_scatter(gasp_ctx *ctx) {
   gasp_engine *e = ctx->e;
   const gasp_program *p = &e->prog;
-  const gasp_graph *g = e->g;
-  gasp_vid v = ctx->v;
   if (!p->scatter) return;
-  const void *vd = vdata(e, v);
+  const void *vd = vdata(e, ctx->v);
   gasp_dir dir = p->scatter_edges ? p->scatter_edges(ctx, vd) : GASP_DIR_NONE;
-  gasp_edge ed;
-  if (dir & GASP_DIR_IN) {
-    ed.dir = GASP_DIR_IN;
-    for (uint64_t j = g->in_off[v]; j < g->in_off[v + 1]; j++) {
-      ed.nbr = g->in_nbr[j];
-      ed.slot = g->in_slot[j];
-      ed.data = edata(e, ed.slot);
-      ed.nbr_data = vdata(e, ed.nbr);
-      p->scatter(ctx, vd, &ed);
-    }
-  }
-  if (dir & GASP_DIR_OUT) {
-    ed.dir = GASP_DIR_OUT;
-    for (uint64_t j = g->out_off[v]; j < g->out_off[v + 1]; j++) {
-      ed.nbr = g->out_nbr[j];
-      ed.slot = j;
-      ed.data = edata(e, j);
-      ed.nbr_data = vdata(e, ed.nbr);
-      p->scatter(ctx, vd, &ed);
-    }
-  }
+  each_edge(ctx, vd, dir, NULL);
 }
 
 /* ---------------------------------------------------------------- */
