@@ -274,6 +274,8 @@ uint64_t gasp_ctx_out_degree(const gasp_ctx *c) {
 gasp_vid gasp_ctx_num_vertices(const gasp_ctx *c) { return c->e->g->nv; }
 uint64_t gasp_ctx_iteration(const gasp_ctx *c) { return c->iteration; }
 void *gasp_ctx_user(const gasp_ctx *c) { return c->e->prog.user; }
+int gasp_ctx_thread(const gasp_ctx *c) { return c->tid; }
+int gasp_engine_threads(const gasp_engine *e) { return gasp__pool_size(e->pool); }
 const gasp_graph *gasp_ctx_graph(const gasp_ctx *c) { return c->e->g; }
 
 const void *gasp_ctx_aggregate(const gasp_ctx *c, int id) {

@@ -140,6 +140,7 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     }
     uint64_t work = s->dense ? nv : s->nfront;
     for (s->phase = 0; s->phase < 3; s->phase++) {
+      if (s->phase == 2 && !e->prog.scatter) break;
       s->r = (gasp__range){0, work, s->dense ? 2048 : 256};
       gasp__pool_run(e->pool, phase_worker, s);
     }
@@ -150,7 +151,12 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     e->updates += ran;
     st->iterations++;
     e->iteration++;
-    if ((rc = next_frontier(s))) return rc;
+    if (e->opts.always_active) {
+      for (int t = 0; t < gasp__pool_size(e->pool); t++) s->lists[t].n = 0;
+      memset(e->next, 0, nv); /* signals are moot: all stay active */
+    } else if ((rc = next_frontier(s))) {
+      return rc;
+    }
     gasp__aggregate_due(e, 0, gasp__now());
     if (e->opts.on_iteration) {
       gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0};
@@ -182,6 +188,11 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
     if (e->active[v]) s.frontier[n++] = (gasp_vid)v;
   s.nfront = n;
   s.dense = n > nv / 16;
+  if (e->opts.always_active) {
+    memset(e->active, 1, nv);
+    s.nfront = nv;
+    s.dense = 1;
+  }
   rc = sync_loop(&s, st);
 out:
   if (s.lists)

@@ -455,6 +455,10 @@ GASP_EXTERN gasp_vid gasp_ctx_num_vertices(const gasp_ctx *ctx);
 /* Superstep (sync engine) or completed sweeps, updates / vertices (async). */
 GASP_EXTERN uint64_t gasp_ctx_iteration(const gasp_ctx *ctx);
 GASP_EXTERN void *gasp_ctx_user(const gasp_ctx *ctx);
+/* The calling worker's index, 0 .. gasp_engine_threads()-1: a program may
+ * keep per-thread partial sums indexed by it (no two callbacks with the
+ * same index run at once). */
+GASP_EXTERN int gasp_ctx_thread(const gasp_ctx *ctx);
 GASP_EXTERN const gasp_graph *gasp_ctx_graph(const gasp_ctx *ctx);
 /* Latest value of aggregator `id`, NULL before its first computation. */
 GASP_EXTERN const void *gasp_ctx_aggregate(const gasp_ctx *ctx, int id);
@@ -521,6 +525,10 @@ typedef struct gasp_engine_opts {
   int threads;       /* 0: OMP_NUM_THREADS or all cores */
   uint64_t max_iter; /* sync: supersteps; async: updates <= max_iter * V;
                         0: no limit */
+  /* sync only: every vertex is active in every superstep (power
+   * iteration); signals are not needed, and the run ends by max_iter,
+   * on_iteration or gasp_ctx_stop() */
+  int always_active;
   /* optional: called between iterations from the driving thread;
    * returning non-zero stops the run */
   int (*on_iteration)(void *user, const gasp_iter_info *info);
@@ -560,6 +568,8 @@ GASP_EXTERN int gasp_engine_new(gasp_engine **out, gasp_graph *g,
                                 const gasp_program *prog,
                                 const gasp_engine_opts *opts, gasp_error *err);
 GASP_EXTERN void gasp_engine_free(gasp_engine **e);
+/* Number of worker threads the engine runs callbacks on. */
+GASP_EXTERN int gasp_engine_threads(const gasp_engine *e);
 /* Activates vertices for the next run (priority for the priority
  * scheduler; others ignore it). */
 GASP_EXTERN int gasp_engine_signal(gasp_engine *e, gasp_vid v, double priority);

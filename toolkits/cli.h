@@ -75,6 +75,7 @@ double cli_now(void);
 int cmd_info(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_pagerank(int argc, char **argv);
 
 #endif
 

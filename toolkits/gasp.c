@@ -16,6 +16,7 @@ static const command commands[] = {
     {"generate", cmd_generate,
      "synthetic inputs: kronecker, uniform, ratings, lda"},
     {"convert", cmd_convert, "write a binary snapshot that reloads fast"},
+    {"pagerank", cmd_pagerank, "PageRank: power iteration or delta (async)"},
 };
 
 static void usage(FILE *f) {

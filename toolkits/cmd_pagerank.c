@@ -1,0 +1,346 @@
+/*
+ * cmd_pagerank.c -- `gasp pagerank`: PageRank (Brin and Page 1998) as a
+ * vertex program.
+ *
+ * Convention (networkx, most textbooks): with damping d, teleport
+ * distribution p (uniform 1/N, or uniform over the --personalized set) and
+ * D the rank held by dangling vertices (no out-edges),
+ *     r_v = (1 - d) p_v + d (sum_{u -> v} r_u / outdeg(u) + D p_v),
+ * so the ranks sum to 1 and a dangling vertex's mass is spread over p.
+ *
+ * --engine sync: classic power iteration (Jacobi), every vertex updated
+ * every superstep; ends when the L1 change of the rank vector is below
+ * --tol.  The gather is a bulk pull over in-edges reading a dense array of
+ * contributions r_u / outdeg(u).
+ *
+ * --engine async: delta PageRank with the priority scheduler.  It solves
+ * x = (1 - d) p + d A x (dangling mass dropped), whose solution is
+ * proportional to the ranks above (the dangling term only rescales it), and
+ * normalises x to sum 1 at the end; a vertex whose value moved by more
+ * than tol / N re-signals its out-neighbours with that change as priority.
+ */
+#include "toolkit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pr_vertex {
+  double rank;
+  double teleport; /* p_v */
+} pr_vertex;
+
+/* Per-thread partial sums, padded to a cache line. */
+typedef struct pr_partial {
+  double change, dangling;
+  char pad[48];
+} pr_partial;
+
+typedef struct pr {
+  double damping, tol, n;
+  double *contrib;  /* r_u / outdeg(u), 0 for dangling */
+  double dangling;  /* D of the previous superstep */
+  pr_partial *part; /* per thread */
+  int threads;
+  double residual;  /* L1 change of the last superstep */
+  const char *personalized;
+  int top;
+  uint64_t iterations;
+} pr;
+
+static void pr_init(gasp_ctx *ctx, void *vd) {
+  pr *p = gasp_ctx_user(ctx);
+  pr_vertex *v = vd;
+  /* teleport is filled by the driver before this runs only for
+   * personalised runs; here the uniform case */
+  if (!p->personalized) v->teleport = 1.0 / p->n;
+  v->rank = v->teleport;
+  uint64_t out = gasp_ctx_out_degree(ctx);
+  p->contrib[gasp_ctx_vertex(ctx)] = out ? v->rank / (double)out : 0.0;
+}
+
+static gasp_dir pr_in(const gasp_ctx *c, const void *v) { return GASP_DIR_IN; }
+static gasp_dir pr_out(const gasp_ctx *c, const void *v) { return GASP_DIR_OUT; }
+
+static void pr_gather(const gasp_ctx *ctx, const void *v, const gasp_nbrs *nb,
+                      void *acc) {
+  const double *contrib = ((const pr *)gasp_ctx_user(ctx))->contrib;
+  const gasp_vid *in = nb->in;
+  double s0 = 0, s1 = 0;
+  uint64_t i = 0, n = nb->n_in;
+  for (; i + 1 < n; i += 2) {
+    s0 += contrib[in[i]];
+    s1 += contrib[in[i + 1]];
+  }
+  if (i < n) s0 += contrib[in[i]];
+  *(double *)acc = s0 + s1;
+}
+
+static void pr_apply_sync(gasp_ctx *ctx, void *vd, const void *acc) {
+  pr *p = gasp_ctx_user(ctx);
+  pr_vertex *v = vd;
+  double r = (1 - p->damping) * v->teleport +
+             p->damping * (*(const double *)acc + p->dangling * v->teleport);
+  pr_partial *pt = &p->part[gasp_ctx_thread(ctx)];
+  pt->change += fabs(r - v->rank);
+  v->rank = r;
+  uint64_t out = gasp_ctx_out_degree(ctx);
+  if (out)
+    p->contrib[gasp_ctx_vertex(ctx)] = r / (double)out;
+  else
+    pt->dangling += r;
+}
+
+/* After each superstep: residual and the dangling mass for the next. */
+static int pr_done(void *user, const gasp_iter_info *info, double residual) {
+  pr *p = user;
+  p->iterations = info->iteration;
+  return residual < p->tol;
+}
+
+static double pr_residual(void *user) {
+  pr *p = user;
+  double change = 0, dangling = 0;
+  for (int t = 0; t < p->threads; t++) {
+    change += p->part[t].change;
+    dangling += p->part[t].dangling;
+    p->part[t].change = p->part[t].dangling = 0;
+  }
+  p->dangling = dangling;
+  p->residual = change;
+  return change;
+}
+
+/* ---- async: delta PageRank ------------------------------------------ */
+
+static void pr_apply_async(gasp_ctx *ctx, void *vd, const void *acc) {
+  pr *p = gasp_ctx_user(ctx);
+  pr_vertex *v = vd;
+  double x = (1 - p->damping) * v->teleport + p->damping * *(const double *)acc;
+  double change = fabs(x - v->rank);
+  v->rank = x;
+  uint64_t out = gasp_ctx_out_degree(ctx);
+  double c = out ? x / (double)out : 0.0;
+  uint64_t bits;
+  memcpy(&bits, &c, sizeof bits);
+  __atomic_store_n((uint64_t *)&p->contrib[gasp_ctx_vertex(ctx)], bits,
+                   __ATOMIC_RELAXED);
+  pr_partial *pt = &p->part[gasp_ctx_thread(ctx)];
+  pt->change = change; /* read by scatter of this same update */
+}
+
+static void pr_gather_async(const gasp_ctx *ctx, const void *v,
+                            const gasp_nbrs *nb, void *acc) {
+  const double *contrib = ((const pr *)gasp_ctx_user(ctx))->contrib;
+  double s = 0;
+  for (uint64_t i = 0; i < nb->n_in; i++) {
+    uint64_t b = __atomic_load_n((const uint64_t *)&contrib[nb->in[i]],
+                                 __ATOMIC_RELAXED);
+    double c;
+    memcpy(&c, &b, sizeof c);
+    s += c;
+  }
+  *(double *)acc = s;
+}
+
+static void pr_scatter_async(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+  pr *p = gasp_ctx_user(ctx);
+  double change = p->part[gasp_ctx_thread(ctx)].change;
+  if (change > p->tol / p->n) gasp_signal_priority(ctx, e->nbr, change);
+}
+
+/* ---- driver --------------------------------------------------------- */
+
+enum { O_DAMPING = OPT_FIRST_PRIVATE, O_PERSONALIZED, O_TOP };
+
+static int handle(int opt, const char *arg, void *u) {
+  pr *p = u;
+  switch (opt) {
+  case O_DAMPING:
+    if (cli_parse_double("--damping", arg, &p->damping)) return -1;
+    if (p->damping < 0 || p->damping >= 1) {
+      cli_error("--damping: must be in [0, 1)");
+      return -1;
+    }
+    return 0;
+  case O_PERSONALIZED: p->personalized = arg; return 0;
+  case O_TOP: return cli_parse_int("--top", arg, &p->top);
+  }
+  return -1;
+}
+
+static const char help[] =
+    "usage: gasp pagerank [options] -i GRAPH\n\n"
+    "PageRank with damping d; dangling vertices' rank is spread over the\n"
+    "teleport distribution (uniform, or the --personalized set), so ranks\n"
+    "sum to 1.  --engine sync (default) is power iteration stopping when the\n"
+    "L1 change is below --tol (1e-10); --engine async is delta PageRank with\n"
+    "the priority scheduler.\n\n"
+    "options:\n"
+    "      --damping D      damping factor (0.85)\n"
+    "      --personalized ID[,ID...]  teleport only to these vertices\n"
+    "      --top K          print the K highest-ranked vertices\n" TK_HELP;
+
+/* Marks the personalisation set; returns its size or -1 (message printed). */
+static long set_teleport(gasp_graph *g, const char *list) {
+  pr_vertex *vd = gasp_graph_vertex_data(g);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  for (gasp_vid v = 0; v < n; v++) vd[v].teleport = 0;
+  long count = 0;
+  const char *s = list;
+  while (*s) {
+    char *end;
+    unsigned long long id = strtoull(s, &end, 10);
+    gasp_vid v;
+    if (end == s || (*end && *end != ',') ||
+        gasp_graph_find(g, GASP_SIDE_LEFT, id, &v) != GASP_OK) {
+      cli_error("--personalized: unknown vertex id '%.*s'",
+                (int)strcspn(s, ","), s);
+      return -1;
+    }
+    if (vd[v].teleport == 0) count++;
+    vd[v].teleport = 1;
+    s = *end ? end + 1 : end;
+  }
+  for (gasp_vid v = 0; v < n; v++) vd[v].teleport /= (double)count;
+  return count;
+}
+
+static int fmt_rank(char *buf, size_t cap, gasp_vid v, void *user) {
+  const pr_vertex *vd = user;
+  return snprintf(buf, cap, "%.12g", vd[v].rank);
+}
+
+static int cmp_rank(const void *a, const void *b, void *u) {
+  const pr_vertex *vd = u;
+  gasp_vid x = *(const gasp_vid *)a, y = *(const gasp_vid *)b;
+  if (vd[x].rank != vd[y].rank) return vd[x].rank > vd[y].rank ? -1 : 1;
+  return x < y ? -1 : x > y;
+}
+
+static void print_top(const gasp_graph *g, const pr_vertex *vd, int k) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_vid *idx = malloc((size_t)n * sizeof *idx);
+  if (!idx) return;
+  for (gasp_vid v = 0; v < n; v++) idx[v] = v;
+  qsort_r(idx, n, sizeof *idx, cmp_rank, (void *)vd);
+  for (int i = 0; i < k && (gasp_vid)i < n; i++)
+    printf("%llu\t%.12g\n", (unsigned long long)gasp_graph_gid(g, idx[i]),
+           vd[idx[i]].rank);
+  free(idx);
+}
+
+int cmd_pagerank(int argc, char **argv) {
+  tk_opts o;
+  tk_opts_init(&o);
+  pr p;
+  memset(&p, 0, sizeof p);
+  p.damping = 0.85;
+  static const struct option extra[] = {
+      {"damping", required_argument, 0, O_DAMPING},
+      {"personalized", required_argument, 0, O_PERSONALIZED},
+      {"top", required_argument, 0, O_TOP},
+      {0, 0, 0, 0}};
+  int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);
+  if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
+  p.tol = o.tol >= 0 ? o.tol : 1e-10;
+  if (!o.eng.max_iter) o.eng.max_iter = 1000; /* stops a run that cannot converge */
+  int async = o.eng.engine == GASP_ENGINE_ASYNC;
+  if (async && o.eng.scheduler == GASP_SCHED_FIFO) o.eng.scheduler = GASP_SCHED_PRIORITY;
+
+  gasp_graph *g = NULL;
+  gasp_engine *e = NULL;
+  double load_s = 0;
+  if ((rc = tk_load(&o, &g, &load_s))) return rc;
+  p.n = gasp_graph_num_vertices(g);
+  p.contrib = calloc(p.n ? (size_t)p.n : 1, sizeof *p.contrib);
+  gasp_program prog = {0};
+  prog.vertex_size = sizeof(pr_vertex);
+  prog.acc_size = sizeof(double);
+  prog.init_vertex = pr_init;
+  prog.gather_edges = pr_in;
+  prog.gather_vertex = async ? pr_gather_async : pr_gather;
+  prog.apply = async ? pr_apply_async : pr_apply_sync;
+  if (async) {
+    prog.scatter_edges = pr_out;
+    prog.scatter = pr_scatter_async;
+  }
+  prog.user = &p;
+  tk_iter it = {0};
+  it.residual = async ? NULL : pr_residual;
+  it.done = async ? NULL : pr_done;
+  it.user = &p;
+  if ((rc = tk_iter_start(&it, &o, "pagerank"))) goto out;
+  o.eng.always_active = !async;
+  gasp_error err;
+  if (!p.contrib || gasp_engine_new(&e, g, &prog, &o.eng, &err)) {
+    cli_error("pagerank: cannot start the engine: out of memory");
+    rc = EXIT_RUNTIME;
+    goto out;
+  }
+  p.threads = gasp_engine_threads(e);
+  p.part = calloc((size_t)p.threads, sizeof *p.part);
+  if (!p.part) {
+    rc = EXIT_RUNTIME;
+    goto out;
+  }
+  pr_vertex *vd = gasp_graph_vertex_data(g);
+  if (p.personalized) {
+    if (set_teleport(g, p.personalized) < 0) {
+      rc = EXIT_USAGE;
+      goto out;
+    }
+    for (gasp_vid v = 0; v < (gasp_vid)p.n; v++) {
+      uint64_t out = gasp_graph_out_degree(g, v);
+      vd[v].rank = vd[v].teleport;
+      p.contrib[v] = out ? vd[v].rank / (double)out : 0;
+    }
+  }
+  /* the dangling mass of the starting vector */
+  for (gasp_vid v = 0; v < (gasp_vid)p.n; v++)
+    if (gasp_graph_out_degree(g, v) == 0) p.dangling += vd[v].rank;
+  gasp_engine_signal_all(e, 1.0);
+  gasp_run_stats st;
+  if ((rc = tk_run(e, &st))) goto out;
+  tk_iter_end(&it);
+  double total = 0;
+  for (gasp_vid v = 0; v < (gasp_vid)p.n; v++) total += vd[v].rank;
+  if (async && total > 0)
+    for (gasp_vid v = 0; v < (gasp_vid)p.n; v++) vd[v].rank /= total;
+  int converged = async ? st.reason == GASP_STOP_CONVERGED
+                        : p.residual < p.tol && st.iterations > 0;
+  if ((rc = tk_write_vertices(o.c.output, g, fmt_rank, vd))) goto out;
+  if (p.top > 0) print_top(g, vd, p.top);
+  if (o.c.json) {
+    cli_json j;
+    cli_json_begin(&j, stdout);
+    cli_json_str(&j, "toolkit", "pagerank");
+    cli_json_u64(&j, "vertices", gasp_graph_num_vertices(g));
+    cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
+    cli_json_str(&j, "engine", async ? "async" : "sync");
+    cli_json_u64(&j, "iterations", st.iterations);
+    cli_json_u64(&j, "updates", st.updates);
+    cli_json_bool(&j, "converged", converged);
+    if (!async) cli_json_num(&j, "residual", p.residual);
+    cli_json_num(&j, "damping", p.damping);
+    cli_json_num(&j, "seconds", st.seconds);
+    cli_json_num(&j, "seconds_per_iteration",
+                 st.iterations ? st.seconds / (double)st.iterations : 0);
+    cli_json_num(&j, "load_seconds", load_s);
+    cli_json_end(&j);
+  } else if (!o.c.quiet) {
+    fprintf(stderr, "gasp: pagerank: %s after %llu iterations (%llu updates) in "
+            "%.3f s (%.1f ms/iteration)%s\n",
+            converged ? "converged" : "stopped",
+            (unsigned long long)st.iterations, (unsigned long long)st.updates,
+            st.seconds, st.iterations ? 1e3 * st.seconds / (double)st.iterations : 0.0,
+            "");
+  }
+out:
+  tk_iter_end(&it);
+  gasp_engine_free(&e);
+  gasp_graph_free(&g);
+  free(p.contrib);
+  free(p.part);
+  return rc;
+}

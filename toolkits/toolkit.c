@@ -1,0 +1,205 @@
+/*
+ * toolkit.c -- shared plumbing of the graph toolkits: engine flags,
+ * per-iteration trace and progress, result files.
+ */
+#include "toolkit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void tk_opts_init(tk_opts *o) {
+  memset(o, 0, sizeof *o);
+  cli_common_init(&o->c);
+  gasp_engine_opts_init(&o->eng);
+  o->tol = -1;
+}
+
+int tk_opt(tk_opts *o, int opt, const char *arg) {
+  int r = cli_common_opt(&o->c, opt, arg);
+  if (r) {
+    if (opt == 't') o->eng.threads = o->c.threads;
+    return r;
+  }
+  switch (opt) {
+  case TK_OPT_ENGINE:
+    if (gasp_engine_kind_parse(arg, &o->eng.engine) == GASP_OK) return 1;
+    cli_error("--engine: expected sync or async, got '%s'", arg);
+    return -1;
+  case TK_OPT_CONSISTENCY:
+    if (gasp_consistency_parse(arg, &o->eng.consistency) == GASP_OK) return 1;
+    cli_error("--consistency: expected vertex, edge or full, got '%s'", arg);
+    return -1;
+  case TK_OPT_SCHEDULER:
+    if (gasp_scheduler_parse(arg, &o->eng.scheduler) == GASP_OK) return 1;
+    cli_error("--scheduler: expected fifo, sweep or priority, got '%s'", arg);
+    return -1;
+  case TK_OPT_LOCKING:
+    if (gasp_locking_parse(arg, &o->eng.locking) == GASP_OK) return 1;
+    cli_error("--locking: expected locks or chromatic, got '%s'", arg);
+    return -1;
+  case TK_OPT_MAX_ITER:
+    return cli_parse_u64("--max-iter", arg, &o->eng.max_iter) ? -1 : 1;
+  case TK_OPT_TOL:
+    if (cli_parse_double("--tol", arg, &o->tol)) return -1;
+    if (o->tol < 0) {
+      cli_error("--tol: must not be negative");
+      return -1;
+    }
+    return 1;
+  case TK_OPT_TRACE:
+    o->trace = arg;
+    return 1;
+  }
+  return 0;
+}
+
+int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
+             const char *help, int (*handle)(int opt, const char *arg, void *u),
+             void *u) {
+  static const struct option base[] = {TK_OPTIONS};
+  size_t nb = sizeof base / sizeof *base, ne = 0;
+  while (extra && extra[ne].name) ne++;
+  struct option *all = calloc(nb + ne + 1, sizeof *all);
+  if (!all) return EXIT_RUNTIME;
+  memcpy(all, base, sizeof base);
+  if (ne) memcpy(all + nb, extra, ne * sizeof *extra);
+  int opt, rc = 0;
+  optind = 1;
+  while (rc == 0 && (opt = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
+    if (opt == 'h') {
+      fputs(help, stdout);
+      rc = TK_HELP_SHOWN;
+      break;
+    }
+    int r = tk_opt(o, opt, optarg);
+    if (r == 0 && handle && opt >= OPT_FIRST_PRIVATE) r = handle(opt, optarg, u) ? -1 : 1;
+    if (r == 0) fputs(help, stderr);
+    if (r <= 0) rc = EXIT_USAGE;
+  }
+  free(all);
+  if (rc) return rc;
+  if (cli_positional(&o->c, argc, argv)) return EXIT_USAGE;
+  return 0;
+}
+
+int tk_load(tk_opts *o, gasp_graph **g, double *seconds) {
+  return cli_load_graph(&o->c, g, seconds);
+}
+
+/* ---- iterations: trace and progress -------------------------------- */
+
+static int on_iteration(void *user, const gasp_iter_info *info) {
+  tk_iter *it = user;
+  double res = it->residual ? it->residual(it->user) : 0.0;
+  it->last_residual = res;
+  if (it->trace) {
+    fprintf(it->trace, "%llu\t%llu\t%llu\t%.10g\t%.6f\n",
+            (unsigned long long)info->iteration,
+            (unsigned long long)info->active,
+            (unsigned long long)info->updates, res, info->seconds);
+  }
+  if (it->progress.enabled) {
+    fprintf(stderr, "\r\033[Kgasp: %s: iteration %llu, %llu active, residual %.3g, %.1f s",
+            it->toolkit, (unsigned long long)info->iteration,
+            (unsigned long long)info->active, res, info->seconds);
+    fflush(stderr);
+    it->progress.drawn = 1;
+  }
+  return it->done ? it->done(it->user, info, res) : 0;
+}
+
+int tk_iter_start(tk_iter *it, tk_opts *o, const char *toolkit) {
+  it->toolkit = toolkit;
+  it->trace = NULL;
+  cli_progress_init(&it->progress, toolkit, o->c.quiet);
+  if (o->trace) {
+    it->trace = fopen(o->trace, "w");
+    if (!it->trace) {
+      cli_error("%s: cannot create: %s", o->trace, strerror(errno));
+      return EXIT_USAGE;
+    }
+    fputs("iteration\tactive\tupdates\tresidual\tseconds\n", it->trace);
+  }
+  o->eng.on_iteration = on_iteration;
+  o->eng.on_iteration_user = it;
+  return 0;
+}
+
+void tk_iter_end(tk_iter *it) {
+  cli_progress_end(&it->progress);
+  if (it->trace) fclose(it->trace);
+  it->trace = NULL;
+}
+
+int tk_run(gasp_engine *e, gasp_run_stats *st) {
+  int rc = gasp_engine_run(e, st);
+  if (rc) {
+    cli_error("engine run failed: %s", gasp_strerror(rc));
+    return EXIT_RUNTIME;
+  }
+  return 0;
+}
+
+/* ---- results ------------------------------------------------------- */
+
+static int u64_text(char *buf, uint64_t x) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + x % 10);
+    x /= 10;
+  } while (x);
+  for (int i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+  return n;
+}
+
+int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
+                      void *user) {
+  if (!path) return 0;
+  int to_stdout = strcmp(path, "-") == 0;
+  char *tmp = NULL;
+  FILE *f = stdout;
+  if (!to_stdout) {
+    size_t n = strlen(path) + 16;
+    tmp = malloc(n);
+    if (!tmp) return EXIT_RUNTIME;
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+      cli_error("%s: cannot create: %s", path, strerror(errno));
+      if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+      }
+      free(tmp);
+      return EXIT_USAGE;
+    }
+  }
+  char line[512];
+  int bad = 0;
+  for (gasp_vid v = 0; v < gasp_graph_num_vertices(g) && !bad; v++) {
+    int k = u64_text(line, gasp_graph_gid(g, v));
+    line[k++] = '\t';
+    k += fmt(line + k, sizeof line - (size_t)k - 2, v, user);
+    line[k++] = '\n';
+    bad = fwrite(line, 1, (size_t)k, f) != (size_t)k;
+  }
+  if (to_stdout) {
+    if (fflush(stdout) != 0 || bad) {
+      cli_error("writing results to stdout failed");
+      return EXIT_RUNTIME;
+    }
+    return 0;
+  }
+  if (fclose(f) != 0) bad = 1;
+  if (bad || rename(tmp, path) != 0) {
+    cli_error("%s: write failed: %s", path, strerror(errno));
+    unlink(tmp);
+    free(tmp);
+    return EXIT_RUNTIME;
+  }
+  free(tmp);
+  return 0;
+}

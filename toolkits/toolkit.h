@@ -1,0 +1,101 @@
+/*
+ * toolkit.h -- plumbing shared by the graph toolkits (pagerank, cc, sssp,
+ * triangles, kcore, labelprop): the engine flags, --trace and progress,
+ * per-vertex result files and summaries.  Toolkits use only the public
+ * API of libgasp (include/gasp.h).
+ */
+#ifndef GASP_TOOLKIT_H
+#define GASP_TOOLKIT_H
+
+#include "cli.h"
+
+/* Flags every graph toolkit takes, on top of the common ones. */
+typedef struct tk_opts {
+  cli_common c;
+  gasp_engine_opts eng;
+  double tol;        /* convergence tolerance (toolkit default if < 0) */
+  const char *trace; /* per-iteration TSV, or NULL */
+} tk_opts;
+
+enum {
+  TK_OPT_ENGINE = 280,
+  TK_OPT_CONSISTENCY,
+  TK_OPT_SCHEDULER,
+  TK_OPT_LOCKING,
+  TK_OPT_MAX_ITER,
+  TK_OPT_TOL,
+  TK_OPT_TRACE
+};
+
+#define TK_OPTIONS                                                             \
+  CLI_COMMON_OPTIONS, {"engine", required_argument, 0, TK_OPT_ENGINE},         \
+      {"consistency", required_argument, 0, TK_OPT_CONSISTENCY},               \
+      {"scheduler", required_argument, 0, TK_OPT_SCHEDULER},                   \
+      {"locking", required_argument, 0, TK_OPT_LOCKING},                       \
+      {"max-iter", required_argument, 0, TK_OPT_MAX_ITER},                     \
+      {"tol", required_argument, 0, TK_OPT_TOL},                               \
+      {"trace", required_argument, 0, TK_OPT_TRACE}
+
+#define TK_HELP                                                                \
+  CLI_COMMON_HELP                                                              \
+  "      --engine E       sync|async\n"                                        \
+  "      --consistency C  vertex|edge|full (async)\n"                          \
+  "      --scheduler S    fifo|sweep|priority (async)\n"                       \
+  "      --locking L      locks|chromatic (async; default: the measured "      \
+  "faster)\n"                                                                  \
+  "      --max-iter N     stop after N iterations\n"                           \
+  "      --tol X          convergence tolerance\n"                             \
+  "      --trace FILE     per-iteration figures as TSV\n"                      \
+  "  -o FILE writes one 'id<TAB>value' line per vertex in ascending id order\n" \
+  "  ('-' for stdout); without -o only the summary is printed.\n"
+
+void tk_opts_init(tk_opts *o);
+/* Handles common and engine flags: 1 handled, 0 not ours, -1 bad value
+ * (message printed). */
+int tk_opt(tk_opts *o, int opt, const char *arg);
+
+/* Per-iteration reporting: --trace lines, progress on a terminal, and an
+ * optional stop test (return non-zero to end the run, e.g. converged). */
+typedef struct tk_iter {
+  const char *toolkit;
+  FILE *trace;
+  cli_progress progress;
+  /* optional: residual (or objective) of the iteration just finished */
+  double (*residual)(void *user);
+  /* optional: non-zero ends the run */
+  int (*done)(void *user, const gasp_iter_info *info, double residual);
+  void *user;
+  double last_residual;
+} tk_iter;
+
+/* Opens the trace (if any) and installs the callback into o->eng;
+ * returns 0 or an exit code. */
+int tk_iter_start(tk_iter *it, tk_opts *o, const char *toolkit);
+void tk_iter_end(tk_iter *it);
+
+/* Appends the text of vertex v's value to buf (at most cap bytes) and
+ * returns its length. */
+typedef int (*tk_fmt_fn)(char *buf, size_t cap, gasp_vid v, void *user);
+
+/* Writes "id<TAB>value" per vertex (ascending original id) to path, or to
+ * stdout for "-"; files are written under a temporary name and renamed
+ * into place, so a failure leaves nothing.  Returns 0 or an exit code. */
+int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
+                      void *user);
+
+/* Parses argv with TK_OPTIONS plus `extra` (toolkit options, ending with a
+ * zero entry, values >= OPT_FIRST_PRIVATE); toolkit options go to `handle`
+ * (return non-zero on a bad value).  Returns 0 to go on, TK_HELP_SHOWN
+ * after --help, or an exit code. */
+#define TK_HELP_SHOWN (-1)
+int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
+             const char *help, int (*handle)(int opt, const char *arg, void *u),
+             void *u);
+
+/* Loads the input graph with the common flags. */
+int tk_load(tk_opts *o, gasp_graph **g, double *seconds);
+
+/* Runs the engine with progress and trace; prints a failure. */
+int tk_run(gasp_engine *e, gasp_run_stats *st);
+
+#endif
