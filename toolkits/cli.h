@@ -76,6 +76,8 @@ int cmd_info(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_pagerank(int argc, char **argv);
+/* toolkits A (cc, labelprop) */
+/* toolkits B (sssp, triangles, kcore) */
 
 #endif
 

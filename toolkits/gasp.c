@@ -17,6 +17,8 @@ static const command commands[] = {
      "synthetic inputs: kronecker, uniform, ratings, lda"},
     {"convert", cmd_convert, "write a binary snapshot that reloads fast"},
     {"pagerank", cmd_pagerank, "PageRank: power iteration or delta (async)"},
+    /* toolkits A (cc, labelprop) */
+    /* toolkits B (sssp, triangles, kcore) */
 };
 
 static void usage(FILE *f) {
