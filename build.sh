@@ -59,8 +59,9 @@ install_deps
 build "$dir" "${args[@]}"
 case "$cmd" in
   run)
-    # The main job on the bundled sample.
+    # The main job: PageRank on the bundled sample, top 10 vertices.
     "$dir/gasp" info data/sample.el
+    "$dir/gasp" pagerank -i data/sample.el --top 10
     ;;
   check)
     make -C "$dir" -j"$(nproc)" check || {

@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef struct pr_vertex {
   double rank;
@@ -68,7 +69,10 @@ static void pr_gather(const gasp_ctx *ctx, const void *v, const gasp_nbrs *nb,
   const gasp_vid *in = nb->in;
   double s0 = 0, s1 = 0;
   uint64_t i = 0, n = nb->n_in;
+  /* The reads are random and latency-bound: fetch a few ahead. */
   for (; i + 1 < n; i += 2) {
+    __builtin_prefetch(&contrib[in[i + 16 < n ? i + 16 : i]]);
+    __builtin_prefetch(&contrib[in[i + 17 < n ? i + 17 : i]]);
     s0 += contrib[in[i]];
     s1 += contrib[in[i + 1]];
   }
@@ -150,6 +154,20 @@ static void pr_scatter_async(gasp_ctx *ctx, const void *vd, const gasp_edge *e) 
 }
 
 /* ---- driver --------------------------------------------------------- */
+
+/* The contributions are read at random every iteration: on 2 MiB pages
+ * they cost far fewer TLB misses. */
+static double *alloc_huge(size_t n, size_t size) {
+  void *p = NULL;
+  size_t bytes = n * size;
+  if (bytes < ((size_t)4 << 20)) return calloc(n, size);
+  if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+  memset(p, 0, bytes);
+  return p;
+}
 
 enum { O_DAMPING = OPT_FIRST_PRIVATE, O_PERSONALIZED, O_TOP };
 
@@ -253,7 +271,7 @@ int cmd_pagerank(int argc, char **argv) {
   double load_s = 0;
   if ((rc = tk_load(&o, &g, &load_s))) return rc;
   p.n = gasp_graph_num_vertices(g);
-  p.contrib = calloc(p.n ? (size_t)p.n : 1, sizeof *p.contrib);
+  p.contrib = alloc_huge(p.n ? (size_t)p.n : 1, sizeof *p.contrib);
   gasp_program prog = {0};
   prog.vertex_size = sizeof(pr_vertex);
   prog.acc_size = sizeof(double);
