@@ -72,7 +72,7 @@ static void prio_store(double *p, double x) {
 void gasp__async_signal(gasp_ctx *ctx, gasp_vid v, double prio) {
   gasp_engine *e = ctx->e;
   if (isnan(prio)) prio = 0.0;
-  if (__atomic_exchange_n(&e->active[v], 1, __ATOMIC_ACQ_REL) == 0) {
+  if (__atomic_exchange_n(&e->active[v], 1, __ATOMIC_SEQ_CST) == 0) {
     prio_store(&e->prio[v], prio);
     __atomic_fetch_add(&e->pending, 1, __ATOMIC_ACQ_REL);
     if (!e->chromatic) e->sched_ops->push(e->sched, ctx->tid, v, prio);
@@ -138,6 +138,11 @@ static void update(async_state *s, gasp_ctx *ctx, gasp_vid v) {
    * the vertex again, so no change goes unseen. */
   prio_store(&e->prio[v], 0.0);
   __atomic_store_n(&e->active[v], 0, __ATOMIC_RELEASE);
+  /* Store-load fence (Dekker): the gather's reads of neighbour data must
+   * not move above the flag clear, or a neighbour that writes and then
+   * finds the flag still set would be missed (it does not re-queue v, and
+   * v reads the old value). */
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
   void *acc = s->acc[ctx->tid];
   gasp__do_gather(ctx, acc);
   gasp__do_apply(ctx, acc);
@@ -165,10 +170,11 @@ static int should_stop(async_state *s) {
 static void drive(async_state *s, int others_idle) {
   gasp_engine *e = s->e;
   uint64_t nv = e->g->nv ? e->g->nv : 1;
-  uint64_t it = __atomic_load_n(&e->updates, __ATOMIC_RELAXED) / nv;
+  uint64_t done = __atomic_load_n(&e->updates, __ATOMIC_RELAXED);
+  uint64_t it = done / nv;
   if (e->opts.on_iteration && it > s->last_iter_reported) {
     s->last_iter_reported = it;
-    gasp_iter_info info = {it, nv, e->updates, gasp__now() - s->t0};
+    gasp_iter_info info = {it, nv, done, gasp__now() - s->t0};
     if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
       __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
   }

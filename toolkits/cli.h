@@ -77,7 +77,12 @@ int cmd_generate(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_pagerank(int argc, char **argv);
 /* toolkits A (cc, labelprop) */
+int cmd_cc(int argc, char **argv);
+int cmd_labelprop(int argc, char **argv);
 /* toolkits B (sssp, triangles, kcore) */
+int cmd_sssp(int argc, char **argv);
+int cmd_triangles(int argc, char **argv);
+int cmd_kcore(int argc, char **argv);
 
 #endif
 

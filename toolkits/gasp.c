@@ -18,7 +18,13 @@ static const command commands[] = {
     {"convert", cmd_convert, "write a binary snapshot that reloads fast"},
     {"pagerank", cmd_pagerank, "PageRank: power iteration or delta (async)"},
     /* toolkits A (cc, labelprop) */
+    {"cc", cmd_cc, "connected components (weak): minimum-label propagation"},
+    {"labelprop", cmd_labelprop,
+     "communities by label propagation (deterministic tie rule)"},
     /* toolkits B (sssp, triangles, kcore) */
+    {"sssp", cmd_sssp, "single-source shortest paths (label correcting)"},
+    {"triangles", cmd_triangles, "exact undirected triangle count"},
+    {"kcore", cmd_kcore, "core numbers by local h-index updates"},
 };
 
 static void usage(FILE *f) {

@@ -24,6 +24,7 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
   }
   switch (opt) {
   case TK_OPT_ENGINE:
+    o->engine_set = 1;
     if (gasp_engine_kind_parse(arg, &o->eng.engine) == GASP_OK) return 1;
     cli_error("--engine: expected sync or async, got '%s'", arg);
     return -1;

@@ -15,6 +15,7 @@ typedef struct tk_opts {
   gasp_engine_opts eng;
   double tol;        /* convergence tolerance (toolkit default if < 0) */
   const char *trace; /* per-iteration TSV, or NULL */
+  int engine_set;    /* --engine was given (toolkits pick their default) */
 } tk_opts;
 
 enum {
