@@ -342,12 +342,20 @@ static void test_cc_random(void **state) {
       if (++size[want[v]] > largest) largest = size[want[v]];
     }
     free(size);
-    char *out = OUT("cc", "-i", path, "-o", "-", "--json", "-t", "3");
-    check_cc(&g, want, out, "sync");
-    assert_int_equal(json_u64(json_line(out), "components"), comps);
-    assert_int_equal(json_u64(json_line(out), "largest_component"), largest);
-    assert_int_equal(json_u64(json_line(out), "vertices"), g.n);
-    free(out);
+    static const char *algo[] = {"afforest", "labelprop"};
+    for (size_t a = 0; a < COUNT(algo); a++)
+      for (int t = 1; t <= 3; t += 2) {
+        char threads[8];
+        snprintf(threads, sizeof threads, "%d", t);
+        char *out = OUT("cc", "-i", path, "-o", "-", "--json", "-t", threads,
+                        "--algorithm", algo[a]);
+        check_cc(&g, want, out, algo[a]);
+        assert_int_equal(json_u64(json_line(out), "components"), comps);
+        assert_int_equal(json_u64(json_line(out), "largest_component"), largest);
+        assert_int_equal(json_u64(json_line(out), "vertices"), g.n);
+        free(out);
+      }
+    char *out;
     static const char *cons[] = {"vertex", "edge", "full"};
     static const char *sched[] = {"fifo", "sweep", "priority"};
     for (size_t c = 0; c < COUNT(cons); c++)
@@ -386,9 +394,10 @@ static void test_cc_snap(void **state) {
     if (!tu_exists(path)) continue;
     rgraph g = rg_read(path);
     uint64_t *want = ref_cc(&g);
-    for (int async = 0; async < 2; async++) {
+    for (int mode = 0; mode < 3; mode++) {
       char *out = OUT("cc", "-o", "-", "--json", "--quiet", "--engine",
-                      async ? "async" : "sync", path);
+                      mode == 2 ? "async" : "sync", "--algorithm",
+                      mode == 0 ? "afforest" : "labelprop", path);
       check_cc(&g, want, out, sets[i].file);
       assert_int_equal(json_u64(json_line(out), "vertices"), sets[i].vertices);
       assert_int_equal(json_u64(json_line(out), "largest_component"),
@@ -567,7 +576,8 @@ static void test_cc_json_trace(void **state) {
   NEED_BIN();
   char *p = tu_path(*state, "g.txt"), *t = tu_path(*state, "trace.tsv");
   tu_write_str(p, "1 2\n2 3\n3 4\n4 5\n7 8\n9 9\n");
-  tu_result r = RUN("cc", "-i", p, "--json", "--quiet", "--trace", t);
+  tu_result r = RUN("cc", "-i", p, "--json", "--quiet", "--trace", t,
+                    "--algorithm", "labelprop");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.err, "");
   assert_true(!strncmp(r.out, "{\"toolkit\":\"cc\",", 16));
@@ -591,7 +601,13 @@ static void test_cc_json_trace(void **state) {
   for (char *c = trace; *c; c++) lines += *c == '\n';
   assert_int_equal(lines, iters + 1);
   free(trace);
-  char *out = OUT("cc", "-i", p, "--json", "--quiet", "--max-iter", "2");
+  char *out = OUT("cc", "-i", p, "--json", "--quiet");
+  assert_int_equal(json_u64(out, "iterations"), 2); /* afforest: two steps */
+  assert_true(json_true(out, "converged"));
+  assert_int_equal(json_u64(out, "components"), 3);
+  free(out);
+  out = OUT("cc", "-i", p, "--json", "--quiet", "--max-iter", "2",
+            "--algorithm", "labelprop");
   assert_int_equal(json_u64(out, "iterations"), 2);
   assert_false(json_true(out, "converged"));
   free(out);

@@ -21,6 +21,19 @@
  * frontier holds just the vertices that can still improve.  The signals
  * are sent from apply in one loop over the adjacency (public
  * gasp_graph_in_edges / out_edges), not from a per-edge scatter callback.
+ *
+ * --algorithm afforest (the default with the sync engine): Afforest
+ * (Sutton, Ben-Nun, Barak, "Optimizing Parallel Graph Connectivity
+ * Computation via Subgraph Sampling", IPDPS 2018) as two supersteps of a
+ * vertex program over a lock-free union-find the program keeps: superstep
+ * 1 links each vertex with its first two neighbours (gather) and then
+ * compresses every vertex to its root (apply); between the supersteps the
+ * driver samples 1024 vertices for the most frequent component; superstep
+ * 2 links the remaining edges of the vertices outside it, and compresses.
+ * Links always point the larger root at the smaller, so every root is the
+ * smallest local id of its component, as with label propagation.
+ * --algorithm labelprop is the propagation above.
+ *
  * With --engine async the array is read and written with relaxed atomics;
  * any consistency model is enough (labels only decrease and only the
  * centre writes its own label, so a stale read only costs an extra
@@ -199,6 +212,112 @@ static int cc_done(void *user, const gasp_iter_info *info, double changed) {
   return p->fixpoint;
 }
 
+/* ---- Afforest --------------------------------------------------------- */
+
+typedef struct af {
+  gasp_vid *comp;
+  gasp_vid nv;
+  int phase;     /* 0: neighbour rounds; 1: the rest */
+  gasp_vid skip; /* phase 1: the sampled frequent component */
+  uint64_t seed;
+} af;
+
+#define AF_ROUNDS 2
+
+static inline gasp_vid af_load(const gasp_vid *c, gasp_vid u) {
+  return __atomic_load_n(&c[u], __ATOMIC_RELAXED);
+}
+
+/* Joins the trees of u and v, pointing the larger root at the smaller. */
+static void af_link(gasp_vid *comp, gasp_vid u, gasp_vid v) {
+  gasp_vid p1 = af_load(comp, u), p2 = af_load(comp, v);
+  while (p1 != p2) {
+    gasp_vid high = p1 > p2 ? p1 : p2, low = p1 + p2 - high;
+    gasp_vid ph = af_load(comp, high);
+    if (ph == low) break;
+    if (ph == high) {
+      gasp_vid expect = high;
+      if (__atomic_compare_exchange_n(&comp[high], &expect, low, 0,
+                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        break;
+    }
+    p1 = af_load(comp, af_load(comp, high));
+    p2 = af_load(comp, low);
+  }
+}
+
+static gasp_vid af_find(const gasp_vid *comp, gasp_vid u) {
+  gasp_vid c = af_load(comp, u);
+  while (c != af_load(comp, c)) c = af_load(comp, c);
+  return c;
+}
+
+/* Links v with neighbours first .. last-1 of its out-then-in list. */
+static void af_link_range(gasp_vid *comp, gasp_vid v, const gasp_nbrs *nb,
+                          uint64_t first, uint64_t last) {
+  for (uint64_t k = first; k < last; k++) {
+    gasp_vid u = k < nb->n_out ? nb->out[k] : nb->in[k - nb->n_out];
+    af_link(comp, v, u);
+  }
+}
+
+static void af_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
+                      void *acc) {
+  af *p = gasp_ctx_user(ctx);
+  gasp_vid v = gasp_ctx_vertex(ctx);
+  uint64_t n = nb->n_out + nb->n_in;
+  uint64_t r = n < AF_ROUNDS ? n : AF_ROUNDS;
+  if (p->phase == 0)
+    af_link_range(p->comp, v, nb, 0, r);
+  else if (af_find(p->comp, v) != p->skip)
+    af_link_range(p->comp, v, nb, r, n);
+}
+
+/* Compress: point v straight at its root. */
+static void af_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  af *p = gasp_ctx_user(ctx);
+  gasp_vid v = gasp_ctx_vertex(ctx);
+  __atomic_store_n(&p->comp[v], af_find(p->comp, v), __ATOMIC_RELAXED);
+}
+
+static int cmp_vid(const void *a, const void *b) {
+  gasp_vid x = *(const gasp_vid *)a, y = *(const gasp_vid *)b;
+  return (x > y) - (x < y);
+}
+
+/* Between the supersteps: the most frequent of 1024 sampled roots (a
+ * fixed seed, so runs repeat). */
+static int af_between(void *user, const gasp_iter_info *info, double res) {
+  af *p = user;
+  (void)info;
+  (void)res;
+  if (p->phase == 1 || p->nv == 0) return 1;
+  enum { SAMPLES = 1024 };
+  gasp_vid smp[SAMPLES];
+  uint64_t x = p->seed;
+  for (int i = 0; i < SAMPLES; i++) {
+    x += 0x9E3779B97F4A7C15ull; /* splitmix64 */
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    smp[i] = af_load(p->comp, (gasp_vid)(z % p->nv));
+  }
+  qsort(smp, SAMPLES, sizeof *smp, cmp_vid);
+  gasp_vid best = smp[0];
+  int run = 1, best_run = 1;
+  for (int i = 1; i < SAMPLES; i++) {
+    run = smp[i] == smp[i - 1] ? run + 1 : 1;
+    if (run > best_run) {
+      best_run = run;
+      best = smp[i];
+    }
+  }
+  p->skip = best;
+  p->phase = 1;
+  return 0;
+}
+
 /* ---- driver --------------------------------------------------------- */
 
 static const char help[] =
@@ -208,8 +327,20 @@ static const char help[] =
     "original id in it.  --engine sync (default) runs supersteps, every\n"
     "vertex active while many labels change, then only the vertices a\n"
     "changed neighbour can improve; --engine async works with any\n"
-    "--consistency and --scheduler (priority: smaller labels first).\n\n"
+    "--consistency and --scheduler (priority: smaller labels first).\n"
+    "--algorithm afforest (default with sync) links sampled neighbours into\n"
+    "a lock-free union-find first (Afforest, two supersteps);\n"
+    "--algorithm labelprop is minimum-label propagation.\n\n"
     "options:\n" TK_HELP;
+
+static int set_algorithm(int opt, const char *arg, void *u) {
+  if (strcmp(arg, "afforest") && strcmp(arg, "labelprop")) {
+    cli_error("--algorithm: expected afforest or labelprop, got '%s'", arg);
+    return -1;
+  }
+  *(const char **)u = arg;
+  return 0;
+}
 
 typedef struct cc_out {
   const gasp_graph *g;
@@ -227,9 +358,18 @@ int cmd_cc(int argc, char **argv) {
   tk_opts_init(&o);
   cc p;
   memset(&p, 0, sizeof p);
-  int rc = tk_parse(argc, argv, &o, NULL, help, NULL, NULL);
+  static const struct option extra[] = {
+      {"algorithm", required_argument, 0, OPT_FIRST_PRIVATE}, {0, 0, 0, 0}};
+  const char *algo = NULL;
+  int rc = tk_parse(argc, argv, &o, extra, help, set_algorithm, &algo);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   int async = o.eng.engine == GASP_ENGINE_ASYNC;
+  int afforest = algo ? strcmp(algo, "afforest") == 0 : !async;
+  if (afforest && async) {
+    cli_error("cc: --algorithm afforest runs on the sync engine");
+    return EXIT_USAGE;
+  }
+  af a = {0};
 
   gasp_graph *g = NULL;
   gasp_engine *e = NULL;
@@ -261,6 +401,19 @@ int cmd_cc(int argc, char **argv) {
   it.residual = cc_residual;
   it.done = cc_done;
   it.user = &p;
+  if (afforest) {
+    a.comp = p.label;
+    a.nv = p.nv;
+    a.seed = o.c.seed;
+    prog.gather_vertex = af_gather;
+    prog.apply = af_apply;
+    prog.user = &a;
+    it.residual = NULL;
+    it.done = af_between;
+    it.user = &a;
+    o.eng.always_active = 1;
+    o.eng.max_iter = 2;
+  }
   if ((rc = tk_iter_start(&it, &o, "cc"))) goto out;
   gasp_error err;
   int erc = gasp_engine_new(&e, g, &prog, &o.eng, &err);
@@ -275,7 +428,7 @@ int cmd_cc(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     goto out;
   }
-  for (gasp_vid v = 0; v < p.nv; v++)
+  for (gasp_vid v = 0; v < p.nv && !afforest; v++)
     gasp_engine_signal(e, v, (double)(p.nv - v));
   gasp_run_stats st;
   if ((rc = tk_run(e, &st))) goto out;
@@ -287,7 +440,8 @@ int cmd_cc(int argc, char **argv) {
     uint64_t s = ++size[p.label[v]];
     largest = s > largest ? s : largest;
   }
-  int converged = st.reason == GASP_STOP_CONVERGED || p.fixpoint;
+  int converged = afforest ? st.iterations == 2 || p.nv == 0
+                          : st.reason == GASP_STOP_CONVERGED || p.fixpoint;
   cc_out co = {g, p.label};
   if ((rc = tk_write_vertices(o.c.output, g, fmt_component, &co))) goto out;
   if (o.c.json) {
@@ -299,6 +453,7 @@ int cmd_cc(int argc, char **argv) {
     cli_json_u64(&j, "components", components);
     cli_json_u64(&j, "largest_component", largest);
     cli_json_str(&j, "engine", async ? "async" : "sync");
+    cli_json_str(&j, "algorithm", afforest ? "afforest" : "labelprop");
     cli_json_u64(&j, "iterations", st.iterations);
     cli_json_u64(&j, "updates", st.updates);
     cli_json_bool(&j, "converged", converged);
