@@ -223,7 +223,7 @@ static void parse_values(const char *text, int n, double *val) {
   if (*p) fail_msg("extra output: '%.40s'", p);
 }
 
-static const char *engines[][6] = {
+static const char *engines[][8] = {
     {"--engine", "sync", NULL},
     {"--engine", "async", NULL},
     {"--engine", "async", "--consistency", "vertex", NULL},

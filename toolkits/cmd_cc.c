@@ -422,7 +422,7 @@ int cmd_cc(int argc, char **argv) {
     goto out;
   }
   p.threads = gasp_engine_threads(e);
-  p.count = calloc((size_t)p.threads, sizeof *p.count);
+  p.count = tk_calloc_lines((size_t)p.threads, sizeof *p.count);
   if (!p.count) {
     cli_error("cc: out of memory");
     rc = EXIT_RUNTIME;

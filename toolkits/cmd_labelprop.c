@@ -234,7 +234,7 @@ static int lp_alloc_threads(lp *p, const gasp_graph *g) {
   p->bits_max = 1;
   while (p->bits_max < 31 && (1ull << p->bits_max) < 2 * maxdeg) p->bits_max++;
   size_t cap = (size_t)1 << p->bits_max;
-  p->th = calloc((size_t)p->threads, sizeof *p->th);
+  p->th = tk_calloc_lines((size_t)p->threads, sizeof *p->th);
   if (!p->th) return -1;
   for (int t = 0; t < p->threads; t++) {
     p->th[t].key = malloc(cap * sizeof *p->th[t].key);

@@ -297,7 +297,7 @@ int cmd_pagerank(int argc, char **argv) {
     goto out;
   }
   p.threads = gasp_engine_threads(e);
-  p.part = calloc((size_t)p.threads, sizeof *p.part);
+  p.part = tk_calloc_lines((size_t)p.threads, sizeof *p.part);
   if (!p.part) {
     rc = EXIT_RUNTIME;
     goto out;

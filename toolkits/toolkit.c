@@ -134,6 +134,14 @@ void tk_iter_end(tk_iter *it) {
   it->trace = NULL;
 }
 
+void *tk_calloc_lines(size_t n, size_t size) {
+  void *p = NULL;
+  if (n == 0 || size > SIZE_MAX / n) return NULL;
+  if (posix_memalign(&p, 64, n * size) != 0) return NULL;
+  memset(p, 0, n * size);
+  return p;
+}
+
 int tk_run(gasp_engine *e, gasp_run_stats *st) {
   int rc = gasp_engine_run(e, st);
   if (rc) {

@@ -96,6 +96,10 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
 /* Loads the input graph with the common flags. */
 int tk_load(tk_opts *o, gasp_graph **g, double *seconds);
 
+/* Zeroed per-thread slots aligned to a cache line, so that padded
+ * per-thread counters never share one (free with free()). */
+void *tk_calloc_lines(size_t n, size_t size);
+
 /* Runs the engine with progress and trace; prints a failure. */
 int tk_run(gasp_engine *e, gasp_run_stats *st);
 
