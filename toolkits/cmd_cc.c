@@ -415,12 +415,7 @@ int cmd_cc(int argc, char **argv) {
     o.eng.max_iter = 2;
   }
   if ((rc = tk_iter_start(&it, &o, "cc"))) goto out;
-  gasp_error err;
-  int erc = gasp_engine_new(&e, g, &prog, &o.eng, &err);
-  if (erc) {
-    rc = cli_fail(&err, erc);
-    goto out;
-  }
+  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   p.threads = gasp_engine_threads(e);
   p.count = tk_calloc_lines((size_t)p.threads, sizeof *p.count);
   if (!p.count) {

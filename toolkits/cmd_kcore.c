@@ -152,12 +152,7 @@ int cmd_kcore(int argc, char **argv) {
   prog.scatter = kc_scatter;
   prog.user = &p;
   if ((rc = tk_iter_start(&it, &o, "kcore"))) goto out;
-  gasp_error err;
-  int st_new = gasp_engine_new(&e, g, &prog, &o.eng, &err);
-  if (st_new) {
-    rc = cli_fail(&err, st_new);
-    goto out;
-  }
+  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   threads = gasp_engine_threads(e);
   p.scratch = calloc((size_t)threads, sizeof *p.scratch);
   int ok = p.scratch != NULL;

@@ -291,12 +291,7 @@ int cmd_labelprop(int argc, char **argv) {
   it.residual = lp_residual;
   it.user = &p;
   if ((rc = tk_iter_start(&it, &o, "labelprop"))) goto out;
-  gasp_error err;
-  int erc = gasp_engine_new(&e, g, &prog, &o.eng, &err);
-  if (erc) {
-    rc = cli_fail(&err, erc);
-    goto out;
-  }
+  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   p.threads = gasp_engine_threads(e);
   if (lp_alloc_threads(&p, g)) {
     cli_error("labelprop: out of memory");

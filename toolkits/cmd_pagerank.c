@@ -338,12 +338,12 @@ int cmd_pagerank(int argc, char **argv) {
   it.user = &p;
   if ((rc = tk_iter_start(&it, &o, "pagerank"))) goto out;
   o.eng.always_active = !async;
-  gasp_error err;
-  if (!p.contrib || gasp_engine_new(&e, g, &prog, &o.eng, &err)) {
-    cli_error("pagerank: cannot start the engine: out of memory");
+  if (!p.contrib) {
+    cli_error("pagerank: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
   }
+  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   p.threads = gasp_engine_threads(e);
   p.part = tk_calloc_lines((size_t)p.threads, sizeof *p.part);
   if (!p.part) {

@@ -218,12 +218,7 @@ int cmd_sssp(int argc, char **argv) {
   prog.scatter = sp_scatter;
   prog.user = &p;
   if ((rc = tk_iter_start(&it, &o, "sssp"))) goto out;
-  gasp_error err;
-  int st_new = gasp_engine_new(&e, g, &prog, &o.eng, &err);
-  if (st_new) {
-    rc = cli_fail(&err, st_new);
-    goto out;
-  }
+  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   gasp_run_stats st;
   gasp_engine_signal(e, p.source, 0.0);
   if ((rc = tk_run(e, &st))) goto out;

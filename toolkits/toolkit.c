@@ -142,6 +142,13 @@ void *tk_calloc_lines(size_t n, size_t size) {
   return p;
 }
 
+int tk_engine_new(gasp_engine **e, gasp_graph *g, const gasp_program *prog,
+                  tk_opts *o) {
+  gasp_error err;
+  int rc = gasp_engine_new(e, g, prog, &o->eng, &err);
+  return rc ? cli_fail(&err, rc) : 0;
+}
+
 int tk_run(gasp_engine *e, gasp_run_stats *st) {
   int rc = gasp_engine_run(e, st);
   if (rc) {

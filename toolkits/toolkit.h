@@ -100,6 +100,11 @@ int tk_load(tk_opts *o, gasp_graph **g, double *seconds);
  * per-thread counters never share one (free with free()). */
 void *tk_calloc_lines(size_t n, size_t size);
 
+/* Starts the engine for prog over g with the toolkit's engine flags;
+ * returns 0 or an exit code (the failure printed). */
+int tk_engine_new(gasp_engine **e, gasp_graph *g, const gasp_program *prog,
+                  tk_opts *o);
+
 /* Runs the engine with progress and trace; prints a failure. */
 int tk_run(gasp_engine *e, gasp_run_stats *st);
 
