@@ -447,14 +447,9 @@ int cmd_cc(int argc, char **argv) {
     cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
     cli_json_u64(&j, "components", components);
     cli_json_u64(&j, "largest_component", largest);
-    cli_json_str(&j, "engine", async ? "async" : "sync");
     cli_json_str(&j, "algorithm", afforest ? "afforest" : "labelprop");
-    cli_json_u64(&j, "iterations", st.iterations);
-    cli_json_u64(&j, "updates", st.updates);
-    cli_json_bool(&j, "converged", converged);
     cli_json_u64(&j, "threads", (uint64_t)p.threads);
-    cli_json_num(&j, "seconds", st.seconds);
-    cli_json_num(&j, "load_seconds", load_s);
+    tk_json_run(&j, &st, async, converged, load_s);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
     fprintf(stderr,

@@ -320,13 +320,8 @@ int cmd_labelprop(int argc, char **argv) {
     cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
     cli_json_u64(&j, "communities", communities);
     cli_json_u64(&j, "largest_community", largest);
-    cli_json_str(&j, "engine", async ? "async" : "sync");
     cli_json_bool(&j, "weighted", p.weight != NULL);
-    cli_json_u64(&j, "iterations", st.iterations);
-    cli_json_u64(&j, "updates", st.updates);
-    cli_json_bool(&j, "converged", converged);
-    cli_json_num(&j, "seconds", st.seconds);
-    cli_json_num(&j, "load_seconds", load_s);
+    tk_json_run(&j, &st, async, converged, load_s);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
     fprintf(stderr,

@@ -243,14 +243,9 @@ int cmd_sssp(int argc, char **argv) {
     cli_json_u64(&j, "source", gasp_graph_gid(g, p.source));
     cli_json_bool(&j, "directed", p.directed);
     cli_json_bool(&j, "weighted", p.w != NULL);
-    cli_json_str(&j, "engine", p.async ? "async" : "sync");
     cli_json_u64(&j, "reachable", reachable);
     cli_json_num(&j, "max_distance", maxd);
-    cli_json_u64(&j, "iterations", st.iterations);
-    cli_json_u64(&j, "updates", st.updates);
-    cli_json_bool(&j, "converged", converged);
-    cli_json_num(&j, "seconds", st.seconds);
-    cli_json_num(&j, "load_seconds", load_s);
+    tk_json_run(&j, &st, p.async, converged, load_s);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
     fprintf(stderr,

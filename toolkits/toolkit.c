@@ -149,6 +149,16 @@ int tk_engine_new(gasp_engine **e, gasp_graph *g, const gasp_program *prog,
   return rc ? cli_fail(&err, rc) : 0;
 }
 
+void tk_json_run(cli_json *j, const gasp_run_stats *st, int async,
+                 int converged, double load_seconds) {
+  cli_json_str(j, "engine", async ? "async" : "sync");
+  cli_json_u64(j, "iterations", st->iterations);
+  cli_json_u64(j, "updates", st->updates);
+  cli_json_bool(j, "converged", converged);
+  cli_json_num(j, "seconds", st->seconds);
+  cli_json_num(j, "load_seconds", load_seconds);
+}
+
 int tk_run(gasp_engine *e, gasp_run_stats *st) {
   int rc = gasp_engine_run(e, st);
   if (rc) {

@@ -105,6 +105,11 @@ void *tk_calloc_lines(size_t n, size_t size);
 int tk_engine_new(gasp_engine **e, gasp_graph *g, const gasp_program *prog,
                   tk_opts *o);
 
+/* Writes the run figures every toolkit summary carries: engine,
+ * iterations, updates, converged, seconds, load_seconds. */
+void tk_json_run(cli_json *j, const gasp_run_stats *st, int async,
+                 int converged, double load_seconds);
+
 /* Runs the engine with progress and trace; prints a failure. */
 int tk_run(gasp_engine *e, gasp_run_stats *st);
 
