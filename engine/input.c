@@ -184,3 +184,75 @@ void gasp__split_lines(const char *buf, size_t n, int parts, size_t *cut) {
   }
   cut[parts] = n;
 }
+
+/* ---------------------------------------------------------------- */
+/* Public line reader                                                */
+/* ---------------------------------------------------------------- */
+
+struct gasp_text_reader {
+  gasp__input in;
+  gasp__lines lines;
+  char *blk;
+  size_t n, pos;
+  uint64_t lineno;
+  char *path;
+};
+
+int gasp_text_reader_open(gasp_text_reader **out, const char *path,
+                          gasp_error *err) {
+  *out = NULL;
+  gasp__error_clear(err);
+  if (!path) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no input path");
+  gasp_text_reader *r = calloc(1, sizeof *r);
+  if (!r || !(r->path = strdup(path))) {
+    free(r);
+    return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+  }
+  int rc = gasp__input_open(&r->in, r->path, err);
+  if (rc) {
+    free(r->path);
+    free(r);
+    return rc;
+  }
+  if (gasp__lines_init(&r->lines, &r->in, (size_t)1 << 20)) {
+    gasp__input_close(&r->in);
+    free(r->path);
+    free(r);
+    return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+  }
+  *out = r;
+  return GASP_OK;
+}
+
+int gasp_text_reader_next(gasp_text_reader *r, const char **line, size_t *len,
+                          uint64_t *lineno, gasp_error *err) {
+  if (r->pos >= r->n) {
+    if (r->n) gasp__lines_done(&r->lines, 0);
+    int rc = gasp__lines_next(&r->lines, &r->blk, &r->n, err);
+    if (rc) return rc;
+    r->pos = 0;
+    if (r->n == 0) return 0;
+  }
+  char *p = r->blk + r->pos;
+  char *nl = memchr(p, '\n', r->n - r->pos);
+  size_t l = nl ? (size_t)(nl - p) : r->n - r->pos;
+  r->pos += nl ? l + 1 : l;
+  p[l] = '\0'; /* the newline, or the byte past the block */
+  if (l && p[l - 1] == '\r') p[--l] = '\0';
+  *line = p;
+  *len = l;
+  *lineno = ++r->lineno;
+  if (memchr(p, '\0', l))
+    return gasp__fail(err, GASP_EPARSE, r->path, r->lineno,
+                      "NUL byte in a text line (binary input?)");
+  return 1;
+}
+
+void gasp_text_reader_free(gasp_text_reader **r) {
+  if (!r || !*r) return;
+  gasp__lines_free(&(*r)->lines);
+  gasp__input_close(&(*r)->in);
+  free((*r)->path);
+  free(*r);
+  *r = NULL;
+}

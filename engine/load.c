@@ -32,7 +32,8 @@ static const struct {
 } format_names[] = {{"auto", GASP_FORMAT_AUTO},   {"edgelist", GASP_FORMAT_EDGELIST},
                     {"snap", GASP_FORMAT_EDGELIST}, {"el", GASP_FORMAT_EDGELIST},
                     {"adj", GASP_FORMAT_ADJ},     {"mtx", GASP_FORMAT_MTX},
-                    {"uci", GASP_FORMAT_UCI},     {"gasp", GASP_FORMAT_SNAPSHOT}};
+                    {"uci", GASP_FORMAT_UCI},     {"gasp", GASP_FORMAT_SNAPSHOT},
+                    {"ratings", GASP_FORMAT_RATINGS}};
 
 int gasp_format_parse(const char *name, gasp_format *out) {
   for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
@@ -51,6 +52,7 @@ const char *gasp_format_name(gasp_format f) {
   case GASP_FORMAT_MTX: return "mtx";
   case GASP_FORMAT_UCI: return "uci";
   case GASP_FORMAT_SNAPSHOT: return "gasp";
+  case GASP_FORMAT_RATINGS: return "ratings";
   }
   return "unknown";
 }
@@ -212,6 +214,45 @@ static int header_edgelist(text_load *tl, const char *buf, size_t n,
   return GASP_OK;
 }
 
+/* Ratings: "user item rating [extra]" with blanks, tabs, commas or "::"
+ * between fields; a first line that does not start with a digit is a
+ * column header (ratings.csv) and is skipped. */
+static int header_ratings(text_load *tl, const char *buf, size_t n,
+                          size_t *pos, uint64_t *line) {
+  if (gasp__builder_flags(tl->b) & GASP_BUILD_SYMMETRIC)
+    return gasp__fail(tl->err, GASP_EINVAL, tl->path, 0,
+                      "--symmetric does not apply to ratings (users and "
+                      "items are separate sides)");
+  size_t p = 0;
+  uint64_t ln = *line;
+  while (p < n) {
+    const char *l = buf + p;
+    const char *nl = memchr(l, '\n', n - p);
+    size_t len = nl ? (size_t)(nl - l) + 1 : n - p;
+    size_t k = 0;
+    while (k < len && (l[k] == ' ' || l[k] == '\t')) k++;
+    if (k < len && l[k] != '\n' && l[k] != '\r' && l[k] != '#' && l[k] != '%') {
+      if ((l[k] < '0' || l[k] > '9') && l[k] != '-' && ln == *line) {
+        *pos = p + len; /* a header line: "userId,movieId,rating,..." */
+        *line = ln + 1;
+      }
+      break;
+    }
+    p += len;
+    ln++;
+  }
+  unsigned flags = gasp__builder_flags(tl->b) | GASP_BUILD_BIPARTITE;
+  if (tl->opts->weighted != 0) flags |= GASP_BUILD_WEIGHTED;
+  gasp__builder_set_flags(tl->b, flags);
+  tl->spec.ncols = 3;
+  tl->spec.keep_weight = tl->opts->weighted != 0;
+  tl->spec.extra_cols_ok = 1;
+  tl->spec.src_name = "user id";
+  tl->spec.dst_name = "item id";
+  tl->spec.weight_name = "rating";
+  return GASP_OK;
+}
+
 static int header_none(text_load *tl, const char *buf, size_t n, size_t *pos,
                        uint64_t *line) {
   return GASP_OK;
@@ -325,6 +366,9 @@ static int header_mtx(text_load *tl, const char *buf, size_t n, size_t *pos,
                       "--symmetric does not apply to a rectangular (bipartite) "
                       "matrix");
   if (!square) flags |= GASP_BUILD_BIPARTITE;
+  if (symmetric && (flags & GASP_BUILD_BIPARTITE))
+    return gasp__fail(tl->err, GASP_EINVAL, tl->path, *line - 1,
+                      "a symmetric matrix cannot be read as bipartite");
   if (symmetric) flags |= GASP_BUILD_SYMMETRIC;
   if (!pattern && tl->opts->weighted != 0) flags |= GASP_BUILD_WEIGHTED;
   if (pattern && tl->opts->weighted > 0) flags |= GASP_BUILD_WEIGHTED;
@@ -341,7 +385,8 @@ static int header_mtx(text_load *tl, const char *buf, size_t n, size_t *pos,
   tl->spec.weight_name = "value";
   tl->declared = c[2];
   tl->check_declared = 1;
-  if (square) return gasp__builder_add_range(tl->b, GASP_SIDE_LEFT, 1, c[0]);
+  if (!(flags & GASP_BUILD_BIPARTITE))
+    return gasp__builder_add_range(tl->b, GASP_SIDE_LEFT, 1, c[0]);
   if ((rc = gasp__builder_add_range(tl->b, GASP_SIDE_LEFT, 1, c[0]))) return rc;
   return gasp__builder_add_range(tl->b, GASP_SIDE_RIGHT, 1, c[1]);
 }
@@ -477,6 +522,17 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
     header = header_mtx;
   } else if (fmt == GASP_FORMAT_UCI) {
     header = header_uci;
+  } else if (fmt == GASP_FORMAT_RATINGS) {
+    header = header_ratings;
+  }
+  if (opts->bipartite && fmt != GASP_FORMAT_RATINGS) {
+    if (opts->symmetric) {
+      rc = gasp__fail(err, GASP_EINVAL, path, 0,
+                      "bipartite input cannot be symmetrised");
+      goto out;
+    }
+    gasp__builder_set_flags(tl.b, gasp__builder_flags(tl.b) |
+                                      GASP_BUILD_BIPARTITE);
   }
   if ((rc = run_text(&tl, header))) goto out;
   if (tl.check_declared && tl.entries != tl.declared) {

@@ -16,7 +16,9 @@
 
 enum { E_NONE, E_PARSE, E_RANGE, E_NOMEM };
 
-static inline int is_sep(char c) { return c == ' ' || c == '\t' || c == ','; }
+static inline int is_sep(char c) {
+  return c == ' ' || c == '\t' || c == ',' || c == ':';
+}
 static inline int is_eol(const char *p, const char *end) {
   return p >= end || *p == '\n' || *p == '\r';
 }
@@ -57,12 +59,16 @@ static const char *token_text(const char *p, const char *end, char *buf,
   return buf;
 }
 
-/* Skips separators between fields: blanks with at most one comma. */
+/* Skips separators between fields: blanks with at most one comma or one
+ * "::" (MovieLens ratings.dat). */
 static inline void skip_sep(cursor *c) {
   const char *p = c->p;
   while (p < c->end && (*p == ' ' || *p == '\t')) p++;
   if (p < c->end && *p == ',') {
     p++;
+    while (p < c->end && (*p == ' ' || *p == '\t')) p++;
+  } else if (p + 1 < c->end && p[0] == ':' && p[1] == ':') {
+    p += 2;
     while (p < c->end && (*p == ' ' || *p == '\t')) p++;
   }
   c->p = p;

@@ -248,10 +248,15 @@ typedef enum gasp_format {
   GASP_FORMAT_ADJ,      /* "src n dst1 ... dstn"                       */
   GASP_FORMAT_MTX,      /* Matrix Market coordinate                    */
   GASP_FORMAT_UCI,      /* UCI bag-of-words docword.*.txt              */
-  GASP_FORMAT_SNAPSHOT  /* gasp binary snapshot (gasp convert)          */
+  GASP_FORMAT_SNAPSHOT, /* gasp binary snapshot (gasp convert)          */
+  /* "user item rating [extra columns]": ratings (MovieLens u.data,
+   * ratings.dat with "::", ratings.csv with its header line).  Users are
+   * the left side, items the right; columns past the third are ignored. */
+  GASP_FORMAT_RATINGS
 } gasp_format;
 
-/* Parses "auto", "edgelist", "snap", "adj", "mtx", "uci", "gasp"; returns
+/* Parses "auto", "edgelist", "snap", "adj", "mtx", "uci", "gasp",
+ * "ratings"; returns
  * GASP_EINVAL for anything else. */
 GASP_EXTERN int gasp_format_parse(const char *name, gasp_format *out);
 GASP_EXTERN const char *gasp_format_name(gasp_format f);
@@ -263,6 +268,10 @@ typedef struct gasp_load_opts {
   int weighted;        /* -1: if the file has a weight column; 0: drop; 1: keep */
   int symmetric;       /* add the reverse of every edge (undirected input)  */
   const char *vocab;   /* UCI: optional vocabulary file (one word a line)   */
+  /* sources and targets in separate id spaces (left and right sides), as
+   * for ratings; implied by the ratings and UCI formats and by rectangular
+   * Matrix Market files */
+  int bipartite;
   gasp_progress_fn progress; /* optional */
   void *progress_user;
 } gasp_load_opts;
@@ -281,6 +290,21 @@ GASP_EXTERN int gasp_graph_load(gasp_graph **out, const char *path,
  * leaves nothing behind. */
 GASP_EXTERN int gasp_graph_save_snapshot(const gasp_graph *g, const char *path,
                                          gasp_error *err);
+
+/* Reads a text file line by line (gzip-compressed files transparently),
+ * for inputs whose line order matters (query lists, vocabularies).  One
+ * reader is used by one thread at a time. */
+typedef struct gasp_text_reader gasp_text_reader;
+
+GASP_EXTERN int gasp_text_reader_open(gasp_text_reader **out, const char *path,
+                                      gasp_error *err);
+/* Returns 1 with the next line (without its newline or CR; NUL-terminated,
+ * valid until the next call) and its 1-based number, 0 at the end, or a
+ * negative status (I/O error, corrupt gzip, a NUL byte in the line). */
+GASP_EXTERN int gasp_text_reader_next(gasp_text_reader *r, const char **line,
+                                      size_t *len, uint64_t *lineno,
+                                      gasp_error *err);
+GASP_EXTERN void gasp_text_reader_free(gasp_text_reader **r);
 
 /* The snapshot format version this library writes and reads. */
 #define GASP_SNAPSHOT_VERSION 1

@@ -654,6 +654,75 @@ static void test_bad_uci(void **state) {
   free(none);
 }
 
+/* ---- ratings ------------------------------------------------------------ */
+
+/* The same four ratings in each layout the ratings format accepts: users
+ * and items keep separate id spaces (user 7 and item 7 differ). */
+static void test_ratings(void **state) {
+  static const char *texts[] = {
+      "7\t7\t4.5\t881250949\n7\t9\t3\t881250950\n8\t7\t1\t1\n9\t100\t5\t2\n",
+      "7::7::4.5::978300760\n7::9::3::1\n8::7::1::1\n9::100::5::2\n",
+      "userId,movieId,rating,timestamp\r\n7,7,4.5,964982703\r\n7,9,3.0,1\r\n"
+      "8,7,1.0,1\r\n9,100,5.0,2\r\n",
+      "% comment\n7 7 4.5\n7 9 3\n\n8 7 1\n9 100 5",
+  };
+  for (size_t t = 0; t < COUNT(texts); t++) {
+    char buf[4096];
+    const char *p = put_buf(state, "ratings.txt", texts[t], buf, sizeof buf);
+    gasp_load_opts o = opts_threads(2);
+    o.format = GASP_FORMAT_RATINGS;
+    gasp_graph *g = load_ok(p, &o);
+    assert_true(gasp_graph_is_bipartite(g));
+    assert_int_equal(gasp_graph_num_left(g), 3);
+    assert_int_equal(gasp_graph_num_vertices(g), 6);
+    assert_int_equal(gasp_graph_num_edges(g), 4);
+    const double *w = gasp_graph_weights(g);
+    assert_non_null(w);
+    gasp_vid u, i;
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, 7, &u), GASP_OK);
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_RIGHT, 7, &i), GASP_OK);
+    assert_int_equal(gasp_graph_side(g, i), GASP_SIDE_RIGHT);
+    gasp_adjacency a;
+    gasp_graph_out_edges(g, &a);
+    assert_int_equal(a.off[u + 1] - a.off[u], 2);
+    assert_int_equal(a.nbr[a.off[u]], i);
+    assert_true(w[a.off[u]] == 4.5);
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_RIGHT, 9, &i), GASP_OK);
+    assert_true(w[a.off[u] + 1] == 3.0);
+    gasp_graph_free(&g);
+  }
+  /* an edge list read as bipartite keeps two id spaces too */
+  char *p = put(state, "pairs.el", "1 1\n1 2\n2 1\n");
+  gasp_load_opts o = opts_threads(1);
+  o.bipartite = 1;
+  gasp_graph *g = load_ok(p, &o);
+  assert_int_equal(gasp_graph_num_left(g), 2);
+  assert_int_equal(gasp_graph_num_vertices(g), 4);
+  gasp_graph_free(&g);
+  free(p);
+}
+
+static void test_bad_ratings(void **state) {
+  static const bad_case cases[] = {
+      {"r-nonnum.csv", "u,i,r\n1,2,4\n1,3,x\n", GASP_EPARSE, 3, -1, "rating", "x"},
+      {"r-missing.csv", "1,2,4\n1,3\n", GASP_EPARSE, 2, -1, "missing column", NULL},
+      {"r-empty.csv", "", GASP_EPARSE, 0, -1, "empty", NULL},
+      {"r-header-only.csv", "userId,movieId,rating\n", GASP_EPARSE, 0, -1, "empty", NULL},
+      {"r-semicolon.csv", "1;2;4\n", GASP_EPARSE, 1, -1, "1;2;4", NULL},
+      {"r-pipe.dat", "1::2::4\n1|2|4\n", GASP_EPARSE, 2, -1, "1|2|4", NULL},
+      {"r-second-header.csv", "u,i,r\n1,2,3\nu,i,r\n", GASP_EPARSE, 3, -1, "u", NULL},
+      {"r-neg-user.csv", "1,2,3\n-1,2,3\n", GASP_ERANGE, 2, -1, "negative", NULL},
+  };
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    char buf[4096];
+    const char *p = put_buf(state, cases[i].name, cases[i].text, buf, sizeof buf);
+    gasp_load_opts o = opts_threads(1);
+    o.format = GASP_FORMAT_RATINGS;
+    expect_error(p, &o, cases[i].code, NULL, cases[i].line, cases[i].sub1,
+                 cases[i].sub2, NULL);
+  }
+}
+
 /* Errors in the UCI header name the count line. */
 static void test_uci_header_lines(void **state) {
   static const bad_case cases[] = {
@@ -769,6 +838,8 @@ int main(void) {
       cmocka_unit_test(test_bad_mtx),
       cmocka_unit_test(test_mtx_header_lines),
       cmocka_unit_test(test_bad_uci),
+      cmocka_unit_test(test_ratings),
+      cmocka_unit_test(test_bad_ratings),
       cmocka_unit_test(test_uci_header_lines),
       cmocka_unit_test(test_bad_paths),
       cmocka_unit_test(test_directory_as_snapshot),
