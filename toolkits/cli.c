@@ -127,6 +127,7 @@ int cli_load_graph(const cli_common *c, gasp_graph **out, double *seconds) {
   o.symmetric = c->symmetric;
   o.weighted = c->weighted;
   o.vocab = c->vocab;
+  o.bipartite = c->bipartite;
   cli_progress pr;
   cli_progress_init(&pr, c->input, c->quiet);
   o.progress = cli_progress_cb;

@@ -24,6 +24,7 @@ typedef struct cli_common {
   int json;
   int symmetric;
   int weighted; /* -1 auto, 0 --unweighted, 1 --weighted */
+  int bipartite; /* sources and targets in separate id spaces (ratings) */
   uint64_t seed;
 } cli_common;
 
@@ -83,8 +84,11 @@ int cmd_labelprop(int argc, char **argv);
 int cmd_sssp(int argc, char **argv);
 int cmd_triangles(int argc, char **argv);
 int cmd_kcore(int argc, char **argv);
-
-#endif
+/* matrix factorization (mf) */
+int cmd_als(int argc, char **argv);
+int cmd_sgd(int argc, char **argv);
+int cmd_split(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 /* Common long options: commands append these to their own tables and pass
  * unknown option values to cli_common_opt(). */
@@ -132,3 +136,5 @@ int cli_common_opt(cli_common *c, int opt, const char *arg);
 /* Takes the first non-option argument as the input if -i was not given;
  * more positional arguments are an error.  Returns 0 or -1. */
 int cli_positional(cli_common *c, int argc, char **argv);
+
+#endif

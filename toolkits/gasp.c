@@ -25,6 +25,11 @@ static const command commands[] = {
     {"sssp", cmd_sssp, "single-source shortest paths (label correcting)"},
     {"triangles", cmd_triangles, "exact undirected triangle count"},
     {"kcore", cmd_kcore, "core numbers by local h-index updates"},
+    /* matrix factorization (mf) */
+    {"als", cmd_als, "matrix factorization by alternating least squares"},
+    {"sgd", cmd_sgd, "matrix factorization by stochastic gradient descent"},
+    {"split", cmd_split, "reproducible train/test split of a ratings file"},
+    {"predict", cmd_predict, "predictions and top-N lists from a saved model"},
 };
 
 static void usage(FILE *f) {

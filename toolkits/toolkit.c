@@ -66,16 +66,28 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
   if (!all) return EXIT_RUNTIME;
   memcpy(all, base, sizeof base);
   if (ne) memcpy(all + nb, extra, ne * sizeof *extra);
+  /* extra options whose value is a letter also have that short form */
+  char shorts[64] = CLI_COMMON_SHORT;
+  for (size_t i = 0; i < ne; i++) {
+    int v = extra[i].val;
+    size_t l = strlen(shorts);
+    if (v > ' ' && v < 127 && l + 3 < sizeof shorts && !strchr(shorts, v)) {
+      shorts[l] = (char)v;
+      if (extra[i].has_arg == required_argument) shorts[l + 1] = ':';
+    }
+  }
   int opt, rc = 0;
   optind = 1;
-  while (rc == 0 && (opt = getopt_long(argc, argv, CLI_COMMON_SHORT, all, NULL)) != -1) {
+  while (rc == 0 && (opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
     if (opt == 'h') {
       fputs(help, stdout);
       rc = TK_HELP_SHOWN;
       break;
     }
     int r = tk_opt(o, opt, optarg);
-    if (r == 0 && handle && opt >= OPT_FIRST_PRIVATE) r = handle(opt, optarg, u) ? -1 : 1;
+    if (r == 0 && handle && opt != '?' && opt != ':' &&
+        (opt >= OPT_FIRST_PRIVATE || strchr(shorts, opt)))
+      r = handle(opt, optarg, u) ? -1 : 1;
     if (r == 0) fputs(help, stderr);
     if (r <= 0) rc = EXIT_USAGE;
   }

@@ -1,0 +1,73 @@
+/*
+ * mf.h -- matrix factorization on the ratings graph: the numeric kernels
+ * (normal equations, Cholesky, SGD passes) shared by `gasp als`, `gasp
+ * sgd` and `gasp predict`, and the model files.
+ *
+ * A factor vector is `stride` floats: the k factors, zero padding up to a
+ * multiple of 8 (kp) so that loops run in whole vectors, and for biased
+ * models the bias at index kp.  Padding stays zero under every kernel.
+ */
+#ifndef GASP_MF_H
+#define GASP_MF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gasp.h"
+
+/* Floats of k factors rounded up to whole 8-float vectors. */
+static inline int mf_kpad(int k) { return (k + 7) & ~7; }
+/* Floats per vertex: padded factors, plus a vector holding the bias. */
+static inline int mf_stride(int k, int biased) {
+  return mf_kpad(k) + (biased ? 8 : 0);
+}
+
+/* Neighbour j of a vertex: factors at F + nbr[j] * stride, rating
+ * r[slot ? slot[j] : slot0 + j]. */
+typedef struct mf_nbrs {
+  size_t n;
+  const gasp_vid *nbr;
+  const uint32_t *slot; /* NULL: slots slot0, slot0 + 1, ... */
+  uint64_t slot0;
+} mf_nbrs;
+
+static inline uint64_t mf_slot(const mf_nbrs *nb, size_t j) {
+  return nb->slot ? nb->slot[j] : nb->slot0 + j;
+}
+
+/* Normal equations of one vertex, accumulated in float:
+ *   A = sum_j w_j y_j y_j^T,   b = sum_j c_j y_j
+ * explicit (alpha = 0): w_j = 1, c_j = r_j;
+ * implicit (alpha > 0): w_j = alpha r_j (the confidence minus one; the
+ * caller adds Y^T Y), c_j = 1 + alpha r_j (preference 1).
+ * A is k rows of kp floats (row i = A[i][0..kp), symmetric), b is kp
+ * floats. */
+void mf_normal_eq(int k, int stride, const float *F, const mf_nbrs *nb,
+                  const float *r, double alpha, float *A, float *b);
+
+/* Solves (A + ridge I) x = b in double by Cholesky; A is k x k row-major
+ * (overwritten by its factor), x receives k values.  Returns 0, or -1
+ * when the matrix is not positive definite (x untouched). */
+int mf_cholesky_solve(int k, double *A, double ridge, const double *b,
+                      double *x);
+
+/* One SGD pass of a vertex over its ratings with the neighbours fixed:
+ * for each rating r (in order start, start+1, ... wrapping around):
+ *   e = r - (mu + b_self + b_nbr + x . y)       (biases when biased)
+ *   x += lr (e y - lambda x),  b_self += lr (e - lambda_bias b_self)
+ * x is the vertex's vector (stride floats), updated in place. */
+typedef struct mf_sgd_par {
+  int k, stride, biased;
+  float lr, lambda, lambda_bias, mu;
+} mf_sgd_par;
+void mf_sgd_pass(const mf_sgd_par *p, float *x, const float *F,
+                 const mf_nbrs *nb, const float *r, size_t start);
+
+/* Squared training error of vertex x against its neighbours. */
+double mf_sse(const mf_sgd_par *p, const float *x, const float *F,
+              const mf_nbrs *nb, const float *r);
+
+/* Prediction x . y (+ mu + biases), not clamped. */
+float mf_predict(const mf_sgd_par *p, const float *x, const float *y);
+
+#endif

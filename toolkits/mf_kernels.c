@@ -1,0 +1,185 @@
+/*
+ * mf_kernels.c -- the inner loops of matrix factorization.
+ *
+ * ALS (Zhou, Wilkinson, Schreiber, Pan, "Large-scale parallel
+ * collaborative filtering for the Netflix Prize", AAIM 2008; implicit
+ * feedback: Hu, Koren, Volinsky, "Collaborative filtering for implicit
+ * feedback datasets", ICDM 2008): each vertex solves its k x k normal
+ * equations.  The rank-one updates y y^T are accumulated four neighbours
+ * at a time into a float matrix that stays in L1 (one load and store of A
+ * per four neighbours), then the system is solved by Cholesky in double.
+ *
+ * SGD (Koren, Bell, Volinsky, "Matrix factorization techniques for
+ * recommender systems", IEEE Computer 2009): the vertex's own vector stays
+ * in registers across its ratings while the neighbours' vectors are only
+ * read.
+ *
+ * Vectors are padded to whole 8-float vectors, so the loops below have a
+ * trip count the compiler vectorises fully; the hot functions are built
+ * for AVX+FMA and for the baseline, the best chosen at load time.
+ */
+#pragma GCC optimize("O3")
+#include "mf.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
+#define MF_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define MF_CLONES
+#endif
+
+/* The body, inlined below with the padded rank as a constant for the
+ * common ranks so that the inner loops unroll into whole registers. */
+static inline __attribute__((always_inline)) void
+normal_eq(int k, const int kp, int stride, const float *F, const mf_nbrs *nb,
+          const float *r, double alpha, float *A, float *b) {
+  memset(A, 0, (size_t)k * (size_t)kp * sizeof *A);
+  memset(b, 0, (size_t)kp * sizeof *b);
+  const int implicit = alpha > 0;
+  const float fa = (float)alpha;
+  size_t j = 0;
+  for (; j + 4 <= nb->n; j += 4) {
+    const float *y0 = F + (size_t)nb->nbr[j] * (size_t)stride;
+    const float *y1 = F + (size_t)nb->nbr[j + 1] * (size_t)stride;
+    const float *y2 = F + (size_t)nb->nbr[j + 2] * (size_t)stride;
+    const float *y3 = F + (size_t)nb->nbr[j + 3] * (size_t)stride;
+    float r0 = r[mf_slot(nb, j)], r1 = r[mf_slot(nb, j + 1)];
+    float r2 = r[mf_slot(nb, j + 2)], r3 = r[mf_slot(nb, j + 3)];
+    float w0 = 1, w1 = 1, w2 = 1, w3 = 1;
+    if (implicit) {
+      w0 = fa * r0, w1 = fa * r1, w2 = fa * r2, w3 = fa * r3;
+      r0 = 1 + w0, r1 = 1 + w1, r2 = 1 + w2, r3 = 1 + w3;
+    }
+    for (int c = 0; c < kp; c++)
+      b[c] += r0 * y0[c] + r1 * y1[c] + r2 * y2[c] + r3 * y3[c];
+    for (int i = 0; i < k; i++) { /* upper triangle, whole vectors */
+      float a0 = w0 * y0[i], a1 = w1 * y1[i], a2 = w2 * y2[i], a3 = w3 * y3[i];
+      float *row = A + (size_t)i * (size_t)kp;
+      for (int c = i & ~7; c < kp; c++)
+        row[c] += a0 * y0[c] + a1 * y1[c] + a2 * y2[c] + a3 * y3[c];
+    }
+  }
+  for (; j < nb->n; j++) {
+    const float *y = F + (size_t)nb->nbr[j] * (size_t)stride;
+    float rj = r[mf_slot(nb, j)], w = 1;
+    if (implicit) {
+      w = fa * rj;
+      rj = 1 + w;
+    }
+    for (int c = 0; c < kp; c++) b[c] += rj * y[c];
+    for (int i = 0; i < k; i++) {
+      float a = w * y[i];
+      float *row = A + (size_t)i * (size_t)kp;
+      for (int c = i & ~7; c < kp; c++) row[c] += a * y[c];
+    }
+  }
+  for (int i = 0; i < k; i++) /* mirror into the lower triangle */
+    for (int c = 0; c < i; c++) A[(size_t)i * (size_t)kp + (size_t)c] = A[(size_t)c * (size_t)kp + (size_t)i];
+}
+
+MF_CLONES
+void mf_normal_eq(int k, int stride, const float *F, const mf_nbrs *nb,
+                  const float *r, double alpha, float *A, float *b) {
+  switch (mf_kpad(k)) {
+  case 8: normal_eq(k, 8, stride, F, nb, r, alpha, A, b); break;
+  case 16: normal_eq(k, 16, stride, F, nb, r, alpha, A, b); break;
+  case 24: normal_eq(k, 24, stride, F, nb, r, alpha, A, b); break;
+  case 32: normal_eq(k, 32, stride, F, nb, r, alpha, A, b); break;
+  case 56: normal_eq(k, 56, stride, F, nb, r, alpha, A, b); break;
+  case 104: normal_eq(k, 104, stride, F, nb, r, alpha, A, b); break;
+  default: normal_eq(k, mf_kpad(k), stride, F, nb, r, alpha, A, b); break;
+  }
+}
+
+int mf_cholesky_solve(int k, double *A, double ridge, const double *b,
+                      double *x) {
+  /* A = L L^T, L stored in the lower triangle of A. */
+  for (int j = 0; j < k; j++) {
+    double *Aj = A + (size_t)j * (size_t)k;
+    double d = Aj[j] + ridge;
+    for (int p = 0; p < j; p++) d -= Aj[p] * Aj[p];
+    if (!(d > 0)) return -1;
+    d = sqrt(d);
+    Aj[j] = d;
+    double inv = 1.0 / d;
+    for (int i = j + 1; i < k; i++) {
+      double *Ai = A + (size_t)i * (size_t)k;
+      double s = Ai[j];
+      for (int p = 0; p < j; p++) s -= Ai[p] * Aj[p];
+      Ai[j] = s * inv;
+    }
+  }
+  double y[k];
+  for (int i = 0; i < k; i++) { /* L y = b */
+    const double *Ai = A + (size_t)i * (size_t)k;
+    double s = b[i];
+    for (int p = 0; p < i; p++) s -= Ai[p] * y[p];
+    y[i] = s / Ai[i];
+  }
+  for (int i = k - 1; i >= 0; i--) { /* L^T x = y */
+    double s = y[i];
+    for (int p = i + 1; p < k; p++) s -= A[(size_t)p * (size_t)k + i] * y[p];
+    y[i] = s / A[(size_t)i * (size_t)k + i];
+  }
+  memcpy(x, y, (size_t)k * sizeof *x);
+  return 0;
+}
+
+/* Eight independent lanes, so the loop vectorises without reassociating
+ * a float sum (no -ffast-math); kp is a multiple of 8. */
+static inline float dot(const float *restrict a, const float *restrict b,
+                        int kp) {
+  float l[8] = {0};
+  for (int c = 0; c < kp; c += 8)
+    for (int q = 0; q < 8; q++) l[q] += a[c + q] * b[c + q];
+  return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+}
+
+MF_CLONES
+void mf_sgd_pass(const mf_sgd_par *p, float *x, const float *F,
+                 const mf_nbrs *nb, const float *r, size_t start) {
+  const int kp = mf_kpad(p->k);
+  float v[kp] __attribute__((aligned(32)));
+  memcpy(v, x, (size_t)kp * sizeof *v);
+  float bias = p->biased ? x[kp] : 0;
+  const float lr = p->lr, lam = p->lambda, lamb = p->lambda_bias;
+  const float shrink = 1 - lr * lam;
+  size_t n = nb->n;
+  for (size_t t = 0, j = start; t < n; t++, j = j + 1 == n ? 0 : j + 1) {
+    const float *y = F + (size_t)nb->nbr[j] * (size_t)p->stride;
+    float pred = dot(v, y, kp);
+    if (p->biased) pred += p->mu + bias + y[kp];
+    float e = r[mf_slot(nb, j)] - pred;
+    float g = lr * e;
+    for (int c = 0; c < kp; c++) v[c] = shrink * v[c] + g * y[c];
+    if (p->biased) bias += lr * (e - lamb * bias);
+  }
+  memcpy(x, v, (size_t)kp * sizeof *v);
+  if (p->biased) x[kp] = bias;
+}
+
+MF_CLONES
+double mf_sse(const mf_sgd_par *p, const float *x, const float *F,
+              const mf_nbrs *nb, const float *r) {
+  const int kp = mf_kpad(p->k);
+  double s = 0;
+  float base = p->biased ? p->mu + x[kp] : 0;
+  for (size_t j = 0; j < nb->n; j++) {
+    const float *y = F + (size_t)nb->nbr[j] * (size_t)p->stride;
+    float pred = base + dot(x, y, kp);
+    if (p->biased) pred += y[kp];
+    float e = r[mf_slot(nb, j)] - pred;
+    s += (double)e * e;
+  }
+  return s;
+}
+
+float mf_predict(const mf_sgd_par *p, const float *x, const float *y) {
+  const int kp = mf_kpad(p->k);
+  float pred = dot(x, y, kp);
+  if (p->biased) pred += p->mu + x[kp] + y[kp];
+  return pred;
+}
