@@ -71,7 +71,8 @@ typedef struct mf {
   gasp_graph *g;
   gasp_vid nl, nv;
   float *F; /* vertex data */
-  float *r; /* rating by edge slot */
+  float *r;    /* rating by edge slot */
+  float *r_in; /* rating by in-edge position */
   gasp_adjacency in, out;
   mf_sgd_par sp;
   double *yty; /* implicit: k x k of the side not being updated */
@@ -109,20 +110,26 @@ static gasp_dir mf_edges(const gasp_ctx *ctx, const void *vd) {
   return gasp_ctx_vertex(ctx) < m->nl ? GASP_DIR_OUT : GASP_DIR_IN;
 }
 
-static void nbrs_of(const mf *m, gasp_vid v, const gasp_nbrs *n, mf_nbrs *nb) {
+/* A vertex's ratings: users read theirs in edge-slot order, items in
+ * in-edge order from the copy r_in (contiguous, no gather through the
+ * slot map). */
+static void nbrs_of(const mf *m, gasp_vid v, const gasp_nbrs *n, mf_nbrs *nb,
+                    const float **r) {
   if (v < m->nl) {
     *nb = (mf_nbrs){n->n_out, n->out, NULL, n->out_slot0};
+    *r = m->r;
   } else {
-    *nb = (mf_nbrs){n->n_in, n->in, n->in_slot, 0};
+    *nb = (mf_nbrs){n->n_in, n->in, NULL, m->in.off[v]};
+    *r = m->r_in;
   }
 }
 
 static void als_solve(const mf *m, mf_thread *t, const float *self,
-                      const mf_nbrs *nb, float *x) {
+                      const mf_nbrs *nb, const float *r, float *x) {
   int k = m->k, kp = m->kp;
   memcpy(x, self, (size_t)m->stride * sizeof *x);
   if (nb->n == 0 && !m->implicit) return; /* nothing to fit: keep */
-  mf_normal_eq(k, m->stride, m->F, nb, m->r, m->implicit ? m->alpha : 0, t->A,
+  mf_normal_eq(k, m->stride, m->F, nb, r, m->implicit ? m->alpha : 0, t->A,
                t->b);
   for (int i = 0; i < k; i++) {
     for (int j = 0; j < k; j++)
@@ -141,20 +148,21 @@ static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
   mf_thread *t = &m->th[gasp_ctx_thread(ctx)];
   gasp_vid v = gasp_ctx_vertex(ctx);
   mf_nbrs nb;
-  nbrs_of(m, v, n, &nb);
+  const float *r;
+  nbrs_of(m, v, n, &nb, &r);
   float *x = acc;
   if (m->als) {
-    als_solve(m, t, vd, &nb, x);
+    als_solve(m, t, vd, &nb, r, x);
   } else {
     memcpy(x, vd, (size_t)m->stride * sizeof *x);
     if (nb.n) {
       size_t start = mix64(gasp_ctx_gid(ctx) * 31 + m->epoch * 0x9e3779b97f4a7c15ull +
                            (v < m->nl)) % nb.n;
-      mf_sgd_pass(&m->sp, x, m->F, &nb, m->r, start);
+      mf_sgd_pass(&m->sp, x, m->F, &nb, r, start);
     }
   }
   if (v >= m->nl && !m->implicit) { /* end of the sweep: training error */
-    t->sse += mf_sse(&m->sp, x, m->F, &nb, m->r);
+    t->sse += mf_sse(&m->sp, x, m->F, &nb, r);
     t->n += nb.n;
   }
 }
@@ -554,6 +562,8 @@ static int run_mf(int argc, char **argv, int als) {
     if (w[s] > m.rmax) m.rmax = w[s];
   }
   m.mean = E ? sum / (double)E : 0;
+  if (!(m.r_in = malloc((E ? E : 1) * sizeof *m.r_in))) goto oom;
+  for (uint64_t s = 0; s < E; s++) m.r_in[s] = m.r[m.in.slot[s]];
   if (m.implicit) {
     for (uint64_t s = 0; s < E; s++)
       if (w[s] < 0) {
@@ -706,6 +716,7 @@ out:
     }
   free(m.th);
   free(m.r);
+  free(m.r_in);
   free(m.yty);
   free(m.test.u);
   free(m.test.i);

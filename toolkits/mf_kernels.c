@@ -22,6 +22,7 @@
 #include "mf.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
@@ -138,27 +139,91 @@ static inline float dot(const float *restrict a, const float *restrict b,
   return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
 }
 
+/* 8-float vectors (GCC vector extensions: AVX registers in the FMA clone,
+ * pairs of SSE registers in the baseline). */
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+
+static inline float hsum(v8 a) {
+  float s = 0;
+  for (int q = 0; q < 4; q++) s += a[q] + a[q + 4];
+  return s;
+}
+
+static inline __attribute__((always_inline)) float vdot(const v8 *a,
+                                                        const float *b, int nv) {
+  v8 s = a[0] * *(const v8 *)b;
+  for (int c = 1; c < nv; c++) s += a[c] * *(const v8 *)(b + 8 * c);
+  return hsum(s);
+}
+
+/* The pass keeps the vertex's vector v in registers.  An SGD step is
+ *   e_t = r_t - v_t . y_t,   v_{t+1} = s v_t + g_t y_t   (s = 1 - lr lambda,
+ *   g_t = lr e_t),
+ * so each prediction waits for the previous update and then a whole dot
+ * product: a chain of latency, not of work.  The next prediction is
+ * instead assembled from products that do not wait for g_t:
+ *   v_{t+1} . y_{t+1} = s (v_t . y_{t+1}) + g_t (y_t . y_{t+1}),
+ * which leaves one multiply-add on the chain from one rating to the next
+ * (the same value in exact arithmetic; each v_t . y is taken afresh, so
+ * rounding does not accumulate). */
+static inline __attribute__((always_inline)) void
+sgd_pass(const mf_sgd_par *p, const int nv, float *x, const float *F,
+         const mf_nbrs *nb, const float *r, size_t start) {
+  const int kp = 8 * nv;
+  const size_t stride = (size_t)p->stride;
+  v8 v[nv];
+  for (int c = 0; c < nv; c++) memcpy(&v[c], x + 8 * c, sizeof(v8));
+  const int biased = p->biased;
+  float bias = biased ? x[kp] : 0;
+  const float lr = p->lr, lamb = p->lambda_bias, mu = biased ? p->mu : 0;
+  const float shrink = 1 - lr * p->lambda;
+  const size_t n = nb->n;
+  const gasp_vid *nbr = nb->nbr;
+  const float *rr = r + nb->slot0; /* contiguous: the caller passes slot NULL */
+  size_t j = start;
+  const float *y = F + (size_t)nbr[j] * stride;
+  float d = vdot(v, y, nv);
+  for (size_t t = 0; t < n; t++) {
+    size_t jn = j + 1 == n ? 0 : j + 1;
+    const float *yn = F + (size_t)nbr[jn] * stride;
+    float pred = d + (biased ? mu + bias + y[kp] : 0);
+    float g = lr * (rr[j] - pred);
+    float a = vdot(v, yn, nv); /* v_t . y_{t+1}: does not wait for g */
+    v8 s = *(const v8 *)y * *(const v8 *)yn;
+    for (int c = 1; c < nv; c++) s += *(const v8 *)(y + 8 * c) * *(const v8 *)(yn + 8 * c);
+    float yy = hsum(s); /* y_t . y_{t+1} */
+    for (int c = 0; c < nv; c++) v[c] = shrink * v[c] + g * *(const v8 *)(y + 8 * c);
+    if (biased) bias += g - lr * lamb * bias;
+    d = shrink * a + g * yy;
+    y = yn;
+    j = jn;
+  }
+  for (int c = 0; c < nv; c++) memcpy(x + 8 * c, &v[c], sizeof(v8));
+  if (biased) x[kp] = bias;
+}
+
 MF_CLONES
 void mf_sgd_pass(const mf_sgd_par *p, float *x, const float *F,
                  const mf_nbrs *nb, const float *r, size_t start) {
-  const int kp = mf_kpad(p->k);
-  float v[kp] __attribute__((aligned(32)));
-  memcpy(v, x, (size_t)kp * sizeof *v);
-  float bias = p->biased ? x[kp] : 0;
-  const float lr = p->lr, lam = p->lambda, lamb = p->lambda_bias;
-  const float shrink = 1 - lr * lam;
-  size_t n = nb->n;
-  for (size_t t = 0, j = start; t < n; t++, j = j + 1 == n ? 0 : j + 1) {
-    const float *y = F + (size_t)nb->nbr[j] * (size_t)p->stride;
-    float pred = dot(v, y, kp);
-    if (p->biased) pred += p->mu + bias + y[kp];
-    float e = r[mf_slot(nb, j)] - pred;
-    float g = lr * e;
-    for (int c = 0; c < kp; c++) v[c] = shrink * v[c] + g * y[c];
-    if (p->biased) bias += lr * (e - lamb * bias);
+  if (nb->n == 0) return;
+  if (nb->slot) { /* gather the ratings into a contiguous run */
+    float *rc = malloc(nb->n * sizeof *rc);
+    if (!rc) return;
+    for (size_t j = 0; j < nb->n; j++) rc[j] = r[nb->slot[j]];
+    mf_nbrs c = {nb->n, nb->nbr, NULL, 0};
+    mf_sgd_pass(p, x, F, &c, rc, start);
+    free(rc);
+    return;
   }
-  memcpy(x, v, (size_t)kp * sizeof *v);
-  if (p->biased) x[kp] = bias;
+  switch (mf_kpad(p->k) / 8) {
+  case 1: sgd_pass(p, 1, x, F, nb, r, start); break;
+  case 2: sgd_pass(p, 2, x, F, nb, r, start); break;
+  case 3: sgd_pass(p, 3, x, F, nb, r, start); break;
+  case 4: sgd_pass(p, 4, x, F, nb, r, start); break;
+  case 7: sgd_pass(p, 7, x, F, nb, r, start); break;
+  case 13: sgd_pass(p, 13, x, F, nb, r, start); break;
+  default: sgd_pass(p, mf_kpad(p->k) / 8, x, F, nb, r, start); break;
+  }
 }
 
 MF_CLONES
