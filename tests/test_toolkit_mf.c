@@ -120,8 +120,9 @@ static void test_normal_equations(void **state) {
     float *r = calloc(64, sizeof *r);
     gasp_vid nbr[64];
     uint32_t slot[64];
-    float *A = aligned_alloc(64, sizeof(float) * (size_t)(k * kp + 64));
-    float *b = aligned_alloc(64, sizeof(float) * (size_t)(kp + 64));
+    /* aligned_alloc wants a size that is a multiple of the alignment */
+    float *A = aligned_alloc(64, sizeof(float) * (size_t)((k * kp + 15) & ~15));
+    float *b = aligned_alloc(64, sizeof(float) * (size_t)((kp + 15) & ~15));
     double *Ad = malloc(sizeof(double) * (size_t)(k * k));
     double *Aref = malloc(sizeof(double) * (size_t)(k * k));
     double *bd = malloc(sizeof(double) * (size_t)k);
