@@ -187,23 +187,36 @@ static int run_text(text_load *tl, header_fn header) {
 
 /* ---- edge lists and adjacency lists -------------------------------- */
 
-static int header_edgelist(text_load *tl, const char *buf, size_t n,
-                           size_t *pos, uint64_t *line) {
-  /* The first data line fixes the number of columns. */
+/* Finds the first line of buf[0..n) that is neither blank nor a comment:
+ * its offset, length (with the newline) and first non-blank column, and
+ * the lines before it.  Returns 0 when there is none. */
+static int first_data_line(const char *buf, size_t n, size_t *off, size_t *len,
+                           size_t *col, uint64_t *before) {
   size_t p = 0;
+  uint64_t ln = 0;
   while (p < n) {
     const char *l = buf + p;
     const char *nl = memchr(l, '\n', n - p);
-    size_t len = nl ? (size_t)(nl - l) + 1 : n - p;
+    size_t m = nl ? (size_t)(nl - l) + 1 : n - p;
     size_t k = 0;
-    while (k < len && (l[k] == ' ' || l[k] == '\t')) k++;
-    if (k < len && l[k] != '\n' && l[k] != '\r' && l[k] != '#' && l[k] != '%') {
-      int cols = gasp__count_columns(l, len);
-      tl->spec.ncols = cols >= 3 ? 3 : 2;
-      break;
+    while (k < m && (l[k] == ' ' || l[k] == '\t')) k++;
+    if (k < m && l[k] != '\n' && l[k] != '\r' && l[k] != '#' && l[k] != '%') {
+      *off = p, *len = m, *col = k;
+      if (before) *before = ln;
+      return 1;
     }
-    p += len;
+    p += m;
+    ln++;
   }
+  return 0;
+}
+
+static int header_edgelist(text_load *tl, const char *buf, size_t n,
+                           size_t *pos, uint64_t *line) {
+  /* The first data line fixes the number of columns. */
+  size_t off, len, k;
+  if (first_data_line(buf, n, &off, &len, &k, NULL))
+    tl->spec.ncols = gasp__count_columns(buf + off, len) >= 3 ? 3 : 2;
   int w = tl->opts->weighted;
   tl->spec.keep_weight = w > 0 || (w < 0 && tl->spec.ncols == 3);
   unsigned flags = gasp__builder_flags(tl->b);
@@ -223,23 +236,14 @@ static int header_ratings(text_load *tl, const char *buf, size_t n,
     return gasp__fail(tl->err, GASP_EINVAL, tl->path, 0,
                       "--symmetric does not apply to ratings (users and "
                       "items are separate sides)");
-  size_t p = 0;
-  uint64_t ln = *line;
-  while (p < n) {
-    const char *l = buf + p;
-    const char *nl = memchr(l, '\n', n - p);
-    size_t len = nl ? (size_t)(nl - l) + 1 : n - p;
-    size_t k = 0;
-    while (k < len && (l[k] == ' ' || l[k] == '\t')) k++;
-    if (k < len && l[k] != '\n' && l[k] != '\r' && l[k] != '#' && l[k] != '%') {
-      if ((l[k] < '0' || l[k] > '9') && l[k] != '-' && ln == *line) {
-        *pos = p + len; /* a header line: "userId,movieId,rating,..." */
-        *line = ln + 1;
-      }
-      break;
+  size_t off, len, k;
+  uint64_t skipped;
+  if (first_data_line(buf, n, &off, &len, &k, &skipped) && skipped == 0) {
+    char c = buf[off + k];
+    if ((c < '0' || c > '9') && c != '-') {
+      *pos = off + len; /* a header line: "userId,movieId,rating,..." */
+      *line += 1;
     }
-    p += len;
-    ln++;
   }
   unsigned flags = gasp__builder_flags(tl->b) | GASP_BUILD_BIPARTITE;
   if (tl->opts->weighted != 0) flags |= GASP_BUILD_WEIGHTED;

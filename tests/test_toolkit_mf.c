@@ -22,12 +22,6 @@
 #include "mf.h"
 #include "testutil.h"
 
-static const char *gasp_bin(void) { return getenv("GASP_BIN"); }
-#define NEED_BIN()                                                             \
-  do {                                                                         \
-    if (!gasp_bin()) skip();                                                   \
-  } while (0)
-
 static int setup(void **state) {
   *state = tu_mkdtemp();
   return 0;
@@ -38,33 +32,11 @@ static int teardown(void **state) {
   return 0;
 }
 
-static tu_result gasp_runv(const char **args) {
-  const char *argv[48];
-  int n = 0;
-  argv[n++] = gasp_bin();
-  for (; args[n - 1]; n++) {
-    assert_true(n < 47);
-    argv[n] = args[n - 1];
-  }
-  argv[n] = NULL;
-  tu_result r;
-  tu_run((char *const *)argv, &r);
-  return r;
-}
-
-static tu_result run_ok(const char **args) {
-  tu_result r = gasp_runv(args);
+static tu_result run_ok(const char *const *args) {
+  tu_result r = tu_gasp_runv(args);
   if (r.status != 0)
     fail_msg("gasp %s %s failed (%d): %s", args[0], args[1], r.status, r.err);
   return r;
-}
-
-static double json_num(const char *text, const char *key) {
-  char pat[80];
-  snprintf(pat, sizeof pat, "\"%s\":", key);
-  const char *p = strstr(text, pat);
-  if (!p) fail_msg("no key %s in '%s'", key, text);
-  return strtod(p + strlen(pat), NULL);
 }
 
 /* ---- dense reference ------------------------------------------------------ */
@@ -260,7 +232,7 @@ static void make_lowrank(const char *dir, const char *name, const char *mean) {
  * normal equations given the user factors: re-solve every item here from
  * the written users.tsv and the training ratings and compare. */
 static void test_als_apply_end_to_end(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   make_lowrank(dir, "e2e", "0");
   char train[512], prefix[512], users[600], items[600];
@@ -312,7 +284,7 @@ static void test_als_apply_end_to_end(void **state) {
  * noise, by ALS, SGD and biased SGD; the run is the same on 1 and 2
  * threads. */
 static void test_lowrank_recovery(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   make_lowrank(dir, "lr", "0");
   make_lowrank(dir, "lrm", "3");
@@ -324,26 +296,26 @@ static void test_lowrank_recovery(void **state) {
   tu_result r = run_ok((const char *[]){"als", "-i", train, "--test", test, "-k", "4",
                                         "--lambda", "0.01", "--max-iter", "15",
                                         "--json", "--quiet", "-t", "1", NULL});
-  double als = json_num(r.out, "best_test_rmse");
-  double train1 = json_num(r.out, "train_rmse");
+  double als = tu_json_num(r.out, "best_test_rmse");
+  double train1 = tu_json_num(r.out, "train_rmse");
   assert_true(als < 0.13 && als > 0.05);
   tu_result_free(&r);
   r = run_ok((const char *[]){"als", "-i", train, "--test", test, "-k", "4",
                               "--lambda", "0.01", "--max-iter", "15", "--json",
                               "--quiet", "-t", "2", NULL});
-  assert_true(json_num(r.out, "train_rmse") == train1);
+  assert_true(tu_json_num(r.out, "train_rmse") == train1);
   tu_result_free(&r);
   r = run_ok((const char *[]){"sgd", "-i", train, "--test", test, "-k", "4",
                               "--lambda", "0.01", "--epochs", "60", "--json",
                               "--quiet", NULL});
-  double sgd = json_num(r.out, "best_test_rmse");
+  double sgd = tu_json_num(r.out, "best_test_rmse");
   tu_result_free(&r);
   if (sgd > 0.13) fail_msg("sgd best test RMSE %g", sgd);
   /* with a mean of 3 the plain model lacks the offset, the biased one not */
   r = run_ok((const char *[]){"sgd", "-i", mtrain, "--test", mtest, "-k", "4",
                               "--lambda", "0.01", "--epochs", "60", "--biased",
                               "--json", "--quiet", NULL});
-  double biased = json_num(r.out, "best_test_rmse");
+  double biased = tu_json_num(r.out, "best_test_rmse");
   tu_result_free(&r);
   if (biased > 0.13) fail_msg("biased sgd best test RMSE %g", biased);
 }
@@ -351,7 +323,7 @@ static void test_lowrank_recovery(void **state) {
 /* Implicit ALS: positives are the items a user's true score ranks high;
  * held-out positives must rank far above random (MPR 0.5). */
 static void test_implicit(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   char all[512], pos[512], prefix[512], train[512], test[512];
   snprintf(all, sizeof all, "%s/imp-all.tsv", dir);
@@ -376,14 +348,14 @@ static void test_implicit(void **state) {
   tu_result_free(&r);
   r = run_ok((const char *[]){"als", "-i", train, "--test", test, "-k", "4",
                               "--implicit", "10", "--json", "--quiet", NULL});
-  double mpr = json_num(r.out, "test_mpr"), rec = json_num(r.out, "test_recall_at_n");
+  double mpr = tu_json_num(r.out, "test_mpr"), rec = tu_json_num(r.out, "test_recall_at_n");
   if (!(mpr < 0.25) || !(rec > 0.1)) fail_msg("implicit MPR %g recall %g", mpr, rec);
   tu_result_free(&r);
 }
 
 /* split: exact sizes, reproducible, seed-dependent, a partition. */
 static void test_split(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   char in[512], a[512], b[512], c[512];
   snprintf(in, sizeof in, "%s/ratings.dat", dir);
@@ -399,8 +371,8 @@ static void test_split(void **state) {
     tu_result r = run_ok((const char *[]){"split", "-i", in, "-o", pre[t],
                                           "--test-fraction", "0.25", "--seed",
                                           seed[t], "--json", NULL});
-    assert_int_equal(json_num(r.out, "test_ratings"), 250);
-    assert_int_equal(json_num(r.out, "train_ratings"), 750);
+    assert_int_equal(tu_json_num(r.out, "test_ratings"), 250);
+    assert_int_equal(tu_json_num(r.out, "train_ratings"), 750);
     tu_result_free(&r);
   }
   char p1[600], p2[600];
@@ -431,7 +403,7 @@ static void test_split(void **state) {
  * products (clamped), unknown users or items get the mean and are
  * counted; top-N lists leave out seen items and come best first. */
 static void test_predict(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   char train[512], prefix[512], pairs[512], out[512], top[512], users[600],
       items[600];
@@ -452,10 +424,10 @@ static void test_predict(void **state) {
   snprintf(out, sizeof out, "%s/pred.tsv", dir);
   r = run_ok((const char *[]){"predict", "--model", prefix, "-i", pairs, "-o", out,
                               "--json", NULL});
-  assert_int_equal(json_num(r.out, "pairs"), 4);
-  assert_int_equal(json_num(r.out, "unknown_pairs"), 2);
-  assert_int_equal(json_num(r.out, "unknown_users"), 1);
-  assert_int_equal(json_num(r.out, "unknown_items"), 1);
+  assert_int_equal(tu_json_num(r.out, "pairs"), 4);
+  assert_int_equal(tu_json_num(r.out, "unknown_pairs"), 2);
+  assert_int_equal(tu_json_num(r.out, "unknown_users"), 1);
+  assert_int_equal(tu_json_num(r.out, "unknown_items"), 1);
   tu_result_free(&r);
   size_t nu, ni, np;
   uint64_t *uid, *iid;
@@ -505,7 +477,7 @@ static void test_predict(void **state) {
 
 /* Bad input: a clear FILE:LINE error, exit status 2, no model written. */
 static void test_bad_input(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   static const struct {
     const char *name, *text, *where;
@@ -526,7 +498,7 @@ static void test_bad_input(void **state) {
     tu_write_str(p, cases[c].text);
     for (int as_test = 0; as_test < 2; as_test++) {
       const char *cmd = c % 2 ? "sgd" : "als";
-      tu_result r = gasp_runv((const char *[]){cmd, "-i", as_test ? good : p,
+      tu_result r = tu_gasp_runv((const char *[]){cmd, "-i", as_test ? good : p,
                                                "--test", as_test ? p : good, "-o",
                                                prefix, "--quiet", NULL});
       if (r.status != 2 || !tu_contains(r.err, p) || !tu_contains(r.err, cases[c].where))
@@ -541,7 +513,7 @@ static void test_bad_input(void **state) {
   char semi[512];
   snprintf(semi, sizeof semi, "%s/semi.txt", dir);
   tu_write_str(semi, "1;1;4\n");
-  tu_result r = gasp_runv((const char *[]){"als", "-i", good, "--test", semi, NULL});
+  tu_result r = tu_gasp_runv((const char *[]){"als", "-i", good, "--test", semi, NULL});
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "semi.txt:1:"));
   tu_result_free(&r);
@@ -549,7 +521,7 @@ static void test_bad_input(void **state) {
   r = run_ok((const char *[]){"als", "-i", good, "-k", "2", "-o", prefix, "--quiet", NULL});
   tu_result_free(&r);
   tu_write_str(semi, "1 1\n2 x\n");
-  r = gasp_runv((const char *[]){"predict", "--model", prefix, "-i", semi, NULL});
+  r = tu_gasp_runv((const char *[]){"predict", "--model", prefix, "-i", semi, NULL});
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "semi.txt:2:"));
   tu_result_free(&r);
@@ -558,7 +530,7 @@ static void test_bad_input(void **state) {
   char meta[600];
   snprintf(meta, sizeof meta, "%s.model", prefix);
   tu_write_str(meta, "hello\tworld\n");
-  r = gasp_runv((const char *[]){"predict", "--model", prefix, "-i", good, NULL});
+  r = tu_gasp_runv((const char *[]){"predict", "--model", prefix, "-i", good, NULL});
   assert_int_equal(r.status, 2);
   tu_result_free(&r);
 }
@@ -566,7 +538,7 @@ static void test_bad_input(void **state) {
 /* ml-latest-small, 90/10 split with seed 1: the figures measured when the
  * toolkit was written (bench/mf has the reference runs), with tolerance. */
 static void test_movielens(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *src = getenv("GASP_SRCDIR");
   char path[1024];
   snprintf(path, sizeof path, "%s/../shared/data/ratings/ml-latest-small/ratings.csv",
@@ -582,7 +554,7 @@ static void test_movielens(void **state) {
   snprintf(test, sizeof test, "%s.test.tsv", prefix);
   tu_result r = run_ok((const char *[]){"split", "-i", path, "-o", prefix,
                                         "--seed", "1", "--json", NULL});
-  assert_int_equal(json_num(r.out, "test_ratings"), 10084);
+  assert_int_equal(tu_json_num(r.out, "test_ratings"), 10084);
   tu_result_free(&r);
   static const struct {
     const char *cmd, *flag;
@@ -595,12 +567,12 @@ static void test_movielens(void **state) {
   for (size_t j = 0; j < sizeof runs / sizeof *runs; j++) {
     r = run_ok((const char *[]){runs[j].cmd, "-i", train, "--test", test, "--json",
                                 "--quiet", runs[j].flag, NULL});
-    double best = json_num(r.out, "best_test_rmse");
+    double best = tu_json_num(r.out, "best_test_rmse");
     if (best < runs[j].lo || best > runs[j].hi)
       fail_msg("%s %s: best test RMSE %.4f outside [%.3f, %.3f]", runs[j].cmd,
                runs[j].flag ? runs[j].flag : "", best, runs[j].lo, runs[j].hi);
-    assert_true(json_num(r.out, "test_unknown_pairs") > 0);
-    assert_true(json_num(r.out, "updates_per_second") > 0);
+    assert_true(tu_json_num(r.out, "test_unknown_pairs") > 0);
+    assert_true(tu_json_num(r.out, "updates_per_second") > 0);
     tu_result_free(&r);
   }
 }

@@ -29,17 +29,6 @@
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 #define ID(i) (3 * (uint64_t)(i) + 5) /* original id of index i */
 
-static const char *gasp_bin(void) {
-  const char *b = getenv("GASP_BIN");
-  if (!b || !*b || access(b, X_OK) != 0) return NULL;
-  return b;
-}
-
-#define NEED_BIN()                                                             \
-  do {                                                                         \
-    if (!gasp_bin()) skip();                                                   \
-  } while (0)
-
 static int setup(void **state) {
   *state = tu_mkdtemp();
   return 0;
@@ -48,33 +37,6 @@ static int setup(void **state) {
 static int teardown(void **state) {
   tu_rmtree(*state);
   return 0;
-}
-
-/* Runs gasp with argv[0..n) (NULL-terminated list after the first). */
-static tu_result gasp_runv(const char **args) {
-  const char *argv[40];
-  int n = 0;
-  argv[n++] = gasp_bin();
-  for (; args[n - 1]; n++) {
-    assert_true(n < 39);
-    argv[n] = args[n - 1];
-  }
-  argv[n] = NULL;
-  tu_result r;
-  tu_run((char *const *)argv, &r);
-  return r;
-}
-
-/* The number after "key": in a one-line JSON object. */
-static double json_num(const char *text, const char *key) {
-  size_t n = strlen(text);
-  if (n < 3 || text[0] != '{' || strcmp(text + n - 2, "}\n") != 0)
-    fail_msg("not one JSON object: '%s'", text);
-  char pat[80];
-  snprintf(pat, sizeof pat, "\"%s\":", key);
-  const char *p = strstr(text, pat);
-  if (!p) fail_msg("no key %s in '%s'", key, text);
-  return strtod(p + strlen(pat), NULL);
 }
 
 /* A graph on n vertices (ids ID(i)): edges as index pairs and weights. */
@@ -243,7 +205,7 @@ static void run_values(void **state, const char **args, const char **eng,
   char *out = tu_path(*state, "values.out");
   argv[k++] = "-o", argv[k++] = out, argv[k++] = "-t", argv[k++] = "4";
   argv[k++] = "--quiet", argv[k] = NULL;
-  tu_result r = gasp_runv(argv);
+  tu_result r = tu_gasp_runv(argv);
   if (r.status != 0) fail_msg("%s %s: exit %d: %s", args[0], eng[1], r.status, r.err);
   assert_string_equal(r.err, "");
   char *text = tu_read_file(out, NULL);
@@ -276,7 +238,7 @@ static void check_sssp(void **state, const graph *g, const char *file,
 }
 
 static void test_sssp_random(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   tu_rng r = {42};
   for (int round = 0; round < 4; round++) {
     graph g;
@@ -292,40 +254,40 @@ static void test_sssp_random(void **state) {
 }
 
 static void test_sssp_json_and_errors(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   char *p = tu_path(*state, "w.txt");
   tu_write_str(p, "1 2 0.5\n2 3 2\n3 1 1\n7 8 1\n");
   const char *a1[] = {"sssp", "--json", "--quiet", "--source", "1", p, NULL};
-  tu_result r = gasp_runv(a1);
+  tu_result r = tu_gasp_runv(a1);
   assert_int_equal(r.status, 0);
-  assert_int_equal(json_num(r.out, "reachable"), 3);
-  assert_true(json_num(r.out, "max_distance") == 1.0);
+  assert_int_equal(tu_json_num(r.out, "reachable"), 3);
+  assert_true(tu_json_num(r.out, "max_distance") == 1.0);
   assert_true(tu_contains(r.out, "\"toolkit\":\"sssp\""));
-  assert_true(json_num(r.out, "iterations") >= 1);
+  assert_true(tu_json_num(r.out, "iterations") >= 1);
   tu_result_free(&r);
   const char *a2[] = {"sssp", "--quiet", "--source", "1", "--directed", "-o", "-", p, NULL};
-  r = gasp_runv(a2);
+  r = tu_gasp_runv(a2);
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "1\t0\n2\t0.5\n3\t2.5\n7\tinf\n8\tinf\n");
   tu_result_free(&r);
   /* unknown source, missing source, negative and NaN weights: exit 2 */
   const char *a3[] = {"sssp", "--quiet", "--source", "12345", p, NULL};
-  r = gasp_runv(a3);
+  r = tu_gasp_runv(a3);
   assert_int_equal(r.status, 2);
   assert_string_equal(r.err, "gasp: --source: unknown vertex id 12345\n");
   tu_result_free(&r);
   const char *a4[] = {"sssp", p, NULL};
-  r = gasp_runv(a4);
+  r = tu_gasp_runv(a4);
   assert_int_equal(r.status, 2);
   tu_result_free(&r);
   tu_write_str(p, "1 2 0.5\n2 3 -2\n");
   const char *a5[] = {"sssp", "--quiet", "--source", "1", p, NULL};
-  r = gasp_runv(a5);
+  r = tu_gasp_runv(a5);
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "non-negative"));
   tu_result_free(&r);
   tu_write_str(p, "1 2 0.5\n2 3 nan\n");
-  r = gasp_runv(a5);
+  r = tu_gasp_runv(a5);
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "gasp: "));
   tu_result_free(&r);
@@ -381,7 +343,7 @@ static void peel(int n, const unsigned char *a, uint32_t *core) {
 }
 
 static void test_triangles_random(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   tu_rng r = {7};
   for (int round = 0; round < 5; round++) {
     graph g;
@@ -401,15 +363,15 @@ static void test_triangles_random(void **state) {
                    engines[e][1], v, got[v], (unsigned long long)per[v]);
     }
     const char *j[] = {"triangles", "--json", "--quiet", file, NULL};
-    tu_result res = gasp_runv(j);
+    tu_result res = tu_gasp_runv(j);
     assert_int_equal(res.status, 0);
     assert_true(tu_contains(res.out, "\"toolkit\":\"triangles\""));
-    if (json_num(res.out, "triangles") != (double)want)
+    if (tu_json_num(res.out, "triangles") != (double)want)
       fail_msg("round %d: %s, want %llu", round, res.out, (unsigned long long)want);
     tu_result_free(&res);
     /* --per-vertex prints the counts on stdout */
     const char *pv[] = {"triangles", "--per-vertex", "--quiet", file, NULL};
-    res = gasp_runv(pv);
+    res = tu_gasp_runv(pv);
     assert_int_equal(res.status, 0);
     parse_values(res.out, n, got);
     for (int v = 0; v < n; v++) assert_true(got[v] == (double)per[v]);
@@ -420,7 +382,7 @@ static void test_triangles_random(void **state) {
 }
 
 static void test_kcore_random(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   tu_rng r = {99};
   for (int round = 0; round < 5; round++) {
     graph g;
@@ -443,9 +405,9 @@ static void test_kcore_random(void **state) {
                    want[v]);
     }
     const char *j[] = {"kcore", "--json", "--quiet", file, NULL};
-    tu_result res = gasp_runv(j);
+    tu_result res = tu_gasp_runv(j);
     assert_int_equal(res.status, 0);
-    assert_int_equal(json_num(res.out, "degeneracy"), kmax);
+    assert_int_equal(tu_json_num(res.out, "degeneracy"), kmax);
     tu_result_free(&res);
     free(a), free(want), free(got), free(file);
     graph_free(&g);
@@ -454,7 +416,7 @@ static void test_kcore_random(void **state) {
 
 /* A clique of 6 with a pendant path: cores 5 and 1, 20 triangles. */
 static void test_small_cases(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   char text[512] = "";
   for (int i = 1; i <= 6; i++)
     for (int j = i + 1; j <= 6; j++)
@@ -463,17 +425,17 @@ static void test_small_cases(void **state) {
   char *p = tu_path(*state, "c.txt");
   tu_write_str(p, text);
   const char *a1[] = {"kcore", "--quiet", "-o", "-", p, NULL};
-  tu_result r = gasp_runv(a1);
+  tu_result r = tu_gasp_runv(a1);
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "1\t5\n2\t5\n3\t5\n4\t5\n5\t5\n6\t5\n7\t1\n8\t1\n9\t0\n");
   tu_result_free(&r);
   const char *a2[] = {"triangles", "--quiet", "--per-vertex", p, NULL};
-  r = gasp_runv(a2);
+  r = tu_gasp_runv(a2);
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "1\t10\n2\t10\n3\t10\n4\t10\n5\t10\n6\t10\n7\t0\n8\t0\n9\t0\n");
   tu_result_free(&r);
   const char *a3[] = {"triangles", p, NULL};
-  r = gasp_runv(a3);
+  r = tu_gasp_runv(a3);
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "");
   assert_true(tu_contains(r.err, "20 triangles"));
@@ -485,7 +447,7 @@ static void test_small_cases(void **state) {
 
 static void test_snap(void **state) {
   (void)state;
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *src = getenv("GASP_SRCDIR");
   if (!src || !*src) skip();
   static const struct {
@@ -499,9 +461,9 @@ static void test_snap(void **state) {
     if (!tu_exists(path)) continue;
     ran++;
     const char *a[] = {"triangles", "--json", "--quiet", path, NULL};
-    tu_result r = gasp_runv(a);
+    tu_result r = tu_gasp_runv(a);
     assert_int_equal(r.status, 0);
-    if (json_num(r.out, "triangles") != sets[i].triangles)
+    if (tu_json_num(r.out, "triangles") != sets[i].triangles)
       fail_msg("%s: %s, want %.0f triangles", sets[i].file, r.out, sets[i].triangles);
     tu_result_free(&r);
     /* core numbers against peeling of the same graph */
@@ -520,7 +482,7 @@ static void test_snap(void **state) {
     peel(n, adj, want);
     char *o = tu_path(*state, "core.out");
     const char *k[] = {"kcore", "--quiet", "-o", o, path, NULL};
-    r = gasp_runv(k);
+    r = tu_gasp_runv(k);
     assert_int_equal(r.status, 0);
     char *text = tu_read_file(o, NULL), *p = text;
     for (int v = 0; v < n; v++) {

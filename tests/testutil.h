@@ -381,4 +381,45 @@ static TU_UNUSED int tu_contains(const char *hay, const char *needle) {
   return hay && strstr(hay, needle) != NULL;
 }
 
+/* ---- the gasp binary ------------------------------------------------- */
+
+/* $GASP_BIN when it names an executable, else NULL (tests then skip). */
+static TU_UNUSED const char *tu_gasp_bin(void) {
+  const char *b = getenv("GASP_BIN");
+  return b && *b && access(b, X_OK) == 0 ? b : NULL;
+}
+
+#define TU_NEED_BIN()                                                          \
+  do {                                                                         \
+    if (!tu_gasp_bin()) skip();                                                \
+  } while (0)
+
+/* Runs gasp with args (NULL-terminated, without the binary). */
+static TU_UNUSED tu_result tu_gasp_runv(const char *const *args) {
+  const char *argv[64];
+  int n = 0;
+  argv[n++] = tu_gasp_bin();
+  for (; *args; args++) {
+    assert_true(n < 63);
+    argv[n++] = *args;
+  }
+  argv[n] = NULL;
+  tu_result r;
+  tu_run((char *const *)argv, &r);
+  return r;
+}
+
+/* The number after "key": in a one-line JSON object (fails the test when
+ * the text is not one object or lacks the key). */
+static TU_UNUSED double tu_json_num(const char *text, const char *key) {
+  size_t n = strlen(text);
+  if (n < 3 || text[0] != '{' || strcmp(text + n - 2, "}\n") != 0)
+    fail_msg("not one JSON object: '%s'", text);
+  char pat[80];
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  const char *p = strstr(text, pat);
+  if (!p) fail_msg("no key %s in '%s'", key, text);
+  return strtod(p + strlen(pat), NULL);
+}
+
 #endif /* GASP_TESTUTIL_H */
