@@ -95,48 +95,44 @@ void mf_normal_eq(int k, int stride, const float *F, const mf_nbrs *nb,
   }
 }
 
+/* Right-looking Cholesky A = U^T U with U upper triangular in the upper
+ * half of A (row-major): after row j is scaled, the trailing rows are
+ * updated with contiguous multiply-adds (A[i][c] -= U[j][i] U[j][c] for
+ * c >= i), which vectorise, rather than with the dot products of the
+ * left-looking form, which do not without reassociation. */
+MF_CLONES
 int mf_cholesky_solve(int k, double *A, double ridge, const double *b,
                       double *x) {
-  /* A = L L^T, L stored in the lower triangle of A. */
-  for (int j = 0; j < k; j++) {
-    double *Aj = A + (size_t)j * (size_t)k;
-    double d = Aj[j] + ridge;
-    for (int p = 0; p < j; p++) d -= Aj[p] * Aj[p];
+  const size_t K = (size_t)k;
+  for (size_t j = 0; j < K; j++) {
+    double *Uj = A + j * K;
+    double d = Uj[j] + ridge;
     if (!(d > 0)) return -1;
     d = sqrt(d);
-    Aj[j] = d;
     double inv = 1.0 / d;
-    for (int i = j + 1; i < k; i++) {
-      double *Ai = A + (size_t)i * (size_t)k;
-      double s = Ai[j];
-      for (int p = 0; p < j; p++) s -= Ai[p] * Aj[p];
-      Ai[j] = s * inv;
+    Uj[j] = d;
+    for (size_t c = j + 1; c < K; c++) Uj[c] *= inv;
+    for (size_t i = j + 1; i < K; i++) {
+      double l = Uj[i];
+      double *Ai = A + i * K;
+      for (size_t c = i; c < K; c++) Ai[c] -= l * Uj[c];
     }
   }
   double y[k];
-  for (int i = 0; i < k; i++) { /* L y = b */
-    const double *Ai = A + (size_t)i * (size_t)k;
-    double s = b[i];
-    for (int p = 0; p < i; p++) s -= Ai[p] * y[p];
-    y[i] = s / Ai[i];
+  for (size_t i = 0; i < K; i++) y[i] = b[i];
+  for (size_t i = 0; i < K; i++) { /* U^T y = b: column sweep */
+    const double *Ui = A + i * K;
+    y[i] /= Ui[i];
+    for (size_t c = i + 1; c < K; c++) y[c] -= Ui[c] * y[i];
   }
-  for (int i = k - 1; i >= 0; i--) { /* L^T x = y */
+  for (size_t i = K; i-- > 0;) { /* U x = y */
+    const double *Ui = A + i * K;
     double s = y[i];
-    for (int p = i + 1; p < k; p++) s -= A[(size_t)p * (size_t)k + i] * y[p];
-    y[i] = s / A[(size_t)i * (size_t)k + i];
+    for (size_t c = i + 1; c < K; c++) s -= Ui[c] * y[c];
+    y[i] = s / Ui[i];
   }
-  memcpy(x, y, (size_t)k * sizeof *x);
+  memcpy(x, y, K * sizeof *x);
   return 0;
-}
-
-/* Eight independent lanes, so the loop vectorises without reassociating
- * a float sum (no -ffast-math); kp is a multiple of 8. */
-static inline float dot(const float *restrict a, const float *restrict b,
-                        int kp) {
-  float l[8] = {0};
-  for (int c = 0; c < kp; c += 8)
-    for (int q = 0; q < 8; q++) l[q] += a[c + q] * b[c + q];
-  return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
 }
 
 /* 8-float vectors (GCC vector extensions: AVX registers in the FMA clone,
@@ -224,6 +220,16 @@ void mf_sgd_pass(const mf_sgd_par *p, float *x, const float *F,
   case 13: sgd_pass(p, 13, x, F, nb, r, start); break;
   default: sgd_pass(p, mf_kpad(p->k) / 8, x, F, nb, r, start); break;
   }
+}
+
+/* Eight independent lanes, so the loop vectorises without reassociating
+ * a float sum (no -ffast-math); kp is a multiple of 8. */
+static inline float dot(const float *restrict a, const float *restrict b,
+                        int kp) {
+  float l[8] = {0};
+  for (int c = 0; c < kp; c += 8)
+    for (int q = 0; q < 8; q++) l[q] += a[c + q] * b[c + q];
+  return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
 }
 
 MF_CLONES
