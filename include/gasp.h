@@ -391,6 +391,15 @@ typedef struct gasp_partition_stats {
  * num_vertices entries. */
 GASP_EXTERN int gasp_partition_hash(const gasp_graph *g, int parts,
                                     uint32_t *owner);
+/* METIS k-way edge-cut partitioning of the symmetrised graph (self loops
+ * and repeated edges dropped), vertex weights 1 + degree so that parts
+ * balance their edges.  Deterministic for a given seed.  Graphs beyond
+ * METIS's 32-bit indices (2^31-1 vertices or adjacency entries) fail with
+ * GASP_ERANGE; with parts >= vertices each vertex gets its own part (mod
+ * parts).  METIS itself is not thread-safe: call it from one thread. */
+GASP_EXTERN int gasp_partition_metis(const gasp_graph *g, int parts,
+                                     uint64_t seed, uint32_t *owner,
+                                     gasp_error *err);
 /* Computes the figures above for `owner`; threads 0 = all cores. */
 GASP_EXTERN int gasp_partition_stats_compute(const gasp_graph *g, int parts,
                                              const uint32_t *owner,

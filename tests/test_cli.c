@@ -608,8 +608,61 @@ static void test_snap_datasets(void **state) {
   if (!ran) skip();
 }
 
+/* gasp partition: the summary, the assignment file, bad flags; on
+ * CA-GrQc (when present) METIS cuts far fewer edges than hashing. */
+static void test_partition_cmd(void **state) {
+  NEED_BIN();
+  char *g = put(state, "two.el", "1 2\n2 3\n3 1\n10 11\n11 12\n12 10\n");
+  char *o = tu_path(*state, "parts.tsv");
+  tu_result r = gasp_run("partition", "-i", g, "--parts", "2", "--json", "-o", o, NULL);
+  assert_int_equal(r.status, 0);
+  jdoc d;
+  json_parse(r.out, &d);
+  jexpect_num(&d, "edge_cut_fraction", 0);
+  jexpect_num(&d, "parts", 2);
+  jexpect_num(&d, "ghosts_total", 0);
+  tu_result_free(&r);
+  char *text = tu_read_file(o, NULL);
+  assert_non_null(text);
+  unsigned id, part, p1 = 9, p10 = 9, lines = 0;
+  for (char *l = text; *l; l = strchr(l, '\n') + 1) {
+    assert_int_equal(sscanf(l, "%u\t%u", &id, &part), 2);
+    assert_true(part < 2);
+    if (id <= 3) assert_true(p1 == 9 || p1 == part), p1 = part;
+    else assert_true(p10 == 9 || p10 == part), p10 = part;
+    lines++;
+  }
+  assert_int_equal(lines, 6);
+  assert_int_not_equal(p1, p10);
+  free(text);
+  r = gasp_run("partition", "-i", g, "--parts", "0", NULL);
+  assert_int_equal(r.status, 2);
+  tu_result_free(&r);
+  r = gasp_run("partition", "-i", g, "--parts", "2", "--method", "random", NULL);
+  assert_int_equal(r.status, 2);
+  tu_result_free(&r);
+  free(g);
+  free(o);
+  const char *src = getenv("GASP_SRCDIR");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/../shared/data/graphs/CA-GrQc.txt", src ? src : ".");
+  if (!tu_exists(path)) return;
+  double cut[2];
+  const char *method[2] = {"metis", "hash"};
+  for (int m = 0; m < 2; m++) {
+    r = gasp_run("partition", "-i", path, "--parts", "4", "--method", method[m],
+                 "--json", "--quiet", NULL);
+    assert_int_equal(r.status, 0);
+    json_parse(r.out, &d);
+    cut[m] = jget(&d, "edge_cut_fraction")->num;
+    tu_result_free(&r);
+  }
+  if (!(cut[0] * 5 < cut[1])) fail_msg("METIS cut %g, hash cut %g", cut[0], cut[1]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_partition_cmd),
       cmocka_unit_test(test_info_text),
       cmocka_unit_test(test_info_json),
       cmocka_unit_test(test_bad_inputs),

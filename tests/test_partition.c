@@ -327,6 +327,77 @@ static void test_single_part_large(void **state) {
   raw_free(&r);
 }
 
+/* ---- METIS ---------------------------------------------------------- */
+
+/* A w x h grid (edges right and down, one direction only). */
+static gasp_graph *grid(int w, int h) {
+  gasp_builder *b = NULL;
+  assert_int_equal(gasp_builder_new(&b, 0), GASP_OK);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      gasp_gid v = (gasp_gid)(y * w + x);
+      if (x + 1 < w) assert_int_equal(gasp_builder_add_edge(b, v, v + 1, 1), GASP_OK);
+      if (y + 1 < h) assert_int_equal(gasp_builder_add_edge(b, v + (gasp_gid)w, v, 1), GASP_OK);
+    }
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_builder_finish(b, 1, &g, NULL), GASP_OK);
+  gasp_builder_free(&b);
+  return g;
+}
+
+/* Two cliques joined by nothing: METIS puts each in one part (cut 0); a
+ * grid is cut along a line, far fewer edges than hashing cuts; parts are
+ * balanced; the same seed gives the same parts. */
+static void test_metis(void **state) {
+  (void)state;
+  gasp_builder *b = NULL;
+  assert_int_equal(gasp_builder_new(&b, 0), GASP_OK);
+  for (gasp_gid c = 0; c < 2; c++)
+    for (gasp_gid i = 0; i < 12; i++)
+      for (gasp_gid j = 0; j < 12; j++)
+        if (i != j) assert_int_equal(gasp_builder_add_edge(b, c * 100 + i, c * 100 + j, 1), GASP_OK);
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_builder_finish(b, 1, &g, NULL), GASP_OK);
+  gasp_builder_free(&b);
+  uint32_t owner[24];
+  gasp_error err;
+  assert_int_equal(gasp_partition_metis(g, 2, 1, owner, &err), GASP_OK);
+  for (int v = 1; v < 12; v++) assert_int_equal(owner[v], owner[0]);
+  for (int v = 13; v < 24; v++) assert_int_equal(owner[v], owner[12]);
+  assert_int_not_equal(owner[0], owner[12]);
+  gasp_partition_stats ps;
+  assert_int_equal(gasp_partition_stats_compute(g, 2, owner, 1, &ps), GASP_OK);
+  assert_true(ps.edge_cut_fraction == 0 && ps.ghosts_total == 0);
+  /* more parts than vertices: every part index valid */
+  assert_int_equal(gasp_partition_metis(g, 40, 1, owner, &err), GASP_OK);
+  for (int v = 0; v < 24; v++) assert_true(owner[v] < 40);
+  assert_int_equal(gasp_partition_metis(g, 0, 1, owner, &err), GASP_EINVAL);
+  gasp_graph_free(&g);
+
+  g = grid(40, 40);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint32_t *m1 = malloc(nv * sizeof *m1), *m2 = malloc(nv * sizeof *m2),
+           *h = malloc(nv * sizeof *h);
+  assert_true(m1 && m2 && h);
+  for (int parts = 2; parts <= 4; parts += 2) {
+    assert_int_equal(gasp_partition_metis(g, parts, 7, m1, &err), GASP_OK);
+    assert_int_equal(gasp_partition_metis(g, parts, 7, m2, &err), GASP_OK);
+    assert_memory_equal(m1, m2, nv * sizeof *m1);
+    assert_int_equal(gasp_partition_hash(g, parts, h), GASP_OK);
+    gasp_partition_stats pm, ph;
+    assert_int_equal(gasp_partition_stats_compute(g, parts, m1, 2, &pm), GASP_OK);
+    assert_int_equal(gasp_partition_stats_compute(g, parts, h, 2, &ph), GASP_OK);
+    /* a 40 x 40 grid has 3120 edges; a straight cut into p strips cuts
+     * 40 (p - 1) of them */
+    if (!(pm.edge_cut_fraction < 0.05 && pm.edge_cut_fraction * 8 < ph.edge_cut_fraction))
+      fail_msg("%d parts: METIS cut %g, hash cut %g", parts, pm.edge_cut_fraction,
+               ph.edge_cut_fraction);
+    assert_true(pm.vertex_balance < 1.1 && pm.edge_balance < 1.15);
+  }
+  free(m1), free(m2), free(h);
+  gasp_graph_free(&g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hash_basic),
@@ -335,6 +406,7 @@ int main(void) {
       cmocka_unit_test(test_stats_brute_force),
       cmocka_unit_test(test_stats_by_hand),
       cmocka_unit_test(test_single_part_large),
+      cmocka_unit_test(test_metis),
   };
   return cmocka_run_group_tests_name("partition", tests, NULL, NULL);
 }

@@ -84,6 +84,8 @@ int cmd_labelprop(int argc, char **argv);
 int cmd_sssp(int argc, char **argv);
 int cmd_triangles(int argc, char **argv);
 int cmd_kcore(int argc, char **argv);
+/* partitioning */
+int cmd_partition(int argc, char **argv);
 /* matrix factorization (mf) */
 int cmd_als(int argc, char **argv);
 int cmd_sgd(int argc, char **argv);

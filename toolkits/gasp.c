@@ -25,6 +25,8 @@ static const command commands[] = {
     {"sssp", cmd_sssp, "single-source shortest paths (label correcting)"},
     {"triangles", cmd_triangles, "exact undirected triangle count"},
     {"kcore", cmd_kcore, "core numbers by local h-index updates"},
+    {"partition", cmd_partition,
+     "edge-cut partitioning (METIS k-way or hash) and its quality"},
     /* matrix factorization (mf) */
     {"als", cmd_als, "matrix factorization by alternating least squares"},
     {"sgd", cmd_sgd, "matrix factorization by stochastic gradient descent"},
