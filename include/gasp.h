@@ -58,7 +58,10 @@ extern "C" {
   XX(ENOTSUP, -8, "operation not supported")                                   \
   XX(ECANCELED, -9, "operation canceled")                                      \
   XX(ENODEV, -10, "no such device")                                            \
-  XX(ENOENT, -11, "not found")
+  XX(ENOENT, -11, "not found")                                                 \
+  XX(ETIMEDOUT, -12, "timed out")                                              \
+  XX(EAUTH, -13, "authentication failed")                                      \
+  XX(EPEER, -14, "peer lost or misbehaving")
 
 typedef enum gasp_status {
   GASP_OK = 0,
@@ -639,6 +642,83 @@ GASP_EXTERN int gasp_engine_add_aggregator(gasp_engine *e,
                                            const gasp_aggregator *a, int *id);
 /* Computes aggregator `id` now (between runs) and copies it to out. */
 GASP_EXTERN int gasp_engine_aggregate(gasp_engine *e, int id, void *out);
+
+/* ------------------------------------------------------------------ */
+/* Clusters: processes that run one program together                  */
+/* ------------------------------------------------------------------ */
+
+/* N processes (ranks 0 .. N-1, on one machine or many) joined in a full
+ * mesh of TCP connections (libevent bufferevents, TCP_NODELAY) carrying
+ * length-prefixed msgpack frames.  Every connection starts with a
+ * challenge-response handshake: each side proves it holds the cluster key
+ * with an HMAC-SHA-256 of a random challenge, so the key never crosses the
+ * wire and a connection without it is dropped.  Every frame is
+ * bounds-checked before it is decoded; a frame larger than max_frame, a
+ * malformed frame, a closed connection or a silent peer (timeout) ends the
+ * cluster's work with an error naming the peer.
+ *
+ * Meeting: with `peers` (one "host:port" per rank) rank r listens on
+ * peers[r] and connects to every lower rank.  Otherwise ranks meet at the
+ * coordinator address: rank 0 listens there (or on listen_fd, an already
+ * bound and listening socket), the others listen on an ephemeral port of
+ * `bind_host`, tell rank 0 their address, receive the table of all
+ * addresses and connect to every lower rank.
+ *
+ * A cluster handle is driven from one thread.  Collective calls
+ * (gasp_cluster_exchange, _allreduce, _barrier) must be made by every rank
+ * in the same order. */
+typedef struct gasp_cluster gasp_cluster;
+
+typedef struct gasp_cluster_opts {
+  int rank, size;
+  const char *const *peers; /* size listen addresses, or NULL            */
+  const char *coordinator;  /* "host:port" of rank 0 when peers is NULL  */
+  int listen_fd;            /* rank 0: a listening socket to use, or -1  */
+  const char *bind_host;    /* ranks > 0 listen here (default 127.0.0.1) */
+  const void *key;          /* cluster key (required, at least 8 bytes)  */
+  size_t key_len;
+  size_t max_frame; /* largest frame accepted, bytes (0: 64 MiB)             */
+  double timeout;   /* seconds to wait for peers to meet and for each
+                       collective step (0: 60)                               */
+} gasp_cluster_opts;
+
+GASP_EXTERN void gasp_cluster_opts_init(gasp_cluster_opts *o);
+/* Joins the cluster; returns when every rank is connected and
+ * authenticated, or fails (GASP_EIO, GASP_ETIMEDOUT, GASP_EAUTH ...) with
+ * the reason in err. */
+GASP_EXTERN int gasp_cluster_new(gasp_cluster **out, const gasp_cluster_opts *o,
+                                 gasp_error *err);
+/* Says goodbye to every peer (so they see a clean end, not a lost peer)
+ * and closes the connections.  Accepts NULL. */
+GASP_EXTERN void gasp_cluster_free(gasp_cluster **c);
+GASP_EXTERN int gasp_cluster_rank(const gasp_cluster *c);
+GASP_EXTERN int gasp_cluster_size(const gasp_cluster *c);
+/* Connections dropped during start-up for failing the handshake. */
+GASP_EXTERN uint64_t gasp_cluster_rejected(const gasp_cluster *c);
+/* Bytes sent and received so far (frames included). */
+GASP_EXTERN void gasp_cluster_traffic(const gasp_cluster *c, uint64_t *sent,
+                                      uint64_t *received);
+
+/* All-to-all: sends send[p][0 .. send_len[p]) to every rank p != self
+ * (large payloads go as several frames, with back-pressure) and receives
+ * what each rank sent to this one: recv[p] points into memory the cluster
+ * owns until the next collective call; recv[self] is NULL. */
+GASP_EXTERN int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
+                                      const size_t *send_len,
+                                      const void **recv, size_t *recv_len,
+                                      gasp_error *err);
+
+typedef enum gasp_reduce_op {
+  GASP_REDUCE_SUM = 0,
+  GASP_REDUCE_MIN = 1,
+  GASP_REDUCE_MAX = 2
+} gasp_reduce_op;
+
+/* Element-wise reduction of vals[0..n) over all ranks, in rank order (the
+ * same bits on every rank); the result replaces vals. */
+GASP_EXTERN int gasp_cluster_allreduce(gasp_cluster *c, double *vals, size_t n,
+                                       gasp_reduce_op op, gasp_error *err);
+GASP_EXTERN int gasp_cluster_barrier(gasp_cluster *c, gasp_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Library facts                                                       */

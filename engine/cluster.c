@@ -1,0 +1,932 @@
+/*
+ * cluster.c -- processes joined in a full mesh over TCP: meeting,
+ * authentication, framing and the collective steps the distributed
+ * engines are built from (all-to-all exchange, allreduce, barrier).
+ *
+ * Transport: libevent bufferevents, one per peer, TCP_NODELAY; frames are
+ * a 4-byte big-endian length and one msgpack array (wire.h).  A frame's
+ * length is checked against max_frame before a byte of it is buffered for
+ * decoding, and its msgpack is walked by gasp__mp_check() before msgpack-c
+ * sees it.  Large payloads go as chunks of at most max_frame, and a
+ * sender waits while a peer's output buffer is above a high watermark
+ * (serving its own input meanwhile, so two ranks sending to each other
+ * cannot deadlock).
+ *
+ * Handshake (every connection): the acceptor sends HELLO with a random
+ * 32-byte challenge; the connector answers AUTH with its rank,
+ * HMAC(key, challenge, rank) and a challenge of its own; the acceptor
+ * checks the MAC and answers AUTH_OK with HMAC(key, that challenge, its
+ * rank).  A connection that fails is dropped and counted; the key never
+ * crosses the wire.
+ *
+ * Failure: a peer that closes its connection without BYE, sends a bad
+ * frame or stays silent past the timeout ends the cluster's work with
+ * GASP_EPEER / GASP_ETIMEDOUT and a message naming the peer.  No call
+ * blocks without a deadline.
+ */
+#include "internal.h"
+#include "sha256.h"
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define HIGH_WATER ((size_t)16 << 20)
+
+enum {
+  C_CONNECTING, /* connector: TCP connect under way              */
+  C_WAIT_HELLO, /* connector: waiting for the challenge          */
+  C_AUTH_SENT,  /* connector: waiting for AUTH_OK                */
+  C_HELLO_SENT, /* acceptor: waiting for AUTH                    */
+  C_READY,
+  C_RETRY, /* connector: connect failed, try again at retry_at */
+  C_DEAD
+};
+
+typedef struct frame {
+  uint8_t *data;
+  size_t n;
+  struct frame *next;
+} frame;
+
+typedef struct conn {
+  struct gasp_cluster *c;
+  struct bufferevent *bev;
+  int rank;   /* the peer's rank once known (connector: the target) */
+  int state;
+  int acceptor;
+  int bye;
+  double retry_at;
+  uint8_t nonce[GASP__NONCE_LEN];
+  frame *head, *tail;
+  struct conn *next; /* all connections */
+} conn;
+
+struct gasp_cluster {
+  int rank, size;
+  struct event_base *base;
+  struct evconnlistener *lis;
+  conn **peer;
+  conn *all;
+  uint8_t *key;
+  size_t klen, max_frame;
+  double timeout;
+  uint64_t seq, rejected, sent, received;
+  int failed;
+  gasp_error ferr;
+  char **addr; /* "host:port" per rank */
+  /* exchange state */
+  uint8_t **rbuf;
+  size_t *rlen, *rcap;
+  uint64_t *rnext; /* next chunk expected */
+  uint8_t *rdone;
+};
+
+static const char *peer_name(const gasp_cluster *c, int r, char *buf, size_t n) {
+  if (r >= 0 && c->addr && c->addr[r])
+    snprintf(buf, n, "peer %d (%s)", r, c->addr[r]);
+  else if (r >= 0)
+    snprintf(buf, n, "peer %d", r);
+  else
+    snprintf(buf, n, "an unauthenticated connection");
+  return buf;
+}
+
+static void conn_close(conn *k) {
+  if (k->bev) bufferevent_free(k->bev);
+  k->bev = NULL;
+  for (frame *f = k->head, *n; f; f = n) {
+    n = f->next;
+    free(f->data);
+    free(f);
+  }
+  k->head = k->tail = NULL;
+  k->state = C_DEAD;
+}
+
+/* A connection went wrong: fatal for an authenticated (or expected) peer,
+ * a rejected stranger otherwise. */
+static void conn_fail(conn *k, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void conn_fail(conn *k, int code, const char *fmt, ...) {
+  gasp_cluster *c = k->c;
+  int known = k->state == C_READY || !k->acceptor;
+  if (known && !c->failed) {
+    char who[300], why[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    c->failed = 1;
+    gasp__fail(&c->ferr, code, NULL, 0, "rank %d: %s: %s", c->rank,
+               peer_name(c, k->rank, who, sizeof who), why);
+  }
+  if (!known) c->rejected++;
+  if (k->rank >= 0 && c->peer[k->rank] == k) c->peer[k->rank] = NULL;
+  conn_close(k);
+}
+
+static int send_frame(conn *k, msgpack_sbuffer *sb) {
+  gasp_cluster *c = k->c;
+  if (!k->bev || sb->size > c->max_frame) return GASP_EINVAL;
+  uint8_t hdr[4] = {(uint8_t)(sb->size >> 24), (uint8_t)(sb->size >> 16),
+                    (uint8_t)(sb->size >> 8), (uint8_t)sb->size};
+  struct evbuffer *out = bufferevent_get_output(k->bev);
+  if (evbuffer_add(out, hdr, 4) || evbuffer_add(out, sb->data, sb->size))
+    return GASP_ENOMEM;
+  c->sent += 4 + sb->size;
+  return GASP_OK;
+}
+
+static void pack_nonce_frame(msgpack_packer *pk, int type, uint64_t a,
+                             const uint8_t *bin, size_t n, const uint8_t *bin2,
+                             size_t n2, int items) {
+  msgpack_pack_array(pk, (size_t)items);
+  msgpack_pack_uint64(pk, (uint64_t)type);
+  if (type == GASP__MSG_HELLO) msgpack_pack_uint64(pk, GASP__WIRE_VERSION);
+  msgpack_pack_uint64(pk, a);
+  if (bin) {
+    msgpack_pack_bin(pk, n);
+    msgpack_pack_bin_body(pk, bin, n);
+  }
+  if (bin2) {
+    msgpack_pack_bin(pk, n2);
+    msgpack_pack_bin_body(pk, bin2, n2);
+  }
+}
+
+static int send_simple(conn *k, int type, const uint8_t *bin, size_t n,
+                       const uint8_t *bin2, size_t n2) {
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  int items = 2 + (type == GASP__MSG_HELLO) + (bin != NULL) + (bin2 != NULL);
+  pack_nonce_frame(&pk, type, (uint64_t)k->c->rank, bin, n, bin2, n2, items);
+  int rc = send_frame(k, &sb);
+  msgpack_sbuffer_destroy(&sb);
+  return rc;
+}
+
+/* ---- the handshake -------------------------------------------------- */
+
+static void handle_frame(conn *k, uint8_t *buf, size_t n) {
+  gasp_cluster *c = k->c;
+  msgpack_unpacked up;
+  msgpack_unpacked_init(&up);
+  const msgpack_object *it = NULL;
+  uint32_t cnt = 0;
+  int type = gasp__frame_unpack(&up, buf, n, &it, &cnt);
+  uint64_t r = 0, ver = 0;
+  const uint8_t *p1 = NULL, *p2 = NULL;
+  size_t n1 = 0, n2 = 0;
+  uint8_t mac[GASP__MAC_LEN];
+  if (type < 0) {
+    conn_fail(k, GASP_EPEER, "malformed frame");
+    goto out;
+  }
+  if (k->state == C_WAIT_HELLO) {
+    if (type != GASP__MSG_HELLO || cnt != 4 || gasp__mp_u64(&it[1], &ver) ||
+        gasp__mp_u64(&it[2], &r) || gasp__mp_bin(&it[3], &p1, &n1) ||
+        n1 != GASP__NONCE_LEN) {
+      conn_fail(k, GASP_EPEER, "expected a HELLO frame");
+    } else if (ver != GASP__WIRE_VERSION || r != (uint64_t)k->rank) {
+      conn_fail(k, GASP_EPEER, "speaks wire version %llu as rank %llu",
+                (unsigned long long)ver, (unsigned long long)r);
+    } else {
+      gasp__handshake_mac(c->key, c->klen, p1, (uint64_t)c->rank, mac);
+      if (getrandom(k->nonce, GASP__NONCE_LEN, 0) != GASP__NONCE_LEN)
+        conn_fail(k, GASP_EIO, "no random bytes for a challenge");
+      else if (send_simple(k, GASP__MSG_AUTH, mac, GASP__MAC_LEN, k->nonce,
+                           GASP__NONCE_LEN))
+        conn_fail(k, GASP_ENOMEM, "out of memory");
+      else
+        k->state = C_AUTH_SENT;
+    }
+  } else if (k->state == C_HELLO_SENT) {
+    uint8_t want[GASP__MAC_LEN];
+    if (type != GASP__MSG_AUTH || cnt != 4 || gasp__mp_u64(&it[1], &r) ||
+        gasp__mp_bin(&it[2], &p1, &n1) || n1 != GASP__MAC_LEN ||
+        gasp__mp_bin(&it[3], &p2, &n2) || n2 != GASP__NONCE_LEN ||
+        r >= (uint64_t)c->size || r == (uint64_t)c->rank || c->peer[r]) {
+      conn_fail(k, GASP_EAUTH, "bad AUTH frame");
+    } else {
+      gasp__handshake_mac(c->key, c->klen, k->nonce, r, want);
+      if (!gasp__ct_equal(want, p1, GASP__MAC_LEN)) {
+        conn_fail(k, GASP_EAUTH, "wrong cluster key");
+      } else {
+        gasp__handshake_mac(c->key, c->klen, p2, (uint64_t)c->rank, mac);
+        k->rank = (int)r;
+        if (send_simple(k, GASP__MSG_AUTH_OK, mac, GASP__MAC_LEN, NULL, 0)) {
+          conn_fail(k, GASP_ENOMEM, "out of memory");
+        } else {
+          k->state = C_READY;
+          c->peer[r] = k;
+        }
+      }
+    }
+  } else if (k->state == C_AUTH_SENT) {
+    uint8_t want[GASP__MAC_LEN];
+    gasp__handshake_mac(c->key, c->klen, k->nonce, (uint64_t)k->rank, want);
+    if (type != GASP__MSG_AUTH_OK || cnt != 3 || gasp__mp_u64(&it[1], &r) ||
+        gasp__mp_bin(&it[2], &p1, &n1) || n1 != GASP__MAC_LEN ||
+        r != (uint64_t)k->rank || !gasp__ct_equal(want, p1, GASP__MAC_LEN)) {
+      conn_fail(k, GASP_EAUTH, "authentication failed (wrong cluster key?)");
+    } else {
+      k->state = C_READY;
+      c->peer[k->rank] = k;
+    }
+  } else if (k->state == C_READY) {
+    if (type == GASP__MSG_BYE) {
+      k->bye = 1;
+    } else {
+      frame *f = malloc(sizeof *f);
+      if (!f) {
+        conn_fail(k, GASP_ENOMEM, "out of memory");
+        goto out;
+      }
+      *f = (frame){buf, n, NULL};
+      buf = NULL; /* the inbox owns it */
+      if (k->tail) k->tail->next = f;
+      else k->head = f;
+      k->tail = f;
+    }
+  } else {
+    conn_fail(k, GASP_EPEER, "frame in an unexpected state");
+  }
+out:
+  msgpack_unpacked_destroy(&up);
+  free(buf);
+}
+
+static void on_read(struct bufferevent *bev, void *arg) {
+  conn *k = arg;
+  gasp_cluster *c = k->c;
+  struct evbuffer *in = bufferevent_get_input(bev);
+  while (k->state != C_DEAD) {
+    size_t avail = evbuffer_get_length(in);
+    if (avail < 4) break;
+    uint8_t hdr[4];
+    evbuffer_copyout(in, hdr, 4);
+    size_t L = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+    if (L == 0 || L > c->max_frame) {
+      conn_fail(k, GASP_EPEER, "frame of %zu bytes (the maximum is %zu)", L,
+                c->max_frame);
+      return;
+    }
+    if (avail < 4 + L) break;
+    uint8_t *buf = malloc(L);
+    if (!buf) {
+      conn_fail(k, GASP_ENOMEM, "out of memory for a %zu-byte frame", L);
+      return;
+    }
+    evbuffer_drain(in, 4);
+    evbuffer_remove(in, buf, L);
+    c->received += 4 + L;
+    char why[200];
+    if (gasp__mp_check(buf, L, 16, why, sizeof why)) {
+      free(buf);
+      conn_fail(k, GASP_EPEER, "bad frame: %s", why);
+      return;
+    }
+    handle_frame(k, buf, L);
+  }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg) {
+  conn *k = arg;
+  (void)bev;
+  if (what & BEV_EVENT_CONNECTED) {
+    k->state = C_WAIT_HELLO;
+    return;
+  }
+  if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) return;
+  int err = EVUTIL_SOCKET_ERROR();
+  if (k->state == C_CONNECTING) { /* not listening yet: try again */
+    conn_close(k);
+    k->state = C_RETRY;
+    k->retry_at = gasp__now() + 0.05;
+    return;
+  }
+  if (k->bye) {
+    conn_close(k);
+    return;
+  }
+  size_t left = k->bev ? evbuffer_get_length(bufferevent_get_input(k->bev)) : 0;
+  if (k->state == C_WAIT_HELLO || k->state == C_AUTH_SENT)
+    conn_fail(k, GASP_EAUTH, "connection closed during the handshake (wrong "
+                             "cluster key?)");
+  else if (what & BEV_EVENT_EOF)
+    conn_fail(k, GASP_EPEER, left ? "connection closed in the middle of a frame"
+                                  : "connection closed (process lost?)");
+  else
+    conn_fail(k, GASP_EPEER, "connection error: %s", strerror(err));
+}
+
+static void tune_socket(evutil_socket_t fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static conn *conn_new(gasp_cluster *c, int acceptor, int rank) {
+  conn *k = calloc(1, sizeof *k);
+  if (!k) return NULL;
+  k->c = c;
+  k->acceptor = acceptor;
+  k->rank = rank;
+  k->next = c->all;
+  c->all = k;
+  return k;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int len, void *arg) {
+  gasp_cluster *c = arg;
+  (void)l, (void)sa, (void)len;
+  tune_socket(fd);
+  conn *k = conn_new(c, 1, -1);
+  if (!k) {
+    close(fd);
+    return;
+  }
+  k->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+  if (!k->bev || getrandom(k->nonce, GASP__NONCE_LEN, 0) != GASP__NONCE_LEN) {
+    if (!k->bev) close(fd);
+    conn_close(k);
+    return;
+  }
+  bufferevent_setcb(k->bev, on_read, NULL, on_event, k);
+  bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+  k->state = C_HELLO_SENT;
+  if (send_simple(k, GASP__MSG_HELLO, k->nonce, GASP__NONCE_LEN, NULL, 0))
+    conn_close(k);
+}
+
+/* ---- addresses -------------------------------------------------------- */
+
+static int resolve(const char *hostport, struct sockaddr_storage *ss,
+                   socklen_t *len) {
+  const char *colon = strrchr(hostport, ':');
+  if (!colon || colon == hostport || !colon[1]) return -1;
+  char host[256];
+  size_t hl = (size_t)(colon - hostport);
+  if (hl >= sizeof host) return -1;
+  memcpy(host, hostport, hl);
+  host[hl] = '\0';
+  struct addrinfo hints = {0}, *res = NULL;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host, colon + 1, &hints, &res) || !res) return -1;
+  memcpy(ss, res->ai_addr, res->ai_addrlen);
+  *len = (socklen_t)res->ai_addrlen;
+  freeaddrinfo(res);
+  return 0;
+}
+
+static int connect_to(gasp_cluster *c, conn *k) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  if (resolve(c->addr[k->rank], &ss, &len)) return GASP_EINVAL;
+  k->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+  if (!k->bev) return GASP_ENOMEM;
+  bufferevent_setcb(k->bev, on_read, NULL, on_event, k);
+  bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+  k->state = C_CONNECTING;
+  if (bufferevent_socket_connect(k->bev, (struct sockaddr *)&ss, (int)len) < 0) {
+    conn_close(k);
+    k->state = C_RETRY;
+    k->retry_at = gasp__now() + 0.05;
+    return GASP_OK;
+  }
+  evutil_socket_t fd = bufferevent_getfd(k->bev);
+  if (fd >= 0) tune_socket(fd);
+  return GASP_OK;
+}
+
+/* ---- waiting ---------------------------------------------------------- */
+
+typedef int (*done_fn)(gasp_cluster *c, void *arg);
+
+/* Runs the event loop until done() or a failure or the deadline. */
+static int wait_for(gasp_cluster *c, done_fn done, void *arg, const char *what,
+                    gasp_error *err) {
+  double deadline = gasp__now() + c->timeout;
+  for (;;) {
+    if (c->failed) {
+      if (err) *err = c->ferr;
+      return c->ferr.code;
+    }
+    if (done(c, arg)) return GASP_OK;
+    double now = gasp__now();
+    if (now > deadline) {
+      char who[64] = "";
+      for (int r = 0; r < c->size && !who[0]; r++)
+        if (r != c->rank && (!c->peer[r] || (c->rdone && !c->rdone[r])))
+          snprintf(who, sizeof who, " (peer %d among those missing)", r);
+      c->failed = 1;
+      gasp__fail(&c->ferr, GASP_ETIMEDOUT, NULL, 0,
+                 "rank %d: timed out after %.0f s waiting for %s%s", c->rank,
+                 c->timeout, what, who);
+      if (err) *err = c->ferr;
+      return GASP_ETIMEDOUT;
+    }
+    for (conn *k = c->all; k; k = k->next)
+      if (k->state == C_RETRY && now >= k->retry_at) {
+        int rc = connect_to(c, k);
+        if (rc) return gasp__fail(err, rc, NULL, 0, "cannot connect to peer %d", k->rank);
+      }
+    struct timeval tv = {0, 20000};
+    event_base_loopexit(c->base, &tv);
+    event_base_loop(c->base, EVLOOP_ONCE);
+  }
+}
+
+static int all_ready(gasp_cluster *c, void *arg) {
+  (void)arg;
+  for (int r = 0; r < c->size; r++)
+    if (r != c->rank && (!c->peer[r] || c->peer[r]->state != C_READY)) return 0;
+  return 1;
+}
+
+static int one_ready(gasp_cluster *c, void *arg) {
+  int r = *(int *)arg;
+  return c->peer[r] && c->peer[r]->state == C_READY;
+}
+
+static frame *pop(conn *k) {
+  frame *f = k->head;
+  if (f) {
+    k->head = f->next;
+    if (!k->head) k->tail = NULL;
+  }
+  return f;
+}
+
+/* ---- meeting ------------------------------------------------------------ */
+
+static int listen_on(gasp_cluster *c, int fd, const char *hostport, char *bound,
+                     size_t blen, gasp_error *err) {
+  if (fd < 0) {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (resolve(hostport, &ss, &len))
+      return gasp__fail(err, GASP_EINVAL, NULL, 0, "rank %d: bad address '%s'",
+                        c->rank, hostport);
+    c->lis = evconnlistener_new_bind(c->base, on_accept, c,
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 64,
+                                     (struct sockaddr *)&ss, (int)len);
+    if (!c->lis)
+      return gasp__fail(err, GASP_EIO, NULL, 0, "rank %d: cannot listen on %s: %s",
+                        c->rank, hostport, strerror(errno));
+  } else {
+    evutil_make_socket_nonblocking(fd);
+    c->lis = evconnlistener_new(c->base, on_accept, c,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1, fd);
+    if (!c->lis) return gasp__fail(err, GASP_EIO, NULL, 0, "cannot use listen_fd");
+  }
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  evutil_socket_t lfd = evconnlistener_get_fd(c->lis);
+  char host[128] = "?";
+  int port = 0;
+  if (getsockname(lfd, (struct sockaddr *)&ss, &len) == 0) {
+    if (ss.ss_family == AF_INET) {
+      struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+      inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+      port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+      inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+      port = ntohs(a->sin6_port);
+    }
+  }
+  snprintf(bound, blen, "%s:%d", host, port);
+  return GASP_OK;
+}
+
+static int addr_set(gasp_cluster *c, int r, const char *s, size_t n) {
+  free(c->addr[r]);
+  c->addr[r] = malloc(n + 1);
+  if (!c->addr[r]) return GASP_ENOMEM;
+  memcpy(c->addr[r], s, n);
+  c->addr[r][n] = '\0';
+  return GASP_OK;
+}
+
+static int all_addrs(gasp_cluster *c, void *arg) {
+  (void)arg;
+  for (int r = 1; r < c->size; r++) {
+    conn *k = c->peer[r];
+    if (!k || k->state != C_READY) return 0;
+    frame *f;
+    while (!c->addr[r] && (f = pop(k))) {
+      msgpack_unpacked up;
+      msgpack_unpacked_init(&up);
+      const msgpack_object *it;
+      uint32_t cnt;
+      const char *s;
+      size_t n;
+      uint64_t rr;
+      int t = gasp__frame_unpack(&up, f->data, f->n, &it, &cnt);
+      if (t != GASP__MSG_ADDR || cnt != 3 || gasp__mp_u64(&it[1], &rr) ||
+          rr != (uint64_t)r || gasp__mp_str(&it[2], &s, &n) || n == 0 || n > 255)
+        conn_fail(k, GASP_EPEER, "expected its address");
+      else if (addr_set(c, r, s, n))
+        conn_fail(k, GASP_ENOMEM, "out of memory");
+      msgpack_unpacked_destroy(&up);
+      free(f->data);
+      free(f);
+    }
+    if (!c->addr[r]) return 0;
+  }
+  return 1;
+}
+
+static int got_table(gasp_cluster *c, void *arg) {
+  (void)arg;
+  conn *k = c->peer[0];
+  frame *f = k ? pop(k) : NULL;
+  if (!f) return 0;
+  msgpack_unpacked up;
+  msgpack_unpacked_init(&up);
+  const msgpack_object *it;
+  uint32_t cnt;
+  int t = gasp__frame_unpack(&up, f->data, f->n, &it, &cnt);
+  int ok = t == GASP__MSG_TABLE && cnt == 2 && it[1].type == MSGPACK_OBJECT_ARRAY &&
+           it[1].via.array.size == (uint32_t)c->size;
+  for (int r = 0; ok && r < c->size; r++) {
+    const char *s;
+    size_t n;
+    ok = !gasp__mp_str(&it[1].via.array.ptr[r], &s, &n) && n > 0 && n < 256 &&
+         addr_set(c, r, s, n) == GASP_OK;
+  }
+  msgpack_unpacked_destroy(&up);
+  free(f->data);
+  free(f);
+  if (!ok) conn_fail(k, GASP_EPEER, "bad address table");
+  return ok;
+}
+
+static int meet(gasp_cluster *c, const gasp_cluster_opts *o, gasp_error *err) {
+  char bound[300];
+  int rc;
+  if (o->peers) {
+    for (int r = 0; r < c->size; r++)
+      if ((rc = addr_set(c, r, o->peers[r], strlen(o->peers[r]))))
+        return gasp__fail(err, rc, NULL, 0, "out of memory");
+    if ((rc = listen_on(c, -1, o->peers[c->rank], bound, sizeof bound, err))) return rc;
+  } else {
+    if (!o->coordinator && !(c->rank == 0 && o->listen_fd >= 0))
+      return gasp__fail(err, GASP_EINVAL, NULL, 0, "no coordinator address");
+    if (c->rank == 0) {
+      if ((rc = listen_on(c, o->listen_fd, o->coordinator, bound, sizeof bound, err)))
+        return rc;
+      if ((rc = addr_set(c, 0, bound, strlen(bound))))
+        return gasp__fail(err, rc, NULL, 0, "out of memory");
+      if ((rc = wait_for(c, all_addrs, NULL, "every rank to report its address", err)))
+        return rc;
+      msgpack_sbuffer sb;
+      msgpack_sbuffer_init(&sb);
+      msgpack_packer pk;
+      msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+      msgpack_pack_array(&pk, 2);
+      msgpack_pack_uint64(&pk, GASP__MSG_TABLE);
+      msgpack_pack_array(&pk, (size_t)c->size);
+      for (int r = 0; r < c->size; r++) {
+        msgpack_pack_str(&pk, strlen(c->addr[r]));
+        msgpack_pack_str_body(&pk, c->addr[r], strlen(c->addr[r]));
+      }
+      for (int r = 1; r < c->size; r++) send_frame(c->peer[r], &sb);
+      msgpack_sbuffer_destroy(&sb);
+      return GASP_OK; /* everyone connects to rank 0 first, then upwards */
+    }
+    char lis[300];
+    snprintf(lis, sizeof lis, "%s:0", o->bind_host ? o->bind_host : "127.0.0.1");
+    if ((rc = listen_on(c, -1, lis, bound, sizeof bound, err))) return rc;
+    if ((rc = addr_set(c, 0, o->coordinator, strlen(o->coordinator))))
+      return gasp__fail(err, rc, NULL, 0, "out of memory");
+    conn *k = conn_new(c, 0, 0);
+    if (!k || (rc = connect_to(c, k)))
+      return gasp__fail(err, GASP_ENOMEM, NULL, 0, "cannot connect to rank 0");
+    int zero = 0;
+    if ((rc = wait_for(c, one_ready, &zero, "the coordinator (rank 0)", err))) return rc;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint64(&pk, GASP__MSG_ADDR);
+    msgpack_pack_uint64(&pk, (uint64_t)c->rank);
+    msgpack_pack_str(&pk, strlen(bound));
+    msgpack_pack_str_body(&pk, bound, strlen(bound));
+    rc = send_frame(k, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
+    if ((rc = wait_for(c, got_table, NULL, "the address table from rank 0", err)))
+      return rc;
+  }
+  /* connect to every lower rank not yet connected */
+  for (int r = 0; r < c->rank; r++) {
+    if (c->peer[r]) continue;
+    conn *k = conn_new(c, 0, r);
+    if (!k || (rc = connect_to(c, k)))
+      return gasp__fail(err, GASP_ENOMEM, NULL, 0, "cannot connect to peer %d", r);
+  }
+  return GASP_OK;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+void gasp_cluster_opts_init(gasp_cluster_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->listen_fd = -1;
+}
+
+int gasp_cluster_new(gasp_cluster **out, const gasp_cluster_opts *o,
+                     gasp_error *err) {
+  *out = NULL;
+  gasp__error_clear(err);
+  if (!o || o->size < 1 || o->rank < 0 || o->rank >= o->size)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "rank must be within 0 .. size-1");
+  if (!o->key || o->key_len < 8)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "a cluster key of at least 8 bytes is required");
+  gasp_cluster *c = calloc(1, sizeof *c);
+  if (!c) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+  c->rank = o->rank;
+  c->size = o->size;
+  c->max_frame = o->max_frame ? o->max_frame : (size_t)64 << 20;
+  if (c->max_frame < 256) c->max_frame = 256;
+  if (c->max_frame > 0xffffffffu) c->max_frame = 0xffffffffu;
+  c->timeout = o->timeout > 0 ? o->timeout : 60;
+  c->peer = calloc((size_t)c->size, sizeof *c->peer);
+  c->addr = calloc((size_t)c->size, sizeof *c->addr);
+  c->key = malloc(o->key_len);
+  c->rbuf = calloc((size_t)c->size, sizeof *c->rbuf);
+  c->rlen = calloc((size_t)c->size, sizeof *c->rlen);
+  c->rcap = calloc((size_t)c->size, sizeof *c->rcap);
+  c->rnext = calloc((size_t)c->size, sizeof *c->rnext);
+  c->base = event_base_new();
+  int rc = GASP_ENOMEM;
+  if (!c->peer || !c->addr || !c->key || !c->rbuf || !c->rlen || !c->rcap ||
+      !c->rnext || !c->base) {
+    gasp__fail(err, rc, NULL, 0, "out of memory");
+    goto fail;
+  }
+  memcpy(c->key, o->key, o->key_len);
+  c->klen = o->key_len;
+  if (c->size > 1) {
+    if ((rc = meet(c, o, err))) goto fail;
+    if ((rc = wait_for(c, all_ready, NULL, "every peer to connect", err))) goto fail;
+  }
+  if (c->lis) { /* the mesh is complete: nobody else may join */
+    evconnlistener_free(c->lis);
+    c->lis = NULL;
+  }
+  for (conn *k = c->all; k; k = k->next) /* strangers still mid-handshake */
+    if (k->state != C_READY && k->state != C_DEAD) {
+      c->rejected++;
+      conn_close(k);
+    }
+  *out = c;
+  return GASP_OK;
+fail:
+  gasp_cluster_free(&c);
+  return rc;
+}
+
+static int flushed(gasp_cluster *c, void *arg) {
+  (void)arg;
+  for (int r = 0; r < c->size; r++) {
+    conn *k = c->peer[r];
+    if (k && k->bev && evbuffer_get_length(bufferevent_get_output(k->bev))) return 0;
+  }
+  return 1;
+}
+
+void gasp_cluster_free(gasp_cluster **cp) {
+  if (!cp || !*cp) return;
+  gasp_cluster *c = *cp;
+  if (c->base && !c->failed) {
+    for (int r = 0; r < c->size; r++)
+      if (c->peer && c->peer[r]) send_simple(c->peer[r], GASP__MSG_BYE, NULL, 0, NULL, 0);
+    double t = c->timeout;
+    c->timeout = 5;
+    wait_for(c, flushed, NULL, "goodbyes to drain", NULL);
+    c->timeout = t;
+  }
+  for (conn *k = c->all, *n; k; k = n) {
+    n = k->next;
+    conn_close(k);
+    free(k);
+  }
+  if (c->lis) evconnlistener_free(c->lis);
+  if (c->base) event_base_free(c->base);
+  if (c->addr)
+    for (int r = 0; r < c->size; r++) free(c->addr[r]);
+  if (c->rbuf)
+    for (int r = 0; r < c->size; r++) free(c->rbuf[r]);
+  free(c->addr);
+  free(c->rbuf);
+  free(c->rlen);
+  free(c->rcap);
+  free(c->rnext);
+  free(c->rdone);
+  free(c->peer);
+  free(c->key);
+  free(c);
+  *cp = NULL;
+}
+
+int gasp_cluster_rank(const gasp_cluster *c) { return c->rank; }
+int gasp_cluster_size(const gasp_cluster *c) { return c->size; }
+uint64_t gasp_cluster_rejected(const gasp_cluster *c) { return c->rejected; }
+void gasp_cluster_traffic(const gasp_cluster *c, uint64_t *sent, uint64_t *received) {
+  if (sent) *sent = c->sent;
+  if (received) *received = c->received;
+}
+
+/* ---- collectives ---------------------------------------------------------- */
+
+/* Moves the DATA chunks of the current step from the inboxes into rbuf. */
+static int step_done(gasp_cluster *c, void *arg) {
+  (void)arg;
+  int all = 1;
+  for (int r = 0; r < c->size; r++) {
+    if (r == c->rank || c->rdone[r]) continue;
+    conn *k = c->peer[r];
+    frame *f;
+    while (k && !c->rdone[r] && (f = pop(k))) {
+      msgpack_unpacked up;
+      msgpack_unpacked_init(&up);
+      const msgpack_object *it;
+      uint32_t cnt;
+      uint64_t seq, chunk, last;
+      const uint8_t *p;
+      size_t n;
+      int t = gasp__frame_unpack(&up, f->data, f->n, &it, &cnt);
+      int bad = t != GASP__MSG_DATA || cnt != 5 || gasp__mp_u64(&it[1], &seq) ||
+                gasp__mp_u64(&it[2], &chunk) || gasp__mp_u64(&it[3], &last) ||
+                gasp__mp_bin(&it[4], &p, &n) || seq != c->seq || chunk != c->rnext[r];
+      if (!bad && c->rlen[r] + n > c->rcap[r]) {
+        size_t cap = c->rcap[r] ? c->rcap[r] : 4096;
+        while (cap < c->rlen[r] + n) cap *= 2;
+        uint8_t *nb = realloc(c->rbuf[r], cap);
+        if (!nb) {
+          bad = 2;
+        } else {
+          c->rbuf[r] = nb;
+          c->rcap[r] = cap;
+        }
+      }
+      if (!bad) {
+        if (n) memcpy(c->rbuf[r] + c->rlen[r], p, n);
+        c->rlen[r] += n;
+        c->rnext[r]++;
+        if (last) c->rdone[r] = 1;
+      }
+      msgpack_unpacked_destroy(&up);
+      free(f->data);
+      free(f);
+      if (bad) {
+        conn_fail(k, bad == 2 ? GASP_ENOMEM : GASP_EPEER,
+                  bad == 2 ? "out of memory" : "unexpected frame in step %llu",
+                  (unsigned long long)c->seq);
+        return 0;
+      }
+    }
+    if (!c->rdone[r] && (!k || k->state == C_DEAD)) {
+      c->failed = 1;
+      gasp__fail(&c->ferr, GASP_EPEER, NULL, 0,
+                 "rank %d: peer %d left the cluster in the middle of step %llu",
+                 c->rank, r, (unsigned long long)c->seq);
+      return 0;
+    }
+    if (!c->rdone[r]) all = 0;
+  }
+  return all;
+}
+
+static int below_water(gasp_cluster *c, void *arg) {
+  conn *k = arg;
+  return !k->bev || evbuffer_get_length(bufferevent_get_output(k->bev)) < HIGH_WATER / 2;
+}
+
+int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
+                          const size_t *send_len, const void **recv,
+                          size_t *recv_len, gasp_error *err) {
+  gasp__error_clear(err);
+  if (c->failed) {
+    if (err) *err = c->ferr;
+    return c->ferr.code;
+  }
+  if (!c->rdone && !(c->rdone = calloc((size_t)c->size, 1)))
+    return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+  c->seq++;
+  for (int r = 0; r < c->size; r++) c->rlen[r] = 0, c->rnext[r] = 0, c->rdone[r] = 0;
+  size_t chunk_max = c->max_frame - 64;
+  for (int r = 0; r < c->size; r++) {
+    if (r == c->rank) continue;
+    conn *k = c->peer[r];
+    const uint8_t *p = send ? send[r] : NULL;
+    size_t len = send_len ? send_len[r] : 0, off = 0;
+    for (uint64_t ch = 0;; ch++) {
+      size_t n = len - off < chunk_max ? len - off : chunk_max;
+      int last = off + n == len;
+      msgpack_sbuffer sb;
+      msgpack_sbuffer_init(&sb);
+      msgpack_packer pk;
+      msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+      msgpack_pack_array(&pk, 5);
+      msgpack_pack_uint64(&pk, GASP__MSG_DATA);
+      msgpack_pack_uint64(&pk, c->seq);
+      msgpack_pack_uint64(&pk, ch);
+      msgpack_pack_uint64(&pk, (uint64_t)last);
+      msgpack_pack_bin(&pk, n);
+      msgpack_pack_bin_body(&pk, n ? p + off : (const uint8_t *)"", n);
+      int rc = k ? send_frame(k, &sb) : GASP_EPEER;
+      msgpack_sbuffer_destroy(&sb);
+      if (rc == GASP_EPEER || c->failed) {
+        wait_for(c, step_done, NULL, "a lost peer", err); /* reports it */
+        return c->failed ? c->ferr.code : rc;
+      }
+      if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
+      off += n;
+      if (evbuffer_get_length(bufferevent_get_output(k->bev)) > HIGH_WATER &&
+          (rc = wait_for(c, below_water, k, "a peer to drain its input", err)))
+        return rc;
+      if (last) break;
+    }
+  }
+  int rc = wait_for(c, step_done, NULL, "a collective step", err);
+  if (rc) return rc;
+  for (int r = 0; r < c->size; r++) {
+    if (recv) recv[r] = r == c->rank ? NULL : c->rbuf[r];
+    if (recv_len) recv_len[r] = r == c->rank ? 0 : c->rlen[r];
+  }
+  return GASP_OK;
+}
+
+int gasp_cluster_allreduce(gasp_cluster *c, double *vals, size_t n,
+                           gasp_reduce_op op, gasp_error *err) {
+  if (c->size == 1) return GASP_OK;
+  const void **send = malloc((size_t)c->size * sizeof *send);
+  size_t *len = malloc((size_t)c->size * sizeof *len);
+  const void **recv = malloc((size_t)c->size * sizeof *recv);
+  size_t *rlen = malloc((size_t)c->size * sizeof *rlen);
+  double *mine = malloc((n ? n : 1) * sizeof *mine);
+  int rc = GASP_ENOMEM;
+  if (!send || !len || !recv || !rlen || !mine) {
+    gasp__fail(err, rc, NULL, 0, "out of memory");
+    goto out;
+  }
+  memcpy(mine, vals, n * sizeof *vals);
+  for (int r = 0; r < c->size; r++) send[r] = mine, len[r] = n * sizeof *vals;
+  if ((rc = gasp_cluster_exchange(c, send, len, recv, rlen, err))) goto out;
+  for (int r = 0; r < c->size; r++)
+    if (r != c->rank && rlen[r] != n * sizeof *vals) {
+      rc = gasp__fail(err, GASP_EPEER, NULL, 0,
+                      "rank %d: peer %d reduced %zu values, this rank %zu", c->rank,
+                      r, rlen[r] / sizeof *vals, n);
+      goto out;
+    }
+  /* in rank order, so every rank computes the same bits */
+  for (size_t i = 0; i < n; i++) {
+    double acc = 0;
+    for (int r = 0; r < c->size; r++) {
+      double v;
+      if (r == c->rank) v = mine[i];
+      else memcpy(&v, (const uint8_t *)recv[r] + i * sizeof v, sizeof v);
+      if (r == 0) acc = v;
+      else if (op == GASP_REDUCE_SUM) acc += v;
+      else if (op == GASP_REDUCE_MIN) acc = v < acc ? v : acc;
+      else acc = v > acc ? v : acc;
+    }
+    vals[i] = acc;
+  }
+out:
+  free(send);
+  free(len);
+  free(recv);
+  free(rlen);
+  free(mine);
+  return rc;
+}
+
+int gasp_cluster_barrier(gasp_cluster *c, gasp_error *err) {
+  if (c->size == 1) return GASP_OK;
+  return gasp_cluster_exchange(c, NULL, NULL, NULL, NULL, err);
+}

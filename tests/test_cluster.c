@@ -1,0 +1,496 @@
+/*
+ * test_cluster.c -- the cluster transport: SHA-256 and HMAC against the
+ * FIPS 180-4 and RFC 4231 vectors; the msgpack frame checker against
+ * truncated, lying and malformed objects; clusters of 2-4 processes
+ * forked here meeting on loopback and running all-to-all exchanges
+ * (payloads larger than a frame, so chunked), allreduce and barriers; and
+ * what must fail cleanly: a wrong cluster key, strangers sending garbage
+ * during start-up, and an authenticated peer sending an oversized frame,
+ * a truncated frame, random bytes or an array header claiming 2^32-1
+ * elements, and a peer killed in the middle of a run.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gasp.h"
+#include "internal.h"
+#include "sha256.h"
+#include "wire.h"
+
+static const char KEY[] = "test-cluster-key-0123456789";
+
+static void hex(const uint8_t *d, size_t n, char *out) {
+  for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+static void test_sha256(void **state) {
+  (void)state;
+  uint8_t d[32];
+  char h[65];
+  gasp__sha256 s;
+  static const struct {
+    const char *msg, *want;
+  } v[] = {
+      {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    gasp__sha256_init(&s);
+    /* fed a byte at a time and all at once */
+    for (const char *p = v[i].msg; *p; p++) gasp__sha256_update(&s, p, 1);
+    gasp__sha256_final(&s, d);
+    hex(d, 32, h);
+    assert_string_equal(h, v[i].want);
+  }
+  uint8_t key1[20];
+  memset(key1, 0x0b, sizeof key1);
+  gasp__hmac_sha256(key1, 20, "Hi There", 8, d);
+  hex(d, 32, h);
+  assert_string_equal(h, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  gasp__hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d);
+  hex(d, 32, h);
+  assert_string_equal(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  uint8_t key6[131];
+  memset(key6, 0xaa, sizeof key6); /* a key longer than the block is hashed */
+  const char *m6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+  gasp__hmac_sha256(key6, sizeof key6, m6, strlen(m6), d);
+  hex(d, 32, h);
+  assert_string_equal(h, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  assert_true(gasp__ct_equal("abc", "abc", 3));
+  assert_false(gasp__ct_equal("abc", "abd", 3));
+}
+
+static void test_mp_check(void **state) {
+  (void)state;
+  char why[200];
+  static const struct {
+    const char *bytes;
+    size_t n;
+    int ok;
+  } v[] = {
+      {"\x93\x01\xa2hi\xc4\x02xy", 9, 1},          /* [1, "hi", bin "xy"] */
+      {"\x82\x01\x02\x03\xc0", 5, 1},              /* {1: 2, 3: nil} */
+      {"\xdd\xff\xff\xff\xff\x01", 6, 0},          /* array32 of 2^32-1 */
+      {"\xdf\xff\xff\xff\xff\x01\x02", 7, 0},      /* map32 of 2^32-1 */
+      {"\xdc\x00\x03\x01\x02", 5, 0},              /* array16 of 3, 2 given */
+      {"\xc6\xff\xff\xff\xff\x00", 6, 0},          /* bin32 of 4 GiB */
+      {"\xdb\x00\x00\x00\x05hi", 7, 0},            /* str32 too short */
+      {"\xc1", 1, 0},                              /* never-used type byte */
+      {"\x01\x02", 2, 0},                          /* trailing bytes */
+      {"\xcf\x01\x02", 3, 0},                      /* truncated uint64 */
+      {"\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x01",
+       18, 0},                                     /* nested 17 deep */
+      {"\x91\x91\x91\x01", 4, 1},
+      {"\xd8\x01" "0123456789abcdef", 18, 1}, /* fixext16 */
+  };
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    int rc = gasp__mp_check((const uint8_t *)v[i].bytes, v[i].n, 16, why, sizeof why);
+    if ((rc == 0) != v[i].ok) fail_msg("case %zu: got %d (%s)", i, rc, rc ? why : "");
+  }
+}
+
+/* ---- forked clusters ------------------------------------------------- */
+
+static int listen_socket(int *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(fd, 64), 0);
+  socklen_t len = sizeof a;
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+typedef int (*rank_fn)(gasp_cluster *c, void *arg);
+
+typedef struct cfg {
+  int size, port, lfd;
+  const char *key;
+  double timeout;
+  size_t max_frame;
+} cfg;
+
+/* In a child: joins as `rank` and runs fn; the exit status says what
+ * happened (0 fine, 20 + code for a join failure, fn's value else). */
+static int join_and_run(const cfg *g, int rank, rank_fn fn, void *arg,
+                        char *msg, size_t msglen) {
+  char coord[64];
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", g->port);
+  gasp_cluster_opts o;
+  gasp_cluster_opts_init(&o);
+  o.rank = rank;
+  o.size = g->size;
+  o.coordinator = coord;
+  o.listen_fd = rank == 0 ? g->lfd : -1;
+  o.key = g->key ? g->key : KEY;
+  o.key_len = strlen(o.key);
+  o.timeout = g->timeout > 0 ? g->timeout : 20;
+  o.max_frame = g->max_frame;
+  gasp_cluster *c = NULL;
+  gasp_error err;
+  int rc = gasp_cluster_new(&c, &o, &err);
+  if (rc) {
+    snprintf(msg, msglen, "%.200s", err.msg);
+    return 20 - rc; /* 20 + |code| */
+  }
+  int st = fn ? fn(c, arg) : 0;
+  gasp_cluster_free(&c);
+  return st;
+}
+
+/* Forks size ranks running fn (rank r gets fns[r] when given), returns
+ * their exit statuses in st[] and their last messages through a pipe. */
+static void run_cluster(cfg *g, rank_fn fn, rank_fn *fns, void *arg, int *st,
+                        char msgs[][256]) {
+  g->lfd = listen_socket(&g->port);
+  pid_t pid[8];
+  int pfd[8][2];
+  for (int r = 0; r < g->size; r++) {
+    assert_int_equal(pipe(pfd[r]), 0);
+    fflush(NULL);
+    pid[r] = fork();
+    assert_true(pid[r] >= 0);
+    if (pid[r] == 0) {
+      signal(SIGPIPE, SIG_IGN);
+      close(pfd[r][0]);
+      if (r != 0) close(g->lfd);
+      char m[256] = "";
+      int s = join_and_run(g, r, fns && fns[r] ? fns[r] : fn, arg, m, sizeof m);
+      if (write(pfd[r][1], m, strlen(m)) < 0) s = 99;
+      _exit(s);
+    }
+    close(pfd[r][1]);
+  }
+  close(g->lfd);
+  for (int r = 0; r < g->size; r++) {
+    int w;
+    assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
+    st[r] = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
+    ssize_t n = read(pfd[r][0], msgs[r], 255);
+    msgs[r][n > 0 ? n : 0] = '\0';
+    close(pfd[r][0]);
+  }
+}
+
+/* Every rank sends rank s -> r a payload of 3000 * (s + 1) + 7 r bytes
+ * (beyond the 4 KiB frames: chunked) with bytes (s * 31 + r + i) & 255;
+ * then allreduce of (rank + 1) and (rank * 2.5), a barrier, and a second
+ * exchange of empty payloads. */
+static int exchange_work(gasp_cluster *c, void *arg) {
+  (void)arg;
+  int n = gasp_cluster_size(c), me = gasp_cluster_rank(c);
+  const void *send[8], *recv[8];
+  size_t len[8], rlen[8];
+  uint8_t *buf[8];
+  for (int r = 0; r < n; r++) {
+    len[r] = 3000u * (unsigned)(me + 1) + 7u * (unsigned)r;
+    buf[r] = malloc(len[r]);
+    for (size_t i = 0; i < len[r]; i++) buf[r][i] = (uint8_t)((me * 31 + r + (int)i) & 255);
+    send[r] = buf[r];
+  }
+  gasp_error err;
+  for (int round = 0; round < 3; round++)
+    if (gasp_cluster_exchange(c, send, len, recv, rlen, &err)) return 2;
+  int bad = 0;
+  for (int s = 0; s < n; s++) {
+    if (s == me) {
+      bad |= recv[s] != NULL;
+      continue;
+    }
+    if (rlen[s] != 3000u * (unsigned)(s + 1) + 7u * (unsigned)me) bad = 1;
+    for (size_t i = 0; !bad && i < rlen[s]; i++)
+      bad |= ((const uint8_t *)recv[s])[i] != (uint8_t)((s * 31 + me + (int)i) & 255);
+  }
+  for (int r = 0; r < n; r++) free(buf[r]);
+  if (bad) return 3;
+  double v[3] = {me + 1.0, me * 2.5, -me};
+  if (gasp_cluster_allreduce(c, v, 2, GASP_REDUCE_SUM, &err)) return 4;
+  if (v[0] != n * (n + 1) / 2.0 || v[1] != 2.5 * n * (n - 1) / 2.0) return 5;
+  double w = me;
+  if (gasp_cluster_allreduce(c, &w, 1, GASP_REDUCE_MAX, &err) || w != n - 1) return 6;
+  if (gasp_cluster_barrier(c, &err)) return 7;
+  if (gasp_cluster_exchange(c, NULL, NULL, recv, rlen, &err)) return 8;
+  for (int s = 0; s < n; s++)
+    if (s != me && rlen[s] != 0) return 9;
+  uint64_t sent = 0, got = 0;
+  gasp_cluster_traffic(c, &sent, &got);
+  return n == 1 || (sent > 0 && got > 0) ? 0 : 10;
+}
+
+static void test_cluster_exchange(void **state) {
+  (void)state;
+  for (int size = 1; size <= 4; size++) {
+    cfg g = {size, 0, -1, NULL, 20, 4096};
+    int st[8];
+    char msgs[8][256];
+    run_cluster(&g, exchange_work, NULL, NULL, st, msgs);
+    for (int r = 0; r < size; r++)
+      if (st[r] != 0) fail_msg("size %d rank %d: status %d (%s)", size, r, st[r], msgs[r]);
+  }
+}
+
+/* A rank with another key cannot join: it fails with EAUTH; rank 0 counts
+ * a rejected connection and times out waiting, naming the missing peer. */
+static void test_wrong_key(void **state) {
+  (void)state;
+  cfg g = {2, 0, -1, NULL, 3, 0};
+  g.lfd = listen_socket(&g.port);
+  pid_t p0 = fork();
+  if (p0 == 0) {
+    char m[256];
+    _exit(join_and_run(&g, 0, NULL, NULL, m, sizeof m));
+  }
+  cfg bad = g;
+  bad.key = "not-the-cluster-key";
+  pid_t p1 = fork();
+  if (p1 == 0) {
+    close(g.lfd);
+    char m[256];
+    int s = join_and_run(&bad, 1, NULL, NULL, m, sizeof m);
+    _exit(s == 20 + 13 && strstr(m, "key") ? 0 : 1); /* GASP_EAUTH */
+  }
+  close(g.lfd);
+  int w0, w1;
+  waitpid(p1, &w1, 0);
+  waitpid(p0, &w0, 0);
+  assert_true(WIFEXITED(w1) && WEXITSTATUS(w1) == 0);
+  assert_true(WIFEXITED(w0) && WEXITSTATUS(w0) == 20 + 12); /* GASP_ETIMEDOUT */
+}
+
+/* ---- a fake peer that knows the key, then misbehaves ---------------------- */
+
+static int connect_port(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons((uint16_t)port);
+  for (int i = 0; i < 200; i++) {
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) return fd;
+    usleep(10000);
+  }
+  return -1;
+}
+
+static int read_full(int fd, void *buf, size_t n) {
+  for (size_t got = 0; got < n;) {
+    ssize_t r = read(fd, (char *)buf + got, n - got);
+    if (r <= 0) return -1;
+    got += (size_t)r;
+  }
+  return 0;
+}
+
+static void write_frame(int fd, const msgpack_sbuffer *sb) {
+  uint8_t hdr[4] = {(uint8_t)(sb->size >> 24), (uint8_t)(sb->size >> 16),
+                    (uint8_t)(sb->size >> 8), (uint8_t)sb->size};
+  if (write(fd, hdr, 4) != 4 || write(fd, sb->data, sb->size) != (ssize_t)sb->size)
+    _exit(50);
+}
+
+/* Does rank 1's side of the handshake with rank 0 on fd, and reports the
+ * address rank 0 asks for; returns 0 when rank 0 accepted us. */
+static int fake_join(int fd) {
+  uint8_t hdr[4], buf[512];
+  if (read_full(fd, hdr, 4)) return -1;
+  uint32_t L = (uint32_t)hdr[0] << 24 | hdr[1] << 16 | hdr[2] << 8 | hdr[3];
+  if (L > sizeof buf || read_full(fd, buf, L)) return -1;
+  msgpack_unpacked up;
+  msgpack_unpacked_init(&up);
+  const msgpack_object *it;
+  uint32_t cnt;
+  const uint8_t *nonce;
+  size_t nn;
+  if (gasp__frame_unpack(&up, buf, L, &it, &cnt) != GASP__MSG_HELLO ||
+      gasp__mp_bin(&it[3], &nonce, &nn))
+    return -1;
+  uint8_t mac[32], mine[32] = {7};
+  gasp__handshake_mac(KEY, strlen(KEY), nonce, 1, mac);
+  msgpack_unpacked_destroy(&up);
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  msgpack_pack_array(&pk, 4);
+  msgpack_pack_uint64(&pk, GASP__MSG_AUTH);
+  msgpack_pack_uint64(&pk, 1);
+  msgpack_pack_bin(&pk, 32);
+  msgpack_pack_bin_body(&pk, mac, 32);
+  msgpack_pack_bin(&pk, 32);
+  msgpack_pack_bin_body(&pk, mine, 32);
+  write_frame(fd, &sb);
+  msgpack_sbuffer_clear(&sb);
+  if (read_full(fd, hdr, 4)) return -1; /* AUTH_OK */
+  L = (uint32_t)hdr[0] << 24 | hdr[1] << 16 | hdr[2] << 8 | hdr[3];
+  if (L > sizeof buf || read_full(fd, buf, L)) return -1;
+  msgpack_pack_array(&pk, 3);
+  msgpack_pack_uint64(&pk, GASP__MSG_ADDR);
+  msgpack_pack_uint64(&pk, 1);
+  msgpack_pack_str(&pk, 11);
+  msgpack_pack_str_body(&pk, "127.0.0.1:9", 11);
+  write_frame(fd, &sb);
+  msgpack_sbuffer_destroy(&sb);
+  return 0;
+}
+
+/* Rank 0's work: a barrier, which must fail naming peer 1. */
+static int expect_peer_error(gasp_cluster *c, void *arg) {
+  (void)arg;
+  gasp_error err;
+  int rc = gasp_cluster_barrier(c, &err);
+  if (rc == GASP_EPEER && strstr(err.msg, "peer 1")) return 0;
+  return 30;
+}
+
+static void test_bad_frames(void **state) {
+  (void)state;
+  static const struct {
+    const char *what;
+    const char *bytes;
+    size_t n;
+  } attacks[] = {
+      {"oversized", "\x7f\xff\xff\xf0", 4},
+      {"truncated", "\x00\x00\x01\x00\x95\x06\x01", 7},
+      {"random bytes", "\x00\x00\x00\x08\xc1\x99\x13\x37\xde\xad\xbe\xef", 12},
+      {"array of 2^32-1", "\x00\x00\x00\x06\xdd\xff\xff\xff\xff\x06", 10},
+      {"map in a step", "\x00\x00\x00\x03\x81\x01\x02", 7},
+  };
+  for (size_t a = 0; a < sizeof attacks / sizeof *attacks; a++) {
+    cfg g = {2, 0, -1, NULL, 10, 0};
+    g.lfd = listen_socket(&g.port);
+    /* a stranger first: garbage before any handshake is just dropped */
+    pid_t p0 = fork();
+    if (p0 == 0) {
+      char m[256];
+      int s = join_and_run(&g, 0, expect_peer_error, NULL, m, sizeof m);
+      _exit(s);
+    }
+    close(g.lfd);
+    int s0 = connect_port(g.port);
+    assert_true(s0 >= 0);
+    if (write(s0, "\x00\x00\x00\x04\xc1\xc1\xc1\xc1garbage", 15) < 0) fail();
+    int fd = connect_port(g.port);
+    assert_true(fd >= 0);
+    assert_int_equal(fake_join(fd), 0);
+    /* the TABLE frame arrives; then the attack */
+    uint8_t junk[4096];
+    usleep(100000);
+    if (read(fd, junk, sizeof junk) < 0) fail();
+    if (write(fd, attacks[a].bytes, attacks[a].n) != (ssize_t)attacks[a].n) fail();
+    if (!strcmp(attacks[a].what, "truncated")) shutdown(fd, SHUT_WR);
+    int w;
+    assert_int_equal(waitpid(p0, &w, 0), p0);
+    close(fd);
+    close(s0);
+    if (!WIFEXITED(w) || WEXITSTATUS(w) != 0)
+      fail_msg("%s: rank 0 ended with status %d", attacks[a].what,
+               WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w));
+  }
+}
+
+/* A rank dies in the middle of the run (after one barrier, its last
+ * frames possibly unsent): the others report the lost peer within 10 s
+ * instead of hanging. */
+static int die_now(gasp_cluster *c, void *arg) {
+  (void)arg;
+  gasp_error err;
+  gasp_cluster_barrier(c, &err);
+  _exit(0); /* no goodbye */
+}
+
+static int survive(gasp_cluster *c, void *arg) {
+  (void)arg;
+  gasp_error err;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int rc = GASP_OK;
+  for (int i = 0; i < 1000 && rc == GASP_OK; i++) rc = gasp_cluster_barrier(c, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (rc != GASP_EPEER || !strstr(err.msg, "peer 2")) return 41;
+  return dt < 10 ? 0 : 42;
+}
+
+static void test_peer_lost(void **state) {
+  (void)state;
+  cfg g = {3, 0, -1, NULL, 60, 0};
+  rank_fn fns[3] = {survive, survive, die_now};
+  int st[8];
+  char msgs[8][256];
+  run_cluster(&g, NULL, fns, NULL, st, msgs);
+  for (int r = 0; r < 3; r++)
+    if (st[r] != 0) fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+}
+
+/* Explicit peer lists (--rank R --peers ...): ports chosen here. */
+static void test_peer_list(void **state) {
+  (void)state;
+  char addrs[3][32];
+  const char *peers[3];
+  for (int r = 0; r < 3; r++) {
+    int port, fd = listen_socket(&port);
+    close(fd); /* free now; the rank binds it again (SO_REUSEADDR) */
+    snprintf(addrs[r], sizeof addrs[r], "127.0.0.1:%d", port);
+    peers[r] = addrs[r];
+  }
+  pid_t pid[3];
+  for (int r = 0; r < 3; r++) {
+    fflush(NULL);
+    pid[r] = fork();
+    if (pid[r] == 0) {
+      signal(SIGPIPE, SIG_IGN);
+      gasp_cluster_opts o;
+      gasp_cluster_opts_init(&o);
+      o.rank = r;
+      o.size = 3;
+      o.peers = peers;
+      o.key = KEY;
+      o.key_len = strlen(KEY);
+      o.timeout = 20;
+      gasp_cluster *c = NULL;
+      gasp_error err;
+      if (gasp_cluster_new(&c, &o, &err)) _exit(1);
+      double v = r;
+      int ok = !gasp_cluster_allreduce(c, &v, 1, GASP_REDUCE_SUM, &err) && v == 3;
+      gasp_cluster_free(&c);
+      _exit(ok ? 0 : 2);
+    }
+  }
+  for (int r = 0; r < 3; r++) {
+    int w;
+    waitpid(pid[r], &w, 0);
+    assert_true(WIFEXITED(w) && WEXITSTATUS(w) == 0);
+  }
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sha256),         cmocka_unit_test(test_mp_check),
+      cmocka_unit_test(test_cluster_exchange), cmocka_unit_test(test_wrong_key),
+      cmocka_unit_test(test_bad_frames),     cmocka_unit_test(test_peer_lost),
+      cmocka_unit_test(test_peer_list),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
