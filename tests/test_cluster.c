@@ -428,8 +428,10 @@ static int survive(gasp_cluster *c, void *arg) {
   for (int i = 0; i < 1000 && rc == GASP_OK; i++) rc = gasp_cluster_barrier(c, &err);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-  if (rc != GASP_EPEER || !strstr(err.msg, "peer 2")) return 41;
-  return dt < 10 ? 0 : 42;
+  if (rc != GASP_EPEER) return 41;
+  if (dt >= 10) return 42;
+  /* a survivor may first see the other survivor give up */
+  return strstr(err.msg, "peer 2") ? 0 : 43;
 }
 
 static void test_peer_lost(void **state) {
@@ -439,8 +441,10 @@ static void test_peer_lost(void **state) {
   int st[8];
   char msgs[8][256];
   run_cluster(&g, NULL, fns, NULL, st, msgs);
-  for (int r = 0; r < 3; r++)
-    if (st[r] != 0) fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+  assert_int_equal(st[2], 0);
+  for (int r = 0; r < 2; r++)
+    if (st[r] != 0 && st[r] != 43) fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+  assert_true(st[0] == 0 || st[1] == 0); /* someone names the lost peer */
 }
 
 /* Explicit peer lists (--rank R --peers ...): ports chosen here. */
