@@ -8,6 +8,7 @@
  * "Distributed GraphLab", VLDB 2012; Gonzalez et al., "PowerGraph",
  * OSDI 2012).
  */
+#include "dist_internal.h"
 #include "engine_internal.h"
 
 #include <string.h>
@@ -97,6 +98,16 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   *out = NULL;
   gasp__error_clear(err);
   if (!g || !prog) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no graph or program");
+  if (opts && opts->dist) {
+    if (opts->engine != GASP_ENGINE_SYNC)
+      return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
+                        "distributed runs use the sync engine (async across "
+                        "ranks is not supported yet)");
+    if (g != opts->dist->local)
+      return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                        "a distributed run needs the rank's local graph "
+                        "(gasp_dist_graph)");
+  }
   int rc = check_program(prog, err);
   if (rc) return rc;
   gasp_engine *e = calloc(1, sizeof *e);
@@ -271,7 +282,9 @@ uint64_t gasp_ctx_in_degree(const gasp_ctx *c) {
 uint64_t gasp_ctx_out_degree(const gasp_ctx *c) {
   return gasp_graph_out_degree(c->e->g, c->v);
 }
-gasp_vid gasp_ctx_num_vertices(const gasp_ctx *c) { return c->e->g->nv; }
+gasp_vid gasp_ctx_num_vertices(const gasp_ctx *c) {
+  return c->e->opts.dist ? (gasp_vid)c->e->opts.dist->global_nv : c->e->g->nv;
+}
 uint64_t gasp_ctx_iteration(const gasp_ctx *c) { return c->iteration; }
 void *gasp_ctx_user(const gasp_ctx *c) { return c->e->prog.user; }
 int gasp_ctx_thread(const gasp_ctx *c) { return c->tid; }

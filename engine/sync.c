@@ -12,6 +12,7 @@
  * The barrier between supersteps is where a distributed run exchanges
  * ghost data (gasp__sync_exchange, a no-op on one partition).
  */
+#include "dist_internal.h"
 #include "engine_internal.h"
 
 #include <string.h>
@@ -114,10 +115,122 @@ static int next_frontier(sync_state *s) {
   return GASP_OK;
 }
 
-/* Ghost exchange at the barrier: nothing to do on one partition; the
- * distributed runtime replaces this with the owner -> ghost update. */
-static int sync_exchange(gasp_engine *e) {
-  (void)e;
+/* ---- distributed barrier ---------------------------------------------
+ *
+ * To each peer p, one payload: a bitmap over send[p] (the owned vertices p
+ * holds as ghosts) marking those updated in this superstep, their vertex
+ * data in list order, then a bitmap over recv[p] (the ghosts p owns)
+ * marking those signalled here.  From p, the same with the lists'
+ * roles swapped.  `all` sends every value (the first barrier of a run, so
+ * ghosts start from their owners' data).  The sizes are checked exactly:
+ * a payload that does not match the agreed lists is the peer's error. */
+
+static size_t bm_bytes(uint64_t n) { return (size_t)((n + 7) / 8); }
+
+static int dist_barrier(sync_state *s, int all, gasp_error *err) {
+  gasp_engine *e = s->e;
+  gasp_dist *d = e->opts.dist;
+  gasp_graph *g = e->g;
+  const int P = d->size;
+  const size_t vs = e->prog.vertex_size;
+  const uint8_t *vd = g->vdata;
+  size_t total = 0;
+  size_t *off = calloc((size_t)P + 1, sizeof *off);
+  const void **send = calloc((size_t)P, sizeof *send);
+  size_t *len = calloc((size_t)P, sizeof *len);
+  const void **recv = calloc((size_t)P, sizeof *recv);
+  size_t *rlen = calloc((size_t)P, sizeof *rlen);
+  int rc = GASP_ENOMEM;
+  if (!off || !send || !len || !recv || !rlen) goto out;
+  for (int p = 0; p < P; p++) {
+    uint64_t changed = 0;
+    for (uint64_t k = 0; k < d->nsend[p]; k++) changed += all || e->active[d->send[p][k]];
+    off[p] = total;
+    total += bm_bytes(d->nsend[p]) + changed * vs + bm_bytes(d->nrecv[p]);
+  }
+  if (total > d->buf_cap) {
+    uint8_t *nb = realloc(d->buf, total);
+    if (!nb) goto out;
+    d->buf = nb;
+    d->buf_cap = total;
+  }
+  memset(d->buf, 0, total);
+  for (int p = 0; p < P; p++) {
+    uint8_t *b = d->buf + off[p], *vals = b + bm_bytes(d->nsend[p]);
+    for (uint64_t k = 0; k < d->nsend[p]; k++) {
+      gasp_vid v = d->send[p][k];
+      if (!(all || e->active[v])) continue;
+      b[k / 8] |= (uint8_t)(1u << (k % 8));
+      memcpy(vals, vd + (size_t)v * vs, vs);
+      vals += vs;
+    }
+    for (uint64_t k = 0; k < d->nrecv[p]; k++)
+      if (e->next[d->recv[p][k]]) vals[k / 8] |= (uint8_t)(1u << (k % 8));
+    send[p] = b;
+    len[p] = (size_t)(vals + bm_bytes(d->nrecv[p]) - b);
+    d->bytes_sent_steps += len[p];
+  }
+  if ((rc = gasp_cluster_exchange(d->cluster, send, len, recv, rlen, err))) goto out;
+  /* ghosts' signals went to their owners: drop them here */
+  for (gasp_vid v = g->nowned; v < g->nv; v++) e->next[v] = 0;
+  int T = gasp__pool_size(e->pool);
+  for (int t = 0; t < T; t++) {
+    vlist *l = &s->lists[t];
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < l->n; i++)
+      if (l->v[i] < g->nowned) l->v[k++] = l->v[i];
+    l->n = k;
+  }
+  for (int p = 0; p < P; p++) {
+    if (p == d->rank) continue;
+    const uint8_t *b = recv[p];
+    uint64_t nr = d->nrecv[p], ns = d->nsend[p], changed = 0;
+    if (rlen[p] < bm_bytes(nr) + bm_bytes(ns)) goto bad;
+    for (uint64_t k = 0; k < nr; k++) changed += (b[k / 8] >> (k % 8)) & 1;
+    if (rlen[p] != bm_bytes(nr) + changed * vs + bm_bytes(ns)) goto bad;
+    const uint8_t *vals = b + bm_bytes(nr);
+    for (uint64_t k = 0; k < nr; k++)
+      if ((b[k / 8] >> (k % 8)) & 1) {
+        memcpy((uint8_t *)g->vdata + (size_t)d->recv[p][k] * vs, vals, vs);
+        vals += vs;
+      }
+    for (uint64_t k = 0; k < ns; k++) /* remote signals for owned vertices */
+      if ((vals[k / 8] >> (k % 8)) & 1) {
+        gasp_vid v = d->send[p][k];
+        if (!e->next[v]) {
+          e->next[v] = 1;
+          list_push(&s->lists[0], v);
+        }
+      }
+    continue;
+  bad:
+    rc = gasp__fail(err, GASP_EPEER, NULL, 0,
+                    "rank %d: peer %d sent a ghost update of %zu bytes that "
+                    "does not match the agreed vertex lists",
+                    d->rank, p, rlen[p]);
+    goto out;
+  }
+  rc = GASP_OK;
+out:
+  if (rc == GASP_ENOMEM && err && !err->msg[0])
+    gasp__fail(err, rc, NULL, 0, "out of memory");
+  free(off);
+  free(send);
+  free(len);
+  free(recv);
+  free(rlen);
+  return rc;
+}
+
+/* Global view at the barrier: the active vertices of the next superstep
+ * and whether any rank asked to stop. */
+static int dist_global(sync_state *s, uint64_t *active, int *stop) {
+  gasp_engine *e = s->e;
+  double v[2] = {(double)s->nfront, (double)*stop};
+  int rc = gasp_cluster_allreduce(e->opts.dist->cluster, v, 2, GASP_REDUCE_SUM, &e->err);
+  if (rc) return rc;
+  *active = (uint64_t)v[0];
+  *stop = v[1] > 0;
   return GASP_OK;
 }
 
@@ -125,12 +238,20 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
   gasp_engine *e = s->e;
   double t0 = gasp__now();
   uint64_t nv = e->g->nv;
-  for (;;) {
-    if (s->nfront == 0) {
+  gasp_dist *d = e->opts.dist;
+  uint64_t global_front = s->nfront;
+  int global_stop = 0;
+  if (d) { /* ghosts start from their owners' data */
+    int rc = dist_barrier(s, 1, &e->err);
+    if (!rc) rc = dist_global(s, &global_front, &global_stop);
+    if (rc) return rc;
+  }
+  for (int first = 1;; first = 0) {
+    if (global_front == 0) {
       st->reason = GASP_STOP_CONVERGED;
       break;
     }
-    if (__atomic_load_n(&e->stop, __ATOMIC_RELAXED)) {
+    if (d ? global_stop && !first : __atomic_load_n(&e->stop, __ATOMIC_RELAXED)) {
       st->reason = GASP_STOP_PROGRAM;
       break;
     }
@@ -144,7 +265,7 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
       s->r = (gasp__range){0, work, s->dense ? 2048 : 256};
       gasp__pool_run(e->pool, phase_worker, s);
     }
-    int rc = sync_exchange(e);
+    int rc = d ? dist_barrier(s, 0, &e->err) : GASP_OK;
     if (rc) return rc;
     uint64_t ran = s->nfront;
     st->updates += ran;
@@ -157,11 +278,16 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     } else if ((rc = next_frontier(s))) {
       return rc;
     }
+    global_front = s->nfront;
     gasp__aggregate_due(e, 0, gasp__now());
     if (e->opts.on_iteration) {
       gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0};
       if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
         __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
+    }
+    if (d) {
+      global_stop = __atomic_load_n(&e->stop, __ATOMIC_RELAXED);
+      if ((rc = dist_global(s, &global_front, &global_stop))) return rc;
     }
   }
   e->nsignalled = s->nfront;
@@ -192,6 +318,25 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
     memset(e->active, 1, nv);
     s.nfront = nv;
     s.dense = 1;
+  }
+  if (e->opts.dist) { /* only owned vertices update */
+    gasp_vid no = e->g->nowned;
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < s.nfront; i++)
+      if (s.dense ? e->active[i] && i < no : s.frontier[i] < no) k++;
+    if (!s.dense) {
+      uint64_t j = 0;
+      for (uint64_t i = 0; i < s.nfront; i++)
+        if (s.frontier[i] < no) s.frontier[j++] = s.frontier[i];
+    }
+    for (gasp_vid v = no; v < e->g->nv; v++) e->active[v] = 0;
+    if (s.dense && !e->opts.always_active) {
+      k = 0;
+      for (gasp_vid v = 0; v < no; v++) k += e->active[v];
+    } else if (e->opts.always_active) {
+      k = no;
+    }
+    s.nfront = k;
   }
   rc = sync_loop(&s, st);
 out:

@@ -487,6 +487,10 @@ GASP_EXTERN gasp_vid gasp_ctx_vertex(const gasp_ctx *ctx);
 GASP_EXTERN gasp_gid gasp_ctx_gid(const gasp_ctx *ctx);
 GASP_EXTERN uint64_t gasp_ctx_in_degree(const gasp_ctx *ctx);
 GASP_EXTERN uint64_t gasp_ctx_out_degree(const gasp_ctx *ctx);
+/* Vertices of the whole graph (in a distributed run: of every rank, not
+ * only the local graph).  Degrees are the vertex's own; a program that
+ * needs a neighbour's degree keeps it in the neighbour's vertex data,
+ * since a ghost's local adjacency is only the edges to this rank. */
 GASP_EXTERN gasp_vid gasp_ctx_num_vertices(const gasp_ctx *ctx);
 /* Superstep (sync engine) or completed sweeps, updates / vertices (async). */
 GASP_EXTERN uint64_t gasp_ctx_iteration(const gasp_ctx *ctx);
@@ -553,6 +557,9 @@ typedef struct gasp_iter_info {
   double seconds;   /* since the run started */
 } gasp_iter_info;
 
+/* One rank's share of a partitioned graph (see gasp_dist_new). */
+typedef struct gasp_dist gasp_dist;
+
 typedef struct gasp_engine_opts {
   gasp_engine_kind engine;
   gasp_consistency consistency;
@@ -569,6 +576,11 @@ typedef struct gasp_engine_opts {
    * returning non-zero stops the run */
   int (*on_iteration)(void *user, const gasp_iter_info *info);
   void *on_iteration_user;
+  /* distributed run (sync engine): the graph must be gasp_dist_graph(dist);
+   * only owned vertices update, ghost values and signals for remote
+   * vertices travel at every superstep's barrier, and the run ends when no
+   * vertex is active on any rank.  NULL: one process. */
+  gasp_dist *dist;
 } gasp_engine_opts;
 
 GASP_EXTERN void gasp_engine_opts_init(gasp_engine_opts *o);
@@ -719,6 +731,35 @@ typedef enum gasp_reduce_op {
 GASP_EXTERN int gasp_cluster_allreduce(gasp_cluster *c, double *vals, size_t n,
                                        gasp_reduce_op op, gasp_error *err);
 GASP_EXTERN int gasp_cluster_barrier(gasp_cluster *c, gasp_error *err);
+
+/* ---- one rank's share of a partitioned graph ---------------------- */
+
+/* Given the whole graph and an owner map (gasp_partition_metis or _hash;
+ * every rank must pass the same), builds this rank's local graph: the
+ * vertices it owns (local ids 0 .. num_owned-1, ascending global id),
+ * then their ghosts (remote neighbours, ascending global id), and every
+ * edge with an owned end.  Gives the engine (gasp_engine_opts.dist) the
+ * per-peer lists along which ghost values and remote signals travel.
+ * Bipartite graphs are not supported yet (GASP_ENOTSUP). */
+GASP_EXTERN int gasp_dist_new(gasp_dist **out, gasp_cluster *c,
+                              const gasp_graph *g, const uint32_t *owner,
+                              gasp_error *err);
+GASP_EXTERN void gasp_dist_free(gasp_dist **d);
+/* The local graph (owned by d; run the engine on it). */
+GASP_EXTERN gasp_graph *gasp_dist_graph(gasp_dist *d);
+GASP_EXTERN gasp_cluster *gasp_dist_cluster(gasp_dist *d);
+/* Global vertex id (in the whole graph) of local vertex `local`. */
+GASP_EXTERN gasp_vid gasp_dist_global_id(const gasp_dist *d, gasp_vid local);
+GASP_EXTERN uint64_t gasp_dist_global_vertices(const gasp_dist *d);
+GASP_EXTERN uint64_t gasp_dist_global_edges(const gasp_dist *d);
+/* Ghost values this rank receives per full exchange. */
+GASP_EXTERN uint64_t gasp_dist_ghost_values(const gasp_dist *d);
+/* Collective: collects every rank's owned vertex data (size bytes per
+ * vertex, local order) on rank 0 into global_data (global vertex order,
+ * global_vertices * size bytes; other ranks pass NULL). */
+GASP_EXTERN int gasp_dist_gather(gasp_dist *d, const void *local_data,
+                                 size_t size, void *global_data,
+                                 gasp_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Library facts                                                       */
