@@ -134,6 +134,7 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
   const int P = d->size;
   const size_t vs = e->prog.vertex_size;
   const uint8_t *vd = g->vdata;
+  if (P == 1) return GASP_OK; /* no peers, no ghosts */
   size_t total = 0;
   size_t *off = calloc((size_t)P + 1, sizeof *off);
   const void **send = calloc((size_t)P, sizeof *send);
