@@ -154,6 +154,21 @@ void gasp_engine_free(gasp_engine **pe) {
   *pe = NULL;
 }
 
+int gasp_engine_mirror(gasp_engine *e, void *array, size_t elem_size) {
+  if (!array || !elem_size) return GASP_EINVAL;
+  if (e->nmirror == (int)(sizeof e->mirror / sizeof *e->mirror)) return GASP_ERANGE;
+  e->mirror[e->nmirror].base = array;
+  e->mirror[e->nmirror].size = elem_size;
+  e->nmirror++;
+  return GASP_OK;
+}
+
+int gasp_engine_allreduce(gasp_engine *e, double *vals, size_t n,
+                          gasp_reduce_op op) {
+  if (!e->opts.dist) return GASP_OK;
+  return gasp_cluster_allreduce(e->opts.dist->cluster, vals, n, op, &e->err);
+}
+
 int gasp_engine_signal(gasp_engine *e, gasp_vid v, double priority) {
   if (v >= e->g->nv) return GASP_EINVAL;
   if (!e->active[v]) {

@@ -108,6 +108,14 @@ struct gasp_engine {
   uint64_t iteration;
   uint64_t updates;
 
+  /* distributed runs: per-vertex side arrays that travel with the vertex
+   * data of updated vertices (gasp_engine_mirror) */
+  struct {
+    void *base;
+    size_t size;
+  } mirror[8];
+  int nmirror;
+
   uint32_t *color; /* chromatic schedule, lazily built */
   int ncolors, color_distance;
 

@@ -132,7 +132,9 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
   gasp_dist *d = e->opts.dist;
   gasp_graph *g = e->g;
   const int P = d->size;
-  const size_t vs = e->prog.vertex_size;
+  const size_t vd_size = e->prog.vertex_size;
+  size_t vs = vd_size; /* bytes per vertex on the wire */
+  for (int m = 0; m < e->nmirror; m++) vs += e->mirror[m].size;
   const uint8_t *vd = g->vdata;
   if (P == 1) return GASP_OK; /* no peers, no ghosts */
   size_t total = 0;
@@ -162,8 +164,13 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
       gasp_vid v = d->send[p][k];
       if (!(all || e->active[v])) continue;
       b[k / 8] |= (uint8_t)(1u << (k % 8));
-      memcpy(vals, vd + (size_t)v * vs, vs);
-      vals += vs;
+      memcpy(vals, vd + (size_t)v * vd_size, vd_size);
+      vals += vd_size;
+      for (int m = 0; m < e->nmirror; m++) {
+        size_t ms = e->mirror[m].size;
+        memcpy(vals, (const uint8_t *)e->mirror[m].base + (size_t)v * ms, ms);
+        vals += ms;
+      }
     }
     for (uint64_t k = 0; k < d->nrecv[p]; k++)
       if (e->next[d->recv[p][k]]) vals[k / 8] |= (uint8_t)(1u << (k % 8));
@@ -192,8 +199,14 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
     const uint8_t *vals = b + bm_bytes(nr);
     for (uint64_t k = 0; k < nr; k++)
       if ((b[k / 8] >> (k % 8)) & 1) {
-        memcpy((uint8_t *)g->vdata + (size_t)d->recv[p][k] * vs, vals, vs);
-        vals += vs;
+        gasp_vid v = d->recv[p][k];
+        memcpy((uint8_t *)g->vdata + (size_t)v * vd_size, vals, vd_size);
+        vals += vd_size;
+        for (int m = 0; m < e->nmirror; m++) {
+          size_t ms = e->mirror[m].size;
+          memcpy((uint8_t *)e->mirror[m].base + (size_t)v * ms, vals, ms);
+          vals += ms;
+        }
       }
     for (uint64_t k = 0; k < ns; k++) /* remote signals for owned vertices */
       if ((vals[k / 8] >> (k % 8)) & 1) {

@@ -560,6 +560,13 @@ typedef struct gasp_iter_info {
 /* One rank's share of a partitioned graph (see gasp_dist_new). */
 typedef struct gasp_dist gasp_dist;
 
+/* Reductions across the ranks of a distributed run. */
+typedef enum gasp_reduce_op {
+  GASP_REDUCE_SUM = 0,
+  GASP_REDUCE_MIN = 1,
+  GASP_REDUCE_MAX = 2
+} gasp_reduce_op;
+
 typedef struct gasp_engine_opts {
   gasp_engine_kind engine;
   gasp_consistency consistency;
@@ -625,6 +632,20 @@ GASP_EXTERN int gasp_engine_signal_all(gasp_engine *e, double priority);
 /* Runs until no vertex is active, max_iter, or the program stops it.
  * Signals left when it stops early stay pending for the next run. */
 GASP_EXTERN int gasp_engine_run(gasp_engine *e, gasp_run_stats *stats);
+
+/* ---- distributed runs -------------------------------------------------- */
+
+/* Registers a per-vertex array the program keeps outside vertex data
+ * (num_vertices * elem_size bytes, indexed by local id) that gathers read
+ * for neighbours: in a distributed run each updated vertex's element
+ * travels with its vertex data to the ranks holding it as a ghost.  At
+ * most 8 arrays; a no-op cost on one process. */
+GASP_EXTERN int gasp_engine_mirror(gasp_engine *e, void *array, size_t elem_size);
+/* Element-wise reduction over all ranks (gasp_cluster_allreduce) from the
+ * driving thread, e.g. in on_iteration, which every rank calls once per
+ * superstep; returns at once on one process. */
+GASP_EXTERN int gasp_engine_allreduce(gasp_engine *e, double *vals, size_t n,
+                                      gasp_reduce_op op);
 
 /* ---- aggregators ---------------------------------------------------- */
 
@@ -719,12 +740,6 @@ GASP_EXTERN int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
                                       const size_t *send_len,
                                       const void **recv, size_t *recv_len,
                                       gasp_error *err);
-
-typedef enum gasp_reduce_op {
-  GASP_REDUCE_SUM = 0,
-  GASP_REDUCE_MIN = 1,
-  GASP_REDUCE_MAX = 2
-} gasp_reduce_op;
 
 /* Element-wise reduction of vals[0..n) over all ranks, in rank order (the
  * same bits on every rank); the result replaces vals. */
