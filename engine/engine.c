@@ -186,10 +186,13 @@ int gasp_engine_signal_all(gasp_engine *e, double priority) {
   return GASP_OK;
 }
 
+const gasp_error *gasp_engine_last_error(const gasp_engine *e) { return &e->err; }
+
 int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
   gasp_run_stats tmp;
   if (!st) st = &tmp;
   memset(st, 0, sizeof *st);
+  gasp__error_clear(&e->err);
   __atomic_store_n(&e->stop, 0, __ATOMIC_RELAXED);
   gasp__aggregate_due(e, 1, gasp__now());
   double t0 = gasp__now();

@@ -632,6 +632,9 @@ GASP_EXTERN int gasp_engine_signal_all(gasp_engine *e, double priority);
 /* Runs until no vertex is active, max_iter, or the program stops it.
  * Signals left when it stops early stay pending for the next run. */
 GASP_EXTERN int gasp_engine_run(gasp_engine *e, gasp_run_stats *stats);
+/* The details of the last failed run (e.g. which peer was lost); code 0
+ * when the last run succeeded. */
+GASP_EXTERN const gasp_error *gasp_engine_last_error(const gasp_engine *e);
 
 /* ---- distributed runs -------------------------------------------------- */
 

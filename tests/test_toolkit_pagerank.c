@@ -236,6 +236,48 @@ static void test_personalized(void **state) {
   tu_rmtree(dir);
 }
 
+/* --np N: the same ranks as one process (and the power-iteration
+ * reference) with METIS and hash partitions and with personalisation; a
+ * toolkit that cannot run across ranks says so. */
+static void test_distributed(void **state) {
+  (void)bin();
+  char *dir = tu_mkdtemp();
+  char *path = write_random(dir, 500, 4000, 11);
+  ref_graph g = read_edges(path);
+  double *p = malloc(g.n * sizeof *p);
+  for (uint64_t v = 0; v < g.n; v++) p[v] = 1.0 / (double)g.n;
+  double *ref = ref_pagerank(&g, 0.85, p);
+  const char *nps[] = {"1", "2", "3", "4"};
+  for (int i = 0; i < 4; i++)
+    for (int hash = 0; hash < 2; hash++) {
+      char *a[] = {"--np", (char *)nps[i], "--partition", hash ? "hash" : "metis",
+                   "--threads", "1"};
+      double d = run_and_compare(path, &g, ref, a, 6);
+      if (d > 1e-8) fail_msg("--np %s %s: L1 %g", nps[i], hash ? "hash" : "metis", d);
+    }
+  for (uint64_t v = 0; v < g.n; v++) p[v] = 0;
+  p[index_of(&g, g.ids[4])] = 0.5;
+  p[index_of(&g, g.ids[40])] = 0.5;
+  double *refp = ref_pagerank(&g, 0.85, p);
+  char list[64];
+  snprintf(list, sizeof list, "%llu,%llu", (unsigned long long)g.ids[4],
+           (unsigned long long)g.ids[40]);
+  char *a[] = {"--np", "3", "--personalized", list};
+  assert_true(run_and_compare(path, &g, refp, a, 4) < 1e-8);
+  char *argv[] = {(char *)bin(), "cc", "-i", path, "--np", "2", NULL};
+  tu_result r;
+  tu_run(argv, &r);
+  assert_int_equal(r.status, 2);
+  assert_true(tu_contains(r.err, "across processes"));
+  tu_result_free(&r);
+  free(refp);
+  free(ref);
+  free(p);
+  ref_free(&g);
+  free(path);
+  tu_rmtree(dir);
+}
+
 static void test_top_and_json(void **state) {
   (void)bin();
   char *dir = tu_mkdtemp();
@@ -331,6 +373,7 @@ int main(void) {
       cmocka_unit_test(test_sync_and_async),
       cmocka_unit_test(test_personalized),
       cmocka_unit_test(test_top_and_json),
+      cmocka_unit_test(test_distributed),
       cmocka_unit_test(test_snap_wiki_vote),
       cmocka_unit_test(test_snap_ca_grqc),
       cmocka_unit_test(test_bad_input),

@@ -40,8 +40,13 @@ int cli_fail(const gasp_error *err, int status) {
     cli_error("%s", gasp_error_format(err, buf, sizeof buf));
   else
     cli_error("%s", gasp_strerror(status));
-  return status == GASP_ENOMEM || status == GASP_ECANCELED ? EXIT_RUNTIME
-                                                            : EXIT_USAGE;
+  /* resources, cancelation and lost or failed peers are runtime
+   * failures; everything else is the input's or the caller's */
+  return status == GASP_ENOMEM || status == GASP_ECANCELED ||
+                 status == GASP_ETIMEDOUT || status == GASP_EPEER ||
+                 status == GASP_EAUTH
+             ? EXIT_RUNTIME
+             : EXIT_USAGE;
 }
 
 int cli_parse_u64(const char *opt, const char *s, uint64_t *out) {

@@ -55,6 +55,8 @@ typedef struct pr {
   gasp_graph *g;
   int top;
   uint64_t iterations;
+  gasp_engine *e;  /* for the reductions of a distributed run */
+  gasp_vid local;  /* vertices of the graph this process holds */
 } pr;
 
 static void pr_init(gasp_ctx *ctx, void *vd) {
@@ -141,11 +143,14 @@ static double pr_residual(void *user) {
     dangling += p->part[t].dangling;
     p->part[t].change = p->part[t].dangling = 0;
   }
+  double sums[2] = {change, dangling}; /* over every rank */
+  if (gasp_engine_allreduce(p->e, sums, 2, GASP_REDUCE_SUM) == GASP_OK)
+    change = sums[0], dangling = sums[1];
   p->dangling = dangling;
   p->residual = change;
   if (p->use_float && change < 1e-5) { /* float has done its part */
     const pr_vertex *vd = gasp_graph_vertex_data(p->g);
-    for (gasp_vid v = 0; v < (gasp_vid)p->n; v++) {
+    for (gasp_vid v = 0; v < p->local; v++) {
       uint64_t out = gasp_graph_out_degree(p->g, v);
       p->contrib[v] = out ? vd[v].rank / (double)out : 0.0;
     }
@@ -240,27 +245,34 @@ static const char help[] =
     "      --top K          print the K highest-ranked vertices\n" TK_HELP;
 
 /* Marks the personalisation set; returns its size or -1 (message printed). */
-static long set_teleport(gasp_graph *g, const char *list) {
+/* Ids are checked against `whole` (the whole graph; in a distributed run
+ * g is this rank's part, which may not hold them). */
+static long set_teleport(gasp_graph *g, const gasp_graph *whole, const char *list) {
   pr_vertex *vd = gasp_graph_vertex_data(g);
-  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_vid n = gasp_graph_num_vertices(g), nw = gasp_graph_num_vertices(whole);
+  uint8_t *in = calloc(nw ? nw : 1, 1);
+  if (!in) return -1;
   for (gasp_vid v = 0; v < n; v++) vd[v].teleport = 0;
   long count = 0;
   const char *s = list;
   while (*s) {
     char *end;
     unsigned long long id = strtoull(s, &end, 10);
-    gasp_vid v;
+    gasp_vid v, w;
     if (end == s || (*end && *end != ',') ||
-        gasp_graph_find(g, GASP_SIDE_LEFT, id, &v) != GASP_OK) {
+        gasp_graph_find(whole, GASP_SIDE_LEFT, id, &w) != GASP_OK) {
       cli_error("--personalized: unknown vertex id '%.*s'",
                 (int)strcspn(s, ","), s);
+      free(in);
       return -1;
     }
-    if (vd[v].teleport == 0) count++;
-    vd[v].teleport = 1;
+    if (!in[w]) count++;
+    in[w] = 1;
+    if (gasp_graph_find(g, GASP_SIDE_LEFT, id, &v) == GASP_OK) vd[v].teleport = 1;
     s = *end ? end + 1 : end;
   }
   for (gasp_vid v = 0; v < n; v++) vd[v].teleport /= (double)count;
+  free(in);
   return count;
 }
 
@@ -299,6 +311,7 @@ int cmd_pagerank(int argc, char **argv) {
       {"personalized", required_argument, 0, O_PERSONALIZED},
       {"top", required_argument, 0, O_TOP},
       {0, 0, 0, 0}};
+  o.dist_ok = 1; /* --np N: sync power iteration across ranks */
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   p.tol = o.tol >= 0 ? o.tol : 1e-10;
@@ -310,13 +323,20 @@ int cmd_pagerank(int argc, char **argv) {
   gasp_engine *e = NULL;
   tk_iter it = {0};
   double load_s = 0;
-  if ((rc = tk_load(&o, &g, &load_s))) return rc;
-  p.n = gasp_graph_num_vertices(g);
-  p.contrib = alloc_huge(p.n ? (size_t)p.n : 1, sizeof *p.contrib);
+  pr_vertex *all = NULL; /* distributed: every rank's results, on rank 0 */
+  if ((rc = tk_load(&o, &g, &load_s))) {
+    tk_graph_free(&o, &g);
+    return rc;
+  }
+  gasp_dist *dist = o.eng.dist;
+  p.local = gasp_graph_num_vertices(g);
+  p.n = dist ? (double)gasp_dist_global_vertices(dist) : (double)p.local;
+  p.contrib = alloc_huge(p.local ? (size_t)p.local : 1, sizeof *p.contrib);
   p.g = g;
-  p.use_float = !async && p.tol < 1e-5;
+  /* across ranks the contributions travel as doubles (one mirror) */
+  p.use_float = !async && p.tol < 1e-5 && !dist;
   if (p.use_float &&
-      !(p.contrib_f = (float *)alloc_huge(p.n ? (size_t)p.n : 1, sizeof(float)))) {
+      !(p.contrib_f = (float *)alloc_huge(p.local ? (size_t)p.local : 1, sizeof(float)))) {
     cli_error("pagerank: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
@@ -344,6 +364,11 @@ int cmd_pagerank(int argc, char **argv) {
     goto out;
   }
   if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
+  p.e = e;
+  if (dist && gasp_engine_mirror(e, p.contrib, sizeof *p.contrib)) {
+    rc = EXIT_RUNTIME;
+    goto out;
+  }
   p.threads = gasp_engine_threads(e);
   p.part = tk_calloc_lines((size_t)p.threads, sizeof *p.part);
   if (!p.part) {
@@ -352,39 +377,55 @@ int cmd_pagerank(int argc, char **argv) {
   }
   pr_vertex *vd = gasp_graph_vertex_data(g);
   if (p.personalized) {
-    if (set_teleport(g, p.personalized) < 0) {
+    if (set_teleport(g, tk_result_graph(&o, g), p.personalized) < 0) {
       rc = EXIT_USAGE;
       goto out;
     }
-    for (gasp_vid v = 0; v < (gasp_vid)p.n; v++) {
+    for (gasp_vid v = 0; v < p.local; v++) {
       uint64_t out = gasp_graph_out_degree(g, v);
       vd[v].rank = vd[v].teleport;
       p.contrib[v] = out ? vd[v].rank / (double)out : 0;
       if (p.contrib_f) p.contrib_f[v] = (float)p.contrib[v];
     }
   }
-  /* the dangling mass of the starting vector */
-  for (gasp_vid v = 0; v < (gasp_vid)p.n; v++)
+  /* the dangling mass of the starting vector (owned vertices, summed
+   * over the ranks) */
+  for (gasp_vid v = 0; v < gasp_graph_num_owned(g); v++)
     if (gasp_graph_out_degree(g, v) == 0) p.dangling += vd[v].rank;
+  if (gasp_engine_allreduce(e, &p.dangling, 1, GASP_REDUCE_SUM)) {
+    cli_error("pagerank: %s", gasp_engine_last_error(e)->msg);
+    rc = EXIT_RUNTIME;
+    goto out;
+  }
   gasp_engine_signal_all(e, 1.0);
   gasp_run_stats st;
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
   double total = 0;
-  for (gasp_vid v = 0; v < (gasp_vid)p.n; v++) total += vd[v].rank;
+  for (gasp_vid v = 0; v < p.local; v++) total += vd[v].rank;
   if (async && total > 0)
-    for (gasp_vid v = 0; v < (gasp_vid)p.n; v++) vd[v].rank /= total;
+    for (gasp_vid v = 0; v < p.local; v++) vd[v].rank /= total;
   int converged = async ? st.reason == GASP_STOP_CONVERGED
                         : p.residual < p.tol && st.iterations > 0;
-  if ((rc = tk_write_vertices(o.c.output, g, fmt_rank, vd))) goto out;
-  if (p.top > 0) print_top(g, vd, p.top);
+  if (dist) { /* the results, in global order, on rank 0 */
+    double u = (double)st.updates;
+    if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
+    all = tk_dist_gather(&o, vd, sizeof *vd, &rc);
+    if (rc) goto out;
+    vd = all;
+  }
+  if (!tk_is_root(&o)) goto out;
+  gasp_graph *rg = tk_result_graph(&o, g);
+  if ((rc = tk_write_vertices(o.c.output, rg, fmt_rank, vd))) goto out;
+  if (p.top > 0) print_top(rg, vd, p.top);
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "pagerank");
-    cli_json_u64(&j, "vertices", gasp_graph_num_vertices(g));
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
+    cli_json_u64(&j, "vertices", gasp_graph_num_vertices(rg));
+    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
     cli_json_str(&j, "engine", async ? "async" : "sync");
+    cli_json_u64(&j, "ranks", (uint64_t)o.d.size);
     cli_json_u64(&j, "iterations", st.iterations);
     cli_json_u64(&j, "updates", st.updates);
     cli_json_bool(&j, "converged", converged);
@@ -406,7 +447,8 @@ int cmd_pagerank(int argc, char **argv) {
 out:
   tk_iter_end(&it);
   gasp_engine_free(&e);
-  gasp_graph_free(&g);
+  tk_graph_free(&o, &g);
+  free(all);
   free(p.contrib);
   free(p.contrib_f);
   free(p.part);

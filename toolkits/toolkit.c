@@ -14,6 +14,9 @@ void tk_opts_init(tk_opts *o) {
   cli_common_init(&o->c);
   gasp_engine_opts_init(&o->eng);
   o->tol = -1;
+  o->d.rank = -1;
+  o->d.size = 1;
+  o->d.listen_fd = -1;
 }
 
 int tk_opt(tk_opts *o, int opt, const char *arg) {
@@ -53,7 +56,7 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
     o->trace = arg;
     return 1;
   }
-  return 0;
+  return tk_dist_opt(o, opt, arg);
 }
 
 int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
@@ -94,10 +97,11 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
   free(all);
   if (rc) return rc;
   if (cli_positional(&o->c, argc, argv)) return EXIT_USAGE;
-  return 0;
+  return tk_dist_launch(o);
 }
 
 int tk_load(tk_opts *o, gasp_graph **g, double *seconds) {
+  if (o->d.size > 1) return tk_dist_load(o, g, seconds);
   return cli_load_graph(&o->c, g, seconds);
 }
 
@@ -174,7 +178,11 @@ void tk_json_run(cli_json *j, const gasp_run_stats *st, int async,
 int tk_run(gasp_engine *e, gasp_run_stats *st) {
   int rc = gasp_engine_run(e, st);
   if (rc) {
-    cli_error("engine run failed: %s", gasp_strerror(rc));
+    const gasp_error *err = gasp_engine_last_error(e);
+    if (err->code && err->msg[0])
+      cli_error("engine run failed: %s", err->msg);
+    else
+      cli_error("engine run failed: %s", gasp_strerror(rc));
     return EXIT_RUNTIME;
   }
   return 0;

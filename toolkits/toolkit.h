@@ -10,9 +10,26 @@
 #include "cli.h"
 
 /* Flags every graph toolkit takes, on top of the common ones. */
+/* A distributed run (--np N, or --rank R with --peers / --coordinator,
+ * or a launcher's environment): see toolkits/tk_dist.c. */
+typedef struct tk_dist {
+  int np;           /* --np N: fork N local ranks                      */
+  int rank, size;   /* this rank; size > 1 means distributed           */
+  const char *peers, *coordinator, *key_file;
+  int hash;         /* --partition hash (default metis)                */
+  int listen_fd;    /* rank 0 of --np: the coordinator socket          */
+  char key[65];
+  size_t key_len;
+  gasp_cluster *cluster;
+  gasp_dist *dist;
+  gasp_graph *global; /* the whole graph: every rank loads it          */
+} tk_dist;
+
 typedef struct tk_opts {
   cli_common c;
   gasp_engine_opts eng;
+  tk_dist d;
+  int dist_ok; /* the toolkit runs across ranks (set before tk_parse) */
   double tol;        /* convergence tolerance (toolkit default if < 0) */
   const char *trace; /* per-iteration TSV, or NULL */
   int engine_set;    /* --engine was given (toolkits pick their default) */
@@ -25,7 +42,13 @@ enum {
   TK_OPT_LOCKING,
   TK_OPT_MAX_ITER,
   TK_OPT_TOL,
-  TK_OPT_TRACE
+  TK_OPT_TRACE,
+  TK_OPT_NP,
+  TK_OPT_RANK,
+  TK_OPT_PEERS,
+  TK_OPT_COORDINATOR,
+  TK_OPT_KEY_FILE,
+  TK_OPT_PARTITION
 };
 
 #define TK_OPTIONS                                                             \
@@ -35,7 +58,13 @@ enum {
       {"locking", required_argument, 0, TK_OPT_LOCKING},                       \
       {"max-iter", required_argument, 0, TK_OPT_MAX_ITER},                     \
       {"tol", required_argument, 0, TK_OPT_TOL},                               \
-      {"trace", required_argument, 0, TK_OPT_TRACE}
+      {"trace", required_argument, 0, TK_OPT_TRACE},                          \
+      {"np", required_argument, 0, TK_OPT_NP},                                 \
+      {"rank", required_argument, 0, TK_OPT_RANK},                             \
+      {"peers", required_argument, 0, TK_OPT_PEERS},                           \
+      {"coordinator", required_argument, 0, TK_OPT_COORDINATOR},               \
+      {"cluster-key-file", required_argument, 0, TK_OPT_KEY_FILE},             \
+      {"partition", required_argument, 0, TK_OPT_PARTITION}
 
 #define TK_HELP                                                                \
   CLI_COMMON_HELP                                                              \
@@ -47,6 +76,12 @@ enum {
   "      --max-iter N     stop after N iterations\n"                           \
   "      --tol X          convergence tolerance\n"                             \
   "      --trace FILE     per-iteration figures as TSV\n"                      \
+  "      --np N           run as N local processes (ranks) on loopback\n"      \
+  "      --rank R --peers H:P,...   this rank of a cluster (or under\n"        \
+  "                       mpirun, with --coordinator H:P)\n"                  \
+  "      --partition M    metis (default) or hash, for distributed runs\n"   \
+  "      --cluster-key-file F  cluster key (else $GASP_CLUSTER_KEY; --np\n"   \
+  "                       makes a random one)\n"                               \
   "  -o FILE writes one 'id<TAB>value' line per vertex in ascending id order\n" \
   "  ('-' for stdout); without -o only the summary is printed.\n"
 
@@ -112,5 +147,29 @@ void tk_json_run(cli_json *j, const gasp_run_stats *st, int async,
 
 /* Runs the engine with progress and trace; prints a failure. */
 int tk_run(gasp_engine *e, gasp_run_stats *st);
+
+/* ---- distributed runs (tk_dist.c) ---------------------------------- */
+
+/* Called by tk_parse: handles --np (the parent forks the ranks, waits,
+ * and gets TK_HELP_SHOWN or an exit code back; each rank goes on with 0)
+ * and checks that the toolkit supports distributed runs. */
+int tk_dist_launch(tk_opts *o);
+int tk_dist_opt(tk_opts *o, int opt, const char *arg);
+/* In a distributed run: joins the cluster, loads the whole graph,
+ * partitions it, reports the partition and returns the local graph in *g
+ * (free it with tk_graph_free). */
+int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds);
+/* 1 on the rank that writes results (rank 0, or a single process). */
+static inline int tk_is_root(const tk_opts *o) { return o->d.size <= 1 || o->d.rank == 0; }
+/* Every rank's owned vertex data, size bytes per vertex, collected in
+ * global vertex order on the root (malloc'd; NULL elsewhere or when the
+ * collection failed, *rc then holds the exit code). */
+void *tk_dist_gather(tk_opts *o, const void *local, size_t size, int *rc);
+/* The graph results are written against: the whole graph. */
+static inline gasp_graph *tk_result_graph(tk_opts *o, gasp_graph *g) {
+  return o->d.global ? o->d.global : g;
+}
+/* Frees the graph tk_load returned (and the cluster of a distributed run). */
+void tk_graph_free(tk_opts *o, gasp_graph **g);
 
 #endif

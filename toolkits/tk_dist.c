@@ -1,0 +1,323 @@
+/*
+ * tk_dist.c -- running a toolkit on several processes.
+ *
+ *   --np N            the command forks N ranks that meet on loopback: the
+ *                     parent binds the coordinator socket (rank 0's) before
+ *                     forking, so nobody races to listen, makes a random
+ *                     cluster key unless one is given, waits for the ranks
+ *                     and exits with the first failure's status.
+ *   --rank R --peers H:P,...   one rank of a cluster started by hand.
+ *   mpirun -np N gasp ...      rank and size from the launcher's environment
+ *                     (OpenMPI OMPI_COMM_WORLD_RANK/SIZE, MPICH/PMI
+ *                     PMI_RANK/PMI_SIZE); ranks meet at --coordinator H:P
+ *                     (or $GASP_COORDINATOR), where rank 0 listens.  MPI is
+ *                     only the launcher; nothing links it.
+ *
+ * The key: --cluster-key-file F (its first line), else $GASP_CLUSTER_KEY.
+ * Every rank loads the whole graph and partitions it the same way (METIS
+ * with a fixed seed, or hash), then keeps its local graph; rank 0 writes
+ * the results, gathered in global vertex order, and prints the summary.
+ */
+#include "toolkit.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int tk_dist_opt(tk_opts *o, int opt, const char *arg) {
+  switch (opt) {
+  case TK_OPT_NP:
+    if (cli_parse_int("--np", arg, &o->d.np)) return -1;
+    if (o->d.np < 1 || o->d.np > 256) {
+      cli_error("--np must be 1..256");
+      return -1;
+    }
+    return 1;
+  case TK_OPT_RANK:
+    if (cli_parse_int("--rank", arg, &o->d.rank)) return -1;
+    if (o->d.rank < 0) {
+      cli_error("--rank must not be negative");
+      return -1;
+    }
+    return 1;
+  case TK_OPT_PEERS: o->d.peers = arg; return 1;
+  case TK_OPT_COORDINATOR: o->d.coordinator = arg; return 1;
+  case TK_OPT_KEY_FILE: o->d.key_file = arg; return 1;
+  case TK_OPT_PARTITION:
+    if (!strcmp(arg, "metis")) o->d.hash = 0;
+    else if (!strcmp(arg, "hash")) o->d.hash = 1;
+    else {
+      cli_error("--partition: expected metis or hash, got '%s'", arg);
+      return -1;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+static int read_key(tk_opts *o) {
+  const char *k = NULL;
+  char line[256];
+  if (o->d.key_file) {
+    FILE *f = fopen(o->d.key_file, "r");
+    if (!f) {
+      cli_error("%s: cannot read the cluster key: %s", o->d.key_file, strerror(errno));
+      return EXIT_USAGE;
+    }
+    k = fgets(line, sizeof line, f);
+    fclose(f);
+    if (k) line[strcspn(line, "\r\n")] = '\0';
+  } else {
+    k = getenv("GASP_CLUSTER_KEY");
+  }
+  if (!k) return 0;
+  size_t n = strlen(k);
+  if (n < 8 || n >= sizeof o->d.key) {
+    cli_error("the cluster key must be 8 to %zu characters", sizeof o->d.key - 1);
+    return EXIT_USAGE;
+  }
+  memcpy(o->d.key, k, n + 1);
+  o->d.key_len = n;
+  return 0;
+}
+
+static int env_int(const char *a, const char *b, int *out) {
+  const char *s = getenv(a);
+  if (!s) s = getenv(b);
+  if (!s || !*s) return 0;
+  *out = atoi(s);
+  return 1;
+}
+
+static int count_peers(const char *list) {
+  int n = 1;
+  for (const char *p = list; *p; p++) n += *p == ',';
+  return n;
+}
+
+/* The parent of --np N: binds the coordinator, forks, waits. */
+static int fork_ranks(tk_opts *o) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 256) ||
+      getsockname(fd, (struct sockaddr *)&a, &len)) {
+    cli_error("--np: cannot listen on loopback: %s", strerror(errno));
+    if (fd >= 0) close(fd);
+    return EXIT_RUNTIME;
+  }
+  static char coord[64];
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", ntohs(a.sin_port));
+  if (!o->d.key_len) { /* a fresh key for this run */
+    uint8_t r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+      cli_error("--np: no random bytes for a cluster key");
+      close(fd);
+      return EXIT_RUNTIME;
+    }
+    for (int i = 0; i < 16; i++) sprintf(o->d.key + 2 * i, "%02x", r[i]);
+    o->d.key_len = 32;
+  }
+  int np = o->d.np;
+  pid_t *pid = calloc((size_t)np, sizeof *pid);
+  if (!pid) {
+    close(fd);
+    return EXIT_RUNTIME;
+  }
+  fflush(NULL);
+  for (int r = 0; r < np; r++) {
+    pid[r] = fork();
+    if (pid[r] < 0) {
+      cli_error("--np: fork: %s", strerror(errno));
+      for (int q = 0; q < r; q++) kill(pid[q], SIGTERM);
+      for (int q = 0; q < r; q++) waitpid(pid[q], NULL, 0);
+      free(pid);
+      close(fd);
+      return EXIT_RUNTIME;
+    }
+    if (pid[r] == 0) {
+      free(pid);
+      o->d.rank = r;
+      o->d.size = np;
+      o->d.coordinator = coord;
+      o->d.listen_fd = r == 0 ? fd : -1;
+      if (r) close(fd);
+      return 0; /* go on as rank r */
+    }
+  }
+  close(fd);
+  int status = 0;
+  for (int r = 0; r < np; r++) {
+    int w = 0;
+    while (waitpid(pid[r], &w, 0) < 0 && errno == EINTR) {}
+    int st = WIFEXITED(w) ? WEXITSTATUS(w) : EXIT_RUNTIME;
+    if (WIFSIGNALED(w))
+      cli_error("rank %d ended by signal %d", r, WTERMSIG(w));
+    if (st && !status) status = st;
+  }
+  free(pid);
+  return status ? status : TK_HELP_SHOWN; /* done: exit 0 */
+}
+
+int tk_dist_launch(tk_opts *o) {
+  signal(SIGPIPE, SIG_IGN); /* a lost peer is an error, not a signal */
+  int env_rank = -1, env_size = 0;
+  int from_env = env_int("OMPI_COMM_WORLD_RANK", "PMI_RANK", &env_rank) &&
+                 env_int("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", &env_size);
+  int wanted = o->d.np > 1 || o->d.peers || o->d.rank >= 0 || (from_env && env_size > 1);
+  if (!wanted) {
+    o->d.rank = 0;
+    return 0;
+  }
+  if (!o->dist_ok) {
+    cli_error("this toolkit does not run across processes yet (--np, --rank, "
+              "mpirun): run it as one process");
+    return EXIT_USAGE;
+  }
+  int rc = read_key(o);
+  if (rc) return rc;
+  if (o->d.np > 1) {
+    if (o->d.peers || o->d.rank >= 0) {
+      cli_error("--np starts its own ranks: drop --rank and --peers");
+      return EXIT_USAGE;
+    }
+    return fork_ranks(o);
+  }
+  if (!o->d.key_len) {
+    cli_error("a cluster needs a key: --cluster-key-file FILE or $GASP_CLUSTER_KEY");
+    return EXIT_USAGE;
+  }
+  if (o->d.peers) {
+    if (o->d.rank < 0) {
+      cli_error("--peers needs --rank R");
+      return EXIT_USAGE;
+    }
+    o->d.size = count_peers(o->d.peers);
+  } else {
+    if (o->d.rank < 0 && from_env) o->d.rank = env_rank;
+    o->d.size = from_env ? env_size : 0;
+    if (!o->d.coordinator) o->d.coordinator = getenv("GASP_COORDINATOR");
+    if (o->d.size < 1 || o->d.rank < 0 || !o->d.coordinator) {
+      cli_error("--rank needs --peers, or a launcher's rank and size with "
+                "--coordinator H:P");
+      return EXIT_USAGE;
+    }
+  }
+  if (o->d.rank >= o->d.size) {
+    cli_error("--rank %d is not below the %d ranks", o->d.rank, o->d.size);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
+  tk_dist *d = &o->d;
+  int root = d->rank == 0;
+  if (!root) { /* one voice: rank 0 reports */
+    o->c.quiet = 1;
+    o->c.json = 0;
+    o->trace = NULL;
+  }
+  gasp_cluster_opts co;
+  gasp_cluster_opts_init(&co);
+  co.rank = d->rank;
+  co.size = d->size;
+  co.coordinator = d->coordinator;
+  co.listen_fd = d->listen_fd;
+  co.key = d->key;
+  co.key_len = d->key_len;
+  const char **peers = NULL;
+  char *copy = NULL;
+  if (d->peers) {
+    copy = strdup(d->peers);
+    peers = calloc((size_t)d->size, sizeof *peers);
+    if (!copy || !peers) {
+      free(copy);
+      free(peers);
+      return EXIT_RUNTIME;
+    }
+    int n = 0;
+    for (char *s = strtok(copy, ","); s && n < d->size; s = strtok(NULL, ",")) peers[n++] = s;
+    co.peers = peers;
+  }
+  gasp_error err;
+  int st = gasp_cluster_new(&d->cluster, &co, &err);
+  free(peers);
+  free(copy);
+  if (st) return cli_fail(&err, st);
+  int rc = cli_load_graph(&o->c, &d->global, seconds);
+  if (rc) return rc;
+  gasp_vid nv = gasp_graph_num_vertices(d->global);
+  uint32_t *owner = malloc((nv ? nv : 1) * sizeof *owner);
+  if (!owner) return EXIT_RUNTIME;
+  double t0 = cli_now();
+  st = d->hash ? gasp_partition_hash(d->global, d->size, owner)
+               : gasp_partition_metis(d->global, d->size, 1, owner, &err);
+  if (st) {
+    free(owner);
+    if (d->hash) snprintf(err.msg, sizeof err.msg, "hash partitioning: %s", gasp_strerror(st));
+    return cli_fail(&err, st);
+  }
+  double part_s = cli_now() - t0;
+  if (root && !o->c.quiet) {
+    gasp_partition_stats ps;
+    if (gasp_partition_stats_compute(d->global, d->size, owner, o->c.threads, &ps) == GASP_OK)
+      fprintf(stderr,
+              "gasp: partition: %s into %d ranks in %.3f s: edge cut %.4f, "
+              "vertex balance %.3f, edge balance %.3f, ghosts %" PRIu64
+              " (at most %" PRIu64 " per rank)\n",
+              d->hash ? "hash" : "metis", d->size, part_s, ps.edge_cut_fraction,
+              ps.vertex_balance, ps.edge_balance, ps.ghosts_total, ps.ghosts_max);
+  }
+  st = gasp_dist_new(&d->dist, d->cluster, d->global, owner, &err);
+  free(owner);
+  if (st) return cli_fail(&err, st);
+  o->eng.dist = d->dist;
+  *g = gasp_dist_graph(d->dist);
+  return 0;
+}
+
+void *tk_dist_gather(tk_opts *o, const void *local, size_t size, int *rc) {
+  *rc = 0;
+  if (!o->d.dist) return NULL;
+  void *all = NULL;
+  if (o->d.rank == 0) {
+    uint64_t n = gasp_dist_global_vertices(o->d.dist);
+    all = calloc(n ? n : 1, size);
+    if (!all) {
+      cli_error("out of memory");
+      *rc = EXIT_RUNTIME;
+    }
+  }
+  gasp_error err;
+  int st = gasp_dist_gather(o->d.dist, local, size, all, &err);
+  if (st) {
+    free(all);
+    *rc = cli_fail(&err, st);
+    return NULL;
+  }
+  return all;
+}
+
+void tk_graph_free(tk_opts *o, gasp_graph **g) {
+  if (o->d.dist) {
+    *g = NULL; /* the local graph belongs to the dist */
+    gasp_dist_free(&o->d.dist);
+    gasp_graph_free(&o->d.global);
+    gasp_cluster_free(&o->d.cluster);
+    o->eng.dist = NULL;
+  } else {
+    gasp_graph_free(g);
+  }
+}
