@@ -371,6 +371,19 @@ static void test_cc_random(void **state) {
               "async", "--consistency", "edge", "--locking", "locks");
     check_cc(&g, want, out, "async edge locks");
     free(out);
+    /* across ranks (label propagation), METIS and hash partitions */
+    static const char *nps[] = {"1", "2", "4"}, *parts[] = {"metis", "hash"};
+    for (size_t i = 0; i < COUNT(nps); i++)
+      for (size_t q = 0; q < COUNT(parts); q++) {
+        char what[64];
+        snprintf(what, sizeof what, "--np %s %s", nps[i], parts[q]);
+        out = OUT("cc", "-i", path, "-o", "-", "--json", "-t", "1", "--np", nps[i],
+                  "--partition", parts[q]);
+        check_cc(&g, want, out, what);
+        assert_int_equal(json_u64(json_line(out), "components"), comps);
+        assert_int_equal(json_u64(json_line(out), "largest_component"), largest);
+        free(out);
+      }
     free(want);
     free(path);
     rg_free(&g);

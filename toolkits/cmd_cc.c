@@ -65,6 +65,9 @@ typedef struct cc {
   int threads;
   uint64_t reported, reported_edges; /* totals at the last iteration */
   uint64_t dense_edges; /* dense while changed vertices' degrees exceed it */
+  gasp_engine *e;       /* distributed: reductions */
+  int distributed;      /* every rank takes part in the reductions */
+  gasp_vid owned;       /* vertices this rank updates (the rest: ghosts) */
 } cc;
 
 static inline gasp_vid load_label(const gasp_vid *label, gasp_vid u) {
@@ -192,6 +195,14 @@ static double cc_residual(void *user) {
   for (int t = 0; t < p->threads; t++) {
     total += __atomic_load_n(&p->count[t].n, __ATOMIC_RELAXED);
     edges += __atomic_load_n(&p->count[t].edges, __ATOMIC_RELAXED);
+  }
+  if (p->distributed) { /* totals of every rank (collective: even a rank
+                           without ghosts takes part); a ghost's mark is
+                           cleared for the next signal to it */
+    double v[2] = {(double)total, (double)edges};
+    if (gasp_engine_allreduce(p->e, v, 2, GASP_REDUCE_SUM) == GASP_OK)
+      total = (uint64_t)v[0], edges = (uint64_t)v[1];
+    memset(p->mark + p->owned, 0, p->nv - p->owned);
   }
   uint64_t d = total - p->reported;
   if (p->dense) p->dense = edges - p->reported_edges > p->dense_edges;
@@ -361,10 +372,17 @@ int cmd_cc(int argc, char **argv) {
   static const struct option extra[] = {
       {"algorithm", required_argument, 0, OPT_FIRST_PRIVATE}, {0, 0, 0, 0}};
   const char *algo = NULL;
+  o.dist_ok = 1; /* across ranks: minimum-label propagation */
   int rc = tk_parse(argc, argv, &o, extra, help, set_algorithm, &algo);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   int async = o.eng.engine == GASP_ENGINE_ASYNC;
-  int afforest = algo ? strcmp(algo, "afforest") == 0 : !async;
+  int distributed = o.d.size > 1;
+  int afforest = algo ? strcmp(algo, "afforest") == 0 : !async && !distributed;
+  if (afforest && distributed) {
+    cli_error("cc: --algorithm afforest runs in one process (across ranks: "
+              "labelprop)");
+    return EXIT_USAGE;
+  }
   if (afforest && async) {
     cli_error("cc: --algorithm afforest runs on the sync engine");
     return EXIT_USAGE;
@@ -376,22 +394,31 @@ int cmd_cc(int argc, char **argv) {
   uint64_t *size = NULL;
   double load_s = 0;
   tk_iter it = {0};
-  if ((rc = tk_load(&o, &g, &load_s))) return rc;
+  gasp_vid *all = NULL; /* distributed: every label, on rank 0 */
+  if ((rc = tk_load(&o, &g, &load_s))) {
+    tk_graph_free(&o, &g);
+    return rc;
+  }
+  gasp_dist *dist = o.eng.dist;
   p.nv = gasp_graph_num_vertices(g);
+  p.owned = gasp_graph_num_owned(g);
+  p.distributed = dist != NULL;
   p.async = async;
   gasp_graph_in_edges(g, &p.in);
   gasp_graph_out_edges(g, &p.out);
   p.label = malloc((p.nv ? (size_t)p.nv : 1) * sizeof *p.label);
   p.mark = calloc(p.nv ? (size_t)p.nv : 1, sizeof *p.mark);
   p.dense = !async;
-  p.dense_edges = (p.in.num_edges + p.out.num_edges) / 20;
+  p.dense_edges = dist ? 2 * gasp_dist_global_edges(dist) / 20
+                       : (p.in.num_edges + p.out.num_edges) / 20;
   size = calloc(p.nv ? (size_t)p.nv : 1, sizeof *size);
   if (!p.label || !p.mark || !size) {
     cli_error("cc: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
   }
-  for (gasp_vid v = 0; v < p.nv; v++) p.label[v] = v;
+  /* labels are global vertex indices, the same on every rank */
+  for (gasp_vid v = 0; v < p.nv; v++) p.label[v] = dist ? gasp_dist_global_id(dist, v) : v;
   gasp_program prog = {0};
   prog.acc_size = sizeof(gasp_vid);
   prog.gather_edges = cc_all;
@@ -416,6 +443,11 @@ int cmd_cc(int argc, char **argv) {
   }
   if ((rc = tk_iter_start(&it, &o, "cc"))) goto out;
   if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
+  p.e = e;
+  if (dist && gasp_engine_mirror(e, p.label, sizeof *p.label)) {
+    rc = EXIT_RUNTIME;
+    goto out;
+  }
   p.threads = gasp_engine_threads(e);
   p.count = tk_calloc_lines((size_t)p.threads, sizeof *p.count);
   if (!p.count) {
@@ -428,23 +460,41 @@ int cmd_cc(int argc, char **argv) {
   gasp_run_stats st;
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
+  gasp_vid *label = p.label, n = p.nv;
+  if (dist) {
+    double u = (double)st.updates;
+    if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
+    all = tk_dist_gather(&o, p.label, sizeof *p.label, &rc);
+    if (rc) goto out;
+    if (!tk_is_root(&o)) goto out;
+    label = all;
+    n = (gasp_vid)gasp_dist_global_vertices(dist);
+    free(size);
+    size = calloc(n ? (size_t)n : 1, sizeof *size);
+    if (!size) {
+      rc = EXIT_RUNTIME;
+      goto out;
+    }
+  }
+  gasp_graph *rg = tk_result_graph(&o, g);
 
   uint64_t components = 0, largest = 0;
-  for (gasp_vid v = 0; v < p.nv; v++) {
-    components += p.label[v] == v;
-    uint64_t s = ++size[p.label[v]];
+  for (gasp_vid v = 0; v < n; v++) {
+    components += label[v] == v;
+    uint64_t s = ++size[label[v]];
     largest = s > largest ? s : largest;
   }
   int converged = afforest ? st.iterations == 2 || p.nv == 0
                           : st.reason == GASP_STOP_CONVERGED || p.fixpoint;
-  cc_out co = {g, p.label};
-  if ((rc = tk_write_vertices(o.c.output, g, fmt_component, &co))) goto out;
+  cc_out co = {rg, label};
+  if ((rc = tk_write_vertices(o.c.output, rg, fmt_component, &co))) goto out;
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "cc");
-    cli_json_u64(&j, "vertices", p.nv);
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
+    cli_json_u64(&j, "vertices", n);
+    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
+    cli_json_u64(&j, "ranks", (uint64_t)o.d.size);
     cli_json_u64(&j, "components", components);
     cli_json_u64(&j, "largest_component", largest);
     cli_json_str(&j, "algorithm", afforest ? "afforest" : "labelprop");
@@ -463,7 +513,8 @@ int cmd_cc(int argc, char **argv) {
 out:
   tk_iter_end(&it);
   gasp_engine_free(&e);
-  gasp_graph_free(&g);
+  tk_graph_free(&o, &g);
+  free(all);
   free(p.label);
   free(p.mark);
   free(p.count);
