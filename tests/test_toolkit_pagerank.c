@@ -264,7 +264,7 @@ static void test_distributed(void **state) {
            (unsigned long long)g.ids[40]);
   char *a[] = {"--np", "3", "--personalized", list};
   assert_true(run_and_compare(path, &g, refp, a, 4) < 1e-8);
-  char *argv[] = {(char *)bin(), "cc", "-i", path, "--np", "2", NULL};
+  char *argv[] = {(char *)bin(), "triangles", "-i", path, "--np", "2", NULL};
   tu_result r;
   tu_run(argv, &r);
   assert_int_equal(r.status, 2);
