@@ -14,6 +14,8 @@
  *                     only the launcher; nothing links it.
  *
  * The key: --cluster-key-file F (its first line), else $GASP_CLUSTER_KEY.
+ * $GASP_CLUSTER_TIMEOUT (seconds, default 60) bounds every wait for a
+ * peer: meeting and each superstep's exchange.
  * Every rank loads the whole graph and partitions it the same way (METIS
  * with a fixed seed, or hash), then keeps its local graph; rank 0 writes
  * the results, gathered in global vertex order, and prints the summary.
@@ -237,6 +239,8 @@ int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
   co.listen_fd = d->listen_fd;
   co.key = d->key;
   co.key_len = d->key_len;
+  const char *to = getenv("GASP_CLUSTER_TIMEOUT"); /* seconds; default 60 */
+  if (to && atof(to) > 0) co.timeout = atof(to);
   const char **peers = NULL;
   char *copy = NULL;
   if (d->peers) {
