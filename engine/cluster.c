@@ -151,6 +151,22 @@ static int send_frame(conn *k, msgpack_sbuffer *sb) {
   return GASP_OK;
 }
 
+/* A frame whose msgpack ends with `n` raw bytes (the body of a bin the
+ * header already announced). */
+static int send_frame_with(conn *k, msgpack_sbuffer *sb, const void *body, size_t n) {
+  gasp_cluster *c = k->c;
+  size_t total = sb->size + n;
+  if (!k->bev || total > c->max_frame) return GASP_EINVAL;
+  uint8_t hdr[4] = {(uint8_t)(total >> 24), (uint8_t)(total >> 16),
+                    (uint8_t)(total >> 8), (uint8_t)total};
+  struct evbuffer *out = bufferevent_get_output(k->bev);
+  if (evbuffer_add(out, hdr, 4) || evbuffer_add(out, sb->data, sb->size) ||
+      (n && evbuffer_add(out, body, n)))
+    return GASP_ENOMEM;
+  c->sent += 4 + total;
+  return GASP_OK;
+}
+
 static void pack_nonce_frame(msgpack_packer *pk, int type, uint64_t a,
                              const uint8_t *bin, size_t n, const uint8_t *bin2,
                              size_t n2, int items) {
@@ -837,7 +853,10 @@ int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
     return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   c->seq++;
   for (int r = 0; r < c->size; r++) c->rlen[r] = 0, c->rnext[r] = 0, c->rdone[r] = 0;
+  /* chunks of at most 1 MiB: the receiver decodes one while the next is
+   * on the wire, and buffers stay small */
   size_t chunk_max = c->max_frame - 64;
+  if (chunk_max > ((size_t)1 << 20)) chunk_max = (size_t)1 << 20;
   for (int r = 0; r < c->size; r++) {
     if (r == c->rank) continue;
     conn *k = c->peer[r];
@@ -856,8 +875,9 @@ int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
       msgpack_pack_uint64(&pk, ch);
       msgpack_pack_uint64(&pk, (uint64_t)last);
       msgpack_pack_bin(&pk, n);
-      msgpack_pack_bin_body(&pk, n ? p + off : (const uint8_t *)"", n);
-      int rc = k ? send_frame(k, &sb) : GASP_EPEER;
+      /* the header goes through msgpack, the payload straight into the
+       * output buffer: one copy, not two */
+      int rc = k ? send_frame_with(k, &sb, n ? p + off : NULL, n) : GASP_EPEER;
       msgpack_sbuffer_destroy(&sb);
       if (rc == GASP_EPEER || c->failed) {
         wait_for(c, step_done, NULL, "a lost peer", err); /* reports it */

@@ -462,6 +462,7 @@ int cmd_cc(int argc, char **argv) {
   tk_iter_end(&it);
   gasp_vid *label = p.label, n = p.nv;
   if (dist) {
+    if ((rc = tk_dist_finish(&o))) goto out;
     double u = (double)st.updates;
     if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
     all = tk_dist_gather(&o, p.label, sizeof *p.label, &rc);
@@ -494,7 +495,7 @@ int cmd_cc(int argc, char **argv) {
     cli_json_str(&j, "toolkit", "cc");
     cli_json_u64(&j, "vertices", n);
     cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
-    cli_json_u64(&j, "ranks", (uint64_t)o.d.size);
+    tk_dist_json(&o, &j, st.iterations);
     cli_json_u64(&j, "components", components);
     cli_json_u64(&j, "largest_component", largest);
     cli_json_str(&j, "algorithm", afforest ? "afforest" : "labelprop");

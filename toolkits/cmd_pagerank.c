@@ -408,6 +408,7 @@ int cmd_pagerank(int argc, char **argv) {
   int converged = async ? st.reason == GASP_STOP_CONVERGED
                         : p.residual < p.tol && st.iterations > 0;
   if (dist) { /* the results, in global order, on rank 0 */
+    if ((rc = tk_dist_finish(&o))) goto out;
     double u = (double)st.updates;
     if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
     all = tk_dist_gather(&o, vd, sizeof *vd, &rc);
@@ -425,7 +426,7 @@ int cmd_pagerank(int argc, char **argv) {
     cli_json_u64(&j, "vertices", gasp_graph_num_vertices(rg));
     cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
     cli_json_str(&j, "engine", async ? "async" : "sync");
-    cli_json_u64(&j, "ranks", (uint64_t)o.d.size);
+    tk_dist_json(&o, &j, st.iterations);
     cli_json_u64(&j, "iterations", st.iterations);
     cli_json_u64(&j, "updates", st.updates);
     cli_json_bool(&j, "converged", converged);

@@ -274,9 +274,12 @@ int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
     return cli_fail(&err, st);
   }
   double part_s = cli_now() - t0;
+  d->part_seconds = part_s;
+  gasp_partition_stats ps;
+  memset(&ps, 0, sizeof ps);
+  if (gasp_partition_stats_compute(d->global, d->size, owner, o->c.threads, &ps) == GASP_OK)
+    d->part = ps;
   if (root && !o->c.quiet) {
-    gasp_partition_stats ps;
-    if (gasp_partition_stats_compute(d->global, d->size, owner, o->c.threads, &ps) == GASP_OK)
       fprintf(stderr,
               "gasp: partition: %s into %d ranks in %.3f s: edge cut %.4f, "
               "vertex balance %.3f, edge balance %.3f, ghosts %" PRIu64
@@ -312,6 +315,34 @@ void *tk_dist_gather(tk_opts *o, const void *local, size_t size, int *rc) {
     return NULL;
   }
   return all;
+}
+
+int tk_dist_finish(tk_opts *o) {
+  tk_dist *d = &o->d;
+  if (!d->cluster) return 0;
+  uint64_t sent = 0, got = 0;
+  gasp_cluster_traffic(d->cluster, &sent, &got);
+  double bytes = (double)sent;
+  gasp_error err;
+  int st = gasp_cluster_allreduce(d->cluster, &bytes, 1, GASP_REDUCE_SUM, &err);
+  if (st) return cli_fail(&err, st);
+  d->bytes_sent = (uint64_t)bytes;
+  return 0;
+}
+
+void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations) {
+  tk_dist *d = &o->d;
+  cli_json_u64(j, "ranks", (uint64_t)(d->size > 1 ? d->size : 1));
+  if (d->size <= 1) return;
+  cli_json_str(j, "partition", d->hash ? "hash" : "metis");
+  cli_json_num(j, "edge_cut_fraction", d->part.edge_cut_fraction);
+  cli_json_num(j, "vertex_balance", d->part.vertex_balance);
+  cli_json_num(j, "edge_balance", d->part.edge_balance);
+  cli_json_u64(j, "ghosts_total", d->part.ghosts_total);
+  cli_json_num(j, "partition_seconds", d->part_seconds);
+  cli_json_u64(j, "bytes_sent", d->bytes_sent);
+  cli_json_num(j, "bytes_sent_per_iteration",
+               iterations ? (double)d->bytes_sent / (double)iterations : 0);
 }
 
 void tk_graph_free(tk_opts *o, gasp_graph **g) {

@@ -23,6 +23,9 @@ typedef struct tk_dist {
   gasp_cluster *cluster;
   gasp_dist *dist;
   gasp_graph *global; /* the whole graph: every rank loads it          */
+  gasp_partition_stats part; /* of the run's owner map                  */
+  double part_seconds;
+  uint64_t bytes_sent; /* all ranks, after tk_dist_finish               */
 } tk_dist;
 
 typedef struct tk_opts {
@@ -169,6 +172,12 @@ void *tk_dist_gather(tk_opts *o, const void *local, size_t size, int *rc);
 static inline gasp_graph *tk_result_graph(tk_opts *o, gasp_graph *g) {
   return o->d.global ? o->d.global : g;
 }
+/* Collective, after the run on every rank: totals the bytes the ranks
+ * sent.  Returns 0 or an exit code. */
+int tk_dist_finish(tk_opts *o);
+/* Adds the distributed figures to a summary: ranks, partition method and
+ * quality, bytes sent (all ranks) in total and per iteration. */
+void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations);
 /* Frees the graph tk_load returned (and the cluster of a distributed run). */
 void tk_graph_free(tk_opts *o, gasp_graph **g);
 
