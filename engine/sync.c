@@ -151,11 +151,11 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
     off[p] = total;
     total += bm_bytes(d->nsend[p]) + changed * vs + bm_bytes(d->nrecv[p]);
   }
-  if (total > d->buf_cap) {
-    uint8_t *nb = realloc(d->buf, total);
+  if (total > d->buf_cap || !d->buf) { /* at least a byte: no ghosts at all */
+    uint8_t *nb = realloc(d->buf, total ? total : 1);
     if (!nb) goto out;
     d->buf = nb;
-    d->buf_cap = total;
+    d->buf_cap = total ? total : 1;
   }
   memset(d->buf, 0, total);
   for (int p = 0; p < P; p++) {
@@ -164,7 +164,7 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
       gasp_vid v = d->send[p][k];
       if (!(all || e->active[v])) continue;
       b[k / 8] |= (uint8_t)(1u << (k % 8));
-      memcpy(vals, vd + (size_t)v * vd_size, vd_size);
+      if (vd_size) memcpy(vals, vd + (size_t)v * vd_size, vd_size);
       vals += vd_size;
       for (int m = 0; m < e->nmirror; m++) {
         size_t ms = e->mirror[m].size;
@@ -200,7 +200,7 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
     for (uint64_t k = 0; k < nr; k++)
       if ((b[k / 8] >> (k % 8)) & 1) {
         gasp_vid v = d->recv[p][k];
-        memcpy((uint8_t *)g->vdata + (size_t)v * vd_size, vals, vd_size);
+        if (vd_size) memcpy((uint8_t *)g->vdata + (size_t)v * vd_size, vals, vd_size);
         vals += vd_size;
         for (int m = 0; m < e->nmirror; m++) {
           size_t ms = e->mirror[m].size;
