@@ -702,7 +702,11 @@ GASP_EXTERN int gasp_engine_aggregate(gasp_engine *e, int id, void *out);
  *
  * A cluster handle is driven from one thread.  Collective calls
  * (gasp_cluster_exchange, _allreduce, _barrier) must be made by every rank
- * in the same order. */
+ * in the same order: the frames carry a step number, not what the step
+ * is, so a rank that skips a collective pairs its next one with the
+ * others' skipped one.  A process using clusters should ignore SIGPIPE
+ * (the library does not touch signal dispositions): a write to a lost
+ * peer then fails and is reported instead of killing the process. */
 typedef struct gasp_cluster gasp_cluster;
 
 typedef struct gasp_cluster_opts {
