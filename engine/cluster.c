@@ -84,7 +84,7 @@ struct gasp_cluster {
   uint8_t *key;
   size_t klen, max_frame;
   double timeout;
-  uint64_t seq, rejected, sent, received;
+  uint64_t seq, tag, rejected, sent, received;
   int failed;
   gasp_error ferr;
   char **addr; /* "host:port" per rank */
@@ -777,6 +777,20 @@ void gasp_cluster_traffic(const gasp_cluster *c, uint64_t *sent, uint64_t *recei
 
 /* ---- collectives ---------------------------------------------------------- */
 
+/* What a collective is, carried in every DATA frame so that ranks that
+ * disagree on the order of their collectives fail at once instead of
+ * pairing one step's data with another's. */
+enum { TAG_EXCHANGE = 1, TAG_ALLREDUCE = 2, TAG_BARRIER = 3 };
+
+static const char *tag_name(uint64_t tag) {
+  switch (tag >> 32) {
+  case TAG_EXCHANGE: return "an exchange";
+  case TAG_ALLREDUCE: return "an allreduce";
+  case TAG_BARRIER: return "a barrier";
+  }
+  return "an unknown step";
+}
+
 /* Moves the DATA chunks of the current step from the inboxes into rbuf. */
 static int step_done(gasp_cluster *c, void *arg) {
   (void)arg;
@@ -790,13 +804,24 @@ static int step_done(gasp_cluster *c, void *arg) {
       msgpack_unpacked_init(&up);
       const msgpack_object *it;
       uint32_t cnt;
-      uint64_t seq, chunk, last;
+      uint64_t seq, chunk, last, tag = 0;
       const uint8_t *p;
       size_t n;
       int t = gasp__frame_unpack(&up, f->data, f->n, &it, &cnt);
-      int bad = t != GASP__MSG_DATA || cnt != 5 || gasp__mp_u64(&it[1], &seq) ||
-                gasp__mp_u64(&it[2], &chunk) || gasp__mp_u64(&it[3], &last) ||
-                gasp__mp_bin(&it[4], &p, &n) || seq != c->seq || chunk != c->rnext[r];
+      int bad = t != GASP__MSG_DATA || cnt != 6 || gasp__mp_u64(&it[1], &seq) ||
+                gasp__mp_u64(&it[2], &tag) || gasp__mp_u64(&it[3], &chunk) ||
+                gasp__mp_u64(&it[4], &last) || gasp__mp_bin(&it[5], &p, &n) ||
+                seq != c->seq || chunk != c->rnext[r];
+      if (!bad && tag != c->tag) {
+        msgpack_unpacked_destroy(&up);
+        free(f->data);
+        free(f);
+        conn_fail(k, GASP_EPEER,
+                  "is in another collective at step %llu (%s, this rank %s): "
+                  "the ranks called collectives in different orders",
+                  (unsigned long long)c->seq, tag_name(tag), tag_name(c->tag));
+        return 0;
+      }
       if (!bad && c->rlen[r] + n > c->rcap[r]) {
         size_t cap = c->rcap[r] ? c->rcap[r] : 4096;
         while (cap < c->rlen[r] + n) cap *= 2;
@@ -841,9 +866,19 @@ static int below_water(gasp_cluster *c, void *arg) {
   return !k->bev || evbuffer_get_length(bufferevent_get_output(k->bev)) < HIGH_WATER / 2;
 }
 
+static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
+                    const size_t *send_len, const void **recv, size_t *recv_len,
+                    gasp_error *err);
+
 int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
                           const size_t *send_len, const void **recv,
                           size_t *recv_len, gasp_error *err) {
+  return exchange(c, (uint64_t)TAG_EXCHANGE << 32, send, send_len, recv, recv_len, err);
+}
+
+static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
+                    const size_t *send_len, const void **recv, size_t *recv_len,
+                    gasp_error *err) {
   gasp__error_clear(err);
   if (c->failed) {
     if (err) *err = c->ferr;
@@ -852,6 +887,7 @@ int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
   if (!c->rdone && !(c->rdone = calloc((size_t)c->size, 1)))
     return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   c->seq++;
+  c->tag = tag;
   for (int r = 0; r < c->size; r++) c->rlen[r] = 0, c->rnext[r] = 0, c->rdone[r] = 0;
   /* chunks of at most 1 MiB: the receiver decodes one while the next is
    * on the wire, and buffers stay small */
@@ -869,9 +905,10 @@ int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
       msgpack_sbuffer_init(&sb);
       msgpack_packer pk;
       msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-      msgpack_pack_array(&pk, 5);
+      msgpack_pack_array(&pk, 6);
       msgpack_pack_uint64(&pk, GASP__MSG_DATA);
       msgpack_pack_uint64(&pk, c->seq);
+      msgpack_pack_uint64(&pk, tag);
       msgpack_pack_uint64(&pk, ch);
       msgpack_pack_uint64(&pk, (uint64_t)last);
       msgpack_pack_bin(&pk, n);
@@ -915,7 +952,8 @@ int gasp_cluster_allreduce(gasp_cluster *c, double *vals, size_t n,
   }
   memcpy(mine, vals, n * sizeof *vals);
   for (int r = 0; r < c->size; r++) send[r] = mine, len[r] = n * sizeof *vals;
-  if ((rc = gasp_cluster_exchange(c, send, len, recv, rlen, err))) goto out;
+  uint64_t tag = (uint64_t)TAG_ALLREDUCE << 32 | (uint64_t)op << 28 | (n & 0xfffffff);
+  if ((rc = exchange(c, tag, send, len, recv, rlen, err))) goto out;
   for (int r = 0; r < c->size; r++)
     if (r != c->rank && rlen[r] != n * sizeof *vals) {
       rc = gasp__fail(err, GASP_EPEER, NULL, 0,
@@ -948,5 +986,5 @@ out:
 
 int gasp_cluster_barrier(gasp_cluster *c, gasp_error *err) {
   if (c->size == 1) return GASP_OK;
-  return gasp_cluster_exchange(c, NULL, NULL, NULL, NULL, err);
+  return exchange(c, (uint64_t)TAG_BARRIER << 32, NULL, NULL, NULL, NULL, err);
 }

@@ -23,7 +23,7 @@ enum {
   GASP__MSG_AUTH_OK = 3, /* [3, rank, mac]                       acceptor  */
   GASP__MSG_ADDR = 4,    /* [4, rank, host, port]                to rank 0 */
   GASP__MSG_TABLE = 5,   /* [5, [[host, port], ...]]             from rank 0 */
-  GASP__MSG_DATA = 6,    /* [6, seq, chunk, last, payload(bin)]  a step  */
+  GASP__MSG_DATA = 6,    /* [6, seq, tag, chunk, last, payload(bin)] */
   GASP__MSG_BYE = 7      /* [7, rank]                            clean end */
 };
 

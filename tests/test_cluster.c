@@ -447,6 +447,37 @@ static void test_peer_lost(void **state) {
   assert_true(st[0] == 0 || st[1] == 0); /* someone names the lost peer */
 }
 
+/* Ranks that disagree on the order of their collectives fail at once,
+ * saying so, instead of pairing a barrier with an allreduce. */
+static int do_barrier(gasp_cluster *c, void *arg) {
+  (void)arg;
+  gasp_error err;
+  int rc = gasp_cluster_barrier(c, &err);
+  if (rc != GASP_EPEER) return 50;
+  return strstr(err.msg, "collective") ? 0 : 52; /* or saw the other leave */
+}
+
+static int do_allreduce(gasp_cluster *c, void *arg) {
+  (void)arg;
+  gasp_error err;
+  double v = 1;
+  int rc = gasp_cluster_allreduce(c, &v, 1, GASP_REDUCE_SUM, &err);
+  if (rc != GASP_EPEER) return 51;
+  return strstr(err.msg, "collective") ? 0 : 52;
+}
+
+static void test_collective_mismatch(void **state) {
+  (void)state;
+  cfg g = {2, 0, -1, NULL, 10, 0};
+  rank_fn fns[2] = {do_barrier, do_allreduce};
+  int st[8];
+  char msgs[8][256];
+  run_cluster(&g, NULL, fns, NULL, st, msgs);
+  for (int r = 0; r < 2; r++)
+    if (st[r] != 0 && st[r] != 52) fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+  assert_true(st[0] == 0 || st[1] == 0); /* the first to see it says why */
+}
+
 /* Explicit peer lists (--rank R --peers ...): ports chosen here. */
 static void test_peer_list(void **state) {
   (void)state;
@@ -495,6 +526,7 @@ int main(void) {
       cmocka_unit_test(test_cluster_exchange), cmocka_unit_test(test_wrong_key),
       cmocka_unit_test(test_bad_frames),     cmocka_unit_test(test_peer_lost),
       cmocka_unit_test(test_peer_list),
+      cmocka_unit_test(test_collective_mismatch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
