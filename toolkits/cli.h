@@ -117,7 +117,7 @@ enum {
 #define CLI_COMMON_HELP                                                        \
   "  -i, --input FILE     input file (gzip read transparently)\n"              \
   "  -o, --output FILE    output file\n"                                       \
-  "      --format F       auto|edgelist|snap|adj|mtx|uci|gasp (default auto)\n" \
+  "      --format F       auto|edgelist|snap|adj|mtx|uci|ldac|triples|gasp\n" \
   "  -t, --threads N      threads (default: OMP_NUM_THREADS or all cores)\n"                      \
   "      --symmetric      add the reverse of every edge (undirected input)\n"  \
   "      --weighted / --unweighted   keep or drop a weight column\n"           \
