@@ -83,6 +83,9 @@ int cmd_labelprop(int argc, char **argv);
 int cmd_sssp(int argc, char **argv);
 int cmd_triangles(int argc, char **argv);
 int cmd_kcore(int argc, char **argv);
+/* issue 6: LDA (lda, lda-infer) */
+int cmd_lda(int argc, char **argv);
+int cmd_lda_infer(int argc, char **argv);
 
 #endif
 

@@ -25,6 +25,8 @@ static const command commands[] = {
     {"sssp", cmd_sssp, "single-source shortest paths (label correcting)"},
     {"triangles", cmd_triangles, "exact undirected triangle count"},
     {"kcore", cmd_kcore, "core numbers by local h-index updates"},
+    /* issue 6: LDA */
+    {"lda", cmd_lda, "topic model by collapsed Gibbs sampling (LDA)"},
 };
 
 static void usage(FILE *f) {
