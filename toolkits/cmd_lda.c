@@ -57,6 +57,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 #if defined(__SANITIZE_THREAD__)
 #define LDA_TSAN 1
 #elif defined(__has_feature)
@@ -70,16 +72,19 @@
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+/* unaligned views for loads and stores */
+typedef float v8fu __attribute__((vector_size(32), aligned(4), may_alias));
+typedef int32_t v8iu __attribute__((vector_size(32), aligned(4), may_alias));
 
 /* Per-thread state, on its own cache lines. */
 typedef struct lda_thread {
   int64_t *nk;    /* topic totals as this thread sees them       */
   float *inv;     /* 1 / (n_k + W beta), 0 in the padding        */
   float *a;       /* (n_dk + alpha) inv_k of the current document */
-  float *p;       /* the token's unnormalised conditional         */
+  float *cum;     /* the running lane sums C_j of the conditional */
   uint64_t seen;  /* superstep whose totals nk holds, plus one    */
   uint64_t moved; /* tokens that changed topic (this superstep)   */
-  char pad[16];
+  char pad[8];
 } lda_thread;
 
 typedef struct lda_run lda_run;
@@ -116,25 +121,61 @@ static inline __attribute__((always_inline)) v8f row_f(const int32_t *row,
     x[l] = (float)__atomic_load_n(&row[j + l], __ATOMIC_RELAXED);
   return x;
 #else
-  v8i n;
-  memcpy(&n, row + j, sizeof n);
-  return __builtin_convertvector(n, v8f);
+  return __builtin_convertvector(*(const v8iu *)(row + j), v8f);
 #endif
 }
 
-static inline __attribute__((always_inline)) float sum8(const float *p) {
-  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+/* Inclusive prefix sum of the 8 lanes: two steps within each 128-bit
+ * half (cheap shifts), then the low half's sum into the high half. */
+static inline __attribute__((always_inline)) v8f prefix8(v8f x) {
+  const v8f z = {0};
+  x += __builtin_shufflevector(z, x, 0, 8, 9, 10, 0, 12, 13, 14);
+  x += __builtin_shufflevector(z, x, 0, 0, 8, 9, 0, 0, 12, 13);
+  return x + __builtin_shufflevector(x, z, 8, 8, 8, 8, 3, 3, 3, 3);
 }
 
-/* Resamples the tokens of document d; returns how many moved. */
+static inline __attribute__((always_inline)) int hsum8i(v8i m) {
+  m += __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3);
+  m += __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5);
+  m += __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6);
+  return m[0];
+}
+
+/* a[k] = x by a whole-vector read-modify-write: a vector load of a
+ * block that was just written by a scalar store cannot take its data
+ * from the store buffer and waits for the store to retire. */
+static inline __attribute__((always_inline)) void set_lane(float *a, int k,
+                                                           float x) {
+  const v8i lane_id = {0, 1, 2, 3, 4, 5, 6, 7};
+  const int l = k & 7;
+  const v8i lv = {l, l, l, l, l, l, l, l};
+  const v8f xv = {x, x, x, x, x, x, x, x};
+  v8fu *p = (v8fu *)(a + (k & ~7));
+  v8i m = lane_id == lv, old = (v8i)*p;
+  *p = (v8f)(((v8i)xv & m) | (old & ~m));
+}
+
+/* Resamples the tokens of document d; returns how many moved.
+ *
+ * Per token, the pass computes p_k = a_k (n_wk + beta) eight topics
+ * (one block) at a time and stores the running lane sums C_j (lane l of
+ * C_j: the sum of p over blocks 0..j in lane l).  The draw inverts the
+ * cumulative distribution in lane-major order (topics 0, 8, 16, ..., then
+ * 1, 9, ...), which is as exact as any order: with off_l the sum of the
+ * lanes before l, the position of u is the number of (j, l) with
+ * off_l + C_j[l] <= u -- one vector compare per block and no branch, so
+ * no misprediction and a short dependency chain after the pass (the scan
+ * of the plain sampler is what costs it most at large K). */
 static inline __attribute__((always_inline)) uint64_t
 sample_doc(lda_run *r, lda_thread *t, gasp_vid d, uint64_t iter) {
   const lda_corpus *c = &r->c;
-  const int Kp = r->Kp, K = r->K, shared = r->shared;
+  const int Kp = r->Kp, K = r->K, shared = r->shared, nb = Kp / 8;
+  const uint64_t nb_inv = ((1ull << 32) + (uint64_t)nb - 1) / (uint64_t)nb;
   int32_t *ndk = r->cnt + (size_t)d * (size_t)Kp;
   int32_t *wbase = r->cnt + (size_t)c->D * (size_t)Kp;
   int64_t *nk = t->nk;
-  float *inv = t->inv, *a = t->a, *p = t->p;
+  float *inv = t->inv, *a = t->a;
+  v8fu *C = (v8fu *)t->cum;
   const float alpha = r->alpha, beta = r->beta, vbeta = r->vbeta;
   uint32_t *z = r->z;
   const uint32_t *word = c->word;
@@ -142,59 +183,77 @@ sample_doc(lda_run *r, lda_thread *t, gasp_vid d, uint64_t iter) {
   lda_rng rng = lda_rng_for(r->seed, d, iter);
   uint64_t i0 = c->doc_off[d], i1 = c->doc_off[d + 1], moved = 0;
   const v8f bv = {beta, beta, beta, beta, beta, beta, beta, beta};
+  const v8f zero = {0};
   for (uint64_t i = i0; i < i1; i++) {
-    int32_t *row = wbase + (size_t)word[i] * (size_t)Kp;
-    if (i + 2 < i1) {
-      const char *nx = (const char *)(wbase + (size_t)word[i + 2] * (size_t)Kp);
+    const int32_t *row = wbase + (size_t)word[i] * (size_t)Kp;
+    if (i + 4 < c->tokens) {
+      const char *nx = (const char *)(wbase + (size_t)word[i + 4] * (size_t)Kp);
       for (int l = 0; l < Kp * 4; l += 64) __builtin_prefetch(nx + l);
     }
-    int old = (int)z[i];
-    v8f acc = {0};
-    for (int j = 0; j < Kp; j += 8) {
-      v8f av;
-      memcpy(&av, a + j, sizeof av);
-      v8f pv = av * (row_f(row, j) + bv);
-      memcpy(p + j, &pv, sizeof pv);
-      acc += pv;
-    }
-    float total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
-                  ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    /* token i's own assignment leaves the counts of topic `old` */
+    int old = (int)z[i], jo = old >> 3;
+    /* token i's own assignment leaves the counts of topic `old`: the
+     * pass computes lane old & 7 of block jo with all counts, and `fix`
+     * (that lane only, made in registers: a scalar store into a vector
+     * read next would stall store forwarding) replaces it with the
+     * value without the token */
     float inv_old = 1.0f / ((float)(nk[old] - 1) + vbeta);
     float a_old = ((float)(ndk[old] - 1) + alpha) * inv_old;
-    int32_t nw_old = shared ? __atomic_load_n(&row[old], __ATOMIC_RELAXED) : row[old];
-    float p_old = a_old * ((float)(nw_old - 1) + beta);
-    total += p_old - p[old];
-    p[old] = p_old;
-    float u = lda_uniform(&rng) * total;
+    float nw = (float)(shared ? __atomic_load_n(&row[old], __ATOMIC_RELAXED) : row[old]);
+    float df = a[old] * (nw + beta) - a_old * (nw - 1.0f + beta);
+    const v8f dfv = {df, df, df, df, df, df, df, df};
+    const v8i lane_id = {0, 1, 2, 3, 4, 5, 6, 7};
+    const v8i ol = {old & 7, old & 7, old & 7, old & 7, old & 7, old & 7, old & 7, old & 7};
+    v8f fix = (v8f)((v8i)dfv & (lane_id == ol));
+    v8f acc0 = zero, acc1 = zero; /* two chains: half the add latency */
     int j = 0;
-    for (; j + 8 < Kp; j += 8) {
-      float bs = sum8(p + j);
-      if (u < bs) break;
-      u -= bs;
+    for (; j + 1 < nb; j += 2) {
+      v8f f0 = j == jo ? fix : zero, f1 = j + 1 == jo ? fix : zero;
+      v8f p0 = *(const v8fu *)(a + 8 * j) * (row_f(row, 8 * j) + bv) - f0;
+      v8f p1 = *(const v8fu *)(a + 8 * j + 8) * (row_f(row, 8 * j + 8) + bv) - f1;
+      acc0 += p0;
+      C[j] = acc0 + acc1;
+      acc1 += p1;
+      C[j + 1] = acc0 + acc1;
     }
-    int k = j;
-    while (k < j + 7 && u >= p[k]) {
-      u -= p[k];
-      k++;
+    if (j < nb) {
+      v8f f0 = j == jo ? fix : zero;
+      acc0 += *(const v8fu *)(a + 8 * j) * (row_f(row, 8 * j) + bv) - f0;
+      C[j] = acc0 + acc1;
     }
+    v8f lanes = acc0 + acc1, incl = prefix8(lanes);
+    float total = incl[7];
+    v8f off = incl - lanes;
+    float u = lda_uniform(&rng) * total;
+    const v8f uv = {u, u, u, u, u, u, u, u};
+    v8i cnt0 = {0}, cnt1 = {0};
+    for (j = 0; j + 1 < nb; j += 2) {
+      cnt0 += (v8i)(C[j] + off <= uv);
+      cnt1 += (v8i)(C[j + 1] + off <= uv);
+    }
+    if (j < nb) cnt0 += (v8i)(C[j] + off <= uv);
+    uint32_t pos = (uint32_t)-hsum8i(cnt0 + cnt1);
+    if (pos > (uint32_t)(8 * nb - 1)) pos = (uint32_t)(8 * nb - 1); /* rounding */
+    uint32_t lane = (uint32_t)(((uint64_t)pos * nb_inv) >> 32);
+    int k = 8 * (int)(pos - lane * (uint32_t)nb) + (int)lane;
     if (k >= K) k = K - 1; /* rounding past the last topic */
     if (k == old) continue;
     ndk[old]--;
     nk[old]--;
     inv[old] = inv_old;
-    a[old] = a_old;
     ndk[k]++;
     nk[k]++;
     inv[k] = 1.0f / ((float)nk[k] + vbeta);
-    a[k] = ((float)ndk[k] + alpha) * inv[k];
+    /* a is read as vectors by the next token: written as vectors too */
+    set_lane(a, old, a_old);
+    set_lane(a, k, ((float)ndk[k] + alpha) * inv[k]);
     z[i] = (uint32_t)k;
+    int32_t *wr = (int32_t *)row;
     if (shared) {
-      __atomic_fetch_sub(&row[old], 1, __ATOMIC_RELAXED);
-      __atomic_fetch_add(&row[k], 1, __ATOMIC_RELAXED);
+      __atomic_fetch_sub(&wr[old], 1, __ATOMIC_RELAXED);
+      __atomic_fetch_add(&wr[k], 1, __ATOMIC_RELAXED);
     } else {
-      row[old]--;
-      row[k]++;
+      wr[old]--;
+      wr[k]++;
     }
     moved++;
   }
@@ -357,8 +416,8 @@ static int alloc_threads(lda_run *r) {
     th->nk = tk_calloc_lines((size_t)r->Kp, sizeof *th->nk);
     th->inv = tk_calloc_lines((size_t)r->Kp, sizeof *th->inv);
     th->a = tk_calloc_lines((size_t)r->Kp, sizeof *th->a);
-    th->p = tk_calloc_lines((size_t)r->Kp, sizeof *th->p);
-    if (!th->nk || !th->inv || !th->a || !th->p) return -1;
+    th->cum = tk_calloc_lines((size_t)r->Kp, sizeof *th->cum);
+    if (!th->nk || !th->inv || !th->a || !th->cum) return -1;
   }
   return 0;
 }
@@ -369,7 +428,7 @@ static void free_threads(lda_run *r) {
     free(r->th[t].nk);
     free(r->th[t].inv);
     free(r->th[t].a);
-    free(r->th[t].p);
+    free(r->th[t].cum);
   }
   free(r->th);
   r->th = NULL;

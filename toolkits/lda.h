@@ -17,8 +17,9 @@ static inline int lda_padded(int k) { return (k + LDA_LANES - 1) / LDA_LANES * L
 /* A corpus seen as tokens: documents are the graph's left side (local
  * ids 0..D-1), words its right side (local ids D..D+W-1, word index
  * w = vid - D).  Each edge (d, w, count) contributes `count` tokens, laid
- * out document by document in edge-slot order: document d owns tokens
- * doc_off[d] .. doc_off[d+1]-1 and token i is word word[i]. */
+ * out document by document (a document's entries dealt round-robin, see
+ * lda_core.c): document d owns tokens doc_off[d] .. doc_off[d+1]-1 and
+ * token i is word word[i]. */
 typedef struct lda_corpus {
   gasp_vid D, W;
   uint64_t tokens;

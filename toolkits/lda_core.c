@@ -50,14 +50,21 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
     cli_error("lda: out of memory");
     return EXIT_RUNTIME;
   }
+  /* Within a document the entries are dealt round-robin (one token of
+   * each entry, then a second of those with two or more, ...), so that
+   * tokens of one word do not follow each other: a token's count update
+   * would otherwise stall the next token's vector read of the same row. */
   uint64_t t = 0;
   for (gasp_vid d = 0; d < D; d++) {
     c->doc_off[d] = t;
+    uint32_t most = 1;
     for (uint64_t s = out.off[d]; s < out.off[d + 1]; s++) {
       uint32_t n = cnt ? (uint32_t)cnt[s] : 1u;
-      uint32_t w = out.nbr[s] - D;
-      for (uint32_t k = 0; k < n; k++) c->word[t++] = w;
+      most = n > most ? n : most;
     }
+    for (uint32_t round = 0; round < most; round++)
+      for (uint64_t s = out.off[d]; s < out.off[d + 1]; s++)
+        if ((cnt ? (uint32_t)cnt[s] : 1u) > round) c->word[t++] = out.nbr[s] - D;
   }
   c->doc_off[D] = t;
   return 0;
