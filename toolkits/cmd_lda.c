@@ -633,23 +633,6 @@ static int parse(int argc, char **argv, tk_opts *o, lda_args *a) {
   return 0;
 }
 
-/* Text corpora other than UCI and LDA-C (by name) are read as triples. */
-static void corpus_format(cli_common *c) {
-  if (c->format != GASP_FORMAT_AUTO || !c->input) return;
-  const char *base = strrchr(c->input, '/');
-  base = base ? base + 1 : c->input;
-  size_t n = strlen(base);
-  if (n > 3 && !strcmp(base + n - 3, ".gz")) n -= 3;
-  if (!strncmp(base, "docword.", 8))
-    c->format = GASP_FORMAT_UCI;
-  else if (n > 5 && !strncmp(base + n - 5, ".ldac", 5))
-    c->format = GASP_FORMAT_LDAC;
-  else if (n > 5 && !strncmp(base + n - 5, ".gasp", 5))
-    c->format = GASP_FORMAT_SNAPSHOT;
-  else
-    c->format = GASP_FORMAT_TRIPLES;
-}
-
 static char *suffixed(const char *prefix, const char *suffix) {
   size_t n = strlen(prefix) + strlen(suffix) + 1;
   char *p = malloc(n);
@@ -669,7 +652,7 @@ int cmd_lda(int argc, char **argv) {
     cli_error("lda: -o takes a file name prefix, not '-'");
     return EXIT_USAGE;
   }
-  corpus_format(&o.c);
+  lda_corpus_format(&o.c);
 
   lda_run r;
   memset(&r, 0, sizeof r);

@@ -27,6 +27,8 @@ static const command commands[] = {
     {"kcore", cmd_kcore, "core numbers by local h-index updates"},
     /* issue 6: LDA */
     {"lda", cmd_lda, "topic model by collapsed Gibbs sampling (LDA)"},
+    {"lda-infer", cmd_lda_infer,
+     "topic mixtures of new documents, held-out perplexity"},
 };
 
 static void usage(FILE *f) {

@@ -32,6 +32,9 @@ typedef struct lda_corpus {
  * many tokens). */
 int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input);
 void lda_corpus_free(lda_corpus *c);
+/* --format auto for text corpora: docword.* is UCI, *.ldac LDA-C, *.gasp
+ * a snapshot, anything else "doc word count" triples. */
+void lda_corpus_format(cli_common *c);
 
 /* wyrand (Wang Yi): one 64x64->128 multiply per number, passes BigCrush
  * and PractRand; one stream per (seed, document, iteration), so a run is
@@ -83,8 +86,8 @@ typedef struct lda_model {
 int lda_model_read(lda_model *m, const char *path);
 void lda_model_free(lda_model *m);
 
-/* Opens `path` for writing under a temporary name: lda_out_close()
- * renames it into place, or removes it when `bad`.  Return 0 or an exit
+/* Opens `path` for writing under a temporary name ("-": stdout):
+ * lda_out_close() renames it into place, or removes it when `bad`.  Return 0 or an exit
  * code (printed). */
 typedef struct lda_out {
   FILE *f;

@@ -70,6 +70,22 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   return 0;
 }
 
+void lda_corpus_format(cli_common *c) {
+  if (c->format != GASP_FORMAT_AUTO || !c->input) return;
+  const char *base = strrchr(c->input, '/');
+  base = base ? base + 1 : c->input;
+  size_t n = strlen(base);
+  if (n > 3 && !strcmp(base + n - 3, ".gz")) n -= 3;
+  if (!strncmp(base, "docword.", 8))
+    c->format = GASP_FORMAT_UCI;
+  else if (n > 5 && !strncmp(base + n - 5, ".ldac", 5))
+    c->format = GASP_FORMAT_LDAC;
+  else if (n > 5 && !strncmp(base + n - 5, ".gasp", 5))
+    c->format = GASP_FORMAT_SNAPSHOT;
+  else
+    c->format = GASP_FORMAT_TRIPLES;
+}
+
 void lda_corpus_free(lda_corpus *c) {
   free(c->doc_off);
   free(c->word);
@@ -103,6 +119,10 @@ void lda_lgamma_free(lda_lgamma *t) {
 int lda_out_open(lda_out *o, const char *path) {
   memset(o, 0, sizeof *o);
   o->path = path;
+  if (!strcmp(path, "-")) {
+    o->f = stdout;
+    return 0;
+  }
   size_t n = strlen(path) + 16;
   o->tmp = malloc(n);
   if (!o->tmp) return EXIT_RUNTIME;
@@ -123,6 +143,14 @@ int lda_out_open(lda_out *o, const char *path) {
 
 int lda_out_close(lda_out *o, int bad) {
   if (!o->f) return 0;
+  if (!o->tmp) { /* stdout */
+    o->f = NULL;
+    if (fflush(stdout) != 0 || bad) {
+      cli_error("writing results to stdout failed");
+      return EXIT_RUNTIME;
+    }
+    return 0;
+  }
   if (ferror(o->f)) bad = 1;
   if (fclose(o->f) != 0) bad = 1;
   o->f = NULL;
