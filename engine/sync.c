@@ -121,6 +121,14 @@ static int sync_exchange(gasp_engine *e) {
   return GASP_OK;
 }
 
+/* Chunk of vertices a worker claims at a time: `most`, but small enough
+ * for 8 chunks per thread, so that a superstep of a few thousand costly
+ * updates (LDA documents) still spreads over all threads (floor 16). */
+static uint64_t grain(uint64_t work, uint64_t most, const gasp_engine *e) {
+  uint64_t per = work / (8 * (uint64_t)gasp__pool_size(e->pool));
+  return per < 16 ? 16 : per < most ? per : most;
+}
+
 static int sync_loop(sync_state *s, gasp_run_stats *st) {
   gasp_engine *e = s->e;
   double t0 = gasp__now();
@@ -141,7 +149,7 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     uint64_t work = s->dense ? nv : s->nfront;
     for (s->phase = 0; s->phase < 3; s->phase++) {
       if (s->phase == 2 && !e->prog.scatter) break;
-      s->r = (gasp__range){0, work, s->dense ? 2048 : 256};
+      s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
       gasp__pool_run(e->pool, phase_worker, s);
     }
     int rc = sync_exchange(e);

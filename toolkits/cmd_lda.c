@@ -537,7 +537,7 @@ static const char help[] =
     "dense sampler, vectorised, documents in parallel (word-topic counts\n"
     "shared without locks, topic totals refreshed every sweep).  Input: UCI\n"
     "bag-of-words (docword.*), LDA-C (*.ldac) or 'doc word count' triples\n"
-    "(--format triples; the default for other names), gzip read\n"
+    "(detected by name or first line; --format uci|ldac|triples), gzip read\n"
     "transparently; --vocab names the words.\n\n"
     "options:\n"
     "  -k, --topics K       topics (20)\n"

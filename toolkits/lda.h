@@ -33,7 +33,8 @@ typedef struct lda_corpus {
 int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input);
 void lda_corpus_free(lda_corpus *c);
 /* --format auto for text corpora: docword.* is UCI, *.ldac LDA-C, *.gasp
- * a snapshot, anything else "doc word count" triples. */
+ * a snapshot; otherwise by the first data line: a single number is a UCI
+ * header, "N w:c ..." is LDA-C, else "doc word count" triples. */
 void lda_corpus_format(cli_common *c);
 
 /* wyrand (Wang Yi): one 64x64->128 multiply per number, passes BigCrush

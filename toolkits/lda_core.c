@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   memset(c, 0, sizeof *c);
@@ -70,6 +71,33 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   return 0;
 }
 
+/* By the first line that is not blank or a comment: one number is a UCI
+ * header, "N w:c ..." LDA-C, anything else triples.  gzopen reads plain
+ * files too. */
+static gasp_format sniff(const char *path) {
+  gzFile f = gzopen(path, "rb");
+  if (!f) return GASP_FORMAT_TRIPLES; /* the loader reports why */
+  char line[4096];
+  gasp_format fmt = GASP_FORMAT_TRIPLES;
+  while (gzgets(f, line, sizeof line)) {
+    char *p = line;
+    while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+    if (*p == '\n' || *p == '\0' || *p == '#' || *p == '%') continue;
+    int fields = 0, colon = strchr(p, ':') != NULL;
+    for (char *q = p; *q && *q != '\n';) {
+      while (*q == ' ' || *q == '\t' || *q == '\r' || *q == ',') q++;
+      if (!*q || *q == '\n') break;
+      fields++;
+      while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != ',') q++;
+    }
+    fmt = colon ? GASP_FORMAT_LDAC
+                : fields == 1 ? GASP_FORMAT_UCI : GASP_FORMAT_TRIPLES;
+    break;
+  }
+  gzclose(f);
+  return fmt;
+}
+
 void lda_corpus_format(cli_common *c) {
   if (c->format != GASP_FORMAT_AUTO || !c->input) return;
   const char *base = strrchr(c->input, '/');
@@ -83,7 +111,7 @@ void lda_corpus_format(cli_common *c) {
   else if (n > 5 && !strncmp(base + n - 5, ".gasp", 5))
     c->format = GASP_FORMAT_SNAPSHOT;
   else
-    c->format = GASP_FORMAT_TRIPLES;
+    c->format = sniff(c->input);
 }
 
 void lda_corpus_free(lda_corpus *c) {
