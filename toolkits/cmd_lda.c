@@ -70,11 +70,8 @@
 #define LDA_TSAN 0
 #endif
 
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-/* unaligned views for loads and stores */
-typedef float v8fu __attribute__((vector_size(32), aligned(4), may_alias));
-typedef int32_t v8iu __attribute__((vector_size(32), aligned(4), may_alias));
+/* AVX-512 kernel above this many topics (measured: bench/README.md). */
+#define LDA_AVX512_MIN_K 32
 
 /* Per-thread state, on its own cache lines. */
 typedef struct lda_thread {
@@ -82,6 +79,7 @@ typedef struct lda_thread {
   float *inv;     /* 1 / (n_k + W beta), 0 in the padding        */
   float *a;       /* (n_dk + alpha) inv_k of the current document */
   float *cum;     /* the running lane sums C_j of the conditional */
+  float *off;     /* the lane offsets of the draw (one vector)    */
   uint64_t seen;  /* superstep whose totals nk holds, plus one    */
   uint64_t moved; /* tokens that changed topic (this superstep)   */
   char pad[8];
@@ -113,173 +111,60 @@ struct lda_run {
 
 /* ---- the sampling kernel -------------------------------------------- */
 
-static inline __attribute__((always_inline)) v8f row_f(const int32_t *row,
-                                                       int j) {
-#if LDA_TSAN
-  v8f x;
-  for (int l = 0; l < 8; l++)
-    x[l] = (float)__atomic_load_n(&row[j + l], __ATOMIC_RELAXED);
-  return x;
-#else
-  return __builtin_convertvector(*(const v8iu *)(row + j), v8f);
-#endif
-}
-
-/* Inclusive prefix sum of the 8 lanes: two steps within each 128-bit
- * half (cheap shifts), then the low half's sum into the high half. */
-static inline __attribute__((always_inline)) v8f prefix8(v8f x) {
-  const v8f z = {0};
-  x += __builtin_shufflevector(z, x, 0, 8, 9, 10, 0, 12, 13, 14);
-  x += __builtin_shufflevector(z, x, 0, 0, 8, 9, 0, 0, 12, 13);
-  return x + __builtin_shufflevector(x, z, 8, 8, 8, 8, 3, 3, 3, 3);
-}
-
-static inline __attribute__((always_inline)) int hsum8i(v8i m) {
-  m += __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3);
-  m += __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5);
-  m += __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6);
-  return m[0];
-}
-
-/* a[k] = x by a whole-vector read-modify-write: a vector load of a
- * block that was just written by a scalar store cannot take its data
- * from the store buffer and waits for the store to retire. */
-static inline __attribute__((always_inline)) void set_lane(float *a, int k,
-                                                           float x) {
-  const v8i lane_id = {0, 1, 2, 3, 4, 5, 6, 7};
-  const int l = k & 7;
-  const v8i lv = {l, l, l, l, l, l, l, l};
-  const v8f xv = {x, x, x, x, x, x, x, x};
-  v8fu *p = (v8fu *)(a + (k & ~7));
-  v8i m = lane_id == lv, old = (v8i)*p;
-  *p = (v8f)(((v8i)xv & m) | (old & ~m));
-}
-
-/* Resamples the tokens of document d; returns how many moved.
- *
- * Per token, the pass computes p_k = a_k (n_wk + beta) eight topics
- * (one block) at a time and stores the running lane sums C_j (lane l of
- * C_j: the sum of p over blocks 0..j in lane l).  The draw inverts the
- * cumulative distribution in lane-major order (topics 0, 8, 16, ..., then
- * 1, 9, ...), which is as exact as any order: with off_l the sum of the
- * lanes before l, the position of u is the number of (j, l) with
- * off_l + C_j[l] <= u -- one vector compare per block and no branch, so
- * no misprediction and a short dependency chain after the pass (the scan
- * of the plain sampler is what costs it most at large K). */
-static inline __attribute__((always_inline)) uint64_t
-sample_doc(lda_run *r, lda_thread *t, gasp_vid d, uint64_t iter) {
-  const lda_corpus *c = &r->c;
-  const int Kp = r->Kp, K = r->K, shared = r->shared, nb = Kp / 8;
-  const uint64_t nb_inv = ((1ull << 32) + (uint64_t)nb - 1) / (uint64_t)nb;
-  int32_t *ndk = r->cnt + (size_t)d * (size_t)Kp;
-  int32_t *wbase = r->cnt + (size_t)c->D * (size_t)Kp;
-  int64_t *nk = t->nk;
-  float *inv = t->inv, *a = t->a;
-  v8fu *C = (v8fu *)t->cum;
-  const float alpha = r->alpha, beta = r->beta, vbeta = r->vbeta;
-  uint32_t *z = r->z;
-  const uint32_t *word = c->word;
-  for (int k = 0; k < K; k++) a[k] = ((float)ndk[k] + alpha) * inv[k];
-  lda_rng rng = lda_rng_for(r->seed, d, iter);
-  uint64_t i0 = c->doc_off[d], i1 = c->doc_off[d + 1], moved = 0;
-  const v8f bv = {beta, beta, beta, beta, beta, beta, beta, beta};
-  const v8f zero = {0};
-  for (uint64_t i = i0; i < i1; i++) {
-    const int32_t *row = wbase + (size_t)word[i] * (size_t)Kp;
-    if (i + 4 < c->tokens) {
-      const char *nx = (const char *)(wbase + (size_t)word[i + 4] * (size_t)Kp);
-      for (int l = 0; l < Kp * 4; l += 64) __builtin_prefetch(nx + l);
-    }
-    int old = (int)z[i], jo = old >> 3;
-    /* token i's own assignment leaves the counts of topic `old`: the
-     * pass computes lane old & 7 of block jo with all counts, and `fix`
-     * (that lane only, made in registers: a scalar store into a vector
-     * read next would stall store forwarding) replaces it with the
-     * value without the token */
-    float inv_old = 1.0f / ((float)(nk[old] - 1) + vbeta);
-    float a_old = ((float)(ndk[old] - 1) + alpha) * inv_old;
-    float nw = (float)(shared ? __atomic_load_n(&row[old], __ATOMIC_RELAXED) : row[old]);
-    float df = a[old] * (nw + beta) - a_old * (nw - 1.0f + beta);
-    const v8f dfv = {df, df, df, df, df, df, df, df};
-    const v8i lane_id = {0, 1, 2, 3, 4, 5, 6, 7};
-    const v8i ol = {old & 7, old & 7, old & 7, old & 7, old & 7, old & 7, old & 7, old & 7};
-    v8f fix = (v8f)((v8i)dfv & (lane_id == ol));
-    v8f acc0 = zero, acc1 = zero; /* two chains: half the add latency */
-    int j = 0;
-    for (; j + 1 < nb; j += 2) {
-      v8f f0 = j == jo ? fix : zero, f1 = j + 1 == jo ? fix : zero;
-      v8f p0 = *(const v8fu *)(a + 8 * j) * (row_f(row, 8 * j) + bv) - f0;
-      v8f p1 = *(const v8fu *)(a + 8 * j + 8) * (row_f(row, 8 * j + 8) + bv) - f1;
-      acc0 += p0;
-      C[j] = acc0 + acc1;
-      acc1 += p1;
-      C[j + 1] = acc0 + acc1;
-    }
-    if (j < nb) {
-      v8f f0 = j == jo ? fix : zero;
-      acc0 += *(const v8fu *)(a + 8 * j) * (row_f(row, 8 * j) + bv) - f0;
-      C[j] = acc0 + acc1;
-    }
-    v8f lanes = acc0 + acc1, incl = prefix8(lanes);
-    float total = incl[7];
-    v8f off = incl - lanes;
-    float u = lda_uniform(&rng) * total;
-    const v8f uv = {u, u, u, u, u, u, u, u};
-    v8i cnt0 = {0}, cnt1 = {0};
-    for (j = 0; j + 1 < nb; j += 2) {
-      cnt0 += (v8i)(C[j] + off <= uv);
-      cnt1 += (v8i)(C[j + 1] + off <= uv);
-    }
-    if (j < nb) cnt0 += (v8i)(C[j] + off <= uv);
-    uint32_t pos = (uint32_t)-hsum8i(cnt0 + cnt1);
-    if (pos > (uint32_t)(8 * nb - 1)) pos = (uint32_t)(8 * nb - 1); /* rounding */
-    uint32_t lane = (uint32_t)(((uint64_t)pos * nb_inv) >> 32);
-    int k = 8 * (int)(pos - lane * (uint32_t)nb) + (int)lane;
-    if (k >= K) k = K - 1; /* rounding past the last topic */
-    if (k == old) continue;
-    ndk[old]--;
-    nk[old]--;
-    inv[old] = inv_old;
-    ndk[k]++;
-    nk[k]++;
-    inv[k] = 1.0f / ((float)nk[k] + vbeta);
-    /* a is read as vectors by the next token: written as vectors too */
-    set_lane(a, old, a_old);
-    set_lane(a, k, ((float)ndk[k] + alpha) * inv[k]);
-    z[i] = (uint32_t)k;
-    int32_t *wr = (int32_t *)row;
-    if (shared) {
-      __atomic_fetch_sub(&wr[old], 1, __ATOMIC_RELAXED);
-      __atomic_fetch_add(&wr[k], 1, __ATOMIC_RELAXED);
-    } else {
-      wr[old]--;
-      wr[k]++;
-    }
-    moved++;
-  }
-  return moved;
-}
+/* lda_kernel.h is a template: each inclusion defines sample_doc_<W> for
+ * vectors of W floats, compiled here for AVX-512, AVX2 and the baseline
+ * and picked at run time. */
+#define LK_W 8
+#include "lda_kernel.h"
+#undef LK_W
+#define LK_W 16
+#include "lda_kernel.h"
+#undef LK_W
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#define LDA_X86 1
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) static uint64_t
+kernel_avx512(lda_run *r, lda_thread *t, gasp_vid d, uint64_t iter) {
+  return sample_doc_16(r, t, d, iter);
+}
+
 __attribute__((target("avx2,fma"))) static uint64_t
 kernel_avx2(lda_run *r, lda_thread *t, gasp_vid d, uint64_t iter) {
-  return sample_doc(r, t, d, iter);
+  return sample_doc_8(r, t, d, iter);
 }
+#else
+#define LDA_X86 0
 #endif
 
 static uint64_t kernel_base(lda_run *r, lda_thread *t, gasp_vid d,
                             uint64_t iter) {
-  return sample_doc(r, t, d, iter);
+  return sample_doc_8(r, t, d, iter);
 }
 
-static lda_kernel pick_kernel(const char **name) {
-#if defined(__x86_64__) && defined(__GNUC__)
+/* The widest kernel the processor runs; `lanes` is the padding of the
+ * topic rows it needs.  GASP_LDA_KERNEL=avx512|avx2|baseline overrides
+ * (for benchmarks). */
+static lda_kernel pick_kernel(int K, const char **name, int *lanes) {
+  const char *want = getenv("GASP_LDA_KERNEL");
+  *lanes = 8;
+#if LDA_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  int has512 = __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512bw");
+  int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (has512 && want && !strcmp(want, "avx512")) {
+    *name = "avx512";
+    *lanes = 16;
+    return kernel_avx512;
+  }
+  if (has2 && (!want || strcmp(want, "baseline"))) {
     *name = "avx2";
     return kernel_avx2;
   }
 #endif
+  (void)K;
   *name = "baseline";
   return kernel_base;
 }
@@ -417,7 +302,8 @@ static int alloc_threads(lda_run *r) {
     th->inv = tk_calloc_lines((size_t)r->Kp, sizeof *th->inv);
     th->a = tk_calloc_lines((size_t)r->Kp, sizeof *th->a);
     th->cum = tk_calloc_lines((size_t)r->Kp, sizeof *th->cum);
-    if (!th->nk || !th->inv || !th->a || !th->cum) return -1;
+    th->off = tk_calloc_lines(16, sizeof *th->off);
+    if (!th->nk || !th->inv || !th->a || !th->cum || !th->off) return -1;
   }
   return 0;
 }
@@ -429,6 +315,7 @@ static void free_threads(lda_run *r) {
     free(r->th[t].inv);
     free(r->th[t].a);
     free(r->th[t].cum);
+    free(r->th[t].off);
   }
   free(r->th);
   r->th = NULL;
@@ -663,7 +550,6 @@ int cmd_lda(int argc, char **argv) {
   if ((rc = tk_load(&o, &g, &load_s))) return rc;
   if ((rc = lda_corpus_build(&r.c, g, o.c.input))) goto out;
   r.K = a.K;
-  r.Kp = lda_padded(a.K);
   r.alpha_d = a.alpha;
   r.beta_d = a.beta;
   r.alpha = (float)a.alpha;
@@ -671,7 +557,9 @@ int cmd_lda(int argc, char **argv) {
   r.vbeta = (float)(r.c.W * a.beta);
   r.seed = o.c.seed;
   const char *kname;
-  r.kernel = pick_kernel(&kname);
+  int lanes;
+  r.kernel = pick_kernel(a.K, &kname, &lanes);
+  r.Kp = (a.K + lanes - 1) / lanes * lanes;
   r.z = malloc(r.c.tokens * sizeof *r.z);
   if (!r.z || lda_lgamma_init(&r.lga, a.alpha, 4096) ||
       lda_lgamma_init(&r.lgb, a.beta, 4096)) {
