@@ -122,10 +122,11 @@ static int sync_exchange(gasp_engine *e) {
 }
 
 /* Chunk of vertices a worker claims at a time: `most`, but small enough
- * for 8 chunks per thread, so that a superstep of a few thousand costly
- * updates (LDA documents) still spreads over all threads (floor 16). */
+ * for 32 chunks per thread, so that a superstep of a few thousand costly
+ * updates (LDA documents, all on one side of the graph) still spreads
+ * over all threads (floor 16). */
 static uint64_t grain(uint64_t work, uint64_t most, const gasp_engine *e) {
-  uint64_t per = work / (8 * (uint64_t)gasp__pool_size(e->pool));
+  uint64_t per = work / (32 * (uint64_t)gasp__pool_size(e->pool));
   return per < 16 ? 16 : per < most ? per : most;
 }
 
