@@ -5,11 +5,11 @@
  * document-word graph, in the manner of GraphLab's cgs_lda.
  *
  * Graph: documents are the left side, words the right side, one edge per
- * (document, word) entry with its count; the edge's tokens are a run of
- * the token arrays (lda.h), each carrying its topic z.  Every vertex
- * holds its topic counts (n_dk for a document, n_wk for a word, int32,
- * rows padded to a multiple of 8 topics).  The topic totals n_k are an
- * aggregator over the word vertices, refreshed after every superstep.
+ * (document, word) entry with its count, whose tokens each carry a topic z
+ * (the token arrays of lda.h).  Every vertex holds its topic counts (n_dk
+ * for a document, n_wk for a word, int32, rows padded to a multiple of 8
+ * topics).  The topic totals n_k are an aggregator over the word
+ * vertices, refreshed after every superstep.
  *
  * One superstep of the sync engine is one Gibbs sweep: the apply of a
  * document resamples its tokens in turn from the exact full conditional
@@ -19,20 +19,23 @@
  * (counts without token i).  Word vertices do nothing; their counts are
  * written by the documents' applies.
  *
- * Sampler: dense and exact, vectorised.  Per document the factor
- * a_k = (n_dk + alpha) / (n_k + W beta) is kept in a float array (two
- * entries change when a token moves), so a token costs one pass of
- * K/8 vector multiplies a_k (n_wk + beta) over the word's count row, a
- * scan of 8-topic block sums and one division; a token that keeps its
- * topic (most, after burn-in) writes nothing: its own count is taken out
- * of the one entry it affects instead of decrementing and re-incrementing.
- * Chosen by measurement on KOS (bench/lda, README): at K = 100 this
- * pass is faster than SparseLDA's s/r/q buckets and keeps exactness, while
- * Metropolis-Hastings samplers (AliasLDA, LightLDA, WarpLDA) are faster
- * per token but need far more iterations for the same likelihood (the
- * issue's anchors: WarpLDA -8.48 against -8.33 after 200 iterations).  The
- * kernel is compiled for AVX2+FMA and for the baseline and picked at run
- * time.
+ * Sampler (lda_kernel.h): dense, exact, vectorised; per token one pass of
+ * K/8 vector multiplies a_k (n_wk + beta) with a_k = (n_dk + alpha) /
+ * (n_k + W beta) cached per document, and a branch-free inverse-CDF draw.
+ * Chosen by measurement on UCI KOS, one thread, 200 sweeps (bench/lda,
+ * bench/README.md): plain exact Gibbs 20.9 M tokens/s at K = 20 and
+ * 6.0 M at K = 100; SparseLDA's s/r/q buckets (bench/ldasparse.c) 19-21 M
+ * and 12-15 M -- on KOS a frequent word has non-zero counts in most of
+ * the topics, so the walk over them is not much shorter than the dense
+ * pass and costs the list upkeep; this kernel 28-30 M and 18-21 M, with
+ * the exact sampler's likelihood.  The Metropolis-Hastings samplers
+ * (AliasLDA, LightLDA, WarpLDA) are cheaper per token but mix worse per
+ * sweep (the issue's anchors: WarpLDA -8.48 against -8.33 per token after
+ * 200 sweeps at K = 100), which the quality bar (within 0.02 of exact)
+ * rules out.  An AVX-512 build of the kernel (16 lanes) measured slower on
+ * this Zen 4 (double-pumped 512-bit units): 17.0 against 19.7 M at
+ * K = 100; it stays selectable (GASP_LDA_KERNEL=avx512).  The kernel is
+ * compiled for AVX2+FMA and for the baseline and picked at run time.
  *
  * Threads (Hogwild, as Yahoo!LDA and GraphLab's cgs_lda): documents are
  * sampled concurrently; n_wk is updated with relaxed atomic adds and read
@@ -69,9 +72,6 @@
 #ifndef LDA_TSAN
 #define LDA_TSAN 0
 #endif
-
-/* AVX-512 kernel above this many topics (measured: bench/README.md). */
-#define LDA_AVX512_MIN_K 32
 
 /* Per-thread state, on its own cache lines. */
 typedef struct lda_thread {
@@ -141,9 +141,9 @@ static uint64_t kernel_base(lda_run *r, lda_thread *t, gasp_vid d,
   return sample_doc_8(r, t, d, iter);
 }
 
-/* The widest kernel the processor runs; `lanes` is the padding of the
- * topic rows it needs.  GASP_LDA_KERNEL=avx512|avx2|baseline overrides
- * (for benchmarks). */
+/* AVX2 when the processor has it, else the baseline build of the same
+ * kernel; `lanes` is the padding of the topic rows it needs.
+ * GASP_LDA_KERNEL=avx512|baseline picks another (benchmarks, tests). */
 static lda_kernel pick_kernel(int K, const char **name, int *lanes) {
   const char *want = getenv("GASP_LDA_KERNEL");
   *lanes = 8;
