@@ -13,7 +13,8 @@
  * topic drawn by a linear scan of the cumulative sum.  Prints, every
  * EVERY sweeps (default: only after the last), "iteration<TAB>log p(w,z)
  * per token<TAB>tokens/s", then a final line
- *   ldaref K=.. iters=.. tokens=.. log_likelihood_per_token=.. tokens_per_second=..
+ *   ldaref K=.. iters=.. tokens=.. log_likelihood_per_token=..
+ * tokens_per_second=..
  */
 #include <math.h>
 #include <stdint.h>
@@ -41,10 +42,14 @@ static double loglik(int D, int W, int K, double alpha, double beta,
                      const int *nd, uint64_t N) {
   double ll = K * (lgamma(W * beta) - W * lgamma(beta)) +
               D * (lgamma(K * alpha) - K * lgamma(alpha));
-  for (size_t i = 0; i < (size_t)W * K; i++) ll += lgamma(nwk[i] + beta);
-  for (int k = 0; k < K; k++) ll -= lgamma(nk[k] + W * beta);
-  for (size_t i = 0; i < (size_t)D * K; i++) ll += lgamma(ndk[i] + alpha);
-  for (int d = 0; d < D; d++) ll -= lgamma(nd[d] + K * alpha);
+  for (size_t i = 0; i < (size_t)W * K; i++)
+    ll += lgamma(nwk[i] + beta);
+  for (int k = 0; k < K; k++)
+    ll -= lgamma(nk[k] + W * beta);
+  for (size_t i = 0; i < (size_t)D * K; i++)
+    ll += lgamma(ndk[i] + alpha);
+  for (int d = 0; d < D; d++)
+    ll -= lgamma(nd[d] + K * alpha);
   return ll / (double)N;
 }
 
@@ -93,9 +98,11 @@ int main(int argc, char **argv) {
   gzclose(f);
   const double alpha = 50.0 / K, beta = 0.01;
   int *z = malloc(N * sizeof *z);
-  int *ndk = calloc((size_t)D * K, sizeof *ndk), *nwk = calloc((size_t)W * K, sizeof *nwk);
+  int *ndk = calloc((size_t)D * K, sizeof *ndk),
+      *nwk = calloc((size_t)W * K, sizeof *nwk);
   int *nk = calloc((size_t)K, sizeof *nk), *nd = calloc((size_t)D, sizeof *nd);
-  double *inv = malloc((size_t)K * sizeof *inv), *p = malloc((size_t)K * sizeof *p);
+  double *inv = malloc((size_t)K * sizeof *inv),
+         *p = malloc((size_t)K * sizeof *p);
   uint64_t s = seed * 0x2545F4914F6CDD1Dull + 1;
   for (size_t i = 0; i < N; i++) {
     int k = (int)(rng_next(&s) % (uint64_t)K);
@@ -105,7 +112,8 @@ int main(int argc, char **argv) {
     nk[k]++;
     nd[doc[i]]++;
   }
-  for (int k = 0; k < K; k++) inv[k] = 1.0 / (nk[k] + W * beta);
+  for (int k = 0; k < K; k++)
+    inv[k] = 1.0 / (nk[k] + W * beta);
   double sampling = 0;
   for (int it = 1; it <= iters; it++) {
     double t0 = now();
@@ -123,7 +131,8 @@ int main(int argc, char **argv) {
       }
       double u = (double)(rng_next(&s) >> 11) * 0x1p-53 * total;
       k = 0;
-      while (k < K - 1 && p[k] <= u) k++;
+      while (k < K - 1 && p[k] <= u)
+        k++;
       z[i] = k;
       dk[k]++;
       wk[k]++;

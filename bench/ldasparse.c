@@ -15,7 +15,8 @@
  * document, s and r updated incrementally, the document's and each word's
  * non-zero topics kept in lists (the word's sorted by count, most first,
  * as Yao et al. do, so that the walk over q stops early).  Exact.  Prints
- *   ldasparse K=.. iters=.. tokens=.. log_likelihood_per_token=.. tokens_per_second=..
+ *   ldasparse K=.. iters=.. tokens=.. log_likelihood_per_token=..
+ * tokens_per_second=..
  */
 #include <math.h>
 #include <stdint.h>
@@ -46,7 +47,8 @@ typedef struct wlist {
 
 static void wl_add(wlist *l, int k, int delta) {
   int i = 0;
-  while (i < l->n && l->topic[i] != k) i++;
+  while (i < l->n && l->topic[i] != k)
+    i++;
   if (i == l->n) { /* new topic */
     l->topic[i] = k;
     l->count[i] = 0;
@@ -84,9 +86,12 @@ static double loglik(int D, int W, int K, double alpha, double beta,
     for (int i = 0; i < wl[w].n; i++)
       ll += lgamma(wl[w].count[i] + beta) - lgamma(beta);
   ll += (double)W * K * lgamma(beta);
-  for (int k = 0; k < K; k++) ll -= lgamma(nk[k] + W * beta);
-  for (size_t i = 0; i < (size_t)D * K; i++) ll += lgamma(ndk[i] + alpha);
-  for (int d = 0; d < D; d++) ll -= lgamma(nd[d] + K * alpha);
+  for (int k = 0; k < K; k++)
+    ll -= lgamma(nk[k] + W * beta);
+  for (size_t i = 0; i < (size_t)D * K; i++)
+    ll += lgamma(ndk[i] + alpha);
+  for (int d = 0; d < D; d++)
+    ll -= lgamma(nd[d] + K * alpha);
   return ll / (double)N;
 }
 
@@ -123,7 +128,8 @@ int main(int argc, char **argv) {
   gzclose(f);
   const double alpha = 50.0 / K, beta = 0.01, wb = W * beta;
   int *z = malloc(N * sizeof *z), *nk = calloc((size_t)K, sizeof *nk);
-  int *ndk = calloc((size_t)D * K, sizeof *ndk), *nd = calloc((size_t)D, sizeof *nd);
+  int *ndk = calloc((size_t)D * K, sizeof *ndk),
+      *nd = calloc((size_t)D, sizeof *nd);
   wlist *wl = calloc((size_t)W, sizeof *wl);
   for (int w = 0; w < W; w++) {
     wl[w].topic = malloc((size_t)K * sizeof(int));
@@ -138,13 +144,16 @@ int main(int argc, char **argv) {
     nk[k]++;
     nd[doc[i]]++;
   }
-  double *coef = malloc((size_t)K * sizeof *coef), *qv = malloc((size_t)K * sizeof *qv);
-  int *dtop = malloc((size_t)K * sizeof *dtop), *dpos = malloc((size_t)K * sizeof *dpos);
+  double *coef = malloc((size_t)K * sizeof *coef),
+         *qv = malloc((size_t)K * sizeof *qv);
+  int *dtop = malloc((size_t)K * sizeof *dtop),
+      *dpos = malloc((size_t)K * sizeof *dpos);
   double sampling = 0;
   for (int it = 1; it <= iters; it++) {
     double t0 = now();
     double sb = 0;
-    for (int k = 0; k < K; k++) sb += alpha * beta / (nk[k] + wb);
+    for (int k = 0; k < K; k++)
+      sb += alpha * beta / (nk[k] + wb);
     size_t i = 0;
     for (int d = 0; d < D; d++) {
       int *dk = ndk + (size_t)d * K, nt = 0;
@@ -186,7 +195,8 @@ int main(int argc, char **argv) {
         int nk_new = -1;
         if (u < qb) {
           int j = 0;
-          while (j < l->n - 1 && u >= qv[j]) u -= qv[j++];
+          while (j < l->n - 1 && u >= qv[j])
+            u -= qv[j++];
           nk_new = l->topic[j];
         } else if ((u -= qb) < rb) {
           int j = 0;

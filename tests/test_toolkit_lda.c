@@ -68,7 +68,8 @@ static tu_result run_argv(const char *const *args) {
 /* Runs gasp, which must succeed; returns its stdout (malloc'd). */
 static char *run_ok(const char *const *args) {
   tu_result r = run_argv(args);
-  if (r.status != 0) fail_msg("gasp %s exited %d: %s", args[0], r.status, r.err);
+  if (r.status != 0)
+    fail_msg("gasp %s exited %d: %s", args[0], r.status, r.err);
   free(r.err);
   return r.out;
 }
@@ -153,11 +154,13 @@ static double gs_loglik(int D, int W, int K, double alpha, double beta,
   double ll = K * (lgamma(W * beta) - W * lgamma(beta)) +
               D * (lgamma(K * alpha) - K * lgamma(alpha));
   for (int k = 0; k < K; k++) {
-    for (int w = 0; w < W; w++) ll += lgamma(nwk[(size_t)w * K + k] + beta);
+    for (int w = 0; w < W; w++)
+      ll += lgamma(nwk[(size_t)w * K + k] + beta);
     ll -= lgamma(nk[k] + W * beta);
   }
   for (int d = 0; d < D; d++) {
-    for (int k = 0; k < K; k++) ll += lgamma(ndk[(size_t)d * K + k] + alpha);
+    for (int k = 0; k < K; k++)
+      ll += lgamma(ndk[(size_t)d * K + k] + alpha);
     ll -= lgamma(nd[d] + K * alpha);
   }
   return ll / (double)N;
@@ -191,13 +194,14 @@ static double plain_gibbs(const corpus *c, int K, double alpha, double beta,
       nk[k]--;
       double total = 0;
       for (int j = 0; j < K; j++) {
-        p[j] = (ndk[(size_t)d * K + j] + alpha) * (nwk[(size_t)w * K + j] + beta) /
-               (nk[j] + W * beta);
+        p[j] = (ndk[(size_t)d * K + j] + alpha) *
+               (nwk[(size_t)w * K + j] + beta) / (nk[j] + W * beta);
         total += p[j];
       }
       double u = (double)(tu_next(&rng) >> 11) * 0x1p-53 * total;
       k = 0;
-      while (k < K - 1 && u >= p[k]) u -= p[k++];
+      while (k < K - 1 && u >= p[k])
+        u -= p[k++];
       z[i] = k;
       ndk[(size_t)d * K + k]++;
       nwk[(size_t)w * K + k]++;
@@ -215,9 +219,11 @@ static double plain_gibbs(const corpus *c, int K, double alpha, double beta,
 
 static void mean_sd(const double *x, int n, double *mean, double *sd) {
   double s = 0, q = 0;
-  for (int i = 0; i < n; i++) s += x[i];
+  for (int i = 0; i < n; i++)
+    s += x[i];
   *mean = s / n;
-  for (int i = 0; i < n; i++) q += (x[i] - *mean) * (x[i] - *mean);
+  for (int i = 0; i < n; i++)
+    q += (x[i] - *mean) * (x[i] - *mean);
   *sd = sqrt(q / (n - 1));
 }
 
@@ -290,7 +296,8 @@ static void test_loglik_formula(void **state) {
   int *ndk = calloc((size_t)c.D * K, sizeof *ndk);
   int *nwk = calloc((size_t)c.W * K, sizeof *nwk);
   int nk[4] = {0}, *nd = calloc((size_t)c.D, sizeof *nd);
-  for (uint64_t i = 0; i < c.N; i++) nd[c.doc[i]]++;
+  for (uint64_t i = 0; i < c.N; i++)
+    nd[c.doc[i]]++;
   char fn[600];
   snprintf(fn, sizeof fn, "%s.word-topic.tsv", prefix);
   FILE *f = fopen(fn, "r");
@@ -319,13 +326,15 @@ static void test_loglik_formula(void **state) {
       assert_int_equal(fscanf(f, "%lf", &th), 1);
       sum += th;
       /* theta = (n_dk + alpha) / (n_d + K alpha), printed to 6 digits */
-      ndk[(size_t)(d - 1) * K + k] = (int)lround(th * (nd[d - 1] + K * alpha) - alpha);
+      ndk[(size_t)(d - 1) * K + k] =
+          (int)lround(th * (nd[d - 1] + K * alpha) - alpha);
     }
     assert_true(fabs(sum - 1) < 1e-4);
   }
   fclose(f);
   int total = 0;
-  for (int k = 0; k < K; k++) total += nk[k];
+  for (int k = 0; k < K; k++)
+    total += nk[k];
   assert_int_equal(total, (int)c.N);
   double got = gs_loglik(c.D, c.W, K, alpha, beta, ndk, nwk, nk, nd, c.N);
   if (fabs(got - want) > 1e-6) fail_msg("formula %.9f, gasp %.9f", got, want);
@@ -347,7 +356,8 @@ static double *read_true_phi(const char *path, int K, int V) {
   for (int k = 0; k < K; k++) {
     int id;
     assert_int_equal(fscanf(f, "%d", &id), 1);
-    for (int w = 0; w < V; w++) assert_int_equal(fscanf(f, "%lf", &phi[(size_t)k * V + w]), 1);
+    for (int w = 0; w < V; w++)
+      assert_int_equal(fscanf(f, "%lf", &phi[(size_t)k * V + w]), 1);
   }
   fclose(f);
   return phi;
@@ -373,7 +383,8 @@ static double *read_model_phi(const char *path, int K, int V) {
 
 static double hellinger(const double *p, const double *q, int n) {
   double bc = 0;
-  for (int i = 0; i < n; i++) bc += sqrt(p[i] * q[i]);
+  for (int i = 0; i < n; i++)
+    bc += sqrt(p[i] * q[i]);
   return sqrt(fmax(0.0, 1 - bc));
 }
 
@@ -382,11 +393,14 @@ static void write_true_model(const char *path, const double *phi, int K, int V,
                              double alpha) {
   FILE *f = fopen(path, "w");
   assert_non_null(f);
-  fprintf(f, "# gasp-lda topics=%d alpha=%g beta=0.01 words=%d tokens=0 values=phi\n",
-          K, alpha, V);
+  fprintf(
+      f,
+      "# gasp-lda topics=%d alpha=%g beta=0.01 words=%d tokens=0 values=phi\n",
+      K, alpha, V);
   for (int w = 0; w < V; w++) {
     fprintf(f, "%d", w + 1);
-    for (int k = 0; k < K; k++) fprintf(f, "\t%.9g", phi[(size_t)k * V + w]);
+    for (int k = 0; k < K; k++)
+      fprintf(f, "\t%.9g", phi[(size_t)k * V + w]);
     fputc('\n', f);
   }
   assert_int_equal(fclose(f), 0);
@@ -399,7 +413,8 @@ static void split_uci(const corpus *c, int cut, const char *train,
   assert_non_null(a);
   assert_non_null(b);
   for (uint64_t i = 0; i < c->nnz; i++)
-    fprintf(c->ed[i] <= cut ? a : b, "%d %d %d\n", c->ed[i], c->ew[i], c->ec[i]);
+    fprintf(c->ed[i] <= cut ? a : b, "%d %d %d\n", c->ed[i], c->ew[i],
+            c->ec[i]);
   assert_int_equal(fclose(a), 0);
   assert_int_equal(fclose(b), 0);
 }
@@ -459,7 +474,8 @@ static void test_topic_recovery_and_perplexity(void **state) {
                     "--json", "--quiet", "-t", "2");
   char *o2 = RUN_OK("lda-infer", "-m", truth_model, "-i", held, "--perplexity",
                     "--json", "--quiet", "-t", "1");
-  double p_learned = json_num(o1, "perplexity"), p_true = json_num(o2, "perplexity");
+  double p_learned = json_num(o1, "perplexity"),
+         p_true = json_num(o2, "perplexity");
   print_message("held-out perplexity: learned %.3f, true model %.3f\n",
                 p_learned, p_true);
   assert_int_equal((int)json_num(o1, "heldout_tokens"), 200 * 150 / 2);
@@ -512,7 +528,8 @@ static void test_topic_recovery_and_perplexity(void **state) {
   free(path);
 }
 
-/* ---- formats -------------------------------------------------------------- */
+/* ---- formats --------------------------------------------------------------
+ */
 
 /* The values of a TSV file without its first column (ids). */
 static char *values_only(const char *path) {
@@ -551,9 +568,11 @@ static void test_formats_equivalent(void **state) {
   uint64_t i = 0;
   for (int d = 1; d <= c.D; d++) {
     uint64_t j = i;
-    while (j < c.nnz && c.ed[j] == d) j++;
+    while (j < c.nnz && c.ed[j] == d)
+      j++;
     fprintf(f, "%llu", (unsigned long long)(j - i));
-    for (; i < j; i++) fprintf(f, " %d:%d", c.ew[i] - 1, c.ec[i]);
+    for (; i < j; i++)
+      fprintf(f, " %d:%d", c.ew[i] - 1, c.ec[i]);
     fputc('\n', f);
   }
   assert_int_equal(fclose(f), 0);
@@ -562,7 +581,8 @@ static void test_formats_equivalent(void **state) {
   f = fopen(trip, "w");
   assert_non_null(f);
   fprintf(f, "# doc word count\n");
-  for (i = 0; i < c.nnz; i++) fprintf(f, "%d\t%d\t%d\n", c.ed[i], c.ew[i], c.ec[i]);
+  for (i = 0; i < c.nnz; i++)
+    fprintf(f, "%d\t%d\t%d\n", c.ed[i], c.ew[i], c.ec[i]);
   assert_int_equal(fclose(f), 0);
   size_t len;
   char *raw = tu_read_file(uci, &len);
@@ -576,10 +596,10 @@ static void test_formats_equivalent(void **state) {
   for (int k = 0; k < 4; k++) {
     char prefix[600], fn[700];
     snprintf(prefix, sizeof prefix, "%s/out%d", dir, k);
-    char *out = RUN_OK("lda", "-i", inputs[k], "--format", formats[k],
-                       "--vocab", vocab, "-k", "3", "--iters", "15", "-t", "1",
-                       "--seed", "7", "-o", prefix, "--json", "--top-words", "4",
-                       "--quiet");
+    char *out =
+        RUN_OK("lda", "-i", inputs[k], "--format", formats[k], "--vocab", vocab,
+               "-k", "3", "--iters", "15", "-t", "1", "--seed", "7", "-o",
+               prefix, "--json", "--top-words", "4", "--quiet");
     const char *p = strstr(out, "\"log_likelihood_per_token\":");
     assert_non_null(p);
     ll[k] = strndup(p, 40);
@@ -694,7 +714,8 @@ static void test_bad_input(void **state) {
    * document of N = 0 in LDA-C is a document without tokens. */
   char *ok = tu_path(dir, "docword.ok.txt");
   tu_write_str(ok, "3\n3\n3\n1 1 2\n\n2 3 1\n\n3 2 4\n");
-  char *out = RUN_OK("lda", "-i", ok, "-k", "2", "--iters", "3", "--json", "--quiet");
+  char *out =
+      RUN_OK("lda", "-i", ok, "-k", "2", "--iters", "3", "--json", "--quiet");
   assert_int_equal((int)json_num(out, "tokens"), 7);
   free(out);
   char *ok2 = tu_path(dir, "ok.ldac");
@@ -724,10 +745,19 @@ static void test_json_trace_help(void **state) {
   char *trace = tu_path(dir, "trace.tsv");
   char *out = RUN_OK("lda", "-i", path, "--format", "uci", "-k", "3", "--iters",
                      "9", "--trace", trace, "--json", "-t", "2");
-  const char *keys[] = {"log_likelihood_per_token", "tokens", "iterations",
-                        "seconds", "tokens_per_second", "documents", "words",
-                        "topics", "alpha", "beta", "threads"};
-  for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) json_num(out, keys[k]);
+  const char *keys[] = {"log_likelihood_per_token",
+                        "tokens",
+                        "iterations",
+                        "seconds",
+                        "tokens_per_second",
+                        "documents",
+                        "words",
+                        "topics",
+                        "alpha",
+                        "beta",
+                        "threads"};
+  for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+    json_num(out, keys[k]);
   assert_int_equal((int)json_num(out, "tokens"), 800);
   assert_int_equal((int)json_num(out, "iterations"), 9);
   assert_true(json_num(out, "tokens_per_second") > 0);
@@ -737,7 +767,9 @@ static void test_json_trace_help(void **state) {
   free(out);
   char *t = tu_read_file(trace, NULL);
   assert_non_null(t);
-  assert_true(strncmp(t, "iteration\tdocuments\ttokens_moved\tlog_likelihood_per_token", 57) == 0);
+  assert_true(
+      strncmp(t, "iteration\tdocuments\ttokens_moved\tlog_likelihood_per_token",
+              57) == 0);
   int lines = 0;
   char *last = NULL;
   for (char *p = t; (p = strchr(p, '\n')); p++)
@@ -748,7 +780,8 @@ static void test_json_trace_help(void **state) {
   assert_int_equal(lines, 9);
   unsigned long long it, docs, moved;
   double tll;
-  assert_int_equal(sscanf(last, "%llu %llu %llu %lf", &it, &docs, &moved, &tll), 4);
+  assert_int_equal(sscanf(last, "%llu %llu %llu %lf", &it, &docs, &moved, &tll),
+                   4);
   assert_int_equal(it, 9);
   assert_int_equal(docs, 40);
   assert_true(fabs(tll - ll) < 1e-9);
@@ -789,7 +822,8 @@ static void test_reuters(void **state) {
   char ldac[1024], vocab[1024];
   snprintf(ldac, sizeof ldac, "%s/../shared/data/text/lda-reuters/reuters.ldac",
            src ? src : ".");
-  snprintf(vocab, sizeof vocab, "%s/../shared/data/text/lda-reuters/reuters.tokens",
+  snprintf(vocab, sizeof vocab,
+           "%s/../shared/data/text/lda-reuters/reuters.tokens",
            src ? src : ".");
   if (!src || !tu_exists(ldac) || !tu_exists(vocab)) skip();
   (void)state;
@@ -797,7 +831,8 @@ static void test_reuters(void **state) {
                     "30", "--top-words", "6", "-t", "2", "--quiet");
   assert_int_equal(r.status, 0);
   int topics = 0;
-  for (char *p = r.out; (p = strstr(p, "topic ")); p++) topics++;
+  for (char *p = r.out; (p = strstr(p, "topic ")); p++)
+    topics++;
   assert_int_equal(topics, 10);
   tu_result_free(&r);
 }

@@ -123,7 +123,8 @@ struct lda_run {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define LDA_X86 1
-__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) static uint64_t
+__attribute__((
+    target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) static uint64_t
 kernel_avx512(lda_run *r, lda_thread *t, gasp_vid d, uint64_t iter) {
   return sample_doc_16(r, t, d, iter);
 }
@@ -149,10 +150,9 @@ static lda_kernel pick_kernel(int K, const char **name, int *lanes) {
   *lanes = 8;
 #if LDA_X86
   __builtin_cpu_init();
-  int has512 = __builtin_cpu_supports("avx512f") &&
-               __builtin_cpu_supports("avx512vl") &&
-               __builtin_cpu_supports("avx512dq") &&
-               __builtin_cpu_supports("avx512bw");
+  int has512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
   int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (has512 && want && !strcmp(want, "avx512")) {
     *name = "avx512";
@@ -176,7 +176,8 @@ static void refresh_totals(lda_run *r, lda_thread *t, const gasp_ctx *ctx,
                            uint64_t iter) {
   const int64_t *agg = gasp_ctx_aggregate(ctx, r->nk_id);
   memcpy(t->nk, agg, (size_t)r->Kp * sizeof *t->nk);
-  for (int k = 0; k < r->K; k++) t->inv[k] = 1.0f / ((float)t->nk[k] + r->vbeta);
+  for (int k = 0; k < r->K; k++)
+    t->inv[k] = 1.0f / ((float)t->nk[k] + r->vbeta);
   t->seen = iter + 1;
 }
 
@@ -202,14 +203,16 @@ static void nk_map(const gasp_graph *g, gasp_vid v, const void *vd, void *acc,
   if (v < r->c.D) return;
   const int32_t *row = vd;
   int64_t *s = acc;
-  for (int k = 0; k < r->K; k++) s[k] += row[k];
+  for (int k = 0; k < r->K; k++)
+    s[k] += row[k];
 }
 
 static void nk_combine(void *acc, const void *other, void *user) {
   lda_run *r = user;
   int64_t *s = acc;
   const int64_t *o = other;
-  for (int k = 0; k < r->Kp; k++) s[k] += o[k];
+  for (int k = 0; k < r->Kp; k++)
+    s[k] += o[k];
 }
 
 /* The likelihood's sums over vertices (the lgamma terms of the counts)
@@ -227,7 +230,8 @@ static void ll_map(const gasp_graph *g, gasp_vid v, const void *vd, void *acc,
   const int32_t *row = vd;
   double x = 0;
   if (v < r->c.D) {
-    for (int k = 0; k < r->K; k++) x += lda_lg(&r->lga, row[k]);
+    for (int k = 0; k < r->K; k++)
+      x += lda_lg(&r->lga, row[k]);
     uint64_t nd = r->c.doc_off[v + 1] - r->c.doc_off[v];
     x -= lda_lgamma_slow((double)nd + r->K * r->alpha_d);
   } else {
@@ -244,7 +248,8 @@ static void ll_combine(void *acc, const void *other, void *user) {
   ll_acc *s = acc;
   const ll_acc *o = other;
   s->sum += o->sum;
-  for (int k = 0; k < r->K; k++) s->nk[k] += o->nk[k];
+  for (int k = 0; k < r->K; k++)
+    s->nk[k] += o->nk[k];
 }
 
 /* log p(w, z) / tokens (Griffiths & Steyvers 2004, eqs. 2 and 3). */
@@ -258,7 +263,8 @@ static double log_likelihood(lda_run *r) {
   double K = r->K, W = r->c.W, D = r->c.D, a = r->alpha_d, b = r->beta_d;
   double ll = s->sum;
   ll += K * (lda_lgamma_slow(W * b) - W * lda_lgamma_slow(b));
-  for (int k = 0; k < r->K; k++) ll -= lda_lgamma_slow((double)s->nk[k] + W * b);
+  for (int k = 0; k < r->K; k++)
+    ll -= lda_lgamma_slow((double)s->nk[k] + W * b);
   ll += D * (lda_lgamma_slow(K * a) - K * lda_lgamma_slow(a));
   free(s);
   return ll / (double)r->c.tokens;
@@ -393,12 +399,15 @@ static int print_top_words(const lda_run *r, const gasp_graph *g, int n,
       int32_t x = r->cnt[((size_t)r->c.D + w) * (size_t)r->Kp + (size_t)k];
       int pos = have;
       /* insertion into the sorted top list; ties by smaller word first */
-      while (pos > 0 &&
-             r->cnt[((size_t)r->c.D + best[pos - 1]) * (size_t)r->Kp + (size_t)k] < x)
+      while (
+          pos > 0 &&
+          r->cnt[((size_t)r->c.D + best[pos - 1]) * (size_t)r->Kp + (size_t)k] <
+              x)
         pos--;
       if (pos >= n) continue;
       if (have < n) have++;
-      memmove(best + pos + 1, best + pos, (size_t)(have - 1 - pos) * sizeof *best);
+      memmove(best + pos + 1, best + pos,
+              (size_t)(have - 1 - pos) * sizeof *best);
       best[pos] = w;
     }
     fprintf(f, "topic %d\t", k);
@@ -434,7 +443,8 @@ static const char help[] =
     "      --top-words N    print each topic's N most frequent words\n"
     "  -o, --output PREFIX  write PREFIX.doc-topic.tsv (theta: 'doc<TAB>K\n"
     "                       values') and PREFIX.word-topic.tsv (the model: a\n"
-    "                       '# gasp-lda ...' header, then 'word<TAB>phi_1..K')\n"
+    "                       '# gasp-lda ...' header, then "
+    "'word<TAB>phi_1..K')\n"
     "      --counts         word-topic counts n_wk instead of phi\n"
     "      --trace FILE     per sweep: iteration, documents, tokens moved,\n"
     "                       log-likelihood per token, seconds, tokens/s\n"
@@ -470,7 +480,8 @@ static int parse(int argc, char **argv, tk_opts *o, lda_args *a) {
       {0, 0, 0, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "k:", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "k:", opts, NULL)) !=
+         -1) {
     if (opt == 'h') {
       fputs(help, stdout);
       return TK_HELP_SHOWN;
@@ -627,7 +638,8 @@ int cmd_lda(int argc, char **argv) {
     goto out;
   }
   double ll = log_likelihood(&r);
-  double tps = r.sample_s > 0 ? (double)r.c.tokens * st.iterations / r.sample_s : 0;
+  double tps =
+      r.sample_s > 0 ? (double)r.c.tokens * st.iterations / r.sample_s : 0;
 
   nk = calloc((size_t)r.Kp, sizeof *nk);
   if (!nk || gasp_engine_aggregate(r.e, r.nk_id, nk) != GASP_OK) {

@@ -30,11 +30,11 @@
 
 typedef struct inf_thread {
   int32_t *ndk;
-  double *theta;   /* running sum of theta over the kept sweeps */
+  double *theta; /* running sum of theta over the kept sweeps */
   float *p;
-  uint32_t *z;     /* the document's topics            */
+  uint32_t *z;       /* the document's topics            */
   const float **row; /* the document's phi rows (known words) */
-  double ll;       /* held-out log-likelihood          */
+  double ll;         /* held-out log-likelihood          */
   uint64_t heldout;
   char pad[48];
 } inf_thread;
@@ -101,7 +101,8 @@ static void infer_doc(inf_run *r, inf_thread *t, gasp_vid d) {
       t->ndk[k]++;
     }
     if (it >= r->iters / 2) {
-      for (int k = 0; k < K; k++) t->theta[k] += (t->ndk[k] + r->alpha) * norm;
+      for (int k = 0; k < K; k++)
+        t->theta[k] += (t->ndk[k] + r->alpha) * norm;
       kept++;
     }
   }
@@ -110,7 +111,8 @@ static void infer_doc(inf_run *r, inf_thread *t, gasp_vid d) {
     out[k] = kept ? t->theta[k] / (double)kept : (t->ndk[k] + r->alpha) * norm;
   for (uint32_t i = nest; i < n; i++) {
     double pw = 0;
-    for (int k = 0; k < K; k++) pw += out[k] * t->row[i][k];
+    for (int k = 0; k < K; k++)
+      pw += out[k] * t->row[i][k];
     t->ll += log(pw);
     t->heldout++;
   }
@@ -173,7 +175,8 @@ static void inf_free(inf_run *r, int threads) {
   lda_corpus_free(&r->c);
 }
 
-static int write_theta(const inf_run *r, const gasp_graph *g, const char *path) {
+static int write_theta(const inf_run *r, const gasp_graph *g,
+                       const char *path) {
   lda_out o;
   int rc = lda_out_open(&o, path);
   if (rc) return rc;
@@ -213,7 +216,8 @@ int cmd_lda_infer(int argc, char **argv) {
       {0, 0, 0, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "m:", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "m:", opts, NULL)) !=
+         -1) {
     if (opt == 'h') {
       fputs(help, stdout);
       return EXIT_OK;
@@ -283,8 +287,10 @@ int cmd_lda_infer(int argc, char **argv) {
     uint64_t lo = 0, hi = m.W;
     while (lo < hi) {
       uint64_t mid = lo + (hi - lo) / 2;
-      if (m.ids[mid] < id) lo = mid + 1;
-      else hi = mid;
+      if (m.ids[mid] < id)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     r.model_row[w] = lo < m.W && m.ids[lo] == id ? (int64_t)lo : -1;
   }
@@ -292,7 +298,8 @@ int cmd_lda_infer(int argc, char **argv) {
     uint64_t n = r.c.doc_off[d + 1] - r.c.doc_off[d];
     max_doc = n > max_doc ? n : max_doc;
   }
-  for (uint64_t i = 0; i < r.c.tokens; i++) unknown += r.model_row[r.c.word[i]] < 0;
+  for (uint64_t i = 0; i < r.c.tokens; i++)
+    unknown += r.model_row[r.c.word[i]] < 0;
 
   gasp_program prog = {0};
   prog.apply = inf_apply;

@@ -12,7 +12,9 @@
 /* Topic rows are padded to a multiple of LDA_LANES entries (zero
  * probability) so that the sampler runs whole vectors. */
 #define LDA_LANES 8
-static inline int lda_padded(int k) { return (k + LDA_LANES - 1) / LDA_LANES * LDA_LANES; }
+static inline int lda_padded(int k) {
+  return (k + LDA_LANES - 1) / LDA_LANES * LDA_LANES;
+}
 
 /* A corpus seen as tokens: documents are the graph's left side (local
  * ids 0..D-1), words its right side (local ids D..D+W-1, word index
@@ -52,7 +54,8 @@ static inline float lda_uniform(lda_rng *r) { /* [0, 1) */
   return (float)(lda_next(r) >> 40) * (1.0f / 16777216.0f);
 }
 static inline lda_rng lda_rng_for(uint64_t seed, uint64_t doc, uint64_t iter) {
-  lda_rng r = {seed ^ (doc * 0x9E3779B97F4A7C15ull) ^ (iter * 0xD1B54A32D192ED03ull)};
+  lda_rng r = {seed ^ (doc * 0x9E3779B97F4A7C15ull) ^
+               (iter * 0xD1B54A32D192ED03ull)};
   lda_next(&r);
   return r;
 }
@@ -79,8 +82,8 @@ typedef struct lda_model {
   int K;
   double alpha, beta;
   uint64_t W;
-  gasp_gid *ids;  /* W word ids, ascending */
-  float *phi;     /* W x lda_padded(K), row-major, padding 0 */
+  gasp_gid *ids; /* W word ids, ascending */
+  float *phi;    /* W x lda_padded(K), row-major, padding 0 */
 } lda_model;
 /* Reads a model; prints "FILE:LINE: reason" and returns an exit code on
  * failure. */
@@ -88,8 +91,8 @@ int lda_model_read(lda_model *m, const char *path);
 void lda_model_free(lda_model *m);
 
 /* Opens `path` for writing under a temporary name ("-": stdout):
- * lda_out_close() renames it into place, or removes it when `bad`.  Return 0 or an exit
- * code (printed). */
+ * lda_out_close() renames it into place, or removes it when `bad`.  Return 0 or
+ * an exit code (printed). */
 typedef struct lda_out {
   FILE *f;
   char *tmp;

@@ -15,7 +15,8 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   memset(c, 0, sizeof *c);
   if (!gasp_graph_is_bipartite(g)) {
     cli_error("%s: not a bag-of-words corpus (give --format uci, ldac or "
-              "triples)", input);
+              "triples)",
+              input);
     return EXIT_USAGE;
   }
   gasp_vid D = gasp_graph_num_left(g);
@@ -65,7 +66,8 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
     }
     for (uint32_t round = 0; round < most; round++)
       for (uint64_t s = out.off[d]; s < out.off[d + 1]; s++)
-        if ((cnt ? (uint32_t)cnt[s] : 1u) > round) c->word[t++] = out.nbr[s] - D;
+        if ((cnt ? (uint32_t)cnt[s] : 1u) > round)
+          c->word[t++] = out.nbr[s] - D;
   }
   c->doc_off[D] = t;
   return 0;
@@ -81,17 +83,21 @@ static gasp_format sniff(const char *path) {
   gasp_format fmt = GASP_FORMAT_TRIPLES;
   while (gzgets(f, line, sizeof line)) {
     char *p = line;
-    while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+    while (*p == ' ' || *p == '\t' || *p == '\r')
+      p++;
     if (*p == '\n' || *p == '\0' || *p == '#' || *p == '%') continue;
     int fields = 0, colon = strchr(p, ':') != NULL;
     for (char *q = p; *q && *q != '\n';) {
-      while (*q == ' ' || *q == '\t' || *q == '\r' || *q == ',') q++;
+      while (*q == ' ' || *q == '\t' || *q == '\r' || *q == ',')
+        q++;
       if (!*q || *q == '\n') break;
       fields++;
-      while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != ',') q++;
+      while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != ',')
+        q++;
     }
-    fmt = colon ? GASP_FORMAT_LDAC
-                : fields == 1 ? GASP_FORMAT_UCI : GASP_FORMAT_TRIPLES;
+    fmt = colon         ? GASP_FORMAT_LDAC
+          : fields == 1 ? GASP_FORMAT_UCI
+                        : GASP_FORMAT_TRIPLES;
     break;
   }
   gzclose(f);
@@ -133,7 +139,8 @@ int lda_lgamma_init(lda_lgamma *t, double c, uint32_t n) {
   t->n = n;
   t->tab = malloc(n * sizeof *t->tab);
   if (!t->tab) return -1;
-  for (uint32_t i = 0; i < n; i++) t->tab[i] = lda_lgamma_slow(i + c);
+  for (uint32_t i = 0; i < n; i++)
+    t->tab[i] = lda_lgamma_slow(i + c);
   return 0;
 }
 
@@ -227,8 +234,9 @@ int lda_model_read(lda_model *m, const char *path) {
   char values[16] = "";
   int K = 0;
   if ((len = getline(&line, &cap, f)) < 0 ||
-      sscanf(line, "# gasp-lda topics=%d alpha=%lf beta=%lf words=%llu "
-                   "tokens=%llu values=%15s",
+      sscanf(line,
+             "# gasp-lda topics=%d alpha=%lf beta=%lf words=%llu "
+             "tokens=%llu values=%15s",
              &K, &m->alpha, &m->beta, (unsigned long long *)&m->W,
              (unsigned long long *)&tokens, values) != 6 ||
       K < 1 || m->W < 1 || !(m->beta > 0) || !(m->alpha > 0) ||
@@ -281,14 +289,16 @@ int lda_model_read(lda_model *m, const char *path) {
       nk[k] += v;
       p = e;
     }
-    while (!why && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+    while (!why && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+      p++;
     if (!why && *p) why = "more than K values on the line";
     w++;
   }
   free(line);
   if (!why && w != m->W) {
     free(nk);
-    return model_fail(m, f, path, ln, "fewer word lines than the header's words=W");
+    return model_fail(m, f, path, ln,
+                      "fewer word lines than the header's words=W");
   }
   if (why) {
     free(nk);

@@ -33,8 +33,10 @@
 typedef float LK(lk_vf) __attribute__((vector_size(4 * LK_W)));
 typedef int32_t LK(lk_vi) __attribute__((vector_size(4 * LK_W)));
 /* unaligned views for loads and stores */
-typedef float LK(lk_vfu) __attribute__((vector_size(4 * LK_W), aligned(4), may_alias));
-typedef int32_t LK(lk_viu) __attribute__((vector_size(4 * LK_W), aligned(4), may_alias));
+typedef float LK(lk_vfu)
+    __attribute__((vector_size(4 * LK_W), aligned(4), may_alias));
+typedef int32_t LK(lk_viu)
+    __attribute__((vector_size(4 * LK_W), aligned(4), may_alias));
 
 #define VF LK(lk_vf)
 #define VI LK(lk_vi)
@@ -71,7 +73,8 @@ LK_INLINE int LK(hsum_i)(VI m) {
   return m[0];
 }
 #else
-static const VI LK(lane_id) = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const VI LK(lane_id) = {0, 1, 2,  3,  4,  5,  6,  7,
+                               8, 9, 10, 11, 12, 13, 14, 15};
 
 /* Inclusive prefix sum of the lanes: two steps within each 128-bit
  * quarter, then the quarters' sums carried across. */
@@ -84,10 +87,10 @@ LK_INLINE VF LK(prefix)(VF x) {
   /* quarter sums in lanes 3, 7, 11, 15: carry them forward */
   VF q = __builtin_shufflevector(x, z, 16, 16, 16, 16, 3, 3, 3, 3, 7, 7, 7, 7,
                                  11, 11, 11, 11);
-  q += __builtin_shufflevector(q, z, 16, 16, 16, 16, 16, 16, 16, 16, 4, 4, 4,
-                               4, 8, 8, 8, 8);
-  q += __builtin_shufflevector(q, z, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-                               16, 16, 4, 4, 4, 4);
+  q += __builtin_shufflevector(q, z, 16, 16, 16, 16, 16, 16, 16, 16, 4, 4, 4, 4,
+                               8, 8, 8, 8);
+  q += __builtin_shufflevector(q, z, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+                               16, 4, 4, 4, 4);
   return x + q;
 }
 
@@ -128,7 +131,8 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
   const float alpha = r->alpha, beta = r->beta, vbeta = r->vbeta;
   uint32_t *z = r->z;
   const uint32_t *word = c->word;
-  for (int k = 0; k < K; k++) a[k] = ((float)ndk[k] + alpha) * inv[k];
+  for (int k = 0; k < K; k++)
+    a[k] = ((float)ndk[k] + alpha) * inv[k];
   lda_rng rng = lda_rng_for(r->seed, d, iter);
   uint64_t i0 = c->doc_off[d], i1 = c->doc_off[d + 1], moved = 0;
   const VF zero = {0};
@@ -137,7 +141,8 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
     const int32_t *row = wbase + (size_t)word[i] * (size_t)Kp;
     if (i + 4 < c->tokens) { /* rows are in L2/L3: fetch ahead */
       const char *nx = (const char *)(wbase + (size_t)word[i + 4] * (size_t)Kp);
-      for (int l = 0; l < Kp * 4; l += 64) __builtin_prefetch(nx + l);
+      for (int l = 0; l < Kp * 4; l += 64)
+        __builtin_prefetch(nx + l);
     }
     int old = (int)z[i], jo = old / LK_W;
     /* token i leaves the counts of topic `old`: a_old for the document
@@ -145,7 +150,8 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
      * with all counts) by its value without the token */
     float inv_old = 1.0f / ((float)(nk[old] - 1) + vbeta);
     float a_old = ((float)(ndk[old] - 1) + alpha) * inv_old;
-    float nw = (float)(shared ? __atomic_load_n(&row[old], __ATOMIC_RELAXED) : row[old]);
+    float nw = (float)(shared ? __atomic_load_n(&row[old], __ATOMIC_RELAXED)
+                              : row[old]);
     float df = a[old] * (nw + beta) - a_old * (nw - 1.0f + beta);
     VF fix = (VF)((VI)(zero + df) & (LK(lane_id) == zi + (old & (LK_W - 1))));
     VF acc0 = zero, acc1 = zero; /* two chains: half the add latency */
@@ -155,7 +161,8 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
     VI jv = zi, jov = zi + jo;
     for (; j + 1 < nb; j += 2, jv += 2) {
       VF f0 = (VF)((VI)fix & (jv == jov)), f1 = (VF)((VI)fix & (jv + 1 == jov));
-      VF p0 = *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta) - f0;
+      VF p0 =
+          *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta) - f0;
       VF p1 = *(const VFU *)(a + LK_W * j + LK_W) *
                   (LK(row_f)(row, LK_W * j + LK_W) + beta) -
               f1;
@@ -166,7 +173,8 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
     }
     if (j < nb) {
       VF f0 = (VF)((VI)fix & (jv == jov));
-      acc0 += *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta) - f0;
+      acc0 +=
+          *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta) - f0;
       C[j] = acc0 + acc1;
     }
     VF lanes = acc0 + acc1, incl = LK(prefix)(lanes);
@@ -188,7 +196,8 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
     }
     if (j < nb) cnt0 += (VI)(C[j] + off <= u);
     uint32_t pos = (uint32_t)-LK(hsum_i)(cnt0 + cnt1);
-    if (pos > (uint32_t)(LK_W * nb - 1)) pos = (uint32_t)(LK_W * nb - 1); /* rounding */
+    if (pos > (uint32_t)(LK_W * nb - 1))
+      pos = (uint32_t)(LK_W * nb - 1); /* rounding */
     uint32_t lane = (uint32_t)(((uint64_t)pos * nb_inv) >> 32);
     int k = LK_W * (int)(pos - lane * (uint32_t)nb) + (int)lane;
     if (k >= K) k = K - 1; /* rounding past the last topic */
