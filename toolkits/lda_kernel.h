@@ -146,55 +146,48 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
     }
     int old = (int)z[i], jo = old / LK_W;
     /* token i leaves the counts of topic `old`: a_old for the document
-     * and the total; `fix` replaces lane old % W of block jo (computed
-     * with all counts) by its value without the token */
+     * and the total; the pass computes p with all counts, and `fix`, its
+     * excess in lane old % W, comes off the lane totals here and off the
+     * running sums of blocks jo.. where they are compared (moves only) */
     float inv_old = 1.0f / ((float)(nk[old] - 1) + vbeta);
     float a_old = ((float)(ndk[old] - 1) + alpha) * inv_old;
     float nw = (float)(shared ? __atomic_load_n(&row[old], __ATOMIC_RELAXED)
                               : row[old]);
-    float df = a[old] * (nw + beta) - a_old * (nw - 1.0f + beta);
-    VF fix = (VF)((VI)(zero + df) & (LK(lane_id) == zi + (old & (LK_W - 1))));
+    float p_old = a_old * (nw - 1.0f + beta);
+    float df = a[old] * (nw + beta) - p_old;
+    const int lo_ = old & (LK_W - 1);
+    VF fix = (VF)((VI)(zero + df) & (LK(lane_id) == zi + lo_));
     VF acc0 = zero, acc1 = zero; /* two chains: half the add latency */
     int j = 0;
-    /* the fix goes to block jo, selected with a mask: a branch on
-     * j == jo mispredicts once per token */
-    VI jv = zi, jov = zi + jo;
-    for (; j + 1 < nb; j += 2, jv += 2) {
-      VF f0 = (VF)((VI)fix & (jv == jov)), f1 = (VF)((VI)fix & (jv + 1 == jov));
-      VF p0 =
-          *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta) - f0;
-      VF p1 = *(const VFU *)(a + LK_W * j + LK_W) *
-                  (LK(row_f)(row, LK_W * j + LK_W) + beta) -
-              f1;
-      acc0 += p0;
+    for (; j + 1 < nb; j += 2) {
+      acc0 += *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta);
       C[j] = acc0 + acc1;
-      acc1 += p1;
+      acc1 += *(const VFU *)(a + LK_W * j + LK_W) *
+              (LK(row_f)(row, LK_W * j + LK_W) + beta);
       C[j + 1] = acc0 + acc1;
     }
     if (j < nb) {
-      VF f0 = (VF)((VI)fix & (jv == jov));
-      acc0 +=
-          *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta) - f0;
+      acc0 += *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta);
       C[j] = acc0 + acc1;
     }
-    VF lanes = acc0 + acc1, incl = LK(prefix)(lanes);
+    VF lanes = acc0 + acc1 - fix, incl = LK(prefix)(lanes);
     VF off = incl - lanes;
     float u = lda_uniform(&rng) * incl[LK_W - 1];
-    /* Does u fall on `old` (most tokens, after burn-in)?  Its interval
-     * in lane-major order is off[l] + C[jo-1][l] .. off[l] + C[jo][l],
-     * l = old % W: the same sums the count below compares, so the answer
-     * is the count's, without the count. */
+    /* Does u fall on `old` (most tokens, after burn-in)?  In lane-major
+     * order its interval starts at off[l] + C[jo-1][l], l = old % W (the
+     * blocks before jo do not hold the fix) and is p_old long. */
     *(VFU *)t->off = off;
-    const int lo_ = old & (LK_W - 1);
-    float hi = t->off[lo_] + t->cum[LK_W * jo + lo_];
     float lo = t->off[lo_] + (jo ? t->cum[LK_W * (jo - 1) + lo_] : 0.0f);
-    if (u >= lo && u < hi) continue;
-    VI cnt0 = zi, cnt1 = zi;
-    for (j = 0; j + 1 < nb; j += 2) {
-      cnt0 += (VI)(C[j] + off <= u);
-      cnt1 += (VI)(C[j + 1] + off <= u);
+    if (u >= lo && u < lo + p_old) continue;
+    /* the position of u: the count of running sums (less the fix from
+     * block jo on) below it */
+    VI cnt0 = zi, cnt1 = zi, jv = zi, jov = zi + jo;
+    VF uo = (zero + u) - off;
+    for (j = 0; j + 1 < nb; j += 2, jv += 2) {
+      cnt0 += (VI)(C[j] <= uo + (VF)((VI)fix & (jv >= jov)));
+      cnt1 += (VI)(C[j + 1] <= uo + (VF)((VI)fix & (jv + 1 >= jov)));
     }
-    if (j < nb) cnt0 += (VI)(C[j] + off <= u);
+    if (j < nb) cnt0 += (VI)(C[j] <= uo + (VF)((VI)fix & (jv >= jov)));
     uint32_t pos = (uint32_t)-LK(hsum_i)(cnt0 + cnt1);
     if (pos > (uint32_t)(LK_W * nb - 1))
       pos = (uint32_t)(LK_W * nb - 1); /* rounding */
