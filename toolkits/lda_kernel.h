@@ -66,6 +66,13 @@ LK_INLINE VF LK(prefix)(VF x) {
   return x + __builtin_shufflevector(x, z, 8, 8, 8, 8, 3, 3, 3, 3);
 }
 
+LK_INLINE float LK(hsum_f)(VF m) {
+  m += __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3);
+  m += __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5);
+  m += __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6);
+  return m[0];
+}
+
 LK_INLINE int LK(hsum_i)(VI m) {
   m += __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3);
   m += __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5);
@@ -92,6 +99,18 @@ LK_INLINE VF LK(prefix)(VF x) {
   q += __builtin_shufflevector(q, z, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
                                16, 4, 4, 4, 4);
   return x + q;
+}
+
+LK_INLINE float LK(hsum_f)(VF m) {
+  m += __builtin_shufflevector(m, m, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3,
+                               4, 5, 6, 7);
+  m += __builtin_shufflevector(m, m, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8,
+                               9, 10, 11);
+  m += __builtin_shufflevector(m, m, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14,
+                               15, 12, 13);
+  m += __builtin_shufflevector(m, m, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13,
+                               12, 15, 14);
+  return m[0];
 }
 
 LK_INLINE int LK(hsum_i)(VI m) {
@@ -146,17 +165,13 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
     }
     int old = (int)z[i], jo = old / LK_W;
     /* token i leaves the counts of topic `old`: a_old for the document
-     * and the total; the pass computes p with all counts, and `fix`, its
-     * excess in lane old % W, comes off the lane totals here and off the
-     * running sums of blocks jo.. where they are compared (moves only) */
+     * and the total, and p_old is its conditional */
     float inv_old = 1.0f / ((float)(nk[old] - 1) + vbeta);
     float a_old = ((float)(ndk[old] - 1) + alpha) * inv_old;
     float nw = (float)(shared ? __atomic_load_n(&row[old], __ATOMIC_RELAXED)
                               : row[old]);
     float p_old = a_old * (nw - 1.0f + beta);
-    float df = a[old] * (nw + beta) - p_old;
     const int lo_ = old & (LK_W - 1);
-    VF fix = (VF)((VI)(zero + df) & (LK(lane_id) == zi + lo_));
     VF acc0 = zero, acc1 = zero; /* two chains: half the add latency */
     int j = 0;
     for (; j + 1 < nb; j += 2) {
@@ -170,24 +185,29 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
       acc0 += *(const VFU *)(a + LK_W * j) * (LK(row_f)(row, LK_W * j) + beta);
       C[j] = acc0 + acc1;
     }
-    VF lanes = acc0 + acc1 - fix, incl = LK(prefix)(lanes);
-    VF off = incl - lanes;
-    float u = lda_uniform(&rng) * incl[LK_W - 1];
-    /* Does u fall on `old` (most tokens, after burn-in)?  In lane-major
-     * order its interval starts at off[l] + C[jo-1][l], l = old % W (the
-     * blocks before jo do not hold the fix) and is p_old long. */
-    *(VFU *)t->off = off;
-    float lo = t->off[lo_] + (jo ? t->cum[LK_W * (jo - 1) + lo_] : 0.0f);
-    if (u >= lo && u < lo + p_old) continue;
-    /* the position of u: the count of running sums (less the fix from
-     * block jo on) below it */
+    /* The pass has `old` with all counts, p_full; the conditional has
+     * p_old there.  The draw orders the topics `old` first (an order
+     * fixed before u is drawn, so as exact as any): the token stays iff
+     * u < p_old -- decided right after the pass's total, before any
+     * search, which makes the branch that mispredicts at every move
+     * resolve early. */
+    VF lanes = acc0 + acc1;
+    float p_full = a[old] * (nw + beta);
+    float u = lda_uniform(&rng) * (LK(hsum_f)(lanes) - p_full + p_old);
+    if (u < p_old) continue;
+    /* the others in lane-major order, old's entry emptied: the count of
+     * running sums (less p_full in lane old % W from block jo on) below
+     * u - p_old */
+    VF pf = (VF)((VI)(zero + p_full) & (LK(lane_id) == zi + lo_));
+    lanes -= pf;
+    VF off = LK(prefix)(lanes) - lanes;
+    VF uo = (zero + (u - p_old)) - off;
     VI cnt0 = zi, cnt1 = zi, jv = zi, jov = zi + jo;
-    VF uo = (zero + u) - off;
     for (j = 0; j + 1 < nb; j += 2, jv += 2) {
-      cnt0 += (VI)(C[j] <= uo + (VF)((VI)fix & (jv >= jov)));
-      cnt1 += (VI)(C[j + 1] <= uo + (VF)((VI)fix & (jv + 1 >= jov)));
+      cnt0 += (VI)(C[j] <= uo + (VF)((VI)pf & (jv >= jov)));
+      cnt1 += (VI)(C[j + 1] <= uo + (VF)((VI)pf & (jv + 1 >= jov)));
     }
-    if (j < nb) cnt0 += (VI)(C[j] <= uo + (VF)((VI)fix & (jv >= jov)));
+    if (j < nb) cnt0 += (VI)(C[j] <= uo + (VF)((VI)pf & (jv >= jov)));
     uint32_t pos = (uint32_t)-LK(hsum_i)(cnt0 + cnt1);
     if (pos > (uint32_t)(LK_W * nb - 1))
       pos = (uint32_t)(LK_W * nb - 1); /* rounding */
