@@ -79,10 +79,9 @@ typedef struct lda_thread {
   float *inv;     /* 1 / (n_k + W beta), 0 in the padding        */
   float *a;       /* (n_dk + alpha) inv_k of the current document */
   float *cum;     /* the running lane sums C_j of the conditional */
-  float *off;     /* the lane offsets of the draw (one vector)    */
   uint64_t seen;  /* superstep whose totals nk holds, plus one    */
   uint64_t moved; /* tokens that changed topic (this superstep)   */
-  char pad[8];
+  char pad[16];
 } lda_thread;
 
 typedef struct lda_run lda_run;
@@ -308,8 +307,7 @@ static int alloc_threads(lda_run *r) {
     th->inv = tk_calloc_lines((size_t)r->Kp, sizeof *th->inv);
     th->a = tk_calloc_lines((size_t)r->Kp, sizeof *th->a);
     th->cum = tk_calloc_lines((size_t)r->Kp, sizeof *th->cum);
-    th->off = tk_calloc_lines(16, sizeof *th->off);
-    if (!th->nk || !th->inv || !th->a || !th->cum || !th->off) return -1;
+    if (!th->nk || !th->inv || !th->a || !th->cum) return -1;
   }
   return 0;
 }
@@ -321,7 +319,6 @@ static void free_threads(lda_run *r) {
     free(r->th[t].inv);
     free(r->th[t].a);
     free(r->th[t].cum);
-    free(r->th[t].off);
   }
   free(r->th);
   r->th = NULL;

@@ -7,19 +7,26 @@
  *
  * Per token, the pass computes p_k = a_k (n_wk + beta) with
  * a_k = (n_dk + alpha) / (n_k + W beta) one block of LK_W topics at a
- * time and stores the running lane sums C_j (lane l of C_j: the sum of p
- * over blocks 0..j in lane l).  The draw inverts the cumulative
- * distribution in lane-major order (topics 0, W, 2W, ..., then 1, W+1,
- * ...), which is as exact as any order: with off_l the sum of the lanes
- * before l, the position of u is the number of (j, l) with
- * off_l + C_j[l] <= u -- one vector compare per block and no branch.  A
- * scan with a data-dependent exit mispredicts at every token; that scan
- * was most of the plain sampler's time at K = 100.
+ * time, with all counts (token i included), and stores the running lane
+ * sums C_j (lane l of C_j: the sum of p over blocks 0..j in lane l).  The
+ * draw inverts the cumulative distribution in an order fixed before u is
+ * drawn, so as exact as any: the token's own topic first (with its
+ * conditional p_old, the token taken out), then the others in lane-major
+ * order (topics 0, W, 2W, ..., then 1, W+1, ...).  So:
  *
- * A token that keeps its topic (most, after burn-in) writes nothing: its
- * own count is taken out of the one lane it affects by `fix`, made in
- * registers (a scalar store into a vector that is read next stalls store
- * forwarding), instead of decrementing and re-incrementing the counts.
+ *  - the token stays iff u < p_old, decided from the pass's total alone
+ *    (most tokens after burn-in; they write nothing);
+ *  - otherwise, with off_l the sum of the lanes before l, the position of
+ *    u - p_old is the number of (j, l) with off_l + C_j[l] <= u - p_old
+ *    (old's entry emptied): one vector compare per block, no branch.
+ *
+ * Measured on KOS (K = 100, one thread): a scan with a data-dependent
+ * exit mispredicts at every token and was most of the plain sampler's
+ * time; a branch on "moved" (about 40% of the tokens) mispredicts at every
+ * move and throws away the next token's speculative work, so it is taken
+ * as early as possible (right after the total).  Writes of the document
+ * factor a are whole-vector (a scalar store into a vector that is read
+ * next stalls store forwarding).
  */
 #if !defined(LK_W) || (LK_W != 8 && LK_W != 16)
 #error "define LK_W as 8 or 16 before including lda_kernel.h"
