@@ -549,7 +549,10 @@ typedef struct gasp_engine_opts {
    * on_iteration or gasp_ctx_stop() */
   int always_active;
   /* optional: called between iterations from the driving thread;
-   * returning non-zero stops the run */
+   * returning non-zero stops the run.  With the sync engine the workers
+   * are idle then, and the callback may call gasp_engine_aggregate() (the
+   * LDA toolkit computes its likelihood there); with the async engine it
+   * may not. */
   int (*on_iteration)(void *user, const gasp_iter_info *info);
   void *on_iteration_user;
 } gasp_engine_opts;
