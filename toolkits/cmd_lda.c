@@ -59,6 +59,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #pragma GCC diagnostic ignored "-Wpsabi"
 
@@ -651,9 +652,11 @@ int cmd_lda(int argc, char **argv) {
       rc = EXIT_RUNTIME;
       goto out;
     }
-    if ((rc = write_doc_topic(&r, g, doc_path)) ||
-        (rc = write_word_topic(&r, g, word_path, a.counts, nk)))
+    if ((rc = write_doc_topic(&r, g, doc_path))) goto out;
+    if ((rc = write_word_topic(&r, g, word_path, a.counts, nk))) {
+      unlink(doc_path); /* no half of a result */
       goto out;
+    }
   }
   if (a.top && print_top_words(&r, g, a.top, o.c.json ? stderr : stdout)) {
     rc = EXIT_RUNTIME;

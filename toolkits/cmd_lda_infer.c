@@ -346,10 +346,10 @@ int cmd_lda_infer(int argc, char **argv) {
     if (!o.c.quiet)
       fprintf(stderr,
               "gasp: lda-infer: %u documents, %llu tokens (%llu of unknown "
-              "words skipped), %llu sweeps each in %.3f s%s\n",
+              "words skipped), %llu sweeps each in %.3f s\n",
               r.c.D, (unsigned long long)r.c.tokens,
               (unsigned long long)unknown, (unsigned long long)iters,
-              st.seconds, perplexity ? "" : "");
+              st.seconds);
   }
 out:
   gasp_engine_free(&e);
