@@ -23,11 +23,11 @@
  * K/8 vector multiplies a_k (n_wk + beta) with a_k = (n_dk + alpha) /
  * (n_k + W beta) cached per document, and a branch-free inverse-CDF draw.
  * Chosen by measurement on UCI KOS, one thread, 200 sweeps (bench/lda,
- * bench/README.md): plain exact Gibbs 20.9 M tokens/s at K = 20 and
- * 6.0 M at K = 100; SparseLDA's s/r/q buckets (bench/ldasparse.c) 19-21 M
+ * bench/README.md): plain exact Gibbs 21-23 M tokens/s at K = 20 and
+ * 6-7.5 M at K = 100; SparseLDA's s/r/q buckets (bench/ldasparse.c) 19-26 M
  * and 12-15 M -- on KOS a frequent word has non-zero counts in most of
  * the topics, so the walk over them is not much shorter than the dense
- * pass and costs the list upkeep; this kernel 28-30 M and 18-21 M, with
+ * pass and costs the list upkeep; this kernel 38-39 M and 22-24.5 M, with
  * the exact sampler's likelihood.  The Metropolis-Hastings samplers
  * (AliasLDA, LightLDA, WarpLDA) are cheaper per token but mix worse per
  * sweep (the issue's anchors: WarpLDA -8.48 against -8.33 per token after
