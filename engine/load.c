@@ -1,6 +1,7 @@
 /*
  * load.c -- gasp_graph_load(): format detection and the parallel text
- * loaders (edge list, adjacency list, Matrix Market, UCI bag-of-words).
+ * loaders (edge list, adjacency list, Matrix Market, UCI bag-of-words,
+ * lda-c corpora and "doc word count" triples).
  *
  * Input is read in blocks of 16 MiB per thread that end at a line
  * boundary; each block is cut into one piece per thread and the pieces are
@@ -33,7 +34,9 @@ static const struct {
                     {"snap", GASP_FORMAT_EDGELIST}, {"el", GASP_FORMAT_EDGELIST},
                     {"adj", GASP_FORMAT_ADJ},     {"mtx", GASP_FORMAT_MTX},
                     {"uci", GASP_FORMAT_UCI},     {"gasp", GASP_FORMAT_SNAPSHOT},
-                    {"ratings", GASP_FORMAT_RATINGS}};
+                    {"ratings", GASP_FORMAT_RATINGS},
+                    /* text corpora (issue 6, LDA) */
+                    {"ldac", GASP_FORMAT_LDAC},   {"triples", GASP_FORMAT_TRIPLES}};
 
 int gasp_format_parse(const char *name, gasp_format *out) {
   for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
@@ -53,6 +56,8 @@ const char *gasp_format_name(gasp_format f) {
   case GASP_FORMAT_UCI: return "uci";
   case GASP_FORMAT_SNAPSHOT: return "gasp";
   case GASP_FORMAT_RATINGS: return "ratings";
+  case GASP_FORMAT_LDAC: return "ldac";
+  case GASP_FORMAT_TRIPLES: return "triples";
   }
   return "unknown";
 }
@@ -75,6 +80,7 @@ static gasp_format format_by_name(const char *path) {
   if (has_suffix(base, n, ".adj")) return GASP_FORMAT_ADJ;
   if (has_suffix(base, n, ".gasp")) return GASP_FORMAT_SNAPSHOT;
   if (strncmp(base, "docword.", 8) == 0) return GASP_FORMAT_UCI;
+  if (has_suffix(base, n, ".ldac")) return GASP_FORMAT_LDAC;
   return GASP_FORMAT_AUTO;
 }
 
@@ -92,7 +98,9 @@ typedef struct text_load {
   gasp__lines lines;
   uint64_t entries;
   uint64_t declared; /* entries the header declares (mtx, uci), else 0 */
+  uint64_t declared_line; /* the header line that declares them */
   int check_declared;
+  uint64_t vocab_words; /* ldac, triples: words in --vocab, else 0 */
   double t0;
   gasp_error *err;
 } text_load;
@@ -139,6 +147,13 @@ static int parse_block(text_load *tl, const char *buf, size_t n, uint64_t line0,
   uint64_t line = line0;
   for (int i = 0; i < parts; i++) {
     gasp__piece *pc = &pieces[i];
+    if (tl->spec.kind == GASP__TEXT_LDAC && line > 1) {
+      /* lda-c documents are numbered by line: the piece counted from 0 */
+      gasp__chunk *ch = &pc->chunk;
+      for (uint64_t k = 0; k < ch->n; k++) ch->src[k] += line - 1;
+      for (uint64_t k = 0; k < pc->niso; k++) pc->iso[k] += line - 1;
+      if (ch->n) ch->max_id += line - 1;
+    }
     if (rc == GASP_OK && pc->err_code) {
       rc = gasp__fail(tl->err, pc->err_code, tl->path, line + pc->err_line - 1,
                       "%s", pc->err_msg);
@@ -388,6 +403,7 @@ static int header_mtx(text_load *tl, const char *buf, size_t n, size_t *pos,
   tl->spec.id_name = "index";
   tl->spec.weight_name = "value";
   tl->declared = c[2];
+  tl->declared_line = *line - 1;
   tl->check_declared = 1;
   if (!(flags & GASP_BUILD_BIPARTITE))
     return gasp__builder_add_range(tl->b, GASP_SIDE_LEFT, 1, c[0]);
@@ -428,9 +444,76 @@ static int header_uci(text_load *tl, const char *buf, size_t n, size_t *pos,
     return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line - 1,
                       "header declares no documents or no words");
   tl->declared = c[2];
+  tl->declared_line = *line - 1;
   tl->check_declared = 1;
   if ((rc = gasp__builder_add_range(tl->b, GASP_SIDE_LEFT, 1, c[0]))) return rc;
   return gasp__builder_add_range(tl->b, GASP_SIDE_RIGHT, 1, c[1]);
+}
+
+/* ---- lda-c and triples (issue 6, LDA) ------------------------------ */
+
+/* Shared by the corpus formats without a header: bipartite, counts as
+ * weights, and with a vocabulary of W words the word ids first..first+W-1
+ * (all present as vertices, so that line w of the vocabulary names the
+ * w-th word). */
+static int corpus_common(text_load *tl, gasp_gid first) {
+  if (gasp__builder_flags(tl->b) & GASP_BUILD_SYMMETRIC)
+    return gasp__fail(tl->err, GASP_EINVAL, tl->path, 0,
+                      "--symmetric does not apply to a bag-of-words corpus "
+                      "(documents and words are separate sides)");
+  unsigned flags = gasp__builder_flags(tl->b) | GASP_BUILD_BIPARTITE;
+  if (tl->opts->weighted != 0) flags |= GASP_BUILD_WEIGHTED;
+  gasp__builder_set_flags(tl->b, flags);
+  tl->spec.keep_weight = tl->opts->weighted != 0;
+  tl->spec.weight_count = 1;
+  tl->spec.src_name = "document id";
+  tl->spec.dst_name = "word id";
+  tl->spec.id_name = "id";
+  tl->spec.weight_name = "count";
+  tl->spec.min_id = first;
+  if (!tl->vocab_words) return GASP_OK;
+  tl->spec.max_dst = first + tl->vocab_words - 1;
+  return gasp__builder_add_range(tl->b, GASP_SIDE_RIGHT, first,
+                                 tl->spec.max_dst);
+}
+
+static int header_ldac(text_load *tl, const char *buf, size_t n, size_t *pos,
+                       uint64_t *line) {
+  if (n == 0)
+    return gasp__fail(tl->err, GASP_EPARSE, tl->path, 0, "empty file");
+  tl->spec.kind = GASP__TEXT_LDAC;
+  tl->spec.comments = "";
+  return corpus_common(tl, 0);
+}
+
+static int header_triples(text_load *tl, const char *buf, size_t n,
+                          size_t *pos, uint64_t *line) {
+  tl->spec.ncols = 3;
+  tl->spec.comments = "#%";
+  /* with a vocabulary the ids are 1-based, as in the UCI body */
+  return corpus_common(tl, tl->vocab_words ? 1 : 0);
+}
+
+/* Lines in a vocabulary file (a last line without newline counts). */
+static int count_vocab(const char *path, uint64_t *words, gasp_error *err) {
+  gasp__input in;
+  int rc = gasp__input_open(&in, path, err);
+  if (rc) return rc;
+  char buf[1 << 16];
+  uint64_t n = 0;
+  char last = '\n';
+  for (;;) {
+    size_t got;
+    if ((rc = gasp__input_read(&in, buf, sizeof buf, &got, err))) break;
+    if (got == 0) break;
+    for (size_t i = 0; i < got; i++) n += buf[i] == '\n';
+    last = buf[got - 1];
+  }
+  gasp__input_close(&in);
+  if (rc) return rc;
+  *words = n + (last != '\n');
+  if (*words == 0) return gasp__fail(err, GASP_EPARSE, path, 0, "empty vocabulary");
+  return GASP_OK;
 }
 
 /* Reads a vocabulary (one word per line, line w naming word id w) and
@@ -528,6 +611,10 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
     header = header_uci;
   } else if (fmt == GASP_FORMAT_RATINGS) {
     header = header_ratings;
+  } else if (fmt == GASP_FORMAT_LDAC || fmt == GASP_FORMAT_TRIPLES) {
+    header = fmt == GASP_FORMAT_LDAC ? header_ldac : header_triples;
+    if (opts->vocab && (rc = count_vocab(opts->vocab, &tl.vocab_words, err)))
+      goto out;
   }
   if (opts->bipartite && fmt != GASP_FORMAT_RATINGS) {
     if (opts->symmetric) {
@@ -540,7 +627,7 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
   }
   if ((rc = run_text(&tl, header))) goto out;
   if (tl.check_declared && tl.entries != tl.declared) {
-    rc = gasp__fail(err, GASP_EPARSE, path, 0,
+    rc = gasp__fail(err, GASP_EPARSE, path, tl.declared_line,
                     "header declares %llu entries but the file has %llu",
                     (unsigned long long)tl.declared,
                     (unsigned long long)tl.entries);
@@ -561,7 +648,9 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
     if (err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s", path);
     goto out;
   }
-  if (fmt == GASP_FORMAT_UCI && opts->vocab &&
+  if ((fmt == GASP_FORMAT_UCI || fmt == GASP_FORMAT_LDAC ||
+       fmt == GASP_FORMAT_TRIPLES) &&
+      opts->vocab &&
       (rc = load_vocab(*out, opts->vocab, err)))
     gasp_graph_free(out);
 out:

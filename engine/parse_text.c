@@ -1,6 +1,7 @@
 /*
  * parse_text.c -- the tokenizer shared by the text formats: edge lists
- * (SNAP, CSV, TSV), adjacency lists, Matrix Market and UCI bodies.
+ * (SNAP, CSV, TSV), adjacency lists, Matrix Market and UCI bodies, and
+ * lda-c corpora ("N w:c w:c ..." per document line).
  *
  * A piece (a run of whole lines) is parsed by one thread into a chunk of
  * raw edges; pieces are independent, so a block of input is parsed on all
@@ -276,6 +277,52 @@ static int parse_adj_line(cursor *c, const gasp__text_spec *spec) {
   return 0;
 }
 
+/* ---- lda-c: "N w:c w:c ..." ----------------------------------------- */
+
+static int parse_ldac_line(cursor *c, const gasp__text_spec *spec) {
+  uint64_t n = 0, w = 0;
+  double cnt = 0;
+  gasp_gid doc = c->line - 1;
+  if (parse_id(c, "term count", &n)) return -1;
+  if (n == 0 && push_isolated(c->out, doc))
+    return set_error(c, E_NOMEM, "out of memory");
+  gasp__chunk *ch = &c->out->chunk;
+  for (uint64_t k = 0; k < n; k++) {
+    skip_sep(c);
+    if (is_eol(c->p, c->end))
+      return set_error(c, E_PARSE,
+                       "the line declares %llu terms but has %llu",
+                       (unsigned long long)n, (unsigned long long)k);
+    const char *colon = c->p;
+    while (colon < c->end && *colon >= '0' && *colon <= '9') colon++;
+    if (colon >= c->end || *colon != ':') {
+      char tok[40];
+      if (*c->p == '-')
+        return set_error(c, E_RANGE, "negative word id %s",
+                         token_text(c->p, c->end, tok, sizeof tok));
+      return set_error(c, E_PARSE, "malformed term '%s' (expected word:count)",
+                       token_text(c->p, c->end, tok, sizeof tok));
+    }
+    cursor wc = *c;
+    wc.end = colon;
+    if (parse_id(&wc, spec->dst_name, &w)) return -1;
+    c->p = colon + 1;
+    if (parse_weight(c, spec, &cnt)) return -1;
+    if (range_check(c, w, spec->min_id, spec->max_dst, spec->dst_name))
+      return -1;
+    if (GASP__UNLIKELY(ch->n == ch->cap) && chunk_reserve(ch, ch->n + 1, 1))
+      return set_error(c, E_NOMEM, "out of memory");
+    push_edge(ch, doc, w, cnt);
+  }
+  const char *p = c->p;
+  while (p < c->end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+  if (p < c->end && *p != '\n')
+    return set_error(c, E_PARSE, "more terms than the declared %llu",
+                     (unsigned long long)n);
+  c->p = p < c->end ? p + 1 : p;
+  return 0;
+}
+
 void gasp__piece_release(gasp__piece *o) {
   gasp__chunk_release(&o->chunk);
   free(o->iso);
@@ -298,6 +345,11 @@ int gasp__parse_piece(const gasp__text_spec *spec, const char *buf, size_t n,
     const char *p = c.p;
     while (p < c.end && (*p == ' ' || *p == '\t')) p++;
     if (p >= c.end) break;
+    if (spec->kind == GASP__TEXT_LDAC && (*p == '\n' || *p == '\r')) {
+      set_error(&c, E_PARSE, "empty line (a document without words is "
+                             "written '0')");
+      break;
+    }
     if ((*p < '0' || *p > '9') &&
         (*p == '\n' || *p == '\r' || (*p && strchr(spec->comments, *p)))) {
       const char *nl = memchr(p, '\n', (size_t)(c.end - p));
@@ -306,8 +358,9 @@ int gasp__parse_piece(const gasp__text_spec *spec, const char *buf, size_t n,
       continue;
     }
     c.p = p;
-    int rc = spec->kind == GASP__TEXT_ADJ ? parse_adj_line(&c, spec)
-                                           : parse_edge_line(&c, spec);
+    int rc = spec->kind == GASP__TEXT_ADJ    ? parse_adj_line(&c, spec)
+             : spec->kind == GASP__TEXT_LDAC ? parse_ldac_line(&c, spec)
+                                             : parse_edge_line(&c, spec);
     if (rc) break;
     out->entries++;
     c.line++;

@@ -6,7 +6,10 @@
 
 #include "graph_internal.h"
 
-enum { GASP__TEXT_EDGES = 0, GASP__TEXT_ADJ = 1 };
+/* GASP__TEXT_LDAC: lda-c lines "N w:c ..."; a piece's documents are
+ * numbered from 0 at its first line (the loader shifts them to the global
+ * line index) and a document of N = 0 is recorded in `iso`. */
+enum { GASP__TEXT_EDGES = 0, GASP__TEXT_ADJ = 1, GASP__TEXT_LDAC = 2 };
 
 typedef struct gasp__text_spec {
   int kind;              /* GASP__TEXT_EDGES or GASP__TEXT_ADJ            */

@@ -248,6 +248,15 @@ static int dist_global(sync_state *s, uint64_t *active, int *stop) {
   return GASP_OK;
 }
 
+/* Chunk of vertices a worker claims at a time: `most`, but small enough
+ * for 32 chunks per thread, so that a superstep of a few thousand costly
+ * updates (LDA documents, all on one side of the graph) still spreads
+ * over all threads (floor 16). */
+static uint64_t grain(uint64_t work, uint64_t most, const gasp_engine *e) {
+  uint64_t per = work / (32 * (uint64_t)gasp__pool_size(e->pool));
+  return per < 16 ? 16 : per < most ? per : most;
+}
+
 static int sync_loop(sync_state *s, gasp_run_stats *st) {
   gasp_engine *e = s->e;
   double t0 = gasp__now();
@@ -276,7 +285,7 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     uint64_t work = s->dense ? nv : s->nfront;
     for (s->phase = 0; s->phase < 3; s->phase++) {
       if (s->phase == 2 && !e->prog.scatter) break;
-      s->r = (gasp__range){0, work, s->dense ? 2048 : 256};
+      s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
       gasp__pool_run(e->pool, phase_worker, s);
     }
     int rc = d ? dist_barrier(s, 0, &e->err) : GASP_OK;

@@ -255,12 +255,29 @@ typedef enum gasp_format {
   /* "user item rating [extra columns]": ratings (MovieLens u.data,
    * ratings.dat with "::", ratings.csv with its header line).  Users are
    * the left side, items the right; columns past the third are ignored. */
-  GASP_FORMAT_RATINGS
+  GASP_FORMAT_RATINGS,
+  /* ---- text corpora (issue 6, LDA) ---- */
+  GASP_FORMAT_LDAC,    /* Blei's lda-c: "N w:c w:c ..." per document    */
+  GASP_FORMAT_TRIPLES  /* "doc word count" lines: a UCI body, no header */
 } gasp_format;
 
+/* Text corpora load as bipartite graphs, documents on the left side and
+ * words on the right, one edge per (document, word) entry weighted by its
+ * count (a positive integer):
+ *  - UCI: header lines D, W, NNZ; ids 1-based; the body must hold NNZ
+ *    entries; blank lines are skipped.  Documents 1..D all exist, also
+ *    those without entries.
+ *  - LDA-C: line d (1-based) is document d-1 (documents are 0-based, as
+ *    lda-c's word ids are); "0" is a document without words; a blank line
+ *    is an error (it is not a document); N must equal the pairs given.
+ *  - triples: "doc word count", ids non-negative; comments '#', '%'.
+ * With `vocab` (gasp_load_opts) the vocabulary fixes W, its line w names
+ * word w (UCI, triples: words 1..W) or word w-1 (LDA-C: words 0..W-1),
+ * and a word id outside that range is an error naming FILE:LINE; triples
+ * with a vocabulary are 1-based for documents too (a UCI body). */
+
 /* Parses "auto", "edgelist", "snap", "adj", "mtx", "uci", "gasp",
- * "ratings"; returns
- * GASP_EINVAL for anything else. */
+ * "ratings", "ldac", "triples"; returns GASP_EINVAL for anything else. */
 GASP_EXTERN int gasp_format_parse(const char *name, gasp_format *out);
 GASP_EXTERN const char *gasp_format_name(gasp_format f);
 
@@ -270,10 +287,11 @@ typedef struct gasp_load_opts {
   int threads;         /* 0: all cores                                      */
   int weighted;        /* -1: if the file has a weight column; 0: drop; 1: keep */
   int symmetric;       /* add the reverse of every edge (undirected input)  */
-  const char *vocab;   /* UCI: optional vocabulary file (one word a line)   */
+  const char *vocab;   /* uci, ldac, triples: optional vocabulary file (one
+                          word a line) naming the words                     */
   /* sources and targets in separate id spaces (left and right sides), as
-   * for ratings; implied by the ratings and UCI formats and by rectangular
-   * Matrix Market files */
+   * for ratings; implied by the ratings and text-corpus formats and by
+   * rectangular Matrix Market files */
   int bipartite;
   gasp_progress_fn progress; /* optional */
   void *progress_user;
@@ -580,7 +598,10 @@ typedef struct gasp_engine_opts {
    * on_iteration or gasp_ctx_stop() */
   int always_active;
   /* optional: called between iterations from the driving thread;
-   * returning non-zero stops the run */
+   * returning non-zero stops the run.  With the sync engine the workers
+   * are idle then, and the callback may call gasp_engine_aggregate() (the
+   * LDA toolkit computes its likelihood there); with the async engine it
+   * may not. */
   int (*on_iteration)(void *user, const gasp_iter_info *info);
   void *on_iteration_user;
   /* distributed run (sync engine): the graph must be gasp_dist_graph(dist);

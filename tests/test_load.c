@@ -565,12 +565,12 @@ static void test_bad_gzip(void **state) {
 
 static void test_bad_mtx(void **state) {
   static const bad_case cases[] = {
-      /* more entries than declared: the whole file (line 0) or the first
-       * extra entry may be blamed */
+      /* more entries than declared: the header line that declares them
+       * (line 2) or the first extra entry may be blamed */
       {"more.mtx", "%%MatrixMarket matrix coordinate pattern general\n3 3 2\n1 2\n2 3\n3 1\n",
-       GASP_EPARSE, 0, 5, "2", "3"},
+       GASP_EPARSE, 2, 5, "2", "3"},
       {"fewer.mtx", "%%MatrixMarket matrix coordinate pattern general\n3 3 5\n1 2\n2 3\n3 1\n",
-       GASP_EPARSE, 0, -1, "5", "3"},
+       GASP_EPARSE, 2, -1, "5", "3"},
       {"row.mtx", "%%MatrixMarket matrix coordinate pattern general\n% c\n4 4 2\n1 2\n5 1\n",
        GASP_ERANGE, 5, -1, "5", "1..4"},
       {"col.mtx", "%%MatrixMarket matrix coordinate real general\n2 3 2\n1 2 1.0\n2 4 1.0\n",
@@ -617,8 +617,9 @@ static void test_bad_uci(void **state) {
       {"docword.neg.txt", "2\n4\n2\n1 1 1\n2 2 -3\n", GASP_ERANGE, 5, -1, "-3", NULL},
       {"docword.zero.txt", "2\n4\n2\n1 1 0\n2 2 1\n", GASP_EPARSE, 4, -1, "0", NULL},
       {"docword.frac.txt", "2\n4\n2\n1 1 1.5\n2 2 1\n", GASP_EPARSE, 4, -1, "1.5", NULL},
-      {"docword.nnz.txt", "2\n4\n3\n1 1 1\n2 2 1\n", GASP_EPARSE, 0, -1, "3", "2"},
-      {"docword.nnz2.txt", "2\n4\n1\n1 1 1\n2 2 1\n", GASP_EPARSE, 0, 5, "1", "2"},
+      /* an entry count that disagrees with the body: the NNZ line */
+      {"docword.nnz.txt", "2\n4\n3\n1 1 1\n2 2 1\n", GASP_EPARSE, 3, -1, "3", "2"},
+      {"docword.nnz2.txt", "2\n4\n1\n1 1 1\n2 2 1\n", GASP_EPARSE, 3, 5, "1", "2"},
   };
   run_cases(state, cases, COUNT(cases));
   /* a vocabulary with too few lines: the vocabulary is blamed */

@@ -91,6 +91,10 @@ int cmd_als(int argc, char **argv);
 int cmd_sgd(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+/* issue 6: LDA (lda, lda-infer) */
+int cmd_lda(int argc, char **argv);
+int cmd_lda_infer(int argc, char **argv);
+
 
 /* Common long options: commands append these to their own tables and pass
  * unknown option values to cli_common_opt(). */
@@ -123,7 +127,7 @@ enum {
 #define CLI_COMMON_HELP                                                        \
   "  -i, --input FILE     input file (gzip read transparently)\n"              \
   "  -o, --output FILE    output file\n"                                       \
-  "      --format F       auto|edgelist|snap|adj|mtx|uci|gasp (default auto)\n" \
+  "      --format F       auto|edgelist|snap|adj|mtx|uci|ldac|triples|gasp\n" \
   "  -t, --threads N      threads (default: OMP_NUM_THREADS or all cores)\n"                      \
   "      --symmetric      add the reverse of every edge (undirected input)\n"  \
   "      --weighted / --unweighted   keep or drop a weight column\n"           \

@@ -32,6 +32,10 @@ static const command commands[] = {
     {"sgd", cmd_sgd, "matrix factorization by stochastic gradient descent"},
     {"split", cmd_split, "reproducible train/test split of a ratings file"},
     {"predict", cmd_predict, "predictions and top-N lists from a saved model"},
+    /* issue 6: LDA */
+    {"lda", cmd_lda, "topic model by collapsed Gibbs sampling (LDA)"},
+    {"lda-infer", cmd_lda_infer,
+     "topic mixtures of new documents, held-out perplexity"},
 };
 
 static void usage(FILE *f) {

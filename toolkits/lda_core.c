@@ -1,0 +1,316 @@
+/*
+ * lda_core.c -- the token layout, log-gamma tables, model file and
+ * temporary-then-rename output shared by `gasp lda` and `gasp lda-infer`.
+ */
+#include "lda.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
+  memset(c, 0, sizeof *c);
+  if (!gasp_graph_is_bipartite(g)) {
+    cli_error("%s: not a bag-of-words corpus (give --format uci, ldac or "
+              "triples)",
+              input);
+    return EXIT_USAGE;
+  }
+  gasp_vid D = gasp_graph_num_left(g);
+  gasp_vid W = gasp_graph_num_vertices(g) - D;
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  const double *cnt = gasp_graph_weights(g);
+  uint64_t tokens = 0;
+  for (uint64_t s = 0; s < out.num_edges; s++) {
+    double x = cnt ? cnt[s] : 1.0;
+    if (x < 1 || x != floor(x) || x > 4294967295.0) {
+      cli_error("%s: count %g of an entry is not a positive integer", input, x);
+      return EXIT_USAGE;
+    }
+    tokens += (uint64_t)x;
+  }
+  if (tokens == 0) {
+    cli_error("%s: the corpus has no tokens", input);
+    return EXIT_USAGE;
+  }
+  if (tokens > UINT32_MAX) {
+    cli_error("%s: %llu tokens: more than 2^32-1 are not supported", input,
+              (unsigned long long)tokens);
+    return EXIT_USAGE;
+  }
+  c->D = D;
+  c->W = W;
+  c->tokens = tokens;
+  c->doc_off = malloc(((size_t)D + 1) * sizeof *c->doc_off);
+  c->word = malloc(tokens * sizeof *c->word);
+  if (!c->doc_off || !c->word) {
+    lda_corpus_free(c);
+    cli_error("lda: out of memory");
+    return EXIT_RUNTIME;
+  }
+  /* Within a document the entries are dealt round-robin (one token of
+   * each entry, then a second of those with two or more, ...), so that
+   * tokens of one word do not follow each other: a token's count update
+   * would otherwise stall the next token's vector read of the same row. */
+  uint64_t t = 0;
+  for (gasp_vid d = 0; d < D; d++) {
+    c->doc_off[d] = t;
+    uint32_t most = 1;
+    for (uint64_t s = out.off[d]; s < out.off[d + 1]; s++) {
+      uint32_t n = cnt ? (uint32_t)cnt[s] : 1u;
+      most = n > most ? n : most;
+    }
+    for (uint32_t round = 0; round < most; round++)
+      for (uint64_t s = out.off[d]; s < out.off[d + 1]; s++)
+        if ((cnt ? (uint32_t)cnt[s] : 1u) > round)
+          c->word[t++] = out.nbr[s] - D;
+  }
+  c->doc_off[D] = t;
+  return 0;
+}
+
+/* By the first line that is not blank or a comment: one number is a UCI
+ * header, "N w:c ..." LDA-C, anything else triples.  gzopen reads plain
+ * files too. */
+static gasp_format sniff(const char *path) {
+  gzFile f = gzopen(path, "rb");
+  if (!f) return GASP_FORMAT_TRIPLES; /* the loader reports why */
+  char line[4096];
+  gasp_format fmt = GASP_FORMAT_TRIPLES;
+  while (gzgets(f, line, sizeof line)) {
+    char *p = line;
+    while (*p == ' ' || *p == '\t' || *p == '\r')
+      p++;
+    if (*p == '\n' || *p == '\0' || *p == '#' || *p == '%') continue;
+    int fields = 0, colon = strchr(p, ':') != NULL;
+    for (char *q = p; *q && *q != '\n';) {
+      while (*q == ' ' || *q == '\t' || *q == '\r' || *q == ',')
+        q++;
+      if (!*q || *q == '\n') break;
+      fields++;
+      while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != ',')
+        q++;
+    }
+    fmt = colon         ? GASP_FORMAT_LDAC
+          : fields == 1 ? GASP_FORMAT_UCI
+                        : GASP_FORMAT_TRIPLES;
+    break;
+  }
+  gzclose(f);
+  return fmt;
+}
+
+void lda_corpus_format(cli_common *c) {
+  if (c->format != GASP_FORMAT_AUTO || !c->input) return;
+  const char *base = strrchr(c->input, '/');
+  base = base ? base + 1 : c->input;
+  size_t n = strlen(base);
+  if (n > 3 && !strcmp(base + n - 3, ".gz")) n -= 3;
+  if (!strncmp(base, "docword.", 8))
+    c->format = GASP_FORMAT_UCI;
+  else if (n > 5 && !strncmp(base + n - 5, ".ldac", 5))
+    c->format = GASP_FORMAT_LDAC;
+  else if (n > 5 && !strncmp(base + n - 5, ".gasp", 5))
+    c->format = GASP_FORMAT_SNAPSHOT;
+  else
+    c->format = sniff(c->input);
+}
+
+void lda_corpus_free(lda_corpus *c) {
+  free(c->doc_off);
+  free(c->word);
+  c->doc_off = NULL;
+  c->word = NULL;
+}
+
+/* lgamma_r: lgamma() writes the global signgam, a data race between
+ * threads. */
+double lda_lgamma_slow(double x) {
+  int sign;
+  return lgamma_r(x, &sign);
+}
+
+int lda_lgamma_init(lda_lgamma *t, double c, uint32_t n) {
+  t->c = c;
+  t->n = n;
+  t->tab = malloc(n * sizeof *t->tab);
+  if (!t->tab) return -1;
+  for (uint32_t i = 0; i < n; i++)
+    t->tab[i] = lda_lgamma_slow(i + c);
+  return 0;
+}
+
+void lda_lgamma_free(lda_lgamma *t) {
+  free(t->tab);
+  t->tab = NULL;
+}
+
+/* ---- output files ---------------------------------------------------- */
+
+int lda_out_open(lda_out *o, const char *path) {
+  memset(o, 0, sizeof *o);
+  o->path = path;
+  if (!strcmp(path, "-")) {
+    o->f = stdout;
+    return 0;
+  }
+  size_t n = strlen(path) + 16;
+  o->tmp = malloc(n);
+  if (!o->tmp) return EXIT_RUNTIME;
+  snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
+  int fd = mkstemp(o->tmp);
+  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+    cli_error("%s: cannot create: %s", path, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(o->tmp);
+    }
+    free(o->tmp);
+    o->tmp = NULL;
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+int lda_out_close(lda_out *o, int bad) {
+  if (!o->f) return 0;
+  if (!o->tmp) { /* stdout */
+    o->f = NULL;
+    if (fflush(stdout) != 0 || bad) {
+      cli_error("writing results to stdout failed");
+      return EXIT_RUNTIME;
+    }
+    return 0;
+  }
+  if (ferror(o->f)) bad = 1;
+  if (fclose(o->f) != 0) bad = 1;
+  o->f = NULL;
+  int rc = 0;
+  if (bad || rename(o->tmp, o->path) != 0) {
+    cli_error("%s: write failed: %s", o->path, strerror(errno ? errno : EIO));
+    unlink(o->tmp);
+    rc = EXIT_RUNTIME;
+  }
+  free(o->tmp);
+  o->tmp = NULL;
+  return rc;
+}
+
+/* ---- the model file -------------------------------------------------- */
+
+void lda_model_free(lda_model *m) {
+  free(m->ids);
+  free(m->phi);
+  m->ids = NULL;
+  m->phi = NULL;
+}
+
+static int model_fail(lda_model *m, FILE *f, const char *path, uint64_t line,
+                      const char *why) {
+  if (line)
+    cli_error("%s:%llu: %s", path, (unsigned long long)line, why);
+  else
+    cli_error("%s: %s", path, why);
+  if (f) fclose(f);
+  lda_model_free(m);
+  return EXIT_USAGE;
+}
+
+int lda_model_read(lda_model *m, const char *path) {
+  memset(m, 0, sizeof *m);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    cli_error("%s: cannot open: %s", path, strerror(errno));
+    return EXIT_USAGE;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  uint64_t ln = 0, tokens = 0;
+  char values[16] = "";
+  int K = 0;
+  if ((len = getline(&line, &cap, f)) < 0 ||
+      sscanf(line,
+             "# gasp-lda topics=%d alpha=%lf beta=%lf words=%llu "
+             "tokens=%llu values=%15s",
+             &K, &m->alpha, &m->beta, (unsigned long long *)&m->W,
+             (unsigned long long *)&tokens, values) != 6 ||
+      K < 1 || m->W < 1 || !(m->beta > 0) || !(m->alpha > 0) ||
+      (strcmp(values, "phi") && strcmp(values, "counts"))) {
+    free(line);
+    return model_fail(m, f, path, 1,
+                      "not a gasp lda model (header '# gasp-lda topics=K "
+                      "alpha=A beta=B words=W tokens=N values=phi|counts' "
+                      "expected; write one with gasp lda -o PREFIX)");
+  }
+  ln = 1;
+  m->K = K;
+  int Kp = lda_padded(K);
+  int counts = !strcmp(values, "counts");
+  m->ids = malloc(m->W * sizeof *m->ids);
+  m->phi = calloc(m->W * (size_t)Kp, sizeof *m->phi);
+  double *nk = calloc((size_t)K, sizeof *nk);
+  if (!m->ids || !m->phi || !nk) {
+    free(line);
+    free(nk);
+    lda_model_free(m);
+    fclose(f);
+    cli_error("lda-infer: out of memory");
+    return EXIT_RUNTIME;
+  }
+  uint64_t w = 0;
+  const char *why = NULL;
+  while (!why && (len = getline(&line, &cap, f)) >= 0) {
+    ln++;
+    if (w == m->W) {
+      why = "more word lines than the header's words=W";
+      break;
+    }
+    char *p = line, *e;
+    errno = 0;
+    unsigned long long id = strtoull(p, &e, 10);
+    if (e == p || *p == '-' || errno || (w && id <= m->ids[w - 1])) {
+      why = "expected a word id (ascending) at the start of the line";
+      break;
+    }
+    m->ids[w] = id;
+    p = e;
+    for (int k = 0; k < K; k++) {
+      double v = strtod(p, &e);
+      if (e == p || !isfinite(v) || v < 0) {
+        why = "expected K non-negative numbers after the word id";
+        break;
+      }
+      m->phi[w * (size_t)Kp + (size_t)k] = (float)v;
+      nk[k] += v;
+      p = e;
+    }
+    while (!why && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+      p++;
+    if (!why && *p) why = "more than K values on the line";
+    w++;
+  }
+  free(line);
+  if (!why && w != m->W) {
+    free(nk);
+    return model_fail(m, f, path, ln,
+                      "fewer word lines than the header's words=W");
+  }
+  if (why) {
+    free(nk);
+    return model_fail(m, f, path, ln, why);
+  }
+  fclose(f);
+  if (counts) /* counts -> phi, as `gasp lda` computes it */
+    for (uint64_t i = 0; i < m->W; i++)
+      for (int k = 0; k < K; k++) {
+        float *x = &m->phi[i * (size_t)Kp + (size_t)k];
+        *x = (float)((*x + m->beta) / (nk[k] + (double)m->W * m->beta));
+      }
+  free(nk);
+  return 0;
+}
