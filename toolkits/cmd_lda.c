@@ -446,7 +446,7 @@ static const char help[] =
     "      --counts         word-topic counts n_wk instead of phi\n"
     "      --trace FILE     per sweep: iteration, documents, tokens moved,\n"
     "                       log-likelihood per token, seconds, tokens/s\n"
-    "      --seed N         random seed (0)\n" CLI_COMMON_HELP
+    "      --seed N         random seed (1)\n" CLI_COMMON_HELP
     "Summary (stderr, or --json on stdout): log p(w,z) per token after the\n"
     "last sweep, tokens/s of the sweeps (likelihood evaluation excluded).\n"
     "With --json the top words go to stderr.\n";

@@ -141,7 +141,7 @@ static const char help[] =
     "                       random half of each document's tokens, report\n"
     "                       the perplexity of the other half\n"
     "  -o, --output FILE    theta, 'doc<TAB>K values' per document\n"
-    "      --seed N         random seed (0)\n" CLI_COMMON_HELP;
+    "      --seed N         random seed (1)\n" CLI_COMMON_HELP;
 
 enum { OPT_MODEL = OPT_FIRST_PRIVATE, OPT_ITERS, OPT_ALPHA, OPT_PERPLEXITY };
 
