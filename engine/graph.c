@@ -73,12 +73,10 @@ gasp_side gasp_graph_side(const gasp_graph *g, gasp_vid v) {
   return v < g->nleft ? GASP_SIDE_LEFT : GASP_SIDE_RIGHT;
 }
 
-int gasp_graph_find(const gasp_graph *g, gasp_side side, gasp_gid id,
+/* Binary search of gid[lo, hi), which is ascending. */
+static int find_run(const gasp_graph *g, uint64_t lo, uint64_t hi, gasp_gid id,
                     gasp_vid *out) {
-  /* Ids ascend within each side: binary search the side's range. */
-  uint64_t lo = side == GASP_SIDE_LEFT ? 0 : g->nleft;
-  uint64_t hi = side == GASP_SIDE_LEFT ? g->nleft : g->nv;
-  if (!g->bipartite && side == GASP_SIDE_RIGHT) return GASP_ENOENT;
+  uint64_t end = hi;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
     if (g->gid[mid] < id)
@@ -86,12 +84,23 @@ int gasp_graph_find(const gasp_graph *g, gasp_side side, gasp_gid id,
     else
       hi = mid;
   }
-  uint64_t end = side == GASP_SIDE_LEFT ? g->nleft : g->nv;
   if (lo < end && g->gid[lo] == id) {
     if (out) *out = (gasp_vid)lo;
     return GASP_OK;
   }
   return GASP_ENOENT;
+}
+
+int gasp_graph_find(const gasp_graph *g, gasp_side side, gasp_gid id,
+                    gasp_vid *out) {
+  /* Ids ascend within each side, and within the owned vertices and the
+   * ghosts of a rank's local graph: binary search each run. */
+  if (!g->bipartite && side == GASP_SIDE_RIGHT) return GASP_ENOENT;
+  uint64_t lo = side == GASP_SIDE_LEFT ? 0 : g->nleft;
+  uint64_t hi = side == GASP_SIDE_LEFT ? g->nleft : g->nv;
+  if (g->nowned >= hi || g->nowned <= lo) return find_run(g, lo, hi, id, out);
+  if (find_run(g, lo, g->nowned, id, out) == GASP_OK) return GASP_OK;
+  return find_run(g, g->nowned, hi, id, out);
 }
 
 const double *gasp_graph_weights(const gasp_graph *g) { return g->weight; }

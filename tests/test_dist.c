@@ -250,6 +250,8 @@ static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner,
     gasp_vid gv = gasp_dist_global_id(d, v);
     if ((owner[gv] == (uint32_t)rank) != (v < no)) return 11;
     if (gasp_graph_gid(l, v) != gasp_graph_gid(g, gv)) return 12;
+    gasp_vid f; /* ids ascend in two runs: owned, then ghosts */
+    if (gasp_graph_find(l, GASP_SIDE_LEFT, gasp_graph_gid(l, v), &f) || f != v) return 17;
     if (v > 0 && v != no && gasp_dist_global_id(d, v - 1) >= gv) return 13;
     for (uint64_t j = lo.off[v]; j + 1 < lo.off[v + 1]; j++)
       if (lo.nbr[j] >= lo.nbr[j + 1] && lo.nbr[j] != lo.nbr[j + 1]) return 14;

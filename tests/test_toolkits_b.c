@@ -225,12 +225,18 @@ static void check_sssp(void **state, const graph *g, const char *file,
   snprintf(id, sizeof id, "%llu", (unsigned long long)ID(src));
   const char *args[] = {"sssp", "-i", file, "--source", id,
                         directed ? "--directed" : NULL, NULL};
-  for (size_t e = 0; e < COUNT(engines); e++) {
-    run_values(state, args, engines[e], g->n, got);
+  /* and across ranks (sync): METIS and hash */
+  static const char *dist[][8] = {
+      {"--engine", "sync", "--np", "2", NULL},
+      {"--engine", "sync", "--np", "3", "--partition", "hash", NULL},
+  };
+  for (size_t e = 0; e < COUNT(engines) + COUNT(dist); e++) {
+    const char **eng = e < COUNT(engines) ? engines[e] : dist[e - COUNT(engines)];
+    run_values(state, args, eng, g->n, got);
     for (int v = 0; v < g->n; v++)
       if (!(got[v] == want[v]))
         fail_msg("%s %s directed=%d: vertex %llu: got %.17g, want %.17g",
-                 engines[e][1], engines[e][3] ? engines[e][3] : "", directed,
+                 eng[1], eng[3] ? eng[3] : "", directed,
                  (unsigned long long)ID(v), got[v], want[v]);
   }
   free(want);

@@ -172,11 +172,16 @@ static int check_weights(const gasp_graph *g) {
 }
 
 /* Finds the --source vertex; returns 0 or an exit code. */
-static int find_source(const gasp_graph *g, sp *p) {
-  if (gasp_graph_find(g, GASP_SIDE_LEFT, p->source_id, &p->source) != GASP_OK) {
+/* The source must be in the whole graph; on a rank that does not hold it
+ * the local id is GASP_VID_NONE-like (UINT32_MAX: no local vertex). */
+static int find_source(const gasp_graph *g, const gasp_graph *whole, sp *p) {
+  gasp_vid w;
+  if (gasp_graph_find(whole, GASP_SIDE_LEFT, p->source_id, &w) != GASP_OK) {
     cli_error("--source: unknown vertex id %s", p->source_arg);
     return EXIT_USAGE;
   }
+  if (gasp_graph_find(g, GASP_SIDE_LEFT, p->source_id, &p->source) != GASP_OK)
+    p->source = UINT32_MAX;
   return 0;
 }
 
@@ -189,6 +194,7 @@ int cmd_sssp(int argc, char **argv) {
       {"source", required_argument, 0, O_SOURCE},
       {"directed", no_argument, 0, O_DIRECTED},
       {0, 0, 0, 0}};
+  o.dist_ok = 1; /* across ranks: sync label correcting */
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (!p.have_source) {
@@ -203,8 +209,13 @@ int cmd_sssp(int argc, char **argv) {
   gasp_engine *e = NULL;
   double load_s = 0;
   tk_iter it = {0};
-  if ((rc = tk_load(&o, &g, &load_s))) return rc;
-  if ((rc = find_source(g, &p)) || (rc = check_weights(g))) goto out;
+  sp_vertex *all = NULL; /* distributed: every vertex, on rank 0 */
+  if ((rc = tk_load(&o, &g, &load_s))) {
+    tk_graph_free(&o, &g);
+    return rc;
+  }
+  gasp_graph *rg = tk_result_graph(&o, g);
+  if ((rc = find_source(g, rg, &p)) || (rc = check_weights(rg))) goto out;
   p.w = gasp_graph_weights(g);
   gasp_program prog = {0};
   prog.vertex_size = sizeof(sp_vertex);
@@ -220,11 +231,21 @@ int cmd_sssp(int argc, char **argv) {
   if ((rc = tk_iter_start(&it, &o, "sssp"))) goto out;
   if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   gasp_run_stats st;
-  gasp_engine_signal(e, p.source, 0.0);
+  /* the source's owner starts the run (a ghost copy never updates) */
+  if (p.source < gasp_graph_num_owned(g)) gasp_engine_signal(e, p.source, 0.0);
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
   const sp_vertex *vd = gasp_graph_vertex_data(g);
-  gasp_vid n = gasp_graph_num_vertices(g);
+  if (o.eng.dist) {
+    if ((rc = tk_dist_finish(&o))) goto out;
+    double u = (double)st.updates;
+    if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
+    all = tk_dist_gather(&o, vd, sizeof *vd, &rc);
+    if (rc) goto out;
+    vd = all;
+  }
+  if (!tk_is_root(&o)) goto out;
+  gasp_vid n = gasp_graph_num_vertices(rg);
   uint64_t reachable = 0;
   double maxd = 0;
   for (gasp_vid v = 0; v < n; v++)
@@ -232,15 +253,16 @@ int cmd_sssp(int argc, char **argv) {
       reachable++;
       if (vd[v].dist > maxd) maxd = vd[v].dist;
     }
-  if ((rc = tk_write_vertices(o.c.output, g, fmt_dist, (void *)vd))) goto out;
+  if ((rc = tk_write_vertices(o.c.output, rg, fmt_dist, (void *)vd))) goto out;
   int converged = st.reason == GASP_STOP_CONVERGED;
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "sssp");
     cli_json_u64(&j, "vertices", n);
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
-    cli_json_u64(&j, "source", gasp_graph_gid(g, p.source));
+    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
+    cli_json_u64(&j, "source", p.source_id);
+    tk_dist_json(&o, &j, st.iterations);
     cli_json_bool(&j, "directed", p.directed);
     cli_json_bool(&j, "weighted", p.w != NULL);
     cli_json_u64(&j, "reachable", reachable);
@@ -259,6 +281,7 @@ int cmd_sssp(int argc, char **argv) {
 out:
   tk_iter_end(&it);
   gasp_engine_free(&e);
-  gasp_graph_free(&g);
+  tk_graph_free(&o, &g);
+  free(all);
   return rc;
 }
