@@ -195,6 +195,12 @@ static const char *engines[][8] = {
     {"--engine", "async", "--scheduler", "sweep", NULL},
 };
 
+/* And across ranks (sync), METIS and hash, for the toolkits that run so. */
+static const char *dist[][8] = {
+    {"--engine", "sync", "--np", "2", NULL},
+    {"--engine", "sync", "--np", "3", "--partition", "hash", NULL},
+};
+
 /* Runs `tool` with args + engine flags + "-o out", parses the values. */
 static void run_values(void **state, const char **args, const char **eng,
                        int n, double *val) {
@@ -225,11 +231,6 @@ static void check_sssp(void **state, const graph *g, const char *file,
   snprintf(id, sizeof id, "%llu", (unsigned long long)ID(src));
   const char *args[] = {"sssp", "-i", file, "--source", id,
                         directed ? "--directed" : NULL, NULL};
-  /* and across ranks (sync): METIS and hash */
-  static const char *dist[][8] = {
-      {"--engine", "sync", "--np", "2", NULL},
-      {"--engine", "sync", "--np", "3", "--partition", "hash", NULL},
-  };
   for (size_t e = 0; e < COUNT(engines) + COUNT(dist); e++) {
     const char **eng = e < COUNT(engines) ? engines[e] : dist[e - COUNT(engines)];
     run_values(state, args, eng, g->n, got);
@@ -402,13 +403,13 @@ static void test_kcore_random(void **state) {
     peel(n, a, want);
     for (int v = 0; v < n; v++) kmax = want[v] > kmax ? want[v] : kmax;
     const char *args[] = {"kcore", "-i", file, NULL};
-    for (size_t e = 0; e < COUNT(engines); e++) {
-      run_values(state, args, engines[e], n, got);
+    for (size_t e = 0; e < COUNT(engines) + COUNT(dist); e++) {
+      const char **eng = e < COUNT(engines) ? engines[e] : dist[e - COUNT(engines)];
+      run_values(state, args, eng, n, got);
       for (int v = 0; v < n; v++)
         if (got[v] != (double)want[v])
-          fail_msg("round %d %s %s: vertex %d: core %g, want %u", round,
-                   engines[e][1], engines[e][3] ? engines[e][3] : "", v, got[v],
-                   want[v]);
+          fail_msg("round %d %s %s: vertex %d: core %g, want %u", round, eng[1],
+                   eng[3] ? eng[3] : "", v, got[v], want[v]);
     }
     const char *j[] = {"kcore", "--json", "--quiet", file, NULL};
     tu_result res = tu_gasp_runv(j);

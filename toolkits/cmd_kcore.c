@@ -123,6 +123,7 @@ static int fmt_core(char *buf, size_t cap, gasp_vid v, void *user) {
 int cmd_kcore(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.dist_ok = 1; /* across ranks: sync h-index updates */
   int rc = tk_parse(argc, argv, &o, NULL, help, NULL, NULL);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   int async = o.eng.engine == GASP_ENGINE_ASYNC;
@@ -134,7 +135,15 @@ int cmd_kcore(int argc, char **argv) {
   int threads = 0;
   tk_iter it = {0};
   double load_s = 0;
-  if ((rc = tk_load(&o, &g, &load_s))) return rc;
+  kc_vertex *all = NULL; /* distributed: every vertex, on rank 0 */
+  if ((rc = tk_load(&o, &g, &load_s))) {
+    tk_graph_free(&o, &g);
+    return rc;
+  }
+  /* Across ranks a scatter reads a ghost's bound as of the last barrier,
+   * which may be above its new value: signal as for overlapping updates
+   * (whenever the neighbour's bound exceeds the new one). */
+  if (o.eng.dist) p.overlap = 1;
   gasp_vid n = gasp_graph_num_vertices(g);
   uint64_t maxdeg = 0;
   for (gasp_vid v = 0; v < n; v++) {
@@ -168,19 +177,31 @@ int cmd_kcore(int argc, char **argv) {
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
   const kc_vertex *vd = gasp_graph_vertex_data(g);
+  if (o.eng.dist) {
+    if ((rc = tk_dist_finish(&o))) goto out;
+    double u = (double)st.updates;
+    if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
+    all = tk_dist_gather(&o, vd, sizeof *vd, &rc);
+    if (rc) goto out;
+    vd = all;
+  }
+  if (!tk_is_root(&o)) goto out;
+  gasp_graph *rg = tk_result_graph(&o, g);
+  n = gasp_graph_num_vertices(rg);
   uint32_t degeneracy = 0;
   uint64_t in_max = 0;
   for (gasp_vid v = 0; v < n; v++)
     if (vd[v].core > degeneracy) degeneracy = vd[v].core;
   for (gasp_vid v = 0; v < n; v++) in_max += vd[v].core == degeneracy;
-  if ((rc = tk_write_vertices(o.c.output, g, fmt_core, (void *)vd))) goto out;
+  if ((rc = tk_write_vertices(o.c.output, rg, fmt_core, (void *)vd))) goto out;
   int converged = st.reason == GASP_STOP_CONVERGED;
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "kcore");
     cli_json_u64(&j, "vertices", n);
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
+    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
+    tk_dist_json(&o, &j, st.iterations);
     cli_json_u64(&j, "degeneracy", degeneracy);
     cli_json_u64(&j, "max_core_vertices", n ? in_max : 0);
     tk_json_run(&j, &st, async, converged, load_s);
@@ -197,7 +218,8 @@ int cmd_kcore(int argc, char **argv) {
 out:
   tk_iter_end(&it);
   gasp_engine_free(&e);
-  gasp_graph_free(&g);
+  tk_graph_free(&o, &g);
+  free(all);
   if (p.scratch)
     for (int t = 0; t < threads; t++) free(p.scratch[t]);
   free(p.scratch);
