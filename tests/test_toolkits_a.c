@@ -493,11 +493,15 @@ static void check_labelprop(void **state, const rgraph *g, const char *name) {
   static const char *iters[] = {"1", "2", "7", "100"};
   for (size_t k = 0; k < COUNT(iters); k++) {
     lp_ref want = ref_labelprop(g, strtoull(iters[k], NULL, 10));
-    for (int t = 1; t <= 3; t += 2) {
+    /* one process on 1 and 3 threads, then 2 ranks (METIS) and 3 (hash) */
+    for (int t = 1; t <= 5; t += 2) {
       char threads[8];
-      snprintf(threads, sizeof threads, "%d", t);
+      snprintf(threads, sizeof threads, "%d", t <= 3 ? t : 1);
+      const char *np = t == 5 ? (k % 2 ? "3" : "2") : "1";
+      const char *part = k % 2 ? "hash" : "metis";
       char *out = OUT("labelprop", "-i", path, "-o", "-", "--json", "-t",
-                      threads, "--max-iter", iters[k], "--engine", "sync");
+                      threads, "--max-iter", iters[k], "--engine", "sync",
+                      "--np", np, "--partition", part);
       uint64_t *got = read_result(g, out), *size = calloc(g->n, sizeof *size);
       uint64_t communities = 0, largest = 0;
       for (uint64_t v = 0; v < g->n; v++) {

@@ -72,6 +72,9 @@ typedef struct lp {
   int threads, async;
   unsigned bits_max; /* table size 2^bits_max fits the largest degree */
   uint64_t reported;
+  gasp_engine *e;   /* distributed: reductions */
+  int distributed;  /* every rank takes part in the reductions */
+  gasp_vid owned, nv; /* vertices updated here; all local vertices */
 } lp;
 
 static inline gasp_vid load_label(const gasp_vid *label, gasp_vid u) {
@@ -188,6 +191,12 @@ static double lp_residual(void *user) {
   uint64_t total = 0;
   for (int t = 0; t < p->threads; t++)
     total += __atomic_load_n(&p->th[t].changes, __ATOMIC_RELAXED);
+  if (p->distributed) { /* every rank's changes (collective); a ghost's
+                           mark is cleared for the next signal to it */
+    double v = (double)total;
+    if (gasp_engine_allreduce(p->e, &v, 1, GASP_REDUCE_SUM) == GASP_OK) total = (uint64_t)v;
+    memset(p->mark + p->owned, 0, p->nv - p->owned);
+  }
   uint64_t d = total - p->reported;
   p->reported = total;
   return (double)d;
@@ -249,12 +258,14 @@ int cmd_labelprop(int argc, char **argv) {
   tk_opts_init(&o);
   lp p;
   memset(&p, 0, sizeof p);
+  o.dist_ok = 1; /* across ranks: synchronous rounds */
   int rc = tk_parse(argc, argv, &o, NULL, help, NULL, NULL);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   /* Default: the chromatic schedule under edge consistency, which always
    * converges and gives the same labels for any number of threads (each
-   * colour class updates at once from the other classes' labels). */
-  if (!o.engine_set) {
+   * colour class updates at once from the other classes' labels).  Across
+   * ranks the engine is sync: the same labels as `--engine sync`. */
+  if (!o.engine_set && o.d.size <= 1) {
     o.eng.engine = GASP_ENGINE_ASYNC;
     o.eng.consistency = GASP_CONSISTENCY_EDGE;
     if (o.eng.locking == GASP_LOCKING_DEFAULT) o.eng.locking = GASP_LOCKING_CHROMATIC;
@@ -268,8 +279,17 @@ int cmd_labelprop(int argc, char **argv) {
   uint64_t *size = NULL;
   double load_s = 0;
   tk_iter it = {0};
-  if ((rc = tk_load(&o, &g, &load_s))) return rc;
+  gasp_vid *all = NULL; /* distributed: every label, on rank 0 */
+  if ((rc = tk_load(&o, &g, &load_s))) {
+    tk_graph_free(&o, &g);
+    return rc;
+  }
+  gasp_dist *dist = o.eng.dist;
+  p.e = NULL;
   gasp_vid nv = gasp_graph_num_vertices(g);
+  p.owned = gasp_graph_num_owned(g);
+  p.nv = nv;
+  p.distributed = dist != NULL;
   gasp_graph_in_edges(g, &p.in);
   gasp_graph_out_edges(g, &p.out);
   p.label = malloc((nv ? (size_t)nv : 1) * sizeof *p.label);
@@ -280,7 +300,8 @@ int cmd_labelprop(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     goto out;
   }
-  for (gasp_vid v = 0; v < nv; v++) p.label[v] = v;
+  /* labels are global vertex indices, the same on every rank */
+  for (gasp_vid v = 0; v < nv; v++) p.label[v] = dist ? gasp_dist_global_id(dist, v) : v;
   p.weight = gasp_graph_weights(g);
   gasp_program prog = {0};
   prog.acc_size = sizeof(gasp_vid);
@@ -292,6 +313,11 @@ int cmd_labelprop(int argc, char **argv) {
   it.user = &p;
   if ((rc = tk_iter_start(&it, &o, "labelprop"))) goto out;
   if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
+  p.e = e;
+  if (dist && gasp_engine_mirror(e, p.label, sizeof *p.label)) {
+    rc = EXIT_RUNTIME;
+    goto out;
+  }
   p.threads = gasp_engine_threads(e);
   if (lp_alloc_threads(&p, g)) {
     cli_error("labelprop: out of memory");
@@ -302,22 +328,41 @@ int cmd_labelprop(int argc, char **argv) {
   gasp_run_stats st;
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
+  gasp_vid *label = p.label;
+  if (dist) {
+    if ((rc = tk_dist_finish(&o))) goto out;
+    double u = (double)st.updates;
+    if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
+    all = tk_dist_gather(&o, p.label, sizeof *p.label, &rc);
+    if (rc) goto out;
+    if (!tk_is_root(&o)) goto out;
+    label = all;
+    nv = (gasp_vid)gasp_dist_global_vertices(dist);
+    free(size);
+    size = calloc(nv ? (size_t)nv : 1, sizeof *size);
+    if (!size) {
+      rc = EXIT_RUNTIME;
+      goto out;
+    }
+  }
+  gasp_graph *rg = tk_result_graph(&o, g);
 
   uint64_t communities = 0, largest = 0;
   for (gasp_vid v = 0; v < nv; v++) {
-    uint64_t s = ++size[p.label[v]];
+    uint64_t s = ++size[label[v]];
     communities += s == 1;
     largest = s > largest ? s : largest;
   }
   int converged = st.reason == GASP_STOP_CONVERGED;
-  lp_out lo = {g, p.label};
-  if ((rc = tk_write_vertices(o.c.output, g, fmt_community, &lo))) goto out;
+  lp_out lo = {rg, label};
+  if ((rc = tk_write_vertices(o.c.output, rg, fmt_community, &lo))) goto out;
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "labelprop");
     cli_json_u64(&j, "vertices", nv);
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
+    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
+    tk_dist_json(&o, &j, st.iterations);
     cli_json_u64(&j, "communities", communities);
     cli_json_u64(&j, "largest_community", largest);
     cli_json_bool(&j, "weighted", p.weight != NULL);
@@ -335,7 +380,8 @@ int cmd_labelprop(int argc, char **argv) {
 out:
   tk_iter_end(&it);
   gasp_engine_free(&e);
-  gasp_graph_free(&g);
+  tk_graph_free(&o, &g);
+  free(all);
   if (p.th)
     for (int t = 0; t < p.threads; t++) {
       free(p.th[t].key);
