@@ -48,7 +48,8 @@ static int cmp_u64(const void *a, const void *b) {
 /* Sorted distinct ids of one column of the training ratings. */
 static uint64_t *distinct(const rt *v, size_t n, int col, size_t *m) {
   uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
-  for (size_t j = 0; j < n; j++) ids[j] = col ? v[j].i : v[j].u;
+  for (size_t j = 0; j < n; j++)
+    ids[j] = col ? v[j].i : v[j].u;
   qsort(ids, n, sizeof *ids, cmp_u64);
   size_t k = 0;
   for (size_t j = 0; j < n; j++)
@@ -61,8 +62,10 @@ static long find(const uint64_t *ids, size_t m, uint64_t id) {
   size_t lo = 0, hi = m;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (ids[mid] < id) lo = mid + 1;
-    else hi = mid;
+    if (ids[mid] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < m && ids[lo] == id ? (long)lo : -1;
 }
@@ -82,13 +85,15 @@ static void solve(int k, double *M, double *b, double *x) {
     b[p] = t;
     for (int r = c + 1; r < k; r++) {
       double f = M[r * k + c] / M[c * k + c];
-      for (int j = c; j < k; j++) M[r * k + j] -= f * M[c * k + j];
+      for (int j = c; j < k; j++)
+        M[r * k + j] -= f * M[c * k + j];
       b[r] -= f * b[c];
     }
   }
   for (int r = k - 1; r >= 0; r--) {
     double s = b[r];
-    for (int j = r + 1; j < k; j++) s -= M[r * k + j] * x[j];
+    for (int j = r + 1; j < k; j++)
+      s -= M[r * k + j] * x[j];
     x[r] = s / M[r * k + r];
   }
 }
@@ -106,14 +111,16 @@ static void half(int k, double lambda, const rt *tr, size_t n, int by_item,
     double *Mx = M + x * (size_t)(k * k);
     for (int a = 0; a < k; a++) {
       b[x * (size_t)k + (size_t)a] += tr[j].r * yy[a];
-      for (int c = 0; c < k; c++) Mx[a * k + c] += yy[a] * yy[c];
+      for (int c = 0; c < k; c++)
+        Mx[a * k + c] += yy[a] * yy[c];
     }
     cnt[x]++;
   }
   for (size_t x = 0; x < nx; x++) {
     if (!cnt[x]) continue;
     double *Mx = M + x * (size_t)(k * k);
-    for (int a = 0; a < k; a++) Mx[a * k + a] += lambda * (double)cnt[x];
+    for (int a = 0; a < k; a++)
+      Mx[a * k + a] += lambda * (double)cnt[x];
     solve(k, Mx, b + x * (size_t)k, X + x * (size_t)k);
   }
   free(M);
@@ -123,7 +130,8 @@ static void half(int k, double lambda, const rt *tr, size_t n, int by_item,
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: mfcheck TRAIN TEST [rank] [lambda] [sweeps] [seed]\n");
+    fprintf(stderr,
+            "usage: mfcheck TRAIN TEST [rank] [lambda] [sweeps] [seed]\n");
     return 2;
   }
   int k = argc > 3 ? atoi(argv[3]) : 20;
@@ -142,11 +150,14 @@ int main(int argc, char **argv) {
     mean += tr[j].r;
   }
   mean /= (double)(n ? n : 1);
-  double *U = calloc(nu * (size_t)k, sizeof *U), *V = calloc(ni * (size_t)k, sizeof *V);
+  double *U = calloc(nu * (size_t)k, sizeof *U),
+         *V = calloc(ni * (size_t)k, sizeof *V);
   uint64_t s = seed * 0x9e3779b97f4a7c15ull + 12345;
-  for (size_t j = 0; j < ni * (size_t)k; j++) { /* xorshift64*, uniform [0, 1/sqrt k) */
+  for (size_t j = 0; j < ni * (size_t)k;
+       j++) { /* xorshift64*, uniform [0, 1/sqrt k) */
     s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
-    V[j] = (double)((s * 2685821657736338717ull) >> 11) / 9007199254740992.0 / sqrt(k);
+    V[j] = (double)((s * 2685821657736338717ull) >> 11) / 9007199254740992.0 /
+           sqrt(k);
   }
   double best = INFINITY;
   for (int it = 1; it <= sweeps; it++) {
@@ -158,7 +169,9 @@ int main(int argc, char **argv) {
       double p = mean;
       if (u >= 0 && i >= 0) {
         p = 0;
-        for (int c = 0; c < k; c++) p += U[(size_t)u * (size_t)k + (size_t)c] * V[(size_t)i * (size_t)k + (size_t)c];
+        for (int c = 0; c < k; c++)
+          p += U[(size_t)u * (size_t)k + (size_t)c] *
+               V[(size_t)i * (size_t)k + (size_t)c];
       }
       p = p < rmin ? rmin : p > rmax ? rmax : p;
       se += (te[j].r - p) * (te[j].r - p);

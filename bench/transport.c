@@ -47,7 +47,8 @@ static int listen_any(int *port) {
 }
 
 /* Both ranks: `trials` exchanges of n bytes; rank 0 writes the seconds. */
-static int cluster_side(int rank, int port, int lfd, size_t n, int trials, int out) {
+static int cluster_side(int rank, int port, int lfd, size_t n, int trials,
+                        int out) {
   char coord[64];
   snprintf(coord, sizeof coord, "127.0.0.1:%d", port);
   gasp_cluster_opts o;
@@ -65,7 +66,8 @@ static int cluster_side(int rank, int port, int lfd, size_t n, int trials, int o
     return 1;
   }
   unsigned char *buf = malloc(n);
-  for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)(i * 131 + (size_t)rank);
+  for (size_t i = 0; i < n; i++)
+    buf[i] = (unsigned char)(i * 131 + (size_t)rank);
   const void *send[2] = {buf, buf};
   size_t len[2] = {n, n}, rlen[2];
   const void *recv[2];
@@ -75,7 +77,8 @@ static int cluster_side(int rank, int port, int lfd, size_t n, int trials, int o
     if (gasp_cluster_exchange(c, send, len, recv, rlen, &err)) return 2;
     double dt = now() - t0;
     const unsigned char *r = recv[1 - rank];
-    for (size_t i = 0; i < n; i += 4093) ok &= r[i] == (unsigned char)(i * 131 + (size_t)(1 - rank));
+    for (size_t i = 0; i < n; i += 4093)
+      ok &= r[i] == (unsigned char)(i * 131 + (size_t)(1 - rank));
     ok &= rlen[1 - rank] == n;
     if (rank == 0 && t > 0 && write(out, &dt, sizeof dt) != sizeof dt) return 3;
   }
@@ -95,7 +98,8 @@ static int tcp_side(int fd, size_t n, int trials, int rank, int out) {
     size_t sent = 0, got = 0;
     while (sent < n || got < n) { /* interleave so neither side blocks */
       if (sent < n) {
-        ssize_t w = send(fd, buf + sent, n - sent > 65536 ? 65536 : n - sent, MSG_DONTWAIT);
+        ssize_t w = send(fd, buf + sent, n - sent > 65536 ? 65536 : n - sent,
+                         MSG_DONTWAIT);
         if (w > 0) sent += (size_t)w;
       }
       if (got < n) {
@@ -134,7 +138,9 @@ static double run(int which, size_t n, int trials, double *med) {
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         a.sin_port = htons((uint16_t)port);
-        st = connect(fd, (struct sockaddr *)&a, sizeof a) ? 9 : tcp_side(fd, n, trials, 1, pfd[1]);
+        st = connect(fd, (struct sockaddr *)&a, sizeof a)
+                 ? 9
+                 : tcp_side(fd, n, trials, 1, pfd[1]);
       }
       _exit(st);
     }
@@ -143,7 +149,8 @@ static double run(int which, size_t n, int trials, double *med) {
   close(pfd[1]);
   double *t = calloc((size_t)trials, sizeof *t);
   int k = 0;
-  while (k < trials && read(pfd[0], &t[k], sizeof *t) == sizeof *t) k++;
+  while (k < trials && read(pfd[0], &t[k], sizeof *t) == sizeof *t)
+    k++;
   close(pfd[0]);
   int bad = 0;
   for (int r = 0; r < 2; r++) {

@@ -65,7 +65,7 @@ typedef struct frame {
 typedef struct conn {
   struct gasp_cluster *c;
   struct bufferevent *bev;
-  int rank;   /* the peer's rank once known (connector: the target) */
+  int rank; /* the peer's rank once known (connector: the target) */
   int state;
   int acceptor;
   int bye;
@@ -95,7 +95,8 @@ struct gasp_cluster {
   uint8_t *rdone;
 };
 
-static const char *peer_name(const gasp_cluster *c, int r, char *buf, size_t n) {
+static const char *peer_name(const gasp_cluster *c, int r, char *buf,
+                             size_t n) {
   if (r >= 0 && c->addr && c->addr[r])
     snprintf(buf, n, "peer %d (%s)", r, c->addr[r]);
   else if (r >= 0)
@@ -153,7 +154,8 @@ static int send_frame(conn *k, msgpack_sbuffer *sb) {
 
 /* A frame whose msgpack ends with `n` raw bytes (the body of a bin the
  * header already announced). */
-static int send_frame_with(conn *k, msgpack_sbuffer *sb, const void *body, size_t n) {
+static int send_frame_with(conn *k, msgpack_sbuffer *sb, const void *body,
+                           size_t n) {
   gasp_cluster *c = k->c;
   size_t total = sb->size + n;
   if (!k->bev || total > c->max_frame) return GASP_EINVAL;
@@ -276,8 +278,10 @@ static void handle_frame(conn *k, uint8_t *buf, size_t n) {
       }
       *f = (frame){buf, n, NULL};
       buf = NULL; /* the inbox owns it */
-      if (k->tail) k->tail->next = f;
-      else k->head = f;
+      if (k->tail)
+        k->tail->next = f;
+      else
+        k->head = f;
       k->tail = f;
     }
   } else {
@@ -297,7 +301,8 @@ static void on_read(struct bufferevent *bev, void *arg) {
     if (avail < 4) break;
     uint8_t hdr[4];
     evbuffer_copyout(in, hdr, 4);
-    size_t L = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+    size_t L = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+               (size_t)hdr[2] << 8 | hdr[3];
     if (L == 0 || L > c->max_frame) {
       conn_fail(k, GASP_EPEER, "frame of %zu bytes (the maximum is %zu)", L,
                 c->max_frame);
@@ -343,11 +348,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg) {
   }
   size_t left = k->bev ? evbuffer_get_length(bufferevent_get_input(k->bev)) : 0;
   if (k->state == C_WAIT_HELLO || k->state == C_AUTH_SENT)
-    conn_fail(k, GASP_EAUTH, "connection closed during the handshake (wrong "
-                             "cluster key?)");
+    conn_fail(k, GASP_EAUTH,
+              "connection closed during the handshake (wrong "
+              "cluster key?)");
   else if (what & BEV_EVENT_EOF)
-    conn_fail(k, GASP_EPEER, left ? "connection closed in the middle of a frame"
-                                  : "connection closed (process lost?)");
+    conn_fail(k, GASP_EPEER,
+              left ? "connection closed in the middle of a frame"
+                   : "connection closed (process lost?)");
   else
     conn_fail(k, GASP_EPEER, "connection error: %s", strerror(err));
 }
@@ -421,7 +428,8 @@ static int connect_to(gasp_cluster *c, conn *k) {
   bufferevent_setcb(k->bev, on_read, NULL, on_event, k);
   bufferevent_enable(k->bev, EV_READ | EV_WRITE);
   k->state = C_CONNECTING;
-  if (bufferevent_socket_connect(k->bev, (struct sockaddr *)&ss, (int)len) < 0) {
+  if (bufferevent_socket_connect(k->bev, (struct sockaddr *)&ss, (int)len) <
+      0) {
     conn_close(k);
     k->state = C_RETRY;
     k->retry_at = gasp__now() + 0.05;
@@ -462,7 +470,9 @@ static int wait_for(gasp_cluster *c, done_fn done, void *arg, const char *what,
     for (conn *k = c->all; k; k = k->next)
       if (k->state == C_RETRY && now >= k->retry_at) {
         int rc = connect_to(c, k);
-        if (rc) return gasp__fail(err, rc, NULL, 0, "cannot connect to peer %d", k->rank);
+        if (rc)
+          return gasp__fail(err, rc, NULL, 0, "cannot connect to peer %d",
+                            k->rank);
       }
     struct timeval tv = {0, 20000};
     event_base_loopexit(c->base, &tv);
@@ -502,16 +512,19 @@ static int listen_on(gasp_cluster *c, int fd, const char *hostport, char *bound,
       return gasp__fail(err, GASP_EINVAL, NULL, 0, "rank %d: bad address '%s'",
                         c->rank, hostport);
     c->lis = evconnlistener_new_bind(c->base, on_accept, c,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 64,
-                                     (struct sockaddr *)&ss, (int)len);
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+                                     64, (struct sockaddr *)&ss, (int)len);
     if (!c->lis)
-      return gasp__fail(err, GASP_EIO, NULL, 0, "rank %d: cannot listen on %s: %s",
-                        c->rank, hostport, strerror(errno));
+      return gasp__fail(err, GASP_EIO, NULL, 0,
+                        "rank %d: cannot listen on %s: %s", c->rank, hostport,
+                        strerror(errno));
   } else {
     evutil_make_socket_nonblocking(fd);
-    c->lis = evconnlistener_new(c->base, on_accept, c,
-                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1, fd);
-    if (!c->lis) return gasp__fail(err, GASP_EIO, NULL, 0, "cannot use listen_fd");
+    c->lis =
+        evconnlistener_new(c->base, on_accept, c,
+                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1, fd);
+    if (!c->lis)
+      return gasp__fail(err, GASP_EIO, NULL, 0, "cannot use listen_fd");
   }
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -558,7 +571,8 @@ static int all_addrs(gasp_cluster *c, void *arg) {
       uint64_t rr;
       int t = gasp__frame_unpack(&up, f->data, f->n, &it, &cnt);
       if (t != GASP__MSG_ADDR || cnt != 3 || gasp__mp_u64(&it[1], &rr) ||
-          rr != (uint64_t)r || gasp__mp_str(&it[2], &s, &n) || n == 0 || n > 255)
+          rr != (uint64_t)r || gasp__mp_str(&it[2], &s, &n) || n == 0 ||
+          n > 255)
         conn_fail(k, GASP_EPEER, "expected its address");
       else if (addr_set(c, r, s, n))
         conn_fail(k, GASP_ENOMEM, "out of memory");
@@ -581,7 +595,8 @@ static int got_table(gasp_cluster *c, void *arg) {
   const msgpack_object *it;
   uint32_t cnt;
   int t = gasp__frame_unpack(&up, f->data, f->n, &it, &cnt);
-  int ok = t == GASP__MSG_TABLE && cnt == 2 && it[1].type == MSGPACK_OBJECT_ARRAY &&
+  int ok = t == GASP__MSG_TABLE && cnt == 2 &&
+           it[1].type == MSGPACK_OBJECT_ARRAY &&
            it[1].via.array.size == (uint32_t)c->size;
   for (int r = 0; ok && r < c->size; r++) {
     const char *s;
@@ -603,16 +618,19 @@ static int meet(gasp_cluster *c, const gasp_cluster_opts *o, gasp_error *err) {
     for (int r = 0; r < c->size; r++)
       if ((rc = addr_set(c, r, o->peers[r], strlen(o->peers[r]))))
         return gasp__fail(err, rc, NULL, 0, "out of memory");
-    if ((rc = listen_on(c, -1, o->peers[c->rank], bound, sizeof bound, err))) return rc;
+    if ((rc = listen_on(c, -1, o->peers[c->rank], bound, sizeof bound, err)))
+      return rc;
   } else {
     if (!o->coordinator && !(c->rank == 0 && o->listen_fd >= 0))
       return gasp__fail(err, GASP_EINVAL, NULL, 0, "no coordinator address");
     if (c->rank == 0) {
-      if ((rc = listen_on(c, o->listen_fd, o->coordinator, bound, sizeof bound, err)))
+      if ((rc = listen_on(c, o->listen_fd, o->coordinator, bound, sizeof bound,
+                          err)))
         return rc;
       if ((rc = addr_set(c, 0, bound, strlen(bound))))
         return gasp__fail(err, rc, NULL, 0, "out of memory");
-      if ((rc = wait_for(c, all_addrs, NULL, "every rank to report its address", err)))
+      if ((rc = wait_for(c, all_addrs, NULL, "every rank to report its address",
+                         err)))
         return rc;
       msgpack_sbuffer sb;
       msgpack_sbuffer_init(&sb);
@@ -625,12 +643,14 @@ static int meet(gasp_cluster *c, const gasp_cluster_opts *o, gasp_error *err) {
         msgpack_pack_str(&pk, strlen(c->addr[r]));
         msgpack_pack_str_body(&pk, c->addr[r], strlen(c->addr[r]));
       }
-      for (int r = 1; r < c->size; r++) send_frame(c->peer[r], &sb);
+      for (int r = 1; r < c->size; r++)
+        send_frame(c->peer[r], &sb);
       msgpack_sbuffer_destroy(&sb);
       return GASP_OK; /* everyone connects to rank 0 first, then upwards */
     }
     char lis[300];
-    snprintf(lis, sizeof lis, "%s:0", o->bind_host ? o->bind_host : "127.0.0.1");
+    snprintf(lis, sizeof lis, "%s:0",
+             o->bind_host ? o->bind_host : "127.0.0.1");
     if ((rc = listen_on(c, -1, lis, bound, sizeof bound, err))) return rc;
     if ((rc = addr_set(c, 0, o->coordinator, strlen(o->coordinator))))
       return gasp__fail(err, rc, NULL, 0, "out of memory");
@@ -638,7 +658,8 @@ static int meet(gasp_cluster *c, const gasp_cluster_opts *o, gasp_error *err) {
     if (!k || (rc = connect_to(c, k)))
       return gasp__fail(err, GASP_ENOMEM, NULL, 0, "cannot connect to rank 0");
     int zero = 0;
-    if ((rc = wait_for(c, one_ready, &zero, "the coordinator (rank 0)", err))) return rc;
+    if ((rc = wait_for(c, one_ready, &zero, "the coordinator (rank 0)", err)))
+      return rc;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -651,7 +672,8 @@ static int meet(gasp_cluster *c, const gasp_cluster_opts *o, gasp_error *err) {
     rc = send_frame(k, &sb);
     msgpack_sbuffer_destroy(&sb);
     if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
-    if ((rc = wait_for(c, got_table, NULL, "the address table from rank 0", err)))
+    if ((rc = wait_for(c, got_table, NULL, "the address table from rank 0",
+                       err)))
       return rc;
   }
   /* connect to every lower rank not yet connected */
@@ -659,7 +681,8 @@ static int meet(gasp_cluster *c, const gasp_cluster_opts *o, gasp_error *err) {
     if (c->peer[r]) continue;
     conn *k = conn_new(c, 0, r);
     if (!k || (rc = connect_to(c, k)))
-      return gasp__fail(err, GASP_ENOMEM, NULL, 0, "cannot connect to peer %d", r);
+      return gasp__fail(err, GASP_ENOMEM, NULL, 0, "cannot connect to peer %d",
+                        r);
   }
   return GASP_OK;
 }
@@ -676,7 +699,8 @@ int gasp_cluster_new(gasp_cluster **out, const gasp_cluster_opts *o,
   *out = NULL;
   gasp__error_clear(err);
   if (!o || o->size < 1 || o->rank < 0 || o->rank >= o->size)
-    return gasp__fail(err, GASP_EINVAL, NULL, 0, "rank must be within 0 .. size-1");
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "rank must be within 0 .. size-1");
   if (!o->key || o->key_len < 8)
     return gasp__fail(err, GASP_EINVAL, NULL, 0,
                       "a cluster key of at least 8 bytes is required");
@@ -706,7 +730,8 @@ int gasp_cluster_new(gasp_cluster **out, const gasp_cluster_opts *o,
   c->klen = o->key_len;
   if (c->size > 1) {
     if ((rc = meet(c, o, err))) goto fail;
-    if ((rc = wait_for(c, all_ready, NULL, "every peer to connect", err))) goto fail;
+    if ((rc = wait_for(c, all_ready, NULL, "every peer to connect", err)))
+      goto fail;
   }
   if (c->lis) { /* the mesh is complete: nobody else may join */
     evconnlistener_free(c->lis);
@@ -728,7 +753,8 @@ static int flushed(gasp_cluster *c, void *arg) {
   (void)arg;
   for (int r = 0; r < c->size; r++) {
     conn *k = c->peer[r];
-    if (k && k->bev && evbuffer_get_length(bufferevent_get_output(k->bev))) return 0;
+    if (k && k->bev && evbuffer_get_length(bufferevent_get_output(k->bev)))
+      return 0;
   }
   return 1;
 }
@@ -738,7 +764,8 @@ void gasp_cluster_free(gasp_cluster **cp) {
   gasp_cluster *c = *cp;
   if (c->base && !c->failed) {
     for (int r = 0; r < c->size; r++)
-      if (c->peer && c->peer[r]) send_simple(c->peer[r], GASP__MSG_BYE, NULL, 0, NULL, 0);
+      if (c->peer && c->peer[r])
+        send_simple(c->peer[r], GASP__MSG_BYE, NULL, 0, NULL, 0);
     double t = c->timeout;
     c->timeout = 5;
     wait_for(c, flushed, NULL, "goodbyes to drain", NULL);
@@ -752,9 +779,11 @@ void gasp_cluster_free(gasp_cluster **cp) {
   if (c->lis) evconnlistener_free(c->lis);
   if (c->base) event_base_free(c->base);
   if (c->addr)
-    for (int r = 0; r < c->size; r++) free(c->addr[r]);
+    for (int r = 0; r < c->size; r++)
+      free(c->addr[r]);
   if (c->rbuf)
-    for (int r = 0; r < c->size; r++) free(c->rbuf[r]);
+    for (int r = 0; r < c->size; r++)
+      free(c->rbuf[r]);
   free(c->addr);
   free(c->rbuf);
   free(c->rlen);
@@ -770,12 +799,14 @@ void gasp_cluster_free(gasp_cluster **cp) {
 int gasp_cluster_rank(const gasp_cluster *c) { return c->rank; }
 int gasp_cluster_size(const gasp_cluster *c) { return c->size; }
 uint64_t gasp_cluster_rejected(const gasp_cluster *c) { return c->rejected; }
-void gasp_cluster_traffic(const gasp_cluster *c, uint64_t *sent, uint64_t *received) {
+void gasp_cluster_traffic(const gasp_cluster *c, uint64_t *sent,
+                          uint64_t *received) {
   if (sent) *sent = c->sent;
   if (received) *received = c->received;
 }
 
-/* ---- collectives ---------------------------------------------------------- */
+/* ---- collectives ----------------------------------------------------------
+ */
 
 /* What a collective is, carried in every DATA frame so that ranks that
  * disagree on the order of their collectives fail at once instead of
@@ -824,7 +855,8 @@ static int step_done(gasp_cluster *c, void *arg) {
       }
       if (!bad && c->rlen[r] + n > c->rcap[r]) {
         size_t cap = c->rcap[r] ? c->rcap[r] : 4096;
-        while (cap < c->rlen[r] + n) cap *= 2;
+        while (cap < c->rlen[r] + n)
+          cap *= 2;
         uint8_t *nb = realloc(c->rbuf[r], cap);
         if (!nb) {
           bad = 2;
@@ -863,7 +895,8 @@ static int step_done(gasp_cluster *c, void *arg) {
 
 static int below_water(gasp_cluster *c, void *arg) {
   conn *k = arg;
-  return !k->bev || evbuffer_get_length(bufferevent_get_output(k->bev)) < HIGH_WATER / 2;
+  return !k->bev ||
+         evbuffer_get_length(bufferevent_get_output(k->bev)) < HIGH_WATER / 2;
 }
 
 static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
@@ -873,7 +906,8 @@ static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
 int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
                           const size_t *send_len, const void **recv,
                           size_t *recv_len, gasp_error *err) {
-  return exchange(c, (uint64_t)TAG_EXCHANGE << 32, send, send_len, recv, recv_len, err);
+  return exchange(c, (uint64_t)TAG_EXCHANGE << 32, send, send_len, recv,
+                  recv_len, err);
 }
 
 static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
@@ -888,7 +922,8 @@ static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
     return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   c->seq++;
   c->tag = tag;
-  for (int r = 0; r < c->size; r++) c->rlen[r] = 0, c->rnext[r] = 0, c->rdone[r] = 0;
+  for (int r = 0; r < c->size; r++)
+    c->rlen[r] = 0, c->rnext[r] = 0, c->rdone[r] = 0;
   /* chunks of at most 1 MiB: the receiver decodes one while the next is
    * on the wire, and buffers stay small */
   size_t chunk_max = c->max_frame - 64;
@@ -951,14 +986,16 @@ int gasp_cluster_allreduce(gasp_cluster *c, double *vals, size_t n,
     goto out;
   }
   memcpy(mine, vals, n * sizeof *vals);
-  for (int r = 0; r < c->size; r++) send[r] = mine, len[r] = n * sizeof *vals;
-  uint64_t tag = (uint64_t)TAG_ALLREDUCE << 32 | (uint64_t)op << 28 | (n & 0xfffffff);
+  for (int r = 0; r < c->size; r++)
+    send[r] = mine, len[r] = n * sizeof *vals;
+  uint64_t tag =
+      (uint64_t)TAG_ALLREDUCE << 32 | (uint64_t)op << 28 | (n & 0xfffffff);
   if ((rc = exchange(c, tag, send, len, recv, rlen, err))) goto out;
   for (int r = 0; r < c->size; r++)
     if (r != c->rank && rlen[r] != n * sizeof *vals) {
       rc = gasp__fail(err, GASP_EPEER, NULL, 0,
-                      "rank %d: peer %d reduced %zu values, this rank %zu", c->rank,
-                      r, rlen[r] / sizeof *vals, n);
+                      "rank %d: peer %d reduced %zu values, this rank %zu",
+                      c->rank, r, rlen[r] / sizeof *vals, n);
       goto out;
     }
   /* in rank order, so every rank computes the same bits */
@@ -966,12 +1003,18 @@ int gasp_cluster_allreduce(gasp_cluster *c, double *vals, size_t n,
     double acc = 0;
     for (int r = 0; r < c->size; r++) {
       double v;
-      if (r == c->rank) v = mine[i];
-      else memcpy(&v, (const uint8_t *)recv[r] + i * sizeof v, sizeof v);
-      if (r == 0) acc = v;
-      else if (op == GASP_REDUCE_SUM) acc += v;
-      else if (op == GASP_REDUCE_MIN) acc = v < acc ? v : acc;
-      else acc = v > acc ? v : acc;
+      if (r == c->rank)
+        v = mine[i];
+      else
+        memcpy(&v, (const uint8_t *)recv[r] + i * sizeof v, sizeof v);
+      if (r == 0)
+        acc = v;
+      else if (op == GASP_REDUCE_SUM)
+        acc += v;
+      else if (op == GASP_REDUCE_MIN)
+        acc = v < acc ? v : acc;
+      else
+        acc = v > acc ? v : acc;
     }
     vals[i] = acc;
   }

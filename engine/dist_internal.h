@@ -11,11 +11,11 @@ struct gasp_dist {
   gasp_cluster *cluster;
   int rank, size;
   uint64_t global_nv, global_ne;
-  gasp_graph *local;    /* owned vertices first, then ghosts            */
-  gasp_vid *global;     /* local id -> global id                        */
-  uint32_t *loc;        /* global id -> local id (UINT32_MAX: not here) */
-  uint32_t *owner_of;   /* global id -> rank                            */
-  uint64_t *slot_global; /* local edge slot -> global edge slot         */
+  gasp_graph *local;       /* owned vertices first, then ghosts            */
+  gasp_vid *global;        /* local id -> global id                        */
+  uint32_t *loc;           /* global id -> local id (UINT32_MAX: not here) */
+  uint32_t *owner_of;      /* global id -> rank                            */
+  uint64_t *slot_global;   /* local edge slot -> global edge slot         */
   gasp_vid **send, **recv; /* per peer, ascending (see dist.c)          */
   uint64_t *nsend, *nrecv;
   uint8_t *buf; /* exchange scratch */

@@ -22,7 +22,9 @@ static const uint32_t K[64] = {
     0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
     0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-static inline uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static inline uint32_t ror(uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
 
 static void block(gasp__sha256 *s, const uint8_t *p) {
   uint32_t w[64];
@@ -37,9 +39,10 @@ static void block(gasp__sha256 *s, const uint8_t *p) {
   uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
   uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
   for (int i = 0; i < 64; i++) {
-    uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) +
-                  K[i] + w[i];
-    uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
+                  ((e & f) ^ (~e & g)) + K[i] + w[i];
+    uint32_t t2 =
+        (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
     h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
   }
   s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
@@ -47,8 +50,9 @@ static void block(gasp__sha256 *s, const uint8_t *p) {
 }
 
 void gasp__sha256_init(gasp__sha256 *s) {
-  static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+                                 0xa54ff53a, 0x510e527f, 0x9b05688c,
+                                 0x1f83d9ab, 0x5be0cd19};
   memcpy(s->h, h0, sizeof h0);
   s->len = 0;
   s->n = 0;
@@ -72,9 +76,11 @@ void gasp__sha256_final(gasp__sha256 *s, uint8_t out[32]) {
   uint64_t bits = s->len * 8;
   uint8_t pad = 0x80, zero = 0;
   gasp__sha256_update(s, &pad, 1);
-  while (s->n != 56) gasp__sha256_update(s, &zero, 1);
+  while (s->n != 56)
+    gasp__sha256_update(s, &zero, 1);
   uint8_t l[8];
-  for (int i = 0; i < 8; i++) l[i] = (uint8_t)(bits >> (56 - 8 * i));
+  for (int i = 0; i < 8; i++)
+    l[i] = (uint8_t)(bits >> (56 - 8 * i));
   gasp__sha256_update(s, l, 8);
   for (int i = 0; i < 8; i++) {
     out[4 * i] = (uint8_t)(s->h[i] >> 24);
@@ -84,8 +90,8 @@ void gasp__sha256_final(gasp__sha256 *s, uint8_t out[32]) {
   }
 }
 
-void gasp__hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
-                       uint8_t out[32]) {
+void gasp__hmac_sha256(const void *key, size_t klen, const void *msg,
+                       size_t mlen, uint8_t out[32]) {
   uint8_t k[64] = {0}, ipad[64], opad[64], inner[32];
   if (klen > 64) {
     gasp__sha256 s;
@@ -95,7 +101,8 @@ void gasp__hmac_sha256(const void *key, size_t klen, const void *msg, size_t mle
   } else if (klen) {
     memcpy(k, key, klen);
   }
-  for (int i = 0; i < 64; i++) ipad[i] = k[i] ^ 0x36, opad[i] = k[i] ^ 0x5c;
+  for (int i = 0; i < 64; i++)
+    ipad[i] = k[i] ^ 0x36, opad[i] = k[i] ^ 0x5c;
   gasp__sha256 s;
   gasp__sha256_init(&s);
   gasp__sha256_update(&s, ipad, 64);
@@ -110,6 +117,7 @@ void gasp__hmac_sha256(const void *key, size_t klen, const void *msg, size_t mle
 int gasp__ct_equal(const void *a, const void *b, size_t n) {
   const uint8_t *x = a, *y = b;
   uint8_t d = 0;
-  for (size_t i = 0; i < n; i++) d |= x[i] ^ y[i];
+  for (size_t i = 0; i < n; i++)
+    d |= x[i] ^ y[i];
   return d == 0;
 }

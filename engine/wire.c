@@ -10,7 +10,8 @@
 
 static uint64_t be(const uint8_t *p, int n) {
   uint64_t v = 0;
-  for (int i = 0; i < n; i++) v = v << 8 | p[i];
+  for (int i = 0; i < n; i++)
+    v = v << 8 | p[i];
   return v;
 }
 
@@ -31,7 +32,7 @@ int gasp__mp_check(const uint8_t *buf, size_t n, int max_depth, char *why,
 #define NEED(k)                                                                \
   do {                                                                         \
     if (n - pos < (size_t)(k))                                                 \
-      FAIL("truncated msgpack object at byte %zu", pos);                      \
+      FAIL("truncated msgpack object at byte %zu", pos);                       \
   } while (0)
   while (depth >= 0) {
     if (remaining[depth] == 0) {
@@ -53,25 +54,78 @@ int gasp__mp_check(const uint8_t *buf, size_t n, int max_depth, char *why,
       len = b & 0x1f;
     } else {
       switch (b) {
-      case 0xc4: case 0xd9: NEED(1); len = be(buf + pos, 1); pos += 1; break;
-      case 0xc5: case 0xda: NEED(2); len = be(buf + pos, 2); pos += 2; break;
-      case 0xc6: case 0xdb: NEED(4); len = be(buf + pos, 4); pos += 4; break;
-      case 0xc7: NEED(2); len = be(buf + pos, 1) + 1; pos += 1; break;
-      case 0xc8: NEED(3); len = be(buf + pos, 2) + 1; pos += 2; break;
-      case 0xc9: NEED(5); len = be(buf + pos, 4) + 1; pos += 4; break;
-      case 0xca: case 0xce: case 0xd2: len = 4; break;
-      case 0xcb: case 0xcf: case 0xd3: len = 8; break;
-      case 0xcc: case 0xd0: len = 1; break;
-      case 0xcd: case 0xd1: len = 2; break;
+      case 0xc4:
+      case 0xd9:
+        NEED(1);
+        len = be(buf + pos, 1);
+        pos += 1;
+        break;
+      case 0xc5:
+      case 0xda:
+        NEED(2);
+        len = be(buf + pos, 2);
+        pos += 2;
+        break;
+      case 0xc6:
+      case 0xdb:
+        NEED(4);
+        len = be(buf + pos, 4);
+        pos += 4;
+        break;
+      case 0xc7:
+        NEED(2);
+        len = be(buf + pos, 1) + 1;
+        pos += 1;
+        break;
+      case 0xc8:
+        NEED(3);
+        len = be(buf + pos, 2) + 1;
+        pos += 2;
+        break;
+      case 0xc9:
+        NEED(5);
+        len = be(buf + pos, 4) + 1;
+        pos += 4;
+        break;
+      case 0xca:
+      case 0xce:
+      case 0xd2: len = 4; break;
+      case 0xcb:
+      case 0xcf:
+      case 0xd3: len = 8; break;
+      case 0xcc:
+      case 0xd0: len = 1; break;
+      case 0xcd:
+      case 0xd1: len = 2; break;
       case 0xd4: len = 2; break;
       case 0xd5: len = 3; break;
       case 0xd6: len = 5; break;
       case 0xd7: len = 9; break;
       case 0xd8: len = 17; break;
-      case 0xdc: NEED(2); count = be(buf + pos, 2); pos += 2; container = 1; break;
-      case 0xdd: NEED(4); count = be(buf + pos, 4); pos += 4; container = 1; break;
-      case 0xde: NEED(2); count = 2 * be(buf + pos, 2); pos += 2; container = 1; break;
-      case 0xdf: NEED(4); count = 2 * be(buf + pos, 4); pos += 4; container = 1; break;
+      case 0xdc:
+        NEED(2);
+        count = be(buf + pos, 2);
+        pos += 2;
+        container = 1;
+        break;
+      case 0xdd:
+        NEED(4);
+        count = be(buf + pos, 4);
+        pos += 4;
+        container = 1;
+        break;
+      case 0xde:
+        NEED(2);
+        count = 2 * be(buf + pos, 2);
+        pos += 2;
+        container = 1;
+        break;
+      case 0xdf:
+        NEED(4);
+        count = 2 * be(buf + pos, 4);
+        pos += 4;
+        container = 1;
+        break;
       default: FAIL("invalid msgpack type byte 0x%02x at byte %zu", b, pos - 1);
       }
     }
@@ -80,12 +134,13 @@ int gasp__mp_check(const uint8_t *buf, size_t n, int max_depth, char *why,
         FAIL("msgpack container claims %llu elements with %zu bytes left",
              (unsigned long long)count, n - pos);
       if (count == 0) continue;
-      if (depth + 1 >= max_depth) FAIL("msgpack nesting deeper than %d", max_depth);
+      if (depth + 1 >= max_depth)
+        FAIL("msgpack nesting deeper than %d", max_depth);
       remaining[++depth] = count;
     } else {
       if (len > n - pos)
-        FAIL("msgpack value of %llu bytes with %zu left", (unsigned long long)len,
-             n - pos);
+        FAIL("msgpack value of %llu bytes with %zu left",
+             (unsigned long long)len, n - pos);
       pos += len;
     }
   }
@@ -98,7 +153,8 @@ int gasp__mp_check(const uint8_t *buf, size_t n, int max_depth, char *why,
 int gasp__frame_unpack(msgpack_unpacked *up, const uint8_t *buf, size_t n,
                        const msgpack_object **items, uint32_t *count) {
   size_t off = 0;
-  if (msgpack_unpack_next(up, (const char *)buf, n, &off) != MSGPACK_UNPACK_SUCCESS)
+  if (msgpack_unpack_next(up, (const char *)buf, n, &off) !=
+      MSGPACK_UNPACK_SUCCESS)
     return -1;
   const msgpack_object *o = &up->data;
   if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 1) return -1;
@@ -134,6 +190,7 @@ void gasp__handshake_mac(const void *key, size_t klen, const uint8_t *nonce,
   uint8_t msg[5 + GASP__NONCE_LEN + 8];
   memcpy(msg, "gasp1", 5);
   memcpy(msg + 5, nonce, GASP__NONCE_LEN);
-  for (int i = 0; i < 8; i++) msg[5 + GASP__NONCE_LEN + i] = (uint8_t)(rank >> (56 - 8 * i));
+  for (int i = 0; i < 8; i++)
+    msg[5 + GASP__NONCE_LEN + i] = (uint8_t)(rank >> (56 - 8 * i));
   gasp__hmac_sha256(key, klen, msg, sizeof msg, mac);
 }

@@ -33,7 +33,8 @@ static int build_local(gasp_dist *d, const gasp_graph *g, const uint32_t *owner,
   if (!loc) return GASP_ENOMEM;
   uint32_t *slot_local = NULL; /* global edge slot -> local slot */
   gasp_vid no = 0, ng = 0;
-  for (uint64_t v = 0; v < nvg; v++) loc[v] = owner[v] == rank ? no++ : NONE;
+  for (uint64_t v = 0; v < nvg; v++)
+    loc[v] = owner[v] == rank ? no++ : NONE;
   for (uint64_t v = 0; v < nvg; v++) {
     if (owner[v] != rank) continue;
     for (int dir = 0; dir < 2; dir++) {
@@ -72,7 +73,8 @@ static int build_local(gasp_dist *d, const gasp_graph *g, const uint32_t *owner,
   if (g->weight) l->weight = malloc((ne ? ne : 1) * sizeof *l->weight);
   slot_local = malloc((g->ne ? g->ne : 1) * sizeof *slot_local);
   if (!l->gid || !l->out_off || !l->in_off || !l->out_nbr || !l->in_nbr ||
-      !l->in_slot || !d->slot_global || (g->weight && !l->weight) || !slot_local)
+      !l->in_slot || !d->slot_global || (g->weight && !l->weight) ||
+      !slot_local)
     goto oom;
   /* out-lists: owned targets, then ghost targets (each run ascending) */
   uint64_t e = 0;
@@ -142,7 +144,8 @@ static int build_lists(gasp_dist *d, const uint32_t *owner) {
     return GASP_ENOMEM;
   }
   for (int pass = 0; pass < 2; pass++) {
-    for (int p = 0; p < P; p++) stamp[p] = NONE;
+    for (int p = 0; p < P; p++)
+      stamp[p] = NONE;
     if (pass) {
       for (int p = 0; p < P; p++) {
         d->send[p] = malloc((nsend[p] ? nsend[p] : 1) * sizeof **d->send);
@@ -181,15 +184,18 @@ int gasp_dist_new(gasp_dist **out, gasp_cluster *c, const gasp_graph *g,
                   const uint32_t *owner, gasp_error *err) {
   *out = NULL;
   gasp__error_clear(err);
-  if (!c || !g || !owner) return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
+  if (!c || !g || !owner)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
   if (g->bipartite)
-    return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
-                      "distributed runs of bipartite graphs are not supported yet");
+    return gasp__fail(
+        err, GASP_ENOTSUP, NULL, 0,
+        "distributed runs of bipartite graphs are not supported yet");
   int P = gasp_cluster_size(c), rank = gasp_cluster_rank(c);
   for (uint64_t v = 0; v < g->nv; v++)
     if (owner[v] >= (uint32_t)P)
       return gasp__fail(err, GASP_EINVAL, NULL, 0,
-                        "owner map names part %u of a %d-rank cluster", owner[v], P);
+                        "owner map names part %u of a %d-rank cluster",
+                        owner[v], P);
   gasp_dist *d = calloc(1, sizeof *d);
   if (!d) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   d->cluster = c;
@@ -218,9 +224,11 @@ void gasp_dist_free(gasp_dist **dp) {
   gasp_dist *d = *dp;
   gasp_graph_free(&d->local);
   if (d->send)
-    for (int p = 0; p < d->size; p++) free(d->send[p]);
+    for (int p = 0; p < d->size; p++)
+      free(d->send[p]);
   if (d->recv)
-    for (int p = 0; p < d->size; p++) free(d->recv[p]);
+    for (int p = 0; p < d->size; p++)
+      free(d->recv[p]);
   free(d->send);
   free(d->recv);
   free(d->nsend);
@@ -244,7 +252,8 @@ uint64_t gasp_dist_global_edges(const gasp_dist *d) { return d->global_ne; }
 
 uint64_t gasp_dist_ghost_values(const gasp_dist *d) {
   uint64_t n = 0;
-  for (int p = 0; p < d->size; p++) n += d->nrecv[p];
+  for (int p = 0; p < d->size; p++)
+    n += d->nrecv[p];
   return n;
 }
 
@@ -265,27 +274,32 @@ int gasp_dist_gather(gasp_dist *d, const void *local_data, size_t size,
     send[0] = local_data;
     len[0] = (size_t)no * size;
   }
-  if ((rc = gasp_cluster_exchange(d->cluster, send, len, recv, rlen, err))) goto out;
+  if ((rc = gasp_cluster_exchange(d->cluster, send, len, recv, rlen, err)))
+    goto out;
   if (d->rank == 0) {
     /* rank p's owned vertices in ascending global id: those with owner p */
     uint8_t *gd = global_data;
     for (gasp_vid v = 0; v < no; v++)
-      memcpy(gd + (size_t)d->global[v] * size, (const uint8_t *)local_data + (size_t)v * size, size);
+      memcpy(gd + (size_t)d->global[v] * size,
+             (const uint8_t *)local_data + (size_t)v * size, size);
     /* rank p sends its owned vertices in ascending global id: the
      * vertices the owner map gives p, in order */
     for (int p = 1; p < P; p++) {
       uint64_t want = 0;
-      for (uint64_t v = 0; v < d->global_nv; v++) want += d->owner_of[v] == (uint32_t)p;
+      for (uint64_t v = 0; v < d->global_nv; v++)
+        want += d->owner_of[v] == (uint32_t)p;
       if (rlen[p] != want * size) {
-        rc = gasp__fail(err, GASP_EPEER, NULL, 0,
-                        "rank %d sent %zu bytes of vertex values, expected %llu", p,
-                        rlen[p], (unsigned long long)(want * size));
+        rc =
+            gasp__fail(err, GASP_EPEER, NULL, 0,
+                       "rank %d sent %zu bytes of vertex values, expected %llu",
+                       p, rlen[p], (unsigned long long)(want * size));
         goto out;
       }
       const uint8_t *src = recv[p];
       uint64_t k = 0;
       for (uint64_t v = 0; v < d->global_nv; v++)
-        if (d->owner_of[v] == (uint32_t)p) memcpy(gd + v * size, src + (k++) * size, size);
+        if (d->owner_of[v] == (uint32_t)p)
+          memcpy(gd + v * size, src + (k++) * size, size);
     }
   }
   rc = GASP_OK;

@@ -45,7 +45,8 @@ int gasp_partition_metis(const gasp_graph *g, int parts, uint64_t seed,
   uint64_t nv = g->nv;
   if (parts == 1 || nv <= (uint64_t)parts) {
     /* nothing to cut (METIS refuses more parts than vertices) */
-    for (uint64_t v = 0; v < nv; v++) owner[v] = (uint32_t)(v % (uint64_t)parts);
+    for (uint64_t v = 0; v < nv; v++)
+      owner[v] = (uint32_t)(v % (uint64_t)parts);
     return GASP_OK;
   }
   if (nv > (uint64_t)INT32_MAX)
@@ -64,8 +65,8 @@ int gasp_partition_metis(const gasp_graph *g, int parts, uint64_t seed,
   for (uint64_t v = 0; v < nv; v++) {
     uint64_t no = g->out_off[v + 1] - g->out_off[v];
     uint64_t ni = g->in_off[v + 1] - g->in_off[v];
-    total += merge_nbrs(g->out_nbr + g->out_off[v], no, g->in_nbr + g->in_off[v],
-                        ni, (gasp_vid)v, NULL);
+    total += merge_nbrs(g->out_nbr + g->out_off[v], no,
+                        g->in_nbr + g->in_off[v], ni, (gasp_vid)v, NULL);
     if (total > (uint64_t)INT32_MAX) {
       rc = gasp__fail(err, GASP_ERANGE, NULL, 0,
                       "more than 2^31-1 adjacency entries exceed METIS's "
@@ -87,14 +88,15 @@ int gasp_partition_metis(const gasp_graph *g, int parts, uint64_t seed,
   METIS_SetDefaultOptions(options);
   options[METIS_OPTION_SEED] = (idx_t)(seed & 0x7fffffff);
   options[METIS_OPTION_NUMBERING] = 0;
-  int m = METIS_PartGraphKway(&n, &ncon, xadj, adj, vwgt, NULL, NULL, &np,
-                              NULL, NULL, options, &cut, part);
+  int m = METIS_PartGraphKway(&n, &ncon, xadj, adj, vwgt, NULL, NULL, &np, NULL,
+                              NULL, options, &cut, part);
   if (m != METIS_OK) {
-    rc = gasp__fail(err, m == METIS_ERROR_MEMORY ? GASP_ENOMEM : GASP_EINVAL, NULL,
-                    0, "METIS_PartGraphKway failed (status %d)", m);
+    rc = gasp__fail(err, m == METIS_ERROR_MEMORY ? GASP_ENOMEM : GASP_EINVAL,
+                    NULL, 0, "METIS_PartGraphKway failed (status %d)", m);
     goto out;
   }
-  for (uint64_t v = 0; v < nv; v++) owner[v] = (uint32_t)part[v];
+  for (uint64_t v = 0; v < nv; v++)
+    owner[v] = (uint32_t)part[v];
   rc = GASP_OK;
 out:
   if (rc == GASP_ENOMEM && err && !err->msg[0])

@@ -35,7 +35,8 @@
 static const char KEY[] = "test-cluster-key-0123456789";
 
 static void hex(const uint8_t *d, size_t n, char *out) {
-  for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", d[i]);
+  for (size_t i = 0; i < n; i++)
+    sprintf(out + 2 * i, "%02x", d[i]);
 }
 
 static void test_sha256(void **state) {
@@ -47,14 +48,16 @@ static void test_sha256(void **state) {
     const char *msg, *want;
   } v[] = {
       {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"abc",
+       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
       {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
   };
   for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
     gasp__sha256_init(&s);
     /* fed a byte at a time and all at once */
-    for (const char *p = v[i].msg; *p; p++) gasp__sha256_update(&s, p, 1);
+    for (const char *p = v[i].msg; *p; p++)
+      gasp__sha256_update(&s, p, 1);
     gasp__sha256_final(&s, d);
     hex(d, 32, h);
     assert_string_equal(h, v[i].want);
@@ -63,16 +66,19 @@ static void test_sha256(void **state) {
   memset(key1, 0x0b, sizeof key1);
   gasp__hmac_sha256(key1, 20, "Hi There", 8, d);
   hex(d, 32, h);
-  assert_string_equal(h, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  assert_string_equal(
+      h, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   gasp__hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d);
   hex(d, 32, h);
-  assert_string_equal(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  assert_string_equal(
+      h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   uint8_t key6[131];
   memset(key6, 0xaa, sizeof key6); /* a key longer than the block is hashed */
   const char *m6 = "Test Using Larger Than Block-Size Key - Hash Key First";
   gasp__hmac_sha256(key6, sizeof key6, m6, strlen(m6), d);
   hex(d, 32, h);
-  assert_string_equal(h, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  assert_string_equal(
+      h, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
   assert_true(gasp__ct_equal("abc", "abc", 3));
   assert_false(gasp__ct_equal("abc", "abd", 3));
 }
@@ -85,24 +91,29 @@ static void test_mp_check(void **state) {
     size_t n;
     int ok;
   } v[] = {
-      {"\x93\x01\xa2hi\xc4\x02xy", 9, 1},          /* [1, "hi", bin "xy"] */
-      {"\x82\x01\x02\x03\xc0", 5, 1},              /* {1: 2, 3: nil} */
-      {"\xdd\xff\xff\xff\xff\x01", 6, 0},          /* array32 of 2^32-1 */
-      {"\xdf\xff\xff\xff\xff\x01\x02", 7, 0},      /* map32 of 2^32-1 */
-      {"\xdc\x00\x03\x01\x02", 5, 0},              /* array16 of 3, 2 given */
-      {"\xc6\xff\xff\xff\xff\x00", 6, 0},          /* bin32 of 4 GiB */
-      {"\xdb\x00\x00\x00\x05hi", 7, 0},            /* str32 too short */
-      {"\xc1", 1, 0},                              /* never-used type byte */
-      {"\x01\x02", 2, 0},                          /* trailing bytes */
-      {"\xcf\x01\x02", 3, 0},                      /* truncated uint64 */
-      {"\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x01",
-       18, 0},                                     /* nested 17 deep */
+      {"\x93\x01\xa2hi\xc4\x02xy", 9, 1},     /* [1, "hi", bin "xy"] */
+      {"\x82\x01\x02\x03\xc0", 5, 1},         /* {1: 2, 3: nil} */
+      {"\xdd\xff\xff\xff\xff\x01", 6, 0},     /* array32 of 2^32-1 */
+      {"\xdf\xff\xff\xff\xff\x01\x02", 7, 0}, /* map32 of 2^32-1 */
+      {"\xdc\x00\x03\x01\x02", 5, 0},         /* array16 of 3, 2 given */
+      {"\xc6\xff\xff\xff\xff\x00", 6, 0},     /* bin32 of 4 GiB */
+      {"\xdb\x00\x00\x00\x05hi", 7, 0},       /* str32 too short */
+      {"\xc1", 1, 0},                         /* never-used type byte */
+      {"\x01\x02", 2, 0},                     /* trailing bytes */
+      {"\xcf\x01\x02", 3, 0},                 /* truncated uint64 */
+      {"\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91"
+       "\x01",
+       18, 0}, /* nested 17 deep */
       {"\x91\x91\x91\x01", 4, 1},
-      {"\xd8\x01" "0123456789abcdef", 18, 1}, /* fixext16 */
+      {"\xd8\x01"
+       "0123456789abcdef",
+       18, 1}, /* fixext16 */
   };
   for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
-    int rc = gasp__mp_check((const uint8_t *)v[i].bytes, v[i].n, 16, why, sizeof why);
-    if ((rc == 0) != v[i].ok) fail_msg("case %zu: got %d (%s)", i, rc, rc ? why : "");
+    int rc = gasp__mp_check((const uint8_t *)v[i].bytes, v[i].n, 16, why,
+                            sizeof why);
+    if ((rc == 0) != v[i].ok)
+      fail_msg("case %zu: got %d (%s)", i, rc, rc ? why : "");
   }
 }
 
@@ -206,7 +217,8 @@ static int exchange_work(gasp_cluster *c, void *arg) {
   for (int r = 0; r < n; r++) {
     len[r] = 3000u * (unsigned)(me + 1) + 7u * (unsigned)r;
     buf[r] = malloc(len[r]);
-    for (size_t i = 0; i < len[r]; i++) buf[r][i] = (uint8_t)((me * 31 + r + (int)i) & 255);
+    for (size_t i = 0; i < len[r]; i++)
+      buf[r][i] = (uint8_t)((me * 31 + r + (int)i) & 255);
     send[r] = buf[r];
   }
   gasp_error err;
@@ -220,15 +232,18 @@ static int exchange_work(gasp_cluster *c, void *arg) {
     }
     if (rlen[s] != 3000u * (unsigned)(s + 1) + 7u * (unsigned)me) bad = 1;
     for (size_t i = 0; !bad && i < rlen[s]; i++)
-      bad |= ((const uint8_t *)recv[s])[i] != (uint8_t)((s * 31 + me + (int)i) & 255);
+      bad |= ((const uint8_t *)recv[s])[i] !=
+             (uint8_t)((s * 31 + me + (int)i) & 255);
   }
-  for (int r = 0; r < n; r++) free(buf[r]);
+  for (int r = 0; r < n; r++)
+    free(buf[r]);
   if (bad) return 3;
   double v[3] = {me + 1.0, me * 2.5, -me};
   if (gasp_cluster_allreduce(c, v, 2, GASP_REDUCE_SUM, &err)) return 4;
   if (v[0] != n * (n + 1) / 2.0 || v[1] != 2.5 * n * (n - 1) / 2.0) return 5;
   double w = me;
-  if (gasp_cluster_allreduce(c, &w, 1, GASP_REDUCE_MAX, &err) || w != n - 1) return 6;
+  if (gasp_cluster_allreduce(c, &w, 1, GASP_REDUCE_MAX, &err) || w != n - 1)
+    return 6;
   if (gasp_cluster_barrier(c, &err)) return 7;
   if (gasp_cluster_exchange(c, NULL, NULL, recv, rlen, &err)) return 8;
   for (int s = 0; s < n; s++)
@@ -246,7 +261,8 @@ static void test_cluster_exchange(void **state) {
     char msgs[8][256];
     run_cluster(&g, exchange_work, NULL, NULL, st, msgs);
     for (int r = 0; r < size; r++)
-      if (st[r] != 0) fail_msg("size %d rank %d: status %d (%s)", size, r, st[r], msgs[r]);
+      if (st[r] != 0)
+        fail_msg("size %d rank %d: status %d (%s)", size, r, st[r], msgs[r]);
   }
 }
 
@@ -278,7 +294,8 @@ static void test_wrong_key(void **state) {
   assert_true(WIFEXITED(w0) && WEXITSTATUS(w0) == 20 + 12); /* GASP_ETIMEDOUT */
 }
 
-/* ---- a fake peer that knows the key, then misbehaves ---------------------- */
+/* ---- a fake peer that knows the key, then misbehaves ----------------------
+ */
 
 static int connect_port(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -305,7 +322,8 @@ static int read_full(int fd, void *buf, size_t n) {
 static void write_frame(int fd, const msgpack_sbuffer *sb) {
   uint8_t hdr[4] = {(uint8_t)(sb->size >> 24), (uint8_t)(sb->size >> 16),
                     (uint8_t)(sb->size >> 8), (uint8_t)sb->size};
-  if (write(fd, hdr, 4) != 4 || write(fd, sb->data, sb->size) != (ssize_t)sb->size)
+  if (write(fd, hdr, 4) != 4 ||
+      write(fd, sb->data, sb->size) != (ssize_t)sb->size)
     _exit(50);
 }
 
@@ -397,7 +415,8 @@ static void test_bad_frames(void **state) {
     uint8_t junk[4096];
     usleep(100000);
     if (read(fd, junk, sizeof junk) < 0) fail();
-    if (write(fd, attacks[a].bytes, attacks[a].n) != (ssize_t)attacks[a].n) fail();
+    if (write(fd, attacks[a].bytes, attacks[a].n) != (ssize_t)attacks[a].n)
+      fail();
     if (!strcmp(attacks[a].what, "truncated")) shutdown(fd, SHUT_WR);
     int w;
     assert_int_equal(waitpid(p0, &w, 0), p0);
@@ -425,9 +444,11 @@ static int survive(gasp_cluster *c, void *arg) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int rc = GASP_OK;
-  for (int i = 0; i < 1000 && rc == GASP_OK; i++) rc = gasp_cluster_barrier(c, &err);
+  for (int i = 0; i < 1000 && rc == GASP_OK; i++)
+    rc = gasp_cluster_barrier(c, &err);
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  double dt = (double)(t1.tv_sec - t0.tv_sec) +
+              1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   if (rc != GASP_EPEER) return 41;
   if (dt >= 10) return 42;
   /* a survivor may first see the other survivor give up */
@@ -443,7 +464,8 @@ static void test_peer_lost(void **state) {
   run_cluster(&g, NULL, fns, NULL, st, msgs);
   assert_int_equal(st[2], 0);
   for (int r = 0; r < 2; r++)
-    if (st[r] != 0 && st[r] != 43) fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+    if (st[r] != 0 && st[r] != 43)
+      fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
   assert_true(st[0] == 0 || st[1] == 0); /* someone names the lost peer */
 }
 
@@ -474,7 +496,8 @@ static void test_collective_mismatch(void **state) {
   char msgs[8][256];
   run_cluster(&g, NULL, fns, NULL, st, msgs);
   for (int r = 0; r < 2; r++)
-    if (st[r] != 0 && st[r] != 52) fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+    if (st[r] != 0 && st[r] != 52)
+      fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
   assert_true(st[0] == 0 || st[1] == 0); /* the first to see it says why */
 }
 
@@ -507,7 +530,8 @@ static void test_peer_list(void **state) {
       gasp_error err;
       if (gasp_cluster_new(&c, &o, &err)) _exit(1);
       double v = r;
-      int ok = !gasp_cluster_allreduce(c, &v, 1, GASP_REDUCE_SUM, &err) && v == 3;
+      int ok =
+          !gasp_cluster_allreduce(c, &v, 1, GASP_REDUCE_SUM, &err) && v == 3;
       gasp_cluster_free(&c);
       _exit(ok ? 0 : 2);
     }
@@ -522,9 +546,12 @@ static void test_peer_list(void **state) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_sha256),         cmocka_unit_test(test_mp_check),
-      cmocka_unit_test(test_cluster_exchange), cmocka_unit_test(test_wrong_key),
-      cmocka_unit_test(test_bad_frames),     cmocka_unit_test(test_peer_lost),
+      cmocka_unit_test(test_sha256),
+      cmocka_unit_test(test_mp_check),
+      cmocka_unit_test(test_cluster_exchange),
+      cmocka_unit_test(test_wrong_key),
+      cmocka_unit_test(test_bad_frames),
+      cmocka_unit_test(test_peer_lost),
       cmocka_unit_test(test_peer_list),
       cmocka_unit_test(test_collective_mismatch),
   };

@@ -42,8 +42,11 @@ static void pr_init(gasp_ctx *ctx, void *vd) {
   p->rank = 1.0 / n;
   p->contrib = p->outdeg ? p->rank / (double)p->outdeg : 0;
 }
-static gasp_dir pr_in(const gasp_ctx *ctx, const void *v) { return GASP_DIR_IN; }
-static void pr_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e, void *acc) {
+static gasp_dir pr_in(const gasp_ctx *ctx, const void *v) {
+  return GASP_DIR_IN;
+}
+static void pr_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e,
+                      void *acc) {
   *(double *)acc += ((const prv *)e->nbr_data)->contrib;
 }
 static void pr_sum(const gasp_ctx *ctx, void *acc, const void *o) {
@@ -69,7 +72,8 @@ static void ps_init(gasp_ctx *ctx, void *vd) {
   *rank = 1.0 / n;
   s->contrib[gasp_ctx_vertex(ctx)] = out ? *rank / (double)out : 0;
 }
-static void ps_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e, void *acc) {
+static void ps_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e,
+                      void *acc) {
   const side *s = gasp_ctx_user(ctx);
   *(double *)acc += s->contrib[e->nbr];
 }
@@ -91,14 +95,20 @@ static void cc_init(gasp_ctx *ctx, void *vd) {
   c->label = gasp_ctx_gid(ctx);
   c->changed = 1;
 }
-static gasp_dir cc_all(const gasp_ctx *ctx, const void *v) { return GASP_DIR_ALL; }
-static void cc_acc_init(const gasp_ctx *ctx, void *acc) { *(uint64_t *)acc = UINT64_MAX; }
-static void cc_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e, void *acc) {
+static gasp_dir cc_all(const gasp_ctx *ctx, const void *v) {
+  return GASP_DIR_ALL;
+}
+static void cc_acc_init(const gasp_ctx *ctx, void *acc) {
+  *(uint64_t *)acc = UINT64_MAX;
+}
+static void cc_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e,
+                      void *acc) {
   uint64_t l = ((const ccv *)e->nbr_data)->label;
   if (l < *(uint64_t *)acc) *(uint64_t *)acc = l;
 }
 static void cc_sum(const gasp_ctx *ctx, void *acc, const void *o) {
-  if (*(const uint64_t *)o < *(uint64_t *)acc) *(uint64_t *)acc = *(const uint64_t *)o;
+  if (*(const uint64_t *)o < *(uint64_t *)acc)
+    *(uint64_t *)acc = *(const uint64_t *)o;
 }
 static void cc_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   ccv *c = vd;
@@ -146,9 +156,11 @@ static gasp_graph *make_graph(void) {
   if (gasp_generate_kronecker(&el, 9, 8, 0, 0, 0, 3, 1)) return NULL;
   gasp_builder *b = NULL;
   if (gasp_builder_new(&b, 0)) return NULL;
-  for (uint64_t i = 0; i < el->n; i++) gasp_builder_add_edge(b, el->src[i], el->dst[i], 1);
+  for (uint64_t i = 0; i < el->n; i++)
+    gasp_builder_add_edge(b, el->src[i], el->dst[i], 1);
   for (gasp_gid c = 0; c < 5; c++) /* paths 1000+10c -> ... */
-    for (gasp_gid j = 0; j < 4; j++) gasp_builder_add_edge(b, 1000 + 10 * c + j, 1000 + 10 * c + j + 1, 1);
+    for (gasp_gid j = 0; j < 4; j++)
+      gasp_builder_add_edge(b, 1000 + 10 * c + j, 1000 + 10 * c + j + 1, 1);
   gasp_edge_list_free(&el);
   gasp_graph *g = NULL;
   gasp_builder_finish(b, 1, &g, NULL);
@@ -185,7 +197,8 @@ static int run_both(gasp_graph *g, gasp_dist *d, result *r) {
   } else {
     memcpy(all, loc, N * sizeof *all);
   }
-  for (uint64_t v = 0; v < N; v++) r->pr[v] = all[v].rank;
+  for (uint64_t v = 0; v < N; v++)
+    r->pr[v] = all[v].rank;
   free(all);
   gasp_engine_free(&e);
   /* side-array PageRank */
@@ -202,11 +215,14 @@ static int run_both(gasp_graph *g, gasp_dist *d, result *r) {
   if (gasp_engine_run(e, &st) || st.iterations != 30) return 9;
   double *ranks = calloc(N, sizeof *ranks);
   if (d) {
-    if (gasp_dist_gather(d, gasp_graph_vertex_data(g), sizeof(double), ranks, &err)) return 10;
+    if (gasp_dist_gather(d, gasp_graph_vertex_data(g), sizeof(double), ranks,
+                         &err))
+      return 10;
   } else {
     memcpy(ranks, gasp_graph_vertex_data(g), N * sizeof *ranks);
   }
-  for (uint64_t v = 0; v < N; v++) r->ps[v] = ranks[v];
+  for (uint64_t v = 0; v < N; v++)
+    r->ps[v] = ranks[v];
   free(ranks);
   free(sd.contrib);
   gasp_engine_free(&e);
@@ -223,7 +239,8 @@ static int run_both(gasp_graph *g, gasp_dist *d, result *r) {
   } else {
     memcpy(cl, lc, N * sizeof *cl);
   }
-  for (uint64_t v = 0; v < N; v++) r->cc[v] = cl[v].label;
+  for (uint64_t v = 0; v < N; v++)
+    r->cc[v] = cl[v].label;
   free(cl);
   gasp_engine_free(&e);
   return 0;
@@ -232,7 +249,8 @@ static int run_both(gasp_graph *g, gasp_dist *d, result *r) {
 /* Checks the local graph against the global one: owned first, ghosts
  * exactly the remote neighbours, edges exactly those with an owned end,
  * each with its weight slot consistent between CSR and CSC. */
-static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner, int rank) {
+static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner,
+                       int rank) {
   gasp_graph *l = gasp_dist_graph(d);
   gasp_vid nl = gasp_graph_num_vertices(l), no = gasp_graph_num_owned(l);
   uint64_t want_owned = 0, want_edges = 0;
@@ -241,7 +259,8 @@ static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner,
   for (gasp_vid v = 0; v < gasp_graph_num_vertices(g); v++) {
     want_owned += owner[v] == (uint32_t)rank;
     for (uint64_t j = go.off[v]; j < go.off[v + 1]; j++)
-      want_edges += owner[v] == (uint32_t)rank || owner[go.nbr[j]] == (uint32_t)rank;
+      want_edges +=
+          owner[v] == (uint32_t)rank || owner[go.nbr[j]] == (uint32_t)rank;
   }
   if (no != want_owned || gasp_graph_num_edges(l) != want_edges) return 10;
   gasp_graph_out_edges(l, &lo);
@@ -251,7 +270,8 @@ static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner,
     if ((owner[gv] == (uint32_t)rank) != (v < no)) return 11;
     if (gasp_graph_gid(l, v) != gasp_graph_gid(g, gv)) return 12;
     gasp_vid f; /* ids ascend in two runs: owned, then ghosts */
-    if (gasp_graph_find(l, GASP_SIDE_LEFT, gasp_graph_gid(l, v), &f) || f != v) return 17;
+    if (gasp_graph_find(l, GASP_SIDE_LEFT, gasp_graph_gid(l, v), &f) || f != v)
+      return 17;
     if (v > 0 && v != no && gasp_dist_global_id(d, v - 1) >= gv) return 13;
     for (uint64_t j = lo.off[v]; j + 1 < lo.off[v + 1]; j++)
       if (lo.nbr[j] >= lo.nbr[j + 1] && lo.nbr[j] != lo.nbr[j + 1]) return 14;
@@ -260,8 +280,9 @@ static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner,
       gasp_vid u = li.nbr[j];
       if (s < lo.off[u] || s >= lo.off[u + 1] || lo.nbr[s] != v) return 15;
     }
-    if (v < no && (gasp_graph_out_degree(l, v) != gasp_graph_out_degree(g, gv) ||
-                   gasp_graph_in_degree(l, v) != gasp_graph_in_degree(g, gv)))
+    if (v < no &&
+        (gasp_graph_out_degree(l, v) != gasp_graph_out_degree(g, gv) ||
+         gasp_graph_in_degree(l, v) != gasp_graph_in_degree(g, gv)))
       return 16;
   }
   return 0;
@@ -286,7 +307,8 @@ static int rank_main(int rank, int size, int port, int lfd, int metis) {
   if (!g) return 21;
   gasp_vid nv = gasp_graph_num_vertices(g);
   uint32_t *owner = malloc(nv * sizeof *owner);
-  if (metis ? gasp_partition_metis(g, size, 1, owner, &err) : gasp_partition_hash(g, size, owner))
+  if (metis ? gasp_partition_metis(g, size, 1, owner, &err)
+            : gasp_partition_hash(g, size, owner))
     return 22;
   gasp_dist *d = NULL;
   if (gasp_dist_new(&d, c, g, owner, &err)) return 23;
@@ -322,7 +344,8 @@ static int listen_socket(int *port) {
   struct sockaddr_in a = {0};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 64)) return -1;
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 64))
+    return -1;
   socklen_t len = sizeof a;
   getsockname(fd, (struct sockaddr *)&a, &len);
   *port = ntohs(a.sin_port);
@@ -351,8 +374,9 @@ static void test_dist_matches_single(void **state) {
         int w;
         assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
         int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
-        if (st) fail_msg("%s, %d ranks: rank %d exited with %d", metis ? "metis" : "hash",
-                         size, r, st);
+        if (st)
+          fail_msg("%s, %d ranks: rank %d exited with %d",
+                   metis ? "metis" : "hash", size, r, st);
       }
     }
 }

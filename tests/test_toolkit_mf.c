@@ -39,7 +39,8 @@ static tu_result run_ok(const char *const *args) {
   return r;
 }
 
-/* ---- dense reference ------------------------------------------------------ */
+/* ---- dense reference ------------------------------------------------------
+ */
 
 /* Solves M x = b (n x n, row-major, copied) by Gaussian elimination with
  * partial pivoting. */
@@ -64,13 +65,15 @@ static void dense_solve(int n, const double *M0, const double *b0, double *x) {
     b[p] = t;
     for (int r = c + 1; r < n; r++) {
       double f = M[r * n + c] / M[c * n + c];
-      for (int j = c; j < n; j++) M[r * n + j] -= f * M[c * n + j];
+      for (int j = c; j < n; j++)
+        M[r * n + j] -= f * M[c * n + j];
       b[r] -= f * b[c];
     }
   }
   for (int r = n - 1; r >= 0; r--) {
     double s = b[r];
-    for (int j = r + 1; j < n; j++) s -= M[r * n + j] * x[j];
+    for (int j = r + 1; j < n; j++)
+      s -= M[r * n + j] * x[j];
     x[r] = s / M[r * n + r];
   }
   free(M);
@@ -104,7 +107,8 @@ static void test_normal_equations(void **state) {
     assert_true(F && r && A && b && Ad && Aref && bd && bref && x && xref);
     for (int v = 0; v < nrows; v++)
       for (int c = 0; c < k; c++)
-        F[v * stride + c] = (float)((double)tu_below(&rng, 2001) / 1000.0 - 1.0);
+        F[v * stride + c] =
+            (float)((double)tu_below(&rng, 2001) / 1000.0 - 1.0);
     for (int n = 0; n <= 37; n += 1 + (n > 6) * 5) {
       for (int imp = 0; imp < 2; imp++) {
         double alpha = imp ? 3.0 : 0.0, lambda = 0.1;
@@ -117,7 +121,8 @@ static void test_normal_equations(void **state) {
         mf_normal_eq(k, stride, F, &nb, r, alpha, A, b);
         for (int i = 0; i < k; i++) {
           bref[i] = 0;
-          for (int c = 0; c < k; c++) Aref[i * k + c] = imp ? (i == c ? 0 : 0) : 0;
+          for (int c = 0; c < k; c++)
+            Aref[i * k + c] = imp ? (i == c ? 0 : 0) : 0;
         }
         for (int j = 0; j < n; j++) {
           const float *y = F + nbr[j] * stride;
@@ -125,7 +130,8 @@ static void test_normal_equations(void **state) {
           double w = imp ? alpha * rj : 1.0, cb = imp ? 1 + alpha * rj : rj;
           for (int i = 0; i < k; i++) {
             bref[i] += cb * y[i];
-            for (int c = 0; c < k; c++) Aref[i * k + c] += w * y[i] * y[c];
+            for (int c = 0; c < k; c++)
+              Aref[i * k + c] += w * y[i] * y[c];
           }
         }
         for (int i = 0; i < k; i++) {
@@ -133,13 +139,15 @@ static void test_normal_equations(void **state) {
           for (int c = 0; c < k; c++)
             assert_true(fabs(A[i * kp + c] - Aref[i * k + c]) <=
                         1e-4 * (1 + fabs(Aref[i * k + c])));
-          for (int c = k; c < kp; c++) assert_true(A[i * kp + c] == 0);
+          for (int c = k; c < kp; c++)
+            assert_true(A[i * kp + c] == 0);
         }
         /* the solve: (A + ridge I) x = b */
         double ridge = imp ? lambda : lambda * (n ? n : 1);
         for (int i = 0; i < k; i++) {
           bd[i] = b[i];
-          for (int c = 0; c < k; c++) Ad[i * k + c] = A[i * kp + c];
+          for (int c = 0; c < k; c++)
+            Ad[i * k + c] = A[i * kp + c];
           Aref[i * k + i] += ridge;
         }
         assert_int_equal(mf_cholesky_solve(k, Ad, ridge, bd, x), 0);
@@ -159,7 +167,8 @@ static void test_normal_equations(void **state) {
   }
 }
 
-/* ---- end to end ------------------------------------------------------------ */
+/* ---- end to end ------------------------------------------------------------
+ */
 
 typedef struct rating {
   uint64_t u, i;
@@ -183,7 +192,8 @@ static rating *read_ratings(const char *path, size_t *n) {
 }
 
 /* Factor rows "id f1 .. fk" of a model file: ids[j], rows[j * k + c]. */
-static double *read_factors(const char *path, int k, uint64_t **ids, size_t *n) {
+static double *read_factors(const char *path, int k, uint64_t **ids,
+                            size_t *n) {
   FILE *f = fopen(path, "r");
   assert_non_null(f);
   size_t cap = 256;
@@ -217,11 +227,11 @@ static void make_lowrank(const char *dir, const char *name, const char *mean) {
   char out[512], prefix[512];
   snprintf(out, sizeof out, "%s/%s.tsv", dir, name);
   snprintf(prefix, sizeof prefix, "%s/%s", dir, name);
-  tu_result r = run_ok((const char *[]){"generate", "ratings", "--users", "400",
-                                        "--items", "300", "--rank", "4",
-                                        "--per-user", "80", "--noise", "0.1",
-                                        "--mean", mean, "--seed", "7", "-o", out,
-                                        "--quiet", NULL});
+  tu_result r = run_ok((const char *[]){
+      "generate", "ratings", "--users", "400",        "--items",
+      "300",      "--rank",  "4",       "--per-user", "80",
+      "--noise",  "0.1",     "--mean",  mean,         "--seed",
+      "7",        "-o",      out,       "--quiet",    NULL});
   tu_result_free(&r);
   r = run_ok((const char *[]){"split", "-i", out, "-o", prefix, "--seed", "3",
                               "--quiet", NULL});
@@ -264,19 +274,22 @@ static void test_als_apply_end_to_end(void **state) {
       const double *y = U + u * k;
       for (int a = 0; a < k; a++) {
         b[a] += R[j].r * y[a];
-        for (int c = 0; c < k; c++) A[a * k + c] += y[a] * y[c];
+        for (int c = 0; c < k; c++)
+          A[a * k + c] += y[a] * y[c];
       }
       cnt++;
     }
     assert_true(cnt > 0);
-    for (int a = 0; a < k; a++) A[a * k + a] += 0.05 * cnt; /* weighted lambda */
+    for (int a = 0; a < k; a++)
+      A[a * k + a] += 0.05 * cnt; /* weighted lambda */
     dense_solve(k, A, b, x);
     for (int a = 0; a < k; a++) {
       double d = fabs(x[a] - V[it * k + (size_t)a]) / (1 + fabs(x[a]));
       if (d > worst) worst = d;
     }
   }
-  if (worst > 2e-4) fail_msg("item factors differ from the dense solve by %g", worst);
+  if (worst > 2e-4)
+    fail_msg("item factors differ from the dense solve by %g", worst);
   free(R), free(U), free(V), free(uid), free(iid);
 }
 
@@ -293,9 +306,9 @@ static void test_lowrank_recovery(void **state) {
   snprintf(test, sizeof test, "%s/lr.test.tsv", dir);
   snprintf(mtrain, sizeof mtrain, "%s/lrm.train.tsv", dir);
   snprintf(mtest, sizeof mtest, "%s/lrm.test.tsv", dir);
-  tu_result r = run_ok((const char *[]){"als", "-i", train, "--test", test, "-k", "4",
-                                        "--lambda", "0.01", "--max-iter", "15",
-                                        "--json", "--quiet", "-t", "1", NULL});
+  tu_result r = run_ok((const char *[]){
+      "als", "-i", train, "--test", test, "-k", "4", "--lambda", "0.01",
+      "--max-iter", "15", "--json", "--quiet", "-t", "1", NULL});
   double als = tu_json_num(r.out, "best_test_rmse");
   double train1 = tu_json_num(r.out, "train_rmse");
   assert_true(als < 0.13 && als > 0.05);
@@ -331,10 +344,10 @@ static void test_implicit(void **state) {
   snprintf(prefix, sizeof prefix, "%s/imp", dir);
   snprintf(train, sizeof train, "%s/imp.train.tsv", dir);
   snprintf(test, sizeof test, "%s/imp.test.tsv", dir);
-  tu_result r = run_ok((const char *[]){"generate", "ratings", "--users", "300",
-                                        "--items", "200", "--rank", "4",
-                                        "--per-user", "120", "--mean", "0",
-                                        "--seed", "5", "-o", all, "--quiet", NULL});
+  tu_result r = run_ok(
+      (const char *[]){"generate", "ratings", "--users", "300", "--items",
+                       "200", "--rank", "4", "--per-user", "120", "--mean", "0",
+                       "--seed", "5", "-o", all, "--quiet", NULL});
   tu_result_free(&r);
   FILE *in = fopen(all, "r"), *out = fopen(pos, "w");
   assert_true(in && out);
@@ -344,12 +357,15 @@ static void test_implicit(void **state) {
     if (v > 0.3) fprintf(out, "%llu\t%llu\t1\n", u, i);
   fclose(in);
   fclose(out);
-  r = run_ok((const char *[]){"split", "-i", pos, "-o", prefix, "--quiet", NULL});
+  r = run_ok(
+      (const char *[]){"split", "-i", pos, "-o", prefix, "--quiet", NULL});
   tu_result_free(&r);
   r = run_ok((const char *[]){"als", "-i", train, "--test", test, "-k", "4",
                               "--implicit", "10", "--json", "--quiet", NULL});
-  double mpr = tu_json_num(r.out, "test_mpr"), rec = tu_json_num(r.out, "test_recall_at_n");
-  if (!(mpr < 0.25) || !(rec > 0.1)) fail_msg("implicit MPR %g recall %g", mpr, rec);
+  double mpr = tu_json_num(r.out, "test_mpr"),
+         rec = tu_json_num(r.out, "test_recall_at_n");
+  if (!(mpr < 0.25) || !(rec > 0.1))
+    fail_msg("implicit MPR %g recall %g", mpr, rec);
   tu_result_free(&r);
 }
 
@@ -361,7 +377,8 @@ static void test_split(void **state) {
   snprintf(in, sizeof in, "%s/ratings.dat", dir);
   FILE *f = fopen(in, "w");
   assert_non_null(f);
-  for (int j = 0; j < 1000; j++) fprintf(f, "%d::%d::%d::978300760\n", j % 37, j, 1 + j % 5);
+  for (int j = 0; j < 1000; j++)
+    fprintf(f, "%d::%d::%d::978300760\n", j % 37, j, 1 + j % 5);
   fclose(f);
   snprintf(a, sizeof a, "%s/a", dir);
   snprintf(b, sizeof b, "%s/b", dir);
@@ -413,17 +430,19 @@ static void test_predict(void **state) {
   fprintf(f, "userId,movieId,rating,timestamp\n");
   for (int u = 1; u <= 30; u++)
     for (int i = 1; i <= 20; i++)
-      if ((u * 7 + i * 3) % 4 == 0) fprintf(f, "%d,%d,%d.5,1\n", u, 100 + i, 1 + (u + i) % 4);
+      if ((u * 7 + i * 3) % 4 == 0)
+        fprintf(f, "%d,%d,%d.5,1\n", u, 100 + i, 1 + (u + i) % 4);
   fclose(f);
   snprintf(prefix, sizeof prefix, "%s/pm", dir);
-  tu_result r = run_ok((const char *[]){"sgd", "-i", train, "-k", "3", "--epochs",
-                                        "5", "-o", prefix, "--quiet", NULL});
+  tu_result r =
+      run_ok((const char *[]){"sgd", "-i", train, "-k", "3", "--epochs", "5",
+                              "-o", prefix, "--quiet", NULL});
   tu_result_free(&r);
   snprintf(pairs, sizeof pairs, "%s/pairs.txt", dir);
   tu_write_str(pairs, "user item\n3 104\n999 104\n3 99999\n1,101\n");
   snprintf(out, sizeof out, "%s/pred.tsv", dir);
-  r = run_ok((const char *[]){"predict", "--model", prefix, "-i", pairs, "-o", out,
-                              "--json", NULL});
+  r = run_ok((const char *[]){"predict", "--model", prefix, "-i", pairs, "-o",
+                              out, "--json", NULL});
   assert_int_equal(tu_json_num(r.out, "pairs"), 4);
   assert_int_equal(tu_json_num(r.out, "unknown_pairs"), 2);
   assert_int_equal(tu_json_num(r.out, "unknown_users"), 1);
@@ -433,7 +452,8 @@ static void test_predict(void **state) {
   uint64_t *uid, *iid;
   snprintf(users, sizeof users, "%s.users.tsv", prefix);
   snprintf(items, sizeof items, "%s.items.tsv", prefix);
-  double *U = read_factors(users, 3, &uid, &nu), *V = read_factors(items, 3, &iid, &ni);
+  double *U = read_factors(users, 3, &uid, &nu),
+         *V = read_factors(items, 3, &iid, &ni);
   rating *P = read_ratings(out, &np);
   assert_int_equal(np, 4);
   assert_int_equal(P[0].u, 3);
@@ -442,7 +462,8 @@ static void test_predict(void **state) {
   int64_t u3 = find_id(uid, nu, 3), i104 = find_id(iid, ni, 104);
   assert_true(u3 >= 0 && i104 >= 0);
   double dot = 0;
-  for (int c = 0; c < 3; c++) dot += U[u3 * 3 + c] * V[i104 * 3 + c];
+  for (int c = 0; c < 3; c++)
+    dot += U[u3 * 3 + c] * V[i104 * 3 + c];
   dot = dot < 1.5 ? 1.5 : dot > 4.5 ? 4.5 : dot; /* the training range */
   assert_true(fabs(P[0].r - dot) < 1e-4);
   /* unknowns: the mean rating of the training data */
@@ -455,15 +476,16 @@ static void test_predict(void **state) {
   assert_non_null(fgets(line, sizeof line, f));
   nr = 0;
   int a, b, c2, d;
-  while (fscanf(f, "%d,%d,%d.%d,1\n", &a, &b, &c2, &d) == 4) mean += c2 + 0.5, nr++;
+  while (fscanf(f, "%d,%d,%d.%d,1\n", &a, &b, &c2, &d) == 4)
+    mean += c2 + 0.5, nr++;
   fclose(f);
   mean /= (double)nr;
   assert_true(fabs(P[1].r - mean) < 1e-4 && fabs(P[2].r - mean) < 1e-4);
   free(P);
   /* top-N */
   snprintf(top, sizeof top, "%s/top.tsv", dir);
-  r = run_ok((const char *[]){"predict", "--model", prefix, "--top-n", "3", "--seen",
-                              train, "-o", top, "--quiet", NULL});
+  r = run_ok((const char *[]){"predict", "--model", prefix, "--top-n", "3",
+                              "--seen", train, "-o", top, "--quiet", NULL});
   tu_result_free(&r);
   rating *T = read_ratings(top, &np);
   assert_int_equal(np, 3 * 30);
@@ -498,10 +520,11 @@ static void test_bad_input(void **state) {
     tu_write_str(p, cases[c].text);
     for (int as_test = 0; as_test < 2; as_test++) {
       const char *cmd = c % 2 ? "sgd" : "als";
-      tu_result r = tu_gasp_runv((const char *[]){cmd, "-i", as_test ? good : p,
-                                               "--test", as_test ? p : good, "-o",
-                                               prefix, "--quiet", NULL});
-      if (r.status != 2 || !tu_contains(r.err, p) || !tu_contains(r.err, cases[c].where))
+      tu_result r = tu_gasp_runv(
+          (const char *[]){cmd, "-i", as_test ? good : p, "--test",
+                           as_test ? p : good, "-o", prefix, "--quiet", NULL});
+      if (r.status != 2 || !tu_contains(r.err, p) ||
+          !tu_contains(r.err, cases[c].where))
         fail_msg("%s (%s): status %d, stderr '%s'", cases[c].name,
                  as_test ? "test" : "train", r.status, r.err);
       assert_false(tu_exists(model));
@@ -513,15 +536,18 @@ static void test_bad_input(void **state) {
   char semi[512];
   snprintf(semi, sizeof semi, "%s/semi.txt", dir);
   tu_write_str(semi, "1;1;4\n");
-  tu_result r = tu_gasp_runv((const char *[]){"als", "-i", good, "--test", semi, NULL});
+  tu_result r =
+      tu_gasp_runv((const char *[]){"als", "-i", good, "--test", semi, NULL});
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "semi.txt:1:"));
   tu_result_free(&r);
   /* predict: a malformed pair line names its line */
-  r = run_ok((const char *[]){"als", "-i", good, "-k", "2", "-o", prefix, "--quiet", NULL});
+  r = run_ok((const char *[]){"als", "-i", good, "-k", "2", "-o", prefix,
+                              "--quiet", NULL});
   tu_result_free(&r);
   tu_write_str(semi, "1 1\n2 x\n");
-  r = tu_gasp_runv((const char *[]){"predict", "--model", prefix, "-i", semi, NULL});
+  r = tu_gasp_runv(
+      (const char *[]){"predict", "--model", prefix, "-i", semi, NULL});
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "semi.txt:2:"));
   tu_result_free(&r);
@@ -530,7 +556,8 @@ static void test_bad_input(void **state) {
   char meta[600];
   snprintf(meta, sizeof meta, "%s.model", prefix);
   tu_write_str(meta, "hello\tworld\n");
-  r = tu_gasp_runv((const char *[]){"predict", "--model", prefix, "-i", good, NULL});
+  r = tu_gasp_runv(
+      (const char *[]){"predict", "--model", prefix, "-i", good, NULL});
   assert_int_equal(r.status, 2);
   tu_result_free(&r);
 }
@@ -541,7 +568,8 @@ static void test_movielens(void **state) {
   TU_NEED_BIN();
   const char *src = getenv("GASP_SRCDIR");
   char path[1024];
-  snprintf(path, sizeof path, "%s/../shared/data/ratings/ml-latest-small/ratings.csv",
+  snprintf(path, sizeof path,
+           "%s/../shared/data/ratings/ml-latest-small/ratings.csv",
            src ? src : ".");
   if (!tu_exists(path)) {
     fprintf(stderr, "ml-latest-small not found (%s): skipped\n", path);
@@ -565,8 +593,8 @@ static void test_movielens(void **state) {
       {"sgd", "--biased", 0.830, 0.846} /* measured 0.8384 */
   };
   for (size_t j = 0; j < sizeof runs / sizeof *runs; j++) {
-    r = run_ok((const char *[]){runs[j].cmd, "-i", train, "--test", test, "--json",
-                                "--quiet", runs[j].flag, NULL});
+    r = run_ok((const char *[]){runs[j].cmd, "-i", train, "--test", test,
+                                "--json", "--quiet", runs[j].flag, NULL});
     double best = tu_json_num(r.out, "best_test_rmse");
     if (best < runs[j].lo || best > runs[j].hi)
       fail_msg("%s %s: best test RMSE %.4f outside [%.3f, %.3f]", runs[j].cmd,
@@ -580,7 +608,8 @@ static void test_movielens(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_normal_equations),
-      cmocka_unit_test_setup_teardown(test_als_apply_end_to_end, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_als_apply_end_to_end, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_lowrank_recovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_implicit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_split, setup, teardown),

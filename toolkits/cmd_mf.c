@@ -70,7 +70,7 @@ typedef struct mf {
   uint64_t seed, epoch;
   gasp_graph *g;
   gasp_vid nl, nv;
-  float *F; /* vertex data */
+  float *F;    /* vertex data */
   float *r;    /* rating by edge slot */
   float *r_in; /* rating by in-edge position */
   gasp_adjacency in, out;
@@ -96,8 +96,9 @@ static void mf_init(gasp_ctx *ctx, void *vd) {
   const mf *m = gasp_ctx_user(ctx);
   float *x = vd;
   gasp_vid v = gasp_ctx_vertex(ctx);
-  uint64_t h = mix64(m->seed * 0x9e3779b97f4a7c15ull ^ mix64(gasp_ctx_gid(ctx)) ^
-                     (v < m->nl ? 0 : 0x5555555555555555ull));
+  uint64_t h =
+      mix64(m->seed * 0x9e3779b97f4a7c15ull ^ mix64(gasp_ctx_gid(ctx)) ^
+            (v < m->nl ? 0 : 0x5555555555555555ull));
   float scale = 1.0f / sqrtf((float)m->k);
   for (int c = 0; c < m->k; c++) {
     h = mix64(h + 0x9e3779b97f4a7c15ull);
@@ -139,7 +140,8 @@ static void als_solve(const mf *m, mf_thread *t, const float *self,
   }
   double ridge = m->implicit ? m->lambda : m->lambda * (double)nb->n;
   if (mf_cholesky_solve(k, t->Ad, ridge, t->bd, t->x)) return;
-  for (int i = 0; i < k; i++) x[i] = (float)t->x[i];
+  for (int i = 0; i < k; i++)
+    x[i] = (float)t->x[i];
 }
 
 static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
@@ -156,8 +158,9 @@ static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
   } else {
     memcpy(x, vd, (size_t)m->stride * sizeof *x);
     if (nb.n) {
-      size_t start = mix64(gasp_ctx_gid(ctx) * 31 + m->epoch * 0x9e3779b97f4a7c15ull +
-                           (v < m->nl)) % nb.n;
+      size_t start = mix64(gasp_ctx_gid(ctx) * 31 +
+                           m->epoch * 0x9e3779b97f4a7c15ull + (v < m->nl)) %
+                     nb.n;
       mf_sgd_pass(&m->sp, x, m->F, &nb, r, start);
     }
   }
@@ -183,8 +186,10 @@ static double predict(const mf *m, gasp_vid u, gasp_vid i) {
     return clamp(m, mf_predict(&m->sp, m->F + (size_t)u * (size_t)m->stride,
                                m->F + (size_t)i * (size_t)m->stride));
   double p = m->mean;
-  if (m->biased && u != NONE) p += m->F[(size_t)u * (size_t)m->stride + (size_t)m->kp];
-  if (m->biased && i != NONE) p += m->F[(size_t)i * (size_t)m->stride + (size_t)m->kp];
+  if (m->biased && u != NONE)
+    p += m->F[(size_t)u * (size_t)m->stride + (size_t)m->kp];
+  if (m->biased && i != NONE)
+    p += m->F[(size_t)i * (size_t)m->stride + (size_t)m->kp];
   return clamp(m, p);
 }
 
@@ -226,15 +231,18 @@ static void rank_metrics(const mf *m, double *mpr, double *recall) {
       gasp_vid u = t->u[j0];
       if (u == NONE || (j0 > 0 && t->u[j0 - 1] == u)) continue;
       uint64_t j1 = j0;
-      while (j1 < t->n && t->u[j1] == u) j1++;
+      while (j1 < t->n && t->u[j1] == u)
+        j1++;
       const float *x = m->F + (size_t)u * (size_t)m->stride;
       for (gasp_vid i = m->nl; i < m->nv; i++)
-        score[i - m->nl] = mf_predict(&m->sp, x, m->F + (size_t)i * (size_t)m->stride);
+        score[i - m->nl] =
+            mf_predict(&m->sp, x, m->F + (size_t)i * (size_t)m->stride);
       /* training items are not candidates */
       for (uint64_t e = m->out.off[u]; e < m->out.off[u + 1]; e++)
         score[m->out.nbr[e] - m->nl] = -INFINITY;
       uint64_t cand = 0;
-      for (gasp_vid i = m->nl; i < m->nv; i++) cand += score[i - m->nl] != -INFINITY;
+      for (gasp_vid i = m->nl; i < m->nv; i++)
+        cand += score[i - m->nl] != -INFINITY;
       size_t held = 0;
       if (pcap < j1 - j0) {
         uint64_t *np = realloc(pos, (j1 - j0) * sizeof *np);
@@ -247,7 +255,8 @@ static void rank_metrics(const mf *m, double *mpr, double *recall) {
         if (i == NONE || score[i - m->nl] == -INFINITY) continue;
         float s = score[i - m->nl];
         uint64_t above = 0;
-        for (gasp_vid q = 0; q < m->nv - m->nl; q++) above += score[q] > s;
+        for (gasp_vid q = 0; q < m->nv - m->nl; q++)
+          above += score[q] > s;
         rank_sum += cand > 1 ? (double)above / (double)(cand - 1) : 0;
         ranked++;
         pos[held++] = above;
@@ -255,7 +264,8 @@ static void rank_metrics(const mf *m, double *mpr, double *recall) {
       if (!held) continue;
       qsort(pos, held, sizeof *pos, cmp_u64);
       size_t hits = 0;
-      for (size_t h = 0; h < held; h++) hits += pos[h] < (uint64_t)N;
+      for (size_t h = 0; h < held; h++)
+        hits += pos[h] < (uint64_t)N;
       rec_sum += (double)hits / (double)(held < (size_t)N ? held : (size_t)N);
       users++;
     }
@@ -278,11 +288,13 @@ static void gram(mf *m, gasp_vid lo, gasp_vid hi) {
       if (!part) continue;
       const float *y = m->F + (size_t)v * (size_t)m->stride;
       for (int i = 0; i < k; i++)
-        for (int j = 0; j < k; j++) part[i * k + j] += (double)y[i] * y[j];
+        for (int j = 0; j < k; j++)
+          part[i * k + j] += (double)y[i] * y[j];
     }
 #pragma omp critical
     if (part)
-      for (int i = 0; i < k * k; i++) m->yty[i] += part[i];
+      for (int i = 0; i < k * k; i++)
+        m->yty[i] += part[i];
     free(part);
   }
 }
@@ -296,7 +308,7 @@ static int is_named(const char *path, const char *suf) {
 }
 
 int mf_load_ratings(const cli_common *c0, const char *path, gasp_graph **g,
-                        double *secs) {
+                    double *secs) {
   cli_common c = *c0;
   c.input = path;
   if (c.format == GASP_FORMAT_AUTO && !is_named(path, ".mtx") &&
@@ -340,7 +352,8 @@ static int load_test(mf *m, const cli_common *c, const char *path) {
     if (gasp_graph_find(m->g, GASP_SIDE_LEFT, gasp_graph_gid(tg, u), &mu))
       mu = NONE, t->unknown_users++;
     for (uint64_t e = a.off[u]; e < a.off[u + 1]; e++) {
-      if (gasp_graph_find(m->g, GASP_SIDE_RIGHT, gasp_graph_gid(tg, a.nbr[e]), &mi))
+      if (gasp_graph_find(m->g, GASP_SIDE_RIGHT, gasp_graph_gid(tg, a.nbr[e]),
+                          &mi))
         mi = NONE;
       t->unknown_pairs += mu == NONE || mi == NONE;
       t->u[t->n] = mu;
@@ -394,7 +407,8 @@ static int handle(int opt, const char *arg, void *u) {
     }
     return 0;
   case O_LAMBDA: return cli_parse_double("--lambda", arg, &m->lambda);
-  case O_LAMBDA_BIAS: return cli_parse_double("--lambda-bias", arg, &m->lambda_bias);
+  case O_LAMBDA_BIAS:
+    return cli_parse_double("--lambda-bias", arg, &m->lambda_bias);
   case O_TEST: a->test = arg; return 0;
   case O_IMPLICIT:
     if (cli_parse_double("--implicit", arg, &m->alpha)) return 1;
@@ -448,7 +462,8 @@ static const char sgd_help[] =
     "  -o PREFIX            write PREFIX.users.tsv, PREFIX.items.tsv and\n"
     "                       PREFIX.model (see gasp predict)\n"
     "      --trace FILE     per-epoch figures as TSV\n"
-    "      --seed N         initial factors and rating order (1)\n" CLI_COMMON_HELP;
+    "      --seed N         initial factors and rating order "
+    "(1)\n" CLI_COMMON_HELP;
 
 static int run_mf(int argc, char **argv, int als);
 
@@ -468,19 +483,25 @@ static void report(const mf *m, const char *name, FILE *trace, uint64_t it,
   }
   if (quiet) return;
   if (m->implicit)
-    fprintf(stderr, "gasp: %s: sweep %" PRIu64 ": test MPR %.4f recall@%d %.4f (%.3f s)\n",
+    fprintf(stderr,
+            "gasp: %s: sweep %" PRIu64
+            ": test MPR %.4f recall@%d %.4f (%.3f s)\n",
             name, it, f->mpr, m->top_n_metric, f->recall, f->sweep);
   else if (has_test)
-    fprintf(stderr, "gasp: %s: %s %" PRIu64 ": train RMSE %.4f test RMSE %.4f (%.3f s)\n",
+    fprintf(stderr,
+            "gasp: %s: %s %" PRIu64
+            ": train RMSE %.4f test RMSE %.4f (%.3f s)\n",
             name, m->als ? "sweep" : "epoch", it, f->train, f->test, f->sweep);
   else
-    fprintf(stderr, "gasp: %s: %s %" PRIu64 ": train RMSE %.4f (%.3f s)\n", name,
-            m->als ? "sweep" : "epoch", it, f->train, f->sweep);
+    fprintf(stderr, "gasp: %s: %s %" PRIu64 ": train RMSE %.4f (%.3f s)\n",
+            name, m->als ? "sweep" : "epoch", it, f->train, f->sweep);
 }
 
 /* Runs one half-step: every vertex of [lo, hi) updates once. */
-static int half_step(gasp_engine *e, gasp_vid lo, gasp_vid hi, uint64_t *updates) {
-  for (gasp_vid v = lo; v < hi; v++) gasp_engine_signal(e, v, 0);
+static int half_step(gasp_engine *e, gasp_vid lo, gasp_vid hi,
+                     uint64_t *updates) {
+  for (gasp_vid v = lo; v < hi; v++)
+    gasp_engine_signal(e, v, 0);
   gasp_run_stats st;
   if (tk_run(e, &st)) return EXIT_RUNTIME;
   *updates += st.updates;
@@ -524,7 +545,8 @@ static int run_mf(int argc, char **argv, int als) {
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (o.eng.engine != GASP_ENGINE_SYNC) {
     cli_error("%s: runs on the sync engine (alternating sides is the "
-              "chromatic schedule of the bipartite graph)", name);
+              "chromatic schedule of the bipartite graph)",
+              name);
     return EXIT_USAGE;
   }
   if (!(m.lambda >= 0) || (!als && !(m.lr > 0)) || !(m.decay > 0) ||
@@ -563,19 +585,22 @@ static int run_mf(int argc, char **argv, int als) {
   }
   m.mean = E ? sum / (double)E : 0;
   if (!(m.r_in = malloc((E ? E : 1) * sizeof *m.r_in))) goto oom;
-  for (uint64_t s = 0; s < E; s++) m.r_in[s] = m.r[m.in.slot[s]];
+  for (uint64_t s = 0; s < E; s++)
+    m.r_in[s] = m.r[m.in.slot[s]];
   if (m.implicit) {
     for (uint64_t s = 0; s < E; s++)
       if (w[s] < 0) {
-        cli_error("%s: --implicit needs non-negative ratings (counts)", o.c.input);
+        cli_error("%s: --implicit needs non-negative ratings (counts)",
+                  o.c.input);
         rc = EXIT_USAGE;
         goto out;
       }
     m.yty = calloc((size_t)m.k * (size_t)m.k, sizeof *m.yty);
     if (!m.yty) goto oom;
   }
-  m.sp = (mf_sgd_par){m.k, m.stride, m.biased, (float)m.lr, (float)m.lambda,
-                      (float)m.lambda_bias, (float)m.mean};
+  m.sp = (mf_sgd_par){m.k,          m.stride,        m.biased,
+                      (float)m.lr,  (float)m.lambda, (float)m.lambda_bias,
+                      (float)m.mean};
   if (a.test && (rc = load_test(&m, &o.c, a.test))) goto out;
   if (o.trace) {
     if (!(trace = fopen(o.trace, "w"))) {
@@ -606,8 +631,10 @@ static int run_mf(int argc, char **argv, int als) {
   for (int t = 0; t < m.threads; t++) {
     mf_thread *th = &m.th[t];
     size_t kk = (size_t)m.k * (size_t)m.k;
-    th->A = aligned_alloc(64, ((size_t)m.k * (size_t)m.kp * sizeof(float) + 63) & ~(size_t)63);
-    th->b = aligned_alloc(64, ((size_t)m.kp * sizeof(float) + 63) & ~(size_t)63);
+    th->A = aligned_alloc(
+        64, ((size_t)m.k * (size_t)m.kp * sizeof(float) + 63) & ~(size_t)63);
+    th->b =
+        aligned_alloc(64, ((size_t)m.kp * sizeof(float) + 63) & ~(size_t)63);
     th->Ad = malloc(kk * sizeof(double));
     th->bd = malloc((size_t)m.k * sizeof(double));
     th->x = malloc((size_t)m.k * sizeof(double));
@@ -622,7 +649,8 @@ static int run_mf(int argc, char **argv, int als) {
     double ts = cli_now();
     m.epoch = it;
     m.sp.lr = (float)(m.lr * pow(m.decay, (double)(it - 1)));
-    for (int t = 0; t < m.threads; t++) m.th[t].sse = 0, m.th[t].n = 0;
+    for (int t = 0; t < m.threads; t++)
+      m.th[t].sse = 0, m.th[t].n = 0;
     if (m.implicit) gram(&m, m.nl, m.nv);
     if ((rc = half_step(e, 0, m.nl, &updates))) goto out;
     if (m.implicit) gram(&m, 0, m.nl);
@@ -631,7 +659,8 @@ static int run_mf(int argc, char **argv, int als) {
     sweep_total += f.sweep;
     double sse = 0;
     uint64_t n = 0;
-    for (int t = 0; t < m.threads; t++) sse += m.th[t].sse, n += m.th[t].n;
+    for (int t = 0; t < m.threads; t++)
+      sse += m.th[t].sse, n += m.th[t].n;
     f.train = n ? sqrt(sse / (double)n) : NAN;
     if (has_test && m.implicit) {
       rank_metrics(&m, &f.mpr, &f.recall);
@@ -646,9 +675,13 @@ static int run_mf(int argc, char **argv, int als) {
   it--;
   double seconds = cli_now() - t0;
   if (o.c.output) {
-    mf_model meta = {{0}, m.k, m.stride, m.biased, m.implicit, m.mean, m.rmin, m.rmax, {0}, {0}};
+    mf_model meta = {{0},    m.k,    m.stride, m.biased, m.implicit,
+                     m.mean, m.rmin, m.rmax,   {0},      {0}};
     snprintf(meta.method, sizeof meta.method, "%s",
-             m.implicit ? "als-implicit" : als ? "als" : m.biased ? "sgd-biased" : "sgd");
+             m.implicit ? "als-implicit"
+             : als      ? "als"
+             : m.biased ? "sgd-biased"
+                        : "sgd");
     if ((rc = mf_model_write(o.c.output, &meta, g, m.F))) goto out;
   }
   double ups = sweep_total > 0 ? (double)E * (double)it / sweep_total : 0;
@@ -656,7 +689,11 @@ static int run_mf(int argc, char **argv, int als) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", name);
-    cli_json_str(&j, "method", m.implicit ? "als-implicit" : als ? "als" : m.biased ? "sgd-biased" : "sgd");
+    cli_json_str(&j, "method",
+                 m.implicit ? "als-implicit"
+                 : als      ? "als"
+                 : m.biased ? "sgd-biased"
+                            : "sgd");
     cli_json_u64(&j, "users", m.nl);
     cli_json_u64(&j, "items", m.nv - m.nl);
     cli_json_u64(&j, "ratings", E);
@@ -683,18 +720,20 @@ static int run_mf(int argc, char **argv, int als) {
     }
     cli_json_num(&j, "mean_rating", m.mean);
     cli_json_num(&j, "seconds", seconds);
-    cli_json_num(&j, "seconds_per_iteration", it ? sweep_total / (double)it : 0);
+    cli_json_num(&j, "seconds_per_iteration",
+                 it ? sweep_total / (double)it : 0);
     cli_json_num(&j, "updates_per_second", ups);
     cli_json_u64(&j, "threads", (uint64_t)m.threads);
     cli_json_num(&j, "load_seconds", load_s);
     cli_json_end(&j);
   }
   if (!o.c.quiet) {
-    fprintf(stderr, "gasp: %s: %" PRIu64 " %s in %.3f s (%.3f s each, %.1f M rating "
-            "updates/s)", name, it, als ? "sweeps" : "epochs", seconds,
+    fprintf(stderr,
+            "gasp: %s: %" PRIu64 " %s in %.3f s (%.3f s each, %.1f M rating "
+            "updates/s)",
+            name, it, als ? "sweeps" : "epochs", seconds,
             it ? sweep_total / (double)it : 0.0, ups / 1e6);
-    if (has_test && !m.implicit)
-      fprintf(stderr, "; best test RMSE %.4f", best);
+    if (has_test && !m.implicit) fprintf(stderr, "; best test RMSE %.4f", best);
     if (m.test.unknown_pairs)
       fprintf(stderr, "; %" PRIu64 " test pairs with an unknown user or item",
               m.test.unknown_pairs);

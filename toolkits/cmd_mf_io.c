@@ -25,14 +25,17 @@ static uint64_t splitmix(uint64_t *s) {
   return z ^ (z >> 31);
 }
 
-/* ---- split ---------------------------------------------------------------- */
+/* ---- split ----------------------------------------------------------------
+ */
 
 enum { O_FRACTION = OPT_FIRST_PRIVATE, O_MODEL, O_TOPN, O_SEEN };
 
 static const char split_help[] =
     "usage: gasp split -i RATINGS -o PREFIX [--test-fraction F] [--seed S]\n"
-    "Writes PREFIX.train.tsv and PREFIX.test.tsv ('user<TAB>item<TAB>rating'):\n"
-    "exactly round(F * ratings) ratings, chosen by a seeded shuffle, go to the\n"
+    "Writes PREFIX.train.tsv and PREFIX.test.tsv "
+    "('user<TAB>item<TAB>rating'):\n"
+    "exactly round(F * ratings) ratings, chosen by a seeded shuffle, go to "
+    "the\n"
     "test part.  The same ratings and seed always give the same split.\n\n"
     "      --test-fraction F  share of ratings held out (0.1)\n"
     "      --seed S           shuffle seed (1)\n" CLI_COMMON_HELP;
@@ -48,10 +51,12 @@ static int split_opt(int opt, const char *arg, void *u) {
   return 0;
 }
 
-static int write_part(const char *prefix, const char *suffix, const gasp_graph *g,
-                      const uint8_t *in_test, uint8_t want, int threads) {
+static int write_part(const char *prefix, const char *suffix,
+                      const gasp_graph *g, const uint8_t *in_test, uint8_t want,
+                      int threads) {
   uint64_t E = gasp_graph_num_edges(g), n = 0;
-  for (uint64_t s = 0; s < E; s++) n += in_test[s] == want;
+  for (uint64_t s = 0; s < E; s++)
+    n += in_test[s] == want;
   gasp_edge_list el = {0};
   el.src = malloc((n ? n : 1) * sizeof *el.src);
   el.dst = malloc((n ? n : 1) * sizeof *el.dst);
@@ -110,7 +115,8 @@ int cmd_split(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     goto out;
   }
-  for (uint64_t s = 0; s < E; s++) perm[s] = s;
+  for (uint64_t s = 0; s < E; s++)
+    perm[s] = s;
   uint64_t state = o.c.seed ^ 0x6a09e667f3bcc909ull;
   for (uint64_t s = E; s > 1; s--) { /* unbiased: 128-bit multiply */
     uint64_t j = (uint64_t)(((unsigned __int128)splitmix(&state) * s) >> 64);
@@ -119,7 +125,8 @@ int cmd_split(int argc, char **argv) {
     perm[j] = t;
   }
   uint64_t ntest = (uint64_t)llround(fraction * (double)E);
-  for (uint64_t s = 0; s < ntest; s++) in_test[perm[s]] = 1;
+  for (uint64_t s = 0; s < ntest; s++)
+    in_test[perm[s]] = 1;
   if ((rc = write_part(o.c.output, ".train.tsv", g, in_test, 0, o.c.threads)) ||
       (rc = write_part(o.c.output, ".test.tsv", g, in_test, 1, o.c.threads)))
     goto out;
@@ -133,7 +140,8 @@ int cmd_split(int argc, char **argv) {
     cli_json_u64(&j, "seed", o.c.seed);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
-    fprintf(stderr, "gasp: split: %" PRIu64 " training and %" PRIu64
+    fprintf(stderr,
+            "gasp: split: %" PRIu64 " training and %" PRIu64
             " test ratings in %s.train.tsv and %s.test.tsv\n",
             E - ntest, ntest, o.c.output, o.c.output);
   }
@@ -159,7 +167,8 @@ static const char predict_help[] =
     "rated in --seen (usually the training file).\n\n"
     "      --model PREFIX  model files PREFIX.{model,users.tsv,items.tsv}\n"
     "      --top-n N       top-N lists instead of pair predictions\n"
-    "      --seen FILE     ratings whose items are left out of top-N lists\n" CLI_COMMON_HELP;
+    "      --seen FILE     ratings whose items are left out of top-N "
+    "lists\n" CLI_COMMON_HELP;
 
 typedef struct predict_args {
   const char *model, *seen;
@@ -201,7 +210,8 @@ static int each_line(const char *path, line_fn fn, void *u) {
   int first = 1;
   while ((rc = gasp_text_reader_next(r, &line, &len, &ln, &err)) == 1) {
     const char *p = line;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+      p++;
     if (!*p || *p == '#' || *p == '%') continue;
     int header = first && (*p < '0' || *p > '9');
     first = 0;
@@ -234,7 +244,8 @@ static int on_pair(const char *line, uint64_t ln, void *u) {
     cli_error("%s:%" PRIu64 ": %s", s->path, ln, why);
     return EXIT_USAGE;
   }
-  int64_t ur = mf_side_find(&s->m->users, uid), ir = mf_side_find(&s->m->items, iid);
+  int64_t ur = mf_side_find(&s->m->users, uid),
+          ir = mf_side_find(&s->m->items, iid);
   s->c->pairs++;
   s->c->unknown_users += ur < 0;
   s->c->unknown_items += ir < 0;
@@ -277,8 +288,8 @@ static int top_for(pair_state *s, int64_t ur) {
     uint32_t i = s->order[j];
     double p = s->score[i];
     if (!m->implicit) p = p < m->rmin ? m->rmin : p > m->rmax ? m->rmax : p;
-    fprintf(s->out, "%" PRIu64 "\t%" PRIu64 "\t%.6g\n", (uint64_t)m->users.id[ur],
-            (uint64_t)m->items.id[i], p);
+    fprintf(s->out, "%" PRIu64 "\t%" PRIu64 "\t%.6g\n",
+            (uint64_t)m->users.id[ur], (uint64_t)m->items.id[i], p);
   }
   s->c->users++;
   return 0;
@@ -306,10 +317,11 @@ int cmd_predict(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
   predict_args a = {0};
-  static const struct option extra[] = {{"model", required_argument, 0, O_MODEL},
-                                        {"top-n", required_argument, 0, O_TOPN},
-                                        {"seen", required_argument, 0, O_SEEN},
-                                        {0, 0, 0, 0}};
+  static const struct option extra[] = {
+      {"model", required_argument, 0, O_MODEL},
+      {"top-n", required_argument, 0, O_TOPN},
+      {"seen", required_argument, 0, O_SEEN},
+      {0, 0, 0, 0}};
   int rc = tk_parse(argc, argv, &o, extra, predict_help, predict_opt, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (!a.model) {
@@ -346,7 +358,8 @@ int cmd_predict(int argc, char **argv) {
     } else if (o.c.input) {
       rc = each_line(o.c.input, on_user, &s);
     } else {
-      for (uint64_t u = 0; u < m.users.n && !rc; u++) rc = top_for(&s, (int64_t)u);
+      for (uint64_t u = 0; u < m.users.n && !rc; u++)
+        rc = top_for(&s, (int64_t)u);
     }
   } else {
     rc = each_line(o.c.input, on_pair, &s);
@@ -374,10 +387,11 @@ int cmd_predict(int argc, char **argv) {
     cli_json_end(&j);
   } else if (!o.c.quiet) {
     if (a.top_n)
-      fprintf(stderr, "gasp: predict: top %d items for %" PRIu64 " users\n", a.top_n,
-              c.users);
+      fprintf(stderr, "gasp: predict: top %d items for %" PRIu64 " users\n",
+              a.top_n, c.users);
     else
-      fprintf(stderr, "gasp: predict: %" PRIu64 " predictions (%" PRIu64
+      fprintf(stderr,
+              "gasp: predict: %" PRIu64 " predictions (%" PRIu64
               " with an unknown user or item: mean%s)\n",
               c.pairs, c.unknown_pairs, m.biased ? " plus known bias" : "");
   }

@@ -41,8 +41,10 @@ static int handle(int opt, const char *arg, void *u) {
     return 0;
   }
   if (opt == O_METHOD) {
-    if (!strcmp(arg, "metis")) a->metis = 1;
-    else if (!strcmp(arg, "hash")) a->metis = 0;
+    if (!strcmp(arg, "metis"))
+      a->metis = 1;
+    else if (!strcmp(arg, "hash"))
+      a->metis = 0;
     else {
       cli_error("--method must be metis or hash");
       return 1;
@@ -62,9 +64,10 @@ int cmd_partition(int argc, char **argv) {
   tk_opts_init(&o);
   o.c.seed = 1;
   part_args a = {0, 1};
-  static const struct option extra[] = {{"parts", required_argument, 0, O_PARTS},
-                                        {"method", required_argument, 0, O_METHOD},
-                                        {0, 0, 0, 0}};
+  static const struct option extra[] = {
+      {"parts", required_argument, 0, O_PARTS},
+      {"method", required_argument, 0, O_METHOD},
+      {0, 0, 0, 0}};
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (!a.parts) {
@@ -97,12 +100,14 @@ int cmd_partition(int argc, char **argv) {
     goto out;
   }
   gasp_partition_stats ps;
-  if ((st = gasp_partition_stats_compute(g, a.parts, owner, o.c.threads, &ps))) {
+  if ((st =
+           gasp_partition_stats_compute(g, a.parts, owner, o.c.threads, &ps))) {
     cli_error("partition: %s", gasp_strerror(st));
     rc = EXIT_RUNTIME;
     goto out;
   }
-  if (o.c.output && (rc = tk_write_vertices(o.c.output, g, fmt_part, owner))) goto out;
+  if (o.c.output && (rc = tk_write_vertices(o.c.output, g, fmt_part, owner)))
+    goto out;
   const char *method = a.metis ? "metis" : "hash";
   if (o.c.json) {
     cli_json j;

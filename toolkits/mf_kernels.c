@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
     !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 #define MF_CLONES __attribute__((target_clones("fma", "default")))
 #else
@@ -70,15 +70,19 @@ normal_eq(int k, const int kp, int stride, const float *F, const mf_nbrs *nb,
       w = fa * rj;
       rj = 1 + w;
     }
-    for (int c = 0; c < kp; c++) b[c] += rj * y[c];
+    for (int c = 0; c < kp; c++)
+      b[c] += rj * y[c];
     for (int i = 0; i < k; i++) {
       float a = w * y[i];
       float *row = A + (size_t)i * (size_t)kp;
-      for (int c = i & ~7; c < kp; c++) row[c] += a * y[c];
+      for (int c = i & ~7; c < kp; c++)
+        row[c] += a * y[c];
     }
   }
   for (int i = 0; i < k; i++) /* mirror into the lower triangle */
-    for (int c = 0; c < i; c++) A[(size_t)i * (size_t)kp + (size_t)c] = A[(size_t)c * (size_t)kp + (size_t)i];
+    for (int c = 0; c < i; c++)
+      A[(size_t)i * (size_t)kp + (size_t)c] =
+          A[(size_t)c * (size_t)kp + (size_t)i];
 }
 
 MF_CLONES
@@ -111,24 +115,29 @@ int mf_cholesky_solve(int k, double *A, double ridge, const double *b,
     d = sqrt(d);
     double inv = 1.0 / d;
     Uj[j] = d;
-    for (size_t c = j + 1; c < K; c++) Uj[c] *= inv;
+    for (size_t c = j + 1; c < K; c++)
+      Uj[c] *= inv;
     for (size_t i = j + 1; i < K; i++) {
       double l = Uj[i];
       double *Ai = A + i * K;
-      for (size_t c = i; c < K; c++) Ai[c] -= l * Uj[c];
+      for (size_t c = i; c < K; c++)
+        Ai[c] -= l * Uj[c];
     }
   }
   double y[k];
-  for (size_t i = 0; i < K; i++) y[i] = b[i];
+  for (size_t i = 0; i < K; i++)
+    y[i] = b[i];
   for (size_t i = 0; i < K; i++) { /* U^T y = b: column sweep */
     const double *Ui = A + i * K;
     y[i] /= Ui[i];
-    for (size_t c = i + 1; c < K; c++) y[c] -= Ui[c] * y[i];
+    for (size_t c = i + 1; c < K; c++)
+      y[c] -= Ui[c] * y[i];
   }
   for (size_t i = K; i-- > 0;) { /* U x = y */
     const double *Ui = A + i * K;
     double s = y[i];
-    for (size_t c = i + 1; c < K; c++) s -= Ui[c] * y[c];
+    for (size_t c = i + 1; c < K; c++)
+      s -= Ui[c] * y[c];
     y[i] = s / Ui[i];
   }
   memcpy(x, y, K * sizeof *x);
@@ -141,14 +150,16 @@ typedef float v8 __attribute__((vector_size(32), aligned(4)));
 
 static inline float hsum(v8 a) {
   float s = 0;
-  for (int q = 0; q < 4; q++) s += a[q] + a[q + 4];
+  for (int q = 0; q < 4; q++)
+    s += a[q] + a[q + 4];
   return s;
 }
 
-static inline __attribute__((always_inline)) float vdot(const v8 *a,
-                                                        const float *b, int nv) {
+static inline __attribute__((always_inline)) float
+vdot(const v8 *a, const float *b, int nv) {
   v8 s = a[0] * *(const v8 *)b;
-  for (int c = 1; c < nv; c++) s += a[c] * *(const v8 *)(b + 8 * c);
+  for (int c = 1; c < nv; c++)
+    s += a[c] * *(const v8 *)(b + 8 * c);
   return hsum(s);
 }
 
@@ -168,7 +179,8 @@ sgd_pass(const mf_sgd_par *p, const int nv, float *x, const float *F,
   const int kp = 8 * nv;
   const size_t stride = (size_t)p->stride;
   v8 v[nv];
-  for (int c = 0; c < nv; c++) memcpy(&v[c], x + 8 * c, sizeof(v8));
+  for (int c = 0; c < nv; c++)
+    memcpy(&v[c], x + 8 * c, sizeof(v8));
   const int biased = p->biased;
   float bias = biased ? x[kp] : 0;
   const float lr = p->lr, lamb = p->lambda_bias, mu = biased ? p->mu : 0;
@@ -186,15 +198,18 @@ sgd_pass(const mf_sgd_par *p, const int nv, float *x, const float *F,
     float g = lr * (rr[j] - pred);
     float a = vdot(v, yn, nv); /* v_t . y_{t+1}: does not wait for g */
     v8 s = *(const v8 *)y * *(const v8 *)yn;
-    for (int c = 1; c < nv; c++) s += *(const v8 *)(y + 8 * c) * *(const v8 *)(yn + 8 * c);
+    for (int c = 1; c < nv; c++)
+      s += *(const v8 *)(y + 8 * c) * *(const v8 *)(yn + 8 * c);
     float yy = hsum(s); /* y_t . y_{t+1} */
-    for (int c = 0; c < nv; c++) v[c] = shrink * v[c] + g * *(const v8 *)(y + 8 * c);
+    for (int c = 0; c < nv; c++)
+      v[c] = shrink * v[c] + g * *(const v8 *)(y + 8 * c);
     if (biased) bias += g - lr * lamb * bias;
     d = shrink * a + g * yy;
     y = yn;
     j = jn;
   }
-  for (int c = 0; c < nv; c++) memcpy(x + 8 * c, &v[c], sizeof(v8));
+  for (int c = 0; c < nv; c++)
+    memcpy(x + 8 * c, &v[c], sizeof(v8));
   if (biased) x[kp] = bias;
 }
 
@@ -205,7 +220,8 @@ void mf_sgd_pass(const mf_sgd_par *p, float *x, const float *F,
   if (nb->slot) { /* gather the ratings into a contiguous run */
     float *rc = malloc(nb->n * sizeof *rc);
     if (!rc) return;
-    for (size_t j = 0; j < nb->n; j++) rc[j] = r[nb->slot[j]];
+    for (size_t j = 0; j < nb->n; j++)
+      rc[j] = r[nb->slot[j]];
     mf_nbrs c = {nb->n, nb->nbr, NULL, 0};
     mf_sgd_pass(p, x, F, &c, rc, start);
     free(rc);
@@ -228,7 +244,8 @@ static inline float dot(const float *restrict a, const float *restrict b,
                         int kp) {
   float l[8] = {0};
   for (int c = 0; c < kp; c += 8)
-    for (int q = 0; q < 8; q++) l[q] += a[c + q] * b[c + q];
+    for (int q = 0; q < 8; q++)
+      l[q] += a[c + q] * b[c + q];
   return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
 }
 

@@ -60,7 +60,8 @@ static void write_rows(FILE *f, const gasp_graph *g, const float *F,
   for (gasp_vid v = lo; v < hi; v++) {
     const float *x = F + (size_t)v * (size_t)m->stride;
     fprintf(f, "%" PRIu64, (uint64_t)gasp_graph_gid(g, v));
-    for (int c = 0; c < m->k; c++) fprintf(f, "\t%.9g", x[c]);
+    for (int c = 0; c < m->k; c++)
+      fprintf(f, "\t%.9g", x[c]);
     if (m->biased) fprintf(f, "\t%.9g", x[kp]);
     fputc('\n', f);
   }
@@ -95,12 +96,14 @@ int mf_model_write(const char *prefix, const mf_model *m, const gasp_graph *g,
 
 /* Skips one separator: blanks with at most one comma or "::". */
 static const char *skip_sep(const char *p) {
-  while (*p == ' ' || *p == '\t') p++;
+  while (*p == ' ' || *p == '\t')
+    p++;
   if (*p == ',')
     p++;
   else if (p[0] == ':' && p[1] == ':')
     p += 2;
-  while (*p == ' ' || *p == '\t') p++;
+  while (*p == ' ' || *p == '\t')
+    p++;
   return p;
 }
 
@@ -121,7 +124,8 @@ static int parse_gid(const char **pp, gasp_gid *out) {
 int mf_parse_pair(const char *line, gasp_gid *u, gasp_gid *i, int need_item,
                   char *why, size_t whylen) {
   const char *p = line;
-  while (*p == ' ' || *p == '\t') p++;
+  while (*p == ' ' || *p == '\t')
+    p++;
   if (parse_gid(&p, u)) {
     snprintf(why, whylen, "expected a user id, found '%.40s'", line);
     return -1;
@@ -163,14 +167,22 @@ static int read_meta(const char *path, mf_model *m) {
       rc = -2;
       break;
     }
-    if (!strcmp(key, "format")) seen |= 1;
-    else if (!strcmp(key, "method")) snprintf(m->method, sizeof m->method, "%s", val);
-    else if (!strcmp(key, "rank")) m->k = atoi(val);
-    else if (!strcmp(key, "biased")) m->biased = atoi(val);
-    else if (!strcmp(key, "implicit")) m->implicit = atoi(val);
-    else if (!strcmp(key, "mean")) m->mean = strtod(val, NULL);
-    else if (!strcmp(key, "min_rating")) m->rmin = strtod(val, NULL);
-    else if (!strcmp(key, "max_rating")) m->rmax = strtod(val, NULL);
+    if (!strcmp(key, "format"))
+      seen |= 1;
+    else if (!strcmp(key, "method"))
+      snprintf(m->method, sizeof m->method, "%s", val);
+    else if (!strcmp(key, "rank"))
+      m->k = atoi(val);
+    else if (!strcmp(key, "biased"))
+      m->biased = atoi(val);
+    else if (!strcmp(key, "implicit"))
+      m->implicit = atoi(val);
+    else if (!strcmp(key, "mean"))
+      m->mean = strtod(val, NULL);
+    else if (!strcmp(key, "min_rating"))
+      m->rmin = strtod(val, NULL);
+    else if (!strcmp(key, "max_rating"))
+      m->rmax = strtod(val, NULL);
   }
   gasp_text_reader_free(&r);
   if (rc == -2) return EXIT_USAGE;
@@ -202,12 +214,14 @@ static int read_side(const char *path, const mf_model *m, mf_side *s) {
     if (s->n == cap) {
       gasp_gid *ni = realloc(s->id, 2 * cap * sizeof *ni);
       if (ni) s->id = ni;
-      float *nf = ni ? realloc(s->f, 2 * cap * (size_t)m->stride * sizeof *nf) : NULL;
+      float *nf =
+          ni ? realloc(s->f, 2 * cap * (size_t)m->stride * sizeof *nf) : NULL;
       if (!nf) {
         rc = GASP_ENOMEM;
         break;
       }
-      memset(nf + cap * (size_t)m->stride, 0, cap * (size_t)m->stride * sizeof *nf);
+      memset(nf + cap * (size_t)m->stride, 0,
+             cap * (size_t)m->stride * sizeof *nf);
       s->f = nf;
       cap *= 2;
     }
@@ -235,9 +249,11 @@ static int read_side(const char *path, const mf_model *m, mf_side *s) {
       p = e;
     }
     if (rc == -2) break;
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+      p++;
     if (*p) {
-      cli_error("%s:%" PRIu64 ": more than %d values after the id", path, ln, cols);
+      cli_error("%s:%" PRIu64 ": more than %d values after the id", path, ln,
+                cols);
       rc = -2;
       break;
     }
@@ -284,8 +300,10 @@ int64_t mf_side_find(const mf_side *s, gasp_gid id) {
   uint64_t lo = 0, hi = s->n;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    if (s->id[mid] < id) lo = mid + 1;
-    else hi = mid;
+    if (s->id[mid] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < s->n && s->id[lo] == id ? (int64_t)lo : -1;
 }

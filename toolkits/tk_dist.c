@@ -54,8 +54,10 @@ int tk_dist_opt(tk_opts *o, int opt, const char *arg) {
   case TK_OPT_COORDINATOR: o->d.coordinator = arg; return 1;
   case TK_OPT_KEY_FILE: o->d.key_file = arg; return 1;
   case TK_OPT_PARTITION:
-    if (!strcmp(arg, "metis")) o->d.hash = 0;
-    else if (!strcmp(arg, "hash")) o->d.hash = 1;
+    if (!strcmp(arg, "metis"))
+      o->d.hash = 0;
+    else if (!strcmp(arg, "hash"))
+      o->d.hash = 1;
     else {
       cli_error("--partition: expected metis or hash, got '%s'", arg);
       return -1;
@@ -71,7 +73,8 @@ static int read_key(tk_opts *o) {
   if (o->d.key_file) {
     FILE *f = fopen(o->d.key_file, "r");
     if (!f) {
-      cli_error("%s: cannot read the cluster key: %s", o->d.key_file, strerror(errno));
+      cli_error("%s: cannot read the cluster key: %s", o->d.key_file,
+                strerror(errno));
       return EXIT_USAGE;
     }
     k = fgets(line, sizeof line, f);
@@ -83,7 +86,8 @@ static int read_key(tk_opts *o) {
   if (!k) return 0;
   size_t n = strlen(k);
   if (n < 8 || n >= sizeof o->d.key) {
-    cli_error("the cluster key must be 8 to %zu characters", sizeof o->d.key - 1);
+    cli_error("the cluster key must be 8 to %zu characters",
+              sizeof o->d.key - 1);
     return EXIT_USAGE;
   }
   memcpy(o->d.key, k, n + 1);
@@ -101,7 +105,8 @@ static int env_int(const char *a, const char *b, int *out) {
 
 static int count_peers(const char *list) {
   int n = 1;
-  for (const char *p = list; *p; p++) n += *p == ',';
+  for (const char *p = list; *p; p++)
+    n += *p == ',';
   return n;
 }
 
@@ -128,7 +133,8 @@ static int fork_ranks(tk_opts *o) {
       close(fd);
       return EXIT_RUNTIME;
     }
-    for (int i = 0; i < 16; i++) sprintf(o->d.key + 2 * i, "%02x", r[i]);
+    for (int i = 0; i < 16; i++)
+      sprintf(o->d.key + 2 * i, "%02x", r[i]);
     o->d.key_len = 32;
   }
   int np = o->d.np;
@@ -142,8 +148,10 @@ static int fork_ranks(tk_opts *o) {
     pid[r] = fork();
     if (pid[r] < 0) {
       cli_error("--np: fork: %s", strerror(errno));
-      for (int q = 0; q < r; q++) kill(pid[q], SIGTERM);
-      for (int q = 0; q < r; q++) waitpid(pid[q], NULL, 0);
+      for (int q = 0; q < r; q++)
+        kill(pid[q], SIGTERM);
+      for (int q = 0; q < r; q++)
+        waitpid(pid[q], NULL, 0);
       free(pid);
       close(fd);
       return EXIT_RUNTIME;
@@ -162,10 +170,10 @@ static int fork_ranks(tk_opts *o) {
   int status = 0;
   for (int r = 0; r < np; r++) {
     int w = 0;
-    while (waitpid(pid[r], &w, 0) < 0 && errno == EINTR) {}
+    while (waitpid(pid[r], &w, 0) < 0 && errno == EINTR) {
+    }
     int st = WIFEXITED(w) ? WEXITSTATUS(w) : EXIT_RUNTIME;
-    if (WIFSIGNALED(w))
-      cli_error("rank %d ended by signal %d", r, WTERMSIG(w));
+    if (WIFSIGNALED(w)) cli_error("rank %d ended by signal %d", r, WTERMSIG(w));
     if (st && !status) status = st;
   }
   free(pid);
@@ -177,7 +185,8 @@ int tk_dist_launch(tk_opts *o) {
   int env_rank = -1, env_size = 0;
   int from_env = env_int("OMPI_COMM_WORLD_RANK", "PMI_RANK", &env_rank) &&
                  env_int("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", &env_size);
-  int wanted = o->d.np > 1 || o->d.peers || o->d.rank >= 0 || (from_env && env_size > 1);
+  int wanted =
+      o->d.np > 1 || o->d.peers || o->d.rank >= 0 || (from_env && env_size > 1);
   if (!wanted) {
     o->d.rank = 0;
     return 0;
@@ -197,7 +206,8 @@ int tk_dist_launch(tk_opts *o) {
     return fork_ranks(o);
   }
   if (!o->d.key_len) {
-    cli_error("a cluster needs a key: --cluster-key-file FILE or $GASP_CLUSTER_KEY");
+    cli_error(
+        "a cluster needs a key: --cluster-key-file FILE or $GASP_CLUSTER_KEY");
     return EXIT_USAGE;
   }
   if (o->d.peers) {
@@ -252,7 +262,8 @@ int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
       return EXIT_RUNTIME;
     }
     int n = 0;
-    for (char *s = strtok(copy, ","); s && n < d->size; s = strtok(NULL, ",")) peers[n++] = s;
+    for (char *s = strtok(copy, ","); s && n < d->size; s = strtok(NULL, ","))
+      peers[n++] = s;
     co.peers = peers;
   }
   gasp_error err;
@@ -270,22 +281,25 @@ int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
                : gasp_partition_metis(d->global, d->size, 1, owner, &err);
   if (st) {
     free(owner);
-    if (d->hash) snprintf(err.msg, sizeof err.msg, "hash partitioning: %s", gasp_strerror(st));
+    if (d->hash)
+      snprintf(err.msg, sizeof err.msg, "hash partitioning: %s",
+               gasp_strerror(st));
     return cli_fail(&err, st);
   }
   double part_s = cli_now() - t0;
   d->part_seconds = part_s;
   gasp_partition_stats ps;
   memset(&ps, 0, sizeof ps);
-  if (gasp_partition_stats_compute(d->global, d->size, owner, o->c.threads, &ps) == GASP_OK)
+  if (gasp_partition_stats_compute(d->global, d->size, owner, o->c.threads,
+                                   &ps) == GASP_OK)
     d->part = ps;
   if (root && !o->c.quiet) {
-      fprintf(stderr,
-              "gasp: partition: %s into %d ranks in %.3f s: edge cut %.4f, "
-              "vertex balance %.3f, edge balance %.3f, ghosts %" PRIu64
-              " (at most %" PRIu64 " per rank)\n",
-              d->hash ? "hash" : "metis", d->size, part_s, ps.edge_cut_fraction,
-              ps.vertex_balance, ps.edge_balance, ps.ghosts_total, ps.ghosts_max);
+    fprintf(stderr,
+            "gasp: partition: %s into %d ranks in %.3f s: edge cut %.4f, "
+            "vertex balance %.3f, edge balance %.3f, ghosts %" PRIu64
+            " (at most %" PRIu64 " per rank)\n",
+            d->hash ? "hash" : "metis", d->size, part_s, ps.edge_cut_fraction,
+            ps.vertex_balance, ps.edge_balance, ps.ghosts_total, ps.ghosts_max);
   }
   st = gasp_dist_new(&d->dist, d->cluster, d->global, owner, &err);
   free(owner);
