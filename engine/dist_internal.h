@@ -15,6 +15,8 @@ struct gasp_dist {
   gasp_vid *global;        /* local id -> global id                        */
   uint32_t *loc;           /* global id -> local id (UINT32_MAX: not here) */
   uint32_t *owner_of;      /* global id -> rank                            */
+  gasp_gid *gids;          /* from a partition file: every global vertex's
+                              original id (else NULL: the caller has g)    */
   uint64_t *slot_global;   /* local edge slot -> global edge slot         */
   gasp_vid **send, **recv; /* per peer, ascending (see dist.c)          */
   uint64_t *nsend, *nrecv;
@@ -22,5 +24,10 @@ struct gasp_dist {
   size_t buf_cap;
   uint64_t bytes_sent_steps; /* payload bytes of ghost exchanges */
 };
+
+/* The rank's share of g under `owner` without a cluster (partition files
+ * are written this way; gasp_dist_new attaches the cluster). */
+int gasp__dist_build(gasp_dist **out, const gasp_graph *g, const uint32_t *owner,
+                     int parts, int rank, gasp_error *err);
 
 #endif

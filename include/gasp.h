@@ -804,6 +804,21 @@ GASP_EXTERN int gasp_dist_gather(gasp_dist *d, const void *local_data,
                                  size_t size, void *global_data,
                                  gasp_error *err);
 
+/* Partition files: writes PREFIX.R.gpart for every rank R (the rank's
+ * local graph, its per-peer lists, the owner map and the original ids of
+ * all vertices; checksummed), so that a big graph is partitioned once. */
+GASP_EXTERN int gasp_dist_save_parts(const gasp_graph *g, const uint32_t *owner,
+                                     int parts, const char *prefix,
+                                     gasp_error *err);
+/* Reads this rank's PREFIX.<rank>.gpart (written for a cluster of the
+ * same size), checking the checksum and every index before use. */
+GASP_EXTERN int gasp_dist_load(gasp_dist **out, gasp_cluster *c,
+                               const char *prefix, gasp_error *err);
+/* From a partition file: the original id of every vertex of the whole
+ * graph in global order (ascending); NULL for a dist built from the whole
+ * graph (the caller has it). */
+GASP_EXTERN const gasp_gid *gasp_dist_global_gids(const gasp_dist *d);
+
 /* ------------------------------------------------------------------ */
 /* Library facts                                                       */
 /* ------------------------------------------------------------------ */

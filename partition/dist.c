@@ -180,27 +180,22 @@ static int build_lists(gasp_dist *d, const uint32_t *owner) {
   return GASP_OK;
 }
 
-int gasp_dist_new(gasp_dist **out, gasp_cluster *c, const gasp_graph *g,
-                  const uint32_t *owner, gasp_error *err) {
+int gasp__dist_build(gasp_dist **out, const gasp_graph *g, const uint32_t *owner,
+                     int parts, int rank, gasp_error *err) {
   *out = NULL;
-  gasp__error_clear(err);
-  if (!c || !g || !owner)
-    return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
   if (g->bipartite)
     return gasp__fail(
         err, GASP_ENOTSUP, NULL, 0,
         "distributed runs of bipartite graphs are not supported yet");
-  int P = gasp_cluster_size(c), rank = gasp_cluster_rank(c);
   for (uint64_t v = 0; v < g->nv; v++)
-    if (owner[v] >= (uint32_t)P)
+    if (owner[v] >= (uint32_t)parts)
       return gasp__fail(err, GASP_EINVAL, NULL, 0,
                         "owner map names part %u of a %d-rank cluster",
-                        owner[v], P);
+                        owner[v], parts);
   gasp_dist *d = calloc(1, sizeof *d);
   if (!d) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
-  d->cluster = c;
   d->rank = rank;
-  d->size = P;
+  d->size = parts;
   d->global_nv = g->nv;
   d->global_ne = g->ne;
   d->owner_of = malloc((g->nv ? g->nv : 1) * sizeof *d->owner_of);
@@ -217,6 +212,18 @@ int gasp_dist_new(gasp_dist **out, gasp_cluster *c, const gasp_graph *g,
   }
   *out = d;
   return GASP_OK;
+}
+
+int gasp_dist_new(gasp_dist **out, gasp_cluster *c, const gasp_graph *g,
+                  const uint32_t *owner, gasp_error *err) {
+  *out = NULL;
+  gasp__error_clear(err);
+  if (!c || !g || !owner)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
+  int rc = gasp__dist_build(out, g, owner, gasp_cluster_size(c),
+                            gasp_cluster_rank(c), err);
+  if (rc == GASP_OK) (*out)->cluster = c;
+  return rc;
 }
 
 void gasp_dist_free(gasp_dist **dp) {
@@ -237,6 +244,7 @@ void gasp_dist_free(gasp_dist **dp) {
   free(d->loc);
   free(d->slot_global);
   free(d->owner_of);
+  free(d->gids);
   free(d->buf);
   free(d);
   *dp = NULL;

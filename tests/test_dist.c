@@ -288,6 +288,8 @@ static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner,
   return 0;
 }
 
+static const char *parts_prefix; /* set: ranks read partition files */
+
 static int rank_main(int rank, int size, int port, int lfd, int metis) {
   char coord[64];
   snprintf(coord, sizeof coord, "127.0.0.1:%d", port);
@@ -311,7 +313,15 @@ static int rank_main(int rank, int size, int port, int lfd, int metis) {
             : gasp_partition_hash(g, size, owner))
     return 22;
   gasp_dist *d = NULL;
-  if (gasp_dist_new(&d, c, g, owner, &err)) return 23;
+  if (parts_prefix) {
+    if (gasp_dist_load(&d, c, parts_prefix, &err)) return 31;
+    const gasp_gid *ids = gasp_dist_global_gids(d);
+    for (gasp_vid v = 0; ids && v < nv; v++)
+      if (ids[v] != gasp_graph_gid(g, v)) return 32;
+    if (!ids) return 33;
+  } else if (gasp_dist_new(&d, c, g, owner, &err)) {
+    return 23;
+  }
   int rc = check_local(g, d, owner, rank);
   result *ref = calloc(1, sizeof *ref), *got = calloc(1, sizeof *got);
   if (!rc) rc = run_both(g, NULL, ref) ? 24 : 0; /* one process, here */
@@ -381,10 +391,110 @@ static void test_dist_matches_single(void **state) {
     }
 }
 
+/* Partition files: written once, each rank reads its own; the same
+ * results as above; a damaged file and a file for another cluster size
+ * are refused with the file named. */
+static void test_partition_files(void **state) {
+  (void)state;
+  char dir[] = "/tmp/gasp-parts-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "%s/g", dir);
+  gasp_error err;
+  for (int metis = 0; metis < 2; metis++) {
+    int size = 3;
+    /* partitioned in a child: this process forks the ranks next, and a
+     * process that has started OpenMP threads must not fork workers */
+    fflush(NULL);
+    pid_t w0 = fork();
+    if (w0 == 0) {
+      gasp_graph *g = make_graph();
+      gasp_vid nv = g ? gasp_graph_num_vertices(g) : 0;
+      uint32_t *owner = malloc((nv ? nv : 1) * sizeof *owner);
+      int bad = !g || (metis ? gasp_partition_metis(g, size, 1, owner, &err)
+                             : gasp_partition_hash(g, size, owner)) ||
+                gasp_dist_save_parts(g, owner, size, prefix, &err);
+      _exit(bad);
+    }
+    int ws;
+    assert_int_equal(waitpid(w0, &ws, 0), w0);
+    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    parts_prefix = prefix;
+    int port, lfd = listen_socket(&port);
+    pid_t pid[3];
+    for (int r = 0; r < size; r++) {
+      fflush(NULL);
+      pid[r] = fork();
+      if (pid[r] == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        if (r) close(lfd);
+        _exit(rank_main(r, size, port, lfd, metis));
+      }
+    }
+    close(lfd);
+    for (int r = 0; r < size; r++) {
+      int w;
+      assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
+      int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
+      if (st) fail_msg("partition files (%s): rank %d exited with %d",
+                       metis ? "metis" : "hash", r, st);
+    }
+    parts_prefix = NULL;
+  }
+  /* a flipped byte: the checksum names the file */
+  char path[96];
+  snprintf(path, sizeof path, "%s.1.gpart", prefix);
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  fseek(f, 200, SEEK_SET);
+  int ch = fgetc(f);
+  fseek(f, 200, SEEK_SET);
+  fputc(ch ^ 0x40, f);
+  fclose(f);
+  /* loading needs a cluster: a one-rank cluster cannot load part 1 of 3,
+   * and the file check comes first for the damaged one */
+  gasp_cluster_opts co;
+  gasp_cluster_opts_init(&co);
+  co.rank = 0;
+  co.size = 1;
+  co.key = KEY;
+  co.key_len = strlen(KEY);
+  gasp_cluster *c = NULL;
+  assert_int_equal(gasp_cluster_new(&c, &co, &err), GASP_OK);
+  gasp_dist *d = NULL;
+  /* part 0 of 3 is not a one-rank set */
+  assert_int_equal(gasp_dist_load(&d, c, prefix, &err), GASP_EINVAL);
+  assert_true(strstr(err.msg, "rank 0 of 1") != NULL);
+  gasp_graph *g = make_graph();
+  assert_non_null(g);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint32_t *owner = malloc(nv * sizeof *owner);
+  assert_int_equal(gasp_partition_hash(g, 3, owner), GASP_OK);
+  assert_int_equal(gasp_dist_save_parts(g, owner, 1, prefix, &err), GASP_EINVAL);
+  for (gasp_vid v = 0; v < nv; v++) owner[v] = 0;
+  assert_int_equal(gasp_dist_save_parts(g, owner, 1, prefix, &err), GASP_OK);
+  assert_int_equal(gasp_dist_load(&d, c, prefix, &err), GASP_OK);
+  gasp_dist_free(&d);
+  /* the damaged part 1, renamed as a one-rank set */
+  char p0[96];
+  snprintf(p0, sizeof p0, "%s.0.gpart", prefix);
+  assert_int_equal(rename(path, p0), 0);
+  int rc = gasp_dist_load(&d, c, prefix, &err);
+  assert_true(rc == GASP_ECHECKSUM);
+  assert_true(strstr(err.file, ".0.gpart") != NULL);
+  gasp_cluster_free(&c);
+  free(owner);
+  gasp_graph_free(&g);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dist_matches_single),
+      cmocka_unit_test(test_partition_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
