@@ -78,8 +78,8 @@ static void emit(writer *w, const part_header *hd, const gasp_dist *d,
   }
 }
 
-static int write_part(const gasp_dist *d, const gasp_gid *gids, const char *path,
-                      gasp_error *err) {
+static int write_part(const gasp_dist *d, const gasp_gid *gids,
+                      const char *path, gasp_error *err) {
   const gasp_graph *l = d->local;
   part_header hd;
   memset(&hd, 0, sizeof hd);
@@ -189,11 +189,13 @@ static const char *validate(const part_header *hd, const gasp_dist *d,
     if (gv >= hd->global_nv) return "a global index past the graph";
     if ((d->owner_of[gv] == (uint32_t)hd->rank) != (v < no))
       return "owned vertices and the owner map disagree";
-    if (v > 0 && v != no && d->global[v - 1] >= gv) return "local ids out of order";
+    if (v > 0 && v != no && d->global[v - 1] >= gv)
+      return "local ids out of order";
     if (l->gid[v] != d->gids[gv]) return "local and global ids disagree";
   }
   for (uint64_t v = 0; v < hd->global_nv; v++) {
-    if (d->owner_of[v] >= hd->parts) return "the owner map names a part past the count";
+    if (d->owner_of[v] >= hd->parts)
+      return "the owner map names a part past the count";
     if (v > 0 && d->gids[v - 1] >= d->gids[v]) return "global ids out of order";
   }
   for (int p = 0; p < d->size; p++) {
@@ -211,7 +213,8 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
                    gasp_error *err) {
   *out = NULL;
   gasp__error_clear(err);
-  if (!c || !prefix) return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
+  if (!c || !prefix)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
   int rank = gasp_cluster_rank(c), size = gasp_cluster_size(c);
   size_t plen = strlen(prefix) + 32;
   char *path = malloc(plen);
@@ -241,15 +244,17 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
   fclose(f);
   part_header hd;
   if (len < sizeof hd) {
-    rc = gasp__fail(err, GASP_EFORMAT, path, 0, "not a gasp partition file (too short)");
+    rc = gasp__fail(err, GASP_EFORMAT, path, 0,
+                    "not a gasp partition file (too short)");
     goto out;
   }
   memcpy(&hd, buf, sizeof hd);
   if (memcmp(hd.magic, PART_MAGIC, 8) || hd.version != PART_VERSION ||
       hd.bom != 0x01020304u) {
-    rc = gasp__fail(err, GASP_EFORMAT, path, 0,
-                    "not a gasp partition file of version %u (or another byte order)",
-                    PART_VERSION);
+    rc = gasp__fail(
+        err, GASP_EFORMAT, path, 0,
+        "not a gasp partition file of version %u (or another byte order)",
+        PART_VERSION);
     goto out;
   }
   part_header zeroed = hd;
@@ -259,18 +264,20 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
   gasp__hash_update(&h, &zeroed, sizeof zeroed);
   gasp__hash_update(&h, buf + sizeof hd, len - sizeof hd);
   if (gasp__hash_final(&h) != hd.checksum) {
-    rc = gasp__fail(err, GASP_ECHECKSUM, path, 0, "checksum mismatch (damaged file)");
+    rc = gasp__fail(err, GASP_ECHECKSUM, path, 0,
+                    "checksum mismatch (damaged file)");
     goto out;
   }
   if (hd.rank != (uint64_t)rank || hd.parts != (uint64_t)size) {
     rc = gasp__fail(err, GASP_EINVAL, path, 0,
                     "part %llu of %llu, but this is rank %d of %d",
-                    (unsigned long long)hd.rank, (unsigned long long)hd.parts, rank,
-                    size);
+                    (unsigned long long)hd.rank, (unsigned long long)hd.parts,
+                    rank, size);
     goto out;
   }
-  if (hd.nowned > hd.nv || hd.nv > hd.global_nv || hd.global_nv > GASP_VID_NONE ||
-      hd.ne > 0xffffffffull || hd.weighted > 1) {
+  if (hd.nowned > hd.nv || hd.nv > hd.global_nv ||
+      hd.global_nv > GASP_VID_NONE || hd.ne > 0xffffffffull ||
+      hd.weighted > 1) {
     rc = gasp__fail(err, GASP_EFORMAT, path, 0, "sizes out of range");
     goto out;
   }
@@ -322,7 +329,8 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
   }
   if (r.bad || r.left) {
     rc = gasp__fail(err, r.bad == 2 ? GASP_ENOMEM : GASP_EFORMAT, path, 0,
-                    r.bad == 2 ? "out of memory" : "truncated or inconsistent sections");
+                    r.bad == 2 ? "out of memory"
+                               : "truncated or inconsistent sections");
     goto out;
   }
   d->local = l;

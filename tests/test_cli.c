@@ -614,7 +614,7 @@ static void test_partition_cmd(void **state) {
   NEED_BIN();
   char *g = put(state, "two.el", "1 2\n2 3\n3 1\n10 11\n11 12\n12 10\n");
   char *o = tu_path(*state, "parts.tsv");
-  tu_result r = gasp_run("partition", "-i", g, "--parts", "2", "--json", "-o", o, NULL);
+  tu_result r = gasp_run("partition", "-i", g, "--parts", "2", "--json", "--assignment", o, NULL);
   assert_int_equal(r.status, 0);
   jdoc d;
   json_parse(r.out, &d);

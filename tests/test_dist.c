@@ -411,8 +411,9 @@ static void test_partition_files(void **state) {
       gasp_graph *g = make_graph();
       gasp_vid nv = g ? gasp_graph_num_vertices(g) : 0;
       uint32_t *owner = malloc((nv ? nv : 1) * sizeof *owner);
-      int bad = !g || (metis ? gasp_partition_metis(g, size, 1, owner, &err)
-                             : gasp_partition_hash(g, size, owner)) ||
+      int bad = !g ||
+                (metis ? gasp_partition_metis(g, size, 1, owner, &err)
+                       : gasp_partition_hash(g, size, owner)) ||
                 gasp_dist_save_parts(g, owner, size, prefix, &err);
       _exit(bad);
     }
@@ -436,8 +437,9 @@ static void test_partition_files(void **state) {
       int w;
       assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
       int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
-      if (st) fail_msg("partition files (%s): rank %d exited with %d",
-                       metis ? "metis" : "hash", r, st);
+      if (st)
+        fail_msg("partition files (%s): rank %d exited with %d",
+                 metis ? "metis" : "hash", r, st);
     }
     parts_prefix = NULL;
   }
@@ -470,8 +472,10 @@ static void test_partition_files(void **state) {
   gasp_vid nv = gasp_graph_num_vertices(g);
   uint32_t *owner = malloc(nv * sizeof *owner);
   assert_int_equal(gasp_partition_hash(g, 3, owner), GASP_OK);
-  assert_int_equal(gasp_dist_save_parts(g, owner, 1, prefix, &err), GASP_EINVAL);
-  for (gasp_vid v = 0; v < nv; v++) owner[v] = 0;
+  assert_int_equal(gasp_dist_save_parts(g, owner, 1, prefix, &err),
+                   GASP_EINVAL);
+  for (gasp_vid v = 0; v < nv; v++)
+    owner[v] = 0;
   assert_int_equal(gasp_dist_save_parts(g, owner, 1, prefix, &err), GASP_OK);
   assert_int_equal(gasp_dist_load(&d, c, prefix, &err), GASP_OK);
   gasp_dist_free(&d);

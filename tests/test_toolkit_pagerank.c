@@ -264,6 +264,30 @@ static void test_distributed(void **state) {
            (unsigned long long)g.ids[40]);
   char *a[] = {"--np", "3", "--personalized", list};
   assert_true(run_and_compare(path, &g, refp, a, 4) < 1e-8);
+  /* partitioned once into files, each rank reading its own */
+  char *prefix = tu_path(dir, "parts");
+  char *pa[] = {(char *)bin(), "partition", "-i", path, "--parts", "3", "-o", prefix,
+                "--quiet", NULL};
+  tu_result pr;
+  tu_run(pa, &pr);
+  assert_int_equal(pr.status, 0);
+  tu_result_free(&pr);
+  {
+    char *fa[] = {"--np", "3", "--partitions", prefix};
+    double d = run_and_compare(path, &g, ref, fa, 4);
+    if (d > 1e-8) fail_msg("--partitions: L1 %g", d);
+  }
+  char *wrong[] = {(char *)bin(), "pagerank", "--partitions", prefix, "--np", "2",
+                   "--quiet", NULL};
+  tu_run(wrong, &pr);
+  assert_int_equal(pr.status, 2); /* part 0 of 3 read by a 2-rank cluster */
+  assert_true(tu_contains(pr.err, "rank 0 of 2") || tu_contains(pr.err, "rank 1 of 2"));
+  tu_result_free(&pr);
+  char *alone[] = {(char *)bin(), "pagerank", "--partitions", prefix, "--quiet", NULL};
+  tu_run(alone, &pr);
+  assert_int_equal(pr.status, 2);
+  tu_result_free(&pr);
+  free(prefix);
   char *argv[] = {(char *)bin(), "triangles", "-i", path, "--np", "2", NULL};
   tu_result r;
   tu_run(argv, &r);

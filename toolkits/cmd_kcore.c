@@ -200,7 +200,7 @@ int cmd_kcore(int argc, char **argv) {
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "kcore");
     cli_json_u64(&j, "vertices", n);
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
+    cli_json_u64(&j, "edges", tk_result_edges(&o, g));
     tk_dist_json(&o, &j, st.iterations);
     cli_json_u64(&j, "degeneracy", degeneracy);
     cli_json_u64(&j, "max_core_vertices", n ? in_max : 0);

@@ -361,7 +361,7 @@ int cmd_labelprop(int argc, char **argv) {
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "labelprop");
     cli_json_u64(&j, "vertices", nv);
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
+    cli_json_u64(&j, "edges", tk_result_edges(&o, g));
     tk_dist_json(&o, &j, st.iterations);
     cli_json_u64(&j, "communities", communities);
     cli_json_u64(&j, "largest_community", largest);

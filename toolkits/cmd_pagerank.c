@@ -424,7 +424,7 @@ int cmd_pagerank(int argc, char **argv) {
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "pagerank");
     cli_json_u64(&j, "vertices", gasp_graph_num_vertices(rg));
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
+    cli_json_u64(&j, "edges", tk_result_edges(&o, g));
     cli_json_str(&j, "engine", async ? "async" : "sync");
     tk_dist_json(&o, &j, st.iterations);
     cli_json_u64(&j, "iterations", st.iterations);

@@ -3,8 +3,10 @@
  * parts by METIS k-way (edge cut, degree-weighted) or by hash, and reports
  * the quality every distributed run depends on: the fraction of edges cut,
  * vertex and edge balance, and the ghosts (remote neighbours) each part
- * must hold.  `-o FILE` writes the assignment, "id<TAB>part" per vertex in
- * ascending id order (bipartite graphs: left side first).
+ * must hold.  `-o PREFIX` writes one partition file per rank
+ * (PREFIX.R.gpart, read by toolkits with --partitions PREFIX);
+ * `--assignment FILE` writes "id<TAB>part" per vertex in ascending id
+ * order (bipartite graphs: left side first).
  */
 #include "toolkit.h"
 
@@ -12,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { O_PARTS = OPT_FIRST_PRIVATE, O_METHOD };
+enum { O_PARTS = OPT_FIRST_PRIVATE, O_METHOD, O_ASSIGN };
 
 typedef struct part_args {
   int parts;
   int metis;
+  const char *assignment;
 } part_args;
 
 static const char help[] =
@@ -28,7 +31,10 @@ static const char help[] =
     "      --parts N        number of parts (ranks)\n"
     "      --method M       metis (default) or hash\n"
     "      --seed S         METIS seed (1)\n"
-    "  -o FILE              'id<TAB>part' per vertex\n" CLI_COMMON_HELP;
+    "  -o PREFIX            write PREFIX.R.gpart for every rank R: its local\n"
+    "                       graph, ghost lists and the owner map, which\n"
+    "                       toolkits read with --partitions PREFIX\n"
+    "      --assignment FILE  'id<TAB>part' per vertex\n" CLI_COMMON_HELP;
 
 static int handle(int opt, const char *arg, void *u) {
   part_args *a = u;
@@ -38,6 +44,10 @@ static int handle(int opt, const char *arg, void *u) {
       cli_error("--parts must be 1..65536");
       return 1;
     }
+    return 0;
+  }
+  if (opt == O_ASSIGN) {
+    a->assignment = arg;
     return 0;
   }
   if (opt == O_METHOD) {
@@ -63,10 +73,11 @@ int cmd_partition(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
   o.c.seed = 1;
-  part_args a = {0, 1};
+  part_args a = {0, 1, NULL};
   static const struct option extra[] = {
       {"parts", required_argument, 0, O_PARTS},
       {"method", required_argument, 0, O_METHOD},
+      {"assignment", required_argument, 0, O_ASSIGN},
       {0, 0, 0, 0}};
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
@@ -106,8 +117,14 @@ int cmd_partition(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     goto out;
   }
-  if (o.c.output && (rc = tk_write_vertices(o.c.output, g, fmt_part, owner)))
+  if (a.assignment &&
+      (rc = tk_write_vertices(a.assignment, g, fmt_part, owner)))
     goto out;
+  if (o.c.output &&
+      (st = gasp_dist_save_parts(g, owner, a.parts, o.c.output, &err))) {
+    rc = cli_fail(&err, st);
+    goto out;
+  }
   const char *method = a.metis ? "metis" : "hash";
   if (o.c.json) {
     cli_json j;

@@ -215,7 +215,11 @@ int cmd_sssp(int argc, char **argv) {
     return rc;
   }
   gasp_graph *rg = tk_result_graph(&o, g);
-  if ((rc = find_source(g, rg, &p)) || (rc = check_weights(rg))) goto out;
+  /* weights: of the whole graph when this process has it, else (a
+   * partition file) of this rank's edges, every rank checking its own */
+  if ((rc = find_source(g, rg, &p)) ||
+      (rc = check_weights(gasp_graph_num_edges(rg) ? rg : g)))
+    goto out;
   p.w = gasp_graph_weights(g);
   gasp_program prog = {0};
   prog.vertex_size = sizeof(sp_vertex);
@@ -260,7 +264,7 @@ int cmd_sssp(int argc, char **argv) {
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "sssp");
     cli_json_u64(&j, "vertices", n);
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(rg));
+    cli_json_u64(&j, "edges", tk_result_edges(&o, g));
     cli_json_u64(&j, "source", p.source_id);
     tk_dist_json(&o, &j, st.iterations);
     cli_json_bool(&j, "directed", p.directed);

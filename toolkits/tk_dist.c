@@ -53,6 +53,7 @@ int tk_dist_opt(tk_opts *o, int opt, const char *arg) {
   case TK_OPT_PEERS: o->d.peers = arg; return 1;
   case TK_OPT_COORDINATOR: o->d.coordinator = arg; return 1;
   case TK_OPT_KEY_FILE: o->d.key_file = arg; return 1;
+  case TK_OPT_PARTITIONS: o->d.parts = arg; return 1;
   case TK_OPT_PARTITION:
     if (!strcmp(arg, "metis"))
       o->d.hash = 0;
@@ -188,6 +189,11 @@ int tk_dist_launch(tk_opts *o) {
   int wanted =
       o->d.np > 1 || o->d.peers || o->d.rank >= 0 || (from_env && env_size > 1);
   if (!wanted) {
+    if (o->d.parts) {
+      cli_error("--partitions: a partition set is read by a cluster (--np N, "
+                "--rank/--peers or a launcher)");
+      return EXIT_USAGE;
+    }
     o->d.rank = 0;
     return 0;
   }
@@ -233,6 +239,72 @@ int tk_dist_launch(tk_opts *o) {
   return 0;
 }
 
+/* Partition quality from the ranks' own parts: a cut edge is held by
+ * both of its ranks with one ghost end. */
+static int part_stats(tk_opts *o) {
+  tk_dist *d = &o->d;
+  gasp_graph *l = gasp_dist_graph(d->dist);
+  gasp_vid no = gasp_graph_num_owned(l), nv = gasp_graph_num_vertices(l);
+  gasp_adjacency out;
+  gasp_graph_out_edges(l, &out);
+  double cut = 0, owned_edges = 0;
+  for (gasp_vid v = 0; v < nv; v++)
+    for (uint64_t j = out.off[v]; j < out.off[v + 1]; j++) {
+      int ghost_ends = (v >= no) + (out.nbr[j] >= no);
+      cut += ghost_ends == 1;
+      owned_edges += v < no;
+    }
+  double sum[2] = {cut, (double)(nv - no)};
+  double mx[3] = {(double)no, owned_edges, (double)(nv - no)};
+  gasp_error err;
+  int st = gasp_cluster_allreduce(d->cluster, sum, 2, GASP_REDUCE_SUM, &err);
+  if (!st)
+    st = gasp_cluster_allreduce(d->cluster, mx, 3, GASP_REDUCE_MAX, &err);
+  if (st) return cli_fail(&err, st);
+  uint64_t gnv = gasp_dist_global_vertices(d->dist);
+  uint64_t gne = gasp_dist_global_edges(d->dist);
+  d->part.parts = d->size;
+  d->part.edge_cut_fraction = gne ? sum[0] / 2 / (double)gne : 0;
+  d->part.vertex_balance = gnv ? mx[0] / ((double)gnv / d->size) : 0;
+  d->part.edge_balance = gne ? mx[1] / ((double)gne / d->size) : 0;
+  d->part.ghosts_total = (uint64_t)sum[1];
+  d->part.ghosts_max = (uint64_t)mx[2];
+  return 0;
+}
+
+/* --partitions PREFIX: this rank reads only its part; the whole graph is
+ * known by its vertex ids (rank 0 writes results against them). */
+static int load_parts(tk_opts *o, gasp_graph **g, double *seconds) {
+  tk_dist *d = &o->d;
+  double t0 = cli_now();
+  gasp_error err;
+  int st = gasp_dist_load(&d->dist, d->cluster, d->parts, &err);
+  if (st) return cli_fail(&err, st);
+  const gasp_gid *ids = gasp_dist_global_gids(d->dist);
+  uint64_t n = gasp_dist_global_vertices(d->dist);
+  gasp_builder *b = NULL;
+  if ((st = gasp_builder_new(&b, 0))) return cli_fail(NULL, st);
+  for (uint64_t v = 0; v < n && !st; v++)
+    st = gasp_builder_add_vertex(b, GASP_SIDE_LEFT, ids[v]);
+  if (!st) st = gasp_builder_finish(b, o->c.threads, &d->global, &err);
+  gasp_builder_free(&b);
+  if (st) return cli_fail(&err, st);
+  if (seconds) *seconds = cli_now() - t0;
+  int rc = part_stats(o);
+  if (rc) return rc;
+  if (d->rank == 0 && !o->c.quiet)
+    fprintf(stderr,
+            "gasp: read %s.*.gpart: %d ranks, %" PRIu64 " vertices, %" PRIu64
+            " edges in %.3f s: edge cut %.4f, vertex balance %.3f, edge "
+            "balance %.3f, ghosts %" PRIu64 "\n",
+            d->parts, d->size, n, gasp_dist_global_edges(d->dist),
+            cli_now() - t0, d->part.edge_cut_fraction, d->part.vertex_balance,
+            d->part.edge_balance, d->part.ghosts_total);
+  o->eng.dist = d->dist;
+  *g = gasp_dist_graph(d->dist);
+  return 0;
+}
+
 int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
   tk_dist *d = &o->d;
   int root = d->rank == 0;
@@ -271,6 +343,7 @@ int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
   free(peers);
   free(copy);
   if (st) return cli_fail(&err, st);
+  if (d->parts) return load_parts(o, g, seconds);
   int rc = cli_load_graph(&o->c, &d->global, seconds);
   if (rc) return rc;
   gasp_vid nv = gasp_graph_num_vertices(d->global);
@@ -348,7 +421,7 @@ void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations) {
   tk_dist *d = &o->d;
   cli_json_u64(j, "ranks", (uint64_t)(d->size > 1 ? d->size : 1));
   if (d->size <= 1) return;
-  cli_json_str(j, "partition", d->hash ? "hash" : "metis");
+  cli_json_str(j, "partition", d->parts ? "files" : d->hash ? "hash" : "metis");
   cli_json_num(j, "edge_cut_fraction", d->part.edge_cut_fraction);
   cli_json_num(j, "vertex_balance", d->part.vertex_balance);
   cli_json_num(j, "edge_balance", d->part.edge_balance);

@@ -16,6 +16,7 @@ typedef struct tk_dist {
   int np;           /* --np N: fork N local ranks                      */
   int rank, size;   /* this rank; size > 1 means distributed           */
   const char *peers, *coordinator, *key_file;
+  const char *parts; /* --partitions PREFIX: read PREFIX.<rank>.gpart   */
   int hash;         /* --partition hash (default metis)                */
   int listen_fd;    /* rank 0 of --np: the coordinator socket          */
   char key[65];
@@ -51,7 +52,8 @@ enum {
   TK_OPT_PEERS,
   TK_OPT_COORDINATOR,
   TK_OPT_KEY_FILE,
-  TK_OPT_PARTITION
+  TK_OPT_PARTITION,
+  TK_OPT_PARTITIONS
 };
 
 #define TK_OPTIONS                                                             \
@@ -67,7 +69,8 @@ enum {
       {"peers", required_argument, 0, TK_OPT_PEERS},                           \
       {"coordinator", required_argument, 0, TK_OPT_COORDINATOR},               \
       {"cluster-key-file", required_argument, 0, TK_OPT_KEY_FILE},             \
-      {"partition", required_argument, 0, TK_OPT_PARTITION}
+      {"partition", required_argument, 0, TK_OPT_PARTITION},                   \
+      {"partitions", required_argument, 0, TK_OPT_PARTITIONS}
 
 #define TK_HELP                                                                \
   CLI_COMMON_HELP                                                              \
@@ -83,6 +86,8 @@ enum {
   "      --rank R --peers H:P,...   this rank of a cluster (or under\n"        \
   "                       mpirun, with --coordinator H:P)\n"                  \
   "      --partition M    metis (default) or hash, for distributed runs\n"   \
+  "      --partitions P   read this rank's part P.<rank>.gpart (gasp\n"      \
+  "                       partition -o P) instead of the whole graph\n"      \
   "      --cluster-key-file F  cluster key (else $GASP_CLUSTER_KEY; --np\n"   \
   "                       makes a random one)\n"                               \
   "  -o FILE writes one 'id<TAB>value' line per vertex in ascending id order\n" \
@@ -168,9 +173,14 @@ static inline int tk_is_root(const tk_opts *o) { return o->d.size <= 1 || o->d.r
  * global vertex order on the root (malloc'd; NULL elsewhere or when the
  * collection failed, *rc then holds the exit code). */
 void *tk_dist_gather(tk_opts *o, const void *local, size_t size, int *rc);
-/* The graph results are written against: the whole graph. */
+/* The graph results are written against: the whole graph (from
+ * partition files: its vertices only, no edges). */
 static inline gasp_graph *tk_result_graph(tk_opts *o, gasp_graph *g) {
   return o->d.global ? o->d.global : g;
+}
+/* Edges of the whole graph. */
+static inline uint64_t tk_result_edges(tk_opts *o, gasp_graph *g) {
+  return o->d.dist ? gasp_dist_global_edges(o->d.dist) : gasp_graph_num_edges(g);
 }
 /* Collective, after the run on every rank: totals the bytes the ranks
  * sent.  Returns 0 or an exit code. */
