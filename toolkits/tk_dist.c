@@ -436,10 +436,11 @@ void tk_graph_free(tk_opts *o, gasp_graph **g) {
   if (o->d.dist) {
     *g = NULL; /* the local graph belongs to the dist */
     gasp_dist_free(&o->d.dist);
-    gasp_graph_free(&o->d.global);
-    gasp_cluster_free(&o->d.cluster);
-    o->eng.dist = NULL;
   } else {
     gasp_graph_free(g);
   }
+  /* a distributed run may fail after joining, before its dist exists */
+  gasp_graph_free(&o->d.global);
+  gasp_cluster_free(&o->d.cluster);
+  o->eng.dist = NULL;
 }
