@@ -330,10 +330,7 @@ int cmd_labelprop(int argc, char **argv) {
   tk_iter_end(&it);
   gasp_vid *label = p.label;
   if (dist) {
-    if ((rc = tk_dist_finish(&o))) goto out;
-    double u = (double)st.updates;
-    if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
-    all = tk_dist_gather(&o, p.label, sizeof *p.label, &rc);
+    all = tk_dist_results(&o, e, &st, p.label, sizeof *p.label, &rc);
     if (rc) goto out;
     if (!tk_is_root(&o)) goto out;
     label = all;

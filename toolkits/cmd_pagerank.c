@@ -408,10 +408,7 @@ int cmd_pagerank(int argc, char **argv) {
   int converged = async ? st.reason == GASP_STOP_CONVERGED
                         : p.residual < p.tol && st.iterations > 0;
   if (dist) { /* the results, in global order, on rank 0 */
-    if ((rc = tk_dist_finish(&o))) goto out;
-    double u = (double)st.updates;
-    if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
-    all = tk_dist_gather(&o, vd, sizeof *vd, &rc);
+    all = tk_dist_results(&o, e, &st, vd, sizeof *vd, &rc);
     if (rc) goto out;
     vd = all;
   }

@@ -241,10 +241,7 @@ int cmd_sssp(int argc, char **argv) {
   tk_iter_end(&it);
   const sp_vertex *vd = gasp_graph_vertex_data(g);
   if (o.eng.dist) {
-    if ((rc = tk_dist_finish(&o))) goto out;
-    double u = (double)st.updates;
-    if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK) st.updates = (uint64_t)u;
-    all = tk_dist_gather(&o, vd, sizeof *vd, &rc);
+    all = tk_dist_results(&o, e, &st, vd, sizeof *vd, &rc);
     if (rc) goto out;
     vd = all;
   }

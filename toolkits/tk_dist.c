@@ -417,6 +417,15 @@ int tk_dist_finish(tk_opts *o) {
   return 0;
 }
 
+void *tk_dist_results(tk_opts *o, gasp_engine *e, gasp_run_stats *st,
+                      const void *local, size_t size, int *rc) {
+  if ((*rc = tk_dist_finish(o))) return NULL;
+  double u = (double)st->updates;
+  if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK)
+    st->updates = (uint64_t)u;
+  return tk_dist_gather(o, local, size, rc);
+}
+
 void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations) {
   tk_dist *d = &o->d;
   cli_json_u64(j, "ranks", (uint64_t)(d->size > 1 ? d->size : 1));

@@ -185,6 +185,11 @@ static inline uint64_t tk_result_edges(tk_opts *o, gasp_graph *g) {
 /* Collective, after the run on every rank: totals the bytes the ranks
  * sent.  Returns 0 or an exit code. */
 int tk_dist_finish(tk_opts *o);
+/* Collective, after the run: tk_dist_finish, the updates of every rank
+ * into st, and the per-vertex results (size bytes each) in global order
+ * on the root (malloc'd; NULL elsewhere or on failure, *rc set). */
+void *tk_dist_results(tk_opts *o, gasp_engine *e, gasp_run_stats *st,
+                      const void *local, size_t size, int *rc);
 /* Adds the distributed figures to a summary: ranks, partition method and
  * quality, bytes sent (all ranks) in total and per iteration. */
 void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations);
