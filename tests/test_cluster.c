@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "gasp.h"
+#include "testutil.h"
 #include "internal.h"
 #include "sha256.h"
 #include "wire.h"
@@ -119,20 +120,6 @@ static void test_mp_check(void **state) {
 
 /* ---- forked clusters ------------------------------------------------- */
 
-static int listen_socket(int *port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  assert_true(fd >= 0);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-  assert_int_equal(listen(fd, 64), 0);
-  socklen_t len = sizeof a;
-  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
 typedef int (*rank_fn)(gasp_cluster *c, void *arg);
 
 typedef struct cfg {
@@ -174,7 +161,7 @@ static int join_and_run(const cfg *g, int rank, rank_fn fn, void *arg,
  * their exit statuses in st[] and their last messages through a pipe. */
 static void run_cluster(cfg *g, rank_fn fn, rank_fn *fns, void *arg, int *st,
                         char msgs[][256]) {
-  g->lfd = listen_socket(&g->port);
+  g->lfd = tu_listen_loopback(&g->port);
   pid_t pid[8];
   int pfd[8][2];
   for (int r = 0; r < g->size; r++) {
@@ -271,7 +258,7 @@ static void test_cluster_exchange(void **state) {
 static void test_wrong_key(void **state) {
   (void)state;
   cfg g = {2, 0, -1, NULL, 3, 0};
-  g.lfd = listen_socket(&g.port);
+  g.lfd = tu_listen_loopback(&g.port);
   pid_t p0 = fork();
   if (p0 == 0) {
     char m[256];
@@ -396,7 +383,7 @@ static void test_bad_frames(void **state) {
   };
   for (size_t a = 0; a < sizeof attacks / sizeof *attacks; a++) {
     cfg g = {2, 0, -1, NULL, 10, 0};
-    g.lfd = listen_socket(&g.port);
+    g.lfd = tu_listen_loopback(&g.port);
     /* a stranger first: garbage before any handshake is just dropped */
     pid_t p0 = fork();
     if (p0 == 0) {
@@ -507,7 +494,7 @@ static void test_peer_list(void **state) {
   char addrs[3][32];
   const char *peers[3];
   for (int r = 0; r < 3; r++) {
-    int port, fd = listen_socket(&port);
+    int port, fd = tu_listen_loopback(&port);
     close(fd); /* free now; the rank binds it again (SO_REUSEADDR) */
     snprintf(addrs[r], sizeof addrs[r], "127.0.0.1:%d", port);
     peers[r] = addrs[r];

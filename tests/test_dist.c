@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "gasp.h"
+#include "testutil.h"
 
 static const char KEY[] = "dist-test-key-abcdefgh";
 
@@ -349,45 +350,37 @@ static int rank_main(int rank, int size, int port, int lfd, int metis) {
   return rc;
 }
 
-static int listen_socket(int *port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 64))
-    return -1;
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  *port = ntohs(a.sin_port);
-  return fd;
+/* Forks `size` ranks meeting at a fresh loopback socket; every rank must
+ * end with status 0. */
+static void run_ranks(int size, int metis, const char *what) {
+  int port = 0, lfd = tu_listen_loopback(&port);
+  assert_true(lfd >= 0);
+  pid_t pid[8];
+  assert_true(size <= 8);
+  for (int r = 0; r < size; r++) {
+    fflush(NULL);
+    pid[r] = fork();
+    assert_true(pid[r] >= 0);
+    if (pid[r] == 0) {
+      signal(SIGPIPE, SIG_IGN);
+      if (r) close(lfd);
+      _exit(rank_main(r, size, port, lfd, metis));
+    }
+  }
+  close(lfd);
+  for (int r = 0; r < size; r++) {
+    int w;
+    assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
+    int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
+    if (st) fail_msg("%s, %d ranks: rank %d exited with %d", what, size, r, st);
+  }
 }
 
 static void test_dist_matches_single(void **state) {
   (void)state;
   for (int metis = 0; metis < 2; metis++)
     for (int size = 1; size <= 4; size++) {
-      int port = 0, lfd = listen_socket(&port);
-      assert_true(lfd >= 0);
-      pid_t pid[4];
-      for (int r = 0; r < size; r++) {
-        fflush(NULL);
-        pid[r] = fork();
-        assert_true(pid[r] >= 0);
-        if (pid[r] == 0) {
-          signal(SIGPIPE, SIG_IGN);
-          if (r) close(lfd);
-          _exit(rank_main(r, size, port, lfd, metis));
-        }
-      }
-      close(lfd);
-      for (int r = 0; r < size; r++) {
-        int w;
-        assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
-        int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
-        if (st)
-          fail_msg("%s, %d ranks: rank %d exited with %d",
-                   metis ? "metis" : "hash", size, r, st);
-      }
+      run_ranks(size, metis, metis ? "metis" : "hash");
     }
 }
 
@@ -421,26 +414,8 @@ static void test_partition_files(void **state) {
     assert_int_equal(waitpid(w0, &ws, 0), w0);
     assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
     parts_prefix = prefix;
-    int port, lfd = listen_socket(&port);
-    pid_t pid[3];
-    for (int r = 0; r < size; r++) {
-      fflush(NULL);
-      pid[r] = fork();
-      if (pid[r] == 0) {
-        signal(SIGPIPE, SIG_IGN);
-        if (r) close(lfd);
-        _exit(rank_main(r, size, port, lfd, metis));
-      }
-    }
-    close(lfd);
-    for (int r = 0; r < size; r++) {
-      int w;
-      assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
-      int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
-      if (st)
-        fail_msg("partition files (%s): rank %d exited with %d",
-                 metis ? "metis" : "hash", r, st);
-    }
+    run_ranks(size, metis,
+              metis ? "partition files, metis" : "partition files, hash");
     parts_prefix = NULL;
   }
   /* a flipped byte: the checksum names the file */

@@ -29,16 +29,6 @@
 
 #include "testutil.h"
 
-static const char *gasp_bin(void) {
-  const char *b = getenv("GASP_BIN");
-  return b && *b && access(b, X_OK) == 0 ? b : NULL;
-}
-
-#define NEED_BIN()                                                             \
-  do {                                                                         \
-    if (!gasp_bin()) skip();                                                   \
-  } while (0)
-
 static int setup(void **state) {
   *state = tu_mkdtemp();
   return 0;
@@ -49,25 +39,11 @@ static int teardown(void **state) {
   return 0;
 }
 
-static tu_result run_argv(const char *const *args) {
-  const char *argv[48];
-  int n = 0;
-  argv[n++] = gasp_bin();
-  for (; *args; args++) {
-    assert_true(n < 47);
-    argv[n++] = *args;
-  }
-  argv[n] = NULL;
-  tu_result r;
-  tu_run((char *const *)argv, &r);
-  return r;
-}
-
-#define RUN(...) run_argv((const char *const[]){__VA_ARGS__, NULL})
+#define RUN(...) tu_gasp_runv((const char *const[]){__VA_ARGS__, NULL})
 
 /* Runs gasp, which must succeed; returns its stdout (malloc'd). */
 static char *run_ok(const char *const *args) {
-  tu_result r = run_argv(args);
+  tu_result r = tu_gasp_runv(args);
   if (r.status != 0)
     fail_msg("gasp %s exited %d: %s", args[0], r.status, r.err);
   free(r.err);
@@ -293,7 +269,7 @@ static void check_close(const char *what, double m, double s, double mr,
  * benchmark (bench/lda, KOS at K = 20 and 100 against an exact sampler,
  * 0.02) the rest. */
 static void test_vs_plain_sampler(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   const double alpha = 0.5, beta = 0.01;
   char *path = generate(dir, "small", "300", "100", "5", "80", "0.3", "11");
@@ -343,7 +319,7 @@ static void test_vs_plain_sampler(void **state) {
 
 /* gasp's log p(w, z) is the formula's value on the counts it writes. */
 static void test_loglik_formula(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   char *path = generate(dir, "llc", "50", "40", "4", "30", "0.3", "5");
   corpus c = read_uci(path);
@@ -492,7 +468,7 @@ static void split_uci(const corpus *c, int cut, const char *train,
  * far below the distance of a wrong match, so it fails only when a topic
  * is merged, split or missed. */
 static void test_topic_recovery_and_perplexity(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   const int K = 6, V = 300;
   char *path = generate(dir, "rec", "1100", "300", "6", "150", "0.2", "3");
@@ -617,7 +593,7 @@ static char *values_only(const char *path) {
 
 /* UCI, gzip'd UCI, LDA-C and triples of one corpus give the same run. */
 static void test_formats_equivalent(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   char *uci = generate(dir, "fmt", "60", "40", "3", "30", "0.3", "9");
   corpus c = read_uci(uci);
@@ -736,7 +712,7 @@ static void bad_case(const char *dir, const char *name, const char *text,
 }
 
 static void test_bad_input(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   /* UCI: word id beyond W (the vocabulary size the header declares) */
   bad_case(dir, "docword.a.txt", "2\n3\n2\n1 1 2\n2 4 1\n", "uci", NULL,
@@ -800,7 +776,7 @@ static void test_bad_input(void **state) {
 /* ---- command line ----------------------------------------------------- */
 
 static void test_json_trace_help(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *dir = *state;
   char *path = generate(dir, "js", "40", "30", "3", "20", "0.3", "2");
   char *trace = tu_path(dir, "trace.tsv");
@@ -878,7 +854,7 @@ static void test_json_trace_help(void **state) {
 
 /* The shared Reuters corpus (LDA-C with its vocabulary), when present. */
 static void test_reuters(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *src = getenv("GASP_SRCDIR");
   char ldac[1024], vocab[1024];
   snprintf(ldac, sizeof ldac, "%s/../shared/data/text/lda-reuters/reuters.ldac",

@@ -27,16 +27,6 @@
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
-static const char *gasp_bin(void) {
-  const char *b = getenv("GASP_BIN");
-  return b && *b && access(b, X_OK) == 0 ? b : NULL;
-}
-
-#define NEED_BIN()                                                             \
-  do {                                                                         \
-    if (!gasp_bin()) skip();                                                   \
-  } while (0)
-
 static int setup(void **state) {
   *state = tu_mkdtemp();
   return 0;
@@ -47,27 +37,11 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* Runs gasp with the arguments in argv (NULL-terminated, without the
- * binary). */
-static tu_result run_argv(const char *const *args) {
-  const char *argv[40];
-  int n = 0;
-  argv[n++] = gasp_bin();
-  for (; *args; args++) {
-    assert_true(n < 39);
-    argv[n++] = *args;
-  }
-  argv[n] = NULL;
-  tu_result r;
-  tu_run((char *const *)argv, &r);
-  return r;
-}
-
-#define RUN(...) run_argv((const char *const[]){__VA_ARGS__, NULL})
+#define RUN(...) tu_gasp_runv((const char *const[]){__VA_ARGS__, NULL})
 
 /* Runs gasp, which must succeed; returns its stdout (malloc'd). */
 static char *run_out(const char *const *args) {
-  tu_result r = run_argv(args);
+  tu_result r = tu_gasp_runv(args);
   if (r.status != 0) fail_msg("gasp %s exited %d: %s", args[0], r.status, r.err);
   free(r.err);
   return r.out;
@@ -328,7 +302,7 @@ static void check_cc(const rgraph *g, const uint64_t *want, const char *out,
 }
 
 static void test_cc_random(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   static const uint64_t sizes[] = {40, 3000, 3000, 12000, 500};
   for (uint64_t seed = 1; seed <= COUNT(sizes); seed++) {
     rgraph g = rg_components(sizes[seed - 1], seed);
@@ -393,7 +367,7 @@ static void test_cc_random(void **state) {
 /* SNAP's published largest weakly connected components. */
 static void test_cc_snap(void **state) {
   (void)state;
-  NEED_BIN();
+  TU_NEED_BIN();
   const char *src = getenv("GASP_SRCDIR");
   if (!src || !*src) skip();
   static const struct {
@@ -529,7 +503,7 @@ static void check_labelprop(void **state, const rgraph *g, const char *name) {
 }
 
 static void test_labelprop_reference(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   rgraph g = rg_components(60, 11); /* paths and stars: oscillates */
   check_labelprop(state, &g, "lp-shapes.txt");
   rg_free(&g);
@@ -543,7 +517,7 @@ static void test_labelprop_reference(void **state) {
 
 /* --json keys; async updates end, on any consistency. */
 static void test_labelprop_json(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   char *p = tu_path(*state, "two.txt");
   tu_write_str(p, "1 2\n2 3\n3 1\n3 10\n10 11\n11 12\n12 13\n13 10\n10 12\n");
   char *out = OUT("labelprop", "-i", p, "--json", "--quiet");
@@ -567,7 +541,7 @@ static void test_labelprop_json(void **state) {
 /* The chromatic schedule (semi-synchronous updates) ends, and its labels
  * do not depend on the number of threads. */
 static void test_labelprop_chromatic(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   rgraph g = rg_planted(2000, 12000, 0, 21);
   char *path = rg_write(state, "chromatic.txt", &g), *first = NULL;
   static const char *threads[] = {"1", "2", "4"};
@@ -590,7 +564,7 @@ static void test_labelprop_chromatic(void **state) {
 /* ---- json, trace, errors ----------------------------------------------- */
 
 static void test_cc_json_trace(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   char *p = tu_path(*state, "g.txt"), *t = tu_path(*state, "trace.tsv");
   tu_write_str(p, "1 2\n2 3\n3 4\n4 5\n7 8\n9 9\n");
   tu_result r = RUN("cc", "-i", p, "--json", "--quiet", "--trace", t,
@@ -639,7 +613,7 @@ static void test_cc_json_trace(void **state) {
 }
 
 static void test_bad_input(void **state) {
-  NEED_BIN();
+  TU_NEED_BIN();
   char *bad = tu_path(*state, "bad.txt"), *none = tu_path(*state, "none.txt");
   char *good = tu_path(*state, "good.txt");
   tu_write_str(bad, "1 2\n2 x\n");
@@ -653,7 +627,7 @@ static void test_bad_input(void **state) {
                               {tk[i], "-i", good, "--max-iter", "-3", NULL},
                               {tk[i], good, "extra", NULL}};
     for (size_t c = 0; c < COUNT(cases); c++) {
-      tu_result r = run_argv(cases[c]);
+      tu_result r = tu_gasp_runv(cases[c]);
       if (r.status != 2) fail_msg("%s case %zu: exit %d", tk[i], c, r.status);
       assert_true(tu_contains(r.err, "gasp: "));
       if (c == 0) assert_true(tu_contains(r.err, "bad.txt:2:"));

@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -420,6 +423,23 @@ static TU_UNUSED double tu_json_num(const char *text, const char *key) {
   const char *p = strstr(text, pat);
   if (!p) fail_msg("no key %s in '%s'", key, text);
   return strtod(p + strlen(pat), NULL);
+}
+
+/* A listening TCP socket on a free loopback port (*port); fails the test
+ * when none can be had.  For forked ranks to meet at. */
+static TU_UNUSED int tu_listen_loopback(int *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(fd, 64), 0);
+  socklen_t len = sizeof a;
+  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  *port = ntohs(a.sin_port);
+  return fd;
 }
 
 #endif /* GASP_TESTUTIL_H */

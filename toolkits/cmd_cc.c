@@ -391,7 +391,6 @@ int cmd_cc(int argc, char **argv) {
 
   gasp_graph *g = NULL;
   gasp_engine *e = NULL;
-  uint64_t *size = NULL;
   double load_s = 0;
   tk_iter it = {0};
   gasp_vid *all = NULL; /* distributed: every label, on rank 0 */
@@ -411,8 +410,7 @@ int cmd_cc(int argc, char **argv) {
   p.dense = !async;
   p.dense_edges = dist ? 2 * gasp_dist_global_edges(dist) / 20
                        : (p.in.num_edges + p.out.num_edges) / 20;
-  size = calloc(p.nv ? (size_t)p.nv : 1, sizeof *size);
-  if (!p.label || !p.mark || !size) {
+  if (!p.label || !p.mark) {
     cli_error("cc: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
@@ -467,20 +465,14 @@ int cmd_cc(int argc, char **argv) {
     if (!tk_is_root(&o)) goto out;
     label = all;
     n = (gasp_vid)gasp_dist_global_vertices(dist);
-    free(size);
-    size = calloc(n ? (size_t)n : 1, sizeof *size);
-    if (!size) {
-      rc = EXIT_RUNTIME;
-      goto out;
-    }
   }
   gasp_graph *rg = tk_result_graph(&o, g);
 
   uint64_t components = 0, largest = 0;
-  for (gasp_vid v = 0; v < n; v++) {
-    components += label[v] == v;
-    uint64_t s = ++size[label[v]];
-    largest = s > largest ? s : largest;
+  if (tk_count_groups(label, n, &components, &largest)) {
+    cli_error("cc: out of memory");
+    rc = EXIT_RUNTIME;
+    goto out;
   }
   int converged = afforest ? st.iterations == 2 || p.nv == 0
                           : st.reason == GASP_STOP_CONVERGED || p.fixpoint;
@@ -516,6 +508,5 @@ out:
   free(p.label);
   free(p.mark);
   free(p.count);
-  free(size);
   return rc;
 }

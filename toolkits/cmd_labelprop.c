@@ -276,7 +276,6 @@ int cmd_labelprop(int argc, char **argv) {
 
   gasp_graph *g = NULL;
   gasp_engine *e = NULL;
-  uint64_t *size = NULL;
   double load_s = 0;
   tk_iter it = {0};
   gasp_vid *all = NULL; /* distributed: every label, on rank 0 */
@@ -294,8 +293,7 @@ int cmd_labelprop(int argc, char **argv) {
   gasp_graph_out_edges(g, &p.out);
   p.label = malloc((nv ? (size_t)nv : 1) * sizeof *p.label);
   p.mark = calloc(nv ? (size_t)nv : 1, sizeof *p.mark);
-  size = calloc(nv ? (size_t)nv : 1, sizeof *size);
-  if (!p.label || !p.mark || !size) {
+  if (!p.label || !p.mark) {
     cli_error("labelprop: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
@@ -335,20 +333,14 @@ int cmd_labelprop(int argc, char **argv) {
     if (!tk_is_root(&o)) goto out;
     label = all;
     nv = (gasp_vid)gasp_dist_global_vertices(dist);
-    free(size);
-    size = calloc(nv ? (size_t)nv : 1, sizeof *size);
-    if (!size) {
-      rc = EXIT_RUNTIME;
-      goto out;
-    }
   }
   gasp_graph *rg = tk_result_graph(&o, g);
 
   uint64_t communities = 0, largest = 0;
-  for (gasp_vid v = 0; v < nv; v++) {
-    uint64_t s = ++size[label[v]];
-    communities += s == 1;
-    largest = s > largest ? s : largest;
+  if (tk_count_groups(label, nv, &communities, &largest)) {
+    cli_error("labelprop: out of memory");
+    rc = EXIT_RUNTIME;
+    goto out;
   }
   int converged = st.reason == GASP_STOP_CONVERGED;
   lp_out lo = {rg, label};
@@ -387,6 +379,5 @@ out:
   free(p.th);
   free(p.label);
   free(p.mark);
-  free(size);
   return rc;
 }

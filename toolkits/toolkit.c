@@ -249,3 +249,17 @@ int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
   free(tmp);
   return 0;
 }
+
+int tk_count_groups(const gasp_vid *label, gasp_vid n, uint64_t *groups,
+                    uint64_t *largest) {
+  uint64_t *size = calloc(n ? (size_t)n : 1, sizeof *size);
+  if (!size) return -1;
+  *groups = *largest = 0;
+  for (gasp_vid v = 0; v < n; v++) {
+    uint64_t s = ++size[label[v]];
+    *groups += s == 1;
+    if (s > *largest) *largest = s;
+  }
+  free(size);
+  return 0;
+}

@@ -139,6 +139,12 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
 /* Loads the input graph with the common flags. */
 int tk_load(tk_opts *o, gasp_graph **g, double *seconds);
 
+/* Groups of a labelling (label[v] is a vertex index < n, as components
+ * and communities are named): how many distinct labels, and the size of
+ * the largest group.  Returns 0, or -1 when out of memory. */
+int tk_count_groups(const gasp_vid *label, gasp_vid n, uint64_t *groups,
+                    uint64_t *largest);
+
 /* Zeroed per-thread slots aligned to a cache line, so that padded
  * per-thread counters never share one (free with free()). */
 void *tk_calloc_lines(size_t n, size_t size);
