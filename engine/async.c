@@ -20,7 +20,9 @@
  * signalling update's own decrement, so pending == 0 means no update runs
  * and none is queued, and no new signal can appear.
  */
+#include "dist_internal.h"
 #include "engine_internal.h"
+#include "ghost.h"
 
 #include <math.h>
 #include <sched.h>
@@ -268,7 +270,14 @@ static int build_classes(async_state *s) {
     free(e->color);
     e->color = gasp__malloc_array(nv ? nv : 1, sizeof *e->color);
     if (!e->color) return GASP_ENOMEM;
-    if (dist == 0) {
+    if (e->opts.dist) { /* every rank must agree: ghosts' colours too */
+      int rc = gasp__dist_color(e, dist, e->color, &e->ncolors, &e->err);
+      if (rc) {
+        free(e->color);
+        e->color = NULL;
+        return rc;
+      }
+    } else if (dist == 0) {
       memset(e->color, 0, nv * sizeof *e->color);
       e->ncolors = nv ? 1 : 0;
     } else {
@@ -283,6 +292,7 @@ static int build_classes(async_state *s) {
   s->class_v = calloc((size_t)C + 1, sizeof *s->class_v);
   s->batch = gasp__malloc_array(nv ? nv : 1, sizeof *s->batch);
   if (!s->class_n || !s->class_v || !s->batch) return GASP_ENOMEM;
+  if (e->opts.dist) nv = e->g->nowned; /* classes of owned vertices */
   for (uint64_t v = 0; v < nv; v++) s->class_n[e->color[v]]++;
   for (int c = 0; c < C; c++)
     if (!(s->class_v[c] = gasp__malloc_array(s->class_n[c] + 1, sizeof(gasp_vid))))
@@ -332,6 +342,92 @@ static int chromatic_loop(async_state *s) {
   return GASP_OK;
 }
 
+/* ---- chromatic schedule across ranks ------------------------------
+ *
+ * Every rank steps through the same colour classes (the colouring is
+ * global, dist_color.c); after each class the owners send the vertices it
+ * updated to the ranks holding them as ghosts and ghost signals travel to
+ * their owners (ghost.c), so the next class reads fresh data: the same
+ * sweep as on one process, with a collective per class.  Stopping is
+ * decided by every rank together once per sweep: no vertex active
+ * anywhere, a program's stop on any rank, or the update budget of all
+ * ranks spent. */
+
+static void dist_signal(void *arg, gasp_vid v) {
+  gasp_engine *e = arg;
+  if (!e->active[v]) {
+    e->active[v] = 1;
+    e->pending++;
+  }
+}
+
+/* Ghost flags were signals for their owners, sent now: drop them. */
+static void drop_ghost_signals(gasp_engine *e) {
+  for (gasp_vid v = e->g->nowned; v < e->g->nv; v++)
+    if (e->active[v]) {
+      e->active[v] = 0;
+      e->pending--;
+    }
+}
+
+static int chromatic_dist(async_state *s, gasp_run_stats *st) {
+  gasp_engine *e = s->e;
+  gasp_dist *d = e->opts.dist;
+  uint64_t nv = e->g->nv;
+  uint8_t *changed = calloc(nv ? nv : 1, 1);
+  int rc = changed ? build_classes(s) : GASP_ENOMEM;
+  /* ghosts start from their owners' data */
+  if (!rc) rc = gasp__ghost_exchange(e, 1, changed, NULL, NULL, NULL, &e->err);
+  drop_ghost_signals(e); /* only owners update */
+  uint64_t sweeps = 0, start = e->updates;
+  while (!rc) {
+    double v[3] = {(double)e->pending, (double)(e->updates - start),
+                   (double)__atomic_load_n(&e->stop, __ATOMIC_RELAXED)};
+    if ((rc = gasp_cluster_allreduce(d->cluster, v, 3, GASP_REDUCE_SUM, &e->err)))
+      break;
+    if (v[0] == 0) break; /* converged */
+    if (v[2] > 0) {
+      s->reason = GASP_STOP_PROGRAM + 1;
+      break;
+    }
+    if (e->opts.max_iter && v[1] >= (double)e->opts.max_iter * (double)d->global_nv) {
+      s->reason = GASP_STOP_MAX_ITER + 1;
+      break;
+    }
+    uint64_t ran = 0;
+    for (int c = 0; c < e->ncolors && !rc; c++) {
+      uint64_t n = 0;
+      for (uint64_t i = 0; i < s->class_n[c]; i++) {
+        gasp_vid u = s->class_v[c][i];
+        if (e->active[u]) s->batch[n++] = u;
+      }
+      if (n) {
+        uint64_t chunk = n / (4 * (uint64_t)gasp__pool_size(e->pool));
+        s->r = (gasp__range){0, n, chunk < 1 ? 1 : chunk > 64 ? 64 : chunk};
+        if (n <= 8)
+          class_worker(s, 0);
+        else
+          gasp__pool_run(e->pool, class_worker, s);
+      }
+      for (uint64_t i = 0; i < n; i++) changed[s->batch[i]] = 1;
+      rc = gasp__ghost_exchange(e, 0, changed, e->active, dist_signal, e, &e->err);
+      drop_ghost_signals(e);
+      for (uint64_t i = 0; i < n; i++) changed[s->batch[i]] = 0;
+      ran += n;
+    }
+    sweeps++;
+    if (!rc && e->opts.on_iteration) { /* every rank, once per sweep */
+      gasp_iter_info info = {e->iteration + sweeps, ran, e->updates - start,
+                             gasp__now() - s->t0};
+      if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
+        __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
+    }
+  }
+  st->iterations = sweeps;
+  free(changed);
+  return rc;
+}
+
 /* ---- run -------------------------------------------------------------- */
 
 static void state_free(async_state *s, int T) {
@@ -375,7 +471,8 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
    * colourings of power-law graphs need thousands of colours). */
   gasp_locking lk = e->opts.locking;
   if (lk == GASP_LOCKING_DEFAULT)
-    lk = e->opts.consistency == GASP_CONSISTENCY_EDGE ? GASP_LOCKING_CHROMATIC
+    lk = e->opts.consistency == GASP_CONSISTENCY_EDGE || e->opts.dist
+             ? GASP_LOCKING_CHROMATIC
                                                       : GASP_LOCKING_LOCKS;
   e->chromatic = lk == GASP_LOCKING_CHROMATIC;
   int rc = GASP_ENOMEM;
@@ -399,7 +496,11 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
       e->pending++;
       if (!e->chromatic) e->sched_ops->push(e->sched, (int)(v % (uint64_t)T), (gasp_vid)v, e->prio[v]);
     }
-  if (e->chromatic) {
+  if (e->chromatic && e->opts.dist) {
+    s.limit = 0; /* decided by all ranks together */
+    rc = chromatic_dist(&s, st);
+    st->colors = e->ncolors;
+  } else if (e->chromatic) {
     rc = chromatic_loop(&s);
     st->colors = e->ncolors;
   } else {
@@ -408,7 +509,7 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
   }
   if (s.oom) rc = GASP_ENOMEM;
   st->updates = e->updates - start_updates;
-  st->iterations = nv ? (st->updates + nv - 1) / nv : 0;
+  if (!e->opts.dist) st->iterations = nv ? (st->updates + nv - 1) / nv : 0;
   e->iteration += st->iterations;
   st->reason = s.reason ? (gasp_stop_reason)(s.reason - 1) : GASP_STOP_CONVERGED;
   e->nsignalled = e->pending;

@@ -72,6 +72,12 @@ typedef struct conn {
   double retry_at;
   uint8_t nonce[GASP__NONCE_LEN];
   frame *head, *tail;
+  /* one-way messages (gasp__cluster_post): the one being reassembled and
+   * the complete ones, oldest first */
+  uint8_t *pbuf;
+  size_t plen, pcap;
+  uint64_t pnext;
+  frame *phead, *ptail;
   struct conn *next; /* all connections */
 } conn;
 
@@ -115,13 +121,65 @@ static void conn_close(conn *k) {
     free(f);
   }
   k->head = k->tail = NULL;
+  for (frame *f = k->phead, *n; f; f = n) {
+    n = f->next;
+    free(f->data);
+    free(f);
+  }
+  k->phead = k->ptail = NULL;
+  free(k->pbuf);
+  k->pbuf = NULL;
+  k->plen = k->pcap = 0;
   k->state = C_DEAD;
+}
+
+static void conn_fail(conn *k, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A POST chunk: appended to the message under way; the last one queues
+ * it whole.  Chunks come in order on one connection. */
+static void post_chunk(conn *k, const msgpack_object *it, uint32_t cnt) {
+  uint64_t chunk, last;
+  const uint8_t *p;
+  size_t n;
+  if (cnt != 4 || gasp__mp_u64(&it[1], &chunk) || gasp__mp_u64(&it[2], &last) ||
+      gasp__mp_bin(&it[3], &p, &n) || chunk != k->pnext) {
+    conn_fail(k, GASP_EPEER, "malformed message");
+    return;
+  }
+  if (k->plen + n > k->pcap) {
+    size_t cap = k->pcap ? k->pcap : 4096;
+    while (cap < k->plen + n) cap *= 2;
+    uint8_t *nb = realloc(k->pbuf, cap);
+    if (!nb) {
+      conn_fail(k, GASP_ENOMEM, "out of memory for a message");
+      return;
+    }
+    k->pbuf = nb;
+    k->pcap = cap;
+  }
+  if (n) memcpy(k->pbuf + k->plen, p, n);
+  k->plen += n;
+  k->pnext++;
+  if (!last) return;
+  frame *f = malloc(sizeof *f);
+  if (!f) {
+    conn_fail(k, GASP_ENOMEM, "out of memory for a message");
+    return;
+  }
+  *f = (frame){k->pbuf, k->plen, NULL};
+  k->pbuf = NULL;
+  k->plen = k->pcap = 0;
+  k->pnext = 0;
+  if (k->ptail)
+    k->ptail->next = f;
+  else
+    k->phead = f;
+  k->ptail = f;
 }
 
 /* A connection went wrong: fatal for an authenticated (or expected) peer,
  * a rejected stranger otherwise. */
-static void conn_fail(conn *k, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 static void conn_fail(conn *k, int code, const char *fmt, ...) {
   gasp_cluster *c = k->c;
   int known = k->state == C_READY || !k->acceptor;
@@ -270,6 +328,8 @@ static void handle_frame(conn *k, uint8_t *buf, size_t n) {
   } else if (k->state == C_READY) {
     if (type == GASP__MSG_BYE) {
       k->bye = 1;
+    } else if (type == GASP__MSG_POST) {
+      post_chunk(k, it, cnt);
     } else {
       frame *f = malloc(sizeof *f);
       if (!f) {
@@ -1030,4 +1090,84 @@ out:
 int gasp_cluster_barrier(gasp_cluster *c, gasp_error *err) {
   if (c->size == 1) return GASP_OK;
   return exchange(c, (uint64_t)TAG_BARRIER << 32, NULL, NULL, NULL, NULL, err);
+}
+
+/* ---- one-way messages ---------------------------------------------------
+ * For engines whose ranks do not step together (bounded staleness): a
+ * message to one peer, in chunks of at most 1 MiB, with the same
+ * back-pressure as the collectives; the peer takes whole messages in the
+ * order they were posted. */
+
+int gasp__cluster_post(gasp_cluster *c, int peer, const void *data, size_t len,
+                       gasp_error *err) {
+  if (c->failed) {
+    if (err) *err = c->ferr;
+    return c->ferr.code;
+  }
+  conn *k = peer >= 0 && peer < c->size ? c->peer[peer] : NULL;
+  if (!k || !k->bev)
+    return gasp__fail(err, GASP_EPEER, NULL, 0,
+                      "rank %d: peer %d left the cluster", c->rank, peer);
+  size_t chunk_max = c->max_frame - 64, off = 0;
+  if (chunk_max > ((size_t)1 << 20)) chunk_max = (size_t)1 << 20;
+  const uint8_t *p = data;
+  for (uint64_t ch = 0;; ch++) {
+    size_t n = len - off < chunk_max ? len - off : chunk_max;
+    int last = off + n == len;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 4);
+    msgpack_pack_uint64(&pk, GASP__MSG_POST);
+    msgpack_pack_uint64(&pk, ch);
+    msgpack_pack_uint64(&pk, (uint64_t)last);
+    msgpack_pack_bin(&pk, n);
+    int rc = send_frame_with(k, &sb, n ? p + off : NULL, n);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
+    off += n;
+    if (evbuffer_get_length(bufferevent_get_output(k->bev)) > HIGH_WATER &&
+        (rc = wait_for(c, below_water, k, "a peer to drain its input", err)))
+      return rc;
+    if (last) return GASP_OK;
+  }
+}
+
+int gasp__cluster_take(gasp_cluster *c, int peer, uint8_t **data, size_t *len) {
+  conn *k = peer >= 0 && peer < c->size ? c->peer[peer] : NULL;
+  frame *f = k ? k->phead : NULL;
+  if (!f) return 0;
+  k->phead = f->next;
+  if (!k->phead) k->ptail = NULL;
+  *data = f->data;
+  *len = f->n;
+  free(f);
+  return 1;
+}
+
+typedef struct wait_arg {
+  int (*ready)(void *);
+  void *arg;
+} wait_arg;
+
+static int posts_ready(gasp_cluster *c, void *arg) {
+  wait_arg *w = arg;
+  if (w->ready(w->arg)) return 1;
+  for (int r = 0; r < c->size; r++) /* a peer that went away never sends */
+    if (r != c->rank && (!c->peer[r] || c->peer[r]->state == C_DEAD)) {
+      if (!c->failed) {
+        c->failed = 1;
+        gasp__fail(&c->ferr, GASP_EPEER, NULL, 0,
+                   "rank %d: peer %d left the cluster", c->rank, r);
+      }
+      return 0;
+    }
+  return 0;
+}
+
+int gasp__cluster_wait(gasp_cluster *c, int (*ready)(void *), void *arg,
+                       const char *what, gasp_error *err) {
+  wait_arg w = {ready, arg};
+  return wait_for(c, posts_ready, &w, what, err);
 }

@@ -30,4 +30,17 @@ struct gasp_dist {
 int gasp__dist_build(gasp_dist **out, const gasp_graph *g, const uint32_t *owner,
                      int parts, int rank, gasp_error *err);
 
+/* One-way messages between ranks (cluster.c), for engines whose ranks
+ * do not step together.  post: queues `len` bytes for `peer` (as chunked
+ * frames, waiting while its connection is over the high-water mark).
+ * take: the oldest complete message from `peer` (1, *data malloc'ed, the
+ * caller frees it) or 0 when none has arrived.  wait: runs the event loop
+ * until ready(arg) (which may take messages), failing on a lost peer, a
+ * bad frame or the cluster timeout. */
+int gasp__cluster_post(gasp_cluster *c, int peer, const void *data, size_t len,
+                       gasp_error *err);
+int gasp__cluster_take(gasp_cluster *c, int peer, uint8_t **data, size_t *len);
+int gasp__cluster_wait(gasp_cluster *c, int (*ready)(void *), void *arg,
+                       const char *what, gasp_error *err);
+
 #endif

@@ -99,10 +99,13 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   gasp__error_clear(err);
   if (!g || !prog) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no graph or program");
   if (opts && opts->dist) {
-    if (opts->engine != GASP_ENGINE_SYNC)
+    if (opts->engine == GASP_ENGINE_ASYNC &&
+        (opts->locking == GASP_LOCKING_LOCKS ||
+         opts->consistency == GASP_CONSISTENCY_FULL))
       return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
-                        "distributed runs use the sync engine (async across "
-                        "ranks is not supported yet)");
+                        "the async engine runs across ranks on the chromatic "
+                        "schedule, for vertex or edge consistency (no "
+                        "distributed locks, no full consistency)");
     if (g != opts->dist->local)
       return gasp__fail(err, GASP_EINVAL, NULL, 0,
                         "a distributed run needs the rank's local graph "
@@ -166,6 +169,10 @@ int gasp_engine_mirror(gasp_engine *e, void *array, size_t elem_size) {
 int gasp_engine_allreduce(gasp_engine *e, double *vals, size_t n,
                           gasp_reduce_op op) {
   if (!e->opts.dist) return GASP_OK;
+  if (e->in_ssp)
+    return gasp__fail(&e->err, GASP_ENOTSUP, NULL, 0,
+                      "no collectives during a run with bounded staleness: "
+                      "the ranks are at different supersteps");
   return gasp_cluster_allreduce(e->opts.dist->cluster, vals, n, op, &e->err);
 }
 

@@ -125,6 +125,7 @@ struct gasp_engine {
   uint32_t *locks;  /* per-vertex rw locks (locking = locks) */
   uint64_t pending; /* atomic: scheduled or running updates */
   int chromatic;    /* this run uses the colour schedule */
+  int in_ssp;       /* a bounded-staleness run is under way */
 };
 
 /* Aggregation on the calling thread only (async pauses its workers and

@@ -14,7 +14,9 @@
  */
 #include "dist_internal.h"
 #include "engine_internal.h"
+#include "ghost.h"
 
+#include <stdint.h>
 #include <string.h>
 
 typedef struct vlist {
@@ -117,68 +119,24 @@ static int next_frontier(sync_state *s) {
 
 /* ---- distributed barrier ---------------------------------------------
  *
- * To each peer p, one payload: a bitmap over send[p] (the owned vertices p
- * holds as ghosts) marking those updated in this superstep, their vertex
- * data in list order, then a bitmap over recv[p] (the ghosts p owns)
- * marking those signalled here.  From p, the same with the lists'
- * roles swapped.  `all` sends every value (the first barrier of a run, so
- * ghosts start from their owners' data).  The sizes are checked exactly:
- * a payload that does not match the agreed lists is the peer's error. */
+ * Owners send the vertices updated in this superstep (e->active) to the
+ * ranks holding them as ghosts and ghost signals (e->next) to their owners
+ * (ghost.c); `all` sends every value (the first barrier of a run, so
+ * ghosts start from their owners' data). */
 
-static size_t bm_bytes(uint64_t n) { return (size_t)((n + 7) / 8); }
+static void remote_signal(void *arg, gasp_vid v) {
+  sync_state *s = arg;
+  if (!s->e->next[v]) {
+    s->e->next[v] = 1;
+    list_push(&s->lists[0], v);
+  }
+}
 
 static int dist_barrier(sync_state *s, int all, gasp_error *err) {
   gasp_engine *e = s->e;
-  gasp_dist *d = e->opts.dist;
   gasp_graph *g = e->g;
-  const int P = d->size;
-  const size_t vd_size = e->prog.vertex_size;
-  size_t vs = vd_size; /* bytes per vertex on the wire */
-  for (int m = 0; m < e->nmirror; m++) vs += e->mirror[m].size;
-  const uint8_t *vd = g->vdata;
-  if (P == 1) return GASP_OK; /* no peers, no ghosts */
-  size_t total = 0;
-  size_t *off = calloc((size_t)P + 1, sizeof *off);
-  const void **send = calloc((size_t)P, sizeof *send);
-  size_t *len = calloc((size_t)P, sizeof *len);
-  const void **recv = calloc((size_t)P, sizeof *recv);
-  size_t *rlen = calloc((size_t)P, sizeof *rlen);
-  int rc = GASP_ENOMEM;
-  if (!off || !send || !len || !recv || !rlen) goto out;
-  for (int p = 0; p < P; p++) {
-    uint64_t changed = 0;
-    for (uint64_t k = 0; k < d->nsend[p]; k++) changed += all || e->active[d->send[p][k]];
-    off[p] = total;
-    total += bm_bytes(d->nsend[p]) + changed * vs + bm_bytes(d->nrecv[p]);
-  }
-  if (total > d->buf_cap || !d->buf) { /* at least a byte: no ghosts at all */
-    uint8_t *nb = realloc(d->buf, total ? total : 1);
-    if (!nb) goto out;
-    d->buf = nb;
-    d->buf_cap = total ? total : 1;
-  }
-  memset(d->buf, 0, total);
-  for (int p = 0; p < P; p++) {
-    uint8_t *b = d->buf + off[p], *vals = b + bm_bytes(d->nsend[p]);
-    for (uint64_t k = 0; k < d->nsend[p]; k++) {
-      gasp_vid v = d->send[p][k];
-      if (!(all || e->active[v])) continue;
-      b[k / 8] |= (uint8_t)(1u << (k % 8));
-      if (vd_size) memcpy(vals, vd + (size_t)v * vd_size, vd_size);
-      vals += vd_size;
-      for (int m = 0; m < e->nmirror; m++) {
-        size_t ms = e->mirror[m].size;
-        memcpy(vals, (const uint8_t *)e->mirror[m].base + (size_t)v * ms, ms);
-        vals += ms;
-      }
-    }
-    for (uint64_t k = 0; k < d->nrecv[p]; k++)
-      if (e->next[d->recv[p][k]]) vals[k / 8] |= (uint8_t)(1u << (k % 8));
-    send[p] = b;
-    len[p] = (size_t)(vals + bm_bytes(d->nrecv[p]) - b);
-    d->bytes_sent_steps += len[p];
-  }
-  if ((rc = gasp_cluster_exchange(d->cluster, send, len, recv, rlen, err))) goto out;
+  int rc = gasp__ghost_exchange(e, all, e->active, e->next, remote_signal, s, err);
+  if (rc) return rc;
   /* ghosts' signals went to their owners: drop them here */
   for (gasp_vid v = g->nowned; v < g->nv; v++) e->next[v] = 0;
   int T = gasp__pool_size(e->pool);
@@ -189,51 +147,7 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
       if (l->v[i] < g->nowned) l->v[k++] = l->v[i];
     l->n = k;
   }
-  for (int p = 0; p < P; p++) {
-    if (p == d->rank) continue;
-    const uint8_t *b = recv[p];
-    uint64_t nr = d->nrecv[p], ns = d->nsend[p], changed = 0;
-    if (rlen[p] < bm_bytes(nr) + bm_bytes(ns)) goto bad;
-    for (uint64_t k = 0; k < nr; k++) changed += (b[k / 8] >> (k % 8)) & 1;
-    if (rlen[p] != bm_bytes(nr) + changed * vs + bm_bytes(ns)) goto bad;
-    const uint8_t *vals = b + bm_bytes(nr);
-    for (uint64_t k = 0; k < nr; k++)
-      if ((b[k / 8] >> (k % 8)) & 1) {
-        gasp_vid v = d->recv[p][k];
-        if (vd_size) memcpy((uint8_t *)g->vdata + (size_t)v * vd_size, vals, vd_size);
-        vals += vd_size;
-        for (int m = 0; m < e->nmirror; m++) {
-          size_t ms = e->mirror[m].size;
-          memcpy((uint8_t *)e->mirror[m].base + (size_t)v * ms, vals, ms);
-          vals += ms;
-        }
-      }
-    for (uint64_t k = 0; k < ns; k++) /* remote signals for owned vertices */
-      if ((vals[k / 8] >> (k % 8)) & 1) {
-        gasp_vid v = d->send[p][k];
-        if (!e->next[v]) {
-          e->next[v] = 1;
-          list_push(&s->lists[0], v);
-        }
-      }
-    continue;
-  bad:
-    rc = gasp__fail(err, GASP_EPEER, NULL, 0,
-                    "rank %d: peer %d sent a ghost update of %zu bytes that "
-                    "does not match the agreed vertex lists",
-                    d->rank, p, rlen[p]);
-    goto out;
-  }
-  rc = GASP_OK;
-out:
-  if (rc == GASP_ENOMEM && err && !err->msg[0])
-    gasp__fail(err, rc, NULL, 0, "out of memory");
-  free(off);
-  free(send);
-  free(len);
-  free(recv);
-  free(rlen);
-  return rc;
+  return GASP_OK;
 }
 
 /* Global view at the barrier: the active vertices of the next superstep
@@ -257,6 +171,342 @@ static uint64_t grain(uint64_t work, uint64_t most, const gasp_engine *e) {
   return per < 16 ? 16 : per < most ? per : most;
 }
 
+/* ---- bounded staleness -----------------------------------------------
+ *
+ * Stale synchronous parallel (Ho et al., NIPS 2013) over the ghost
+ * payloads of the barrier: after each superstep t a rank posts its
+ * payload, tagged t, to every rank it shares ghosts with, and it may start
+ * superstep t only once it has applied every such peer's payloads up to
+ * t - S - 1 (S = opts.staleness); payloads that have arrived for steps
+ * below t are applied too, newer ones wait, so S = 0 would be the barrier.
+ * Remote signals join the superstep during which they are applied.
+ *
+ * Termination (quiescence): after each superstep a rank tells rank 0
+ * whether it still has work -- a vertex active for its next superstep or
+ * a signal sent in this one.  Once every rank has reported superstep T and
+ * none had work in T-S .. T, nothing can be active anywhere: a payload a
+ * rank may not have applied yet is from T-S or later and carries no
+ * signal.  Rank 0 then tells every rank to stop (also when a program asked
+ * to stop).  Each rank ends with FIN to every peer and waits for theirs,
+ * applying what is still queued, so ghosts are coherent afterwards and no
+ * message of this run is left for the next. */
+
+enum { SSP_STEP = 1, SSP_STATUS = 2, SSP_STOP = 3, SSP_FIN = 4 };
+#define SSP_HEAD 9 /* type byte, then a 64-bit step */
+
+typedef struct ssp_msg {
+  uint8_t *data;
+  size_t n;
+  uint64_t step;
+  struct ssp_msg *next;
+} ssp_msg;
+
+typedef struct ssp {
+  sync_state *s;
+  gasp_dist *d;
+  uint64_t t, S;
+  uint8_t *nbr, *fin;
+  uint64_t *applied, *received;
+  ssp_msg **qh, **qt;
+  int stop; /* GASP_STOP_* + 1, from rank 0 */
+  int64_t *reported, *last_active; /* rank 0: per rank */
+  int stop_asked, stop_sent, finishing;
+  uint8_t *buf;
+  size_t cap;
+  int rc;
+} ssp;
+
+static void put_u64(uint8_t *b, uint64_t x) { memcpy(b, &x, sizeof x); }
+static uint64_t get_u64(const uint8_t *b) {
+  uint64_t x;
+  memcpy(&x, b, sizeof x);
+  return x;
+}
+
+/* A remote signal applied at the start of a superstep joins it. */
+static void activate_now(void *arg, gasp_vid v) {
+  sync_state *s = arg;
+  if (s->e->active[v]) return;
+  s->e->active[v] = 1;
+  if (!s->dense) s->frontier[s->nfront] = v;
+  s->nfront++;
+}
+
+static int ssp_send(ssp *x, int p, int type, uint64_t step, const uint8_t *tail,
+                    size_t n) {
+  uint8_t m[SSP_HEAD + 2];
+  m[0] = (uint8_t)type;
+  put_u64(m + 1, step);
+  if (n) memcpy(m + SSP_HEAD, tail, n);
+  return gasp__cluster_post(x->d->cluster, p, m, SSP_HEAD + n, &x->s->e->err);
+}
+
+static void ssp_status(ssp *x, int r, uint64_t step, int active, int stop) {
+  x->reported[r] = (int64_t)step;
+  if (active) x->last_active[r] = (int64_t)step;
+  if (stop) x->stop_asked = 1;
+}
+
+/* Rank 0: stop everyone when a program asked or nothing is left. */
+static void ssp_decide(ssp *x) {
+  gasp_dist *d = x->d;
+  if (d->rank != 0 || x->stop_sent) return;
+  int reason = -1;
+  if (x->stop_asked) {
+    reason = GASP_STOP_PROGRAM;
+  } else {
+    int64_t T = INT64_MAX;
+    for (int r = 0; r < d->size; r++)
+      if (x->reported[r] < T) T = x->reported[r];
+    int idle = T >= 0;
+    for (int r = 0; r < d->size && idle; r++)
+      idle = x->last_active[r] < T - (int64_t)x->S;
+    if (idle) reason = GASP_STOP_CONVERGED;
+  }
+  if (reason < 0) return;
+  x->stop_sent = 1;
+  x->stop = reason + 1;
+  uint8_t why = (uint8_t)reason;
+  for (int r = 1; r < d->size && !x->rc; r++)
+    x->rc = ssp_send(x, r, SSP_STOP, 0, &why, 1);
+}
+
+/* Takes what has arrived; step payloads queue until their turn. */
+static int ssp_drain(ssp *x) {
+  gasp_dist *d = x->d;
+  gasp_error *err = &x->s->e->err;
+  uint8_t *m;
+  size_t n;
+  for (int p = 0; p < d->size; p++) {
+    if (p == d->rank) continue;
+    while (gasp__cluster_take(d->cluster, p, &m, &n)) {
+      int type = n >= SSP_HEAD ? m[0] : 0;
+      uint64_t step = n >= SSP_HEAD ? get_u64(m + 1) : 0;
+      const char *bad = NULL;
+      if (type == SSP_STEP) {
+        if (!x->nbr[p] || step != x->received[p])
+          bad = "a superstep out of order";
+        ssp_msg *q = bad ? NULL : malloc(sizeof *q);
+        if (q) {
+          *q = (ssp_msg){m, n, step, NULL};
+          m = NULL;
+          if (x->qt[p])
+            x->qt[p]->next = q;
+          else
+            x->qh[p] = q;
+          x->qt[p] = q;
+          x->received[p]++;
+        } else if (!bad) {
+          free(m);
+          return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+        }
+      } else if (type == SSP_STATUS && d->rank == 0 && n == SSP_HEAD + 2) {
+        ssp_status(x, p, step, m[SSP_HEAD], m[SSP_HEAD + 1]);
+      } else if (type == SSP_STOP && p == 0 && n == SSP_HEAD + 1 &&
+                 m[SSP_HEAD] <= GASP_STOP_PROGRAM) {
+        x->stop = m[SSP_HEAD] + 1;
+      } else if (type == SSP_FIN && n == SSP_HEAD) {
+        x->fin[p] = 1;
+      } else {
+        bad = "a message this engine does not know";
+      }
+      free(m);
+      if (bad)
+        return gasp__fail(err, GASP_EPEER, NULL, 0, "rank %d: peer %d sent %s",
+                          d->rank, p, bad);
+    }
+  }
+  ssp_decide(x);
+  return x->rc;
+}
+
+/* Applies the queued payloads of supersteps before t (all when
+ * finishing). */
+static int ssp_apply(ssp *x) {
+  gasp_dist *d = x->d;
+  for (int p = 0; p < d->size; p++) {
+    ssp_msg *q;
+    while ((q = x->qh[p]) && (x->finishing || q->step < x->t)) {
+      int rc = gasp__ghost_unpack(x->s->e, p, q->data + SSP_HEAD,
+                                  q->n - SSP_HEAD, activate_now, x->s, NULL,
+                                  &x->s->e->err);
+      x->qh[p] = q->next;
+      if (!x->qh[p]) x->qt[p] = NULL;
+      free(q->data);
+      free(q);
+      if (rc) return rc;
+      x->applied[p]++;
+    }
+  }
+  return GASP_OK;
+}
+
+static int ssp_ready(void *arg) {
+  ssp *x = arg;
+  if ((x->rc = ssp_drain(x)) || (x->rc = ssp_apply(x))) return 1;
+  gasp_dist *d = x->d;
+  if (x->finishing) {
+    for (int p = 0; p < d->size; p++)
+      if (p != d->rank && !x->fin[p]) return 0;
+    return 1;
+  }
+  if (x->stop) return 1;
+  for (int p = 0; p < d->size; p++)
+    if (x->nbr[p] && !x->fin[p] && x->applied[p] + x->S < x->t) return 0;
+  return 1;
+}
+
+static int ssp_wait(ssp *x, const char *what) {
+  if (ssp_ready(x)) return x->rc;
+  int rc = gasp__cluster_wait(x->d->cluster, ssp_ready, x, what, &x->s->e->err);
+  return rc ? rc : x->rc;
+}
+
+/* Posts superstep t's payload to every peer sharing ghosts; returns
+ * whether it carried a signal. */
+static int ssp_post_step(ssp *x, int *signalled) {
+  sync_state *s = x->s;
+  gasp_engine *e = s->e;
+  gasp_dist *d = x->d;
+  *signalled = 0;
+  for (gasp_vid v = e->g->nowned; v < e->g->nv && !*signalled; v++)
+    *signalled = e->next[v];
+  for (int p = 0; p < d->size; p++) {
+    if (!x->nbr[p]) continue;
+    size_t n = SSP_HEAD + gasp__ghost_size(e, p, 0, e->active);
+    if (n > x->cap) {
+      uint8_t *nb = realloc(x->buf, n);
+      if (!nb) return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+      x->buf = nb;
+      x->cap = n;
+    }
+    x->buf[0] = SSP_STEP;
+    put_u64(x->buf + 1, x->t);
+    n = SSP_HEAD + gasp__ghost_pack(e, p, 0, e->active, e->next, x->buf + SSP_HEAD);
+    d->bytes_sent_steps += n;
+    int rc = gasp__cluster_post(d->cluster, p, x->buf, n, &e->err);
+    if (rc) return rc;
+  }
+  return GASP_OK;
+}
+
+static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
+  sync_state *s = x->s;
+  gasp_engine *e = s->e;
+  gasp_dist *d = x->d;
+  uint64_t nv = e->g->nv;
+  for (;;) {
+    int rc = ssp_wait(x, "peers within the staleness bound");
+    if (rc) return rc;
+    if (x->stop) {
+      st->reason = (gasp_stop_reason)(x->stop - 1);
+      return GASP_OK;
+    }
+    if (e->opts.max_iter && st->iterations >= e->opts.max_iter) {
+      st->reason = GASP_STOP_MAX_ITER;
+      return GASP_OK;
+    }
+    uint64_t work = s->dense ? nv : s->nfront;
+    for (s->phase = 0; s->phase < 3; s->phase++) {
+      if (s->phase == 2 && !e->prog.scatter) break;
+      s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
+      gasp__pool_run(e->pool, phase_worker, s);
+    }
+    int signalled;
+    if ((rc = ssp_post_step(x, &signalled))) return rc;
+    for (gasp_vid v = e->g->nowned; v < nv; v++) e->next[v] = 0;
+    int T = gasp__pool_size(e->pool);
+    for (int t = 0; t < T; t++) { /* signals for ghosts went to owners */
+      vlist *l = &s->lists[t];
+      uint64_t k = 0;
+      for (uint64_t i = 0; i < l->n; i++)
+        if (l->v[i] < e->g->nowned) l->v[k++] = l->v[i];
+      l->n = k;
+    }
+    uint64_t ran = s->nfront;
+    st->updates += ran;
+    e->updates += ran;
+    st->iterations++;
+    e->iteration++;
+    if (e->opts.always_active) {
+      for (int t = 0; t < T; t++) s->lists[t].n = 0;
+      memset(e->next, 0, nv);
+    } else if ((rc = next_frontier(s))) {
+      return rc;
+    }
+    if (e->opts.on_iteration) {
+      gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0};
+      if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
+        __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
+    }
+    int active = e->opts.always_active || s->nfront > 0 || signalled;
+    int stop = __atomic_load_n(&e->stop, __ATOMIC_RELAXED);
+    if (d->rank == 0) {
+      ssp_status(x, 0, x->t, active, stop);
+      ssp_decide(x);
+      if (x->rc) return x->rc;
+    } else {
+      uint8_t b[2] = {(uint8_t)active, (uint8_t)stop};
+      if ((rc = ssp_send(x, 0, SSP_STATUS, x->t, b, 2))) return rc;
+    }
+    x->t++;
+  }
+}
+
+static int ssp_loop(sync_state *s, gasp_run_stats *st, double t0) {
+  gasp_engine *e = s->e;
+  gasp_dist *d = e->opts.dist;
+  const int P = d->size;
+  ssp x;
+  memset(&x, 0, sizeof x);
+  x.s = s;
+  x.d = d;
+  x.S = e->opts.staleness;
+  x.nbr = calloc((size_t)P, 1);
+  x.fin = calloc((size_t)P, 1);
+  x.applied = calloc((size_t)P, sizeof *x.applied);
+  x.received = calloc((size_t)P, sizeof *x.received);
+  x.qh = calloc((size_t)P, sizeof *x.qh);
+  x.qt = calloc((size_t)P, sizeof *x.qt);
+  x.reported = malloc((size_t)P * sizeof *x.reported);
+  x.last_active = malloc((size_t)P * sizeof *x.last_active);
+  int rc = GASP_ENOMEM;
+  if (!x.nbr || !x.fin || !x.applied || !x.received || !x.qh || !x.qt ||
+      !x.reported || !x.last_active) {
+    gasp__fail(&e->err, rc, NULL, 0, "out of memory");
+    goto out;
+  }
+  for (int p = 0; p < P; p++) {
+    x.nbr[p] = p != d->rank && (d->nsend[p] || d->nrecv[p]);
+    x.reported[p] = x.last_active[p] = -1;
+  }
+  e->in_ssp = 1;
+  rc = ssp_steps(&x, st, t0);
+  e->in_ssp = 0;
+  if (rc) goto out;
+  for (int p = 0; p < P && !rc; p++)
+    if (p != d->rank) rc = ssp_send(&x, p, SSP_FIN, x.t, NULL, 0);
+  x.finishing = 1;
+  if (!rc) rc = ssp_wait(&x, "peers to finish");
+out:
+  for (int p = 0; x.qh && p < P; p++)
+    for (ssp_msg *q = x.qh[p], *n; q; q = n) {
+      n = q->next;
+      free(q->data);
+      free(q);
+    }
+  free(x.nbr);
+  free(x.fin);
+  free(x.applied);
+  free(x.received);
+  free(x.qh);
+  free(x.qt);
+  free(x.reported);
+  free(x.last_active);
+  free(x.buf);
+  return rc;
+}
+
 static int sync_loop(sync_state *s, gasp_run_stats *st) {
   gasp_engine *e = s->e;
   double t0 = gasp__now();
@@ -268,6 +518,11 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     int rc = dist_barrier(s, 1, &e->err);
     if (!rc) rc = dist_global(s, &global_front, &global_stop);
     if (rc) return rc;
+    if (e->opts.staleness && d->size > 1 && global_front && !global_stop) {
+      rc = ssp_loop(s, st, t0);
+      if (rc) return rc;
+      goto done;
+    }
   }
   for (int first = 1;; first = 0) {
     if (global_front == 0) {
@@ -313,6 +568,7 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
       if ((rc = dist_global(s, &global_front, &global_stop))) return rc;
     }
   }
+done:
   e->nsignalled = s->nfront;
   /* Pending vertices stay flagged in e->active for a later run. */
   if (!s->dense)

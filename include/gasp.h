@@ -609,6 +609,16 @@ typedef struct gasp_engine_opts {
    * vertices travel at every superstep's barrier, and the run ends when no
    * vertex is active on any rank.  NULL: one process. */
   gasp_dist *dist;
+  /* distributed sync runs: bounded staleness (stale synchronous
+   * parallel).  A rank may run up to `staleness` supersteps ahead of any
+   * rank it shares ghosts with: its gathers see every ghost value from at
+   * least `staleness` supersteps back, and newer ones as they arrive.
+   * Ranks exchange one-way messages instead of meeting at a barrier, and
+   * the run ends by distributed quiescence detection (no vertex active and
+   * no signal in flight anywhere).  0: a barrier per superstep.  With
+   * staleness, on_iteration runs after each of the rank's own supersteps
+   * and must not call collectives (gasp_engine_allreduce fails then). */
+  unsigned staleness;
 } gasp_engine_opts;
 
 GASP_EXTERN void gasp_engine_opts_init(gasp_engine_opts *o);

@@ -373,6 +373,7 @@ int cmd_cc(int argc, char **argv) {
       {"algorithm", required_argument, 0, OPT_FIRST_PRIVATE}, {0, 0, 0, 0}};
   const char *algo = NULL;
   o.dist_ok = 1; /* across ranks: minimum-label propagation */
+  o.staleness_ok = 1; /* monotone: any schedule reaches the same labels */
   int rc = tk_parse(argc, argv, &o, extra, help, set_algorithm, &algo);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   int async = o.eng.engine == GASP_ENGINE_ASYNC;

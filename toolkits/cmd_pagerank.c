@@ -401,8 +401,13 @@ int cmd_pagerank(int argc, char **argv) {
   gasp_run_stats st;
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
-  double total = 0;
-  for (gasp_vid v = 0; v < p.local; v++) total += vd[v].rank;
+  double total = 0; /* delta PageRank leaves the mass to normalise */
+  for (gasp_vid v = 0; v < gasp_graph_num_owned(g); v++) total += vd[v].rank;
+  if (async && gasp_engine_allreduce(e, &total, 1, GASP_REDUCE_SUM)) {
+    cli_error("pagerank: %s", gasp_engine_last_error(e)->msg);
+    rc = EXIT_RUNTIME;
+    goto out;
+  }
   if (async && total > 0)
     for (gasp_vid v = 0; v < p.local; v++) vd[v].rank /= total;
   int converged = async ? st.reason == GASP_STOP_CONVERGED

@@ -195,6 +195,7 @@ int cmd_sssp(int argc, char **argv) {
       {"directed", no_argument, 0, O_DIRECTED},
       {0, 0, 0, 0}};
   o.dist_ok = 1; /* across ranks: sync label correcting */
+  o.staleness_ok = 1; /* monotone: any schedule reaches the same distances */
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (!p.have_source) {

@@ -54,6 +54,17 @@ int tk_dist_opt(tk_opts *o, int opt, const char *arg) {
   case TK_OPT_COORDINATOR: o->d.coordinator = arg; return 1;
   case TK_OPT_KEY_FILE: o->d.key_file = arg; return 1;
   case TK_OPT_PARTITIONS: o->d.parts = arg; return 1;
+  case TK_OPT_STALENESS: {
+    int v;
+    if (cli_parse_int("--staleness", arg, &v)) return -1;
+    if (v < 0 || v > 1000000) {
+      cli_error("--staleness must be 0..1000000");
+      return -1;
+    }
+    o->eng.staleness = (unsigned)v;
+    o->d.staleness_set = 1;
+    return 1;
+  }
   case TK_OPT_PARTITION:
     if (!strcmp(arg, "metis"))
       o->d.hash = 0;
@@ -196,6 +207,15 @@ int tk_dist_launch(tk_opts *o) {
     }
     o->d.rank = 0;
     return 0;
+  }
+  if (o->d.staleness_set && o->eng.staleness &&
+      (!o->staleness_ok || o->eng.engine != GASP_ENGINE_SYNC)) {
+    cli_error("--staleness: %s", o->staleness_ok
+                                     ? "bounded staleness is a mode of the sync "
+                                       "engine (drop --engine async)"
+                                     : "this toolkit's result depends on "
+                                       "lock-step supersteps; run it without");
+    return EXIT_USAGE;
   }
   if (!o->dist_ok) {
     cli_error("this toolkit does not run across processes yet (--np, --rank, "
@@ -423,6 +443,9 @@ void *tk_dist_results(tk_opts *o, gasp_engine *e, gasp_run_stats *st,
   double u = (double)st->updates;
   if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK)
     st->updates = (uint64_t)u;
+  double it = (double)st->iterations; /* bounded staleness: ranks differ */
+  if (gasp_engine_allreduce(e, &it, 1, GASP_REDUCE_MAX) == GASP_OK)
+    st->iterations = (uint64_t)it;
   return tk_dist_gather(o, local, size, rc);
 }
 
@@ -436,6 +459,8 @@ void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations) {
   cli_json_num(j, "edge_balance", d->part.edge_balance);
   cli_json_u64(j, "ghosts_total", d->part.ghosts_total);
   cli_json_num(j, "partition_seconds", d->part_seconds);
+  if (o->eng.engine == GASP_ENGINE_SYNC)
+    cli_json_u64(j, "staleness", o->eng.staleness);
   cli_json_u64(j, "bytes_sent", d->bytes_sent);
   cli_json_num(j, "bytes_sent_per_iteration",
                iterations ? (double)d->bytes_sent / (double)iterations : 0);

@@ -18,6 +18,7 @@ typedef struct tk_dist {
   const char *peers, *coordinator, *key_file;
   const char *parts; /* --partitions PREFIX: read PREFIX.<rank>.gpart   */
   int hash;         /* --partition hash (default metis)                */
+  int staleness_set; /* --staleness was given                           */
   int listen_fd;    /* rank 0 of --np: the coordinator socket          */
   char key[65];
   size_t key_len;
@@ -34,6 +35,7 @@ typedef struct tk_opts {
   gasp_engine_opts eng;
   tk_dist d;
   int dist_ok; /* the toolkit runs across ranks (set before tk_parse) */
+  int staleness_ok; /* its sync program converges with bounded staleness */
   double tol;        /* convergence tolerance (toolkit default if < 0) */
   const char *trace; /* per-iteration TSV, or NULL */
   int engine_set;    /* --engine was given (toolkits pick their default) */
@@ -53,7 +55,8 @@ enum {
   TK_OPT_COORDINATOR,
   TK_OPT_KEY_FILE,
   TK_OPT_PARTITION,
-  TK_OPT_PARTITIONS
+  TK_OPT_PARTITIONS,
+  TK_OPT_STALENESS
 };
 
 #define TK_OPTIONS                                                             \
@@ -70,7 +73,8 @@ enum {
       {"coordinator", required_argument, 0, TK_OPT_COORDINATOR},               \
       {"cluster-key-file", required_argument, 0, TK_OPT_KEY_FILE},             \
       {"partition", required_argument, 0, TK_OPT_PARTITION},                   \
-      {"partitions", required_argument, 0, TK_OPT_PARTITIONS}
+      {"partitions", required_argument, 0, TK_OPT_PARTITIONS},                 \
+      {"staleness", required_argument, 0, TK_OPT_STALENESS}
 
 #define TK_HELP                                                                \
   CLI_COMMON_HELP                                                              \
@@ -88,6 +92,8 @@ enum {
   "      --partition M    metis (default) or hash, for distributed runs\n"   \
   "      --partitions P   read this rank's part P.<rank>.gpart (gasp\n"      \
   "                       partition -o P) instead of the whole graph\n"      \
+  "      --staleness S    distributed sync runs: a rank may run S supersteps\n" \
+  "                       ahead of its neighbours (0: a barrier per step)\n" \
   "      --cluster-key-file F  cluster key (else $GASP_CLUSTER_KEY; --np\n"   \
   "                       makes a random one)\n"                               \
   "  -o FILE writes one 'id<TAB>value' line per vertex in ascending id order\n" \
