@@ -1,0 +1,385 @@
+/*
+ * test_dist_engine.c -- the engines across ranks beyond the barrier:
+ *
+ *  - async (chromatic schedule across ranks): one sweep of "one more than
+ *    the largest neighbour" leaves the two ends of every edge different,
+ *    which fails if two neighbours run in the same colour step or a ghost
+ *    is not refreshed between colour steps (the later one would read the
+ *    earlier one's old value); min-label components equal one process;
+ *    full consistency is refused.
+ *  - bounded staleness (--staleness S): every gather sees each neighbour's
+ *    data from at most S supersteps before the previous one (stamped in
+ *    the data), S = 0 is never stale, min-label components end converged
+ *    (quiescence) with the labels of one process, and a rank that dies
+ *    mid-run is reported by the others, naming it, instead of a hang.
+ *
+ * Ranks are forked processes meeting on loopback.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gasp.h"
+#include "testutil.h"
+
+static const char KEY[] = "dist-engine-test-key-0123";
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- programs ------------------------------------------------------ */
+
+static gasp_dir all_edges(const gasp_ctx *ctx, const void *v) {
+  (void)ctx;
+  (void)v;
+  return GASP_DIR_ALL;
+}
+
+/* one more than the largest neighbour */
+static void up_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e,
+                      void *acc) {
+  uint64_t x = *(const uint64_t *)e->nbr_data;
+  if (x > *(uint64_t *)acc) *(uint64_t *)acc = x;
+}
+static void up_sum(const gasp_ctx *ctx, void *acc, const void *o) {
+  if (*(const uint64_t *)o > *(uint64_t *)acc)
+    *(uint64_t *)acc = *(const uint64_t *)o;
+}
+static void up_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  *(uint64_t *)vd = *(const uint64_t *)acc + 1;
+}
+
+/* min-label components */
+static void cc_init(gasp_ctx *ctx, void *vd) {
+  *(uint64_t *)vd = gasp_ctx_gid(ctx);
+}
+static void cc_acc_init(const gasp_ctx *ctx, void *acc) {
+  *(uint64_t *)acc = UINT64_MAX;
+}
+static void cc_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e,
+                      void *acc) {
+  uint64_t l = *(const uint64_t *)e->nbr_data;
+  if (l < *(uint64_t *)acc) *(uint64_t *)acc = l;
+}
+static void cc_sum(const gasp_ctx *ctx, void *acc, const void *o) {
+  if (*(const uint64_t *)o < *(uint64_t *)acc)
+    *(uint64_t *)acc = *(const uint64_t *)o;
+}
+typedef struct ccs {
+  uint8_t *changed; /* by local id */
+} ccs;
+static void cc_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  ccs *c = gasp_ctx_user(ctx);
+  uint64_t m = *(const uint64_t *)acc, *l = vd;
+  c->changed[gasp_ctx_vertex(ctx)] = m < *l;
+  if (m < *l) *l = m;
+}
+static gasp_dir cc_scatter_edges(const gasp_ctx *ctx, const void *v) {
+  ccs *c = gasp_ctx_user(ctx);
+  return c->changed[gasp_ctx_vertex(ctx)] ? GASP_DIR_ALL : GASP_DIR_NONE;
+}
+static void cc_scatter(gasp_ctx *ctx, const void *v, const gasp_edge *e) {
+  gasp_signal(ctx, e->nbr);
+}
+
+/* staleness probe: each superstep stamps the vertex with its number and
+ * records how far behind the previous superstep its oldest neighbour's
+ * stamp was */
+typedef struct stamp {
+  int64_t step, lag;
+} stamp;
+static void st_init(gasp_ctx *ctx, void *vd) {
+  stamp *s = vd;
+  s->step = -1;
+  s->lag = 0;
+}
+static void st_acc_init(const gasp_ctx *ctx, void *acc) {
+  *(int64_t *)acc = INT64_MAX;
+}
+static void st_gather(const gasp_ctx *ctx, const void *v, const gasp_edge *e,
+                      void *acc) {
+  int64_t x = ((const stamp *)e->nbr_data)->step;
+  if (x < *(int64_t *)acc) *(int64_t *)acc = x;
+}
+static void st_sum(const gasp_ctx *ctx, void *acc, const void *o) {
+  if (*(const int64_t *)o < *(int64_t *)acc)
+    *(int64_t *)acc = *(const int64_t *)o;
+}
+static void st_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  stamp *s = vd;
+  int64_t t = (int64_t)gasp_ctx_iteration(ctx), oldest = *(const int64_t *)acc;
+  if (oldest != INT64_MAX && t - 1 - oldest > s->lag) s->lag = t - 1 - oldest;
+  s->step = t;
+}
+
+/* ---- the graph and the ranks ---------------------------------------- */
+
+static gasp_graph *make_graph(void) {
+  gasp_edge_list *el = NULL;
+  if (gasp_generate_kronecker(&el, 10, 6, 0, 0, 0, 7, 1)) return NULL;
+  gasp_builder *b = NULL;
+  if (gasp_builder_new(&b, 0)) return NULL;
+  for (uint64_t i = 0; i < el->n; i++)
+    gasp_builder_add_edge(b, el->src[i], el->dst[i], 1);
+  for (gasp_gid c = 0; c < 4; c++) /* a few long paths: many rounds */
+    for (gasp_gid j = 0; j < 30; j++)
+      gasp_builder_add_edge(b, 5000 + 100 * c + j, 5000 + 100 * c + j + 1, 1);
+  gasp_edge_list_free(&el);
+  gasp_graph *g = NULL;
+  gasp_builder_finish(b, 1, &g, NULL);
+  gasp_builder_free(&b);
+  return g;
+}
+
+typedef struct job {
+  int staleness;
+  int die_rank; /* >= 0: this rank dies at superstep 3 */
+} job;
+
+static int die_at_3(void *user, const gasp_iter_info *info) {
+  (void)user;
+  if (info->iteration == 3) _exit(0); /* no goodbye: a lost peer */
+  return 0;
+}
+
+/* Runs `prog` on the local graph; gathers vertex data (8 or 16 bytes) to
+ * rank 0's `all`. */
+static int run(gasp_dist *d, const gasp_program *prog, gasp_engine_opts *o,
+               void *all, gasp_run_stats *st, char *why, size_t wlen) {
+  gasp_engine *e = NULL;
+  gasp_error err;
+  gasp_graph *l = gasp_dist_graph(d);
+  int rc = gasp_engine_new(&e, l, prog, o, &err);
+  if (rc) {
+    snprintf(why, wlen, "%s", err.msg);
+    return rc;
+  }
+  if (!o->always_active) gasp_engine_signal_all(e, 0);
+  rc = gasp_engine_run(e, st);
+  if (rc)
+    snprintf(why, wlen, "%s", gasp_engine_last_error(e)->msg);
+  else if (gasp_dist_gather(d, gasp_graph_vertex_data(l), prog->vertex_size,
+                            all, &err))
+    rc = 99;
+  gasp_engine_free(&e);
+  return rc;
+}
+
+static int rank_main(int rank, int size, int port, int lfd, int metis,
+                     const job *jb) {
+  char coord[64];
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", port);
+  gasp_cluster_opts co;
+  gasp_cluster_opts_init(&co);
+  co.rank = rank;
+  co.size = size;
+  co.coordinator = coord;
+  co.listen_fd = rank == 0 ? lfd : -1;
+  co.key = KEY;
+  co.key_len = strlen(KEY);
+  co.timeout = 20;
+  gasp_cluster *c = NULL;
+  gasp_error err;
+  if (gasp_cluster_new(&c, &co, &err)) return 20;
+  gasp_graph *g = make_graph();
+  if (!g) return 21;
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint32_t *owner = malloc(nv * sizeof *owner);
+  if (metis ? gasp_partition_metis(g, size, 1, owner, &err)
+            : gasp_partition_hash(g, size, owner))
+    return 22;
+  gasp_dist *d = NULL;
+  if (gasp_dist_new(&d, c, g, owner, &err)) return 23;
+  gasp_vid nl = gasp_graph_num_vertices(gasp_dist_graph(d));
+  uint64_t *vals = calloc(nv, 2 * sizeof(uint64_t));
+  uint64_t *ref = calloc(nv, sizeof *ref);
+  ccs cs = {calloc(nv, 1)};
+  char why[512] = "";
+  int rc = 0;
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.threads = 2;
+  gasp_run_stats st;
+  gasp_program cc = {0};
+  cc.vertex_size = sizeof(uint64_t);
+  cc.acc_size = sizeof(uint64_t);
+  cc.init_vertex = cc_init;
+  cc.acc_init = cc_acc_init;
+  cc.gather_edges = all_edges;
+  cc.gather = cc_gather;
+  cc.sum = cc_sum;
+  cc.apply = cc_apply;
+  cc.scatter_edges = cc_scatter_edges;
+  cc.scatter = cc_scatter;
+  cc.user = &cs;
+  /* the reference: one process, here */
+  {
+    gasp_engine *e = NULL;
+    if (gasp_engine_new(&e, g, &cc, &o, &err)) return 24;
+    gasp_engine_signal_all(e, 0);
+    if (gasp_engine_run(e, &st)) return 25;
+    memcpy(ref, gasp_graph_vertex_data(g), nv * sizeof *ref);
+    gasp_engine_free(&e);
+  }
+  o.dist = d;
+  if (jb->staleness < 0) { /* async, chromatic across ranks */
+    o.engine = GASP_ENGINE_ASYNC;
+    o.consistency = GASP_CONSISTENCY_EDGE;
+    gasp_program up = {0};
+    up.vertex_size = sizeof(uint64_t);
+    up.acc_size = sizeof(uint64_t);
+    up.gather_edges = all_edges;
+    up.gather = up_gather;
+    up.sum = up_sum;
+    up.apply = up_apply;
+    o.max_iter = 1; /* every vertex once */
+    if ((rc = run(d, &up, &o, vals, &st, why, sizeof why))) goto out;
+    if (st.colors < 2) rc = 30;
+    if (!rc && rank == 0) {
+      gasp_adjacency out;
+      gasp_graph_out_edges(g, &out);
+      for (gasp_vid v = 0; v < nv && !rc; v++) {
+        if (vals[v] == 0 || vals[v] > (uint64_t)st.colors) rc = 31;
+        for (uint64_t j = out.off[v]; j < out.off[v + 1] && !rc; j++)
+          if (out.nbr[j] != v && vals[out.nbr[j]] == vals[v]) rc = 32;
+      }
+    }
+    o.max_iter = 0;
+    if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
+    if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 33;
+    if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 34;
+    o.consistency = GASP_CONSISTENCY_FULL;
+    gasp_engine *e = NULL;
+    if (!rc &&
+        gasp_engine_new(&e, gasp_dist_graph(d), &cc, &o, &err) != GASP_ENOTSUP)
+      rc = 35;
+    gasp_engine_free(&e);
+    goto out;
+  }
+  o.staleness = (unsigned)jb->staleness;
+  if (jb->die_rank >= 0 && rank == jb->die_rank) o.on_iteration = die_at_3;
+  gasp_program sp = {0};
+  sp.vertex_size = sizeof(stamp);
+  sp.acc_size = sizeof(int64_t);
+  sp.init_vertex = st_init;
+  sp.acc_init = st_acc_init;
+  sp.gather_edges = all_edges;
+  sp.gather = st_gather;
+  sp.sum = st_sum;
+  sp.apply = st_apply;
+  o.always_active = 1;
+  o.max_iter = 40;
+  rc = run(d, &sp, &o, vals, &st, why, sizeof why);
+  if (jb->die_rank >= 0) { /* the survivors must name the lost peer */
+    char want[32];
+    snprintf(want, sizeof want, "peer %d", jb->die_rank);
+    rc = rc && strstr(why, want) ? 0 : 40;
+    if (rc)
+      fprintf(stderr, "rank %d: expected a lost peer, got '%s'\n", rank, why);
+    why[0] = 0;
+    goto out;
+  }
+  if (rc) goto out;
+  if (st.iterations != 40 || st.reason != GASP_STOP_MAX_ITER) rc = 41;
+  if (!rc && rank == 0) {
+    const stamp *s = (const stamp *)vals;
+    for (gasp_vid v = 0; v < nv && !rc; v++) {
+      if (s[v].step != 39) rc = 42;
+      if (s[v].lag > jb->staleness) rc = 43;
+    }
+  }
+  o.always_active = 0;
+  o.max_iter = 0;
+  o.on_iteration = NULL;
+  memset(cs.changed, 0, nl);
+  if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
+  if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 44;
+  if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 45;
+out:
+  if (why[0]) fprintf(stderr, "rank %d: %s\n", rank, why);
+  free(vals);
+  free(ref);
+  free(cs.changed);
+  free(owner);
+  gasp_dist_free(&d);
+  gasp_graph_free(&g);
+  gasp_cluster_free(&c);
+  return rc;
+}
+
+/* Forks `size` ranks; returns after all ended, failing on a bad status
+ * (except the rank told to die, which ends with 0 too). */
+static void run_ranks(int size, int metis, const job *jb, const char *what) {
+  int port = 0, lfd = tu_listen_loopback(&port);
+  assert_true(lfd >= 0);
+  pid_t pid[8];
+  assert_true(size <= 8);
+  double t0 = now();
+  for (int r = 0; r < size; r++) {
+    fflush(NULL);
+    pid[r] = fork();
+    assert_true(pid[r] >= 0);
+    if (pid[r] == 0) {
+      signal(SIGPIPE, SIG_IGN);
+      if (r) close(lfd);
+      _exit(rank_main(r, size, port, lfd, metis, jb));
+    }
+  }
+  close(lfd);
+  for (int r = 0; r < size; r++) {
+    int w;
+    assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
+    int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
+    if (st) fail_msg("%s, %d ranks: rank %d exited with %d", what, size, r, st);
+  }
+  if (jb->die_rank >= 0 && now() - t0 > 10)
+    fail_msg("%s: the lost peer took %.1f s to notice", what, now() - t0);
+}
+
+static void test_async_chromatic_across_ranks(void **state) {
+  (void)state;
+  job jb = {-1, -1};
+  for (int metis = 0; metis < 2; metis++)
+    for (int size = 1; size <= 4; size++)
+      run_ranks(size, metis, &jb, metis ? "async, metis" : "async, hash");
+}
+
+static void test_bounded_staleness(void **state) {
+  (void)state;
+  static const int S[] = {0, 1, 3};
+  for (size_t i = 0; i < sizeof S / sizeof *S; i++)
+    for (int size = 2; size <= 4; size += 2) {
+      job jb = {S[i], -1};
+      char what[64];
+      snprintf(what, sizeof what, "staleness %d", S[i]);
+      run_ranks(size, i % 2, &jb, what);
+    }
+}
+
+static void test_staleness_lost_peer(void **state) {
+  (void)state;
+  job jb = {2, 1};
+  run_ranks(3, 1, &jb, "staleness 2, rank 1 dies");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_async_chromatic_across_ranks),
+      cmocka_unit_test(test_bounded_staleness),
+      cmocka_unit_test(test_staleness_lost_peer),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
