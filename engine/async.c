@@ -30,11 +30,11 @@
 
 typedef struct async_state {
   gasp_engine *e;
-  void **acc;       /* per thread */
-  gasp_vid **nbuf;  /* per thread neighbour buffers */
+  void **acc;      /* per thread */
+  gasp_vid **nbuf; /* per thread neighbour buffers */
   uint64_t *ncap;
-  uint64_t limit;   /* max updates, 0 = none */
-  int reason;       /* atomic: GASP_STOP_* + 1 when set */
+  uint64_t limit; /* max updates, 0 = none */
+  int reason;     /* atomic: GASP_STOP_* + 1 when set */
   /* pausing workers so the driving thread can aggregate */
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -197,7 +197,8 @@ static void drive(async_state *s, int others_idle) {
   int others = gasp__pool_size(e->pool) - 1;
   pthread_mutex_lock(&s->mu);
   __atomic_store_n(&s->pause, 1, __ATOMIC_RELAXED);
-  while (s->paused < others) pthread_cond_wait(&s->cv, &s->mu);
+  while (s->paused < others)
+    pthread_cond_wait(&s->cv, &s->mu);
   pthread_mutex_unlock(&s->mu);
   gasp__aggregate_serial(e, now);
   pthread_mutex_lock(&s->mu);
@@ -293,9 +294,11 @@ static int build_classes(async_state *s) {
   s->batch = gasp__malloc_array(nv ? nv : 1, sizeof *s->batch);
   if (!s->class_n || !s->class_v || !s->batch) return GASP_ENOMEM;
   if (e->opts.dist) nv = e->g->nowned; /* classes of owned vertices */
-  for (uint64_t v = 0; v < nv; v++) s->class_n[e->color[v]]++;
+  for (uint64_t v = 0; v < nv; v++)
+    s->class_n[e->color[v]]++;
   for (int c = 0; c < C; c++)
-    if (!(s->class_v[c] = gasp__malloc_array(s->class_n[c] + 1, sizeof(gasp_vid))))
+    if (!(s->class_v[c] =
+              gasp__malloc_array(s->class_n[c] + 1, sizeof(gasp_vid))))
       return GASP_ENOMEM;
   memset(s->class_n, 0, ((size_t)C + 1) * sizeof *s->class_n);
   for (uint64_t v = 0; v < nv; v++) {
@@ -383,14 +386,16 @@ static int chromatic_dist(async_state *s, gasp_run_stats *st) {
   while (!rc) {
     double v[3] = {(double)e->pending, (double)(e->updates - start),
                    (double)__atomic_load_n(&e->stop, __ATOMIC_RELAXED)};
-    if ((rc = gasp_cluster_allreduce(d->cluster, v, 3, GASP_REDUCE_SUM, &e->err)))
+    if ((rc = gasp_cluster_allreduce(d->cluster, v, 3, GASP_REDUCE_SUM,
+                                     &e->err)))
       break;
     if (v[0] == 0) break; /* converged */
     if (v[2] > 0) {
       s->reason = GASP_STOP_PROGRAM + 1;
       break;
     }
-    if (e->opts.max_iter && v[1] >= (double)e->opts.max_iter * (double)d->global_nv) {
+    if (e->opts.max_iter &&
+        v[1] >= (double)e->opts.max_iter * (double)d->global_nv) {
       s->reason = GASP_STOP_MAX_ITER + 1;
       break;
     }
@@ -409,10 +414,13 @@ static int chromatic_dist(async_state *s, gasp_run_stats *st) {
         else
           gasp__pool_run(e->pool, class_worker, s);
       }
-      for (uint64_t i = 0; i < n; i++) changed[s->batch[i]] = 1;
-      rc = gasp__ghost_exchange(e, 0, changed, e->active, dist_signal, e, &e->err);
+      for (uint64_t i = 0; i < n; i++)
+        changed[s->batch[i]] = 1;
+      rc = gasp__ghost_exchange(e, 0, changed, e->active, dist_signal, e,
+                                &e->err);
       drop_ghost_signals(e);
-      for (uint64_t i = 0; i < n; i++) changed[s->batch[i]] = 0;
+      for (uint64_t i = 0; i < n; i++)
+        changed[s->batch[i]] = 0;
       ran += n;
     }
     sweeps++;
@@ -439,7 +447,8 @@ static void state_free(async_state *s, int T) {
   free(s->nbuf);
   free(s->ncap);
   if (s->class_v)
-    for (int c = 0; c < s->e->ncolors; c++) free(s->class_v[c]);
+    for (int c = 0; c < s->e->ncolors; c++)
+      free(s->class_v[c]);
   free(s->class_v);
   free(s->class_n);
   free(s->batch);
@@ -473,7 +482,7 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
   if (lk == GASP_LOCKING_DEFAULT)
     lk = e->opts.consistency == GASP_CONSISTENCY_EDGE || e->opts.dist
              ? GASP_LOCKING_CHROMATIC
-                                                      : GASP_LOCKING_LOCKS;
+             : GASP_LOCKING_LOCKS;
   e->chromatic = lk == GASP_LOCKING_CHROMATIC;
   int rc = GASP_ENOMEM;
   s.acc = calloc((size_t)T, sizeof *s.acc);
@@ -488,13 +497,16 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
   if (!e->chromatic) {
     e->sched_ops = sched_for(e->opts.scheduler);
     if (e->sched_ops->create(&e->sched, (gasp_vid)nv, T)) goto out;
-    if (!e->locks && !(e->locks = gasp__calloc_array(nv ? nv : 1, sizeof *e->locks)))
+    if (!e->locks &&
+        !(e->locks = gasp__calloc_array(nv ? nv : 1, sizeof *e->locks)))
       goto out;
   }
   for (uint64_t v = 0; v < nv; v++)
     if (e->active[v]) {
       e->pending++;
-      if (!e->chromatic) e->sched_ops->push(e->sched, (int)(v % (uint64_t)T), (gasp_vid)v, e->prio[v]);
+      if (!e->chromatic)
+        e->sched_ops->push(e->sched, (int)(v % (uint64_t)T), (gasp_vid)v,
+                           e->prio[v]);
     }
   if (e->chromatic && e->opts.dist) {
     s.limit = 0; /* decided by all ranks together */
@@ -511,7 +523,8 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
   st->updates = e->updates - start_updates;
   if (!e->opts.dist) st->iterations = nv ? (st->updates + nv - 1) / nv : 0;
   e->iteration += st->iterations;
-  st->reason = s.reason ? (gasp_stop_reason)(s.reason - 1) : GASP_STOP_CONVERGED;
+  st->reason =
+      s.reason ? (gasp_stop_reason)(s.reason - 1) : GASP_STOP_CONVERGED;
   e->nsignalled = e->pending;
 out:
   if (e->sched) e->sched_ops->destroy(e->sched);

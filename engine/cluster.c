@@ -149,7 +149,8 @@ static void post_chunk(conn *k, const msgpack_object *it, uint32_t cnt) {
   }
   if (k->plen + n > k->pcap) {
     size_t cap = k->pcap ? k->pcap : 4096;
-    while (cap < k->plen + n) cap *= 2;
+    while (cap < k->plen + n)
+      cap *= 2;
     uint8_t *nb = realloc(k->pbuf, cap);
     if (!nb) {
       conn_fail(k, GASP_ENOMEM, "out of memory for a message");
@@ -1164,6 +1165,10 @@ static int posts_ready(gasp_cluster *c, void *arg) {
       return 0;
     }
   return 0;
+}
+
+void gasp__cluster_poll(gasp_cluster *c) {
+  if (!c->failed) event_base_loop(c->base, EVLOOP_NONBLOCK);
 }
 
 int gasp__cluster_wait(gasp_cluster *c, int (*ready)(void *), void *arg,

@@ -42,5 +42,8 @@ int gasp__cluster_post(gasp_cluster *c, int peer, const void *data, size_t len,
 int gasp__cluster_take(gasp_cluster *c, int peer, uint8_t **data, size_t *len);
 int gasp__cluster_wait(gasp_cluster *c, int (*ready)(void *), void *arg,
                        const char *what, gasp_error *err);
+/* Moves what the sockets can take and give now, without blocking (a rank
+ * that never waits must still send and receive). */
+void gasp__cluster_poll(gasp_cluster *c);
 
 #endif

@@ -33,7 +33,7 @@ typedef struct sync_state {
   uint64_t nfront;
   int dense;
   gasp__range r;
-  int phase; /* 0 gather, 1 apply, 2 scatter */
+  int phase;       /* 0 gather, 1 apply, 2 scatter */
   uint64_t *newly; /* per thread */
 } sync_state;
 
@@ -81,7 +81,8 @@ static void phase_worker(void *arg, int tid) {
       for (uint64_t v = lo; v < hi; v++)
         if (e->active[v]) run_vertex(s, &ctx, (gasp_vid)v);
     } else {
-      for (uint64_t i = lo; i < hi; i++) run_vertex(s, &ctx, s->frontier[i]);
+      for (uint64_t i = lo; i < hi; i++)
+        run_vertex(s, &ctx, s->frontier[i]);
     }
   }
 }
@@ -99,7 +100,8 @@ static int next_frontier(sync_state *s) {
   if (s->dense)
     memset(e->active, 0, e->g->nv);
   else
-    for (uint64_t i = 0; i < s->nfront; i++) e->active[s->frontier[i]] = 0;
+    for (uint64_t i = 0; i < s->nfront; i++)
+      e->active[s->frontier[i]] = 0;
   uint8_t *tmp = e->active;
   e->active = e->next;
   e->next = tmp;
@@ -109,11 +111,13 @@ static int next_frontier(sync_state *s) {
     uint64_t k = 0;
     for (int t = 0; t < T; t++) {
       if (s->lists[t].n)
-        memcpy(s->frontier + k, s->lists[t].v, s->lists[t].n * sizeof(gasp_vid));
+        memcpy(s->frontier + k, s->lists[t].v,
+               s->lists[t].n * sizeof(gasp_vid));
       k += s->lists[t].n;
     }
   }
-  for (int t = 0; t < T; t++) s->lists[t].n = 0;
+  for (int t = 0; t < T; t++)
+    s->lists[t].n = 0;
   return GASP_OK;
 }
 
@@ -135,10 +139,12 @@ static void remote_signal(void *arg, gasp_vid v) {
 static int dist_barrier(sync_state *s, int all, gasp_error *err) {
   gasp_engine *e = s->e;
   gasp_graph *g = e->g;
-  int rc = gasp__ghost_exchange(e, all, e->active, e->next, remote_signal, s, err);
+  int rc =
+      gasp__ghost_exchange(e, all, e->active, e->next, remote_signal, s, err);
   if (rc) return rc;
   /* ghosts' signals went to their owners: drop them here */
-  for (gasp_vid v = g->nowned; v < g->nv; v++) e->next[v] = 0;
+  for (gasp_vid v = g->nowned; v < g->nv; v++)
+    e->next[v] = 0;
   int T = gasp__pool_size(e->pool);
   for (int t = 0; t < T; t++) {
     vlist *l = &s->lists[t];
@@ -155,7 +161,8 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
 static int dist_global(sync_state *s, uint64_t *active, int *stop) {
   gasp_engine *e = s->e;
   double v[2] = {(double)s->nfront, (double)*stop};
-  int rc = gasp_cluster_allreduce(e->opts.dist->cluster, v, 2, GASP_REDUCE_SUM, &e->err);
+  int rc = gasp_cluster_allreduce(e->opts.dist->cluster, v, 2, GASP_REDUCE_SUM,
+                                  &e->err);
   if (rc) return rc;
   *active = (uint64_t)v[0];
   *stop = v[1] > 0;
@@ -208,7 +215,7 @@ typedef struct ssp {
   uint8_t *nbr, *fin;
   uint64_t *applied, *received;
   ssp_msg **qh, **qt;
-  int stop; /* GASP_STOP_* + 1, from rank 0 */
+  int stop;                        /* GASP_STOP_* + 1, from rank 0 */
   int64_t *reported, *last_active; /* rank 0: per rank */
   int stop_asked, stop_sent, finishing;
   uint8_t *buf;
@@ -327,9 +334,9 @@ static int ssp_apply(ssp *x) {
   for (int p = 0; p < d->size; p++) {
     ssp_msg *q;
     while ((q = x->qh[p]) && (x->finishing || q->step < x->t)) {
-      int rc = gasp__ghost_unpack(x->s->e, p, q->data + SSP_HEAD,
-                                  q->n - SSP_HEAD, activate_now, x->s, NULL,
-                                  &x->s->e->err);
+      int rc =
+          gasp__ghost_unpack(x->s->e, p, q->data + SSP_HEAD, q->n - SSP_HEAD,
+                             activate_now, x->s, NULL, &x->s->e->err);
       x->qh[p] = q->next;
       if (!x->qh[p]) x->qt[p] = NULL;
       free(q->data);
@@ -357,6 +364,7 @@ static int ssp_ready(void *arg) {
 }
 
 static int ssp_wait(ssp *x, const char *what) {
+  gasp__cluster_poll(x->d->cluster);
   if (ssp_ready(x)) return x->rc;
   int rc = gasp__cluster_wait(x->d->cluster, ssp_ready, x, what, &x->s->e->err);
   return rc ? rc : x->rc;
@@ -376,13 +384,15 @@ static int ssp_post_step(ssp *x, int *signalled) {
     size_t n = SSP_HEAD + gasp__ghost_size(e, p, 0, e->active);
     if (n > x->cap) {
       uint8_t *nb = realloc(x->buf, n);
-      if (!nb) return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+      if (!nb)
+        return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
       x->buf = nb;
       x->cap = n;
     }
     x->buf[0] = SSP_STEP;
     put_u64(x->buf + 1, x->t);
-    n = SSP_HEAD + gasp__ghost_pack(e, p, 0, e->active, e->next, x->buf + SSP_HEAD);
+    n = SSP_HEAD +
+        gasp__ghost_pack(e, p, 0, e->active, e->next, x->buf + SSP_HEAD);
     d->bytes_sent_steps += n;
     int rc = gasp__cluster_post(d->cluster, p, x->buf, n, &e->err);
     if (rc) return rc;
@@ -414,7 +424,8 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
     }
     int signalled;
     if ((rc = ssp_post_step(x, &signalled))) return rc;
-    for (gasp_vid v = e->g->nowned; v < nv; v++) e->next[v] = 0;
+    for (gasp_vid v = e->g->nowned; v < nv; v++)
+      e->next[v] = 0;
     int T = gasp__pool_size(e->pool);
     for (int t = 0; t < T; t++) { /* signals for ghosts went to owners */
       vlist *l = &s->lists[t];
@@ -429,7 +440,8 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
     st->iterations++;
     e->iteration++;
     if (e->opts.always_active) {
-      for (int t = 0; t < T; t++) s->lists[t].n = 0;
+      for (int t = 0; t < T; t++)
+        s->lists[t].n = 0;
       memset(e->next, 0, nv);
     } else if ((rc = next_frontier(s))) {
       return rc;
@@ -529,7 +541,8 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
       st->reason = GASP_STOP_CONVERGED;
       break;
     }
-    if (d ? global_stop && !first : __atomic_load_n(&e->stop, __ATOMIC_RELAXED)) {
+    if (d ? global_stop && !first
+          : __atomic_load_n(&e->stop, __ATOMIC_RELAXED)) {
       st->reason = GASP_STOP_PROGRAM;
       break;
     }
@@ -551,7 +564,8 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     st->iterations++;
     e->iteration++;
     if (e->opts.always_active) {
-      for (int t = 0; t < gasp__pool_size(e->pool); t++) s->lists[t].n = 0;
+      for (int t = 0; t < gasp__pool_size(e->pool); t++)
+        s->lists[t].n = 0;
       memset(e->next, 0, nv); /* signals are moot: all stay active */
     } else if ((rc = next_frontier(s))) {
       return rc;
@@ -572,7 +586,8 @@ done:
   e->nsignalled = s->nfront;
   /* Pending vertices stay flagged in e->active for a later run. */
   if (!s->dense)
-    for (uint64_t i = 0; i < s->nfront; i++) e->active[s->frontier[i]] = 1;
+    for (uint64_t i = 0; i < s->nfront; i++)
+      e->active[s->frontier[i]] = 1;
   return GASP_OK;
 }
 
@@ -582,7 +597,8 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
   sync_state s;
   memset(&s, 0, sizeof s);
   s.e = e;
-  s.acc = gasp__malloc_array(nv ? nv : 1, e->prog.acc_size ? e->prog.acc_size : 1);
+  s.acc =
+      gasp__malloc_array(nv ? nv : 1, e->prog.acc_size ? e->prog.acc_size : 1);
   s.lists = calloc((size_t)T, sizeof *s.lists);
   s.frontier = gasp__malloc_array(nv ? nv : 1, sizeof *s.frontier);
   int rc = GASP_ENOMEM;
@@ -608,10 +624,12 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
       for (uint64_t i = 0; i < s.nfront; i++)
         if (s.frontier[i] < no) s.frontier[j++] = s.frontier[i];
     }
-    for (gasp_vid v = no; v < e->g->nv; v++) e->active[v] = 0;
+    for (gasp_vid v = no; v < e->g->nv; v++)
+      e->active[v] = 0;
     if (s.dense && !e->opts.always_active) {
       k = 0;
-      for (gasp_vid v = 0; v < no; v++) k += e->active[v];
+      for (gasp_vid v = 0; v < no; v++)
+        k += e->active[v];
     } else if (e->opts.always_active) {
       k = no;
     }
@@ -620,7 +638,8 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
   rc = sync_loop(&s, st);
 out:
   if (s.lists)
-    for (int t = 0; t < T; t++) free(s.lists[t].v);
+    for (int t = 0; t < T; t++)
+      free(s.lists[t].v);
   free(s.lists);
   free(s.acc);
   free(s.frontier);

@@ -254,6 +254,12 @@ static void test_distributed(void **state) {
                    "--threads", "1"};
       double d = run_and_compare(path, &g, ref, a, 6);
       if (d > 1e-8) fail_msg("--np %s %s: L1 %g", nps[i], hash ? "hash" : "metis", d);
+      /* delta PageRank on the chromatic schedule across ranks: within its
+       * tolerance of the fixed point */
+      char *b[] = {"--np", (char *)nps[i], "--partition", hash ? "hash" : "metis",
+                   "--engine", "async", "--tol", "1e-12"};
+      d = run_and_compare(path, &g, ref, b, 8);
+      if (d > 1e-8) fail_msg("--np %s %s async: L1 %g", nps[i], hash ? "hash" : "metis", d);
     }
   for (uint64_t v = 0; v < g.n; v++) p[v] = 0;
   p[index_of(&g, g.ids[4])] = 0.5;
@@ -392,12 +398,42 @@ static void test_bad_input(void **state) {
   tu_rmtree(dir);
 }
 
+/* What the engines cannot do across ranks is refused up front, with the
+ * reason: power iteration stops on a global residual (no staleness), no
+ * distributed locks, no distance-2 colouring. */
+static void test_distributed_refusals(void **state) {
+  (void)state;
+  char *dir = tu_mkdtemp();
+  char *path = write_random(dir, 200, 1500, 3);
+  static const char *bad[][8] = {
+      {"--np", "2", "--staleness", "2", NULL},
+      {"--np", "2", "--engine", "async", "--staleness", "1", NULL},
+      {"--np", "2", "--engine", "async", "--consistency", "full", NULL},
+      {"--np", "2", "--engine", "async", "--locking", "locks", NULL},
+  };
+  static const char *why[] = {"lock-step", "--staleness", "chromatic", "chromatic"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char *argv[16] = {(char *)bin(), "pagerank", "-i", path, "--quiet"};
+    int k = 5;
+    for (int j = 0; bad[i][j]; j++) argv[k++] = (char *)bad[i][j];
+    argv[k] = NULL;
+    tu_result r;
+    tu_run(argv, &r);
+    if (r.status != 2 || !tu_contains(r.err, why[i]))
+      fail_msg("case %zu: exit %d: %s", i, r.status, r.err);
+    tu_result_free(&r);
+  }
+  free(path);
+  tu_rmtree(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sync_and_async),
       cmocka_unit_test(test_personalized),
       cmocka_unit_test(test_top_and_json),
       cmocka_unit_test(test_distributed),
+      cmocka_unit_test(test_distributed_refusals),
       cmocka_unit_test(test_snap_wiki_vote),
       cmocka_unit_test(test_snap_ca_grqc),
       cmocka_unit_test(test_bad_input),

@@ -357,6 +357,15 @@ static void test_cc_random(void **state) {
         assert_int_equal(json_u64(json_line(out), "components"), comps);
         assert_int_equal(json_u64(json_line(out), "largest_component"), largest);
         free(out);
+        /* async on the chromatic schedule, and bounded staleness */
+        out = OUT("cc", "-i", path, "-o", "-", "--quiet", "--np", nps[i],
+                  "--partition", parts[q], "--engine", "async");
+        check_cc(&g, want, out, "async across ranks");
+        free(out);
+        out = OUT("cc", "-i", path, "-o", "-", "--quiet", "--np", nps[i],
+                  "--partition", parts[q], "--staleness", q ? "1" : "4");
+        check_cc(&g, want, out, "bounded staleness");
+        free(out);
       }
     free(want);
     free(path);

@@ -195,10 +195,14 @@ static const char *engines[][8] = {
     {"--engine", "async", "--scheduler", "sweep", NULL},
 };
 
-/* And across ranks (sync), METIS and hash, for the toolkits that run so. */
-static const char *dist[][8] = {
+/* And across ranks, METIS and hash, for the toolkits that run so: sync,
+ * async (chromatic) and bounded staleness reach the same answers. */
+static const char *dist[][10] = {
     {"--engine", "sync", "--np", "2", NULL},
     {"--engine", "sync", "--np", "3", "--partition", "hash", NULL},
+    {"--engine", "async", "--np", "2", NULL}, /* chromatic across ranks */
+    {"--engine", "sync", "--np", "3", "--staleness", "2", NULL},
+    {"--engine", "sync", "--np", "2", "--staleness", "6", "--partition", "hash", NULL},
 };
 
 /* Runs `tool` with args + engine flags + "-o out", parses the values. */

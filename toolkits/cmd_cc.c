@@ -67,6 +67,7 @@ typedef struct cc {
   uint64_t dense_edges; /* dense while changed vertices' degrees exceed it */
   gasp_engine *e;       /* distributed: reductions */
   int distributed;      /* every rank takes part in the reductions */
+  int stale;            /* bounded staleness: no reductions, push only */
   gasp_vid owned;       /* vertices this rank updates (the rest: ghosts) */
 } cc;
 
@@ -200,7 +201,7 @@ static double cc_residual(void *user) {
                            without ghosts takes part); a ghost's mark is
                            cleared for the next signal to it */
     double v[2] = {(double)total, (double)edges};
-    if (gasp_engine_allreduce(p->e, v, 2, GASP_REDUCE_SUM) == GASP_OK)
+    if (!p->stale && gasp_engine_allreduce(p->e, v, 2, GASP_REDUCE_SUM) == GASP_OK)
       total = (uint64_t)v[0], edges = (uint64_t)v[1];
     memset(p->mark + p->owned, 0, p->nv - p->owned);
   }
@@ -408,7 +409,11 @@ int cmd_cc(int argc, char **argv) {
   gasp_graph_out_edges(g, &p.out);
   p.label = malloc((p.nv ? (size_t)p.nv : 1) * sizeof *p.label);
   p.mark = calloc(p.nv ? (size_t)p.nv : 1, sizeof *p.mark);
-  p.dense = !async;
+  /* With bounded staleness the ranks are at different supersteps: no
+   * global count can pick dense supersteps or see the fixed point, so
+   * every superstep pushes and the engine's quiescence ends the run. */
+  p.stale = dist && o.eng.staleness > 0 && !async;
+  p.dense = !async && !p.stale;
   p.dense_edges = dist ? 2 * gasp_dist_global_edges(dist) / 20
                        : (p.in.num_edges + p.out.num_edges) / 20;
   if (!p.label || !p.mark) {
@@ -425,7 +430,7 @@ int cmd_cc(int argc, char **argv) {
   prog.apply = cc_apply;
   prog.user = &p;
   it.residual = cc_residual;
-  it.done = cc_done;
+  it.done = p.stale ? NULL : cc_done;
   it.user = &p;
   if (afforest) {
     a.comp = p.label;
