@@ -136,13 +136,10 @@ static void remote_signal(void *arg, gasp_vid v) {
   }
 }
 
-static int dist_barrier(sync_state *s, int all, gasp_error *err) {
+/* Signals for ghosts went to their owners: drop them here. */
+static void drop_ghost_signals(sync_state *s) {
   gasp_engine *e = s->e;
   gasp_graph *g = e->g;
-  int rc =
-      gasp__ghost_exchange(e, all, e->active, e->next, remote_signal, s, err);
-  if (rc) return rc;
-  /* ghosts' signals went to their owners: drop them here */
   for (gasp_vid v = g->nowned; v < g->nv; v++)
     e->next[v] = 0;
   int T = gasp__pool_size(e->pool);
@@ -153,6 +150,14 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
       if (l->v[i] < g->nowned) l->v[k++] = l->v[i];
     l->n = k;
   }
+}
+
+static int dist_barrier(sync_state *s, int all, gasp_error *err) {
+  gasp_engine *e = s->e;
+  int rc =
+      gasp__ghost_exchange(e, all, e->active, e->next, remote_signal, s, err);
+  if (rc) return rc;
+  drop_ghost_signals(s);
   return GASP_OK;
 }
 
@@ -176,6 +181,17 @@ static int dist_global(sync_state *s, uint64_t *active, int *stop) {
 static uint64_t grain(uint64_t work, uint64_t most, const gasp_engine *e) {
   uint64_t per = work / (32 * (uint64_t)gasp__pool_size(e->pool));
   return per < 16 ? 16 : per < most ? per : most;
+}
+
+/* Gather, apply and scatter over this superstep's frontier. */
+static void run_phases(sync_state *s) {
+  gasp_engine *e = s->e;
+  uint64_t work = s->dense ? e->g->nv : s->nfront;
+  for (s->phase = 0; s->phase < 3; s->phase++) {
+    if (s->phase == 2 && !e->prog.scatter) break;
+    s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
+    gasp__pool_run(e->pool, phase_worker, s);
+  }
 }
 
 /* ---- bounded staleness -----------------------------------------------
@@ -416,24 +432,11 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
       st->reason = GASP_STOP_MAX_ITER;
       return GASP_OK;
     }
-    uint64_t work = s->dense ? nv : s->nfront;
-    for (s->phase = 0; s->phase < 3; s->phase++) {
-      if (s->phase == 2 && !e->prog.scatter) break;
-      s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
-      gasp__pool_run(e->pool, phase_worker, s);
-    }
+    run_phases(s);
     int signalled;
     if ((rc = ssp_post_step(x, &signalled))) return rc;
-    for (gasp_vid v = e->g->nowned; v < nv; v++)
-      e->next[v] = 0;
+    drop_ghost_signals(s);
     int T = gasp__pool_size(e->pool);
-    for (int t = 0; t < T; t++) { /* signals for ghosts went to owners */
-      vlist *l = &s->lists[t];
-      uint64_t k = 0;
-      for (uint64_t i = 0; i < l->n; i++)
-        if (l->v[i] < e->g->nowned) l->v[k++] = l->v[i];
-      l->n = k;
-    }
     uint64_t ran = s->nfront;
     st->updates += ran;
     e->updates += ran;
@@ -550,12 +553,7 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
       st->reason = GASP_STOP_MAX_ITER;
       break;
     }
-    uint64_t work = s->dense ? nv : s->nfront;
-    for (s->phase = 0; s->phase < 3; s->phase++) {
-      if (s->phase == 2 && !e->prog.scatter) break;
-      s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
-      gasp__pool_run(e->pool, phase_worker, s);
-    }
+    run_phases(s);
     int rc = d ? dist_barrier(s, 0, &e->err) : GASP_OK;
     if (rc) return rc;
     uint64_t ran = s->nfront;
