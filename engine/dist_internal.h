@@ -11,6 +11,7 @@ struct gasp_dist {
   gasp_cluster *cluster;
   int rank, size;
   uint64_t global_nv, global_ne;
+  uint64_t global_nleft;   /* bipartite: global ids below are left   */
   gasp_graph *local;       /* owned vertices first, then ghosts            */
   gasp_vid *global;        /* local id -> global id                        */
   uint32_t *loc;           /* global id -> local id (UINT32_MAX: not here) */

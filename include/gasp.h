@@ -793,7 +793,11 @@ GASP_EXTERN int gasp_cluster_barrier(gasp_cluster *c, gasp_error *err);
  * then their ghosts (remote neighbours, ascending global id), and every
  * edge with an owned end.  Gives the engine (gasp_engine_opts.dist) the
  * per-peer lists along which ghost values and remote signals travel.
- * Bipartite graphs are not supported yet (GASP_ENOTSUP). */
+ * A bipartite graph's local graph is not itself bipartite (owned
+ * vertices come first, left and right mixed): gasp_dist_side says which
+ * side a local vertex is on (global order puts left before right, so the
+ * owned left vertices precede the owned right ones, and likewise for the
+ * ghosts). */
 GASP_EXTERN int gasp_dist_new(gasp_dist **out, gasp_cluster *c,
                               const gasp_graph *g, const uint32_t *owner,
                               gasp_error *err);
@@ -804,6 +808,9 @@ GASP_EXTERN gasp_cluster *gasp_dist_cluster(gasp_dist *d);
 /* Global vertex id (in the whole graph) of local vertex `local`. */
 GASP_EXTERN gasp_vid gasp_dist_global_id(const gasp_dist *d, gasp_vid local);
 GASP_EXTERN uint64_t gasp_dist_global_vertices(const gasp_dist *d);
+/* The side of local vertex `local` in the whole (bipartite) graph; every
+ * vertex is GASP_SIDE_LEFT when the graph is not bipartite. */
+GASP_EXTERN gasp_side gasp_dist_side(const gasp_dist *d, gasp_vid local);
 GASP_EXTERN uint64_t gasp_dist_global_edges(const gasp_dist *d);
 /* Ghost values this rank receives per full exchange. */
 GASP_EXTERN uint64_t gasp_dist_ghost_values(const gasp_dist *d);

@@ -183,10 +183,6 @@ static int build_lists(gasp_dist *d, const uint32_t *owner) {
 int gasp__dist_build(gasp_dist **out, const gasp_graph *g, const uint32_t *owner,
                      int parts, int rank, gasp_error *err) {
   *out = NULL;
-  if (g->bipartite)
-    return gasp__fail(
-        err, GASP_ENOTSUP, NULL, 0,
-        "distributed runs of bipartite graphs are not supported yet");
   for (uint64_t v = 0; v < g->nv; v++)
     if (owner[v] >= (uint32_t)parts)
       return gasp__fail(err, GASP_EINVAL, NULL, 0,
@@ -198,6 +194,7 @@ int gasp__dist_build(gasp_dist **out, const gasp_graph *g, const uint32_t *owner
   d->size = parts;
   d->global_nv = g->nv;
   d->global_ne = g->ne;
+  d->global_nleft = g->bipartite ? g->nleft : g->nv;
   d->owner_of = malloc((g->nv ? g->nv : 1) * sizeof *d->owner_of);
   if (!d->owner_of) {
     free(d);
@@ -212,6 +209,10 @@ int gasp__dist_build(gasp_dist **out, const gasp_graph *g, const uint32_t *owner
   }
   *out = d;
   return GASP_OK;
+}
+
+gasp_side gasp_dist_side(const gasp_dist *d, gasp_vid local) {
+  return d->global[local] < d->global_nleft ? GASP_SIDE_LEFT : GASP_SIDE_RIGHT;
 }
 
 int gasp_dist_new(gasp_dist **out, gasp_cluster *c, const gasp_graph *g,

@@ -114,6 +114,10 @@ int gasp_dist_save_parts(const gasp_graph *g, const uint32_t *owner, int parts,
   gasp__error_clear(err);
   if (!g || !owner || parts < 1 || !prefix)
     return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
+  if (g->bipartite)
+    return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
+                      "partition files of bipartite graphs are not supported "
+                      "yet (ratings and documents are partitioned per run)");
   size_t plen = strlen(prefix) + 32;
   char *path = malloc(plen);
   if (!path) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
@@ -291,6 +295,7 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
   d->rank = rank;
   d->size = size;
   d->global_nv = hd.global_nv;
+  d->global_nleft = hd.global_nv; /* partition files are not bipartite */
   d->global_ne = hd.global_ne;
   l->nv = (gasp_vid)hd.nv;
   l->nowned = (gasp_vid)hd.nowned;

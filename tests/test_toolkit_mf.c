@@ -333,6 +333,112 @@ static void test_lowrank_recovery(void **state) {
   if (biased > 0.13) fail_msg("biased sgd best test RMSE %g", biased);
 }
 
+/* Across ranks (--np, METIS and hash partitions of the ratings graph):
+ * ALS gives one process's figures up to float summation order and the
+ * same factors in the written model; SGD and biased SGD (whose per-vertex
+ * passes meet the ratings in another order) reach the same accuracy;
+ * implicit ALS the same ranking quality.  Bounded staleness is refused:
+ * the half-steps must alternate in lock step. */
+static void test_distributed(void **state) {
+  TU_NEED_BIN();
+  const char *dir = *state;
+  make_lowrank(dir, "dm", "3");
+  char train[512], test[512], o1[512], o2[512];
+  snprintf(train, sizeof train, "%s/dm.train.tsv", dir);
+  snprintf(test, sizeof test, "%s/dm.test.tsv", dir);
+  snprintf(o1, sizeof o1, "%s/dm1", dir);
+  snprintf(o2, sizeof o2, "%s/dm2", dir);
+  tu_result r = run_ok((const char *[]){
+      "als", "-i", train, "--test", test, "-k", "4", "--lambda", "0.05",
+      "--max-iter", "6", "--json", "--quiet", "-o", o1, NULL});
+  double train1 = tu_json_num(r.out, "train_rmse"),
+         test1 = tu_json_num(r.out, "test_rmse");
+  tu_result_free(&r);
+  static const char *np[] = {"2", "3"}, *part[] = {"metis", "hash"};
+  for (int i = 0; i < 2; i++) {
+    r = run_ok((const char *[]){"als",     "-i",          train,   "--test",
+                                test,      "-k",          "4",     "--lambda",
+                                "0.05",    "--max-iter",  "6",     "--json",
+                                "--quiet", "-o",          o2,      "--np",
+                                np[i],     "--partition", part[i], NULL});
+    double tr = tu_json_num(r.out, "train_rmse"),
+           te = tu_json_num(r.out, "test_rmse");
+    if (fabs(tr - train1) > 1e-6 || fabs(te - test1) > 1e-6)
+      fail_msg("als --np %s: train %.9f test %.9f, one process %.9f %.9f",
+               np[i], tr, te, train1, test1);
+    assert_int_equal(tu_json_num(r.out, "ranks"), atoi(np[i]));
+    tu_result_free(&r);
+    /* the written factors: every user, the same values */
+    for (int side = 0; side < 2; side++) {
+      char a[600], b[600];
+      snprintf(a, sizeof a, "%s.%s.tsv", o1, side ? "items" : "users");
+      snprintf(b, sizeof b, "%s.%s.tsv", o2, side ? "items" : "users");
+      uint64_t *ia = NULL, *ib = NULL;
+      size_t na = 0, nb = 0;
+      double *fa = read_factors(a, 4, &ia, &na),
+             *fb = read_factors(b, 4, &ib, &nb);
+      assert_int_equal(na, nb);
+      for (size_t v = 0; v < na; v++) {
+        assert_int_equal(ia[v], ib[v]);
+        for (int c = 0; c < 4; c++)
+          if (fabs(fa[v * 4 + c] - fb[v * 4 + c]) > 1e-4)
+            fail_msg("--np %s: %s %llu factor %d: %g vs %g", np[i],
+                     side ? "item" : "user", (unsigned long long)ia[v], c,
+                     fa[v * 4 + c], fb[v * 4 + c]);
+      }
+      free(ia), free(ib), free(fa), free(fb);
+    }
+  }
+  for (int biased = 0; biased < 2; biased++) {
+    const char *b = biased ? "--biased" : NULL;
+    r = run_ok((const char *[]){"sgd", "-i", train, "--test", test, "-k", "4",
+                                "--epochs", "30", "--json", "--quiet", b,
+                                NULL});
+    double one = tu_json_num(r.out, "best_test_rmse");
+    tu_result_free(&r);
+    r = run_ok((const char *[]){"sgd", "-i", train, "--test", test, "-k", "4",
+                                "--epochs", "30", "--json", "--quiet", "--np",
+                                "3", b, NULL});
+    double three = tu_json_num(r.out, "best_test_rmse");
+    tu_result_free(&r);
+    if (fabs(one - three) > 0.01)
+      fail_msg("sgd%s --np 3: best test RMSE %g, one process %g",
+               biased ? " --biased" : "", three, one);
+  }
+  /* implicit: the ratings above the mean as counts of 1 */
+  char ptrain[512], ptest[512];
+  snprintf(ptrain, sizeof ptrain, "%s/dmp.train.tsv", dir);
+  snprintf(ptest, sizeof ptest, "%s/dmp.test.tsv", dir);
+  for (int f = 0; f < 2; f++) {
+    FILE *in = fopen(f ? test : train, "r"),
+         *out = fopen(f ? ptest : ptrain, "w");
+    assert_true(in && out);
+    unsigned long long u, it;
+    double v;
+    while (fscanf(in, "%llu %llu %lf", &u, &it, &v) == 3)
+      if (v > 3) fprintf(out, "%llu\t%llu\t1\n", u, it);
+    fclose(in);
+    fclose(out);
+  }
+  r = run_ok((const char *[]){"als", "-i", ptrain, "--test", ptest, "-k", "4",
+                              "--implicit", "5", "--max-iter", "4", "--json",
+                              "--quiet", NULL});
+  double mpr1 = tu_json_num(r.out, "test_mpr");
+  tu_result_free(&r);
+  r = run_ok((const char *[]){"als", "-i", ptrain, "--test", ptest, "-k", "4",
+                              "--implicit", "5", "--max-iter", "4", "--json",
+                              "--quiet", "--np", "2", NULL});
+  if (fabs(tu_json_num(r.out, "test_mpr") - mpr1) > 1e-6)
+    fail_msg("implicit --np 2: MPR %g, one process %g",
+             tu_json_num(r.out, "test_mpr"), mpr1);
+  tu_result_free(&r);
+  r = tu_gasp_runv((const char *[]){"als", "-i", train, "--np", "2",
+                                    "--staleness", "1", "--quiet", NULL});
+  assert_int_equal(r.status, 2);
+  assert_true(tu_contains(r.err, "--staleness"));
+  tu_result_free(&r);
+}
+
 /* Implicit ALS: positives are the items a user's true score ranks high;
  * held-out positives must rank far above random (MPR 0.5). */
 static void test_implicit(void **state) {
@@ -612,6 +718,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_lowrank_recovery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_implicit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_distributed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_split, setup, teardown),
       cmocka_unit_test_setup_teardown(test_predict, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),

@@ -68,8 +68,13 @@ typedef struct mf {
   double lambda, alpha, lr, decay, lambda_bias;
   int top_n_metric;
   uint64_t seed, epoch;
-  gasp_graph *g;
+  gasp_graph *g; /* the whole ratings graph (every rank has it) */
   gasp_vid nl, nv;
+  /* across ranks: 1 for the users among the local vertices (owned users,
+   * owned items, ghost users, ghost items); NULL on one process, where
+   * users are 0 .. nl-1 */
+  const uint8_t *user;
+  gasp_vid own_users, owned; /* vertices updated by the half-steps */
   float *F;    /* vertex data */
   float *r;    /* rating by edge slot */
   float *r_in; /* rating by in-edge position */
@@ -81,6 +86,10 @@ typedef struct mf {
   double mean, rmin, rmax;
   test_set test;
 } mf;
+
+static inline int is_user(const mf *m, gasp_vid v) {
+  return m->user ? m->user[v] : v < m->nl;
+}
 
 static uint64_t mix64(uint64_t x) {
   x ^= x >> 30;
@@ -98,7 +107,7 @@ static void mf_init(gasp_ctx *ctx, void *vd) {
   gasp_vid v = gasp_ctx_vertex(ctx);
   uint64_t h =
       mix64(m->seed * 0x9e3779b97f4a7c15ull ^ mix64(gasp_ctx_gid(ctx)) ^
-            (v < m->nl ? 0 : 0x5555555555555555ull));
+            (is_user(m, v) ? 0 : 0x5555555555555555ull));
   float scale = 1.0f / sqrtf((float)m->k);
   for (int c = 0; c < m->k; c++) {
     h = mix64(h + 0x9e3779b97f4a7c15ull);
@@ -108,7 +117,7 @@ static void mf_init(gasp_ctx *ctx, void *vd) {
 
 static gasp_dir mf_edges(const gasp_ctx *ctx, const void *vd) {
   const mf *m = gasp_ctx_user(ctx);
-  return gasp_ctx_vertex(ctx) < m->nl ? GASP_DIR_OUT : GASP_DIR_IN;
+  return is_user(m, gasp_ctx_vertex(ctx)) ? GASP_DIR_OUT : GASP_DIR_IN;
 }
 
 /* A vertex's ratings: users read theirs in edge-slot order, items in
@@ -116,7 +125,7 @@ static gasp_dir mf_edges(const gasp_ctx *ctx, const void *vd) {
  * slot map). */
 static void nbrs_of(const mf *m, gasp_vid v, const gasp_nbrs *n, mf_nbrs *nb,
                     const float **r) {
-  if (v < m->nl) {
+  if (is_user(m, v)) {
     *nb = (mf_nbrs){n->n_out, n->out, NULL, n->out_slot0};
     *r = m->r;
   } else {
@@ -159,12 +168,12 @@ static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
     memcpy(x, vd, (size_t)m->stride * sizeof *x);
     if (nb.n) {
       size_t start = mix64(gasp_ctx_gid(ctx) * 31 +
-                           m->epoch * 0x9e3779b97f4a7c15ull + (v < m->nl)) %
+                           m->epoch * 0x9e3779b97f4a7c15ull + is_user(m, v)) %
                      nb.n;
       mf_sgd_pass(&m->sp, x, m->F, &nb, r, start);
     }
   }
-  if (v >= m->nl && !m->implicit) { /* end of the sweep: training error */
+  if (!is_user(m, v) && !m->implicit) { /* end of the sweep: training error */
     t->sse += mf_sse(&m->sp, x, m->F, &nb, r);
     t->n += nb.n;
   }
@@ -276,8 +285,16 @@ static void rank_metrics(const mf *m, double *mpr, double *recall) {
   *recall = users ? rec_sum / (double)users : NAN;
 }
 
-/* Y^T Y over the side [lo, hi), in double. */
-static void gram(mf *m, gasp_vid lo, gasp_vid hi) {
+/* Sums over every rank (a no-op on one process). */
+static int allreduce(gasp_engine *e, double *v, size_t n) {
+  if (gasp_engine_allreduce(e, v, n, GASP_REDUCE_SUM) == GASP_OK) return 0;
+  cli_error("%s", gasp_engine_last_error(e)->msg);
+  return EXIT_RUNTIME;
+}
+
+/* Y^T Y over the side [lo, hi) of the owned vertices, in double, summed
+ * over the ranks. */
+static int gram(mf *m, gasp_engine *e, gasp_vid lo, gasp_vid hi) {
   int k = m->k;
   memset(m->yty, 0, (size_t)k * (size_t)k * sizeof *m->yty);
 #pragma omp parallel num_threads(m->threads)
@@ -297,6 +314,7 @@ static void gram(mf *m, gasp_vid lo, gasp_vid hi) {
         m->yty[i] += part[i];
     free(part);
   }
+  return allreduce(e, m->yty, (size_t)k * (size_t)k);
 }
 
 /* ---- input --------------------------------------------------------------- */
@@ -523,6 +541,8 @@ static int run_mf(int argc, char **argv, int als) {
   m.decay = 0.95;
   m.top_n_metric = 10;
   mf_args a = {&m, NULL, name};
+  o.dist_ok = 1; /* across ranks: each half-step is a superstep */
+  o.load = mf_load_ratings;
   static const struct option als_extra[] = {
       {"rank", required_argument, 0, 'k'},
       {"lambda", required_argument, 0, O_LAMBDA},
@@ -564,32 +584,54 @@ static int run_mf(int argc, char **argv, int als) {
   gasp_engine *e = NULL;
   FILE *trace = NULL;
   double load_s = 0;
-  if ((rc = mf_load_ratings(&o.c, o.c.input, &g, &load_s))) return rc;
-  m.g = g;
-  m.nl = gasp_graph_num_left(g);
-  m.nv = gasp_graph_num_vertices(g);
-  uint64_t E = gasp_graph_num_edges(g);
+  uint8_t *user = NULL;
+  float *allF = NULL; /* across ranks: every factor, on rank 0 */
+  if ((rc = tk_load(&o, &g, &load_s))) {
+    tk_graph_free(&o, &g);
+    return rc;
+  }
+  gasp_dist *dist = o.eng.dist;
+  gasp_graph *gg = dist ? o.d.global : g; /* the whole graph */
+  int root = tk_is_root(&o);
+  m.g = gg;
+  m.nl = gasp_graph_num_left(gg);
+  m.nv = gasp_graph_num_vertices(gg);
+  m.own_users = m.nl;
+  m.owned = m.nv;
+  if (dist) { /* owned users, owned items, then the ghosts */
+    gasp_vid nloc = gasp_graph_num_vertices(g);
+    if (!(user = malloc(nloc ? nloc : 1))) goto oom;
+    m.owned = gasp_graph_num_owned(g);
+    m.own_users = 0;
+    for (gasp_vid v = 0; v < nloc; v++) {
+      user[v] = gasp_dist_side(dist, v) == GASP_SIDE_LEFT;
+      m.own_users += v < m.owned && user[v];
+    }
+    m.user = user;
+  }
+  uint64_t E = gasp_graph_num_edges(g), Eg = gasp_graph_num_edges(gg);
   gasp_graph_out_edges(g, &m.out);
   gasp_graph_in_edges(g, &m.in);
-  const double *w = gasp_graph_weights(g);
+  const double *w = gasp_graph_weights(g), *wg = gasp_graph_weights(gg);
   m.r = malloc((E ? E : 1) * sizeof *m.r);
   if (!m.r) goto oom;
-  double sum = 0;
+  for (uint64_t s = 0; s < E; s++)
+    m.r[s] = (float)w[s];
+  double sum = 0; /* of the whole matrix: the same on every rank */
   m.rmin = INFINITY;
   m.rmax = -INFINITY;
-  for (uint64_t s = 0; s < E; s++) {
-    m.r[s] = (float)w[s];
-    sum += w[s];
-    if (w[s] < m.rmin) m.rmin = w[s];
-    if (w[s] > m.rmax) m.rmax = w[s];
+  for (uint64_t s = 0; s < Eg; s++) {
+    sum += wg[s];
+    if (wg[s] < m.rmin) m.rmin = wg[s];
+    if (wg[s] > m.rmax) m.rmax = wg[s];
   }
-  m.mean = E ? sum / (double)E : 0;
+  m.mean = Eg ? sum / (double)Eg : 0;
   if (!(m.r_in = malloc((E ? E : 1) * sizeof *m.r_in))) goto oom;
   for (uint64_t s = 0; s < E; s++)
     m.r_in[s] = m.r[m.in.slot[s]];
   if (m.implicit) {
-    for (uint64_t s = 0; s < E; s++)
-      if (w[s] < 0) {
+    for (uint64_t s = 0; s < Eg; s++)
+      if (wg[s] < 0) {
         cli_error("%s: --implicit needs non-negative ratings (counts)",
                   o.c.input);
         rc = EXIT_USAGE;
@@ -602,7 +644,7 @@ static int run_mf(int argc, char **argv, int als) {
                       (float)m.lr,  (float)m.lambda, (float)m.lambda_bias,
                       (float)m.mean};
   if (a.test && (rc = load_test(&m, &o.c, a.test))) goto out;
-  if (o.trace) {
+  if (o.trace && root) {
     if (!(trace = fopen(o.trace, "w"))) {
       cli_error("%s: cannot create: %s", o.trace, strerror(errno));
       rc = EXIT_USAGE;
@@ -651,29 +693,52 @@ static int run_mf(int argc, char **argv, int als) {
     m.sp.lr = (float)(m.lr * pow(m.decay, (double)(it - 1)));
     for (int t = 0; t < m.threads; t++)
       m.th[t].sse = 0, m.th[t].n = 0;
-    if (m.implicit) gram(&m, m.nl, m.nv);
-    if ((rc = half_step(e, 0, m.nl, &updates))) goto out;
-    if (m.implicit) gram(&m, 0, m.nl);
-    if ((rc = half_step(e, m.nl, m.nv, &updates))) goto out;
+    if (m.implicit && (rc = gram(&m, e, m.own_users, m.owned))) goto out;
+    if ((rc = half_step(e, 0, m.own_users, &updates))) goto out;
+    if (m.implicit && (rc = gram(&m, e, 0, m.own_users))) goto out;
+    if ((rc = half_step(e, m.own_users, m.owned, &updates))) goto out;
     f.sweep = cli_now() - ts;
     sweep_total += f.sweep;
-    double sse = 0;
-    uint64_t n = 0;
+    double sn[2] = {0, 0}; /* squared error and ratings, of every rank */
     for (int t = 0; t < m.threads; t++)
-      sse += m.th[t].sse, n += m.th[t].n;
-    f.train = n ? sqrt(sse / (double)n) : NAN;
-    if (has_test && m.implicit) {
-      rank_metrics(&m, &f.mpr, &f.recall);
+      sn[0] += m.th[t].sse, sn[1] += (double)m.th[t].n;
+    if (dist && (rc = allreduce(e, sn, 2))) goto out;
+    f.train = sn[1] > 0 ? sqrt(sn[0] / sn[1]) : NAN;
+    mf ev = m; /* the whole model, on rank 0 */
+    if (dist && has_test) {
+      free(allF);
+      allF = tk_dist_gather(&o, m.F, (size_t)m.stride * sizeof(float), &rc);
+      if (rc) goto out;
+      ev.F = allF;
+      ev.user = NULL;
+      gasp_graph_out_edges(gg, &ev.out);
+      gasp_graph_in_edges(gg, &ev.in);
+    }
+    if (has_test && m.implicit && root) {
+      rank_metrics(&ev, &f.mpr, &f.recall);
       if (f.mpr < best_mpr) best_mpr = f.mpr;
-    } else if (has_test) {
-      f.test = test_rmse(&m);
+    } else if (has_test && root) {
+      f.test = test_rmse(&ev);
       if (f.test < best) best = f.test;
     }
     f.seconds = cli_now() - t0;
-    report(&m, name, trace, it, &f, o.c.quiet, has_test);
+    if (root) report(&m, name, trace, it, &f, o.c.quiet, has_test);
   }
   it--;
   double seconds = cli_now() - t0;
+  const float *F = m.F;
+  if (dist) { /* the factors in global order, and the totals, on rank 0 */
+    free(allF);
+    gasp_run_stats tot = {0};
+    tot.updates = updates;
+    tot.iterations = it;
+    allF = tk_dist_results(&o, e, &tot, m.F, (size_t)m.stride * sizeof(float),
+                           &rc);
+    if (rc) goto out;
+    updates = tot.updates;
+    F = allF;
+  }
+  if (!root) goto out;
   if (o.c.output) {
     mf_model meta = {{0},    m.k,    m.stride, m.biased, m.implicit,
                      m.mean, m.rmin, m.rmax,   {0},      {0}};
@@ -682,9 +747,9 @@ static int run_mf(int argc, char **argv, int als) {
              : als      ? "als"
              : m.biased ? "sgd-biased"
                         : "sgd");
-    if ((rc = mf_model_write(o.c.output, &meta, g, m.F))) goto out;
+    if ((rc = mf_model_write(o.c.output, &meta, gg, F))) goto out;
   }
-  double ups = sweep_total > 0 ? (double)E * (double)it / sweep_total : 0;
+  double ups = sweep_total > 0 ? (double)Eg * (double)it / sweep_total : 0;
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
@@ -696,7 +761,7 @@ static int run_mf(int argc, char **argv, int als) {
                             : "sgd");
     cli_json_u64(&j, "users", m.nl);
     cli_json_u64(&j, "items", m.nv - m.nl);
-    cli_json_u64(&j, "ratings", E);
+    cli_json_u64(&j, "ratings", Eg);
     cli_json_u64(&j, "rank", (uint64_t)m.k);
     cli_json_num(&j, "lambda", m.lambda);
     cli_json_u64(&j, "iterations", it);
@@ -724,6 +789,7 @@ static int run_mf(int argc, char **argv, int als) {
                  it ? sweep_total / (double)it : 0);
     cli_json_num(&j, "updates_per_second", ups);
     cli_json_u64(&j, "threads", (uint64_t)m.threads);
+    tk_dist_json(&o, &j, it);
     cli_json_num(&j, "load_seconds", load_s);
     cli_json_end(&j);
   }
@@ -760,7 +826,9 @@ out:
   free(m.test.u);
   free(m.test.i);
   free(m.test.r);
+  free(user);
+  free(allF);
   gasp_engine_free(&e);
-  gasp_graph_free(&g);
+  tk_graph_free(&o, &g);
   return rc;
 }

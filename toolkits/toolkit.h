@@ -36,6 +36,9 @@ typedef struct tk_opts {
   tk_dist d;
   int dist_ok; /* the toolkit runs across ranks (set before tk_parse) */
   int staleness_ok; /* its sync program converges with bounded staleness */
+  /* reads the input graph (default cli_load_graph of -i), on every rank */
+  int (*load)(const cli_common *c, const char *path, gasp_graph **g,
+              double *seconds);
   double tol;        /* convergence tolerance (toolkit default if < 0) */
   const char *trace; /* per-iteration TSV, or NULL */
   int engine_set;    /* --engine was given (toolkits pick their default) */
