@@ -971,6 +971,43 @@ int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
                   recv_len, err);
 }
 
+/* Sends len bytes to k as frames of at most 1 MiB (the receiver decodes
+ * one while the next is on the wire, and buffers stay small): DATA frames
+ * of the current collective step, or POST frames.  The header goes
+ * through msgpack, the payload straight into the output buffer (one copy,
+ * not two); over the high-water mark it waits for the peer to drain. */
+static int send_chunks(gasp_cluster *c, conn *k, int data, uint64_t tag,
+                       const uint8_t *p, size_t len, gasp_error *err) {
+  size_t chunk_max = c->max_frame - 64, off = 0;
+  if (chunk_max > ((size_t)1 << 20)) chunk_max = (size_t)1 << 20;
+  for (uint64_t ch = 0;; ch++) {
+    size_t n = len - off < chunk_max ? len - off : chunk_max;
+    int last = off + n == len;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, data ? 6 : 4);
+    msgpack_pack_uint64(&pk, data ? GASP__MSG_DATA : GASP__MSG_POST);
+    if (data) {
+      msgpack_pack_uint64(&pk, c->seq);
+      msgpack_pack_uint64(&pk, tag);
+    }
+    msgpack_pack_uint64(&pk, ch);
+    msgpack_pack_uint64(&pk, (uint64_t)last);
+    msgpack_pack_bin(&pk, n);
+    int rc = k ? send_frame_with(k, &sb, n ? p + off : NULL, n) : GASP_EPEER;
+    msgpack_sbuffer_destroy(&sb);
+    if (rc == GASP_EPEER) return rc;
+    if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
+    off += n;
+    if (evbuffer_get_length(bufferevent_get_output(k->bev)) > HIGH_WATER &&
+        (rc = wait_for(c, below_water, k, "a peer to drain its input", err)))
+      return rc;
+    if (last) return GASP_OK;
+  }
+}
+
 static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
                     const size_t *send_len, const void **recv, size_t *recv_len,
                     gasp_error *err) {
@@ -985,44 +1022,15 @@ static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
   c->tag = tag;
   for (int r = 0; r < c->size; r++)
     c->rlen[r] = 0, c->rnext[r] = 0, c->rdone[r] = 0;
-  /* chunks of at most 1 MiB: the receiver decodes one while the next is
-   * on the wire, and buffers stay small */
-  size_t chunk_max = c->max_frame - 64;
-  if (chunk_max > ((size_t)1 << 20)) chunk_max = (size_t)1 << 20;
   for (int r = 0; r < c->size; r++) {
     if (r == c->rank) continue;
-    conn *k = c->peer[r];
-    const uint8_t *p = send ? send[r] : NULL;
-    size_t len = send_len ? send_len[r] : 0, off = 0;
-    for (uint64_t ch = 0;; ch++) {
-      size_t n = len - off < chunk_max ? len - off : chunk_max;
-      int last = off + n == len;
-      msgpack_sbuffer sb;
-      msgpack_sbuffer_init(&sb);
-      msgpack_packer pk;
-      msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-      msgpack_pack_array(&pk, 6);
-      msgpack_pack_uint64(&pk, GASP__MSG_DATA);
-      msgpack_pack_uint64(&pk, c->seq);
-      msgpack_pack_uint64(&pk, tag);
-      msgpack_pack_uint64(&pk, ch);
-      msgpack_pack_uint64(&pk, (uint64_t)last);
-      msgpack_pack_bin(&pk, n);
-      /* the header goes through msgpack, the payload straight into the
-       * output buffer: one copy, not two */
-      int rc = k ? send_frame_with(k, &sb, n ? p + off : NULL, n) : GASP_EPEER;
-      msgpack_sbuffer_destroy(&sb);
-      if (rc == GASP_EPEER || c->failed) {
-        wait_for(c, step_done, NULL, "a lost peer", err); /* reports it */
-        return c->failed ? c->ferr.code : rc;
-      }
-      if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
-      off += n;
-      if (evbuffer_get_length(bufferevent_get_output(k->bev)) > HIGH_WATER &&
-          (rc = wait_for(c, below_water, k, "a peer to drain its input", err)))
-        return rc;
-      if (last) break;
+    int rc = send_chunks(c, c->peer[r], 1, tag, send ? send[r] : NULL,
+                         send_len ? send_len[r] : 0, err);
+    if (rc == GASP_EPEER || c->failed) {
+      wait_for(c, step_done, NULL, "a lost peer", err); /* reports it */
+      return c->failed ? c->ferr.code : rc;
     }
+    if (rc) return rc;
   }
   int rc = wait_for(c, step_done, NULL, "a collective step", err);
   if (rc) return rc;
@@ -1109,30 +1117,11 @@ int gasp__cluster_post(gasp_cluster *c, int peer, const void *data, size_t len,
   if (!k || !k->bev)
     return gasp__fail(err, GASP_EPEER, NULL, 0,
                       "rank %d: peer %d left the cluster", c->rank, peer);
-  size_t chunk_max = c->max_frame - 64, off = 0;
-  if (chunk_max > ((size_t)1 << 20)) chunk_max = (size_t)1 << 20;
-  const uint8_t *p = data;
-  for (uint64_t ch = 0;; ch++) {
-    size_t n = len - off < chunk_max ? len - off : chunk_max;
-    int last = off + n == len;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 4);
-    msgpack_pack_uint64(&pk, GASP__MSG_POST);
-    msgpack_pack_uint64(&pk, ch);
-    msgpack_pack_uint64(&pk, (uint64_t)last);
-    msgpack_pack_bin(&pk, n);
-    int rc = send_frame_with(k, &sb, n ? p + off : NULL, n);
-    msgpack_sbuffer_destroy(&sb);
-    if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
-    off += n;
-    if (evbuffer_get_length(bufferevent_get_output(k->bev)) > HIGH_WATER &&
-        (rc = wait_for(c, below_water, k, "a peer to drain its input", err)))
-      return rc;
-    if (last) return GASP_OK;
-  }
+  int rc = send_chunks(c, k, 0, 0, data, len, err);
+  if (rc == GASP_EPEER)
+    return gasp__fail(err, rc, NULL, 0, "rank %d: peer %d left the cluster",
+                      c->rank, peer);
+  return rc;
 }
 
 int gasp__cluster_take(gasp_cluster *c, int peer, uint8_t **data, size_t *len) {
