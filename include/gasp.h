@@ -817,7 +817,9 @@ GASP_EXTERN int gasp_dist_gather(gasp_dist *d, const void *local_data,
  * without ghosts too).  GASP_EINVAL: an offset out of order or an item
  * not a local id (the call still makes its step, so the peers fail at
  * once); GASP_EPEER: a peer's payload did not match the agreed lists or
- * named a vertex past the graph (err names the peer). */
+ * named a vertex past the graph (err names the peer).  A dist read from
+ * partition files builds its global-to-local table (4 bytes per vertex
+ * of the whole graph) on the first call. */
 GASP_EXTERN int gasp_dist_ghost_lists(gasp_dist *d, const uint64_t *off,
                                       const gasp_vid *items,
                                       uint64_t **ghost_off,
