@@ -821,6 +821,37 @@ GASP_EXTERN int gasp_dist_gather(gasp_dist *d, const void *local_data,
                                  size_t size, void *global_data,
                                  gasp_error *err);
 
+/* Collective: gives every ghost a list of vertices from its owner, e.g.
+ * the owner's adjacency or a subset of it.  off[0 .. num_owned] and
+ * items[off[0] .. off[num_owned]) hold a list of local vertex ids for
+ * each owned vertex v (items[off[v] .. off[v + 1])); each list goes, as
+ * global ids, to every rank that holds v as a ghost.  On success
+ * *ghost_off (num_ghosts + 1 entries, from 0) and *ghost_items give, for
+ * ghost i (local id num_owned + i), its owner's list in the owner's order,
+ * in this rank's local ids, without the members this rank does not hold.
+ * Both arrays are malloc'd and the caller frees them (also with no
+ * ghosts); on failure both are NULL.  Every rank must call it (ranks
+ * without ghosts too).  GASP_EINVAL: an offset out of order or an item
+ * not a local id (the call still makes its step, so the peers fail at
+ * once); GASP_EPEER: a peer's payload did not match the agreed lists or
+ * named a vertex past the graph (err names the peer).  A dist read from
+ * partition files builds its global-to-local table (4 bytes per vertex
+ * of the whole graph) on the first call. */
+GASP_EXTERN int gasp_dist_ghost_lists(gasp_dist *d, const uint64_t *off,
+                                      const gasp_vid *items,
+                                      uint64_t **ghost_off,
+                                      gasp_vid **ghost_items, gasp_error *err);
+/* Collective: adds every ghost's value to its owner's.  vals has one
+ * value per local vertex (num_vertices of the local graph); on success
+ * each owned vertex's entry holds its own value plus the values every
+ * rank holding it as a ghost had for it (modulo 2^64), and the ghosts'
+ * entries are zero.  For counts kept at all corners of a pattern (a
+ * triangle's three vertices, an edge's two ends) that cross ranks.
+ * Every rank must call it.  On failure (GASP_ENOMEM, GASP_EPEER naming
+ * the peer, or the cluster's error) vals is unchanged. */
+GASP_EXTERN int gasp_dist_sum_to_owners(gasp_dist *d, uint64_t *vals,
+                                        gasp_error *err);
+
 /* Partition files: writes PREFIX.R.gpart for every rank R (the rank's
  * local graph, its per-peer lists, the owner map and the original ids of
  * all vertices; checksummed), so that a big graph is partitioned once. */

@@ -319,3 +319,263 @@ out:
   free(rlen);
   return rc;
 }
+
+/* ---- lists and sums along the ghost lists ----------------------------
+ *
+ * Both collectives below send along the agreed per-peer lists, so the
+ * payloads carry no vertex ids for the vertices they are about: to peer p
+ * go the entries of send[p] (ghost lists) or recv[p] (sums to owners) in
+ * list order, and p reads them against its own recv / send list for this
+ * rank.  Every size and every id received is checked before it is used;
+ * a rank that cannot take part (bad arguments) still makes the exchange,
+ * with empty payloads, so its peers fail at once with GASP_EPEER instead
+ * of waiting for a timeout. */
+
+/* global id -> local id for a dist read from a partition file, which
+ * does not store it. */
+static int ensure_loc(gasp_dist *d) {
+  if (d->loc) return GASP_OK;
+  uint32_t *loc =
+      gasp__malloc_array(d->global_nv ? d->global_nv : 1, sizeof *loc);
+  if (!loc) return GASP_ENOMEM;
+  for (uint64_t v = 0; v < d->global_nv; v++)
+    loc[v] = NONE;
+  for (gasp_vid v = 0; v < d->local->nv; v++)
+    loc[d->global[v]] = v;
+  d->loc = loc;
+  return GASP_OK;
+}
+
+/* The exchange scratch: per-peer pointer and length arrays. */
+typedef struct xchg {
+  const void **send, **recv;
+  size_t *len, *rlen;
+} xchg;
+
+static int xchg_alloc(xchg *x, int P) {
+  x->send = calloc((size_t)P, sizeof *x->send);
+  x->recv = calloc((size_t)P, sizeof *x->recv);
+  x->len = calloc((size_t)P, sizeof *x->len);
+  x->rlen = calloc((size_t)P, sizeof *x->rlen);
+  return x->send && x->recv && x->len && x->rlen ? GASP_OK : GASP_ENOMEM;
+}
+
+static void xchg_free(xchg *x) {
+  free(x->send);
+  free(x->recv);
+  free(x->len);
+  free(x->rlen);
+}
+
+/* Checks the caller's lists: offsets in order, items local ids. */
+static int lists_ok(const gasp_dist *d, const uint64_t *off,
+                    const gasp_vid *items) {
+  gasp_vid no = d->local->nowned, nv = d->local->nv;
+  for (gasp_vid v = 0; v < no; v++) {
+    if (off[v] > off[v + 1]) return 0;
+    for (uint64_t j = off[v]; j < off[v + 1]; j++)
+      if (items[j] >= nv) return 0;
+  }
+  return 1;
+}
+
+/* Peer p's payload of ghost lists: nrecv[p] uint64 lengths, then the
+ * members as global ids (gasp_vid).  Checks its size and ids and adds the
+ * members kept here to cnt (by ghost) or, with items, writes them at
+ * pos[ghost].  Returns 0, or -1 for a malformed payload. */
+static int read_lists(const gasp_dist *d, int p, const uint8_t *b, size_t len,
+                      uint64_t *cnt, uint64_t *pos, gasp_vid *items) {
+  uint64_t nr = d->nrecv[p], total = 0;
+  gasp_vid no = d->local->nowned;
+  if (nr == 0 || !b) return nr == 0 && len == 0 ? 0 : -1;
+  if (len / sizeof(uint64_t) < nr) return -1;
+  size_t left = len - (size_t)nr * sizeof(uint64_t);
+  for (uint64_t k = 0; k < nr; k++) {
+    uint64_t n;
+    memcpy(&n, b + k * sizeof n, sizeof n);
+    if (n > left / sizeof(gasp_vid) - total) return -1;
+    total += n;
+  }
+  if (left != total * sizeof(gasp_vid)) return -1;
+  const uint8_t *m = b + (size_t)nr * sizeof(uint64_t);
+  for (uint64_t k = 0; k < nr; k++) {
+    uint64_t n;
+    memcpy(&n, b + k * sizeof n, sizeof n);
+    gasp_vid ghost = d->recv[p][k] - no;
+    for (uint64_t j = 0; j < n; j++, m += sizeof(gasp_vid)) {
+      gasp_vid gv;
+      memcpy(&gv, m, sizeof gv);
+      if (gv >= d->global_nv) return -1;
+      uint32_t lv = d->loc[gv];
+      if (lv == NONE) continue;
+      if (items)
+        items[pos[ghost]++] = lv;
+      else
+        cnt[ghost]++;
+    }
+  }
+  return 0;
+}
+
+/* Empty payloads to every peer: a rank that cannot take part still
+ * makes the step, so the others fail on its payload at once. */
+static void take_part(gasp_dist *d) {
+  gasp_error ignored;
+  if (d->size > 1 && d->cluster)
+    gasp_cluster_exchange(d->cluster, NULL, NULL, NULL, NULL, &ignored);
+}
+
+/* The ghost lists payloads of this rank's owned vertices, one buffer with
+ * a part per peer; NULL when out of memory. */
+static uint8_t *pack_lists(const gasp_dist *d, const uint64_t *off,
+                           const gasp_vid *items, xchg *x) {
+  size_t total = 0;
+  for (int p = 0; p < d->size; p++) {
+    x->len[p] = (size_t)d->nsend[p] * sizeof(uint64_t);
+    for (uint64_t k = 0; k < d->nsend[p]; k++) {
+      gasp_vid v = d->send[p][k];
+      x->len[p] += (size_t)(off[v + 1] - off[v]) * sizeof(gasp_vid);
+    }
+    total += x->len[p];
+  }
+  uint8_t *buf = malloc(total ? total : 1), *w = buf;
+  if (!buf) return NULL;
+  for (int p = 0; p < d->size; p++) {
+    x->send[p] = w;
+    for (uint64_t k = 0; k < d->nsend[p]; k++, w += sizeof(uint64_t)) {
+      gasp_vid v = d->send[p][k];
+      uint64_t n = off[v + 1] - off[v];
+      memcpy(w, &n, sizeof n);
+    }
+    for (uint64_t k = 0; k < d->nsend[p]; k++) {
+      gasp_vid v = d->send[p][k];
+      for (uint64_t j = off[v]; j < off[v + 1]; j++, w += sizeof(gasp_vid))
+        memcpy(w, &d->global[items[j]], sizeof(gasp_vid));
+    }
+  }
+  return buf;
+}
+
+int gasp_dist_ghost_lists(gasp_dist *d, const uint64_t *off,
+                          const gasp_vid *items, uint64_t **ghost_off,
+                          gasp_vid **ghost_items, gasp_error *err) {
+  gasp__error_clear(err);
+  if (ghost_off) *ghost_off = NULL;
+  if (ghost_items) *ghost_items = NULL;
+  if (!d || !off || !items || !ghost_off || !ghost_items) {
+    if (d) take_part(d);
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
+  }
+  const int P = d->size;
+  gasp_vid no = d->local->nowned, ng = d->local->nv - no;
+  if (P > 1 && !d->cluster)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "the dist has no cluster");
+  if (!lists_ok(d, off, items)) {
+    take_part(d);
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "ghost lists: offsets out of order or an item past the "
+                      "local graph");
+  }
+  xchg x = {0};
+  uint8_t *buf = NULL;
+  uint64_t *goff = calloc((size_t)ng + 1, sizeof *goff), *pos = NULL;
+  gasp_vid *git = NULL;
+  int rc = GASP_ENOMEM;
+  if (!goff || xchg_alloc(&x, P) || ensure_loc(d) ||
+      !(buf = pack_lists(d, off, items, &x))) {
+    take_part(d);
+    goto oom;
+  }
+  if (P > 1 && (rc = gasp_cluster_exchange(d->cluster, x.send, x.len, x.recv,
+                                           x.rlen, err)))
+    goto out;
+  /* count, lay out, fill (the payloads stay valid until the next
+   * collective) */
+  for (int p = 0; p < P; p++) {
+    if (p == d->rank) continue;
+    if (read_lists(d, p, x.recv[p], x.rlen[p], goff + 1, NULL, NULL)) {
+      rc = gasp__fail(err, GASP_EPEER, NULL, 0,
+                      "rank %d: peer %d sent ghost lists of %zu bytes that "
+                      "do not match the agreed vertex lists",
+                      d->rank, p, x.rlen[p]);
+      goto out;
+    }
+  }
+  for (gasp_vid i = 0; i < ng; i++)
+    goff[i + 1] += goff[i];
+  rc = GASP_ENOMEM;
+  pos = gasp__malloc_array((size_t)ng + 1, sizeof *pos);
+  git = gasp__malloc_array(goff[ng] ? goff[ng] : 1, sizeof *git);
+  if (!pos || !git) goto oom;
+  memcpy(pos, goff, ((size_t)ng + 1) * sizeof *pos);
+  for (int p = 0; p < P; p++)
+    if (p != d->rank) read_lists(d, p, x.recv[p], x.rlen[p], NULL, pos, git);
+  *ghost_off = goff;
+  *ghost_items = git;
+  goff = NULL;
+  git = NULL;
+  rc = GASP_OK;
+  goto out;
+oom:
+  rc = gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+out:
+  xchg_free(&x);
+  free(buf);
+  free(goff);
+  free(pos);
+  free(git);
+  return rc;
+}
+
+int gasp_dist_sum_to_owners(gasp_dist *d, uint64_t *vals, gasp_error *err) {
+  gasp__error_clear(err);
+  if (!d || !vals)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
+  const int P = d->size;
+  gasp_vid no = d->local->nowned, nv = d->local->nv;
+  if (P == 1) return GASP_OK; /* no ghosts */
+  if (!d->cluster)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "the dist has no cluster");
+  xchg x = {0};
+  uint64_t *buf = gasp__malloc_array(nv - no ? nv - no : 1, sizeof *buf);
+  int rc = xchg_alloc(&x, P);
+  if (rc || !buf) {
+    take_part(d);
+    rc = gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+    goto out;
+  }
+  uint64_t *w = buf;
+  for (int p = 0; p < P; p++) {
+    x.send[p] = w;
+    x.len[p] = (size_t)d->nrecv[p] * sizeof *w;
+    for (uint64_t k = 0; k < d->nrecv[p]; k++)
+      *w++ = vals[d->recv[p][k]];
+  }
+  if ((rc = gasp_cluster_exchange(d->cluster, x.send, x.len, x.recv, x.rlen,
+                                  err)))
+    goto out;
+  for (int p = 0; p < P; p++) /* all checked before any is added */
+    if (p != d->rank && x.rlen[p] != (size_t)d->nsend[p] * sizeof *w) {
+      rc = gasp__fail(err, GASP_EPEER, NULL, 0,
+                      "rank %d: peer %d sent %zu bytes of ghost values, "
+                      "expected %llu",
+                      d->rank, p, x.rlen[p],
+                      (unsigned long long)(d->nsend[p] * sizeof *w));
+      goto out;
+    }
+  for (int p = 0; p < P; p++) {
+    if (p == d->rank) continue;
+    const uint8_t *b = x.recv[p];
+    for (uint64_t k = 0; k < d->nsend[p]; k++) {
+      uint64_t a;
+      memcpy(&a, b + k * sizeof a, sizeof a);
+      vals[d->send[p][k]] += a;
+    }
+  }
+  for (gasp_vid v = no; v < nv; v++)
+    vals[v] = 0;
+out:
+  xchg_free(&x);
+  free(buf);
+  return rc;
+}

@@ -5,7 +5,11 @@
  * summation order, 1e-9 in L1) and min-label connected components (the
  * same labels in the same number of supersteps) -- and the local graphs
  * hold exactly the owned vertices, their ghosts and the edges with an
- * owned end.
+ * owned end.  The ghost-list collectives: gasp_dist_ghost_lists gives
+ * every ghost its owner's list (checked against the whole graph) and
+ * gasp_dist_sum_to_owners adds ghosts' values into their owners'; a peer
+ * that sends malformed payloads makes them fail with GASP_EPEER naming
+ * it, and a rank with bad arguments makes its peers fail at once.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -289,9 +293,101 @@ static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner,
   return 0;
 }
 
+static int cmp_vid(const void *a, const void *b) {
+  gasp_vid x = *(const gasp_vid *)a, y = *(const gasp_vid *)b;
+  return (x > y) - (x < y);
+}
+
+/* Ghost u's list as received: in range, and as global ids (sorted) the
+ * out-neighbours of u in the whole graph that this rank holds. */
+static int check_ghost_list(const gasp_graph *g, gasp_dist *d,
+                            const gasp_vid *here, gasp_vid u,
+                            const gasp_vid *got, uint64_t n, gasp_vid *a,
+                            gasp_vid *b) {
+  gasp_adjacency go;
+  gasp_graph_out_edges(g, &go);
+  gasp_vid nl = gasp_graph_num_vertices(gasp_dist_graph(d));
+  gasp_vid gu = gasp_dist_global_id(d, u);
+  uint64_t k = 0;
+  for (uint64_t j = go.off[gu]; j < go.off[gu + 1]; j++)
+    if (here[go.nbr[j]] != GASP_VID_NONE) a[k++] = go.nbr[j];
+  if (k != n) return 1;
+  for (uint64_t j = 0; j < n; j++) {
+    if (got[j] >= nl) return 1;
+    b[j] = gasp_dist_global_id(d, got[j]);
+  }
+  qsort(a, k, sizeof *a, cmp_vid);
+  qsort(b, k, sizeof *b, cmp_vid);
+  return k && memcmp(a, b, k * sizeof *a) ? 1 : 0;
+}
+
+/* The two collectives on the rank's share: every owned vertex's out-list
+ * to the ghosts' holders, and per-vertex values whose sum at the owner
+ * says who sent what ((rank + 1) << 40 plus the global id, from every
+ * rank that holds the vertex as a ghost). */
+static int check_collectives(const gasp_graph *g, gasp_dist *d,
+                             const uint32_t *owner, int rank, int size) {
+  gasp_graph *l = gasp_dist_graph(d);
+  gasp_vid nl = gasp_graph_num_vertices(l), no = gasp_graph_num_owned(l);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  gasp_adjacency lo, go, gi;
+  gasp_graph_out_edges(l, &lo);
+  gasp_graph_out_edges(g, &go);
+  gasp_graph_in_edges(g, &gi);
+  uint64_t *goff = NULL;
+  gasp_vid *git = NULL;
+  gasp_error err;
+  if (gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err)) return 40;
+  gasp_vid *here = malloc(nv * sizeof *here);
+  gasp_vid *a = malloc((go.num_edges + 1) * sizeof *a);
+  gasp_vid *b = malloc((go.num_edges + 1) * sizeof *b);
+  int rc = goff[0] != 0 ? 41 : 0;
+  for (gasp_vid v = 0; v < nv; v++)
+    here[v] = GASP_VID_NONE;
+  for (gasp_vid v = 0; v < nl; v++)
+    here[gasp_dist_global_id(d, v)] = v;
+  for (gasp_vid i = 0; i < nl - no && !rc; i++)
+    if (check_ghost_list(g, d, here, no + i, git + goff[i],
+                         goff[i + 1] - goff[i], a, b))
+      rc = 42;
+  free(goff);
+  free(git);
+  free(here);
+  free(a);
+  free(b);
+  uint64_t *vals = malloc((nl ? nl : 1) * sizeof *vals);
+  for (gasp_vid v = 0; v < nl; v++) {
+    uint64_t gv = gasp_dist_global_id(d, v);
+    vals[v] = v < no ? gv : ((uint64_t)(rank + 1) << 40) + gv;
+  }
+  if (!rc && gasp_dist_sum_to_owners(d, vals, &err)) rc = 43;
+  char *seen = calloc((size_t)size, 1);
+  for (gasp_vid v = 0; v < no && !rc; v++) {
+    gasp_vid gv = gasp_dist_global_id(d, v);
+    uint64_t want = gv;
+    memset(seen, 0, (size_t)size);
+    for (int dir = 0; dir < 2; dir++) {
+      const gasp_adjacency *adj = dir ? &gi : &go;
+      for (uint64_t j = adj->off[gv]; j < adj->off[gv + 1]; j++) {
+        uint32_t p = owner[adj->nbr[j]];
+        if (p == (uint32_t)rank || seen[p]) continue;
+        seen[p] = 1;
+        want += ((uint64_t)(p + 1) << 40) + gv;
+      }
+    }
+    if (vals[v] != want) rc = 44;
+  }
+  for (gasp_vid v = no; v < nl && !rc; v++)
+    if (vals[v] != 0) rc = 45;
+  free(seen);
+  free(vals);
+  return rc;
+}
+
 static const char *parts_prefix; /* set: ranks read partition files */
 
-static int rank_main(int rank, int size, int port, int lfd, int metis) {
+/* Joins the test cluster meeting at 127.0.0.1:port; NULL on failure. */
+static gasp_cluster *join(int rank, int size, int port, int lfd) {
   char coord[64];
   snprintf(coord, sizeof coord, "127.0.0.1:%d", port);
   gasp_cluster_opts co;
@@ -305,7 +401,13 @@ static int rank_main(int rank, int size, int port, int lfd, int metis) {
   co.timeout = 30;
   gasp_cluster *c = NULL;
   gasp_error err;
-  if (gasp_cluster_new(&c, &co, &err)) return 20;
+  return gasp_cluster_new(&c, &co, &err) ? NULL : c;
+}
+
+static int rank_main(int rank, int size, int port, int lfd, int metis) {
+  gasp_error err;
+  gasp_cluster *c = join(rank, size, port, lfd);
+  if (!c) return 20;
   gasp_graph *g = make_graph();
   if (!g) return 21;
   gasp_vid nv = gasp_graph_num_vertices(g);
@@ -324,6 +426,7 @@ static int rank_main(int rank, int size, int port, int lfd, int metis) {
     return 23;
   }
   int rc = check_local(g, d, owner, rank);
+  if (!rc) rc = check_collectives(g, d, owner, rank, size);
   result *ref = calloc(1, sizeof *ref), *got = calloc(1, sizeof *got);
   if (!rc) rc = run_both(g, NULL, ref) ? 24 : 0; /* one process, here */
   if (!rc) rc = run_both(gasp_dist_graph(d), d, got) ? 25 : 0;
@@ -350,9 +453,11 @@ static int rank_main(int rank, int size, int port, int lfd, int metis) {
   return rc;
 }
 
-/* Forks `size` ranks meeting at a fresh loopback socket; every rank must
- * end with status 0. */
-static void run_ranks(int size, int metis, const char *what) {
+typedef int (*rank_fn)(int rank, int size, int port, int lfd, int metis);
+
+/* Forks `size` ranks running fn, meeting at a fresh loopback socket;
+ * every rank must end with status 0. */
+static void run_ranks_fn(rank_fn fn, int size, int metis, const char *what) {
   int port = 0, lfd = tu_listen_loopback(&port);
   assert_true(lfd >= 0);
   pid_t pid[8];
@@ -363,8 +468,14 @@ static void run_ranks(int size, int metis, const char *what) {
     assert_true(pid[r] >= 0);
     if (pid[r] == 0) {
       signal(SIGPIPE, SIG_IGN);
+      /* a rank that crashes dies (cmocka's handlers would go on with the
+       * next test in this child) */
+      signal(SIGSEGV, SIG_DFL);
+      signal(SIGBUS, SIG_DFL);
+      signal(SIGFPE, SIG_DFL);
+      signal(SIGILL, SIG_DFL);
       if (r) close(lfd);
-      _exit(rank_main(r, size, port, lfd, metis));
+      _exit(fn(r, size, port, lfd, metis));
     }
   }
   close(lfd);
@@ -374,6 +485,10 @@ static void run_ranks(int size, int metis, const char *what) {
     int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
     if (st) fail_msg("%s, %d ranks: rank %d exited with %d", what, size, r, st);
   }
+}
+
+static void run_ranks(int size, int metis, const char *what) {
+  run_ranks_fn(rank_main, size, metis, what);
 }
 
 static void test_dist_matches_single(void **state) {
@@ -469,10 +584,110 @@ static void test_partition_files(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* ---- malformed payloads ------------------------------------------- */
+
+/* Rank 1 answers rank 0's collectives with payloads of the right step but
+ * the wrong shape, through gasp_cluster_exchange; rank 0 must refuse each
+ * with GASP_EPEER naming peer 1 (and leave its values alone).  Then rank 0
+ * passes an item past its graph: GASP_EINVAL there, and rank 1's proper
+ * call fails at once with GASP_EPEER naming peer 0.  A proper call on
+ * both sides then succeeds: the cluster stays in step. */
+static int malformed_main(int rank, int size, int port, int lfd, int metis) {
+  (void)metis;
+  gasp_cluster *c = join(rank, size, port, lfd);
+  gasp_graph *g = make_graph();
+  if (!c || !g) return 70;
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint32_t *owner = malloc(nv * sizeof *owner);
+  gasp_dist *d = NULL;
+  gasp_error err;
+  if (gasp_partition_hash(g, size, owner) ||
+      gasp_dist_new(&d, c, g, owner, &err))
+    return 71;
+  gasp_graph *l = gasp_dist_graph(d);
+  gasp_vid nl = gasp_graph_num_vertices(l), no = gasp_graph_num_owned(l);
+  gasp_adjacency lo, go, gi;
+  gasp_graph_out_edges(l, &lo);
+  gasp_graph_out_edges(g, &go);
+  gasp_graph_in_edges(g, &gi);
+  uint64_t *goff = NULL;
+  gasp_vid *git = NULL;
+  int rc = 0;
+  if (rank == 0) {
+    for (int round = 0; round < 3 && !rc; round++) {
+      int st = gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err);
+      if (st != GASP_EPEER || !strstr(err.msg, "peer 1") || goff || git)
+        rc = 72 + round;
+    }
+    uint64_t *vals = malloc(nl * sizeof *vals);
+    for (gasp_vid v = 0; v < nl; v++)
+      vals[v] = 7;
+    int st = gasp_dist_sum_to_owners(d, vals, &err);
+    if (!rc && (st != GASP_EPEER || !strstr(err.msg, "peer 1"))) rc = 75;
+    for (gasp_vid v = 0; v < nl && !rc; v++)
+      if (vals[v] != 7) rc = 76;
+    free(vals);
+    gasp_vid *bad = malloc((lo.num_edges + 1) * sizeof *bad);
+    memcpy(bad, lo.nbr, lo.num_edges * sizeof *bad);
+    bad[0] = nl; /* not a local id */
+    st = gasp_dist_ghost_lists(d, lo.off, bad, &goff, &git, &err);
+    if (!rc && (st != GASP_EINVAL || goff || git)) rc = 77;
+    free(bad);
+  } else {
+    /* rank 0 holds as ghosts the vertices here next to one it owns */
+    uint64_t k = 0;
+    for (gasp_vid v = 0; v < nv; v++) {
+      int next = 0;
+      for (uint64_t j = go.off[v]; j < go.off[v + 1]; j++)
+        next |= owner[go.nbr[j]] == 0;
+      for (uint64_t j = gi.off[v]; j < gi.off[v + 1]; j++)
+        next |= owner[gi.nbr[j]] == 0;
+      k += owner[v] == 1 && next;
+    }
+    if (k == 0 || no == 0) return 78;
+    uint8_t *buf = calloc(k * 8 + 8, 1);
+    const void *send[2] = {buf, NULL};
+    size_t len[2] = {3, 0}; /* shorter than the lengths */
+    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err)) rc = 79;
+    uint64_t huge = UINT64_MAX; /* a length past the payload */
+    memcpy(buf, &huge, 8);
+    len[0] = k * 8 + 4;
+    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err)) rc = 80;
+    uint64_t one = 1; /* the right sizes, an id past the graph */
+    gasp_vid past = nv + 5;
+    memcpy(buf, &one, 8);
+    memcpy(buf + k * 8, &past, sizeof past);
+    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err)) rc = 81;
+    len[0] = 5; /* sums: not k values */
+    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err)) rc = 82;
+    free(buf);
+    int st = gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err);
+    if (!rc && (st != GASP_EPEER || !strstr(err.msg, "peer 0"))) rc = 83;
+  }
+  /* both in step again */
+  if (!rc && gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err))
+    rc = 84;
+  free(goff);
+  free(git);
+  free(owner);
+  gasp_dist_free(&d);
+  gasp_graph_free(&g);
+  gasp_cluster_free(&c);
+  return rc;
+}
+
+static void test_collectives_malformed(void **state) {
+  (void)state;
+  run_ranks_fn(malformed_main, 2, 0, "malformed payloads");
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dist_matches_single),
+      cmocka_unit_test(test_collectives_malformed),
+      /* last: it starts OpenMP threads in this process, after which the
+       * tests above could not fork ranks */
       cmocka_unit_test(test_partition_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
 # test_launch.sh -- ranks started by a launcher: rank and size from the
 # environment as OpenMPI (OMPI_COMM_WORLD_RANK/SIZE) and MPICH/PMI
 # (PMI_RANK/PMI_SIZE) set them, meeting at $GASP_COORDINATOR with the key
-# in $GASP_CLUSTER_KEY; the result must equal one process.
+# in $GASP_CLUSTER_KEY; the result must equal one process (PageRank, and
+# triangles' per-vertex counts).
 set -u
 bin=${GASP_BIN:-}
 src=${GASP_SRCDIR:-.}
@@ -33,4 +34,19 @@ for flavour in ompi pmi; do
     "$dir/one.tsv" "$dir/$flavour.tsv" || fail=1
   [ $fail = 0 ] && echo "ok: $flavour environment, 3 ranks"
 done
+# triangles: the same per-vertex file as one process, byte for byte
+"$bin" triangles -i "$graph" -o "$dir/tri1.tsv" --quiet || exit 1
+pids=
+for r in 1 0; do
+  env OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_SIZE=2 "$bin" triangles -i "$graph" \
+    --quiet -o "$dir/tri2.tsv" 2>"$dir/err$r" &
+  pids="$pids $!"
+done
+for p in $pids; do wait $p || { echo "FAIL: triangles rank exited $?: $(cat "$dir"/err*)"; fail=1; }; done
+if cmp -s "$dir/tri1.tsv" "$dir/tri2.tsv"; then
+  echo "ok: triangles, 2 ranks"
+else
+  echo "FAIL: triangles per-vertex counts differ from one process"
+  fail=1
+fi
 exit $fail

@@ -8,7 +8,10 @@
  *             async engines under every consistency model; distances must
  *             agree exactly;
  *  triangles  brute-force enumeration of vertex triples (small graphs
- *             with repeated edges and self loops), total and per vertex;
+ *             with repeated edges and self loops), total and per vertex,
+ *             in one process and across ranks; across 1 to 4 ranks
+ *             (METIS, hash, partition files) the summary figures and
+ *             the per-vertex file must equal one process's exactly;
  *  kcore      peeling (repeatedly remove a vertex of least degree).
  *
  * With $GASP_SRCDIR/../shared/data/graphs present, the published SNAP
@@ -366,12 +369,14 @@ static void test_triangles_random(void **state) {
     assert_true(per && got);
     uint64_t want = brute_triangles(&g, per);
     const char *args[] = {"triangles", "-i", file, NULL};
-    for (size_t e = 0; e < 3; e++) {
-      run_values(state, args, engines[e], n, got);
+    for (size_t e = 0; e < 3 + COUNT(dist); e++) {
+      const char **eng = e < 3 ? engines[e] : dist[e - 3];
+      run_values(state, args, eng, n, got);
       for (int v = 0; v < n; v++)
         if (got[v] != (double)per[v])
-          fail_msg("round %d %s: vertex %d: %g triangles, want %llu", round,
-                   engines[e][1], v, got[v], (unsigned long long)per[v]);
+          fail_msg("round %d %s %s: vertex %d: %g triangles, want %llu", round,
+                   eng[1], eng[3] ? eng[3] : "", v, got[v],
+                   (unsigned long long)per[v]);
     }
     const char *j[] = {"triangles", "--json", "--quiet", file, NULL};
     tu_result res = tu_gasp_runv(j);
@@ -389,6 +394,142 @@ static void test_triangles_random(void **state) {
     tu_result_free(&res);
     free(per), free(got), free(file);
     graph_free(&g);
+  }
+}
+
+/* Runs triangles on file with extra flags, -o out, --json and --quiet;
+ * returns the JSON text (malloc'd). */
+static char *triangles_json(const char *file, const char *out,
+                            const char *const *extra) {
+  const char *argv[32];
+  int k = 0;
+  argv[k++] = "triangles", argv[k++] = "-i", argv[k++] = file;
+  for (; *extra; extra++)
+    argv[k++] = *extra;
+  argv[k++] = "-o", argv[k++] = out, argv[k++] = "--json";
+  argv[k++] = "--quiet", argv[k] = NULL;
+  tu_result r = tu_gasp_runv(argv);
+  if (r.status != 0)
+    fail_msg("triangles %s: exit %d: %s", file, r.status, r.err);
+  char *json = r.out;
+  r.out = NULL;
+  tu_result_free(&r);
+  return json;
+}
+
+/* Across ranks: exactly the figures and the per-vertex file of one
+ * process, whatever the ranks, partitioner, threads or partition files. */
+static void check_triangles_dist(void **state, const char *file) {
+  static const char *runs[][8] = {
+      {"--np", "1", NULL},
+      {"--np", "2", NULL},
+      {"--np", "4", NULL},
+      {"--np", "2", "--partition", "hash", NULL},
+      {"--np", "4", "--partition", "hash", NULL},
+      {"--np", "3", "--partition", "hash", "-t", "1", NULL},
+  };
+  static const char *keys[] = {"vertices",      "edges",  "undirected_edges",
+                               "triangles",     "wedges", "transitivity",
+                               "max_per_vertex"};
+  char *ref_out = tu_path(*state, "tri1.out"),
+       *out = tu_path(*state, "triN.out");
+  const char *one_process[] = {NULL};
+  char *ref = triangles_json(file, ref_out, one_process);
+  char *want = tu_read_file(ref_out, NULL);
+  assert_non_null(want);
+  assert_true(tu_json_num(ref, "triangles") > 0);
+  for (size_t i = 0; i < COUNT(runs) + 1; i++) {
+    char *json;
+    if (i < COUNT(runs)) {
+      json = triangles_json(file, out, runs[i]);
+    } else { /* partition files, each rank reading its own */
+      char *prefix = tu_path(*state, "parts");
+      const char *pa[] = {"partition", "-i",   file,      "--parts", "3",
+                          "-o",        prefix, "--quiet", NULL};
+      tu_result r = tu_gasp_runv(pa);
+      assert_int_equal(r.status, 0);
+      tu_result_free(&r);
+      const char *fa[] = {
+          "triangles", "--partitions", prefix,    "--np", "3", "-o",
+          out,         "--json",       "--quiet", NULL};
+      r = tu_gasp_runv(fa);
+      if (r.status != 0) fail_msg("--partitions: exit %d: %s", r.status, r.err);
+      json = r.out;
+      r.out = NULL;
+      tu_result_free(&r);
+      free(prefix);
+    }
+    const char *what = i < COUNT(runs) ? runs[i][1] : "partition files";
+    for (size_t k = 0; k < COUNT(keys); k++) {
+      if (i == COUNT(runs) && !strcmp(keys[k], "edges")) continue;
+      if (tu_json_num(json, keys[k]) != tu_json_num(ref, keys[k]))
+        fail_msg("%s --np %s %s: %s %s, one process %s", file, what,
+                 i < COUNT(runs) && runs[i][2] ? runs[i][3] : "", keys[k], json,
+                 ref);
+    }
+    if (i > 0 && i < COUNT(runs))
+      assert_true(tu_json_num(json, "ranks") == atof(runs[i][1]));
+    char *got = tu_read_file(out, NULL);
+    assert_non_null(got);
+    if (strcmp(got, want))
+      fail_msg("%s --np %s: the per-vertex file differs from one process's",
+               file, what);
+    free(got);
+    free(json);
+  }
+  /* --per-vertex to stdout: rank 0 alone writes it */
+  const char *pv1[] = {"triangles",    "-i",      file,
+                       "--per-vertex", "--quiet", NULL};
+  const char *pv4[] = {"triangles", "-i",   file, "--per-vertex",
+                       "--quiet",   "--np", "4",  NULL};
+  tu_result a = tu_gasp_runv(pv1), b = tu_gasp_runv(pv4);
+  assert_int_equal(a.status, 0);
+  assert_int_equal(b.status, 0);
+  assert_string_equal(a.out, want);
+  assert_string_equal(b.out, want);
+  tu_result_free(&a);
+  tu_result_free(&b);
+  free(want), free(ref), free(ref_out), free(out);
+}
+
+static void test_triangles_distributed(void **state) {
+  TU_NEED_BIN();
+  /* a multigraph with repeated (also reversed) edges and self loops,
+   * against brute force too */
+  tu_rng r = {2024};
+  graph g;
+  int n = 400;
+  graph_random(&g, &r, n, 9000);
+  char *file = graph_write(state, "multi.txt", &g, 0);
+  uint64_t *per = malloc((size_t)n * sizeof *per);
+  assert_non_null(per);
+  uint64_t want = brute_triangles(&g, per);
+  check_triangles_dist(state, file);
+  const char *j[] = {"triangles", "-i",     file,      "--np",
+                     "3",         "--json", "--quiet", NULL};
+  tu_result res = tu_gasp_runv(j);
+  assert_int_equal(res.status, 0);
+  if (tu_json_num(res.out, "triangles") != (double)want)
+    fail_msg("multigraph: %s, want %llu", res.out, (unsigned long long)want);
+  tu_result_free(&res);
+  free(per), free(file);
+  graph_free(&g);
+  /* a skewed Kronecker graph: hubs are ghosts on every rank */
+  char *kron = tu_path(*state, "kron.el");
+  const char *gen[] = {"generate",      "kronecker", "--scale", "11",
+                       "--edge-factor", "12",        "-o",      kron,
+                       "--quiet",       NULL};
+  res = tu_gasp_runv(gen);
+  assert_int_equal(res.status, 0);
+  tu_result_free(&res);
+  check_triangles_dist(state, kron);
+  free(kron);
+  /* the bundled sample */
+  const char *src = getenv("GASP_SRCDIR");
+  if (src && *src) {
+    char *sample = tu_path(src, "data/sample.el");
+    if (tu_exists(sample)) check_triangles_dist(state, sample);
+    free(sample);
   }
 }
 
@@ -516,6 +657,7 @@ int main(void) {
       cmocka_unit_test(test_sssp_random),
       cmocka_unit_test(test_sssp_json_and_errors),
       cmocka_unit_test(test_triangles_random),
+      cmocka_unit_test(test_triangles_distributed),
       cmocka_unit_test(test_kcore_random),
       cmocka_unit_test(test_small_cases),
       cmocka_unit_test(test_snap),

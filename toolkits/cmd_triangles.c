@@ -26,6 +26,11 @@
  *
  * Per-vertex counts (for -o or --per-vertex) add one per triangle to each
  * of its three corners with relaxed atomics; the total is exact (uint64).
+ *
+ * Across ranks (--np N, --rank/--peers, mpirun) each rank runs the passes
+ * over the vertices it owns; the ordering is by (degree, global id) on
+ * every rank, so all ranks orient each edge alike (see "distributed
+ * runs" below).
  */
 #include "toolkit.h"
 
@@ -41,6 +46,7 @@ typedef struct tri_vertex {
 typedef struct tri {
   int pass;
   gasp_vid *rank;  /* by local id */
+  gasp_vid *vert;  /* distributed: local id of rank r, else NULL */
   uint64_t *off;   /* H of rank r: h[off[r] .. off[r + 1]) after packing */
   uint32_t *hcnt;  /* |H| before packing */
   gasp_vid *h;     /* ranks */
@@ -132,21 +138,31 @@ static void tri_apply(gasp_ctx *ctx, void *vp, const void *acc) {
   }
 }
 
-/* Ranks by (degree, id) with a counting sort, and lays out the H segments
- * in rank order with the degree as room; returns the room in all. */
+/* Ranks by (degree, id) with a counting sort, taking the vertices in
+ * `order` (local ids in ascending global id; NULL: local id order), and
+ * lays out the H segments in rank order with the degree as room for the
+ * vertices below `owned` (the others get theirs from their owners);
+ * returns the room in all. */
 static uint64_t rank_vertices(tri *t, const tri_vertex *vd, gasp_vid n,
+                              const gasp_vid *order, gasp_vid owned,
                               uint32_t *bucket, uint32_t maxdeg) {
   memset(bucket, 0, ((size_t)maxdeg + 2) * sizeof *bucket);
   for (gasp_vid v = 0; v < n; v++) bucket[vd[v].deg + 1]++;
   for (uint32_t d = 0; d <= maxdeg; d++) bucket[d + 1] += bucket[d];
-  for (gasp_vid v = 0; v < n; v++) t->rank[v] = bucket[vd[v].deg]++;
+  for (gasp_vid i = 0; i < n; i++) {
+    gasp_vid v = order ? order[i] : i;
+    t->rank[v] = bucket[vd[v].deg]++;
+  }
+  if (t->vert)
+    for (gasp_vid v = 0; v < n; v++)
+      t->vert[t->rank[v]] = v;
   /* bucket[d] is now the end of degree d's ranks: room per rank */
   uint64_t sum = 0;
   gasp_vid r = 0;
   for (uint32_t d = 0; d <= maxdeg; d++)
     for (; r < bucket[d]; r++) {
       t->off[r] = sum;
-      sum += d;
+      sum += !t->vert || t->vert[r] < owned ? d : 0;
     }
   t->off[n] = sum;
   return sum;
@@ -162,6 +178,136 @@ static void pack(tri *t, gasp_vid n) {
     to += t->hcnt[r];
   }
   t->off[n] = to;
+}
+
+/* ---- distributed runs ------------------------------------------------
+ *
+ * Each rank runs the passes over the vertices it owns; pass 1's degrees
+ * reach the ghosts with the vertex data at the barrier, so each rank can
+ * rank its local vertices (owned and ghosts) by (degree, global id) --
+ * the global order restricted to them.  Pass 2 builds H(v) for owned v;
+ * gasp_dist_ghost_lists then gives each ghost u its owner's H(u),
+ * restricted to the vertices held here.  That is all pass 3 needs: a
+ * triangle counted at an owned v has its other two corners among v's
+ * neighbours, which are all here.  The per-vertex counts made at ghost
+ * corners go back to their owners (gasp_dist_sum_to_owners) before rank
+ * 0 gathers them in global order. */
+
+/* Local ids in ascending global id: the owned run and the ghost run are
+ * each ascending, so one merge. */
+static void global_order(const gasp_dist *d, gasp_vid n, gasp_vid no,
+                         gasp_vid *order) {
+  gasp_vid i = 0, j = no, k = 0;
+  while (i < no || j < n)
+    order[k++] = j >= n || (i < no && gasp_dist_global_id(d, i) <
+                                          gasp_dist_global_id(d, j))
+                     ? i++
+                     : j++;
+}
+
+/* After pass 2: sends H(v) of the owned vertices to the ranks holding
+ * them as ghosts, and lays out H anew, packed in rank order, with the
+ * ghosts' lists received (as ranks; only the higher-ranked members, which
+ * a correct peer sends anyway).  Returns 0 or an exit code. */
+static int share_lists(tri *t, gasp_dist *d, gasp_vid n, gasp_vid no) {
+  uint64_t *soff = malloc(((size_t)no + 1) * sizeof *soff), *goff = NULL;
+  uint64_t *off = malloc(((size_t)n + 1) * sizeof *off);
+  gasp_vid *sit = NULL, *git = NULL, *h = NULL;
+  int rc = EXIT_RUNTIME;
+  if (!soff || !off) goto oom;
+  soff[0] = 0;
+  for (gasp_vid v = 0; v < no; v++)
+    soff[v + 1] = soff[v] + t->hcnt[t->rank[v]];
+  if (!(sit = malloc((soff[no] ? soff[no] : 1) * sizeof *sit))) goto oom;
+  for (gasp_vid v = 0; v < no; v++) { /* ranks back to local ids */
+    const gasp_vid *hv = t->h + t->off[t->rank[v]];
+    for (uint64_t i = 0; i < soff[v + 1] - soff[v]; i++)
+      sit[soff[v] + i] = t->vert[hv[i]];
+  }
+  gasp_error err;
+  int st = gasp_dist_ghost_lists(d, soff, sit, &goff, &git, &err);
+  if (st) {
+    rc = cli_fail(&err, st);
+    goto out;
+  }
+  uint64_t sum = 0;
+  for (gasp_vid r = 0; r < n; r++) {
+    gasp_vid v = t->vert[r];
+    off[r] = sum;
+    if (v < no) {
+      sum += t->hcnt[r];
+      continue;
+    }
+    for (uint64_t j = goff[v - no]; j < goff[v - no + 1]; j++)
+      sum += t->rank[git[j]] > r;
+  }
+  off[n] = sum;
+  if (!(h = malloc((sum ? sum : 1) * sizeof *h))) goto oom;
+  for (gasp_vid r = 0; r < n; r++) {
+    gasp_vid v = t->vert[r], *dst = h + off[r];
+    if (v < no) {
+      memcpy(dst, t->h + t->off[r], (size_t)t->hcnt[r] * sizeof *dst);
+      continue;
+    }
+    for (uint64_t j = goff[v - no]; j < goff[v - no + 1]; j++)
+      if (t->rank[git[j]] > r) *dst++ = t->rank[git[j]];
+  }
+  free(t->h);
+  free(t->off);
+  t->h = h;
+  t->off = off;
+  h = NULL;
+  off = NULL;
+  rc = 0;
+  goto out;
+oom:
+  cli_error("triangles: out of memory");
+out:
+  free(soff);
+  free(off);
+  free(sit);
+  free(goff);
+  free(git);
+  free(h);
+  return rc;
+}
+
+/* Sums x[0..k) over the ranks exactly: as 32-bit halves, which doubles
+ * add without rounding.  Returns 0 or an exit code. */
+static int sum_exact(tk_opts *o, uint64_t *x, int k) {
+  double v[8];
+  for (int i = 0; i < k; i++) {
+    v[2 * i] = (double)(x[i] & 0xffffffffu);
+    v[2 * i + 1] = (double)(x[i] >> 32);
+  }
+  gasp_error err;
+  int st = gasp_cluster_allreduce(o->d.cluster, v, 2 * (size_t)k,
+                                  GASP_REDUCE_SUM, &err);
+  if (st) return cli_fail(&err, st);
+  for (int i = 0; i < k; i++)
+    x[i] = ((uint64_t)v[2 * i + 1] << 32) + (uint64_t)v[2 * i];
+  return 0;
+}
+
+/* Every vertex's count (by local id), the ghosts' added to their owners,
+ * gathered on rank 0 in global order (NULL elsewhere; *rc on failure). */
+static uint64_t *gather_counts(tk_opts *o, const tri *t, gasp_vid n, int *rc) {
+  uint64_t *cl = malloc((n ? (size_t)n : 1) * sizeof *cl), *all = NULL;
+  if (!cl) {
+    cli_error("triangles: out of memory");
+    *rc = EXIT_RUNTIME;
+    return NULL;
+  }
+  for (gasp_vid v = 0; v < n; v++)
+    cl[v] = t->count[t->rank[v]];
+  gasp_error err;
+  int st = gasp_dist_sum_to_owners(o->d.dist, cl, &err);
+  if (st)
+    *rc = cli_fail(&err, st);
+  else
+    all = tk_dist_gather(o, cl, sizeof *cl, rc);
+  free(cl);
+  return all;
 }
 
 /* ---- driver --------------------------------------------------------- */
@@ -180,13 +326,19 @@ static const char help[] =
     "Counts the triangles of the graph taken as undirected (self loops and\n"
     "repeated edges ignored), exactly, by intersecting degree-ordered\n"
     "neighbour lists.  Prints the total; per-vertex counts (triangles each\n"
-    "vertex is in) go to -o FILE, or to stdout with --per-vertex.\n\n"
+    "vertex is in) go to -o FILE, or to stdout with --per-vertex.  Runs\n"
+    "across processes too (--np N), with the same counts.\n\n"
     "options:\n"
     "      --per-vertex     write 'id<TAB>count' lines (stdout unless -o)\n" TK_HELP;
 
 static int fmt_count(char *buf, size_t cap, gasp_vid v, void *user) {
   const tri *t = user;
   return snprintf(buf, cap, "%llu", (unsigned long long)t->count[t->rank[v]]);
+}
+
+/* Distributed: the counts gathered on rank 0, by global vertex. */
+static int fmt_gathered(char *buf, size_t cap, gasp_vid v, void *user) {
+  return snprintf(buf, cap, "%llu", (unsigned long long)((uint64_t *)user)[v]);
 }
 
 /* One pass over every vertex; returns 0 or an exit code. */
@@ -205,12 +357,56 @@ static int run_pass(gasp_engine *e, tri *t, int pass, double *seconds,
   return rc;
 }
 
+/* The figures of a run: over this rank's vertices, then over all. */
+enum { S_TRIANGLES, S_WEDGES, S_DEGREES, S_N };
+
+/* Pass 1, the ranking, pass 2 (and the ghost lists), pass 3.  Fills the
+ * sums over the owned vertices; returns 0 or an exit code. */
+static int count(tk_opts *o, gasp_engine *e, gasp_graph *g, tri *t,
+                 double *secs, uint64_t *iters, uint64_t *sum) {
+  gasp_dist *d = o->eng.dist;
+  gasp_vid n = gasp_graph_num_vertices(g), no = gasp_graph_num_owned(g);
+  int rc = run_pass(e, t, 1, secs, iters);
+  if (rc) return rc;
+  const tri_vertex *vd = gasp_graph_vertex_data(g);
+  uint32_t maxdeg = 0;
+  for (gasp_vid v = 0; v < n; v++) /* ghosts too: they are ranked */
+    if (vd[v].deg > maxdeg) maxdeg = vd[v].deg;
+  for (gasp_vid v = 0; v < no; v++)
+    sum[S_WEDGES] += (uint64_t)vd[v].deg * (vd[v].deg ? vd[v].deg - 1 : 0) / 2;
+  uint32_t *bucket = malloc(((size_t)maxdeg + 2) * sizeof *bucket);
+  gasp_vid *order = d ? malloc((n ? (size_t)n : 1) * sizeof *order) : NULL;
+  uint64_t room = 0;
+  if (bucket && (!d || order)) {
+    if (order) global_order(d, n, no, order);
+    room = rank_vertices(t, vd, n, order, no, bucket, maxdeg);
+    t->h = malloc((room ? room : 1) * sizeof *t->h);
+  }
+  free(bucket);
+  free(order);
+  if (!t->h) {
+    cli_error("triangles: out of memory");
+    return EXIT_RUNTIME;
+  }
+  sum[S_DEGREES] = room; /* the owned vertices' degrees */
+  if ((rc = run_pass(e, t, 2, secs, iters))) return rc;
+  if (d)
+    rc = share_lists(t, d, n, no);
+  else
+    pack(t, n);
+  if (rc || (rc = run_pass(e, t, 3, secs, iters))) return rc;
+  for (gasp_vid v = 0; v < no; v++)
+    sum[S_TRIANGLES] += vd[v].low;
+  return 0;
+}
+
 int cmd_triangles(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
   int per_vertex = 0;
   static const struct option extra[] = {
       {"per-vertex", no_argument, 0, O_PER_VERTEX}, {0, 0, 0, 0}};
+  o.dist_ok = 1; /* across ranks: ghosts get their owners' H lists */
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &per_vertex);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   const char *out_path = o.c.output ? o.c.output : per_vertex ? "-" : NULL;
@@ -221,7 +417,12 @@ int cmd_triangles(int argc, char **argv) {
   memset(&t, 0, sizeof t);
   tk_iter it = {0};
   double load_s = 0;
-  if ((rc = tk_load(&o, &g, &load_s))) return rc;
+  uint64_t *all = NULL; /* distributed: the per-vertex counts, on rank 0 */
+  if ((rc = tk_load(&o, &g, &load_s))) {
+    tk_graph_free(&o, &g);
+    return rc;
+  }
+  gasp_dist *dist = o.eng.dist;
   gasp_vid n = gasp_graph_num_vertices(g);
   gasp_program prog = {0};
   prog.vertex_size = sizeof(tri_vertex);
@@ -231,20 +432,16 @@ int cmd_triangles(int argc, char **argv) {
   prog.apply = tri_apply;
   prog.user = &t;
   if ((rc = tk_iter_start(&it, &o, "triangles"))) goto out;
-  gasp_error err;
-  int st_new = gasp_engine_new(&e, g, &prog, &o.eng, &err);
+  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   t.off = malloc(((size_t)n + 1) * sizeof *t.off);
   t.rank = malloc((n ? (size_t)n : 1) * sizeof *t.rank);
   t.hcnt = malloc((n ? (size_t)n : 1) * sizeof *t.hcnt);
+  if (dist) t.vert = malloc((n ? (size_t)n : 1) * sizeof *t.vert);
   if (out_path) t.count = calloc(n ? (size_t)n : 1, sizeof *t.count);
-  if (st_new || !t.off || !t.rank || !t.hcnt || (out_path && !t.count)) {
-    rc = st_new ? cli_fail(&err, st_new) : EXIT_RUNTIME;
-    if (!st_new) cli_error("triangles: out of memory");
-    goto out;
-  }
   t.threads = gasp_engine_threads(e);
   t.mark = calloc((size_t)t.threads, sizeof *t.mark);
-  int ok = t.mark != NULL;
+  int ok = t.off && t.rank && t.hcnt && (!dist || t.vert) &&
+           (!out_path || t.count) && t.mark;
   for (int i = 0; ok && i < t.threads; i++)
     ok = (t.mark[i] = calloc((size_t)n / 64 + 1, sizeof(uint64_t))) != NULL;
   if (!ok) {
@@ -253,47 +450,37 @@ int cmd_triangles(int argc, char **argv) {
     goto out;
   }
   double secs = 0, t0 = cli_now();
-  uint64_t iters = 0;
-  if ((rc = run_pass(e, &t, 1, &secs, &iters))) goto out;
-  const tri_vertex *vd = gasp_graph_vertex_data(g);
-  uint64_t wedges = 0;
-  uint32_t maxdeg = 0;
-  for (gasp_vid v = 0; v < n; v++) {
-    wedges += (uint64_t)vd[v].deg * (vd[v].deg ? vd[v].deg - 1 : 0) / 2;
-    if (vd[v].deg > maxdeg) maxdeg = vd[v].deg;
-  }
-  uint32_t *bucket = malloc(((size_t)maxdeg + 2) * sizeof *bucket);
-  uint64_t sum = bucket ? rank_vertices(&t, vd, n, bucket, maxdeg) : 0;
-  free(bucket);
-  t.h = malloc((sum ? sum : 1) * sizeof *t.h);
-  if (!bucket || !t.h) {
-    cli_error("triangles: out of memory");
-    rc = EXIT_RUNTIME;
-    goto out;
-  }
-  if ((rc = run_pass(e, &t, 2, &secs, &iters))) goto out;
-  pack(&t, n);
-  if ((rc = run_pass(e, &t, 3, &secs, &iters))) goto out;
+  uint64_t iters = 0, sum[S_N] = {0};
+  if ((rc = count(&o, e, g, &t, &secs, &iters, sum))) goto out;
+  if (dist && (rc = sum_exact(&o, sum, S_N))) goto out;
+  if (dist && t.count && !(all = gather_counts(&o, &t, n, &rc)) && rc) goto out;
+  if (dist && (rc = tk_dist_finish(&o))) goto out;
   double wall = cli_now() - t0;
   tk_iter_end(&it);
-  uint64_t total = 0, maxv = 0;
-  for (gasp_vid v = 0; v < n; v++) total += vd[v].low;
-  if (t.count)
-    for (gasp_vid v = 0; v < n; v++)
-      if (t.count[v] > maxv) maxv = t.count[v];
-  if ((rc = tk_write_vertices(out_path, g, fmt_count, &t))) goto out;
+  if (!tk_is_root(&o)) goto out;
+  gasp_graph *rg = tk_result_graph(&o, g);
+  gasp_vid nr = gasp_graph_num_vertices(rg);
+  uint64_t total = sum[S_TRIANGLES], wedges = sum[S_WEDGES], maxv = 0;
+  for (gasp_vid v = 0; t.count && v < nr; v++) {
+    uint64_t c = all ? all[v] : t.count[v];
+    if (c > maxv) maxv = c;
+  }
+  if ((rc = all ? tk_write_vertices(out_path, rg, fmt_gathered, all)
+                : tk_write_vertices(out_path, rg, fmt_count, &t)))
+    goto out;
   double transitivity = wedges ? 3.0 * (double)total / (double)wedges : 0.0;
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "triangles");
-    cli_json_u64(&j, "vertices", n);
-    cli_json_u64(&j, "edges", gasp_graph_num_edges(g));
-    cli_json_u64(&j, "undirected_edges", sum / 2);
+    cli_json_u64(&j, "vertices", nr);
+    cli_json_u64(&j, "edges", tk_result_edges(&o, g));
+    cli_json_u64(&j, "undirected_edges", sum[S_DEGREES] / 2);
     cli_json_u64(&j, "triangles", total);
     cli_json_u64(&j, "wedges", wedges);
     cli_json_num(&j, "transitivity", transitivity);
     if (t.count) cli_json_u64(&j, "max_per_vertex", maxv);
+    tk_dist_json(&o, &j, iters);
     cli_json_str(&j, "engine",
                  o.eng.engine == GASP_ENGINE_ASYNC ? "async" : "sync");
     cli_json_u64(&j, "iterations", iters);
@@ -305,15 +492,17 @@ int cmd_triangles(int argc, char **argv) {
     fprintf(stderr,
             "gasp: triangles: %llu triangles over %llu undirected edges "
             "(transitivity %.6g) in %.3f s\n",
-            (unsigned long long)total, (unsigned long long)(sum / 2),
+            (unsigned long long)total, (unsigned long long)(sum[S_DEGREES] / 2),
             transitivity, wall);
   }
 out:
   tk_iter_end(&it);
   gasp_engine_free(&e);
-  gasp_graph_free(&g);
+  tk_graph_free(&o, &g);
+  free(all);
   free(t.off);
   free(t.rank);
+  free(t.vert);
   free(t.hcnt);
   free(t.h);
   free(t.count);
