@@ -66,7 +66,8 @@ static char *graph_write(void **state, const char *name, const graph *g,
     len += (size_t)snprintf(buf + len, cap - len, "%llu\t%llu",
                             (unsigned long long)ID(g->s[i]),
                             (unsigned long long)ID(g->d[i]));
-    if (weighted) len += (size_t)snprintf(buf + len, cap - len, "\t%.17g", g->w[i]);
+    if (weighted)
+      len += (size_t)snprintf(buf + len, cap - len, "\t%.17g", g->w[i]);
     buf[len++] = '\n';
   }
   char *p = tu_path(*state, name);
@@ -95,7 +96,8 @@ static void graph_random(graph *g, tu_rng *r, int n, int m) {
       g->d[k] = g->s[k] == g->s[j] ? g->d[j] : g->s[j];
     }
   }
-  for (int v = 0; v < n; v++, k++) g->s[k] = g->d[k] = v; /* presence */
+  for (int v = 0; v < n; v++, k++)
+    g->s[k] = g->d[k] = v; /* presence */
   g->s[k] = n - 4, g->d[k++] = n - 3;
   g->s[k] = n - 3, g->d[k++] = n - 4;
   for (int i = 0; i < g->m; i++) {
@@ -118,7 +120,8 @@ typedef struct heap_item {
 static void dijkstra(const graph *g, int src, int directed, int weighted,
                      double *dist) {
   int n = g->n, ne = directed ? g->m : 2 * g->m;
-  int *off = calloc((size_t)n + 1, sizeof *off), *to = malloc((size_t)ne * sizeof *to);
+  int *off = calloc((size_t)n + 1, sizeof *off),
+      *to = malloc((size_t)ne * sizeof *to);
   double *wt = malloc((size_t)ne * sizeof *wt);
   heap_item *h = malloc(((size_t)ne + 1) * sizeof *h);
   assert_true(off && to && wt && h);
@@ -126,7 +129,8 @@ static void dijkstra(const graph *g, int src, int directed, int weighted,
     off[g->s[i] + 1]++;
     if (!directed) off[g->d[i] + 1]++;
   }
-  for (int v = 0; v < n; v++) off[v + 1] += off[v];
+  for (int v = 0; v < n; v++)
+    off[v + 1] += off[v];
   int *pos = malloc((size_t)n * sizeof *pos);
   assert_non_null(pos);
   memcpy(pos, off, (size_t)n * sizeof *pos);
@@ -135,7 +139,8 @@ static void dijkstra(const graph *g, int src, int directed, int weighted,
     to[pos[g->s[i]]] = g->d[i], wt[pos[g->s[i]]++] = w;
     if (!directed) to[pos[g->d[i]]] = g->s[i], wt[pos[g->d[i]]++] = w;
   }
-  for (int v = 0; v < n; v++) dist[v] = INFINITY;
+  for (int v = 0; v < n; v++)
+    dist[v] = INFINITY;
   int hn = 0;
   dist[src] = 0;
   h[hn++] = (heap_item){0, src};
@@ -174,7 +179,8 @@ static void parse_values(const char *text, int n, double *val) {
     char *e;
     unsigned long long id = strtoull(p, &e, 10);
     if (e == p || *e != '\t' || id != ID(i))
-      fail_msg("line %d: want id %llu: '%.40s'", i, (unsigned long long)ID(i), p);
+      fail_msg("line %d: want id %llu: '%.40s'", i, (unsigned long long)ID(i),
+               p);
     p = e + 1;
     if (strncmp(p, "inf\n", 4) == 0) {
       val[i] = INFINITY;
@@ -205,21 +211,27 @@ static const char *dist[][10] = {
     {"--engine", "sync", "--np", "3", "--partition", "hash", NULL},
     {"--engine", "async", "--np", "2", NULL}, /* chromatic across ranks */
     {"--engine", "sync", "--np", "3", "--staleness", "2", NULL},
-    {"--engine", "sync", "--np", "2", "--staleness", "6", "--partition", "hash", NULL},
+    {"--engine", "sync", "--np", "2", "--staleness", "6", "--partition", "hash",
+     NULL},
 };
+/* the first of them step in lock step (for toolkits that need it) */
+#define DIST_LOCKSTEP 3
 
 /* Runs `tool` with args + engine flags + "-o out", parses the values. */
-static void run_values(void **state, const char **args, const char **eng,
-                       int n, double *val) {
+static void run_values(void **state, const char **args, const char **eng, int n,
+                       double *val) {
   const char *argv[40];
   int k = 0;
-  for (; args[k]; k++) argv[k] = args[k];
-  for (int i = 0; eng[i]; i++) argv[k++] = eng[i];
+  for (; args[k]; k++)
+    argv[k] = args[k];
+  for (int i = 0; eng[i]; i++)
+    argv[k++] = eng[i];
   char *out = tu_path(*state, "values.out");
   argv[k++] = "-o", argv[k++] = out, argv[k++] = "-t", argv[k++] = "4";
   argv[k++] = "--quiet", argv[k] = NULL;
   tu_result r = tu_gasp_runv(argv);
-  if (r.status != 0) fail_msg("%s %s: exit %d: %s", args[0], eng[1], r.status, r.err);
+  if (r.status != 0)
+    fail_msg("%s %s: exit %d: %s", args[0], eng[1], r.status, r.err);
   assert_string_equal(r.err, "");
   char *text = tu_read_file(out, NULL);
   assert_non_null(text);
@@ -229,17 +241,19 @@ static void run_values(void **state, const char **args, const char **eng,
   tu_result_free(&r);
 }
 
-static void check_sssp(void **state, const graph *g, const char *file,
-                       int src, int directed, int weighted) {
-  double *want = malloc((size_t)g->n * sizeof *want), *got = malloc((size_t)g->n * sizeof *got);
+static void check_sssp(void **state, const graph *g, const char *file, int src,
+                       int directed, int weighted) {
+  double *want = malloc((size_t)g->n * sizeof *want),
+         *got = malloc((size_t)g->n * sizeof *got);
   assert_true(want && got);
   dijkstra(g, src, directed, weighted, want);
   char id[32];
   snprintf(id, sizeof id, "%llu", (unsigned long long)ID(src));
-  const char *args[] = {"sssp", "-i", file, "--source", id,
-                        directed ? "--directed" : NULL, NULL};
+  const char *args[] = {
+      "sssp", "-i", file, "--source", id, directed ? "--directed" : NULL, NULL};
   for (size_t e = 0; e < COUNT(engines) + COUNT(dist); e++) {
-    const char **eng = e < COUNT(engines) ? engines[e] : dist[e - COUNT(engines)];
+    const char **eng =
+        e < COUNT(engines) ? engines[e] : dist[e - COUNT(engines)];
     run_values(state, args, eng, g->n, got);
     for (int v = 0; v < g->n; v++)
       if (!(got[v] == want[v]))
@@ -279,7 +293,8 @@ static void test_sssp_json_and_errors(void **state) {
   assert_true(tu_contains(r.out, "\"toolkit\":\"sssp\""));
   assert_true(tu_json_num(r.out, "iterations") >= 1);
   tu_result_free(&r);
-  const char *a2[] = {"sssp", "--quiet", "--source", "1", "--directed", "-o", "-", p, NULL};
+  const char *a2[] = {"sssp", "--quiet", "--source", "1", "--directed",
+                      "-o",   "-",       p,          NULL};
   r = tu_gasp_runv(a2);
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "1\t0\n2\t0.5\n3\t2.5\n7\tinf\n8\tinf\n");
@@ -340,7 +355,8 @@ static void peel(int n, const unsigned char *a, uint32_t *core) {
   unsigned char *gone = calloc((size_t)n, 1);
   assert_true(deg && gone);
   for (int i = 0; i < n; i++)
-    for (int j = 0; j < n; j++) deg[i] += a[(size_t)i * n + j];
+    for (int j = 0; j < n; j++)
+      deg[i] += a[(size_t)i * n + j];
   int k = 0;
   for (int step = 0; step < n; step++) {
     int best = -1;
@@ -369,7 +385,7 @@ static void test_triangles_random(void **state) {
     assert_true(per && got);
     uint64_t want = brute_triangles(&g, per);
     const char *args[] = {"triangles", "-i", file, NULL};
-    for (size_t e = 0; e < 3 + COUNT(dist); e++) {
+    for (size_t e = 0; e < 3 + DIST_LOCKSTEP; e++) {
       const char **eng = e < 3 ? engines[e] : dist[e - 3];
       run_values(state, args, eng, n, got);
       for (int v = 0; v < n; v++)
@@ -383,14 +399,16 @@ static void test_triangles_random(void **state) {
     assert_int_equal(res.status, 0);
     assert_true(tu_contains(res.out, "\"toolkit\":\"triangles\""));
     if (tu_json_num(res.out, "triangles") != (double)want)
-      fail_msg("round %d: %s, want %llu", round, res.out, (unsigned long long)want);
+      fail_msg("round %d: %s, want %llu", round, res.out,
+               (unsigned long long)want);
     tu_result_free(&res);
     /* --per-vertex prints the counts on stdout */
     const char *pv[] = {"triangles", "--per-vertex", "--quiet", file, NULL};
     res = tu_gasp_runv(pv);
     assert_int_equal(res.status, 0);
     parse_values(res.out, n, got);
-    for (int v = 0; v < n; v++) assert_true(got[v] == (double)per[v]);
+    for (int v = 0; v < n; v++)
+      assert_true(got[v] == (double)per[v]);
     tu_result_free(&res);
     free(per), free(got), free(file);
     graph_free(&g);
@@ -546,10 +564,12 @@ static void test_kcore_random(void **state) {
     double *got = malloc((size_t)n * sizeof *got);
     assert_true(want && got);
     peel(n, a, want);
-    for (int v = 0; v < n; v++) kmax = want[v] > kmax ? want[v] : kmax;
+    for (int v = 0; v < n; v++)
+      kmax = want[v] > kmax ? want[v] : kmax;
     const char *args[] = {"kcore", "-i", file, NULL};
     for (size_t e = 0; e < COUNT(engines) + COUNT(dist); e++) {
-      const char **eng = e < COUNT(engines) ? engines[e] : dist[e - COUNT(engines)];
+      const char **eng =
+          e < COUNT(engines) ? engines[e] : dist[e - COUNT(engines)];
       run_values(state, args, eng, n, got);
       for (int v = 0; v < n; v++)
         if (got[v] != (double)want[v])
@@ -572,19 +592,22 @@ static void test_small_cases(void **state) {
   char text[512] = "";
   for (int i = 1; i <= 6; i++)
     for (int j = i + 1; j <= 6; j++)
-      snprintf(text + strlen(text), sizeof text - strlen(text), "%d %d\n%d %d\n", i, j, j, i);
+      snprintf(text + strlen(text), sizeof text - strlen(text),
+               "%d %d\n%d %d\n", i, j, j, i);
   strcat(text, "6 7\n7 8\n8 8\n9 9\n");
   char *p = tu_path(*state, "c.txt");
   tu_write_str(p, text);
   const char *a1[] = {"kcore", "--quiet", "-o", "-", p, NULL};
   tu_result r = tu_gasp_runv(a1);
   assert_int_equal(r.status, 0);
-  assert_string_equal(r.out, "1\t5\n2\t5\n3\t5\n4\t5\n5\t5\n6\t5\n7\t1\n8\t1\n9\t0\n");
+  assert_string_equal(r.out,
+                      "1\t5\n2\t5\n3\t5\n4\t5\n5\t5\n6\t5\n7\t1\n8\t1\n9\t0\n");
   tu_result_free(&r);
   const char *a2[] = {"triangles", "--quiet", "--per-vertex", p, NULL};
   r = tu_gasp_runv(a2);
   assert_int_equal(r.status, 0);
-  assert_string_equal(r.out, "1\t10\n2\t10\n3\t10\n4\t10\n5\t10\n6\t10\n7\t0\n8\t0\n9\t0\n");
+  assert_string_equal(
+      r.out, "1\t10\n2\t10\n3\t10\n4\t10\n5\t10\n6\t10\n7\t0\n8\t0\n9\t0\n");
   tu_result_free(&r);
   const char *a3[] = {"triangles", p, NULL};
   r = tu_gasp_runv(a3);
@@ -609,14 +632,16 @@ static void test_snap(void **state) {
   int ran = 0;
   for (size_t i = 0; i < COUNT(sets); i++) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/../shared/data/graphs/%s", src, sets[i].file);
+    snprintf(path, sizeof path, "%s/../shared/data/graphs/%s", src,
+             sets[i].file);
     if (!tu_exists(path)) continue;
     ran++;
     const char *a[] = {"triangles", "--json", "--quiet", path, NULL};
     tu_result r = tu_gasp_runv(a);
     assert_int_equal(r.status, 0);
     if (tu_json_num(r.out, "triangles") != sets[i].triangles)
-      fail_msg("%s: %s, want %.0f triangles", sets[i].file, r.out, sets[i].triangles);
+      fail_msg("%s: %s, want %.0f triangles", sets[i].file, r.out,
+               sets[i].triangles);
     tu_result_free(&r);
     /* core numbers against peeling of the same graph */
     gasp_graph *g = NULL;
@@ -642,7 +667,9 @@ static void test_snap(void **state) {
       unsigned long long id = strtoull(p, &e, 10);
       assert_int_equal(id, gasp_graph_gid(g, (gasp_vid)v));
       unsigned long c = strtoul(e + 1, &p, 10);
-      if (c != want[v]) fail_msg("%s: vertex %llu: core %lu, want %u", sets[i].file, id, c, want[v]);
+      if (c != want[v])
+        fail_msg("%s: vertex %llu: core %lu, want %u", sets[i].file, id, c,
+                 want[v]);
       p++;
     }
     tu_result_free(&r);

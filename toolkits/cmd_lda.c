@@ -526,7 +526,7 @@ static int parse(int argc, char **argv, tk_opts *o, lda_args *a) {
     cli_error("lda: runs on the sync engine (one superstep per Gibbs sweep)");
     return EXIT_USAGE;
   }
-  return 0;
+  return tk_dist_launch(o); /* refuses --np: dist_ok is not set */
 }
 
 static char *suffixed(const char *prefix, const char *suffix) {
