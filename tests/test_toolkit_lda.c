@@ -318,14 +318,16 @@ static void test_vs_plain_sampler(void **state) {
 }
 
 /* gasp's log p(w, z) is the formula's value on the counts it writes. */
-static void test_loglik_formula(void **state) {
-  TU_NEED_BIN();
-  const char *dir = *state;
+/* np: NULL for one process, else the --np value (the counts written by
+ * rank 0 then come from every rank: reconciled word rows, gathered
+ * document rows). */
+static void check_loglik_formula(const char *dir, const char *np) {
   char *path = generate(dir, "llc", "50", "40", "4", "30", "0.3", "5");
   corpus c = read_uci(path);
   char *prefix = tu_path(dir, "llc-out");
   char *out = RUN_OK("lda", "-i", path, "-k", "4", "--iters", "7", "-t", "1",
-                     "--counts", "-o", prefix, "--json", "--quiet");
+                     "--counts", "-o", prefix, "--json", "--quiet",
+                     np ? "--np" : NULL, np);
   double want = json_num(out, "log_likelihood_per_token");
   free(out);
   const int K = 4;
@@ -374,12 +376,57 @@ static void test_loglik_formula(void **state) {
     total += nk[k];
   assert_int_equal(total, (int)c.N);
   double got = gs_loglik(c.D, c.W, K, alpha, beta, ndk, nwk, nk, nd, c.N);
-  if (fabs(got - want) > 1e-6) fail_msg("formula %.9f, gasp %.9f", got, want);
+  if (fabs(got - want) > 1e-6)
+    fail_msg("--np %s: formula %.9f, gasp %.9f", np ? np : "-", got, want);
+  /* each word's counts add up to its tokens */
+  int *tok = calloc((size_t)c.W, sizeof *tok);
+  for (uint64_t i = 0; i < c.N; i++)
+    tok[c.word[i]]++;
+  for (int w0 = 0; w0 < c.W; w0++) {
+    int s = 0;
+    for (int k = 0; k < K; k++)
+      s += nwk[(size_t)w0 * K + k];
+    if (s != tok[w0])
+      fail_msg("--np %s: word %d has %d counts, %d tokens", np ? np : "-",
+               w0 + 1, s, tok[w0]);
+  }
+  free(tok);
   free(ndk);
   free(nwk);
   free(nd);
   free(prefix);
   corpus_free(&c);
+  free(path);
+}
+
+static void test_loglik_formula(void **state) {
+  TU_NEED_BIN();
+  check_loglik_formula(*state, NULL);
+}
+
+/* Across ranks (AD-LDA over the owned documents): the written counts are
+ * consistent with the reported likelihood, and after 100 sweeps the
+ * likelihood is that of one process within sampling noise. */
+static void test_distributed(void **state) {
+  TU_NEED_BIN();
+  const char *dir = *state;
+  check_loglik_formula(dir, "3");
+  char *path = generate(dir, "dl", "300", "200", "5", "60", "0.2", "9");
+  char *out = RUN_OK("lda", "-i", path, "-k", "5", "--iters", "100", "--json",
+                     "--quiet");
+  double one = json_num(out, "log_likelihood_per_token");
+  free(out);
+  static const char *np[] = {"2", "4"}, *part[] = {"metis", "hash"};
+  for (int i = 0; i < 2; i++) {
+    out = RUN_OK("lda", "-i", path, "-k", "5", "--iters", "100", "--json",
+                 "--quiet", "--np", np[i], "--partition", part[i]);
+    double ll = json_num(out, "log_likelihood_per_token");
+    if (fabs(ll - one) > 0.02)
+      fail_msg("--np %s: log-likelihood/token %.4f, one process %.4f", np[i],
+               ll, one);
+    assert_true(json_num(out, "ranks") == atoi(np[i]));
+    free(out);
+  }
   free(path);
 }
 
@@ -878,6 +925,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_vs_plain_sampler, setup, teardown),
       cmocka_unit_test_setup_teardown(test_loglik_formula, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_distributed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_topic_recovery_and_perplexity, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_formats_equivalent, setup, teardown),

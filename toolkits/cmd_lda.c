@@ -102,6 +102,13 @@ struct lda_run {
   lda_kernel kernel;
   lda_lgamma lga, lgb;
   gasp_engine *e;
+  /* across ranks (AD-LDA, Newman et al. 2009): every rank holds the whole
+   * corpus and every count row, samples the documents it owns, and after
+   * each sweep the ranks sum their changes to the word rows */
+  gasp_dist *dist;
+  int32_t *snap; /* W x Kp word rows as of the last reconciliation */
+  double *delta; /* W x K changes, summed over the ranks */
+  int64_t *nk_d; /* the topic totals of the reconciled rows */
   /* reporting */
   FILE *trace;
   cli_progress progress;
@@ -174,7 +181,7 @@ static lda_kernel pick_kernel(int K, const char **name, int *lanes) {
 /* A thread's first document of a superstep takes the fresh totals. */
 static void refresh_totals(lda_run *r, lda_thread *t, const gasp_ctx *ctx,
                            uint64_t iter) {
-  const int64_t *agg = gasp_ctx_aggregate(ctx, r->nk_id);
+  const int64_t *agg = r->dist ? r->nk_d : gasp_ctx_aggregate(ctx, r->nk_id);
   memcpy(t->nk, agg, (size_t)r->Kp * sizeof *t->nk);
   for (int k = 0; k < r->K; k++)
     t->inv[k] = 1.0f / ((float)t->nk[k] + r->vbeta);
@@ -186,6 +193,7 @@ static void lda_apply(gasp_ctx *ctx, void *v, const void *acc) {
   (void)acc;
   lda_run *r = gasp_ctx_user(ctx);
   gasp_vid d = gasp_ctx_vertex(ctx);
+  if (r->dist) d = gasp_dist_global_id(r->dist, d); /* the corpus is whole */
   if (d >= r->c.D) return; /* words: their counts move with the documents */
   lda_thread *t = &r->th[gasp_ctx_thread(ctx)];
   uint64_t iter = gasp_ctx_iteration(ctx);
@@ -270,8 +278,58 @@ static double log_likelihood(lda_run *r) {
   return ll / (double)r->c.tokens;
 }
 
+/* Across ranks, after a sweep: every rank's changes to the word rows
+ * (since the last reconciliation) summed over the ranks and applied, so
+ * all ranks hold the same rows again, and the totals recomputed.  Counts
+ * travel as doubles (exact below 2^53). */
+static int reconcile(lda_run *r) {
+  size_t K = (size_t)r->K, Kp = (size_t)r->Kp, W = r->c.W;
+  int32_t *words = r->cnt + (size_t)r->c.D * Kp;
+  for (size_t w = 0; w < W; w++)
+    for (size_t k = 0; k < K; k++)
+      r->delta[w * K + k] = (double)(words[w * Kp + k] - r->snap[w * Kp + k]);
+  if (gasp_engine_allreduce(r->e, r->delta, W * K, GASP_REDUCE_SUM)) return -1;
+  memset(r->nk_d, 0, Kp * sizeof *r->nk_d);
+  for (size_t w = 0; w < W; w++)
+    for (size_t k = 0; k < K; k++) {
+      int32_t x = r->snap[w * Kp + k] + (int32_t)r->delta[w * K + k];
+      words[w * Kp + k] = r->snap[w * Kp + k] = x;
+      r->nk_d[k] += x;
+    }
+  return 0;
+}
+
+/* Across ranks: the likelihood from the reconciled word rows and each
+ * rank's own documents (the only rows of them it keeps current). */
+static double log_likelihood_dist(lda_run *r) {
+  size_t Kp = (size_t)r->Kp;
+  double x[1] = {0};
+  for (gasp_vid v = 0; v < gasp_graph_num_owned(gasp_dist_graph(r->dist));
+       v++) {
+    gasp_vid d = gasp_dist_global_id(r->dist, v);
+    if (d >= r->c.D) continue;
+    const int32_t *row = r->cnt + (size_t)d * Kp;
+    for (int k = 0; k < r->K; k++)
+      x[0] += lda_lg(&r->lga, row[k]);
+    uint64_t nd = r->c.doc_off[d + 1] - r->c.doc_off[d];
+    x[0] -= lda_lgamma_slow((double)nd + r->K * r->alpha_d);
+  }
+  if (gasp_engine_allreduce(r->e, x, 1, GASP_REDUCE_SUM)) return NAN;
+  double ll = x[0];
+  for (gasp_vid w = 0; w < r->c.W; w++)
+    for (int k = 0; k < r->K; k++)
+      ll += lda_lg(&r->lgb, r->cnt[((size_t)r->c.D + w) * Kp + (size_t)k]);
+  double K = r->K, W = r->c.W, D = r->c.D, a = r->alpha_d, b = r->beta_d;
+  ll += K * (lda_lgamma_slow(W * b) - W * lda_lgamma_slow(b));
+  for (int k = 0; k < r->K; k++)
+    ll -= lda_lgamma_slow((double)r->nk_d[k] + W * b);
+  ll += D * (lda_lgamma_slow(K * a) - K * lda_lgamma_slow(a));
+  return ll / (double)r->c.tokens;
+}
+
 static int on_iteration(void *user, const gasp_iter_info *info) {
   lda_run *r = user;
+  if (r->dist && reconcile(r)) return 1; /* the run reports the error */
   double now = cli_now(), dt = now - r->t_last;
   r->sample_s += dt;
   uint64_t moved = 0;
@@ -280,7 +338,8 @@ static int on_iteration(void *user, const gasp_iter_info *info) {
     __atomic_store_n(&r->th[t].moved, 0, __ATOMIC_RELAXED);
   }
   double tps = dt > 0 ? (double)r->c.tokens / dt : 0;
-  if (r->want_ll) r->last_ll = log_likelihood(r);
+  if (r->want_ll)
+    r->last_ll = r->dist ? log_likelihood_dist(r) : log_likelihood(r);
   if (r->trace)
     fprintf(r->trace, "%llu\t%u\t%llu\t%.10g\t%.6f\t%.0f\n",
             (unsigned long long)info->iteration, r->c.D,
@@ -529,6 +588,34 @@ static int parse(int argc, char **argv, tk_opts *o, lda_args *a) {
   return tk_dist_launch(o); /* refuses --np: dist_ok is not set */
 }
 
+/* Across ranks, for the outputs: every document row, each from its owner
+ * (the other ranks' copies are stale), summed into every rank. */
+static int gather_docs(lda_run *r) {
+  size_t K = (size_t)r->K, Kp = (size_t)r->Kp, D = r->c.D;
+  double *x = calloc(D * K + 1, sizeof *x);
+  if (!x) {
+    cli_error("lda: out of memory");
+    return EXIT_RUNTIME;
+  }
+  gasp_graph *l = gasp_dist_graph(r->dist);
+  for (gasp_vid v = 0; v < gasp_graph_num_owned(l); v++) {
+    gasp_vid d = gasp_dist_global_id(r->dist, v);
+    if (d < D)
+      for (size_t k = 0; k < K; k++)
+        x[(size_t)d * K + k] = r->cnt[(size_t)d * Kp + k];
+  }
+  if (gasp_engine_allreduce(r->e, x, D * K, GASP_REDUCE_SUM)) {
+    free(x);
+    cli_error("lda: %s", gasp_engine_last_error(r->e)->msg);
+    return EXIT_RUNTIME;
+  }
+  for (size_t d = 0; d < D; d++)
+    for (size_t k = 0; k < K; k++)
+      r->cnt[d * Kp + k] = (int32_t)x[d * K + k];
+  free(x);
+  return 0;
+}
+
 static char *suffixed(const char *prefix, const char *suffix) {
   size_t n = strlen(prefix) + strlen(suffix) + 1;
   char *p = malloc(n);
@@ -540,6 +627,7 @@ int cmd_lda(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
   lda_args a = {20, 0, -1, 0.01, 0};
+  o.dist_ok = 1; /* across ranks: AD-LDA over the owned documents */
   int rc = parse(argc, argv, &o, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (!o.eng.max_iter) o.eng.max_iter = 200;
@@ -556,8 +644,14 @@ int cmd_lda(int argc, char **argv) {
   char *doc_path = NULL, *word_path = NULL;
   double load_s = 0;
   int64_t *nk = NULL;
-  if ((rc = tk_load(&o, &g, &load_s))) return rc;
-  if ((rc = lda_corpus_build(&r.c, g, o.c.input))) goto out;
+  if ((rc = tk_load(&o, &g, &load_s))) {
+    tk_graph_free(&o, &g);
+    return rc;
+  }
+  r.dist = o.eng.dist;
+  gasp_graph *gg = r.dist ? o.d.global : g; /* the whole corpus */
+  int root = tk_is_root(&o);
+  if ((rc = lda_corpus_build(&r.c, gg, o.c.input))) goto out;
   r.K = a.K;
   r.alpha_d = a.alpha;
   r.beta_d = a.beta;
@@ -578,7 +672,9 @@ int cmd_lda(int argc, char **argv) {
   }
 
   gasp_program prog = {0};
-  prog.vertex_size = (size_t)r.Kp * sizeof(int32_t);
+  /* across ranks the counts are the program's own (every rank has every
+   * row): the engine only schedules the owned documents */
+  prog.vertex_size = r.dist ? 0 : (size_t)r.Kp * sizeof(int32_t);
   prog.apply = lda_apply;
   prog.user = &r;
   o.eng.always_active = 1;
@@ -587,7 +683,20 @@ int cmd_lda(int argc, char **argv) {
   if ((rc = tk_engine_new(&r.e, g, &prog, &o))) goto out;
   r.threads = gasp_engine_threads(r.e);
   r.shared = r.threads > 1;
-  r.cnt = gasp_graph_vertex_data(g);
+  size_t rows = (size_t)r.c.D + r.c.W, wk = (size_t)r.c.W * (size_t)r.Kp;
+  if (r.dist) {
+    r.cnt = tk_calloc_lines(rows * (size_t)r.Kp, sizeof *r.cnt);
+    r.snap = malloc((wk ? wk : 1) * sizeof *r.snap);
+    r.delta = malloc(((size_t)r.c.W * (size_t)r.K + 1) * sizeof *r.delta);
+    r.nk_d = tk_calloc_lines((size_t)r.Kp, sizeof *r.nk_d);
+    if (!r.cnt || !r.snap || !r.delta || !r.nk_d || alloc_threads(&r)) {
+      cli_error("lda: out of memory");
+      rc = EXIT_RUNTIME;
+      goto out;
+    }
+  } else {
+    r.cnt = gasp_graph_vertex_data(g);
+  }
   gasp_aggregator nk_agg = {0}, ll_agg = {0};
   nk_agg.size = (size_t)r.Kp * sizeof(int64_t);
   nk_agg.map_vertex = nk_map;
@@ -598,14 +707,21 @@ int cmd_lda(int argc, char **argv) {
   ll_agg.map_vertex = ll_map;
   ll_agg.combine = ll_combine;
   ll_agg.user = &r;
-  if (alloc_threads(&r) ||
-      gasp_engine_add_aggregator(r.e, &nk_agg, &r.nk_id) != GASP_OK ||
-      gasp_engine_add_aggregator(r.e, &ll_agg, &r.ll_id) != GASP_OK) {
+  if (!r.dist &&
+      (alloc_threads(&r) ||
+       gasp_engine_add_aggregator(r.e, &nk_agg, &r.nk_id) != GASP_OK ||
+       gasp_engine_add_aggregator(r.e, &ll_agg, &r.ll_id) != GASP_OK)) {
     cli_error("lda: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
   }
-  init_topics(&r);
+  init_topics(&r); /* the same on every rank: seeded per document */
+  if (r.dist) {
+    memcpy(r.snap, r.cnt + (size_t)r.c.D * (size_t)r.Kp, wk * sizeof *r.snap);
+    for (size_t w = 0; w < r.c.W; w++)
+      for (int k = 0; k < r.K; k++)
+        r.nk_d[k] += r.snap[w * (size_t)r.Kp + (size_t)k];
+  }
   if (o.trace) {
     if (!(r.trace = fopen(o.trace, "w"))) {
       cli_error("%s: cannot create: %s", o.trace, strerror(errno));
@@ -617,7 +733,8 @@ int cmd_lda(int argc, char **argv) {
           r.trace);
   }
   cli_progress_init(&r.progress, "lda", o.c.quiet);
-  r.want_ll = r.trace || r.progress.enabled;
+  /* across ranks the likelihood is collective: every rank or none */
+  r.want_ll = r.dist || r.trace || r.progress.enabled;
   r.last_ll = NAN;
   if (!o.c.quiet && !o.c.json)
     fprintf(stderr,
@@ -635,16 +752,23 @@ int cmd_lda(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     goto out;
   }
-  double ll = log_likelihood(&r);
+  double ll = r.dist ? log_likelihood_dist(&r) : log_likelihood(&r);
   double tps =
       r.sample_s > 0 ? (double)r.c.tokens * st.iterations / r.sample_s : 0;
 
   nk = calloc((size_t)r.Kp, sizeof *nk);
-  if (!nk || gasp_engine_aggregate(r.e, r.nk_id, nk) != GASP_OK) {
+  if (!nk || (r.dist ? (memcpy(nk, r.nk_d, (size_t)r.Kp * sizeof *nk), 0)
+                     : gasp_engine_aggregate(r.e, r.nk_id, nk) != GASP_OK)) {
     cli_error("lda: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
   }
+  if (r.dist && o.c.output && (rc = gather_docs(&r))) goto out;
+  if (r.dist) { /* the totals every rank adds to (bytes, updates) */
+    free(tk_dist_results(&o, r.e, &st, NULL, 0, &rc));
+    if (rc) goto out;
+  }
+  if (!root) goto out;
   if (o.c.output) {
     doc_path = suffixed(o.c.output, ".doc-topic.tsv");
     word_path = suffixed(o.c.output, ".word-topic.tsv");
@@ -652,13 +776,13 @@ int cmd_lda(int argc, char **argv) {
       rc = EXIT_RUNTIME;
       goto out;
     }
-    if ((rc = write_doc_topic(&r, g, doc_path))) goto out;
-    if ((rc = write_word_topic(&r, g, word_path, a.counts, nk))) {
+    if ((rc = write_doc_topic(&r, gg, doc_path))) goto out;
+    if ((rc = write_word_topic(&r, gg, word_path, a.counts, nk))) {
       unlink(doc_path); /* no half of a result */
       goto out;
     }
   }
-  if (a.top && print_top_words(&r, g, a.top, o.c.json ? stderr : stdout)) {
+  if (a.top && print_top_words(&r, gg, a.top, o.c.json ? stderr : stdout)) {
     rc = EXIT_RUNTIME;
     goto out;
   }
@@ -680,6 +804,7 @@ int cmd_lda(int argc, char **argv) {
     cli_json_num(&j, "seconds", train_s);
     cli_json_num(&j, "sampling_seconds", r.sample_s);
     cli_json_num(&j, "tokens_per_second", tps);
+    tk_dist_json(&o, &j, st.iterations);
     cli_json_num(&j, "load_seconds", load_s);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
@@ -691,7 +816,11 @@ int cmd_lda(int argc, char **argv) {
 out:
   if (r.trace) fclose(r.trace);
   gasp_engine_free(&r.e);
-  gasp_graph_free(&g);
+  if (r.dist) free(r.cnt);
+  free(r.snap);
+  free(r.delta);
+  free(r.nk_d);
+  tk_graph_free(&o, &g);
   free_threads(&r);
   lda_corpus_free(&r.c);
   lda_lgamma_free(&r.lga);
