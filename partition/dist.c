@@ -285,7 +285,7 @@ int gasp_dist_gather(gasp_dist *d, const void *local_data, size_t size,
   }
   if ((rc = gasp_cluster_exchange(d->cluster, send, len, recv, rlen, err)))
     goto out;
-  if (d->rank == 0) {
+  if (d->rank == 0 && size) {
     /* rank p's owned vertices in ascending global id: those with owner p */
     uint8_t *gd = global_data;
     for (gasp_vid v = 0; v < no; v++)

@@ -765,7 +765,7 @@ int cmd_lda(int argc, char **argv) {
   }
   if (r.dist && o.c.output && (rc = gather_docs(&r))) goto out;
   if (r.dist) { /* the totals every rank adds to (bytes, updates) */
-    free(tk_dist_results(&o, r.e, &st, NULL, 0, &rc));
+    tk_dist_results(&o, r.e, &st, NULL, 0, &rc);
     if (rc) goto out;
   }
   if (!root) goto out;

@@ -451,7 +451,7 @@ void *tk_dist_results(tk_opts *o, gasp_engine *e, gasp_run_stats *st,
   double it = (double)st->iterations; /* bounded staleness: ranks differ */
   if (gasp_engine_allreduce(e, &it, 1, GASP_REDUCE_MAX) == GASP_OK)
     st->iterations = (uint64_t)it;
-  return tk_dist_gather(o, local, size, rc);
+  return local ? tk_dist_gather(o, local, size, rc) : NULL;
 }
 
 void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations) {

@@ -202,7 +202,8 @@ static inline uint64_t tk_result_edges(tk_opts *o, gasp_graph *g) {
 int tk_dist_finish(tk_opts *o);
 /* Collective, after the run: tk_dist_finish, the updates of every rank
  * into st, and the per-vertex results (size bytes each) in global order
- * on the root (malloc'd; NULL elsewhere or on failure, *rc set). */
+ * on the root (malloc'd; NULL elsewhere or on failure, *rc set; local
+ * NULL: the totals only). */
 void *tk_dist_results(tk_opts *o, gasp_engine *e, gasp_run_stats *st,
                       const void *local, size_t size, int *rc);
 /* Adds the distributed figures to a summary: ranks, partition method and
