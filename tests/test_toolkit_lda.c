@@ -406,26 +406,34 @@ static void test_loglik_formula(void **state) {
 
 /* Across ranks (AD-LDA over the owned documents): the written counts are
  * consistent with the reported likelihood, and after 100 sweeps the
- * likelihood is that of one process within sampling noise. */
+ * likelihood is that of one process within sampling noise (the mean of
+ * three seeds on 100k tokens: a chain's spread is about 0.01 here). */
+static double mean_loglik(const char *path, const char *np, const char *part) {
+  static const char *seeds[] = {"1", "2", "3"};
+  double sum = 0;
+  for (int i = 0; i < 3; i++) {
+    char *out =
+        RUN_OK("lda", "-i", path, "-k", "5", "--iters", "100", "--json",
+               "--quiet", "--seed", seeds[i], "--np", np, "--partition", part);
+    sum += json_num(out, "log_likelihood_per_token");
+    if (strcmp(np, "1")) assert_true(json_num(out, "ranks") == atoi(np));
+    free(out);
+  }
+  return sum / 3;
+}
+
 static void test_distributed(void **state) {
   TU_NEED_BIN();
   const char *dir = *state;
   check_loglik_formula(dir, "3");
-  char *path = generate(dir, "dl", "300", "200", "5", "60", "0.2", "9");
-  char *out = RUN_OK("lda", "-i", path, "-k", "5", "--iters", "100", "--json",
-                     "--quiet");
-  double one = json_num(out, "log_likelihood_per_token");
-  free(out);
+  char *path = generate(dir, "dl", "1000", "300", "5", "100", "0.2", "9");
+  double one = mean_loglik(path, "1", "metis");
   static const char *np[] = {"2", "4"}, *part[] = {"metis", "hash"};
   for (int i = 0; i < 2; i++) {
-    out = RUN_OK("lda", "-i", path, "-k", "5", "--iters", "100", "--json",
-                 "--quiet", "--np", np[i], "--partition", part[i]);
-    double ll = json_num(out, "log_likelihood_per_token");
-    if (fabs(ll - one) > 0.02)
+    double ll = mean_loglik(path, np[i], part[i]);
+    if (fabs(ll - one) > 0.03)
       fail_msg("--np %s: log-likelihood/token %.4f, one process %.4f", np[i],
                ll, one);
-    assert_true(json_num(out, "ranks") == atoi(np[i]));
-    free(out);
   }
   free(path);
 }
