@@ -319,6 +319,26 @@ static void class_worker(void *arg, int tid) {
     }
 }
 
+/* Updates the active vertices of colour class c (they never conflict)
+ * and leaves them in s->batch; returns how many. */
+static uint64_t run_class(async_state *s, int c) {
+  gasp_engine *e = s->e;
+  uint64_t n = 0;
+  for (uint64_t i = 0; i < s->class_n[c]; i++) {
+    gasp_vid v = s->class_v[c][i];
+    if (__atomic_load_n(&e->active[v], __ATOMIC_RELAXED)) s->batch[n++] = v;
+  }
+  if (n == 0) return 0;
+  uint64_t chunk = n / (4 * (uint64_t)gasp__pool_size(e->pool));
+  s->r = (gasp__range){0, n, chunk < 1 ? 1 : chunk > 64 ? 64 : chunk};
+  /* Waking the team costs more than a handful of updates. */
+  if (n <= 8)
+    class_worker(s, 0);
+  else
+    gasp__pool_run(e->pool, class_worker, s);
+  return n;
+}
+
 static int chromatic_loop(async_state *s) {
   gasp_engine *e = s->e;
   int rc = build_classes(s);
@@ -326,19 +346,7 @@ static int chromatic_loop(async_state *s) {
   while (__atomic_load_n(&e->pending, __ATOMIC_ACQUIRE) > 0) {
     for (int c = 0; c < e->ncolors; c++) {
       if (should_stop(s)) return GASP_OK;
-      uint64_t n = 0;
-      for (uint64_t i = 0; i < s->class_n[c]; i++) {
-        gasp_vid v = s->class_v[c][i];
-        if (__atomic_load_n(&e->active[v], __ATOMIC_RELAXED)) s->batch[n++] = v;
-      }
-      if (n == 0) continue;
-      uint64_t chunk = n / (4 * (uint64_t)gasp__pool_size(e->pool));
-      s->r = (gasp__range){0, n, chunk < 1 ? 1 : chunk > 64 ? 64 : chunk};
-      /* Waking the team costs more than a handful of updates. */
-      if (n <= 8)
-        class_worker(s, 0);
-      else
-        gasp__pool_run(e->pool, class_worker, s);
+      if (run_class(s, c) == 0) continue;
       drive(s, 1);
     }
   }
@@ -401,19 +409,7 @@ static int chromatic_dist(async_state *s, gasp_run_stats *st) {
     }
     uint64_t ran = 0;
     for (int c = 0; c < e->ncolors && !rc; c++) {
-      uint64_t n = 0;
-      for (uint64_t i = 0; i < s->class_n[c]; i++) {
-        gasp_vid u = s->class_v[c][i];
-        if (e->active[u]) s->batch[n++] = u;
-      }
-      if (n) {
-        uint64_t chunk = n / (4 * (uint64_t)gasp__pool_size(e->pool));
-        s->r = (gasp__range){0, n, chunk < 1 ? 1 : chunk > 64 ? 64 : chunk};
-        if (n <= 8)
-          class_worker(s, 0);
-        else
-          gasp__pool_run(e->pool, class_worker, s);
-      }
+      uint64_t n = run_class(s, c); /* s->batch[0 .. n) ran */
       for (uint64_t i = 0; i < n; i++)
         changed[s->batch[i]] = 1;
       rc = gasp__ghost_exchange(e, 0, changed, e->active, dist_signal, e,

@@ -194,6 +194,32 @@ static void run_phases(sync_state *s) {
   }
 }
 
+/* After a superstep's phases (and exchange): counts it, makes the next
+ * frontier, refreshes due aggregators and calls on_iteration. */
+static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
+  gasp_engine *e = s->e;
+  uint64_t ran = s->nfront;
+  st->updates += ran;
+  e->updates += ran;
+  st->iterations++;
+  e->iteration++;
+  if (e->opts.always_active) {
+    for (int t = 0; t < gasp__pool_size(e->pool); t++)
+      s->lists[t].n = 0;
+    memset(e->next, 0, e->g->nv); /* signals are moot: all stay active */
+  } else {
+    int rc = next_frontier(s);
+    if (rc) return rc;
+  }
+  gasp__aggregate_due(e, 0, gasp__now());
+  if (e->opts.on_iteration) {
+    gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0};
+    if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
+      __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
+  }
+  return GASP_OK;
+}
+
 /* ---- bounded staleness -----------------------------------------------
  *
  * Stale synchronous parallel (Ho et al., NIPS 2013) over the ghost
@@ -420,7 +446,6 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
   sync_state *s = x->s;
   gasp_engine *e = s->e;
   gasp_dist *d = x->d;
-  uint64_t nv = e->g->nv;
   for (;;) {
     int rc = ssp_wait(x, "peers within the staleness bound");
     if (rc) return rc;
@@ -436,24 +461,7 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
     int signalled;
     if ((rc = ssp_post_step(x, &signalled))) return rc;
     drop_ghost_signals(s);
-    int T = gasp__pool_size(e->pool);
-    uint64_t ran = s->nfront;
-    st->updates += ran;
-    e->updates += ran;
-    st->iterations++;
-    e->iteration++;
-    if (e->opts.always_active) {
-      for (int t = 0; t < T; t++)
-        s->lists[t].n = 0;
-      memset(e->next, 0, nv);
-    } else if ((rc = next_frontier(s))) {
-      return rc;
-    }
-    if (e->opts.on_iteration) {
-      gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0};
-      if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
-        __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
-    }
+    if ((rc = end_superstep(s, st, t0))) return rc;
     int active = e->opts.always_active || s->nfront > 0 || signalled;
     int stop = __atomic_load_n(&e->stop, __ATOMIC_RELAXED);
     if (d->rank == 0) {
@@ -525,7 +533,6 @@ out:
 static int sync_loop(sync_state *s, gasp_run_stats *st) {
   gasp_engine *e = s->e;
   double t0 = gasp__now();
-  uint64_t nv = e->g->nv;
   gasp_dist *d = e->opts.dist;
   uint64_t global_front = s->nfront;
   int global_stop = 0;
@@ -556,25 +563,8 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     run_phases(s);
     int rc = d ? dist_barrier(s, 0, &e->err) : GASP_OK;
     if (rc) return rc;
-    uint64_t ran = s->nfront;
-    st->updates += ran;
-    e->updates += ran;
-    st->iterations++;
-    e->iteration++;
-    if (e->opts.always_active) {
-      for (int t = 0; t < gasp__pool_size(e->pool); t++)
-        s->lists[t].n = 0;
-      memset(e->next, 0, nv); /* signals are moot: all stay active */
-    } else if ((rc = next_frontier(s))) {
-      return rc;
-    }
+    if ((rc = end_superstep(s, st, t0))) return rc;
     global_front = s->nfront;
-    gasp__aggregate_due(e, 0, gasp__now());
-    if (e->opts.on_iteration) {
-      gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0};
-      if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
-        __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
-    }
     if (d) {
       global_stop = __atomic_load_n(&e->stop, __ATOMIC_RELAXED);
       if ((rc = dist_global(s, &global_front, &global_stop))) return rc;

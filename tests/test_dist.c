@@ -386,22 +386,8 @@ static int check_collectives(const gasp_graph *g, gasp_dist *d,
 
 static const char *parts_prefix; /* set: ranks read partition files */
 
-/* Joins the test cluster meeting at 127.0.0.1:port; NULL on failure. */
 static gasp_cluster *join(int rank, int size, int port, int lfd) {
-  char coord[64];
-  snprintf(coord, sizeof coord, "127.0.0.1:%d", port);
-  gasp_cluster_opts co;
-  gasp_cluster_opts_init(&co);
-  co.rank = rank;
-  co.size = size;
-  co.coordinator = coord;
-  co.listen_fd = rank == 0 ? lfd : -1;
-  co.key = KEY;
-  co.key_len = strlen(KEY);
-  co.timeout = 30;
-  gasp_cluster *c = NULL;
-  gasp_error err;
-  return gasp_cluster_new(&c, &co, &err) ? NULL : c;
+  return tu_join_cluster(rank, size, port, lfd, KEY, 30);
 }
 
 static int rank_main(int rank, int size, int port, int lfd, int metis) {
@@ -455,36 +441,20 @@ static int rank_main(int rank, int size, int port, int lfd, int metis) {
 
 typedef int (*rank_fn)(int rank, int size, int port, int lfd, int metis);
 
-/* Forks `size` ranks running fn, meeting at a fresh loopback socket;
- * every rank must end with status 0. */
+typedef struct rank_job {
+  rank_fn fn;
+  int metis;
+} rank_job;
+
+static int run_job(int rank, int size, int port, int lfd, void *arg) {
+  const rank_job *j = arg;
+  return j->fn(rank, size, port, lfd, j->metis);
+}
+
+/* Forks `size` ranks running fn; every rank must end with status 0. */
 static void run_ranks_fn(rank_fn fn, int size, int metis, const char *what) {
-  int port = 0, lfd = tu_listen_loopback(&port);
-  assert_true(lfd >= 0);
-  pid_t pid[8];
-  assert_true(size <= 8);
-  for (int r = 0; r < size; r++) {
-    fflush(NULL);
-    pid[r] = fork();
-    assert_true(pid[r] >= 0);
-    if (pid[r] == 0) {
-      signal(SIGPIPE, SIG_IGN);
-      /* a rank that crashes dies (cmocka's handlers would go on with the
-       * next test in this child) */
-      signal(SIGSEGV, SIG_DFL);
-      signal(SIGBUS, SIG_DFL);
-      signal(SIGFPE, SIG_DFL);
-      signal(SIGILL, SIG_DFL);
-      if (r) close(lfd);
-      _exit(fn(r, size, port, lfd, metis));
-    }
-  }
-  close(lfd);
-  for (int r = 0; r < size; r++) {
-    int w;
-    assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
-    int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
-    if (st) fail_msg("%s, %d ranks: rank %d exited with %d", what, size, r, st);
-  }
+  rank_job j = {fn, metis};
+  tu_fork_ranks(size, run_job, &j, what);
 }
 
 static void run_ranks(int size, int metis, const char *what) {

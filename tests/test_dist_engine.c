@@ -145,8 +145,9 @@ static gasp_graph *make_graph(void) {
 }
 
 typedef struct job {
-  int staleness;
-  int die_rank; /* >= 0: this rank dies at superstep 3 */
+  int staleness; /* < 0: the async engine */
+  int die_rank;  /* >= 0: this rank dies at superstep 3 */
+  int metis;     /* else hash partitions */
 } job;
 
 static int die_at_3(void *user, const gasp_iter_info *info) {
@@ -178,22 +179,12 @@ static int run(gasp_dist *d, const gasp_program *prog, gasp_engine_opts *o,
   return rc;
 }
 
-static int rank_main(int rank, int size, int port, int lfd, int metis,
-                     const job *jb) {
-  char coord[64];
-  snprintf(coord, sizeof coord, "127.0.0.1:%d", port);
-  gasp_cluster_opts co;
-  gasp_cluster_opts_init(&co);
-  co.rank = rank;
-  co.size = size;
-  co.coordinator = coord;
-  co.listen_fd = rank == 0 ? lfd : -1;
-  co.key = KEY;
-  co.key_len = strlen(KEY);
-  co.timeout = 20;
-  gasp_cluster *c = NULL;
+static int rank_main(int rank, int size, int port, int lfd, void *arg) {
+  const job *jb = arg;
+  int metis = jb->metis;
   gasp_error err;
-  if (gasp_cluster_new(&c, &co, &err)) return 20;
+  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20);
+  if (!c) return 20;
   gasp_graph *g = make_graph();
   if (!g) return 21;
   gasp_vid nv = gasp_graph_num_vertices(g);
@@ -290,6 +281,9 @@ static int rank_main(int rank, int size, int port, int lfd, int metis,
     if (rc)
       fprintf(stderr, "rank %d: expected a lost peer, got '%s'\n", rank, why);
     why[0] = 0;
+    /* stay connected a moment: a survivor that left at once could be
+     * the first loss another survivor sees, and it would name this one */
+    sleep(2);
     goto out;
   }
   if (rc) goto out;
@@ -320,38 +314,19 @@ out:
   return rc;
 }
 
-/* Forks `size` ranks; returns after all ended, failing on a bad status
- * (except the rank told to die, which ends with 0 too). */
-static void run_ranks(int size, int metis, const job *jb, const char *what) {
-  int port = 0, lfd = tu_listen_loopback(&port);
-  assert_true(lfd >= 0);
-  pid_t pid[8];
-  assert_true(size <= 8);
+/* Forks `size` ranks (the rank told to die ends with 0 too); a lost peer
+ * must be noticed well within the cluster timeout. */
+static void run_ranks(int size, int metis, job *jb, const char *what) {
+  jb->metis = metis;
   double t0 = now();
-  for (int r = 0; r < size; r++) {
-    fflush(NULL);
-    pid[r] = fork();
-    assert_true(pid[r] >= 0);
-    if (pid[r] == 0) {
-      signal(SIGPIPE, SIG_IGN);
-      if (r) close(lfd);
-      _exit(rank_main(r, size, port, lfd, metis, jb));
-    }
-  }
-  close(lfd);
-  for (int r = 0; r < size; r++) {
-    int w;
-    assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
-    int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
-    if (st) fail_msg("%s, %d ranks: rank %d exited with %d", what, size, r, st);
-  }
+  tu_fork_ranks(size, rank_main, jb, what);
   if (jb->die_rank >= 0 && now() - t0 > 10)
     fail_msg("%s: the lost peer took %.1f s to notice", what, now() - t0);
 }
 
 static void test_async_chromatic_across_ranks(void **state) {
   (void)state;
-  job jb = {-1, -1};
+  job jb = {-1, -1, 0};
   for (int metis = 0; metis < 2; metis++)
     for (int size = 1; size <= 4; size++)
       run_ranks(size, metis, &jb, metis ? "async, metis" : "async, hash");
@@ -362,7 +337,7 @@ static void test_bounded_staleness(void **state) {
   static const int S[] = {0, 1, 3};
   for (size_t i = 0; i < sizeof S / sizeof *S; i++)
     for (int size = 2; size <= 4; size += 2) {
-      job jb = {S[i], -1};
+      job jb = {S[i], -1, 0};
       char what[64];
       snprintf(what, sizeof what, "staleness %d", S[i]);
       run_ranks(size, i % 2, &jb, what);
@@ -371,7 +346,7 @@ static void test_bounded_staleness(void **state) {
 
 static void test_staleness_lost_peer(void **state) {
   (void)state;
-  job jb = {2, 1};
+  job jb = {2, 1, 1};
   run_ranks(3, 1, &jb, "staleness 2, rank 1 dies");
 }
 

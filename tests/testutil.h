@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static TU_UNUSED char *tu_mkdtemp(void) {
 }
 
 static TU_UNUSED int tu_rm_cb(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw) {
+                              struct FTW *ftw) {
   (void)sb;
   (void)flag;
   (void)ftw;
@@ -200,7 +201,8 @@ static TU_UNUSED void tu_run(char *const argv[], tu_result *r) {
     _exit(127);
   }
   int st = 0;
-  while (waitpid(pid, &st, 0) < 0) assert_int_equal(errno, EINTR);
+  while (waitpid(pid, &st, 0) < 0)
+    assert_int_equal(errno, EINTR);
   r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   r->sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
   r->out = tu_read_file(po, NULL);
@@ -283,10 +285,12 @@ static TU_UNUSED void tu_check_structure(const gasp_graph *g) {
     }
     gasp_side side = v < nleft ? GASP_SIDE_LEFT : GASP_SIDE_RIGHT;
     assert_int_equal(gasp_graph_side(g, v), side);
-    if (v > 0 && v != nleft) assert_true(gasp_graph_gid(g, v - 1) < gasp_graph_gid(g, v));
+    if (v > 0 && v != nleft)
+      assert_true(gasp_graph_gid(g, v - 1) < gasp_graph_gid(g, v));
     assert_true(gasp_graph_gid(g, v) <= GASP_GID_MAX);
     gasp_vid f = GASP_VID_NONE;
-    assert_int_equal(gasp_graph_find(g, side, gasp_graph_gid(g, v), &f), GASP_OK);
+    assert_int_equal(gasp_graph_find(g, side, gasp_graph_gid(g, v), &f),
+                     GASP_OK);
     assert_int_equal(f, v);
   }
   free(seen);
@@ -321,8 +325,7 @@ static TU_UNUSED void tu_assert_edges(const gasp_graph *g, tu_edge *want,
   tu_edge *got = tu_graph_edges(g, &got_n);
   tu_sort_edges(want, n);
   for (size_t i = 0; i < n; i++) {
-    if (got[i].s != want[i].s || got[i].d != want[i].d ||
-        got[i].w != want[i].w)
+    if (got[i].s != want[i].s || got[i].d != want[i].d || got[i].w != want[i].w)
       fail_msg("edge %zu: got %llu -> %llu (%g), want %llu -> %llu (%g)", i,
                (unsigned long long)got[i].s, (unsigned long long)got[i].d,
                got[i].w, (unsigned long long)want[i].s,
@@ -440,6 +443,67 @@ static TU_UNUSED int tu_listen_loopback(int *port) {
   assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
   *port = ntohs(a.sin_port);
   return fd;
+}
+
+/* Joins the test cluster whose rank 0 listens on lfd (127.0.0.1:port,
+ * from tu_listen_loopback); NULL on failure. */
+static TU_UNUSED gasp_cluster *tu_join_cluster(int rank, int size, int port,
+                                               int lfd, const char *key,
+                                               double timeout) {
+  char coord[64];
+  snprintf(coord, sizeof coord, "127.0.0.1:%d", port);
+  gasp_cluster_opts co;
+  gasp_cluster_opts_init(&co);
+  co.rank = rank;
+  co.size = size;
+  co.coordinator = coord;
+  co.listen_fd = rank == 0 ? lfd : -1;
+  co.key = key;
+  co.key_len = strlen(key);
+  co.timeout = timeout;
+  gasp_cluster *c = NULL;
+  gasp_error err;
+  return gasp_cluster_new(&c, &co, &err) ? NULL : c;
+}
+
+/* A rank's body: its exit status (0: all went well). */
+typedef int (*tu_rank_fn)(int rank, int size, int port, int lfd, void *arg);
+
+/* Forks `size` ranks running fn, meeting at a fresh loopback socket, and
+ * waits for all of them; fails the test naming the first rank that did
+ * not end with 0.  Call it before this process starts OpenMP threads
+ * (forking after them hangs libgomp in the child). */
+static TU_UNUSED void tu_fork_ranks(int size, tu_rank_fn fn, void *arg,
+                                    const char *what) {
+  int port = 0, lfd = tu_listen_loopback(&port);
+  pid_t pid[16];
+  assert_true(size >= 1 && size <= 16);
+  for (int r = 0; r < size; r++) {
+    fflush(NULL);
+    pid[r] = fork();
+    assert_true(pid[r] >= 0);
+    if (pid[r] == 0) {
+      signal(SIGPIPE, SIG_IGN);
+      /* a rank that crashes dies (cmocka's handlers would go on with the
+       * next test in this child) */
+      signal(SIGSEGV, SIG_DFL);
+      signal(SIGBUS, SIG_DFL);
+      signal(SIGFPE, SIG_DFL);
+      signal(SIGILL, SIG_DFL);
+      if (r) close(lfd);
+      _exit(fn(r, size, port, lfd, arg));
+    }
+  }
+  close(lfd);
+  int bad = -1, bad_st = 0;
+  for (int r = 0; r < size; r++) { /* reap every rank, then judge */
+    int w;
+    assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
+    int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
+    if (st && bad < 0) bad = r, bad_st = st;
+  }
+  if (bad >= 0)
+    fail_msg("%s, %d ranks: rank %d exited with %d", what, size, bad, bad_st);
 }
 
 #endif /* GASP_TESTUTIL_H */
