@@ -65,7 +65,12 @@ case "$cmd" in
     ;;
   check)
     make -C "$dir" -j"$(nproc)" check || {
-      cat "$dir"/tests/*.log 2>/dev/null | tail -n 200
+      # the logs of the failed tests, whole (the end of each is the story)
+      for t in "$dir"/tests/*.trs; do
+        grep -q '^:test-result: \(FAIL\|ERROR\)' "$t" 2>/dev/null || continue
+        echo "==== ${t%.trs}.log" >&2
+        tail -n 300 "${t%.trs}.log" >&2
+      done
       exit 1
     }
     ;;

@@ -48,6 +48,10 @@ typedef struct async_state {
   gasp_vid *batch;
   uint64_t nbatch;
   gasp__range r;
+  /* device apply */
+  struct gpu_worker *gw; /* locking: per worker */
+  char *gacc;            /* chromatic: accumulators of a class, in order */
+  int gpu_rc;            /* atomic: first device failure */
 } async_state;
 
 /* Atomic max on a double; returns the merged value. */
@@ -87,40 +91,12 @@ void gasp__async_signal(gasp_ctx *ctx, gasp_vid v, double prio) {
 
 /* ---- locking ---------------------------------------------------------- */
 
-static int lock_vertex(async_state *s, int tid, gasp_vid v, uint64_t *n) {
-  gasp_engine *e = s->e;
-  uint32_t *L = e->locks;
-  if (e->opts.consistency == GASP_CONSISTENCY_VERTEX) {
-    gasp__rw_wrlock(&L[v]);
-    *n = 0;
-    return 0;
-  }
-  uint64_t k = gasp__neighbours(e->g, v, &s->nbuf[tid], &s->ncap[tid]);
-  if (k == UINT64_MAX) return -1;
-  *n = k;
-  const gasp_vid *nb = s->nbuf[tid];
-  int full = e->opts.consistency == GASP_CONSISTENCY_FULL;
-  int centre_done = 0;
-  for (uint64_t i = 0; i <= k; i++) {
-    if (!centre_done && (i == k || nb[i] > v)) {
-      gasp__rw_wrlock(&L[v]);
-      centre_done = 1;
-    }
-    if (i == k) break;
-    if (full)
-      gasp__rw_wrlock(&L[nb[i]]);
-    else
-      gasp__rw_rdlock(&L[nb[i]]);
-  }
-  return 0;
-}
-
-static void unlock_vertex(async_state *s, int tid, gasp_vid v, uint64_t n) {
-  gasp_engine *e = s->e;
+/* Releases the scope of v: the centre and its k neighbours nb. */
+static void release(gasp_engine *e, gasp_vid v, const gasp_vid *nb,
+                    uint64_t k) {
   uint32_t *L = e->locks;
   int full = e->opts.consistency == GASP_CONSISTENCY_FULL;
-  const gasp_vid *nb = s->nbuf[tid];
-  for (uint64_t i = 0; i < n; i++) {
+  for (uint64_t i = 0; i < k; i++) {
     if (full)
       gasp__rw_wrunlock(&L[nb[i]]);
     else
@@ -129,9 +105,67 @@ static void unlock_vertex(async_state *s, int tid, gasp_vid v, uint64_t n) {
   gasp__rw_wrunlock(&L[v]);
 }
 
+/* Takes the scope of v in ascending id order; with `try`, gives up (and
+ * releases what it took) instead of waiting, returning 0. */
+static int acquire(gasp_engine *e, gasp_vid v, const gasp_vid *nb, uint64_t k,
+                   int try) {
+  uint32_t *L = e->locks;
+  int full = e->opts.consistency == GASP_CONSISTENCY_FULL;
+  int centre_done = 0;
+  uint64_t i = 0;
+  for (; i <= k; i++) {
+    if (!centre_done && (i == k || nb[i] > v)) {
+      if (!try)
+        gasp__rw_wrlock(&L[v]);
+      else if (!gasp__rw_trywrlock(&L[v]))
+        break;
+      centre_done = 1;
+    }
+    if (i == k) return 1;
+    if (!try) {
+      if (full)
+        gasp__rw_wrlock(&L[nb[i]]);
+      else
+        gasp__rw_rdlock(&L[nb[i]]);
+    } else if (!(full ? gasp__rw_trywrlock(&L[nb[i]])
+                      : gasp__rw_tryrdlock(&L[nb[i]]))) {
+      break;
+    }
+  }
+  /* a try failed at neighbour i (or at the centre): undo */
+  for (uint64_t j = 0; j < i; j++) {
+    if (full)
+      gasp__rw_wrunlock(&L[nb[j]]);
+    else
+      gasp__rw_rdunlock(&L[nb[j]]);
+  }
+  if (centre_done) gasp__rw_wrunlock(&L[v]);
+  return 0;
+}
+
+/* The scope of v into the worker's buffer: *n neighbours; -1 when out of
+ * memory.  Then takes it (try: 0 when it is busy). */
+static int lock_vertex(async_state *s, int tid, gasp_vid v, uint64_t *n,
+                       int try) {
+  gasp_engine *e = s->e;
+  uint64_t k = 0;
+  if (e->opts.consistency != GASP_CONSISTENCY_VERTEX) {
+    k = gasp__neighbours(e->g, v, &s->nbuf[tid], &s->ncap[tid]);
+    if (k == UINT64_MAX) return -1;
+  }
+  *n = k;
+  return acquire(e, v, s->nbuf[tid], k, try);
+}
+
+static void unlock_vertex(async_state *s, int tid, gasp_vid v, uint64_t n) {
+  release(s->e, v, s->nbuf[tid], n);
+}
+
 /* ---- one update ----------------------------------------------------- */
 
-static void update(async_state *s, gasp_ctx *ctx, gasp_vid v) {
+/* Gathers for v into acc. */
+static void update_begin(async_state *s, gasp_ctx *ctx, gasp_vid v,
+                         void *acc) {
   gasp_engine *e = s->e;
   ctx->v = v;
   ctx->iteration = __atomic_load_n(&e->updates, __ATOMIC_RELAXED) /
@@ -145,16 +179,25 @@ static void update(async_state *s, gasp_ctx *ctx, gasp_vid v) {
    * finds the flag still set would be missed (it does not re-queue v, and
    * v reads the old value). */
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  void *acc = s->acc[ctx->tid];
   gasp__do_gather(ctx, acc);
-  gasp__do_apply(ctx, acc);
+}
+
+/* Scatters from ctx->v (applied) and counts the update. */
+static void update_end(async_state *s, gasp_ctx *ctx) {
   gasp__do_scatter(ctx);
-  uint64_t u = __atomic_add_fetch(&e->updates, 1, __ATOMIC_RELAXED);
+  uint64_t u = __atomic_add_fetch(&s->e->updates, 1, __ATOMIC_RELAXED);
   if (s->limit && u >= s->limit) {
     int none = 0;
     __atomic_compare_exchange_n(&s->reason, &none, GASP_STOP_MAX_ITER + 1, 0,
                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED);
   }
+}
+
+static void update(async_state *s, gasp_ctx *ctx, gasp_vid v) {
+  void *acc = s->acc[ctx->tid];
+  update_begin(s, ctx, v, acc);
+  gasp__do_apply(ctx, acc);
+  update_end(s, ctx);
 }
 
 static int should_stop(async_state *s) {
@@ -165,6 +208,8 @@ static int should_stop(async_state *s) {
   }
   return __atomic_load_n(&s->reason, __ATOMIC_RELAXED) != 0;
 }
+
+static void gpu_flush_own(async_state *s, int tid);
 
 /* Driving thread's duties between updates: per-iteration callback and
  * periodic aggregators, with the other workers paused -- unless they are
@@ -195,6 +240,7 @@ static void drive(async_state *s, int others_idle) {
     return;
   }
   int others = gasp__pool_size(e->pool) - 1;
+  gpu_flush_own(s, 0); /* a worker may wait for a scope the driver holds */
   pthread_mutex_lock(&s->mu);
   __atomic_store_n(&s->pause, 1, __ATOMIC_RELAXED);
   while (s->paused < others)
@@ -207,9 +253,11 @@ static void drive(async_state *s, int others_idle) {
   pthread_mutex_unlock(&s->mu);
 }
 
-/* Workers other than the driver stop here while it aggregates. */
-static void maybe_pause(async_state *s) {
+/* Workers other than the driver stop here while it aggregates (holding
+ * no locks: a worker waiting for one would never get here). */
+static void maybe_pause(async_state *s, int tid) {
   if (!__atomic_load_n(&s->pause, __ATOMIC_RELAXED)) return;
+  gpu_flush_own(s, tid);
   pthread_mutex_lock(&s->mu);
   if (__atomic_load_n(&s->pause, __ATOMIC_RELAXED)) {
     s->paused++;
@@ -221,6 +269,153 @@ static void maybe_pause(async_state *s) {
   pthread_mutex_unlock(&s->mu);
 }
 
+/* ---- device apply under locks -----------------------------------------
+ *
+ * A worker gathers for the vertices it pops, with their scopes locked, into
+ * its own batch; the batch goes to the device when it is full, when its
+ * first vertex has waited gpu_flush_ms, when the scheduler runs dry, or
+ * before the worker pauses, and when it comes back each vertex scatters
+ * and releases its scope, in the order added.  While it holds a batch a
+ * worker only tries locks: a busy scope sends the batch first (releasing
+ * everything), then waits for the scope holding nothing, so no cycle of
+ * waiting workers can form. */
+
+typedef struct gpu_worker {
+  async_state *s;
+  gasp_ctx ctx;
+  gasp__gpu_batcher *b;
+  gasp_vid *item;   /* the batch's vertices, in order added */
+  uint64_t *nlock;  /* their scopes' sizes */
+  uint64_t n, head; /* items, the next to come back */
+  gasp_vid *scope;  /* the scopes' neighbours, concatenated */
+  uint64_t nscope, scope_cap, scope_head;
+  gasp_gpu_stats st; /* this worker's tallies, summed after the run */
+} gpu_worker;
+
+/* Records the first device failure (its message, when given, goes to the
+ * engine's error) and stops the run. */
+static void gpu_fail(async_state *s, int rc, const char *msg) {
+  int none = 0;
+  if (__atomic_compare_exchange_n(&s->gpu_rc, &none, rc, 0, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_RELAXED) &&
+      msg)
+    gasp__fail(&s->e->err, rc, NULL, 0, "%s", msg);
+  __atomic_store_n(&s->e->stop, 1, __ATOMIC_RELAXED);
+}
+
+/* A vertex of the batch is back: scatter, count, release its scope. */
+static void gpu_done(void *arg, gasp_vid v) {
+  gpu_worker *w = arg;
+  async_state *s = w->s;
+  uint64_t k = w->nlock[w->head];
+  w->ctx.v = v;
+  update_end(s, &w->ctx);
+  release(s->e, v, w->scope + w->scope_head, k);
+  w->scope_head += k;
+  if (++w->head == w->n) w->n = w->head = w->nscope = w->scope_head = 0;
+  __atomic_fetch_sub(&s->e->pending, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Sends the batch and waits for it; after a device failure the vertices
+ * still held are released unapplied (the run fails). */
+static void gpu_flush(gpu_worker *w, int reason) {
+  if (w->n == 0) return;
+  int rc = gasp__gpu_drain(w->b, reason);
+  if (rc) gpu_fail(w->s, rc, w->b->err);
+  if (w->n == 0) return; /* all came back (gpu_done resets) */
+  while (w->head < w->n) {
+    uint64_t k = w->nlock[w->head];
+    release(w->s->e, w->item[w->head], w->scope + w->scope_head, k);
+    w->scope_head += k;
+    w->head++;
+    __atomic_fetch_sub(&w->s->e->pending, 1, __ATOMIC_ACQ_REL);
+  }
+  w->n = w->head = w->nscope = w->scope_head = 0;
+  w->b->slot[0].n = 0;
+}
+
+/* v's scope is locked (its k neighbours in the worker's buffer): gather
+ * and add it to the batch. */
+static void gpu_add(gpu_worker *w, int tid, gasp_vid v, uint64_t k) {
+  async_state *s = w->s;
+  if (w->nscope + k > w->scope_cap) {
+    uint64_t cap = w->scope_cap ? w->scope_cap : 1024;
+    while (cap < w->nscope + k)
+      cap *= 2;
+    gasp_vid *p = realloc(w->scope, cap * sizeof *p);
+    if (!p) { /* give up this vertex: unlock and requeue nothing */
+      release(s->e, v, s->nbuf[tid], k);
+      __atomic_store_n(&s->oom, 1, __ATOMIC_RELAXED);
+      __atomic_store_n(&s->e->stop, 1, __ATOMIC_RELAXED);
+      __atomic_fetch_sub(&s->e->pending, 1, __ATOMIC_ACQ_REL);
+      return;
+    }
+    w->scope = p;
+    w->scope_cap = cap;
+  }
+  if (k) memcpy(w->scope + w->nscope, s->nbuf[tid], k * sizeof *w->scope);
+  w->nscope += k;
+  w->item[w->n] = v;
+  w->nlock[w->n] = k;
+  w->n++;
+  void *acc = s->acc[tid];
+  update_begin(s, &w->ctx, v, acc);
+  w->b->iteration = w->ctx.iteration;
+  int rc = gasp__gpu_add(w->b, v, acc, gasp__now());
+  if (rc) {
+    gpu_fail(s, rc, w->b->err);
+    gpu_flush(w, GASP__FLUSH_IDLE);
+  }
+}
+
+static void gpu_flush_own(async_state *s, int tid) {
+  if (s->gw) gpu_flush(&s->gw[tid], GASP__FLUSH_IDLE);
+}
+
+static void gpu_lock_worker(void *arg, int tid) {
+  async_state *s = arg;
+  gasp_engine *e = s->e;
+  gpu_worker *w = &s->gw[tid];
+  unsigned idle = 0;
+  for (;;) {
+    if (tid == 0)
+      drive(s, 0);
+    else
+      maybe_pause(s, tid);
+    if (w->n && gasp__now() - w->b->t_first >= w->b->flush_s)
+      gpu_flush(w, GASP__FLUSH_TIME);
+    if (should_stop(s)) break;
+    gasp_vid v;
+    if (e->sched_ops->pop(e->sched, tid, &v)) {
+      idle = 0;
+      uint64_t n;
+      int got = lock_vertex(s, tid, v, &n, w->n > 0);
+      if (got == 0) { /* busy: send the batch, then wait holding nothing */
+        gpu_flush(w, GASP__FLUSH_IDLE);
+        got = acquire(e, v, s->nbuf[tid], n, 0);
+      }
+      if (got < 0) {
+        __atomic_store_n(&s->oom, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_sub(&e->pending, 1, __ATOMIC_ACQ_REL);
+        continue;
+      }
+      gpu_add(w, tid, v, n);
+      continue;
+    }
+    gpu_flush(w, GASP__FLUSH_IDLE); /* nothing to add: send what is held */
+    if (__atomic_load_n(&e->pending, __ATOMIC_ACQUIRE) == 0) break;
+    if (++idle > 16) sched_yield();
+  }
+  gpu_flush(w, GASP__FLUSH_IDLE);
+  if (tid != 0) {
+    pthread_mutex_lock(&s->mu);
+    s->paused++;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+  }
+}
+
 static void lock_worker(void *arg, int tid) {
   async_state *s = arg;
   gasp_engine *e = s->e;
@@ -230,13 +425,13 @@ static void lock_worker(void *arg, int tid) {
     if (tid == 0)
       drive(s, 0);
     else
-      maybe_pause(s);
+      maybe_pause(s, tid);
     if (should_stop(s)) break;
     gasp_vid v;
     if (e->sched_ops->pop(e->sched, tid, &v)) {
       idle = 0;
       uint64_t n;
-      if (lock_vertex(s, tid, v, &n)) {
+      if (lock_vertex(s, tid, v, &n, 0) < 0) {
         __atomic_store_n(&s->oom, 1, __ATOMIC_RELAXED);
         __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
         __atomic_fetch_sub(&e->pending, 1, __ATOMIC_ACQ_REL);
@@ -301,10 +496,17 @@ static int build_classes(async_state *s) {
               gasp__malloc_array(s->class_n[c] + 1, sizeof(gasp_vid))))
       return GASP_ENOMEM;
   memset(s->class_n, 0, ((size_t)C + 1) * sizeof *s->class_n);
+  uint64_t most = 0;
   for (uint64_t v = 0; v < nv; v++) {
     uint32_t c = e->color[v];
     s->class_v[c][s->class_n[c]++] = (gasp_vid)v;
+    if (s->class_n[c] > most) most = s->class_n[c];
   }
+  if (e->gpu_ops && !(s->gacc = gasp__malloc_array(most ? most : 1,
+                                                   e->prog.acc_size
+                                                       ? e->prog.acc_size
+                                                       : 1)))
+    return GASP_ENOMEM;
   return GASP_OK;
 }
 
@@ -319,6 +521,40 @@ static void class_worker(void *arg, int tid) {
     }
 }
 
+/* Device apply on the chromatic schedule: a class is gathered by the
+ * team, applied on the device in batches, then scattered by the team. */
+static void class_gather(void *arg, int tid) {
+  async_state *s = arg;
+  gasp_ctx ctx = {s->e, 0, tid, 0, s};
+  size_t asize = s->e->prog.acc_size;
+  uint64_t lo, hi;
+  while (gasp__range_next(&s->r, &lo, &hi))
+    for (uint64_t i = lo; i < hi; i++)
+      update_begin(s, &ctx, s->batch[i], s->gacc + i * asize);
+}
+
+static void class_scatter(void *arg, int tid) {
+  async_state *s = arg;
+  gasp_ctx ctx = {s->e, 0, tid, 0, s};
+  uint64_t lo, hi;
+  while (gasp__range_next(&s->r, &lo, &hi))
+    for (uint64_t i = lo; i < hi; i++) {
+      ctx.v = s->batch[i];
+      update_end(s, &ctx);
+      __atomic_fetch_sub(&s->e->pending, 1, __ATOMIC_ACQ_REL);
+    }
+}
+
+static void class_gpu(async_state *s, uint64_t n) {
+  gasp_engine *e = s->e;
+  gasp__range r = s->r;
+  gasp__pool_run(e->pool, class_gather, s);
+  int rc = gasp__gpu_apply(e, s->batch, n, s->gacc, 0);
+  if (rc) gpu_fail(s, rc, NULL); /* the class still scatters, unapplied */
+  s->r = r;
+  gasp__pool_run(e->pool, class_scatter, s);
+}
+
 /* Updates the active vertices of colour class c (they never conflict)
  * and leaves them in s->batch; returns how many. */
 static uint64_t run_class(async_state *s, int c) {
@@ -331,8 +567,10 @@ static uint64_t run_class(async_state *s, int c) {
   if (n == 0) return 0;
   uint64_t chunk = n / (4 * (uint64_t)gasp__pool_size(e->pool));
   s->r = (gasp__range){0, n, chunk < 1 ? 1 : chunk > 64 ? 64 : chunk};
+  if (s->gacc)
+    class_gpu(s, n);
   /* Waking the team costs more than a handful of updates. */
-  if (n <= 8)
+  else if (n <= 8)
     class_worker(s, 0);
   else
     gasp__pool_run(e->pool, class_worker, s);
@@ -448,8 +686,47 @@ static void state_free(async_state *s, int T) {
   free(s->class_v);
   free(s->class_n);
   free(s->batch);
+  free(s->gacc);
+  if (s->gw)
+    for (int t = 0; t < T; t++) {
+      free(s->gw[t].item);
+      free(s->gw[t].nlock);
+      free(s->gw[t].scope);
+    }
+  free(s->gw);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
+}
+
+/* Per-worker batches (one slot each: a worker waits for its own batch)
+ * of gpu_batch vertices, 4096 by default: a batch holds its scopes'
+ * locks. */
+static int gpu_workers(async_state *s, int T) {
+  gasp_engine *e = s->e;
+  uint64_t cap = e->opts.gpu_batch ? e->opts.gpu_batch : 4096;
+  if (!e->gpu_tb) {
+    if (!(e->gpu_tb = calloc((size_t)T, sizeof *e->gpu_tb))) return GASP_ENOMEM;
+    for (int t = 0; t < T; t++) {
+      int rc = gasp__gpu_batcher_init(&e->gpu_tb[t], e->gpu_ops, e->gpu_dev,
+                                      &e->prog, e->g->vdata, cap, 1,
+                                      gasp__gpu_flush_s(e), &e->gpu);
+      if (rc) return gasp__fail(&e->err, rc, NULL, 0, "%s", e->gpu_tb[t].err);
+    }
+  }
+  if (!(s->gw = calloc((size_t)T, sizeof *s->gw))) return GASP_ENOMEM;
+  for (int t = 0; t < T; t++) {
+    gpu_worker *w = &s->gw[t];
+    w->s = s;
+    w->ctx = (gasp_ctx){e, 0, t, 0, s};
+    w->b = &e->gpu_tb[t];
+    w->b->done = gpu_done;
+    w->b->done_arg = w;
+    w->b->st = &w->st;
+    w->item = gasp__malloc_array(w->b->cap, sizeof *w->item);
+    w->nlock = gasp__malloc_array(w->b->cap, sizeof *w->nlock);
+    if (!w->item || !w->nlock) return GASP_ENOMEM;
+  }
+  return GASP_OK;
 }
 
 static const gasp__sched_ops *sched_for(gasp_scheduler k) {
@@ -511,11 +788,26 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
   } else if (e->chromatic) {
     rc = chromatic_loop(&s);
     st->colors = e->ncolors;
+  } else if (e->gpu_ops) {
+    if ((rc = gpu_workers(&s, T))) goto out;
+    gasp__pool_run(e->pool, gpu_lock_worker, &s);
+    for (int t = 0; t < T; t++) {
+      gasp_gpu_stats *a = &e->gpu, *w = &s.gw[t].st;
+      a->batches += w->batches;
+      a->vertices += w->vertices;
+      a->flush_full += w->flush_full;
+      a->flush_time += w->flush_time;
+      a->flush_idle += w->flush_idle;
+      a->bytes_in += w->bytes_in;
+      a->bytes_out += w->bytes_out;
+      a->seconds += w->seconds;
+    }
   } else {
     gasp__pool_run(e->pool, lock_worker, &s);
     rc = GASP_OK;
   }
   if (s.oom) rc = GASP_ENOMEM;
+  if (s.gpu_rc && !rc) rc = s.gpu_rc; /* e->err says why */
   st->updates = e->updates - start_updates;
   if (!e->opts.dist) st->iterations = nv ? (st->updates + nv - 1) / nv : 0;
   e->iteration += st->iterations;

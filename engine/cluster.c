@@ -1160,6 +1160,24 @@ void gasp__cluster_poll(gasp_cluster *c) {
   if (!c->failed) event_base_loop(c->base, EVLOOP_NONBLOCK);
 }
 
+int gasp__cluster_idle(gasp_cluster *c, int (*ready)(void *), void *arg,
+                       double seconds, gasp_error *err) {
+  double end = gasp__now() + seconds;
+  for (;;) {
+    if (c->failed) {
+      if (err) *err = c->ferr;
+      return c->ferr.code;
+    }
+    if (ready(arg)) return GASP_OK;
+    double left = end - gasp__now();
+    if (left <= 0) return GASP_OK;
+    if (left > 0.02) left = 0.02;
+    struct timeval tv = {0, (suseconds_t)(left * 1e6) + 1};
+    event_base_loopexit(c->base, &tv);
+    event_base_loop(c->base, EVLOOP_ONCE);
+  }
+}
+
 int gasp__cluster_wait(gasp_cluster *c, int (*ready)(void *), void *arg,
                        const char *what, gasp_error *err) {
   wait_arg w = {ready, arg};

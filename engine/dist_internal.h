@@ -46,5 +46,9 @@ int gasp__cluster_wait(gasp_cluster *c, int (*ready)(void *), void *arg,
 /* Moves what the sockets can take and give now, without blocking (a rank
  * that never waits must still send and receive). */
 void gasp__cluster_poll(gasp_cluster *c);
+/* Runs the event loop until ready(arg) or `seconds` have passed (not an
+ * error); fails only when the cluster has. */
+int gasp__cluster_idle(gasp_cluster *c, int (*ready)(void *), void *arg,
+                       double seconds, gasp_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include "dist_internal.h"
 #include "engine_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- */
@@ -48,6 +49,8 @@ PARSE_FN(gasp_scheduler_parse, gasp_scheduler, {"fifo", GASP_SCHED_FIFO},
          {"sweep", GASP_SCHED_SWEEP}, {"priority", GASP_SCHED_PRIORITY})
 PARSE_FN(gasp_locking_parse, gasp_locking, {"default", GASP_LOCKING_DEFAULT},
          {"locks", GASP_LOCKING_LOCKS}, {"chromatic", GASP_LOCKING_CHROMATIC})
+PARSE_FN(gasp_gpu_mode_parse, gasp_gpu_mode, {"auto", GASP_GPU_AUTO},
+         {"on", GASP_GPU_ON}, {"off", GASP_GPU_OFF})
 
 /* ---------------------------------------------------------------- */
 /* Construction                                                      */
@@ -90,7 +93,108 @@ static int check_program(const gasp_program *p, gasp_error *err) {
   if (p->gather && !p->sum && !p->gather_vertex)
     return gasp__fail(err, GASP_EINVAL, NULL, 0,
                       "program has gather but no sum");
+  size_t w = p->device_word ? p->device_word : 4;
+  if (p->device_apply &&
+      ((w != 4 && w != 8) || p->vertex_size % w || p->acc_size % w))
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "program's device_word must be 4 or 8 and divide "
+                      "vertex_size and acc_size");
   return GASP_OK;
+}
+
+/* Opens the device for a program with a device apply, unless --gpu off;
+ * with --gpu on, no device is an error. */
+static int open_gpu(gasp_engine *e, gasp_error *err) {
+  gasp_gpu_stats *st = &e->gpu;
+  if (e->opts.gpu == GASP_GPU_OFF) {
+    snprintf(st->device, sizeof st->device, "none (GPU off)");
+    return GASP_OK;
+  }
+  if (!e->prog.device_apply) {
+    snprintf(st->device, sizeof st->device,
+             "none (the program has no device apply)");
+    if (e->opts.gpu == GASP_GPU_ON)
+      return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
+                        "GPU on, but the program has no device apply");
+    return GASP_OK;
+  }
+  e->gpu_ops = gasp__gpu_open(&e->gpu_dev, st->device, sizeof st->device);
+  st->used = e->gpu_ops != NULL;
+  if (!st->used && e->opts.gpu == GASP_GPU_ON)
+    return gasp__fail(err, GASP_ENODEV, NULL, 0, "GPU on, but no device: %s",
+                      st->device);
+  return GASP_OK;
+}
+
+static void close_gpu(gasp_engine *e) {
+  if (e->gpu_b) gasp__gpu_batcher_destroy(e->gpu_b);
+  if (e->gpu_tb)
+    for (int t = 0; t < e->T; t++)
+      gasp__gpu_batcher_destroy(&e->gpu_tb[t]);
+  free(e->gpu_b);
+  free(e->gpu_tb);
+  e->gpu_b = e->gpu_tb = NULL;
+  if (e->gpu_ops && e->gpu_ops->close) e->gpu_ops->close(e->gpu_dev);
+  e->gpu_ops = NULL;
+  e->gpu_dev = NULL;
+}
+
+void gasp__engine_set_gpu(gasp_engine *e, const gasp__gpu_ops *ops, void *dev,
+                          const char *name) {
+  close_gpu(e);
+  e->gpu_ops = ops;
+  e->gpu_dev = dev;
+  memset(&e->gpu, 0, sizeof e->gpu);
+  e->gpu.used = ops != NULL;
+  snprintf(e->gpu.device, sizeof e->gpu.device, "%s", name ? name : "");
+}
+
+uint64_t gasp__gpu_cap(const gasp_engine *e) {
+  return e->opts.gpu_batch ? e->opts.gpu_batch : 65536;
+}
+
+double gasp__gpu_flush_s(const gasp_engine *e) {
+  return (e->opts.gpu_flush_ms > 0 ? e->opts.gpu_flush_ms : 1.0) / 1000.0;
+}
+
+/* The apply of a sync superstep or a colour class on the device: the
+ * vertices stream through the engine's batcher (two slots, two streams:
+ * one batch is packed while the other is copied and applied), then every
+ * batch is waited for.  vids NULL: the active vertices of 0 .. n-1.  The
+ * accumulator of item i is at acc + (by_vertex ? v : i) * acc_size. */
+int gasp__gpu_apply(gasp_engine *e, const gasp_vid *vids, uint64_t n,
+                    const char *acc, int by_vertex) {
+  if (!e->gpu_b) {
+    if (!(e->gpu_b = calloc(1, sizeof *e->gpu_b)))
+      return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+    int rc = gasp__gpu_batcher_init(e->gpu_b, e->gpu_ops, e->gpu_dev, &e->prog,
+                                    e->g->vdata, gasp__gpu_cap(e),
+                                    GASP__GPU_SLOTS, 0, &e->gpu);
+    if (rc) {
+      gasp__fail(&e->err, rc, NULL, 0, "%s", e->gpu_b->err);
+      gasp__gpu_batcher_destroy(e->gpu_b);
+      free(e->gpu_b);
+      e->gpu_b = NULL;
+      return rc;
+    }
+  }
+  gasp__gpu_batcher *b = e->gpu_b;
+  b->iteration = e->iteration;
+  size_t asize = e->prog.acc_size;
+  int rc = GASP_OK;
+  for (uint64_t i = 0; i < n && !rc; i++) {
+    gasp_vid v = vids ? vids[i] : (gasp_vid)i;
+    if (!vids && !e->active[v]) continue;
+    rc = gasp__gpu_add(b, v, acc + (size_t)(by_vertex ? v : i) * asize, 0);
+  }
+  int r2 = gasp__gpu_drain(b, GASP__FLUSH_IDLE);
+  if (!rc) rc = r2;
+  if (rc) return gasp__fail(&e->err, rc, NULL, 0, "%s", b->err);
+  return GASP_OK;
+}
+
+void gasp_engine_gpu_stats(const gasp_engine *e, gasp_gpu_stats *out) {
+  *out = e->gpu;
 }
 
 int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
@@ -130,6 +234,10 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   if ((rc = gasp_graph_alloc_data(g, prog->vertex_size, prog->edge_size)))
     goto nomem;
   if ((rc = gasp__pool_new(&e->pool, e->T))) goto nomem;
+  if ((rc = open_gpu(e, err))) {
+    gasp_engine_free(&e);
+    return rc;
+  }
   init_job j = {e, {0, nv, 1024}, {0, g->ne, 65536}};
   gasp__pool_run(e->pool, init_worker, &j);
   *out = e;
@@ -143,6 +251,7 @@ void gasp_engine_free(gasp_engine **pe) {
   if (!pe || !*pe) return;
   gasp_engine *e = *pe;
   gasp__pool_free(&e->pool);
+  close_gpu(e);
   for (int i = 0; i < e->naggs; i++) {
     free(e->aggs[i].value);
     free(e->aggs[i].partials);

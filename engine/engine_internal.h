@@ -6,6 +6,7 @@
 #ifndef GASP_ENGINE_INTERNAL_H
 #define GASP_ENGINE_INTERNAL_H
 
+#include "gpu.h"
 #include "graph_internal.h"
 
 #include <pthread.h>
@@ -67,6 +68,9 @@ void gasp__rw_rdlock(uint32_t *l);
 void gasp__rw_rdunlock(uint32_t *l);
 void gasp__rw_wrlock(uint32_t *l);
 void gasp__rw_wrunlock(uint32_t *l);
+/* 1 when taken at once, 0 when held by another (nothing taken then). */
+int gasp__rw_tryrdlock(uint32_t *l);
+int gasp__rw_trywrlock(uint32_t *l);
 
 /* The sorted, duplicate-free neighbours of v (in and out, without v
  * itself) into *buf (grown as needed); returns their number. */
@@ -126,7 +130,27 @@ struct gasp_engine {
   uint64_t pending; /* atomic: scheduled or running updates */
   int chromatic;    /* this run uses the colour schedule */
   int in_ssp;       /* a bounded-staleness run is under way */
+
+  /* device apply: the device's operations when runs use it, else NULL */
+  const gasp__gpu_ops *gpu_ops;
+  void *gpu_dev;
+  gasp_gpu_stats gpu;
+  gasp__gpu_batcher *gpu_b;  /* sync engine, made at first use */
+  gasp__gpu_batcher *gpu_tb; /* async engine: one per worker */
 };
+
+/* Replaces the engine's device (the tests' host-side mock); ops NULL
+ * returns to the CPU apply.  The engine closes dev when freed. */
+void gasp__engine_set_gpu(gasp_engine *e, const gasp__gpu_ops *ops, void *dev,
+                          const char *name);
+/* Batch size and async flush age from the options. */
+uint64_t gasp__gpu_cap(const gasp_engine *e);
+double gasp__gpu_flush_s(const gasp_engine *e);
+/* Applies vertices on the device (sync superstep, colour class): vids
+ * NULL means the active ones of 0 .. n-1; item i's accumulator is at
+ * acc + (by_vertex ? v : i) * acc_size.  Sets e->err on failure. */
+int gasp__gpu_apply(gasp_engine *e, const gasp_vid *vids, uint64_t n,
+                    const char *acc, int by_vertex);
 
 /* Aggregation on the calling thread only (async pauses its workers and
  * aggregates without the pool). */

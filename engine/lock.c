@@ -52,6 +52,21 @@ void gasp__rw_wrlock(uint32_t *l) {
   }
 }
 
+int gasp__rw_tryrdlock(uint32_t *l) {
+  uint32_t v = __atomic_load_n(l, __ATOMIC_RELAXED);
+  while (!(v & WRITER))
+    if (__atomic_compare_exchange_n(l, &v, v + 1, 1, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+      return 1;
+  return 0;
+}
+
+int gasp__rw_trywrlock(uint32_t *l) {
+  uint32_t v = 0;
+  return __atomic_compare_exchange_n(l, &v, WRITER, 0, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED);
+}
+
 void gasp__rw_wrunlock(uint32_t *l) {
   __atomic_store_n(l, 0, __ATOMIC_RELEASE);
 }

@@ -184,14 +184,21 @@ static uint64_t grain(uint64_t work, uint64_t most, const gasp_engine *e) {
 }
 
 /* Gather, apply and scatter over this superstep's frontier. */
-static void run_phases(sync_state *s) {
+static int run_phases(sync_state *s) {
   gasp_engine *e = s->e;
   uint64_t work = s->dense ? e->g->nv : s->nfront;
   for (s->phase = 0; s->phase < 3; s->phase++) {
     if (s->phase == 2 && !e->prog.scatter) break;
+    if (s->phase == 1 && e->gpu_ops) { /* a batch per gpu_batch vertices */
+      int rc = gasp__gpu_apply(e, s->dense ? NULL : s->frontier,
+                               s->dense ? e->g->nv : s->nfront, s->acc, 1);
+      if (rc) return rc;
+      continue;
+    }
     s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
     gasp__pool_run(e->pool, phase_worker, s);
   }
+  return GASP_OK;
 }
 
 /* After a superstep's phases (and exchange): counts it, makes the next
@@ -263,6 +270,8 @@ typedef struct ssp {
   uint8_t *buf;
   size_t cap;
   int rc;
+  uint64_t arrivals, seen; /* messages taken; as of an idle wait's start */
+  unsigned idle;           /* supersteps in a row with nothing to do */
 } ssp;
 
 static void put_u64(uint8_t *b, uint64_t x) { memcpy(b, &x, sizeof x); }
@@ -329,6 +338,7 @@ static int ssp_drain(ssp *x) {
   for (int p = 0; p < d->size; p++) {
     if (p == d->rank) continue;
     while (gasp__cluster_take(d->cluster, p, &m, &n)) {
+      x->arrivals++;
       int type = n >= SSP_HEAD ? m[0] : 0;
       uint64_t step = n >= SSP_HEAD ? get_u64(m + 1) : 0;
       const char *bad = NULL;
@@ -405,6 +415,31 @@ static int ssp_ready(void *arg) {
   return 1;
 }
 
+static int ssp_idle_ready(void *arg) {
+  ssp *x = arg;
+  if ((x->rc = ssp_drain(x)) || (x->rc = ssp_apply(x))) return 1;
+  return x->stop || x->s->nfront > 0 || x->arrivals != x->seen;
+}
+
+/* A rank with nothing active still steps (its empty supersteps are what
+ * lets rank 0 see quiescence), but not as fast as it can: it first waits
+ * for a message, 50 us doubling up to 12.8 ms while it stays idle, so an
+ * idle rank neither floods rank 0 with reports nor takes the CPU from the
+ * ranks with work. */
+static int ssp_idle(ssp *x) {
+  sync_state *s = x->s;
+  if (s->e->opts.always_active || s->nfront > 0) {
+    x->idle = 0;
+    return GASP_OK;
+  }
+  double wait = 50e-6 * (double)(1u << (x->idle < 8 ? x->idle : 8));
+  x->idle++;
+  x->seen = x->arrivals;
+  int rc = gasp__cluster_idle(x->d->cluster, ssp_idle_ready, x, wait,
+                              &s->e->err);
+  return rc ? rc : x->rc;
+}
+
 static int ssp_wait(ssp *x, const char *what) {
   gasp__cluster_poll(x->d->cluster);
   if (ssp_ready(x)) return x->rc;
@@ -448,6 +483,7 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
   gasp_dist *d = x->d;
   for (;;) {
     int rc = ssp_wait(x, "peers within the staleness bound");
+    if (!rc) rc = ssp_idle(x);
     if (rc) return rc;
     if (x->stop) {
       st->reason = (gasp_stop_reason)(x->stop - 1);
@@ -457,7 +493,7 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
       st->reason = GASP_STOP_MAX_ITER;
       return GASP_OK;
     }
-    run_phases(s);
+    if ((rc = run_phases(s))) return rc;
     int signalled;
     if ((rc = ssp_post_step(x, &signalled))) return rc;
     drop_ghost_signals(s);
@@ -560,8 +596,8 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
       st->reason = GASP_STOP_MAX_ITER;
       break;
     }
-    run_phases(s);
-    int rc = d ? dist_barrier(s, 0, &e->err) : GASP_OK;
+    int rc = run_phases(s);
+    if (!rc && d) rc = dist_barrier(s, 0, &e->err);
     if (rc) return rc;
     if ((rc = end_superstep(s, st, t0))) return rc;
     global_front = s->nfront;

@@ -472,6 +472,29 @@ typedef struct gasp_nbrs {
   size_t edge_size;
 } gasp_nbrs;
 
+/* A batch of vertices for a device apply (see gasp_program.device_apply).
+ * Pointers are device memory.  Vertex data and accumulators are laid out
+ * structure-of-arrays in words of `word` bytes (gasp_program.device_word):
+ * word w of batch item i is at ((T *)vertex)[w * pitch + i], T a type of
+ * that size (GASP_SOA below), so consecutive threads of a kernel with one
+ * thread per item read consecutive addresses.  The apply launches its
+ * kernel(s) on `stream` (a cudaStream_t) and returns without waiting; the
+ * engine copies `vertex` back to the host vertex data when the stream is
+ * done.  Items are distinct vertices, in no particular order. */
+typedef struct gasp_device_batch {
+  uint64_t n;          /* items in this batch                              */
+  uint64_t pitch;      /* words between consecutive fields (>= n)          */
+  const gasp_vid *vid; /* local id of item i                              */
+  void *vertex;        /* vertex data, SoA, read and written              */
+  const void *acc;     /* gathered accumulators, SoA (NULL if acc_size 0) */
+  void *stream;        /* cudaStream_t to launch on                        */
+  void *user;          /* gasp_program.user                                */
+  uint64_t iteration;  /* superstep (sync) or sweeps so far (async)        */
+} gasp_device_batch;
+
+/* Field w (in words of type T) of item i of a batch's SoA array. */
+#define GASP_SOA(base, T, w, i, pitch) (((T *)(base))[(w) * (pitch) + (i)])
+
 /* A vertex program.  Sizes are of fixed records the engine allocates:
  * vertex data, edge data and the gather accumulator.  Callbacks that are
  * NULL are skipped (gather_edges / scatter_edges NULL mean GASP_DIR_NONE).
@@ -498,6 +521,17 @@ typedef struct gasp_program {
   /* may gasp_signal() the neighbour (or any vertex) */
   void (*scatter)(gasp_ctx *ctx, const void *v, const gasp_edge *e);
   void *user; /* program parameters, gasp_ctx_user() */
+  /* Optional GPU apply over a batch (gasp_device_batch): a host function,
+   * compiled by the program's nvcc, that launches the program's kernel on
+   * the batch's stream and returns 0, or non-zero when the launch failed.
+   * It must compute what apply computes: with --gpu off or no device the
+   * engine calls apply instead, and the results must agree within float
+   * tolerance.  Only a program whose apply reads nothing but the vertex and
+   * its accumulator (no signals, no gasp_ctx_stop, no per-thread partials)
+   * can have one.  device_word: 4 or 8 (0: 4), the size of the SoA words;
+   * vertex_size and acc_size must be multiples of it. */
+  int (*device_apply)(const gasp_device_batch *batch);
+  size_t device_word;
 } gasp_program;
 
 /* Context accessors (callable from any callback). */
@@ -585,6 +619,12 @@ typedef enum gasp_reduce_op {
   GASP_REDUCE_MAX = 2
 } gasp_reduce_op;
 
+typedef enum gasp_gpu_mode {
+  GASP_GPU_AUTO = 0,
+  GASP_GPU_ON = 1,
+  GASP_GPU_OFF = 2
+} gasp_gpu_mode;
+
 typedef struct gasp_engine_opts {
   gasp_engine_kind engine;
   gasp_consistency consistency;
@@ -619,6 +659,18 @@ typedef struct gasp_engine_opts {
    * staleness, on_iteration runs after each of the rank's own supersteps
    * and must not call collectives (gasp_engine_allreduce fails then). */
   unsigned staleness;
+  /* Device apply (programs with device_apply only): auto uses the first
+   * CUDA device when one is present; on fails at gasp_engine_new when
+   * there is none (GASP_ENODEV) or the program has no device apply
+   * (GASP_ENOTSUP); off always applies on the CPU. */
+  gasp_gpu_mode gpu;
+  /* vertices per device batch (0: 65536); the sync engine streams a
+   * superstep's applies through two pinned buffers and two streams, so the
+   * copies of one batch overlap the kernel of the other */
+  uint32_t gpu_batch;
+  /* async engine: a worker's partial batch (whose locks it holds) is
+   * flushed when it is this old (0: 1 ms) or the scheduler runs dry */
+  double gpu_flush_ms;
 } gasp_engine_opts;
 
 GASP_EXTERN void gasp_engine_opts_init(gasp_engine_opts *o);
@@ -628,6 +680,8 @@ GASP_EXTERN int gasp_engine_kind_parse(const char *s, gasp_engine_kind *out);
 GASP_EXTERN int gasp_consistency_parse(const char *s, gasp_consistency *out);
 GASP_EXTERN int gasp_scheduler_parse(const char *s, gasp_scheduler *out);
 GASP_EXTERN int gasp_locking_parse(const char *s, gasp_locking *out);
+/* "auto"/"on"/"off". */
+GASP_EXTERN int gasp_gpu_mode_parse(const char *s, gasp_gpu_mode *out);
 
 /* Why a run ended. */
 typedef enum gasp_stop_reason {
@@ -666,6 +720,19 @@ GASP_EXTERN int gasp_engine_run(gasp_engine *e, gasp_run_stats *stats);
 /* The details of the last failed run (e.g. which peer was lost); code 0
  * when the last run succeeded. */
 GASP_EXTERN const gasp_error *gasp_engine_last_error(const gasp_engine *e);
+
+/* The device apply: whether runs of this engine use it, the device, and
+ * what it did so far (batches, how they were flushed, bytes each way, and
+ * the seconds the driving thread or workers spent in device batches). */
+typedef struct gasp_gpu_stats {
+  int used;            /* 1: applies run on the device */
+  char device[128];    /* its name, or why none is used */
+  uint64_t batches, vertices;
+  uint64_t flush_full, flush_time, flush_idle; /* why batches were sent */
+  uint64_t bytes_in, bytes_out;
+  double seconds;
+} gasp_gpu_stats;
+GASP_EXTERN void gasp_engine_gpu_stats(const gasp_engine *e, gasp_gpu_stats *out);
 
 /* ---- distributed runs -------------------------------------------------- */
 

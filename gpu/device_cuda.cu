@@ -1,0 +1,119 @@
+/*
+ * device_cuda.cu -- the CUDA build's device: detection (gasp_gpu_probe)
+ * and the operations table the batcher runs on (gpu.h): pinned host
+ * buffers, device buffers, non-blocking streams, 2-D asynchronous copies.
+ * The CUDA runtime is linked statically; with no driver or no device,
+ * cudaGetDeviceCount() fails and the library reports zero devices, so runs
+ * fall back to the CPU.
+ */
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu.h"
+
+extern "C" GASP_EXTERN int gasp_gpu_compiled(void) { return 1; }
+
+extern "C" GASP_EXTERN int gasp_gpu_probe(char *name, size_t len) {
+  int count = 0;
+  cudaError_t rc = cudaGetDeviceCount(&count);
+  if (rc != cudaSuccess || count <= 0) {
+    if (name && len)
+      snprintf(name, len, "none (%s)",
+               rc != cudaSuccess ? cudaGetErrorString(rc) : "no device");
+    cudaGetLastError(); /* clear the sticky error state */
+    return 0;
+  }
+  cudaDeviceProp prop;
+  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
+    if (name && len) snprintf(name, len, "device 0 (properties unavailable)");
+    return count;
+  }
+  if (name && len)
+    snprintf(name, len, "%s (compute %d.%d, %.1f GiB)", prop.name, prop.major,
+             prop.minor, (double)prop.totalGlobalMem / (1024.0 * 1024 * 1024));
+  return count;
+}
+
+namespace {
+
+struct cuda_dev {
+  int device;
+  cudaError_t last;
+};
+
+int check(void *dev, cudaError_t rc) {
+  if (rc == cudaSuccess) return 0;
+  static_cast<cuda_dev *>(dev)->last = rc;
+  return -1;
+}
+
+void *host_alloc(void *dev, size_t bytes) {
+  void *p = NULL;
+  if (check(dev, cudaHostAlloc(&p, bytes ? bytes : 1, cudaHostAllocDefault)))
+    return NULL;
+  return p;
+}
+void host_free(void *, void *p) {
+  if (p) cudaFreeHost(p);
+}
+void *dev_alloc(void *dev, size_t bytes) {
+  void *p = NULL;
+  if (check(dev, cudaMalloc(&p, bytes ? bytes : 1))) return NULL;
+  return p;
+}
+void dev_free(void *, void *p) {
+  if (p) cudaFree(p);
+}
+int stream_new(void *dev, void **s) {
+  cudaStream_t st;
+  if (check(dev, cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking)))
+    return -1;
+  *s = st;
+  return 0;
+}
+void stream_free(void *, void *s) { cudaStreamDestroy((cudaStream_t)s); }
+int copy_in(void *dev, void *dst, size_t dpitch, const void *src,
+            size_t spitch, size_t width, size_t rows, void *s) {
+  if (rows == 1)
+    return check(dev, cudaMemcpyAsync(dst, src, width, cudaMemcpyHostToDevice,
+                                      (cudaStream_t)s));
+  return check(dev, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, rows,
+                                      cudaMemcpyHostToDevice, (cudaStream_t)s));
+}
+int copy_out(void *dev, void *dst, size_t dpitch, const void *src,
+             size_t spitch, size_t width, size_t rows, void *s) {
+  if (rows == 1)
+    return check(dev, cudaMemcpyAsync(dst, src, width, cudaMemcpyDeviceToHost,
+                                      (cudaStream_t)s));
+  return check(dev, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, rows,
+                                      cudaMemcpyDeviceToHost, (cudaStream_t)s));
+}
+int wait_stream(void *dev, void *s) {
+  return check(dev, cudaStreamSynchronize((cudaStream_t)s));
+}
+const char *error(void *dev) {
+  return cudaGetErrorString(static_cast<cuda_dev *>(dev)->last);
+}
+void close_dev(void *dev) { free(dev); }
+
+const gasp__gpu_ops cuda_ops = {host_alloc, host_free,  dev_alloc, dev_free,
+                                stream_new, stream_free, copy_in,   copy_out,
+                                wait_stream, error,      close_dev};
+
+} // namespace
+
+extern "C" const gasp__gpu_ops *gasp__gpu_open(void **dev, char *name,
+                                               size_t len) {
+  *dev = NULL;
+  if (gasp_gpu_probe(name, len) <= 0) return NULL;
+  cuda_dev *d = static_cast<cuda_dev *>(calloc(1, sizeof *d));
+  if (!d || cudaSetDevice(0) != cudaSuccess) {
+    if (name && len) snprintf(name, len, "none (cannot use device 0)");
+    free(d);
+    return NULL;
+  }
+  *dev = d;
+  return &cuda_ops;
+}
