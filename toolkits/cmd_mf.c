@@ -85,6 +85,8 @@ typedef struct mf {
   int threads;
   double mean, rmin, rmax;
   test_set test;
+  struct mf_gpu *gpu; /* ALS on the device, NULL otherwise */
+  char gpu_err[256];
 } mf;
 
 static inline int is_user(const mf *m, gasp_vid v) {
@@ -182,6 +184,97 @@ static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
 static void mf_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   const mf *m = gasp_ctx_user(ctx);
   memcpy(vd, acc, (size_t)m->stride * sizeof(float));
+}
+
+/* ---- ALS on the device ---------------------------------------------------
+ *
+ * With a CUDA device (--gpu auto/on; one process) the ALS program has no
+ * CPU gather: its device apply solves each batch of a half-step on the
+ * device (mf_gpu.cu), building the normal equations there from the
+ * factor matrix kept resident (only the batch's ids go over, and its new
+ * rows come back into the vertex data).  The engine runs with --gpu on,
+ * so a device that cannot be opened fails the run instead of reaching
+ * the (absent) CPU apply. */
+
+static void mf_apply_device_only(gasp_ctx *ctx, void *vd, const void *acc) {
+  (void)ctx, (void)vd, (void)acc; /* never called: the engine has --gpu on */
+}
+
+#ifdef GASP_TOOLKIT_CUDA
+#include "mf_gpu.h"
+
+static int als_device_apply(const gasp_device_batch *b) {
+  mf *m = b->user;
+  return mf_gpu_solve(m->gpu, b->vid, b->n, b->vertex, b->pitch, b->stream,
+                      m->gpu_err, sizeof m->gpu_err);
+}
+
+/* Uploads the factors and both sides' ratings as one CSR over the local
+ * vertices: users' out-edges, then items' in-edges. */
+static int als_gpu_open(mf *m) {
+  uint64_t E = m->out.num_edges, nv = m->nv;
+  uint64_t *off = malloc((nv + 1) * sizeof *off);
+  gasp_vid *nbr = malloc((2 * E + 1) * sizeof *nbr);
+  float *r = malloc((2 * E + 1) * sizeof *r);
+  int rc = -1;
+  if (off && nbr && r) {
+    for (gasp_vid v = 0; v <= nv; v++)
+      off[v] = v <= m->nl ? m->out.off[v] : E + m->in.off[v];
+    memcpy(nbr, m->out.nbr, E * sizeof *nbr);
+    memcpy(nbr + E, m->in.nbr, E * sizeof *nbr);
+    memcpy(r, m->r, E * sizeof *r);
+    memcpy(r + E, m->r_in, E * sizeof *r);
+    mf_gpu_graph gg = {m->k, m->stride, nv, m->F, off, nbr, r};
+    rc = mf_gpu_new(&m->gpu, &gg, m->gpu_err, sizeof m->gpu_err);
+  } else {
+    snprintf(m->gpu_err, sizeof m->gpu_err, "out of memory");
+  }
+  free(off);
+  free(nbr);
+  free(r);
+  return rc;
+}
+#endif
+
+/* Training error after an item half-step run on the device (the CPU
+ * gather adds it up as it goes). */
+static void train_sse(mf *m) {
+  double sse = 0;
+  uint64_t n = 0;
+#pragma omp parallel for reduction(+ : sse, n) schedule(dynamic, 64) num_threads(m->threads)
+  for (gasp_vid v = m->nl; v < m->nv; v++) {
+    mf_nbrs nb = {m->in.off[v + 1] - m->in.off[v], m->in.nbr + m->in.off[v],
+                  NULL, m->in.off[v]};
+    sse += mf_sse(&m->sp, m->F + (size_t)v * (size_t)m->stride, m->F, &nb,
+                  m->r_in);
+    n += nb.n;
+  }
+  m->th[0].sse = sse;
+  m->th[0].n = n;
+}
+
+/* Whether ALS runs on the device; -1 (message printed) for --gpu on where
+ * it cannot. */
+static int mf_use_gpu(const tk_opts *o, int als, char *name, size_t len) {
+  snprintf(name, len, "none");
+  if (o->eng.gpu == GASP_GPU_OFF) return 0;
+  int devices = gasp_gpu_probe(name, len);
+  const char *why = !als           ? "sgd has no device kernel"
+                    : o->eng.dist  ? "the device runs on one process"
+                    : devices <= 0 ? name
+#ifndef GASP_TOOLKIT_CUDA
+                                   : "this gasp was built without CUDA"
+#else
+                                   : NULL
+#endif
+      ;
+  if (!why) return 1;
+  if (o->eng.gpu == GASP_GPU_ON) {
+    cli_error("%s: --gpu on: %s", als ? "als" : "sgd", why);
+    return -1;
+  }
+  snprintf(name, len, "none");
+  return 0;
 }
 
 /* ---- evaluation --------------------------------------------------------- */
@@ -462,7 +555,10 @@ static const char als_help[] =
     "  -o PREFIX            write PREFIX.users.tsv, PREFIX.items.tsv and\n"
     "                       PREFIX.model (see gasp predict)\n"
     "      --trace FILE     per-sweep figures as TSV\n"
-    "      --seed N         initial factors (1)\n" CLI_COMMON_HELP;
+    "      --seed N         initial factors (1)\n"
+    "      --gpu M          auto|on|off: solve the normal equations on the\n"
+    "                       CUDA device (one process; auto: when present)\n"
+    CLI_COMMON_HELP;
 
 static const char sgd_help[] =
     "usage: gasp sgd -i RATINGS [options]\n"
@@ -513,6 +609,21 @@ static void report(const mf *m, const char *name, FILE *trace, uint64_t it,
   else
     fprintf(stderr, "gasp: %s: %s %" PRIu64 ": train RMSE %.4f (%.3f s)\n",
             name, m->als ? "sweep" : "epoch", it, f->train, f->sweep);
+}
+
+/* Implicit ALS on the device: the other side's Y^T Y of this half-step. */
+static int gpu_params(mf *m) {
+#ifdef GASP_TOOLKIT_CUDA
+  if (m->gpu && m->implicit &&
+      mf_gpu_params(m->gpu, m->lambda, m->alpha, m->yty, m->gpu_err,
+                    sizeof m->gpu_err)) {
+    cli_error("als: %s", m->gpu_err);
+    return EXIT_RUNTIME;
+  }
+#else
+  (void)m;
+#endif
+  return 0;
 }
 
 /* Runs one half-step: every vertex of [lo, hi) updates once. */
@@ -655,18 +766,37 @@ static int run_mf(int argc, char **argv, int als) {
           trace);
   }
 
+  char gpu_name[128];
+  int gpu = mf_use_gpu(&o, als, gpu_name, sizeof gpu_name);
+  if (gpu < 0) {
+    rc = EXIT_USAGE;
+    goto out;
+  }
   gasp_program prog = {0};
   prog.vertex_size = (size_t)m.stride * sizeof(float);
-  prog.acc_size = prog.vertex_size;
+  prog.acc_size = gpu ? 0 : prog.vertex_size;
   prog.init_vertex = mf_init;
-  prog.gather_edges = mf_edges;
-  prog.gather_vertex = mf_gather;
-  prog.apply = mf_apply;
+  prog.gather_edges = gpu ? NULL : mf_edges;
+  prog.gather_vertex = gpu ? NULL : mf_gather;
+  prog.apply = gpu ? mf_apply_device_only : mf_apply;
+#ifdef GASP_TOOLKIT_CUDA
+  if (gpu) prog.device_apply = als_device_apply;
+#endif
   prog.user = &m;
   o.eng.max_iter = 1; /* one superstep per half-step */
   o.eng.on_iteration = NULL;
+  o.eng.gpu = gpu ? GASP_GPU_ON : GASP_GPU_OFF;
   if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   m.F = gasp_graph_vertex_data(g);
+#ifdef GASP_TOOLKIT_CUDA
+  if (gpu && (als_gpu_open(&m) ||
+              mf_gpu_params(m.gpu, m.lambda, m.implicit ? m.alpha : 0, NULL,
+                            m.gpu_err, sizeof m.gpu_err))) {
+    cli_error("als: %s", m.gpu_err);
+    rc = EXIT_RUNTIME;
+    goto out;
+  }
+#endif
   m.threads = gasp_engine_threads(e);
   m.th = tk_calloc_lines((size_t)m.threads, sizeof *m.th);
   if (!m.th) goto oom;
@@ -694,9 +824,12 @@ static int run_mf(int argc, char **argv, int als) {
     for (int t = 0; t < m.threads; t++)
       m.th[t].sse = 0, m.th[t].n = 0;
     if (m.implicit && (rc = gram(&m, e, m.own_users, m.owned))) goto out;
+    if ((rc = gpu_params(&m))) goto out;
     if ((rc = half_step(e, 0, m.own_users, &updates))) goto out;
     if (m.implicit && (rc = gram(&m, e, 0, m.own_users))) goto out;
+    if ((rc = gpu_params(&m))) goto out;
     if ((rc = half_step(e, m.own_users, m.owned, &updates))) goto out;
+    if (m.gpu && !m.implicit) train_sse(&m);
     f.sweep = cli_now() - ts;
     sweep_total += f.sweep;
     double sn[2] = {0, 0}; /* squared error and ratings, of every rank */
@@ -789,6 +922,7 @@ static int run_mf(int argc, char **argv, int als) {
                  it ? sweep_total / (double)it : 0);
     cli_json_num(&j, "updates_per_second", ups);
     cli_json_u64(&j, "threads", (uint64_t)m.threads);
+    tk_json_gpu(&j, e);
     tk_dist_json(&o, &j, it);
     cli_json_num(&j, "load_seconds", load_s);
     cli_json_end(&j);
@@ -820,6 +954,9 @@ out:
       free(m.th[t].x);
     }
   free(m.th);
+#ifdef GASP_TOOLKIT_CUDA
+  mf_gpu_free(m.gpu);
+#endif
   free(m.r);
   free(m.r_in);
   free(m.yty);

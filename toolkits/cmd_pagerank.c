@@ -160,6 +160,104 @@ static double pr_residual(void *user) {
   return change;
 }
 
+/* ---- sync on the device ----------------------------------------------
+ *
+ * With a CUDA device (--gpu auto/on) a sync run keeps the whole iteration
+ * on the device (pr_gpu.cu): the apply alone is a handful of flops per
+ * vertex against 16 bytes each way over PCIe, so batching only it would
+ * lose to the CPU; the graph, ranks and contributions stay resident and
+ * only the L1 change and dangling mass come back per iteration.  The
+ * engine still initialises the vertices, and the trace, progress and
+ * stopping rule are the CPU run's. */
+
+static double pr_residual_gpu(void *user) { return ((pr *)user)->residual; }
+
+#ifdef GASP_TOOLKIT_CUDA
+#include "pr_gpu.h"
+
+static int pr_run_gpu(pr *p, gasp_graph *g, tk_opts *o, gasp_run_stats *st) {
+  pr_vertex *vd = gasp_graph_vertex_data(g);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_adjacency in;
+  gasp_graph_in_edges(g, &in);
+  size_t nb = (n ? n : 1) * sizeof(double);
+  uint64_t *outdeg = malloc((n ? n : 1) * sizeof *outdeg);
+  double *tele = malloc(nb), *rank = malloc(nb);
+  pr_gpu *d = NULL;
+  char err[256];
+  int rc = EXIT_RUNTIME;
+  if (!outdeg || !tele || !rank) {
+    cli_error("pagerank: out of memory");
+    goto out;
+  }
+  for (gasp_vid v = 0; v < n; v++) {
+    outdeg[v] = gasp_graph_out_degree(g, v);
+    tele[v] = vd[v].teleport;
+    rank[v] = vd[v].rank;
+  }
+  pr_gpu_graph pg = {n, in.num_edges, in.off, in.nbr, outdeg, tele, rank};
+  if (pr_gpu_new(&d, &pg, err, sizeof err)) {
+    cli_error("pagerank: %s", err);
+    goto out;
+  }
+  double t0 = cli_now();
+  memset(st, 0, sizeof *st);
+  st->reason = GASP_STOP_MAX_ITER;
+  for (uint64_t it = 1; it <= o->eng.max_iter; it++) {
+    if (pr_gpu_step(d, p->damping, &p->residual, err, sizeof err)) {
+      cli_error("pagerank: %s", err);
+      goto out;
+    }
+    st->iterations = it;
+    st->updates += n;
+    gasp_iter_info info = {it, n, st->updates, cli_now() - t0};
+    if (o->eng.on_iteration &&
+        o->eng.on_iteration(o->eng.on_iteration_user, &info)) {
+      st->reason = GASP_STOP_PROGRAM;
+      break;
+    }
+  }
+  if (pr_gpu_ranks(d, rank, err, sizeof err)) {
+    cli_error("pagerank: %s", err);
+    goto out;
+  }
+  for (gasp_vid v = 0; v < n; v++)
+    vd[v].rank = rank[v];
+  st->seconds = cli_now() - t0;
+  rc = 0;
+out:
+  pr_gpu_free(d);
+  free(outdeg);
+  free(tele);
+  free(rank);
+  return rc;
+}
+#endif
+
+/* Whether this run iterates on the device: sync, one process, a device
+ * present (or --gpu on, which fails without one); the device's name. */
+static int pr_use_gpu(const tk_opts *o, int async, char *name, size_t len) {
+  snprintf(name, len, "none");
+  if (o->eng.gpu == GASP_GPU_OFF) return 0;
+  int devices = gasp_gpu_probe(name, len);
+  const char *why = async              ? "the device runs the sync power iteration"
+                    : o->eng.dist      ? "the device runs on one process"
+                    : devices <= 0     ? name
+#ifndef GASP_TOOLKIT_CUDA
+                    : "this gasp was built without CUDA"
+#else
+                    : NULL
+#endif
+      ;
+  if (!why) return 1;
+  if (o->eng.gpu == GASP_GPU_ON) {
+    cli_error("pagerank: --gpu on: %s", why);
+    return -1;
+  }
+  if (devices > 0) snprintf(name, len, "none");
+  return 0;
+}
+
 /* ---- async: delta PageRank ------------------------------------------ */
 
 static void pr_apply_async(gasp_ctx *ctx, void *vd, const void *acc) {
@@ -333,8 +431,15 @@ int cmd_pagerank(int argc, char **argv) {
   p.n = dist ? (double)gasp_dist_global_vertices(dist) : (double)p.local;
   p.contrib = alloc_huge(p.local ? (size_t)p.local : 1, sizeof *p.contrib);
   p.g = g;
+  char gpu_name[128];
+  int gpu = pr_use_gpu(&o, async, gpu_name, sizeof gpu_name);
+  if (gpu < 0) {
+    rc = EXIT_USAGE;
+    goto out;
+  }
+  o.eng.gpu = GASP_GPU_OFF; /* the program itself has no device apply */
   /* across ranks the contributions travel as doubles (one mirror) */
-  p.use_float = !async && p.tol < 1e-5 && !dist;
+  p.use_float = !async && p.tol < 1e-5 && !dist && !gpu;
   if (p.use_float &&
       !(p.contrib_f = (float *)alloc_huge(p.local ? (size_t)p.local : 1, sizeof(float)))) {
     cli_error("pagerank: out of memory");
@@ -353,7 +458,7 @@ int cmd_pagerank(int argc, char **argv) {
     prog.scatter = pr_scatter_async;
   }
   prog.user = &p;
-  it.residual = async ? NULL : pr_residual;
+  it.residual = async ? NULL : gpu ? pr_residual_gpu : pr_residual;
   it.done = async ? NULL : pr_done;
   it.user = &p;
   if ((rc = tk_iter_start(&it, &o, "pagerank"))) goto out;
@@ -399,7 +504,10 @@ int cmd_pagerank(int argc, char **argv) {
   }
   gasp_engine_signal_all(e, 1.0);
   gasp_run_stats st;
-  if ((rc = tk_run(e, &st))) goto out;
+#ifdef GASP_TOOLKIT_CUDA
+  if (gpu && (rc = pr_run_gpu(&p, g, &o, &st))) goto out;
+#endif
+  if (!gpu && (rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
   double total = 0; /* delta PageRank leaves the mass to normalise */
   for (gasp_vid v = 0; v < gasp_graph_num_owned(g); v++) total += vd[v].rank;
@@ -434,6 +542,7 @@ int cmd_pagerank(int argc, char **argv) {
     cli_json_bool(&j, "converged", converged);
     if (!async) cli_json_num(&j, "residual", p.residual);
     cli_json_num(&j, "damping", p.damping);
+    cli_json_str(&j, "gpu", gpu ? gpu_name : "none");
     cli_json_num(&j, "seconds", st.seconds);
     cli_json_num(&j, "seconds_per_iteration",
                  st.iterations ? st.seconds / (double)st.iterations : 0);
@@ -445,7 +554,7 @@ int cmd_pagerank(int argc, char **argv) {
             converged ? "converged" : "stopped",
             (unsigned long long)st.iterations, (unsigned long long)st.updates,
             st.seconds, st.iterations ? 1e3 * st.seconds / (double)st.iterations : 0.0,
-            "");
+            gpu ? " on the GPU" : "");
   }
 out:
   tk_iter_end(&it);

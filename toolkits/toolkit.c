@@ -55,6 +55,10 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
   case TK_OPT_TRACE:
     o->trace = arg;
     return 1;
+  case TK_OPT_GPU:
+    if (gasp_gpu_mode_parse(arg, &o->eng.gpu) == GASP_OK) return 1;
+    cli_error("--gpu: expected auto, on or off, got '%s'", arg);
+    return -1;
   }
   return tk_dist_opt(o, opt, arg);
 }
@@ -174,6 +178,13 @@ void tk_json_run(cli_json *j, const gasp_run_stats *st, int async,
   cli_json_bool(j, "converged", converged);
   cli_json_num(j, "seconds", st->seconds);
   cli_json_num(j, "load_seconds", load_seconds);
+}
+
+void tk_json_gpu(cli_json *j, const gasp_engine *e) {
+  gasp_gpu_stats st;
+  gasp_engine_gpu_stats(e, &st);
+  cli_json_str(j, "gpu", st.used ? st.device : "none");
+  cli_json_u64(j, "gpu_batches", st.batches);
 }
 
 int tk_run(gasp_engine *e, gasp_run_stats *st) {

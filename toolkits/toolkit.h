@@ -59,7 +59,8 @@ enum {
   TK_OPT_KEY_FILE,
   TK_OPT_PARTITION,
   TK_OPT_PARTITIONS,
-  TK_OPT_STALENESS
+  TK_OPT_STALENESS,
+  TK_OPT_GPU
 };
 
 #define TK_OPTIONS                                                             \
@@ -77,7 +78,8 @@ enum {
       {"cluster-key-file", required_argument, 0, TK_OPT_KEY_FILE},             \
       {"partition", required_argument, 0, TK_OPT_PARTITION},                   \
       {"partitions", required_argument, 0, TK_OPT_PARTITIONS},                 \
-      {"staleness", required_argument, 0, TK_OPT_STALENESS}
+      {"staleness", required_argument, 0, TK_OPT_STALENESS},                   \
+      {"gpu", required_argument, 0, TK_OPT_GPU}
 
 #define TK_HELP                                                                \
   CLI_COMMON_HELP                                                              \
@@ -97,12 +99,18 @@ enum {
   "                       partition -o P) instead of the whole graph\n"      \
   "      --staleness S    distributed sync runs: a rank may run S supersteps\n" \
   "                       ahead of its neighbours (0: a barrier per step)\n" \
+  "      --gpu M          auto|on|off: the CUDA device for toolkits with\n"   \
+  "                       device kernels (pagerank, als); auto uses one\n"   \
+  "                       when present, on fails without one\n"              \
   "      --cluster-key-file F  cluster key (else $GASP_CLUSTER_KEY; --np\n"   \
   "                       makes a random one)\n"                               \
   "  -o FILE writes one 'id<TAB>value' line per vertex in ascending id order\n" \
   "  ('-' for stdout); without -o only the summary is printed.\n"
 
 void tk_opts_init(tk_opts *o);
+/* "gpu" (the device used, or why none) and "gpu_batches" of an engine's
+ * device apply into a summary. */
+void tk_json_gpu(cli_json *j, const gasp_engine *e);
 /* Handles common and engine flags: 1 handled, 0 not ours, -1 bad value
  * (message printed). */
 int tk_opt(tk_opts *o, int opt, const char *arg);
