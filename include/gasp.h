@@ -664,7 +664,8 @@ typedef struct gasp_engine_opts {
    * there is none (GASP_ENODEV) or the program has no device apply
    * (GASP_ENOTSUP); off always applies on the CPU. */
   gasp_gpu_mode gpu;
-  /* vertices per device batch (0: 65536); the sync engine streams a
+  /* vertices per device batch (0: 65536 for a sync superstep or colour
+   * class, 4096 per worker under locks); the sync engine streams a
    * superstep's applies through two pinned buffers and two streams, so the
    * copies of one batch overlap the kernel of the other */
   uint32_t gpu_batch;
