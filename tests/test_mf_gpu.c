@@ -25,6 +25,7 @@
 #include "gasp.h"
 #include "mf.h"
 #include "mf_gpu_stages.h"
+#include "testutil.h"
 
 /* ---- random numbers (SplitMix64) ----------------------------------------- */
 
@@ -175,42 +176,6 @@ static void run_batch(const mf_solve_args *a, int nthreads, int order,
 
 /* ---- references ---------------------------------------------------------- */
 
-/* Solves M x = b (n x n, row-major, copied) by Gaussian elimination with
- * partial pivoting. */
-static void dense_solve(int n, const double *M0, const double *b0, double *x) {
-  double *M = malloc(sizeof(double) * (size_t)(n * n));
-  double *b = malloc(sizeof(double) * (size_t)n);
-  assert_true(M && b);
-  memcpy(M, M0, sizeof(double) * (size_t)(n * n));
-  memcpy(b, b0, sizeof(double) * (size_t)n);
-  for (int c = 0; c < n; c++) {
-    int p = c;
-    for (int r = c + 1; r < n; r++)
-      if (fabs(M[r * n + c]) > fabs(M[p * n + c])) p = r;
-    for (int j = 0; j < n; j++) {
-      double t = M[c * n + j];
-      M[c * n + j] = M[p * n + j];
-      M[p * n + j] = t;
-    }
-    double t = b[c];
-    b[c] = b[p];
-    b[p] = t;
-    for (int r = c + 1; r < n; r++) {
-      double f = M[r * n + c] / M[c * n + c];
-      for (int j = c; j < n; j++)
-        M[r * n + j] -= f * M[c * n + j];
-      b[r] -= f * b[c];
-    }
-  }
-  for (int r = n - 1; r >= 0; r--) {
-    double s = b[r];
-    for (int j = r + 1; j < n; j++)
-      s -= M[r * n + j] * x[j];
-    x[r] = s / M[r * n + r];
-  }
-  free(M);
-  free(b);
-}
 
 /* The new row of v in double, summed here; 0, or 1 if v keeps its row (no
  * ratings in an explicit run). */
@@ -239,7 +204,7 @@ static int dense_ref(const problem *p, const float *F, gasp_vid v,
     for (int q = 0; q < k && yty; q++)
       A[i * k + q] += yty[i * k + q];
   }
-  dense_solve(k, A, b, x);
+  tu_dense_solve(k, A, b, x);
   free(A), free(b);
   return 0;
 }

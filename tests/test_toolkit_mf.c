@@ -42,43 +42,6 @@ static tu_result run_ok(const char *const *args) {
 /* ---- dense reference ------------------------------------------------------
  */
 
-/* Solves M x = b (n x n, row-major, copied) by Gaussian elimination with
- * partial pivoting. */
-static void dense_solve(int n, const double *M0, const double *b0, double *x) {
-  double *M = malloc(sizeof(double) * (size_t)(n * n));
-  double *b = malloc(sizeof(double) * (size_t)n);
-  assert_non_null(M);
-  assert_non_null(b);
-  memcpy(M, M0, sizeof(double) * (size_t)(n * n));
-  memcpy(b, b0, sizeof(double) * (size_t)n);
-  for (int c = 0; c < n; c++) {
-    int p = c;
-    for (int r = c + 1; r < n; r++)
-      if (fabs(M[r * n + c]) > fabs(M[p * n + c])) p = r;
-    for (int j = 0; j < n; j++) {
-      double t = M[c * n + j];
-      M[c * n + j] = M[p * n + j];
-      M[p * n + j] = t;
-    }
-    double t = b[c];
-    b[c] = b[p];
-    b[p] = t;
-    for (int r = c + 1; r < n; r++) {
-      double f = M[r * n + c] / M[c * n + c];
-      for (int j = c; j < n; j++)
-        M[r * n + j] -= f * M[c * n + j];
-      b[r] -= f * b[c];
-    }
-  }
-  for (int r = n - 1; r >= 0; r--) {
-    double s = b[r];
-    for (int j = r + 1; j < n; j++)
-      s -= M[r * n + j] * x[j];
-    x[r] = s / M[r * n + r];
-  }
-  free(M);
-  free(b);
-}
 
 /* mf_normal_eq + mf_cholesky_solve (the ALS apply) against sums and a
  * solve done here in double, for ranks that do and do not fill whole
@@ -151,7 +114,7 @@ static void test_normal_equations(void **state) {
           Aref[i * k + i] += ridge;
         }
         assert_int_equal(mf_cholesky_solve(k, Ad, ridge, bd, x), 0);
-        dense_solve(k, Aref, bref, xref);
+        tu_dense_solve(k, Aref, bref, xref);
         for (int i = 0; i < k; i++)
           if (fabs(x[i] - xref[i]) > 1e-3 * (1 + fabs(xref[i])))
             fail_msg("k %d n %d implicit %d: x[%d] = %g, dense solve %g", k, n,
@@ -282,7 +245,7 @@ static void test_als_apply_end_to_end(void **state) {
     assert_true(cnt > 0);
     for (int a = 0; a < k; a++)
       A[a * k + a] += 0.05 * cnt; /* weighted lambda */
-    dense_solve(k, A, b, x);
+    tu_dense_solve(k, A, b, x);
     for (int a = 0; a < k; a++) {
       double d = fabs(x[a] - V[it * k + (size_t)a]) / (1 + fabs(x[a]));
       if (d > worst) worst = d;

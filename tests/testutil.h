@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,46 @@
 #else
 #define TU_UNUSED
 #endif
+
+/* ---- dense linear algebra ------------------------------------------ */
+
+/* Solves M x = b (n x n, row-major, copied) by Gaussian elimination with
+ * partial pivoting. */
+static TU_UNUSED void tu_dense_solve(int n, const double *M0, const double *b0, double *x) {
+  double *M = malloc(sizeof(double) * (size_t)(n * n));
+  double *b = malloc(sizeof(double) * (size_t)n);
+  assert_non_null(M);
+  assert_non_null(b);
+  memcpy(M, M0, sizeof(double) * (size_t)(n * n));
+  memcpy(b, b0, sizeof(double) * (size_t)n);
+  for (int c = 0; c < n; c++) {
+    int p = c;
+    for (int r = c + 1; r < n; r++)
+      if (fabs(M[r * n + c]) > fabs(M[p * n + c])) p = r;
+    for (int j = 0; j < n; j++) {
+      double t = M[c * n + j];
+      M[c * n + j] = M[p * n + j];
+      M[p * n + j] = t;
+    }
+    double t = b[c];
+    b[c] = b[p];
+    b[p] = t;
+    for (int r = c + 1; r < n; r++) {
+      double f = M[r * n + c] / M[c * n + c];
+      for (int j = c; j < n; j++)
+        M[r * n + j] -= f * M[c * n + j];
+      b[r] -= f * b[c];
+    }
+  }
+  for (int r = n - 1; r >= 0; r--) {
+    double s = b[r];
+    for (int j = r + 1; j < n; j++)
+      s -= M[r * n + j] * x[j];
+    x[r] = s / M[r * n + r];
+  }
+  free(M);
+  free(b);
+}
 
 /* ---- random numbers (SplitMix64) ------------------------------------- */
 

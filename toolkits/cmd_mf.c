@@ -253,29 +253,6 @@ static void train_sse(mf *m) {
   m->th[0].n = n;
 }
 
-/* Whether ALS runs on the device; -1 (message printed) for --gpu on where
- * it cannot. */
-static int mf_use_gpu(const tk_opts *o, int als, char *name, size_t len) {
-  snprintf(name, len, "none");
-  if (o->eng.gpu == GASP_GPU_OFF) return 0;
-  int devices = gasp_gpu_probe(name, len);
-  const char *why = !als           ? "sgd has no device kernel"
-                    : o->eng.dist  ? "the device runs on one process"
-                    : devices <= 0 ? name
-#ifndef GASP_TOOLKIT_CUDA
-                                   : "this gasp was built without CUDA"
-#else
-                                   : NULL
-#endif
-      ;
-  if (!why) return 1;
-  if (o->eng.gpu == GASP_GPU_ON) {
-    cli_error("%s: --gpu on: %s", als ? "als" : "sgd", why);
-    return -1;
-  }
-  snprintf(name, len, "none");
-  return 0;
-}
 
 /* ---- evaluation --------------------------------------------------------- */
 
@@ -767,7 +744,11 @@ static int run_mf(int argc, char **argv, int als) {
   }
 
   char gpu_name[128];
-  int gpu = mf_use_gpu(&o, als, gpu_name, sizeof gpu_name);
+  int gpu = tk_use_gpu(&o, als ? "als" : "sgd",
+                       !als          ? "sgd has no device kernel"
+                       : o.eng.dist  ? "the device runs on one process"
+                                     : NULL,
+                       gpu_name, sizeof gpu_name);
   if (gpu < 0) {
     rc = EXIT_USAGE;
     goto out;

@@ -234,29 +234,6 @@ out:
 }
 #endif
 
-/* Whether this run iterates on the device: sync, one process, a device
- * present (or --gpu on, which fails without one); the device's name. */
-static int pr_use_gpu(const tk_opts *o, int async, char *name, size_t len) {
-  snprintf(name, len, "none");
-  if (o->eng.gpu == GASP_GPU_OFF) return 0;
-  int devices = gasp_gpu_probe(name, len);
-  const char *why = async              ? "the device runs the sync power iteration"
-                    : o->eng.dist      ? "the device runs on one process"
-                    : devices <= 0     ? name
-#ifndef GASP_TOOLKIT_CUDA
-                    : "this gasp was built without CUDA"
-#else
-                    : NULL
-#endif
-      ;
-  if (!why) return 1;
-  if (o->eng.gpu == GASP_GPU_ON) {
-    cli_error("pagerank: --gpu on: %s", why);
-    return -1;
-  }
-  if (devices > 0) snprintf(name, len, "none");
-  return 0;
-}
 
 /* ---- async: delta PageRank ------------------------------------------ */
 
@@ -432,7 +409,11 @@ int cmd_pagerank(int argc, char **argv) {
   p.contrib = alloc_huge(p.local ? (size_t)p.local : 1, sizeof *p.contrib);
   p.g = g;
   char gpu_name[128];
-  int gpu = pr_use_gpu(&o, async, gpu_name, sizeof gpu_name);
+  int gpu = tk_use_gpu(&o, "pagerank",
+                       async  ? "the device runs the sync power iteration"
+                       : dist ? "the device runs on one process"
+                              : NULL,
+                       gpu_name, sizeof gpu_name);
   if (gpu < 0) {
     rc = EXIT_USAGE;
     goto out;

@@ -180,6 +180,28 @@ void tk_json_run(cli_json *j, const gasp_run_stats *st, int async,
   cli_json_num(j, "load_seconds", load_seconds);
 }
 
+int tk_use_gpu(const tk_opts *o, const char *toolkit, const char *why_not,
+               char *name, size_t len) {
+  snprintf(name, len, "none");
+  if (o->eng.gpu == GASP_GPU_OFF) return 0;
+  int devices = gasp_gpu_probe(name, len);
+  const char *why = why_not        ? why_not
+                    : devices <= 0 ? name
+#ifndef GASP_TOOLKIT_CUDA
+                                   : "this gasp was built without CUDA"
+#else
+                                   : NULL
+#endif
+      ;
+  if (!why) return 1;
+  if (o->eng.gpu == GASP_GPU_ON) {
+    cli_error("%s: --gpu on: %s", toolkit, why);
+    return -1;
+  }
+  snprintf(name, len, "none");
+  return 0;
+}
+
 void tk_json_gpu(cli_json *j, const gasp_engine *e) {
   gasp_gpu_stats st;
   gasp_engine_gpu_stats(e, &st);

@@ -108,6 +108,12 @@ enum {
   "  ('-' for stdout); without -o only the summary is printed.\n"
 
 void tk_opts_init(tk_opts *o);
+/* Whether a toolkit with device kernels runs on the device: --gpu not off,
+ * a device present and a CUDA build, and why_not NULL (the toolkit's reason
+ * it cannot for this run).  Returns 1 (name: the device), 0 (the CPU), or
+ * -1 for --gpu on where it cannot (message printed). */
+int tk_use_gpu(const tk_opts *o, const char *toolkit, const char *why_not,
+               char *name, size_t len);
 /* "gpu" (the device used, or why none) and "gpu_batches" of an engine's
  * device apply into a summary. */
 void tk_json_gpu(cli_json *j, const gasp_engine *e);
