@@ -106,15 +106,24 @@ static void pack(char *dst, const char *src, size_t words, size_t word,
       memcpy(dst + w * stride, src + w * 8, 8);
 }
 
+/* Gathers a vertex back from the planes.  Each word is stored whole
+ * (relaxed atomic stores, plain moves on x86), as a program's own apply
+ * would: under vertex consistency neighbours read it meanwhile. */
 static void unpack(char *dst, const char *src, size_t words, size_t word,
                    uint64_t cap) {
   size_t stride = (size_t)cap * word;
   if (word == 4)
-    for (size_t w = 0; w < words; w++)
-      memcpy(dst + w * 4, src + w * stride, 4);
+    for (size_t w = 0; w < words; w++) {
+      uint32_t x;
+      memcpy(&x, src + w * stride, 4);
+      __atomic_store_n((uint32_t *)(void *)(dst + w * 4), x, __ATOMIC_RELAXED);
+    }
   else
-    for (size_t w = 0; w < words; w++)
-      memcpy(dst + w * 8, src + w * stride, 8);
+    for (size_t w = 0; w < words; w++) {
+      uint64_t x;
+      memcpy(&x, src + w * stride, 8);
+      __atomic_store_n((uint64_t *)(void *)(dst + w * 8), x, __ATOMIC_RELAXED);
+    }
 }
 
 /* Waits for slot i's batch and unpacks it into the vertex data. */
