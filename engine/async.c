@@ -372,24 +372,26 @@ static void gpu_flush_own(async_state *s, int tid) {
   if (s->gw) gpu_flush(&s->gw[tid], GASP__FLUSH_IDLE);
 }
 
-static void gpu_lock_worker(void *arg, int tid) {
+/* A worker of the locking engine; with a device, it batches (gpu_add). */
+static void lock_worker(void *arg, int tid) {
   async_state *s = arg;
   gasp_engine *e = s->e;
-  gpu_worker *w = &s->gw[tid];
+  gpu_worker *w = s->gw ? &s->gw[tid] : NULL;
+  gasp_ctx ctx = {e, 0, tid, 0, s};
   unsigned idle = 0;
   for (;;) {
     if (tid == 0)
       drive(s, 0);
     else
       maybe_pause(s, tid);
-    if (w->n && gasp__now() - w->b->t_first >= w->b->flush_s)
+    if (w && w->n && gasp__now() - w->b->t_first >= w->b->flush_s)
       gpu_flush(w, GASP__FLUSH_TIME);
     if (should_stop(s)) break;
     gasp_vid v;
     if (e->sched_ops->pop(e->sched, tid, &v)) {
       idle = 0;
       uint64_t n;
-      int got = lock_vertex(s, tid, v, &n, w->n > 0);
+      int got = lock_vertex(s, tid, v, &n, w && w->n > 0);
       if (got == 0) { /* busy: send the batch, then wait holding nothing */
         gpu_flush(w, GASP__FLUSH_IDLE);
         got = acquire(e, v, s->nbuf[tid], n, 0);
@@ -400,41 +402,8 @@ static void gpu_lock_worker(void *arg, int tid) {
         __atomic_fetch_sub(&e->pending, 1, __ATOMIC_ACQ_REL);
         continue;
       }
-      gpu_add(w, tid, v, n);
-      continue;
-    }
-    gpu_flush(w, GASP__FLUSH_IDLE); /* nothing to add: send what is held */
-    if (__atomic_load_n(&e->pending, __ATOMIC_ACQUIRE) == 0) break;
-    if (++idle > 16) sched_yield();
-  }
-  gpu_flush(w, GASP__FLUSH_IDLE);
-  if (tid != 0) {
-    pthread_mutex_lock(&s->mu);
-    s->paused++;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-  }
-}
-
-static void lock_worker(void *arg, int tid) {
-  async_state *s = arg;
-  gasp_engine *e = s->e;
-  gasp_ctx ctx = {e, 0, tid, 0, s};
-  unsigned idle = 0;
-  for (;;) {
-    if (tid == 0)
-      drive(s, 0);
-    else
-      maybe_pause(s, tid);
-    if (should_stop(s)) break;
-    gasp_vid v;
-    if (e->sched_ops->pop(e->sched, tid, &v)) {
-      idle = 0;
-      uint64_t n;
-      if (lock_vertex(s, tid, v, &n, 0) < 0) {
-        __atomic_store_n(&s->oom, 1, __ATOMIC_RELAXED);
-        __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_sub(&e->pending, 1, __ATOMIC_ACQ_REL);
+      if (w) {
+        gpu_add(w, tid, v, n);
         continue;
       }
       update(s, &ctx, v);
@@ -442,9 +411,11 @@ static void lock_worker(void *arg, int tid) {
       __atomic_fetch_sub(&e->pending, 1, __ATOMIC_ACQ_REL);
       continue;
     }
+    if (w) gpu_flush(w, GASP__FLUSH_IDLE); /* nothing to add: send it */
     if (__atomic_load_n(&e->pending, __ATOMIC_ACQUIRE) == 0) break;
     if (++idle > 16) sched_yield();
   }
+  if (w) gpu_flush(w, GASP__FLUSH_IDLE);
   /* A worker leaving while the driver waits for a pause must count. */
   if (tid != 0) {
     pthread_mutex_lock(&s->mu);
@@ -790,7 +761,7 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
     st->colors = e->ncolors;
   } else if (e->gpu_ops) {
     if ((rc = gpu_workers(&s, T))) goto out;
-    gasp__pool_run(e->pool, gpu_lock_worker, &s);
+    gasp__pool_run(e->pool, lock_worker, &s);
     for (int t = 0; t < T; t++) {
       gasp_gpu_stats *a = &e->gpu, *w = &s.gw[t].st;
       a->batches += w->batches;
