@@ -9,6 +9,8 @@
  * vertex order (a vertex coloured earlier in the round counts as
  * coloured), so the rounds are only as many as the longest chain of
  * priorities that crosses partitions.  At most max degree + 1 colours.
+ * Distance 2 (full consistency) runs the same rounds on the square of the
+ * graph through summaries of each vertex's neighbourhood (below).
  */
 #include "dist_internal.h"
 #include "engine_internal.h"
@@ -25,10 +27,15 @@ static uint64_t mix(uint64_t x) { /* splitmix64's finaliser */
   return x ^ (x >> 31);
 }
 
-/* u outranks v */
-static int above(const gasp_dist *d, gasp_vid u, gasp_vid v) {
-  uint64_t gu = d->global[u], gv = d->global[v], hu = mix(gu), hv = mix(gv);
+/* Global vertex gu outranks gv. */
+static int above_g(uint64_t gu, uint64_t gv) {
+  uint64_t hu = mix(gu), hv = mix(gv);
   return hu != hv ? hu > hv : gu > gv;
+}
+
+/* u outranks v (local ids) */
+static int above(const gasp_dist *d, gasp_vid u, gasp_vid v) {
+  return above_g(d->global[u], d->global[v]);
 }
 
 /* Sends every owned colour the peers hold as ghosts. */
@@ -81,20 +88,235 @@ out:
   return rc;
 }
 
-int gasp__dist_color(gasp_engine *e, int distance, uint32_t *color,
-                     int *ncolors, gasp_error *err) {
+/* ---- distance 2 --------------------------------------------------------
+ *
+ * Two vertices within distance 2 share a middle vertex u (one of them, or
+ * a common neighbour), and u's owner sees both: it has u's whole
+ * adjacency.  So each round every rank summarises each owned u over its
+ * closed neighbourhood N[u] -- the two highest-priority uncoloured members
+ * and the colours used -- and sends the summaries of the vertices peers
+ * hold as ghosts.  An uncoloured owned v is then the highest uncoloured
+ * vertex within distance 2 iff no middle u in N[v] (v included) has an
+ * uncoloured member other than v above it; it takes the smallest colour
+ * no middle lists.  Two vertices within distance 2 cannot both be the
+ * highest, so a round's choices never clash (plain Jones-Plassmann on the
+ * square of the graph, without building it). */
+
+typedef struct mid {
+  uint64_t top[2]; /* global id + 1 of the highest uncoloured, 0: none */
+  uint64_t off;    /* its colours: pool[off .. off + n) */
+  uint32_t n;
+} mid;
+
+typedef struct d2 {
+  gasp_dist *d;
+  const gasp_graph *g;
+  uint32_t *color;
+  mid *m;        /* per local vertex: owned from here, ghosts from owners */
+  uint32_t *pool;
+  uint64_t npool, cap;
+  gasp_vid *nb;
+  uint64_t nbcap;
+  gasp_error *err;
+} d2;
+
+static int pool_room(d2 *x, uint64_t more) {
+  if (x->npool + more <= x->cap) return GASP_OK;
+  uint64_t cap = x->cap ? x->cap : 1024;
+  while (cap < x->npool + more)
+    cap *= 2;
+  uint32_t *p = realloc(x->pool, cap * sizeof *p);
+  if (!p) return gasp__fail(x->err, GASP_ENOMEM, NULL, 0, "out of memory");
+  x->pool = p;
+  x->cap = cap;
+  return GASP_OK;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The summary of owned u over N[u]. */
+static int summarise(d2 *x, gasp_vid u) {
+  uint64_t k = gasp__neighbours(x->g, u, &x->nb, &x->nbcap);
+  if (k == UINT64_MAX)
+    return gasp__fail(x->err, GASP_ENOMEM, NULL, 0, "out of memory");
+  int rc = pool_room(x, k + 1);
+  if (rc) return rc;
+  mid *m = &x->m[u];
+  m->top[0] = m->top[1] = 0;
+  m->off = x->npool;
+  uint32_t *c = x->pool + x->npool, n = 0;
+  for (uint64_t i = 0; i <= k; i++) {
+    gasp_vid w = i < k ? x->nb[i] : u;
+    if (x->color[w] != NONE) {
+      c[n++] = x->color[w];
+      continue;
+    }
+    uint64_t gw = x->d->global[w] + 1;
+    if (!m->top[0] || above_g(gw - 1, m->top[0] - 1)) {
+      m->top[1] = m->top[0];
+      m->top[0] = gw;
+    } else if (!m->top[1] || above_g(gw - 1, m->top[1] - 1)) {
+      m->top[1] = gw;
+    }
+  }
+  qsort(c, n, sizeof *c, cmp_u32);
+  uint32_t u2 = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (i == 0 || c[i] != c[i - 1]) c[u2++] = c[i];
+  m->n = u2;
+  x->npool += u2;
+  return GASP_OK;
+}
+
+/* Sends the summaries of owned vertices to the ranks holding them. */
+static int share_summaries(d2 *x) {
+  gasp_dist *d = x->d;
+  const int P = d->size;
+  size_t total = 0;
+  for (int p = 0; p < P; p++)
+    for (uint64_t k = 0; p != d->rank && k < d->nsend[p]; k++)
+      total += 20 + 4 * (size_t)x->m[d->send[p][k]].n;
+  uint8_t *buf = malloc(total ? total : 1);
+  const void **send = calloc((size_t)P, sizeof *send);
+  size_t *len = calloc((size_t)P, sizeof *len);
+  const void **recv = calloc((size_t)P, sizeof *recv);
+  size_t *rlen = calloc((size_t)P, sizeof *rlen);
+  int rc = GASP_OK;
+  if (!buf || !send || !len || !recv || !rlen) {
+    rc = gasp__fail(x->err, GASP_ENOMEM, NULL, 0, "out of memory");
+    goto out;
+  }
+  uint8_t *w = buf;
+  for (int p = 0; p < P; p++) {
+    if (p == d->rank) continue;
+    send[p] = w;
+    for (uint64_t k = 0; k < d->nsend[p]; k++) {
+      const mid *m = &x->m[d->send[p][k]];
+      memcpy(w, m->top, 16);
+      memcpy(w + 16, &m->n, 4);
+      memcpy(w + 20, x->pool + m->off, 4 * (size_t)m->n);
+      w += 20 + 4 * (size_t)m->n;
+    }
+    len[p] = (size_t)(w - (const uint8_t *)send[p]);
+  }
+  if ((rc = gasp_cluster_exchange(d->cluster, send, len, recv, rlen, x->err)))
+    goto out;
+  for (int p = 0; p < P && !rc; p++) {
+    if (p == d->rank) continue;
+    const uint8_t *r = recv[p], *end = r + rlen[p];
+    for (uint64_t k = 0; k < d->nrecv[p] && !rc; k++) {
+      mid *m = &x->m[d->recv[p][k]];
+      uint32_t n = 0;
+      if (end - r >= 20) memcpy(&n, r + 16, 4);
+      if (end - r < 20 || (size_t)(end - r - 20) / 4 < n) {
+        rc = gasp__fail(x->err, GASP_EPEER, NULL, 0,
+                        "rank %d: peer %d sent truncated colouring summaries",
+                        d->rank, p);
+        break;
+      }
+      if ((rc = pool_room(x, n))) break;
+      memcpy(m->top, r, 16);
+      m->n = n;
+      m->off = x->npool;
+      memcpy(x->pool + x->npool, r + 20, 4 * (size_t)n);
+      x->npool += n;
+      r += 20 + 4 * (size_t)n;
+    }
+    if (!rc && r != end)
+      rc = gasp__fail(x->err, GASP_EPEER, NULL, 0,
+                      "rank %d: peer %d sent %zu bytes of colouring "
+                      "summaries past its ghosts",
+                      d->rank, p, (size_t)(end - r));
+  }
+out:
+  free(buf);
+  free(send);
+  free(len);
+  free(recv);
+  free(rlen);
+  return rc;
+}
+
+static int color2(gasp_engine *e, uint32_t *color, gasp_error *err) {
   gasp_dist *d = e->opts.dist;
   const gasp_graph *g = e->g;
   gasp_vid nv = g->nv, no = g->nowned;
-  if (distance == 0) {
-    memset(color, 0, (size_t)nv * sizeof *color);
-    *ncolors = d->global_nv ? 1 : 0;
-    return GASP_OK;
+  d2 x = {d, g, color, calloc(nv ? nv : 1, sizeof(mid)), NULL, 0, 0, NULL, 0,
+          err};
+  uint32_t *seen = NULL; /* seen[c] == v + 1: a middle of v lists c */
+  uint64_t scap = 0;
+  int rc = x.m ? GASP_OK : gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+  for (gasp_vid v = 0; v < nv; v++)
+    color[v] = NONE;
+  while (!rc) {
+    x.npool = 0;
+    for (gasp_vid u = 0; u < no && !rc; u++)
+      rc = summarise(&x, u);
+    if (rc || (rc = share_summaries(&x))) break;
+    uint64_t left = 0;
+    for (gasp_vid v = 0; v < no && !rc; v++) {
+      if (color[v] != NONE) continue;
+      uint64_t k = gasp__neighbours(g, v, &x.nb, &x.nbcap), gv = d->global[v];
+      if (k == UINT64_MAX) {
+        rc = gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+        break;
+      }
+      int ready = 1;
+      for (uint64_t i = 0; i <= k && ready; i++) {
+        const mid *m = &x.m[i < k ? x.nb[i] : v];
+        uint64_t t = m->top[0] == gv + 1 ? m->top[1] : m->top[0];
+        ready = !t || !above_g(t - 1, gv);
+      }
+      if (!ready) {
+        left++;
+        continue;
+      }
+      for (uint64_t i = 0; i <= k; i++) {
+        const mid *m = &x.m[i < k ? x.nb[i] : v];
+        for (uint32_t j = 0; j < m->n; j++) {
+          uint32_t c = x.pool[m->off + j];
+          if (c >= scap) {
+            uint64_t ncap = scap ? scap : 64;
+            while (ncap <= c)
+              ncap *= 2;
+            uint32_t *ns = realloc(seen, ncap * sizeof *ns);
+            if (!ns) {
+              rc = gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+              break;
+            }
+            memset(ns + scap, 0, (ncap - scap) * sizeof *ns);
+            seen = ns;
+            scap = ncap;
+          }
+          seen[c] = v + 1;
+        }
+      }
+      uint32_t c = 0;
+      while (c < scap && seen[c] == v + 1)
+        c++;
+      color[v] = c;
+    }
+    if (rc || (rc = share(d, color, err))) break;
+    double n = (double)left;
+    if ((rc = gasp_cluster_allreduce(d->cluster, &n, 1, GASP_REDUCE_SUM, err)))
+      break;
+    if (n == 0) break;
   }
-  if (distance != 1)
-    return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
-                      "full consistency across ranks would need a distance-2 "
-                      "colouring of the whole graph; use edge consistency");
+  free(x.m);
+  free(x.pool);
+  free(x.nb);
+  free(seen);
+  return rc;
+}
+
+/* Distance 1: Jones-Plassmann, greedy within a rank's round. */
+static int color1(gasp_engine *e, uint32_t *color, gasp_error *err) {
+  gasp_dist *d = e->opts.dist;
+  const gasp_graph *g = e->g;
+  gasp_vid nv = g->nv, no = g->nowned;
   for (gasp_vid v = 0; v < nv; v++)
     color[v] = NONE;
   gasp_vid *nb = NULL;
@@ -134,12 +356,6 @@ int gasp__dist_color(gasp_engine *e, int distance, uint32_t *color,
       goto out;
     if (n == 0) break;
   }
-  double most = 0;
-  for (gasp_vid v = 0; v < no; v++)
-    if ((double)color[v] + 1 > most) most = (double)color[v] + 1;
-  if ((rc = gasp_cluster_allreduce(d->cluster, &most, 1, GASP_REDUCE_MAX, err)))
-    goto out;
-  *ncolors = (int)most;
   goto out;
 oom:
   rc = gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
@@ -147,4 +363,24 @@ out:
   free(nb);
   free(seen);
   return rc;
+}
+
+int gasp__dist_color(gasp_engine *e, int distance, uint32_t *color,
+                     int *ncolors, gasp_error *err) {
+  gasp_dist *d = e->opts.dist;
+  gasp_vid nv = e->g->nv, no = e->g->nowned;
+  if (distance == 0) {
+    memset(color, 0, (size_t)nv * sizeof *color);
+    *ncolors = d->global_nv ? 1 : 0;
+    return GASP_OK;
+  }
+  int rc = distance == 2 ? color2(e, color, err) : color1(e, color, err);
+  if (rc) return rc;
+  double most = 0;
+  for (gasp_vid v = 0; v < no; v++)
+    if ((double)color[v] + 1 > most) most = (double)color[v] + 1;
+  if ((rc = gasp_cluster_allreduce(d->cluster, &most, 1, GASP_REDUCE_MAX, err)))
+    return rc;
+  *ncolors = (int)most;
+  return GASP_OK;
 }

@@ -204,12 +204,10 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   if (!g || !prog) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no graph or program");
   if (opts && opts->dist) {
     if (opts->engine == GASP_ENGINE_ASYNC &&
-        (opts->locking == GASP_LOCKING_LOCKS ||
-         opts->consistency == GASP_CONSISTENCY_FULL))
+        opts->locking == GASP_LOCKING_LOCKS)
       return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
                         "the async engine runs across ranks on the chromatic "
-                        "schedule, for vertex or edge consistency (no "
-                        "distributed locks, no full consistency)");
+                        "schedule (no distributed locks)");
     if (g != opts->dist->local)
       return gasp__fail(err, GASP_EINVAL, NULL, 0,
                         "a distributed run needs the rank's local graph "

@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "gasp.h"
+#include "ghost.h"
 #include "testutil.h"
 
 static const char KEY[] = "dist-engine-test-key-0123";
@@ -179,6 +180,63 @@ static int run(gasp_dist *d, const gasp_program *prog, gasp_engine_opts *o,
   return rc;
 }
 
+/* The colouring full consistency runs on: no two vertices within
+ * distance 2 share a colour, i.e. the closed neighbourhood of every
+ * vertex of the whole graph has distinct colours. */
+static int check_distance2(gasp_dist *d, gasp_graph *g, gasp_engine_opts *o,
+                           const gasp_program *prog, int rank, char *why,
+                           size_t wlen) {
+  gasp_engine *e = NULL;
+  gasp_error err;
+  gasp_graph *l = gasp_dist_graph(d);
+  gasp_vid nl = gasp_graph_num_vertices(l), nv = gasp_graph_num_vertices(g);
+  if (gasp_engine_new(&e, l, prog, o, &err)) {
+    snprintf(why, wlen, "%s", err.msg);
+    return 50;
+  }
+  uint32_t *color = calloc(nl ? nl : 1, sizeof *color);
+  uint32_t *all = calloc(nv, sizeof *all);
+  int ncolors = 0, rc = 0;
+  if (gasp__dist_color(e, 2, color, &ncolors, &err) ||
+      gasp_dist_gather(d, color, sizeof *color, all, &err)) {
+    snprintf(why, wlen, "%s", err.msg);
+    rc = 51;
+  }
+  if (!rc && rank == 0) {
+    gasp_adjacency out, in;
+    gasp_graph_out_edges(g, &out);
+    gasp_graph_in_edges(g, &in);
+    uint64_t maxdeg = 0;
+    for (gasp_vid u = 0; u < nv && !rc; u++) {
+      const gasp_adjacency *a[2] = {&out, &in};
+      uint64_t deg = 0;
+      for (int s1 = 0; s1 < 2 && !rc; s1++)
+        for (uint64_t i = a[s1]->off[u]; i < a[s1]->off[u + 1] && !rc; i++) {
+          gasp_vid x = a[s1]->nbr[i];
+          deg++;
+          if (x != u && all[x] == all[u]) rc = 52;
+          for (int s2 = 0; s2 < 2 && !rc; s2++)
+            for (uint64_t j = a[s2]->off[u]; j < a[s2]->off[u + 1]; j++) {
+              gasp_vid y = a[s2]->nbr[j];
+              if (y != x && y != u && x != u && all[x] == all[y]) {
+                rc = 53;
+                snprintf(why, wlen, "vertices %u and %u (both next to %u) "
+                         "have colour %u", x, y, u, all[x]);
+                break;
+              }
+            }
+        }
+      if (deg > maxdeg) maxdeg = deg;
+      if (all[u] >= (uint32_t)ncolors) rc = 54;
+    }
+    if (!rc && (uint64_t)ncolors < 2) rc = 55;
+  }
+  free(color);
+  free(all);
+  gasp_engine_free(&e);
+  return rc;
+}
+
 static int rank_main(int rank, int size, int port, int lfd, void *arg) {
   const job *jb = arg;
   int metis = jb->metis;
@@ -252,12 +310,21 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
     if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
     if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 33;
     if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 34;
+    /* full consistency: a distance-2 colouring every rank agrees on
+     * (checked over the whole graph on rank 0), and the same components */
     o.consistency = GASP_CONSISTENCY_FULL;
+    if (!rc) rc = check_distance2(d, g, &o, &cc, rank, why, sizeof why);
+    memset(cs.changed, 0, nl);
+    if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
+    if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 36;
+    if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 37;
+    o.locking = GASP_LOCKING_LOCKS; /* no distributed locks */
     gasp_engine *e = NULL;
     if (!rc &&
         gasp_engine_new(&e, gasp_dist_graph(d), &cc, &o, &err) != GASP_ENOTSUP)
       rc = 35;
     gasp_engine_free(&e);
+    o.locking = GASP_LOCKING_DEFAULT;
     goto out;
   }
   o.staleness = (unsigned)jb->staleness;

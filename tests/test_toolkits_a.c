@@ -362,6 +362,12 @@ static void test_cc_random(void **state) {
                   "--partition", parts[q], "--engine", "async");
         check_cc(&g, want, out, "async across ranks");
         free(out);
+        if (i == 1 && q == 0) { /* full consistency: distance-2 classes */
+          out = OUT("cc", "-i", path, "-o", "-", "--quiet", "--np", nps[i],
+                    "--engine", "async", "--consistency", "full");
+          check_cc(&g, want, out, "async full consistency across ranks");
+          free(out);
+        }
         out = OUT("cc", "-i", path, "-o", "-", "--quiet", "--np", nps[i],
                   "--partition", parts[q], "--staleness", q ? "1" : "4");
         check_cc(&g, want, out, "bounded staleness");
