@@ -112,7 +112,7 @@ typedef struct d2 {
   gasp_dist *d;
   const gasp_graph *g;
   uint32_t *color;
-  mid *m;        /* per local vertex: owned from here, ghosts from owners */
+  mid *m; /* per local vertex: owned from here, ghosts from owners */
   uint32_t *pool;
   uint64_t npool, cap;
   gasp_vid *nb;
@@ -244,11 +244,12 @@ static int color2(gasp_engine *e, uint32_t *color, gasp_error *err) {
   gasp_dist *d = e->opts.dist;
   const gasp_graph *g = e->g;
   gasp_vid nv = g->nv, no = g->nowned;
-  d2 x = {d, g, color, calloc(nv ? nv : 1, sizeof(mid)), NULL, 0, 0, NULL, 0,
-          err};
+  d2 x = {d,    g, color, calloc(nv ? nv : 1, sizeof(mid)), NULL, 0, 0,
+          NULL, 0, err};
   uint32_t *seen = NULL; /* seen[c] == v + 1: a middle of v lists c */
   uint64_t scap = 0;
-  int rc = x.m ? GASP_OK : gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+  int rc =
+      x.m ? GASP_OK : gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   for (gasp_vid v = 0; v < nv; v++)
     color[v] = NONE;
   while (!rc) {
