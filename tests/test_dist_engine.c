@@ -6,7 +6,9 @@
  *    which fails if two neighbours run in the same colour step or a ghost
  *    is not refreshed between colour steps (the later one would read the
  *    earlier one's old value); min-label components equal one process;
- *    full consistency is refused.
+ *    under full consistency the colouring, gathered, is proper at distance
+ *    2 over the whole graph and components again equal one process's;
+ *    --locking locks is refused.
  *  - bounded staleness (--staleness S): every gather sees each neighbour's
  *    data from at most S supersteps before the previous one (stamped in
  *    the data), S = 0 is never stale, min-label components end converged
