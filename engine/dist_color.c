@@ -38,53 +38,79 @@ static int above(const gasp_dist *d, gasp_vid u, gasp_vid v) {
   return above_g(d->global[u], d->global[v]);
 }
 
+/* One exchange of per-peer byte runs packed into one buffer. */
+typedef struct swap {
+  uint8_t *buf;
+  const void **send, **recv;
+  size_t *len, *rlen;
+} swap;
+
+static void swap_free(swap *w) {
+  free(w->buf);
+  free(w->send);
+  free(w->len);
+  free(w->recv);
+  free(w->rlen);
+}
+
+static int swap_new(swap *w, int P, size_t bytes, gasp_error *err) {
+  w->buf = malloc(bytes ? bytes : 1);
+  w->send = calloc((size_t)P, sizeof *w->send);
+  w->len = calloc((size_t)P, sizeof *w->len);
+  w->recv = calloc((size_t)P, sizeof *w->recv);
+  w->rlen = calloc((size_t)P, sizeof *w->rlen);
+  if (w->buf && w->send && w->len && w->recv && w->rlen) return GASP_OK;
+  swap_free(w);
+  return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+}
+
 /* Sends every owned colour the peers hold as ghosts. */
 static int share(gasp_dist *d, uint32_t *color, gasp_error *err) {
   const int P = d->size;
   uint64_t total = 0;
   for (int p = 0; p < P; p++)
     total += p == d->rank ? 0 : d->nsend[p];
-  uint32_t *buf = gasp__malloc_array(total ? total : 1, sizeof *buf);
-  const void **send = calloc((size_t)P, sizeof *send);
-  size_t *len = calloc((size_t)P, sizeof *len);
-  const void **recv = calloc((size_t)P, sizeof *recv);
-  size_t *rlen = calloc((size_t)P, sizeof *rlen);
-  int rc = GASP_ENOMEM;
-  if (!buf || !send || !len || !recv || !rlen) {
-    gasp__fail(err, rc, NULL, 0, "out of memory");
-    goto out;
-  }
-  uint32_t *w = buf;
+  swap x;
+  int rc = swap_new(&x, P, total * sizeof(uint32_t), err);
+  if (rc) return rc;
+  uint8_t *w = x.buf;
   for (int p = 0; p < P; p++) {
     if (p == d->rank) continue;
-    send[p] = w;
-    len[p] = d->nsend[p] * sizeof *w;
-    for (uint64_t k = 0; k < d->nsend[p]; k++)
-      *w++ = color[d->send[p][k]];
+    x.send[p] = w;
+    x.len[p] = d->nsend[p] * sizeof(uint32_t);
+    for (uint64_t k = 0; k < d->nsend[p]; k++, w += sizeof(uint32_t))
+      memcpy(w, &color[d->send[p][k]], sizeof(uint32_t));
   }
-  if ((rc = gasp_cluster_exchange(d->cluster, send, len, recv, rlen, err)))
+  if ((rc = gasp_cluster_exchange(d->cluster, x.send, x.len, x.recv, x.rlen,
+                                  err)))
     goto out;
   for (int p = 0; p < P; p++) {
     if (p == d->rank) continue;
-    if (rlen[p] != d->nrecv[p] * sizeof(uint32_t)) {
+    if (x.rlen[p] != d->nrecv[p] * sizeof(uint32_t)) {
       rc = gasp__fail(err, GASP_EPEER, NULL, 0,
                       "rank %d: peer %d sent %zu bytes of colours for %llu "
                       "ghosts",
-                      d->rank, p, rlen[p], (unsigned long long)d->nrecv[p]);
+                      d->rank, p, x.rlen[p], (unsigned long long)d->nrecv[p]);
       goto out;
     }
-    for (uint64_t k = 0; k < d->nrecv[p]; k++) {
-      uint32_t c;
-      memcpy(&c, (const uint8_t *)recv[p] + k * sizeof c, sizeof c);
-      color[d->recv[p][k]] = c;
-    }
+    for (uint64_t k = 0; k < d->nrecv[p]; k++)
+      memcpy(&color[d->recv[p][k]],
+             (const uint8_t *)x.recv[p] + k * sizeof(uint32_t),
+             sizeof(uint32_t));
   }
 out:
-  free(buf);
-  free(send);
-  free(len);
-  free(recv);
-  free(rlen);
+  swap_free(&x);
+  return rc;
+}
+
+/* The end of a round: the colours travel to the ghosts, and *more says
+ * whether any rank has vertices left. */
+static int end_round(gasp_dist *d, uint32_t *color, uint64_t left, int *more,
+                     gasp_error *err) {
+  int rc = share(d, color, err);
+  double n = (double)left;
+  if (!rc) rc = gasp_cluster_allreduce(d->cluster, &n, 1, GASP_REDUCE_SUM, err);
+  *more = n > 0;
   return rc;
 }
 
@@ -179,17 +205,12 @@ static int share_summaries(d2 *x) {
   for (int p = 0; p < P; p++)
     for (uint64_t k = 0; p != d->rank && k < d->nsend[p]; k++)
       total += 20 + 4 * (size_t)x->m[d->send[p][k]].n;
-  uint8_t *buf = malloc(total ? total : 1);
-  const void **send = calloc((size_t)P, sizeof *send);
-  size_t *len = calloc((size_t)P, sizeof *len);
-  const void **recv = calloc((size_t)P, sizeof *recv);
-  size_t *rlen = calloc((size_t)P, sizeof *rlen);
-  int rc = GASP_OK;
-  if (!buf || !send || !len || !recv || !rlen) {
-    rc = gasp__fail(x->err, GASP_ENOMEM, NULL, 0, "out of memory");
-    goto out;
-  }
-  uint8_t *w = buf;
+  swap sw;
+  int rc = swap_new(&sw, P, total, x->err);
+  if (rc) return rc;
+  const void **send = sw.send, **recv = sw.recv;
+  size_t *len = sw.len, *rlen = sw.rlen;
+  uint8_t *w = sw.buf;
   for (int p = 0; p < P; p++) {
     if (p == d->rank) continue;
     send[p] = w;
@@ -232,11 +253,7 @@ static int share_summaries(d2 *x) {
                       d->rank, p, (size_t)(end - r));
   }
 out:
-  free(buf);
-  free(send);
-  free(len);
-  free(recv);
-  free(rlen);
+  swap_free(&sw);
   return rc;
 }
 
@@ -300,11 +317,8 @@ static int color2(gasp_engine *e, uint32_t *color, gasp_error *err) {
         c++;
       color[v] = c;
     }
-    if (rc || (rc = share(d, color, err))) break;
-    double n = (double)left;
-    if ((rc = gasp_cluster_allreduce(d->cluster, &n, 1, GASP_REDUCE_SUM, err)))
-      break;
-    if (n == 0) break;
+    int more = 0;
+    if (rc || (rc = end_round(d, color, left, &more, err)) || !more) break;
   }
   free(x.m);
   free(x.pool);
@@ -351,11 +365,9 @@ static int color1(gasp_engine *e, uint32_t *color, gasp_error *err) {
         c++;
       color[v] = c;
     }
-    if ((rc = share(d, color, err))) goto out;
-    double n = (double)left;
-    if ((rc = gasp_cluster_allreduce(d->cluster, &n, 1, GASP_REDUCE_SUM, err)))
-      goto out;
-    if (n == 0) break;
+    int more = 0;
+    if ((rc = end_round(d, color, left, &more, err))) goto out;
+    if (!more) break;
   }
   goto out;
 oom:

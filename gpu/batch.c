@@ -159,8 +159,8 @@ static int submit(gasp__gpu_batcher *b, int reason) {
   double t0 = gasp__now();
   const gasp__gpu_ops *o = b->ops;
   size_t w = b->word, plane = (size_t)b->cap * w, row = (size_t)n * w;
-  if (o->copy_in(b->dev, s->d_vid, 0, s->h_vid, 0, n * sizeof(gasp_vid), 1,
-                 s->stream) ||
+  size_t ids = n * sizeof(gasp_vid);
+  if (o->copy_in(b->dev, s->d_vid, ids, s->h_vid, ids, ids, 1, s->stream) ||
       (b->vwords && o->copy_in(b->dev, s->d_v, plane, s->h_v, plane, row,
                                b->vwords, s->stream)) ||
       (b->awords && o->copy_in(b->dev, s->d_a, plane, s->h_a, plane, row,

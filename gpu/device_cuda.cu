@@ -74,21 +74,20 @@ int stream_new(void *dev, void **s) {
   return 0;
 }
 void stream_free(void *, void *s) { cudaStreamDestroy((cudaStream_t)s); }
-int copy_in(void *dev, void *dst, size_t dpitch, const void *src,
-            size_t spitch, size_t width, size_t rows, void *s) {
-  if (rows == 1)
-    return check(dev, cudaMemcpyAsync(dst, src, width, cudaMemcpyHostToDevice,
-                                      (cudaStream_t)s));
+int copy2d(void *dev, void *dst, size_t dpitch, const void *src, size_t spitch,
+           size_t width, size_t rows, void *s, cudaMemcpyKind kind) {
   return check(dev, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, rows,
-                                      cudaMemcpyHostToDevice, (cudaStream_t)s));
+                                      kind, (cudaStream_t)s));
+}
+int copy_in(void *dev, void *dst, size_t dpitch, const void *src, size_t spitch,
+            size_t width, size_t rows, void *s) {
+  return copy2d(dev, dst, dpitch, src, spitch, width, rows, s,
+                cudaMemcpyHostToDevice);
 }
 int copy_out(void *dev, void *dst, size_t dpitch, const void *src,
              size_t spitch, size_t width, size_t rows, void *s) {
-  if (rows == 1)
-    return check(dev, cudaMemcpyAsync(dst, src, width, cudaMemcpyDeviceToHost,
-                                      (cudaStream_t)s));
-  return check(dev, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, rows,
-                                      cudaMemcpyDeviceToHost, (cudaStream_t)s));
+  return copy2d(dev, dst, dpitch, src, spitch, width, rows, s,
+                cudaMemcpyDeviceToHost);
 }
 int wait_stream(void *dev, void *s) {
   return check(dev, cudaStreamSynchronize((cudaStream_t)s));
@@ -98,9 +97,9 @@ const char *error(void *dev) {
 }
 void close_dev(void *dev) { free(dev); }
 
-const gasp__gpu_ops cuda_ops = {host_alloc, host_free,  dev_alloc, dev_free,
-                                stream_new, stream_free, copy_in,   copy_out,
-                                wait_stream, error,      close_dev};
+const gasp__gpu_ops cuda_ops = {host_alloc,  host_free,   dev_alloc, dev_free,
+                                stream_new,  stream_free, copy_in,   copy_out,
+                                wait_stream, error,       close_dev};
 
 } // namespace
 

@@ -23,7 +23,8 @@ extern "C" {
 #endif
 
 /* Operations on one device.  `dev` is the table's own context.  Copies
- * are 2-D: `rows` rows of `width` bytes, `spitch`/`dpitch` bytes apart.
+ * are 2-D: `rows` rows of `width` bytes, `spitch`/`dpitch` (>= width)
+ * bytes apart.
  * Every call returns 0 or -1 (then error() says why). */
 typedef struct gasp__gpu_ops {
   void *(*host_alloc)(void *dev, size_t bytes); /* pinned */
