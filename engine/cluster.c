@@ -505,9 +505,11 @@ static int connect_to(gasp_cluster *c, conn *k) {
 
 typedef int (*done_fn)(gasp_cluster *c, void *arg);
 
-/* Runs the event loop until done() or a failure or the deadline. */
-static int wait_for(gasp_cluster *c, done_fn done, void *arg, const char *what,
-                    gasp_error *err) {
+/* Runs the event loop until done() or a failure or the cluster's
+ * deadline (an error), or -- when `until` > 0 -- until that moment (not
+ * an error: a bounded wait). */
+static int wait_until(gasp_cluster *c, done_fn done, void *arg,
+                      const char *what, double until, gasp_error *err) {
   double deadline = gasp__now() + c->timeout;
   for (;;) {
     if (c->failed) {
@@ -516,6 +518,7 @@ static int wait_for(gasp_cluster *c, done_fn done, void *arg, const char *what,
     }
     if (done(c, arg)) return GASP_OK;
     double now = gasp__now();
+    if (until > 0 && now >= until) return GASP_OK;
     if (now > deadline) {
       char who[64] = "";
       for (int r = 0; r < c->size && !who[0]; r++)
@@ -535,10 +538,16 @@ static int wait_for(gasp_cluster *c, done_fn done, void *arg, const char *what,
           return gasp__fail(err, rc, NULL, 0, "cannot connect to peer %d",
                             k->rank);
       }
-    struct timeval tv = {0, 20000};
+    double slice = until > 0 && until - now < 0.02 ? until - now : 0.02;
+    struct timeval tv = {0, (suseconds_t)(slice * 1e6) + 1};
     event_base_loopexit(c->base, &tv);
     event_base_loop(c->base, EVLOOP_ONCE);
   }
+}
+
+static int wait_for(gasp_cluster *c, done_fn done, void *arg, const char *what,
+                    gasp_error *err) {
+  return wait_until(c, done, arg, what, 0, err);
 }
 
 static int all_ready(gasp_cluster *c, void *arg) {
@@ -1160,26 +1169,14 @@ void gasp__cluster_poll(gasp_cluster *c) {
   if (!c->failed) event_base_loop(c->base, EVLOOP_NONBLOCK);
 }
 
-int gasp__cluster_idle(gasp_cluster *c, int (*ready)(void *), void *arg,
-                       double seconds, gasp_error *err) {
-  double end = gasp__now() + seconds;
-  for (;;) {
-    if (c->failed) {
-      if (err) *err = c->ferr;
-      return c->ferr.code;
-    }
-    if (ready(arg)) return GASP_OK;
-    double left = end - gasp__now();
-    if (left <= 0) return GASP_OK;
-    if (left > 0.02) left = 0.02;
-    struct timeval tv = {0, (suseconds_t)(left * 1e6) + 1};
-    event_base_loopexit(c->base, &tv);
-    event_base_loop(c->base, EVLOOP_ONCE);
-  }
-}
-
 int gasp__cluster_wait(gasp_cluster *c, int (*ready)(void *), void *arg,
                        const char *what, gasp_error *err) {
   wait_arg w = {ready, arg};
   return wait_for(c, posts_ready, &w, what, err);
+}
+
+int gasp__cluster_idle(gasp_cluster *c, int (*ready)(void *), void *arg,
+                       double seconds, gasp_error *err) {
+  wait_arg w = {ready, arg};
+  return wait_until(c, posts_ready, &w, "messages", gasp__now() + seconds, err);
 }
