@@ -3,14 +3,20 @@
  * authentication, framing and the collective steps the distributed
  * engines are built from (all-to-all exchange, allreduce, barrier).
  *
- * Transport: libevent bufferevents, one per peer, TCP_NODELAY; frames are
- * a 4-byte big-endian length and one msgpack array (wire.h).  A frame's
- * length is checked against max_frame before a byte of it is buffered for
- * decoding, and its msgpack is walked by gasp__mp_check() before msgpack-c
- * sees it.  Large payloads go as chunks of at most max_frame, and a
- * sender waits while a peer's output buffer is above a high watermark
- * (serving its own input meanwhile, so two ranks sending to each other
- * cannot deadlock).
+ * Transport: one TCP connection per peer, TCP_NODELAY; frames are a
+ * 4-byte big-endian length and one msgpack array (wire.h).  A libevent
+ * bufferevent writes (a collective's payload is referenced by its output
+ * buffer, not copied); reading is our own (on_readable: up to 1 MiB per
+ * recv straight into the input evbuffer's memory).  A frame's length is
+ * checked against max_frame before a byte of it is buffered for decoding.
+ * A DATA chunk that is the next one expected in the collective step under
+ * way is recognised by its exact header (gasp__data_head) and moved
+ * straight into the step's receive buffer; every other frame is walked by
+ * gasp__mp_check() before msgpack-c sees it, and queued.  So a payload
+ * byte is copied once in user space on each side.  Large payloads go as
+ * chunks of at most 1 MiB, and a sender waits while a peer's output
+ * buffer is above a high watermark (serving its own input meanwhile, so
+ * two ranks sending to each other cannot deadlock).
  *
  * Handshake (every connection): the acceptor sends HELLO with a random
  * 32-byte challenge; the connector answers AUTH with its rank,
@@ -45,6 +51,9 @@
 #include <unistd.h>
 
 #define HIGH_WATER ((size_t)16 << 20)
+/* Bytes per read or write system call at most (libevent's bufferevents
+ * write at most 16 KiB per call unless told otherwise). */
+#define IO_MAX ((size_t)1 << 20)
 
 enum {
   C_CONNECTING, /* connector: TCP connect under way              */
@@ -64,7 +73,9 @@ typedef struct frame {
 
 typedef struct conn {
   struct gasp_cluster *c;
-  struct bufferevent *bev;
+  struct bufferevent *bev; /* writes (and the connect) */
+  struct event *rev;       /* reads: on_readable into in */
+  struct evbuffer *in;
   int rank; /* the peer's rank once known (connector: the target) */
   int state;
   int acceptor;
@@ -91,6 +102,7 @@ struct gasp_cluster {
   size_t klen, max_frame;
   double timeout;
   uint64_t seq, tag, rejected, sent, received;
+  uint64_t direct, queued; /* DATA frames: into rbuf at once, via an inbox */
   int failed;
   gasp_error ferr;
   char **addr; /* "host:port" per rank */
@@ -112,9 +124,19 @@ static const char *peer_name(const gasp_cluster *c, int r, char *buf,
   return buf;
 }
 
-static void conn_close(conn *k) {
+/* Closes the socket; frames already received stay in the inboxes. */
+static void conn_shut(conn *k) {
+  if (k->rev) event_free(k->rev);
+  if (k->in) evbuffer_free(k->in);
+  k->rev = NULL;
+  k->in = NULL;
   if (k->bev) bufferevent_free(k->bev);
   k->bev = NULL;
+  k->state = C_DEAD;
+}
+
+static void conn_close(conn *k) {
+  conn_shut(k);
   for (frame *f = k->head, *n; f; f = n) {
     n = f->next;
     free(f->data);
@@ -212,9 +234,11 @@ static int send_frame(conn *k, msgpack_sbuffer *sb) {
 }
 
 /* A frame whose msgpack ends with `n` raw bytes (the body of a bin the
- * header already announced). */
+ * header already announced): copied into the output buffer, or with
+ * `ref` referenced there (then the caller keeps body unchanged until the
+ * output buffer has drained). */
 static int send_frame_with(conn *k, msgpack_sbuffer *sb, const void *body,
-                           size_t n) {
+                           size_t n, int ref) {
   gasp_cluster *c = k->c;
   size_t total = sb->size + n;
   if (!k->bev || total > c->max_frame) return GASP_EINVAL;
@@ -222,7 +246,8 @@ static int send_frame_with(conn *k, msgpack_sbuffer *sb, const void *body,
                     (uint8_t)(total >> 8), (uint8_t)total};
   struct evbuffer *out = bufferevent_get_output(k->bev);
   if (evbuffer_add(out, hdr, 4) || evbuffer_add(out, sb->data, sb->size) ||
-      (n && evbuffer_add(out, body, n)))
+      (n && (ref ? evbuffer_add_reference(out, body, n, NULL, NULL)
+                 : evbuffer_add(out, body, n))))
     return GASP_ENOMEM;
   c->sent += 4 + total;
   return GASP_OK;
@@ -339,6 +364,7 @@ static void handle_frame(conn *k, uint8_t *buf, size_t n) {
       }
       *f = (frame){buf, n, NULL};
       buf = NULL; /* the inbox owns it */
+      c->queued += type == GASP__MSG_DATA;
       if (k->tail)
         k->tail->next = f;
       else
@@ -353,10 +379,53 @@ out:
   free(buf);
 }
 
-static void on_read(struct bufferevent *bev, void *arg) {
-  conn *k = arg;
+/* Room for n more bytes in the step's receive buffer from rank r. */
+static int reserve(gasp_cluster *c, int r, size_t n) {
+  if (c->rlen[r] + n <= c->rcap[r]) return 0;
+  size_t cap = c->rcap[r] ? c->rcap[r] : 4096;
+  while (cap < c->rlen[r] + n)
+    cap *= 2;
+  uint8_t *nb = realloc(c->rbuf[r], cap);
+  if (!nb) return -1;
+  c->rbuf[r] = nb;
+  c->rcap[r] = cap;
+  return 0;
+}
+
+/* The frame of L bytes at the front of k->in, when it is the next DATA
+ * chunk of the collective step under way from this peer (and no frame of
+ * the peer waits in the inbox before it), goes straight from the input
+ * buffer into the step's receive buffer: no allocation, one copy.
+ * Returns 1 then; 0 leaves the frame to the checked path (step_done()),
+ * which also reports whatever is wrong with it. */
+static int take_data(conn *k, size_t L) {
   gasp_cluster *c = k->c;
-  struct evbuffer *in = bufferevent_get_input(bev);
+  int r = k->rank;
+  if (k->state != C_READY || k->head || !c->rdone || r < 0 || r >= c->size ||
+      c->peer[r] != k || c->rdone[r])
+    return 0;
+  uint8_t hb[4 + GASP__DATA_HEAD_MAX];
+  ev_ssize_t got = evbuffer_copyout(k->in, hb, sizeof hb);
+  if (got < 4) return 0;
+  size_t avail = (size_t)got - 4 < L ? (size_t)got - 4 : L, head;
+  uint64_t f[4]; /* seq, tag, chunk, last */
+  if (gasp__data_head(hb + 4, avail, L, f, &head) || f[0] != c->seq ||
+      f[1] != c->tag || f[2] != c->rnext[r] || reserve(c, r, L - head))
+    return 0;
+  evbuffer_drain(k->in, 4 + head);
+  evbuffer_remove(k->in, c->rbuf[r] + c->rlen[r], L - head);
+  c->rlen[r] += L - head;
+  c->rnext[r]++;
+  if (f[3]) c->rdone[r] = 1;
+  c->received += 4 + L;
+  c->direct++;
+  return 1;
+}
+
+/* Decodes the whole frames at the front of k->in. */
+static void take_frames(conn *k) {
+  gasp_cluster *c = k->c;
+  struct evbuffer *in = k->in;
   while (k->state != C_DEAD) {
     size_t avail = evbuffer_get_length(in);
     if (avail < 4) break;
@@ -370,6 +439,7 @@ static void on_read(struct bufferevent *bev, void *arg) {
       return;
     }
     if (avail < 4 + L) break;
+    if (take_data(k, L)) continue;
     uint8_t *buf = malloc(L);
     if (!buf) {
       conn_fail(k, GASP_ENOMEM, "out of memory for a %zu-byte frame", L);
@@ -388,31 +458,25 @@ static void on_read(struct bufferevent *bev, void *arg) {
   }
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg) {
-  conn *k = arg;
-  (void)bev;
-  if (what & BEV_EVENT_CONNECTED) {
-    k->state = C_WAIT_HELLO;
-    return;
-  }
-  if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) return;
-  int err = EVUTIL_SOCKET_ERROR();
+/* The connection ended (eof) or failed (errno err): quietly after BYE,
+ * a retry while connecting, an error otherwise. */
+static void lost(conn *k, int eof, int err) {
   if (k->state == C_CONNECTING) { /* not listening yet: try again */
     conn_close(k);
     k->state = C_RETRY;
     k->retry_at = gasp__now() + 0.05;
     return;
   }
-  if (k->bye) {
-    conn_close(k);
+  if (k->bye) { /* its last frames (a step's data, posts) are still due */
+    conn_shut(k);
     return;
   }
-  size_t left = k->bev ? evbuffer_get_length(bufferevent_get_input(k->bev)) : 0;
+  size_t left = k->in ? evbuffer_get_length(k->in) : 0;
   if (k->state == C_WAIT_HELLO || k->state == C_AUTH_SENT)
     conn_fail(k, GASP_EAUTH,
               "connection closed during the handshake (wrong "
               "cluster key?)");
-  else if (what & BEV_EVENT_EOF)
+  else if (eof)
     conn_fail(k, GASP_EPEER,
               left ? "connection closed in the middle of a frame"
                    : "connection closed (process lost?)");
@@ -420,9 +484,77 @@ static void on_event(struct bufferevent *bev, short what, void *arg) {
     conn_fail(k, GASP_EPEER, "connection error: %s", strerror(err));
 }
 
+/* The socket is readable.  Reading is ours, not the bufferevent's:
+ * libevent 2.1 reads at most 4 KiB per call and per loop turn, so a
+ * payload of 64 MiB cost 16 K turns of the loop (three system calls
+ * each).  Here one turn reads up to READ_TURN bytes in IO_MAX pieces,
+ * straight into the input buffer's own memory, then decodes the frames. */
+#define READ_TURN ((size_t)8 << 20)
+
+static void on_readable(evutil_socket_t fd, short what, void *arg) {
+  conn *k = arg;
+  (void)what;
+  int eof = 0, err = 0;
+  for (size_t got = 0; got < READ_TURN;) {
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(k->in, IO_MAX, &v, 1) < 1) {
+      conn_fail(k, GASP_ENOMEM, "out of memory for input");
+      return;
+    }
+    ssize_t n = recv(fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
+    if (n > 0) {
+      v.iov_len = (size_t)n;
+      evbuffer_commit_space(k->in, &v, 1);
+      got += (size_t)n;
+      if ((size_t)n < IO_MAX) break; /* the socket is drained */
+      continue;
+    }
+    evbuffer_commit_space(k->in, NULL, 0);
+    if (n == 0)
+      eof = 1;
+    else if (errno == EINTR)
+      continue;
+    else if (errno != EAGAIN && errno != EWOULDBLOCK)
+      err = errno;
+    break;
+  }
+  take_frames(k);
+  if (k->state != C_DEAD && (eof || err)) lost(k, eof, err);
+}
+
+/* Reading starts once the socket is connected. */
+static int start_reading(conn *k) {
+  evutil_socket_t fd = bufferevent_getfd(k->bev);
+  k->in = evbuffer_new();
+  k->rev = k->in
+               ? event_new(k->c->base, fd, EV_READ | EV_PERSIST, on_readable, k)
+               : NULL;
+  return !k->rev || event_add(k->rev, NULL) ? -1 : 0;
+}
+
+/* Events of the bufferevent, which only writes: the connection made, or a
+ * write that failed. */
+static void on_event(struct bufferevent *bev, short what, void *arg) {
+  conn *k = arg;
+  (void)bev;
+  if (what & BEV_EVENT_CONNECTED) {
+    k->state = C_WAIT_HELLO;
+    if (start_reading(k)) conn_fail(k, GASP_ENOMEM, "out of memory");
+    return;
+  }
+  if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+    lost(k, !!(what & BEV_EVENT_EOF), EVUTIL_SOCKET_ERROR());
+}
+
 static void tune_socket(evutil_socket_t fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void set_callbacks(conn *k) {
+  bufferevent_set_max_single_write(k->bev, (ev_ssize_t)IO_MAX);
+  bufferevent_setcb(k->bev, NULL, NULL, on_event, k);
+  bufferevent_enable(k->bev, EV_WRITE);
 }
 
 static conn *conn_new(gasp_cluster *c, int acceptor, int rank) {
@@ -452,9 +584,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     conn_close(k);
     return;
   }
-  bufferevent_setcb(k->bev, on_read, NULL, on_event, k);
-  bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+  set_callbacks(k);
   k->state = C_HELLO_SENT;
+  if (start_reading(k)) {
+    conn_close(k);
+    return;
+  }
   if (send_simple(k, GASP__MSG_HELLO, k->nonce, GASP__NONCE_LEN, NULL, 0))
     conn_close(k);
 }
@@ -486,8 +621,7 @@ static int connect_to(gasp_cluster *c, conn *k) {
   if (resolve(c->addr[k->rank], &ss, &len)) return GASP_EINVAL;
   k->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
   if (!k->bev) return GASP_ENOMEM;
-  bufferevent_setcb(k->bev, on_read, NULL, on_event, k);
-  bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+  set_callbacks(k);
   k->state = C_CONNECTING;
   if (bufferevent_socket_connect(k->bev, (struct sockaddr *)&ss, (int)len) <
       0) {
@@ -923,18 +1057,7 @@ static int step_done(gasp_cluster *c, void *arg) {
                   (unsigned long long)c->seq, tag_name(tag), tag_name(c->tag));
         return 0;
       }
-      if (!bad && c->rlen[r] + n > c->rcap[r]) {
-        size_t cap = c->rcap[r] ? c->rcap[r] : 4096;
-        while (cap < c->rlen[r] + n)
-          cap *= 2;
-        uint8_t *nb = realloc(c->rbuf[r], cap);
-        if (!nb) {
-          bad = 2;
-        } else {
-          c->rbuf[r] = nb;
-          c->rcap[r] = cap;
-        }
-      }
+      if (!bad && reserve(c, r, n)) bad = 2;
       if (!bad) {
         if (n) memcpy(c->rbuf[r] + c->rlen[r], p, n);
         c->rlen[r] += n;
@@ -983,8 +1106,10 @@ int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
 /* Sends len bytes to k as frames of at most 1 MiB (the receiver decodes
  * one while the next is on the wire, and buffers stay small): DATA frames
  * of the current collective step, or POST frames.  The header goes
- * through msgpack, the payload straight into the output buffer (one copy,
- * not two); over the high-water mark it waits for the peer to drain. */
+ * through msgpack; the payload of DATA frames is referenced by the output
+ * buffer, not copied (exchange() returns only once the output buffers
+ * have drained), that of POST frames is copied into it.  Over the
+ * high-water mark it waits for the peer to drain. */
 static int send_chunks(gasp_cluster *c, conn *k, int data, uint64_t tag,
                        const uint8_t *p, size_t len, gasp_error *err) {
   size_t chunk_max = c->max_frame - 64, off = 0;
@@ -1005,7 +1130,8 @@ static int send_chunks(gasp_cluster *c, conn *k, int data, uint64_t tag,
     msgpack_pack_uint64(&pk, ch);
     msgpack_pack_uint64(&pk, (uint64_t)last);
     msgpack_pack_bin(&pk, n);
-    int rc = k ? send_frame_with(k, &sb, n ? p + off : NULL, n) : GASP_EPEER;
+    int rc =
+        k ? send_frame_with(k, &sb, n ? p + off : NULL, n, data) : GASP_EPEER;
     msgpack_sbuffer_destroy(&sb);
     if (rc == GASP_EPEER) return rc;
     if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
@@ -1015,6 +1141,26 @@ static int send_chunks(gasp_cluster *c, conn *k, int data, uint64_t tag,
       return rc;
     if (last) return GASP_OK;
   }
+}
+
+/* A collective step that failed half way leaves the cluster failed: its
+ * peers are somewhere in the same step, and the output buffers still
+ * refer to send buffers that the caller may free once this returns, so
+ * whatever was not sent is dropped. */
+static void abandon(gasp_cluster *c, int rc, const gasp_error *err) {
+  if (!c->failed) {
+    c->failed = 1;
+    if (err)
+      c->ferr = *err;
+    else
+      gasp__fail(&c->ferr, rc, NULL, 0, "rank %d: collective step %llu failed",
+                 c->rank, (unsigned long long)c->seq);
+  }
+  for (conn *k = c->all; k; k = k->next)
+    if (k->bev) {
+      struct evbuffer *out = bufferevent_get_output(k->bev);
+      evbuffer_drain(out, evbuffer_get_length(out));
+    }
 }
 
 static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
@@ -1031,18 +1177,24 @@ static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
   c->tag = tag;
   for (int r = 0; r < c->size; r++)
     c->rlen[r] = 0, c->rnext[r] = 0, c->rdone[r] = 0;
-  for (int r = 0; r < c->size; r++) {
+  int rc = GASP_OK;
+  for (int r = 0; r < c->size && !rc; r++) {
     if (r == c->rank) continue;
-    int rc = send_chunks(c, c->peer[r], 1, tag, send ? send[r] : NULL,
-                         send_len ? send_len[r] : 0, err);
+    rc = send_chunks(c, c->peer[r], 1, tag, send ? send[r] : NULL,
+                     send_len ? send_len[r] : 0, err);
     if (rc == GASP_EPEER || c->failed) {
       wait_for(c, step_done, NULL, "a lost peer", err); /* reports it */
-      return c->failed ? c->ferr.code : rc;
+      rc = c->failed ? c->ferr.code : rc;
     }
-    if (rc) return rc;
   }
-  int rc = wait_for(c, step_done, NULL, "a collective step", err);
-  if (rc) return rc;
+  if (!rc) rc = wait_for(c, step_done, NULL, "a collective step", err);
+  /* the output buffers refer to the callers' send buffers */
+  if (!rc)
+    rc = wait_for(c, flushed, NULL, "peers to take this rank's data", err);
+  if (rc) {
+    abandon(c, rc, err);
+    return rc;
+  }
   for (int r = 0; r < c->size; r++) {
     if (recv) recv[r] = r == c->rank ? NULL : c->rbuf[r];
     if (recv_len) recv_len[r] = r == c->rank ? 0 : c->rlen[r];
@@ -1173,6 +1325,12 @@ int gasp__cluster_wait(gasp_cluster *c, int (*ready)(void *), void *arg,
                        const char *what, gasp_error *err) {
   wait_arg w = {ready, arg};
   return wait_for(c, posts_ready, &w, what, err);
+}
+
+void gasp__cluster_frames(const gasp_cluster *c, uint64_t *direct,
+                          uint64_t *queued) {
+  *direct = c->direct;
+  *queued = c->queued;
 }
 
 int gasp__cluster_idle(gasp_cluster *c, int (*ready)(void *), void *arg,

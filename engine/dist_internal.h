@@ -28,8 +28,9 @@ struct gasp_dist {
 
 /* The rank's share of g under `owner` without a cluster (partition files
  * are written this way; gasp_dist_new attaches the cluster). */
-int gasp__dist_build(gasp_dist **out, const gasp_graph *g, const uint32_t *owner,
-                     int parts, int rank, gasp_error *err);
+int gasp__dist_build(gasp_dist **out, const gasp_graph *g,
+                     const uint32_t *owner, int parts, int rank,
+                     gasp_error *err);
 
 /* One-way messages between ranks (cluster.c), for engines whose ranks
  * do not step together.  post: queues `len` bytes for `peer` (as chunked
@@ -50,5 +51,9 @@ void gasp__cluster_poll(gasp_cluster *c);
  * error); fails only when the cluster has. */
 int gasp__cluster_idle(gasp_cluster *c, int (*ready)(void *), void *arg,
                        double seconds, gasp_error *err);
+/* DATA frames received so far: taken straight into a step's receive
+ * buffer, and queued in an inbox first (another step's, or behind one). */
+void gasp__cluster_frames(const gasp_cluster *c, uint64_t *direct,
+                          uint64_t *queued);
 
 #endif

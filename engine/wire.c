@@ -165,6 +165,42 @@ int gasp__frame_unpack(msgpack_unpacked *up, const uint8_t *buf, size_t n,
   return (int)t->via.u64;
 }
 
+/* A msgpack unsigned integer at p[*pos] (positive fixint, uint 8..64). */
+static int read_uint(const uint8_t *p, size_t avail, size_t *pos, uint64_t *v) {
+  if (*pos >= avail) return -1;
+  uint8_t b = p[(*pos)++];
+  int n = b <= 0x7f   ? 0
+          : b == 0xcc ? 1
+          : b == 0xcd ? 2
+          : b == 0xce ? 4
+          : b == 0xcf ? 8
+                      : -1;
+  if (n < 0 || avail - *pos < (size_t)n) return -1;
+  *v = n ? be(p + *pos, n) : b;
+  *pos += (size_t)n;
+  return 0;
+}
+
+int gasp__data_head(const uint8_t *p, size_t avail, size_t frame_len,
+                    uint64_t f[4], size_t *head) {
+  size_t pos = 0;
+  uint64_t type, body;
+  if (avail < 2 || p[pos++] != 0x96 || read_uint(p, avail, &pos, &type) ||
+      type != GASP__MSG_DATA)
+    return -1;
+  for (int i = 0; i < 4; i++)
+    if (read_uint(p, avail, &pos, &f[i])) return -1;
+  if (pos >= avail) return -1;
+  uint8_t b = p[pos++];
+  int n = b == 0xc4 ? 1 : b == 0xc5 ? 2 : b == 0xc6 ? 4 : -1;
+  if (n < 0 || avail - pos < (size_t)n) return -1;
+  body = be(p + pos, n);
+  pos += (size_t)n;
+  if (pos > frame_len || body != frame_len - pos) return -1;
+  *head = pos;
+  return 0;
+}
+
 int gasp__mp_u64(const msgpack_object *o, uint64_t *v) {
   if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) return -1;
   *v = o->via.u64;

@@ -50,6 +50,18 @@ int gasp__mp_u64(const msgpack_object *o, uint64_t *v);
 int gasp__mp_bin(const msgpack_object *o, const uint8_t **p, size_t *n);
 int gasp__mp_str(const msgpack_object *o, const char **p, size_t *n);
 
+/* The longest DATA header: fixarray, type, four uint64 (9 bytes each) and
+ * a bin32 header. */
+#define GASP__DATA_HEAD_MAX (1 + 1 + 4 * 9 + 5)
+
+/* Reads a DATA frame's header from its first `avail` bytes, for a frame
+ * of `frame_len` bytes: 0 when they are exactly [6, seq, tag, chunk,
+ * last, bin] with the bin's body ending the frame (f receives seq, tag,
+ * chunk, last; *head the header's length), -1 otherwise (the frame is
+ * then left to the general, checked path). */
+int gasp__data_head(const uint8_t *p, size_t avail, size_t frame_len,
+                    uint64_t f[4], size_t *head);
+
 /* The HMAC the handshake exchanges: HMAC-SHA-256(key, "gasp1" || nonce ||
  * rank as 8 big-endian bytes). */
 void gasp__handshake_mac(const void *key, size_t klen, const uint8_t *nonce,

@@ -29,6 +29,7 @@
 
 #include "gasp.h"
 #include "testutil.h"
+#include "dist_internal.h"
 #include "internal.h"
 #include "sha256.h"
 #include "wire.h"
@@ -115,6 +116,80 @@ static void test_mp_check(void **state) {
                             sizeof why);
     if ((rc == 0) != v[i].ok)
       fail_msg("case %zu: got %d (%s)", i, rc, rc ? why : "");
+  }
+}
+
+/* A DATA frame as the sender packs it, with `items` elements and a body
+ * of n bytes (0xab); returns its length. */
+static size_t pack_data(uint8_t *out, const uint64_t f[4], size_t n, int items,
+                        uint64_t type) {
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  msgpack_pack_array(&pk, (size_t)items);
+  msgpack_pack_uint64(&pk, type);
+  for (int i = 0; i < items - 2; i++)
+    msgpack_pack_uint64(&pk, f[i]);
+  msgpack_pack_bin(&pk, n);
+  memcpy(out, sb.data, sb.size);
+  memset(out + sb.size, 0xab, n);
+  size_t total = sb.size + n;
+  msgpack_sbuffer_destroy(&sb);
+  return total;
+}
+
+/* The receive side's fast reading of DATA headers takes exactly the
+ * frames the sender makes (every integer width, bin 8/16/32) and nothing
+ * else: a lying length, another type or arity, a field of another kind
+ * and a truncated header all go to the checked path. */
+static void test_data_head(void **state) {
+  (void)state;
+  static const uint64_t vals[][4] = {{1, 3ull << 32, 0, 1},
+                                     {300, 1ull << 32, 70000, 0},
+                                     {1ull << 40, 0, 255, 1},
+                                     {127, 128, 65535, 0}};
+  static const size_t bodies[] = {0, 5, 200, 300, 70000};
+  static uint8_t buf[80000];
+  char why[200];
+  for (size_t a = 0; a < sizeof vals / sizeof *vals; a++)
+    for (size_t b = 0; b < sizeof bodies / sizeof *bodies; b++) {
+      size_t L = pack_data(buf, vals[a], bodies[b], 6, GASP__MSG_DATA);
+      size_t avail = L < GASP__DATA_HEAD_MAX ? L : GASP__DATA_HEAD_MAX, head;
+      uint64_t f[4];
+      assert_int_equal(gasp__mp_check(buf, L, 16, why, sizeof why), 0);
+      assert_int_equal(gasp__data_head(buf, avail, L, f, &head), 0);
+      assert_memory_equal(f, vals[a], sizeof f);
+      assert_int_equal(head + bodies[b], L);
+      assert_int_equal(gasp__data_head(buf, head, L, f, &head), 0);
+      assert_int_equal(gasp__data_head(buf, head - 1, L, f, &head), -1);
+      assert_int_equal(gasp__data_head(buf, avail, L + 1, f, &head), -1);
+      assert_int_equal(gasp__data_head(buf, avail, L - 1, f, &head), -1);
+    }
+  uint64_t v[4] = {1, 2, 3, 1};
+  size_t head, L;
+  uint64_t f[4];
+  L = pack_data(buf, v, 9, 5, GASP__MSG_DATA); /* one field short */
+  assert_int_equal(gasp__data_head(buf, L, L, f, &head), -1);
+  L = pack_data(buf, v, 9, 6, GASP__MSG_POST);
+  assert_int_equal(gasp__data_head(buf, L, L, f, &head), -1);
+  L = pack_data(buf, v, 9, 6, GASP__MSG_DATA);
+  static const struct {
+    size_t at;
+    uint8_t byte;
+  } bad[] = {
+      {0, 0x97}, /* seven elements */
+      {2, 0xff}, /* seq -1 (negative fixint) */
+      {3, 0xc0}, /* tag nil */
+      {5, 0xc3}, /* last true */
+      {6, 0xa9}, /* str, not bin */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    uint8_t c[32];
+    memcpy(c, buf, L);
+    c[bad[i].at] = bad[i].byte;
+    if (!gasp__data_head(c, L, L, f, &head))
+      fail_msg("corruption %zu taken", i);
   }
 }
 
@@ -253,6 +328,62 @@ static void test_cluster_exchange(void **state) {
   }
 }
 
+/* Byte i of what rank s sends rank r in round t. */
+static uint8_t overlap_byte(int s, int r, int t, size_t i) {
+  return (uint8_t)((i * 7 + (size_t)s * 13 + (size_t)t * 29 + (size_t)r) & 255);
+}
+
+static int never(void *arg) {
+  (void)arg;
+  return 0;
+}
+
+/* Two ranks swap payloads of about 12 MiB (12 chunks, more than the
+ * sockets buffer) for six rounds; before every odd round rank 1 runs its
+ * event loop idle for 0.1 s, so it reads rank 0's frames of that round
+ * before the round begins there (they wait in the inbox); otherwise the
+ * frames arriving during a round go straight into its receive buffer.
+ * Every byte is checked, and rank 1 must have taken frames both ways. */
+static int overlap_work(gasp_cluster *c, void *arg) {
+  (void)arg;
+  int me = gasp_cluster_rank(c), peer = 1 - me;
+  gasp_error err;
+  size_t n = ((size_t)12 << 20) + 1000;
+  uint8_t *buf = malloc(n + 16);
+  if (!buf) return 2;
+  for (int t = 0; t < 6; t++) {
+    size_t len[2] = {0, 0}, rlen[2];
+    len[peer] = n + (size_t)(t + me);
+    for (size_t i = 0; i < len[peer]; i++)
+      buf[i] = overlap_byte(me, peer, t, i);
+    const void *send[2] = {buf, buf}, *recv[2];
+    if (me == 1 && t % 2 && gasp__cluster_idle(c, never, NULL, 0.1, &err))
+      return 3;
+    if (gasp_cluster_exchange(c, send, len, recv, rlen, &err)) {
+      fprintf(stderr, "rank %d round %d: %s\n", me, t, err.msg);
+      return 4;
+    }
+    if (rlen[peer] != n + (size_t)(t + peer)) return 5;
+    for (size_t i = 0; i < rlen[peer]; i++)
+      if (((const uint8_t *)recv[peer])[i] != overlap_byte(peer, me, t, i))
+        return 6;
+  }
+  free(buf);
+  uint64_t direct, queued;
+  gasp__cluster_frames(c, &direct, &queued);
+  return me == 0 || (direct > 0 && queued > 0) ? 0 : 7;
+}
+
+static void test_exchange_overlap(void **state) {
+  (void)state;
+  cfg g = {2, 0, -1, NULL, 60, 0};
+  int st[8];
+  char msgs[8][256];
+  run_cluster(&g, overlap_work, NULL, NULL, st, msgs);
+  for (int r = 0; r < 2; r++)
+    if (st[r] != 0) fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+}
+
 /* A rank with another key cannot join: it fails with EAUTH; rank 0 counts
  * a rejected connection and times out waiting, naming the missing peer. */
 static void test_wrong_key(void **state) {
@@ -380,6 +511,17 @@ static void test_bad_frames(void **state) {
       {"random bytes", "\x00\x00\x00\x08\xc1\x99\x13\x37\xde\xad\xbe\xef", 12},
       {"array of 2^32-1", "\x00\x00\x00\x06\xdd\xff\xff\xff\xff\x06", 10},
       {"map in a step", "\x00\x00\x00\x03\x81\x01\x02", 7},
+      /* the barrier's DATA frame with a bin of 5 bytes and 2 in the frame */
+      {"lying DATA length",
+       "\x00\x00\x00\x12\x96\x06\x01\xcf\x00\x00\x00\x03\x00\x00\x00\x00"
+       "\x00\x01\xc4\x05"
+       "ab",
+       22},
+      /* a well-formed DATA frame of the barrier, but chunk 5 first */
+      {"DATA out of order",
+       "\x00\x00\x00\x10\x96\x06\x01\xcf\x00\x00\x00\x03\x00\x00\x00\x00"
+       "\x05\x01\xc4\x00",
+       20},
   };
   for (size_t a = 0; a < sizeof attacks / sizeof *attacks; a++) {
     cfg g = {2, 0, -1, NULL, 10, 0};
@@ -535,7 +677,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sha256),
       cmocka_unit_test(test_mp_check),
+      cmocka_unit_test(test_data_head),
       cmocka_unit_test(test_cluster_exchange),
+      cmocka_unit_test(test_exchange_overlap),
       cmocka_unit_test(test_wrong_key),
       cmocka_unit_test(test_bad_frames),
       cmocka_unit_test(test_peer_lost),
