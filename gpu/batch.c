@@ -37,7 +37,8 @@ int gasp__gpu_batcher_init(gasp__gpu_batcher *b, const gasp__gpu_ops *ops,
   b->prog = prog;
   b->vbase = vbase;
   b->word = prog->device_word ? prog->device_word : 4;
-  b->cap = cap ? cap : 1;
+  /* a plane's pitch (cap words) stays far below the 2-D copies' limit */
+  b->cap = cap < 1 ? 1 : cap > GASP__GPU_CAP_MAX ? GASP__GPU_CAP_MAX : cap;
   b->nslots = nslots < 1                 ? 1
               : nslots > GASP__GPU_SLOTS ? GASP__GPU_SLOTS
                                          : nslots;
@@ -160,19 +161,28 @@ static int submit(gasp__gpu_batcher *b, int reason) {
   const gasp__gpu_ops *o = b->ops;
   size_t w = b->word, plane = (size_t)b->cap * w, row = (size_t)n * w;
   size_t ids = n * sizeof(gasp_vid);
+  gasp_device_batch db = {n,      b->cap,    s->d_vid,      s->d_v,
+                          s->d_a, s->stream, b->prog->user, b->iteration};
+  int rc = GASP_OK;
   if (o->copy_in(b->dev, s->d_vid, ids, s->h_vid, ids, ids, 1, s->stream) ||
       (b->vwords && o->copy_in(b->dev, s->d_v, plane, s->h_v, plane, row,
                                b->vwords, s->stream)) ||
       (b->awords && o->copy_in(b->dev, s->d_a, plane, s->h_a, plane, row,
                                b->awords, s->stream)))
-    return fail(b, GASP_EIO, "copy to the device failed");
-  gasp_device_batch db = {n,      b->cap,    s->d_vid,      s->d_v,
-                          s->d_a, s->stream, b->prog->user, b->iteration};
-  if (b->prog->device_apply(&db))
-    return fail(b, GASP_EIO, "the program's device apply failed");
-  if (b->vwords && o->copy_out(b->dev, s->h_v, plane, s->d_v, plane, row,
-                               b->vwords, s->stream))
-    return fail(b, GASP_EIO, "copy from the device failed");
+    rc = fail(b, GASP_EIO, "copy to the device failed");
+  else if (b->prog->device_apply(&db)) /* its reason is the program's */
+    rc = GASP_EIO,
+    snprintf(b->err, sizeof b->err, "GPU: the program's device apply failed");
+  else if (b->vwords && o->copy_out(b->dev, s->h_v, plane, s->d_v, plane, row,
+                                    b->vwords, s->stream))
+    rc = fail(b, GASP_EIO, "copy from the device failed");
+  if (rc) {
+    /* what was enqueued may still read the slot's buffers: let it end,
+     * and drop the batch (the run fails; a later run starts empty) */
+    o->wait(b->dev, s->stream);
+    s->n = 0;
+    return rc;
+  }
   s->inflight = 1;
   if (b->st) {
     b->st->batches++;

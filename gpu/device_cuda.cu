@@ -8,6 +8,9 @@
  */
 #include <cuda_runtime.h>
 #include <stdio.h>
+
+#include <atomic>
+#include <new>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +29,29 @@ extern "C" GASP_EXTERN int gasp_gpu_probe(char *name, size_t len) {
     return 0;
   }
   cudaDeviceProp prop;
-  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
-    if (name && len) snprintf(name, len, "device 0 (properties unavailable)");
-    return count;
+  rc = cudaGetDeviceProperties(&prop, 0);
+  if (rc != cudaSuccess) {
+    if (name && len)
+      snprintf(name, len, "none (device 0: %s)", cudaGetErrorString(rc));
+    cudaGetLastError();
+    return 0;
+  }
+  /* the kernels are built for compute 7.5 and up (gpu/include.am) */
+  if (prop.major * 10 + prop.minor < 75) {
+    if (name && len)
+      snprintf(name, len, "none (%s is compute %d.%d; gasp needs 7.5)",
+               prop.name, prop.major, prop.minor);
+    return 0;
+  }
+  /* a device in a prohibited or busy exclusive mode shows here, when its
+   * context is made, not at the first batch */
+  rc = cudaSetDevice(0);
+  if (rc == cudaSuccess) rc = cudaFree(0);
+  if (rc != cudaSuccess) {
+    if (name && len)
+      snprintf(name, len, "none (%s: %s)", prop.name, cudaGetErrorString(rc));
+    cudaGetLastError();
+    return 0;
   }
   if (name && len)
     snprintf(name, len, "%s (compute %d.%d, %.1f GiB)", prop.name, prop.major,
@@ -38,14 +61,18 @@ extern "C" GASP_EXTERN int gasp_gpu_probe(char *name, size_t len) {
 
 namespace {
 
+/* The context: the last failure, for error().  Async workers share it, so
+ * the store is atomic (a message may then name another worker's failure:
+ * both are the device's).  cudaGetLastError() clears the runtime's copy,
+ * so that a later, unrelated launch check does not report it again. */
 struct cuda_dev {
-  int device;
-  cudaError_t last;
+  std::atomic<int> last;
 };
 
 int check(void *dev, cudaError_t rc) {
   if (rc == cudaSuccess) return 0;
-  static_cast<cuda_dev *>(dev)->last = rc;
+  static_cast<cuda_dev *>(dev)->last.store((int)rc, std::memory_order_relaxed);
+  cudaGetLastError();
   return -1;
 }
 
@@ -93,9 +120,11 @@ int wait_stream(void *dev, void *s) {
   return check(dev, cudaStreamSynchronize((cudaStream_t)s));
 }
 const char *error(void *dev) {
-  return cudaGetErrorString(static_cast<cuda_dev *>(dev)->last);
+  return cudaGetErrorString(
+      (cudaError_t) static_cast<cuda_dev *>(dev)->last.load(
+          std::memory_order_relaxed));
 }
-void close_dev(void *dev) { free(dev); }
+void close_dev(void *dev) { delete static_cast<cuda_dev *>(dev); }
 
 const gasp__gpu_ops cuda_ops = {host_alloc,  host_free,   dev_alloc, dev_free,
                                 stream_new,  stream_free, copy_in,   copy_out,
@@ -107,10 +136,10 @@ extern "C" const gasp__gpu_ops *gasp__gpu_open(void **dev, char *name,
                                                size_t len) {
   *dev = NULL;
   if (gasp_gpu_probe(name, len) <= 0) return NULL;
-  cuda_dev *d = static_cast<cuda_dev *>(calloc(1, sizeof *d));
+  cuda_dev *d = new (std::nothrow) cuda_dev();
   if (!d || cudaSetDevice(0) != cudaSuccess) {
     if (name && len) snprintf(name, len, "none (cannot use device 0)");
-    free(d);
+    delete d;
     return NULL;
   }
   *dev = d;

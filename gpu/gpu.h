@@ -49,6 +49,9 @@ typedef struct gasp__gpu_ops {
 const gasp__gpu_ops *gasp__gpu_open(void **dev, char *name, size_t len);
 
 #define GASP__GPU_SLOTS 2
+/* Items per batch at most: a plane of 8-byte words is then 512 MiB, well
+ * inside what a 2-D copy's pitch may be. */
+#define GASP__GPU_CAP_MAX ((uint64_t)1 << 26)
 
 typedef struct gasp__gpu_slot {
   void *stream;

@@ -257,8 +257,8 @@ typedef enum gasp_format {
    * the left side, items the right; columns past the third are ignored. */
   GASP_FORMAT_RATINGS,
   /* ---- text corpora (issue 6, LDA) ---- */
-  GASP_FORMAT_LDAC,    /* Blei's lda-c: "N w:c w:c ..." per document    */
-  GASP_FORMAT_TRIPLES  /* "doc word count" lines: a UCI body, no header */
+  GASP_FORMAT_LDAC,   /* Blei's lda-c: "N w:c w:c ..." per document    */
+  GASP_FORMAT_TRIPLES /* "doc word count" lines: a UCI body, no header */
 } gasp_format;
 
 /* Text corpora load as bipartite graphs, documents on the left side and
@@ -284,11 +284,11 @@ GASP_EXTERN const char *gasp_format_name(gasp_format f);
 /* Options for gasp_graph_load().  Initialise with gasp_load_opts_init(). */
 typedef struct gasp_load_opts {
   gasp_format format;
-  int threads;         /* 0: all cores                                      */
-  int weighted;        /* -1: if the file has a weight column; 0: drop; 1: keep */
-  int symmetric;       /* add the reverse of every edge (undirected input)  */
-  const char *vocab;   /* uci, ldac, triples: optional vocabulary file (one
-                          word a line) naming the words                     */
+  int threads;       /* 0: all cores                                      */
+  int weighted;      /* -1: if the file has a weight column; 0: drop; 1: keep */
+  int symmetric;     /* add the reverse of every edge (undirected input)  */
+  const char *vocab; /* uci, ldac, triples: optional vocabulary file (one
+                        word a line) naming the words                     */
   /* sources and targets in separate id spaces (left and right sides), as
    * for ratings; implied by the ratings and text-corpus formats and by
    * rectangular Matrix Market files */
@@ -336,10 +336,10 @@ GASP_EXTERN void gasp_text_reader_free(gasp_text_reader **r);
 
 /* A list of edges (or ratings) in original ids, owned by the library. */
 typedef struct gasp_edge_list {
-  uint64_t n;      /* number of edges                      */
-  gasp_gid *src;   /* n entries                            */
-  gasp_gid *dst;   /* n entries                            */
-  double *weight;  /* n entries, or NULL when unweighted   */
+  uint64_t n;            /* number of edges                      */
+  gasp_gid *src;         /* n entries                            */
+  gasp_gid *dst;         /* n entries                            */
+  double *weight;        /* n entries, or NULL when unweighted   */
   uint64_t num_vertices; /* ids are in 0 .. num_vertices-1 (left side) */
   uint64_t num_right;    /* bipartite: right ids in 0 .. num_right-1, else 0 */
 } gasp_edge_list;
@@ -423,8 +423,7 @@ GASP_EXTERN int gasp_partition_metis(const gasp_graph *g, int parts,
                                      gasp_error *err);
 /* Computes the figures above for `owner`; threads 0 = all cores. */
 GASP_EXTERN int gasp_partition_stats_compute(const gasp_graph *g, int parts,
-                                             const uint32_t *owner,
-                                             int threads,
+                                             const uint32_t *owner, int threads,
                                              gasp_partition_stats *out);
 
 /* ------------------------------------------------------------------ */
@@ -466,7 +465,8 @@ typedef struct gasp_nbrs {
   const uint32_t *in_slot;
   const gasp_vid *out;
   gasp_eid out_slot0;
-  const void *vertex_data; /* neighbour u's data: vertex_data + u * vertex_size */
+  const void
+      *vertex_data; /* neighbour u's data: vertex_data + u * vertex_size */
   size_t vertex_size;
   const void *edge_data; /* edge s's data: edge_data + s * edge_size */
   size_t edge_size;
@@ -665,8 +665,8 @@ typedef struct gasp_engine_opts {
    * (GASP_ENOTSUP); off always applies on the CPU. */
   gasp_gpu_mode gpu;
   /* vertices per device batch (0: 65536 for a sync superstep or colour
-   * class, 4096 per worker under locks); the sync engine streams a
-   * superstep's applies through two pinned buffers and two streams, so the
+   * class, 4096 per worker under locks; at most 2^26); the sync engine streams
+   * a superstep's applies through two pinned buffers and two streams, so the
    * copies of one batch overlap the kernel of the other */
   uint32_t gpu_batch;
   /* async engine: a worker's partial batch (whose locks it holds) is
@@ -726,14 +726,15 @@ GASP_EXTERN const gasp_error *gasp_engine_last_error(const gasp_engine *e);
  * what it did so far (batches, how they were flushed, bytes each way, and
  * the seconds the driving thread or workers spent in device batches). */
 typedef struct gasp_gpu_stats {
-  int used;            /* 1: applies run on the device */
-  char device[128];    /* its name, or why none is used */
+  int used;         /* 1: applies run on the device */
+  char device[128]; /* its name, or why none is used */
   uint64_t batches, vertices;
   uint64_t flush_full, flush_time, flush_idle; /* why batches were sent */
   uint64_t bytes_in, bytes_out;
   double seconds;
 } gasp_gpu_stats;
-GASP_EXTERN void gasp_engine_gpu_stats(const gasp_engine *e, gasp_gpu_stats *out);
+GASP_EXTERN void gasp_engine_gpu_stats(const gasp_engine *e,
+                                       gasp_gpu_stats *out);
 
 /* ---- distributed runs -------------------------------------------------- */
 
@@ -742,7 +743,8 @@ GASP_EXTERN void gasp_engine_gpu_stats(const gasp_engine *e, gasp_gpu_stats *out
  * for neighbours: in a distributed run each updated vertex's element
  * travels with its vertex data to the ranks holding it as a ghost.  At
  * most 8 arrays; a no-op cost on one process. */
-GASP_EXTERN int gasp_engine_mirror(gasp_engine *e, void *array, size_t elem_size);
+GASP_EXTERN int gasp_engine_mirror(gasp_engine *e, void *array,
+                                   size_t elem_size);
 /* Element-wise reduction over all ranks (gasp_cluster_allreduce) from the
  * driving thread, e.g. in on_iteration, which every rank calls once per
  * superstep; returns at once on one process. */
@@ -843,9 +845,8 @@ GASP_EXTERN void gasp_cluster_traffic(const gasp_cluster *c, uint64_t *sent,
  * what each rank sent to this one: recv[p] points into memory the cluster
  * owns until the next collective call; recv[self] is NULL. */
 GASP_EXTERN int gasp_cluster_exchange(gasp_cluster *c, const void *const *send,
-                                      const size_t *send_len,
-                                      const void **recv, size_t *recv_len,
-                                      gasp_error *err);
+                                      const size_t *send_len, const void **recv,
+                                      size_t *recv_len, gasp_error *err);
 
 /* Element-wise reduction of vals[0..n) over all ranks, in rank order (the
  * same bits on every rank); the result replaces vals. */

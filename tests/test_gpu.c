@@ -52,6 +52,7 @@ typedef struct mock_dev {
   int fail;                         /* atomic: waits fail while set */
   uint64_t streams_busy, most_busy; /* atomic: streams with queued work */
   uint64_t live;                    /* allocations not yet freed */
+  uint64_t copies, fail_copy;       /* atomic: copy number fail_copy fails */
 } mock_dev;
 
 static void enqueue(mock_stream *s, mock_op op) {
@@ -96,6 +97,9 @@ static void note_busy(mock_dev *d, mock_stream *s) {
 }
 static int m_copy(void *dev, void *dst, size_t dpitch, const void *src,
                   size_t spitch, size_t width, size_t rows, void *s) {
+  mock_dev *d = dev;
+  uint64_t k = __atomic_add_fetch(&d->copies, 1, __ATOMIC_RELAXED);
+  if (k == __atomic_load_n(&d->fail_copy, __ATOMIC_RELAXED)) return -1;
   note_busy(dev, s);
   enqueue(s, (mock_op){dst, src, dpitch, spitch, width, rows, NULL, NULL});
   return 0;
@@ -361,7 +365,8 @@ typedef struct cc_prog {
   uint32_t *inside; /* detector: updates under way per vertex */
   uint64_t overlaps;
   int detect;
-  int sleep_us; /* slow gathers, so batches age */
+  int sleep_us;   /* slow gathers, so batches age */
+  int fail_apply; /* atomic: the device apply enqueues, then fails */
 } cc_prog;
 
 static void cc_init(gasp_ctx *ctx, void *vd) {
@@ -414,7 +419,9 @@ static void cc_kernel(void *arg) {
 }
 static int cc_device_apply(const gasp_device_batch *b) {
   launch(b, cc_kernel);
-  return 0;
+  return __atomic_load_n(&((cc_prog *)b->user)->fail_apply, __ATOMIC_RELAXED)
+             ? -1
+             : 0;
 }
 static gasp_dir cc_scatter_edges(const gasp_ctx *c, const void *vd) {
   (void)c;
@@ -476,7 +483,7 @@ typedef struct run_cfg {
 static uint64_t run_cc(gasp_graph *g, const gasp_vid *want, run_cfg cfg,
                        gasp_gpu_stats *gst) {
   gasp_vid n = gasp_graph_num_vertices(g);
-  cc_prog p = {g, calloc(n, sizeof(uint32_t)), 0, cfg.detect, cfg.sleep_us};
+  cc_prog p = {g, calloc(n, sizeof(uint32_t)), 0, cfg.detect, cfg.sleep_us, 0};
   gasp_program prog = cc_program(&p, cfg.device);
   if (cfg.detect || cfg.sleep_us) {
     prog.acc_init = cc_enter;
@@ -707,23 +714,50 @@ static void test_sync_equals_cpu(void **state) {
 
 /* ---- failures and modes ------------------------------------------------ */
 
+/* An engine on 2 threads over the mock device: k = 0 sync, 1 async with
+ * locks, 2 async chromatic. */
+static gasp_engine *mock_engine(gasp_graph *g, const gasp_program *prog, int k,
+                                uint32_t batch, mock_dev *dev) {
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.engine = k == 0 ? GASP_ENGINE_SYNC : GASP_ENGINE_ASYNC;
+  o.locking = k == 1 ? GASP_LOCKING_LOCKS : GASP_LOCKING_CHROMATIC;
+  o.threads = 2;
+  o.gpu_batch = batch;
+  gasp_engine *e;
+  assert_int_equal(gasp_engine_new(&e, g, prog, &o, NULL), GASP_OK);
+  gasp__engine_set_gpu(e, &mock_ops, dev, "mock");
+  return e;
+}
+
+/* After a failed run: the next one on the same engine finds the
+ * components, no lock is left taken, and freeing the engine frees every
+ * device allocation. */
+static void recovers(gasp_engine *e, gasp_graph *g, const gasp_vid *want,
+                     const mock_dev *dev) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_run_stats st;
+  gasp_engine_signal_all(e, 0);
+  assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+  const cc_vertex *vd = gasp_graph_vertex_data(g);
+  for (gasp_vid v = 0; v < n; v++)
+    assert_int_equal(vd[v].label, want[v]);
+  if (e->locks)
+    for (gasp_vid v = 0; v < n; v++)
+      assert_int_equal(e->locks[v], 0);
+  gasp_engine_free(&e);
+  assert_int_equal(dev->live, 0);
+}
+
 static void test_device_failure(void **state) {
   (void)state;
   gasp_graph *g = random_graph(1500, 1400, 21);
   gasp_vid *want = ref_components(g);
   for (int k = 0; k < 3; k++) {
-    cc_prog p = {g, calloc(1500, sizeof(uint32_t)), 0, 0, 0};
+    cc_prog p = {g, calloc(1500, sizeof(uint32_t)), 0, 0, 0, 0};
     gasp_program prog = cc_program(&p, 1);
-    gasp_engine_opts o;
-    gasp_engine_opts_init(&o);
-    o.engine = k == 0 ? GASP_ENGINE_SYNC : GASP_ENGINE_ASYNC;
-    o.locking = k == 1 ? GASP_LOCKING_LOCKS : GASP_LOCKING_CHROMATIC;
-    o.threads = 2;
-    o.gpu_batch = 64;
-    gasp_engine *e;
-    assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
-    mock_dev dev = {1, 0, 0, 0}; /* every wait fails */
-    gasp__engine_set_gpu(e, &mock_ops, &dev, "mock");
+    mock_dev dev = {1, 0, 0, 0, 0, 0}; /* every wait fails */
+    gasp_engine *e = mock_engine(g, &prog, k, 64, &dev);
     gasp_engine_signal_all(e, 0);
     gasp_run_stats st;
     assert_int_equal(gasp_engine_run(e, &st), GASP_EIO);
@@ -732,18 +766,60 @@ static void test_device_failure(void **state) {
     assert_non_null(strstr(err->msg, "unspecified launch failure"));
     /* every lock was released: the device recovers and the run finishes */
     __atomic_store_n(&dev.fail, 0, __ATOMIC_RELAXED);
-    gasp_engine_signal_all(e, 0);
-    assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
-    const cc_vertex *vd = gasp_graph_vertex_data(g);
-    for (gasp_vid v = 0; v < 1500; v++)
-      assert_int_equal(vd[v].label, want[v]);
-    if (e->locks)
-      for (gasp_vid v = 0; v < 1500; v++)
-        assert_int_equal(e->locks[v], 0);
-    gasp_engine_free(&e);
-    assert_int_equal(dev.live, 0);
+    recovers(e, g, want, &dev);
     free(p.inside);
   }
+  free(want);
+  gasp_graph_free(&g);
+}
+
+/* No slot of a batcher holds items or queued device work. */
+static void assert_batcher_idle(const gasp__gpu_batcher *b) {
+  for (int i = 0; i < b->nslots; i++) {
+    assert_int_equal(b->slot[i].n, 0);
+    assert_int_equal(((const mock_stream *)b->slot[i].stream)->n, 0);
+  }
+}
+
+/* A copy or the program's apply fails part way through a batch, in each
+ * engine: the run fails with the right message (a failed apply does not
+ * borrow the device's last error), the failed slot is left empty with its
+ * stream drained (nothing enqueued still reads the slot's buffers, and no
+ * stale batch is sent by the next run), and the next run is right. */
+static void test_failure_sites(void **state) {
+  (void)state;
+  gasp_graph *g = random_graph(1200, 1100, 5);
+  gasp_vid *want = ref_components(g);
+  static const struct {
+    uint64_t copy; /* copies per batch: ids, vertex, acc, back */
+    int apply;
+    const char *says;
+  } site[] = {{1, 0, "copy to the device failed: mock device"},
+              {3, 0, "copy to the device failed: mock device"},
+              {4, 0, "copy from the device failed: mock device"},
+              {0, 1, "the program's device apply failed"}};
+  for (size_t f = 0; f < sizeof site / sizeof *site; f++)
+    for (int k = 0; k < 3; k++) {
+      cc_prog p = {g, NULL, 0, 0, 0, site[f].apply};
+      gasp_program prog = cc_program(&p, 1);
+      mock_dev dev = {0};
+      dev.fail_copy = site[f].copy;
+      gasp_engine *e = mock_engine(g, &prog, k, 50, &dev);
+      gasp_engine_signal_all(e, 0);
+      gasp_run_stats st;
+      assert_int_equal(gasp_engine_run(e, &st), GASP_EIO);
+      const char *msg = gasp_engine_last_error(e)->msg;
+      if (!strstr(msg, site[f].says) ||
+          (site[f].apply && strstr(msg, "mock device")))
+        fail_msg("site %zu engine %d: \"%s\"", f, k, msg);
+      if (e->gpu_b) assert_batcher_idle(e->gpu_b);
+      if (e->gpu_tb)
+        for (int t = 0; t < 2; t++)
+          if (e->gpu_tb[t].ops) assert_batcher_idle(&e->gpu_tb[t]);
+      __atomic_store_n(&dev.fail_copy, 0, __ATOMIC_RELAXED);
+      __atomic_store_n(&p.fail_apply, 0, __ATOMIC_RELAXED);
+      recovers(e, g, want, &dev);
+    }
   free(want);
   gasp_graph_free(&g);
 }
@@ -752,7 +828,7 @@ static void test_modes(void **state) {
   (void)state;
   gasp_graph *g = random_graph(200, 100, 2);
   gasp_vid *want = ref_components(g);
-  cc_prog p = {g, NULL, 0, 0, 0};
+  cc_prog p = {g, NULL, 0, 0, 0, 0};
   gasp_engine_opts o;
   gasp_engine_opts_init(&o);
   gasp_engine *e;
@@ -814,6 +890,7 @@ int main(void) {
       cmocka_unit_test(test_async_flush_by_age),
       cmocka_unit_test(test_sync_equals_cpu),
       cmocka_unit_test(test_device_failure),
+      cmocka_unit_test(test_failure_sites),
       cmocka_unit_test(test_modes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,9 +75,9 @@ typedef struct mf {
    * users are 0 .. nl-1 */
   const uint8_t *user;
   gasp_vid own_users, owned; /* vertices updated by the half-steps */
-  float *F;    /* vertex data */
-  float *r;    /* rating by edge slot */
-  float *r_in; /* rating by in-edge position */
+  float *F;                  /* vertex data */
+  float *r;                  /* rating by edge slot */
+  float *r_in;               /* rating by in-edge position */
   gasp_adjacency in, out;
   mf_sgd_par sp;
   double *yty; /* implicit: k x k of the side not being updated */
@@ -252,7 +252,6 @@ static void train_sse(mf *m) {
   m->th[0].sse = sse;
   m->th[0].n = n;
 }
-
 
 /* ---- evaluation --------------------------------------------------------- */
 
@@ -534,8 +533,8 @@ static const char als_help[] =
     "      --trace FILE     per-sweep figures as TSV\n"
     "      --seed N         initial factors (1)\n"
     "      --gpu M          auto|on|off: solve the normal equations on the\n"
-    "                       CUDA device (one process; auto: when present)\n"
-    CLI_COMMON_HELP;
+    "                       CUDA device (one process; auto: when "
+    "present)\n" CLI_COMMON_HELP;
 
 static const char sgd_help[] =
     "usage: gasp sgd -i RATINGS [options]\n"
@@ -745,39 +744,57 @@ static int run_mf(int argc, char **argv, int als) {
 
   char gpu_name[128];
   int gpu = tk_use_gpu(&o, als ? "als" : "sgd",
-                       !als          ? "sgd has no device kernel"
-                       : o.eng.dist  ? "the device runs on one process"
-                                     : NULL,
+                       !als         ? "sgd has no device kernel"
+                       : o.eng.dist ? "the device runs on one process"
+                                    : NULL,
                        gpu_name, sizeof gpu_name);
   if (gpu < 0) {
     rc = EXIT_USAGE;
     goto out;
   }
-  gasp_program prog = {0};
-  prog.vertex_size = (size_t)m.stride * sizeof(float);
-  prog.acc_size = gpu ? 0 : prog.vertex_size;
-  prog.init_vertex = mf_init;
-  prog.gather_edges = gpu ? NULL : mf_edges;
-  prog.gather_vertex = gpu ? NULL : mf_gather;
-  prog.apply = gpu ? mf_apply_device_only : mf_apply;
+  gasp_program prog;
+  const gasp_gpu_mode asked = o.eng.gpu;
+  for (;;) {
+    memset(&prog, 0, sizeof prog);
+    prog.vertex_size = (size_t)m.stride * sizeof(float);
+    prog.acc_size = gpu ? 0 : prog.vertex_size;
+    prog.init_vertex = mf_init;
+    prog.gather_edges = gpu ? NULL : mf_edges;
+    prog.gather_vertex = gpu ? NULL : mf_gather;
+    prog.apply = gpu ? mf_apply_device_only : mf_apply;
 #ifdef GASP_TOOLKIT_CUDA
-  if (gpu) prog.device_apply = als_device_apply;
+    if (gpu) prog.device_apply = als_device_apply;
 #endif
-  prog.user = &m;
-  o.eng.max_iter = 1; /* one superstep per half-step */
-  o.eng.on_iteration = NULL;
-  o.eng.gpu = gpu ? GASP_GPU_ON : GASP_GPU_OFF;
-  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
-  m.F = gasp_graph_vertex_data(g);
+    prog.user = &m;
+    o.eng.max_iter = 1; /* one superstep per half-step */
+    o.eng.on_iteration = NULL;
+    o.eng.gpu = gpu ? GASP_GPU_ON : GASP_GPU_OFF;
+    if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
+    m.F = gasp_graph_vertex_data(g);
 #ifdef GASP_TOOLKIT_CUDA
-  if (gpu && (als_gpu_open(&m) ||
-              mf_gpu_params(m.gpu, m.lambda, m.implicit ? m.alpha : 0, NULL,
-                            m.gpu_err, sizeof m.gpu_err))) {
-    cli_error("als: %s", m.gpu_err);
-    rc = EXIT_RUNTIME;
-    goto out;
+    /* lambda only: gpu_params() sets alpha and YtY before each half-step */
+    if (gpu &&
+        (als_gpu_open(&m) || mf_gpu_params(m.gpu, m.lambda, 0, NULL, m.gpu_err,
+                                           sizeof m.gpu_err))) {
+      if (asked != GASP_GPU_AUTO) {
+        cli_error("als: %s", m.gpu_err);
+        rc = EXIT_RUNTIME;
+        goto out;
+      }
+      /* --gpu auto: the device declined (k too large for it, too little
+       * memory); start again on the CPU */
+      if (!o.c.quiet)
+        fprintf(stderr, "gasp: als: %s; running on the CPU\n", m.gpu_err);
+      mf_gpu_free(m.gpu);
+      m.gpu = NULL;
+      gasp_engine_free(&e);
+      gpu = 0;
+      snprintf(gpu_name, sizeof gpu_name, "none");
+      continue;
+    }
+#endif
+    break;
   }
-#endif
   m.threads = gasp_engine_threads(e);
   m.th = tk_calloc_lines((size_t)m.threads, sizeof *m.th);
   if (!m.th) goto oom;

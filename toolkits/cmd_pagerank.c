@@ -50,13 +50,13 @@ typedef struct pr {
   double dangling;  /* D of the previous superstep */
   pr_partial *part; /* per thread */
   int threads;
-  double residual;  /* L1 change of the last superstep */
+  double residual; /* L1 change of the last superstep */
   const char *personalized;
   gasp_graph *g;
   int top;
   uint64_t iterations;
-  gasp_engine *e;  /* for the reductions of a distributed run */
-  gasp_vid local;  /* vertices of the graph this process holds */
+  gasp_engine *e; /* for the reductions of a distributed run */
+  gasp_vid local; /* vertices of the graph this process holds */
 } pr;
 
 static void pr_init(gasp_ctx *ctx, void *vd) {
@@ -73,7 +73,9 @@ static void pr_init(gasp_ctx *ctx, void *vd) {
 }
 
 static gasp_dir pr_in(const gasp_ctx *c, const void *v) { return GASP_DIR_IN; }
-static gasp_dir pr_out(const gasp_ctx *c, const void *v) { return GASP_DIR_OUT; }
+static gasp_dir pr_out(const gasp_ctx *c, const void *v) {
+  return GASP_DIR_OUT;
+}
 
 static void pr_gather_f(const float *contrib, const gasp_nbrs *nb, void *acc) {
   const gasp_vid *in = nb->in;
@@ -175,6 +177,11 @@ static double pr_residual_gpu(void *user) { return ((pr *)user)->residual; }
 #ifdef GASP_TOOLKIT_CUDA
 #include "pr_gpu.h"
 
+/* pr_run_gpu's answer when, under --gpu auto, the graph did not go onto
+ * the device (too large for its memory, or the device refused): the
+ * vertices are untouched and the CPU run follows. */
+#define PR_GPU_DECLINED (-1)
+
 static int pr_run_gpu(pr *p, gasp_graph *g, tk_opts *o, gasp_run_stats *st) {
   pr_vertex *vd = gasp_graph_vertex_data(g);
   gasp_vid n = gasp_graph_num_vertices(g);
@@ -197,7 +204,13 @@ static int pr_run_gpu(pr *p, gasp_graph *g, tk_opts *o, gasp_run_stats *st) {
   }
   pr_gpu_graph pg = {n, in.num_edges, in.off, in.nbr, outdeg, tele, rank};
   if (pr_gpu_new(&d, &pg, err, sizeof err)) {
-    cli_error("pagerank: %s", err);
+    if (o->eng.gpu == GASP_GPU_AUTO) { /* nothing changed yet: the CPU runs */
+      if (!o->c.quiet)
+        fprintf(stderr, "gasp: pagerank: %s; running on the CPU\n", err);
+      rc = PR_GPU_DECLINED;
+    } else {
+      cli_error("pagerank: %s", err);
+    }
     goto out;
   }
   double t0 = cli_now();
@@ -234,7 +247,6 @@ out:
 }
 #endif
 
-
 /* ---- async: delta PageRank ------------------------------------------ */
 
 static void pr_apply_async(gasp_ctx *ctx, void *vd, const void *acc) {
@@ -267,7 +279,8 @@ static void pr_gather_async(const gasp_ctx *ctx, const void *v,
   *(double *)acc = s;
 }
 
-static void pr_scatter_async(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+static void pr_scatter_async(gasp_ctx *ctx, const void *vd,
+                             const gasp_edge *e) {
   pr *p = gasp_ctx_user(ctx);
   double change = p->part[gasp_ctx_thread(ctx)].change;
   if (change > p->tol / p->n) gasp_signal_priority(ctx, e->nbr, change);
@@ -322,12 +335,14 @@ static const char help[] =
 /* Marks the personalisation set; returns its size or -1 (message printed). */
 /* Ids are checked against `whole` (the whole graph; in a distributed run
  * g is this rank's part, which may not hold them). */
-static long set_teleport(gasp_graph *g, const gasp_graph *whole, const char *list) {
+static long set_teleport(gasp_graph *g, const gasp_graph *whole,
+                         const char *list) {
   pr_vertex *vd = gasp_graph_vertex_data(g);
   gasp_vid n = gasp_graph_num_vertices(g), nw = gasp_graph_num_vertices(whole);
   uint8_t *in = calloc(nw ? nw : 1, 1);
   if (!in) return -1;
-  for (gasp_vid v = 0; v < n; v++) vd[v].teleport = 0;
+  for (gasp_vid v = 0; v < n; v++)
+    vd[v].teleport = 0;
   long count = 0;
   const char *s = list;
   while (*s) {
@@ -343,10 +358,12 @@ static long set_teleport(gasp_graph *g, const gasp_graph *whole, const char *lis
     }
     if (!in[w]) count++;
     in[w] = 1;
-    if (gasp_graph_find(g, GASP_SIDE_LEFT, id, &v) == GASP_OK) vd[v].teleport = 1;
+    if (gasp_graph_find(g, GASP_SIDE_LEFT, id, &v) == GASP_OK)
+      vd[v].teleport = 1;
     s = *end ? end + 1 : end;
   }
-  for (gasp_vid v = 0; v < n; v++) vd[v].teleport /= (double)count;
+  for (gasp_vid v = 0; v < n; v++)
+    vd[v].teleport /= (double)count;
   free(in);
   return count;
 }
@@ -367,7 +384,8 @@ static void print_top(const gasp_graph *g, const pr_vertex *vd, int k) {
   gasp_vid n = gasp_graph_num_vertices(g);
   gasp_vid *idx = malloc((size_t)n * sizeof *idx);
   if (!idx) return;
-  for (gasp_vid v = 0; v < n; v++) idx[v] = v;
+  for (gasp_vid v = 0; v < n; v++)
+    idx[v] = v;
   qsort_r(idx, n, sizeof *idx, cmp_rank, (void *)vd);
   for (int i = 0; i < k && (gasp_vid)i < n; i++)
     printf("%llu\t%.12g\n", (unsigned long long)gasp_graph_gid(g, idx[i]),
@@ -390,9 +408,11 @@ int cmd_pagerank(int argc, char **argv) {
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   p.tol = o.tol >= 0 ? o.tol : 1e-10;
-  if (!o.eng.max_iter) o.eng.max_iter = 1000; /* stops a run that cannot converge */
+  if (!o.eng.max_iter)
+    o.eng.max_iter = 1000; /* stops a run that cannot converge */
   int async = o.eng.engine == GASP_ENGINE_ASYNC;
-  if (async && o.eng.scheduler == GASP_SCHED_FIFO) o.eng.scheduler = GASP_SCHED_PRIORITY;
+  if (async && o.eng.scheduler == GASP_SCHED_FIFO)
+    o.eng.scheduler = GASP_SCHED_PRIORITY;
 
   gasp_graph *g = NULL;
   gasp_engine *e = NULL;
@@ -421,8 +441,8 @@ int cmd_pagerank(int argc, char **argv) {
   o.eng.gpu = GASP_GPU_OFF; /* the program itself has no device apply */
   /* across ranks the contributions travel as doubles (one mirror) */
   p.use_float = !async && p.tol < 1e-5 && !dist && !gpu;
-  if (p.use_float &&
-      !(p.contrib_f = (float *)alloc_huge(p.local ? (size_t)p.local : 1, sizeof(float)))) {
+  if (p.use_float && !(p.contrib_f = (float *)alloc_huge(
+                           p.local ? (size_t)p.local : 1, sizeof(float)))) {
     cli_error("pagerank: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
@@ -486,19 +506,26 @@ int cmd_pagerank(int argc, char **argv) {
   gasp_engine_signal_all(e, 1.0);
   gasp_run_stats st;
 #ifdef GASP_TOOLKIT_CUDA
-  if (gpu && (rc = pr_run_gpu(&p, g, &o, &st))) goto out;
+  if (gpu && (rc = pr_run_gpu(&p, g, &o, &st)) == PR_GPU_DECLINED) {
+    gpu = 0;
+    snprintf(gpu_name, sizeof gpu_name, "none");
+    rc = 0;
+  }
+  if (rc) goto out;
 #endif
   if (!gpu && (rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
   double total = 0; /* delta PageRank leaves the mass to normalise */
-  for (gasp_vid v = 0; v < gasp_graph_num_owned(g); v++) total += vd[v].rank;
+  for (gasp_vid v = 0; v < gasp_graph_num_owned(g); v++)
+    total += vd[v].rank;
   if (async && gasp_engine_allreduce(e, &total, 1, GASP_REDUCE_SUM)) {
     cli_error("pagerank: %s", gasp_engine_last_error(e)->msg);
     rc = EXIT_RUNTIME;
     goto out;
   }
   if (async && total > 0)
-    for (gasp_vid v = 0; v < p.local; v++) vd[v].rank /= total;
+    for (gasp_vid v = 0; v < p.local; v++)
+      vd[v].rank /= total;
   int converged = async ? st.reason == GASP_STOP_CONVERGED
                         : p.residual < p.tol && st.iterations > 0;
   if (dist) { /* the results, in global order, on rank 0 */
@@ -530,11 +557,13 @@ int cmd_pagerank(int argc, char **argv) {
     cli_json_num(&j, "load_seconds", load_s);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
-    fprintf(stderr, "gasp: pagerank: %s after %llu iterations (%llu updates) in "
+    fprintf(stderr,
+            "gasp: pagerank: %s after %llu iterations (%llu updates) in "
             "%.3f s (%.1f ms/iteration)%s\n",
             converged ? "converged" : "stopped",
             (unsigned long long)st.iterations, (unsigned long long)st.updates,
-            st.seconds, st.iterations ? 1e3 * st.seconds / (double)st.iterations : 0.0,
+            st.seconds,
+            st.iterations ? 1e3 * st.seconds / (double)st.iterations : 0.0,
             gpu ? " on the GPU" : "");
   }
 out:

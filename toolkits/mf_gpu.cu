@@ -224,6 +224,8 @@ static int upload(mf_gpu *m, const mf_gpu_graph *g, char *err, size_t len) {
     CU(cudaMemcpy(m->r, g->r, nnz * sizeof(float), cudaMemcpyHostToDevice),
        "copy r");
   }
+  /* done before any solve on a non-blocking stream reads them */
+  CU(cudaDeviceSynchronize(), "copying the graph");
   return 0;
 }
 
@@ -260,6 +262,9 @@ int mf_gpu_params(mf_gpu *m, double lambda, double alpha, const double *yty,
     CU(cudaMemcpy(m->yty, yty, (size_t)m->k * (size_t)m->k * sizeof(double),
                   cudaMemcpyHostToDevice),
        "copy YtY");
+    /* a copy from pageable memory may return before its DMA ends, and the
+     * solves run on non-blocking streams that do not wait for it */
+    CU(cudaDeviceSynchronize(), "copy YtY");
     m->have_yty = 1;
   }
   m->lambda = lambda;
