@@ -753,7 +753,9 @@ static int run_mf(int argc, char **argv, int als) {
     goto out;
   }
   gasp_program prog;
-  const gasp_gpu_mode asked = o.eng.gpu;
+#ifdef GASP_TOOLKIT_CUDA
+  const gasp_gpu_mode asked = o.eng.gpu; /* o.eng.gpu is rewritten below */
+#endif
   for (;;) {
     memset(&prog, 0, sizeof prog);
     prog.vertex_size = (size_t)m.stride * sizeof(float);
