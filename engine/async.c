@@ -31,6 +31,7 @@
 typedef struct async_state {
   gasp_engine *e;
   void **acc;      /* per thread */
+  char **mbuf;     /* per thread: the update's message */
   gasp_vid **nbuf; /* per thread neighbour buffers */
   uint64_t *ncap;
   uint64_t limit; /* max updates, 0 = none */
@@ -179,6 +180,11 @@ static void update_begin(async_state *s, gasp_ctx *ctx, gasp_vid v,
    * finds the flag still set would be missed (it does not re-queue v, and
    * v reads the old value). */
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  /* A message sent after this take comes with a signal that schedules v
+   * again (the flag is down), so none is lost. */
+  ctx->msg = NULL;
+  if (e->prog.msg_size && gasp__msg_take(e, 0, v, s->mbuf[ctx->tid]))
+    ctx->msg = s->mbuf[ctx->tid];
   gasp__do_gather(ctx, acc);
 }
 
@@ -309,6 +315,7 @@ static void gpu_done(void *arg, gasp_vid v) {
   async_state *s = w->s;
   uint64_t k = w->nlock[w->head];
   w->ctx.v = v;
+  w->ctx.msg = NULL; /* the message went into the accumulator */
   update_end(s, &w->ctx);
   release(s->e, v, w->scope + w->scope_head, k);
   w->scope_head += k;
@@ -377,7 +384,7 @@ static void lock_worker(void *arg, int tid) {
   async_state *s = arg;
   gasp_engine *e = s->e;
   gpu_worker *w = s->gw ? &s->gw[tid] : NULL;
-  gasp_ctx ctx = {e, 0, tid, 0, s};
+  gasp_ctx ctx = {e, 0, tid, 0, s, NULL, 0};
   unsigned idle = 0;
   for (;;) {
     if (tid == 0)
@@ -483,7 +490,7 @@ static int build_classes(async_state *s) {
 
 static void class_worker(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -496,7 +503,7 @@ static void class_worker(void *arg, int tid) {
  * team, applied on the device in batches, then scattered by the team. */
 static void class_gather(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0};
   size_t asize = s->e->prog.acc_size;
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
@@ -506,11 +513,12 @@ static void class_gather(void *arg, int tid) {
 
 static void class_scatter(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
       ctx.v = s->batch[i];
+      ctx.msg = NULL; /* the message went into the accumulator */
       update_end(s, &ctx);
       __atomic_fetch_sub(&s->e->pending, 1, __ATOMIC_ACQ_REL);
     }
@@ -573,8 +581,9 @@ static int chromatic_loop(async_state *s) {
  * anywhere, a program's stop on any rank, or the update budget of all
  * ranks spent. */
 
-static void dist_signal(void *arg, gasp_vid v) {
+static void dist_signal(void *arg, gasp_vid v, const void *msg) {
   gasp_engine *e = arg;
+  if (msg) gasp__msg_put(e, 0, v, msg);
   if (!e->active[v]) {
     e->active[v] = 1;
     e->pending++;
@@ -583,6 +592,8 @@ static void dist_signal(void *arg, gasp_vid v) {
 
 /* Ghost flags were signals for their owners, sent now: drop them. */
 static void drop_ghost_signals(gasp_engine *e) {
+  if (e->prog.msg_size)
+    memset(e->mflag[0] + e->g->nowned, 0, e->g->nv - e->g->nowned);
   for (gasp_vid v = e->g->nowned; v < e->g->nv; v++)
     if (e->active[v]) {
       e->active[v] = 0;
@@ -646,9 +657,11 @@ static int chromatic_dist(async_state *s, gasp_run_stats *st) {
 static void state_free(async_state *s, int T) {
   for (int t = 0; t < T; t++) {
     if (s->acc) free(s->acc[t]);
+    if (s->mbuf) free(s->mbuf[t]);
     if (s->nbuf) free(s->nbuf[t]);
   }
   free(s->acc);
+  free(s->mbuf);
   free(s->nbuf);
   free(s->ncap);
   if (s->class_v)
@@ -688,7 +701,7 @@ static int gpu_workers(async_state *s, int T) {
   for (int t = 0; t < T; t++) {
     gpu_worker *w = &s->gw[t];
     w->s = s;
-    w->ctx = (gasp_ctx){e, 0, t, 0, s};
+    w->ctx = (gasp_ctx){e, 0, t, 0, s, NULL, 0};
     w->b = &e->gpu_tb[t];
     w->b->done = gpu_done;
     w->b->done_arg = w;
@@ -730,11 +743,15 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
   e->chromatic = lk == GASP_LOCKING_CHROMATIC;
   int rc = GASP_ENOMEM;
   s.acc = calloc((size_t)T, sizeof *s.acc);
+  s.mbuf = calloc((size_t)T, sizeof *s.mbuf);
   s.nbuf = calloc((size_t)T, sizeof *s.nbuf);
   s.ncap = calloc((size_t)T, sizeof *s.ncap);
-  if (!s.acc || !s.nbuf || !s.ncap) goto out;
+  if (!s.acc || !s.mbuf || !s.nbuf || !s.ncap) goto out;
   for (int t = 0; t < T; t++)
-    if (!(s.acc[t] = malloc(e->prog.acc_size ? e->prog.acc_size : 1))) goto out;
+    if (!(s.acc[t] = malloc(e->prog.acc_size ? e->prog.acc_size : 1)) ||
+        !(s.mbuf[t] = malloc(e->prog.msg_size ? e->prog.msg_size : 1)))
+      goto out;
+  e->mout = 0;
   uint64_t start_updates = e->updates;
   /* Queue what was signalled before the run. */
   e->pending = 0;

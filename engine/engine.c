@@ -51,6 +51,8 @@ PARSE_FN(gasp_locking_parse, gasp_locking, {"default", GASP_LOCKING_DEFAULT},
          {"locks", GASP_LOCKING_LOCKS}, {"chromatic", GASP_LOCKING_CHROMATIC})
 PARSE_FN(gasp_gpu_mode_parse, gasp_gpu_mode, {"auto", GASP_GPU_AUTO},
          {"on", GASP_GPU_ON}, {"off", GASP_GPU_OFF})
+PARSE_FN(gasp_direction_parse, gasp_direction, {"auto", GASP_DIRECTION_AUTO},
+         {"push", GASP_DIRECTION_PUSH}, {"pull", GASP_DIRECTION_PULL})
 
 /* ---------------------------------------------------------------- */
 /* Construction                                                      */
@@ -65,7 +67,7 @@ static void init_worker(void *arg, int tid) {
   init_job *j = arg;
   gasp_engine *e = j->e;
   gasp_graph *g = e->g;
-  gasp_ctx ctx = {e, 0, tid, 0, NULL};
+  gasp_ctx ctx = {e, 0, tid, 0, NULL, NULL, 0};
   (void)ctx.state;
   uint64_t lo, hi;
   if (e->prog.init_vertex)
@@ -93,6 +95,15 @@ static int check_program(const gasp_program *p, gasp_error *err) {
   if (p->gather && !p->sum && !p->gather_vertex)
     return gasp__fail(err, GASP_EINVAL, NULL, 0,
                       "program has gather but no sum");
+  if ((p->msg_size > 0) != (p->combine != NULL))
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "program's messages need both msg_size and combine");
+  if (p->push_pull &&
+      (p->msg_size != p->acc_size || !p->msg_size ||
+       !(p->gather || p->gather_vertex) || !(p->scatter || p->scatter_vertex)))
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "push_pull needs a gather, a scatter, and messages of "
+                      "the accumulator's size (msg_size == acc_size)");
   size_t w = p->device_word ? p->device_word : 4;
   if (p->device_apply &&
       ((w != 4 && w != 8) || p->vertex_size % w || p->acc_size % w))
@@ -229,6 +240,11 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   e->next = calloc(nv ? nv : 1, 1);
   e->prio = gasp__calloc_array(nv ? nv : 1, sizeof *e->prio);
   if (!e->active || !e->next || !e->prio) goto nomem;
+  for (int b = 0; b < 2 && prog->msg_size; b++) {
+    e->msg[b] = gasp__malloc_array(nv ? nv : 1, prog->msg_size);
+    e->mflag[b] = calloc(nv ? nv : 1, 1);
+    if (!e->msg[b] || !e->mflag[b]) goto nomem;
+  }
   if ((rc = gasp_graph_alloc_data(g, prog->vertex_size, prog->edge_size)))
     goto nomem;
   if ((rc = gasp__pool_new(&e->pool, e->T))) goto nomem;
@@ -260,6 +276,10 @@ void gasp_engine_free(gasp_engine **pe) {
   free(e->prio);
   free(e->color);
   free(e->locks);
+  for (int b = 0; b < 2; b++) {
+    free(e->msg[b]);
+    free(e->mflag[b]);
+  }
   free(e);
   *pe = NULL;
 }
@@ -298,6 +318,16 @@ int gasp_engine_signal(gasp_engine *e, gasp_vid v, double priority) {
 int gasp_engine_signal_all(gasp_engine *e, double priority) {
   for (gasp_vid v = 0; v < e->g->nv; v++) gasp_engine_signal(e, v, priority);
   return GASP_OK;
+}
+
+/* Between runs a pending message waits in the buffer the next run's first
+ * updates read: the sync engine's current one, the async engine's only
+ * one. */
+int gasp_engine_signal_msg(gasp_engine *e, gasp_vid v, const void *msg,
+                           double priority) {
+  if (v >= e->g->nv || !e->prog.msg_size || !msg) return GASP_EINVAL;
+  gasp__msg_put(e, e->opts.engine == GASP_ENGINE_ASYNC ? 0 : e->mcur, v, msg);
+  return gasp_engine_signal(e, v, priority);
 }
 
 const gasp_error *gasp_engine_last_error(const gasp_engine *e) { return &e->err; }
@@ -355,37 +385,61 @@ static void each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc) {
   }
 }
 
+/* v's adjacency in `dir` for a bulk gather or scatter. */
+static void fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir,
+                      gasp_nbrs *n) {
+  const gasp_graph *g = e->g;
+  n->n_in = n->n_out = 0;
+  n->in = g->in_nbr + g->in_off[v];
+  n->in_slot = g->in_slot + g->in_off[v];
+  n->out = g->out_nbr + g->out_off[v];
+  n->out_slot0 = g->out_off[v];
+  if (dir & GASP_DIR_IN) n->n_in = g->in_off[v + 1] - g->in_off[v];
+  if (dir & GASP_DIR_OUT) n->n_out = g->out_off[v + 1] - g->out_off[v];
+  n->vertex_data = g->vdata;
+  n->vertex_size = e->prog.vertex_size;
+  n->edge_data = g->edata;
+  n->edge_size = e->prog.edge_size;
+}
+
+gasp_dir gasp__gather_dir(gasp_ctx *ctx) {
+  const gasp_program *p = &ctx->e->prog;
+  return p->gather_edges ? p->gather_edges(ctx, vdata(ctx->e, ctx->v))
+                         : p->gather_dir;
+}
+
+gasp_dir gasp__scatter_dir(gasp_ctx *ctx) {
+  const gasp_program *p = &ctx->e->prog;
+  return p->scatter_edges ? p->scatter_edges(ctx, vdata(ctx->e, ctx->v))
+                          : p->scatter_dir;
+}
+
+/* The accumulator starts as the update's message when they are the same
+ * size, else from acc_init or zeros.  A push_pull program's messaged
+ * vertex gathers only in a pull superstep. */
 void gasp__do_gather(gasp_ctx *ctx, void *acc) {
   gasp_engine *e = ctx->e;
   const gasp_program *p = &e->prog;
-  const gasp_graph *g = e->g;
   gasp_vid v = ctx->v;
   if (p->acc_size) {
-    if (p->acc_init)
+    if (ctx->msg && p->msg_size == p->acc_size)
+      memcpy(acc, ctx->msg, p->acc_size);
+    else if (p->acc_init)
       p->acc_init(ctx, acc);
     else
       memset(acc, 0, p->acc_size);
   }
+  if (p->push_pull && ctx->msg && !ctx->pull) return;
+  gasp_dir dir = gasp__gather_dir(ctx);
+  if (dir == GASP_DIR_NONE || (!p->gather && !p->gather_vertex)) return;
   const void *vd = vdata(e, v);
-  gasp_dir dir = p->gather_edges ? p->gather_edges(ctx, vd) : GASP_DIR_NONE;
-  if (dir == GASP_DIR_NONE) return;
   if (p->gather_vertex) {
     gasp_nbrs n;
-    n.n_in = n.n_out = 0;
-    n.in = g->in_nbr + g->in_off[v];
-    n.in_slot = g->in_slot + g->in_off[v];
-    n.out = g->out_nbr + g->out_off[v];
-    n.out_slot0 = g->out_off[v];
-    if (dir & GASP_DIR_IN) n.n_in = g->in_off[v + 1] - g->in_off[v];
-    if (dir & GASP_DIR_OUT) n.n_out = g->out_off[v + 1] - g->out_off[v];
-    n.vertex_data = g->vdata;
-    n.vertex_size = p->vertex_size;
-    n.edge_data = g->edata;
-    n.edge_size = p->edge_size;
+    fill_nbrs(e, v, dir, &n);
     p->gather_vertex(ctx, vd, &n, acc);
     return;
   }
-  if (p->gather) each_edge(ctx, vd, dir, acc);
+  each_edge(ctx, vd, dir, acc);
 }
 
 void gasp__do_apply(gasp_ctx *ctx, const void *acc) {
@@ -396,11 +450,67 @@ void gasp__do_apply(gasp_ctx *ctx, const void *acc) {
 void gasp__do_scatter(gasp_ctx *ctx) {
   gasp_engine *e = ctx->e;
   const gasp_program *p = &e->prog;
-  if (!p->scatter) return;
+  if (!p->scatter && !p->scatter_vertex) return;
+  gasp_dir dir = gasp__scatter_dir(ctx);
+  if (dir == GASP_DIR_NONE) return;
   const void *vd = vdata(e, ctx->v);
-  gasp_dir dir = p->scatter_edges ? p->scatter_edges(ctx, vd) : GASP_DIR_NONE;
+  if (p->scatter_vertex) {
+    gasp_nbrs n;
+    fill_nbrs(e, ctx->v, dir, &n);
+    p->scatter_vertex(ctx, vd, &n);
+    return;
+  }
   each_edge(ctx, vd, dir, NULL);
 }
+
+/* ---------------------------------------------------------------- */
+/* Messages                                                          */
+/* ---------------------------------------------------------------- */
+
+static uint8_t mflag_lock(uint8_t *f) {
+  for (;;) {
+    uint8_t o = __atomic_fetch_or(f, GASP__MF_LOCK, __ATOMIC_ACQUIRE);
+    if (!(o & GASP__MF_LOCK)) return o;
+    while (__atomic_load_n(f, __ATOMIC_RELAXED) & GASP__MF_LOCK)
+      __builtin_ia32_pause();
+  }
+}
+
+void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg) {
+  size_t ms = e->prog.msg_size;
+  char *slot = e->msg[b] + (size_t)v * ms;
+  uint8_t *f = &e->mflag[b][v];
+  if (mflag_lock(f) & GASP__MF_MSG)
+    e->prog.combine(slot, msg);
+  else
+    memcpy(slot, msg, ms);
+  __atomic_store_n(f, GASP__MF_MSG, __ATOMIC_RELEASE);
+}
+
+int gasp__msg_take(gasp_engine *e, int b, gasp_vid v, void *out) {
+  uint8_t *f = &e->mflag[b][v];
+  if (!(__atomic_load_n(f, __ATOMIC_RELAXED) & GASP__MF_MSG)) return 0;
+  int had = mflag_lock(f) & GASP__MF_MSG;
+  if (had) memcpy(out, e->msg[b] + (size_t)v * e->prog.msg_size, e->prog.msg_size);
+  __atomic_store_n(f, 0, __ATOMIC_RELEASE);
+  return had;
+}
+
+#define COMBINE_FN(name, T, expr)                                              \
+  void name(void *msg, const void *other) {                                    \
+    T a, b;                                                                    \
+    memcpy(&a, msg, sizeof a);                                                 \
+    memcpy(&b, other, sizeof b);                                               \
+    a = (expr);                                                                \
+    memcpy(msg, &a, sizeof a);                                                 \
+  }
+COMBINE_FN(gasp_combine_min_f64, double, b < a || a != a ? b : a)
+COMBINE_FN(gasp_combine_max_f64, double, b > a || a != a ? b : a)
+COMBINE_FN(gasp_combine_sum_f64, double, a + b)
+COMBINE_FN(gasp_combine_min_u32, uint32_t, b < a ? b : a)
+COMBINE_FN(gasp_combine_min_u64, uint64_t, b < a ? b : a)
+COMBINE_FN(gasp_combine_sum_u64, uint64_t, a + b)
+#undef COMBINE_FN
 
 /* ---------------------------------------------------------------- */
 /* Context                                                           */
@@ -437,6 +547,27 @@ void gasp_signal_priority(gasp_ctx *c, gasp_vid v, double priority) {
   else
     gasp__sync_signal(c, v, priority);
 }
+
+void gasp_signal_msg(gasp_ctx *c, gasp_vid v, const void *msg) {
+  gasp_signal_msg_priority(c, v, msg, 0.0);
+}
+
+/* The message is in place before the signal, so the update it schedules
+ * finds it (async: the receiver takes it after clearing its flag). */
+void gasp_signal_msg_priority(gasp_ctx *c, gasp_vid v, const void *msg,
+                              double priority) {
+  gasp_engine *e = c->e;
+  if (v >= e->g->nv || !e->prog.msg_size || !msg) return;
+  if (e->opts.engine == GASP_ENGINE_ASYNC) {
+    gasp__msg_put(e, 0, v, msg);
+    gasp__async_signal(c, v, priority);
+  } else {
+    gasp__msg_put(e, 1 - e->mcur, v, msg);
+    gasp__sync_signal(c, v, priority);
+  }
+}
+
+const void *gasp_ctx_msg(const gasp_ctx *c) { return c->msg; }
 
 void gasp_ctx_stop(gasp_ctx *c) {
   __atomic_store_n(&c->e->stop, 1, __ATOMIC_RELAXED);

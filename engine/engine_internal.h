@@ -137,7 +137,37 @@ struct gasp_engine {
   gasp_gpu_stats gpu;
   gasp__gpu_batcher *gpu_b;  /* sync engine, made at first use */
   gasp__gpu_batcher *gpu_tb; /* async engine: one per worker */
+
+  /* messages (prog.msg_size > 0): a slot and a flag byte per vertex in
+   * each of two buffers.  The sync engine's superstep reads buffer mcur
+   * and signals into 1 - mcur; the async engine uses buffer 0 only. */
+  char *msg[2];
+  uint8_t *mflag[2];
+  int mcur;
+  /* the buffer whose messages to ghosts travel at the next exchange */
+  int mout;
 };
+
+/* Message flag bits. */
+#define GASP__MF_MSG 1u  /* the slot holds a message */
+#define GASP__MF_LOCK 2u /* a thread is combining into the slot */
+
+/* Combines msg into v's slot of buffer b (copies it when the slot is
+ * empty), under the slot's lock: any thread, any time. */
+void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg);
+/* Moves v's message out of buffer b into out; 1 if there was one. */
+int gasp__msg_take(gasp_engine *e, int b, gasp_vid v, void *out);
+/* v's message in buffer b (no lock: for a phase no one writes it), or
+ * NULL. */
+static inline const void *gasp__msg_peek(const gasp_engine *e, int b,
+                                         gasp_vid v) {
+  return e->mflag[b] && (e->mflag[b][v] & GASP__MF_MSG)
+             ? e->msg[b] + (size_t)v * e->prog.msg_size
+             : NULL;
+}
+/* Gather and scatter directions of the update in ctx. */
+gasp_dir gasp__gather_dir(gasp_ctx *ctx);
+gasp_dir gasp__scatter_dir(gasp_ctx *ctx);
 
 /* Replaces the engine's device (the tests' host-side mock); ops NULL
  * returns to the CPU apply.  The engine closes dev when freed. */
@@ -161,7 +191,9 @@ struct gasp_ctx {
   gasp_vid v;
   int tid;
   uint64_t iteration;
-  void *state; /* the running engine's own state */
+  void *state;     /* the running engine's own state */
+  const void *msg; /* the update's combined message, or NULL */
+  int pull;        /* a pull superstep: messaged vertices gather too */
 };
 
 /* Runs the program's gather over v's edges into acc (zeroed or

@@ -7,9 +7,11 @@
  * To peer p, one payload: a bitmap over send[p] (the owned vertices p holds
  * as ghosts, in the order agreed at start-up) marking those updated, their
  * vertex data and mirror elements in list order, then a bitmap over
- * recv[p] (the ghosts p owns) marking those signalled here.  No ids travel:
- * both ends know the lists.  A payload is checked against the lists
- * exactly before anything in it is used.
+ * recv[p] (the ghosts p owns) marking those signalled here; for a program
+ * with messages, then a bitmap over recv[p] marking the ghosts with a
+ * message and those messages in list order (from the engine's outgoing
+ * buffer, e->mout).  No ids travel: both ends know the lists.  A payload
+ * is checked against the lists exactly before anything in it is used.
  */
 #include "dist_internal.h"
 #include "engine_internal.h"
@@ -26,6 +28,17 @@ size_t gasp__ghost_value_size(const gasp_engine *e) {
   return vs;
 }
 
+/* Bytes of the messages part for peer p (0 without messages). */
+static size_t msg_part(const gasp_engine *e, int p) {
+  const gasp_dist *d = e->opts.dist;
+  if (!e->prog.msg_size) return 0;
+  const uint8_t *f = e->mflag[e->mout];
+  uint64_t n = 0;
+  for (uint64_t k = 0; k < d->nrecv[p]; k++)
+    n += f[d->recv[p][k]] & GASP__MF_MSG;
+  return bm_bytes(d->nrecv[p]) + n * e->prog.msg_size;
+}
+
 size_t gasp__ghost_size(const gasp_engine *e, int p, int all,
                         const uint8_t *changed) {
   const gasp_dist *d = e->opts.dist;
@@ -33,7 +46,7 @@ size_t gasp__ghost_size(const gasp_engine *e, int p, int all,
   for (uint64_t k = 0; k < d->nsend[p]; k++)
     n += all || changed[d->send[p][k]];
   return bm_bytes(d->nsend[p]) + n * gasp__ghost_value_size(e) +
-         bm_bytes(d->nrecv[p]);
+         bm_bytes(d->nrecv[p]) + msg_part(e, p);
 }
 
 size_t gasp__ghost_pack(const gasp_engine *e, int p, int all,
@@ -61,7 +74,23 @@ size_t gasp__ghost_pack(const gasp_engine *e, int p, int all,
   if (sig)
     for (uint64_t k = 0; k < d->nrecv[p]; k++)
       if (sig[d->recv[p][k]]) vals[k / 8] |= (uint8_t)(1u << (k % 8));
-  return (size_t)(vals + bm_bytes(d->nrecv[p]) - out);
+  vals += bm_bytes(d->nrecv[p]);
+  size_t ms = e->prog.msg_size;
+  if (ms) {
+    const uint8_t *f = e->mflag[e->mout];
+    const char *slots = e->msg[e->mout];
+    uint8_t *bm = vals;
+    memset(bm, 0, bm_bytes(d->nrecv[p]));
+    vals += bm_bytes(d->nrecv[p]);
+    for (uint64_t k = 0; k < d->nrecv[p]; k++) {
+      gasp_vid v = d->recv[p][k];
+      if (!(f[v] & GASP__MF_MSG)) continue;
+      bm[k / 8] |= (uint8_t)(1u << (k % 8));
+      memcpy(vals, slots + (size_t)v * ms, ms);
+      vals += ms;
+    }
+  }
+  return (size_t)(vals - out);
 }
 
 int gasp__ghost_unpack(gasp_engine *e, int p, const uint8_t *b, size_t n,
@@ -69,11 +98,20 @@ int gasp__ghost_unpack(gasp_engine *e, int p, const uint8_t *b, size_t n,
                        uint64_t *nsignals, gasp_error *err) {
   gasp_dist *d = e->opts.dist;
   const size_t vd_size = e->prog.vertex_size, vs = gasp__ghost_value_size(e);
-  uint64_t nr = d->nrecv[p], ns = d->nsend[p], changed = 0;
+  const size_t ms = e->prog.msg_size;
+  uint64_t nr = d->nrecv[p], ns = d->nsend[p], changed = 0, nmsg = 0;
   if (n < bm_bytes(nr) + bm_bytes(ns)) goto bad;
   for (uint64_t k = 0; k < nr; k++)
     changed += (b[k / 8] >> (k % 8)) & 1;
-  if (n != bm_bytes(nr) + changed * vs + bm_bytes(ns)) goto bad;
+  size_t msgs_at = bm_bytes(nr) + changed * vs + bm_bytes(ns);
+  if (ms) { /* the message bitmap, then the messages */
+    if (changed * vs > n || n < msgs_at + bm_bytes(ns)) goto bad;
+    for (uint64_t k = 0; k < ns; k++)
+      nmsg += (b[msgs_at + k / 8] >> (k % 8)) & 1;
+    if (n != msgs_at + bm_bytes(ns) + nmsg * ms) goto bad;
+  } else if (n != msgs_at) {
+    goto bad;
+  }
   const uint8_t *vals = b + bm_bytes(nr);
   for (uint64_t k = 0; k < nr; k++) {
     if (!((b[k / 8] >> (k % 8)) & 1)) continue;
@@ -82,17 +120,24 @@ int gasp__ghost_unpack(gasp_engine *e, int p, const uint8_t *b, size_t n,
       memcpy((uint8_t *)e->g->vdata + (size_t)v * vd_size, vals, vd_size);
     vals += vd_size;
     for (int m = 0; m < e->nmirror; m++) {
-      size_t ms = e->mirror[m].size;
-      memcpy((uint8_t *)e->mirror[m].base + (size_t)v * ms, vals, ms);
-      vals += ms;
+      size_t es = e->mirror[m].size;
+      memcpy((uint8_t *)e->mirror[m].base + (size_t)v * es, vals, es);
+      vals += es;
     }
   }
   uint64_t got = 0;
-  for (uint64_t k = 0; k < ns; k++) /* remote signals for owned vertices */
+  const uint8_t *mbm = vals + bm_bytes(ns), *msg = mbm + bm_bytes(ns);
+  for (uint64_t k = 0; k < ns; k++) { /* remote signals for owned vertices */
+    const void *m = NULL;
+    if (ms && ((mbm[k / 8] >> (k % 8)) & 1)) {
+      m = msg;
+      msg += ms;
+    }
     if ((vals[k / 8] >> (k % 8)) & 1) {
       got++;
-      if (on_signal) on_signal(arg, d->send[p][k]);
+      if (on_signal) on_signal(arg, d->send[p][k], m);
     }
+  }
   if (nsignals) *nsignals = got;
   return GASP_OK;
 bad:

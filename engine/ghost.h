@@ -6,8 +6,9 @@
 
 #include "engine_internal.h"
 
-/* Called for each owned vertex a peer signalled. */
-typedef void (*gasp__ghost_signal_fn)(void *arg, gasp_vid v);
+/* Called for each owned vertex a peer signalled, with its message (NULL
+ * when none). */
+typedef void (*gasp__ghost_signal_fn)(void *arg, gasp_vid v, const void *msg);
 
 /* Bytes on the wire per updated vertex: vertex data and mirrors. */
 size_t gasp__ghost_value_size(const gasp_engine *e);

@@ -11,6 +11,14 @@
  * array in id order instead (dense), which reads the graph sequentially.
  * The barrier between supersteps is where a distributed run exchanges
  * ghost data (gasp__sync_exchange, a no-op on one partition).
+ *
+ * Messages are double-buffered: a superstep's updates read buffer mcur,
+ * its signals combine into the other, and the buffers swap with the
+ * frontier.  Programs with push_pull get direction optimisation (see
+ * gasp.h): after the applies the vertices with something to push (scatter
+ * direction not NONE) are counted with their edges, and the next superstep
+ * either has them scatter messages (push) or has every vertex gather
+ * (pull), whichever reads fewer edges.
  */
 #include "dist_internal.h"
 #include "engine_internal.h"
@@ -33,8 +41,17 @@ typedef struct sync_state {
   uint64_t nfront;
   int dense;
   gasp__range r;
-  int phase;       /* 0 gather, 1 apply, 2 scatter */
+  int phase;       /* 0 gather, 1 apply, 2 scatter or (push_pull) scan */
   uint64_t *newly; /* per thread */
+  /* push_pull: the frontier F of vertices with something to push */
+  int pp;
+  int pull;         /* this superstep pulls; after the scan, the next one */
+  int pulled;       /* this superstep pulled */
+  vlist *flists;    /* per thread: F */
+  uint64_t (*fc)[8]; /* per thread, a cache line each: |F|, F's edges */
+  gasp_vid *fvec;   /* F, concatenated */
+  uint64_t nf;
+  uint8_t *fflag; /* distributed: F's flags, the values the barrier ships */
 } sync_state;
 
 static void list_push(vlist *l, gasp_vid v) {
@@ -59,14 +76,32 @@ void gasp__sync_signal(gasp_ctx *ctx, gasp_vid v, double prio) {
   list_push(&s->lists[ctx->tid], v);
 }
 
+static uint64_t degree_in(const gasp_graph *g, gasp_vid v, gasp_dir d) {
+  return (d & GASP_DIR_IN ? g->in_off[v + 1] - g->in_off[v] : 0) +
+         (d & GASP_DIR_OUT ? g->out_off[v + 1] - g->out_off[v] : 0);
+}
+
+/* push_pull, after the applies: is v in F? */
+static void scan_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v) {
+  gasp_dir d = gasp__scatter_dir(ctx);
+  if (d == GASP_DIR_NONE) return;
+  list_push(&s->flists[ctx->tid], v);
+  s->fc[ctx->tid][0]++;
+  s->fc[ctx->tid][1] += degree_in(s->e->g, v, d);
+  if (s->fflag) s->fflag[v] = 1;
+}
+
 static void run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v) {
   gasp_engine *e = s->e;
   ctx->v = v;
+  ctx->msg = gasp__msg_peek(e, e->mcur, v);
   void *acc = s->acc + (size_t)v * e->prog.acc_size;
   if (s->phase == 0)
     gasp__do_gather(ctx, acc);
   else if (s->phase == 1)
     gasp__do_apply(ctx, acc);
+  else if (s->pp)
+    scan_vertex(s, ctx, v);
   else
     gasp__do_scatter(ctx);
 }
@@ -74,7 +109,7 @@ static void run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v) {
 static void phase_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {e, 0, tid, e->iteration, s};
+  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, s->pull};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi)) {
     if (s->dense) {
@@ -87,7 +122,37 @@ static void phase_worker(void *arg, int tid) {
   }
 }
 
-/* Collects the next frontier from the per-thread lists and flags. */
+/* push_pull: F's scatter (a push superstep's messages). */
+static void push_worker(void *arg, int tid) {
+  sync_state *s = arg;
+  gasp_engine *e = s->e;
+  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, 0};
+  uint64_t lo, hi;
+  while (gasp__range_next(&s->r, &lo, &hi))
+    for (uint64_t i = lo; i < hi; i++) {
+      ctx.v = s->fvec[i];
+      ctx.msg = gasp__msg_peek(e, e->mcur, ctx.v);
+      gasp__do_scatter(&ctx);
+    }
+}
+
+/* The messages the old frontier read are spent; the buffer they came in
+ * takes the next superstep's signals. */
+static void rotate_msgs(sync_state *s, int dense) {
+  gasp_engine *e = s->e;
+  if (!e->prog.msg_size) return;
+  uint8_t *f = e->mflag[e->mcur];
+  if (dense)
+    memset(f, 0, e->g->nv);
+  else
+    for (uint64_t i = 0; i < s->nfront; i++)
+      f[s->frontier[i]] = 0;
+  e->mcur = 1 - e->mcur;
+  e->mout = 1 - e->mcur;
+}
+
+/* Collects the next frontier from the per-thread lists and flags (a pull
+ * superstep: every owned vertex). */
 static int next_frontier(sync_state *s) {
   gasp_engine *e = s->e;
   uint64_t n = 0;
@@ -102,9 +167,20 @@ static int next_frontier(sync_state *s) {
   else
     for (uint64_t i = 0; i < s->nfront; i++)
       e->active[s->frontier[i]] = 0;
+  rotate_msgs(s, s->dense);
   uint8_t *tmp = e->active;
   e->active = e->next;
   e->next = tmp;
+  if (s->pp && s->pull) {
+    gasp_vid no = e->g->nowned;
+    memset(e->active, 1, no);
+    memset(e->active + no, 0, e->g->nv - no);
+    s->nfront = no;
+    s->dense = 1;
+    for (int t = 0; t < T; t++)
+      s->lists[t].n = 0;
+    return GASP_OK;
+  }
   s->nfront = n;
   s->dense = n > e->g->nv / 16;
   if (!s->dense) {
@@ -128,8 +204,9 @@ static int next_frontier(sync_state *s) {
  * (ghost.c); `all` sends every value (the first barrier of a run, so
  * ghosts start from their owners' data). */
 
-static void remote_signal(void *arg, gasp_vid v) {
+static void remote_signal(void *arg, gasp_vid v, const void *msg) {
   sync_state *s = arg;
+  if (msg) gasp__msg_put(s->e, 1 - s->e->mcur, v, msg);
   if (!s->e->next[v]) {
     s->e->next[v] = 1;
     list_push(&s->lists[0], v);
@@ -142,6 +219,8 @@ static void drop_ghost_signals(sync_state *s) {
   gasp_graph *g = e->g;
   for (gasp_vid v = g->nowned; v < g->nv; v++)
     e->next[v] = 0;
+  if (e->prog.msg_size)
+    memset(e->mflag[1 - e->mcur] + g->nowned, 0, g->nv - g->nowned);
   int T = gasp__pool_size(e->pool);
   for (int t = 0; t < T; t++) {
     vlist *l = &s->lists[t];
@@ -154,8 +233,11 @@ static void drop_ghost_signals(sync_state *s) {
 
 static int dist_barrier(sync_state *s, int all, gasp_error *err) {
   gasp_engine *e = s->e;
-  int rc =
-      gasp__ghost_exchange(e, all, e->active, e->next, remote_signal, s, err);
+  const uint8_t *changed = s->fflag && !all ? s->fflag : e->active;
+  int rc = gasp__ghost_exchange(e, all, changed, e->next, remote_signal, s, err);
+  if (s->fflag)
+    for (uint64_t i = 0; i < s->nf; i++)
+      s->fflag[s->fvec[i]] = 0;
   if (rc) return rc;
   drop_ghost_signals(s);
   return GASP_OK;
@@ -183,12 +265,49 @@ static uint64_t grain(uint64_t work, uint64_t most, const gasp_engine *e) {
   return per < 16 ? 16 : per < most ? per : most;
 }
 
+/* push_pull, after the scan: gathers F from the threads' lists and
+ * decides whether the next superstep pulls (see gasp.h). */
+static int decide_direction(sync_state *s) {
+  gasp_engine *e = s->e;
+  int T = gasp__pool_size(e->pool);
+  uint64_t nf = 0, mf = 0;
+  for (int t = 0; t < T; t++) {
+    if (s->flists[t].oom)
+      return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+    memcpy(s->fvec + nf, s->flists[t].v, s->flists[t].n * sizeof *s->fvec);
+    nf += s->flists[t].n;
+    mf += s->fc[t][1];
+    s->flists[t].n = 0;
+    s->fc[t][0] = s->fc[t][1] = 0;
+  }
+  s->nf = nf;
+  double gnf = (double)nf, gwork = (double)(nf + mf);
+  double edges = (double)e->g->ne;
+  gasp_dist *d = e->opts.dist;
+  if (d && !e->in_ssp) {
+    double v[2] = {gnf, gwork};
+    int rc = gasp_cluster_allreduce(d->cluster, v, 2, GASP_REDUCE_SUM, &e->err);
+    if (rc) return rc;
+    gnf = v[0];
+    gwork = v[1];
+    edges = (double)d->global_ne;
+  }
+  if (!e->prog.gather_edges && e->prog.gather_dir == GASP_DIR_ALL) edges *= 2;
+  switch (e->in_ssp ? GASP_DIRECTION_PUSH : e->opts.direction) {
+  case GASP_DIRECTION_PUSH: s->pull = 0; break;
+  case GASP_DIRECTION_PULL: s->pull = gnf > 0; break;
+  default: s->pull = gnf > 0 && gwork > edges / GASP_PULL_DIVISOR; break;
+  }
+  return GASP_OK;
+}
+
 /* Gather, apply and scatter over this superstep's frontier. */
 static int run_phases(sync_state *s) {
   gasp_engine *e = s->e;
   uint64_t work = s->dense ? e->g->nv : s->nfront;
+  s->pulled = s->pull;
   for (s->phase = 0; s->phase < 3; s->phase++) {
-    if (s->phase == 2 && !e->prog.scatter) break;
+    if (s->phase == 2 && !e->prog.scatter && !e->prog.scatter_vertex) break;
     if (s->phase == 1 && e->gpu_ops) { /* a batch per gpu_batch vertices */
       int rc = gasp__gpu_apply(e, s->dense ? NULL : s->frontier,
                                s->dense ? e->g->nv : s->nfront, s->acc, 1);
@@ -198,6 +317,11 @@ static int run_phases(sync_state *s) {
     s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
     gasp__pool_run(e->pool, phase_worker, s);
   }
+  if (!s->pp) return GASP_OK;
+  int rc = decide_direction(s);
+  if (rc || s->pull || s->nf == 0) return rc;
+  s->r = (gasp__range){0, s->nf, grain(s->nf, 256, e)};
+  gasp__pool_run(e->pool, push_worker, s);
   return GASP_OK;
 }
 
@@ -206,6 +330,7 @@ static int run_phases(sync_state *s) {
 static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
   gasp_engine *e = s->e;
   uint64_t ran = s->nfront;
+  st->pull_iterations += (uint64_t)s->pulled;
   st->updates += ran;
   e->updates += ran;
   st->iterations++;
@@ -214,6 +339,7 @@ static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
     for (int t = 0; t < gasp__pool_size(e->pool); t++)
       s->lists[t].n = 0;
     memset(e->next, 0, e->g->nv); /* signals are moot: all stay active */
+    rotate_msgs(s, 1);
   } else {
     int rc = next_frontier(s);
     if (rc) return rc;
@@ -282,8 +408,9 @@ static uint64_t get_u64(const uint8_t *b) {
 }
 
 /* A remote signal applied at the start of a superstep joins it. */
-static void activate_now(void *arg, gasp_vid v) {
+static void activate_now(void *arg, gasp_vid v, const void *msg) {
   sync_state *s = arg;
+  if (msg) gasp__msg_put(s->e, s->e->mcur, v, msg);
   if (s->e->active[v]) return;
   s->e->active[v] = 1;
   if (!s->dense) s->frontier[s->nfront] = v;
@@ -496,6 +623,9 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
     if ((rc = run_phases(s))) return rc;
     int signalled;
     if ((rc = ssp_post_step(x, &signalled))) return rc;
+    if (s->fflag) /* the payload shipped every updated vertex */
+      for (uint64_t i = 0; i < s->nf; i++)
+        s->fflag[s->fvec[i]] = 0;
     drop_ghost_signals(s);
     if ((rc = end_superstep(s, st, t0))) return rc;
     int active = e->opts.always_active || s->nfront > 0 || signalled;
@@ -627,7 +757,17 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
   s.frontier = gasp__malloc_array(nv ? nv : 1, sizeof *s.frontier);
   int rc = GASP_ENOMEM;
   if (!s.acc || !s.lists || !s.frontier) goto out;
+  s.pp = e->prog.push_pull;
+  if (s.pp) {
+    s.flists = calloc((size_t)T, sizeof *s.flists);
+    s.fc = calloc((size_t)T, sizeof *s.fc);
+    s.fvec = gasp__malloc_array(nv ? nv : 1, sizeof *s.fvec);
+    if (e->opts.dist) s.fflag = calloc(nv ? nv : 1, 1);
+    if (!s.flists || !s.fc || !s.fvec || (e->opts.dist && !s.fflag)) goto out;
+  }
   memset(e->next, 0, nv);
+  if (e->prog.msg_size) memset(e->mflag[1 - e->mcur], 0, nv);
+  e->mout = 1 - e->mcur;
   uint64_t n = 0;
   for (uint64_t v = 0; v < nv; v++)
     if (e->active[v]) s.frontier[n++] = (gasp_vid)v;
@@ -665,6 +805,13 @@ out:
     for (int t = 0; t < T; t++)
       free(s.lists[t].v);
   free(s.lists);
+  if (s.flists)
+    for (int t = 0; t < T; t++)
+      free(s.flists[t].v);
+  free(s.flists);
+  free(s.fc);
+  free(s.fvec);
+  free(s.fflag);
   free(s.acc);
   free(s.frontier);
   return rc;

@@ -497,7 +497,8 @@ typedef struct gasp_device_batch {
 
 /* A vertex program.  Sizes are of fixed records the engine allocates:
  * vertex data, edge data and the gather accumulator.  Callbacks that are
- * NULL are skipped (gather_edges / scatter_edges NULL mean GASP_DIR_NONE).
+ * NULL are skipped (gather_edges / scatter_edges NULL mean the constant
+ * gather_dir / scatter_dir below, GASP_DIR_NONE unless set).
  * The accumulator starts zero-filled (or from acc_init) for every update;
  * apply receives it even when no edge was gathered. */
 typedef struct gasp_program {
@@ -532,7 +533,71 @@ typedef struct gasp_program {
    * vertex_size and acc_size must be multiples of it. */
   int (*device_apply)(const gasp_device_batch *batch);
   size_t device_word;
+
+  /* Constant directions, for programs whose every update gathers (or
+   * scatters) over the same edges: used when gather_edges (scatter_edges)
+   * is NULL.  Zero is GASP_DIR_NONE. */
+  gasp_dir gather_dir, scatter_dir;
+  /* Optional fast path replacing scatter over the whole adjacency: one
+   * call per update with the edges of the scatter direction, as
+   * gather_vertex has for the gather.  It may signal (with messages);
+   * under edge or full consistency it may write the centre's edges'
+   * data through nbrs->edge_data. */
+  void (*scatter_vertex)(gasp_ctx *ctx, const void *v, const gasp_nbrs *nbrs);
+
+  /* Messages (Pregel's and PowerGraph's signal with a message):
+   * gasp_signal_msg() sends msg_size bytes with the signal; the messages a
+   * vertex receives before its update are folded into one with `combine`
+   * (associative and commutative; gasp_combine_min_f64 and the other
+   * combiners below, or the program's own), which may run on any worker
+   * thread, concurrently for different vertices.  The update sees the
+   * combined message through gasp_ctx_msg().  When msg_size == acc_size
+   * the update's accumulator starts as its message (instead of acc_init or
+   * zeros) and a gather folds the edges into it, so a message is a
+   * pre-gathered partial: a program that pushes its values as messages
+   * needs no re-gather over all its in-edges. */
+  size_t msg_size;
+  void (*combine)(void *msg, const void *other);
+
+  /* Direction optimisation (Beamer, Asanovic, Patterson, SC 2012; Shun and
+   * Blelloch's Ligra, PPoPP 2013) for a program that can both pull and
+   * push the same information: a gather (gather or gather_vertex, over
+   * gather_edges / gather_dir) and a scatter that sends it as messages
+   * (msg_size == acc_size, combine).  After a superstep's applies, the
+   * vertices whose scatter direction is not GASP_DIR_NONE form the
+   * frontier F (a vertex with nothing new must say GASP_DIR_NONE).  The
+   * sync engine then chooses for the next superstep:
+   *   push: F scatters, and only the vertices that received a message
+   *         update, their accumulator being the combined message (they
+   *         do not gather);
+   *   pull: F does not scatter; every vertex updates and gathers (its
+   *         gather_edges may return GASP_DIR_NONE to skip, e.g. a vertex
+   *         already final).
+   * It pulls when |F| plus the edges F would push along exceeds
+   * 1/GASP_PULL_DIVISOR of the edges a pull reads (the graph's edges,
+   * twice for a constant gather_dir of GASP_DIR_ALL), or
+   * gasp_engine_opts.direction forces one way.  Across ranks the counts are
+   * summed over all ranks; with bounded staleness, and in the async
+   * engine, it always pushes (a vertex with a message does not gather,
+   * one signalled without a message does).  Either way, the first
+   * superstep updates the vertices signalled before the run, gathering
+   * unless they have a message. */
+  int push_pull;
 } gasp_program;
+
+/* Ligra's threshold: pull when a push would walk more than 1/20 of the
+ * edges. */
+#define GASP_PULL_DIVISOR 20
+
+/* Combiners for gasp_program.combine over one value of the named type
+ * (msg_size must be its size): *msg = min/max/sum(*msg, *other).  The
+ * floating-point minimum treats NaN as larger than every number. */
+GASP_EXTERN void gasp_combine_min_f64(void *msg, const void *other);
+GASP_EXTERN void gasp_combine_max_f64(void *msg, const void *other);
+GASP_EXTERN void gasp_combine_sum_f64(void *msg, const void *other);
+GASP_EXTERN void gasp_combine_min_u32(void *msg, const void *other);
+GASP_EXTERN void gasp_combine_min_u64(void *msg, const void *other);
+GASP_EXTERN void gasp_combine_sum_u64(void *msg, const void *other);
 
 /* Context accessors (callable from any callback). */
 GASP_EXTERN gasp_vid gasp_ctx_vertex(const gasp_ctx *ctx);
@@ -560,6 +625,18 @@ GASP_EXTERN const void *gasp_ctx_aggregate(const gasp_ctx *ctx, int id);
 GASP_EXTERN void gasp_signal(gasp_ctx *ctx, gasp_vid v);
 GASP_EXTERN void gasp_signal_priority(gasp_ctx *ctx, gasp_vid v,
                                       double priority);
+/* Signals v with a message of the program's msg_size bytes (copied):
+ * messages to one vertex are combined until its update, which reads the
+ * result with gasp_ctx_msg().  Sync: v updates in the next superstep;
+ * async: as the scheduler decides (priority 0).  Across ranks a message to
+ * a ghost travels to the owner at the next exchange. */
+GASP_EXTERN void gasp_signal_msg(gasp_ctx *ctx, gasp_vid v, const void *msg);
+GASP_EXTERN void gasp_signal_msg_priority(gasp_ctx *ctx, gasp_vid v,
+                                          const void *msg, double priority);
+/* The combined message of the update under way (valid during its
+ * callbacks: gather_edges, gather, apply, scatter_edges, scatter), or
+ * NULL when the vertex was signalled without one. */
+GASP_EXTERN const void *gasp_ctx_msg(const gasp_ctx *ctx);
 /* Ends the run cleanly after the updates under way. */
 GASP_EXTERN void gasp_ctx_stop(gasp_ctx *ctx);
 
@@ -625,6 +702,12 @@ typedef enum gasp_gpu_mode {
   GASP_GPU_OFF = 2
 } gasp_gpu_mode;
 
+typedef enum gasp_direction {
+  GASP_DIRECTION_AUTO = 0,
+  GASP_DIRECTION_PUSH = 1,
+  GASP_DIRECTION_PULL = 2
+} gasp_direction;
+
 typedef struct gasp_engine_opts {
   gasp_engine_kind engine;
   gasp_consistency consistency;
@@ -672,6 +755,10 @@ typedef struct gasp_engine_opts {
   /* async engine: a worker's partial batch (whose locks it holds) is
    * flushed when it is this old (0: 1 ms) or the scheduler runs dry */
   double gpu_flush_ms;
+  /* Programs with push_pull, sync engine: GASP_DIRECTION_AUTO (default)
+   * chooses per superstep (see gasp_program.push_pull); PUSH and PULL
+   * force one way (for tests and measurements). */
+  gasp_direction direction;
 } gasp_engine_opts;
 
 GASP_EXTERN void gasp_engine_opts_init(gasp_engine_opts *o);
@@ -683,6 +770,8 @@ GASP_EXTERN int gasp_scheduler_parse(const char *s, gasp_scheduler *out);
 GASP_EXTERN int gasp_locking_parse(const char *s, gasp_locking *out);
 /* "auto"/"on"/"off". */
 GASP_EXTERN int gasp_gpu_mode_parse(const char *s, gasp_gpu_mode *out);
+/* "auto"/"push"/"pull". */
+GASP_EXTERN int gasp_direction_parse(const char *s, gasp_direction *out);
 
 /* Why a run ended. */
 typedef enum gasp_stop_reason {
@@ -697,6 +786,7 @@ typedef struct gasp_run_stats {
   double seconds;
   gasp_stop_reason reason;
   int colors; /* chromatic runs: colour classes used, else 0 */
+  uint64_t pull_iterations; /* push_pull programs: supersteps that pulled */
 } gasp_run_stats;
 
 /* An engine runs one program over one graph.  gasp_engine_new() allocates
@@ -715,6 +805,10 @@ GASP_EXTERN int gasp_engine_threads(const gasp_engine *e);
  * scheduler; others ignore it). */
 GASP_EXTERN int gasp_engine_signal(gasp_engine *e, gasp_vid v, double priority);
 GASP_EXTERN int gasp_engine_signal_all(gasp_engine *e, double priority);
+/* Activates v with a message (msg_size bytes, combined with any message
+ * already pending for it); GASP_EINVAL when the program has no messages. */
+GASP_EXTERN int gasp_engine_signal_msg(gasp_engine *e, gasp_vid v,
+                                       const void *msg, double priority);
 /* Runs until no vertex is active, max_iter, or the program stops it.
  * Signals left when it stops early stay pending for the next run. */
 GASP_EXTERN int gasp_engine_run(gasp_engine *e, gasp_run_stats *stats);
