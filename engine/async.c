@@ -183,8 +183,12 @@ static void update_begin(async_state *s, gasp_ctx *ctx, gasp_vid v,
   /* A message sent after this take comes with a signal that schedules v
    * again (the flag is down), so none is lost. */
   ctx->msg = NULL;
-  if (e->prog.msg_size && gasp__msg_take(e, 0, v, s->mbuf[ctx->tid]))
-    ctx->msg = s->mbuf[ctx->tid];
+  ctx->plain = 1;
+  if (e->prog.msg_size) {
+    unsigned f = gasp__msg_take(e, 0, v, s->mbuf[ctx->tid]);
+    if (f & GASP__MF_MSG) ctx->msg = s->mbuf[ctx->tid];
+    ctx->plain = (f & GASP__MF_PLAIN) != 0;
+  }
   gasp__do_gather(ctx, acc);
 }
 
@@ -384,7 +388,7 @@ static void lock_worker(void *arg, int tid) {
   async_state *s = arg;
   gasp_engine *e = s->e;
   gpu_worker *w = s->gw ? &s->gw[tid] : NULL;
-  gasp_ctx ctx = {e, 0, tid, 0, s, NULL, 0};
+  gasp_ctx ctx = {e, 0, tid, 0, s, NULL, 0, 0};
   unsigned idle = 0;
   for (;;) {
     if (tid == 0)
@@ -490,7 +494,7 @@ static int build_classes(async_state *s) {
 
 static void class_worker(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -503,7 +507,7 @@ static void class_worker(void *arg, int tid) {
  * team, applied on the device in batches, then scattered by the team. */
 static void class_gather(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0};
   size_t asize = s->e->prog.acc_size;
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
@@ -513,7 +517,7 @@ static void class_gather(void *arg, int tid) {
 
 static void class_scatter(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -583,7 +587,10 @@ static int chromatic_loop(async_state *s) {
 
 static void dist_signal(void *arg, gasp_vid v, const void *msg) {
   gasp_engine *e = arg;
-  if (msg) gasp__msg_put(e, 0, v, msg);
+  if (msg)
+    gasp__msg_put(e, 0, v, msg);
+  else
+    gasp__msg_plain(e, 0, v);
   if (!e->active[v]) {
     e->active[v] = 1;
     e->pending++;
@@ -701,7 +708,7 @@ static int gpu_workers(async_state *s, int T) {
   for (int t = 0; t < T; t++) {
     gpu_worker *w = &s->gw[t];
     w->s = s;
-    w->ctx = (gasp_ctx){e, 0, t, 0, s, NULL, 0};
+    w->ctx = (gasp_ctx){e, 0, t, 0, s, NULL, 0, 0};
     w->b = &e->gpu_tb[t];
     w->b->done = gpu_done;
     w->b->done_arg = w;

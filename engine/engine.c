@@ -67,7 +67,7 @@ static void init_worker(void *arg, int tid) {
   init_job *j = arg;
   gasp_engine *e = j->e;
   gasp_graph *g = e->g;
-  gasp_ctx ctx = {e, 0, tid, 0, NULL, NULL, 0};
+  gasp_ctx ctx = {e, 0, tid, 0, NULL, NULL, 0, 0};
   (void)ctx.state;
   uint64_t lo, hi;
   if (e->prog.init_vertex)
@@ -305,6 +305,7 @@ int gasp_engine_allreduce(gasp_engine *e, double *vals, size_t n,
 
 int gasp_engine_signal(gasp_engine *e, gasp_vid v, double priority) {
   if (v >= e->g->nv) return GASP_EINVAL;
+  gasp__msg_plain(e, e->opts.engine == GASP_ENGINE_ASYNC ? 0 : e->mcur, v);
   if (!e->active[v]) {
     e->active[v] = 1;
     e->prio[v] = priority;
@@ -326,8 +327,16 @@ int gasp_engine_signal_all(gasp_engine *e, double priority) {
 int gasp_engine_signal_msg(gasp_engine *e, gasp_vid v, const void *msg,
                            double priority) {
   if (v >= e->g->nv || !e->prog.msg_size || !msg) return GASP_EINVAL;
-  gasp__msg_put(e, e->opts.engine == GASP_ENGINE_ASYNC ? 0 : e->mcur, v, msg);
-  return gasp_engine_signal(e, v, priority);
+  int b = e->opts.engine == GASP_ENGINE_ASYNC ? 0 : e->mcur;
+  gasp__msg_put(e, b, v, msg);
+  if (!e->active[v]) { /* as gasp_engine_signal, but not a plain signal */
+    e->active[v] = 1;
+    e->prio[v] = priority;
+    e->nsignalled++;
+  } else if (priority > e->prio[v]) {
+    e->prio[v] = priority;
+  }
+  return GASP_OK;
 }
 
 const gasp_error *gasp_engine_last_error(const gasp_engine *e) { return &e->err; }
@@ -429,7 +438,7 @@ void gasp__do_gather(gasp_ctx *ctx, void *acc) {
     else
       memset(acc, 0, p->acc_size);
   }
-  if (p->push_pull && ctx->msg && !ctx->pull) return;
+  if (p->push_pull && ctx->msg && !ctx->pull && !ctx->plain) return;
   gasp_dir dir = gasp__gather_dir(ctx);
   if (dir == GASP_DIR_NONE || (!p->gather && !p->gather_vertex)) return;
   const void *vd = vdata(e, v);
@@ -484,15 +493,25 @@ void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg) {
     e->prog.combine(slot, msg);
   else
     memcpy(slot, msg, ms);
-  __atomic_store_n(f, GASP__MF_MSG, __ATOMIC_RELEASE);
+  /* PLAIN may be set meanwhile by a lock-free signal: keep it */
+  __atomic_fetch_or(f, GASP__MF_MSG, __ATOMIC_RELAXED);
+  __atomic_fetch_and(f, (uint8_t)~GASP__MF_LOCK, __ATOMIC_RELEASE);
 }
 
-int gasp__msg_take(gasp_engine *e, int b, gasp_vid v, void *out) {
+void gasp__msg_plain(gasp_engine *e, int b, gasp_vid v) {
+  if (e->mflag[b])
+    __atomic_fetch_or(&e->mflag[b][v], GASP__MF_PLAIN, __ATOMIC_RELEASE);
+}
+
+unsigned gasp__msg_take(gasp_engine *e, int b, gasp_vid v, void *out) {
   uint8_t *f = &e->mflag[b][v];
-  if (!(__atomic_load_n(f, __ATOMIC_RELAXED) & GASP__MF_MSG)) return 0;
-  int had = mflag_lock(f) & GASP__MF_MSG;
-  if (had) memcpy(out, e->msg[b] + (size_t)v * e->prog.msg_size, e->prog.msg_size);
-  __atomic_store_n(f, 0, __ATOMIC_RELEASE);
+  if (!__atomic_load_n(f, __ATOMIC_ACQUIRE)) return 0;
+  unsigned had = mflag_lock(f) & (GASP__MF_MSG | GASP__MF_PLAIN);
+  if (had & GASP__MF_MSG)
+    memcpy(out, e->msg[b] + (size_t)v * e->prog.msg_size, e->prog.msg_size);
+  __atomic_fetch_and(f,
+                     (uint8_t)~(GASP__MF_MSG | GASP__MF_PLAIN | GASP__MF_LOCK),
+                     __ATOMIC_RELEASE);
   return had;
 }
 
@@ -540,12 +559,18 @@ const void *gasp_ctx_aggregate(const gasp_ctx *c, int id) {
 
 void gasp_signal(gasp_ctx *c, gasp_vid v) { gasp_signal_priority(c, v, 0.0); }
 
+/* A plain signal asks for a gather, even of a vertex that also gets a
+ * message (which alone would let a push_pull program skip it). */
 void gasp_signal_priority(gasp_ctx *c, gasp_vid v, double priority) {
-  if (v >= c->e->g->nv) return;
-  if (c->e->opts.engine == GASP_ENGINE_ASYNC)
+  gasp_engine *e = c->e;
+  if (v >= e->g->nv) return;
+  if (e->opts.engine == GASP_ENGINE_ASYNC) {
+    gasp__msg_plain(e, 0, v);
     gasp__async_signal(c, v, priority);
-  else
+  } else {
+    gasp__msg_plain(e, 1 - e->mcur, v);
     gasp__sync_signal(c, v, priority);
+  }
 }
 
 void gasp_signal_msg(gasp_ctx *c, gasp_vid v, const void *msg) {

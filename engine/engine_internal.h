@@ -151,12 +151,17 @@ struct gasp_engine {
 /* Message flag bits. */
 #define GASP__MF_MSG 1u  /* the slot holds a message */
 #define GASP__MF_LOCK 2u /* a thread is combining into the slot */
+#define GASP__MF_PLAIN 4u /* also signalled without a message: gather */
 
 /* Combines msg into v's slot of buffer b (copies it when the slot is
  * empty), under the slot's lock: any thread, any time. */
 void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg);
-/* Moves v's message out of buffer b into out; 1 if there was one. */
-int gasp__msg_take(gasp_engine *e, int b, gasp_vid v, void *out);
+/* Marks v in buffer b as signalled without a message (no-op for a
+ * program without messages). */
+void gasp__msg_plain(gasp_engine *e, int b, gasp_vid v);
+/* Moves v's message out of buffer b into out and clears its flags;
+ * returns the flags it had (GASP__MF_MSG: out holds the message). */
+unsigned gasp__msg_take(gasp_engine *e, int b, gasp_vid v, void *out);
 /* v's message in buffer b (no lock: for a phase no one writes it), or
  * NULL. */
 static inline const void *gasp__msg_peek(const gasp_engine *e, int b,
@@ -194,6 +199,7 @@ struct gasp_ctx {
   void *state;     /* the running engine's own state */
   const void *msg; /* the update's combined message, or NULL */
   int pull;        /* a pull superstep: messaged vertices gather too */
+  int plain;       /* signalled without a message too: gather */
 };
 
 /* Runs the program's gather over v's edges into acc (zeroed or

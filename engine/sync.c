@@ -95,6 +95,7 @@ static void run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v) {
   gasp_engine *e = s->e;
   ctx->v = v;
   ctx->msg = gasp__msg_peek(e, e->mcur, v);
+  ctx->plain = e->mflag[e->mcur] && (e->mflag[e->mcur][v] & GASP__MF_PLAIN);
   void *acc = s->acc + (size_t)v * e->prog.acc_size;
   if (s->phase == 0)
     gasp__do_gather(ctx, acc);
@@ -109,7 +110,7 @@ static void run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v) {
 static void phase_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, s->pull};
+  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, s->pull, 0};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi)) {
     if (s->dense) {
@@ -126,7 +127,7 @@ static void phase_worker(void *arg, int tid) {
 static void push_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, 0};
+  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, 0, 0};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -206,7 +207,10 @@ static int next_frontier(sync_state *s) {
 
 static void remote_signal(void *arg, gasp_vid v, const void *msg) {
   sync_state *s = arg;
-  if (msg) gasp__msg_put(s->e, 1 - s->e->mcur, v, msg);
+  if (msg)
+    gasp__msg_put(s->e, 1 - s->e->mcur, v, msg);
+  else
+    gasp__msg_plain(s->e, 1 - s->e->mcur, v);
   if (!s->e->next[v]) {
     s->e->next[v] = 1;
     list_push(&s->lists[0], v);
@@ -410,7 +414,10 @@ static uint64_t get_u64(const uint8_t *b) {
 /* A remote signal applied at the start of a superstep joins it. */
 static void activate_now(void *arg, gasp_vid v, const void *msg) {
   sync_state *s = arg;
-  if (msg) gasp__msg_put(s->e, s->e->mcur, v, msg);
+  if (msg)
+    gasp__msg_put(s->e, s->e->mcur, v, msg);
+  else
+    gasp__msg_plain(s->e, s->e->mcur, v);
   if (s->e->active[v]) return;
   s->e->active[v] = 1;
   if (!s->dense) s->frontier[s->nfront] = v;

@@ -14,6 +14,10 @@
  *    the data), S = 0 is never stale, min-label components end converged
  *    (quiescence) with the labels of one process, and a rank that dies
  *    mid-run is reported by the others, naming it, instead of a hang.
+ *  - messages: components pushed as min-label messages (a push_pull
+ *    program) equal one process's labels whether the sync engine pushes,
+ *    pulls or chooses, with bounded staleness, and on the async engine:
+ *    messages to ghosts reach their owners.
  *
  * Ranks are forked processes meeting on loopback.
  */
@@ -96,6 +100,13 @@ static gasp_dir cc_scatter_edges(const gasp_ctx *ctx, const void *v) {
 }
 static void cc_scatter(gasp_ctx *ctx, const void *v, const gasp_edge *e) {
   gasp_signal(ctx, e->nbr);
+}
+
+/* the same with messages: a changed vertex sends its label to every
+ * neighbour with a larger one (push); pull gathers as above */
+static void ccm_scatter(gasp_ctx *ctx, const void *v, const gasp_edge *e) {
+  if (*(const uint64_t *)v < *(const uint64_t *)e->nbr_data)
+    gasp_signal_msg(ctx, e->nbr, v);
 }
 
 /* staleness probe: each superstep stamps the vertex with its number and
@@ -276,6 +287,13 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
   cc.scatter_edges = cc_scatter_edges;
   cc.scatter = cc_scatter;
   cc.user = &cs;
+  gasp_program ccm = cc;
+  ccm.gather_edges = NULL;
+  ccm.gather_dir = GASP_DIR_ALL;
+  ccm.scatter = ccm_scatter;
+  ccm.msg_size = sizeof(uint64_t);
+  ccm.combine = gasp_combine_min_u64;
+  ccm.push_pull = 1;
   /* the reference: one process, here */
   {
     gasp_engine *e = NULL;
@@ -312,6 +330,9 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
     if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
     if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 33;
     if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 34;
+    memset(cs.changed, 0, nl);
+    if (!rc && (rc = run(d, &ccm, &o, vals, &st, why, sizeof why))) goto out;
+    if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 38;
     /* full consistency: a distance-2 colouring every rank agrees on
      * (checked over the whole graph on rank 0), and the same components */
     o.consistency = GASP_CONSISTENCY_FULL;
@@ -371,6 +392,16 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
   if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
   if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 44;
   if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 45;
+  for (int dir = 0; dir < 3 && !rc; dir++) { /* auto, push, pull */
+    o.direction = (gasp_direction)dir;
+    memset(cs.changed, 0, nl);
+    if ((rc = run(d, &ccm, &o, vals, &st, why, sizeof why))) goto out;
+    if (st.reason != GASP_STOP_CONVERGED) rc = 46;
+    if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 47;
+    /* lock-step ranks agree on each superstep's direction */
+    if (!rc && !jb->staleness && dir == 2 && st.pull_iterations == 0) rc = 48;
+    if (!rc && (jb->staleness || dir == 1) && st.pull_iterations) rc = 49;
+  }
 out:
   if (why[0]) fprintf(stderr, "rank %d: %s\n", rank, why);
   free(vals);

@@ -7,8 +7,9 @@
  *    total over updates under async), with per-edge and bulk scatter;
  *  - shortest paths pushed as messages (no gather) equal Dijkstra, on
  *    every engine, scheduler and locking;
- *  - BFS depths and SSSP distances of push_pull programs equal the serial
- *    references whether the engine pushes, pulls or chooses, and the
+ *  - BFS depths, SSSP distances and components of push_pull programs
+ *    equal the serial references whether the engine pushes, pulls or
+ *    chooses (components also on the async engines), and the
  *    choice really pulls on a dense frontier and pushes on a sparse one;
  *  - combiners, and programs the engine must refuse.
  */
@@ -482,6 +483,111 @@ static void test_bfs_directions(void **state) {
   gasp_graph_free(&g);
 }
 
+/* ---- components, push_pull, every engine --------------------------------
+ * Min-label over edges both ways; a changed vertex messages its label to
+ * the neighbours with larger ones.  Every vertex starts signalled without
+ * a message, so it must gather once even when a message reaches it first
+ * (async): a vertex whose smaller neighbour never changes is told nothing. */
+typedef struct cc_vertex {
+  uint32_t label;
+  int changed;
+} cc_vertex;
+
+static void cc_init(gasp_ctx *ctx, void *vd) {
+  ((cc_vertex *)vd)->label = gasp_ctx_vertex(ctx);
+  ((cc_vertex *)vd)->changed = 0;
+}
+
+static void cc_acc_init(const gasp_ctx *ctx, void *acc) {
+  (void)ctx;
+  *(uint32_t *)acc = UINT32_MAX;
+}
+
+static uint32_t lbl(const void *vd) {
+  return __atomic_load_n(&((const cc_vertex *)vd)->label, __ATOMIC_RELAXED);
+}
+
+static void cc_gather(const gasp_ctx *ctx, const void *vd, const gasp_edge *e,
+                      void *acc) {
+  (void)ctx;
+  (void)vd;
+  if (lbl(e->nbr_data) < *(uint32_t *)acc) *(uint32_t *)acc = lbl(e->nbr_data);
+}
+
+static void cc_sum(const gasp_ctx *ctx, void *acc, const void *o) {
+  (void)ctx;
+  gasp_combine_min_u32(acc, o);
+}
+
+static void cc_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  (void)ctx;
+  cc_vertex *v = vd;
+  uint32_t m = *(const uint32_t *)acc;
+  v->changed = m < v->label;
+  if (v->changed) __atomic_store_n(&v->label, m, __ATOMIC_RELAXED);
+}
+
+static gasp_dir cc_scatter_dir(const gasp_ctx *ctx, const void *vd) {
+  (void)ctx;
+  return ((const cc_vertex *)vd)->changed ? GASP_DIR_ALL : GASP_DIR_NONE;
+}
+
+static void cc_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+  uint32_t l = lbl(vd);
+  if (l < lbl(e->nbr_data)) gasp_signal_msg(ctx, e->nbr, &l);
+}
+
+static gasp_vid find(gasp_vid *p, gasp_vid x) {
+  while (p[x] != x) x = p[x] = p[p[x]];
+  return x;
+}
+
+static void test_cc_push_pull(void **state) {
+  (void)state;
+  gasp_graph *g = random_graph(3000, 2500, 31); /* many small components */
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_vid *uf = malloc(n * sizeof *uf);
+  for (gasp_vid v = 0; v < n; v++)
+    uf[v] = v;
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  for (gasp_vid v = 0; v < n; v++)
+    for (uint64_t j = out.off[v]; j < out.off[v + 1]; j++) {
+      gasp_vid a = find(uf, v), b = find(uf, out.nbr[j]);
+      if (a < b) uf[b] = a;
+      if (b < a) uf[a] = b;
+    }
+  gasp_program p;
+  memset(&p, 0, sizeof p);
+  p.vertex_size = sizeof(cc_vertex);
+  p.acc_size = p.msg_size = sizeof(uint32_t);
+  p.combine = gasp_combine_min_u32;
+  p.init_vertex = cc_init;
+  p.acc_init = cc_acc_init;
+  p.gather_dir = GASP_DIR_ALL;
+  p.gather = cc_gather;
+  p.sum = cc_sum;
+  p.apply = cc_apply;
+  p.scatter_edges = cc_scatter_dir;
+  p.scatter = cc_scatter;
+  p.push_pull = 1;
+  for (size_t i = 0; i < NCONFIGS; i++)
+    for (int dir = 0; dir < 3; dir++) {
+      if (configs[i].engine == GASP_ENGINE_ASYNC && dir) continue;
+      run_cfg c = configs[i];
+      c.dir = (gasp_direction)dir;
+      gasp_engine *e = engine(g, &p, &c);
+      gasp_engine_signal_all(e, 0);
+      assert_int_equal(gasp_engine_run(e, NULL), GASP_OK);
+      const cc_vertex *vd = gasp_graph_vertex_data(g);
+      for (gasp_vid v = 0; v < n; v++)
+        assert_int_equal(vd[v].label, find(uf, v));
+      gasp_engine_free(&e);
+    }
+  free(uf);
+  gasp_graph_free(&g);
+}
+
 /* ---- combiners and refusals -------------------------------------------- */
 
 static void test_combiners(void **state) {
@@ -567,6 +673,7 @@ int main(void) {
       cmocka_unit_test(test_sssp_push),
       cmocka_unit_test(test_sssp_push_pull),
       cmocka_unit_test(test_bfs_directions),
+      cmocka_unit_test(test_cc_push_pull),
       cmocka_unit_test(test_combiners),
       cmocka_unit_test(test_refused_programs),
       cmocka_unit_test(test_signal_msg_before_run),
