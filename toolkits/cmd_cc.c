@@ -12,15 +12,14 @@
  * id.  Output: "id<TAB>component" with the component named by that
  * original id (in a bipartite graph, the id on that vertex's side).
  *
- * The labels live in a dense array kept by the program (not in vertex
- * data), so the bulk gather is one tight min-loop over neighbour ids.
- * The sync engine runs dense supersteps first (every vertex re-signals
- * itself and pulls) while the changed vertices cover more than 1/20 of
- * the edges, then sparse ones: a vertex whose label dropped signals only
- * the neighbours whose label is larger (push-style filter), so the
- * frontier holds just the vertices that can still improve.  The signals
- * are sent from apply in one loop over the adjacency (public
- * gasp_graph_in_edges / out_edges), not from a per-edge scatter callback.
+ * The label is the vertex data, so the bulk gather is one tight
+ * min-loop over the neighbours' labels.  The program gives the engine
+ * both ways to move a label (push_pull): a vertex whose label dropped
+ * sends it as a message (combined by minimum) to the neighbours with a
+ * larger label; the sync engine chooses per superstep between that push
+ * and a pull (every vertex gathers), Beamer-style, by the edges each
+ * would read (gasp.h: push_pull).  A superstep that changes no label ends
+ * the run: nothing is left to push.
  *
  * --algorithm afforest (the default with the sync engine): Afforest
  * (Sutton, Ben-Nun, Barak, "Optimizing Parallel Graph Connectivity
@@ -47,181 +46,117 @@
 /* Per-thread count of label changes, padded to a cache line; written
  * only by its thread, read by the driver (relaxed atomics). */
 typedef struct cc_count {
-  uint64_t n, edges; /* labels changed, and their vertices' degrees */
-  char pad[48];
+  uint64_t n;
+  char pad[56];
 } cc_count;
 
 typedef struct cc {
-  gasp_vid *label;
+  uint8_t *changed; /* by vertex: the last update lowered its label */
   gasp_vid nv;
-  gasp_adjacency in, out;
-  /* sync: 1 while a vertex is signalled for the next superstep (set by
-   * push, cleared by the vertex's own gather) */
-  uint8_t *mark;
-  int async;
-  int dense;    /* sync: this superstep keeps every vertex active */
-  int fixpoint; /* sync: the last superstep changed no label */
   cc_count *count; /* per thread */
   int threads;
-  uint64_t reported, reported_edges; /* totals at the last iteration */
-  uint64_t dense_edges; /* dense while changed vertices' degrees exceed it */
-  gasp_engine *e;       /* distributed: reductions */
-  int distributed;      /* every rank takes part in the reductions */
-  int stale;            /* bounded staleness: no reductions, push only */
-  gasp_vid owned;       /* vertices this rank updates (the rest: ghosts) */
+  uint64_t reported; /* total at the last iteration */
+  gasp_engine *e;    /* distributed: reductions */
+  gasp_dist *dist;   /* distributed: labels are global vertex indices */
+  int distributed;   /* every rank takes part in the reductions */
+  int stale;         /* bounded staleness: no reductions */
 } cc;
 
 static inline gasp_vid load_label(const gasp_vid *label, gasp_vid u) {
   return __atomic_load_n(&label[u], __ATOMIC_RELAXED);
 }
 
-static gasp_dir cc_all(const gasp_ctx *c, const void *v) {
-  (void)c;
-  (void)v;
-  return GASP_DIR_ALL;
-}
-
-/* Sync: no label changes while the gathers run (apply comes after every
- * gather), so the loop reads the array plainly. */
+/* The smallest label over the neighbours (and the accumulator: the
+ * vertex's message, or its own label at first).  Under the sync engine
+ * no label changes while gathers run; async updates read with relaxed
+ * atomics (a stale label only costs a later message). */
 static void cc_gather(const gasp_ctx *ctx, const void *v, const gasp_nbrs *nb,
                       void *acc) {
+  (void)ctx;
   (void)v;
-  cc *p = gasp_ctx_user(ctx);
-  const gasp_vid *label = p->label;
-  gasp_vid self = gasp_ctx_vertex(ctx);
-  if (p->mark[self]) p->mark[self] = 0;
-  gasp_vid m0 = label[self], m1 = m0;
+  const gasp_vid *label = nb->vertex_data;
+  gasp_vid m0 = *(gasp_vid *)acc, m1 = m0;
   const gasp_vid *a = nb->in;
   uint64_t i = 0, n = nb->n_in;
   for (; i + 1 < n; i += 2) {
-    gasp_vid x = label[a[i]], y = label[a[i + 1]];
+    gasp_vid x = load_label(label, a[i]), y = load_label(label, a[i + 1]);
     m0 = x < m0 ? x : m0;
     m1 = y < m1 ? y : m1;
   }
-  if (i < n && label[a[i]] < m0) m0 = label[a[i]];
+  if (i < n && load_label(label, a[i]) < m0) m0 = load_label(label, a[i]);
   a = nb->out;
   n = nb->n_out;
   for (i = 0; i + 1 < n; i += 2) {
-    gasp_vid x = label[a[i]], y = label[a[i + 1]];
+    gasp_vid x = load_label(label, a[i]), y = load_label(label, a[i + 1]);
     m0 = x < m0 ? x : m0;
     m1 = y < m1 ? y : m1;
   }
-  if (i < n && label[a[i]] < m0) m0 = label[a[i]];
+  if (i < n && load_label(label, a[i]) < m0) m0 = load_label(label, a[i]);
   *(gasp_vid *)acc = m0 < m1 ? m0 : m1;
 }
 
-static void cc_gather_async(const gasp_ctx *ctx, const void *v,
-                            const gasp_nbrs *nb, void *acc) {
-  (void)v;
-  const gasp_vid *label = ((const cc *)gasp_ctx_user(ctx))->label;
-  /* The engine clears the vertex's scheduled flag before this gather; the
-   * fence keeps the loads below from passing that store, so a neighbour
-   * that lowered its label and saw the flag still set (and so did not
-   * queue us again) is seen here. */
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  gasp_vid m = load_label(label, gasp_ctx_vertex(ctx));
-  for (uint64_t i = 0; i < nb->n_in; i++) {
-    gasp_vid x = load_label(label, nb->in[i]);
-    m = x < m ? x : m;
-  }
-  for (uint64_t i = 0; i < nb->n_out; i++) {
-    gasp_vid x = load_label(label, nb->out[i]);
-    m = x < m ? x : m;
-  }
-  *(gasp_vid *)acc = m;
+/* Labels start as vertex indices, the same on every rank. */
+static void cc_init(gasp_ctx *ctx, void *vd) {
+  const cc *p = gasp_ctx_user(ctx);
+  gasp_vid v = gasp_ctx_vertex(ctx);
+  *(gasp_vid *)vd = p->dist ? gasp_dist_global_id(p->dist, v) : v;
 }
 
-/* Signals the neighbours in nbr[0..n) whose label is larger than m.  In
- * a sync superstep one signal per vertex is enough: `mark` skips the
- * repeats (a racy duplicate only meets the engine's own check).  Async
- * updates signal every time: the neighbour may have run since. */
-static void push(cc *p, gasp_ctx *ctx, const gasp_vid *nbr, uint64_t n,
-                 gasp_vid m) {
-  const gasp_vid *label = p->label;
-  if (p->async) {
-    for (uint64_t i = 0; i < n; i++)
-      if (load_label(label, nbr[i]) > m)
-        gasp_signal_priority(ctx, nbr[i], (double)(p->nv - m));
-    return;
-  }
-  uint8_t *mark = p->mark;
-  for (uint64_t i = 0; i < n; i++) {
-    gasp_vid u = nbr[i];
-    if (load_label(label, u) > m && !__atomic_load_n(&mark[u], __ATOMIC_RELAXED)) {
-      __atomic_store_n(&mark[u], 1, __ATOMIC_RELAXED);
-      gasp_signal(ctx, u);
-    }
-  }
+/* A vertex's first gather starts from its own label. */
+static void cc_acc_init(const gasp_ctx *ctx, void *acc) {
+  const gasp_graph *g = gasp_ctx_graph(ctx);
+  const gasp_vid *label = gasp_graph_vertex_data((gasp_graph *)g);
+  *(gasp_vid *)acc = load_label(label, gasp_ctx_vertex(ctx));
 }
 
-/* Takes the smaller label.  Sparse supersteps (and async updates) push
- * it: the neighbours it improves are signalled here, in one tight loop
- * over the adjacency, rather than by a scatter callback per edge (several
- * times faster).  In a sync superstep other applies may lower their
- * labels concurrently; reading a neighbour's old label can only cost an
- * extra signal, reading its new one is exact.  Dense supersteps keep
- * every vertex active instead: while most labels change, pulling
- * everywhere is cheaper than pushing. */
 static void cc_apply(gasp_ctx *ctx, void *vd, const void *acc) {
-  (void)vd;
   cc *p = gasp_ctx_user(ctx);
-  gasp_vid self = gasp_ctx_vertex(ctx), m = *(const gasp_vid *)acc;
-  if (p->dense) gasp_signal(ctx, self);
-  if (m >= load_label(p->label, self)) return;
-  __atomic_store_n(&p->label[self], m, __ATOMIC_RELAXED);
-  const gasp_vid *in = p->in.nbr + p->in.off[self];
-  const gasp_vid *out = p->out.nbr + p->out.off[self];
-  uint64_t nin = p->in.off[self + 1] - p->in.off[self];
-  uint64_t nout = p->out.off[self + 1] - p->out.off[self];
+  gasp_vid *label = vd, m = *(const gasp_vid *)acc;
+  gasp_vid self = gasp_ctx_vertex(ctx);
+  p->changed[self] = m < *label;
+  if (!p->changed[self]) return;
+  __atomic_store_n(label, m, __ATOMIC_RELAXED);
   cc_count *c = &p->count[gasp_ctx_thread(ctx)];
   __atomic_store_n(&c->n, __atomic_load_n(&c->n, __ATOMIC_RELAXED) + 1,
                    __ATOMIC_RELAXED);
-  __atomic_store_n(&c->edges,
-                   __atomic_load_n(&c->edges, __ATOMIC_RELAXED) + nin + nout,
-                   __ATOMIC_RELAXED);
-  if (p->dense) return;
-  push(p, ctx, in, nin, m);
-  push(p, ctx, out, nout, m);
 }
 
-/* --trace residual: labels changed since the previous report.  Also
- * picks the next sync superstep's mode: dense while the changed vertices
- * have more than 1/20 of the edge ends (the switch of Beamer, Asanovic,
- * Patterson's direction-optimizing BFS, SC 2012), then sparse for good:
- * a dense superstep needs every vertex active, which only a dense one
- * before it (or the start) provides. */
+static gasp_dir cc_scatter_dir(const gasp_ctx *ctx, const void *vd) {
+  (void)vd;
+  const cc *p = gasp_ctx_user(ctx);
+  return p->changed[gasp_ctx_vertex(ctx)] ? GASP_DIR_ALL : GASP_DIR_NONE;
+}
+
+/* Push: the new label to every neighbour it improves (async: smaller
+ * labels first under the priority scheduler). */
+static void cc_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
+  const cc *p = gasp_ctx_user(ctx);
+  const gasp_vid *label = nb->vertex_data;
+  gasp_vid m = load_label(vd, 0);
+  double prio = (double)(p->nv - m);
+  for (uint64_t i = 0; i < nb->n_in; i++)
+    if (load_label(label, nb->in[i]) > m)
+      gasp_signal_msg_priority(ctx, nb->in[i], &m, prio);
+  for (uint64_t i = 0; i < nb->n_out; i++)
+    if (load_label(label, nb->out[i]) > m)
+      gasp_signal_msg_priority(ctx, nb->out[i], &m, prio);
+}
+
+/* --trace residual: labels changed since the previous report (of every
+ * rank: a collective, which every rank makes once per superstep). */
 static double cc_residual(void *user) {
   cc *p = user;
-  uint64_t total = 0, edges = 0;
-  for (int t = 0; t < p->threads; t++) {
+  uint64_t total = 0;
+  for (int t = 0; t < p->threads; t++)
     total += __atomic_load_n(&p->count[t].n, __ATOMIC_RELAXED);
-    edges += __atomic_load_n(&p->count[t].edges, __ATOMIC_RELAXED);
-  }
-  if (p->distributed) { /* totals of every rank (collective: even a rank
-                           without ghosts takes part); a ghost's mark is
-                           cleared for the next signal to it */
-    double v[2] = {(double)total, (double)edges};
-    if (!p->stale && gasp_engine_allreduce(p->e, v, 2, GASP_REDUCE_SUM) == GASP_OK)
-      total = (uint64_t)v[0], edges = (uint64_t)v[1];
-    memset(p->mark + p->owned, 0, p->nv - p->owned);
+  if (p->distributed && !p->stale) {
+    double v = (double)total;
+    if (gasp_engine_allreduce(p->e, &v, 1, GASP_REDUCE_SUM) == GASP_OK)
+      total = (uint64_t)v;
   }
   uint64_t d = total - p->reported;
-  if (p->dense) p->dense = edges - p->reported_edges > p->dense_edges;
   p->reported = total;
-  p->reported_edges = edges;
   return (double)d;
-}
-
-/* A sync superstep that changed nothing ends the run: every vertex it did
- * not update was already no larger than its neighbours (each lowered
- * label was pushed), so all labels are final -- and a dense superstep
- * would otherwise go on forever. */
-static int cc_done(void *user, const gasp_iter_info *info, double changed) {
-  (void)info;
-  cc *p = user;
-  if (p->async) return 0;
-  p->fixpoint = changed == 0;
-  return p->fixpoint;
 }
 
 /* ---- Afforest --------------------------------------------------------- */
@@ -401,41 +336,43 @@ int cmd_cc(int argc, char **argv) {
     return rc;
   }
   gasp_dist *dist = o.eng.dist;
-  p.nv = gasp_graph_num_vertices(g);
-  p.owned = gasp_graph_num_owned(g);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  p.nv = dist ? (gasp_vid)gasp_dist_global_vertices(dist) : nv;
   p.distributed = dist != NULL;
-  p.async = async;
-  gasp_graph_in_edges(g, &p.in);
-  gasp_graph_out_edges(g, &p.out);
-  p.label = malloc((p.nv ? (size_t)p.nv : 1) * sizeof *p.label);
-  p.mark = calloc(p.nv ? (size_t)p.nv : 1, sizeof *p.mark);
+  p.dist = dist;
   /* With bounded staleness the ranks are at different supersteps: no
-   * global count can pick dense supersteps or see the fixed point, so
-   * every superstep pushes and the engine's quiescence ends the run. */
+   * global count; the engine pushes and its quiescence ends the run. */
   p.stale = dist && o.eng.staleness > 0 && !async;
-  p.dense = !async && !p.stale;
-  p.dense_edges = dist ? 2 * gasp_dist_global_edges(dist) / 20
-                       : (p.in.num_edges + p.out.num_edges) / 20;
-  if (!p.label || !p.mark) {
+  p.changed = calloc(nv ? (size_t)nv : 1, 1);
+  a.comp = malloc((nv ? (size_t)nv : 1) * sizeof *a.comp);
+  if (!p.changed || !a.comp) {
     cli_error("cc: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
   }
-  /* labels are global vertex indices, the same on every rank */
-  for (gasp_vid v = 0; v < p.nv; v++) p.label[v] = dist ? gasp_dist_global_id(dist, v) : v;
   gasp_program prog = {0};
-  prog.acc_size = sizeof(gasp_vid);
-  prog.gather_edges = cc_all;
-  prog.gather_vertex = async ? cc_gather_async : cc_gather;
+  prog.vertex_size = sizeof(gasp_vid);
+  prog.acc_size = prog.msg_size = sizeof(gasp_vid);
+  prog.combine = gasp_combine_min_u32;
+  prog.init_vertex = cc_init;
+  prog.acc_init = cc_acc_init;
+  prog.gather_dir = GASP_DIR_ALL;
+  prog.gather_vertex = cc_gather;
   prog.apply = cc_apply;
+  prog.scatter_edges = cc_scatter_dir;
+  prog.scatter_vertex = cc_scatter;
+  prog.push_pull = 1;
   prog.user = &p;
   it.residual = cc_residual;
-  it.done = p.stale ? NULL : cc_done;
   it.user = &p;
   if (afforest) {
-    a.comp = p.label;
-    a.nv = p.nv;
+    memset(&prog, 0, sizeof prog);
+    a.nv = nv;
     a.seed = o.c.seed;
+    for (gasp_vid v = 0; v < nv; v++)
+      a.comp[v] = v;
+    prog.gather_dir = GASP_DIR_ALL;
+    prog.acc_size = sizeof(gasp_vid);
     prog.gather_vertex = af_gather;
     prog.apply = af_apply;
     prog.user = &a;
@@ -448,10 +385,6 @@ int cmd_cc(int argc, char **argv) {
   if ((rc = tk_iter_start(&it, &o, "cc"))) goto out;
   if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   p.e = e;
-  if (dist && gasp_engine_mirror(e, p.label, sizeof *p.label)) {
-    rc = EXIT_RUNTIME;
-    goto out;
-  }
   p.threads = gasp_engine_threads(e);
   p.count = tk_calloc_lines((size_t)p.threads, sizeof *p.count);
   if (!p.count) {
@@ -459,14 +392,15 @@ int cmd_cc(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     goto out;
   }
-  for (gasp_vid v = 0; v < p.nv && !afforest; v++)
-    gasp_engine_signal(e, v, (double)(p.nv - v));
+  const gasp_vid *label = afforest ? a.comp : gasp_graph_vertex_data(g);
+  for (gasp_vid v = 0; v < nv && !afforest; v++)
+    gasp_engine_signal(e, v, (double)(p.nv - label[v]));
   gasp_run_stats st;
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
-  gasp_vid *label = p.label, n = p.nv;
+  gasp_vid n = nv;
   if (dist) {
-    all = tk_dist_results(&o, e, &st, p.label, sizeof *p.label, &rc);
+    all = tk_dist_results(&o, e, &st, label, sizeof *label, &rc);
     if (rc) goto out;
     if (!tk_is_root(&o)) goto out;
     label = all;
@@ -480,8 +414,8 @@ int cmd_cc(int argc, char **argv) {
     rc = EXIT_RUNTIME;
     goto out;
   }
-  int converged = afforest ? st.iterations == 2 || p.nv == 0
-                          : st.reason == GASP_STOP_CONVERGED || p.fixpoint;
+  int converged = afforest ? st.iterations == 2 || nv == 0
+                          : st.reason == GASP_STOP_CONVERGED;
   cc_out co = {rg, label};
   if ((rc = tk_write_vertices(o.c.output, rg, fmt_component, &co))) goto out;
   if (o.c.json) {
@@ -511,8 +445,8 @@ out:
   gasp_engine_free(&e);
   tk_graph_free(&o, &g);
   free(all);
-  free(p.label);
-  free(p.mark);
+  free(p.changed);
+  free(a.comp);
   free(p.count);
   return rc;
 }

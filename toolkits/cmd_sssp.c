@@ -3,16 +3,18 @@
  * non-negative edge weights as a vertex program, by label correcting
  * (Bellman 1958, Ford 1956; the GraphLab SSSP toolkit, Low et al. 2012).
  *
- * Every vertex holds a tentative distance, infinity at first and 0 at the
- * source.  An update pulls: it gathers min(d(u) + w(u, v)) over the edges
- * that lead into v -- the in-edges with --directed, every edge otherwise
- * (edges are then walked both ways) -- and lowers d(v) to it.  A vertex
- * whose distance dropped scatters over the edges leading out of it and
- * signals each neighbour that the new distance would improve.
+ * Every vertex holds a tentative distance, infinity at first; the source
+ * is sent 0 as a message.  A vertex whose distance dropped pushes: it
+ * offers d(v) + w(v, u) as a message to each neighbour u the offer would
+ * improve (the engine keeps the smallest offer per vertex), and an update
+ * lowers d to its best offer.  The same program can pull: gather
+ * min(d(u) + w(u, v)) over the edges that lead into v -- the in-edges with
+ * --directed, every edge otherwise (edges are then walked both ways).
  *
- * --engine sync (default) runs supersteps over that sparse frontier;
- * --engine async uses the priority scheduler (unless another is named)
- * with priority -d, so nearer vertices settle first, as in Dijkstra.
+ * --engine sync (default) chooses per superstep between pushing from the
+ * frontier and pulling everywhere (push_pull, by the edges each reads);
+ * --engine async pushes, with the priority scheduler (unless another is
+ * named) and priority -d, so nearer vertices settle first, as in Dijkstra.
  * Both reach the same fixed point: every d(v) is the smallest, over the
  * paths from the source, of the path's weights summed from the source
  * on, in floating point, so the two engines agree exactly.
@@ -61,17 +63,9 @@ static void sp_init(gasp_ctx *ctx, void *vd) {
   v->changed = 0;
 }
 
-/* The source reaches itself at distance 0, as if by an edge from nowhere:
- * its first update lowers it from infinity and announces it. */
 static void sp_acc_init(const gasp_ctx *ctx, void *acc) {
-  const sp *p = gasp_ctx_user(ctx);
-  *(double *)acc = gasp_ctx_vertex(ctx) == p->source ? 0.0 : INFINITY;
-}
-
-static gasp_dir sp_gather_dir(const gasp_ctx *ctx, const void *v) {
-  (void)v;
-  const sp *p = gasp_ctx_user(ctx);
-  return p->directed ? GASP_DIR_IN : GASP_DIR_ALL;
+  (void)ctx;
+  *(double *)acc = INFINITY;
 }
 
 /* Bulk pull: the smallest d(u) + w over the edges into the centre. */
@@ -111,10 +105,22 @@ static gasp_dir sp_scatter_dir(const gasp_ctx *ctx, const void *vd) {
   return p->directed ? GASP_DIR_OUT : GASP_DIR_ALL;
 }
 
-static void sp_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+/* Offers d(v) + w to each neighbour it improves. */
+static void sp_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
   const sp *p = gasp_ctx_user(ctx);
-  double d = load_dist(vd) + (p->w ? p->w[e->slot] : 1.0);
-  if (d < load_dist(e->nbr_data)) gasp_signal_priority(ctx, e->nbr, -d);
+  const char *vdata = nb->vertex_data;
+  size_t vs = nb->vertex_size;
+  double d0 = load_dist(vd);
+  for (uint64_t i = 0; i < nb->n_out; i++) {
+    double d = d0 + (p->w ? p->w[nb->out_slot0 + i] : 1.0);
+    if (d < load_dist(vdata + (size_t)nb->out[i] * vs))
+      gasp_signal_msg_priority(ctx, nb->out[i], &d, -d);
+  }
+  for (uint64_t i = 0; i < nb->n_in; i++) {
+    double d = d0 + (p->w ? p->w[nb->in_slot[i]] : 1.0);
+    if (d < load_dist(vdata + (size_t)nb->in[i] * vs))
+      gasp_signal_msg_priority(ctx, nb->in[i], &d, -d);
+  }
 }
 
 /* ---- driver --------------------------------------------------------- */
@@ -225,19 +231,24 @@ int cmd_sssp(int argc, char **argv) {
   gasp_program prog = {0};
   prog.vertex_size = sizeof(sp_vertex);
   prog.acc_size = sizeof(double);
+  prog.msg_size = sizeof(double);
+  prog.combine = gasp_combine_min_f64;
   prog.init_vertex = sp_init;
   prog.acc_init = sp_acc_init;
-  prog.gather_edges = sp_gather_dir;
+  prog.gather_dir = p.directed ? GASP_DIR_IN : GASP_DIR_ALL;
   prog.gather_vertex = sp_gather;
   prog.apply = sp_apply;
   prog.scatter_edges = sp_scatter_dir;
-  prog.scatter = sp_scatter;
+  prog.scatter_vertex = sp_scatter;
+  prog.push_pull = 1;
   prog.user = &p;
   if ((rc = tk_iter_start(&it, &o, "sssp"))) goto out;
   if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   gasp_run_stats st;
   /* the source's owner starts the run (a ghost copy never updates) */
-  if (p.source < gasp_graph_num_owned(g)) gasp_engine_signal(e, p.source, 0.0);
+  double zero = 0.0;
+  if (p.source < gasp_graph_num_owned(g))
+    gasp_engine_signal_msg(e, p.source, &zero, 0.0);
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
   const sp_vertex *vd = gasp_graph_vertex_data(g);
