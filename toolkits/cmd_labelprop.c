@@ -62,11 +62,8 @@ typedef struct lp_thread {
 } lp_thread;
 
 typedef struct lp {
-  gasp_vid *label;
-  gasp_adjacency in, out;
-  /* sync: 1 while a vertex is signalled for the next superstep (set by a
-   * changed neighbour's apply, cleared by the vertex's own gather) */
-  uint8_t *mark;
+  uint8_t *changed;     /* by vertex: the last update changed its label */
+  gasp_dist *dist;      /* distributed: labels are global vertex indices */
   const double *weight; /* NULL: every edge counts 1 */
   lp_thread *th;
   int threads, async;
@@ -74,17 +71,17 @@ typedef struct lp {
   uint64_t reported;
   gasp_engine *e;   /* distributed: reductions */
   int distributed;  /* every rank takes part in the reductions */
-  gasp_vid owned, nv; /* vertices updated here; all local vertices */
 } lp;
 
 static inline gasp_vid load_label(const gasp_vid *label, gasp_vid u) {
   return __atomic_load_n(&label[u], __ATOMIC_RELAXED);
 }
 
-static gasp_dir lp_all(const gasp_ctx *c, const void *v) {
-  (void)c;
-  (void)v;
-  return GASP_DIR_ALL;
+/* Labels start as vertex indices, the same on every rank. */
+static void lp_init(gasp_ctx *ctx, void *vd) {
+  const lp *p = gasp_ctx_user(ctx);
+  gasp_vid v = gasp_ctx_vertex(ctx);
+  *(gasp_vid *)vd = p->dist ? gasp_dist_global_id(p->dist, v) : v;
 }
 
 static inline void add_score(gasp_vid *key, double *score, unsigned bits,
@@ -104,14 +101,10 @@ static inline void add_score(gasp_vid *key, double *score, unsigned bits,
 
 static void lp_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
                       void *acc) {
-  (void)vd;
   lp *p = gasp_ctx_user(ctx);
+  const gasp_vid *label = nb->vertex_data;
   gasp_vid self = gasp_ctx_vertex(ctx);
-  /* see cmd_cc.c: orders the engine's clearing of the scheduled flag
-   * before the loads below (async) */
-  if (p->async) __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  else if (p->mark[self]) p->mark[self] = 0;
-  gasp_vid own = load_label(p->label, self);
+  gasp_vid own = load_label(vd, 0);
   uint64_t deg = nb->n_in + nb->n_out;
   unsigned bits = 1;
   while (bits < p->bits_max && (1ull << bits) < 2 * deg) bits++;
@@ -124,13 +117,13 @@ static void lp_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
   for (uint64_t i = 0; i < nb->n_in; i++) {
     gasp_vid u = nb->in[i];
     if (u != self)
-      add_score(key, score, bits, load_label(p->label, u),
+      add_score(key, score, bits, load_label(label, u),
                 w ? w[nb->in_slot[i]] : 1.0);
   }
   for (uint64_t i = 0; i < nb->n_out; i++) {
     gasp_vid u = nb->out[i];
     if (u != self)
-      add_score(key, score, bits, load_label(p->label, u),
+      add_score(key, score, bits, load_label(label, u),
                 w ? w[nb->out_slot0 + i] : 1.0);
   }
   gasp_vid best = own;
@@ -153,37 +146,33 @@ static void lp_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
   *(gasp_vid *)acc = own_top || !any ? own : best;
 }
 
-/* Signals nbr[0..n) but `self`; in a sync superstep once per vertex. */
-static void signal_all(lp *p, gasp_ctx *ctx, gasp_vid self,
-                       const gasp_vid *nbr, uint64_t n) {
-  for (uint64_t i = 0; i < n; i++) {
-    gasp_vid u = nbr[i];
-    if (u == self) continue;
-    if (!p->async) {
-      if (__atomic_load_n(&p->mark[u], __ATOMIC_RELAXED)) continue;
-      __atomic_store_n(&p->mark[u], 1, __ATOMIC_RELAXED);
-    }
-    gasp_signal(ctx, u);
-  }
-}
-
-/* A changed label changes the neighbours' scores: they are signalled
- * here, in one loop over the adjacency, rather than by a scatter callback
- * per edge. */
 static void lp_apply(gasp_ctx *ctx, void *vd, const void *acc) {
-  (void)vd;
   lp *p = gasp_ctx_user(ctx);
   gasp_vid self = gasp_ctx_vertex(ctx), l = *(const gasp_vid *)acc;
-  if (l == load_label(p->label, self)) return;
-  __atomic_store_n(&p->label[self], l, __ATOMIC_RELAXED);
+  p->changed[self] = l != *(const gasp_vid *)vd;
+  if (!p->changed[self]) return;
+  __atomic_store_n((gasp_vid *)vd, l, __ATOMIC_RELAXED);
   lp_thread *t = &p->th[gasp_ctx_thread(ctx)];
   __atomic_store_n(&t->changes,
                    __atomic_load_n(&t->changes, __ATOMIC_RELAXED) + 1,
                    __ATOMIC_RELAXED);
-  signal_all(p, ctx, self, p->in.nbr + p->in.off[self],
-             p->in.off[self + 1] - p->in.off[self]);
-  signal_all(p, ctx, self, p->out.nbr + p->out.off[self],
-             p->out.off[self + 1] - p->out.off[self]);
+}
+
+static gasp_dir lp_scatter_dir(const gasp_ctx *ctx, const void *vd) {
+  (void)vd;
+  const lp *p = gasp_ctx_user(ctx);
+  return p->changed[gasp_ctx_vertex(ctx)] ? GASP_DIR_ALL : GASP_DIR_NONE;
+}
+
+/* A changed label changes the neighbours' scores: signal them (not the
+ * vertex itself: its self loops do not count). */
+static void lp_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
+  (void)vd;
+  gasp_vid self = gasp_ctx_vertex(ctx);
+  for (uint64_t i = 0; i < nb->n_in; i++)
+    if (nb->in[i] != self) gasp_signal(ctx, nb->in[i]);
+  for (uint64_t i = 0; i < nb->n_out; i++)
+    if (nb->out[i] != self) gasp_signal(ctx, nb->out[i]);
 }
 
 static double lp_residual(void *user) {
@@ -191,11 +180,10 @@ static double lp_residual(void *user) {
   uint64_t total = 0;
   for (int t = 0; t < p->threads; t++)
     total += __atomic_load_n(&p->th[t].changes, __ATOMIC_RELAXED);
-  if (p->distributed) { /* every rank's changes (collective); a ghost's
-                           mark is cleared for the next signal to it */
+  if (p->distributed) { /* every rank's changes (collective) */
     double v = (double)total;
-    if (gasp_engine_allreduce(p->e, &v, 1, GASP_REDUCE_SUM) == GASP_OK) total = (uint64_t)v;
-    memset(p->mark + p->owned, 0, p->nv - p->owned);
+    if (gasp_engine_allreduce(p->e, &v, 1, GASP_REDUCE_SUM) == GASP_OK)
+      total = (uint64_t)v;
   }
   uint64_t d = total - p->reported;
   p->reported = total;
@@ -286,36 +274,30 @@ int cmd_labelprop(int argc, char **argv) {
   gasp_dist *dist = o.eng.dist;
   p.e = NULL;
   gasp_vid nv = gasp_graph_num_vertices(g);
-  p.owned = gasp_graph_num_owned(g);
-  p.nv = nv;
   p.distributed = dist != NULL;
-  gasp_graph_in_edges(g, &p.in);
-  gasp_graph_out_edges(g, &p.out);
-  p.label = malloc((nv ? (size_t)nv : 1) * sizeof *p.label);
-  p.mark = calloc(nv ? (size_t)nv : 1, sizeof *p.mark);
-  if (!p.label || !p.mark) {
+  p.dist = dist;
+  p.changed = calloc(nv ? (size_t)nv : 1, 1);
+  if (!p.changed) {
     cli_error("labelprop: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
   }
-  /* labels are global vertex indices, the same on every rank */
-  for (gasp_vid v = 0; v < nv; v++) p.label[v] = dist ? gasp_dist_global_id(dist, v) : v;
   p.weight = gasp_graph_weights(g);
   gasp_program prog = {0};
+  prog.vertex_size = sizeof(gasp_vid);
   prog.acc_size = sizeof(gasp_vid);
-  prog.gather_edges = lp_all;
+  prog.init_vertex = lp_init;
+  prog.gather_dir = GASP_DIR_ALL;
   prog.gather_vertex = lp_gather;
   prog.apply = lp_apply;
+  prog.scatter_edges = lp_scatter_dir;
+  prog.scatter_vertex = lp_scatter;
   prog.user = &p;
   it.residual = lp_residual;
   it.user = &p;
   if ((rc = tk_iter_start(&it, &o, "labelprop"))) goto out;
   if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
   p.e = e;
-  if (dist && gasp_engine_mirror(e, p.label, sizeof *p.label)) {
-    rc = EXIT_RUNTIME;
-    goto out;
-  }
   p.threads = gasp_engine_threads(e);
   if (lp_alloc_threads(&p, g)) {
     cli_error("labelprop: out of memory");
@@ -326,9 +308,9 @@ int cmd_labelprop(int argc, char **argv) {
   gasp_run_stats st;
   if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
-  gasp_vid *label = p.label;
+  const gasp_vid *label = gasp_graph_vertex_data(g);
   if (dist) {
-    all = tk_dist_results(&o, e, &st, p.label, sizeof *p.label, &rc);
+    all = tk_dist_results(&o, e, &st, label, sizeof *label, &rc);
     if (rc) goto out;
     if (!tk_is_root(&o)) goto out;
     label = all;
@@ -377,7 +359,6 @@ out:
       free(p.th[t].score);
     }
   free(p.th);
-  free(p.label);
-  free(p.mark);
+  free(p.changed);
   return rc;
 }
