@@ -690,6 +690,61 @@ void gasp__aggregate_serial(gasp_engine *e, double now) {
   aggregate_due(e, 0, now, 1);
 }
 
+typedef struct map_job {
+  gasp_map_fn fn;
+  void *user;
+  uint64_t n, grain;
+  char *partials;
+  size_t stride;
+  int T;
+  gasp__range r;
+} map_job;
+
+static void map_worker(void *arg, int tid) {
+  map_job *j = arg;
+  void *part = j->partials ? j->partials + (size_t)tid * j->stride : NULL;
+  if (part) memset(part, 0, j->stride);
+  uint64_t lo, hi;
+  if (j->grain == 0) {
+    lo = j->n * (uint64_t)tid / (uint64_t)j->T;
+    hi = j->n * (uint64_t)(tid + 1) / (uint64_t)j->T;
+    for (uint64_t i = lo; i < hi; i++)
+      j->fn(j->user, i, tid, part);
+    return;
+  }
+  while (gasp__range_next(&j->r, &lo, &hi))
+    for (uint64_t i = lo; i < hi; i++)
+      j->fn(j->user, i, tid, part);
+}
+
+int gasp_engine_map(gasp_engine *e, uint64_t n, uint64_t grain, gasp_map_fn fn,
+                    size_t partial_size,
+                    void (*combine)(void *out, const void *partial, void *user),
+                    void *user, void *out) {
+  if (!e || !fn || (partial_size && (!combine || !out))) return GASP_EINVAL;
+  int T = gasp__pool_size(e->pool);
+  map_job j = {fn, user, n, grain, NULL, 0, T, {0, n, grain ? grain : 1}};
+  if (partial_size) { /* a cache line apart: workers write them at once */
+    j.stride = (partial_size + 63) & ~(size_t)63;
+    if (!(j.partials = gasp__malloc_array((size_t)T, j.stride)))
+      return GASP_ENOMEM;
+  }
+  if (n <= (grain ? grain : 1) || T == 1) {
+    j.T = 1;
+    j.grain = 0;
+    map_worker(&j, 0);
+  } else {
+    gasp__pool_run(e->pool, map_worker, &j);
+  }
+  if (partial_size) {
+    memcpy(out, j.partials, partial_size);
+    for (int t = 1; t < j.T; t++)
+      combine(out, j.partials + (size_t)t * j.stride, user);
+    free(j.partials);
+  }
+  return GASP_OK;
+}
+
 int gasp_engine_aggregate(gasp_engine *e, int id, void *out) {
   if (id < 0 || id >= e->naggs) return GASP_EINVAL;
   int rc = aggregate_one(e, &e->aggs[id], 0);

@@ -874,6 +874,30 @@ GASP_EXTERN int gasp_engine_add_aggregator(gasp_engine *e,
 /* Computes aggregator `id` now (between runs) and copies it to out. */
 GASP_EXTERN int gasp_engine_aggregate(gasp_engine *e, int id, void *out);
 
+/* ---- parallel loops ------------------------------------------------- */
+
+/* One item of gasp_engine_map: item i on worker tid (0 .. threads-1, so a
+ * program may keep per-worker scratch), folding into that worker's
+ * partial (NULL when the map has no reduction). */
+typedef void (*gasp_map_fn)(void *user, uint64_t i, int tid, void *partial);
+
+/* A parallel loop over items 0 .. n-1 on the engine's workers, for the
+ * work a program does around its runs (evaluation, Gram matrices, sums
+ * over a test set): callable between runs and from a sync engine's
+ * on_iteration, not from inside a callback.  With partial_size > 0 each
+ * worker folds its items into its own zero-filled partial; afterwards the
+ * partials are folded in worker order by combine(out, partial, user) into
+ * out (overwritten with worker 0's first), so a sum is reproducible for a
+ * given number of threads when grain is 0.  grain 0 gives each worker one
+ * contiguous block; grain > 0 hands out chunks of that many items as
+ * workers come free (for items of uneven cost).  GASP_ENOMEM when the
+ * partials cannot be allocated (nothing ran then). */
+GASP_EXTERN int gasp_engine_map(gasp_engine *e, uint64_t n, uint64_t grain,
+                                gasp_map_fn fn, size_t partial_size,
+                                void (*combine)(void *out, const void *partial,
+                                                void *user),
+                                void *user, void *out);
+
 /* ------------------------------------------------------------------ */
 /* Clusters: processes that run one program together                  */
 /* ------------------------------------------------------------------ */

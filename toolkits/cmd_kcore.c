@@ -50,12 +50,6 @@ static void kc_init(gasp_ctx *ctx, void *vd) {
   v->prev = 0;
 }
 
-static gasp_dir kc_all(const gasp_ctx *ctx, const void *v) {
-  (void)ctx;
-  (void)v;
-  return GASP_DIR_ALL;
-}
-
 /* The new bound: the h-index of the distinct neighbours' bounds, capped
  * by the current one. */
 static void kc_gather(const gasp_ctx *ctx, const void *vp, const gasp_nbrs *nb,
@@ -155,7 +149,7 @@ int cmd_kcore(int argc, char **argv) {
   prog.vertex_size = sizeof(kc_vertex);
   prog.acc_size = sizeof(uint32_t);
   prog.init_vertex = kc_init;
-  prog.gather_edges = kc_all;
+  prog.gather_dir = GASP_DIR_ALL;
   prog.gather_vertex = kc_gather;
   prog.apply = kc_apply;
   prog.scatter_edges = kc_scatter_dir;

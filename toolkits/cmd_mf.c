@@ -238,19 +238,34 @@ static int als_gpu_open(mf *m) {
 
 /* Training error after an item half-step run on the device (the CPU
  * gather adds it up as it goes). */
-static void train_sse(mf *m) {
-  double sse = 0;
-  uint64_t n = 0;
-#pragma omp parallel for reduction(+ : sse, n) schedule(dynamic, 64) num_threads(m->threads)
-  for (gasp_vid v = m->nl; v < m->nv; v++) {
-    mf_nbrs nb = {m->in.off[v + 1] - m->in.off[v], m->in.nbr + m->in.off[v],
-                  NULL, m->in.off[v]};
-    sse += mf_sse(&m->sp, m->F + (size_t)v * (size_t)m->stride, m->F, &nb,
+static void sse_item(void *user, uint64_t i, int tid, void *part) {
+  (void)tid;
+  const mf *m = user;
+  gasp_vid v = m->nl + (gasp_vid)i;
+  mf_nbrs nb = {m->in.off[v + 1] - m->in.off[v], m->in.nbr + m->in.off[v],
+                NULL, m->in.off[v]};
+  double *sn = part;
+  sn[0] += mf_sse(&m->sp, m->F + (size_t)v * (size_t)m->stride, m->F, &nb,
                   m->r_in);
-    n += nb.n;
+  sn[1] += (double)nb.n;
+}
+
+static void add_doubles2(void *out, const void *part, void *user) {
+  (void)user;
+  ((double *)out)[0] += ((const double *)part)[0];
+  ((double *)out)[1] += ((const double *)part)[1];
+}
+
+static int train_sse(mf *m, gasp_engine *e) {
+  double sn[2];
+  if (gasp_engine_map(e, m->nv - m->nl, 64, sse_item, sizeof sn, add_doubles2,
+                      m, sn)) {
+    cli_error("out of memory");
+    return EXIT_RUNTIME;
   }
-  m->th[0].sse = sse;
-  m->th[0].n = n;
+  m->th[0].sse = sn[0];
+  m->th[0].n = (uint64_t)sn[1];
+  return 0;
 }
 
 /* ---- evaluation --------------------------------------------------------- */
@@ -271,14 +286,25 @@ static double predict(const mf *m, gasp_vid u, gasp_vid i) {
   return clamp(m, p);
 }
 
-static double test_rmse(const mf *m) {
+static void rmse_item(void *user, uint64_t j, int tid, void *part) {
+  (void)tid;
+  const mf *m = user;
+  const test_set *t = &m->test;
+  double e = t->r[j] - predict(m, t->u[j], t->i[j]);
+  *(double *)part += e * e;
+}
+
+static void add_double(void *out, const void *part, void *user) {
+  (void)user;
+  *(double *)out += *(const double *)part;
+}
+
+static double test_rmse(const mf *m, gasp_engine *e) {
   const test_set *t = &m->test;
   double s = 0;
-#pragma omp parallel for reduction(+ : s) schedule(static) num_threads(m->threads)
-  for (uint64_t j = 0; j < t->n; j++) {
-    double e = t->r[j] - predict(m, t->u[j], t->i[j]);
-    s += e * e;
-  }
+  if (gasp_engine_map(e, t->n, 0, rmse_item, sizeof s, add_double, (void *)m,
+                      &s))
+    return NAN;
   return t->n ? sqrt(s / (double)t->n) : NAN;
 }
 
@@ -292,66 +318,102 @@ static int cmp_u64(const void *a, const void *b) {
  * fraction of those candidates scoring higher (Hu et al.'s expected
  * percentile ranking: 0 is perfect, 0.5 is random).  Recall@N: held-out
  * items among the user's N best candidates over min(N, held-out items).
- * Test pairs are sorted by user (the test set is read from a graph). */
-static void rank_metrics(const mf *m, double *mpr, double *recall) {
+ * Test pairs are sorted by user (the test set is read from a graph); the
+ * item that starts a user's run scores them all. */
+typedef struct rank_job {
+  const mf *m;
+  float **score; /* per worker: a score per item */
+  uint64_t **pos; /* per worker: held-out items' positions */
+} rank_job;
+
+typedef struct rank_sums {
+  double rank_sum, rec_sum, ranked, users;
+} rank_sums;
+
+static void rank_item(void *user, uint64_t j0, int tid, void *part) {
+  const rank_job *rj = user;
+  const mf *m = rj->m;
   const test_set *t = &m->test;
-  double rank_sum = 0, rec_sum = 0;
-  uint64_t ranked = 0, users = 0;
-  int N = m->top_n_metric;
-#pragma omp parallel num_threads(m->threads) reduction(+ : rank_sum, rec_sum, ranked, users)
-  {
-    float *score = malloc((size_t)(m->nv - m->nl) * sizeof *score);
-    uint64_t *pos = NULL;
-    size_t pcap = 0;
-#pragma omp for schedule(dynamic, 4)
-    for (uint64_t j0 = 0; j0 < t->n; j0++) {
-      if (!score) continue;
-      gasp_vid u = t->u[j0];
-      if (u == NONE || (j0 > 0 && t->u[j0 - 1] == u)) continue;
-      uint64_t j1 = j0;
-      while (j1 < t->n && t->u[j1] == u)
-        j1++;
-      const float *x = m->F + (size_t)u * (size_t)m->stride;
-      for (gasp_vid i = m->nl; i < m->nv; i++)
-        score[i - m->nl] =
-            mf_predict(&m->sp, x, m->F + (size_t)i * (size_t)m->stride);
-      /* training items are not candidates */
-      for (uint64_t e = m->out.off[u]; e < m->out.off[u + 1]; e++)
-        score[m->out.nbr[e] - m->nl] = -INFINITY;
-      uint64_t cand = 0;
-      for (gasp_vid i = m->nl; i < m->nv; i++)
-        cand += score[i - m->nl] != -INFINITY;
-      size_t held = 0;
-      if (pcap < j1 - j0) {
-        uint64_t *np = realloc(pos, (j1 - j0) * sizeof *np);
-        if (!np) continue;
-        pos = np;
-        pcap = j1 - j0;
-      }
-      for (uint64_t j = j0; j < j1; j++) {
-        gasp_vid i = t->i[j];
-        if (i == NONE || score[i - m->nl] == -INFINITY) continue;
-        float s = score[i - m->nl];
-        uint64_t above = 0;
-        for (gasp_vid q = 0; q < m->nv - m->nl; q++)
-          above += score[q] > s;
-        rank_sum += cand > 1 ? (double)above / (double)(cand - 1) : 0;
-        ranked++;
-        pos[held++] = above;
-      }
-      if (!held) continue;
-      qsort(pos, held, sizeof *pos, cmp_u64);
-      size_t hits = 0;
-      for (size_t h = 0; h < held; h++)
-        hits += pos[h] < (uint64_t)N;
-      rec_sum += (double)hits / (double)(held < (size_t)N ? held : (size_t)N);
-      users++;
-    }
-    free(score);
-    free(pos);
+  rank_sums *r = part;
+  float *score = rj->score[tid];
+  uint64_t *pos = rj->pos[tid];
+  gasp_vid u = t->u[j0];
+  if (u == NONE || (j0 > 0 && t->u[j0 - 1] == u)) return;
+  uint64_t j1 = j0;
+  while (j1 < t->n && t->u[j1] == u)
+    j1++;
+  const float *x = m->F + (size_t)u * (size_t)m->stride;
+  for (gasp_vid i = m->nl; i < m->nv; i++)
+    score[i - m->nl] = mf_predict(&m->sp, x, m->F + (size_t)i * (size_t)m->stride);
+  /* training items are not candidates */
+  for (uint64_t e = m->out.off[u]; e < m->out.off[u + 1]; e++)
+    score[m->out.nbr[e] - m->nl] = -INFINITY;
+  uint64_t cand = 0;
+  for (gasp_vid i = m->nl; i < m->nv; i++)
+    cand += score[i - m->nl] != -INFINITY;
+  size_t held = 0;
+  for (uint64_t j = j0; j < j1; j++) {
+    gasp_vid i = t->i[j];
+    if (i == NONE || score[i - m->nl] == -INFINITY) continue;
+    float s = score[i - m->nl];
+    uint64_t above = 0;
+    for (gasp_vid q = 0; q < m->nv - m->nl; q++)
+      above += score[q] > s;
+    r->rank_sum += cand > 1 ? (double)above / (double)(cand - 1) : 0;
+    r->ranked++;
+    pos[held++] = above;
   }
-  *mpr = ranked ? rank_sum / (double)ranked : NAN;
-  *recall = users ? rec_sum / (double)users : NAN;
+  if (!held) return;
+  qsort(pos, held, sizeof *pos, cmp_u64);
+  size_t hits = 0, N = (size_t)m->top_n_metric;
+  for (size_t h = 0; h < held; h++)
+    hits += pos[h] < (uint64_t)N;
+  r->rec_sum += (double)hits / (double)(held < N ? held : N);
+  r->users++;
+}
+
+static void add_rank_sums(void *out, const void *part, void *user) {
+  (void)user;
+  rank_sums *a = out;
+  const rank_sums *b = part;
+  a->rank_sum += b->rank_sum;
+  a->rec_sum += b->rec_sum;
+  a->ranked += b->ranked;
+  a->users += b->users;
+}
+
+static int rank_metrics(const mf *m, gasp_engine *e, double *mpr,
+                        double *recall) {
+  const test_set *t = &m->test;
+  int T = gasp_engine_threads(e), rc = 0;
+  uint64_t most = 0; /* the longest run of one user's test pairs */
+  for (uint64_t j0 = 0, j; j0 < t->n; j0 = j) {
+    for (j = j0 + 1; j < t->n && t->u[j] == t->u[j0]; j++) {
+    }
+    most = j - j0 > most ? j - j0 : most;
+  }
+  rank_job rj = {m, calloc((size_t)T, sizeof(float *)),
+                 calloc((size_t)T, sizeof(uint64_t *))};
+  for (int w = 0; rj.score && rj.pos && w < T; w++) {
+    rj.score[w] = malloc(((size_t)(m->nv - m->nl) + 1) * sizeof(float));
+    rj.pos[w] = malloc(((size_t)most + 1) * sizeof(uint64_t));
+    if (!rj.score[w] || !rj.pos[w]) rc = -1;
+  }
+  rank_sums r = {0, 0, 0, 0};
+  if (rc || !rj.score || !rj.pos ||
+      gasp_engine_map(e, t->n, 4, rank_item, sizeof r, add_rank_sums, &rj, &r)) {
+    cli_error("out of memory");
+    rc = EXIT_RUNTIME;
+  }
+  for (int w = 0; w < T; w++) {
+    if (rj.score) free(rj.score[w]);
+    if (rj.pos) free(rj.pos[w]);
+  }
+  free(rj.score);
+  free(rj.pos);
+  *mpr = r.ranked > 0 ? r.rank_sum / r.ranked : NAN;
+  *recall = r.users > 0 ? r.rec_sum / r.users : NAN;
+  return rc;
 }
 
 /* Sums over every rank (a no-op on one process). */
@@ -363,27 +425,39 @@ static int allreduce(gasp_engine *e, double *v, size_t n) {
 
 /* Y^T Y over the side [lo, hi) of the owned vertices, in double, summed
  * over the ranks. */
-static int gram(mf *m, gasp_engine *e, gasp_vid lo, gasp_vid hi) {
+typedef struct gram_job {
+  const mf *m;
+  gasp_vid lo;
+} gram_job;
+
+static void gram_item(void *user, uint64_t i, int tid, void *part) {
+  (void)tid;
+  const gram_job *gj = user;
+  const mf *m = gj->m;
   int k = m->k;
-  memset(m->yty, 0, (size_t)k * (size_t)k * sizeof *m->yty);
-#pragma omp parallel num_threads(m->threads)
-  {
-    double *part = calloc((size_t)k * (size_t)k, sizeof *part);
-#pragma omp for schedule(static)
-    for (gasp_vid v = lo; v < hi; v++) {
-      if (!part) continue;
-      const float *y = m->F + (size_t)v * (size_t)m->stride;
-      for (int i = 0; i < k; i++)
-        for (int j = 0; j < k; j++)
-          part[i * k + j] += (double)y[i] * y[j];
-    }
-#pragma omp critical
-    if (part)
-      for (int i = 0; i < k * k; i++)
-        m->yty[i] += part[i];
-    free(part);
+  double *yty = part;
+  const float *y = m->F + (size_t)(gj->lo + (gasp_vid)i) * (size_t)m->stride;
+  for (int a = 0; a < k; a++)
+    for (int b = 0; b < k; b++)
+      yty[a * k + b] += (double)y[a] * y[b];
+}
+
+static void add_gram(void *out, const void *part, void *user) {
+  const gram_job *gj = user;
+  size_t kk = (size_t)gj->m->k * (size_t)gj->m->k;
+  for (size_t i = 0; i < kk; i++)
+    ((double *)out)[i] += ((const double *)part)[i];
+}
+
+static int gram(mf *m, gasp_engine *e, gasp_vid lo, gasp_vid hi) {
+  size_t kk = (size_t)m->k * (size_t)m->k;
+  gram_job gj = {m, lo};
+  if (gasp_engine_map(e, hi - lo, 0, gram_item, kk * sizeof(double), add_gram,
+                      &gj, m->yty)) {
+    cli_error("out of memory");
+    return EXIT_RUNTIME;
   }
-  return allreduce(e, m->yty, (size_t)k * (size_t)k);
+  return allreduce(e, m->yty, kk);
 }
 
 /* ---- input --------------------------------------------------------------- */
@@ -829,7 +903,7 @@ static int run_mf(int argc, char **argv, int als) {
     if (m.implicit && (rc = gram(&m, e, 0, m.own_users))) goto out;
     if ((rc = gpu_params(&m))) goto out;
     if ((rc = half_step(e, m.own_users, m.owned, &updates))) goto out;
-    if (m.gpu && !m.implicit) train_sse(&m);
+    if (m.gpu && !m.implicit && (rc = train_sse(&m, e))) goto out;
     f.sweep = cli_now() - ts;
     sweep_total += f.sweep;
     double sn[2] = {0, 0}; /* squared error and ratings, of every rank */
@@ -848,10 +922,10 @@ static int run_mf(int argc, char **argv, int als) {
       gasp_graph_in_edges(gg, &ev.in);
     }
     if (has_test && m.implicit && root) {
-      rank_metrics(&ev, &f.mpr, &f.recall);
+      if ((rc = rank_metrics(&ev, e, &f.mpr, &f.recall))) goto out;
       if (f.mpr < best_mpr) best_mpr = f.mpr;
     } else if (has_test && root) {
-      f.test = test_rmse(&ev);
+      f.test = test_rmse(&ev, e);
       if (f.test < best) best = f.test;
     }
     f.seconds = cli_now() - t0;

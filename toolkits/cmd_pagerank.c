@@ -72,11 +72,6 @@ static void pr_init(gasp_ctx *ctx, void *vd) {
   if (p->contrib_f) p->contrib_f[gasp_ctx_vertex(ctx)] = (float)c;
 }
 
-static gasp_dir pr_in(const gasp_ctx *c, const void *v) { return GASP_DIR_IN; }
-static gasp_dir pr_out(const gasp_ctx *c, const void *v) {
-  return GASP_DIR_OUT;
-}
-
 static void pr_gather_f(const float *contrib, const gasp_nbrs *nb, void *acc) {
   const gasp_vid *in = nb->in;
   double s0 = 0, s1 = 0;
@@ -451,11 +446,11 @@ int cmd_pagerank(int argc, char **argv) {
   prog.vertex_size = sizeof(pr_vertex);
   prog.acc_size = sizeof(double);
   prog.init_vertex = pr_init;
-  prog.gather_edges = pr_in;
+  prog.gather_dir = GASP_DIR_IN;
   prog.gather_vertex = async ? pr_gather_async : pr_gather;
   prog.apply = async ? pr_apply_async : pr_apply_sync;
   if (async) {
-    prog.scatter_edges = pr_out;
+    prog.scatter_dir = GASP_DIR_OUT;
     prog.scatter = pr_scatter_async;
   }
   prog.user = &p;

@@ -55,12 +55,6 @@ typedef struct tri {
   int threads;
 } tri;
 
-static gasp_dir tri_all(const gasp_ctx *ctx, const void *v) {
-  (void)ctx;
-  (void)v;
-  return GASP_DIR_ALL;
-}
-
 /* |H(v) n b| with H(v) marked in the bitmap `mark`; with `count`, adds
  * one to each common element's per-vertex count. */
 static uint64_t intersect(const uint64_t *mark, const gasp_vid *b, uint64_t nb,
@@ -427,7 +421,7 @@ int cmd_triangles(int argc, char **argv) {
   gasp_program prog = {0};
   prog.vertex_size = sizeof(tri_vertex);
   prog.acc_size = sizeof(uint64_t);
-  prog.gather_edges = tri_all;
+  prog.gather_dir = GASP_DIR_ALL;
   prog.gather_vertex = tri_gather;
   prog.apply = tri_apply;
   prog.user = &t;
