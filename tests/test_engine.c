@@ -8,7 +8,9 @@
  *    vertices: none under edge/full, some under vertex consistency (which
  *    proves the detector can see them);
  *  - colourings are proper; aggregators equal direct sums; stop and
- *    max_iter end runs with the right reason.
+ *    max_iter end runs with the right reason;
+ *  - gasp_engine_map visits every item once and its sums equal a serial
+ *    sum (the same bits each call for static blocks).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -523,6 +525,79 @@ static void test_parse_names(void **state) {
   assert_int_equal(gasp_engine_kind_parse(NULL, &k), GASP_EINVAL);
 }
 
+/* ---- gasp_engine_map ---------------------------------------------------
+ * Every item is visited once, on a worker index in range; sums of squares
+ * equal the serial sum, and with grain 0 the result is the same bits on
+ * every call. */
+typedef struct map_state {
+  int *seen; /* per item, atomic */
+  int threads;
+  int bad_tid; /* atomic */
+} map_state;
+
+static void map_sq(void *user, uint64_t i, int tid, void *part) {
+  map_state *m = user;
+  __atomic_fetch_add(&m->seen[i], 1, __ATOMIC_RELAXED);
+  if (tid < 0 || tid >= m->threads) __atomic_store_n(&m->bad_tid, 1, __ATOMIC_RELAXED);
+  if (part) {
+    double x = 1.0 / (double)(i + 1);
+    ((double *)part)[0] += x * x;
+    ((double *)part)[1] += 1;
+  }
+}
+
+static void map_add(void *out, const void *part, void *user) {
+  (void)user;
+  ((double *)out)[0] += ((const double *)part)[0];
+  ((double *)out)[1] += ((const double *)part)[1];
+}
+
+static void test_engine_map(void **state) {
+  gasp_graph *g = dense_graph();
+  gasp_program prog;
+  memset(&prog, 0, sizeof prog);
+  prog.vertex_size = 8;
+  prog.apply = det_apply;
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.threads = 3;
+  gasp_engine *e;
+  assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
+  static const uint64_t sizes[] = {0, 1, 2, 7, 1000, 100003};
+  for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+    for (uint64_t grain = 0; grain <= 64; grain += 64) {
+      uint64_t n = sizes[k];
+      map_state m = {calloc(n + 1, sizeof(int)), 3, 0};
+      double sum[2] = {-1, -1}, again[2], ref = 0;
+      assert_int_equal(
+          gasp_engine_map(e, n, grain, map_sq, sizeof sum, map_add, &m, sum),
+          GASP_OK);
+      for (uint64_t i = 0; i < n; i++) {
+        assert_int_equal(m.seen[i], 1);
+        ref += 1.0 / (double)(i + 1) / (double)(i + 1);
+      }
+      assert_int_equal(m.bad_tid, 0);
+      assert_true(sum[1] == (double)n);
+      assert_true(fabs(sum[0] - ref) <= 1e-12 * (ref + 1));
+      if (grain == 0) {
+        assert_int_equal(gasp_engine_map(e, n, 0, map_sq, sizeof again,
+                                         map_add, &m, again),
+                         GASP_OK);
+        assert_memory_equal(sum, again, sizeof sum);
+      }
+      /* no reduction: items only */
+      assert_int_equal(gasp_engine_map(e, n, grain, map_sq, 0, NULL, &m, NULL),
+                       GASP_OK);
+      for (uint64_t i = 0; i < n; i++)
+        assert_int_equal(m.seen[i], grain == 0 ? 3 : 2);
+      free(m.seen);
+    }
+  assert_int_equal(gasp_engine_map(e, 5, 0, map_sq, 8, NULL, NULL, NULL),
+                   GASP_EINVAL);
+  gasp_engine_free(&e);
+  gasp_graph_free(&g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank_sync),
@@ -533,6 +608,7 @@ int main(void) {
       cmocka_unit_test(test_periodic_aggregator),
       cmocka_unit_test(test_stop_and_max_iter),
       cmocka_unit_test(test_parse_names),
+      cmocka_unit_test(test_engine_map),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
