@@ -395,7 +395,8 @@ static void each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc) {
 }
 
 /* v's adjacency in `dir` for a bulk gather or scatter. */
-static void fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir,
+static inline __attribute__((always_inline)) void
+fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir,
                       gasp_nbrs *n) {
   const gasp_graph *g = e->g;
   n->n_in = n->n_out = 0;
@@ -409,18 +410,6 @@ static void fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir,
   n->vertex_size = e->prog.vertex_size;
   n->edge_data = g->edata;
   n->edge_size = e->prog.edge_size;
-}
-
-gasp_dir gasp__gather_dir(gasp_ctx *ctx) {
-  const gasp_program *p = &ctx->e->prog;
-  return p->gather_edges ? p->gather_edges(ctx, vdata(ctx->e, ctx->v))
-                         : p->gather_dir;
-}
-
-gasp_dir gasp__scatter_dir(gasp_ctx *ctx) {
-  const gasp_program *p = &ctx->e->prog;
-  return p->scatter_edges ? p->scatter_edges(ctx, vdata(ctx->e, ctx->v))
-                          : p->scatter_dir;
 }
 
 /* The accumulator starts as the update's message when they are the same

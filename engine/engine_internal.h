@@ -170,9 +170,7 @@ static inline const void *gasp__msg_peek(const gasp_engine *e, int b,
              ? e->msg[b] + (size_t)v * e->prog.msg_size
              : NULL;
 }
-/* Gather and scatter directions of the update in ctx. */
-gasp_dir gasp__gather_dir(gasp_ctx *ctx);
-gasp_dir gasp__scatter_dir(gasp_ctx *ctx);
+
 
 /* Replaces the engine's device (the tests' host-side mock); ops NULL
  * returns to the CPU apply.  The engine closes dev when freed. */
@@ -217,5 +215,21 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st);
 /* Signal hooks the engines install (ctx->e decides which). */
 void gasp__sync_signal(gasp_ctx *ctx, gasp_vid v, double prio);
 void gasp__async_signal(gasp_ctx *ctx, gasp_vid v, double prio);
+
+/* Gather and scatter directions of the update in ctx (inline: once per
+ * update on the hot path). */
+static inline gasp_dir gasp__gather_dir(gasp_ctx *ctx) {
+  const gasp_program *p = &ctx->e->prog;
+  if (!p->gather_edges) return p->gather_dir;
+  return p->gather_edges(ctx, (char *)ctx->e->g->vdata +
+                                  (size_t)ctx->v * p->vertex_size);
+}
+
+static inline gasp_dir gasp__scatter_dir(gasp_ctx *ctx) {
+  const gasp_program *p = &ctx->e->prog;
+  if (!p->scatter_edges) return p->scatter_dir;
+  return p->scatter_edges(ctx, (char *)ctx->e->g->vdata +
+                                   (size_t)ctx->v * p->vertex_size);
+}
 
 #endif
