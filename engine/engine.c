@@ -240,6 +240,19 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   e->next = calloc(nv ? nv : 1, 1);
   e->prio = gasp__calloc_array(nv ? nv : 1, sizeof *e->prio);
   if (!e->active || !e->next || !e->prio) goto nomem;
+  static const struct {
+    void (*fn)(void *, const void *);
+    size_t size;
+    int kind;
+  } combiners[] = {{gasp_combine_min_u32, 4, GASP__COMB_MIN_U32},
+                   {gasp_combine_min_u64, 8, GASP__COMB_MIN_U64},
+                   {gasp_combine_min_f64, 8, GASP__COMB_MIN_F64},
+                   {gasp_combine_max_f64, 8, GASP__COMB_MAX_F64},
+                   {gasp_combine_sum_f64, 8, GASP__COMB_SUM_F64},
+                   {gasp_combine_sum_u64, 8, GASP__COMB_SUM_U64}};
+  for (size_t i = 0; i < sizeof combiners / sizeof *combiners; i++)
+    if (prog->combine == combiners[i].fn && prog->msg_size == combiners[i].size)
+      e->mkind = combiners[i].kind;
   for (int b = 0; b < 2 && prog->msg_size; b++) {
     e->msg[b] = gasp__malloc_array(nv ? nv : 1, prog->msg_size);
     e->mflag[b] = calloc(nv ? nv : 1, 1);
@@ -487,6 +500,86 @@ void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg) {
   __atomic_fetch_and(f, (uint8_t)~GASP__MF_LOCK, __ATOMIC_RELEASE);
 }
 
+/* Atomic folds of the library's combiners into a slot that holds a
+ * message: an offer that changes nothing is a load. */
+static void fold_atomic(int kind, void *slot, const void *msg) {
+  switch (kind) {
+  case GASP__COMB_MIN_U32: {
+    uint32_t m, cur = __atomic_load_n((uint32_t *)slot, __ATOMIC_RELAXED);
+    memcpy(&m, msg, sizeof m);
+    while (m < cur && !__atomic_compare_exchange_n((uint32_t *)slot, &cur, m, 1,
+                                                   __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED)) {
+    }
+    return;
+  }
+  case GASP__COMB_MIN_U64: {
+    uint64_t m, cur = __atomic_load_n((uint64_t *)slot, __ATOMIC_RELAXED);
+    memcpy(&m, msg, sizeof m);
+    while (m < cur && !__atomic_compare_exchange_n((uint64_t *)slot, &cur, m, 1,
+                                                   __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED)) {
+    }
+    return;
+  }
+  case GASP__COMB_SUM_U64: {
+    uint64_t m;
+    memcpy(&m, msg, sizeof m);
+    __atomic_fetch_add((uint64_t *)slot, m, __ATOMIC_RELAXED);
+    return;
+  }
+  default: { /* doubles, through their bits */
+    uint64_t bits = __atomic_load_n((uint64_t *)slot, __ATOMIC_RELAXED), nb;
+    for (;;) {
+      double cur, m, x;
+      memcpy(&cur, &bits, sizeof cur);
+      memcpy(&m, msg, sizeof m);
+      x = cur;
+      if (kind == GASP__COMB_MIN_F64)
+        gasp_combine_min_f64(&x, &m);
+      else if (kind == GASP__COMB_MAX_F64)
+        gasp_combine_max_f64(&x, &m);
+      else
+        x = cur + m;
+      memcpy(&nb, &x, sizeof nb);
+      if (nb == bits ||
+          __atomic_compare_exchange_n((uint64_t *)slot, &bits, nb, 1,
+                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
+    }
+  }
+  }
+}
+
+void gasp__msg_put_sync(gasp_engine *e, int b, gasp_vid v, const void *msg) {
+  if (e->mkind == GASP__COMB_OTHER) {
+    gasp__msg_put(e, b, v, msg);
+    return;
+  }
+  size_t ms = e->prog.msg_size;
+  char *slot = e->msg[b] + (size_t)v * ms;
+  uint8_t *f = &e->mflag[b][v];
+  for (;;) {
+    uint8_t o = __atomic_load_n(f, __ATOMIC_ACQUIRE);
+    if (o & GASP__MF_MSG) {
+      fold_atomic(e->mkind, slot, msg);
+      return;
+    }
+    /* the first message: whoever takes the lock writes the slot */
+    o = __atomic_fetch_or(f, GASP__MF_LOCK, __ATOMIC_ACQUIRE);
+    if (o & GASP__MF_LOCK) {
+      while (__atomic_load_n(f, __ATOMIC_RELAXED) & GASP__MF_LOCK)
+        __builtin_ia32_pause();
+      continue;
+    }
+    if (!(o & GASP__MF_MSG)) memcpy(slot, msg, ms);
+    __atomic_fetch_or(f, GASP__MF_MSG, __ATOMIC_RELAXED);
+    __atomic_fetch_and(f, (uint8_t)~GASP__MF_LOCK, __ATOMIC_RELEASE);
+    if (o & GASP__MF_MSG) fold_atomic(e->mkind, slot, msg);
+    return;
+  }
+}
+
 void gasp__msg_plain(gasp_engine *e, int b, gasp_vid v) {
   if (e->mflag[b])
     __atomic_fetch_or(&e->mflag[b][v], GASP__MF_PLAIN, __ATOMIC_RELEASE);
@@ -576,7 +669,7 @@ void gasp_signal_msg_priority(gasp_ctx *c, gasp_vid v, const void *msg,
     gasp__msg_put(e, 0, v, msg);
     gasp__async_signal(c, v, priority);
   } else {
-    gasp__msg_put(e, 1 - e->mcur, v, msg);
+    gasp__msg_put_sync(e, 1 - e->mcur, v, msg);
     gasp__sync_signal(c, v, priority);
   }
 }

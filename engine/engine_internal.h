@@ -146,6 +146,19 @@ struct gasp_engine {
   int mcur;
   /* the buffer whose messages to ghosts travel at the next exchange */
   int mout;
+  /* the program's combine when it is one of the library's (GASP__COMB_*),
+   * which the sync engine folds with atomics instead of a lock */
+  int mkind;
+};
+
+enum {
+  GASP__COMB_OTHER = 0,
+  GASP__COMB_MIN_U32,
+  GASP__COMB_MIN_U64,
+  GASP__COMB_MIN_F64,
+  GASP__COMB_MAX_F64,
+  GASP__COMB_SUM_F64,
+  GASP__COMB_SUM_U64
 };
 
 /* Message flag bits. */
@@ -156,6 +169,10 @@ struct gasp_engine {
 /* Combines msg into v's slot of buffer b (copies it when the slot is
  * empty), under the slot's lock: any thread, any time. */
 void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg);
+/* The same for a buffer no thread takes messages from meanwhile (the sync
+ * engine's next superstep): the library's combiners then fold lock-free,
+ * and an offer that changes nothing writes nothing. */
+void gasp__msg_put_sync(gasp_engine *e, int b, gasp_vid v, const void *msg);
 /* Marks v in buffer b as signalled without a message (no-op for a
  * program without messages). */
 void gasp__msg_plain(gasp_engine *e, int b, gasp_vid v);

@@ -71,7 +71,9 @@ static void list_push(vlist *l, gasp_vid v) {
 void gasp__sync_signal(gasp_ctx *ctx, gasp_vid v, double prio) {
   (void)prio;
   gasp_engine *e = ctx->e;
-  if (__atomic_exchange_n(&e->next[v], 1, __ATOMIC_RELAXED)) return;
+  if (__atomic_load_n(&e->next[v], __ATOMIC_RELAXED) ||
+      __atomic_exchange_n(&e->next[v], 1, __ATOMIC_RELAXED))
+    return;
   sync_state *s = ctx->state;
   list_push(&s->lists[ctx->tid], v);
 }
