@@ -487,6 +487,16 @@ static uint8_t mflag_lock(uint8_t *f) {
   }
 }
 
+/* Sets MSG and drops the lock in one release, so whoever sees MSG sees
+ * the slot; PLAIN may be set meanwhile by a lock-free signal: keep it. */
+static void mflag_publish(uint8_t *f) {
+  uint8_t o = __atomic_load_n(f, __ATOMIC_RELAXED);
+  while (!__atomic_compare_exchange_n(
+      f, &o, (uint8_t)((o | GASP__MF_MSG) & ~GASP__MF_LOCK), 1,
+      __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+  }
+}
+
 void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg) {
   size_t ms = e->prog.msg_size;
   char *slot = e->msg[b] + (size_t)v * ms;
@@ -495,9 +505,7 @@ void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg) {
     e->prog.combine(slot, msg);
   else
     memcpy(slot, msg, ms);
-  /* PLAIN may be set meanwhile by a lock-free signal: keep it */
-  __atomic_fetch_or(f, GASP__MF_MSG, __ATOMIC_RELAXED);
-  __atomic_fetch_and(f, (uint8_t)~GASP__MF_LOCK, __ATOMIC_RELEASE);
+  mflag_publish(f);
 }
 
 /* Atomic folds of the library's combiners into a slot that holds a
@@ -573,8 +581,7 @@ void gasp__msg_put_sync(gasp_engine *e, int b, gasp_vid v, const void *msg) {
       continue;
     }
     if (!(o & GASP__MF_MSG)) memcpy(slot, msg, ms);
-    __atomic_fetch_or(f, GASP__MF_MSG, __ATOMIC_RELAXED);
-    __atomic_fetch_and(f, (uint8_t)~GASP__MF_LOCK, __ATOMIC_RELEASE);
+    mflag_publish(f);
     if (o & GASP__MF_MSG) fold_atomic(e->mkind, slot, msg);
     return;
   }
