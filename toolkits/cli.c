@@ -25,9 +25,16 @@ void cli_common_init(cli_common *c) {
   c->seed = 1;
 }
 
+/* The command's name in messages: "gasp", or a program run by
+ * gasp_cli_main (set once, before anything runs: one command a process). */
+static const char *cli_name = "gasp";
+
+void cli_set_name(const char *name) { cli_name = name ? name : "gasp"; }
+
 void cli_error(const char *fmt, ...) {
   va_list ap;
-  fputs("gasp: ", stderr);
+  fputs(cli_name, stderr);
+  fputs(": ", stderr);
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);

@@ -3,8 +3,8 @@
  * common flags, error reporting, progress on stderr, JSON output.
  * Only the front end prints; the library returns statuses and messages.
  */
-#ifndef GASP_CLI_H
-#define GASP_CLI_H
+#ifndef GASP_TOOLKITS_CLI_H
+#define GASP_TOOLKITS_CLI_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +32,8 @@ void cli_common_init(cli_common *c);
 
 /* Prints "gasp: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The name cli_error and progress lines start with (default "gasp"). */
+void cli_set_name(const char *name);
 /* Prints the library error (FILE:LINE: reason) and returns the exit code
  * for it: 1 for resource failures, 2 for bad input or usage. */
 int cli_fail(const gasp_error *err, int status);
