@@ -662,6 +662,25 @@ void gasp_signal_priority(gasp_ctx *c, gasp_vid v, double priority) {
   }
 }
 
+void gasp_signal_nbrs(gasp_ctx *c, gasp_dir dir, double priority) {
+  gasp_engine *e = c->e;
+  const gasp_graph *g = e->g;
+  gasp_vid self = c->v;
+  int sync = e->opts.engine != GASP_ENGINE_ASYNC;
+  for (int d = GASP_DIR_IN; d <= GASP_DIR_OUT; d++) {
+    if (!(dir & d)) continue;
+    const uint64_t *off = d == GASP_DIR_IN ? g->in_off : g->out_off;
+    const gasp_vid *nbr = d == GASP_DIR_IN ? g->in_nbr : g->out_nbr;
+    for (uint64_t j = off[self]; j < off[self + 1]; j++) {
+      gasp_vid u = nbr[j];
+      if (u == self) continue;
+      if (sync && !e->mflag[0] && __atomic_load_n(&e->next[u], __ATOMIC_RELAXED))
+        continue; /* already signalled for the next superstep */
+      gasp_signal_priority(c, u, priority);
+    }
+  }
+}
+
 void gasp_signal_msg(gasp_ctx *c, gasp_vid v, const void *msg) {
   gasp_signal_msg_priority(c, v, msg, 0.0);
 }

@@ -1,8 +1,9 @@
 /* sssp.c -- shortest paths from --source over the edge weights (1 when the
- * graph has none), pushed as messages: a vertex whose distance dropped
- * offers d + w to each out-neighbour it would improve, the engine keeps
- * the smallest offer per vertex, and nothing is gathered.  Runs on every
- * engine and across ranks (--np 4), with bounded staleness too.
+ * graph has none) with messages: a vertex whose distance dropped offers
+ * d + w to each out-neighbour it would improve, and the engine keeps the
+ * smallest offer per vertex; when the frontier is large the engine has
+ * every vertex gather min(d(u) + w) over its in-edges instead (push_pull).
+ * Runs on every engine and across ranks (--np 4), with staleness too.
  *   cc sssp.c $(pkg-config --cflags --libs gasp-cli) -o sssp
  *   ./sssp -i graph.el --source 0 -o dist.tsv    (and every gasp flag) */
 #include <gasp_cli.h>
@@ -15,10 +16,22 @@ typedef struct vertex {
 } vertex;
 
 static void init(gasp_ctx *c, void *v) { *(vertex *)v = (vertex){INFINITY, 0}; }
+static void acc_init(const gasp_ctx *c, void *acc) {
+  *(double *)acc = INFINITY;
+}
+static void gather(const gasp_ctx *c, const void *v, const gasp_nbrs *nb,
+                   void *acc) {
+  const double *w = gasp_graph_weights(gasp_ctx_graph(c));
+  const vertex *all = nb->vertex_data;
+  for (uint64_t i = 0; i < nb->n_in; i++) {
+    double d = all[nb->in[i]].dist + (w ? w[nb->in_slot[i]] : 1.0);
+    if (d < *(double *)acc) *(double *)acc = d;
+  }
+}
 static void apply(gasp_ctx *c, void *vd, const void *acc) {
   vertex *v = vd;
-  double offer = *(const double *)gasp_ctx_msg(c);
-  if ((v->changed = offer < v->dist)) v->dist = offer;
+  double best = *(const double *)acc; /* the best offer, pushed or pulled */
+  if ((v->changed = best < v->dist)) v->dist = best;
 }
 static gasp_dir changed(const gasp_ctx *c, const void *v) {
   return ((const vertex *)v)->changed ? GASP_DIR_OUT : GASP_DIR_NONE;
@@ -33,13 +46,12 @@ static int format(char *b, size_t n, const void *v, void *u) {
 }
 
 int main(int argc, char **argv) {
-  gasp_program p = {.vertex_size = sizeof(vertex),
-                    .msg_size = sizeof(double),
-                    .combine = gasp_combine_min_f64,
-                    .init_vertex = init,
-                    .apply = apply,
-                    .scatter_edges = changed,
-                    .scatter = scatter};
+  gasp_program p = {.vertex_size = sizeof(vertex), .acc_size = sizeof(double),
+                    .msg_size = sizeof(double), .push_pull = 1,
+                    .combine = gasp_combine_min_f64, .init_vertex = init,
+                    .acc_init = acc_init, .gather_dir = GASP_DIR_IN,
+                    .gather_vertex = gather, .apply = apply,
+                    .scatter_edges = changed, .scatter = scatter};
   gasp_cli cli = {.name = "sssp",
                   .format = format,
                   .staleness_ok = 1,

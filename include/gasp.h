@@ -625,6 +625,11 @@ GASP_EXTERN const void *gasp_ctx_aggregate(const gasp_ctx *ctx, int id);
 GASP_EXTERN void gasp_signal(gasp_ctx *ctx, gasp_vid v);
 GASP_EXTERN void gasp_signal_priority(gasp_ctx *ctx, gasp_vid v,
                                       double priority);
+/* Signals every neighbour of the vertex being updated along `dir` (not
+ * the vertex itself), as gasp_signal() on each would, in one loop: the
+ * common "my value moved, tell my out-neighbours" of PageRank-like
+ * programs, without a scatter callback per edge. */
+GASP_EXTERN void gasp_signal_nbrs(gasp_ctx *ctx, gasp_dir dir, double priority);
 /* Signals v with a message of the program's msg_size bytes (copied):
  * messages to one vertex are combined until its update, which reads the
  * result with gasp_ctx_msg().  Sync: v updates in the next superstep;

@@ -588,6 +588,56 @@ static void test_cc_push_pull(void **state) {
   gasp_graph_free(&g);
 }
 
+/* ---- gasp_signal_nbrs --------------------------------------------------
+ * Every vertex's first update signals its out-neighbours (not itself):
+ * the second round updates exactly the vertices with an in-edge from
+ * another vertex, once each. */
+static void sn_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  (void)acc;
+  uint32_t *n = vd;
+  if ((*n)++ == 0) gasp_signal_nbrs(ctx, GASP_DIR_OUT, 1.0);
+}
+
+static void test_signal_nbrs(void **state) {
+  (void)state;
+  gasp_graph *g = random_graph(400, 1200, 9); /* self loops and repeats */
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_adjacency in;
+  gasp_graph_in_edges(g, &in);
+  uint64_t want = 0;
+  for (gasp_vid v = 0; v < n; v++) {
+    int other = 0;
+    for (uint64_t j = in.off[v]; j < in.off[v + 1]; j++)
+      other |= in.nbr[j] != v;
+    want += other;
+  }
+  assert_true(want > 0 && want < n);
+  gasp_program p;
+  memset(&p, 0, sizeof p);
+  p.vertex_size = sizeof(uint32_t);
+  p.apply = sn_apply;
+  for (size_t i = 0; i < NCONFIGS; i++) {
+    gasp_engine *e = engine(g, &p, &configs[i]);
+    gasp_engine_signal_all(e, 1.0);
+    gasp_run_stats st;
+    assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+    const uint32_t *cnt = gasp_graph_vertex_data(g);
+    uint64_t second = 0;
+    for (gasp_vid v = 0; v < n; v++) {
+      assert_true(cnt[v] >= 1);
+      second += cnt[v] > 1;
+    }
+    if (configs[i].engine == GASP_ENGINE_SYNC) {
+      assert_int_equal(second, want);
+      assert_int_equal(st.updates, n + want);
+    } else { /* a neighbour may run before or after the signal */
+      assert_true(second <= want);
+    }
+    gasp_engine_free(&e);
+  }
+  gasp_graph_free(&g);
+}
+
 /* ---- combiners and refusals -------------------------------------------- */
 
 static void test_combiners(void **state) {
@@ -674,6 +724,7 @@ int main(void) {
       cmocka_unit_test(test_sssp_push_pull),
       cmocka_unit_test(test_bfs_directions),
       cmocka_unit_test(test_cc_push_pull),
+      cmocka_unit_test(test_signal_nbrs),
       cmocka_unit_test(test_combiners),
       cmocka_unit_test(test_refused_programs),
       cmocka_unit_test(test_signal_msg_before_run),
