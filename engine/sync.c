@@ -307,7 +307,8 @@ static int decide_direction(sync_state *s) {
   for (int t = 0; t < T; t++) {
     if (s->flists[t].oom)
       return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
-    memcpy(s->fvec + nf, s->flists[t].v, s->flists[t].n * sizeof *s->fvec);
+    if (s->flists[t].n)
+      memcpy(s->fvec + nf, s->flists[t].v, s->flists[t].n * sizeof *s->fvec);
     nf += s->flists[t].n;
     mf += s->fc[t][1];
     s->flists[t].n = 0;
