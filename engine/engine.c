@@ -512,24 +512,19 @@ void gasp__msg_put(gasp_engine *e, int b, gasp_vid v, const void *msg) {
  * message: an offer that changes nothing is a load. */
 static void fold_atomic(int kind, void *slot, const void *msg) {
   switch (kind) {
-  case GASP__COMB_MIN_U32: {
-    uint32_t m, cur = __atomic_load_n((uint32_t *)slot, __ATOMIC_RELAXED);
-    memcpy(&m, msg, sizeof m);
-    while (m < cur && !__atomic_compare_exchange_n((uint32_t *)slot, &cur, m, 1,
-                                                   __ATOMIC_RELAXED,
-                                                   __ATOMIC_RELAXED)) {
-    }
-    return;
+#define CAS_MIN(T)                                                             \
+  {                                                                            \
+    T m, cur = __atomic_load_n((T *)slot, __ATOMIC_RELAXED);                   \
+    memcpy(&m, msg, sizeof m);                                                 \
+    while (m < cur && !__atomic_compare_exchange_n((T *)slot, &cur, m, 1,      \
+                                                   __ATOMIC_RELAXED,           \
+                                                   __ATOMIC_RELAXED)) {        \
+    }                                                                          \
+    return;                                                                    \
   }
-  case GASP__COMB_MIN_U64: {
-    uint64_t m, cur = __atomic_load_n((uint64_t *)slot, __ATOMIC_RELAXED);
-    memcpy(&m, msg, sizeof m);
-    while (m < cur && !__atomic_compare_exchange_n((uint64_t *)slot, &cur, m, 1,
-                                                   __ATOMIC_RELAXED,
-                                                   __ATOMIC_RELAXED)) {
-    }
-    return;
-  }
+  case GASP__COMB_MIN_U32: CAS_MIN(uint32_t)
+  case GASP__COMB_MIN_U64: CAS_MIN(uint64_t)
+#undef CAS_MIN
   case GASP__COMB_SUM_U64: {
     uint64_t m;
     memcpy(&m, msg, sizeof m);
