@@ -241,6 +241,27 @@ GASP_EXTERN int gasp_builder_add_vertex(gasp_builder *b, gasp_side side,
 GASP_EXTERN int gasp_builder_finish(gasp_builder *b, int threads,
                                     gasp_graph **out, gasp_error *err);
 
+/* A graph from the caller's arrays, without a file: edge i runs from
+ * src[i] to dst[i] (original ids, at most GASP_GID_MAX) with weight[i]
+ * when weight is not NULL (the graph is then weighted).  flags as for
+ * gasp_builder_new (GASP_BUILD_BIPARTITE: sources on the left side and
+ * targets on the right, each its own id space; GASP_BUILD_SYMMETRIC).
+ * Ids 0 .. num_vertices-1 of the left side are vertices even without
+ * edges (0: only the ids the edges name).  The arrays are read, not kept.
+ * On failure *out is NULL and err says which edge was wrong. */
+GASP_EXTERN int gasp_graph_from_coo(gasp_graph **out, uint64_t num_edges,
+                                    const gasp_gid *src, const gasp_gid *dst,
+                                    const double *weight, uint64_t num_vertices,
+                                    unsigned flags, int threads,
+                                    gasp_error *err);
+/* The same from compressed rows: vertex v (original id v, 0 .. n-1) has
+ * out-edges to nbr[off[v] .. off[v+1]-1] (weights alike, or NULL); off
+ * has n + 1 entries, from 0, non-decreasing.  Every row is a vertex. */
+GASP_EXTERN int gasp_graph_from_csr(gasp_graph **out, uint64_t n,
+                                    const uint64_t *off, const gasp_gid *nbr,
+                                    const double *weight, unsigned flags,
+                                    int threads, gasp_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Loading and saving                                                  */
 /* ------------------------------------------------------------------ */
