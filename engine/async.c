@@ -231,7 +231,7 @@ static void drive(async_state *s, int others_idle) {
   uint64_t it = done / nv;
   if (e->opts.on_iteration && it > s->last_iter_reported) {
     s->last_iter_reported = it;
-    gasp_iter_info info = {it, nv, done, gasp__now() - s->t0};
+    gasp_iter_info info = {it, nv, done, gasp__now() - s->t0, 0};
     if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
       __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
   }
@@ -649,7 +649,7 @@ static int chromatic_dist(async_state *s, gasp_run_stats *st) {
     sweeps++;
     if (!rc && e->opts.on_iteration) { /* every rank, once per sweep */
       gasp_iter_info info = {e->iteration + sweeps, ran, e->updates - start,
-                             gasp__now() - s->t0};
+                             gasp__now() - s->t0, 0};
       if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
         __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
     }

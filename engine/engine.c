@@ -365,6 +365,7 @@ int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
   int rc = e->opts.engine == GASP_ENGINE_ASYNC ? gasp__async_run(e, st)
                                                : gasp__sync_run(e, st);
   st->seconds = gasp__now() - t0;
+  st->threads = gasp__pool_size(e->pool);
   return rc;
 }
 

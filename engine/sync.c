@@ -380,7 +380,7 @@ static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
   }
   gasp__aggregate_due(e, 0, gasp__now());
   if (e->opts.on_iteration) {
-    gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0};
+    gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0, 0};
     if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
       __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
   }

@@ -710,6 +710,10 @@ typedef struct gasp_iter_info {
   uint64_t active;  /* vertices updated in it */
   uint64_t updates; /* total so far */
   double seconds;   /* since the run started */
+  /* the program's measure of change in it, where a caller between the
+   * engine and the program reports one (the toolkit calls of
+   * gasp_toolkits.h: labels changed, L1 change ...); the engine gives 0 */
+  double residual;
 } gasp_iter_info;
 
 /* One rank's share of a partitioned graph (see gasp_dist_new). */
@@ -813,6 +817,7 @@ typedef struct gasp_run_stats {
   gasp_stop_reason reason;
   int colors; /* chromatic runs: colour classes used, else 0 */
   uint64_t pull_iterations; /* push_pull programs: supersteps that pulled */
+  int threads;              /* worker threads the run used */
 } gasp_run_stats;
 
 /* An engine runs one program over one graph.  gasp_engine_new() allocates

@@ -1,269 +1,14 @@
 /*
- * cmd_cc.c -- `gasp cc`: weakly connected components by minimum-label
- * propagation as a vertex program (the GraphLab connected-components
- * toolkit; label propagation as in Shiloach and Vishkin 1982 without the
- * hooking, and Kang, Tsourakakis, Faloutsos, "PEGASUS", ICDM 2009).
- *
- * Edges are taken as undirected: the gather reads in- and out-neighbours.
- * Every vertex starts with its own local id as label and repeatedly takes
- * the smallest label among itself and its neighbours; at the fixed point
- * every vertex holds the smallest local id of its component, which (local
- * ids ascend with original ids) is the vertex with the smallest original
- * id.  Output: "id<TAB>component" with the component named by that
- * original id (in a bipartite graph, the id on that vertex's side).
- *
- * The label is the vertex data, so the bulk gather is one tight
- * min-loop over the neighbours' labels.  The program gives the engine
- * both ways to move a label (push_pull): a vertex whose label dropped
- * sends it as a message (combined by minimum) to the neighbours with a
- * larger label; the sync engine chooses per superstep between that push
- * and a pull (every vertex gathers), Beamer-style, by the edges each
- * would read (gasp.h: push_pull).  A superstep that changes no label ends
- * the run: nothing is left to push.
- *
- * --algorithm afforest (the default with the sync engine): Afforest
- * (Sutton, Ben-Nun, Barak, "Optimizing Parallel Graph Connectivity
- * Computation via Subgraph Sampling", IPDPS 2018) as two supersteps of a
- * vertex program over a lock-free union-find the program keeps: superstep
- * 1 links each vertex with its first two neighbours (gather) and then
- * compresses every vertex to its root (apply); between the supersteps the
- * driver samples 1024 vertices for the most frequent component; superstep
- * 2 links the remaining edges of the vertices outside it, and compresses.
- * Links always point the larger root at the smaller, so every root is the
- * smallest local id of its component, as with label propagation.
- * --algorithm labelprop is the propagation above.
- *
- * With --engine async the array is read and written with relaxed atomics;
- * any consistency model is enough (labels only decrease and only the
- * centre writes its own label, so a stale read only costs an extra
- * signal); the priority scheduler runs smaller labels first.
+ * cmd_cc.c -- `gasp cc`: the command over gasp_cc (lib_cc.c, the
+ * algorithms: Afforest, and minimum-label propagation pushed or pulled):
+ * flags, loading (every rank in a distributed run), the call, and the
+ * components gathered, counted and written.
  */
 #include "toolkit.h"
+#include "gasp_toolkits.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Per-thread count of label changes, padded to a cache line; written
- * only by its thread, read by the driver (relaxed atomics). */
-typedef struct cc_count {
-  uint64_t n;
-  char pad[56];
-} cc_count;
-
-typedef struct cc {
-  uint8_t *changed; /* by vertex: the last update lowered its label */
-  gasp_vid nv;
-  cc_count *count; /* per thread */
-  int threads;
-  uint64_t reported; /* total at the last iteration */
-  gasp_engine *e;    /* distributed: reductions */
-  gasp_dist *dist;   /* distributed: labels are global vertex indices */
-  int distributed;   /* every rank takes part in the reductions */
-  int stale;         /* bounded staleness: no reductions */
-} cc;
-
-static inline gasp_vid load_label(const gasp_vid *label, gasp_vid u) {
-  return __atomic_load_n(&label[u], __ATOMIC_RELAXED);
-}
-
-/* The smallest label over the neighbours (and the accumulator: the
- * vertex's message, or its own label at first).  Under the sync engine
- * no label changes while gathers run; async updates read with relaxed
- * atomics (a stale label only costs a later message). */
-static void cc_gather(const gasp_ctx *ctx, const void *v, const gasp_nbrs *nb,
-                      void *acc) {
-  (void)ctx;
-  (void)v;
-  const gasp_vid *label = nb->vertex_data;
-  gasp_vid m0 = *(gasp_vid *)acc, m1 = m0;
-  const gasp_vid *a = nb->in;
-  uint64_t i = 0, n = nb->n_in;
-  for (; i + 1 < n; i += 2) {
-    gasp_vid x = load_label(label, a[i]), y = load_label(label, a[i + 1]);
-    m0 = x < m0 ? x : m0;
-    m1 = y < m1 ? y : m1;
-  }
-  if (i < n && load_label(label, a[i]) < m0) m0 = load_label(label, a[i]);
-  a = nb->out;
-  n = nb->n_out;
-  for (i = 0; i + 1 < n; i += 2) {
-    gasp_vid x = load_label(label, a[i]), y = load_label(label, a[i + 1]);
-    m0 = x < m0 ? x : m0;
-    m1 = y < m1 ? y : m1;
-  }
-  if (i < n && load_label(label, a[i]) < m0) m0 = load_label(label, a[i]);
-  *(gasp_vid *)acc = m0 < m1 ? m0 : m1;
-}
-
-/* Labels start as vertex indices, the same on every rank. */
-static void cc_init(gasp_ctx *ctx, void *vd) {
-  const cc *p = gasp_ctx_user(ctx);
-  gasp_vid v = gasp_ctx_vertex(ctx);
-  *(gasp_vid *)vd = p->dist ? gasp_dist_global_id(p->dist, v) : v;
-}
-
-/* A vertex's first gather starts from its own label. */
-static void cc_acc_init(const gasp_ctx *ctx, void *acc) {
-  const gasp_graph *g = gasp_ctx_graph(ctx);
-  const gasp_vid *label = gasp_graph_vertex_data((gasp_graph *)g);
-  *(gasp_vid *)acc = load_label(label, gasp_ctx_vertex(ctx));
-}
-
-static void cc_apply(gasp_ctx *ctx, void *vd, const void *acc) {
-  cc *p = gasp_ctx_user(ctx);
-  gasp_vid *label = vd, m = *(const gasp_vid *)acc;
-  gasp_vid self = gasp_ctx_vertex(ctx);
-  p->changed[self] = m < *label;
-  if (!p->changed[self]) return;
-  __atomic_store_n(label, m, __ATOMIC_RELAXED);
-  cc_count *c = &p->count[gasp_ctx_thread(ctx)];
-  __atomic_store_n(&c->n, __atomic_load_n(&c->n, __ATOMIC_RELAXED) + 1,
-                   __ATOMIC_RELAXED);
-}
-
-static gasp_dir cc_scatter_dir(const gasp_ctx *ctx, const void *vd) {
-  (void)vd;
-  const cc *p = gasp_ctx_user(ctx);
-  return p->changed[gasp_ctx_vertex(ctx)] ? GASP_DIR_ALL : GASP_DIR_NONE;
-}
-
-/* Push: the new label to every neighbour it improves (async: smaller
- * labels first under the priority scheduler). */
-static void cc_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
-  const cc *p = gasp_ctx_user(ctx);
-  const gasp_vid *label = nb->vertex_data;
-  gasp_vid m = load_label(vd, 0);
-  double prio = (double)(p->nv - m);
-  for (uint64_t i = 0; i < nb->n_in; i++)
-    if (load_label(label, nb->in[i]) > m)
-      gasp_signal_msg_priority(ctx, nb->in[i], &m, prio);
-  for (uint64_t i = 0; i < nb->n_out; i++)
-    if (load_label(label, nb->out[i]) > m)
-      gasp_signal_msg_priority(ctx, nb->out[i], &m, prio);
-}
-
-/* --trace residual: labels changed since the previous report (of every
- * rank: a collective, which every rank makes once per superstep). */
-static double cc_residual(void *user) {
-  cc *p = user;
-  uint64_t total = 0;
-  for (int t = 0; t < p->threads; t++)
-    total += __atomic_load_n(&p->count[t].n, __ATOMIC_RELAXED);
-  if (p->distributed && !p->stale) {
-    double v = (double)total;
-    if (gasp_engine_allreduce(p->e, &v, 1, GASP_REDUCE_SUM) == GASP_OK)
-      total = (uint64_t)v;
-  }
-  uint64_t d = total - p->reported;
-  p->reported = total;
-  return (double)d;
-}
-
-/* ---- Afforest --------------------------------------------------------- */
-
-typedef struct af {
-  gasp_vid *comp;
-  gasp_vid nv;
-  int phase;     /* 0: neighbour rounds; 1: the rest */
-  gasp_vid skip; /* phase 1: the sampled frequent component */
-  uint64_t seed;
-} af;
-
-#define AF_ROUNDS 2
-
-static inline gasp_vid af_load(const gasp_vid *c, gasp_vid u) {
-  return __atomic_load_n(&c[u], __ATOMIC_RELAXED);
-}
-
-/* Joins the trees of u and v, pointing the larger root at the smaller. */
-static void af_link(gasp_vid *comp, gasp_vid u, gasp_vid v) {
-  gasp_vid p1 = af_load(comp, u), p2 = af_load(comp, v);
-  while (p1 != p2) {
-    gasp_vid high = p1 > p2 ? p1 : p2, low = p1 + p2 - high;
-    gasp_vid ph = af_load(comp, high);
-    if (ph == low) break;
-    if (ph == high) {
-      gasp_vid expect = high;
-      if (__atomic_compare_exchange_n(&comp[high], &expect, low, 0,
-                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        break;
-    }
-    p1 = af_load(comp, af_load(comp, high));
-    p2 = af_load(comp, low);
-  }
-}
-
-static gasp_vid af_find(const gasp_vid *comp, gasp_vid u) {
-  gasp_vid c = af_load(comp, u);
-  while (c != af_load(comp, c)) c = af_load(comp, c);
-  return c;
-}
-
-/* Links v with neighbours first .. last-1 of its out-then-in list. */
-static void af_link_range(gasp_vid *comp, gasp_vid v, const gasp_nbrs *nb,
-                          uint64_t first, uint64_t last) {
-  for (uint64_t k = first; k < last; k++) {
-    gasp_vid u = k < nb->n_out ? nb->out[k] : nb->in[k - nb->n_out];
-    af_link(comp, v, u);
-  }
-}
-
-static void af_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
-                      void *acc) {
-  af *p = gasp_ctx_user(ctx);
-  gasp_vid v = gasp_ctx_vertex(ctx);
-  uint64_t n = nb->n_out + nb->n_in;
-  uint64_t r = n < AF_ROUNDS ? n : AF_ROUNDS;
-  if (p->phase == 0)
-    af_link_range(p->comp, v, nb, 0, r);
-  else if (af_find(p->comp, v) != p->skip)
-    af_link_range(p->comp, v, nb, r, n);
-}
-
-/* Compress: point v straight at its root. */
-static void af_apply(gasp_ctx *ctx, void *vd, const void *acc) {
-  af *p = gasp_ctx_user(ctx);
-  gasp_vid v = gasp_ctx_vertex(ctx);
-  __atomic_store_n(&p->comp[v], af_find(p->comp, v), __ATOMIC_RELAXED);
-}
-
-static int cmp_vid(const void *a, const void *b) {
-  gasp_vid x = *(const gasp_vid *)a, y = *(const gasp_vid *)b;
-  return (x > y) - (x < y);
-}
-
-/* Between the supersteps: the most frequent of 1024 sampled roots (a
- * fixed seed, so runs repeat). */
-static int af_between(void *user, const gasp_iter_info *info, double res) {
-  af *p = user;
-  (void)info;
-  (void)res;
-  if (p->phase == 1 || p->nv == 0) return 1;
-  enum { SAMPLES = 1024 };
-  gasp_vid smp[SAMPLES];
-  uint64_t x = p->seed;
-  for (int i = 0; i < SAMPLES; i++) {
-    x += 0x9E3779B97F4A7C15ull; /* splitmix64 */
-    uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    smp[i] = af_load(p->comp, (gasp_vid)(z % p->nv));
-  }
-  qsort(smp, SAMPLES, sizeof *smp, cmp_vid);
-  gasp_vid best = smp[0];
-  int run = 1, best_run = 1;
-  for (int i = 1; i < SAMPLES; i++) {
-    run = smp[i] == smp[i - 1] ? run + 1 : 1;
-    if (run > best_run) {
-      best_run = run;
-      best = smp[i];
-    }
-  }
-  p->skip = best;
-  p->phase = 1;
-  return 0;
-}
 
 /* ---- driver --------------------------------------------------------- */
 
@@ -303,8 +48,6 @@ static int fmt_component(char *buf, size_t cap, gasp_vid v, void *user) {
 int cmd_cc(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
-  cc p;
-  memset(&p, 0, sizeof p);
   static const struct option extra[] = {
       {"algorithm", required_argument, 0, OPT_FIRST_PRIVATE}, {0, 0, 0, 0}};
   const char *algo = NULL;
@@ -313,111 +56,70 @@ int cmd_cc(int argc, char **argv) {
   int rc = tk_parse(argc, argv, &o, extra, help, set_algorithm, &algo);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   int async = o.eng.engine == GASP_ENGINE_ASYNC;
-  int distributed = o.d.size > 1;
-  int afforest = algo ? strcmp(algo, "afforest") == 0 : !async && !distributed;
-  if (afforest && distributed) {
+  gasp_cc_opts co;
+  gasp_cc_opts_init(&co);
+  co.seed = o.c.seed;
+  co.algorithm = !algo ? GASP_CC_AUTO
+                 : strcmp(algo, "afforest") == 0 ? GASP_CC_AFFOREST
+                                                 : GASP_CC_LABELPROP;
+  if (co.algorithm == GASP_CC_AFFOREST && o.d.size > 1) {
     cli_error("cc: --algorithm afforest runs in one process (across ranks: "
               "labelprop)");
     return EXIT_USAGE;
   }
-  if (afforest && async) {
+  if (co.algorithm == GASP_CC_AFFOREST && async) {
     cli_error("cc: --algorithm afforest runs on the sync engine");
     return EXIT_USAGE;
   }
-  af a = {0};
+  int afforest = co.algorithm == GASP_CC_AFFOREST ||
+                 (co.algorithm == GASP_CC_AUTO && !async && o.d.size <= 1);
 
   gasp_graph *g = NULL;
-  gasp_engine *e = NULL;
   double load_s = 0;
   tk_iter it = {0};
-  gasp_vid *all = NULL; /* distributed: every label, on rank 0 */
+  gasp_vid *label = NULL, *all = NULL; /* all: every label, on rank 0 */
   if ((rc = tk_load(&o, &g, &load_s))) {
     tk_graph_free(&o, &g);
     return rc;
   }
   gasp_dist *dist = o.eng.dist;
   gasp_vid nv = gasp_graph_num_vertices(g);
-  p.nv = dist ? (gasp_vid)gasp_dist_global_vertices(dist) : nv;
-  p.distributed = dist != NULL;
-  p.dist = dist;
-  /* With bounded staleness the ranks are at different supersteps: no
-   * global count; the engine pushes and its quiescence ends the run. */
-  p.stale = dist && o.eng.staleness > 0 && !async;
-  p.changed = calloc(nv ? (size_t)nv : 1, 1);
-  a.comp = malloc((nv ? (size_t)nv : 1) * sizeof *a.comp);
-  if (!p.changed || !a.comp) {
+  label = malloc((nv ? (size_t)nv : 1) * sizeof *label);
+  if (!label) {
     cli_error("cc: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
-  }
-  gasp_program prog = {0};
-  prog.vertex_size = sizeof(gasp_vid);
-  prog.acc_size = prog.msg_size = sizeof(gasp_vid);
-  prog.combine = gasp_combine_min_u32;
-  prog.init_vertex = cc_init;
-  prog.acc_init = cc_acc_init;
-  prog.gather_dir = GASP_DIR_ALL;
-  prog.gather_vertex = cc_gather;
-  prog.apply = cc_apply;
-  prog.scatter_edges = cc_scatter_dir;
-  prog.scatter_vertex = cc_scatter;
-  prog.push_pull = 1;
-  prog.user = &p;
-  it.residual = cc_residual;
-  it.user = &p;
-  if (afforest) {
-    memset(&prog, 0, sizeof prog);
-    a.nv = nv;
-    a.seed = o.c.seed;
-    for (gasp_vid v = 0; v < nv; v++)
-      a.comp[v] = v;
-    prog.gather_dir = GASP_DIR_ALL;
-    prog.acc_size = sizeof(gasp_vid);
-    prog.gather_vertex = af_gather;
-    prog.apply = af_apply;
-    prog.user = &a;
-    it.residual = NULL;
-    it.done = af_between;
-    it.user = &a;
-    o.eng.always_active = 1;
-    o.eng.max_iter = 2;
   }
   if ((rc = tk_iter_start(&it, &o, "cc"))) goto out;
-  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
-  p.e = e;
-  p.threads = gasp_engine_threads(e);
-  p.count = tk_calloc_lines((size_t)p.threads, sizeof *p.count);
-  if (!p.count) {
-    cli_error("cc: out of memory");
-    rc = EXIT_RUNTIME;
+  co.engine = o.eng;
+  gasp_run_stats st;
+  gasp_error err;
+  int grc = gasp_cc(g, &co, label, &st, &err);
+  if (grc) {
+    rc = cli_fail(&err, grc);
     goto out;
   }
-  const gasp_vid *label = afforest ? a.comp : gasp_graph_vertex_data(g);
-  for (gasp_vid v = 0; v < nv && !afforest; v++)
-    gasp_engine_signal(e, v, (double)(p.nv - label[v]));
-  gasp_run_stats st;
-  if ((rc = tk_run(e, &st))) goto out;
   tk_iter_end(&it);
+  const gasp_vid *result = label;
   gasp_vid n = nv;
   if (dist) {
-    all = tk_dist_results(&o, e, &st, label, sizeof *label, &rc);
+    all = tk_dist_results(&o, NULL, &st, label, sizeof *label, &rc);
     if (rc) goto out;
     if (!tk_is_root(&o)) goto out;
-    label = all;
+    result = all;
     n = (gasp_vid)gasp_dist_global_vertices(dist);
   }
   gasp_graph *rg = tk_result_graph(&o, g);
 
   uint64_t components = 0, largest = 0;
-  if (tk_count_groups(label, n, &components, &largest)) {
+  if (tk_count_groups(result, n, &components, &largest)) {
     cli_error("cc: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
   }
-  int converged = afforest ? st.iterations == 2 || nv == 0
-                          : st.reason == GASP_STOP_CONVERGED;
-  cc_out co = {rg, label};
-  if ((rc = tk_write_vertices(o.c.output, rg, fmt_component, &co))) goto out;
+  int converged = st.reason == GASP_STOP_CONVERGED;
+  cc_out out = {rg, result};
+  if ((rc = tk_write_vertices(o.c.output, rg, fmt_component, &out))) goto out;
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
@@ -428,7 +130,7 @@ int cmd_cc(int argc, char **argv) {
     cli_json_u64(&j, "components", components);
     cli_json_u64(&j, "largest_component", largest);
     cli_json_str(&j, "algorithm", afforest ? "afforest" : "labelprop");
-    cli_json_u64(&j, "threads", (uint64_t)p.threads);
+    cli_json_u64(&j, "threads", (uint64_t)st.threads);
     tk_json_run(&j, &st, async, converged, load_s);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
@@ -442,11 +144,8 @@ int cmd_cc(int argc, char **argv) {
   }
 out:
   tk_iter_end(&it);
-  gasp_engine_free(&e);
   tk_graph_free(&o, &g);
   free(all);
-  free(p.changed);
-  free(a.comp);
-  free(p.count);
+  free(label);
   return rc;
 }

@@ -218,7 +218,7 @@ static int pr_run_gpu(pr *p, gasp_graph *g, tk_opts *o, gasp_run_stats *st) {
     }
     st->iterations = it;
     st->updates += n;
-    gasp_iter_info info = {it, n, st->updates, cli_now() - t0};
+    gasp_iter_info info = {it, n, st->updates, cli_now() - t0, 0};
     if (o->eng.on_iteration &&
         o->eng.on_iteration(o->eng.on_iteration_user, &info)) {
       st->reason = GASP_STOP_PROGRAM;

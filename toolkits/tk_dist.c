@@ -444,12 +444,15 @@ int tk_dist_finish(tk_opts *o) {
 
 void *tk_dist_results(tk_opts *o, gasp_engine *e, gasp_run_stats *st,
                       const void *local, size_t size, int *rc) {
+  (void)e; /* the totals travel over the cluster: the engine may be gone */
   if ((*rc = tk_dist_finish(o))) return NULL;
   double u = (double)st->updates;
-  if (gasp_engine_allreduce(e, &u, 1, GASP_REDUCE_SUM) == GASP_OK)
+  if (gasp_cluster_allreduce(o->d.cluster, &u, 1, GASP_REDUCE_SUM, NULL) ==
+      GASP_OK)
     st->updates = (uint64_t)u;
   double it = (double)st->iterations; /* bounded staleness: ranks differ */
-  if (gasp_engine_allreduce(e, &it, 1, GASP_REDUCE_MAX) == GASP_OK)
+  if (gasp_cluster_allreduce(o->d.cluster, &it, 1, GASP_REDUCE_MAX, NULL) ==
+      GASP_OK)
     st->iterations = (uint64_t)it;
   return local ? tk_dist_gather(o, local, size, rc) : NULL;
 }

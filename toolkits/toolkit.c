@@ -114,7 +114,7 @@ int tk_load(tk_opts *o, gasp_graph **g, double *seconds) {
 
 static int on_iteration(void *user, const gasp_iter_info *info) {
   tk_iter *it = user;
-  double res = it->residual ? it->residual(it->user) : 0.0;
+  double res = it->residual ? it->residual(it->user) : info->residual;
   it->last_residual = res;
   if (it->trace) {
     fprintf(it->trace, "%llu\t%llu\t%llu\t%.10g\t%.6f\n",
