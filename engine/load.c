@@ -30,13 +30,18 @@ void gasp_load_opts_init(gasp_load_opts *o) {
 static const struct {
   const char *name;
   gasp_format f;
-} format_names[] = {{"auto", GASP_FORMAT_AUTO},   {"edgelist", GASP_FORMAT_EDGELIST},
-                    {"snap", GASP_FORMAT_EDGELIST}, {"el", GASP_FORMAT_EDGELIST},
-                    {"adj", GASP_FORMAT_ADJ},     {"mtx", GASP_FORMAT_MTX},
-                    {"uci", GASP_FORMAT_UCI},     {"gasp", GASP_FORMAT_SNAPSHOT},
+} format_names[] = {{"auto", GASP_FORMAT_AUTO},
+                    {"edgelist", GASP_FORMAT_EDGELIST},
+                    {"snap", GASP_FORMAT_EDGELIST},
+                    {"el", GASP_FORMAT_EDGELIST},
+                    {"adj", GASP_FORMAT_ADJ},
+                    {"mtx", GASP_FORMAT_MTX},
+                    {"uci", GASP_FORMAT_UCI},
+                    {"gasp", GASP_FORMAT_SNAPSHOT},
                     {"ratings", GASP_FORMAT_RATINGS},
                     /* text corpora (issue 6, LDA) */
-                    {"ldac", GASP_FORMAT_LDAC},   {"triples", GASP_FORMAT_TRIPLES}};
+                    {"ldac", GASP_FORMAT_LDAC},
+                    {"triples", GASP_FORMAT_TRIPLES}};
 
 int gasp_format_parse(const char *name, gasp_format *out) {
   for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
@@ -94,10 +99,10 @@ typedef struct text_load {
   gasp__text_spec spec;
   gasp_builder *b;
   int T;
-  gasp__input in;
+  gasp__input *in;
   gasp__lines lines;
   uint64_t entries;
-  uint64_t declared; /* entries the header declares (mtx, uci), else 0 */
+  uint64_t declared;      /* entries the header declares (mtx, uci), else 0 */
   uint64_t declared_line; /* the header line that declares them */
   int check_declared;
   uint64_t vocab_words; /* ldac, triples: words in --vocab, else 0 */
@@ -116,14 +121,15 @@ static size_t take_line(const char *buf, size_t n, size_t *pos, uint64_t *line,
   *start = p;
   *pos += nl ? len + 1 : len;
   (*line)++;
-  while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+  while (len > 0 &&
+         (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
     len--;
   return len;
 }
 
 static int report_progress(text_load *tl, uint64_t edges) {
   if (!tl->opts->progress) return GASP_OK;
-  gasp_progress p = {"read", gasp__input_offset(&tl->in), tl->in.size, edges,
+  gasp_progress p = {"read", gasp__input_offset(tl->in), tl->in->size, edges,
                      gasp__now() - tl->t0};
   if (tl->opts->progress(tl->opts->progress_user, &p))
     return gasp__fail(tl->err, GASP_ECANCELED, tl->path, 0, "canceled");
@@ -138,7 +144,8 @@ static int parse_block(text_load *tl, const char *buf, size_t n, uint64_t line0,
   if (n < ((size_t)1 << 16)) parts = 1;
   size_t cut[parts + 1];
   gasp__piece *pieces = calloc((size_t)parts, sizeof *pieces);
-  if (!pieces) return gasp__fail(tl->err, GASP_ENOMEM, tl->path, 0, "out of memory");
+  if (!pieces)
+    return gasp__fail(tl->err, GASP_ENOMEM, tl->path, 0, "out of memory");
   gasp__split_lines(buf, n, parts, cut);
 #pragma omp parallel for num_threads(parts) schedule(static, 1)
   for (int i = 0; i < parts; i++)
@@ -150,8 +157,10 @@ static int parse_block(text_load *tl, const char *buf, size_t n, uint64_t line0,
     if (tl->spec.kind == GASP__TEXT_LDAC && line > 1) {
       /* lda-c documents are numbered by line: the piece counted from 0 */
       gasp__chunk *ch = &pc->chunk;
-      for (uint64_t k = 0; k < ch->n; k++) ch->src[k] += line - 1;
-      for (uint64_t k = 0; k < pc->niso; k++) pc->iso[k] += line - 1;
+      for (uint64_t k = 0; k < ch->n; k++)
+        ch->src[k] += line - 1;
+      for (uint64_t k = 0; k < pc->niso; k++)
+        pc->iso[k] += line - 1;
       if (ch->n) ch->max_id += line - 1;
     }
     if (rc == GASP_OK && pc->err_code) {
@@ -179,7 +188,7 @@ typedef int (*header_fn)(text_load *tl, const char *buf, size_t n, size_t *pos,
 
 static int run_text(text_load *tl, header_fn header) {
   size_t bs = BLOCK_PER_THREAD * (size_t)tl->T;
-  int rc = gasp__lines_init(&tl->lines, &tl->in, bs);
+  int rc = gasp__lines_init(&tl->lines, tl->in, bs);
   if (rc) return gasp__fail(tl->err, rc, tl->path, 0, "out of memory");
   uint64_t edges = 0;
   for (int first = 1;; first = 0) {
@@ -214,7 +223,8 @@ static int first_data_line(const char *buf, size_t n, size_t *off, size_t *len,
     const char *nl = memchr(l, '\n', n - p);
     size_t m = nl ? (size_t)(nl - l) + 1 : n - p;
     size_t k = 0;
-    while (k < m && (l[k] == ' ' || l[k] == '\t')) k++;
+    while (k < m && (l[k] == ' ' || l[k] == '\t'))
+      k++;
     if (k < m && l[k] != '\n' && l[k] != '\r' && l[k] != '#' && l[k] != '%') {
       *off = p, *len = m, *col = k;
       if (before) *before = ln;
@@ -245,8 +255,8 @@ static int header_edgelist(text_load *tl, const char *buf, size_t n,
 /* Ratings: "user item rating [extra]" with blanks, tabs, commas or "::"
  * between fields; a first line that does not start with a digit is a
  * column header (ratings.csv) and is skipped. */
-static int header_ratings(text_load *tl, const char *buf, size_t n,
-                          size_t *pos, uint64_t *line) {
+static int header_ratings(text_load *tl, const char *buf, size_t n, size_t *pos,
+                          uint64_t *line) {
   if (gasp__builder_flags(tl->b) & GASP_BUILD_SYMMETRIC)
     return gasp__fail(tl->err, GASP_EINVAL, tl->path, 0,
                       "--symmetric does not apply to ratings (users and "
@@ -281,7 +291,8 @@ static int header_none(text_load *tl, const char *buf, size_t n, size_t *pos,
 
 static int parse_u64_word(const char **p, uint64_t *v) {
   const char *s = *p;
-  while (*s == ' ' || *s == '\t') s++;
+  while (*s == ' ' || *s == '\t')
+    s++;
   if (*s < '0' || *s > '9') return -1;
   uint64_t x = 0;
   while (*s >= '0' && *s <= '9') {
@@ -307,15 +318,18 @@ static int read_counts(text_load *tl, const char *buf, size_t n, size_t *pos,
     const char *s;
     size_t len = take_line(buf, n, pos, line, &s);
     size_t k0 = 0;
-    while (k0 < len && (s[k0] == ' ' || s[k0] == '\t')) k0++;
+    while (k0 < len && (s[k0] == ' ' || s[k0] == '\t'))
+      k0++;
     if (k0 == len || s[k0] == '%') continue;
     if (len >= sizeof tmp) len = sizeof tmp - 1;
     memcpy(tmp, s, len);
     tmp[len] = '\0';
     const char *p = tmp;
     int k = 0;
-    while (got + k < want && parse_u64_word(&p, &out[got + k]) == 0) k++;
-    while (*p == ' ' || *p == '\t') p++;
+    while (got + k < want && parse_u64_word(&p, &out[got + k]) == 0)
+      k++;
+    while (*p == ' ' || *p == '\t')
+      p++;
     if (k == 0 || *p != '\0' || (one_line && k != want))
       return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line - 1,
                         "malformed header: expected %s", what);
@@ -348,7 +362,8 @@ static int mtx_banner(text_load *tl, const char *buf, size_t n, size_t *pos,
   else
     return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line - 1,
                       "Matrix Market field '%s' is not supported (real, "
-                      "integer or pattern)", field);
+                      "integer or pattern)",
+                      field);
   if (strcasecmp(sym, "general") == 0)
     *symmetric = 0;
   else if (strcasecmp(sym, "symmetric") == 0)
@@ -356,7 +371,8 @@ static int mtx_banner(text_load *tl, const char *buf, size_t n, size_t *pos,
   else
     return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line - 1,
                       "Matrix Market symmetry '%s' is not supported (general "
-                      "or symmetric)", sym);
+                      "or symmetric)",
+                      sym);
   return GASP_OK;
 }
 
@@ -486,8 +502,8 @@ static int header_ldac(text_load *tl, const char *buf, size_t n, size_t *pos,
   return corpus_common(tl, 0);
 }
 
-static int header_triples(text_load *tl, const char *buf, size_t n,
-                          size_t *pos, uint64_t *line) {
+static int header_triples(text_load *tl, const char *buf, size_t n, size_t *pos,
+                          uint64_t *line) {
   tl->spec.ncols = 3;
   tl->spec.comments = "#%";
   /* with a vocabulary the ids are 1-based, as in the UCI body */
@@ -506,13 +522,15 @@ static int count_vocab(const char *path, uint64_t *words, gasp_error *err) {
     size_t got;
     if ((rc = gasp__input_read(&in, buf, sizeof buf, &got, err))) break;
     if (got == 0) break;
-    for (size_t i = 0; i < got; i++) n += buf[i] == '\n';
+    for (size_t i = 0; i < got; i++)
+      n += buf[i] == '\n';
     last = buf[got - 1];
   }
   gasp__input_close(&in);
   if (rc) return rc;
   *words = n + (last != '\n');
-  if (*words == 0) return gasp__fail(err, GASP_EPARSE, path, 0, "empty vocabulary");
+  if (*words == 0)
+    return gasp__fail(err, GASP_EPARSE, path, 0, "empty vocabulary");
   return GASP_OK;
 }
 
@@ -541,7 +559,8 @@ static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
       all = na;
       cap *= 2;
     }
-    if ((rc = gasp__input_read(&in, all + len, cap - len - 1, &got, err))) goto out;
+    if ((rc = gasp__input_read(&in, all + len, cap - len - 1, &got, err)))
+      goto out;
     len += got;
     if (got == 0) break;
   }
@@ -560,9 +579,10 @@ static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
    * More is accepted (published copies of UCI KOS carry one extra line);
    * the words past W name nothing, since no document can use them. */
   if (count < nwords) {
-    rc = gasp__fail(err, GASP_EPARSE, path, count + 1,
-                    "vocabulary has %llu words, the corpus header declares %llu",
-                    (unsigned long long)count, (unsigned long long)nwords);
+    rc =
+        gasp__fail(err, GASP_EPARSE, path, count + 1,
+                   "vocabulary has %llu words, the corpus header declares %llu",
+                   (unsigned long long)count, (unsigned long long)nwords);
     goto out;
   }
   rc = gasp__graph_set_names(g, g->nleft, words, nwords);
@@ -580,27 +600,26 @@ out:
 
 int gasp__snapshot_load(gasp_graph **out, const char *path,
                         const gasp_load_opts *opts, gasp_error *err);
-int gasp__is_snapshot(const char *path);
 
-static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
+/* Loads from `in`, already open (and maybe peeked at); the caller closes
+ * it. */
+static int load_text(gasp_graph **out, gasp__input *in, gasp_format fmt,
                      const gasp_load_opts *opts, gasp_error *err) {
+  const char *path = in->path;
   text_load tl;
   memset(&tl, 0, sizeof tl);
   tl.path = path;
   tl.opts = opts;
   tl.err = err;
   tl.T = gasp__threads(opts->threads);
-  gasp__input probe;
-  if (gasp__input_open(&probe, path, NULL) == GASP_OK) {
-    if (!probe.gz && probe.size < ((uint64_t)1 << 20)) tl.T = 1; /* small */
-    gasp__input_close(&probe);
-  }
+  tl.in = in;
+  if (in->regular && !in->gz && in->size < ((uint64_t)1 << 20))
+    tl.T = 1; /* small */
   tl.t0 = gasp__now();
   gasp__text_spec_init(&tl.spec);
   unsigned flags = opts->symmetric ? GASP_BUILD_SYMMETRIC : 0;
   int rc = gasp_builder_new(&tl.b, flags);
   if (rc) return gasp__fail(err, rc, path, 0, "out of memory");
-  if ((rc = gasp__input_open(&tl.in, path, err))) goto out;
   header_fn header = header_edgelist;
   if (fmt == GASP_FORMAT_ADJ) {
     tl.spec.kind = GASP__TEXT_ADJ;
@@ -622,8 +641,8 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
                       "bipartite input cannot be symmetrised");
       goto out;
     }
-    gasp__builder_set_flags(tl.b, gasp__builder_flags(tl.b) |
-                                      GASP_BUILD_BIPARTITE);
+    gasp__builder_set_flags(tl.b,
+                            gasp__builder_flags(tl.b) | GASP_BUILD_BIPARTITE);
   }
   if ((rc = run_text(&tl, header))) goto out;
   if (tl.check_declared && tl.entries != tl.declared) {
@@ -638,9 +657,9 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
     goto out;
   }
   gasp__lines_free(&tl.lines);
-  gasp__input_close(&tl.in);
+  uint64_t bytes = gasp__input_offset(in);
   if (opts->progress) {
-    gasp_progress p = {"build", tl.in.size, tl.in.size, tl.entries,
+    gasp_progress p = {"build", bytes, in->size, tl.entries,
                        gasp__now() - tl.t0};
     opts->progress(opts->progress_user, &p);
   }
@@ -650,12 +669,10 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
   }
   if ((fmt == GASP_FORMAT_UCI || fmt == GASP_FORMAT_LDAC ||
        fmt == GASP_FORMAT_TRIPLES) &&
-      opts->vocab &&
-      (rc = load_vocab(*out, opts->vocab, err)))
+      opts->vocab && (rc = load_vocab(*out, opts->vocab, err)))
     gasp_graph_free(out);
 out:
   gasp__lines_free(&tl.lines);
-  gasp__input_close(&tl.in);
   gasp_builder_free(&tl.b);
   return rc;
 }
@@ -670,32 +687,44 @@ int gasp_graph_load(gasp_graph **out, const char *path,
   *out = NULL;
   gasp__error_clear(err);
   if (!path) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no input path");
+  if (opts->threads < 0 || opts->threads > GASP_MAX_THREADS)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "%d threads: expected 0 (all cores) to %d", opts->threads,
+                      GASP_MAX_THREADS);
   gasp_format fmt = opts->format;
   if (fmt == GASP_FORMAT_AUTO) fmt = format_by_name(path);
-  if (fmt == GASP_FORMAT_AUTO || fmt == GASP_FORMAT_EDGELIST) {
-    int snap = gasp__is_snapshot(path);
-    if (snap < 0) {
-      gasp__input in;
-      int rc = gasp__input_open(&in, path, err); /* reports the reason */
-      if (rc == GASP_OK) gasp__input_close(&in);
-      return rc ? rc : gasp__fail(err, GASP_EIO, path, 0, "cannot read");
-    }
-    if (snap && opts->format == GASP_FORMAT_AUTO) fmt = GASP_FORMAT_SNAPSHOT;
-  }
+  /* One open for detection and loading: a pipe cannot be read twice. */
+  gasp__input in;
+  int rc = gasp__input_open(&in, path, err);
+  if (rc) return rc;
+  size_t nraw;
+  const unsigned char *raw = gasp__input_raw_head(&in, &nraw);
+  int snap = nraw >= 8 && memcmp(raw, "GASPSNAP", 8) == 0;
+  if ((fmt == GASP_FORMAT_AUTO || fmt == GASP_FORMAT_EDGELIST) && snap &&
+      opts->format == GASP_FORMAT_AUTO)
+    fmt = GASP_FORMAT_SNAPSHOT;
   if (fmt == GASP_FORMAT_AUTO) {
     /* Content: a Matrix Market banner, else an edge list. */
-    gasp__input in;
-    int rc = gasp__input_open(&in, path, err);
-    if (rc) return rc;
-    char head[15] = {0};
+    const char *head;
     size_t got = 0;
-    rc = gasp__input_read(&in, head, 14, &got, err);
-    gasp__input_close(&in);
-    if (rc) return rc;
+    if ((rc = gasp__input_peek(&in, 14, &head, &got, err))) goto out;
     fmt = got == 14 && strncasecmp(head, "%%MatrixMarket", 14) == 0
               ? GASP_FORMAT_MTX
               : GASP_FORMAT_EDGELIST;
   }
-  if (fmt == GASP_FORMAT_SNAPSHOT) return gasp__snapshot_load(out, path, opts, err);
-  return load_text(out, path, fmt, opts, err);
+  if (fmt == GASP_FORMAT_SNAPSHOT) {
+    /* A snapshot is mapped, not streamed. */
+    if (!in.regular) {
+      rc = gasp__fail(err, GASP_EINVAL, path, 0,
+                      "a snapshot must be a regular file (it is mapped, not "
+                      "read from a pipe)");
+      goto out;
+    }
+    gasp__input_close(&in);
+    return gasp__snapshot_load(out, path, opts, err);
+  }
+  rc = load_text(out, &in, fmt, opts, err);
+out:
+  gasp__input_close(&in);
+  return rc;
 }

@@ -299,9 +299,18 @@ typedef struct gasp_load_opts {
 
 GASP_EXTERN void gasp_load_opts_init(gasp_load_opts *o);
 
+/* The longest text line the loaders accept (64 MiB); a longer line, or a
+ * NUL byte anywhere in a text input, is GASP_EPARSE naming FILE:LINE. */
+#define GASP_LINE_MAX ((size_t)64 << 20)
+
+/* The most threads a load (and a run) accepts; more is GASP_EINVAL. */
+#define GASP_MAX_THREADS 4096
+
 /* Reads `path` (gzip-compressed files are recognised by content and read
- * transparently) into a new graph.  On failure *out is NULL, the status is
- * returned and `err` (optional) names the file, line and reason. */
+ * transparently) into a new graph.  The file is read once, front to back,
+ * so `path` may be a pipe, a FIFO or /dev/stdin (a snapshot must be a
+ * regular file).  On failure *out is NULL, the status is returned and
+ * `err` (optional) names the file, line and reason. */
 GASP_EXTERN int gasp_graph_load(gasp_graph **out, const char *path,
                                 const gasp_load_opts *opts, gasp_error *err);
 

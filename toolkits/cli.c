@@ -18,6 +18,10 @@ double cli_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+const char *cli_input_path(const char *arg) {
+  return strcmp(arg, "-") == 0 ? "/dev/stdin" : arg;
+}
+
 void cli_common_init(cli_common *c) {
   memset(c, 0, sizeof *c);
   c->format = GASP_FORMAT_AUTO;
@@ -104,12 +108,15 @@ int cli_progress_cb(void *user, const gasp_progress *g) {
   double mb = (double)g->bytes_done / 1e6;
   double rate = g->seconds > 0 ? (double)g->items_done / g->seconds / 1e6 : 0;
   if (g->bytes_total)
-    fprintf(stderr, "\r\033[Kgasp: %s %s: %.1f / %.1f MB (%.0f%%), %.2f M edges, %.1f M edges/s",
+    fprintf(stderr,
+            "\r\033[Kgasp: %s %s: %.1f / %.1f MB (%.0f%%), %.2f M edges, %.1f "
+            "M edges/s",
             g->phase, p->label, mb, (double)g->bytes_total / 1e6,
             100.0 * (double)g->bytes_done / (double)g->bytes_total,
             (double)g->items_done / 1e6, rate);
   else
-    fprintf(stderr, "\r\033[Kgasp: %s %s: %.1f MB, %.2f M edges, %.1f M edges/s",
+    fprintf(stderr,
+            "\r\033[Kgasp: %s %s: %.1f MB, %.2f M edges, %.1f M edges/s",
             g->phase, p->label, mb, (double)g->items_done / 1e6, rate);
   fflush(stderr);
   return 0;
@@ -146,9 +153,11 @@ int cli_load_graph(const cli_common *c, gasp_graph **out, double *seconds) {
   if (rc) return cli_fail(&err, rc);
   if (!c->quiet) {
     uint64_t e = gasp_graph_num_edges(*out);
-    fprintf(stderr, "gasp: loaded %s: %u vertices, %llu edges in %.3f s (%.1f M edges/s)\n",
-            c->input, gasp_graph_num_vertices(*out), (unsigned long long)e, dt,
-            dt > 0 ? (double)e / dt / 1e6 : 0.0);
+    fprintf(
+        stderr,
+        "gasp: loaded %s: %u vertices, %llu edges in %.3f s (%.1f M edges/s)\n",
+        c->input, gasp_graph_num_vertices(*out), (unsigned long long)e, dt,
+        dt > 0 ? (double)e / dt / 1e6 : 0.0);
   }
   return 0;
 }
@@ -201,12 +210,14 @@ void cli_json_end(cli_json *j) { fputs("}\n", j->f); }
 
 int cli_common_opt(cli_common *c, int opt, const char *arg) {
   switch (opt) {
-  case 'i': c->input = arg; return 1;
+  case 'i': c->input = cli_input_path(arg); return 1;
   case 'o': c->output = arg; return 1;
   case 't': return cli_parse_int("--threads", arg, &c->threads) ? -1 : 1;
   case OPT_FORMAT:
     if (gasp_format_parse(arg, &c->format)) {
-      cli_error("--format: unknown format '%s' (auto, edgelist, snap, adj, mtx, uci, gasp)", arg);
+      cli_error("--format: unknown format '%s' (auto, edgelist, snap, adj, "
+                "mtx, uci, gasp)",
+                arg);
       return -1;
     }
     return 1;
@@ -224,7 +235,7 @@ int cli_common_opt(cli_common *c, int opt, const char *arg) {
 int cli_positional(cli_common *c, int argc, char **argv) {
   for (int i = optind; i < argc; i++) {
     if (!c->input) {
-      c->input = argv[i];
+      c->input = cli_input_path(argv[i]);
       continue;
     }
     cli_error("unexpected argument '%s'", argv[i]);

@@ -23,12 +23,14 @@ typedef struct cli_common {
   int quiet;
   int json;
   int symmetric;
-  int weighted; /* -1 auto, 0 --unweighted, 1 --weighted */
+  int weighted;  /* -1 auto, 0 --unweighted, 1 --weighted */
   int bipartite; /* sources and targets in separate id spaces (ratings) */
   uint64_t seed;
 } cli_common;
 
 void cli_common_init(cli_common *c);
+/* "-" (standard input) as a path the library can open; others as given. */
+const char *cli_input_path(const char *arg);
 
 /* Prints "gasp: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -95,7 +97,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_lda(int argc, char **argv);
 int cmd_lda_infer(int argc, char **argv);
 
-
 /* Common long options: commands append these to their own tables and pass
  * unknown option values to cli_common_opt(). */
 #include <getopt.h>
@@ -111,24 +112,25 @@ enum {
   OPT_FIRST_PRIVATE = 300
 };
 #define CLI_COMMON_OPTIONS                                                     \
-  {"input", required_argument, 0, 'i'},                                        \
-      {"output", required_argument, 0, 'o'},                                   \
+  {"input", required_argument, 0, 'i'}, {"output", required_argument, 0, 'o'}, \
       {"threads", required_argument, 0, 't'},                                  \
       {"format", required_argument, 0, OPT_FORMAT},                            \
-      {"quiet", no_argument, 0, OPT_QUIET}, {"json", no_argument, 0, OPT_JSON}, \
+      {"quiet", no_argument, 0, OPT_QUIET},                                    \
+      {"json", no_argument, 0, OPT_JSON},                                      \
       {"seed", required_argument, 0, OPT_SEED},                                \
       {"symmetric", no_argument, 0, OPT_SYMMETRIC},                            \
       {"undirected", no_argument, 0, OPT_SYMMETRIC},                           \
       {"weighted", no_argument, 0, OPT_WEIGHTED},                              \
       {"unweighted", no_argument, 0, OPT_UNWEIGHTED},                          \
-      {"vocab", required_argument, 0, OPT_VOCAB},                              \
-      {"help", no_argument, 0, 'h'}
+      {"vocab", required_argument, 0, OPT_VOCAB}, {                            \
+    "help", no_argument, 0, 'h'                                                \
+  }
 #define CLI_COMMON_SHORT "i:o:t:h"
 #define CLI_COMMON_HELP                                                        \
   "  -i, --input FILE     input file (gzip read transparently)\n"              \
   "  -o, --output FILE    output file\n"                                       \
-  "      --format F       auto|edgelist|snap|adj|mtx|uci|ldac|triples|gasp\n" \
-  "  -t, --threads N      threads (default: OMP_NUM_THREADS or all cores)\n"                      \
+  "      --format F       auto|edgelist|snap|adj|mtx|uci|ldac|triples|gasp\n"  \
+  "  -t, --threads N      threads (default: OMP_NUM_THREADS or all cores)\n"   \
   "      --symmetric      add the reverse of every edge (undirected input)\n"  \
   "      --weighted / --unweighted   keep or drop a weight column\n"           \
   "      --vocab FILE     vocabulary for UCI bag-of-words input\n"             \
