@@ -20,6 +20,9 @@
 #include "gasp.h"
 #include "testutil.h"
 
+#include <sys/resource.h>
+#include <time.h>
+
 #define E(s, d, w) ((tu_edge){(s), (d), (w)})
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
@@ -1016,6 +1019,58 @@ static void test_binary_and_long_lines(void **state) {
   free(p);
 }
 
+/* Loads `path` in a child limited to 1 GiB of address space and 20 s;
+ * the load must fail with `code` within `seconds`.  Returns nothing: the
+ * child's verdict is asserted. */
+static void expect_fast_failure(const char *path, int code, double seconds) {
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    struct rlimit rl = {(rlim_t)1 << 30, (rlim_t)1 << 30};
+    setrlimit(RLIMIT_AS, &rl);
+    alarm(20);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    gasp_graph *g = NULL;
+    gasp_error err;
+    int rc = gasp_graph_load(&g, path, NULL, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) +
+                1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    fprintf(stderr, "%s: %s in %.2f s: %s\n", path, gasp_err_name(rc), dt,
+            err.msg);
+    _exit(rc != code ? 3 : dt > seconds ? 4 : 0);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0)
+    assert_int_equal(errno, EINTR);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    fail_msg("%s: %s", path,
+             WIFSIGNALED(st)        ? "killed (too slow or crashed)"
+             : WEXITSTATUS(st) == 3 ? "wrong status"
+                                    : "too slow");
+}
+
+static void test_huge_declared_sizes(void **state) {
+  /* Tiny files whose headers declare billions of vertices fail at once,
+   * without allocating or inserting every declared id. */
+  char *m = tu_path(*state, "huge.mtx");
+  tu_write_str(m, "%%MatrixMarket matrix coordinate pattern general\n"
+                  "4000000000 4000000000 1\n1 1\n");
+  expect_fast_failure(m, GASP_ENOMEM, 3.0);
+  char *u = tu_path(*state, "docword.huge.txt");
+  tu_write_str(u, "4000000000\n4000000000\n1\n1 1 1\n");
+  expect_fast_failure(u, GASP_ERANGE, 3.0);
+  char *r = tu_path(*state, "rect.mtx");
+  tu_write_str(r, "%%MatrixMarket matrix coordinate real general\n"
+                  "3000000000 3000000000 1\n1 1 2.5\n");
+  expect_fast_failure(r, GASP_ENOMEM, 3.0);
+  free(m);
+  free(u);
+  free(r);
+}
+
 static void test_thread_bound(void **state) {
   char *p = tu_path(*state, "t.el");
   tu_write_str(p, "1 2\n");
@@ -1055,6 +1110,7 @@ int main(void) {
       cmocka_unit_test(test_pipe_input),
       cmocka_unit_test(test_binary_and_long_lines),
       cmocka_unit_test(test_thread_bound),
+      cmocka_unit_test(test_huge_declared_sizes),
   };
   return cmocka_run_group_tests_name("load", tests, setup, teardown);
 }
