@@ -907,6 +907,65 @@ static void test_json_trace_help(void **state) {
   free(path);
 }
 
+/* Model headers whose sizes the file cannot back: refused on line 1,
+ * before any allocation sized by them (words=W times the row size used
+ * to wrap around and the rows were written past an 8-byte buffer). */
+static void test_model_header_sizes(void **state) {
+  TU_NEED_BIN();
+  char *dir = *state;
+  char *corpus = tu_path(dir, "c.triples");
+  tu_write_str(corpus, "1 1 1\n1 2 1\n2 2 3\n");
+  static const struct {
+    const char *header;
+    const char *why;
+  } cases[] = {
+      {"# gasp-lda topics=2 alpha=0.1 beta=0.01 words=2305843009213693953 "
+       "tokens=10 values=phi\n",
+       "cannot fit"},
+      {"# gasp-lda topics=2 alpha=0.1 beta=0.01 words=1000 tokens=10 "
+       "values=phi\n",
+       "cannot fit"},
+      {"# gasp-lda topics=2147483647 alpha=0.1 beta=0.01 words=1 tokens=10 "
+       "values=phi\n",
+       "topics"},
+      {"# gasp-lda topics=99999999999999999999 alpha=0.1 beta=0.01 words=1 "
+       "tokens=10 values=phi\n",
+       "topics"},
+  };
+  char *model = tu_path(dir, "bad.word-topic.tsv");
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    size_t cap = 4096, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text, cap, "%s", cases[i].header);
+    for (int w = 1; w <= 40; w++)
+      n += (size_t)snprintf(text + n, cap - n, "%d\t0.5 0.5\n", w);
+    tu_write_bytes(model, text, n);
+    free(text);
+    tu_result r = RUN("lda-infer", "-m", model, "-i", corpus, "--quiet");
+    if (r.status != 2 || r.sig || !strstr(r.err, "bad.word-topic.tsv:1: ") ||
+        !strstr(r.err, cases[i].why))
+      fail_msg("case %zu: exit %d (signal %d): %s", i, r.status, r.sig, r.err);
+    tu_result_free(&r);
+  }
+  /* the same rows under a truthful header load */
+  char *good = tu_path(dir, "good.word-topic.tsv");
+  size_t cap = 4096, n = 0;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  n += (size_t)snprintf(text, cap,
+                        "# gasp-lda topics=2 alpha=0.1 beta=0.01 "
+                        "words=40 tokens=10 values=phi\n");
+  for (int w = 1; w <= 40; w++)
+    n += (size_t)snprintf(text + n, cap - n, "%d\t0.5 0.5\n", w);
+  tu_write_bytes(good, text, n);
+  free(text);
+  free(RUN_OK("lda-infer", "-m", good, "-i", corpus, "--quiet"));
+  free(good);
+  free(model);
+  free(corpus);
+}
+
 /* The shared Reuters corpus (LDA-C with its vocabulary), when present. */
 static void test_reuters(void **state) {
   TU_NEED_BIN();
@@ -941,8 +1000,8 @@ static double kos_perplexity(const char *dir, const char *kos, const char *np) {
                     "--np", np, "--quiet", "-o", prefix);
   assert_int_equal(r.status, 0);
   tu_result_free(&r);
-  r = RUN("lda-infer", "-m", prefix, "-i", kos, "--perplexity", "--iters",
-          "40", "--json", "--quiet");
+  r = RUN("lda-infer", "-m", prefix, "-i", kos, "--perplexity", "--iters", "40",
+          "--json", "--quiet");
   assert_int_equal(r.status, 0);
   double p = json_num(r.out, "perplexity");
   tu_result_free(&r);
@@ -976,6 +1035,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_formats_equivalent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json_trace_help, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_model_header_sizes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kos_heldout_across_ranks, setup,
                                       teardown),

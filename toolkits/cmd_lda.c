@@ -550,8 +550,8 @@ static int parse(int argc, char **argv, tk_opts *o, lda_args *a) {
     case 'k':
     case OPT_TOPICS:
       if (cli_parse_int("--topics", optarg, &a->K)) return EXIT_USAGE;
-      if (a->K < 1 || a->K > 65535) {
-        cli_error("--topics: expected 1..65535, got %d", a->K);
+      if (a->K < 1 || a->K > LDA_MAX_TOPICS) {
+        cli_error("--topics: expected 1..%d, got %d", LDA_MAX_TOPICS, a->K);
         return EXIT_USAGE;
       }
       break;

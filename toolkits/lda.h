@@ -12,6 +12,8 @@
 /* Topic rows are padded to a multiple of LDA_LANES entries (zero
  * probability) so that the sampler runs whole vectors. */
 #define LDA_LANES 8
+/* The most topics a model may have (gasp lda -k, and model files). */
+#define LDA_MAX_TOPICS 65535
 static inline int lda_padded(int k) {
   return (k + LDA_LANES - 1) / LDA_LANES * LDA_LANES;
 }

@@ -144,6 +144,15 @@ int mf_parse_pair(const char *line, gasp_gid *u, gasp_gid *i, int need_item,
   return 0;
 }
 
+/* A value in 0..max, else -1 (no overflow on a corrupt file; rows are
+ * sized by the rank, so it is range-checked before use). */
+static int small_int(const char *s, long max) {
+  char *e;
+  errno = 0;
+  long v = strtol(s, &e, 10);
+  return errno || *e || e == s || v < 0 || v > max ? -1 : (int)v;
+}
+
 static int read_meta(const char *path, mf_model *m) {
   gasp_text_reader *r = NULL;
   gasp_error err;
@@ -172,11 +181,11 @@ static int read_meta(const char *path, mf_model *m) {
     else if (!strcmp(key, "method"))
       snprintf(m->method, sizeof m->method, "%s", val);
     else if (!strcmp(key, "rank"))
-      m->k = atoi(val);
+      m->k = small_int(val, 4096);
     else if (!strcmp(key, "biased"))
-      m->biased = atoi(val);
+      m->biased = small_int(val, 1);
     else if (!strcmp(key, "implicit"))
-      m->implicit = atoi(val);
+      m->implicit = small_int(val, 1);
     else if (!strcmp(key, "mean"))
       m->mean = strtod(val, NULL);
     else if (!strcmp(key, "min_rating"))
@@ -187,7 +196,8 @@ static int read_meta(const char *path, mf_model *m) {
   gasp_text_reader_free(&r);
   if (rc == -2) return EXIT_USAGE;
   if (rc < 0) return cli_fail(&err, rc);
-  if (!(seen & 1) || m->k < 1 || m->k > 4096) {
+  if (!(seen & 1) || m->k < 1 || m->k > 4096 || m->biased < 0 ||
+      m->implicit < 0) {
     cli_error("%s: not a gasp model file (no format line or rank)", path);
     return EXIT_USAGE;
   }
