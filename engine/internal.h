@@ -87,7 +87,10 @@ double gasp__rng_gamma(gasp__rng *r, double shape);
 
 /* A file written under a temporary name in the target's directory and
  * renamed into place by gasp__outfile_commit(); gasp__outfile_abort()
- * removes it, so a failed write leaves nothing behind. */
+ * removes it, so a failed write leaves nothing behind.  Only regular
+ * files are replaced: a symlink's target is (the link stays), and a
+ * device or FIFO is written in place.  New files get 0666 less the umask,
+ * a replaced file keeps its mode. */
 typedef struct gasp__outfile {
   char *path;
   char *tmp;

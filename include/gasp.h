@@ -317,7 +317,8 @@ GASP_EXTERN int gasp_graph_load(gasp_graph **out, const char *path,
 /* Writes the graph as a binary snapshot (versioned header, sizes, 64-bit
  * checksum) that gasp_graph_load() reloads without parsing.  The file is
  * written under a temporary name and renamed into place, so a failed save
- * leaves nothing behind. */
+ * leaves nothing behind (a device or FIFO is written in place, and a
+ * symlink keeps pointing at the new file). */
 GASP_EXTERN int gasp_graph_save_snapshot(const gasp_graph *g, const char *path,
                                          gasp_error *err);
 

@@ -5,10 +5,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -160,6 +163,109 @@ int cli_load_graph(const cli_common *c, gasp_graph **out, double *seconds) {
         dt > 0 ? (double)e / dt / 1e6 : 0.0);
   }
   return 0;
+}
+
+/* ---- result files ------------------------------------------------ */
+
+/* Creates "TARGET.tmp.PID.N" exclusively with `mode` (the umask applies,
+ * as for any new file); returns the fd and sets *tmp, or -1. */
+static int create_temp(const char *target, mode_t mode, char **tmp) {
+  size_t n = strlen(target) + 48;
+  *tmp = malloc(n);
+  if (!*tmp) return -1;
+  static unsigned counter;
+  for (int tries = 0; tries < 100; tries++) {
+    snprintf(*tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(), counter++);
+    int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0 || errno != EEXIST) {
+      if (fd < 0) {
+        free(*tmp);
+        *tmp = NULL;
+      }
+      return fd;
+    }
+  }
+  free(*tmp);
+  *tmp = NULL;
+  errno = EEXIST;
+  return -1;
+}
+
+/* Set once a failed write to stdout has been reported. */
+static int stdout_reported;
+
+int cli_out_open(cli_out *o, const char *path) {
+  memset(o, 0, sizeof *o);
+  o->path = path;
+  if (!strcmp(path, "-")) {
+    o->f = stdout;
+    return 0;
+  }
+  struct stat sb;
+  int fd = -1, exists = stat(path, &sb) == 0;
+  struct stat lsb;
+  int dangling = !exists && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode);
+  if ((exists && !S_ISREG(sb.st_mode)) || dangling) {
+    /* a device, FIFO or socket (or a link to nothing yet): in place */
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  } else {
+    o->target = exists ? realpath(path, NULL) : strdup(path);
+    if (o->target) fd = create_temp(o->target, exists ? 0600 : 0666, &o->tmp);
+    if (fd >= 0 && exists) fchmod(fd, sb.st_mode & 07777);
+  }
+  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+    int e = errno;
+    cli_error("%s: cannot create: %s", path, strerror(e));
+    if (fd >= 0) close(fd);
+    if (o->tmp) unlink(o->tmp);
+    free(o->tmp);
+    free(o->target);
+    memset(o, 0, sizeof *o);
+    return e == ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+  }
+  return 0;
+}
+
+int cli_out_close(cli_out *o, int ok) {
+  if (!o->f) return 0;
+  int rc = 0, e = 0;
+  if (o->f == stdout) {
+    o->f = NULL;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+      cli_error("stdout: write failed: %s", strerror(errno ? errno : EIO));
+      stdout_reported = 1;
+      return EXIT_RUNTIME;
+    }
+    return 0;
+  }
+  errno = 0;
+  if (ferror(o->f)) e = errno ? errno : EIO;
+  if (fclose(o->f) != 0 && !e) e = errno ? errno : EIO;
+  o->f = NULL;
+  if (!e && ok && o->tmp && rename(o->tmp, o->target) != 0) e = errno;
+  if (e) {
+    cli_error("%s: write failed: %s", o->path, strerror(e));
+    rc = EXIT_RUNTIME;
+  }
+  if (o->tmp && (e || !ok)) unlink(o->tmp);
+  free(o->tmp);
+  free(o->target);
+  o->tmp = o->target = NULL;
+  return rc;
+}
+
+int cli_stdout_check(int rc) {
+  errno = 0;
+  int bad = fflush(stdout) != 0 || ferror(stdout);
+  int e = errno;
+  if (fclose(stdout) != 0 && !bad) {
+    bad = 1;
+    e = errno;
+  }
+  if (!bad) return rc;
+  if (!stdout_reported)
+    cli_error("stdout: write failed: %s", strerror(e ? e : EIO));
+  return rc ? rc : EXIT_RUNTIME;
 }
 
 /* ---- JSON -------------------------------------------------------- */

@@ -60,6 +60,27 @@ void cli_progress_end(cli_progress *p);
  * quiet.  Returns 0 or an exit code (after printing the error). */
 int cli_load_graph(const cli_common *c, gasp_graph **out, double *seconds);
 
+/* Result files.  "-" is stdout.  A regular file (or a new one) is
+ * written under a temporary name beside it and renamed over it when
+ * complete, so a failed run leaves the old file; a new file gets mode
+ * 0666 less the umask and a replaced one keeps its mode.  A symlink is
+ * followed (the file it names is replaced, the link stays), and anything
+ * else (a device such as /dev/null, a FIFO) is written in place, never
+ * replaced.  cli_out_close() checks every write, commits when ok and
+ * discards the temporary otherwise; both return 0 or an exit code (the
+ * failure printed, naming the file). */
+typedef struct cli_out {
+  FILE *f;
+  const char *path; /* as given, for messages            */
+  char *target;     /* the file renamed over, or NULL     */
+  char *tmp;        /* the temporary name, or NULL        */
+} cli_out;
+int cli_out_open(cli_out *o, const char *path);
+int cli_out_close(cli_out *o, int ok);
+/* Flushes stdout and reports a failed write ("gasp: stdout: ...");
+ * returns rc, or EXIT_RUNTIME when rc was 0 and the output was lost. */
+int cli_stdout_check(int rc);
+
 /* Minimal JSON writer for the one-object summaries. */
 typedef struct cli_json {
   FILE *f;

@@ -92,14 +92,9 @@ typedef struct lda_model {
 int lda_model_read(lda_model *m, const char *path);
 void lda_model_free(lda_model *m);
 
-/* Opens `path` for writing under a temporary name ("-": stdout):
- * lda_out_close() renames it into place, or removes it when `bad`.  Return 0 or
- * an exit code (printed). */
-typedef struct lda_out {
-  FILE *f;
-  char *tmp;
-  const char *path;
-} lda_out;
+/* Result files: see cli_out (cli.h).  lda_out_close(o, bad) discards the
+ * file when `bad`. */
+typedef cli_out lda_out;
 int lda_out_open(lda_out *o, const char *path);
 int lda_out_close(lda_out *o, int bad);
 

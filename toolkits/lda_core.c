@@ -152,54 +152,9 @@ void lda_lgamma_free(lda_lgamma *t) {
 
 /* ---- output files ---------------------------------------------------- */
 
-int lda_out_open(lda_out *o, const char *path) {
-  memset(o, 0, sizeof *o);
-  o->path = path;
-  if (!strcmp(path, "-")) {
-    o->f = stdout;
-    return 0;
-  }
-  size_t n = strlen(path) + 16;
-  o->tmp = malloc(n);
-  if (!o->tmp) return EXIT_RUNTIME;
-  snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(o->tmp);
-  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-    cli_error("%s: cannot create: %s", path, strerror(errno));
-    if (fd >= 0) {
-      close(fd);
-      unlink(o->tmp);
-    }
-    free(o->tmp);
-    o->tmp = NULL;
-    return EXIT_USAGE;
-  }
-  return 0;
-}
+int lda_out_open(lda_out *o, const char *path) { return cli_out_open(o, path); }
 
-int lda_out_close(lda_out *o, int bad) {
-  if (!o->f) return 0;
-  if (!o->tmp) { /* stdout */
-    o->f = NULL;
-    if (fflush(stdout) != 0 || bad) {
-      cli_error("writing results to stdout failed");
-      return EXIT_RUNTIME;
-    }
-    return 0;
-  }
-  if (ferror(o->f)) bad = 1;
-  if (fclose(o->f) != 0) bad = 1;
-  o->f = NULL;
-  int rc = 0;
-  if (bad || rename(o->tmp, o->path) != 0) {
-    cli_error("%s: write failed: %s", o->path, strerror(errno ? errno : EIO));
-    unlink(o->tmp);
-    rc = EXIT_RUNTIME;
-  }
-  free(o->tmp);
-  o->tmp = NULL;
-  return rc;
-}
+int lda_out_close(lda_out *o, int bad) { return cli_out_close(o, !bad); }
 
 /* ---- the model file -------------------------------------------------- */
 

@@ -19,37 +19,25 @@ int mf_out_open(mf_outfile *o, const char *prefix, const char *suffix) {
   memset(o, 0, sizeof *o);
   size_t n = strlen(prefix) + strlen(suffix) + 1;
   o->path = malloc(n);
-  o->tmp = malloc(n + 16);
-  if (!o->path || !o->tmp) {
-    free(o->path);
-    free(o->tmp);
+  if (!o->path) {
     cli_error("out of memory");
     return EXIT_RUNTIME;
   }
   snprintf(o->path, n, "%s%s", prefix, suffix);
-  snprintf(o->tmp, n + 16, "%s.tmp.XXXXXX", o->path);
-  int fd = mkstemp(o->tmp);
-  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-    cli_error("%s: cannot create: %s", o->path, strerror(errno));
-    if (fd >= 0) close(fd);
+  int rc = cli_out_open(&o->out, o->path);
+  if (rc) {
     free(o->path);
-    free(o->tmp);
-    return EXIT_USAGE;
+    o->path = NULL;
+    return rc;
   }
+  o->f = o->out.f;
   return 0;
 }
 
 /* Closes and renames into place when ok, else removes the temporary. */
 int mf_out_close(mf_outfile *o, int ok) {
-  int rc = 0;
-  if (o->f) {
-    if (ferror(o->f) | (fclose(o->f) != 0)) ok = 0, rc = EXIT_RUNTIME;
-    if (ok && rename(o->tmp, o->path) != 0) ok = 0, rc = EXIT_RUNTIME;
-    if (!ok) unlink(o->tmp);
-    if (rc) cli_error("%s: write failed: %s", o->path, strerror(errno));
-  }
+  int rc = o->f ? cli_out_close(&o->out, ok) : 0;
   free(o->path);
-  free(o->tmp);
   memset(o, 0, sizeof *o);
   return rc;
 }
