@@ -815,6 +815,10 @@ int gasp_builder_finish(gasp_builder *b, int threads, gasp_graph **out,
                         gasp_error *err) {
   *out = NULL;
   gasp__error_clear(err);
+  if (threads < 0 || threads > GASP_MAX_THREADS)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "%d threads: expected 0 (all cores) to %d", threads,
+                      GASP_MAX_THREADS);
   int rc = flush_current(b);
   if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
   build_state st;

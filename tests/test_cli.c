@@ -870,12 +870,35 @@ static void test_stdin_input(void **state) {
   free(p);
 }
 
+static void test_thread_limit(void **state) {
+  /* -t 100000 used to start that many threads (seconds, over a GB) */
+  NEED_BIN();
+  char *p = put(state, "small.txt", small);
+  const char *const cmds[][8] = {
+      {"pagerank", "-i", p, "-t", "100000", NULL},
+      {"info", "-t", "4097", p, NULL},
+      {"lda", "-i", p, "-t", "100000", NULL},
+  };
+  for (size_t i = 0; i < COUNT(cmds); i++) {
+    tu_result r = tu_gasp_runv(cmds[i]);
+    if (r.status != 2 || !tu_contains(r.err, "4096"))
+      fail_msg("%s -t: exit %d: %s", cmds[i][0], r.status, r.err);
+    expect_one_line(&r, "gasp: --threads: ");
+    tu_result_free(&r);
+  }
+  tu_result r = gasp_run("info", "-t", "4096", "--quiet", p, NULL);
+  assert_int_equal(r.status, 0);
+  tu_result_free(&r);
+  free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_partition_cmd),
       cmocka_unit_test(test_stdout_errors),
       cmocka_unit_test(test_output_targets),
       cmocka_unit_test(test_stdin_input),
+      cmocka_unit_test(test_thread_limit),
       cmocka_unit_test(test_info_text),
       cmocka_unit_test(test_info_json),
       cmocka_unit_test(test_bad_inputs),

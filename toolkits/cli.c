@@ -318,7 +318,14 @@ int cli_common_opt(cli_common *c, int opt, const char *arg) {
   switch (opt) {
   case 'i': c->input = cli_input_path(arg); return 1;
   case 'o': c->output = arg; return 1;
-  case 't': return cli_parse_int("--threads", arg, &c->threads) ? -1 : 1;
+  case 't':
+    if (cli_parse_int("--threads", arg, &c->threads)) return -1;
+    if (c->threads > GASP_MAX_THREADS) {
+      cli_error("--threads: %s is over the limit of %d (0: all cores)", arg,
+                GASP_MAX_THREADS);
+      return -1;
+    }
+    return 1;
   case OPT_FORMAT:
     if (gasp_format_parse(arg, &c->format)) {
       cli_error("--format: unknown format '%s' (auto, edgelist, snap, adj, "
