@@ -892,6 +892,49 @@ static void test_thread_limit(void **state) {
   free(p);
 }
 
+static void test_flag_errors(void **state) {
+  /* flags a subcommand does not use are refused, and a bad option is one
+   * line (not getopt's text and the whole help); "@" stands for the input */
+  NEED_BIN();
+  char *p = put(state, "small.txt", small);
+  static const struct {
+    const char *args[8];
+    const char *says;
+  } cases[] = {
+      {{"pagerank", "-i", "@", "--vocab", "v.txt", NULL}, "--vocab"},
+      {{"pagerank", "-i", "@", "--seed", "3", NULL}, "--seed"},
+      {{"split", "-i", "@", "--tol", "5", "-o", "x", NULL}, "--tol"},
+      {{"predict", "--model", "m", "--engine", "async", NULL}, "--engine"},
+      {{"partition", "-i", "@", "--scheduler", "fifo", NULL}, "--scheduler"},
+      {{"lda", "-i", "@", "--tol", "1", NULL}, "--tol"},
+      {{"lda-infer", "-m", "m", "-i", "@", "--max-iter", "3", NULL},
+       "--max-iter"},
+      {{"als", "-i", "@", "--consistency", "full", NULL}, "--consistency"},
+      {{"pagerank", "-i", "@", "--frobnicate", NULL}, "'--frobnicate'"},
+      {{"pagerank", "-i", "@", "-Z", NULL}, "'-Z'"},
+      {{"info", "--bogus", "@", NULL}, "'--bogus'"},
+      {{"lda", "-i", "@", "--bogus", NULL}, "'--bogus'"},
+      {{"generate", "uniform", "--bogus", NULL}, "'--bogus'"},
+      {{"pagerank", "-i", "@", "--tol", NULL}, "needs a value"},
+  };
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    const char *argv[10];
+    size_t n = 0;
+    for (; cases[i].args[n]; n++)
+      argv[n] = strcmp(cases[i].args[n], "@") ? cases[i].args[n] : p;
+    argv[n] = NULL;
+    tu_result r = tu_gasp_runv(argv);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "gasp: %s: ", cases[i].args[0]);
+    if (r.status != 2 || !tu_contains(r.err, cases[i].says))
+      fail_msg("case %zu (%s): exit %d: %s", i, cases[i].args[0], r.status,
+               r.err);
+    expect_one_line(&r, prefix);
+    tu_result_free(&r);
+  }
+  free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_partition_cmd),
@@ -899,6 +942,7 @@ int main(void) {
       cmocka_unit_test(test_output_targets),
       cmocka_unit_test(test_stdin_input),
       cmocka_unit_test(test_thread_limit),
+      cmocka_unit_test(test_flag_errors),
       cmocka_unit_test(test_info_text),
       cmocka_unit_test(test_info_json),
       cmocka_unit_test(test_bad_inputs),

@@ -345,6 +345,35 @@ int cli_common_opt(cli_common *c, int opt, const char *arg) {
   return 0;
 }
 
+/* The subcommand being run, for messages (set by main). */
+static const char *command_name = "gasp";
+
+void cli_set_command(const char *name) { command_name = name; }
+const char *cli_command(void) { return command_name; }
+
+int cli_getopt(int argc, char **argv, const char *shorts,
+               const struct option *longopts) {
+  char spec[128];
+  snprintf(spec, sizeof spec, ":%s", shorts); /* ':' reports a missing value */
+  opterr = 0;
+  int opt = getopt_long(argc, argv, spec, longopts, NULL);
+  if (opt != '?' && opt != ':') return opt;
+  const char *cmd = command_name;
+  char text[64];
+  const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+  /* a short option inside a cluster ("-qx") is named alone */
+  if (optopt > ' ' && optopt < 127 && (arg[0] != '-' || arg[1] != '-')) {
+    snprintf(text, sizeof text, "-%c", optopt);
+    arg = text;
+  }
+  if (opt == ':')
+    cli_error("%s: option '%s' needs a value", cmd, arg);
+  else
+    cli_error("%s: unknown option '%s' (gasp %s --help lists them)", cmd, arg,
+              cmd);
+  return CLI_OPT_BAD;
+}
+
 int cli_positional(cli_common *c, int argc, char **argv) {
   for (int i = optind; i < argc; i++) {
     if (!c->input) {

@@ -147,6 +147,14 @@ enum {
     "help", no_argument, 0, 'h'                                                \
   }
 #define CLI_COMMON_SHORT "i:o:t:h"
+/* getopt_long() that reports an unknown option or a missing value itself,
+ * in one line naming the subcommand and the option, and then returns
+ * CLI_OPT_BAD (the caller exits with EXIT_USAGE). */
+void cli_set_command(const char *name);
+const char *cli_command(void);
+#define CLI_OPT_BAD (-2)
+int cli_getopt(int argc, char **argv, const char *shorts,
+               const struct option *longopts);
 #define CLI_COMMON_HELP                                                        \
   "  -i, --input FILE     input file (gzip read transparently)\n"              \
   "  -o, --output FILE    output file\n"                                       \

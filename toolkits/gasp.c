@@ -66,10 +66,12 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-    if (!strcmp(argv[1], commands[i].name))
+    if (!strcmp(argv[1], commands[i].name)) {
+      cli_set_command(commands[i].name);
       /* results may sit in stdout's buffer: a full disk or a closed
        * pipe shows only when it is flushed */
       return cli_stdout_check(commands[i].run(argc - 1, argv + 1));
+    }
   cli_error("unknown command '%s' (try 'gasp --help')", argv[1]);
   return EXIT_USAGE;
 }

@@ -14,12 +14,40 @@ void tk_opts_init(tk_opts *o) {
   cli_common_init(&o->c);
   gasp_engine_opts_init(&o->eng);
   o->tol = -1;
+  o->takes = TK_TAKES_ALL;
   o->d.rank = -1;
   o->d.size = 1;
   o->d.listen_fd = -1;
 }
 
+/* The group of each flag a subcommand may leave out, and its name. */
+static const struct {
+  int opt;
+  unsigned group;
+  const char *name;
+} flag_groups[] = {
+    {TK_OPT_ENGINE, TK_TAKES_ENGINE, "--engine"},
+    {TK_OPT_CONSISTENCY, TK_TAKES_ASYNC, "--consistency"},
+    {TK_OPT_SCHEDULER, TK_TAKES_ASYNC, "--scheduler"},
+    {TK_OPT_LOCKING, TK_TAKES_ASYNC, "--locking"},
+    {TK_OPT_MAX_ITER, TK_TAKES_MAX_ITER, "--max-iter"},
+    {TK_OPT_TOL, TK_TAKES_TOL, "--tol"},
+    {TK_OPT_TRACE, TK_TAKES_TRACE, "--trace"},
+    {TK_OPT_GPU, TK_TAKES_GPU, "--gpu"},
+    {OPT_VOCAB, TK_TAKES_VOCAB, "--vocab"},
+    {OPT_SEED, TK_TAKES_SEED, "--seed"},
+    {OPT_SYMMETRIC, TK_TAKES_SYMMETRIC, "--symmetric"},
+    {OPT_WEIGHTED, TK_TAKES_WEIGHTS, "--weighted"},
+    {OPT_UNWEIGHTED, TK_TAKES_WEIGHTS, "--unweighted"},
+};
+
 int tk_opt(tk_opts *o, int opt, const char *arg) {
+  for (size_t i = 0; i < sizeof flag_groups / sizeof *flag_groups; i++)
+    if (flag_groups[i].opt == opt && !(o->takes & flag_groups[i].group)) {
+      cli_error("%s: %s does not apply here (see --help)", cli_command(),
+                flag_groups[i].name);
+      return -1;
+    }
   int r = cli_common_opt(&o->c, opt, arg);
   if (r) {
     if (opt == 't') o->eng.threads = o->c.threads;
@@ -84,7 +112,11 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
   }
   int opt, rc = 0;
   optind = 1;
-  while (rc == 0 && (opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+  while (rc == 0 && (opt = cli_getopt(argc, argv, shorts, all)) != -1) {
+    if (opt == CLI_OPT_BAD) {
+      rc = EXIT_USAGE;
+      break;
+    }
     if (opt == 'h') {
       fputs(help, stdout);
       rc = TK_HELP_SHOWN;
@@ -94,7 +126,9 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
     if (r == 0 && handle && opt != '?' && opt != ':' &&
         (opt >= OPT_FIRST_PRIVATE || strchr(shorts, opt)))
       r = handle(opt, optarg, u) ? -1 : 1;
-    if (r == 0) fputs(help, stderr);
+    if (r == 0)
+      cli_error("%s: option '%s' is not taken here (see --help)", cli_command(),
+                optind > 0 ? argv[optind - 1] : "?");
     if (r <= 0) rc = EXIT_USAGE;
   }
   free(all);
