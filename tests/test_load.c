@@ -1023,12 +1023,19 @@ static void test_binary_and_long_lines(void **state) {
  * the load must fail with `code` within `seconds`.  Returns nothing: the
  * child's verdict is asserted. */
 static void expect_fast_failure(const char *path, int code, double seconds) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  /* without the limit, a machine with over ~100 GB would try to build it */
+  if (code == GASP_ENOMEM) return;
+#endif
   fflush(NULL);
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    /* (the sanitizers reserve terabytes of address space for shadow) */
     struct rlimit rl = {(rlim_t)1 << 30, (rlim_t)1 << 30};
     setrlimit(RLIMIT_AS, &rl);
+#endif
     alarm(20);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
