@@ -37,8 +37,8 @@ int gasp__fail(gasp_error *err, int code, const char *file, uint64_t line,
                const char *fmt, ...) GASP__PRINTF(5, 6);
 void gasp__error_clear(gasp_error *err);
 
-/* Number of threads to use: `requested` when > 0, else OMP_NUM_THREADS or
- * all cores. */
+/* Number of threads to use: `requested` when > 0 (at most
+ * GASP_MAX_THREADS), else OMP_NUM_THREADS or all cores. */
 int gasp__threads(int requested);
 
 /* Seconds on a monotonic clock. */

@@ -83,6 +83,8 @@ char *gasp_error_format(const gasp_error *err, char *buf, size_t len) {
 /* ---------------------------------------------------------------- */
 
 int gasp__threads(int requested) {
+  /* entry points refuse more with GASP_EINVAL; none may start more */
+  if (requested > GASP_MAX_THREADS) return GASP_MAX_THREADS;
   if (requested > 0) return requested;
 #ifdef _OPENMP
   return omp_get_max_threads(); /* OMP_NUM_THREADS, else all cores */
