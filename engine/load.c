@@ -510,61 +510,68 @@ static int header_triples(text_load *tl, const char *buf, size_t n, size_t *pos,
   return corpus_common(tl, tl->vocab_words ? 1 : 0);
 }
 
-/* Lines in a vocabulary file (a last line without newline counts). */
-static int count_vocab(const char *path, uint64_t *words, gasp_error *err) {
+/* Reads a whole vocabulary file (plain or gzip) once: it may be a pipe,
+ * and the words are needed twice (counted before loading, named after). */
+static int read_vocab(const char *path, char **out, size_t *out_len,
+                      gasp_error *err) {
   gasp__input in;
   int rc = gasp__input_open(&in, path, err);
   if (rc) return rc;
-  char buf[1 << 16];
-  uint64_t n = 0;
-  char last = '\n';
+  size_t cap = 1 << 16, len = 0;
+  char *all = malloc(cap);
   for (;;) {
     size_t got;
-    if ((rc = gasp__input_read(&in, buf, sizeof buf, &got, err))) break;
+    if (all && len + 4096 > cap) {
+      char *na = realloc(all, cap * 2);
+      if (!na) {
+        free(all);
+        all = NULL;
+      }
+      all = na;
+      cap *= 2;
+    }
+    if (!all) {
+      rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+      break;
+    }
+    if ((rc = gasp__input_read(&in, all + len, cap - len - 1, &got, err)))
+      break;
+    len += got;
     if (got == 0) break;
-    for (size_t i = 0; i < got; i++)
-      n += buf[i] == '\n';
-    last = buf[got - 1];
   }
   gasp__input_close(&in);
-  if (rc) return rc;
-  *words = n + (last != '\n');
+  if (rc) {
+    free(all);
+    return rc;
+  }
+  all[len] = '\0';
+  *out = all;
+  *out_len = len;
+  return GASP_OK;
+}
+
+/* Lines in a vocabulary (a last line without newline counts). */
+static int count_vocab(const char *path, const char *all, size_t len,
+                       uint64_t *words, gasp_error *err) {
+  uint64_t n = 0;
+  for (const char *p = all, *e = all + len;
+       (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+    n++;
+  *words = n + (len && all[len - 1] != '\n');
   if (*words == 0)
     return gasp__fail(err, GASP_EPARSE, path, 0, "empty vocabulary");
   return GASP_OK;
 }
 
-/* Reads a vocabulary (one word per line, line w naming word id w) and
- * names the right-side vertices; lines past the header's W are ignored. */
-static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
-  gasp__input in;
-  int rc = gasp__input_open(&in, path, err);
-  if (rc) return rc;
+/* Names the right-side vertices from a vocabulary read by read_vocab()
+ * (one word per line, line w naming word id w; taken apart in place);
+ * lines past the header's W are ignored. */
+static int load_vocab(gasp_graph *g, const char *path, char *all, size_t len,
+                      gasp_error *err) {
+  int rc = GASP_OK;
   gasp_vid nwords = g->nv - g->nleft;
   char **words = calloc(nwords ? nwords : 1, sizeof *words);
-  size_t cap = 1 << 16, len = 0;
-  char *all = malloc(cap);
-  if (!words || !all) {
-    rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
-    goto out;
-  }
-  for (;;) {
-    size_t got;
-    if (len + 4096 > cap) {
-      char *na = realloc(all, cap * 2);
-      if (!na) {
-        rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
-        goto out;
-      }
-      all = na;
-      cap *= 2;
-    }
-    if ((rc = gasp__input_read(&in, all + len, cap - len - 1, &got, err)))
-      goto out;
-    len += got;
-    if (got == 0) break;
-  }
-  all[len] = '\0';
+  if (!words) return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
   uint64_t count = 0;
   for (char *p = all; p < all + len;) {
     char *nl = memchr(p, '\n', (size_t)(all + len - p));
@@ -583,14 +590,11 @@ static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
         gasp__fail(err, GASP_EPARSE, path, count + 1,
                    "vocabulary has %llu words, the corpus header declares %llu",
                    (unsigned long long)count, (unsigned long long)nwords);
-    goto out;
+  } else {
+    rc = gasp__graph_set_names(g, g->nleft, words, nwords);
+    if (rc) gasp__fail(err, rc, path, 0, "out of memory");
   }
-  rc = gasp__graph_set_names(g, g->nleft, words, nwords);
-  if (rc) gasp__fail(err, rc, path, 0, "out of memory");
-out:
   free(words);
-  free(all);
-  gasp__input_close(&in);
   return rc;
 }
 
@@ -620,6 +624,8 @@ static int load_text(gasp_graph **out, gasp__input *in, gasp_format fmt,
   unsigned flags = opts->symmetric ? GASP_BUILD_SYMMETRIC : 0;
   int rc = gasp_builder_new(&tl.b, flags);
   if (rc) return gasp__fail(err, rc, path, 0, "out of memory");
+  char *vocab = NULL; /* ldac, triples: read once, before the corpus */
+  size_t vocab_len = 0;
   header_fn header = header_edgelist;
   if (fmt == GASP_FORMAT_ADJ) {
     tl.spec.kind = GASP__TEXT_ADJ;
@@ -632,7 +638,10 @@ static int load_text(gasp_graph **out, gasp__input *in, gasp_format fmt,
     header = header_ratings;
   } else if (fmt == GASP_FORMAT_LDAC || fmt == GASP_FORMAT_TRIPLES) {
     header = fmt == GASP_FORMAT_LDAC ? header_ldac : header_triples;
-    if (opts->vocab && (rc = count_vocab(opts->vocab, &tl.vocab_words, err)))
+    if (opts->vocab &&
+        ((rc = read_vocab(opts->vocab, &vocab, &vocab_len, err)) ||
+         (rc = count_vocab(opts->vocab, vocab, vocab_len, &tl.vocab_words,
+                           err))))
       goto out;
   }
   if (opts->bipartite && fmt != GASP_FORMAT_RATINGS) {
@@ -669,9 +678,12 @@ static int load_text(gasp_graph **out, gasp__input *in, gasp_format fmt,
   }
   if ((fmt == GASP_FORMAT_UCI || fmt == GASP_FORMAT_LDAC ||
        fmt == GASP_FORMAT_TRIPLES) &&
-      opts->vocab && (rc = load_vocab(*out, opts->vocab, err)))
+      opts->vocab &&
+      ((!vocab && (rc = read_vocab(opts->vocab, &vocab, &vocab_len, err))) ||
+       (rc = load_vocab(*out, opts->vocab, vocab, vocab_len, err))))
     gasp_graph_free(out);
 out:
+  free(vocab);
   gasp__lines_free(&tl.lines);
   gasp_builder_free(&tl.b);
   return rc;

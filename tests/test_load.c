@@ -964,6 +964,29 @@ static void test_pipe_input(void **state) {
                (unsigned long long)cases[i].edges);
     gasp_graph_free(&g);
   }
+  /* a vocabulary through a FIFO: read once, though it is needed twice
+   * (counted before the corpus, naming the words after) */
+  char *corpus = tu_path(*state, "pipe.triples");
+  tu_write_str(corpus, "1 1 2\n2 3 1\n");
+  static const char words[] = "apple\nbanana\ncherry\n";
+  for (int f = 0; f < 2; f++) {
+    pid_t vp = feed_fifo(fifo, words, sizeof words - 1);
+    gasp_load_opts vo;
+    gasp_load_opts_init(&vo);
+    vo.format = f ? GASP_FORMAT_TRIPLES : GASP_FORMAT_UCI;
+    vo.vocab = fifo;
+    if (f == 0)
+      tu_write_str(corpus, "2\n3\n2\n1 1 2\n2 3 1\n");
+    else
+      tu_write_str(corpus, "1 1 2\n2 3 1\n");
+    gasp_graph *vg = load_ok(corpus, &vo);
+    reap(vp);
+    gasp_vid nl = gasp_graph_num_left(vg);
+    assert_int_equal(gasp_graph_num_vertices(vg) - nl, 3);
+    assert_string_equal(gasp_graph_name(vg, nl + 2), "cherry");
+    gasp_graph_free(&vg);
+  }
+  free(corpus);
   /* a snapshot cannot be streamed: a clear error, not a parse error */
   char *snap = tu_path(*state, "pipe.gasp");
   gasp_graph *g = load_ok(gz, NULL);
