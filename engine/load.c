@@ -41,7 +41,8 @@ static const struct {
                     {"ratings", GASP_FORMAT_RATINGS},
                     /* text corpora (issue 6, LDA) */
                     {"ldac", GASP_FORMAT_LDAC},
-                    {"triples", GASP_FORMAT_TRIPLES}};
+                    {"triples", GASP_FORMAT_TRIPLES},
+                    {"corpus", GASP_FORMAT_CORPUS}};
 
 int gasp_format_parse(const char *name, gasp_format *out) {
   for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
@@ -63,6 +64,7 @@ const char *gasp_format_name(gasp_format f) {
   case GASP_FORMAT_RATINGS: return "ratings";
   case GASP_FORMAT_LDAC: return "ldac";
   case GASP_FORMAT_TRIPLES: return "triples";
+  case GASP_FORMAT_CORPUS: return "corpus";
   }
   return "unknown";
 }
@@ -87,6 +89,27 @@ static gasp_format format_by_name(const char *path) {
   if (strncmp(base, "docword.", 8) == 0) return GASP_FORMAT_UCI;
   if (has_suffix(base, n, ".ldac")) return GASP_FORMAT_LDAC;
   return GASP_FORMAT_AUTO;
+}
+
+/* A corpus by its first data line (within the first bytes): "N w:c ..."
+ * is LDA-C, a single number a UCI header, anything else triples. */
+static gasp_format sniff_corpus(const char *buf, size_t n) {
+  size_t p = 0;
+  while (p < n) {
+    const char *l = buf + p;
+    const char *nl = memchr(l, '\n', n - p);
+    size_t m = nl ? (size_t)(nl - l) : n - p;
+    size_t k = 0;
+    while (k < m && (l[k] == ' ' || l[k] == '\t' || l[k] == '\r'))
+      k++;
+    if (k < m && l[k] != '#' && l[k] != '%') {
+      if (memchr(l + k, ':', m - k)) return GASP_FORMAT_LDAC;
+      return gasp__count_columns(l + k, m - k) == 1 ? GASP_FORMAT_UCI
+                                                    : GASP_FORMAT_TRIPLES;
+    }
+    p += m + 1;
+  }
+  return GASP_FORMAT_TRIPLES;
 }
 
 /* ---------------------------------------------------------------- */
@@ -715,6 +738,17 @@ int gasp_graph_load(gasp_graph **out, const char *path,
   if ((fmt == GASP_FORMAT_AUTO || fmt == GASP_FORMAT_EDGELIST) && snap &&
       opts->format == GASP_FORMAT_AUTO)
     fmt = GASP_FORMAT_SNAPSHOT;
+  if (fmt == GASP_FORMAT_CORPUS) {
+    fmt = format_by_name(path);
+    if (snap) fmt = GASP_FORMAT_SNAPSHOT;
+    if (fmt != GASP_FORMAT_UCI && fmt != GASP_FORMAT_LDAC &&
+        fmt != GASP_FORMAT_SNAPSHOT) {
+      const char *head;
+      size_t got = 0;
+      if ((rc = gasp__input_peek(&in, GASP__PEEK, &head, &got, err))) goto out;
+      fmt = sniff_corpus(head, got);
+    }
+  }
   if (fmt == GASP_FORMAT_AUTO) {
     /* Content: a Matrix Market banner, else an edge list. */
     const char *head;

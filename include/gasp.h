@@ -257,8 +257,13 @@ typedef enum gasp_format {
    * the left side, items the right; columns past the third are ignored. */
   GASP_FORMAT_RATINGS,
   /* ---- text corpora (issue 6, LDA) ---- */
-  GASP_FORMAT_LDAC,   /* Blei's lda-c: "N w:c w:c ..." per document    */
-  GASP_FORMAT_TRIPLES /* "doc word count" lines: a UCI body, no header */
+  GASP_FORMAT_LDAC,    /* Blei's lda-c: "N w:c w:c ..." per document    */
+  GASP_FORMAT_TRIPLES, /* "doc word count" lines: a UCI body, no header */
+  /* A corpus in any of the three (or a snapshot): docword.* is UCI,
+   * *.ldac LDA-C; otherwise the first data line decides, read from the
+   * stream itself (so a pipe works): one number is a UCI header,
+   * "N w:c ..." LDA-C, anything else triples. */
+  GASP_FORMAT_CORPUS
 } gasp_format;
 
 /* Text corpora load as bipartite graphs, documents on the left side and
@@ -277,7 +282,8 @@ typedef enum gasp_format {
  * with a vocabulary are 1-based for documents too (a UCI body). */
 
 /* Parses "auto", "edgelist", "snap", "adj", "mtx", "uci", "gasp",
- * "ratings", "ldac", "triples"; returns GASP_EINVAL for anything else. */
+ * "ratings", "ldac", "triples", "corpus"; returns GASP_EINVAL for anything
+ * else. */
 GASP_EXTERN int gasp_format_parse(const char *name, gasp_format *out);
 GASP_EXTERN const char *gasp_format_name(gasp_format f);
 

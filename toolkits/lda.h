@@ -39,6 +39,7 @@ void lda_corpus_free(lda_corpus *c);
 /* --format auto for text corpora: docword.* is UCI, *.ldac LDA-C, *.gasp
  * a snapshot; otherwise by the first data line: a single number is a UCI
  * header, "N w:c ..." is LDA-C, else "doc word count" triples. */
+/* (GASP_FORMAT_CORPUS: the library reads the line from the stream.) */
 void lda_corpus_format(cli_common *c);
 
 /* wyrand (Wang Yi): one 64x64->128 multiply per number, passes BigCrush

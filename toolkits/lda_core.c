@@ -77,48 +77,9 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
 /* By the first line that is not blank or a comment: one number is a UCI
  * header, "N w:c ..." LDA-C, anything else triples.  gzopen reads plain
  * files too. */
-static gasp_format sniff(const char *path) {
-  gzFile f = gzopen(path, "rb");
-  if (!f) return GASP_FORMAT_TRIPLES; /* the loader reports why */
-  char line[4096];
-  gasp_format fmt = GASP_FORMAT_TRIPLES;
-  while (gzgets(f, line, sizeof line)) {
-    char *p = line;
-    while (*p == ' ' || *p == '\t' || *p == '\r')
-      p++;
-    if (*p == '\n' || *p == '\0' || *p == '#' || *p == '%') continue;
-    int fields = 0, colon = strchr(p, ':') != NULL;
-    for (char *q = p; *q && *q != '\n';) {
-      while (*q == ' ' || *q == '\t' || *q == '\r' || *q == ',')
-        q++;
-      if (!*q || *q == '\n') break;
-      fields++;
-      while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != ',')
-        q++;
-    }
-    fmt = colon         ? GASP_FORMAT_LDAC
-          : fields == 1 ? GASP_FORMAT_UCI
-                        : GASP_FORMAT_TRIPLES;
-    break;
-  }
-  gzclose(f);
-  return fmt;
-}
-
 void lda_corpus_format(cli_common *c) {
-  if (c->format != GASP_FORMAT_AUTO || !c->input) return;
-  const char *base = strrchr(c->input, '/');
-  base = base ? base + 1 : c->input;
-  size_t n = strlen(base);
-  if (n > 3 && !strcmp(base + n - 3, ".gz")) n -= 3;
-  if (!strncmp(base, "docword.", 8))
-    c->format = GASP_FORMAT_UCI;
-  else if (n > 5 && !strncmp(base + n - 5, ".ldac", 5))
-    c->format = GASP_FORMAT_LDAC;
-  else if (n > 5 && !strncmp(base + n - 5, ".gasp", 5))
-    c->format = GASP_FORMAT_SNAPSHOT;
-  else
-    c->format = sniff(c->input);
+  /* the library tells the corpus formats apart from the stream itself */
+  if (c->format == GASP_FORMAT_AUTO) c->format = GASP_FORMAT_CORPUS;
 }
 
 void lda_corpus_free(lda_corpus *c) {
