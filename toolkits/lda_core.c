@@ -74,9 +74,6 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   return 0;
 }
 
-/* By the first line that is not blank or a comment: one number is a UCI
- * header, "N w:c ..." LDA-C, anything else triples.  gzopen reads plain
- * files too. */
 void lda_corpus_format(cli_common *c) {
   /* the library tells the corpus formats apart from the stream itself */
   if (c->format == GASP_FORMAT_AUTO) c->format = GASP_FORMAT_CORPUS;
