@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   memset(c, 0, sizeof *c);
