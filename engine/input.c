@@ -320,6 +320,22 @@ int gasp__lines_next(gasp__lines *l, char **data, size_t *n, gasp_error *err) {
     l->buf = nb;
     l->cap = ncap;
   }
+  /* A block larger than the limit (many threads) could hold a longer
+   * line whole: the limit must not depend on the thread count. */
+  if (l->block > GASP_LINE_MAX) {
+    const char *p = l->buf, *end = l->buf + l->block;
+    while (p < end) {
+      const char *nl = memchr(p, '\n', (size_t)(end - p));
+      const char *e = nl ? nl : end;
+      if ((size_t)(e - p) > GASP_LINE_MAX)
+        return gasp__fail(err, GASP_EPARSE, l->in->path,
+                          line_at(l->buf, (size_t)(p - l->buf), l->line0),
+                          "line longer than %u MiB (the limit; binary "
+                          "input?)",
+                          (unsigned)(GASP_LINE_MAX >> 20));
+      p = e + 1;
+    }
+  }
   /* Keep the byte after the block for the NUL; remember it. */
   if (l->block == l->len) {
     l->buf[l->block] = '\0';

@@ -893,7 +893,8 @@ static void test_progress_cancel(void **state) {
 /* ---- pipes, FIFOs, binary input and long lines ------------------------ */
 
 /* Starts a child that writes `n` bytes of `data` into the FIFO `path`,
- * or, with data NULL, `n` bytes of 'a' and no newline; returns its pid. */
+ * or, with data NULL, a line of `n` bytes of 'a' and then "1 2"; returns
+ * its pid. */
 static pid_t feed_fifo(const char *path, const char *data, size_t n) {
   fflush(NULL);
   pid_t pid = fork();
@@ -910,6 +911,7 @@ static pid_t feed_fifo(const char *path, const char *data, size_t n) {
       if (w <= 0) _exit(2);
       off += (size_t)w;
     }
+    if (!data && write(fd, "\n1 2\n", 5) != 5) _exit(2);
     _exit(0);
   }
   return pid;
@@ -1018,9 +1020,10 @@ static void test_binary_and_long_lines(void **state) {
    * bounded by the limit (not by the input) */
   char *fifo = tu_path(*state, "long-fifo");
   assert_int_equal(mkfifo(fifo, 0600), 0);
-  for (int t = 1; t <= 2; t++) {
+  static const int threads[] = {1, 2, 8}; /* 8: a block holds the line */
+  for (int i = 0; i < 3; i++) {
     pid_t pid = feed_fifo(fifo, NULL, GASP_LINE_MAX + (1 << 20));
-    gasp_load_opts o = opts_threads(t);
+    gasp_load_opts o = opts_threads(threads[i]);
     expect_error(fifo, &o, GASP_EPARSE, NULL, 1, "longer than 64 MiB", NULL);
     reap(pid);
   }
