@@ -3,10 +3,10 @@
  *
  * Steps, each parallel over all threads:
  *  1. id map: every id seen (per side for bipartite graphs) goes into a
- *     direct table (one slot per possible id) or a dense bitmap with per-word ranks when the id range is small relative
- *     to the edge count, else into a lock-free open-addressing hash table
- *     that grows by doubling; ids are then ranked in ascending order, so
- *     local ids follow original ids.
+ *     direct table (one slot per possible id) or a dense bitmap with per-word
+ * ranks when the id range is small relative to the edge count, else into a
+ * lock-free open-addressing hash table that grows by doubling; ids are then
+ * ranked in ascending order, so local ids follow original ids.
  *  2. relabel: each chunk of raw edges becomes 32-bit pairs and is freed at
  *     once (the raw chunks are the largest thing alive).
  *  3. CSR and CSC: three stable counting-sort passes (below), so every
@@ -22,6 +22,8 @@
 #include "sort.h"
 
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 GASP__DEFINE_SORT(sort_u64, uint64_t, GASP__LESS_PLAIN)
 
@@ -64,7 +66,8 @@ int gasp_builder_new(gasp_builder **out, unsigned flags) {
 }
 
 static void builder_reset(gasp_builder *b) {
-  for (size_t i = 0; i < b->nchunks; i++) gasp__chunk_release(&b->chunks[i]);
+  for (size_t i = 0; i < b->nchunks; i++)
+    gasp__chunk_release(&b->chunks[i]);
   free(b->chunks);
   gasp__chunk_release(&b->cur);
   for (int s = 0; s < 2; s++) {
@@ -151,7 +154,8 @@ int gasp__builder_add_vertices(gasp_builder *b, gasp_side side,
   if (s && !(b->flags & GASP_BUILD_BIPARTITE)) return GASP_EINVAL;
   if (b->nextra[s] + n > b->extra_cap[s]) {
     uint64_t ncap = b->extra_cap[s] ? b->extra_cap[s] : 256;
-    while (ncap < b->nextra[s] + n) ncap *= 2;
+    while (ncap < b->nextra[s] + n)
+      ncap *= 2;
     gasp_gid *e = realloc(b->extra[s], ncap * sizeof *e);
     if (!e) return GASP_ENOMEM;
     b->extra[s] = e;
@@ -240,7 +244,8 @@ static int idmap_init(idmap *m, gasp_gid max_id, uint64_t nitems) {
     return m->bits && m->rank ? GASP_OK : GASP_ENOMEM;
   }
   uint64_t cap = 1024;
-  while (cap < nitems / 8 && cap < ((uint64_t)1 << 40)) cap *= 2;
+  while (cap < nitems / 8 && cap < ((uint64_t)1 << 40))
+    cap *= 2;
   m->keys = calloc(cap, sizeof *m->keys);
   if (!m->keys) return GASP_ENOMEM;
   m->mask = cap - 1;
@@ -336,12 +341,14 @@ static int idmap_add_streams(idmap *m, id_stream *st, size_t ns, int T) {
 static uint64_t idmap_count(const idmap *m) {
   if (m->direct) {
     uint64_t c = 0;
-    for (uint64_t i = 0; i < m->ndirect; i++) c += m->direct[i];
+    for (uint64_t i = 0; i < m->ndirect; i++)
+      c += m->direct[i];
     return c;
   }
   if (!m->dense) return m->count;
   uint64_t c = 0;
-  for (uint64_t w = 0; w < m->nwords; w++) c += __builtin_popcountll(m->bits[w]);
+  for (uint64_t w = 0; w < m->nwords; w++)
+    c += __builtin_popcountll(m->bits[w]);
   return c;
 }
 
@@ -386,7 +393,8 @@ static int idmap_finalize(idmap *m, gasp_gid *gid_out, int T) {
 #pragma omp parallel for num_threads(T) schedule(static, 4096)
   for (int64_t r = 0; r < nk; r++) {
     uint64_t id = gid_out[r], i = hash_id(id) & m->mask;
-    while (m->keys[i] != id + 1) i = (i + 1) & m->mask;
+    while (m->keys[i] != id + 1)
+      i = (i + 1) & m->mask;
     m->vals[i] = (uint32_t)r;
   }
   return GASP_OK;
@@ -396,11 +404,12 @@ static inline uint32_t idmap_get(const idmap *m, gasp_gid id) {
   if (m->direct) return m->direct[id];
   if (m->dense) {
     uint64_t w = id >> 6;
-    return m->rank[w] +
-           (uint32_t)__builtin_popcountll(m->bits[w] & ((1ull << (id & 63)) - 1));
+    return m->rank[w] + (uint32_t)__builtin_popcountll(
+                            m->bits[w] & ((1ull << (id & 63)) - 1));
   }
   uint64_t i = hash_id(id) & m->mask;
-  while (m->keys[i] != id + 1) i = (i + 1) & m->mask;
+  while (m->keys[i] != id + 1)
+    i = (i + 1) & m->mask;
   return m->vals[i];
 }
 
@@ -445,8 +454,55 @@ static int add_extra_ids(build_state *st, int side) {
   return rc;
 }
 
+/* Bytes this process may use: physical memory, lowered by RLIMIT_AS and
+ * RLIMIT_DATA when they are set. */
+static uint64_t memory_available(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+  uint64_t m =
+      pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : UINT64_MAX;
+  static const int res[] = {RLIMIT_AS, RLIMIT_DATA};
+  for (int i = 0; i < 2; i++) {
+    struct rlimit rl;
+    if (getrlimit(res[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)rl.rlim_cur < m)
+      m = (uint64_t)rl.rlim_cur;
+  }
+  return m;
+}
+
+/* Declared id ranges (a Matrix Market or UCI header) can claim billions
+ * of vertices in a few bytes of input.  Refuse them before inserting
+ * every id one by one: the ranges alone imply at least the longest range
+ * per side, and the finished graph needs 24 bytes per vertex (ids and two
+ * offset arrays). */
+static int check_ranges(const gasp_builder *b, int bipartite, gasp_error *err) {
+  uint64_t longest[2] = {0, 0};
+  for (size_t r = 0; r < b->nranges; r++) {
+    uint64_t n = b->ranges[r].hi - b->ranges[r].lo + 1;
+    int s = bipartite ? (int)b->ranges[r].side : 0;
+    if (n > longest[s]) longest[s] = n;
+  }
+  uint64_t nv = longest[0] + longest[1];
+  if (nv < longest[0] || nv > GASP_MAX_VERTICES)
+    return gasp__fail(err, GASP_ERANGE, NULL, 0,
+                      "the declared sizes imply at least %llu vertices, over "
+                      "the limit of %llu",
+                      (unsigned long long)nv,
+                      (unsigned long long)GASP_MAX_VERTICES);
+  uint64_t avail = memory_available();
+  if (nv > avail / 24)
+    return gasp__fail(err, GASP_ENOMEM, NULL, 0,
+                      "the declared sizes imply %llu vertices, which need at "
+                      "least %.1f GiB; %.1f GiB of memory is available",
+                      (unsigned long long)nv, (double)nv * 24 / (1 << 30),
+                      (double)avail / (1 << 30));
+  return GASP_OK;
+}
+
 static int build_maps(build_state *st, gasp_error *err) {
   gasp_builder *b = st->b;
+  int rc = check_ranges(b, st->bipartite, err);
+  if (rc) return rc;
   gasp_gid maxid[2] = {0, 0};
   uint64_t items = 0;
   for (size_t c = 0; c < b->nchunks; c++) {
@@ -469,15 +525,17 @@ static int build_maps(build_state *st, gasp_error *err) {
   size_t nstreams = 2 * b->nchunks;
   id_stream *streams = gasp__calloc_array(nstreams, sizeof *streams);
   if (!streams) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
-  int rc = GASP_OK;
+  rc = GASP_OK;
   for (int s = 0; s < nsides && rc == GASP_OK; s++) {
     rc = idmap_init(&st->map[s], maxid[s], items);
     if (rc) break;
     size_t ns = 0;
     for (size_t c = 0; c < b->nchunks; c++) {
       gasp__chunk *ch = &b->chunks[c];
-      if (!st->bipartite || s == 0) streams[ns++] = (id_stream){ch->src, ch->n, 0};
-      if (!st->bipartite || s == 1) streams[ns++] = (id_stream){ch->dst, ch->n, 0};
+      if (!st->bipartite || s == 0)
+        streams[ns++] = (id_stream){ch->src, ch->n, 0};
+      if (!st->bipartite || s == 1)
+        streams[ns++] = (id_stream){ch->dst, ch->n, 0};
     }
     rc = idmap_add_streams(&st->map[s], streams, ns, st->T);
     if (rc == GASP_OK) rc = add_extra_ids(st, s);
@@ -492,8 +550,9 @@ static int build_maps(build_state *st, gasp_error *err) {
     st->nids[s] = n;
   }
   free(streams);
-  if (rc) return gasp__fail(err, rc, NULL, 0, "building the id map: %s",
-                            gasp_strerror(rc));
+  if (rc)
+    return gasp__fail(err, rc, NULL, 0, "building the id map: %s",
+                      gasp_strerror(rc));
   if (st->nids[0] + st->nids[1] > GASP_MAX_VERTICES)
     return gasp__fail(err, GASP_ERANGE, NULL, 0,
                       "%llu vertices exceed the limit of %llu per partition",
@@ -579,11 +638,13 @@ static void hist_cursors(hist *h, uint64_t nv, uint64_t *off, int T) {
 #pragma omp parallel for num_threads(T) schedule(static, 8192)
   for (int64_t v = 0; v < nvi; v++) {
     uint64_t t = 0;
-    for (int g = 0; g < G; g++) t += h->cnt[(uint64_t)g * nv + (uint64_t)v];
+    for (int g = 0; g < G; g++)
+      t += h->cnt[(uint64_t)g * nv + (uint64_t)v];
     off[v + 1] = t;
   }
   off[0] = 0;
-  for (uint64_t v = 1; v <= nv; v++) off[v] += off[v - 1];
+  for (uint64_t v = 1; v <= nv; v++)
+    off[v] += off[v - 1];
 #pragma omp parallel for num_threads(T) schedule(static, 8192)
   for (int64_t v = 0; v < nvi; v++) {
     uint64_t run = off[v];
@@ -608,7 +669,8 @@ static void scatter_flat(build_state *st, hist *h, const uint32_t *key,
     uint32_t *c = h->cnt + (uint64_t)k * nv;
     uint64_t lo = ne * (uint64_t)k / (uint64_t)G;
     uint64_t hi = ne * (uint64_t)(k + 1) / (uint64_t)G;
-    for (uint64_t i = lo; i < hi; i++) c[key[i]]++;
+    for (uint64_t i = lo; i < hi; i++)
+      c[key[i]]++;
   }
   hist_cursors(h, nv, off_out, st->T);
 #pragma omp parallel for num_threads(G) schedule(static, 1)
@@ -643,8 +705,9 @@ static inline uint64_t lower_bound_u64(const uint64_t *off, uint64_t nv,
 static void group_keys(const uint64_t *off, uint64_t nv, uint64_t ne, int k,
                        int G, uint64_t *klo, uint64_t *khi) {
   *klo = k == 0 ? 0 : lower_bound_u64(off, nv, ne * (uint64_t)k / (uint64_t)G);
-  *khi = k == G - 1 ? nv
-                    : lower_bound_u64(off, nv, ne * (uint64_t)(k + 1) / (uint64_t)G);
+  *khi = k == G - 1
+             ? nv
+             : lower_bound_u64(off, nv, ne * (uint64_t)(k + 1) / (uint64_t)G);
 }
 
 /* P2 and P3: walks the lists of keys 0 .. nv-1 in order (entries
@@ -662,7 +725,8 @@ static void regroup(build_state *st, hist *h, const uint64_t *off_in,
     uint32_t *c = h->cnt + (uint64_t)k * nv;
     uint64_t klo, khi;
     group_keys(off_in, nv, ne, k, G, &klo, &khi);
-    for (uint64_t j = off_in[klo]; j < off_in[khi]; j++) c[vin[j]]++;
+    for (uint64_t j = off_in[klo]; j < off_in[khi]; j++)
+      c[vin[j]]++;
   }
   hist_cursors(h, nv, off_out, st->T);
 #pragma omp parallel for num_threads(G) schedule(static, 1)
@@ -751,6 +815,10 @@ int gasp_builder_finish(gasp_builder *b, int threads, gasp_graph **out,
                         gasp_error *err) {
   *out = NULL;
   gasp__error_clear(err);
+  if (threads < 0 || threads > GASP_MAX_THREADS)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "%d threads: expected 0 (all cores) to %d", threads,
+                      GASP_MAX_THREADS);
   int rc = flush_current(b);
   if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
   build_state st;
@@ -769,8 +837,7 @@ int gasp_builder_finish(gasp_builder *b, int threads, gasp_graph **out,
   if (ne > GASP_MAX_EDGES) {
     rc = gasp__fail(err, GASP_ERANGE, NULL, 0,
                     "%llu edges exceed the limit of %llu per partition",
-                    (unsigned long long)ne,
-                    (unsigned long long)GASP_MAX_EDGES);
+                    (unsigned long long)ne, (unsigned long long)GASP_MAX_EDGES);
     goto done;
   }
   /* Small graphs: threads cost more than they save. */
@@ -802,7 +869,8 @@ int gasp_builder_finish(gasp_builder *b, int threads, gasp_graph **out,
   rc = GASP_OK;
   goto done;
 nomem:
-  rc = gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory building the graph");
+  rc =
+      gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory building the graph");
 done:
   gasp_graph_free(&st.g);
   state_release(&st);

@@ -37,8 +37,8 @@ int gasp__fail(gasp_error *err, int code, const char *file, uint64_t line,
                const char *fmt, ...) GASP__PRINTF(5, 6);
 void gasp__error_clear(gasp_error *err);
 
-/* Number of threads to use: `requested` when > 0, else OMP_NUM_THREADS or
- * all cores. */
+/* Number of threads to use: `requested` when > 0 (at most
+ * GASP_MAX_THREADS), else OMP_NUM_THREADS or all cores. */
 int gasp__threads(int requested);
 
 /* Seconds on a monotonic clock. */
@@ -87,7 +87,10 @@ double gasp__rng_gamma(gasp__rng *r, double shape);
 
 /* A file written under a temporary name in the target's directory and
  * renamed into place by gasp__outfile_commit(); gasp__outfile_abort()
- * removes it, so a failed write leaves nothing behind. */
+ * removes it, so a failed write leaves nothing behind.  Only regular
+ * files are replaced: a symlink's target is (the link stays), and a
+ * device or FIFO is written in place.  New files get 0666 less the umask,
+ * a replaced file keeps its mode. */
 typedef struct gasp__outfile {
   char *path;
   char *tmp;

@@ -30,13 +30,19 @@ void gasp_load_opts_init(gasp_load_opts *o) {
 static const struct {
   const char *name;
   gasp_format f;
-} format_names[] = {{"auto", GASP_FORMAT_AUTO},   {"edgelist", GASP_FORMAT_EDGELIST},
-                    {"snap", GASP_FORMAT_EDGELIST}, {"el", GASP_FORMAT_EDGELIST},
-                    {"adj", GASP_FORMAT_ADJ},     {"mtx", GASP_FORMAT_MTX},
-                    {"uci", GASP_FORMAT_UCI},     {"gasp", GASP_FORMAT_SNAPSHOT},
+} format_names[] = {{"auto", GASP_FORMAT_AUTO},
+                    {"edgelist", GASP_FORMAT_EDGELIST},
+                    {"snap", GASP_FORMAT_EDGELIST},
+                    {"el", GASP_FORMAT_EDGELIST},
+                    {"adj", GASP_FORMAT_ADJ},
+                    {"mtx", GASP_FORMAT_MTX},
+                    {"uci", GASP_FORMAT_UCI},
+                    {"gasp", GASP_FORMAT_SNAPSHOT},
                     {"ratings", GASP_FORMAT_RATINGS},
                     /* text corpora (issue 6, LDA) */
-                    {"ldac", GASP_FORMAT_LDAC},   {"triples", GASP_FORMAT_TRIPLES}};
+                    {"ldac", GASP_FORMAT_LDAC},
+                    {"triples", GASP_FORMAT_TRIPLES},
+                    {"corpus", GASP_FORMAT_CORPUS}};
 
 int gasp_format_parse(const char *name, gasp_format *out) {
   for (size_t i = 0; i < sizeof format_names / sizeof *format_names; i++)
@@ -58,6 +64,7 @@ const char *gasp_format_name(gasp_format f) {
   case GASP_FORMAT_RATINGS: return "ratings";
   case GASP_FORMAT_LDAC: return "ldac";
   case GASP_FORMAT_TRIPLES: return "triples";
+  case GASP_FORMAT_CORPUS: return "corpus";
   }
   return "unknown";
 }
@@ -84,6 +91,27 @@ static gasp_format format_by_name(const char *path) {
   return GASP_FORMAT_AUTO;
 }
 
+/* A corpus by its first data line (within the first bytes): "N w:c ..."
+ * is LDA-C, a single number a UCI header, anything else triples. */
+static gasp_format sniff_corpus(const char *buf, size_t n) {
+  size_t p = 0;
+  while (p < n) {
+    const char *l = buf + p;
+    const char *nl = memchr(l, '\n', n - p);
+    size_t m = nl ? (size_t)(nl - l) : n - p;
+    size_t k = 0;
+    while (k < m && (l[k] == ' ' || l[k] == '\t' || l[k] == '\r'))
+      k++;
+    if (k < m && l[k] != '#' && l[k] != '%') {
+      if (memchr(l + k, ':', m - k)) return GASP_FORMAT_LDAC;
+      return gasp__count_columns(l + k, m - k) == 1 ? GASP_FORMAT_UCI
+                                                    : GASP_FORMAT_TRIPLES;
+    }
+    p += m + 1;
+  }
+  return GASP_FORMAT_TRIPLES;
+}
+
 /* ---------------------------------------------------------------- */
 /* The text loading loop                                             */
 /* ---------------------------------------------------------------- */
@@ -94,10 +122,10 @@ typedef struct text_load {
   gasp__text_spec spec;
   gasp_builder *b;
   int T;
-  gasp__input in;
+  gasp__input *in;
   gasp__lines lines;
   uint64_t entries;
-  uint64_t declared; /* entries the header declares (mtx, uci), else 0 */
+  uint64_t declared;      /* entries the header declares (mtx, uci), else 0 */
   uint64_t declared_line; /* the header line that declares them */
   int check_declared;
   uint64_t vocab_words; /* ldac, triples: words in --vocab, else 0 */
@@ -116,14 +144,15 @@ static size_t take_line(const char *buf, size_t n, size_t *pos, uint64_t *line,
   *start = p;
   *pos += nl ? len + 1 : len;
   (*line)++;
-  while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+  while (len > 0 &&
+         (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
     len--;
   return len;
 }
 
 static int report_progress(text_load *tl, uint64_t edges) {
   if (!tl->opts->progress) return GASP_OK;
-  gasp_progress p = {"read", gasp__input_offset(&tl->in), tl->in.size, edges,
+  gasp_progress p = {"read", gasp__input_offset(tl->in), tl->in->size, edges,
                      gasp__now() - tl->t0};
   if (tl->opts->progress(tl->opts->progress_user, &p))
     return gasp__fail(tl->err, GASP_ECANCELED, tl->path, 0, "canceled");
@@ -138,7 +167,8 @@ static int parse_block(text_load *tl, const char *buf, size_t n, uint64_t line0,
   if (n < ((size_t)1 << 16)) parts = 1;
   size_t cut[parts + 1];
   gasp__piece *pieces = calloc((size_t)parts, sizeof *pieces);
-  if (!pieces) return gasp__fail(tl->err, GASP_ENOMEM, tl->path, 0, "out of memory");
+  if (!pieces)
+    return gasp__fail(tl->err, GASP_ENOMEM, tl->path, 0, "out of memory");
   gasp__split_lines(buf, n, parts, cut);
 #pragma omp parallel for num_threads(parts) schedule(static, 1)
   for (int i = 0; i < parts; i++)
@@ -150,8 +180,10 @@ static int parse_block(text_load *tl, const char *buf, size_t n, uint64_t line0,
     if (tl->spec.kind == GASP__TEXT_LDAC && line > 1) {
       /* lda-c documents are numbered by line: the piece counted from 0 */
       gasp__chunk *ch = &pc->chunk;
-      for (uint64_t k = 0; k < ch->n; k++) ch->src[k] += line - 1;
-      for (uint64_t k = 0; k < pc->niso; k++) pc->iso[k] += line - 1;
+      for (uint64_t k = 0; k < ch->n; k++)
+        ch->src[k] += line - 1;
+      for (uint64_t k = 0; k < pc->niso; k++)
+        pc->iso[k] += line - 1;
       if (ch->n) ch->max_id += line - 1;
     }
     if (rc == GASP_OK && pc->err_code) {
@@ -179,7 +211,7 @@ typedef int (*header_fn)(text_load *tl, const char *buf, size_t n, size_t *pos,
 
 static int run_text(text_load *tl, header_fn header) {
   size_t bs = BLOCK_PER_THREAD * (size_t)tl->T;
-  int rc = gasp__lines_init(&tl->lines, &tl->in, bs);
+  int rc = gasp__lines_init(&tl->lines, tl->in, bs);
   if (rc) return gasp__fail(tl->err, rc, tl->path, 0, "out of memory");
   uint64_t edges = 0;
   for (int first = 1;; first = 0) {
@@ -214,7 +246,8 @@ static int first_data_line(const char *buf, size_t n, size_t *off, size_t *len,
     const char *nl = memchr(l, '\n', n - p);
     size_t m = nl ? (size_t)(nl - l) + 1 : n - p;
     size_t k = 0;
-    while (k < m && (l[k] == ' ' || l[k] == '\t')) k++;
+    while (k < m && (l[k] == ' ' || l[k] == '\t'))
+      k++;
     if (k < m && l[k] != '\n' && l[k] != '\r' && l[k] != '#' && l[k] != '%') {
       *off = p, *len = m, *col = k;
       if (before) *before = ln;
@@ -245,8 +278,8 @@ static int header_edgelist(text_load *tl, const char *buf, size_t n,
 /* Ratings: "user item rating [extra]" with blanks, tabs, commas or "::"
  * between fields; a first line that does not start with a digit is a
  * column header (ratings.csv) and is skipped. */
-static int header_ratings(text_load *tl, const char *buf, size_t n,
-                          size_t *pos, uint64_t *line) {
+static int header_ratings(text_load *tl, const char *buf, size_t n, size_t *pos,
+                          uint64_t *line) {
   if (gasp__builder_flags(tl->b) & GASP_BUILD_SYMMETRIC)
     return gasp__fail(tl->err, GASP_EINVAL, tl->path, 0,
                       "--symmetric does not apply to ratings (users and "
@@ -281,7 +314,8 @@ static int header_none(text_load *tl, const char *buf, size_t n, size_t *pos,
 
 static int parse_u64_word(const char **p, uint64_t *v) {
   const char *s = *p;
-  while (*s == ' ' || *s == '\t') s++;
+  while (*s == ' ' || *s == '\t')
+    s++;
   if (*s < '0' || *s > '9') return -1;
   uint64_t x = 0;
   while (*s >= '0' && *s <= '9') {
@@ -307,15 +341,18 @@ static int read_counts(text_load *tl, const char *buf, size_t n, size_t *pos,
     const char *s;
     size_t len = take_line(buf, n, pos, line, &s);
     size_t k0 = 0;
-    while (k0 < len && (s[k0] == ' ' || s[k0] == '\t')) k0++;
+    while (k0 < len && (s[k0] == ' ' || s[k0] == '\t'))
+      k0++;
     if (k0 == len || s[k0] == '%') continue;
     if (len >= sizeof tmp) len = sizeof tmp - 1;
     memcpy(tmp, s, len);
     tmp[len] = '\0';
     const char *p = tmp;
     int k = 0;
-    while (got + k < want && parse_u64_word(&p, &out[got + k]) == 0) k++;
-    while (*p == ' ' || *p == '\t') p++;
+    while (got + k < want && parse_u64_word(&p, &out[got + k]) == 0)
+      k++;
+    while (*p == ' ' || *p == '\t')
+      p++;
     if (k == 0 || *p != '\0' || (one_line && k != want))
       return gasp__fail(tl->err, GASP_EPARSE, tl->path, *line - 1,
                         "malformed header: expected %s", what);
@@ -348,7 +385,8 @@ static int mtx_banner(text_load *tl, const char *buf, size_t n, size_t *pos,
   else
     return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line - 1,
                       "Matrix Market field '%s' is not supported (real, "
-                      "integer or pattern)", field);
+                      "integer or pattern)",
+                      field);
   if (strcasecmp(sym, "general") == 0)
     *symmetric = 0;
   else if (strcasecmp(sym, "symmetric") == 0)
@@ -356,7 +394,8 @@ static int mtx_banner(text_load *tl, const char *buf, size_t n, size_t *pos,
   else
     return gasp__fail(tl->err, GASP_ENOTSUP, tl->path, *line - 1,
                       "Matrix Market symmetry '%s' is not supported (general "
-                      "or symmetric)", sym);
+                      "or symmetric)",
+                      sym);
   return GASP_OK;
 }
 
@@ -486,66 +525,76 @@ static int header_ldac(text_load *tl, const char *buf, size_t n, size_t *pos,
   return corpus_common(tl, 0);
 }
 
-static int header_triples(text_load *tl, const char *buf, size_t n,
-                          size_t *pos, uint64_t *line) {
+static int header_triples(text_load *tl, const char *buf, size_t n, size_t *pos,
+                          uint64_t *line) {
   tl->spec.ncols = 3;
   tl->spec.comments = "#%";
   /* with a vocabulary the ids are 1-based, as in the UCI body */
   return corpus_common(tl, tl->vocab_words ? 1 : 0);
 }
 
-/* Lines in a vocabulary file (a last line without newline counts). */
-static int count_vocab(const char *path, uint64_t *words, gasp_error *err) {
+/* Reads a whole vocabulary file (plain or gzip) once: it may be a pipe,
+ * and the words are needed twice (counted before loading, named after). */
+static int read_vocab(const char *path, char **out, size_t *out_len,
+                      gasp_error *err) {
   gasp__input in;
   int rc = gasp__input_open(&in, path, err);
   if (rc) return rc;
-  char buf[1 << 16];
-  uint64_t n = 0;
-  char last = '\n';
-  for (;;) {
-    size_t got;
-    if ((rc = gasp__input_read(&in, buf, sizeof buf, &got, err))) break;
-    if (got == 0) break;
-    for (size_t i = 0; i < got; i++) n += buf[i] == '\n';
-    last = buf[got - 1];
-  }
-  gasp__input_close(&in);
-  if (rc) return rc;
-  *words = n + (last != '\n');
-  if (*words == 0) return gasp__fail(err, GASP_EPARSE, path, 0, "empty vocabulary");
-  return GASP_OK;
-}
-
-/* Reads a vocabulary (one word per line, line w naming word id w) and
- * names the right-side vertices; lines past the header's W are ignored. */
-static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
-  gasp__input in;
-  int rc = gasp__input_open(&in, path, err);
-  if (rc) return rc;
-  gasp_vid nwords = g->nv - g->nleft;
-  char **words = calloc(nwords ? nwords : 1, sizeof *words);
   size_t cap = 1 << 16, len = 0;
   char *all = malloc(cap);
-  if (!words || !all) {
-    rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
-    goto out;
-  }
   for (;;) {
     size_t got;
-    if (len + 4096 > cap) {
+    if (all && len + 4096 > cap) {
       char *na = realloc(all, cap * 2);
       if (!na) {
-        rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
-        goto out;
+        free(all);
+        all = NULL;
       }
       all = na;
       cap *= 2;
     }
-    if ((rc = gasp__input_read(&in, all + len, cap - len - 1, &got, err))) goto out;
+    if (!all) {
+      rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+      break;
+    }
+    if ((rc = gasp__input_read(&in, all + len, cap - len - 1, &got, err)))
+      break;
     len += got;
     if (got == 0) break;
   }
+  gasp__input_close(&in);
+  if (rc) {
+    free(all);
+    return rc;
+  }
   all[len] = '\0';
+  *out = all;
+  *out_len = len;
+  return GASP_OK;
+}
+
+/* Lines in a vocabulary (a last line without newline counts). */
+static int count_vocab(const char *path, const char *all, size_t len,
+                       uint64_t *words, gasp_error *err) {
+  uint64_t n = 0;
+  for (const char *p = all, *e = all + len;
+       (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+    n++;
+  *words = n + (len && all[len - 1] != '\n');
+  if (*words == 0)
+    return gasp__fail(err, GASP_EPARSE, path, 0, "empty vocabulary");
+  return GASP_OK;
+}
+
+/* Names the right-side vertices from a vocabulary read by read_vocab()
+ * (one word per line, line w naming word id w; taken apart in place);
+ * lines past the header's W are ignored. */
+static int load_vocab(gasp_graph *g, const char *path, char *all, size_t len,
+                      gasp_error *err) {
+  int rc = GASP_OK;
+  gasp_vid nwords = g->nv - g->nleft;
+  char **words = calloc(nwords ? nwords : 1, sizeof *words);
+  if (!words) return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
   uint64_t count = 0;
   for (char *p = all; p < all + len;) {
     char *nl = memchr(p, '\n', (size_t)(all + len - p));
@@ -560,17 +609,15 @@ static int load_vocab(gasp_graph *g, const char *path, gasp_error *err) {
    * More is accepted (published copies of UCI KOS carry one extra line);
    * the words past W name nothing, since no document can use them. */
   if (count < nwords) {
-    rc = gasp__fail(err, GASP_EPARSE, path, count + 1,
-                    "vocabulary has %llu words, the corpus header declares %llu",
-                    (unsigned long long)count, (unsigned long long)nwords);
-    goto out;
+    rc =
+        gasp__fail(err, GASP_EPARSE, path, count + 1,
+                   "vocabulary has %llu words, the corpus header declares %llu",
+                   (unsigned long long)count, (unsigned long long)nwords);
+  } else {
+    rc = gasp__graph_set_names(g, g->nleft, words, nwords);
+    if (rc) gasp__fail(err, rc, path, 0, "out of memory");
   }
-  rc = gasp__graph_set_names(g, g->nleft, words, nwords);
-  if (rc) gasp__fail(err, rc, path, 0, "out of memory");
-out:
   free(words);
-  free(all);
-  gasp__input_close(&in);
   return rc;
 }
 
@@ -580,27 +627,28 @@ out:
 
 int gasp__snapshot_load(gasp_graph **out, const char *path,
                         const gasp_load_opts *opts, gasp_error *err);
-int gasp__is_snapshot(const char *path);
 
-static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
+/* Loads from `in`, already open (and maybe peeked at); the caller closes
+ * it. */
+static int load_text(gasp_graph **out, gasp__input *in, gasp_format fmt,
                      const gasp_load_opts *opts, gasp_error *err) {
+  const char *path = in->path;
   text_load tl;
   memset(&tl, 0, sizeof tl);
   tl.path = path;
   tl.opts = opts;
   tl.err = err;
   tl.T = gasp__threads(opts->threads);
-  gasp__input probe;
-  if (gasp__input_open(&probe, path, NULL) == GASP_OK) {
-    if (!probe.gz && probe.size < ((uint64_t)1 << 20)) tl.T = 1; /* small */
-    gasp__input_close(&probe);
-  }
+  tl.in = in;
+  if (in->regular && !in->gz && in->size < ((uint64_t)1 << 20))
+    tl.T = 1; /* small */
   tl.t0 = gasp__now();
   gasp__text_spec_init(&tl.spec);
   unsigned flags = opts->symmetric ? GASP_BUILD_SYMMETRIC : 0;
   int rc = gasp_builder_new(&tl.b, flags);
   if (rc) return gasp__fail(err, rc, path, 0, "out of memory");
-  if ((rc = gasp__input_open(&tl.in, path, err))) goto out;
+  char *vocab = NULL; /* ldac, triples: read once, before the corpus */
+  size_t vocab_len = 0;
   header_fn header = header_edgelist;
   if (fmt == GASP_FORMAT_ADJ) {
     tl.spec.kind = GASP__TEXT_ADJ;
@@ -613,7 +661,10 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
     header = header_ratings;
   } else if (fmt == GASP_FORMAT_LDAC || fmt == GASP_FORMAT_TRIPLES) {
     header = fmt == GASP_FORMAT_LDAC ? header_ldac : header_triples;
-    if (opts->vocab && (rc = count_vocab(opts->vocab, &tl.vocab_words, err)))
+    if (opts->vocab &&
+        ((rc = read_vocab(opts->vocab, &vocab, &vocab_len, err)) ||
+         (rc = count_vocab(opts->vocab, vocab, vocab_len, &tl.vocab_words,
+                           err))))
       goto out;
   }
   if (opts->bipartite && fmt != GASP_FORMAT_RATINGS) {
@@ -622,8 +673,8 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
                       "bipartite input cannot be symmetrised");
       goto out;
     }
-    gasp__builder_set_flags(tl.b, gasp__builder_flags(tl.b) |
-                                      GASP_BUILD_BIPARTITE);
+    gasp__builder_set_flags(tl.b,
+                            gasp__builder_flags(tl.b) | GASP_BUILD_BIPARTITE);
   }
   if ((rc = run_text(&tl, header))) goto out;
   if (tl.check_declared && tl.entries != tl.declared) {
@@ -638,9 +689,9 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
     goto out;
   }
   gasp__lines_free(&tl.lines);
-  gasp__input_close(&tl.in);
+  uint64_t bytes = gasp__input_offset(in);
   if (opts->progress) {
-    gasp_progress p = {"build", tl.in.size, tl.in.size, tl.entries,
+    gasp_progress p = {"build", bytes, in->size, tl.entries,
                        gasp__now() - tl.t0};
     opts->progress(opts->progress_user, &p);
   }
@@ -651,11 +702,12 @@ static int load_text(gasp_graph **out, const char *path, gasp_format fmt,
   if ((fmt == GASP_FORMAT_UCI || fmt == GASP_FORMAT_LDAC ||
        fmt == GASP_FORMAT_TRIPLES) &&
       opts->vocab &&
-      (rc = load_vocab(*out, opts->vocab, err)))
+      ((!vocab && (rc = read_vocab(opts->vocab, &vocab, &vocab_len, err))) ||
+       (rc = load_vocab(*out, opts->vocab, vocab, vocab_len, err))))
     gasp_graph_free(out);
 out:
+  free(vocab);
   gasp__lines_free(&tl.lines);
-  gasp__input_close(&tl.in);
   gasp_builder_free(&tl.b);
   return rc;
 }
@@ -670,32 +722,55 @@ int gasp_graph_load(gasp_graph **out, const char *path,
   *out = NULL;
   gasp__error_clear(err);
   if (!path) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no input path");
+  if (opts->threads < 0 || opts->threads > GASP_MAX_THREADS)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "%d threads: expected 0 (all cores) to %d", opts->threads,
+                      GASP_MAX_THREADS);
   gasp_format fmt = opts->format;
   if (fmt == GASP_FORMAT_AUTO) fmt = format_by_name(path);
-  if (fmt == GASP_FORMAT_AUTO || fmt == GASP_FORMAT_EDGELIST) {
-    int snap = gasp__is_snapshot(path);
-    if (snap < 0) {
-      gasp__input in;
-      int rc = gasp__input_open(&in, path, err); /* reports the reason */
-      if (rc == GASP_OK) gasp__input_close(&in);
-      return rc ? rc : gasp__fail(err, GASP_EIO, path, 0, "cannot read");
+  /* One open for detection and loading: a pipe cannot be read twice. */
+  gasp__input in;
+  int rc = gasp__input_open(&in, path, err);
+  if (rc) return rc;
+  size_t nraw;
+  const unsigned char *raw = gasp__input_raw_head(&in, &nraw);
+  int snap = nraw >= 8 && memcmp(raw, "GASPSNAP", 8) == 0;
+  if ((fmt == GASP_FORMAT_AUTO || fmt == GASP_FORMAT_EDGELIST) && snap &&
+      opts->format == GASP_FORMAT_AUTO)
+    fmt = GASP_FORMAT_SNAPSHOT;
+  if (fmt == GASP_FORMAT_CORPUS) {
+    fmt = format_by_name(path);
+    if (snap) fmt = GASP_FORMAT_SNAPSHOT;
+    if (fmt != GASP_FORMAT_UCI && fmt != GASP_FORMAT_LDAC &&
+        fmt != GASP_FORMAT_SNAPSHOT) {
+      const char *head;
+      size_t got = 0;
+      if ((rc = gasp__input_peek(&in, GASP__PEEK, &head, &got, err))) goto out;
+      fmt = sniff_corpus(head, got);
     }
-    if (snap && opts->format == GASP_FORMAT_AUTO) fmt = GASP_FORMAT_SNAPSHOT;
   }
   if (fmt == GASP_FORMAT_AUTO) {
     /* Content: a Matrix Market banner, else an edge list. */
-    gasp__input in;
-    int rc = gasp__input_open(&in, path, err);
-    if (rc) return rc;
-    char head[15] = {0};
+    const char *head;
     size_t got = 0;
-    rc = gasp__input_read(&in, head, 14, &got, err);
-    gasp__input_close(&in);
-    if (rc) return rc;
+    if ((rc = gasp__input_peek(&in, 14, &head, &got, err))) goto out;
     fmt = got == 14 && strncasecmp(head, "%%MatrixMarket", 14) == 0
               ? GASP_FORMAT_MTX
               : GASP_FORMAT_EDGELIST;
   }
-  if (fmt == GASP_FORMAT_SNAPSHOT) return gasp__snapshot_load(out, path, opts, err);
-  return load_text(out, path, fmt, opts, err);
+  if (fmt == GASP_FORMAT_SNAPSHOT) {
+    /* A snapshot is mapped, not streamed. */
+    if (!in.regular) {
+      rc = gasp__fail(err, GASP_EINVAL, path, 0,
+                      "a snapshot must be a regular file (it is mapped, not "
+                      "read from a pipe)");
+      goto out;
+    }
+    gasp__input_close(&in);
+    return gasp__snapshot_load(out, path, opts, err);
+  }
+  rc = load_text(out, &in, fmt, opts, err);
+out:
+  gasp__input_close(&in);
+  return rc;
 }

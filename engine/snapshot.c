@@ -77,7 +77,8 @@ static int sections_of(gasp_graph *g, uint64_t names_bytes, section *s) {
 
 static uint64_t count_pieces(const section *s, int n) {
   uint64_t k = 0;
-  for (int i = 0; i < n; i++) k += (s[i].bytes + PIECE - 1) / PIECE;
+  for (int i = 0; i < n; i++)
+    k += (s[i].bytes + PIECE - 1) / PIECE;
   return k;
 }
 
@@ -185,15 +186,6 @@ int gasp_graph_save_snapshot(const gasp_graph *cg, const char *path,
 /* Load                                                              */
 /* ---------------------------------------------------------------- */
 
-int gasp__is_snapshot(const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  char m[8];
-  ssize_t r = pread(fd, m, 8, 0);
-  close(fd);
-  return r == 8 && memcmp(m, MAGIC, 8) == 0;
-}
-
 static int check_offsets(const uint64_t *off, uint64_t nv, uint64_t ne) {
   if (off[0] != 0 || off[nv] != ne) return -1;
   for (uint64_t v = 0; v < nv; v++)
@@ -235,7 +227,8 @@ static int read_header(int fd, const char *path, snap_header *hd,
   if (hd->version != GASP_SNAPSHOT_VERSION)
     return gasp__fail(err, GASP_EFORMAT, path, 0,
                       "snapshot version %u is not supported (this build "
-                      "reads version %d)", hd->version, GASP_SNAPSHOT_VERSION);
+                      "reads version %d)",
+                      hd->version, GASP_SNAPSHOT_VERSION);
   if (hd->header_size != HEADER_SIZE || hd->nv > GASP_MAX_VERTICES ||
       hd->ne > GASP_MAX_EDGES || hd->nowned > hd->nv || hd->nleft > hd->nv ||
       (hd->flags & ~7u) || hd->names_bytes > fsize)
@@ -252,7 +245,8 @@ static int read_header(int fd, const char *path, snap_header *hd,
     sz[n++] = (hd->nv + 1) * 8;
     sz[n++] = hd->names_bytes;
   }
-  for (uint64_t i = 0; i < n; i++) end = align_up(end) + sz[i];
+  for (uint64_t i = 0; i < n; i++)
+    end = align_up(end) + sz[i];
   uint64_t body = end - HEADER_SIZE;
   if (fsize != end)
     return gasp__fail(err, GASP_EFORMAT, path, 0,
@@ -291,7 +285,8 @@ int gasp__snapshot_load(gasp_graph **out, const char *path,
   *out = NULL;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return gasp__fail(err, GASP_EIO, path, 0, "cannot open: %s", strerror(errno));
+    return gasp__fail(err, GASP_EIO, path, 0, "cannot open: %s",
+                      strerror(errno));
   struct stat sb;
   snap_header hd;
   int rc;
@@ -333,7 +328,8 @@ int gasp__snapshot_load(gasp_graph **out, const char *path,
   int64_t npi = (int64_t)np;
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
   for (int64_t i = 0; i < npi; i++)
-    ph[i] = hash_piece((const char *)m + pr[i].file_off, pr[i].len, (uint64_t)i);
+    ph[i] =
+        hash_piece((const char *)m + pr[i].file_off, pr[i].len, (uint64_t)i);
   if (combine(&hd, ph, np) != hd.checksum) {
     rc = gasp__fail(err, GASP_ECHECKSUM, path, 0,
                     "checksum mismatch: the snapshot is corrupt");

@@ -22,8 +22,7 @@ const char *gasp_strerror(int status) {
   if (status == GASP_OK) return "success";
   switch (status) {
 #define XX(name, code, msg)                                                    \
-  case GASP_##name:                                                            \
-    return msg;
+  case GASP_##name: return msg;
     GASP_ERRNO_MAP(XX)
 #undef XX
   }
@@ -34,8 +33,7 @@ const char *gasp_err_name(int status) {
   if (status == GASP_OK) return "OK";
   switch (status) {
 #define XX(name, code, msg)                                                    \
-  case GASP_##name:                                                            \
-    return #name;
+  case GASP_##name: return #name;
     GASP_ERRNO_MAP(XX)
 #undef XX
   }
@@ -71,8 +69,8 @@ char *gasp_error_format(const gasp_error *err, char *buf, size_t len) {
   }
   const char *msg = err->msg[0] ? err->msg : gasp_strerror(err->code);
   if (err->file[0] && err->line)
-    snprintf(buf, len, "%s:%llu: %s", err->file,
-             (unsigned long long)err->line, msg);
+    snprintf(buf, len, "%s:%llu: %s", err->file, (unsigned long long)err->line,
+             msg);
   else if (err->file[0])
     snprintf(buf, len, "%s: %s", err->file, msg);
   else
@@ -85,6 +83,8 @@ char *gasp_error_format(const gasp_error *err, char *buf, size_t len) {
 /* ---------------------------------------------------------------- */
 
 int gasp__threads(int requested) {
+  /* entry points refuse more with GASP_EINVAL; none may start more */
+  if (requested > GASP_MAX_THREADS) return GASP_MAX_THREADS;
   if (requested > 0) return requested;
 #ifdef _OPENMP
   return omp_get_max_threads(); /* OMP_NUM_THREADS, else all cores */
@@ -145,7 +145,8 @@ static inline uint64_t rotl(uint64_t x, int k) {
 
 void gasp__rng_seed(gasp__rng *r, uint64_t seed, uint64_t stream) {
   uint64_t s = gasp__mix(seed, stream);
-  for (int i = 0; i < 4; i++) r->s[i] = gasp__splitmix64(&s);
+  for (int i = 0; i < 4; i++)
+    r->s[i] = gasp__splitmix64(&s);
 }
 
 uint64_t gasp__rng_next(gasp__rng *r) {
@@ -195,7 +196,8 @@ double gasp__rng_gamma(gasp__rng *r, double shape) {
   if (shape < 1.0) {
     /* Boost: Gamma(a) = Gamma(a + 1) * U^(1/a). */
     double u;
-    do u = gasp__rng_uniform(r);
+    do
+      u = gasp__rng_uniform(r);
     while (u == 0.0);
     return gasp__rng_gamma(r, shape + 1.0) * pow(u, 1.0 / shape);
   }
@@ -217,31 +219,56 @@ double gasp__rng_gamma(gasp__rng *r, double shape) {
 /* Output files written atomically                                   */
 /* ---------------------------------------------------------------- */
 
-int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err) {
-  f->path = NULL;
-  f->tmp = NULL;
-  f->fd = -1;
-  size_t n = strlen(path);
-  f->path = malloc(n + 1);
-  f->tmp = malloc(n + 16);
-  if (!f->path || !f->tmp) {
-    free(f->path);
-    free(f->tmp);
-    f->path = f->tmp = NULL;
-    return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+/* Creates "TARGET.tmp.PID.N" exclusively with `mode` (less the umask, as
+ * for any new file); returns the fd and sets *tmp, or -1 with errno. */
+static int create_temp(const char *target, mode_t mode, char **tmp) {
+  size_t n = strlen(target) + 48;
+  if (!(*tmp = malloc(n))) return -1;
+  static unsigned counter;
+  for (int tries = 0; tries < 100; tries++) {
+    unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    snprintf(*tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(), k);
+    int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST) break;
   }
-  memcpy(f->path, path, n + 1);
-  snprintf(f->tmp, n + 16, "%s.tmp.XXXXXX", path);
-  f->fd = mkstemp(f->tmp);
+  int e = errno;
+  free(*tmp);
+  *tmp = NULL;
+  errno = e;
+  return -1;
+}
+
+/* A regular file (or a new one) is written beside itself and renamed over
+ * when complete; a symlink is followed (its target replaced, the link
+ * kept); anything else (a device, a FIFO) is written in place, never
+ * replaced. */
+int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err) {
+  f->path = f->tmp = NULL;
+  f->fd = -1;
+  struct stat sb, lsb;
+  int exists = stat(path, &sb) == 0;
+  int dangling = !exists && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode);
+  if ((exists && !S_ISREG(sb.st_mode)) || dangling) {
+    f->path = strdup(path);
+    if (!f->path) return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+    f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  } else {
+    f->path = exists ? realpath(path, NULL) : strdup(path);
+    if (!f->path) {
+      int e = errno;
+      return gasp__fail(err, e == ENOMEM ? GASP_ENOMEM : GASP_EIO, path, 0,
+                        "cannot create: %s", strerror(e));
+    }
+    f->fd = create_temp(f->path, exists ? 0600 : 0666, &f->tmp);
+    if (f->fd >= 0 && exists) fchmod(f->fd, sb.st_mode & 07777);
+  }
   if (f->fd < 0) {
     int e = errno;
     free(f->path);
-    free(f->tmp);
-    f->path = f->tmp = NULL;
-    return gasp__fail(err, GASP_EIO, path, 0, "cannot create: %s",
-                      strerror(e));
+    f->path = NULL;
+    return gasp__fail(err, GASP_EIO, path, 0, "cannot create: %s", strerror(e));
   }
-  fchmod(f->fd, 0644);
   return GASP_OK;
 }
 
@@ -267,10 +294,10 @@ int gasp__outfile_commit(gasp__outfile *f, gasp_error *err) {
     rc = gasp__fail(err, GASP_EIO, f->path, 0, "close failed: %s",
                     strerror(errno));
   f->fd = -1;
-  if (rc == GASP_OK && rename(f->tmp, f->path) != 0)
+  if (rc == GASP_OK && f->tmp && rename(f->tmp, f->path) != 0)
     rc = gasp__fail(err, GASP_EIO, f->path, 0, "cannot rename into place: %s",
                     strerror(errno));
-  if (rc != GASP_OK) unlink(f->tmp);
+  if (rc != GASP_OK && f->tmp) unlink(f->tmp);
   free(f->path);
   free(f->tmp);
   f->path = f->tmp = NULL;
@@ -328,7 +355,8 @@ void gasp__hash_update(gasp__hash *h, const void *data, size_t len) {
     p += take;
     len -= take;
     if (h->used < 32) return;
-    for (int i = 0; i < 4; i++) h->v[i] = round64(h->v[i], load64(h->buf + 8 * i));
+    for (int i = 0; i < 4; i++)
+      h->v[i] = round64(h->v[i], load64(h->buf + 8 * i));
     h->used = 0;
   }
   uint64_t v0 = h->v[0], v1 = h->v[1], v2 = h->v[2], v3 = h->v[3];

@@ -278,8 +278,13 @@ typedef enum gasp_format {
    * the left side, items the right; columns past the third are ignored. */
   GASP_FORMAT_RATINGS,
   /* ---- text corpora (issue 6, LDA) ---- */
-  GASP_FORMAT_LDAC,   /* Blei's lda-c: "N w:c w:c ..." per document    */
-  GASP_FORMAT_TRIPLES /* "doc word count" lines: a UCI body, no header */
+  GASP_FORMAT_LDAC,    /* Blei's lda-c: "N w:c w:c ..." per document    */
+  GASP_FORMAT_TRIPLES, /* "doc word count" lines: a UCI body, no header */
+  /* A corpus in any of the three (or a snapshot): docword.* is UCI,
+   * *.ldac LDA-C; otherwise the first data line decides, read from the
+   * stream itself (so a pipe works): one number is a UCI header,
+   * "N w:c ..." LDA-C, anything else triples. */
+  GASP_FORMAT_CORPUS
 } gasp_format;
 
 /* Text corpora load as bipartite graphs, documents on the left side and
@@ -298,7 +303,8 @@ typedef enum gasp_format {
  * with a vocabulary are 1-based for documents too (a UCI body). */
 
 /* Parses "auto", "edgelist", "snap", "adj", "mtx", "uci", "gasp",
- * "ratings", "ldac", "triples"; returns GASP_EINVAL for anything else. */
+ * "ratings", "ldac", "triples", "corpus"; returns GASP_EINVAL for anything
+ * else. */
 GASP_EXTERN int gasp_format_parse(const char *name, gasp_format *out);
 GASP_EXTERN const char *gasp_format_name(gasp_format f);
 
@@ -320,16 +326,26 @@ typedef struct gasp_load_opts {
 
 GASP_EXTERN void gasp_load_opts_init(gasp_load_opts *o);
 
+/* The longest text line the loaders accept (64 MiB); a longer line, or a
+ * NUL byte anywhere in a text input, is GASP_EPARSE naming FILE:LINE. */
+#define GASP_LINE_MAX ((size_t)64 << 20)
+
+/* The most threads a load (and a run) accepts; more is GASP_EINVAL. */
+#define GASP_MAX_THREADS 4096
+
 /* Reads `path` (gzip-compressed files are recognised by content and read
- * transparently) into a new graph.  On failure *out is NULL, the status is
- * returned and `err` (optional) names the file, line and reason. */
+ * transparently) into a new graph.  The file is read once, front to back,
+ * so `path` may be a pipe, a FIFO or /dev/stdin (a snapshot must be a
+ * regular file).  On failure *out is NULL, the status is returned and
+ * `err` (optional) names the file, line and reason. */
 GASP_EXTERN int gasp_graph_load(gasp_graph **out, const char *path,
                                 const gasp_load_opts *opts, gasp_error *err);
 
 /* Writes the graph as a binary snapshot (versioned header, sizes, 64-bit
  * checksum) that gasp_graph_load() reloads without parsing.  The file is
  * written under a temporary name and renamed into place, so a failed save
- * leaves nothing behind. */
+ * leaves nothing behind (a device or FIFO is written in place, and a
+ * symlink keeps pointing at the new file). */
 GASP_EXTERN int gasp_graph_save_snapshot(const gasp_graph *g, const char *path,
                                          gasp_error *err);
 

@@ -90,9 +90,17 @@ int gasp_partition_metis(const gasp_graph *g, int parts, uint64_t seed,
   options[METIS_OPTION_NUMBERING] = 0;
   int m = METIS_PartGraphKway(&n, &ncon, xadj, adj, vwgt, NULL, NULL, &np, NULL,
                               NULL, options, &cut, part);
+  if (m == METIS_ERROR_MEMORY) {
+    rc = GASP_ENOMEM; /* the message below */
+    goto out;
+  }
   if (m != METIS_OK) {
-    rc = gasp__fail(err, m == METIS_ERROR_MEMORY ? GASP_ENOMEM : GASP_EINVAL,
-                    NULL, 0, "METIS_PartGraphKway failed (status %d)", m);
+    rc =
+        gasp__fail(err, GASP_EINVAL, NULL, 0,
+                   "METIS could not partition %llu vertices into %d parts "
+                   "(%s)",
+                   (unsigned long long)nv, parts,
+                   m == METIS_ERROR_INPUT ? "invalid input" : "internal error");
     goto out;
   }
   for (uint64_t v = 0; v < nv; v++)
@@ -100,7 +108,9 @@ int gasp_partition_metis(const gasp_graph *g, int parts, uint64_t seed,
   rc = GASP_OK;
 out:
   if (rc == GASP_ENOMEM && err && !err->msg[0])
-    gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+    gasp__fail(err, GASP_ENOMEM, NULL, 0,
+               "out of memory partitioning %llu vertices into %d parts",
+               (unsigned long long)nv, parts);
   free(xadj);
   free(vwgt);
   free(part);

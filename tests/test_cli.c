@@ -71,7 +71,8 @@ static char *put(void **state, const char *name, const char *text) {
 
 typedef struct jval {
   char key[64];
-  char type; /* 's' string, 'n' number, 't' true, 'f' false, 'z' null, 'o' other */
+  char type; /* 's' string, 'n' number, 't' true, 'f' false, 'z' null, 'o' other
+              */
   char str[1024];
   double num;
 } jval;
@@ -82,7 +83,8 @@ typedef struct jdoc {
 } jdoc;
 
 static void jws(const char **p) {
-  while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r') (*p)++;
+  while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+    (*p)++;
 }
 
 static int jstring(const char **p, char *out, size_t cap) {
@@ -102,7 +104,12 @@ static int jstring(const char **p, char *out, size_t cap) {
       } else if (!strchr("\"\\/bfnrt", c) || c == 0) {
         return -1;
       } else {
-        c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' : c == 'f' ? '\f' : c;
+        c = c == 'n'   ? '\n'
+            : c == 't' ? '\t'
+            : c == 'r' ? '\r'
+            : c == 'b' ? '\b'
+            : c == 'f' ? '\f'
+                       : c;
       }
     }
     if (n + 1 < cap) out[n++] = (char)c;
@@ -118,19 +125,22 @@ static int jnumber(const char **p, double *out) {
   if (*s == '0')
     s++;
   else if (*s >= '1' && *s <= '9')
-    while (isdigit((unsigned char)*s)) s++;
+    while (isdigit((unsigned char)*s))
+      s++;
   else
     return -1;
   if (*s == '.') {
     s++;
     if (!isdigit((unsigned char)*s)) return -1;
-    while (isdigit((unsigned char)*s)) s++;
+    while (isdigit((unsigned char)*s))
+      s++;
   }
   if (*s == 'e' || *s == 'E') {
     s++;
     if (*s == '+' || *s == '-') s++;
     if (!isdigit((unsigned char)*s)) return -1;
-    while (isdigit((unsigned char)*s)) s++;
+    while (isdigit((unsigned char)*s))
+      s++;
   }
   *out = strtod(*p, NULL);
   *p = s;
@@ -199,7 +209,8 @@ static void json_parse(const char *text, jdoc *doc) {
   memset(doc, 0, sizeof *doc);
   const char *p = text;
   jws(&p);
-  if (*p != '{' || jcompound(&p, 0, doc) != 0) fail_msg("not a JSON object: '%s'", text);
+  if (*p != '{' || jcompound(&p, 0, doc) != 0)
+    fail_msg("not a JSON object: '%s'", text);
   jws(&p);
   if (*p != '\0') fail_msg("text after the JSON object: '%s'", p);
   for (int i = 0; i < doc->n; i++)
@@ -223,8 +234,8 @@ static void jexpect_num(const jdoc *d, const char *key, double want) {
 
 static void jexpect_bool(const jdoc *d, const char *key, int want) {
   const jval *v = jget(d, key);
-  if (v->type != (want ? 't' : 'f')) fail_msg("%s: got type %c, want %s", key, v->type,
-                                              want ? "true" : "false");
+  if (v->type != (want ? 't' : 'f'))
+    fail_msg("%s: got type %c, want %s", key, v->type, want ? "true" : "false");
 }
 
 /* ---- helpers for errors ------------------------------------------------ */
@@ -236,7 +247,8 @@ static void expect_one_line(const tu_result *r, const char *prefix) {
     fail_msg("stderr is not exactly one line: '%s'", r->err);
   if (strncmp(r->err, prefix, strlen(prefix)) != 0)
     fail_msg("stderr '%s' does not start with '%s'", r->err, prefix);
-  if (n <= strlen(prefix) + 1) fail_msg("no reason after the prefix: '%s'", r->err);
+  if (n <= strlen(prefix) + 1)
+    fail_msg("no reason after the prefix: '%s'", r->err);
 }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -287,7 +299,8 @@ static void test_info_json(void **state) {
   tu_result_free(&r);
   /* a weighted rectangular matrix: bipartite with both side counts */
   char *m = put(state, "r.mtx",
-                "%%MatrixMarket matrix coordinate real general\n2 5 3\n1 5 1.5\n2 1 2\n1 1 2\n");
+                "%%MatrixMarket matrix coordinate real general\n2 5 3\n1 5 "
+                "1.5\n2 1 2\n1 1 2\n");
   r = gasp_run("info", "--json", "--quiet", m, NULL);
   assert_int_equal(r.status, 0);
   json_parse(r.out, &d);
@@ -346,7 +359,8 @@ static void test_bad_inputs(void **state) {
   /* binary garbage, NULs included */
   unsigned char junk[4096];
   tu_rng rng = {42};
-  for (size_t i = 0; i < sizeof junk; i++) junk[i] = (unsigned char)tu_next(&rng);
+  for (size_t i = 0; i < sizeof junk; i++)
+    junk[i] = (unsigned char)tu_next(&rng);
   junk[0] = 0;
   junk[1] = 0xfe;
   files[nf] = tu_path(*state, "garbage.bin");
@@ -399,7 +413,8 @@ static void test_bad_inputs(void **state) {
     else
       snprintf(prefix, sizeof prefix, "gasp: %s: ", files[i]);
     tu_result r = gasp_run("info", files[i], NULL);
-    if (r.status != 2) fail_msg("%s: exit status %d, want 2 (%s)", files[i], r.status, r.err);
+    if (r.status != 2)
+      fail_msg("%s: exit status %d, want 2 (%s)", files[i], r.status, r.err);
     expect_one_line(&r, prefix);
     if (mentions[i] && !tu_contains(r.err + strlen(prefix), mentions[i]))
       fail_msg("'%s' does not mention '%s'", r.err, mentions[i]);
@@ -464,22 +479,28 @@ static void test_convert(void **state) {
 
 static void test_generate(void **state) {
   NEED_BIN();
-  char *a = tu_path(*state, "a.el"), *b = tu_path(*state, "b.el"), *c = tu_path(*state, "c.el");
+  char *a = tu_path(*state, "a.el"), *b = tu_path(*state, "b.el"),
+       *c = tu_path(*state, "c.el");
   char *t1 = tu_path(*state, "t1.el");
-  tu_result r = gasp_run("generate", "kronecker", "--scale", "8", "--seed", "3", "-o", a, NULL);
+  tu_result r = gasp_run("generate", "kronecker", "--scale", "8", "--seed", "3",
+                         "-o", a, NULL);
   assert_int_equal(r.status, 0);
   tu_result_free(&r);
-  r = gasp_run("generate", "kronecker", "--scale", "8", "--seed", "3", "-o", b, NULL);
+  r = gasp_run("generate", "kronecker", "--scale", "8", "--seed", "3", "-o", b,
+               NULL);
   assert_int_equal(r.status, 0);
   tu_result_free(&r);
-  r = gasp_run("generate", "kronecker", "--scale", "8", "--seed", "4", "-o", c, NULL);
+  r = gasp_run("generate", "kronecker", "--scale", "8", "--seed", "4", "-o", c,
+               NULL);
   assert_int_equal(r.status, 0);
   tu_result_free(&r);
-  r = gasp_run("generate", "kronecker", "--scale", "8", "--seed", "3", "-t", "1", "-o", t1, NULL);
+  r = gasp_run("generate", "kronecker", "--scale", "8", "--seed", "3", "-t",
+               "1", "-o", t1, NULL);
   assert_int_equal(r.status, 0);
   tu_result_free(&r);
   size_t na, nb, nc, nt;
-  char *da = tu_read_file(a, &na), *db = tu_read_file(b, &nb), *dc = tu_read_file(c, &nc);
+  char *da = tu_read_file(a, &na), *db = tu_read_file(b, &nb),
+       *dc = tu_read_file(c, &nc);
   char *dt = tu_read_file(t1, &nt);
   assert_true(na > 0);
   assert_int_equal(na, nb);
@@ -489,7 +510,8 @@ static void test_generate(void **state) {
   assert_true(nc != na || memcmp(da, dc, na) != 0);
   /* 16 * 2^8 edges, one per line */
   size_t lines = 0;
-  for (size_t i = 0; i < na; i++) lines += da[i] == '\n';
+  for (size_t i = 0; i < na; i++)
+    lines += da[i] == '\n';
   assert_int_equal(lines, 16 * 256);
   r = gasp_run("info", "--json", "--quiet", a, NULL);
   assert_int_equal(r.status, 0);
@@ -529,7 +551,9 @@ static void test_usage_errors(void **state) {
     const char *argv[8] = {gasp_bin()};
     int n = 1;
     for (int k = 0; k < 6 && bad[i][k]; k++)
-      argv[n++] = !strcmp(bad[i][k], "IN") ? p : !strcmp(bad[i][k], "OUT") ? out : bad[i][k];
+      argv[n++] = !strcmp(bad[i][k], "IN")    ? p
+                  : !strcmp(bad[i][k], "OUT") ? out
+                                              : bad[i][k];
     argv[n] = NULL;
     tu_result r;
     tu_run((char *const *)argv, &r);
@@ -570,7 +594,8 @@ static void test_info_gpu(void **state) {
   assert_int_equal(r.status, 0);
   jdoc d;
   json_parse(r.out, &d);
-  assert_true(jget(&d, "cuda_compiled")->type == 't' || jget(&d, "cuda_compiled")->type == 'f');
+  assert_true(jget(&d, "cuda_compiled")->type == 't' ||
+              jget(&d, "cuda_compiled")->type == 'f');
   const jval *dev = jget(&d, "devices");
   assert_int_equal(dev->type, 'n');
   assert_true(dev->num >= 0);
@@ -593,7 +618,8 @@ static void test_snap_datasets(void **state) {
   int ran = 0;
   for (size_t i = 0; i < COUNT(sets); i++) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/../shared/data/graphs/%s", src, sets[i].file);
+    snprintf(path, sizeof path, "%s/../shared/data/graphs/%s", src,
+             sets[i].file);
     if (!tu_exists(path)) continue;
     tu_result r = gasp_run("info", "--json", "--quiet", path, NULL);
     assert_int_equal(r.status, 0);
@@ -614,7 +640,8 @@ static void test_partition_cmd(void **state) {
   NEED_BIN();
   char *g = put(state, "two.el", "1 2\n2 3\n3 1\n10 11\n11 12\n12 10\n");
   char *o = tu_path(*state, "parts.tsv");
-  tu_result r = gasp_run("partition", "-i", g, "--parts", "2", "--json", "--assignment", o, NULL);
+  tu_result r = gasp_run("partition", "-i", g, "--parts", "2", "--json",
+                         "--assignment", o, NULL);
   assert_int_equal(r.status, 0);
   jdoc d;
   json_parse(r.out, &d);
@@ -628,8 +655,10 @@ static void test_partition_cmd(void **state) {
   for (char *l = text; *l; l = strchr(l, '\n') + 1) {
     assert_int_equal(sscanf(l, "%u\t%u", &id, &part), 2);
     assert_true(part < 2);
-    if (id <= 3) assert_true(p1 == 9 || p1 == part), p1 = part;
-    else assert_true(p10 == 9 || p10 == part), p10 = part;
+    if (id <= 3)
+      assert_true(p1 == 9 || p1 == part), p1 = part;
+    else
+      assert_true(p10 == 9 || p10 == part), p10 = part;
     lines++;
   }
   assert_int_equal(lines, 6);
@@ -638,14 +667,16 @@ static void test_partition_cmd(void **state) {
   r = gasp_run("partition", "-i", g, "--parts", "0", NULL);
   assert_int_equal(r.status, 2);
   tu_result_free(&r);
-  r = gasp_run("partition", "-i", g, "--parts", "2", "--method", "random", NULL);
+  r = gasp_run("partition", "-i", g, "--parts", "2", "--method", "random",
+               NULL);
   assert_int_equal(r.status, 2);
   tu_result_free(&r);
   free(g);
   free(o);
   const char *src = getenv("GASP_SRCDIR");
   char path[4096];
-  snprintf(path, sizeof path, "%s/../shared/data/graphs/CA-GrQc.txt", src ? src : ".");
+  snprintf(path, sizeof path, "%s/../shared/data/graphs/CA-GrQc.txt",
+           src ? src : ".");
   if (!tu_exists(path)) return;
   double cut[2];
   const char *method[2] = {"metis", "hash"};
@@ -657,12 +688,261 @@ static void test_partition_cmd(void **state) {
     cut[m] = jget(&d, "edge_cut_fraction")->num;
     tu_result_free(&r);
   }
-  if (!(cut[0] * 5 < cut[1])) fail_msg("METIS cut %g, hash cut %g", cut[0], cut[1]);
+  if (!(cut[0] * 5 < cut[1]))
+    fail_msg("METIS cut %g, hash cut %g", cut[0], cut[1]);
+}
+
+/* ---- where results go ---------------------------------------------------- */
+
+/* Runs gasp with stdin from `in` (NULL: /dev/null) and stdout to `out`
+ * (a path opened for writing); stderr is captured into r->err. */
+static tu_result run_redirected(const char *in, const char *out,
+                                const char *const *args) {
+  char *dir = tu_mkdtemp();
+  char *pe = tu_path(dir, "stderr");
+  const char *argv[32];
+  int n = 0;
+  argv[n++] = gasp_bin();
+  for (; *args; args++)
+    argv[n++] = *args;
+  argv[n] = NULL;
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int i = open(in ? in : "/dev/null", O_RDONLY);
+    int o = open(out, O_WRONLY);
+    int e = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (i < 0 || o < 0 || e < 0) _exit(127);
+    dup2(i, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0)
+    assert_int_equal(errno, EINTR);
+  tu_result r = {WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+                 WIFSIGNALED(st) ? WTERMSIG(st) : 0, NULL, NULL};
+  r.out = strdup("");
+  r.err = tu_read_file(pe, NULL);
+  free(pe);
+  tu_rmtree(dir);
+  return r;
+}
+
+#define REDIRECTED(in, out, ...)                                               \
+  run_redirected(in, out, (const char *const[]){__VA_ARGS__, NULL})
+
+static void test_stdout_errors(void **state) {
+  /* Results lost on a full disk must not exit 0. */
+  NEED_BIN();
+  if (access("/dev/full", W_OK) != 0) skip();
+  char *p = put(state, "small.txt", small);
+  const char *const cases[][8] = {
+      {"info", "--quiet", p, NULL},
+      {"info", "--json", "--quiet", p, NULL},
+      {"pagerank", "-i", p, "--top", "2", "--quiet", NULL},
+      {"pagerank", "-i", p, "-o", "-", "--quiet", NULL},
+      {"pagerank", "-i", p, "--json", "--quiet", NULL},
+  };
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    tu_result r = run_redirected(NULL, "/dev/full", cases[i]);
+    if (r.status != 1 || !tu_contains(r.err, "No space left on device"))
+      fail_msg("%s %s > /dev/full: exit %d, stderr '%s'", cases[i][0],
+               cases[i][1], r.status, r.err);
+    expect_one_line(&r, "gasp: stdout: ");
+    tu_result_free(&r);
+  }
+  free(p);
+}
+
+static void test_output_targets(void **state) {
+  NEED_BIN();
+  char *p = put(state, "small.txt", small);
+  /* a new file: 0666 less the umask (here 022), not 0600 */
+  char *out = tu_path(*state, "pr.tsv");
+  mode_t old = umask(022);
+  tu_result r = gasp_run("pagerank", "-i", p, "-o", out, "--quiet", NULL);
+  umask(old);
+  assert_int_equal(r.status, 0);
+  tu_result_free(&r);
+  struct stat sb;
+  assert_int_equal(stat(out, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0644);
+  /* a replaced file keeps its mode */
+  assert_int_equal(chmod(out, 0640), 0);
+  r = gasp_run("pagerank", "-i", p, "-o", out, "--quiet", NULL);
+  assert_int_equal(r.status, 0);
+  tu_result_free(&r);
+  assert_int_equal(stat(out, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0640);
+  size_t want_len = 0;
+  char *want = tu_read_file(out, &want_len);
+  /* a symlink stays a link; the file it names gets the results */
+  char *target = tu_path(*state, "target.tsv");
+  char *link = tu_path(*state, "link.tsv");
+  tu_write_str(target, "old\n");
+  assert_int_equal(symlink("target.tsv", link), 0);
+  r = gasp_run("pagerank", "-i", p, "-o", link, "--quiet", NULL);
+  assert_int_equal(r.status, 0);
+  tu_result_free(&r);
+  struct stat lsb;
+  assert_int_equal(lstat(link, &lsb), 0);
+  assert_true(S_ISLNK(lsb.st_mode));
+  char *got = tu_read_file(target, NULL);
+  assert_string_equal(got, want);
+  free(got);
+  /* the snapshot writer (the library's) follows links the same way */
+  char *snap = tu_path(*state, "g.gasp");
+  char *slink = tu_path(*state, "g-link.gasp");
+  tu_write_str(snap, "old\n");
+  assert_int_equal(symlink("g.gasp", slink), 0);
+  r = gasp_run("convert", "-i", p, "-o", slink, "--quiet", NULL);
+  assert_int_equal(r.status, 0);
+  tu_result_free(&r);
+  assert_int_equal(lstat(slink, &lsb), 0);
+  assert_true(S_ISLNK(lsb.st_mode));
+  assert_true(tu_file_size(snap) > 128);
+  /* a FIFO is written into, not replaced by a regular file */
+  char *fifo = tu_path(*state, "out.fifo");
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  for (int lib = 0; lib < 2; lib++) {
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the reader: count the bytes */
+      int fd = open(fifo, O_RDONLY);
+      char buf[4096];
+      size_t total = 0;
+      ssize_t k;
+      while ((k = read(fd, buf, sizeof buf)) > 0)
+        total += (size_t)k;
+      _exit(total > 0 ? 0 : 1);
+    }
+    r = lib ? gasp_run("convert", "-i", p, "-o", fifo, "--quiet", NULL)
+            : gasp_run("pagerank", "-i", p, "-o", fifo, "--quiet", NULL);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0)
+      assert_int_equal(errno, EINTR);
+    if (r.status != 0) fail_msg("-o FIFO: exit %d: %s", r.status, r.err);
+    tu_result_free(&r);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(lstat(fifo, &lsb), 0);
+    assert_true(S_ISFIFO(lsb.st_mode));
+  }
+  /* no temporaries left behind */
+  DIR *d = opendir(*state);
+  assert_non_null(d);
+  for (struct dirent *e; (e = readdir(d));)
+    if (strstr(e->d_name, ".tmp")) fail_msg("left behind: %s", e->d_name);
+  closedir(d);
+  free(want);
+  free(fifo);
+  free(snap);
+  free(slink);
+  free(target);
+  free(link);
+  free(out);
+  free(p);
+}
+
+static void test_stdin_input(void **state) {
+  /* -i - reads standard input, plain or gzip, losing nothing */
+  NEED_BIN();
+  char *p = put(state, "small.txt", small);
+  char *gz = tu_path(*state, "small.gz");
+  tu_write_gz(gz, small, sizeof small - 1);
+  char *out = tu_path(*state, "info.out");
+  const char *inputs[] = {p, gz};
+  for (int i = 0; i < 2; i++) {
+    tu_write_str(out, "");
+    tu_result r = REDIRECTED(inputs[i], out, "info", "-i", "-");
+    if (r.status != 0) fail_msg("info -i - < %s: %s", inputs[i], r.err);
+    tu_result_free(&r);
+    char *text = tu_read_file(out, NULL);
+    if (!tu_contains(text, "edges\t4\n")) fail_msg("info -i -: %s", text);
+    free(text);
+  }
+  free(out);
+  free(gz);
+  free(p);
+}
+
+static void test_thread_limit(void **state) {
+  /* -t 100000 used to start that many threads (seconds, over a GB) */
+  NEED_BIN();
+  char *p = put(state, "small.txt", small);
+  const char *const cmds[][8] = {
+      {"pagerank", "-i", p, "-t", "100000", NULL},
+      {"info", "-t", "4097", p, NULL},
+      {"lda", "-i", p, "-t", "100000", NULL},
+  };
+  for (size_t i = 0; i < COUNT(cmds); i++) {
+    tu_result r = tu_gasp_runv(cmds[i]);
+    if (r.status != 2 || !tu_contains(r.err, "4096"))
+      fail_msg("%s -t: exit %d: %s", cmds[i][0], r.status, r.err);
+    expect_one_line(&r, "gasp: --threads: ");
+    tu_result_free(&r);
+  }
+  tu_result r = gasp_run("info", "-t", "4096", "--quiet", p, NULL);
+  assert_int_equal(r.status, 0);
+  tu_result_free(&r);
+  free(p);
+}
+
+static void test_flag_errors(void **state) {
+  /* flags a subcommand does not use are refused, and a bad option is one
+   * line (not getopt's text and the whole help); "@" stands for the input */
+  NEED_BIN();
+  char *p = put(state, "small.txt", small);
+  static const struct {
+    const char *args[8];
+    const char *says;
+  } cases[] = {
+      {{"pagerank", "-i", "@", "--vocab", "v.txt", NULL}, "--vocab"},
+      {{"pagerank", "-i", "@", "--seed", "3", NULL}, "--seed"},
+      {{"split", "-i", "@", "--tol", "5", "-o", "x", NULL}, "--tol"},
+      {{"predict", "--model", "m", "--engine", "async", NULL}, "--engine"},
+      {{"partition", "-i", "@", "--scheduler", "fifo", NULL}, "--scheduler"},
+      {{"lda", "-i", "@", "--tol", "1", NULL}, "--tol"},
+      {{"lda-infer", "-m", "m", "-i", "@", "--max-iter", "3", NULL},
+       "--max-iter"},
+      {{"als", "-i", "@", "--consistency", "full", NULL}, "--consistency"},
+      {{"pagerank", "-i", "@", "--frobnicate", NULL}, "'--frobnicate'"},
+      {{"pagerank", "-i", "@", "-Z", NULL}, "'-Z'"},
+      {{"info", "--bogus", "@", NULL}, "'--bogus'"},
+      {{"lda", "-i", "@", "--bogus", NULL}, "'--bogus'"},
+      {{"generate", "uniform", "--bogus", NULL}, "'--bogus'"},
+      {{"pagerank", "-i", "@", "--tol", NULL}, "needs a value"},
+  };
+  for (size_t i = 0; i < COUNT(cases); i++) {
+    const char *argv[10];
+    size_t n = 0;
+    for (; cases[i].args[n]; n++)
+      argv[n] = strcmp(cases[i].args[n], "@") ? cases[i].args[n] : p;
+    argv[n] = NULL;
+    tu_result r = tu_gasp_runv(argv);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "gasp: %s: ", cases[i].args[0]);
+    if (r.status != 2 || !tu_contains(r.err, cases[i].says))
+      fail_msg("case %zu (%s): exit %d: %s", i, cases[i].args[0], r.status,
+               r.err);
+    expect_one_line(&r, prefix);
+    tu_result_free(&r);
+  }
+  free(p);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_partition_cmd),
+      cmocka_unit_test(test_stdout_errors),
+      cmocka_unit_test(test_output_targets),
+      cmocka_unit_test(test_stdin_input),
+      cmocka_unit_test(test_thread_limit),
+      cmocka_unit_test(test_flag_errors),
       cmocka_unit_test(test_info_text),
       cmocka_unit_test(test_info_json),
       cmocka_unit_test(test_bad_inputs),

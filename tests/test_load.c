@@ -20,6 +20,9 @@
 #include "gasp.h"
 #include "testutil.h"
 
+#include <sys/resource.h>
+#include <time.h>
+
 #define E(s, d, w) ((tu_edge){(s), (d), (w)})
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
@@ -90,7 +93,8 @@ static void expect_error(const char *path, const gasp_load_opts *o, int code,
   assert_true(strlen(err.msg) > 0);
   for (const char *p = err.msg; *p; p++)
     if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-      fail_msg("unprintable byte 0x%02x in message '%s'", (unsigned char)*p, err.msg);
+      fail_msg("unprintable byte 0x%02x in message '%s'", (unsigned char)*p,
+               err.msg);
   va_list ap;
   va_start(ap, line);
   for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
@@ -101,28 +105,32 @@ static void expect_error(const char *path, const gasp_load_opts *o, int code,
 
 /* ---- edge lists -------------------------------------------------------- */
 
-static const char messy_edges[] =
-    "# comment line\r\n"
-    "% another comment\n"
-    "\n"
-    "1 2\n"
-    "  3\t4\n"
-    "5,6\n"
-    "7 , 8\r\n"
-    "   \n"
-    "\r\n"
-    "9\t\t10\n"
-    "\t# indented comment\n"
-    "11 ,12\n"
-    "9223372036854775807 0\n"
-    "13 13"; /* no newline at the end */
+static const char messy_edges[] = "# comment line\r\n"
+                                  "% another comment\n"
+                                  "\n"
+                                  "1 2\n"
+                                  "  3\t4\n"
+                                  "5,6\n"
+                                  "7 , 8\r\n"
+                                  "   \n"
+                                  "\r\n"
+                                  "9\t\t10\n"
+                                  "\t# indented comment\n"
+                                  "11 ,12\n"
+                                  "9223372036854775807 0\n"
+                                  "13 13"; /* no newline at the end */
 
 static void test_edgelist_formatting(void **state) {
   char *p = put(state, "messy.txt", messy_edges);
   gasp_load_opts o = opts_threads(2);
   gasp_graph *g = load_ok(p, &o);
-  tu_edge want[] = {E(1, 2, 1), E(3, 4, 1), E(5, 6, 1), E(7, 8, 1),
-                    E(9, 10, 1), E(11, 12, 1), E(GASP_GID_MAX, 0, 1),
+  tu_edge want[] = {E(1, 2, 1),
+                    E(3, 4, 1),
+                    E(5, 6, 1),
+                    E(7, 8, 1),
+                    E(9, 10, 1),
+                    E(11, 12, 1),
+                    E(GASP_GID_MAX, 0, 1),
                     E(13, 13, 1)};
   tu_assert_edges(g, want, COUNT(want), 0);
   assert_int_equal(gasp_graph_num_vertices(g), 15);
@@ -140,10 +148,20 @@ static void test_edgelist_formatting(void **state) {
   gasp_load_opts_init(&o);
   o.symmetric = 1;
   gasp_graph *gs = load_ok(p, &o);
-  tu_edge wants[] = {E(1, 2, 1), E(3, 4, 1), E(5, 6, 1), E(7, 8, 1),
-                     E(9, 10, 1), E(11, 12, 1), E(GASP_GID_MAX, 0, 1),
-                     E(13, 13, 1), E(2, 1, 1), E(4, 3, 1), E(6, 5, 1),
-                     E(8, 7, 1), E(10, 9, 1), E(12, 11, 1),
+  tu_edge wants[] = {E(1, 2, 1),
+                     E(3, 4, 1),
+                     E(5, 6, 1),
+                     E(7, 8, 1),
+                     E(9, 10, 1),
+                     E(11, 12, 1),
+                     E(GASP_GID_MAX, 0, 1),
+                     E(13, 13, 1),
+                     E(2, 1, 1),
+                     E(4, 3, 1),
+                     E(6, 5, 1),
+                     E(8, 7, 1),
+                     E(10, 9, 1),
+                     E(12, 11, 1),
                      E(0, GASP_GID_MAX, 1)};
   tu_assert_edges(gs, wants, COUNT(wants), 0);
   gasp_graph_free(&g);
@@ -167,8 +185,8 @@ static void test_edgelist_weights(void **state) {
   gasp_load_opts o = opts_threads(1);
   gasp_graph *g = load_ok(p, &o);
   double big = strtod("9007199254740993", NULL);
-  tu_edge want[] = {E(1, 2, 0.5), E(2, 3, -1.25), E(3, 1, 1000), E(1, 2, 7),
-                    E(4, 4, big), E(2, 1, 0)};
+  tu_edge want[] = {E(1, 2, 0.5), E(2, 3, -1.25), E(3, 1, 1000),
+                    E(1, 2, 7),   E(4, 4, big),   E(2, 1, 0)};
   tu_assert_edges(g, want, COUNT(want), 1);
   char *pz = tu_path(*state, "w.txt.gz");
   tu_write_gz(pz, weighted_edges, strlen(weighted_edges));
@@ -177,8 +195,8 @@ static void test_edgelist_weights(void **state) {
   /* --unweighted drops the column */
   o.weighted = 0;
   gasp_graph *gu = load_ok(p, &o);
-  tu_edge wantu[] = {E(1, 2, 1), E(2, 3, 1), E(3, 1, 1), E(1, 2, 1),
-                     E(4, 4, 1), E(2, 1, 1)};
+  tu_edge wantu[] = {E(1, 2, 1), E(2, 3, 1), E(3, 1, 1),
+                     E(1, 2, 1), E(4, 4, 1), E(2, 1, 1)};
   tu_assert_edges(gu, wantu, COUNT(wantu), 0);
   /* --weighted on a two-column file: every weight 1 */
   char *p2 = put(state, "two.txt", "1 2\n2 3\n");
@@ -214,7 +232,8 @@ static void test_adjacency(void **state) {
   tu_assert_side_ids(g, GASP_SIDE_LEFT, ids, COUNT(ids));
   gasp_vid v7;
   assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, 7, &v7), GASP_OK);
-  assert_int_equal(gasp_graph_out_degree(g, v7) + gasp_graph_in_degree(g, v7), 0);
+  assert_int_equal(gasp_graph_out_degree(g, v7) + gasp_graph_in_degree(g, v7),
+                   0);
   /* by format name, on a file name that says nothing, and gzipped */
   char *p2 = tu_path(*state, "adj-data.txt.gz");
   tu_write_gz(p2, text, strlen(text));
@@ -307,7 +326,8 @@ static void test_mtx(void **state) {
   free(p);
 
   /* no entries: the vertices are still there */
-  p = put(state, "e.mtx", "%%MatrixMarket matrix coordinate pattern general\n3 3 0\n");
+  p = put(state, "e.mtx",
+          "%%MatrixMarket matrix coordinate pattern general\n3 3 0\n");
   g = load_ok(p, NULL);
   assert_int_equal(gasp_graph_num_vertices(g), 3);
   assert_int_equal(gasp_graph_num_edges(g), 0);
@@ -337,10 +357,12 @@ static void test_uci(void **state) {
   tu_assert_side_ids(g, GASP_SIDE_LEFT, docs, 3);
   tu_assert_side_ids(g, GASP_SIDE_RIGHT, words, 4);
   const char *names[] = {"apple", "banana", "cherry", "date"};
-  for (gasp_vid v = 0; v < 3; v++) assert_null(gasp_graph_name(g, v));
+  for (gasp_vid v = 0; v < 3; v++)
+    assert_null(gasp_graph_name(g, v));
   for (int w = 0; w < 4; w++) {
     gasp_vid v;
-    assert_int_equal(gasp_graph_find(g, GASP_SIDE_RIGHT, (gasp_gid)w + 1, &v), GASP_OK);
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_RIGHT, (gasp_gid)w + 1, &v),
+                     GASP_OK);
     assert_int_equal(gasp_graph_side(g, v), GASP_SIDE_RIGHT);
     assert_non_null(gasp_graph_name(g, v));
     assert_string_equal(gasp_graph_name(g, v), names[w]);
@@ -351,7 +373,8 @@ static void test_uci(void **state) {
   o2.format = GASP_FORMAT_UCI;
   char *p2 = put(state, "corpus.txt", docword);
   gasp_graph *g2 = load_ok(p2, &o2);
-  tu_edge want2[] = {E(1, 1, 1), E(1, 3, 1), E(2, 2, 1), E(3, 4, 1), E(3, 1, 1)};
+  tu_edge want2[] = {E(1, 1, 1), E(1, 3, 1), E(2, 2, 1), E(3, 4, 1),
+                     E(3, 1, 1)};
   tu_assert_edges(g2, want2, COUNT(want2), 0);
   for (gasp_vid v = 0; v < gasp_graph_num_vertices(g2); v++)
     assert_null(gasp_graph_name(g2, v));
@@ -372,20 +395,23 @@ static void test_large_file(void **state) {
                    GASP_OK);
   char *p = tu_path(*state, "big.tsv");
   gasp_error err;
-  assert_int_equal(gasp_edge_list_write(e, p, "# generated\n", 2, &err), GASP_OK);
+  assert_int_equal(gasp_edge_list_write(e, p, "# generated\n", 2, &err),
+                   GASP_OK);
   assert_true(tu_file_size(p) > ((uint64_t)32 << 20) + (1 << 20));
   gasp_load_opts o = opts_threads(2);
   gasp_graph *g = load_ok(p, &o);
   tu_edge *want = malloc(e->n * sizeof *want);
   assert_non_null(want);
-  for (uint64_t i = 0; i < e->n; i++) want[i] = E(e->src[i], e->dst[i], 1);
+  for (uint64_t i = 0; i < e->n; i++)
+    want[i] = E(e->src[i], e->dst[i], 1);
   tu_assert_edges(g, want, e->n, 0);
   free(want);
   /* the builder on the same edges gives the same graph */
   gasp_builder *b = NULL;
   assert_int_equal(gasp_builder_new(&b, 0), GASP_OK);
   for (uint64_t i = 0; i < e->n; i++)
-    assert_int_equal(gasp_builder_add_edge(b, e->src[i], e->dst[i], 1), GASP_OK);
+    assert_int_equal(gasp_builder_add_edge(b, e->src[i], e->dst[i], 1),
+                     GASP_OK);
   gasp_graph *gb = NULL;
   assert_int_equal(gasp_builder_finish(b, 2, &gb, NULL), GASP_OK);
   gasp_builder_free(&b);
@@ -424,7 +450,8 @@ static void test_error_line_large_file(void **state) {
     } else if (i % 777 == 0) {
       fputs(i % 2 ? "\n" : "  \r\n", f);
     } else {
-      fprintf(f, "%llu\t%llu%s", (unsigned long long)tu_below(&r, 1000000000000ull),
+      fprintf(f, "%llu\t%llu%s",
+              (unsigned long long)tu_below(&r, 1000000000000ull),
               (unsigned long long)tu_below(&r, 1000000000000ull),
               i % 3 ? "\n" : "\r\n");
     }
@@ -454,7 +481,8 @@ typedef struct bad_case {
 static void run_cases(void **state, const bad_case *cases, size_t n) {
   for (size_t i = 0; i < n; i++) {
     char buf[4096];
-    const char *p = put_buf(state, cases[i].name, cases[i].text, buf, sizeof buf);
+    const char *p =
+        put_buf(state, cases[i].name, cases[i].text, buf, sizeof buf);
     for (int t = 1; t <= 2; t++) {
       gasp_load_opts o = opts_threads(t);
       int64_t line = cases[i].line;
@@ -483,8 +511,10 @@ static void test_bad_text(void **state) {
        "9223372036854775808", NULL},
       {"huge.txt", "1 123456789012345678901234567890\n", GASP_ERANGE, 1, -1,
        "out of range", NULL},
-      {"missing.txt", "1 2\n3\n4 5\n", GASP_EPARSE, 2, -1, "missing column", NULL},
-      {"missingw.txt", "1 2 3\n4 5 6\n7 8\n", GASP_EPARSE, 3, -1, "missing column", NULL},
+      {"missing.txt", "1 2\n3\n4 5\n", GASP_EPARSE, 2, -1, "missing column",
+       NULL},
+      {"missingw.txt", "1 2 3\n4 5 6\n7 8\n", GASP_EPARSE, 3, -1,
+       "missing column", NULL},
       {"toomany.txt", "1 2 3\n4 5 6 7\n", GASP_EPARSE, 2, -1, "column", NULL},
       {"nan.txt", "1 2 1\n2 3 nan\n", GASP_EPARSE, 2, -1, "nan", NULL},
       {"inf.txt", "% x\n1 2 inf\n", GASP_EPARSE, 2, -1, "inf", NULL},
@@ -504,7 +534,8 @@ static void test_bad_garbage(void **state) {
    * snapshot, not Matrix Market) */
   tu_rng r = {77};
   unsigned char buf[8192];
-  for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)tu_next(&r);
+  for (size_t i = 0; i < sizeof buf; i++)
+    buf[i] = (unsigned char)tu_next(&r);
   buf[0] = 0;
   buf[1] = 0xff;
   buf[100] = buf[200] = 0;
@@ -516,8 +547,8 @@ static void test_bad_garbage(void **state) {
   memcpy(text, "1 2\n3 4\n", 8);
   memcpy(text + 8, buf + 1, 128);
   for (size_t i = 8; i < 8 + 128; i++)
-    if (text[i] == '\n' || text[i] == '#' || text[i] == '%' || text[i] == '\r' ||
-        text[i] == ' ' || text[i] == '\t')
+    if (text[i] == '\n' || text[i] == '#' || text[i] == '%' ||
+        text[i] == '\r' || text[i] == ' ' || text[i] == '\t')
       text[i] = 'q';
   char *p2 = tu_path(*state, "garbage2.bin");
   tu_write_bytes(p2, text, 8 + 128);
@@ -545,7 +576,8 @@ static void test_bad_gzip(void **state) {
   tu_write_bytes(pc, z, zlen / 2);
   gasp_graph *g = load_ok(p, NULL); /* the whole file is fine */
   uint64_t lines = 0;
-  for (size_t i = 0; i < n; i++) lines += text[i] == '\n';
+  for (size_t i = 0; i < n; i++)
+    lines += text[i] == '\n';
   assert_int_equal(gasp_graph_num_edges(g), lines);
   gasp_graph_free(&g);
   for (int t = 1; t <= 2; t++) {
@@ -567,19 +599,30 @@ static void test_bad_mtx(void **state) {
   static const bad_case cases[] = {
       /* more entries than declared: the header line that declares them
        * (line 2) or the first extra entry may be blamed */
-      {"more.mtx", "%%MatrixMarket matrix coordinate pattern general\n3 3 2\n1 2\n2 3\n3 1\n",
+      {"more.mtx",
+       "%%MatrixMarket matrix coordinate pattern general\n3 3 2\n1 2\n2 3\n3 "
+       "1\n",
        GASP_EPARSE, 2, 5, "2", "3"},
-      {"fewer.mtx", "%%MatrixMarket matrix coordinate pattern general\n3 3 5\n1 2\n2 3\n3 1\n",
+      {"fewer.mtx",
+       "%%MatrixMarket matrix coordinate pattern general\n3 3 5\n1 2\n2 3\n3 "
+       "1\n",
        GASP_EPARSE, 2, -1, "5", "3"},
-      {"row.mtx", "%%MatrixMarket matrix coordinate pattern general\n% c\n4 4 2\n1 2\n5 1\n",
+      {"row.mtx",
+       "%%MatrixMarket matrix coordinate pattern general\n% c\n4 4 2\n1 2\n5 "
+       "1\n",
        GASP_ERANGE, 5, -1, "5", "1..4"},
-      {"col.mtx", "%%MatrixMarket matrix coordinate real general\n2 3 2\n1 2 1.0\n2 4 1.0\n",
+      {"col.mtx",
+       "%%MatrixMarket matrix coordinate real general\n2 3 2\n1 2 1.0\n2 4 "
+       "1.0\n",
        GASP_ERANGE, 4, -1, "4", "1..3"},
-      {"zero.mtx", "%%MatrixMarket matrix coordinate pattern general\n4 4 1\n0 1\n",
+      {"zero.mtx",
+       "%%MatrixMarket matrix coordinate pattern general\n4 4 1\n0 1\n",
        GASP_ERANGE, 3, -1, "0", NULL},
-      {"noval.mtx", "%%MatrixMarket matrix coordinate real general\n4 4 1\n1 2\n",
+      {"noval.mtx",
+       "%%MatrixMarket matrix coordinate real general\n4 4 1\n1 2\n",
        GASP_EPARSE, 3, -1, "missing column", NULL},
-      {"nansym.mtx", "%%MatrixMarket matrix coordinate real symmetric\n4 4 1\n1 2 NaN\n",
+      {"nansym.mtx",
+       "%%MatrixMarket matrix coordinate real symmetric\n4 4 1\n1 2 NaN\n",
        GASP_EPARSE, 3, -1, "NaN", NULL},
   };
   run_cases(state, cases, COUNT(cases));
@@ -589,22 +632,30 @@ static void test_bad_mtx(void **state) {
 static void test_mtx_header_lines(void **state) {
   static const bad_case cases[] = {
       {"banner.mtx", "hello\n1 2\n", GASP_EFORMAT, 1, -1, "banner", NULL},
-      {"array.mtx", "%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n",
+      {"array.mtx",
+       "%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n",
        GASP_ENOTSUP, 1, -1, "coordinate", NULL},
-      {"complex.mtx", "%%MatrixMarket matrix coordinate complex general\n2 2 1\n1 2 1 1\n",
+      {"complex.mtx",
+       "%%MatrixMarket matrix coordinate complex general\n2 2 1\n1 2 1 1\n",
        GASP_ENOTSUP, 1, -1, "complex", NULL},
-      {"hermitian.mtx", "%%MatrixMarket matrix coordinate real hermitian\n2 2 1\n1 2 1\n",
+      {"hermitian.mtx",
+       "%%MatrixMarket matrix coordinate real hermitian\n2 2 1\n1 2 1\n",
        GASP_ENOTSUP, 1, -1, "hermitian", NULL},
-      {"size2.mtx", "%%MatrixMarket matrix coordinate pattern general\n% c\n\n2 2\n1 2\n",
+      {"size2.mtx",
+       "%%MatrixMarket matrix coordinate pattern general\n% c\n\n2 2\n1 2\n",
        GASP_EPARSE, 4, -1, "ROWS", NULL},
-      {"sizex.mtx", "%%MatrixMarket matrix coordinate pattern general\n2 2 x\n1 2\n",
+      {"sizex.mtx",
+       "%%MatrixMarket matrix coordinate pattern general\n2 2 x\n1 2\n",
        GASP_EPARSE, 2, -1, NULL, NULL},
-      {"symrect.mtx", "%%MatrixMarket matrix coordinate pattern symmetric\n2 3 1\n1 2\n",
+      {"symrect.mtx",
+       "%%MatrixMarket matrix coordinate pattern symmetric\n2 3 1\n1 2\n",
        GASP_EPARSE, 2, -1, "square", NULL},
-      {"norows.mtx", "%%MatrixMarket matrix coordinate pattern general\n0 0 0\n",
-       GASP_EPARSE, 2, -1, NULL, NULL},
+      {"norows.mtx",
+       "%%MatrixMarket matrix coordinate pattern general\n0 0 0\n", GASP_EPARSE,
+       2, -1, NULL, NULL},
       /* no size line at all: the missing line 3, or the whole file */
-      {"nosize.mtx", "%%MatrixMarket matrix coordinate pattern general\n% only\n",
+      {"nosize.mtx",
+       "%%MatrixMarket matrix coordinate pattern general\n% only\n",
        GASP_EPARSE, 3, 0, NULL, NULL},
   };
   run_cases(state, cases, COUNT(cases));
@@ -612,14 +663,21 @@ static void test_mtx_header_lines(void **state) {
 
 static void test_bad_uci(void **state) {
   static const bad_case cases[] = {
-      {"docword.word.txt", "2\n4\n2\n1 1 1\n2 5 1\n", GASP_ERANGE, 5, -1, "5", NULL},
-      {"docword.doc.txt", "2\n4\n2\n3 1 1\n2 2 1\n", GASP_ERANGE, 4, -1, "3", NULL},
-      {"docword.neg.txt", "2\n4\n2\n1 1 1\n2 2 -3\n", GASP_ERANGE, 5, -1, "-3", NULL},
-      {"docword.zero.txt", "2\n4\n2\n1 1 0\n2 2 1\n", GASP_EPARSE, 4, -1, "0", NULL},
-      {"docword.frac.txt", "2\n4\n2\n1 1 1.5\n2 2 1\n", GASP_EPARSE, 4, -1, "1.5", NULL},
+      {"docword.word.txt", "2\n4\n2\n1 1 1\n2 5 1\n", GASP_ERANGE, 5, -1, "5",
+       NULL},
+      {"docword.doc.txt", "2\n4\n2\n3 1 1\n2 2 1\n", GASP_ERANGE, 4, -1, "3",
+       NULL},
+      {"docword.neg.txt", "2\n4\n2\n1 1 1\n2 2 -3\n", GASP_ERANGE, 5, -1, "-3",
+       NULL},
+      {"docword.zero.txt", "2\n4\n2\n1 1 0\n2 2 1\n", GASP_EPARSE, 4, -1, "0",
+       NULL},
+      {"docword.frac.txt", "2\n4\n2\n1 1 1.5\n2 2 1\n", GASP_EPARSE, 4, -1,
+       "1.5", NULL},
       /* an entry count that disagrees with the body: the NNZ line */
-      {"docword.nnz.txt", "2\n4\n3\n1 1 1\n2 2 1\n", GASP_EPARSE, 3, -1, "3", "2"},
-      {"docword.nnz2.txt", "2\n4\n1\n1 1 1\n2 2 1\n", GASP_EPARSE, 3, 5, "1", "2"},
+      {"docword.nnz.txt", "2\n4\n3\n1 1 1\n2 2 1\n", GASP_EPARSE, 3, -1, "3",
+       "2"},
+      {"docword.nnz2.txt", "2\n4\n1\n1 1 1\n2 2 1\n", GASP_EPARSE, 3, 5, "1",
+       "2"},
   };
   run_cases(state, cases, COUNT(cases));
   /* a vocabulary with too few lines: the vocabulary is blamed */
@@ -705,18 +763,24 @@ static void test_ratings(void **state) {
 
 static void test_bad_ratings(void **state) {
   static const bad_case cases[] = {
-      {"r-nonnum.csv", "u,i,r\n1,2,4\n1,3,x\n", GASP_EPARSE, 3, -1, "rating", "x"},
-      {"r-missing.csv", "1,2,4\n1,3\n", GASP_EPARSE, 2, -1, "missing column", NULL},
+      {"r-nonnum.csv", "u,i,r\n1,2,4\n1,3,x\n", GASP_EPARSE, 3, -1, "rating",
+       "x"},
+      {"r-missing.csv", "1,2,4\n1,3\n", GASP_EPARSE, 2, -1, "missing column",
+       NULL},
       {"r-empty.csv", "", GASP_EPARSE, 0, -1, "empty", NULL},
-      {"r-header-only.csv", "userId,movieId,rating\n", GASP_EPARSE, 0, -1, "empty", NULL},
+      {"r-header-only.csv", "userId,movieId,rating\n", GASP_EPARSE, 0, -1,
+       "empty", NULL},
       {"r-semicolon.csv", "1;2;4\n", GASP_EPARSE, 1, -1, "1;2;4", NULL},
       {"r-pipe.dat", "1::2::4\n1|2|4\n", GASP_EPARSE, 2, -1, "1|2|4", NULL},
-      {"r-second-header.csv", "u,i,r\n1,2,3\nu,i,r\n", GASP_EPARSE, 3, -1, "u", NULL},
-      {"r-neg-user.csv", "1,2,3\n-1,2,3\n", GASP_ERANGE, 2, -1, "negative", NULL},
+      {"r-second-header.csv", "u,i,r\n1,2,3\nu,i,r\n", GASP_EPARSE, 3, -1, "u",
+       NULL},
+      {"r-neg-user.csv", "1,2,3\n-1,2,3\n", GASP_ERANGE, 2, -1, "negative",
+       NULL},
   };
   for (size_t i = 0; i < COUNT(cases); i++) {
     char buf[4096];
-    const char *p = put_buf(state, cases[i].name, cases[i].text, buf, sizeof buf);
+    const char *p =
+        put_buf(state, cases[i].name, cases[i].text, buf, sizeof buf);
     gasp_load_opts o = opts_threads(1);
     o.format = GASP_FORMAT_RATINGS;
     expect_error(p, &o, cases[i].code, NULL, cases[i].line, cases[i].sub1,
@@ -766,10 +830,12 @@ static void test_directory_as_snapshot(void **state) {
  * graph that keeps that invariant. */
 static void test_symmetric_bipartite_input(void **state) {
   char mb[4096], ub[4096];
-  const char *m = put_buf(state, "rect.mtx",
-                          "%%MatrixMarket matrix coordinate pattern general\n2 3 2\n1 3\n2 1\n",
-                          mb, sizeof mb);
-  const char *u = put_buf(state, "docword.sym.txt", "2\n3\n2\n1 3 1\n2 1 4\n", ub, sizeof ub);
+  const char *m = put_buf(
+      state, "rect.mtx",
+      "%%MatrixMarket matrix coordinate pattern general\n2 3 2\n1 3\n2 1\n", mb,
+      sizeof mb);
+  const char *u = put_buf(state, "docword.sym.txt", "2\n3\n2\n1 3 1\n2 1 4\n",
+                          ub, sizeof ub);
   const char *paths[] = {m, u};
   for (int i = 0; i < 2; i++) {
     gasp_load_opts o = opts_threads(1);
@@ -791,8 +857,8 @@ static void test_symmetric_bipartite_input(void **state) {
       if (out.off[v + 1] != out.off[v])
         snprintf(msg, sizeof msg,
                  "%s with symmetric=1: right-side vertex %u (id %llu) has %llu "
-                 "out-edges in a bipartite graph", paths[i], v,
-                 (unsigned long long)gasp_graph_gid(g, v),
+                 "out-edges in a bipartite graph",
+                 paths[i], v, (unsigned long long)gasp_graph_gid(g, v),
                  (unsigned long long)(out.off[v + 1] - out.off[v]));
     if (msg[0]) {
       gasp_graph_free(&g);
@@ -824,6 +890,234 @@ static void test_progress_cancel(void **state) {
   free(p);
 }
 
+/* ---- pipes, FIFOs, binary input and long lines ------------------------ */
+
+/* Starts a child that writes `n` bytes of `data` into the FIFO `path`,
+ * or, with data NULL, a line of `n` bytes of 'a' and then "1 2"; returns
+ * its pid. */
+static pid_t feed_fifo(const char *path, const char *data, size_t n) {
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);
+    int fd = open(path, O_WRONLY);
+    if (fd < 0) _exit(1);
+    static char a[1 << 16];
+    memset(a, 'a', sizeof a);
+    for (size_t off = 0; off < n;) {
+      size_t k = n - off < sizeof a ? n - off : sizeof a;
+      ssize_t w = write(fd, data ? data + off : a, k);
+      if (w <= 0) _exit(2);
+      off += (size_t)w;
+    }
+    if (!data && write(fd, "\n1 2\n", 5) != 5) _exit(2);
+    _exit(0);
+  }
+  return pid;
+}
+
+static void reap(pid_t pid) {
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    assert_int_equal(errno, EINTR);
+}
+
+static void test_pipe_input(void **state) {
+  /* Auto-detection must not lose the bytes it looks at: a FIFO (as a
+   * pipe or /dev/stdin) cannot be reopened or read twice. */
+  size_t cap = 1 << 20, n = 0;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  tu_rng r = {9};
+  uint64_t lines = 0;
+  while (n + 64 < cap) {
+    n += (size_t)snprintf(text + n, 64, "%llu %llu\n",
+                          (unsigned long long)tu_below(&r, 5000),
+                          (unsigned long long)tu_below(&r, 5000));
+    lines++;
+  }
+  char *gz = tu_path(*state, "pipe-src.gz");
+  tu_write_gz(gz, text, n);
+  size_t zlen = 0;
+  char *z = tu_read_file(gz, &zlen);
+  static const char mtx[] = "%%MatrixMarket matrix coordinate pattern general\n"
+                            "3 3 3\n1 2\n2 3\n3 1\n";
+  char *fifo = tu_path(*state, "fifo");
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  struct {
+    const char *data;
+    size_t n;
+    uint64_t edges;
+    int threads;
+  } cases[] = {{text, n, lines, 1},
+               {text, n, lines, 2},
+               {z, zlen, lines, 1},
+               {z, zlen, lines, 2},
+               {mtx, sizeof mtx - 1, 3, 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    pid_t pid = feed_fifo(fifo, cases[i].data, cases[i].n);
+    gasp_load_opts o = opts_threads(cases[i].threads);
+    gasp_graph *g = load_ok(fifo, &o);
+    reap(pid);
+    if (gasp_graph_num_edges(g) != cases[i].edges)
+      fail_msg("case %zu: %llu edges through a FIFO, want %llu", i,
+               (unsigned long long)gasp_graph_num_edges(g),
+               (unsigned long long)cases[i].edges);
+    gasp_graph_free(&g);
+  }
+  /* a vocabulary through a FIFO: read once, though it is needed twice
+   * (counted before the corpus, naming the words after) */
+  char *corpus = tu_path(*state, "pipe.triples");
+  tu_write_str(corpus, "1 1 2\n2 3 1\n");
+  static const char words[] = "apple\nbanana\ncherry\n";
+  for (int f = 0; f < 2; f++) {
+    pid_t vp = feed_fifo(fifo, words, sizeof words - 1);
+    gasp_load_opts vo;
+    gasp_load_opts_init(&vo);
+    vo.format = f ? GASP_FORMAT_TRIPLES : GASP_FORMAT_UCI;
+    vo.vocab = fifo;
+    if (f == 0)
+      tu_write_str(corpus, "2\n3\n2\n1 1 2\n2 3 1\n");
+    else
+      tu_write_str(corpus, "1 1 2\n2 3 1\n");
+    gasp_graph *vg = load_ok(corpus, &vo);
+    reap(vp);
+    gasp_vid nl = gasp_graph_num_left(vg);
+    assert_int_equal(gasp_graph_num_vertices(vg) - nl, 3);
+    assert_string_equal(gasp_graph_name(vg, nl + 2), "cherry");
+    gasp_graph_free(&vg);
+  }
+  free(corpus);
+  /* a snapshot cannot be streamed: a clear error, not a parse error */
+  char *snap = tu_path(*state, "pipe.gasp");
+  gasp_graph *g = load_ok(gz, NULL);
+  gasp_error err;
+  assert_int_equal(gasp_graph_save_snapshot(g, snap, &err), GASP_OK);
+  gasp_graph_free(&g);
+  size_t slen = 0;
+  char *sb = tu_read_file(snap, &slen);
+  pid_t pid = feed_fifo(fifo, sb, slen);
+  expect_error(fifo, NULL, GASP_EINVAL, NULL, 0, "regular file", NULL);
+  reap(pid);
+  free(sb);
+  free(snap);
+  free(fifo);
+  free(z);
+  free(gz);
+  free(text);
+}
+
+static void test_binary_and_long_lines(void **state) {
+  /* a NUL byte is reported on its line, whatever follows */
+  char *p = tu_path(*state, "nul.el");
+  static const char nul[] = "1 2\n3 4\n5 \0 6\n7 8\n";
+  tu_write_bytes(p, nul, sizeof nul - 1);
+  expect_error(p, NULL, GASP_EPARSE, NULL, 3, "NUL", NULL);
+  /* /dev/zero fails at once instead of buffering without end */
+  expect_error("/dev/zero", NULL, GASP_EPARSE, NULL, 1, "NUL", NULL);
+  /* a line past GASP_LINE_MAX: an error on that line, with the memory
+   * bounded by the limit (not by the input) */
+  char *fifo = tu_path(*state, "long-fifo");
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  static const int threads[] = {1, 2, 8}; /* 8: a block holds the line */
+  for (int i = 0; i < 3; i++) {
+    pid_t pid = feed_fifo(fifo, NULL, GASP_LINE_MAX + (1 << 20));
+    gasp_load_opts o = opts_threads(threads[i]);
+    expect_error(fifo, &o, GASP_EPARSE, NULL, 1, "longer than 64 MiB", NULL);
+    reap(pid);
+  }
+  /* one line just under the limit (then a good line) is read */
+  size_t n = ((size_t)1 << 20) * 3;
+  char *big = malloc(n + 16);
+  assert_non_null(big);
+  memset(big, ' ', n);
+  memcpy(big, "1 2", 3);
+  memcpy(big + n - 1, "\n3 4\n", 5);
+  char *pb = tu_path(*state, "wide.el");
+  tu_write_bytes(pb, big, n + 4);
+  gasp_graph *g = load_ok(pb, NULL);
+  assert_int_equal(gasp_graph_num_edges(g), 2);
+  gasp_graph_free(&g);
+  free(big);
+  free(pb);
+  free(fifo);
+  free(p);
+}
+
+/* Loads `path` in a child limited to 1 GiB of address space and 20 s;
+ * the load must fail with `code` within `seconds`.  Returns nothing: the
+ * child's verdict is asserted. */
+static void expect_fast_failure(const char *path, int code, double seconds) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  /* without the limit, a machine with over ~100 GB would try to build it */
+  if (code == GASP_ENOMEM) return;
+#endif
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    /* (the sanitizers reserve terabytes of address space for shadow) */
+    struct rlimit rl = {(rlim_t)1 << 30, (rlim_t)1 << 30};
+    setrlimit(RLIMIT_AS, &rl);
+#endif
+    alarm(20);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    gasp_graph *g = NULL;
+    gasp_error err;
+    int rc = gasp_graph_load(&g, path, NULL, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) +
+                1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    fprintf(stderr, "%s: %s in %.2f s: %s\n", path, gasp_err_name(rc), dt,
+            err.msg);
+    _exit(rc != code ? 3 : dt > seconds ? 4 : 0);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0)
+    assert_int_equal(errno, EINTR);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    fail_msg("%s: %s", path,
+             WIFSIGNALED(st)        ? "killed (too slow or crashed)"
+             : WEXITSTATUS(st) == 3 ? "wrong status"
+                                    : "too slow");
+}
+
+static void test_huge_declared_sizes(void **state) {
+  /* Tiny files whose headers declare billions of vertices fail at once,
+   * without allocating or inserting every declared id. */
+  char *m = tu_path(*state, "huge.mtx");
+  tu_write_str(m, "%%MatrixMarket matrix coordinate pattern general\n"
+                  "4000000000 4000000000 1\n1 1\n");
+  expect_fast_failure(m, GASP_ENOMEM, 3.0);
+  char *u = tu_path(*state, "docword.huge.txt");
+  tu_write_str(u, "4000000000\n4000000000\n1\n1 1 1\n");
+  expect_fast_failure(u, GASP_ERANGE, 3.0);
+  char *r = tu_path(*state, "rect.mtx");
+  tu_write_str(r, "%%MatrixMarket matrix coordinate real general\n"
+                  "3000000000 3000000000 1\n1 1 2.5\n");
+  expect_fast_failure(r, GASP_ENOMEM, 3.0);
+  free(m);
+  free(u);
+  free(r);
+}
+
+static void test_thread_bound(void **state) {
+  char *p = tu_path(*state, "t.el");
+  tu_write_str(p, "1 2\n");
+  gasp_load_opts o = opts_threads(GASP_MAX_THREADS + 1);
+  gasp_graph *g = NULL;
+  gasp_error err;
+  assert_int_equal(gasp_graph_load(&g, p, &o, &err), GASP_EINVAL);
+  assert_null(g);
+  assert_true(tu_contains(err.msg, "threads"));
+  o.threads = -1;
+  assert_int_equal(gasp_graph_load(&g, p, &o, &err), GASP_EINVAL);
+  free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_edgelist_formatting),
@@ -846,6 +1140,10 @@ int main(void) {
       cmocka_unit_test(test_directory_as_snapshot),
       cmocka_unit_test(test_symmetric_bipartite_input),
       cmocka_unit_test(test_progress_cancel),
+      cmocka_unit_test(test_pipe_input),
+      cmocka_unit_test(test_binary_and_long_lines),
+      cmocka_unit_test(test_thread_bound),
+      cmocka_unit_test(test_huge_declared_sizes),
   };
   return cmocka_run_group_tests_name("load", tests, setup, teardown);
 }

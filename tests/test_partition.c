@@ -17,6 +17,8 @@
 #include "gasp.h"
 #include "testutil.h"
 
+#include <sys/resource.h>
+
 typedef struct raw {
   size_t n;
   gasp_gid *src, *dst;
@@ -28,10 +30,12 @@ static gasp_graph *build_raw(const raw *r, unsigned flags, const gasp_gid *iso,
   assert_int_equal(gasp_builder_new(&b, flags), GASP_OK);
   for (size_t k = 0; k < r->n; k++) {
     size_t i = reverse ? r->n - 1 - k : k;
-    assert_int_equal(gasp_builder_add_edge(b, r->src[i], r->dst[i], 1), GASP_OK);
+    assert_int_equal(gasp_builder_add_edge(b, r->src[i], r->dst[i], 1),
+                     GASP_OK);
   }
   for (size_t i = 0; i < niso; i++)
-    assert_int_equal(gasp_builder_add_vertex(b, GASP_SIDE_LEFT, iso[i]), GASP_OK);
+    assert_int_equal(gasp_builder_add_vertex(b, GASP_SIDE_LEFT, iso[i]),
+                     GASP_OK);
   gasp_graph *g = NULL;
   assert_int_equal(gasp_builder_finish(b, 2, &g, NULL), GASP_OK);
   gasp_builder_free(&b);
@@ -74,21 +78,26 @@ static void test_hash_basic(void **state) {
     assert_int_equal(gasp_partition_hash(g, parts, o1), GASP_OK);
     assert_int_equal(gasp_partition_hash(g, parts, o2), GASP_OK);
     assert_memory_equal(o1, o2, nv * sizeof *o1);
-    for (gasp_vid v = 0; v < nv; v++) assert_true(o1[v] < (uint32_t)parts);
+    for (gasp_vid v = 0; v < nv; v++)
+      assert_true(o1[v] < (uint32_t)parts);
     assert_int_equal(gasp_partition_hash(h, parts, o2), GASP_OK);
     assert_memory_equal(o1, o2, nv * sizeof *o1);
     /* the owner follows the original id, not the local id */
     assert_int_equal(gasp_partition_hash(k, parts, ok), GASP_OK);
     for (gasp_vid v = 0; v < nv; v++) {
       gasp_vid u;
-      assert_int_equal(gasp_graph_find(k, GASP_SIDE_LEFT, gasp_graph_gid(g, v), &u), GASP_OK);
+      assert_int_equal(
+          gasp_graph_find(k, GASP_SIDE_LEFT, gasp_graph_gid(g, v), &u),
+          GASP_OK);
       assert_int_equal(ok[u], o1[v]);
     }
     if (parts > 1) {
       /* used parts: all of them for a few thousand vertices */
       int *seen = calloc((size_t)parts, sizeof *seen);
-      for (gasp_vid v = 0; v < nv; v++) seen[o1[v]] = 1;
-      for (int p = 0; p < parts; p++) assert_true(seen[p]);
+      for (gasp_vid v = 0; v < nv; v++)
+        seen[o1[v]] = 1;
+      for (int p = 0; p < parts; p++)
+        assert_true(seen[p]);
       free(seen);
     }
   }
@@ -122,20 +131,23 @@ static void test_hash_balance(void **state) {
     int parts = parts_list[pi];
     assert_int_equal(gasp_partition_hash(g, parts, o), GASP_OK);
     uint64_t cnt[16] = {0};
-    for (gasp_vid v = 0; v < nv; v++) cnt[o[v]]++;
+    for (gasp_vid v = 0; v < nv; v++)
+      cnt[o[v]]++;
     double mean = (double)nv / parts;
     for (int p = 0; p < parts; p++)
       if (fabs((double)cnt[p] - mean) > 0.03 * mean)
         fail_msg("parts=%d: part %d holds %llu vertices, mean %.0f", parts, p,
                  (unsigned long long)cnt[p], mean);
     gasp_partition_stats st;
-    assert_int_equal(gasp_partition_stats_compute(g, parts, o, 2, &st), GASP_OK);
+    assert_int_equal(gasp_partition_stats_compute(g, parts, o, 2, &st),
+                     GASP_OK);
     assert_true(st.vertex_balance < 1.03);
     assert_true(st.edge_balance < 1.1);
     /* a random assignment cuts about 1 - 1/parts of the edges that are
      * not self loops */
     size_t loops = 0;
-    for (size_t i = 0; i < r.n; i++) loops += r.src[i] == r.dst[i];
+    for (size_t i = 0; i < r.n; i++)
+      loops += r.src[i] == r.dst[i];
     double want = (1.0 - 1.0 / parts) * (double)(r.n - loops) / (double)r.n;
     assert_true(fabs(st.edge_cut_fraction - want) < 0.02);
   }
@@ -148,7 +160,8 @@ static void test_hash_sides(void **state) {
   (void)state;
   /* bipartite: the same number on both sides is two vertices, and the side
    * takes part in the hash */
-  raw r = {4000, malloc(4000 * sizeof(gasp_gid)), malloc(4000 * sizeof(gasp_gid))};
+  raw r = {4000, malloc(4000 * sizeof(gasp_gid)),
+           malloc(4000 * sizeof(gasp_gid))};
   for (size_t i = 0; i < r.n; i++) {
     r.src[i] = i;
     r.dst[i] = i;
@@ -159,7 +172,8 @@ static void test_hash_sides(void **state) {
   uint32_t *o = malloc(nv * sizeof *o);
   assert_int_equal(gasp_partition_hash(g, 8, o), GASP_OK);
   size_t differ = 0;
-  for (gasp_vid v = 0; v < nleft; v++) differ += o[v] != o[nleft + v];
+  for (gasp_vid v = 0; v < nleft; v++)
+    differ += o[v] != o[nleft + v];
   /* independent sides would differ 7/8 of the time */
   assert_true(differ > 4000 / 2);
   free(o);
@@ -176,22 +190,29 @@ static void brute_stats(const gasp_graph *g, const raw *r, gasp_side dst_side,
   size_t ne = r->n;
   gasp_vid *s = malloc((ne + 1) * sizeof *s), *d = malloc((ne + 1) * sizeof *d);
   for (size_t i = 0; i < ne; i++) {
-    assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, r->src[i], &s[i]), GASP_OK);
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, r->src[i], &s[i]),
+                     GASP_OK);
     assert_int_equal(gasp_graph_find(g, dst_side, r->dst[i], &d[i]), GASP_OK);
   }
   uint64_t cut = 0, vmax = 0, emax = 0, gtot = 0, gmax = 0;
-  for (size_t i = 0; i < ne; i++) cut += owner[s[i]] != owner[d[i]];
+  for (size_t i = 0; i < ne; i++)
+    cut += owner[s[i]] != owner[d[i]];
   unsigned char *in = malloc(nv + 1);
   for (int p = 0; p < parts; p++) {
     uint64_t vc = 0, ec = 0, gh = 0;
-    for (gasp_vid v = 0; v < nv; v++) vc += owner[v] == (uint32_t)p;
-    for (size_t i = 0; i < ne; i++) ec += owner[s[i]] == (uint32_t)p;
+    for (gasp_vid v = 0; v < nv; v++)
+      vc += owner[v] == (uint32_t)p;
+    for (size_t i = 0; i < ne; i++)
+      ec += owner[s[i]] == (uint32_t)p;
     memset(in, 0, nv + 1);
     for (size_t i = 0; i < ne; i++) {
-      if (owner[s[i]] == (uint32_t)p && owner[d[i]] != (uint32_t)p) in[d[i]] = 1;
-      if (owner[d[i]] == (uint32_t)p && owner[s[i]] != (uint32_t)p) in[s[i]] = 1;
+      if (owner[s[i]] == (uint32_t)p && owner[d[i]] != (uint32_t)p)
+        in[d[i]] = 1;
+      if (owner[d[i]] == (uint32_t)p && owner[s[i]] != (uint32_t)p)
+        in[s[i]] = 1;
     }
-    for (gasp_vid v = 0; v < nv; v++) gh += in[v];
+    for (gasp_vid v = 0; v < nv; v++)
+      gh += in[v];
     if (vc > vmax) vmax = vc;
     if (ec > emax) emax = ec;
     gtot += gh;
@@ -214,18 +235,23 @@ static void compare_stats(const gasp_graph *g, const raw *r, gasp_side dst_side,
   brute_stats(g, r, dst_side, parts, owner, &want);
   for (int t = 1; t <= 2; t++) {
     memset(&got, 0x77, sizeof got);
-    assert_int_equal(gasp_partition_stats_compute(g, parts, owner, t, &got), GASP_OK);
+    assert_int_equal(gasp_partition_stats_compute(g, parts, owner, t, &got),
+                     GASP_OK);
     assert_int_equal(got.parts, parts);
     if (fabs(got.edge_cut_fraction - want.edge_cut_fraction) > 1e-12 ||
         fabs(got.vertex_balance - want.vertex_balance) > 1e-12 ||
         fabs(got.edge_balance - want.edge_balance) > 1e-12 ||
-        got.ghosts_total != want.ghosts_total || got.ghosts_max != want.ghosts_max)
-      fail_msg("parts=%d threads=%d: got cut %g vbal %g ebal %g ghosts %llu/%llu, "
-               "want cut %g vbal %g ebal %g ghosts %llu/%llu",
-               parts, t, got.edge_cut_fraction, got.vertex_balance, got.edge_balance,
-               (unsigned long long)got.ghosts_total, (unsigned long long)got.ghosts_max,
-               want.edge_cut_fraction, want.vertex_balance, want.edge_balance,
-               (unsigned long long)want.ghosts_total, (unsigned long long)want.ghosts_max);
+        got.ghosts_total != want.ghosts_total ||
+        got.ghosts_max != want.ghosts_max)
+      fail_msg(
+          "parts=%d threads=%d: got cut %g vbal %g ebal %g ghosts %llu/%llu, "
+          "want cut %g vbal %g ebal %g ghosts %llu/%llu",
+          parts, t, got.edge_cut_fraction, got.vertex_balance, got.edge_balance,
+          (unsigned long long)got.ghosts_total,
+          (unsigned long long)got.ghosts_max, want.edge_cut_fraction,
+          want.vertex_balance, want.edge_balance,
+          (unsigned long long)want.ghosts_total,
+          (unsigned long long)want.ghosts_max);
   }
 }
 
@@ -233,7 +259,8 @@ static void test_stats_brute_force(void **state) {
   (void)state;
   tu_rng rng = {3};
   for (int round = 0; round < 6; round++) {
-    raw r = random_raw(10 + (uint64_t)round, 300 + 200 * (size_t)round, 60 + 40 * (uint64_t)round);
+    raw r = random_raw(10 + (uint64_t)round, 300 + 200 * (size_t)round,
+                       60 + 40 * (uint64_t)round);
     gasp_gid iso[] = {1, 2, 3};
     gasp_graph *g = build_raw(&r, 0, iso, 3, 0);
     gasp_vid nv = gasp_graph_num_vertices(g);
@@ -243,7 +270,8 @@ static void test_stats_brute_force(void **state) {
       assert_int_equal(gasp_partition_hash(g, parts, o), GASP_OK);
       compare_stats(g, &r, GASP_SIDE_LEFT, parts, o);
       for (gasp_vid v = 0; v < nv; v++)
-        o[v] = (uint32_t)(tu_below(&rng, 3) ? 0 : tu_below(&rng, (uint64_t)parts));
+        o[v] =
+            (uint32_t)(tu_below(&rng, 3) ? 0 : tu_below(&rng, (uint64_t)parts));
       compare_stats(g, &r, GASP_SIDE_LEFT, parts, o);
     }
     free(o);
@@ -299,9 +327,11 @@ static void test_stats_by_hand(void **state) {
   assert_true(fabs(st.vertex_balance - 3.0 * 3 / 4) < 1e-12);
   /* bad arguments */
   uint32_t bad[4] = {0, 0, 5, 1};
-  assert_int_equal(gasp_partition_stats_compute(g, 2, bad, 1, &st), GASP_EINVAL);
+  assert_int_equal(gasp_partition_stats_compute(g, 2, bad, 1, &st),
+                   GASP_EINVAL);
   assert_int_equal(gasp_partition_stats_compute(g, 0, o, 1, &st), GASP_EINVAL);
-  assert_int_equal(gasp_partition_stats_compute(g, 2, NULL, 1, &st), GASP_EINVAL);
+  assert_int_equal(gasp_partition_stats_compute(g, 2, NULL, 1, &st),
+                   GASP_EINVAL);
   assert_int_equal(gasp_partition_stats_compute(g, 2, o, 1, NULL), GASP_EINVAL);
   gasp_graph_free(&g);
   raw_free(&r);
@@ -314,7 +344,8 @@ static void test_single_part_large(void **state) {
   gasp_vid nv = gasp_graph_num_vertices(g);
   uint32_t *o = malloc(nv * sizeof *o);
   assert_int_equal(gasp_partition_hash(g, 1, o), GASP_OK);
-  for (gasp_vid v = 0; v < nv; v++) assert_int_equal(o[v], 0);
+  for (gasp_vid v = 0; v < nv; v++)
+    assert_int_equal(o[v], 0);
   gasp_partition_stats st;
   assert_int_equal(gasp_partition_stats_compute(g, 1, o, 0, &st), GASP_OK);
   assert_true(st.edge_cut_fraction == 0);
@@ -336,8 +367,11 @@ static gasp_graph *grid(int w, int h) {
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++) {
       gasp_gid v = (gasp_gid)(y * w + x);
-      if (x + 1 < w) assert_int_equal(gasp_builder_add_edge(b, v, v + 1, 1), GASP_OK);
-      if (y + 1 < h) assert_int_equal(gasp_builder_add_edge(b, v + (gasp_gid)w, v, 1), GASP_OK);
+      if (x + 1 < w)
+        assert_int_equal(gasp_builder_add_edge(b, v, v + 1, 1), GASP_OK);
+      if (y + 1 < h)
+        assert_int_equal(gasp_builder_add_edge(b, v + (gasp_gid)w, v, 1),
+                         GASP_OK);
     }
   gasp_graph *g = NULL;
   assert_int_equal(gasp_builder_finish(b, 1, &g, NULL), GASP_OK);
@@ -355,22 +389,27 @@ static void test_metis(void **state) {
   for (gasp_gid c = 0; c < 2; c++)
     for (gasp_gid i = 0; i < 12; i++)
       for (gasp_gid j = 0; j < 12; j++)
-        if (i != j) assert_int_equal(gasp_builder_add_edge(b, c * 100 + i, c * 100 + j, 1), GASP_OK);
+        if (i != j)
+          assert_int_equal(
+              gasp_builder_add_edge(b, c * 100 + i, c * 100 + j, 1), GASP_OK);
   gasp_graph *g = NULL;
   assert_int_equal(gasp_builder_finish(b, 1, &g, NULL), GASP_OK);
   gasp_builder_free(&b);
   uint32_t owner[24];
   gasp_error err;
   assert_int_equal(gasp_partition_metis(g, 2, 1, owner, &err), GASP_OK);
-  for (int v = 1; v < 12; v++) assert_int_equal(owner[v], owner[0]);
-  for (int v = 13; v < 24; v++) assert_int_equal(owner[v], owner[12]);
+  for (int v = 1; v < 12; v++)
+    assert_int_equal(owner[v], owner[0]);
+  for (int v = 13; v < 24; v++)
+    assert_int_equal(owner[v], owner[12]);
   assert_int_not_equal(owner[0], owner[12]);
   gasp_partition_stats ps;
   assert_int_equal(gasp_partition_stats_compute(g, 2, owner, 1, &ps), GASP_OK);
   assert_true(ps.edge_cut_fraction == 0 && ps.ghosts_total == 0);
   /* more parts than vertices: every part index valid */
   assert_int_equal(gasp_partition_metis(g, 40, 1, owner, &err), GASP_OK);
-  for (int v = 0; v < 24; v++) assert_true(owner[v] < 40);
+  for (int v = 0; v < 24; v++)
+    assert_true(owner[v] < 40);
   assert_int_equal(gasp_partition_metis(g, 0, 1, owner, &err), GASP_EINVAL);
   gasp_graph_free(&g);
 
@@ -385,17 +424,82 @@ static void test_metis(void **state) {
     assert_memory_equal(m1, m2, nv * sizeof *m1);
     assert_int_equal(gasp_partition_hash(g, parts, h), GASP_OK);
     gasp_partition_stats pm, ph;
-    assert_int_equal(gasp_partition_stats_compute(g, parts, m1, 2, &pm), GASP_OK);
-    assert_int_equal(gasp_partition_stats_compute(g, parts, h, 2, &ph), GASP_OK);
+    assert_int_equal(gasp_partition_stats_compute(g, parts, m1, 2, &pm),
+                     GASP_OK);
+    assert_int_equal(gasp_partition_stats_compute(g, parts, h, 2, &ph),
+                     GASP_OK);
     /* a 40 x 40 grid has 3120 edges; a straight cut into p strips cuts
      * 40 (p - 1) of them */
-    if (!(pm.edge_cut_fraction < 0.05 && pm.edge_cut_fraction * 8 < ph.edge_cut_fraction))
-      fail_msg("%d parts: METIS cut %g, hash cut %g", parts, pm.edge_cut_fraction,
-               ph.edge_cut_fraction);
+    if (!(pm.edge_cut_fraction < 0.05 &&
+          pm.edge_cut_fraction * 8 < ph.edge_cut_fraction))
+      fail_msg("%d parts: METIS cut %g, hash cut %g", parts,
+               pm.edge_cut_fraction, ph.edge_cut_fraction);
     assert_true(pm.vertex_balance < 1.1 && pm.edge_balance < 1.15);
   }
   free(m1), free(m2), free(h);
   gasp_graph_free(&g);
+}
+
+/* Address space in use now (bytes), from /proc/self/statm. */
+static uint64_t vm_size(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long long pages = 0;
+  if (f) {
+    if (fscanf(f, "%llu", &pages) != 1) pages = 0;
+    fclose(f);
+  }
+  return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Partitions a 300000-vertex grid under an address-space limit `margin`
+ * bytes above what is in use; 0: done, 1: a wrong failure, 3: no failure. */
+static int metis_under_limit(uint64_t margin) {
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    gasp_graph *g = grid(600, 500);
+    uint32_t *owner = malloc(300000 * sizeof *owner);
+    if (!g || !owner) _exit(2);
+    uint64_t lim = vm_size() + margin;
+    struct rlimit rl = {(rlim_t)lim, (rlim_t)lim};
+    if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(2);
+    gasp_error err;
+    int rc = gasp_partition_metis(g, 4, 1, owner, &err);
+    fprintf(stderr, "metis with %llu MiB to spare: %s: %s\n",
+            (unsigned long long)(margin >> 20), gasp_err_name(rc), err.msg);
+    if (rc == GASP_OK) _exit(3);
+    _exit(
+        rc == GASP_ENOMEM &&
+                strstr(err.msg, "out of memory partitioning 300000 vertices") &&
+                !strstr(err.msg, "status")
+            ? 0
+            : 1);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0)
+    assert_int_equal(errno, EINTR);
+  assert_true(WIFEXITED(st));
+  return WEXITSTATUS(st);
+}
+
+/* When METIS runs out of memory the error says so in gasp's words (not
+ * "status -3"), naming the graph's size: tried with less and less room,
+ * from enough for METIS down to less than gasp's own arrays. */
+static void test_metis_out_of_memory(void **state) {
+  (void)state;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  skip(); /* the sanitizers need far more address space than a limit leaves */
+#endif
+  if (vm_size() == 0) skip();
+  int failed = 0;
+  for (uint64_t mib = 256; mib >= 1; mib /= 2) {
+    int r = metis_under_limit(mib << 20);
+    assert_int_not_equal(r, 1);
+    assert_int_not_equal(r, 2);
+    failed += r == 0;
+  }
+  assert_true(failed > 0);
 }
 
 int main(void) {
@@ -407,6 +511,7 @@ int main(void) {
       cmocka_unit_test(test_stats_by_hand),
       cmocka_unit_test(test_single_part_large),
       cmocka_unit_test(test_metis),
+      cmocka_unit_test(test_metis_out_of_memory),
   };
   return cmocka_run_group_tests_name("partition", tests, NULL, NULL);
 }

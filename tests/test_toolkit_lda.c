@@ -907,6 +907,106 @@ static void test_json_trace_help(void **state) {
   free(path);
 }
 
+/* A corpus through a FIFO (a pipe, <(...)): the format is told from the
+ * stream itself, and no line is lost to the detection. */
+static void test_corpus_from_pipe(void **state) {
+  TU_NEED_BIN();
+  char *dir = *state;
+  char *cpath = tu_path(dir, "pipe-cpath.txt");
+  free(RUN_OK("generate", "lda", "--docs", "50", "--vocab-size", "80", "-o",
+              cpath, "--quiet"));
+  size_t n = 0;
+  char *text = tu_read_file(cpath, &n);
+  assert_non_null(text);
+  char *want = RUN_OK("lda", "-i", cpath, "-k", "3", "--max-iter", "2",
+                      "--json", "--quiet");
+  char *fifo = tu_path(dir, "cpath.fifo");
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int fd = open(fifo, O_WRONLY);
+    for (size_t off = 0; fd >= 0 && off < n;) {
+      ssize_t w = write(fd, text + off, n - off);
+      if (w <= 0) _exit(1);
+      off += (size_t)w;
+    }
+    _exit(0);
+  }
+  char *got = RUN_OK("lda", "-i", fifo, "-k", "3", "--max-iter", "2", "--json",
+                     "--quiet");
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    assert_int_equal(errno, EINTR);
+  assert_true(json_num(got, "tokens") == json_num(want, "tokens"));
+  assert_true(json_num(got, "documents") == json_num(want, "documents"));
+  free(got);
+  free(want);
+  free(fifo);
+  free(text);
+  free(cpath);
+}
+
+/* Model headers whose sizes the file cannot back: refused on line 1,
+ * before any allocation sized by them (words=W times the row size used
+ * to wrap around and the rows were written past an 8-byte buffer). */
+static void test_model_header_sizes(void **state) {
+  TU_NEED_BIN();
+  char *dir = *state;
+  char *cpath = tu_path(dir, "c.triples");
+  tu_write_str(cpath, "1 1 1\n1 2 1\n2 2 3\n");
+  static const struct {
+    const char *header;
+    const char *why;
+  } cases[] = {
+      {"# gasp-lda topics=2 alpha=0.1 beta=0.01 words=2305843009213693953 "
+       "tokens=10 values=phi\n",
+       "cannot fit"},
+      {"# gasp-lda topics=2 alpha=0.1 beta=0.01 words=1000 tokens=10 "
+       "values=phi\n",
+       "cannot fit"},
+      {"# gasp-lda topics=2147483647 alpha=0.1 beta=0.01 words=1 tokens=10 "
+       "values=phi\n",
+       "topics"},
+      {"# gasp-lda topics=99999999999999999999 alpha=0.1 beta=0.01 words=1 "
+       "tokens=10 values=phi\n",
+       "topics"},
+  };
+  char *model = tu_path(dir, "bad.word-topic.tsv");
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    size_t cap = 4096, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text, cap, "%s", cases[i].header);
+    for (int w = 1; w <= 40; w++)
+      n += (size_t)snprintf(text + n, cap - n, "%d\t0.5 0.5\n", w);
+    tu_write_bytes(model, text, n);
+    free(text);
+    tu_result r = RUN("lda-infer", "-m", model, "-i", cpath, "--quiet");
+    if (r.status != 2 || r.sig || !strstr(r.err, "bad.word-topic.tsv:1: ") ||
+        !strstr(r.err, cases[i].why))
+      fail_msg("case %zu: exit %d (signal %d): %s", i, r.status, r.sig, r.err);
+    tu_result_free(&r);
+  }
+  /* the same rows under a truthful header load */
+  char *good = tu_path(dir, "good.word-topic.tsv");
+  size_t cap = 4096, n = 0;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  n += (size_t)snprintf(text, cap,
+                        "# gasp-lda topics=2 alpha=0.1 beta=0.01 "
+                        "words=40 tokens=10 values=phi\n");
+  for (int w = 1; w <= 40; w++)
+    n += (size_t)snprintf(text + n, cap - n, "%d\t0.5 0.5\n", w);
+  tu_write_bytes(good, text, n);
+  free(text);
+  free(RUN_OK("lda-infer", "-m", good, "-i", cpath, "--quiet"));
+  free(good);
+  free(model);
+  free(cpath);
+}
+
 /* The shared Reuters corpus (LDA-C with its vocabulary), when present. */
 static void test_reuters(void **state) {
   TU_NEED_BIN();
@@ -941,8 +1041,8 @@ static double kos_perplexity(const char *dir, const char *kos, const char *np) {
                     "--np", np, "--quiet", "-o", prefix);
   assert_int_equal(r.status, 0);
   tu_result_free(&r);
-  r = RUN("lda-infer", "-m", prefix, "-i", kos, "--perplexity", "--iters",
-          "40", "--json", "--quiet");
+  r = RUN("lda-infer", "-m", prefix, "-i", kos, "--perplexity", "--iters", "40",
+          "--json", "--quiet");
   assert_int_equal(r.status, 0);
   double p = json_num(r.out, "perplexity");
   tu_result_free(&r);
@@ -976,6 +1076,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_formats_equivalent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json_trace_help, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_corpus_from_pipe, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_model_header_sizes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kos_heldout_across_ranks, setup,
                                       teardown),

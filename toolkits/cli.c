@@ -5,10 +5,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +19,10 @@ double cli_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+const char *cli_input_path(const char *arg) {
+  return strcmp(arg, "-") == 0 ? "/dev/stdin" : arg;
 }
 
 void cli_common_init(cli_common *c) {
@@ -111,12 +118,15 @@ int cli_progress_cb(void *user, const gasp_progress *g) {
   double mb = (double)g->bytes_done / 1e6;
   double rate = g->seconds > 0 ? (double)g->items_done / g->seconds / 1e6 : 0;
   if (g->bytes_total)
-    fprintf(stderr, "\r\033[Kgasp: %s %s: %.1f / %.1f MB (%.0f%%), %.2f M edges, %.1f M edges/s",
+    fprintf(stderr,
+            "\r\033[Kgasp: %s %s: %.1f / %.1f MB (%.0f%%), %.2f M edges, %.1f "
+            "M edges/s",
             g->phase, p->label, mb, (double)g->bytes_total / 1e6,
             100.0 * (double)g->bytes_done / (double)g->bytes_total,
             (double)g->items_done / 1e6, rate);
   else
-    fprintf(stderr, "\r\033[Kgasp: %s %s: %.1f MB, %.2f M edges, %.1f M edges/s",
+    fprintf(stderr,
+            "\r\033[Kgasp: %s %s: %.1f MB, %.2f M edges, %.1f M edges/s",
             g->phase, p->label, mb, (double)g->items_done / 1e6, rate);
   fflush(stderr);
   return 0;
@@ -153,11 +163,116 @@ int cli_load_graph(const cli_common *c, gasp_graph **out, double *seconds) {
   if (rc) return cli_fail(&err, rc);
   if (!c->quiet) {
     uint64_t e = gasp_graph_num_edges(*out);
-    fprintf(stderr, "gasp: loaded %s: %u vertices, %llu edges in %.3f s (%.1f M edges/s)\n",
-            c->input, gasp_graph_num_vertices(*out), (unsigned long long)e, dt,
-            dt > 0 ? (double)e / dt / 1e6 : 0.0);
+    fprintf(
+        stderr,
+        "gasp: loaded %s: %u vertices, %llu edges in %.3f s (%.1f M edges/s)\n",
+        c->input, gasp_graph_num_vertices(*out), (unsigned long long)e, dt,
+        dt > 0 ? (double)e / dt / 1e6 : 0.0);
   }
   return 0;
+}
+
+/* ---- result files ------------------------------------------------ */
+
+/* Creates "TARGET.tmp.PID.N" exclusively with `mode` (the umask applies,
+ * as for any new file); returns the fd and sets *tmp, or -1. */
+static int create_temp(const char *target, mode_t mode, char **tmp) {
+  size_t n = strlen(target) + 48;
+  *tmp = malloc(n);
+  if (!*tmp) return -1;
+  static unsigned counter;
+  for (int tries = 0; tries < 100; tries++) {
+    snprintf(*tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(), counter++);
+    int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0 || errno != EEXIST) {
+      if (fd < 0) {
+        free(*tmp);
+        *tmp = NULL;
+      }
+      return fd;
+    }
+  }
+  free(*tmp);
+  *tmp = NULL;
+  errno = EEXIST;
+  return -1;
+}
+
+/* Set once a failed write to stdout has been reported. */
+static int stdout_reported;
+
+int cli_out_open(cli_out *o, const char *path) {
+  memset(o, 0, sizeof *o);
+  o->path = path;
+  if (!strcmp(path, "-")) {
+    o->f = stdout;
+    return 0;
+  }
+  struct stat sb;
+  int fd = -1, exists = stat(path, &sb) == 0;
+  struct stat lsb;
+  int dangling = !exists && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode);
+  if ((exists && !S_ISREG(sb.st_mode)) || dangling) {
+    /* a device, FIFO or socket (or a link to nothing yet): in place */
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  } else {
+    o->target = exists ? realpath(path, NULL) : strdup(path);
+    if (o->target) fd = create_temp(o->target, exists ? 0600 : 0666, &o->tmp);
+    if (fd >= 0 && exists) fchmod(fd, sb.st_mode & 07777);
+  }
+  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+    int e = errno;
+    cli_error("%s: cannot create: %s", path, strerror(e));
+    if (fd >= 0) close(fd);
+    if (o->tmp) unlink(o->tmp);
+    free(o->tmp);
+    free(o->target);
+    memset(o, 0, sizeof *o);
+    return e == ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+  }
+  return 0;
+}
+
+int cli_out_close(cli_out *o, int ok) {
+  if (!o->f) return 0;
+  int rc = 0, e = 0;
+  if (o->f == stdout) {
+    o->f = NULL;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+      cli_error("stdout: write failed: %s", strerror(errno ? errno : EIO));
+      stdout_reported = 1;
+      return EXIT_RUNTIME;
+    }
+    return 0;
+  }
+  errno = 0;
+  if (ferror(o->f)) e = errno ? errno : EIO;
+  if (fclose(o->f) != 0 && !e) e = errno ? errno : EIO;
+  o->f = NULL;
+  if (!e && ok && o->tmp && rename(o->tmp, o->target) != 0) e = errno;
+  if (e) {
+    cli_error("%s: write failed: %s", o->path, strerror(e));
+    rc = EXIT_RUNTIME;
+  }
+  if (o->tmp && (e || !ok)) unlink(o->tmp);
+  free(o->tmp);
+  free(o->target);
+  o->tmp = o->target = NULL;
+  return rc;
+}
+
+int cli_stdout_check(int rc) {
+  errno = 0;
+  int bad = fflush(stdout) != 0 || ferror(stdout);
+  int e = errno;
+  if (fclose(stdout) != 0 && !bad) {
+    bad = 1;
+    e = errno;
+  }
+  if (!bad) return rc;
+  if (!stdout_reported)
+    cli_error("stdout: write failed: %s", strerror(e ? e : EIO));
+  return rc ? rc : EXIT_RUNTIME;
 }
 
 /* ---- JSON -------------------------------------------------------- */
@@ -208,12 +323,21 @@ void cli_json_end(cli_json *j) { fputs("}\n", j->f); }
 
 int cli_common_opt(cli_common *c, int opt, const char *arg) {
   switch (opt) {
-  case 'i': c->input = arg; return 1;
+  case 'i': c->input = cli_input_path(arg); return 1;
   case 'o': c->output = arg; return 1;
-  case 't': return cli_parse_int("--threads", arg, &c->threads) ? -1 : 1;
+  case 't':
+    if (cli_parse_int("--threads", arg, &c->threads)) return -1;
+    if (c->threads > GASP_MAX_THREADS) {
+      cli_error("--threads: %s is over the limit of %d (0: all cores)", arg,
+                GASP_MAX_THREADS);
+      return -1;
+    }
+    return 1;
   case OPT_FORMAT:
     if (gasp_format_parse(arg, &c->format)) {
-      cli_error("--format: unknown format '%s' (auto, edgelist, snap, adj, mtx, uci, gasp)", arg);
+      cli_error("--format: unknown format '%s' (auto, edgelist, snap, adj, "
+                "mtx, uci, gasp)",
+                arg);
       return -1;
     }
     return 1;
@@ -228,10 +352,39 @@ int cli_common_opt(cli_common *c, int opt, const char *arg) {
   return 0;
 }
 
+/* The subcommand being run, for messages (set by main). */
+static const char *command_name = "gasp";
+
+void cli_set_command(const char *name) { command_name = name; }
+const char *cli_command(void) { return command_name; }
+
+int cli_getopt(int argc, char **argv, const char *shorts,
+               const struct option *longopts) {
+  char spec[128];
+  snprintf(spec, sizeof spec, ":%s", shorts); /* ':' reports a missing value */
+  opterr = 0;
+  int opt = getopt_long(argc, argv, spec, longopts, NULL);
+  if (opt != '?' && opt != ':') return opt;
+  const char *cmd = command_name;
+  char text[64];
+  const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+  /* a short option inside a cluster ("-qx") is named alone */
+  if (optopt > ' ' && optopt < 127 && (arg[0] != '-' || arg[1] != '-')) {
+    snprintf(text, sizeof text, "-%c", optopt);
+    arg = text;
+  }
+  if (opt == ':')
+    cli_error("%s: option '%s' needs a value", cmd, arg);
+  else
+    cli_error("%s: unknown option '%s' (gasp %s --help lists them)", cmd, arg,
+              cmd);
+  return CLI_OPT_BAD;
+}
+
 int cli_positional(cli_common *c, int argc, char **argv) {
   for (int i = optind; i < argc; i++) {
     if (!c->input) {
-      c->input = argv[i];
+      c->input = cli_input_path(argv[i]);
       continue;
     }
     cli_error("unexpected argument '%s'", argv[i]);

@@ -23,12 +23,14 @@ typedef struct cli_common {
   int quiet;
   int json;
   int symmetric;
-  int weighted; /* -1 auto, 0 --unweighted, 1 --weighted */
+  int weighted;  /* -1 auto, 0 --unweighted, 1 --weighted */
   int bipartite; /* sources and targets in separate id spaces (ratings) */
   uint64_t seed;
 } cli_common;
 
 void cli_common_init(cli_common *c);
+/* "-" (standard input) as a path the library can open; others as given. */
+const char *cli_input_path(const char *arg);
 
 /* Prints "gasp: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -59,6 +61,27 @@ void cli_progress_end(cli_progress *p);
 /* Loads c->input with the common flags; prints a summary line unless
  * quiet.  Returns 0 or an exit code (after printing the error). */
 int cli_load_graph(const cli_common *c, gasp_graph **out, double *seconds);
+
+/* Result files.  "-" is stdout.  A regular file (or a new one) is
+ * written under a temporary name beside it and renamed over it when
+ * complete, so a failed run leaves the old file; a new file gets mode
+ * 0666 less the umask and a replaced one keeps its mode.  A symlink is
+ * followed (the file it names is replaced, the link stays), and anything
+ * else (a device such as /dev/null, a FIFO) is written in place, never
+ * replaced.  cli_out_close() checks every write, commits when ok and
+ * discards the temporary otherwise; both return 0 or an exit code (the
+ * failure printed, naming the file). */
+typedef struct cli_out {
+  FILE *f;
+  const char *path; /* as given, for messages            */
+  char *target;     /* the file renamed over, or NULL     */
+  char *tmp;        /* the temporary name, or NULL        */
+} cli_out;
+int cli_out_open(cli_out *o, const char *path);
+int cli_out_close(cli_out *o, int ok);
+/* Flushes stdout and reports a failed write ("gasp: stdout: ...");
+ * returns rc, or EXIT_RUNTIME when rc was 0 and the output was lost. */
+int cli_stdout_check(int rc);
 
 /* Minimal JSON writer for the one-object summaries. */
 typedef struct cli_json {
@@ -97,7 +120,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_lda(int argc, char **argv);
 int cmd_lda_infer(int argc, char **argv);
 
-
 /* Common long options: commands append these to their own tables and pass
  * unknown option values to cli_common_opt(). */
 #include <getopt.h>
@@ -113,24 +135,33 @@ enum {
   OPT_FIRST_PRIVATE = 300
 };
 #define CLI_COMMON_OPTIONS                                                     \
-  {"input", required_argument, 0, 'i'},                                        \
-      {"output", required_argument, 0, 'o'},                                   \
+  {"input", required_argument, 0, 'i'}, {"output", required_argument, 0, 'o'}, \
       {"threads", required_argument, 0, 't'},                                  \
       {"format", required_argument, 0, OPT_FORMAT},                            \
-      {"quiet", no_argument, 0, OPT_QUIET}, {"json", no_argument, 0, OPT_JSON}, \
+      {"quiet", no_argument, 0, OPT_QUIET},                                    \
+      {"json", no_argument, 0, OPT_JSON},                                      \
       {"seed", required_argument, 0, OPT_SEED},                                \
       {"symmetric", no_argument, 0, OPT_SYMMETRIC},                            \
       {"undirected", no_argument, 0, OPT_SYMMETRIC},                           \
       {"weighted", no_argument, 0, OPT_WEIGHTED},                              \
       {"unweighted", no_argument, 0, OPT_UNWEIGHTED},                          \
-      {"vocab", required_argument, 0, OPT_VOCAB},                              \
-      {"help", no_argument, 0, 'h'}
+      {"vocab", required_argument, 0, OPT_VOCAB}, {                            \
+    "help", no_argument, 0, 'h'                                                \
+  }
 #define CLI_COMMON_SHORT "i:o:t:h"
+/* getopt_long() that reports an unknown option or a missing value itself,
+ * in one line naming the subcommand and the option, and then returns
+ * CLI_OPT_BAD (the caller exits with EXIT_USAGE). */
+void cli_set_command(const char *name);
+const char *cli_command(void);
+#define CLI_OPT_BAD (-2)
+int cli_getopt(int argc, char **argv, const char *shorts,
+               const struct option *longopts);
 #define CLI_COMMON_HELP                                                        \
   "  -i, --input FILE     input file (gzip read transparently)\n"              \
   "  -o, --output FILE    output file\n"                                       \
-  "      --format F       auto|edgelist|snap|adj|mtx|uci|ldac|triples|gasp\n" \
-  "  -t, --threads N      threads (default: OMP_NUM_THREADS or all cores)\n"                      \
+  "      --format F       auto|edgelist|snap|adj|mtx|uci|ldac|triples|gasp\n"  \
+  "  -t, --threads N      threads (default: OMP_NUM_THREADS or all cores)\n"   \
   "      --symmetric      add the reverse of every edge (undirected input)\n"  \
   "      --weighted / --unweighted   keep or drop a weight column\n"           \
   "      --vocab FILE     vocabulary for UCI bag-of-words input\n"             \

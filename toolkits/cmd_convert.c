@@ -7,7 +7,8 @@
 static const char help[] =
     "usage: gasp convert [options] -i INPUT -o OUTPUT.gasp\n\n"
     "Loads any supported input and writes a gasp binary snapshot (versioned\n"
-    "header, sizes, 64-bit checksum).  Nothing is left at OUTPUT on failure.\n\n"
+    "header, sizes, 64-bit checksum).  Nothing is left at OUTPUT on "
+    "failure.\n\n"
     "options:\n" CLI_COMMON_HELP;
 
 int cmd_convert(int argc, char **argv) {
@@ -16,7 +17,8 @@ int cmd_convert(int argc, char **argv) {
   static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, CLI_COMMON_SHORT, opts)) != -1) {
+    if (opt == CLI_OPT_BAD) return EXIT_USAGE;
     if (opt == 'h') {
       fputs(help, stdout);
       return EXIT_OK;

@@ -30,9 +30,28 @@ static const char help[] =
     "      --quiet, --json\n";
 
 enum {
-  O_SCALE = OPT_FIRST_PRIVATE, O_EF, O_A, O_B, O_C, O_VERTICES, O_EDGES,
-  O_USERS, O_ITEMS, O_RANK, O_PER_USER, O_MEAN, O_NOISE, O_FACTORS, O_DOCS,
-  O_VOCAB_SIZE, O_TOPICS, O_DOC_LEN, O_ALPHA, O_BETA, O_VOCAB_OUT, O_PHI
+  O_SCALE = OPT_FIRST_PRIVATE,
+  O_EF,
+  O_A,
+  O_B,
+  O_C,
+  O_VERTICES,
+  O_EDGES,
+  O_USERS,
+  O_ITEMS,
+  O_RANK,
+  O_PER_USER,
+  O_MEAN,
+  O_NOISE,
+  O_FACTORS,
+  O_DOCS,
+  O_VOCAB_SIZE,
+  O_TOPICS,
+  O_DOC_LEN,
+  O_ALPHA,
+  O_BETA,
+  O_VOCAB_OUT,
+  O_PHI
 };
 
 typedef struct gen_args {
@@ -67,27 +86,39 @@ static int parse_args(int argc, char **argv, cli_common *c, gen_args *g) {
       {0, 0, 0, 0}};
   int opt, bad = 0;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "a:b:c:", opts, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, CLI_COMMON_SHORT "a:b:c:", opts)) !=
+         -1) {
     switch (opt) {
+    case CLI_OPT_BAD: return -1;
     case 'h': fputs(help, stdout); return 1;
     case O_SCALE: bad |= cli_parse_int("--scale", optarg, &g->scale); break;
-    case O_EF: bad |= cli_parse_int("--edge-factor", optarg, &g->edge_factor); break;
+    case O_EF:
+      bad |= cli_parse_int("--edge-factor", optarg, &g->edge_factor);
+      break;
     case 'a': bad |= cli_parse_double("-a", optarg, &g->a); break;
     case 'b': bad |= cli_parse_double("-b", optarg, &g->b); break;
     case 'c': bad |= cli_parse_double("-c", optarg, &g->c); break;
-    case O_VERTICES: bad |= cli_parse_u64("--vertices", optarg, &g->vertices); break;
+    case O_VERTICES:
+      bad |= cli_parse_u64("--vertices", optarg, &g->vertices);
+      break;
     case O_EDGES: bad |= cli_parse_u64("--edges", optarg, &g->edges); break;
     case O_USERS: bad |= cli_parse_u64("--users", optarg, &g->users); break;
     case O_ITEMS: bad |= cli_parse_u64("--items", optarg, &g->items); break;
     case O_RANK: bad |= cli_parse_int("--rank", optarg, &g->rank); break;
-    case O_PER_USER: bad |= cli_parse_u64("--per-user", optarg, &g->per_user); break;
+    case O_PER_USER:
+      bad |= cli_parse_u64("--per-user", optarg, &g->per_user);
+      break;
     case O_MEAN: bad |= cli_parse_double("--mean", optarg, &g->mean); break;
     case O_NOISE: bad |= cli_parse_double("--noise", optarg, &g->noise); break;
     case O_FACTORS: g->factors = optarg; break;
     case O_DOCS: bad |= cli_parse_u64("--docs", optarg, &g->docs); break;
-    case O_VOCAB_SIZE: bad |= cli_parse_u64("--vocab-size", optarg, &g->vocab); break;
+    case O_VOCAB_SIZE:
+      bad |= cli_parse_u64("--vocab-size", optarg, &g->vocab);
+      break;
     case O_TOPICS: bad |= cli_parse_int("--topics", optarg, &g->topics); break;
-    case O_DOC_LEN: bad |= cli_parse_u64("--doc-length", optarg, &g->doc_length); break;
+    case O_DOC_LEN:
+      bad |= cli_parse_u64("--doc-length", optarg, &g->doc_length);
+      break;
     case O_ALPHA: bad |= cli_parse_double("--alpha", optarg, &g->alpha); break;
     case O_BETA: bad |= cli_parse_double("--beta", optarg, &g->beta); break;
     case O_VOCAB_OUT: g->vocab_out = optarg; break;
@@ -112,7 +143,8 @@ static int write_matrix(const char *path, const double *m, uint64_t rows,
   }
   for (uint64_t r = 0; r < rows; r++) {
     fprintf(f, "%llu", (unsigned long long)(first + r));
-    for (int k = 0; k < cols; k++) fprintf(f, "\t%.10g", m[r * (uint64_t)cols + (uint64_t)k]);
+    for (int k = 0; k < cols; k++)
+      fprintf(f, "\t%.10g", m[r * (uint64_t)cols + (uint64_t)k]);
     fputc('\n', f);
   }
   if (fclose(f) != 0) {
@@ -129,7 +161,8 @@ static int write_vocab(const char *path, uint64_t words) {
     cli_error("%s: cannot create", path);
     return -1;
   }
-  for (uint64_t w = 1; w <= words; w++) fprintf(f, "word%llu\n", (unsigned long long)w);
+  for (uint64_t w = 1; w <= words; w++)
+    fprintf(f, "word%llu\n", (unsigned long long)w);
   if (fclose(f) != 0) {
     cli_error("%s: write failed", path);
     remove(path);
@@ -157,9 +190,16 @@ static int add_reverse(gasp_edge_list *e) {
 int cmd_generate(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c);
-  gen_args g = {.scale = 16, .edge_factor = 16, .rank = 10, .topics = 10,
-                .mean = 3.0, .noise = 0.1, .alpha = 0.1, .beta = 0.01,
-                .per_user = 20, .doc_length = 100};
+  gen_args g = {.scale = 16,
+                .edge_factor = 16,
+                .rank = 10,
+                .topics = 10,
+                .mean = 3.0,
+                .noise = 0.1,
+                .alpha = 0.1,
+                .beta = 0.01,
+                .per_user = 20,
+                .doc_length = 100};
   if (argc < 2 || argv[1][0] == '-') {
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
       fputs(help, stdout);
@@ -184,7 +224,8 @@ int cmd_generate(int argc, char **argv) {
   char header[128] = "";
   int rc;
   double t0 = cli_now();
-  if (!strcmp(kind, "kronecker") || !strcmp(kind, "rmat") || !strcmp(kind, "kron")) {
+  if (!strcmp(kind, "kronecker") || !strcmp(kind, "rmat") ||
+      !strcmp(kind, "kron")) {
     rc = gasp_generate_kronecker(&e, g.scale, g.edge_factor, g.a, g.b, g.c,
                                  c.seed, c.threads);
     if (rc == GASP_OK && c.symmetric && add_reverse(e)) rc = GASP_ENOMEM;
@@ -195,19 +236,22 @@ int cmd_generate(int argc, char **argv) {
                                g.noise, c.seed, g.factors ? &extra : NULL);
   } else if (!strcmp(kind, "lda")) {
     rc = gasp_generate_lda_corpus(&e, g.docs, g.vocab, g.topics, g.doc_length,
-                                  g.alpha, g.beta, c.seed, g.phi ? &extra : NULL);
+                                  g.alpha, g.beta, c.seed,
+                                  g.phi ? &extra : NULL);
     if (rc == GASP_OK)
       snprintf(header, sizeof header, "%llu\n%llu\n%llu\n",
                (unsigned long long)g.docs, (unsigned long long)g.vocab,
                (unsigned long long)e->n);
   } else {
-    cli_error("generate: unknown kind '%s' (kronecker, uniform, ratings, lda)", kind);
+    cli_error("generate: unknown kind '%s' (kronecker, uniform, ratings, lda)",
+              kind);
     return EXIT_USAGE;
   }
   if (rc) {
     cli_error("generate %s: %s", kind,
-              rc == GASP_EINVAL ? "invalid parameters (see gasp generate --help)"
-                                : gasp_strerror(rc));
+              rc == GASP_EINVAL
+                  ? "invalid parameters (see gasp generate --help)"
+                  : gasp_strerror(rc));
     return rc == GASP_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
   }
   gasp_error err;
@@ -217,7 +261,8 @@ int cmd_generate(int argc, char **argv) {
     cli_fail(&err, rc);
     status = EXIT_RUNTIME;
   } else if (g.factors && extra) {
-    /* One file: a row per user then per item, "user|item<TAB>id<TAB>k values". */
+    /* One file: a row per user then per item, "user|item<TAB>id<TAB>k values".
+     */
     FILE *f = fopen(g.factors, "w");
     if (!f) {
       cli_error("%s: cannot create", g.factors);

@@ -8,9 +8,11 @@
 static const char help[] =
     "usage: gasp info [options] FILE\n"
     "       gasp info --gpu\n\n"
-    "Loads a graph and prints vertices, edges, self loops, duplicate edges and\n"
+    "Loads a graph and prints vertices, edges, self loops, duplicate edges "
+    "and\n"
     "in/out degree figures; --gpu reports the CUDA device gasp would use.\n\n"
-    "options:\n" CLI_COMMON_HELP "      --gpu            report GPU support and exit\n";
+    "options:\n" CLI_COMMON_HELP
+    "      --gpu            report GPU support and exit\n";
 
 static int gpu_info(int json) {
   char name[256];
@@ -78,12 +80,14 @@ int cmd_info(int argc, char **argv) {
   cli_common c;
   cli_common_init(&c);
   int gpu = 0;
-  static const struct option opts[] = {CLI_COMMON_OPTIONS,
-                                       {"gpu", no_argument, 0, OPT_FIRST_PRIVATE},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      CLI_COMMON_OPTIONS,
+      {"gpu", no_argument, 0, OPT_FIRST_PRIVATE},
+      {0, 0, 0, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, CLI_COMMON_SHORT, opts)) != -1) {
+    if (opt == CLI_OPT_BAD) return EXIT_USAGE;
     if (opt == 'h') {
       fputs(help, stdout);
       return EXIT_OK;

@@ -537,8 +537,8 @@ static int parse(int argc, char **argv, tk_opts *o, lda_args *a) {
       {0, 0, 0, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "k:", opts, NULL)) !=
-         -1) {
+  while ((opt = cli_getopt(argc, argv, CLI_COMMON_SHORT "k:", opts)) != -1) {
+    if (opt == CLI_OPT_BAD) return EXIT_USAGE;
     if (opt == 'h') {
       fputs(help, stdout);
       return TK_HELP_SHOWN;
@@ -550,8 +550,8 @@ static int parse(int argc, char **argv, tk_opts *o, lda_args *a) {
     case 'k':
     case OPT_TOPICS:
       if (cli_parse_int("--topics", optarg, &a->K)) return EXIT_USAGE;
-      if (a->K < 1 || a->K > 65535) {
-        cli_error("--topics: expected 1..65535, got %d", a->K);
+      if (a->K < 1 || a->K > LDA_MAX_TOPICS) {
+        cli_error("--topics: expected 1..%d, got %d", LDA_MAX_TOPICS, a->K);
         return EXIT_USAGE;
       }
       break;
@@ -626,6 +626,8 @@ static char *suffixed(const char *prefix, const char *suffix) {
 int cmd_lda(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_GPU |
+               TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
   lda_args a = {20, 0, -1, 0.01, 0};
   o.dist_ok = 1; /* across ranks: AD-LDA over the owned documents */
   int rc = parse(argc, argv, &o, &a);

@@ -203,6 +203,9 @@ static int model_path(const char *m, char **out) {
 int cmd_lda_infer(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.takes &=
+      ~(TK_TAKES_ENGINE | TK_TAKES_ASYNC | TK_TAKES_MAX_ITER | TK_TAKES_TOL |
+        TK_TAKES_TRACE | TK_TAKES_GPU | TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
   const char *model = NULL;
   uint64_t iters = 100;
   double alpha = -1;
@@ -216,8 +219,8 @@ int cmd_lda_infer(int argc, char **argv) {
       {0, 0, 0, 0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "m:", opts, NULL)) !=
-         -1) {
+  while ((opt = cli_getopt(argc, argv, CLI_COMMON_SHORT "m:", opts)) != -1) {
+    if (opt == CLI_OPT_BAD) return EXIT_USAGE;
     if (opt == 'h') {
       fputs(help, stdout);
       return EXIT_OK;

@@ -691,6 +691,9 @@ static int run_mf(int argc, char **argv, int als) {
   const char *name = als ? "als" : "sgd";
   tk_opts o;
   tk_opts_init(&o);
+  /* the sync engine, chromatic by construction; ratings are weighted */
+  o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_VOCAB |
+               TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
   o.c.seed = 1;
   mf m;
   memset(&m, 0, sizeof m);

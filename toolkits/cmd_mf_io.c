@@ -95,6 +95,10 @@ out:
 int cmd_split(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.takes =
+      TK_TAKES_ALL & ~(TK_TAKES_ENGINE | TK_TAKES_ASYNC | TK_TAKES_MAX_ITER |
+                       TK_TAKES_TOL | TK_TAKES_TRACE | TK_TAKES_GPU |
+                       TK_TAKES_VOCAB | TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
   o.c.seed = 1;
   double fraction = 0.1;
   static const struct option extra[] = {
@@ -316,6 +320,10 @@ static int on_user(const char *line, uint64_t ln, void *u) {
 int cmd_predict(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.takes = TK_TAKES_ALL &
+            ~(TK_TAKES_ENGINE | TK_TAKES_ASYNC | TK_TAKES_MAX_ITER |
+              TK_TAKES_TOL | TK_TAKES_TRACE | TK_TAKES_GPU | TK_TAKES_VOCAB |
+              TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS | TK_TAKES_SEED);
   predict_args a = {0};
   static const struct option extra[] = {
       {"model", required_argument, 0, O_MODEL},

@@ -391,6 +391,7 @@ static void print_top(const gasp_graph *g, const pr_vertex *vd, int k) {
 int cmd_pagerank(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.takes &= ~(TK_TAKES_VOCAB | TK_TAKES_SEED | TK_TAKES_WEIGHTS);
   pr p;
   memset(&p, 0, sizeof p);
   p.damping = 0.85;

@@ -72,6 +72,8 @@ static int fmt_part(char *buf, size_t cap, gasp_vid v, void *user) {
 int cmd_partition(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.takes &= ~(TK_TAKES_ENGINE | TK_TAKES_ASYNC | TK_TAKES_MAX_ITER |
+               TK_TAKES_TOL | TK_TAKES_TRACE | TK_TAKES_GPU | TK_TAKES_VOCAB);
   o.c.seed = 1;
   part_args a = {0, 1, NULL};
   static const struct option extra[] = {

@@ -45,8 +45,10 @@ static void usage(FILE *f) {
           gasp_version_string());
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fprintf(f, "\n'gasp <command> --help' describes a command's options.\n"
-             "Exit status: 0 success, 1 runtime failure, 2 usage or input error.\n");
+  fprintf(
+      f,
+      "\n'gasp <command> --help' describes a command's options.\n"
+      "Exit status: 0 success, 1 runtime failure, 2 usage or input error.\n");
 }
 
 int main(int argc, char **argv) {
@@ -64,8 +66,12 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-    if (!strcmp(argv[1], commands[i].name))
-      return commands[i].run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], commands[i].name)) {
+      cli_set_command(commands[i].name);
+      /* results may sit in stdout's buffer: a full disk or a closed
+       * pipe shows only when it is flushed */
+      return cli_stdout_check(commands[i].run(argc - 1, argv + 1));
+    }
   cli_error("unknown command '%s' (try 'gasp --help')", argv[1]);
   return EXIT_USAGE;
 }

@@ -12,6 +12,8 @@
 /* Topic rows are padded to a multiple of LDA_LANES entries (zero
  * probability) so that the sampler runs whole vectors. */
 #define LDA_LANES 8
+/* The most topics a model may have (gasp lda -k, and model files). */
+#define LDA_MAX_TOPICS 65535
 static inline int lda_padded(int k) {
   return (k + LDA_LANES - 1) / LDA_LANES * LDA_LANES;
 }
@@ -37,6 +39,7 @@ void lda_corpus_free(lda_corpus *c);
 /* --format auto for text corpora: docword.* is UCI, *.ldac LDA-C, *.gasp
  * a snapshot; otherwise by the first data line: a single number is a UCI
  * header, "N w:c ..." is LDA-C, else "doc word count" triples. */
+/* (GASP_FORMAT_CORPUS: the library reads the line from the stream.) */
 void lda_corpus_format(cli_common *c);
 
 /* wyrand (Wang Yi): one 64x64->128 multiply per number, passes BigCrush
@@ -90,14 +93,9 @@ typedef struct lda_model {
 int lda_model_read(lda_model *m, const char *path);
 void lda_model_free(lda_model *m);
 
-/* Opens `path` for writing under a temporary name ("-": stdout):
- * lda_out_close() renames it into place, or removes it when `bad`.  Return 0 or
- * an exit code (printed). */
-typedef struct lda_out {
-  FILE *f;
-  char *tmp;
-  const char *path;
-} lda_out;
+/* Result files: see cli_out (cli.h).  lda_out_close(o, bad) discards the
+ * file when `bad`. */
+typedef cli_out lda_out;
 int lda_out_open(lda_out *o, const char *path);
 int lda_out_close(lda_out *o, int bad);
 

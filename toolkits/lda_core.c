@@ -8,8 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   memset(c, 0, sizeof *c);
@@ -73,51 +73,9 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   return 0;
 }
 
-/* By the first line that is not blank or a comment: one number is a UCI
- * header, "N w:c ..." LDA-C, anything else triples.  gzopen reads plain
- * files too. */
-static gasp_format sniff(const char *path) {
-  gzFile f = gzopen(path, "rb");
-  if (!f) return GASP_FORMAT_TRIPLES; /* the loader reports why */
-  char line[4096];
-  gasp_format fmt = GASP_FORMAT_TRIPLES;
-  while (gzgets(f, line, sizeof line)) {
-    char *p = line;
-    while (*p == ' ' || *p == '\t' || *p == '\r')
-      p++;
-    if (*p == '\n' || *p == '\0' || *p == '#' || *p == '%') continue;
-    int fields = 0, colon = strchr(p, ':') != NULL;
-    for (char *q = p; *q && *q != '\n';) {
-      while (*q == ' ' || *q == '\t' || *q == '\r' || *q == ',')
-        q++;
-      if (!*q || *q == '\n') break;
-      fields++;
-      while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != ',')
-        q++;
-    }
-    fmt = colon         ? GASP_FORMAT_LDAC
-          : fields == 1 ? GASP_FORMAT_UCI
-                        : GASP_FORMAT_TRIPLES;
-    break;
-  }
-  gzclose(f);
-  return fmt;
-}
-
 void lda_corpus_format(cli_common *c) {
-  if (c->format != GASP_FORMAT_AUTO || !c->input) return;
-  const char *base = strrchr(c->input, '/');
-  base = base ? base + 1 : c->input;
-  size_t n = strlen(base);
-  if (n > 3 && !strcmp(base + n - 3, ".gz")) n -= 3;
-  if (!strncmp(base, "docword.", 8))
-    c->format = GASP_FORMAT_UCI;
-  else if (n > 5 && !strncmp(base + n - 5, ".ldac", 5))
-    c->format = GASP_FORMAT_LDAC;
-  else if (n > 5 && !strncmp(base + n - 5, ".gasp", 5))
-    c->format = GASP_FORMAT_SNAPSHOT;
-  else
-    c->format = sniff(c->input);
+  /* the library tells the corpus formats apart from the stream itself */
+  if (c->format == GASP_FORMAT_AUTO) c->format = GASP_FORMAT_CORPUS;
 }
 
 void lda_corpus_free(lda_corpus *c) {
@@ -151,54 +109,9 @@ void lda_lgamma_free(lda_lgamma *t) {
 
 /* ---- output files ---------------------------------------------------- */
 
-int lda_out_open(lda_out *o, const char *path) {
-  memset(o, 0, sizeof *o);
-  o->path = path;
-  if (!strcmp(path, "-")) {
-    o->f = stdout;
-    return 0;
-  }
-  size_t n = strlen(path) + 16;
-  o->tmp = malloc(n);
-  if (!o->tmp) return EXIT_RUNTIME;
-  snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(o->tmp);
-  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-    cli_error("%s: cannot create: %s", path, strerror(errno));
-    if (fd >= 0) {
-      close(fd);
-      unlink(o->tmp);
-    }
-    free(o->tmp);
-    o->tmp = NULL;
-    return EXIT_USAGE;
-  }
-  return 0;
-}
+int lda_out_open(lda_out *o, const char *path) { return cli_out_open(o, path); }
 
-int lda_out_close(lda_out *o, int bad) {
-  if (!o->f) return 0;
-  if (!o->tmp) { /* stdout */
-    o->f = NULL;
-    if (fflush(stdout) != 0 || bad) {
-      cli_error("writing results to stdout failed");
-      return EXIT_RUNTIME;
-    }
-    return 0;
-  }
-  if (ferror(o->f)) bad = 1;
-  if (fclose(o->f) != 0) bad = 1;
-  o->f = NULL;
-  int rc = 0;
-  if (bad || rename(o->tmp, o->path) != 0) {
-    cli_error("%s: write failed: %s", o->path, strerror(errno ? errno : EIO));
-    unlink(o->tmp);
-    rc = EXIT_RUNTIME;
-  }
-  free(o->tmp);
-  o->tmp = NULL;
-  return rc;
-}
+int lda_out_close(lda_out *o, int bad) { return cli_out_close(o, !bad); }
 
 /* ---- the model file -------------------------------------------------- */
 
@@ -220,6 +133,25 @@ static int model_fail(lda_model *m, FILE *f, const char *path, uint64_t line,
   return EXIT_USAGE;
 }
 
+/* Grows the word arrays to hold `need` rows (doubling, at most m->W), so
+ * that memory follows the lines actually read, not the header's claim. */
+static int model_reserve(lda_model *m, uint64_t *cap, uint64_t need, int Kp) {
+  if (need <= *cap) return 0;
+  uint64_t n = *cap ? *cap * 2 : 1024;
+  if (n > m->W) n = m->W;
+  if (n < need) n = need;
+  gasp_gid *ids = realloc(m->ids, (size_t)n * sizeof *ids);
+  if (!ids) return -1;
+  m->ids = ids;
+  float *phi = realloc(m->phi, (size_t)n * (size_t)Kp * sizeof *phi);
+  if (!phi) return -1;
+  memset(phi + (size_t)*cap * (size_t)Kp, 0,
+         (size_t)(n - *cap) * (size_t)Kp * sizeof *phi);
+  m->phi = phi;
+  *cap = n;
+  return 0;
+}
+
 int lda_model_read(lda_model *m, const char *path) {
   memset(m, 0, sizeof *m);
   FILE *f = fopen(path, "r");
@@ -232,14 +164,15 @@ int lda_model_read(lda_model *m, const char *path) {
   ssize_t len;
   uint64_t ln = 0, tokens = 0;
   char values[16] = "";
-  int K = 0;
+  long long K = 0;
   if ((len = getline(&line, &cap, f)) < 0 ||
       sscanf(line,
-             "# gasp-lda topics=%d alpha=%lf beta=%lf words=%llu "
+             "# gasp-lda topics=%lld alpha=%lf beta=%lf words=%llu "
              "tokens=%llu values=%15s",
              &K, &m->alpha, &m->beta, (unsigned long long *)&m->W,
              (unsigned long long *)&tokens, values) != 6 ||
       K < 1 || m->W < 1 || !(m->beta > 0) || !(m->alpha > 0) ||
+      !isfinite(m->alpha) || !isfinite(m->beta) ||
       (strcmp(values, "phi") && strcmp(values, "counts"))) {
     free(line);
     return model_fail(m, f, path, 1,
@@ -247,16 +180,34 @@ int lda_model_read(lda_model *m, const char *path) {
                       "alpha=A beta=B words=W tokens=N values=phi|counts' "
                       "expected; write one with gasp lda -o PREFIX)");
   }
-  ln = 1;
-  m->K = K;
-  int Kp = lda_padded(K);
-  int counts = !strcmp(values, "counts");
-  m->ids = malloc(m->W * sizeof *m->ids);
-  m->phi = calloc(m->W * (size_t)Kp, sizeof *m->phi);
-  double *nk = calloc((size_t)K, sizeof *nk);
-  if (!m->ids || !m->phi || !nk) {
+  if (K > LDA_MAX_TOPICS) {
     free(line);
-    free(nk);
+    return model_fail(m, f, path, 1, "topics=K is over the limit of 65535");
+  }
+  /* Each word line holds an id and K values, at least 2K + 2 bytes: a
+   * header claiming more words than the file can hold is corrupt (and
+   * W times the row size must not overflow). */
+  struct stat sb;
+  if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+    uint64_t body = (uint64_t)sb.st_size - (uint64_t)len + 1;
+    if (m->W > body / (2 * (uint64_t)K + 2)) {
+      char why[160];
+      snprintf(why, sizeof why,
+               "the header's words=%llu topics=%lld cannot fit in the %llu "
+               "bytes of the file (truncated or corrupt model)",
+               (unsigned long long)m->W, K, (unsigned long long)sb.st_size);
+      free(line);
+      return model_fail(m, f, path, 1, why);
+    }
+  }
+  ln = 1;
+  m->K = (int)K;
+  int Kp = lda_padded(m->K);
+  int counts = !strcmp(values, "counts");
+  uint64_t rows = 0;
+  double *nk = calloc((size_t)K, sizeof *nk);
+  if (!nk) {
+    free(line);
     lda_model_free(m);
     fclose(f);
     cli_error("lda-infer: out of memory");
@@ -270,6 +221,14 @@ int lda_model_read(lda_model *m, const char *path) {
       why = "more word lines than the header's words=W";
       break;
     }
+    if (model_reserve(m, &rows, w + 1, Kp)) {
+      free(line);
+      free(nk);
+      lda_model_free(m);
+      fclose(f);
+      cli_error("lda-infer: out of memory");
+      return EXIT_RUNTIME;
+    }
     char *p = line, *e;
     errno = 0;
     unsigned long long id = strtoull(p, &e, 10);
@@ -279,7 +238,7 @@ int lda_model_read(lda_model *m, const char *path) {
     }
     m->ids[w] = id;
     p = e;
-    for (int k = 0; k < K; k++) {
+    for (int k = 0; k < m->K; k++) {
       double v = strtod(p, &e);
       if (e == p || !isfinite(v) || v < 0) {
         why = "expected K non-negative numbers after the word id";
@@ -307,7 +266,7 @@ int lda_model_read(lda_model *m, const char *path) {
   fclose(f);
   if (counts) /* counts -> phi, as `gasp lda` computes it */
     for (uint64_t i = 0; i < m->W; i++)
-      for (int k = 0; k < K; k++) {
+      for (int k = 0; k < m->K; k++) {
         float *x = &m->phi[i * (size_t)Kp + (size_t)k];
         *x = (float)((*x + m->beta) / (nk[k] + (double)m->W * m->beta));
       }

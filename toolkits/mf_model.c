@@ -19,37 +19,25 @@ int mf_out_open(mf_outfile *o, const char *prefix, const char *suffix) {
   memset(o, 0, sizeof *o);
   size_t n = strlen(prefix) + strlen(suffix) + 1;
   o->path = malloc(n);
-  o->tmp = malloc(n + 16);
-  if (!o->path || !o->tmp) {
-    free(o->path);
-    free(o->tmp);
+  if (!o->path) {
     cli_error("out of memory");
     return EXIT_RUNTIME;
   }
   snprintf(o->path, n, "%s%s", prefix, suffix);
-  snprintf(o->tmp, n + 16, "%s.tmp.XXXXXX", o->path);
-  int fd = mkstemp(o->tmp);
-  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-    cli_error("%s: cannot create: %s", o->path, strerror(errno));
-    if (fd >= 0) close(fd);
+  int rc = cli_out_open(&o->out, o->path);
+  if (rc) {
     free(o->path);
-    free(o->tmp);
-    return EXIT_USAGE;
+    o->path = NULL;
+    return rc;
   }
+  o->f = o->out.f;
   return 0;
 }
 
 /* Closes and renames into place when ok, else removes the temporary. */
 int mf_out_close(mf_outfile *o, int ok) {
-  int rc = 0;
-  if (o->f) {
-    if (ferror(o->f) | (fclose(o->f) != 0)) ok = 0, rc = EXIT_RUNTIME;
-    if (ok && rename(o->tmp, o->path) != 0) ok = 0, rc = EXIT_RUNTIME;
-    if (!ok) unlink(o->tmp);
-    if (rc) cli_error("%s: write failed: %s", o->path, strerror(errno));
-  }
+  int rc = o->f ? cli_out_close(&o->out, ok) : 0;
   free(o->path);
-  free(o->tmp);
   memset(o, 0, sizeof *o);
   return rc;
 }
@@ -144,6 +132,15 @@ int mf_parse_pair(const char *line, gasp_gid *u, gasp_gid *i, int need_item,
   return 0;
 }
 
+/* A value in 0..max, else -1 (no overflow on a corrupt file; rows are
+ * sized by the rank, so it is range-checked before use). */
+static int small_int(const char *s, long max) {
+  char *e;
+  errno = 0;
+  long v = strtol(s, &e, 10);
+  return errno || *e || e == s || v < 0 || v > max ? -1 : (int)v;
+}
+
 static int read_meta(const char *path, mf_model *m) {
   gasp_text_reader *r = NULL;
   gasp_error err;
@@ -172,11 +169,11 @@ static int read_meta(const char *path, mf_model *m) {
     else if (!strcmp(key, "method"))
       snprintf(m->method, sizeof m->method, "%s", val);
     else if (!strcmp(key, "rank"))
-      m->k = atoi(val);
+      m->k = small_int(val, 4096);
     else if (!strcmp(key, "biased"))
-      m->biased = atoi(val);
+      m->biased = small_int(val, 1);
     else if (!strcmp(key, "implicit"))
-      m->implicit = atoi(val);
+      m->implicit = small_int(val, 1);
     else if (!strcmp(key, "mean"))
       m->mean = strtod(val, NULL);
     else if (!strcmp(key, "min_rating"))
@@ -187,7 +184,8 @@ static int read_meta(const char *path, mf_model *m) {
   gasp_text_reader_free(&r);
   if (rc == -2) return EXIT_USAGE;
   if (rc < 0) return cli_fail(&err, rc);
-  if (!(seen & 1) || m->k < 1 || m->k > 4096) {
+  if (!(seen & 1) || m->k < 1 || m->k > 4096 || m->biased < 0 ||
+      m->implicit < 0) {
     cli_error("%s: not a gasp model file (no format line or rank)", path);
     return EXIT_USAGE;
   }

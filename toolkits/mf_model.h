@@ -59,8 +59,9 @@ int mf_parse_pair(const char *line, gasp_gid *u, gasp_gid *i, int need_item,
  * mf_out_close(o, ok) when ok (removed otherwise); both return 0 or an
  * exit code (the failure printed). */
 typedef struct mf_outfile {
-  char *path, *tmp;
+  char *path;
   FILE *f;
+  cli_out out;
 } mf_outfile;
 int mf_out_open(mf_outfile *o, const char *prefix, const char *suffix);
 int mf_out_close(mf_outfile *o, int ok);

@@ -14,12 +14,40 @@ void tk_opts_init(tk_opts *o) {
   cli_common_init(&o->c);
   gasp_engine_opts_init(&o->eng);
   o->tol = -1;
+  o->takes = TK_TAKES_ALL;
   o->d.rank = -1;
   o->d.size = 1;
   o->d.listen_fd = -1;
 }
 
+/* The group of each flag a subcommand may leave out, and its name. */
+static const struct {
+  int opt;
+  unsigned group;
+  const char *name;
+} flag_groups[] = {
+    {TK_OPT_ENGINE, TK_TAKES_ENGINE, "--engine"},
+    {TK_OPT_CONSISTENCY, TK_TAKES_ASYNC, "--consistency"},
+    {TK_OPT_SCHEDULER, TK_TAKES_ASYNC, "--scheduler"},
+    {TK_OPT_LOCKING, TK_TAKES_ASYNC, "--locking"},
+    {TK_OPT_MAX_ITER, TK_TAKES_MAX_ITER, "--max-iter"},
+    {TK_OPT_TOL, TK_TAKES_TOL, "--tol"},
+    {TK_OPT_TRACE, TK_TAKES_TRACE, "--trace"},
+    {TK_OPT_GPU, TK_TAKES_GPU, "--gpu"},
+    {OPT_VOCAB, TK_TAKES_VOCAB, "--vocab"},
+    {OPT_SEED, TK_TAKES_SEED, "--seed"},
+    {OPT_SYMMETRIC, TK_TAKES_SYMMETRIC, "--symmetric"},
+    {OPT_WEIGHTED, TK_TAKES_WEIGHTS, "--weighted"},
+    {OPT_UNWEIGHTED, TK_TAKES_WEIGHTS, "--unweighted"},
+};
+
 int tk_opt(tk_opts *o, int opt, const char *arg) {
+  for (size_t i = 0; i < sizeof flag_groups / sizeof *flag_groups; i++)
+    if (flag_groups[i].opt == opt && !(o->takes & flag_groups[i].group)) {
+      cli_error("%s: %s does not apply here (see --help)", cli_command(),
+                flag_groups[i].name);
+      return -1;
+    }
   int r = cli_common_opt(&o->c, opt, arg);
   if (r) {
     if (opt == 't') o->eng.threads = o->c.threads;
@@ -52,9 +80,7 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
       return -1;
     }
     return 1;
-  case TK_OPT_TRACE:
-    o->trace = arg;
-    return 1;
+  case TK_OPT_TRACE: o->trace = arg; return 1;
   case TK_OPT_GPU:
     if (gasp_gpu_mode_parse(arg, &o->eng.gpu) == GASP_OK) return 1;
     cli_error("--gpu: expected auto, on or off, got '%s'", arg);
@@ -68,7 +94,8 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
              void *u) {
   static const struct option base[] = {TK_OPTIONS};
   size_t nb = sizeof base / sizeof *base, ne = 0;
-  while (extra && extra[ne].name) ne++;
+  while (extra && extra[ne].name)
+    ne++;
   struct option *all = calloc(nb + ne + 1, sizeof *all);
   if (!all) return EXIT_RUNTIME;
   memcpy(all, base, sizeof base);
@@ -85,7 +112,11 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
   }
   int opt, rc = 0;
   optind = 1;
-  while (rc == 0 && (opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+  while (rc == 0 && (opt = cli_getopt(argc, argv, shorts, all)) != -1) {
+    if (opt == CLI_OPT_BAD) {
+      rc = EXIT_USAGE;
+      break;
+    }
     if (opt == 'h') {
       fputs(help, stdout);
       rc = TK_HELP_SHOWN;
@@ -95,7 +126,9 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
     if (r == 0 && handle && opt != '?' && opt != ':' &&
         (opt >= OPT_FIRST_PRIVATE || strchr(shorts, opt)))
       r = handle(opt, optarg, u) ? -1 : 1;
-    if (r == 0) fputs(help, stderr);
+    if (r == 0)
+      cli_error("%s: option '%s' is not taken here (see --help)", cli_command(),
+                optind > 0 ? argv[optind - 1] : "?");
     if (r <= 0) rc = EXIT_USAGE;
   }
   free(all);
@@ -119,13 +152,15 @@ static int on_iteration(void *user, const gasp_iter_info *info) {
   if (it->trace) {
     fprintf(it->trace, "%llu\t%llu\t%llu\t%.10g\t%.6f\n",
             (unsigned long long)info->iteration,
-            (unsigned long long)info->active,
-            (unsigned long long)info->updates, res, info->seconds);
+            (unsigned long long)info->active, (unsigned long long)info->updates,
+            res, info->seconds);
   }
   if (it->progress.enabled) {
-    fprintf(stderr, "\r\033[Kgasp: %s: iteration %llu, %llu active, residual %.3g, %.1f s",
-            it->toolkit, (unsigned long long)info->iteration,
-            (unsigned long long)info->active, res, info->seconds);
+    fprintf(
+        stderr,
+        "\r\033[Kgasp: %s: iteration %llu, %llu active, residual %.3g, %.1f s",
+        it->toolkit, (unsigned long long)info->iteration,
+        (unsigned long long)info->active, res, info->seconds);
     fflush(stderr);
     it->progress.drawn = 1;
   }
@@ -231,32 +266,17 @@ static int u64_text(char *buf, uint64_t x) {
     tmp[n++] = (char)('0' + x % 10);
     x /= 10;
   } while (x);
-  for (int i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+  for (int i = 0; i < n; i++)
+    buf[i] = tmp[n - 1 - i];
   return n;
 }
 
 int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
                       void *user) {
   if (!path) return 0;
-  int to_stdout = strcmp(path, "-") == 0;
-  char *tmp = NULL;
-  FILE *f = stdout;
-  if (!to_stdout) {
-    size_t n = strlen(path) + 16;
-    tmp = malloc(n);
-    if (!tmp) return EXIT_RUNTIME;
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0 || !(f = fdopen(fd, "w"))) {
-      cli_error("%s: cannot create: %s", path, strerror(errno));
-      if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-      }
-      free(tmp);
-      return EXIT_USAGE;
-    }
-  }
+  cli_out out;
+  int rc = cli_out_open(&out, path);
+  if (rc) return rc;
   char line[512];
   int bad = 0;
   for (gasp_vid v = 0; v < gasp_graph_num_vertices(g) && !bad; v++) {
@@ -264,24 +284,10 @@ int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
     line[k++] = '\t';
     k += fmt(line + k, sizeof line - (size_t)k - 2, v, user);
     line[k++] = '\n';
-    bad = fwrite(line, 1, (size_t)k, f) != (size_t)k;
+    bad = fwrite(line, 1, (size_t)k, out.f) != (size_t)k;
   }
-  if (to_stdout) {
-    if (fflush(stdout) != 0 || bad) {
-      cli_error("writing results to stdout failed");
-      return EXIT_RUNTIME;
-    }
-    return 0;
-  }
-  if (fclose(f) != 0) bad = 1;
-  if (bad || rename(tmp, path) != 0) {
-    cli_error("%s: write failed: %s", path, strerror(errno));
-    unlink(tmp);
-    free(tmp);
-    return EXIT_RUNTIME;
-  }
-  free(tmp);
-  return 0;
+  /* a failed fwrite leaves the stream's error flag set: reported there */
+  return cli_out_close(&out, 1);
 }
 
 int tk_count_groups(const gasp_vid *label, gasp_vid n, uint64_t *groups,

@@ -13,18 +13,18 @@
 /* A distributed run (--np N, or --rank R with --peers / --coordinator,
  * or a launcher's environment): see toolkits/tk_dist.c. */
 typedef struct tk_dist {
-  int np;           /* --np N: fork N local ranks                      */
-  int rank, size;   /* this rank; size > 1 means distributed           */
+  int np;         /* --np N: fork N local ranks                      */
+  int rank, size; /* this rank; size > 1 means distributed           */
   const char *peers, *coordinator, *key_file;
   const char *parts; /* --partitions PREFIX: read PREFIX.<rank>.gpart   */
-  int hash;         /* --partition hash (default metis)                */
+  int hash;          /* --partition hash (default metis)                */
   int staleness_set; /* --staleness was given                           */
-  int listen_fd;    /* rank 0 of --np: the coordinator socket          */
+  int listen_fd;     /* rank 0 of --np: the coordinator socket          */
   char key[65];
   size_t key_len;
   gasp_cluster *cluster;
   gasp_dist *dist;
-  gasp_graph *global; /* the whole graph: every rank loads it          */
+  gasp_graph *global;        /* the whole graph: every rank loads it          */
   gasp_partition_stats part; /* of the run's owner map                  */
   double part_seconds;
   uint64_t bytes_sent; /* all ranks, after tk_dist_finish               */
@@ -34,7 +34,7 @@ typedef struct tk_opts {
   cli_common c;
   gasp_engine_opts eng;
   tk_dist d;
-  int dist_ok; /* the toolkit runs across ranks (set before tk_parse) */
+  int dist_ok;      /* the toolkit runs across ranks (set before tk_parse) */
   int staleness_ok; /* its sync program converges with bounded staleness */
   /* reads the input graph (default cli_load_graph of -i), on every rank */
   int (*load)(const cli_common *c, const char *path, gasp_graph **g,
@@ -42,7 +42,24 @@ typedef struct tk_opts {
   double tol;        /* convergence tolerance (toolkit default if < 0) */
   const char *trace; /* per-iteration TSV, or NULL */
   int engine_set;    /* --engine was given (toolkits pick their default) */
+  /* The flag groups the subcommand takes (TK_TAKES_*, all by default): a
+   * flag of a group it leaves out is refused, not silently ignored. */
+  unsigned takes;
 } tk_opts;
+
+enum {
+  TK_TAKES_ENGINE = 1u << 0,    /* --engine                                  */
+  TK_TAKES_ASYNC = 1u << 1,     /* --consistency, --scheduler, --locking     */
+  TK_TAKES_MAX_ITER = 1u << 2,  /* --max-iter                               */
+  TK_TAKES_TOL = 1u << 3,       /* --tol                                     */
+  TK_TAKES_TRACE = 1u << 4,     /* --trace                                   */
+  TK_TAKES_GPU = 1u << 5,       /* --gpu                                     */
+  TK_TAKES_VOCAB = 1u << 6,     /* --vocab                                   */
+  TK_TAKES_SEED = 1u << 7,      /* --seed                                    */
+  TK_TAKES_SYMMETRIC = 1u << 8, /* --symmetric / --undirected              */
+  TK_TAKES_WEIGHTS = 1u << 9,   /* --weighted, --unweighted                  */
+  TK_TAKES_ALL = ~0u
+};
 
 enum {
   TK_OPT_ENGINE = 280,
@@ -70,7 +87,7 @@ enum {
       {"locking", required_argument, 0, TK_OPT_LOCKING},                       \
       {"max-iter", required_argument, 0, TK_OPT_MAX_ITER},                     \
       {"tol", required_argument, 0, TK_OPT_TOL},                               \
-      {"trace", required_argument, 0, TK_OPT_TRACE},                          \
+      {"trace", required_argument, 0, TK_OPT_TRACE},                           \
       {"np", required_argument, 0, TK_OPT_NP},                                 \
       {"rank", required_argument, 0, TK_OPT_RANK},                             \
       {"peers", required_argument, 0, TK_OPT_PEERS},                           \
@@ -78,8 +95,9 @@ enum {
       {"cluster-key-file", required_argument, 0, TK_OPT_KEY_FILE},             \
       {"partition", required_argument, 0, TK_OPT_PARTITION},                   \
       {"partitions", required_argument, 0, TK_OPT_PARTITIONS},                 \
-      {"staleness", required_argument, 0, TK_OPT_STALENESS},                   \
-      {"gpu", required_argument, 0, TK_OPT_GPU}
+      {"staleness", required_argument, 0, TK_OPT_STALENESS}, {                 \
+    "gpu", required_argument, 0, TK_OPT_GPU                                    \
+  }
 
 #define TK_HELP                                                                \
   CLI_COMMON_HELP                                                              \
@@ -93,18 +111,20 @@ enum {
   "      --trace FILE     per-iteration figures as TSV\n"                      \
   "      --np N           run as N local processes (ranks) on loopback\n"      \
   "      --rank R --peers H:P,...   this rank of a cluster (or under\n"        \
-  "                       mpirun, with --coordinator H:P)\n"                  \
-  "      --partition M    metis (default) or hash, for distributed runs\n"   \
-  "      --partitions P   read this rank's part P.<rank>.gpart (gasp\n"      \
-  "                       partition -o P) instead of the whole graph\n"      \
-  "      --staleness S    distributed sync runs: a rank may run S supersteps\n" \
-  "                       ahead of its neighbours (0: a barrier per step)\n" \
-  "      --gpu M          auto|on|off: the CUDA device for toolkits with\n"   \
-  "                       device kernels (pagerank, als); auto uses one\n"   \
-  "                       when present, on fails without one\n"              \
-  "      --cluster-key-file F  cluster key (else $GASP_CLUSTER_KEY; --np\n"   \
+  "                       mpirun, with --coordinator H:P)\n"                   \
+  "      --partition M    metis (default) or hash, for distributed runs\n"     \
+  "      --partitions P   read this rank's part P.<rank>.gpart (gasp\n"        \
+  "                       partition -o P) instead of the whole graph\n"        \
+  "      --staleness S    distributed sync runs: a rank may run S "            \
+  "supersteps\n"                                                               \
+  "                       ahead of its neighbours (0: a barrier per step)\n"   \
+  "      --gpu M          auto|on|off: the CUDA device for toolkits with\n"    \
+  "                       device kernels (pagerank, als); auto uses one\n"     \
+  "                       when present, on fails without one\n"                \
+  "      --cluster-key-file F  cluster key (else $GASP_CLUSTER_KEY; --np\n"    \
   "                       makes a random one)\n"                               \
-  "  -o FILE writes one 'id<TAB>value' line per vertex in ascending id order\n" \
+  "  -o FILE writes one 'id<TAB>value' line per vertex in ascending id "       \
+  "order\n"                                                                    \
   "  ('-' for stdout); without -o only the summary is printed.\n"
 
 void tk_opts_init(tk_opts *o);
@@ -118,7 +138,7 @@ int tk_use_gpu(const tk_opts *o, const char *toolkit, const char *why_not,
  * device apply into a summary. */
 void tk_json_gpu(cli_json *j, const gasp_engine *e);
 /* Handles common and engine flags: 1 handled, 0 not ours, -1 bad value
- * (message printed). */
+ * or a flag the subcommand does not take (o->takes; message printed). */
 int tk_opt(tk_opts *o, int opt, const char *arg);
 
 /* Per-iteration reporting: --trace lines, progress on a terminal, and an
@@ -197,7 +217,9 @@ int tk_dist_opt(tk_opts *o, int opt, const char *arg);
  * (free it with tk_graph_free). */
 int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds);
 /* 1 on the rank that writes results (rank 0, or a single process). */
-static inline int tk_is_root(const tk_opts *o) { return o->d.size <= 1 || o->d.rank == 0; }
+static inline int tk_is_root(const tk_opts *o) {
+  return o->d.size <= 1 || o->d.rank == 0;
+}
 /* Every rank's owned vertex data, size bytes per vertex, collected in
  * global vertex order on the root (malloc'd; NULL elsewhere or when the
  * collection failed, *rc then holds the exit code). */
@@ -209,7 +231,8 @@ static inline gasp_graph *tk_result_graph(tk_opts *o, gasp_graph *g) {
 }
 /* Edges of the whole graph. */
 static inline uint64_t tk_result_edges(tk_opts *o, gasp_graph *g) {
-  return o->d.dist ? gasp_dist_global_edges(o->d.dist) : gasp_graph_num_edges(g);
+  return o->d.dist ? gasp_dist_global_edges(o->d.dist)
+                   : gasp_graph_num_edges(g);
 }
 /* Collective, after the run on every rank: totals the bytes the ranks
  * sent.  Returns 0 or an exit code. */
