@@ -107,6 +107,7 @@ int cmd_cc(int argc, char **argv);
 int cmd_labelprop(int argc, char **argv);
 /* toolkits B (sssp, triangles, kcore) */
 int cmd_sssp(int argc, char **argv);
+int cmd_bfs(int argc, char **argv);
 int cmd_triangles(int argc, char **argv);
 int cmd_kcore(int argc, char **argv);
 /* partitioning */

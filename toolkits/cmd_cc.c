@@ -53,6 +53,7 @@ int cmd_cc(int argc, char **argv) {
   const char *algo = NULL;
   o.dist_ok = 1; /* across ranks: minimum-label propagation */
   o.staleness_ok = 1; /* monotone: any schedule reaches the same labels */
+  o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_WEIGHTS);
   int rc = tk_parse(argc, argv, &o, extra, help, set_algorithm, &algo);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   int async = o.eng.engine == GASP_ENGINE_ASYNC;

@@ -119,6 +119,8 @@ int cmd_kcore(int argc, char **argv) {
   tk_opts_init(&o);
   o.dist_ok = 1; /* across ranks: sync h-index updates */
   o.staleness_ok = 1; /* monotone: any schedule reaches the coreness */
+  o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED |
+               TK_TAKES_WEIGHTS);
   int rc = tk_parse(argc, argv, &o, NULL, help, NULL, NULL);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   int async = o.eng.engine == GASP_ENGINE_ASYNC;

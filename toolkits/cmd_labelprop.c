@@ -247,6 +247,8 @@ int cmd_labelprop(int argc, char **argv) {
   lp p;
   memset(&p, 0, sizeof p);
   o.dist_ok = 1; /* across ranks: synchronous rounds */
+  /* weights count: --weighted / --unweighted stay */
+  o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED);
   int rc = tk_parse(argc, argv, &o, NULL, help, NULL, NULL);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   /* Default: the chromatic schedule under edge consistency, which always

@@ -79,6 +79,7 @@ int cmd_sssp(int argc, char **argv) {
       {0, 0, 0, 0}};
   o.dist_ok = 1; /* across ranks: sync label correcting */
   o.staleness_ok = 1; /* monotone: any schedule reaches the same distances */
+  o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED);
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (!p.have_source) {

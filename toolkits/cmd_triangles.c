@@ -401,6 +401,10 @@ int cmd_triangles(int argc, char **argv) {
   static const struct option extra[] = {
       {"per-vertex", no_argument, 0, O_PER_VERTEX}, {0, 0, 0, 0}};
   o.dist_ok = 1; /* across ranks: ghosts get their owners' H lists */
+  /* two passes that must both run: no --max-iter; the engine flags stay
+   * (the count runs on either engine) */
+  o.takes &= ~(TK_TAKES_MAX_ITER | TK_TAKES_TOL | TK_TAKES_GPU |
+               TK_TAKES_VOCAB | TK_TAKES_SEED | TK_TAKES_WEIGHTS);
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &per_vertex);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   const char *out_path = o.c.output ? o.c.output : per_vertex ? "-" : NULL;

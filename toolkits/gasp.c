@@ -23,6 +23,7 @@ static const command commands[] = {
      "communities by label propagation (deterministic tie rule)"},
     /* toolkits B (sssp, triangles, kcore) */
     {"sssp", cmd_sssp, "single-source shortest paths (label correcting)"},
+    {"bfs", cmd_bfs, "breadth-first search, direction-optimising"},
     {"triangles", cmd_triangles, "exact undirected triangle count"},
     {"kcore", cmd_kcore, "core numbers by local h-index updates"},
     {"partition", cmd_partition,

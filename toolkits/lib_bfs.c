@@ -1,0 +1,169 @@
+/*
+ * lib_bfs.c -- gasp_bfs (gasp_toolkits.h): breadth-first search, direction
+ * optimising (Beamer, Asanovic, Patterson, "Direction-optimizing
+ * breadth-first search", SC 2012) through the engine's push_pull.
+ *
+ * A vertex holds (depth << 32 | parent), all ones while unreached; the
+ * accumulator and the messages are such pairs, combined by minimum, so the
+ * smallest depth wins and, among parents one level up, the smallest
+ * vertex index.  The vertices reached in superstep t (depth t) form the
+ * frontier: pushing, each offers (t + 1, itself) to its unreached
+ * out-neighbours; pulling, each unreached vertex looks for reached
+ * in-neighbours, which all have depth t.  Either way a vertex gets the
+ * same depth and parent, so the result does not depend on the engine's
+ * choices, the thread count or the ranks.
+ */
+#include "gasp_toolkits.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT64_MAX
+
+typedef struct bfs {
+  gasp_dist *dist; /* parents as global vertex indices */
+  int undirected;
+  int sorted; /* one process: neighbour lists ascend by index */
+} bfs;
+
+static inline uint64_t load(const uint64_t *p) {
+  return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static uint64_t index_of(const bfs *p, gasp_vid v) {
+  return p->dist ? gasp_dist_global_id(p->dist, v) : v;
+}
+
+static void bfs_init(gasp_ctx *ctx, void *vd) {
+  (void)ctx;
+  *(uint64_t *)vd = NONE;
+}
+
+static void bfs_acc_init(const gasp_ctx *ctx, void *acc) {
+  (void)ctx;
+  *(uint64_t *)acc = NONE;
+}
+
+static gasp_dir bfs_pull_dir(const gasp_ctx *ctx, const void *vd) {
+  const bfs *p = gasp_ctx_user(ctx);
+  if (*(const uint64_t *)vd != NONE) return GASP_DIR_NONE;
+  return p->undirected ? GASP_DIR_ALL : GASP_DIR_IN;
+}
+
+/* The smallest-index reached neighbour of a list: on one process the
+ * lists ascend, so the first one found; across ranks (local order is not
+ * global order) the whole list. */
+static uint64_t first_reached(const bfs *p, const uint64_t *data,
+                              const gasp_vid *nbr, uint64_t n) {
+  uint64_t best = NONE;
+  for (uint64_t i = 0; i < n; i++) {
+    if (load(&data[nbr[i]]) == NONE) continue;
+    uint64_t idx = index_of(p, nbr[i]);
+    if (idx < best) best = idx;
+    if (p->sorted) break;
+  }
+  return best;
+}
+
+/* Pull: an unreached vertex's reached in-neighbours are one level up. */
+static void bfs_gather(const gasp_ctx *ctx, const void *vd,
+                       const gasp_nbrs *nb, void *acc) {
+  (void)vd;
+  const bfs *p = gasp_ctx_user(ctx);
+  const uint64_t *data = nb->vertex_data;
+  uint64_t a = first_reached(p, data, nb->in, nb->n_in);
+  uint64_t b = first_reached(p, data, nb->out, nb->n_out);
+  uint64_t parent = a < b ? a : b;
+  if (parent == NONE) return;
+  uint64_t pair = (gasp_ctx_iteration(ctx) << 32) | parent;
+  if (pair < *(uint64_t *)acc) *(uint64_t *)acc = pair;
+}
+
+static void bfs_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  (void)ctx;
+  uint64_t *v = vd, a = *(const uint64_t *)acc;
+  if (*v == NONE && a != NONE) __atomic_store_n(v, a, __ATOMIC_RELAXED);
+}
+
+/* Reached in this superstep: push. */
+static gasp_dir bfs_push_dir(const gasp_ctx *ctx, const void *vd) {
+  const bfs *p = gasp_ctx_user(ctx);
+  uint64_t v = *(const uint64_t *)vd;
+  if (v == NONE || v >> 32 != gasp_ctx_iteration(ctx)) return GASP_DIR_NONE;
+  return p->undirected ? GASP_DIR_ALL : GASP_DIR_OUT;
+}
+
+static void bfs_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
+  const bfs *p = gasp_ctx_user(ctx);
+  const uint64_t *data = nb->vertex_data;
+  uint64_t offer = (((*(const uint64_t *)vd >> 32) + 1) << 32) |
+                   index_of(p, gasp_ctx_vertex(ctx));
+  for (uint64_t i = 0; i < nb->n_out; i++)
+    if (load(&data[nb->out[i]]) == NONE)
+      gasp_signal_msg(ctx, nb->out[i], &offer);
+  for (uint64_t i = 0; i < nb->n_in; i++)
+    if (load(&data[nb->in[i]]) == NONE)
+      gasp_signal_msg(ctx, nb->in[i], &offer);
+}
+
+void gasp_bfs_opts_init(gasp_bfs_opts *o) {
+  memset(o, 0, sizeof *o);
+  gasp_engine_opts_init(&o->engine);
+}
+
+static int fail(gasp_error *err, int code, const char *msg) {
+  if (err) {
+    memset(err, 0, sizeof *err);
+    err->code = code;
+    snprintf(err->msg, sizeof err->msg, "%s", msg);
+  }
+  return code;
+}
+
+int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
+             uint32_t *depth, gasp_vid *parent, gasp_run_stats *stats,
+             gasp_error *err) {
+  gasp_run_stats tmp;
+  gasp_run_stats *st = stats ? stats : &tmp;
+  memset(st, 0, sizeof *st);
+  if (!g || !o || !depth)
+    return fail(err, GASP_EINVAL, "no graph, options or result array");
+  if (o->engine.engine == GASP_ENGINE_ASYNC)
+    return fail(err, GASP_ENOTSUP, "BFS runs on the sync engine (level by level)");
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  if (source != GASP_VID_NONE && source >= nv)
+    return fail(err, GASP_EINVAL, "the source is not a vertex");
+  bfs p = {o->engine.dist, o->undirected, o->engine.dist == NULL};
+  gasp_program prog = {0};
+  prog.vertex_size = prog.acc_size = prog.msg_size = sizeof(uint64_t);
+  prog.combine = gasp_combine_min_u64;
+  prog.init_vertex = bfs_init;
+  prog.acc_init = bfs_acc_init;
+  prog.gather_edges = bfs_pull_dir;
+  prog.gather_vertex = bfs_gather;
+  prog.apply = bfs_apply;
+  prog.scatter_edges = bfs_push_dir;
+  prog.scatter_vertex = bfs_scatter;
+  prog.push_pull = 1;
+  prog.user = &p;
+  gasp_engine *e = NULL;
+  int rc = gasp_engine_new(&e, g, &prog, &o->engine, err);
+  if (rc) return rc;
+  if (source != GASP_VID_NONE && source < gasp_graph_num_owned(g)) {
+    uint64_t self = index_of(&p, source); /* depth 0, its own parent */
+    gasp_engine_signal_msg(e, source, &self, 0.0);
+  }
+  rc = gasp_engine_run(e, st);
+  if (rc && err) *err = *gasp_engine_last_error(e);
+  if (!rc) {
+    const uint64_t *vd = gasp_graph_vertex_data(g);
+    for (gasp_vid v = 0; v < nv; v++) {
+      depth[v] = vd[v] == NONE ? GASP_BFS_UNREACHED : (uint32_t)(vd[v] >> 32);
+      if (parent)
+        parent[v] = vd[v] == NONE ? GASP_VID_NONE : (gasp_vid)vd[v];
+    }
+  }
+  gasp_engine_free(&e);
+  return rc;
+}
