@@ -388,7 +388,7 @@ static void lock_worker(void *arg, int tid) {
   async_state *s = arg;
   gasp_engine *e = s->e;
   gpu_worker *w = s->gw ? &s->gw[tid] : NULL;
-  gasp_ctx ctx = {e, 0, tid, 0, s, NULL, 0, 0};
+  gasp_ctx ctx = {e, 0, tid, 0, s, NULL, 0, 0, NULL};
   unsigned idle = 0;
   for (;;) {
     if (tid == 0)
@@ -494,7 +494,7 @@ static int build_classes(async_state *s) {
 
 static void class_worker(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -507,7 +507,7 @@ static void class_worker(void *arg, int tid) {
  * team, applied on the device in batches, then scattered by the team. */
 static void class_gather(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0, NULL};
   size_t asize = s->e->prog.acc_size;
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
@@ -517,7 +517,7 @@ static void class_gather(void *arg, int tid) {
 
 static void class_scatter(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0};
+  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -708,7 +708,7 @@ static int gpu_workers(async_state *s, int T) {
   for (int t = 0; t < T; t++) {
     gpu_worker *w = &s->gw[t];
     w->s = s;
-    w->ctx = (gasp_ctx){e, 0, t, 0, s, NULL, 0, 0};
+    w->ctx = (gasp_ctx){e, 0, t, 0, s, NULL, 0, 0, NULL};
     w->b = &e->gpu_tb[t];
     w->b->done = gpu_done;
     w->b->done_arg = w;

@@ -67,7 +67,7 @@ static void init_worker(void *arg, int tid) {
   init_job *j = arg;
   gasp_engine *e = j->e;
   gasp_graph *g = e->g;
-  gasp_ctx ctx = {e, 0, tid, 0, NULL, NULL, 0, 0};
+  gasp_ctx ctx = {e, 0, tid, 0, NULL, NULL, 0, 0, NULL};
   (void)ctx.state;
   uint64_t lo, hi;
   if (e->prog.init_vertex)
@@ -424,6 +424,7 @@ fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir,
   n->vertex_size = e->prog.vertex_size;
   n->edge_data = g->edata;
   n->edge_size = e->prog.edge_size;
+  n->frontier = NULL;
 }
 
 /* The accumulator starts as the update's message when they are the same
@@ -448,6 +449,7 @@ void gasp__do_gather(gasp_ctx *ctx, void *acc) {
   if (p->gather_vertex) {
     gasp_nbrs n;
     fill_nbrs(e, v, dir, &n);
+    n.frontier = ctx->frontier;
     p->gather_vertex(ctx, vd, &n, acc);
     return;
   }

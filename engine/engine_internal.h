@@ -215,6 +215,7 @@ struct gasp_ctx {
   const void *msg; /* the update's combined message, or NULL */
   int pull;        /* a pull superstep: messaged vertices gather too */
   int plain;       /* signalled without a message too: gather */
+  const uint64_t *frontier; /* pull superstep, one process: F's bitmap */
 };
 
 /* Runs the program's gather over v's edges into acc (zeroed or

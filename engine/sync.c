@@ -52,6 +52,7 @@ typedef struct sync_state {
   gasp_vid *fvec;   /* F, concatenated */
   uint64_t nf;
   uint8_t *fflag; /* distributed: F's flags, the values the barrier ships */
+  uint64_t *fbits; /* one process: F's bitmap for the pull that follows */
 } sync_state;
 
 static void list_push(vlist *l, gasp_vid v) {
@@ -134,7 +135,8 @@ phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
 static void phase_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, s->pull, 0};
+  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, s->pull, 0,
+                  s->pull ? s->fbits : NULL};
   int phase = s->phase == 2 && !s->pp ? 3 : s->phase;
   if (e->prog.msg_size) {
     switch (phase) {
@@ -156,7 +158,7 @@ static void phase_worker(void *arg, int tid) {
 static void push_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, 0, 0};
+  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -331,6 +333,11 @@ static int decide_direction(sync_state *s) {
   case GASP_DIRECTION_PUSH: s->pull = 0; break;
   case GASP_DIRECTION_PULL: s->pull = gnf > 0; break;
   default: s->pull = gnf > 0 && gwork > edges / GASP_PULL_DIVISOR; break;
+  }
+  if (s->pull && s->fbits) { /* the bitmap the pull's gathers may read */
+    memset(s->fbits, 0, ((size_t)e->g->nv + 63) / 64 * sizeof *s->fbits);
+    for (uint64_t i = 0; i < nf; i++)
+      s->fbits[s->fvec[i] / 64] |= 1ull << (s->fvec[i] % 64);
   }
   return GASP_OK;
 }
@@ -799,8 +806,12 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
     s.flists = calloc((size_t)T, sizeof *s.flists);
     s.fc = calloc((size_t)T, sizeof *s.fc);
     s.fvec = gasp__malloc_array(nv ? nv : 1, sizeof *s.fvec);
-    if (e->opts.dist) s.fflag = calloc(nv ? nv : 1, 1);
-    if (!s.flists || !s.fc || !s.fvec || (e->opts.dist && !s.fflag)) goto out;
+    if (e->opts.dist)
+      s.fflag = calloc(nv ? nv : 1, 1);
+    else
+      s.fbits = calloc((nv + 63) / 64 + 1, sizeof *s.fbits);
+    if (!s.flists || !s.fc || !s.fvec || (e->opts.dist ? !s.fflag : !s.fbits))
+      goto out;
   }
   memset(e->next, 0, nv);
   if (e->prog.msg_size) memset(e->mflag[1 - e->mcur], 0, nv);
@@ -849,6 +860,7 @@ out:
   free(s.fc);
   free(s.fvec);
   free(s.fflag);
+  free(s.fbits);
   free(s.acc);
   free(s.frontier);
   return rc;

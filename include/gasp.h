@@ -507,6 +507,11 @@ typedef struct gasp_nbrs {
   size_t vertex_size;
   const void *edge_data; /* edge s's data: edge_data + s * edge_size */
   size_t edge_size;
+  /* In a pull superstep of a push_pull program on one process: the
+   * frontier F of the superstep before as a bitmap, vertex u in it when
+   * (frontier[u / 64] >> (u % 64)) & 1 (a few bits a vertex, where the
+   * vertex data is bytes: BFS's bottom-up check).  NULL otherwise. */
+  const uint64_t *frontier;
 } gasp_nbrs;
 
 /* A batch of vertices for a device apply (see gasp_program.device_apply).

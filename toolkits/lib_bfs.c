@@ -66,14 +66,31 @@ static uint64_t first_reached(const bfs *p, const uint64_t *data,
   return best;
 }
 
-/* Pull: an unreached vertex's reached in-neighbours are one level up. */
+/* The first neighbour in the engine's frontier bitmap (one process: the
+ * lists ascend, so the smallest index). */
+static uint64_t first_in_frontier(const uint64_t *bits, const gasp_vid *nbr,
+                                  uint64_t n) {
+  for (uint64_t i = 0; i < n; i++)
+    if ((bits[nbr[i] / 64] >> (nbr[i] % 64)) & 1) return nbr[i];
+  return NONE;
+}
+
+/* Pull: an unreached vertex's reached in-neighbours are one level up: the
+ * frontier of the superstep before, whose bitmap (a bit a vertex) the
+ * engine gives on one process; else their vertex data tells. */
 static void bfs_gather(const gasp_ctx *ctx, const void *vd,
                        const gasp_nbrs *nb, void *acc) {
   (void)vd;
   const bfs *p = gasp_ctx_user(ctx);
   const uint64_t *data = nb->vertex_data;
-  uint64_t a = first_reached(p, data, nb->in, nb->n_in);
-  uint64_t b = first_reached(p, data, nb->out, nb->n_out);
+  uint64_t a, b;
+  if (nb->frontier) {
+    a = first_in_frontier(nb->frontier, nb->in, nb->n_in);
+    b = first_in_frontier(nb->frontier, nb->out, nb->n_out);
+  } else {
+    a = first_reached(p, data, nb->in, nb->n_in);
+    b = first_reached(p, data, nb->out, nb->n_out);
+  }
   uint64_t parent = a < b ? a : b;
   if (parent == NONE) return;
   uint64_t pair = (gasp_ctx_iteration(ctx) << 32) | parent;
