@@ -165,8 +165,7 @@ static void unlock_vertex(async_state *s, int tid, gasp_vid v, uint64_t n) {
 /* ---- one update ----------------------------------------------------- */
 
 /* Gathers for v into acc. */
-static void update_begin(async_state *s, gasp_ctx *ctx, gasp_vid v,
-                         void *acc) {
+static void update_begin(async_state *s, gasp_ctx *ctx, gasp_vid v, void *acc) {
   gasp_engine *e = s->e;
   ctx->v = v;
   ctx->iteration = __atomic_load_n(&e->updates, __ATOMIC_RELAXED) /
@@ -484,10 +483,9 @@ static int build_classes(async_state *s) {
     s->class_v[c][s->class_n[c]++] = (gasp_vid)v;
     if (s->class_n[c] > most) most = s->class_n[c];
   }
-  if (e->gpu_ops && !(s->gacc = gasp__malloc_array(most ? most : 1,
-                                                   e->prog.acc_size
-                                                       ? e->prog.acc_size
-                                                       : 1)))
+  if (e->gpu_ops &&
+      !(s->gacc = gasp__malloc_array(most ? most : 1,
+                                     e->prog.acc_size ? e->prog.acc_size : 1)))
     return GASP_ENOMEM;
   return GASP_OK;
 }
@@ -550,8 +548,7 @@ static uint64_t run_class(async_state *s, int c) {
   if (n == 0) return 0;
   uint64_t chunk = n / (4 * (uint64_t)gasp__pool_size(e->pool));
   s->r = (gasp__range){0, n, chunk < 1 ? 1 : chunk > 64 ? 64 : chunk};
-  if (s->gacc)
-    class_gpu(s, n);
+  if (s->gacc) class_gpu(s, n);
   /* Waking the team costs more than a handful of updates. */
   else if (n <= 8)
     class_worker(s, 0);

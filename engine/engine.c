@@ -212,7 +212,8 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
                     const gasp_engine_opts *opts, gasp_error *err) {
   *out = NULL;
   gasp__error_clear(err);
-  if (!g || !prog) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no graph or program");
+  if (!g || !prog)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "no graph or program");
   if (opts && opts->dist) {
     if (opts->engine == GASP_ENGINE_ASYNC &&
         opts->locking == GASP_LOCKING_LOCKS)
@@ -299,7 +300,8 @@ void gasp_engine_free(gasp_engine **pe) {
 
 int gasp_engine_mirror(gasp_engine *e, void *array, size_t elem_size) {
   if (!array || !elem_size) return GASP_EINVAL;
-  if (e->nmirror == (int)(sizeof e->mirror / sizeof *e->mirror)) return GASP_ERANGE;
+  if (e->nmirror == (int)(sizeof e->mirror / sizeof *e->mirror))
+    return GASP_ERANGE;
   e->mirror[e->nmirror].base = array;
   e->mirror[e->nmirror].size = elem_size;
   e->nmirror++;
@@ -330,7 +332,8 @@ int gasp_engine_signal(gasp_engine *e, gasp_vid v, double priority) {
 }
 
 int gasp_engine_signal_all(gasp_engine *e, double priority) {
-  for (gasp_vid v = 0; v < e->g->nv; v++) gasp_engine_signal(e, v, priority);
+  for (gasp_vid v = 0; v < e->g->nv; v++)
+    gasp_engine_signal(e, v, priority);
   return GASP_OK;
 }
 
@@ -352,7 +355,9 @@ int gasp_engine_signal_msg(gasp_engine *e, gasp_vid v, const void *msg,
   return GASP_OK;
 }
 
-const gasp_error *gasp_engine_last_error(const gasp_engine *e) { return &e->err; }
+const gasp_error *gasp_engine_last_error(const gasp_engine *e) {
+  return &e->err;
+}
 
 int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
   gasp_run_stats tmp;
@@ -410,8 +415,7 @@ static void each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc) {
 
 /* v's adjacency in `dir` for a bulk gather or scatter. */
 static inline __attribute__((always_inline)) void
-fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir,
-                      gasp_nbrs *n) {
+fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir, gasp_nbrs *n) {
   const gasp_graph *g = e->g;
   n->n_in = n->n_out = 0;
   n->in = g->in_nbr + g->in_off[v];
@@ -519,9 +523,9 @@ static void fold_atomic(int kind, void *slot, const void *msg) {
   {                                                                            \
     T m, cur = __atomic_load_n((T *)slot, __ATOMIC_RELAXED);                   \
     memcpy(&m, msg, sizeof m);                                                 \
-    while (m < cur && !__atomic_compare_exchange_n((T *)slot, &cur, m, 1,      \
-                                                   __ATOMIC_RELAXED,           \
-                                                   __ATOMIC_RELAXED)) {        \
+    while (m < cur &&                                                          \
+           !__atomic_compare_exchange_n((T *)slot, &cur, m, 1,                 \
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) { \
     }                                                                          \
     return;                                                                    \
   }
@@ -597,7 +601,7 @@ unsigned gasp__msg_take(gasp_engine *e, int b, gasp_vid v, void *out) {
   if (had & GASP__MF_MSG)
     memcpy(out, e->msg[b] + (size_t)v * e->prog.msg_size, e->prog.msg_size);
   __atomic_fetch_and(f,
-                     (uint8_t)~(GASP__MF_MSG | GASP__MF_PLAIN | GASP__MF_LOCK),
+                     (uint8_t) ~(GASP__MF_MSG | GASP__MF_PLAIN | GASP__MF_LOCK),
                      __ATOMIC_RELEASE);
   return had;
 }
@@ -636,7 +640,9 @@ gasp_vid gasp_ctx_num_vertices(const gasp_ctx *c) {
 uint64_t gasp_ctx_iteration(const gasp_ctx *c) { return c->iteration; }
 void *gasp_ctx_user(const gasp_ctx *c) { return c->e->prog.user; }
 int gasp_ctx_thread(const gasp_ctx *c) { return c->tid; }
-int gasp_engine_threads(const gasp_engine *e) { return gasp__pool_size(e->pool); }
+int gasp_engine_threads(const gasp_engine *e) {
+  return gasp__pool_size(e->pool);
+}
 const gasp_graph *gasp_ctx_graph(const gasp_ctx *c) { return c->e->g; }
 
 const void *gasp_ctx_aggregate(const gasp_ctx *c, int id) {
@@ -672,7 +678,8 @@ void gasp_signal_nbrs(gasp_ctx *c, gasp_dir dir, double priority) {
     for (uint64_t j = off[self]; j < off[self + 1]; j++) {
       gasp_vid u = nbr[j];
       if (u == self) continue;
-      if (sync && !e->mflag[0] && __atomic_load_n(&e->next[u], __ATOMIC_RELAXED))
+      if (sync && !e->mflag[0] &&
+          __atomic_load_n(&e->next[u], __ATOMIC_RELAXED))
         continue; /* already signalled for the next superstep */
       gasp_signal_priority(c, u, priority);
     }
@@ -755,8 +762,10 @@ static void agg_worker(void *arg, int tid) {
           n = mid;
       }
       for (uint64_t k = lo; k < hi; k++) {
-        while (g->out_off[s + 1] <= k) s++;
-        a->map_edge(g, (gasp_vid)s, g->out_nbr[k], k, edata(e, k), acc, a->user);
+        while (g->out_off[s + 1] <= k)
+          s++;
+        a->map_edge(g, (gasp_vid)s, g->out_nbr[k], k, edata(e, k), acc,
+                    a->user);
       }
     }
 }

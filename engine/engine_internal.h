@@ -162,8 +162,8 @@ enum {
 };
 
 /* Message flag bits. */
-#define GASP__MF_MSG 1u  /* the slot holds a message */
-#define GASP__MF_LOCK 2u /* a thread is combining into the slot */
+#define GASP__MF_MSG 1u   /* the slot holds a message */
+#define GASP__MF_LOCK 2u  /* a thread is combining into the slot */
 #define GASP__MF_PLAIN 4u /* also signalled without a message: gather */
 
 /* Combines msg into v's slot of buffer b (copies it when the slot is
@@ -188,7 +188,6 @@ static inline const void *gasp__msg_peek(const gasp_engine *e, int b,
              : NULL;
 }
 
-
 /* Replaces the engine's device (the tests' host-side mock); ops NULL
  * returns to the CPU apply.  The engine closes dev when freed. */
 void gasp__engine_set_gpu(gasp_engine *e, const gasp__gpu_ops *ops, void *dev,
@@ -211,10 +210,10 @@ struct gasp_ctx {
   gasp_vid v;
   int tid;
   uint64_t iteration;
-  void *state;     /* the running engine's own state */
-  const void *msg; /* the update's combined message, or NULL */
-  int pull;        /* a pull superstep: messaged vertices gather too */
-  int plain;       /* signalled without a message too: gather */
+  void *state;              /* the running engine's own state */
+  const void *msg;          /* the update's combined message, or NULL */
+  int pull;                 /* a pull superstep: messaged vertices gather too */
+  int plain;                /* signalled without a message too: gather */
   const uint64_t *frontier; /* pull superstep, one process: F's bitmap */
 };
 

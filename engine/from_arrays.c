@@ -14,13 +14,14 @@ static int add_all(gasp_builder *b, uint64_t m, const gasp_gid *src,
   uint64_t v = 0;
   for (uint64_t i = 0; i < m; i++) {
     if (off)
-      while (off[v + 1] <= i) v++;
+      while (off[v + 1] <= i)
+        v++;
     gasp_gid s = off ? v : src[i];
     int rc = gasp_builder_add_edge(b, s, dst[i], w ? w[i] : 1.0);
     if (rc)
-      return gasp__fail(err, rc, NULL, 0,
-                        "edge %llu (%llu -> %llu): %s", (unsigned long long)i,
-                        (unsigned long long)s, (unsigned long long)dst[i],
+      return gasp__fail(err, rc, NULL, 0, "edge %llu (%llu -> %llu): %s",
+                        (unsigned long long)i, (unsigned long long)s,
+                        (unsigned long long)dst[i],
                         rc == GASP_ERANGE ? "id above the largest allowed"
                                           : gasp_strerror(rc));
   }

@@ -34,8 +34,8 @@ int gasp__ghost_exchange(gasp_engine *e, int all, const uint8_t *changed,
                          void *arg, gasp_error *err);
 
 /* Collective: a colouring all ranks agree on (dist_color.c): distance 0
- * (one class), 1 (edge consistency) or 2 (full); color[] has an entry per local vertex, *ncolors is
- * the number of classes over all ranks. */
+ * (one class), 1 (edge consistency) or 2 (full); color[] has an entry per local
+ * vertex, *ncolors is the number of classes over all ranks. */
 int gasp__dist_color(gasp_engine *e, int distance, uint32_t *color,
                      int *ncolors, gasp_error *err);
 

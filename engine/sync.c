@@ -45,17 +45,17 @@ typedef struct sync_state {
   uint64_t *newly; /* per thread */
   /* push_pull: the frontier F of vertices with something to push */
   int pp;
-  int pull;         /* this superstep pulls; after the scan, the next one */
-  int pulled;       /* this superstep pulled */
-  vlist *flists;    /* per thread: F */
+  int pull;          /* this superstep pulls; after the scan, the next one */
+  int pulled;        /* this superstep pulled */
+  vlist *flists;     /* per thread: F */
   uint64_t (*fc)[8]; /* per thread, a cache line each: |F|, F's edges */
-  gasp_vid *fvec;   /* F, concatenated */
+  gasp_vid *fvec;    /* F, concatenated */
   uint64_t nf;
-  uint8_t *fflag; /* distributed: F's flags, the values the barrier ships */
+  uint8_t *fflag;  /* distributed: F's flags, the values the barrier ships */
   uint64_t *fbits; /* one process: F's bitmap for the pull that follows */
 } sync_state;
 
-static void list_push(vlist *l, gasp_vid v) {
+static inline void list_push(vlist *l, gasp_vid v) {
   if (l->n == l->cap) {
     uint64_t ncap = l->cap ? 2 * l->cap : 1024;
     gasp_vid *nv = realloc(l->v, ncap * sizeof *nv);
@@ -110,7 +110,10 @@ run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v, int phase, int msgs) {
     gasp__do_gather(ctx, s->acc + (size_t)v * e->prog.acc_size);
   else if (phase == 1)
     gasp__do_apply(ctx, s->acc + (size_t)v * e->prog.acc_size);
-  else if (phase == 2)
+  else if (phase == 4) { /* push_pull: the scan right after the apply */
+    gasp__do_apply(ctx, s->acc + (size_t)v * e->prog.acc_size);
+    scan_vertex(s, ctx, v);
+  } else if (phase == 2)
     scan_vertex(s, ctx, v);
   else
     gasp__do_scatter(ctx);
@@ -135,20 +138,26 @@ phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
 static void phase_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, s->pull, 0,
-                  s->pull ? s->fbits : NULL};
-  int phase = s->phase == 2 && !s->pp ? 3 : s->phase;
+  gasp_ctx ctx = {
+      e, 0, tid, e->iteration, s, NULL, s->pull, 0, s->pull ? s->fbits : NULL};
+  /* 0 gather; 1 apply (4: and the push_pull scan, which then needs no
+   * pass of its own); 2 the scan alone (after a device apply); 3 scatter */
+  int phase = s->phase == 2 && !s->pp  ? 3
+              : s->phase == 1 && s->pp ? 4
+                                       : s->phase;
   if (e->prog.msg_size) {
     switch (phase) {
     case 0: phase_loop(s, &ctx, 0, 1); break;
     case 1: phase_loop(s, &ctx, 1, 1); break;
     case 2: phase_loop(s, &ctx, 2, 1); break;
+    case 4: phase_loop(s, &ctx, 4, 1); break;
     default: phase_loop(s, &ctx, 3, 1); break;
     }
   } else {
     switch (phase) {
     case 0: phase_loop(s, &ctx, 0, 0); break;
     case 1: phase_loop(s, &ctx, 1, 0); break;
+    case 4: phase_loop(s, &ctx, 4, 0); break;
     default: phase_loop(s, &ctx, 3, 0); break;
     }
   }
@@ -269,7 +278,8 @@ static void drop_ghost_signals(sync_state *s) {
 static int dist_barrier(sync_state *s, int all, gasp_error *err) {
   gasp_engine *e = s->e;
   const uint8_t *changed = s->fflag && !all ? s->fflag : e->active;
-  int rc = gasp__ghost_exchange(e, all, changed, e->next, remote_signal, s, err);
+  int rc =
+      gasp__ghost_exchange(e, all, changed, e->next, remote_signal, s, err);
   if (s->fflag)
     for (uint64_t i = 0; i < s->nf; i++)
       s->fflag[s->fvec[i]] = 0;
@@ -349,6 +359,7 @@ static int run_phases(sync_state *s) {
   s->pulled = s->pull;
   for (s->phase = 0; s->phase < 3; s->phase++) {
     if (s->phase == 2 && !e->prog.scatter && !e->prog.scatter_vertex) break;
+    if (s->phase == 2 && s->pp && !e->gpu_ops) continue; /* scanned in 1 */
     if (s->phase == 1 && e->gpu_ops) { /* a batch per gpu_batch vertices */
       int rc = gasp__gpu_apply(e, s->dense ? NULL : s->frontier,
                                s->dense ? e->g->nv : s->nfront, s->acc, 1);
@@ -606,8 +617,8 @@ static int ssp_idle(ssp *x) {
   double wait = 50e-6 * (double)(1u << (x->idle < 8 ? x->idle : 8));
   x->idle++;
   x->seen = x->arrivals;
-  int rc = gasp__cluster_idle(x->d->cluster, ssp_idle_ready, x, wait,
-                              &s->e->err);
+  int rc =
+      gasp__cluster_idle(x->d->cluster, ssp_idle_ready, x, wait, &s->e->err);
   return rc ? rc : x->rc;
 }
 

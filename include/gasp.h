@@ -836,7 +836,7 @@ typedef struct gasp_run_stats {
   uint64_t iterations; /* supersteps, or updates / vertices for async */
   double seconds;
   gasp_stop_reason reason;
-  int colors; /* chromatic runs: colour classes used, else 0 */
+  int colors;               /* chromatic runs: colour classes used, else 0 */
   uint64_t pull_iterations; /* push_pull programs: supersteps that pulled */
   int threads;              /* worker threads the run used */
 } gasp_run_stats;

@@ -83,8 +83,8 @@ GASP_EXTERN void gasp_bfs_opts_init(gasp_bfs_opts *o);
  * with an edge to v (the source is its own parent; GASP_VID_NONE when
  * unreachable), in vertex indices as for gasp_cc.  The same result
  * whichever way the engine goes.  GASP_ENOTSUP on the async engine. */
-GASP_EXTERN int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o,
-                         gasp_vid source, uint32_t *depth, gasp_vid *parent,
+GASP_EXTERN int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
+                         uint32_t *depth, gasp_vid *parent,
                          gasp_run_stats *stats, gasp_error *err);
 
 #ifdef __cplusplus

@@ -112,9 +112,9 @@ static void test_csr_and_isolated(void **state) {
   assert_int_equal(gasp_graph_num_vertices(a), 10);
   gasp_graph_free(&a);
   /* symmetric: every edge both ways (loops once) */
-  assert_int_equal(gasp_graph_from_coo(&a, M, S, T, NULL, 0,
-                                       GASP_BUILD_SYMMETRIC, 1, NULL),
-                   GASP_OK);
+  assert_int_equal(
+      gasp_graph_from_coo(&a, M, S, T, NULL, 0, GASP_BUILD_SYMMETRIC, 1, NULL),
+      GASP_OK);
   assert_int_equal(gasp_graph_num_edges(a), 2 * M - 1);
   gasp_graph_free(&a);
   /* no edges at all */

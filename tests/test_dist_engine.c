@@ -233,8 +233,10 @@ static int check_distance2(gasp_dist *d, gasp_graph *g, gasp_engine_opts *o,
               gasp_vid y = a[s2]->nbr[j];
               if (y != x && y != u && x != u && all[x] == all[y]) {
                 rc = 53;
-                snprintf(why, wlen, "vertices %u and %u (both next to %u) "
-                         "have colour %u", x, y, u, all[x]);
+                snprintf(why, wlen,
+                         "vertices %u and %u (both next to %u) "
+                         "have colour %u",
+                         x, y, u, all[x]);
                 break;
               }
             }

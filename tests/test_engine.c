@@ -35,7 +35,8 @@ static gasp_graph *random_graph(uint64_t n, uint64_t m, uint64_t seed) {
   assert_int_equal(gasp_builder_new(&b, 0), GASP_OK);
   uint64_t s = seed;
   for (uint64_t i = 0; i < n; i++)
-    assert_int_equal(gasp_builder_add_edge(b, i * 3 + 7, ((i + 1) % n) * 3 + 7, 1), 0);
+    assert_int_equal(
+        gasp_builder_add_edge(b, i * 3 + 7, ((i + 1) % n) * 3 + 7, 1), 0);
   for (uint64_t i = 0; i < m; i++) {
     uint64_t u = gasp__splitmix64(&s) % n, v = gasp__splitmix64(&s) % n;
     assert_int_equal(gasp_builder_add_edge(b, u * 3 + 7, v * 3 + 7, 1), 0);
@@ -71,7 +72,9 @@ static void store_d(double *p, double d) {
 }
 
 static gasp_dir pr_in(const gasp_ctx *c, const void *v) { return GASP_DIR_IN; }
-static gasp_dir pr_out(const gasp_ctx *c, const void *v) { return GASP_DIR_OUT; }
+static gasp_dir pr_out(const gasp_ctx *c, const void *v) {
+  return GASP_DIR_OUT;
+}
 
 static void pr_sum(const gasp_ctx *c, void *acc, const void *o) {
   *(double *)acc += *(const double *)o;
@@ -130,16 +133,19 @@ static double *power_iteration(const gasp_graph *g) {
   gasp_adjacency out;
   gasp_graph_out_edges(g, &out);
   double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-  for (uint64_t v = 0; v < n; v++) x[v] = 1.0 / (double)n;
+  for (uint64_t v = 0; v < n; v++)
+    x[v] = 1.0 / (double)n;
   for (int it = 0; it < 10000; it++) {
-    for (uint64_t v = 0; v < n; v++) y[v] = (1 - DAMPING) / (double)n;
+    for (uint64_t v = 0; v < n; v++)
+      y[v] = (1 - DAMPING) / (double)n;
     for (uint64_t u = 0; u < n; u++) {
       uint64_t deg = out.off[u + 1] - out.off[u];
       for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++)
         y[out.nbr[j]] += DAMPING * x[u] / (double)deg;
     }
     double diff = 0;
-    for (uint64_t v = 0; v < n; v++) diff += fabs(y[v] - x[v]);
+    for (uint64_t v = 0; v < n; v++)
+      diff += fabs(y[v] - x[v]);
     double *t = x;
     x = y;
     y = t;
@@ -200,8 +206,8 @@ static void test_pagerank_async_all(void **state) {
 
 typedef struct det_state {
   const gasp_graph *g;
-  int *inside;            /* per vertex, atomic */
-  uint64_t self, d1, d2;  /* overlaps seen, atomic */
+  int *inside;           /* per vertex, atomic */
+  uint64_t self, d1, d2; /* overlaps seen, atomic */
   int spin;
 } det_state;
 
@@ -249,7 +255,8 @@ static void det_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   det_state *s = gasp_ctx_user(ctx);
   det_vertex *v = vd;
   volatile uint64_t x = 0;
-  for (int i = 0; i < s->spin; i++) x += (uint64_t)i;
+  for (int i = 0; i < s->spin; i++)
+    x += (uint64_t)i;
   if (v->remaining > 0) v->remaining--;
   __atomic_store_n(&s->inside[gasp_ctx_vertex(ctx)], 0, __ATOMIC_SEQ_CST);
 }
@@ -299,7 +306,8 @@ static gasp_graph *dense_graph(void) { return random_graph(48, 400, 7); }
 
 static void test_consistency_detector(void **state) {
   gasp_graph *g = dense_graph();
-  det_state s = {g, calloc(gasp_graph_num_vertices(g), sizeof(int)), 0, 0, 0, 3000};
+  det_state s = {g,   calloc(gasp_graph_num_vertices(g), sizeof(int)), 0, 0, 0,
+                 3000};
   for (int l = 1; l <= 2; l++) {
     /* edge: never adjacent; distance-2 overlaps are allowed and must be
      * seen at least once over some runs (the detector works); a loaded
@@ -363,8 +371,8 @@ static void test_coloring(void **state) {
 
 /* ---- aggregators, stop, max_iter ------------------------------------- */
 
-static void agg_rank(const gasp_graph *g, gasp_vid v, const void *vd,
-                     void *acc, void *user) {
+static void agg_rank(const gasp_graph *g, gasp_vid v, const void *vd, void *acc,
+                     void *user) {
   *(double *)acc += ((const pr2_vertex *)vd)->rank;
 }
 static void agg_edges(const gasp_graph *g, gasp_vid s, gasp_vid d,
@@ -390,8 +398,10 @@ static void test_aggregators(void **state) {
   o.threads = 3;
   gasp_engine *e;
   assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
-  gasp_aggregator a = {sizeof(double), agg_rank, NULL, agg_add, NULL, 1, 0, NULL};
-  gasp_aggregator b = {2 * sizeof(uint64_t), NULL, agg_edges, agg_add2, NULL, 0, 0, NULL};
+  gasp_aggregator a = {sizeof(double), agg_rank, NULL, agg_add,
+                       NULL,           1,        0,    NULL};
+  gasp_aggregator b = {
+      2 * sizeof(uint64_t), NULL, agg_edges, agg_add2, NULL, 0, 0, NULL};
   int ia, ib;
   assert_int_equal(gasp_engine_add_aggregator(e, &a, &ia), GASP_OK);
   assert_int_equal(gasp_engine_add_aggregator(e, &b, &ib), GASP_OK);
@@ -401,7 +411,8 @@ static void test_aggregators(void **state) {
   assert_int_equal(gasp_engine_aggregate(e, ia, &sum), GASP_OK);
   const pr2_vertex *vd = gasp_graph_vertex_data(g);
   double direct = 0;
-  for (uint64_t v = 0; v < gasp_graph_num_vertices(g); v++) direct += vd[v].rank;
+  for (uint64_t v = 0; v < gasp_graph_num_vertices(g); v++)
+    direct += vd[v].rank;
   assert_true(fabs(sum - direct) < 1e-12);
   uint64_t c[2];
   assert_int_equal(gasp_engine_aggregate(e, ib, c), GASP_OK);
@@ -409,7 +420,8 @@ static void test_aggregators(void **state) {
   gasp_graph_out_edges(g, &out);
   uint64_t want = 0;
   for (uint64_t u = 0; u < out.num_vertices; u++)
-    for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++) want += u + 2 * (uint64_t)out.nbr[j];
+    for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++)
+      want += u + 2 * (uint64_t)out.nbr[j];
   assert_int_equal(c[0], gasp_graph_num_edges(g));
   assert_int_equal(c[1], want);
   assert_int_equal(gasp_engine_aggregate(e, 7, c), GASP_EINVAL);
@@ -457,7 +469,8 @@ static void test_periodic_aggregator(void **state) {
     o.threads = 3;
     gasp_engine *e;
     assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
-    gasp_aggregator a = {sizeof(double), count_vertex, NULL, agg_add, NULL, 2, 0.001, NULL};
+    gasp_aggregator a = {sizeof(double), count_vertex, NULL, agg_add, NULL, 2,
+                         0.001,          NULL};
     assert_int_equal(gasp_engine_add_aggregator(e, &a, NULL), GASP_OK);
     gasp_engine_signal_all(e, 0);
     gasp_run_stats st;
@@ -538,7 +551,8 @@ typedef struct map_state {
 static void map_sq(void *user, uint64_t i, int tid, void *part) {
   map_state *m = user;
   __atomic_fetch_add(&m->seen[i], 1, __ATOMIC_RELAXED);
-  if (tid < 0 || tid >= m->threads) __atomic_store_n(&m->bad_tid, 1, __ATOMIC_RELAXED);
+  if (tid < 0 || tid >= m->threads)
+    __atomic_store_n(&m->bad_tid, 1, __ATOMIC_RELAXED);
   if (part) {
     double x = 1.0 / (double)(i + 1);
     ((double *)part)[0] += x * x;
@@ -580,9 +594,9 @@ static void test_engine_map(void **state) {
       assert_true(sum[1] == (double)n);
       assert_true(fabs(sum[0] - ref) <= 1e-12 * (ref + 1));
       if (grain == 0) {
-        assert_int_equal(gasp_engine_map(e, n, 0, map_sq, sizeof again,
-                                         map_add, &m, again),
-                         GASP_OK);
+        assert_int_equal(
+            gasp_engine_map(e, n, 0, map_sq, sizeof again, map_add, &m, again),
+            GASP_OK);
         assert_memory_equal(sum, again, sizeof sum);
       }
       /* no reduction: items only */

@@ -110,7 +110,6 @@ static void cnt_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   }
 }
 
-
 static void cnt_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
   (void)vd;
   uint64_t one = 1;
@@ -199,7 +198,8 @@ static double *dijkstra(const gasp_graph *g, gasp_vid src) {
   for (;;) {
     gasp_vid best = GASP_VID_NONE;
     for (gasp_vid v = 0; v < n; v++)
-      if (!done[v] && d[v] < INFINITY && (best == GASP_VID_NONE || d[v] < d[best]))
+      if (!done[v] && d[v] < INFINITY &&
+          (best == GASP_VID_NONE || d[v] < d[best]))
         best = v;
     if (best == GASP_VID_NONE) break;
     done[best] = 1;
@@ -273,7 +273,8 @@ static void sp_acc_init(const gasp_ctx *ctx, void *acc) {
 static void sp_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   sp_vertex *v = vd;
   double m = *(const double *)acc;
-  if (!gasp_ctx_msg(ctx) && gasp_ctx_vertex(ctx) == *(gasp_vid *)gasp_ctx_user(ctx))
+  if (!gasp_ctx_msg(ctx) &&
+      gasp_ctx_vertex(ctx) == *(gasp_vid *)gasp_ctx_user(ctx))
     m = 0; /* the source, in the first superstep */
   v->changed = m < v->dist;
   if (v->changed) st(&v->dist, m);
@@ -434,7 +435,8 @@ static void bfs_scatter_vertex(gasp_ctx *ctx, const void *vd,
   uint32_t next = (*(const uint32_t *)vd & ~NEW) + 1;
   const uint32_t *depth = nb->vertex_data;
   for (uint64_t i = 0; i < nb->n_out; i++)
-    if (depth[nb->out[i]] == UINT32_MAX) gasp_signal_msg(ctx, nb->out[i], &next);
+    if (depth[nb->out[i]] == UINT32_MAX)
+      gasp_signal_msg(ctx, nb->out[i], &next);
 }
 
 static void bfs_run(gasp_graph *g, gasp_vid src, gasp_direction dir,
@@ -538,7 +540,8 @@ static void cc_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
 }
 
 static gasp_vid find(gasp_vid *p, gasp_vid x) {
-  while (p[x] != x) x = p[x] = p[p[x]];
+  while (p[x] != x)
+    x = p[x] = p[p[x]];
   return x;
 }
 

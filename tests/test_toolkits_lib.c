@@ -118,7 +118,8 @@ static double *ref_dijkstra(const gasp_graph *g, gasp_vid src, int undirected) {
 }
 
 static gasp_vid uf_find(gasp_vid *p, gasp_vid x) {
-  while (p[x] != x) x = p[x] = p[p[x]];
+  while (p[x] != x)
+    x = p[x] = p[p[x]];
   return x;
 }
 
@@ -265,8 +266,8 @@ static void test_same_as_cli(void **state) {
   gasp_sssp_opts_init(&so);
   so.directed = 1;
   assert_int_equal(gasp_sssp(g, &so, src, sd, NULL, NULL), GASP_OK);
-  const char *bargs[] = {"bfs", "-i", file, "--source", srcs, "-o", outp,
-                         "--quiet", NULL};
+  const char *bargs[] = {"bfs", "-i", file,      "--source", srcs,
+                         "-o",  outp, "--quiet", NULL};
   tu_result r = tu_gasp_runv(bargs);
   assert_int_equal(r.status, 0);
   tu_result_free(&r);
@@ -285,8 +286,8 @@ static void test_same_as_cli(void **state) {
     }
   }
   fclose(f);
-  const char *sargs[] = {"sssp", "-i", file, "--source", srcs, "--directed",
-                         "-o", outp, "--quiet", NULL};
+  const char *sargs[] = {"sssp",       "-i", file, "--source", srcs,
+                         "--directed", "-o", outp, "--quiet",  NULL};
   r = tu_gasp_runv(sargs);
   assert_int_equal(r.status, 0);
   tu_result_free(&r);

@@ -92,7 +92,8 @@ int cmd_bfs(int argc, char **argv) {
     rc = EXIT_USAGE;
     goto out;
   }
-  if (gasp_graph_find(g, GASP_SIDE_LEFT, a.source_id, &w) == GASP_OK) source = w;
+  if (gasp_graph_find(g, GASP_SIDE_LEFT, a.source_id, &w) == GASP_OK)
+    source = w;
   gasp_vid nv = gasp_graph_num_vertices(g);
   depth = malloc((nv ? (size_t)nv : 1) * sizeof *depth);
   parent = malloc((nv ? (size_t)nv : 1) * sizeof *parent);

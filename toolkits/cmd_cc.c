@@ -51,7 +51,7 @@ int cmd_cc(int argc, char **argv) {
   static const struct option extra[] = {
       {"algorithm", required_argument, 0, OPT_FIRST_PRIVATE}, {0, 0, 0, 0}};
   const char *algo = NULL;
-  o.dist_ok = 1; /* across ranks: minimum-label propagation */
+  o.dist_ok = 1;      /* across ranks: minimum-label propagation */
   o.staleness_ok = 1; /* monotone: any schedule reaches the same labels */
   o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_WEIGHTS);
   int rc = tk_parse(argc, argv, &o, extra, help, set_algorithm, &algo);
@@ -60,7 +60,7 @@ int cmd_cc(int argc, char **argv) {
   gasp_cc_opts co;
   gasp_cc_opts_init(&co);
   co.seed = o.c.seed;
-  co.algorithm = !algo ? GASP_CC_AUTO
+  co.algorithm = !algo                           ? GASP_CC_AUTO
                  : strcmp(algo, "afforest") == 0 ? GASP_CC_AFFOREST
                                                  : GASP_CC_LABELPROP;
   if (co.algorithm == GASP_CC_AFFOREST && o.d.size > 1) {

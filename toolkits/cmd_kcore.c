@@ -117,7 +117,7 @@ static int fmt_core(char *buf, size_t cap, gasp_vid v, void *user) {
 int cmd_kcore(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
-  o.dist_ok = 1; /* across ranks: sync h-index updates */
+  o.dist_ok = 1;      /* across ranks: sync h-index updates */
   o.staleness_ok = 1; /* monotone: any schedule reaches the coreness */
   o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED |
                TK_TAKES_WEIGHTS);
@@ -163,7 +163,8 @@ int cmd_kcore(int argc, char **argv) {
   p.scratch = calloc((size_t)threads, sizeof *p.scratch);
   int ok = p.scratch != NULL;
   for (int t = 0; ok && t < threads; t++)
-    ok = (p.scratch[t] = malloc(((size_t)maxdeg + 1) * sizeof(uint32_t))) != NULL;
+    ok = (p.scratch[t] = malloc(((size_t)maxdeg + 1) * sizeof(uint32_t))) !=
+         NULL;
   if (!ok) {
     cli_error("kcore: out of memory");
     rc = EXIT_RUNTIME;
@@ -186,7 +187,8 @@ int cmd_kcore(int argc, char **argv) {
   uint64_t in_max = 0;
   for (gasp_vid v = 0; v < n; v++)
     if (vd[v].core > degeneracy) degeneracy = vd[v].core;
-  for (gasp_vid v = 0; v < n; v++) in_max += vd[v].core == degeneracy;
+  for (gasp_vid v = 0; v < n; v++)
+    in_max += vd[v].core == degeneracy;
   if ((rc = tk_write_vertices(o.c.output, rg, fmt_core, (void *)vd))) goto out;
   int converged = st.reason == GASP_STOP_CONVERGED;
   if (o.c.json) {
@@ -215,7 +217,8 @@ out:
   tk_graph_free(&o, &g);
   free(all);
   if (p.scratch)
-    for (int t = 0; t < threads; t++) free(p.scratch[t]);
+    for (int t = 0; t < threads; t++)
+      free(p.scratch[t]);
   free(p.scratch);
   return rc;
 }

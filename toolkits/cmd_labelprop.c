@@ -69,8 +69,8 @@ typedef struct lp {
   int threads, async;
   unsigned bits_max; /* table size 2^bits_max fits the largest degree */
   uint64_t reported;
-  gasp_engine *e;   /* distributed: reductions */
-  int distributed;  /* every rank takes part in the reductions */
+  gasp_engine *e;  /* distributed: reductions */
+  int distributed; /* every rank takes part in the reductions */
 } lp;
 
 static inline gasp_vid load_label(const gasp_vid *label, gasp_vid u) {
@@ -107,7 +107,8 @@ static void lp_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
   gasp_vid own = load_label(vd, 0);
   uint64_t deg = nb->n_in + nb->n_out;
   unsigned bits = 1;
-  while (bits < p->bits_max && (1ull << bits) < 2 * deg) bits++;
+  while (bits < p->bits_max && (1ull << bits) < 2 * deg)
+    bits++;
   lp_thread *t = &p->th[gasp_ctx_thread(ctx)];
   gasp_vid *key = t->key;
   double *score = t->score;
@@ -168,11 +169,8 @@ static gasp_dir lp_scatter_dir(const gasp_ctx *ctx, const void *vd) {
  * vertex itself: its self loops do not count). */
 static void lp_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
   (void)vd;
-  gasp_vid self = gasp_ctx_vertex(ctx);
-  for (uint64_t i = 0; i < nb->n_in; i++)
-    if (nb->in[i] != self) gasp_signal(ctx, nb->in[i]);
-  for (uint64_t i = 0; i < nb->n_out; i++)
-    if (nb->out[i] != self) gasp_signal(ctx, nb->out[i]);
+  (void)nb;
+  gasp_signal_nbrs(ctx, GASP_DIR_ALL, 0.0);
 }
 
 static double lp_residual(void *user) {
@@ -229,7 +227,8 @@ static int lp_alloc_threads(lp *p, const gasp_graph *g) {
     maxdeg = d > maxdeg ? d : maxdeg;
   }
   p->bits_max = 1;
-  while (p->bits_max < 31 && (1ull << p->bits_max) < 2 * maxdeg) p->bits_max++;
+  while (p->bits_max < 31 && (1ull << p->bits_max) < 2 * maxdeg)
+    p->bits_max++;
   size_t cap = (size_t)1 << p->bits_max;
   p->th = tk_calloc_lines((size_t)p->threads, sizeof *p->th);
   if (!p->th) return -1;
@@ -258,7 +257,8 @@ int cmd_labelprop(int argc, char **argv) {
   if (!o.engine_set && o.d.size <= 1) {
     o.eng.engine = GASP_ENGINE_ASYNC;
     o.eng.consistency = GASP_CONSISTENCY_EDGE;
-    if (o.eng.locking == GASP_LOCKING_DEFAULT) o.eng.locking = GASP_LOCKING_CHROMATIC;
+    if (o.eng.locking == GASP_LOCKING_DEFAULT)
+      o.eng.locking = GASP_LOCKING_CHROMATIC;
   }
   int async = o.eng.engine == GASP_ENGINE_ASYNC;
   p.async = async;

@@ -242,11 +242,11 @@ static void sse_item(void *user, uint64_t i, int tid, void *part) {
   (void)tid;
   const mf *m = user;
   gasp_vid v = m->nl + (gasp_vid)i;
-  mf_nbrs nb = {m->in.off[v + 1] - m->in.off[v], m->in.nbr + m->in.off[v],
-                NULL, m->in.off[v]};
+  mf_nbrs nb = {m->in.off[v + 1] - m->in.off[v], m->in.nbr + m->in.off[v], NULL,
+                m->in.off[v]};
   double *sn = part;
-  sn[0] += mf_sse(&m->sp, m->F + (size_t)v * (size_t)m->stride, m->F, &nb,
-                  m->r_in);
+  sn[0] +=
+      mf_sse(&m->sp, m->F + (size_t)v * (size_t)m->stride, m->F, &nb, m->r_in);
   sn[1] += (double)nb.n;
 }
 
@@ -322,7 +322,7 @@ static int cmp_u64(const void *a, const void *b) {
  * item that starts a user's run scores them all. */
 typedef struct rank_job {
   const mf *m;
-  float **score; /* per worker: a score per item */
+  float **score;  /* per worker: a score per item */
   uint64_t **pos; /* per worker: held-out items' positions */
 } rank_job;
 
@@ -344,7 +344,8 @@ static void rank_item(void *user, uint64_t j0, int tid, void *part) {
     j1++;
   const float *x = m->F + (size_t)u * (size_t)m->stride;
   for (gasp_vid i = m->nl; i < m->nv; i++)
-    score[i - m->nl] = mf_predict(&m->sp, x, m->F + (size_t)i * (size_t)m->stride);
+    score[i - m->nl] =
+        mf_predict(&m->sp, x, m->F + (size_t)i * (size_t)m->stride);
   /* training items are not candidates */
   for (uint64_t e = m->out.off[u]; e < m->out.off[u + 1]; e++)
     score[m->out.nbr[e] - m->nl] = -INFINITY;
@@ -401,7 +402,8 @@ static int rank_metrics(const mf *m, gasp_engine *e, double *mpr,
   }
   rank_sums r = {0, 0, 0, 0};
   if (rc || !rj.score || !rj.pos ||
-      gasp_engine_map(e, t->n, 4, rank_item, sizeof r, add_rank_sums, &rj, &r)) {
+      gasp_engine_map(e, t->n, 4, rank_item, sizeof r, add_rank_sums, &rj,
+                      &r)) {
     cli_error("out of memory");
     rc = EXIT_RUNTIME;
   }

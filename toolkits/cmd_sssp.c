@@ -77,7 +77,7 @@ int cmd_sssp(int argc, char **argv) {
       {"source", required_argument, 0, O_SOURCE},
       {"directed", no_argument, 0, O_DIRECTED},
       {0, 0, 0, 0}};
-  o.dist_ok = 1; /* across ranks: sync label correcting */
+  o.dist_ok = 1;      /* across ranks: sync label correcting */
   o.staleness_ok = 1; /* monotone: any schedule reaches the same distances */
   o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED);
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);

@@ -74,15 +74,17 @@ static uint64_t count_at(const tri *t, gasp_vid r, uint64_t *mark) {
   const gasp_vid *hv = t->h + t->off[r];
   uint64_t nv = t->off[r + 1] - t->off[r], total = 0;
   if (nv < 2) return 0;
-  for (uint64_t i = 0; i < nv; i++) mark[hv[i] >> 6] |= 1ull << (hv[i] & 63);
+  for (uint64_t i = 0; i < nv; i++)
+    mark[hv[i] >> 6] |= 1ull << (hv[i] & 63);
   for (uint64_t i = 0; i < nv; i++) {
     gasp_vid u = hv[i];
-    uint64_t k = intersect(mark, t->h + t->off[u], t->off[u + 1] - t->off[u],
-                           t->count);
+    uint64_t k =
+        intersect(mark, t->h + t->off[u], t->off[u + 1] - t->off[u], t->count);
     if (k && t->count) __atomic_fetch_add(&t->count[u], k, __ATOMIC_RELAXED);
     total += k;
   }
-  for (uint64_t i = 0; i < nv; i++) mark[hv[i] >> 6] = 0;
+  for (uint64_t i = 0; i < nv; i++)
+    mark[hv[i] >> 6] = 0;
   return total;
 }
 
@@ -92,7 +94,8 @@ static void tri_gather(const gasp_ctx *ctx, const void *vp, const gasp_nbrs *nb,
   tri *t = gasp_ctx_user(ctx);
   gasp_vid self = gasp_ctx_vertex(ctx);
   if (t->pass == 3) {
-    *(uint64_t *)acc = count_at(t, t->rank[self], t->mark[gasp_ctx_thread(ctx)]);
+    *(uint64_t *)acc =
+        count_at(t, t->rank[self], t->mark[gasp_ctx_thread(ctx)]);
     return;
   }
   /* passes 1 and 2: merge the sorted in- and out-lists, skipping repeats */
@@ -141,8 +144,10 @@ static uint64_t rank_vertices(tri *t, const tri_vertex *vd, gasp_vid n,
                               const gasp_vid *order, gasp_vid owned,
                               uint32_t *bucket, uint32_t maxdeg) {
   memset(bucket, 0, ((size_t)maxdeg + 2) * sizeof *bucket);
-  for (gasp_vid v = 0; v < n; v++) bucket[vd[v].deg + 1]++;
-  for (uint32_t d = 0; d <= maxdeg; d++) bucket[d + 1] += bucket[d];
+  for (gasp_vid v = 0; v < n; v++)
+    bucket[vd[v].deg + 1]++;
+  for (uint32_t d = 0; d <= maxdeg; d++)
+    bucket[d + 1] += bucket[d];
   for (gasp_vid i = 0; i < n; i++) {
     gasp_vid v = order ? order[i] : i;
     t->rank[v] = bucket[vd[v].deg]++;
@@ -323,7 +328,8 @@ static const char help[] =
     "vertex is in) go to -o FILE, or to stdout with --per-vertex.  Runs\n"
     "across processes too (--np N), with the same counts.\n\n"
     "options:\n"
-    "      --per-vertex     write 'id<TAB>count' lines (stdout unless -o)\n" TK_HELP;
+    "      --per-vertex     write 'id<TAB>count' lines (stdout unless "
+    "-o)\n" TK_HELP;
 
 static int fmt_count(char *buf, size_t cap, gasp_vid v, void *user) {
   const tri *t = user;
@@ -505,7 +511,8 @@ out:
   free(t.h);
   free(t.count);
   if (t.mark)
-    for (int i = 0; i < t.threads; i++) free(t.mark[i]);
+    for (int i = 0; i < t.threads; i++)
+      free(t.mark[i]);
   free(t.mark);
   return rc;
 }

@@ -78,8 +78,8 @@ static uint64_t first_in_frontier(const uint64_t *bits, const gasp_vid *nbr,
 /* Pull: an unreached vertex's reached in-neighbours are one level up: the
  * frontier of the superstep before, whose bitmap (a bit a vertex) the
  * engine gives on one process; else their vertex data tells. */
-static void bfs_gather(const gasp_ctx *ctx, const void *vd,
-                       const gasp_nbrs *nb, void *acc) {
+static void bfs_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
+                       void *acc) {
   (void)vd;
   const bfs *p = gasp_ctx_user(ctx);
   const uint64_t *data = nb->vertex_data;
@@ -120,8 +120,7 @@ static void bfs_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
     if (load(&data[nb->out[i]]) == NONE)
       gasp_signal_msg(ctx, nb->out[i], &offer);
   for (uint64_t i = 0; i < nb->n_in; i++)
-    if (load(&data[nb->in[i]]) == NONE)
-      gasp_signal_msg(ctx, nb->in[i], &offer);
+    if (load(&data[nb->in[i]]) == NONE) gasp_signal_msg(ctx, nb->in[i], &offer);
 }
 
 void gasp_bfs_opts_init(gasp_bfs_opts *o) {
@@ -147,7 +146,8 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
   if (!g || !o || !depth)
     return fail(err, GASP_EINVAL, "no graph, options or result array");
   if (o->engine.engine == GASP_ENGINE_ASYNC)
-    return fail(err, GASP_ENOTSUP, "BFS runs on the sync engine (level by level)");
+    return fail(err, GASP_ENOTSUP,
+                "BFS runs on the sync engine (level by level)");
   gasp_vid nv = gasp_graph_num_vertices(g);
   if (source != GASP_VID_NONE && source >= nv)
     return fail(err, GASP_EINVAL, "the source is not a vertex");
@@ -177,8 +177,7 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
     const uint64_t *vd = gasp_graph_vertex_data(g);
     for (gasp_vid v = 0; v < nv; v++) {
       depth[v] = vd[v] == NONE ? GASP_BFS_UNREACHED : (uint32_t)(vd[v] >> 32);
-      if (parent)
-        parent[v] = vd[v] == NONE ? GASP_VID_NONE : (gasp_vid)vd[v];
+      if (parent) parent[v] = vd[v] == NONE ? GASP_VID_NONE : (gasp_vid)vd[v];
     }
   }
   gasp_engine_free(&e);

@@ -203,7 +203,8 @@ static void af_link(gasp_vid *comp, gasp_vid u, gasp_vid v) {
 
 static gasp_vid af_find(const gasp_vid *comp, gasp_vid u) {
   gasp_vid c = af_load(comp, u);
-  while (c != af_load(comp, c)) c = af_load(comp, c);
+  while (c != af_load(comp, c))
+    c = af_load(comp, c);
   return c;
 }
 
@@ -295,7 +296,12 @@ static int fail(gasp_error *err, int code, const char *msg) {
 static int run_afforest(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *comp,
                         gasp_run_stats *st, gasp_error *err) {
   gasp_vid nv = gasp_graph_num_vertices(g);
-  af a = {comp, nv, 0, 0, o->seed, o->engine.on_iteration,
+  af a = {comp,
+          nv,
+          0,
+          0,
+          o->seed,
+          o->engine.on_iteration,
           o->engine.on_iteration_user};
   for (gasp_vid v = 0; v < nv; v++)
     comp[v] = v;

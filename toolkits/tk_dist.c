@@ -210,11 +210,11 @@ int tk_dist_launch(tk_opts *o) {
   }
   if (o->d.staleness_set && o->eng.staleness &&
       (!o->staleness_ok || o->eng.engine != GASP_ENGINE_SYNC)) {
-    cli_error("--staleness: %s", o->staleness_ok
-                                     ? "bounded staleness is a mode of the sync "
-                                       "engine (drop --engine async)"
-                                     : "this toolkit's result depends on "
-                                       "lock-step supersteps; run it without");
+    cli_error("--staleness: %s",
+              o->staleness_ok ? "bounded staleness is a mode of the sync "
+                                "engine (drop --engine async)"
+                              : "this toolkit's result depends on "
+                                "lock-step supersteps; run it without");
     return EXIT_USAGE;
   }
   if (!o->dist_ok) {
