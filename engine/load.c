@@ -39,7 +39,7 @@ static const struct {
                     {"uci", GASP_FORMAT_UCI},
                     {"gasp", GASP_FORMAT_SNAPSHOT},
                     {"ratings", GASP_FORMAT_RATINGS},
-                    /* text corpora (issue 6, LDA) */
+                    /* text corpora (LDA) */
                     {"ldac", GASP_FORMAT_LDAC},
                     {"triples", GASP_FORMAT_TRIPLES},
                     {"corpus", GASP_FORMAT_CORPUS}};
@@ -489,7 +489,7 @@ static int header_uci(text_load *tl, const char *buf, size_t n, size_t *pos,
   return gasp__builder_add_range(tl->b, GASP_SIDE_RIGHT, 1, c[1]);
 }
 
-/* ---- lda-c and triples (issue 6, LDA) ------------------------------ */
+/* ---- lda-c and triples (LDA corpora) -------------------------------- */
 
 /* Shared by the corpus formats without a header: bipartite, counts as
  * weights, and with a vocabulary of W words the word ids first..first+W-1

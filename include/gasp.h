@@ -277,7 +277,7 @@ typedef enum gasp_format {
    * ratings.dat with "::", ratings.csv with its header line).  Users are
    * the left side, items the right; columns past the third are ignored. */
   GASP_FORMAT_RATINGS,
-  /* ---- text corpora (issue 6, LDA) ---- */
+  /* ---- text corpora (LDA) ---- */
   GASP_FORMAT_LDAC,    /* Blei's lda-c: "N w:c w:c ..." per document    */
   GASP_FORMAT_TRIPLES, /* "doc word count" lines: a UCI body, no header */
   /* A corpus in any of the three (or a snapshot): docword.* is UCI,

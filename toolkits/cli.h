@@ -102,10 +102,10 @@ int cmd_info(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_pagerank(int argc, char **argv);
-/* toolkits A (cc, labelprop) */
+/* components and communities (cc, labelprop) */
 int cmd_cc(int argc, char **argv);
 int cmd_labelprop(int argc, char **argv);
-/* toolkits B (sssp, triangles, kcore) */
+/* paths, triangles, cores (sssp, bfs, triangles, kcore) */
 int cmd_sssp(int argc, char **argv);
 int cmd_bfs(int argc, char **argv);
 int cmd_triangles(int argc, char **argv);
@@ -117,7 +117,7 @@ int cmd_als(int argc, char **argv);
 int cmd_sgd(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
-/* issue 6: LDA (lda, lda-infer) */
+/* topic models (lda, lda-infer) */
 int cmd_lda(int argc, char **argv);
 int cmd_lda_infer(int argc, char **argv);
 

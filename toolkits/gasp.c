@@ -17,11 +17,11 @@ static const command commands[] = {
      "synthetic inputs: kronecker, uniform, ratings, lda"},
     {"convert", cmd_convert, "write a binary snapshot that reloads fast"},
     {"pagerank", cmd_pagerank, "PageRank: power iteration or delta (async)"},
-    /* toolkits A (cc, labelprop) */
+    /* components and communities */
     {"cc", cmd_cc, "connected components (weak): minimum-label propagation"},
     {"labelprop", cmd_labelprop,
      "communities by label propagation (deterministic tie rule)"},
-    /* toolkits B (sssp, triangles, kcore) */
+    /* paths, triangles, cores */
     {"sssp", cmd_sssp, "single-source shortest paths (label correcting)"},
     {"bfs", cmd_bfs, "breadth-first search, direction-optimising"},
     {"triangles", cmd_triangles, "exact undirected triangle count"},
@@ -33,7 +33,7 @@ static const command commands[] = {
     {"sgd", cmd_sgd, "matrix factorization by stochastic gradient descent"},
     {"split", cmd_split, "reproducible train/test split of a ratings file"},
     {"predict", cmd_predict, "predictions and top-N lists from a saved model"},
-    /* issue 6: LDA */
+    /* topic models */
     {"lda", cmd_lda, "topic model by collapsed Gibbs sampling (LDA)"},
     {"lda-infer", cmd_lda_infer,
      "topic mixtures of new documents, held-out perplexity"},
