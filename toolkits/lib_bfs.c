@@ -14,6 +14,7 @@
  * choices, the thread count or the ranks.
  */
 #include "gasp_toolkits.h"
+#include "lib_fail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,15 +129,6 @@ void gasp_bfs_opts_init(gasp_bfs_opts *o) {
   gasp_engine_opts_init(&o->engine);
 }
 
-static int fail(gasp_error *err, int code, const char *msg) {
-  if (err) {
-    memset(err, 0, sizeof *err);
-    err->code = code;
-    snprintf(err->msg, sizeof err->msg, "%s", msg);
-  }
-  return code;
-}
-
 int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
              uint32_t *depth, gasp_vid *parent, gasp_run_stats *stats,
              gasp_error *err) {
@@ -144,13 +136,13 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
   gasp_run_stats *st = stats ? stats : &tmp;
   memset(st, 0, sizeof *st);
   if (!g || !o || !depth)
-    return fail(err, GASP_EINVAL, "no graph, options or result array");
+    return tk_lib_fail(err, GASP_EINVAL, "no graph, options or result array");
   if (o->engine.engine == GASP_ENGINE_ASYNC)
-    return fail(err, GASP_ENOTSUP,
+    return tk_lib_fail(err, GASP_ENOTSUP,
                 "BFS runs on the sync engine (level by level)");
   gasp_vid nv = gasp_graph_num_vertices(g);
   if (source != GASP_VID_NONE && source >= nv)
-    return fail(err, GASP_EINVAL, "the source is not a vertex");
+    return tk_lib_fail(err, GASP_EINVAL, "the source is not a vertex");
   bfs p = {o->engine.dist, o->undirected, o->engine.dist == NULL};
   gasp_program prog = {0};
   prog.vertex_size = prog.acc_size = prog.msg_size = sizeof(uint64_t);

@@ -40,6 +40,7 @@
  * signal); the priority scheduler runs smaller labels first.
  */
 #include "gasp_toolkits.h"
+#include "lib_fail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,15 +283,6 @@ void gasp_cc_opts_init(gasp_cc_opts *o) {
   o->seed = 1;
 }
 
-static int fail(gasp_error *err, int code, const char *msg) {
-  if (err) {
-    memset(err, 0, sizeof *err);
-    err->code = code;
-    snprintf(err->msg, sizeof err->msg, "%s", msg);
-  }
-  return code;
-}
-
 /* Afforest: two supersteps, every vertex active, over the union-find in
  * component[] itself. */
 static int run_afforest(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *comp,
@@ -332,14 +324,14 @@ int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
   gasp_run_stats *st = stats ? stats : &tmp;
   memset(st, 0, sizeof *st);
   if (!g || !o || !component)
-    return fail(err, GASP_EINVAL, "no graph, options or result array");
+    return tk_lib_fail(err, GASP_EINVAL, "no graph, options or result array");
   int async = o->engine.engine == GASP_ENGINE_ASYNC;
   gasp_dist *dist = o->engine.dist;
   gasp_cc_algorithm alg = o->algorithm;
   if (alg == GASP_CC_AUTO)
     alg = !async && !dist ? GASP_CC_AFFOREST : GASP_CC_LABELPROP;
   if (alg == GASP_CC_AFFOREST && (async || dist))
-    return fail(err, GASP_ENOTSUP,
+    return tk_lib_fail(err, GASP_ENOTSUP,
                 dist ? "Afforest runs in one process (across ranks: labelprop)"
                      : "Afforest runs on the sync engine");
   if (alg == GASP_CC_AFFOREST) return run_afforest(g, o, component, st, err);
@@ -373,12 +365,12 @@ int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
   eo.on_iteration_user = &p;
   gasp_engine *e = NULL;
   int rc = p.changed ? gasp_engine_new(&e, g, &prog, &eo, err)
-                     : fail(err, GASP_ENOMEM, "out of memory");
+                     : tk_lib_fail(err, GASP_ENOMEM, "out of memory");
   if (!rc) {
     p.e = e;
     p.threads = gasp_engine_threads(e);
     p.count = calloc((size_t)p.threads, sizeof *p.count);
-    if (!p.count) rc = fail(err, GASP_ENOMEM, "out of memory");
+    if (!p.count) rc = tk_lib_fail(err, GASP_ENOMEM, "out of memory");
   }
   if (!rc) {
     const gasp_vid *label = gasp_graph_vertex_data(g);

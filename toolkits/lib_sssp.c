@@ -23,6 +23,7 @@
  * consistency model (neighbours read while they update) is safe too.
  */
 #include "gasp_toolkits.h"
+#include "lib_fail.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -128,20 +129,6 @@ void gasp_sssp_opts_init(gasp_sssp_opts *o) {
   gasp_engine_opts_init(&o->engine);
 }
 
-static int fail(gasp_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(gasp_error *err, int code, const char *fmt, ...) {
-  if (err) {
-    memset(err, 0, sizeof *err);
-    err->code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
-
 /* Negative and NaN weights are refused, naming the edge by original ids
  * (a rank checks its own edges). */
 static int check_weights(const gasp_graph *g, gasp_error *err) {
@@ -152,7 +139,7 @@ static int check_weights(const gasp_graph *g, gasp_error *err) {
   for (gasp_vid v = 0; v < out.num_vertices; v++)
     for (uint64_t j = out.off[v]; j < out.off[v + 1]; j++)
       if (!(w[j] >= 0))
-        return fail(err, GASP_EINVAL,
+        return tk_lib_fail(err, GASP_EINVAL,
                     "edge %llu -> %llu has weight %g; shortest paths need "
                     "non-negative weights",
                     (unsigned long long)gasp_graph_gid(g, v),
@@ -166,10 +153,10 @@ int gasp_sssp(gasp_graph *g, const gasp_sssp_opts *o, gasp_vid source,
   gasp_run_stats *st = stats ? stats : &tmp;
   memset(st, 0, sizeof *st);
   if (!g || !o || !dist)
-    return fail(err, GASP_EINVAL, "no graph, options or result array");
+    return tk_lib_fail(err, GASP_EINVAL, "no graph, options or result array");
   gasp_vid nv = gasp_graph_num_vertices(g);
   if (source != GASP_VID_NONE && source >= nv)
-    return fail(err, GASP_EINVAL, "source %u is not a vertex", source);
+    return tk_lib_fail(err, GASP_EINVAL, "source %u is not a vertex", source);
   int rc = check_weights(g, err);
   if (rc) return rc;
   sp p = {gasp_graph_weights(g), o->directed};
