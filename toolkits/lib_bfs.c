@@ -139,7 +139,7 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
     return tk_lib_fail(err, GASP_EINVAL, "no graph, options or result array");
   if (o->engine.engine == GASP_ENGINE_ASYNC)
     return tk_lib_fail(err, GASP_ENOTSUP,
-                "BFS runs on the sync engine (level by level)");
+                       "BFS runs on the sync engine (level by level)");
   gasp_vid nv = gasp_graph_num_vertices(g);
   if (source != GASP_VID_NONE && source >= nv)
     return tk_lib_fail(err, GASP_EINVAL, "the source is not a vertex");

@@ -331,9 +331,10 @@ int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
   if (alg == GASP_CC_AUTO)
     alg = !async && !dist ? GASP_CC_AFFOREST : GASP_CC_LABELPROP;
   if (alg == GASP_CC_AFFOREST && (async || dist))
-    return tk_lib_fail(err, GASP_ENOTSUP,
-                dist ? "Afforest runs in one process (across ranks: labelprop)"
-                     : "Afforest runs on the sync engine");
+    return tk_lib_fail(
+        err, GASP_ENOTSUP,
+        dist ? "Afforest runs in one process (across ranks: labelprop)"
+             : "Afforest runs on the sync engine");
   if (alg == GASP_CC_AFFOREST) return run_afforest(g, o, component, st, err);
 
   gasp_vid nv = gasp_graph_num_vertices(g);

@@ -139,11 +139,12 @@ static int check_weights(const gasp_graph *g, gasp_error *err) {
   for (gasp_vid v = 0; v < out.num_vertices; v++)
     for (uint64_t j = out.off[v]; j < out.off[v + 1]; j++)
       if (!(w[j] >= 0))
-        return tk_lib_fail(err, GASP_EINVAL,
-                    "edge %llu -> %llu has weight %g; shortest paths need "
-                    "non-negative weights",
-                    (unsigned long long)gasp_graph_gid(g, v),
-                    (unsigned long long)gasp_graph_gid(g, out.nbr[j]), w[j]);
+        return tk_lib_fail(
+            err, GASP_EINVAL,
+            "edge %llu -> %llu has weight %g; shortest paths need "
+            "non-negative weights",
+            (unsigned long long)gasp_graph_gid(g, v),
+            (unsigned long long)gasp_graph_gid(g, out.nbr[j]), w[j]);
   return GASP_OK;
 }
 
