@@ -24,6 +24,38 @@
 extern "C" {
 #endif
 
+/* ---- PageRank -------------------------------------------------------- */
+
+typedef struct gasp_pagerank_opts {
+  gasp_engine_opts engine; /* sync (power iteration; max_iter 0: 1000) or
+                              async (delta PageRank, the priority scheduler
+                              unless another is named) */
+  double damping;          /* d, in [0, 1); 0.85 */
+  double tol;              /* sync: stop when the L1 change of the rank
+                              vector is below it; async: a vertex whose value
+                              moved by more than tol / N signals its
+                              out-neighbours; 1e-10 */
+  const double *teleport;  /* personalised PageRank: a weight per local
+                              vertex (finite, non-negative, a positive sum
+                              over the owned vertices of all ranks),
+                              normalised to sum 1; NULL: uniform 1/N */
+} gasp_pagerank_opts;
+
+GASP_EXTERN void gasp_pagerank_opts_init(gasp_pagerank_opts *o);
+/* ranks[v]: the PageRank of v, with dangling vertices' rank spread over
+ * the teleport distribution p, so the ranks sum to 1 (networkx's
+ * convention): r = (1 - d) p + d (A r + D p), D the dangling mass.  The
+ * sync engine iterates to the double-precision fixed point (the first
+ * supersteps read float contributions; across ranks, doubles); stats
+ * reason is GASP_STOP_CONVERGED once the L1 change fell below tol, and the
+ * caller's on_iteration sees that change as info->residual.  The async
+ * engine solves x = (1 - d) p + d A x, which the dangling term only
+ * rescales, and normalises it to sum 1: the same ranks.  GASP_ENOTSUP for
+ * bounded staleness on the sync engine. */
+GASP_EXTERN int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o,
+                              double *ranks, gasp_run_stats *stats,
+                              gasp_error *err);
+
 /* ---- connected components (weakly: edges taken both ways) ---------- */
 
 typedef enum gasp_cc_algorithm {

@@ -117,6 +117,39 @@ static double *ref_dijkstra(const gasp_graph *g, gasp_vid src, int undirected) {
   return d;
 }
 
+static double *ref_pagerank(const gasp_graph *g, double d, const double *tele) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  double *r = malloc(n * sizeof *r), *x = malloc(n * sizeof *x);
+  double *p = malloc(n * sizeof *p), tsum = 0;
+  for (gasp_vid v = 0; v < n; v++)
+    tsum += tele ? tele[v] : 1.0;
+  for (gasp_vid v = 0; v < n; v++)
+    r[v] = p[v] = (tele ? tele[v] : 1.0) / tsum;
+  for (int it = 0; it < 10000; it++) { /* push along out-edges */
+    double dang = 0, change = 0;
+    for (gasp_vid v = 0; v < n; v++) {
+      x[v] = 0;
+      if (out.off[v] == out.off[v + 1]) dang += r[v];
+    }
+    for (gasp_vid u = 0; u < n; u++) {
+      uint64_t k = out.off[u + 1] - out.off[u];
+      for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++)
+        x[out.nbr[j]] += r[u] / (double)k;
+    }
+    for (gasp_vid v = 0; v < n; v++) {
+      double nv = (1 - d) * p[v] + d * (x[v] + dang * p[v]);
+      change += fabs(nv - r[v]);
+      r[v] = nv;
+    }
+    if (change < 1e-14) break;
+  }
+  free(x);
+  free(p);
+  return r;
+}
+
 static gasp_vid uf_find(gasp_vid *p, gasp_vid x) {
   while (p[x] != x)
     x = p[x] = p[p[x]];
@@ -124,6 +157,146 @@ static gasp_vid uf_find(gasp_vid *p, gasp_vid x) {
 }
 
 /* ---- tests ------------------------------------------------------------ */
+
+typedef struct pr_seen {
+  uint64_t calls;
+  double last;
+  uint64_t stop_at;
+} pr_seen;
+
+static int pr_on_iter(void *user, const gasp_iter_info *info) {
+  pr_seen *s = user;
+  s->calls++;
+  s->last = info->residual;
+  return s->stop_at && info->iteration >= s->stop_at;
+}
+
+/* Power iteration and delta PageRank, uniform and personalised, against a
+ * plain push-style power iteration; the residual the caller sees; the
+ * refusals. */
+static void test_pagerank(void **state) {
+  (void)state;
+  coo c = make_coo(400, 1600, 5); /* dangling vertices too */
+  gasp_graph *g = build(&c, 0);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  double *tele = calloc(n, sizeof *tele);
+  tele[3] = 2, tele[17] = 1, tele[n - 1] = 1;
+  double *r = malloc(n * sizeof *r);
+  for (int personal = 0; personal < 2; personal++) {
+    double *ref = ref_pagerank(g, 0.85, personal ? tele : NULL);
+    for (int async = 0; async < 2; async++)
+      for (int threads = 1; threads <= 2; threads++) {
+        gasp_pagerank_opts o;
+        gasp_pagerank_opts_init(&o);
+        o.engine.threads = threads;
+        o.engine.engine = async ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC;
+        o.teleport = personal ? tele : NULL;
+        pr_seen seen = {0, -1, 0};
+        o.engine.on_iteration = pr_on_iter;
+        o.engine.on_iteration_user = &seen;
+        gasp_run_stats st;
+        gasp_error err;
+        assert_int_equal(gasp_pagerank(g, &o, r, &st, &err), GASP_OK);
+        assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+        double sum = 0, worst = 0;
+        for (gasp_vid v = 0; v < n; v++) {
+          sum += r[v];
+          worst = fmax(worst, fabs(r[v] - ref[v]));
+        }
+        assert_true(fabs(sum - 1) < 1e-9);
+        assert_true(worst < (async ? 1e-8 : 1e-11));
+        if (!async) {
+          assert_int_equal(seen.calls, st.iterations);
+          assert_true(seen.last >= 0 && seen.last < 1e-10);
+        }
+      }
+    free(ref);
+  }
+  /* the caller's callback stops the run: not converged */
+  gasp_pagerank_opts o;
+  gasp_pagerank_opts_init(&o);
+  pr_seen seen = {0, -1, 3};
+  o.engine.on_iteration = pr_on_iter;
+  o.engine.on_iteration_user = &seen;
+  gasp_run_stats st;
+  assert_int_equal(gasp_pagerank(g, &o, r, &st, NULL), GASP_OK);
+  assert_int_equal(st.iterations, 3);
+  assert_int_equal(st.reason, GASP_STOP_PROGRAM);
+  assert_true(seen.last > 1e-6);
+  /* refusals */
+  gasp_error err;
+  gasp_pagerank_opts_init(&o);
+  assert_int_equal(gasp_pagerank(g, &o, NULL, NULL, &err), GASP_EINVAL);
+  o.damping = 1;
+  assert_int_equal(gasp_pagerank(g, &o, r, NULL, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "damping"));
+  gasp_pagerank_opts_init(&o);
+  tele[5] = -1;
+  o.teleport = tele;
+  assert_int_equal(gasp_pagerank(g, &o, r, NULL, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "teleport"));
+  memset(tele, 0, n * sizeof *tele);
+  assert_int_equal(gasp_pagerank(g, &o, r, NULL, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "sum to 0"));
+  gasp_pagerank_opts_init(&o);
+  o.engine.staleness = 2;
+  assert_int_equal(gasp_pagerank(g, &o, r, NULL, &err), GASP_ENOTSUP);
+  free(r);
+  free(tele);
+  gasp_graph_free(&g);
+  free_coo(&c);
+}
+
+/* The library's ranks are the command's, personalised too. */
+static void test_pagerank_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  coo c = make_coo(300, 1500, 8);
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
+  FILE *f = fopen(file, "w");
+  for (uint64_t i = 0; i < c.m; i++)
+    fprintf(f, "%llu %llu\n", (unsigned long long)c.s[i],
+            (unsigned long long)c.t[i]);
+  fclose(f);
+  gasp_graph *g = build(&c, 0);
+  gasp_vid n = gasp_graph_num_vertices(g), a, b;
+  assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, c.s[0], &a), GASP_OK);
+  assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, c.t[1], &b), GASP_OK);
+  double *tele = calloc(n, sizeof *tele), *r = malloc(n * sizeof *r);
+  tele[a] = tele[b] = 1;
+  char set[64];
+  snprintf(set, sizeof set, "%llu,%llu", (unsigned long long)c.s[0],
+           (unsigned long long)c.t[1]);
+  for (int personal = 0; personal < 2; personal++) {
+    gasp_pagerank_opts o;
+    gasp_pagerank_opts_init(&o);
+    o.teleport = personal ? tele : NULL;
+    assert_int_equal(gasp_pagerank(g, &o, r, NULL, NULL), GASP_OK);
+    const char *args[] = {"pagerank", "-i", file, "-o", outp, "--quiet",
+                          "-t",       "2",  NULL, NULL, NULL};
+    if (personal) args[8] = "--personalized", args[9] = set;
+    tu_result res = tu_gasp_runv(args);
+    assert_int_equal(res.status, 0);
+    tu_result_free(&res);
+    f = fopen(outp, "r");
+    for (gasp_vid v = 0; v < n; v++) {
+      unsigned long long id;
+      double x;
+      assert_int_equal(fscanf(f, "%llu\t%lf", &id, &x), 2);
+      assert_int_equal(id, gasp_graph_gid(g, v));
+      assert_true(fabs(x - r[v]) <= 1e-11 * fmax(1, r[v]));
+    }
+    fclose(f);
+  }
+  free(r);
+  free(tele);
+  free(file);
+  free(outp);
+  tu_rmtree(dir);
+  gasp_graph_free(&g);
+  free_coo(&c);
+}
 
 static void test_bfs(void **state) {
   (void)state;
@@ -312,10 +485,9 @@ static void test_same_as_cli(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_bfs),
-      cmocka_unit_test(test_sssp),
-      cmocka_unit_test(test_cc),
-      cmocka_unit_test(test_same_as_cli),
+      cmocka_unit_test(test_pagerank), cmocka_unit_test(test_pagerank_cli),
+      cmocka_unit_test(test_bfs),      cmocka_unit_test(test_sssp),
+      cmocka_unit_test(test_cc),       cmocka_unit_test(test_same_as_cli),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,370 @@
+/*
+ * lib_pagerank.c -- gasp_pagerank (gasp_toolkits.h): PageRank (Brin and
+ * Page 1998) as a vertex program.
+ *
+ * Convention (networkx, most textbooks): with damping d, teleport
+ * distribution p (uniform 1/N, or the caller's, normalised) and D the rank
+ * held by dangling vertices (no out-edges),
+ *     r_v = (1 - d) p_v + d (sum_{u -> v} r_u / outdeg(u) + D p_v),
+ * so the ranks sum to 1 and a dangling vertex's mass is spread over p.
+ *
+ * Sync engine: classic power iteration (Jacobi), every vertex updated
+ * every superstep; ends when the L1 change of the rank vector is below
+ * tol.  The gather is a bulk pull over in-edges reading a dense array of
+ * contributions r_u / outdeg(u).  Mixed precision: while the L1 change is
+ * above 1e-5 (and the tolerance asks for less) the contributions are kept
+ * as floats -- half the cache footprint of the randomly read array, the
+ * precision gapbs uses throughout -- with ranks and sums in double; then
+ * the array is rebuilt in double from the ranks and the iteration goes on
+ * to the tolerance, so the result is the double-precision fixed point.
+ * Across ranks the contributions travel as doubles (an engine mirror).
+ *
+ * Async engine: delta PageRank with the priority scheduler.  It solves
+ * x = (1 - d) p + d A x (dangling mass dropped), whose solution is
+ * proportional to the ranks above (the dangling term only rescales it), and
+ * normalises x to sum 1 at the end; a vertex whose value moved by more
+ * than tol / N re-signals its out-neighbours with that change as priority.
+ */
+#include "gasp_toolkits.h"
+#include "lib_fail.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+typedef struct pr_vertex {
+  double rank;
+  double teleport; /* p_v */
+} pr_vertex;
+
+/* Per-thread partial sums, padded to a cache line. */
+typedef struct pr_partial {
+  double change, dangling;
+  char pad[48];
+} pr_partial;
+
+typedef struct pr {
+  double damping, tol, n;
+  double *contrib;  /* r_u / outdeg(u), 0 for dangling */
+  float *contrib_f; /* the same in float, while use_float */
+  int use_float;
+  double dangling;  /* D of the previous superstep */
+  pr_partial *part; /* per thread */
+  int threads;
+  gasp_graph *g;
+  gasp_engine *e; /* for the reductions of a distributed run */
+  gasp_vid local; /* vertices of the graph this process holds */
+  int converged;
+  int failed; /* the status of a failed collective in pr_iteration */
+  int (*user_iter)(void *user, const gasp_iter_info *info);
+  void *user_iter_arg;
+} pr;
+
+static void pr_init(gasp_ctx *ctx, void *vd) {
+  pr *p = gasp_ctx_user(ctx);
+  pr_vertex *v = vd;
+  gasp_vid id = gasp_ctx_vertex(ctx);
+  v->teleport = v->rank = 1.0 / p->n; /* the caller's teleport comes later */
+  uint64_t out = gasp_ctx_out_degree(ctx);
+  double c = out ? v->rank / (double)out : 0.0;
+  p->contrib[id] = c;
+  if (p->contrib_f) p->contrib_f[id] = (float)c;
+}
+
+/* The reads are random and latency-bound: fetch a few ahead. */
+#define PR_GATHER_BODY(contrib)                                                \
+  do {                                                                         \
+    const gasp_vid *in = nb->in;                                               \
+    double s0 = 0, s1 = 0;                                                     \
+    uint64_t i = 0, n = nb->n_in;                                              \
+    for (; i + 1 < n; i += 2) {                                                \
+      __builtin_prefetch(&(contrib)[in[i + 16 < n ? i + 16 : i]]);             \
+      __builtin_prefetch(&(contrib)[in[i + 17 < n ? i + 17 : i]]);             \
+      s0 += (contrib)[in[i]];                                                  \
+      s1 += (contrib)[in[i + 1]];                                              \
+    }                                                                          \
+    if (i < n) s0 += (contrib)[in[i]];                                         \
+    *(double *)acc = s0 + s1;                                                  \
+  } while (0)
+
+static void pr_gather(const gasp_ctx *ctx, const void *v, const gasp_nbrs *nb,
+                      void *acc) {
+  (void)v;
+  const pr *pp = gasp_ctx_user(ctx);
+  if (pp->use_float) {
+    const float *cf = pp->contrib_f;
+    PR_GATHER_BODY(cf);
+  } else {
+    const double *cd = pp->contrib;
+    PR_GATHER_BODY(cd);
+  }
+}
+
+static void pr_apply_sync(gasp_ctx *ctx, void *vd, const void *acc) {
+  pr *p = gasp_ctx_user(ctx);
+  pr_vertex *v = vd;
+  double r = (1 - p->damping) * v->teleport +
+             p->damping * (*(const double *)acc + p->dangling * v->teleport);
+  pr_partial *pt = &p->part[gasp_ctx_thread(ctx)];
+  pt->change += fabs(r - v->rank);
+  v->rank = r;
+  uint64_t out = gasp_ctx_out_degree(ctx);
+  if (!out)
+    pt->dangling += r;
+  else if (p->use_float)
+    p->contrib_f[gasp_ctx_vertex(ctx)] = (float)(r / (double)out);
+  else
+    p->contrib[gasp_ctx_vertex(ctx)] = r / (double)out;
+}
+
+/* After each superstep: the L1 change (the caller's callback sees it as
+ * the residual), the dangling mass for the next, and the stopping rule.
+ * Every rank makes the one allreduce, once per superstep. */
+static int pr_iteration(void *user, const gasp_iter_info *info) {
+  pr *p = user;
+  double change = 0, dangling = 0;
+  for (int t = 0; t < p->threads; t++) {
+    change += p->part[t].change;
+    dangling += p->part[t].dangling;
+    p->part[t].change = p->part[t].dangling = 0;
+  }
+  double sums[2] = {change, dangling}; /* over every rank */
+  int rc = gasp_engine_allreduce(p->e, sums, 2, GASP_REDUCE_SUM);
+  if (rc) {
+    p->failed = rc;
+    return 1;
+  }
+  change = sums[0], dangling = sums[1];
+  p->dangling = dangling;
+  gasp_iter_info mine = *info;
+  mine.residual = change;
+  int stop = 0;
+  if (p->use_float && change < 1e-5) { /* float has done its part */
+    const pr_vertex *vd = gasp_graph_vertex_data(p->g);
+    for (gasp_vid v = 0; v < p->local; v++) {
+      uint64_t out = gasp_graph_out_degree(p->g, v);
+      p->contrib[v] = out ? vd[v].rank / (double)out : 0.0;
+    }
+    p->use_float = 0; /* not converged: the double phase decides */
+  } else if (change < p->tol) {
+    p->converged = stop = 1;
+  }
+  if (p->user_iter && p->user_iter(p->user_iter_arg, &mine)) {
+    p->converged = 0;
+    stop = 1;
+  }
+  return stop;
+}
+
+/* ---- async: delta PageRank ------------------------------------------ */
+
+static void pr_apply_async(gasp_ctx *ctx, void *vd, const void *acc) {
+  pr *p = gasp_ctx_user(ctx);
+  pr_vertex *v = vd;
+  double x = (1 - p->damping) * v->teleport + p->damping * *(const double *)acc;
+  double change = fabs(x - v->rank);
+  v->rank = x;
+  uint64_t out = gasp_ctx_out_degree(ctx);
+  double c = out ? x / (double)out : 0.0;
+  uint64_t bits;
+  memcpy(&bits, &c, sizeof bits);
+  __atomic_store_n((uint64_t *)&p->contrib[gasp_ctx_vertex(ctx)], bits,
+                   __ATOMIC_RELAXED);
+  pr_partial *pt = &p->part[gasp_ctx_thread(ctx)];
+  pt->change = change; /* read by scatter of this same update */
+}
+
+static void pr_gather_async(const gasp_ctx *ctx, const void *v,
+                            const gasp_nbrs *nb, void *acc) {
+  (void)v;
+  const double *contrib = ((const pr *)gasp_ctx_user(ctx))->contrib;
+  double s = 0;
+  for (uint64_t i = 0; i < nb->n_in; i++) {
+    uint64_t b = __atomic_load_n((const uint64_t *)&contrib[nb->in[i]],
+                                 __ATOMIC_RELAXED);
+    double c;
+    memcpy(&c, &b, sizeof c);
+    s += c;
+  }
+  *(double *)acc = s;
+}
+
+static void pr_scatter_async(gasp_ctx *ctx, const void *vd,
+                             const gasp_edge *e) {
+  (void)vd;
+  pr *p = gasp_ctx_user(ctx);
+  double change = p->part[gasp_ctx_thread(ctx)].change;
+  if (change > p->tol / p->n) gasp_signal_priority(ctx, e->nbr, change);
+}
+
+/* ---- the call ---------------------------------------------------------- */
+
+void gasp_pagerank_opts_init(gasp_pagerank_opts *o) {
+  memset(o, 0, sizeof *o);
+  gasp_engine_opts_init(&o->engine);
+  o->damping = 0.85;
+  o->tol = 1e-10;
+}
+
+/* The contributions are read at random every iteration: on 2 MiB pages
+ * they cost far fewer TLB misses. */
+static void *alloc_huge(size_t n, size_t size) {
+  void *p = NULL;
+  size_t bytes = n * size;
+  if (bytes < ((size_t)4 << 20)) return calloc(n, size);
+  if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+  memset(p, 0, bytes);
+  return p;
+}
+
+static void *alloc_lines(size_t n, size_t size) {
+  void *p = NULL;
+  if (posix_memalign(&p, 64, n * size) != 0) return NULL;
+  memset(p, 0, n * size);
+  return p;
+}
+
+/* Starts from the caller's teleport weights: non-negative and finite, with
+ * a positive sum over the owned vertices of every rank (a collective),
+ * normalised to sum 1. */
+static int set_teleport(pr *p, const double *tele, gasp_error *err) {
+  double sum = 0;
+  gasp_vid owned = gasp_graph_num_owned(p->g);
+  for (gasp_vid v = 0; v < owned; v++) {
+    double t = tele[v];
+    if (!(t >= 0) || t == INFINITY)
+      return tk_lib_fail(err, GASP_EINVAL,
+                         "teleport weight of vertex %llu is %g; weights must "
+                         "be finite and non-negative",
+                         (unsigned long long)gasp_graph_gid(p->g, v), t);
+    sum += t;
+  }
+  int rc = gasp_engine_allreduce(p->e, &sum, 1, GASP_REDUCE_SUM);
+  if (rc) {
+    if (err) *err = *gasp_engine_last_error(p->e);
+    return rc;
+  }
+  if (!(sum > 0))
+    return tk_lib_fail(err, GASP_EINVAL, "teleport weights sum to 0");
+  pr_vertex *vd = gasp_graph_vertex_data(p->g);
+  for (gasp_vid v = 0; v < p->local; v++) {
+    uint64_t out = gasp_graph_out_degree(p->g, v);
+    vd[v].teleport = vd[v].rank = tele[v] / sum;
+    p->contrib[v] = out ? vd[v].rank / (double)out : 0;
+    if (p->contrib_f) p->contrib_f[v] = (float)p->contrib[v];
+  }
+  return GASP_OK;
+}
+
+int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
+                  gasp_run_stats *stats, gasp_error *err) {
+  gasp_run_stats tmp;
+  gasp_run_stats *st = stats ? stats : &tmp;
+  memset(st, 0, sizeof *st);
+  if (!g || !o || !ranks)
+    return tk_lib_fail(err, GASP_EINVAL, "no graph, options or result array");
+  if (!(o->damping >= 0 && o->damping < 1))
+    return tk_lib_fail(err, GASP_EINVAL, "damping %g is not in [0, 1)",
+                       o->damping);
+  if (!(o->tol >= 0))
+    return tk_lib_fail(err, GASP_EINVAL, "tolerance %g is negative", o->tol);
+  gasp_engine_opts eo = o->engine;
+  int async = eo.engine == GASP_ENGINE_ASYNC;
+  if (!async && eo.staleness)
+    return tk_lib_fail(err, GASP_ENOTSUP,
+                       "power iteration takes a barrier per superstep (no "
+                       "bounded staleness)");
+  if (async && eo.scheduler == GASP_SCHED_FIFO)
+    eo.scheduler = GASP_SCHED_PRIORITY;
+  if (!eo.max_iter) eo.max_iter = 1000; /* stops a run that cannot converge */
+  eo.always_active = !async;
+
+  pr p;
+  memset(&p, 0, sizeof p);
+  p.damping = o->damping;
+  p.tol = o->tol;
+  p.g = g;
+  p.local = gasp_graph_num_vertices(g);
+  p.n = eo.dist ? (double)gasp_dist_global_vertices(eo.dist) : (double)p.local;
+  p.use_float = !async && p.tol < 1e-5 && !eo.dist;
+  p.user_iter = eo.on_iteration;
+  p.user_iter_arg = eo.on_iteration_user;
+  if (!async) {
+    eo.on_iteration = pr_iteration;
+    eo.on_iteration_user = &p;
+  }
+  size_t nl = p.local ? (size_t)p.local : 1;
+  p.contrib = alloc_huge(nl, sizeof *p.contrib);
+  if (p.use_float) p.contrib_f = alloc_huge(nl, sizeof *p.contrib_f);
+  if (!p.contrib || (p.use_float && !p.contrib_f)) {
+    free(p.contrib);
+    free(p.contrib_f);
+    return tk_lib_fail(err, GASP_ENOMEM, "pagerank: out of memory");
+  }
+
+  gasp_program prog = {0};
+  prog.vertex_size = sizeof(pr_vertex);
+  prog.acc_size = sizeof(double);
+  prog.init_vertex = pr_init;
+  prog.gather_dir = GASP_DIR_IN;
+  prog.gather_vertex = async ? pr_gather_async : pr_gather;
+  prog.apply = async ? pr_apply_async : pr_apply_sync;
+  if (async) {
+    prog.scatter_dir = GASP_DIR_OUT;
+    prog.scatter = pr_scatter_async;
+  }
+  prog.user = &p;
+  /* init_vertex starts from the uniform teleport; the caller's weights
+   * are summed over the ranks, which takes the engine */
+  gasp_engine *e = NULL;
+  int rc = gasp_engine_new(&e, g, &prog, &eo, err);
+  if (rc) goto out;
+  p.e = e;
+  if (o->teleport && (rc = set_teleport(&p, o->teleport, err))) goto out;
+  if (eo.dist && (rc = gasp_engine_mirror(e, p.contrib, sizeof *p.contrib))) {
+    if (err) *err = *gasp_engine_last_error(e);
+    goto out;
+  }
+  p.threads = gasp_engine_threads(e);
+  if (!(p.part = alloc_lines((size_t)p.threads, sizeof *p.part))) {
+    rc = tk_lib_fail(err, GASP_ENOMEM, "pagerank: out of memory");
+    goto out;
+  }
+  /* the dangling mass of the starting vector (owned vertices, summed
+   * over the ranks) */
+  const pr_vertex *vd = gasp_graph_vertex_data(g);
+  for (gasp_vid v = 0; v < gasp_graph_num_owned(g); v++)
+    if (gasp_graph_out_degree(g, v) == 0) p.dangling += vd[v].rank;
+  if ((rc = gasp_engine_allreduce(e, &p.dangling, 1, GASP_REDUCE_SUM))) {
+    if (err) *err = *gasp_engine_last_error(e);
+    goto out;
+  }
+  gasp_engine_signal_all(e, 1.0);
+  rc = gasp_engine_run(e, st);
+  if (!rc) rc = p.failed;
+  if (rc) {
+    if (err) *err = *gasp_engine_last_error(e);
+    goto out;
+  }
+  if (!async) st->reason = p.converged ? GASP_STOP_CONVERGED : st->reason;
+  double total = 0; /* delta PageRank leaves the mass to normalise */
+  for (gasp_vid v = 0; v < gasp_graph_num_owned(g); v++)
+    total += vd[v].rank;
+  if (async && (rc = gasp_engine_allreduce(e, &total, 1, GASP_REDUCE_SUM))) {
+    if (err) *err = *gasp_engine_last_error(e);
+    goto out;
+  }
+  double scale = async && total > 0 ? 1.0 / total : 1.0;
+  for (gasp_vid v = 0; v < p.local; v++)
+    ranks[v] = vd[v].rank * scale;
+out:
+  gasp_engine_free(&e);
+  free(p.contrib);
+  free(p.contrib_f);
+  free(p.part);
+  return rc;
+}
