@@ -51,6 +51,10 @@ void *gasp__calloc_array(size_t n, size_t size);
 
 /* ---- deterministic random numbers ---------------------------------- */
 
+static inline uint64_t gasp__rotl64(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
 /* SplitMix64 (Steele, Lea, Flood 2014): a counter-based generator, so a
  * stream can be derived from (seed, index) and results do not depend on
  * how work is split over threads. */

@@ -458,6 +458,14 @@ GASP_EXTERN int gasp_partition_hash(const gasp_graph *g, int parts,
 GASP_EXTERN int gasp_partition_metis(const gasp_graph *g, int parts,
                                      uint64_t seed, uint32_t *owner,
                                      gasp_error *err);
+/* The partitioners by name: gasp_partition_method(i) names the i-th
+ * ("metis", the default for a NULL method, then "hash"; NULL past the
+ * last), and gasp_partition runs the one named (seed: METIS's; hash takes
+ * none).  An unknown name is GASP_EINVAL. */
+GASP_EXTERN const char *gasp_partition_method(int i);
+GASP_EXTERN int gasp_partition(const gasp_graph *g, const char *method,
+                               int parts, uint64_t seed, uint32_t *owner,
+                               gasp_error *err);
 /* Computes the figures above for `owner`; threads 0 = all cores. */
 GASP_EXTERN int gasp_partition_stats_compute(const gasp_graph *g, int parts,
                                              const uint32_t *owner, int threads,

@@ -486,6 +486,36 @@ static int metis_under_limit(uint64_t margin) {
 /* When METIS runs out of memory the error says so in gasp's words (not
  * "status -3"), naming the graph's size: tried with less and less room,
  * from enough for METIS down to less than gasp's own arrays. */
+/* The methods by name: the table lists metis then hash, each name runs
+ * its partitioner (the same owners as the direct call), and an unknown
+ * name is refused with a message naming it. */
+static void test_by_name(void **state) {
+  (void)state;
+  assert_string_equal(gasp_partition_method(0), "metis");
+  assert_string_equal(gasp_partition_method(1), "hash");
+  assert_null(gasp_partition_method(2));
+  assert_null(gasp_partition_method(-1));
+  gasp_graph *g = grid(12, 9);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint32_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+  gasp_error err;
+  assert_int_equal(gasp_partition(g, "metis", 4, 7, a, &err), GASP_OK);
+  assert_int_equal(gasp_partition_metis(g, 4, 7, b, &err), GASP_OK);
+  assert_memory_equal(a, b, n * sizeof *a);
+  assert_int_equal(gasp_partition(g, NULL, 4, 7, a, &err), GASP_OK);
+  assert_memory_equal(a, b, n * sizeof *a);
+  assert_int_equal(gasp_partition(g, "hash", 3, 0, a, &err), GASP_OK);
+  assert_int_equal(gasp_partition_hash(g, 3, b), GASP_OK);
+  assert_memory_equal(a, b, n * sizeof *a);
+  assert_int_equal(gasp_partition(g, "hash", 0, 0, a, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "hash"));
+  assert_int_equal(gasp_partition(g, "spectral", 2, 0, a, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "'spectral'"));
+  free(a);
+  free(b);
+  gasp_graph_free(&g);
+}
+
 static void test_metis_out_of_memory(void **state) {
   (void)state;
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -512,6 +542,7 @@ int main(void) {
       cmocka_unit_test(test_single_part_large),
       cmocka_unit_test(test_metis),
       cmocka_unit_test(test_metis_out_of_memory),
+      cmocka_unit_test(test_by_name),
   };
   return cmocka_run_group_tests_name("partition", tests, NULL, NULL);
 }

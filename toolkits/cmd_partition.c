@@ -99,17 +99,12 @@ int cmd_partition(int argc, char **argv) {
   }
   double t0 = cli_now();
   gasp_error err;
-  int st = a.metis ? gasp_partition_metis(g, a.parts, o.c.seed, owner, &err)
-                   : gasp_partition_hash(g, a.parts, owner);
+  const char *method = a.metis ? "metis" : "hash";
+  int st = gasp_partition(g, method, a.parts, o.c.seed, owner, &err);
   double secs = cli_now() - t0;
   if (st) {
-    if (!a.metis) {
-      cli_error("partition: %s", gasp_strerror(st));
-      rc = EXIT_RUNTIME;
-    } else {
-      snprintf(err.file, sizeof err.file, "%s", o.c.input);
-      rc = cli_fail(&err, st);
-    }
+    if (!err.file[0]) snprintf(err.file, sizeof err.file, "%s", o.c.input);
+    rc = cli_fail(&err, st);
     goto out;
   }
   gasp_partition_stats ps;
@@ -127,7 +122,6 @@ int cmd_partition(int argc, char **argv) {
     rc = cli_fail(&err, st);
     goto out;
   }
-  const char *method = a.metis ? "metis" : "hash";
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);

@@ -372,13 +372,10 @@ int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
   uint32_t *owner = malloc((nv ? nv : 1) * sizeof *owner);
   if (!owner) return EXIT_RUNTIME;
   double t0 = cli_now();
-  st = d->hash ? gasp_partition_hash(d->global, d->size, owner)
-               : gasp_partition_metis(d->global, d->size, 1, owner, &err);
+  st = gasp_partition(d->global, d->hash ? "hash" : "metis", d->size, 1, owner,
+                      &err);
   if (st) {
     free(owner);
-    if (d->hash)
-      snprintf(err.msg, sizeof err.msg, "hash partitioning: %s",
-               gasp_strerror(st));
     return cli_fail(&err, st);
   }
   double part_s = cli_now() - t0;

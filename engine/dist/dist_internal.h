@@ -1,6 +1,6 @@
 /*
  * dist_internal.h -- the rank-local view of a partitioned graph (see
- * partition/dist.c) that the distributed engine steps use.
+ * local.c) that the distributed engine steps use.
  */
 #ifndef GASP_DIST_INTERNAL_H
 #define GASP_DIST_INTERNAL_H
@@ -19,7 +19,7 @@ struct gasp_dist {
   gasp_gid *gids;          /* from a partition file: every global vertex's
                               original id (else NULL: the caller has g)    */
   uint64_t *slot_global;   /* local edge slot -> global edge slot         */
-  gasp_vid **send, **recv; /* per peer, ascending (see dist.c)          */
+  gasp_vid **send, **recv; /* per peer, ascending (see local.c)         */
   uint64_t *nsend, *nrecv;
   uint8_t *buf; /* exchange scratch */
   size_t buf_cap;
@@ -32,7 +32,7 @@ int gasp__dist_build(gasp_dist **out, const gasp_graph *g,
                      const uint32_t *owner, int parts, int rank,
                      gasp_error *err);
 
-/* One-way messages between ranks (cluster.c), for engines whose ranks
+/* One-way messages between ranks (collective.c), for engines whose ranks
  * do not step together.  post: queues `len` bytes for `peer` (as chunked
  * frames, waiting while its connection is over the high-water mark).
  * take: the oldest complete message from `peer` (1, *data malloc'ed, the

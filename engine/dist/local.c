@@ -1,5 +1,5 @@
 /*
- * dist.c -- one rank's share of a partitioned graph: the local graph
+ * local.c -- one rank's share of a partitioned graph: the local graph
  * (owned vertices, then ghosts) and the per-peer vertex lists the ghost
  * exchange is agreed on.
  *
@@ -180,8 +180,9 @@ static int build_lists(gasp_dist *d, const uint32_t *owner) {
   return GASP_OK;
 }
 
-int gasp__dist_build(gasp_dist **out, const gasp_graph *g, const uint32_t *owner,
-                     int parts, int rank, gasp_error *err) {
+int gasp__dist_build(gasp_dist **out, const gasp_graph *g,
+                     const uint32_t *owner, int parts, int rank,
+                     gasp_error *err) {
   *out = NULL;
   for (uint64_t v = 0; v < g->nv; v++)
     if (owner[v] >= (uint32_t)parts)

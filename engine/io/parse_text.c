@@ -34,7 +34,7 @@ static int set_error(cursor *c, int code, const char *fmt, ...)
     GASP__PRINTF(3, 4);
 static int set_error(cursor *c, int code, const char *fmt, ...) {
   gasp__piece *o = c->out;
-  o->err_code = code == E_RANGE ? GASP_ERANGE
+  o->err_code = code == E_RANGE   ? GASP_ERANGE
                 : code == E_NOMEM ? GASP_ENOMEM
                                   : GASP_EPARSE;
   o->err_line = c->line;
@@ -64,19 +64,23 @@ static const char *token_text(const char *p, const char *end, char *buf,
  * "::" (MovieLens ratings.dat). */
 static inline void skip_sep(cursor *c) {
   const char *p = c->p;
-  while (p < c->end && (*p == ' ' || *p == '\t')) p++;
+  while (p < c->end && (*p == ' ' || *p == '\t'))
+    p++;
   if (p < c->end && *p == ',') {
     p++;
-    while (p < c->end && (*p == ' ' || *p == '\t')) p++;
+    while (p < c->end && (*p == ' ' || *p == '\t'))
+      p++;
   } else if (p + 1 < c->end && p[0] == ':' && p[1] == ':') {
     p += 2;
-    while (p < c->end && (*p == ' ' || *p == '\t')) p++;
+    while (p < c->end && (*p == ' ' || *p == '\t'))
+      p++;
   }
   c->p = p;
 }
 
 /* Parses one id field; `what` names it in messages ("id", "count"). */
-static inline __attribute__((always_inline)) int parse_id(cursor *c, const char *what, uint64_t *out) {
+static inline __attribute__((always_inline)) int
+parse_id(cursor *c, const char *what, uint64_t *out) {
   const char *p = c->p;
   char tok[40];
   if (GASP__UNLIKELY(p >= c->end || *p < '0' || *p > '9')) {
@@ -90,7 +94,8 @@ static inline __attribute__((always_inline)) int parse_id(cursor *c, const char 
   const char *s = p;
   /* Up to 18 digits cannot overflow: no checks in the common case. */
   const char *fast_end = c->end - p > 18 ? p + 18 : c->end;
-  while (p < fast_end && (unsigned)(*p - '0') <= 9) v = v * 10 + (uint64_t)(*p++ - '0');
+  while (p < fast_end && (unsigned)(*p - '0') <= 9)
+    v = v * 10 + (uint64_t)(*p++ - '0');
   while (p < c->end && *p >= '0' && *p <= '9') {
     unsigned d = (unsigned)(*p - '0');
     if (GASP__UNLIKELY(v > 922337203685477580ull ||
@@ -118,8 +123,8 @@ static int parse_weight(cursor *c, const gasp__text_spec *spec, double *out) {
     v = v * 10 + (uint64_t)(*q - '0');
     q++;
   }
-  if (q > p && v < (1ull << 53) && (q >= c->end || is_sep(*q) || *q == '\n' ||
-                                    *q == '\r')) {
+  if (q > p && v < (1ull << 53) &&
+      (q >= c->end || is_sep(*q) || *q == '\n' || *q == '\r')) {
     c->p = q;
     *out = (double)v;
   } else {
@@ -131,7 +136,8 @@ static int parse_weight(cursor *c, const gasp__text_spec *spec, double *out) {
                        token_text(p, c->end, tok, sizeof tok));
     if (!isfinite(w))
       return set_error(c, E_PARSE, "%s '%s' is not a finite number",
-                       spec->weight_name, token_text(p, c->end, tok, sizeof tok));
+                       spec->weight_name,
+                       token_text(p, c->end, tok, sizeof tok));
     c->p = e;
     *out = w;
   }
@@ -161,7 +167,8 @@ static int chunk_reserve(gasp__chunk *ch, uint64_t need, int weighted) {
     return 0;
   }
   uint64_t ncap = ch->cap;
-  while (ncap < need) ncap *= 2;
+  while (ncap < need)
+    ncap *= 2;
   gasp_gid *s = realloc(ch->src, ncap * sizeof *s);
   if (!s) return -1;
   ch->src = s;
@@ -290,11 +297,11 @@ static int parse_ldac_line(cursor *c, const gasp__text_spec *spec) {
   for (uint64_t k = 0; k < n; k++) {
     skip_sep(c);
     if (is_eol(c->p, c->end))
-      return set_error(c, E_PARSE,
-                       "the line declares %llu terms but has %llu",
+      return set_error(c, E_PARSE, "the line declares %llu terms but has %llu",
                        (unsigned long long)n, (unsigned long long)k);
     const char *colon = c->p;
-    while (colon < c->end && *colon >= '0' && *colon <= '9') colon++;
+    while (colon < c->end && *colon >= '0' && *colon <= '9')
+      colon++;
     if (colon >= c->end || *colon != ':') {
       char tok[40];
       if (*c->p == '-')
@@ -315,7 +322,8 @@ static int parse_ldac_line(cursor *c, const gasp__text_spec *spec) {
     push_edge(ch, doc, w, cnt);
   }
   const char *p = c->p;
-  while (p < c->end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+  while (p < c->end && (*p == ' ' || *p == '\t' || *p == '\r'))
+    p++;
   if (p < c->end && *p != '\n')
     return set_error(c, E_PARSE, "more terms than the declared %llu",
                      (unsigned long long)n);
@@ -343,11 +351,13 @@ int gasp__parse_piece(const gasp__text_spec *spec, const char *buf, size_t n,
   }
   while (c.p < c.end) {
     const char *p = c.p;
-    while (p < c.end && (*p == ' ' || *p == '\t')) p++;
+    while (p < c.end && (*p == ' ' || *p == '\t'))
+      p++;
     if (p >= c.end) break;
     if (spec->kind == GASP__TEXT_LDAC && (*p == '\n' || *p == '\r')) {
-      set_error(&c, E_PARSE, "empty line (a document without words is "
-                             "written '0')");
+      set_error(&c, E_PARSE,
+                "empty line (a document without words is "
+                "written '0')");
       break;
     }
     if ((*p < '0' || *p > '9') &&
@@ -387,10 +397,12 @@ int gasp__count_columns(const char *line, size_t n) {
   const char *p = line, *end = line + n;
   int cols = 0;
   while (p < end && *p != '\n') {
-    while (p < end && (is_sep(*p) || *p == '\r')) p++;
+    while (p < end && (is_sep(*p) || *p == '\r'))
+      p++;
     if (p >= end || *p == '\n') break;
     cols++;
-    while (p < end && !is_sep(*p) && *p != '\n' && *p != '\r') p++;
+    while (p < end && !is_sep(*p) && *p != '\n' && *p != '\r')
+      p++;
   }
   return cols;
 }

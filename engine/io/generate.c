@@ -116,7 +116,8 @@ static uint64_t threshold32(double p) {
 static uint32_t *random_perm(uint64_t n, uint64_t seed) {
   uint32_t *p = gasp__malloc_array((size_t)n, sizeof *p);
   if (!p) return NULL;
-  for (uint64_t i = 0; i < n; i++) p[i] = (uint32_t)i;
+  for (uint64_t i = 0; i < n; i++)
+    p[i] = (uint32_t)i;
   gasp__rng r;
   stream(&r, seed, TAG_PERM, 0);
   for (uint64_t i = n - 1; i > 0; i--) {
@@ -137,33 +138,29 @@ typedef struct kron_params {
 
 /* xoshiro256** step (as gasp__rng_next) on local state, so the hot loop
  * below inlines it. */
-static inline uint64_t rotl64(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
 static inline uint64_t xo_next(uint64_t *s) {
-  uint64_t out = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
+  uint64_t out = gasp__rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
   s[2] ^= s[0];
   s[3] ^= s[1];
   s[1] ^= s[2];
   s[0] ^= s[3];
   s[2] ^= t;
-  s[3] = rotl64(s[3], 45);
+  s[3] = gasp__rotl64(s[3], 45);
   return out;
 }
 
 /* One level: u < t0 is quadrant a, then b, c, d.  The source bit is set
  * for c and d, the target bit for b and d, i.e. (u>=t0) ^ (u>=t1) ^ (u>=t2). */
-static inline void kron_level(const uint64_t *t, uint64_t u, int l,
-                              uint64_t *s, uint64_t *d) {
+static inline void kron_level(const uint64_t *t, uint64_t u, int l, uint64_t *s,
+                              uint64_t *d) {
   uint64_t g0 = u >= t[0], g1 = u >= t[1], g2 = u >= t[2];
   *s |= g1 << l;
   *d |= (g0 ^ g1 ^ g2) << l;
 }
 
 /* One edge in unscrambled labels; each 64-bit draw serves two levels. */
-static inline void kron_edge(uint64_t *st, const kron_params *kp,
-                             uint64_t *src, uint64_t *dst) {
+static inline void kron_edge(uint64_t *st, const kron_params *kp, uint64_t *src,
+                             uint64_t *dst) {
   uint64_t s = 0, d = 0;
   int l = 0;
   for (; l + 1 < kp->scale; l += 2) {
@@ -176,14 +173,14 @@ static inline void kron_edge(uint64_t *st, const kron_params *kp,
   *dst = d;
 }
 
-static void kron_block(gasp_edge_list *e, const kron_params *kp,
-                       uint64_t blk) {
+static void kron_block(gasp_edge_list *e, const kron_params *kp, uint64_t blk) {
   gasp__rng r;
   stream(&r, kp->seed, TAG_KRON, blk);
   uint64_t lo = blk * GEN_BLOCK, hi = lo + GEN_BLOCK;
   if (hi > e->n) hi = e->n;
   uint64_t st[4] = {r.s[0], r.s[1], r.s[2], r.s[3]};
-  for (uint64_t i = lo; i < hi; i++) kron_edge(st, kp, &e->src[i], &e->dst[i]);
+  for (uint64_t i = lo; i < hi; i++)
+    kron_edge(st, kp, &e->src[i], &e->dst[i]);
   /* Relabel in a separate tight loop: its independent loads from perm
    * overlap their cache misses, which the generation loop would not. */
   for (uint64_t i = lo; i < hi; i++) {
@@ -201,8 +198,10 @@ int gasp_generate_kronecker(gasp_edge_list **out, int scale, int edge_factor,
   if (rc != GASP_OK) return rc;
   uint64_t n = 1ull << scale, m = (uint64_t)edge_factor * n;
   kron_params kp = {
-      scale, {threshold32(a), threshold32(a + b), threshold32(a + b + c)},
-      NULL, seed};
+      scale,
+      {threshold32(a), threshold32(a + b), threshold32(a + b + c)},
+      NULL,
+      seed};
   uint32_t *perm = random_perm(n, seed);
   if (!perm) return GASP_ENOMEM;
   kp.perm = perm;
@@ -216,7 +215,8 @@ int gasp_generate_kronecker(gasp_edge_list **out, int scale, int edge_factor,
   int nt = gasp__threads(threads);
   (void)nt;
   GEN_OMP(parallel for num_threads(nt) schedule(dynamic, 4))
-  for (int64_t blk = 0; blk < nb; blk++) kron_block(e, &kp, (uint64_t)blk);
+  for (int64_t blk = 0; blk < nb; blk++)
+    kron_block(e, &kp, (uint64_t)blk);
   free(perm);
   e->num_vertices = n;
   *out = e;
@@ -251,7 +251,8 @@ int gasp_generate_uniform(gasp_edge_list **out, uint64_t vertices,
   int nt = gasp__threads(threads);
   (void)nt;
   GEN_OMP(parallel for num_threads(nt) schedule(dynamic, 4))
-  for (int64_t blk = 0; blk < nb; blk++) uniform_block(e, seed, (uint64_t)blk);
+  for (int64_t blk = 0; blk < nb; blk++)
+    uniform_block(e, seed, (uint64_t)blk);
   *out = e;
   return GASP_OK;
 }
@@ -268,7 +269,8 @@ static void normal_rows(double *x, uint64_t rows, int rank, double sd,
     gasp__rng r;
     stream(&r, seed, tag, (uint64_t)i);
     double *row = x + (size_t)i * (size_t)rank;
-    for (int k = 0; k < rank; k++) row[k] = sd * gasp__rng_normal(&r);
+    for (int k = 0; k < rank; k++)
+      row[k] = sd * gasp__rng_normal(&r);
   }
 }
 
@@ -320,8 +322,8 @@ typedef struct ratings_model {
   uint64_t seed;
 } ratings_model;
 
-static void ratings_user(gasp_edge_list *e, const ratings_model *m,
-                         pick_set *h, uint64_t user) {
+static void ratings_user(gasp_edge_list *e, const ratings_model *m, pick_set *h,
+                         uint64_t user) {
   gasp__rng r;
   stream(&r, m->seed, TAG_RATE, user);
   size_t base = (size_t)(user * m->per_user), rk = (size_t)m->rank;
@@ -331,7 +333,8 @@ static void ratings_user(gasp_edge_list *e, const ratings_model *m,
   for (uint64_t j = 0; j < m->per_user; j++) {
     const double *vv = m->v + (size_t)e->dst[base + j] * rk;
     double dot = 0.0;
-    for (size_t k = 0; k < rk; k++) dot += uu[k] * vv[k];
+    for (size_t k = 0; k < rk; k++)
+      dot += uu[k] * vv[k];
     e->src[base + j] = user;
     e->weight[base + j] = m->mean + dot + m->noise * gasp__rng_normal(&r);
   }
@@ -349,7 +352,8 @@ static int ratings_check(uint64_t users, uint64_t items, int rank,
 /* Per-thread pick sets sized to a power of two >= 2 * per_user. */
 static uint64_t *pick_tables(int nt, uint64_t per_user, pick_set *proto) {
   int bits = 1;
-  while (bits < 63 && (1ull << bits) < 2 * per_user) bits++;
+  while (bits < 63 && (1ull << bits) < 2 * per_user)
+    bits++;
   proto->mask = (1ull << bits) - 1;
   proto->shift = 64 - bits;
   if ((uint64_t)(size_t)(proto->mask + 1) != proto->mask + 1) return NULL;
@@ -362,8 +366,7 @@ static int ratings_fill(gasp_edge_list *e, const ratings_model *m) {
   pick_set proto;
   uint64_t *tables = pick_tables(nt, m->per_user, &proto);
   if (!tables) return GASP_ENOMEM;
-  GEN_OMP(parallel num_threads(nt))
-  {
+  GEN_OMP(parallel num_threads(nt)) {
     pick_set h = proto;
     h.slot = tables + (size_t)thread_id() * (size_t)(proto.mask + 1);
     GEN_OMP(for schedule(dynamic, 64))
@@ -374,10 +377,9 @@ static int ratings_fill(gasp_edge_list *e, const ratings_model *m) {
   return GASP_OK;
 }
 
-int gasp_generate_ratings(gasp_edge_list **out, uint64_t users,
-                          uint64_t items, int rank, uint64_t per_user,
-                          double mean, double noise, uint64_t seed,
-                          double **factors_out) {
+int gasp_generate_ratings(gasp_edge_list **out, uint64_t users, uint64_t items,
+                          int rank, uint64_t per_user, double mean,
+                          double noise, uint64_t seed, double **factors_out) {
   if (!out) return GASP_EINVAL;
   *out = NULL;
   if (factors_out) *factors_out = NULL;
@@ -428,10 +430,12 @@ static void dirichlet(gasp__rng *r, double conc, double *p, uint64_t n) {
     s += p[i];
   }
   if (!(s > 0.0) || !isfinite(s)) {
-    for (uint64_t i = 0; i < n; i++) p[i] = 1.0 / (double)n;
+    for (uint64_t i = 0; i < n; i++)
+      p[i] = 1.0 / (double)n;
     return;
   }
-  for (uint64_t i = 0; i < n; i++) p[i] /= s;
+  for (uint64_t i = 0; i < n; i++)
+    p[i] /= s;
 }
 
 /* Vose's alias table for p[0..n-1]; work holds 2n entries. */
@@ -455,8 +459,10 @@ static void alias_build(const double *p, uint32_t n, double *prob,
       small[ns++] = l;
     }
   }
-  while (nl) prob[large[--nl]] = 1.0;
-  while (ns) prob[small[--ns]] = 1.0;
+  while (nl)
+    prob[large[--nl]] = 1.0;
+  while (ns)
+    prob[small[--ns]] = 1.0;
 }
 
 static inline uint32_t alias_draw(gasp__rng *r, const double *prob,
@@ -470,12 +476,14 @@ static inline uint32_t alias_draw(gasp__rng *r, const double *prob,
 static void sort_u32(uint32_t *a, size_t n) {
   while (n > 16) {
     uint32_t x = a[0], y = a[n / 2], z = a[n - 1];
-    uint32_t piv = x < y ? (y < z ? y : (x < z ? z : x))
-                         : (x < z ? x : (y < z ? z : y));
+    uint32_t piv =
+        x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
     size_t i = 0, j = n - 1;
     for (;;) {
-      while (a[i] < piv) i++;
-      while (a[j] > piv) j--;
+      while (a[i] < piv)
+        i++;
+      while (a[j] > piv)
+        j--;
       if (i >= j) break;
       uint32_t t = a[i];
       a[i++] = a[j];
@@ -494,7 +502,8 @@ static void sort_u32(uint32_t *a, size_t n) {
   for (size_t i = 1; i < n; i++) {
     uint32_t v = a[i];
     size_t j = i;
-    for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+    for (; j > 0 && a[j - 1] > v; j--)
+      a[j] = a[j - 1];
     a[j] = v;
   }
 }
@@ -539,7 +548,8 @@ static uint64_t lda_doc(const lda_model *m, uint64_t d, double *cdf,
   stream(&r, m->seed, TAG_DOC, d);
   int kt = m->topics;
   dirichlet(&r, m->alpha, cdf, (uint64_t)kt);
-  for (int k = 1; k < kt; k++) cdf[k] += cdf[k - 1];
+  for (int k = 1; k < kt; k++)
+    cdf[k] += cdf[k - 1];
   double total = cdf[kt - 1];
   for (uint64_t t = 0; t < m->len; t++) {
     double u = gasp__rng_uniform(&r) * total;
@@ -556,7 +566,8 @@ static uint64_t lda_doc(const lda_model *m, uint64_t d, double *cdf,
   }
   sort_u32(tok, (size_t)m->len);
   uint64_t distinct = 1;
-  for (uint64_t t = 1; t < m->len; t++) distinct += tok[t] != tok[t - 1];
+  for (uint64_t t = 1; t < m->len; t++)
+    distinct += tok[t] != tok[t - 1];
   return distinct;
 }
 
@@ -565,7 +576,8 @@ static void lda_emit(gasp_edge_list *e, const uint32_t *tok, uint64_t len,
                      uint64_t d, uint64_t o) {
   for (uint64_t t = 0; t < len;) {
     uint64_t s = t;
-    while (t < len && tok[t] == tok[s]) t++;
+    while (t < len && tok[t] == tok[s])
+      t++;
     e->src[o] = d + 1;
     e->dst[o] = (uint64_t)tok[s] + 1;
     e->weight[o] = (double)(t - s);
@@ -583,11 +595,12 @@ static int lda_corpus(const lda_model *m, gasp_edge_list **out) {
   if (rc == GASP_OK) {
     GEN_OMP(parallel for num_threads(nt) schedule(dynamic, 16))
     for (int64_t d = 0; d < (int64_t)m->docs; d++)
-      off[d + 1] = lda_doc(m, (uint64_t)d,
-                           cdf + (size_t)thread_id() * (size_t)m->topics,
-                           tok + (size_t)d * m->len);
+      off[d + 1] =
+          lda_doc(m, (uint64_t)d, cdf + (size_t)thread_id() * (size_t)m->topics,
+                  tok + (size_t)d * m->len);
     off[0] = 0;
-    for (uint64_t d = 0; d < m->docs; d++) off[d + 1] += off[d];
+    for (uint64_t d = 0; d < m->docs; d++)
+      off[d + 1] += off[d];
     rc = edge_list_new(out, off[m->docs], 1);
   }
   if (rc == GASP_OK) {
@@ -626,8 +639,8 @@ int gasp_generate_lda_corpus(gasp_edge_list **out, uint64_t docs,
   if (phi_out) *phi_out = NULL;
   int rc = lda_check(docs, vocab, topics, doc_length, alpha, beta);
   if (rc != GASP_OK) return rc;
-  lda_model m = {docs, doc_length, (uint32_t)vocab, topics, alpha,
-                 NULL, NULL, NULL, seed};
+  lda_model m = {docs, doc_length, (uint32_t)vocab, topics, alpha, NULL, NULL,
+                 NULL, seed};
   uint32_t *work = gasp__malloc_array(2 * (size_t)vocab, sizeof *work);
   rc = work ? lda_tables(&m) : GASP_ENOMEM;
   if (rc == GASP_OK) {
@@ -706,8 +719,8 @@ static size_t format_block(const gasp_edge_list *e, uint64_t lo, uint64_t hi,
 
 /* Threads format blocks round-robin into their own buffers and write them
  * in block order (an ordered loop), so formatting overlaps writing. */
-static int write_blocks(gasp__outfile *f, const gasp_edge_list *e,
-                        int threads, gasp_error *err) {
+static int write_blocks(gasp__outfile *f, const gasp_edge_list *e, int threads,
+                        gasp_error *err) {
   uint64_t nb = (e->n + WRITE_BLOCK - 1) / WRITE_BLOCK;
   if (nb == 0) return GASP_OK;
   int nt = gasp__threads(threads);
@@ -725,8 +738,7 @@ static int write_blocks(gasp__outfile *f, const gasp_edge_list *e,
     GEN_OMP(atomic read)
     stop = failed;
     size_t len = stop ? 0 : format_block(e, lo, hi, buf);
-    GEN_OMP(ordered)
-    {
+    GEN_OMP(ordered) {
       if (rc == GASP_OK && len > 0) {
         rc = gasp__outfile_write(f, buf, len, err);
         if (rc != GASP_OK) {
