@@ -39,6 +39,11 @@ typedef struct gasp_pagerank_opts {
                               vertex (finite, non-negative, a positive sum
                               over the owned vertices of all ranks),
                               normalised to sum 1; NULL: uniform 1/N */
+  int weighted;            /* follow u -> v with probability w(u, v) / W_u,
+                              W_u the sum of u's out-weights (networkx's
+                              default for a weighted graph; W_u = 0 makes u
+                              dangling); needs finite non-negative weights.
+                              0: every edge counts 1 */
 } gasp_pagerank_opts;
 
 GASP_EXTERN void gasp_pagerank_opts_init(gasp_pagerank_opts *o);

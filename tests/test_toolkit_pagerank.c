@@ -17,10 +17,10 @@
 #include "testutil.h"
 
 typedef struct ref_graph {
-  uint64_t n;            /* vertices, indexed by rank of id */
-  uint64_t *ids;         /* sorted original ids */
+  uint64_t n;    /* vertices, indexed by rank of id */
+  uint64_t *ids; /* sorted original ids */
   uint64_t m;
-  uint64_t *src, *dst;   /* dense indexes */
+  uint64_t *src, *dst; /* dense indexes */
 } ref_graph;
 
 static int cmp_u64(const void *a, const void *b) {
@@ -80,17 +80,21 @@ static double *ref_pagerank(const ref_graph *g, double d, const double *p) {
   uint64_t n = g->n;
   double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
   uint64_t *deg = calloc(n, sizeof *deg);
-  for (uint64_t i = 0; i < g->m; i++) deg[g->src[i]]++;
-  for (uint64_t v = 0; v < n; v++) x[v] = p[v];
+  for (uint64_t i = 0; i < g->m; i++)
+    deg[g->src[i]]++;
+  for (uint64_t v = 0; v < n; v++)
+    x[v] = p[v];
   for (int it = 0; it < 100000; it++) {
     double dangling = 0;
     for (uint64_t v = 0; v < n; v++)
       if (!deg[v]) dangling += x[v];
-    for (uint64_t v = 0; v < n; v++) y[v] = (1 - d) * p[v] + d * dangling * p[v];
+    for (uint64_t v = 0; v < n; v++)
+      y[v] = (1 - d) * p[v] + d * dangling * p[v];
     for (uint64_t i = 0; i < g->m; i++)
       y[g->dst[i]] += d * x[g->src[i]] / (double)deg[g->src[i]];
     double diff = 0;
-    for (uint64_t v = 0; v < n; v++) diff += fabs(y[v] - x[v]);
+    for (uint64_t v = 0; v < n; v++)
+      diff += fabs(y[v] - x[v]);
     double *t = x;
     x = y;
     y = t;
@@ -122,7 +126,8 @@ static double *read_ranks(const ref_graph *g, const char *path) {
 
 static double l1(const double *a, const double *b, uint64_t n) {
   double s = 0;
-  for (uint64_t i = 0; i < n; i++) s += fabs(a[i] - b[i]);
+  for (uint64_t i = 0; i < n; i++)
+    s += fabs(a[i] - b[i]);
   return s;
 }
 
@@ -137,10 +142,11 @@ static double run_and_compare(const char *graph, const ref_graph *g,
                               const double *ref, char **extra, int nextra) {
   char *dir = tu_mkdtemp();
   char *out = tu_path(dir, "ranks.tsv");
-  char *argv[32] = {(char *)bin(), "pagerank", "-i", (char *)graph, "-o", out,
-                    "--quiet"};
+  char *argv[32] = {(char *)bin(), "pagerank", "-i",     (char *)graph,
+                    "-o",          out,        "--quiet"};
   int k = 7;
-  for (int i = 0; i < nextra; i++) argv[k++] = extra[i];
+  for (int i = 0; i < nextra; i++)
+    argv[k++] = extra[i];
   argv[k] = NULL;
   tu_result r;
   tu_run(argv, &r);
@@ -148,7 +154,8 @@ static double run_and_compare(const char *graph, const ref_graph *g,
   double *x = read_ranks(g, out);
   double d = l1(x, ref, g->n);
   double sum = 0;
-  for (uint64_t v = 0; v < g->n; v++) sum += x[v];
+  for (uint64_t v = 0; v < g->n; v++)
+    sum += x[v];
   assert_true(fabs(sum - 1) < 1e-9);
   free(x);
   tu_result_free(&r);
@@ -179,7 +186,8 @@ static void test_sync_and_async(void **state) {
   char *path = write_random(dir, 400, 3000, 5);
   ref_graph g = read_edges(path);
   double *p = malloc(g.n * sizeof *p);
-  for (uint64_t v = 0; v < g.n; v++) p[v] = 1.0 / (double)g.n;
+  for (uint64_t v = 0; v < g.n; v++)
+    p[v] = 1.0 / (double)g.n;
   double *ref = ref_pagerank(&g, 0.85, p);
   assert_true(run_and_compare(path, &g, ref, NULL, 0) < 1e-8);
   char *t1[] = {"--threads", "1"};
@@ -188,8 +196,9 @@ static void test_sync_and_async(void **state) {
   const char *sched[] = {"fifo", "sweep", "priority"};
   for (int c = 0; c < 3; c++)
     for (int s = 0; s < 3; s++) {
-      char *a[] = {"--engine", "async", "--consistency", (char *)cons[c],
-                   "--scheduler", (char *)sched[s], "--threads", "3"};
+      char *a[] = {
+          "--engine",    "async",          "--consistency", (char *)cons[c],
+          "--scheduler", (char *)sched[s], "--threads",     "3"};
       double d = run_and_compare(path, &g, ref, a, 8);
       if (d > 1e-7) fail_msg("async %s %s: L1 %g", cons[c], sched[s], d);
     }
@@ -222,8 +231,8 @@ static void test_personalized(void **state) {
   char *b[] = {"--personalized", list, "--engine", "async"};
   assert_true(run_and_compare(path, &g, ref, b, 4) < 1e-7);
   /* an unknown id is a usage error */
-  char *argv[] = {(char *)bin(), "pagerank", "-i", path, "--quiet",
-                  "--personalized", "999999999", NULL};
+  char *argv[] = {(char *)bin(), "pagerank",       "-i",        path,
+                  "--quiet",     "--personalized", "999999999", NULL};
   tu_result r;
   tu_run(argv, &r);
   assert_int_equal(r.status, 2);
@@ -245,23 +254,29 @@ static void test_distributed(void **state) {
   char *path = write_random(dir, 500, 4000, 11);
   ref_graph g = read_edges(path);
   double *p = malloc(g.n * sizeof *p);
-  for (uint64_t v = 0; v < g.n; v++) p[v] = 1.0 / (double)g.n;
+  for (uint64_t v = 0; v < g.n; v++)
+    p[v] = 1.0 / (double)g.n;
   double *ref = ref_pagerank(&g, 0.85, p);
   const char *nps[] = {"1", "2", "3", "4"};
   for (int i = 0; i < 4; i++)
     for (int hash = 0; hash < 2; hash++) {
-      char *a[] = {"--np", (char *)nps[i], "--partition", hash ? "hash" : "metis",
-                   "--threads", "1"};
+      char *a[] = {"--np",        (char *)nps[i],
+                   "--partition", hash ? "hash" : "metis",
+                   "--threads",   "1"};
       double d = run_and_compare(path, &g, ref, a, 6);
-      if (d > 1e-8) fail_msg("--np %s %s: L1 %g", nps[i], hash ? "hash" : "metis", d);
+      if (d > 1e-8)
+        fail_msg("--np %s %s: L1 %g", nps[i], hash ? "hash" : "metis", d);
       /* delta PageRank on the chromatic schedule across ranks: within its
        * tolerance of the fixed point */
-      char *b[] = {"--np", (char *)nps[i], "--partition", hash ? "hash" : "metis",
-                   "--engine", "async", "--tol", "1e-12"};
+      char *b[] = {
+          "--np",     (char *)nps[i], "--partition", hash ? "hash" : "metis",
+          "--engine", "async",        "--tol",       "1e-12"};
       d = run_and_compare(path, &g, ref, b, 8);
-      if (d > 1e-8) fail_msg("--np %s %s async: L1 %g", nps[i], hash ? "hash" : "metis", d);
+      if (d > 1e-8)
+        fail_msg("--np %s %s async: L1 %g", nps[i], hash ? "hash" : "metis", d);
     }
-  for (uint64_t v = 0; v < g.n; v++) p[v] = 0;
+  for (uint64_t v = 0; v < g.n; v++)
+    p[v] = 0;
   p[index_of(&g, g.ids[4])] = 0.5;
   p[index_of(&g, g.ids[40])] = 0.5;
   double *refp = ref_pagerank(&g, 0.85, p);
@@ -272,8 +287,8 @@ static void test_distributed(void **state) {
   assert_true(run_and_compare(path, &g, refp, a, 4) < 1e-8);
   /* partitioned once into files, each rank reading its own */
   char *prefix = tu_path(dir, "parts");
-  char *pa[] = {(char *)bin(), "partition", "-i", path, "--parts", "3", "-o", prefix,
-                "--quiet", NULL};
+  char *pa[] = {(char *)bin(), "partition", "-i",   path,      "--parts",
+                "3",           "-o",        prefix, "--quiet", NULL};
   tu_result pr;
   tu_run(pa, &pr);
   assert_int_equal(pr.status, 0);
@@ -283,13 +298,15 @@ static void test_distributed(void **state) {
     double d = run_and_compare(path, &g, ref, fa, 4);
     if (d > 1e-8) fail_msg("--partitions: L1 %g", d);
   }
-  char *wrong[] = {(char *)bin(), "pagerank", "--partitions", prefix, "--np", "2",
-                   "--quiet", NULL};
+  char *wrong[] = {(char *)bin(), "pagerank", "--partitions", prefix,
+                   "--np",        "2",        "--quiet",      NULL};
   tu_run(wrong, &pr);
   assert_int_equal(pr.status, 2); /* part 0 of 3 read by a 2-rank cluster */
-  assert_true(tu_contains(pr.err, "rank 0 of 2") || tu_contains(pr.err, "rank 1 of 2"));
+  assert_true(tu_contains(pr.err, "rank 0 of 2") ||
+              tu_contains(pr.err, "rank 1 of 2"));
   tu_result_free(&pr);
-  char *alone[] = {(char *)bin(), "pagerank", "--partitions", prefix, "--quiet", NULL};
+  char *alone[] = {(char *)bin(), "pagerank", "--partitions",
+                   prefix,        "--quiet",  NULL};
   tu_run(alone, &pr);
   assert_int_equal(pr.status, 2);
   tu_result_free(&pr);
@@ -318,10 +335,11 @@ static void test_top_and_json(void **state) {
   char *path = write_random(dir, 200, 1500, 13);
   ref_graph g = read_edges(path);
   double *p = malloc(g.n * sizeof *p);
-  for (uint64_t v = 0; v < g.n; v++) p[v] = 1.0 / (double)g.n;
+  for (uint64_t v = 0; v < g.n; v++)
+    p[v] = 1.0 / (double)g.n;
   double *ref = ref_pagerank(&g, 0.85, p);
-  char *argv[] = {(char *)bin(), "pagerank", "-i", path, "--quiet", "--top",
-                  "3", "--json", NULL};
+  char *argv[] = {(char *)bin(), "pagerank", "-i",     path, "--quiet",
+                  "--top",       "3",        "--json", NULL};
   tu_result r;
   tu_run(argv, &r);
   assert_int_equal(r.status, 0);
@@ -331,7 +349,8 @@ static void test_top_and_json(void **state) {
     uint64_t b = UINT64_MAX;
     for (uint64_t v = 0; v < g.n; v++) {
       int taken = 0;
-      for (int j = 0; j < k; j++) taken |= best[j] == v;
+      for (int j = 0; j < k; j++)
+        taken |= best[j] == v;
       if (!taken && (b == UINT64_MAX || ref[v] > ref[b])) b = v;
     }
     best[k] = b;
@@ -356,6 +375,62 @@ static void test_top_and_json(void **state) {
   tu_rmtree(dir);
 }
 
+/* A weight column makes it weighted PageRank (networkx's default: u -> v
+ * with probability w / the sum of u's out-weights), said in the summary;
+ * --unweighted drops it.  Expected ranks: networkx.pagerank's convention
+ * (dangling mass spread uniformly) by plain power iteration, by hand, on
+ * this four-vertex graph (vertex 4 dangling). */
+static void test_weighted(void **state) {
+  (void)state;
+  (void)bin();
+  char *dir = tu_mkdtemp();
+  char *path = tu_path(dir, "w.el");
+  FILE *f = fopen(path, "w");
+  fputs("1 2 3\n2 1 3\n2 3 1\n3 1 2\n3 4 1\n", f);
+  fclose(f);
+  static const double nx[4] = {0.380800917362, 0.381961271475, 0.139447261906,
+                               0.097790549257};
+  for (int unweighted = 0; unweighted < 2; unweighted++) {
+    char *argv[] = {(char *)bin(),
+                    "pagerank",
+                    "-i",
+                    path,
+                    "-o",
+                    "-",
+                    "--json",
+                    "--quiet",
+                    "--tol",
+                    "1e-13",
+                    unweighted ? "--unweighted" : NULL,
+                    NULL};
+    tu_result r;
+    tu_run(argv, &r);
+    assert_int_equal(r.status, 0);
+    const char *line = r.out;
+    double sum = 0, far = 0;
+    for (int k = 0; k < 4; k++) {
+      unsigned long long id;
+      double x;
+      assert_int_equal(sscanf(line, "%llu\t%lf", &id, &x), 2);
+      assert_int_equal(id, (unsigned long long)k + 1);
+      sum += x;
+      far = fmax(far, fabs(x - nx[k]));
+      line = strchr(line, '\n') + 1;
+    }
+    assert_true(fabs(sum - 1) < 1e-9);
+    if (unweighted) {
+      assert_true(far > 1e-3);
+      assert_true(tu_contains(line, "\"weighted\":false"));
+    } else {
+      assert_true(far < 1e-9);
+      assert_true(tu_contains(line, "\"weighted\":true"));
+    }
+    tu_result_free(&r);
+  }
+  free(path);
+  tu_rmtree(dir);
+}
+
 static void snap_graph(const char *name) {
   const char *src = getenv("GASP_SRCDIR");
   (void)bin();
@@ -365,7 +440,8 @@ static void snap_graph(const char *name) {
   if (!tu_exists(path)) skip();
   ref_graph g = read_edges(path);
   double *p = malloc(g.n * sizeof *p);
-  for (uint64_t v = 0; v < g.n; v++) p[v] = 1.0 / (double)g.n;
+  for (uint64_t v = 0; v < g.n; v++)
+    p[v] = 1.0 / (double)g.n;
   double *ref = ref_pagerank(&g, 0.85, p);
   char *tol[] = {"--tol", "1e-12"};
   double d = run_and_compare(path, &g, ref, tol, 2);
@@ -393,7 +469,8 @@ static void test_bad_input(void **state) {
   assert_true(tu_contains(r.err, ":2: "));
   assert_false(tu_exists(out));
   tu_result_free(&r);
-  char *argv2[] = {(char *)bin(), "pagerank", "-i", path, "--damping", "1.5", NULL};
+  char *argv2[] = {(char *)bin(), "pagerank", "-i", path,
+                   "--damping",   "1.5",      NULL};
   tu_run(argv2, &r);
   assert_int_equal(r.status, 2);
   tu_result_free(&r);
@@ -418,7 +495,8 @@ static void test_distributed_refusals(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     char *argv[16] = {(char *)bin(), "pagerank", "-i", path, "--quiet"};
     int k = 5;
-    for (int j = 0; bad[i][j]; j++) argv[k++] = (char *)bad[i][j];
+    for (int j = 0; bad[i][j]; j++)
+      argv[k++] = (char *)bad[i][j];
     argv[k] = NULL;
     tu_result r;
     tu_run(argv, &r);
@@ -435,6 +513,7 @@ int main(void) {
       cmocka_unit_test(test_sync_and_async),
       cmocka_unit_test(test_personalized),
       cmocka_unit_test(test_top_and_json),
+      cmocka_unit_test(test_weighted),
       cmocka_unit_test(test_distributed),
       cmocka_unit_test(test_distributed_refusals),
       cmocka_unit_test(test_snap_wiki_vote),

@@ -129,7 +129,10 @@ static const char help[] =
     "usage: gasp pagerank [options] -i GRAPH\n\n"
     "PageRank with damping d; dangling vertices' rank is spread over the\n"
     "teleport distribution (uniform, or the --personalized set), so ranks\n"
-    "sum to 1.  --engine sync (default) is power iteration stopping when the\n"
+    "sum to 1.  A graph with a weight column gives weighted PageRank (u\n"
+    "passes rank along u -> v in proportion to its weight) unless\n"
+    "--unweighted.  --engine sync (default) is power iteration stopping when "
+    "the\n"
     "L1 change is below --tol (1e-10); --engine async is delta PageRank with\n"
     "the priority scheduler.\n\n"
     "options:\n"
@@ -202,7 +205,7 @@ static void print_top(const gasp_graph *g, const double *r, int k) {
 int cmd_pagerank(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
-  o.takes &= ~(TK_TAKES_VOCAB | TK_TAKES_SEED | TK_TAKES_WEIGHTS);
+  o.takes &= ~(TK_TAKES_VOCAB | TK_TAKES_SEED);
   pr p;
   memset(&p, 0, sizeof p);
   p.damping = 0.85;
@@ -233,11 +236,14 @@ int cmd_pagerank(int argc, char **argv) {
   gasp_dist *dist = o.eng.dist;
   gasp_vid local = gasp_graph_num_vertices(g);
   size_t nl = local ? (size_t)local : 1;
+  /* a weight column makes it weighted PageRank (unless --unweighted) */
+  po.weighted = gasp_graph_weights(g) != NULL;
   char gpu_name[128];
   int gpu = tk_use_gpu(&o, "pagerank",
                        async  ? "the device runs the sync power iteration"
                        : dist ? "the device runs on one process"
-                              : NULL,
+                       : po.weighted ? "the device runs unweighted PageRank"
+                                     : NULL,
                        gpu_name, sizeof gpu_name);
   if (gpu < 0) {
     rc = EXIT_USAGE;
@@ -293,6 +299,7 @@ int cmd_pagerank(int argc, char **argv) {
     cli_json_u64(&j, "vertices", gasp_graph_num_vertices(rg));
     cli_json_u64(&j, "edges", tk_result_edges(&o, g));
     cli_json_str(&j, "engine", async ? "async" : "sync");
+    cli_json_bool(&j, "weighted", po.weighted);
     tk_dist_json(&o, &j, st.iterations);
     cli_json_u64(&j, "iterations", st.iterations);
     cli_json_u64(&j, "updates", st.updates);
@@ -307,8 +314,9 @@ int cmd_pagerank(int argc, char **argv) {
     cli_json_end(&j);
   } else if (!o.c.quiet) {
     fprintf(stderr,
-            "gasp: pagerank: %s after %llu iterations (%llu updates) in "
+            "gasp: pagerank: %s%s after %llu iterations (%llu updates) in "
             "%.3f s (%.1f ms/iteration)%s\n",
+            po.weighted ? "weighted, " : "",
             converged ? "converged" : "stopped",
             (unsigned long long)st.iterations, (unsigned long long)st.updates,
             st.seconds,

@@ -7,6 +7,10 @@
  * held by dangling vertices (no out-edges),
  *     r_v = (1 - d) p_v + d (sum_{u -> v} r_u / outdeg(u) + D p_v),
  * so the ranks sum to 1 and a dangling vertex's mass is spread over p.
+ * Weighted (opts.weighted): u passes r_u w(u, v) / W_u along each out-edge,
+ * W_u the sum of its out-weights (networkx's transition matrix); a vertex
+ * with W_u = 0 is dangling.  The weights are copied once into in-edge
+ * order, so a gather reads them in sequence.
  *
  * Sync engine: classic power iteration (Jacobi), every vertex updated
  * every superstep; ends when the L1 change of the rank vector is below
@@ -52,6 +56,9 @@ typedef struct pr {
   double dangling;  /* D of the previous superstep */
   pr_partial *part; /* per thread */
   int threads;
+  const double *inv_w; /* weighted: 1 / W_u, 0 for dangling; else NULL */
+  const double *w_in;  /* weighted: w by in-edge position */
+  const uint64_t *in_off;
   gasp_graph *g;
   gasp_engine *e; /* for the reductions of a distributed run */
   gasp_vid local; /* vertices of the graph this process holds */
@@ -61,13 +68,24 @@ typedef struct pr {
   void *user_iter_arg;
 } pr;
 
+/* What v passes per unit of edge weight: r / outdeg(v), or r / W_v
+ * weighted; 0 for a dangling vertex. */
+static inline double pr_contrib(const pr *p, gasp_vid v, uint64_t out,
+                                double r) {
+  if (p->inv_w) return r * p->inv_w[v];
+  return out ? r / (double)out : 0.0;
+}
+
+static inline int pr_dangling(const pr *p, gasp_vid v, uint64_t out) {
+  return p->inv_w ? p->inv_w[v] == 0 : out == 0;
+}
+
 static void pr_init(gasp_ctx *ctx, void *vd) {
   pr *p = gasp_ctx_user(ctx);
   pr_vertex *v = vd;
   gasp_vid id = gasp_ctx_vertex(ctx);
   v->teleport = v->rank = 1.0 / p->n; /* the caller's teleport comes later */
-  uint64_t out = gasp_ctx_out_degree(ctx);
-  double c = out ? v->rank / (double)out : 0.0;
+  double c = pr_contrib(p, id, gasp_ctx_out_degree(ctx), v->rank);
   p->contrib[id] = c;
   if (p->contrib_f) p->contrib_f[id] = (float)c;
 }
@@ -87,6 +105,32 @@ static void pr_init(gasp_ctx *ctx, void *vd) {
     if (i < n) s0 += (contrib)[in[i]];                                         \
     *(double *)acc = s0 + s1;                                                  \
   } while (0)
+
+/* Weighted: contributions times the in-edges' weights, in sequence. */
+#define PR_GATHER_W(contrib)                                                   \
+  do {                                                                         \
+    const gasp_vid *in = nb->in;                                               \
+    const double *w = pp->w_in + pp->in_off[gasp_ctx_vertex(ctx)];             \
+    double s0 = 0;                                                             \
+    for (uint64_t i = 0, n = nb->n_in; i < n; i++) {                           \
+      __builtin_prefetch(&(contrib)[in[i + 16 < n ? i + 16 : i]]);             \
+      s0 += (contrib)[in[i]] * w[i];                                           \
+    }                                                                          \
+    *(double *)acc = s0;                                                       \
+  } while (0)
+
+static void pr_gather_weighted(const gasp_ctx *ctx, const void *v,
+                               const gasp_nbrs *nb, void *acc) {
+  (void)v;
+  const pr *pp = gasp_ctx_user(ctx);
+  if (pp->use_float) {
+    const float *cf = pp->contrib_f;
+    PR_GATHER_W(cf);
+  } else {
+    const double *cd = pp->contrib;
+    PR_GATHER_W(cd);
+  }
+}
 
 static void pr_gather(const gasp_ctx *ctx, const void *v, const gasp_nbrs *nb,
                       void *acc) {
@@ -109,13 +153,14 @@ static void pr_apply_sync(gasp_ctx *ctx, void *vd, const void *acc) {
   pr_partial *pt = &p->part[gasp_ctx_thread(ctx)];
   pt->change += fabs(r - v->rank);
   v->rank = r;
+  gasp_vid id = gasp_ctx_vertex(ctx);
   uint64_t out = gasp_ctx_out_degree(ctx);
-  if (!out)
+  if (pr_dangling(p, id, out))
     pt->dangling += r;
   else if (p->use_float)
-    p->contrib_f[gasp_ctx_vertex(ctx)] = (float)(r / (double)out);
+    p->contrib_f[id] = (float)pr_contrib(p, id, out, r);
   else
-    p->contrib[gasp_ctx_vertex(ctx)] = r / (double)out;
+    p->contrib[id] = pr_contrib(p, id, out, r);
 }
 
 /* After each superstep: the L1 change (the caller's callback sees it as
@@ -142,10 +187,9 @@ static int pr_iteration(void *user, const gasp_iter_info *info) {
   int stop = 0;
   if (p->use_float && change < 1e-5) { /* float has done its part */
     const pr_vertex *vd = gasp_graph_vertex_data(p->g);
-    for (gasp_vid v = 0; v < p->local; v++) {
-      uint64_t out = gasp_graph_out_degree(p->g, v);
-      p->contrib[v] = out ? vd[v].rank / (double)out : 0.0;
-    }
+    for (gasp_vid v = 0; v < p->local; v++)
+      p->contrib[v] =
+          pr_contrib(p, v, gasp_graph_out_degree(p->g, v), vd[v].rank);
     p->use_float = 0; /* not converged: the double phase decides */
   } else if (change < p->tol) {
     p->converged = stop = 1;
@@ -165,8 +209,7 @@ static void pr_apply_async(gasp_ctx *ctx, void *vd, const void *acc) {
   double x = (1 - p->damping) * v->teleport + p->damping * *(const double *)acc;
   double change = fabs(x - v->rank);
   v->rank = x;
-  uint64_t out = gasp_ctx_out_degree(ctx);
-  double c = out ? x / (double)out : 0.0;
+  double c = pr_contrib(p, gasp_ctx_vertex(ctx), gasp_ctx_out_degree(ctx), x);
   uint64_t bits;
   memcpy(&bits, &c, sizeof bits);
   __atomic_store_n((uint64_t *)&p->contrib[gasp_ctx_vertex(ctx)], bits,
@@ -178,14 +221,16 @@ static void pr_apply_async(gasp_ctx *ctx, void *vd, const void *acc) {
 static void pr_gather_async(const gasp_ctx *ctx, const void *v,
                             const gasp_nbrs *nb, void *acc) {
   (void)v;
-  const double *contrib = ((const pr *)gasp_ctx_user(ctx))->contrib;
+  const pr *p = gasp_ctx_user(ctx);
+  const double *contrib = p->contrib;
+  const double *w = p->w_in ? p->w_in + p->in_off[gasp_ctx_vertex(ctx)] : NULL;
   double s = 0;
   for (uint64_t i = 0; i < nb->n_in; i++) {
     uint64_t b = __atomic_load_n((const uint64_t *)&contrib[nb->in[i]],
                                  __ATOMIC_RELAXED);
     double c;
     memcpy(&c, &b, sizeof c);
-    s += c;
+    s += w ? c * w[i] : c;
   }
   *(double *)acc = s;
 }
@@ -252,11 +297,48 @@ static int set_teleport(pr *p, const double *tele, gasp_error *err) {
     return tk_lib_fail(err, GASP_EINVAL, "teleport weights sum to 0");
   pr_vertex *vd = gasp_graph_vertex_data(p->g);
   for (gasp_vid v = 0; v < p->local; v++) {
-    uint64_t out = gasp_graph_out_degree(p->g, v);
     vd[v].teleport = vd[v].rank = tele[v] / sum;
-    p->contrib[v] = out ? vd[v].rank / (double)out : 0;
+    p->contrib[v] =
+        pr_contrib(p, v, gasp_graph_out_degree(p->g, v), vd[v].rank);
     if (p->contrib_f) p->contrib_f[v] = (float)p->contrib[v];
   }
+  return GASP_OK;
+}
+
+/* Weighted: the out-weight sums and the weights in in-edge order; weights
+ * must be finite and non-negative (err names the edge). */
+static int set_weights(pr *p, double **inv_w, double **w_in, gasp_error *err) {
+  const double *w = gasp_graph_weights(p->g);
+  if (!w)
+    return tk_lib_fail(err, GASP_EINVAL,
+                       "weighted PageRank needs a graph with edge weights");
+  gasp_adjacency out, in;
+  gasp_graph_out_edges(p->g, &out);
+  gasp_graph_in_edges(p->g, &in);
+  size_t nl = p->local ? (size_t)p->local : 1;
+  *inv_w = malloc(nl * sizeof **inv_w);
+  *w_in = malloc((in.num_edges ? in.num_edges : 1) * sizeof **w_in);
+  if (!*inv_w || !*w_in)
+    return tk_lib_fail(err, GASP_ENOMEM, "pagerank: out of memory");
+  for (gasp_vid v = 0; v < p->local; v++) {
+    double sum = 0;
+    for (uint64_t j = out.off[v]; j < out.off[v + 1]; j++) {
+      if (!(w[j] >= 0) || w[j] == INFINITY)
+        return tk_lib_fail(
+            err, GASP_EINVAL,
+            "edge %llu -> %llu has weight %g; weighted PageRank needs finite "
+            "non-negative weights",
+            (unsigned long long)gasp_graph_gid(p->g, v),
+            (unsigned long long)gasp_graph_gid(p->g, out.nbr[j]), w[j]);
+      sum += w[j];
+    }
+    (*inv_w)[v] = sum > 0 ? 1.0 / sum : 0.0;
+  }
+  for (uint64_t j = 0; j < in.num_edges; j++)
+    (*w_in)[j] = w[in.slot[j]];
+  p->inv_w = *inv_w;
+  p->w_in = *w_in;
+  p->in_off = in.off;
   return GASP_OK;
 }
 
@@ -297,13 +379,20 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
     eo.on_iteration = pr_iteration;
     eo.on_iteration_user = &p;
   }
+  double *inv_w = NULL, *w_in = NULL;
+  int rc = o->weighted ? set_weights(&p, &inv_w, &w_in, err) : GASP_OK;
+  if (rc) {
+    free(inv_w);
+    free(w_in);
+    return rc;
+  }
   size_t nl = p.local ? (size_t)p.local : 1;
   p.contrib = alloc_huge(nl, sizeof *p.contrib);
   if (p.use_float) p.contrib_f = alloc_huge(nl, sizeof *p.contrib_f);
+  gasp_engine *e = NULL;
   if (!p.contrib || (p.use_float && !p.contrib_f)) {
-    free(p.contrib);
-    free(p.contrib_f);
-    return tk_lib_fail(err, GASP_ENOMEM, "pagerank: out of memory");
+    rc = tk_lib_fail(err, GASP_ENOMEM, "pagerank: out of memory");
+    goto out;
   }
 
   gasp_program prog = {0};
@@ -311,7 +400,9 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
   prog.acc_size = sizeof(double);
   prog.init_vertex = pr_init;
   prog.gather_dir = GASP_DIR_IN;
-  prog.gather_vertex = async ? pr_gather_async : pr_gather;
+  prog.gather_vertex = async     ? pr_gather_async
+                       : p.inv_w ? pr_gather_weighted
+                                 : pr_gather;
   prog.apply = async ? pr_apply_async : pr_apply_sync;
   if (async) {
     prog.scatter_dir = GASP_DIR_OUT;
@@ -320,9 +411,7 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
   prog.user = &p;
   /* init_vertex starts from the uniform teleport; the caller's weights
    * are summed over the ranks, which takes the engine */
-  gasp_engine *e = NULL;
-  int rc = gasp_engine_new(&e, g, &prog, &eo, err);
-  if (rc) goto out;
+  if ((rc = gasp_engine_new(&e, g, &prog, &eo, err))) goto out;
   p.e = e;
   if (o->teleport && (rc = set_teleport(&p, o->teleport, err))) goto out;
   if (eo.dist && (rc = gasp_engine_mirror(e, p.contrib, sizeof *p.contrib))) {
@@ -338,7 +427,8 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
    * over the ranks) */
   const pr_vertex *vd = gasp_graph_vertex_data(g);
   for (gasp_vid v = 0; v < gasp_graph_num_owned(g); v++)
-    if (gasp_graph_out_degree(g, v) == 0) p.dangling += vd[v].rank;
+    if (pr_dangling(&p, v, gasp_graph_out_degree(g, v)))
+      p.dangling += vd[v].rank;
   if ((rc = gasp_engine_allreduce(e, &p.dangling, 1, GASP_REDUCE_SUM))) {
     if (err) *err = *gasp_engine_last_error(e);
     goto out;
@@ -363,6 +453,8 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
     ranks[v] = vd[v].rank * scale;
 out:
   gasp_engine_free(&e);
+  free(inv_w);
+  free(w_in);
   free(p.contrib);
   free(p.contrib_f);
   free(p.part);
