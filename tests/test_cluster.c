@@ -630,6 +630,50 @@ static void test_collective_mismatch(void **state) {
   assert_true(st[0] == 0 || st[1] == 0); /* the first to see it says why */
 }
 
+/* A peer that leaves cleanly (BYE, then close) before the next collective:
+ * the survivor's collective fails at once with GASP_EPEER naming the peer
+ * and saying it left, not "out of memory" (EINVAL) from a send to a closed
+ * connection, and not after the timeout. */
+static int leave_at_once(gasp_cluster *c, void *arg) {
+  (void)c, (void)arg;
+  return 0; /* join_and_run frees the cluster: BYE and close */
+}
+
+static int collective_after_bye(gasp_cluster *c, void *arg) {
+  int allreduce = *(const int *)arg;
+  gasp_error err;
+  /* run the loop (without waiting on the peer) until its close is seen */
+  for (int i = 0; i < 50; i++) {
+    gasp__cluster_poll(c);
+    usleep(20000);
+  }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  double v = 1;
+  int rc = allreduce ? gasp_cluster_allreduce(c, &v, 1, GASP_REDUCE_SUM, &err)
+                     : gasp_cluster_barrier(c, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double dt = (double)(t1.tv_sec - t0.tv_sec) +
+              1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (rc != GASP_EPEER) return 61;
+  if (dt >= 5) return 62;
+  if (!strstr(err.msg, "peer 1") || !strstr(err.msg, "left")) return 63;
+  return 0;
+}
+
+static void test_collective_after_bye(void **state) {
+  (void)state;
+  for (int allreduce = 0; allreduce < 2; allreduce++) {
+    cfg g = {2, 0, -1, NULL, 30, 0};
+    rank_fn fns[2] = {collective_after_bye, leave_at_once};
+    int st[8];
+    char msgs[8][256];
+    run_cluster(&g, NULL, fns, &allreduce, st, msgs);
+    assert_int_equal(st[1], 0);
+    if (st[0] != 0) fail_msg("rank 0: status %d (%s)", st[0], msgs[0]);
+  }
+}
+
 /* Explicit peer lists (--rank R --peers ...): ports chosen here. */
 static void test_peer_list(void **state) {
   (void)state;
@@ -685,6 +729,7 @@ int main(void) {
       cmocka_unit_test(test_peer_lost),
       cmocka_unit_test(test_peer_list),
       cmocka_unit_test(test_collective_mismatch),
+      cmocka_unit_test(test_collective_after_bye),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

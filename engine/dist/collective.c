@@ -73,9 +73,16 @@ static int step_done(gasp_cluster *c, void *arg) {
     }
     if (!c->rdone[r] && (!k || k->state == C_DEAD)) {
       c->failed = 1;
-      gasp__fail(&c->ferr, GASP_EPEER, NULL, 0,
-                 "rank %d: peer %d left the cluster in the middle of step %llu",
-                 c->rank, r, (unsigned long long)c->seq);
+      if (k && k->bye && c->rnext[r] == 0)
+        gasp__fail(&c->ferr, GASP_EPEER, NULL, 0,
+                   "rank %d: peer %d left the cluster (it said goodbye) "
+                   "before step %llu",
+                   c->rank, r, (unsigned long long)c->seq);
+      else
+        gasp__fail(&c->ferr, GASP_EPEER, NULL, 0,
+                   "rank %d: peer %d left the cluster in the middle of step "
+                   "%llu",
+                   c->rank, r, (unsigned long long)c->seq);
       return 0;
     }
     if (!c->rdone[r]) all = 0;
@@ -131,7 +138,12 @@ static int send_chunks(gasp_cluster *c, conn *k, int data, uint64_t tag,
                : GASP_EPEER;
     msgpack_sbuffer_destroy(&sb);
     if (rc == GASP_EPEER) return rc;
-    if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
+    if (rc)
+      return gasp__fail(err, rc, NULL, 0,
+                        rc == GASP_ENOMEM ? "out of memory"
+                                          : "a chunk of %zu bytes is over the "
+                                            "frame limit of %zu",
+                        n, c->max_frame);
     off += n;
     if (evbuffer_get_length(bufferevent_get_output(k->bev)) > HIGH_WATER &&
         (rc = gasp__cl_wait_for(c, below_water, k, "a peer to drain its input",

@@ -110,7 +110,8 @@ void gasp__cl_conn_fail(conn *k, int code, const char *fmt, ...) {
 
 int gasp__cl_send_frame(conn *k, msgpack_sbuffer *sb) {
   gasp_cluster *c = k->c;
-  if (!k->bev || sb->size > c->max_frame) return GASP_EINVAL;
+  if (!k->bev) return GASP_EPEER; /* closed: the peer has gone */
+  if (sb->size > c->max_frame) return GASP_EINVAL;
   uint8_t hdr[4] = {(uint8_t)(sb->size >> 24), (uint8_t)(sb->size >> 16),
                     (uint8_t)(sb->size >> 8), (uint8_t)sb->size};
   struct evbuffer *out = bufferevent_get_output(k->bev);
@@ -128,7 +129,8 @@ int gasp__cl_send_frame_with(conn *k, msgpack_sbuffer *sb, const void *body,
                              size_t n, int ref) {
   gasp_cluster *c = k->c;
   size_t total = sb->size + n;
-  if (!k->bev || total > c->max_frame) return GASP_EINVAL;
+  if (!k->bev) return GASP_EPEER; /* closed: the peer has gone */
+  if (total > c->max_frame) return GASP_EINVAL;
   uint8_t hdr[4] = {(uint8_t)(total >> 24), (uint8_t)(total >> 16),
                     (uint8_t)(total >> 8), (uint8_t)total};
   struct evbuffer *out = bufferevent_get_output(k->bev);

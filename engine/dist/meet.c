@@ -188,7 +188,10 @@ static int meet(gasp_cluster *c, const gasp_cluster_opts *o, gasp_error *err) {
     msgpack_pack_str_body(&pk, bound, strlen(bound));
     rc = gasp__cl_send_frame(k, &sb);
     msgpack_sbuffer_destroy(&sb);
-    if (rc) return gasp__fail(err, rc, NULL, 0, "out of memory");
+    if (rc)
+      return gasp__fail(err, rc, NULL, 0,
+                        rc == GASP_EPEER ? "rank 0 closed the connection"
+                                         : "out of memory");
     if ((rc = gasp__cl_wait_for(c, got_table, NULL,
                                 "the address table from rank 0", err)))
       return rc;
