@@ -557,6 +557,84 @@ static void test_bad_frames(void **state) {
   }
 }
 
+/* Connections without the key cost a rank almost nothing: eight strangers
+ * each announcing a 60 MiB frame and streaming 24 MiB of it before any
+ * handshake, and forty that connect and say nothing, are dropped (counted
+ * as rejected) while rank 0 stays under 32 MiB at its peak and still
+ * meets its real peer. */
+static long peak_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmHWM:", 6)) kib = strtol(line + 6, NULL, 10);
+  if (f) fclose(f);
+  return kib;
+}
+
+static int small_and_rejecting(gasp_cluster *c, void *arg) {
+  (void)arg;
+  long kib = peak_kib();
+  if (kib < 0) return 0; /* no /proc: nothing to measure */
+          if (kib > 32 * 1024) {
+            fprintf(stderr, "rank 0 peaked at %ld KiB\n", kib);
+            return 70;
+          }
+          return gasp_cluster_rejected(c) >= 8 ? 0 : 71;
+}
+
+static void test_preauth_bounded(void **state) {
+  (void)state;
+  cfg g = {2, 0, -1, NULL, 20, 0};
+  g.lfd = tu_listen_loopback(&g.port);
+  pid_t p0 = fork();
+  if (p0 == 0) {
+    char m[256];
+    _exit(join_and_run(&g, 0, small_and_rejecting, NULL, m, sizeof m));
+  }
+  close(g.lfd);
+  pid_t pa = fork(); /* the strangers */
+  if (pa == 0) {
+    signal(SIGPIPE, SIG_IGN);
+    static uint8_t junk[1 << 20];
+    int quiet[40];
+    for (int i = 0; i < 40; i++)
+      quiet[i] = connect_port(g.port);
+    int loud[8], open = 8;
+    for (int i = 0; i < 8; i++) {
+      loud[i] = connect_port(g.port);
+      if (loud[i] < 0 || write(loud[i], "\x03\xc0\x00\x00", 4) != 4)
+        loud[i] = -1, open--;
+    }
+    for (int j = 0; j < 24 && open > 0; j++) /* all held open at once */
+      for (int i = 0; i < 8; i++)
+        if (loud[i] >= 0 &&
+            write(loud[i], junk, sizeof junk) != (ssize_t)sizeof junk) {
+          close(loud[i]);
+          loud[i] = -1;
+          open--;
+        }
+    for (int i = 0; i < 8; i++)
+      if (loud[i] >= 0) close(loud[i]);
+    for (int i = 0; i < 40; i++)
+      close(quiet[i]);
+    _exit(0);
+  }
+  int w;
+  assert_int_equal(waitpid(pa, &w, 0), pa);
+  int fd = connect_port(g.port);
+  assert_true(fd >= 0);
+  assert_int_equal(fake_join(fd), 0);
+  uint8_t junk[4096];
+  usleep(100000);
+  if (read(fd, junk, sizeof junk) < 0) fail(); /* the TABLE */
+  close(fd);
+  assert_int_equal(waitpid(p0, &w, 0), p0);
+  if (!WIFEXITED(w) || WEXITSTATUS(w) != 0)
+    fail_msg("rank 0 ended with status %d",
+             WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w));
+}
+
 /* A rank dies in the middle of the run (after one barrier, its last
  * frames possibly unsent): the others report the lost peer within 10 s
  * instead of hanging. */
@@ -726,6 +804,7 @@ int main(void) {
       cmocka_unit_test(test_exchange_overlap),
       cmocka_unit_test(test_wrong_key),
       cmocka_unit_test(test_bad_frames),
+      cmocka_unit_test(test_preauth_bounded),
       cmocka_unit_test(test_peer_lost),
       cmocka_unit_test(test_peer_list),
       cmocka_unit_test(test_collective_mismatch),

@@ -72,6 +72,15 @@
 /* Bytes per read or write system call at most (libevent's bufferevents
  * write at most 16 KiB per call unless told otherwise). */
 #define IO_MAX ((size_t)1 << 20)
+/* Before a connection has authenticated, only the handshake's frames (a
+ * few dozen bytes) may come: a larger frame fails it, its input is read a
+ * little at a time, at most PREAUTH_PENDING strangers are held at once,
+ * and one that has not finished within PREAUTH_SECONDS is dropped.  So
+ * connections without the key cost a rank at most a few KiB each. */
+#define PREAUTH_FRAME ((size_t)256)
+#define PREAUTH_READ ((size_t)1024)
+#define PREAUTH_PENDING 64
+#define PREAUTH_SECONDS 10.0
 
 enum {
   C_CONNECTING, /* connector: TCP connect under way              */
@@ -99,6 +108,7 @@ typedef struct conn {
   int acceptor;
   int bye;
   double retry_at;
+  double since; /* acceptor: when it was accepted */
   uint8_t nonce[GASP__NONCE_LEN];
   frame *head, *tail;
   /* one-way messages (gasp__cluster_post): the one being reassembled and

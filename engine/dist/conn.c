@@ -232,6 +232,13 @@ static void take_frames(conn *k) {
                          c->max_frame);
       return;
     }
+    if (k->state != C_READY && L > PREAUTH_FRAME) {
+      gasp__cl_conn_fail(k, GASP_EAUTH,
+                         "frame of %zu bytes before authentication (the "
+                         "handshake's are under %zu)",
+                         L, PREAUTH_FRAME);
+      return;
+    }
     if (avail < 4 + L) break;
     if (take_data(k, L)) continue;
     uint8_t *buf = malloc(L);
@@ -290,18 +297,26 @@ static void on_readable(evutil_socket_t fd, short what, void *arg) {
   conn *k = arg;
   (void)what;
   int eof = 0, err = 0;
-  for (size_t got = 0; got < READ_TURN;) {
+  /* a stranger gets a small read at a time (a handshake frame fits) */
+  int ready = k->state == C_READY;
+  size_t piece = ready ? IO_MAX : PREAUTH_READ;
+  if (!ready && evbuffer_get_length(k->in) >= PREAUTH_READ) {
+    gasp__cl_conn_fail(k, GASP_EAUTH, "sent more than a handshake");
+    return;
+  }
+  for (size_t got = 0; got < (ready ? READ_TURN : PREAUTH_READ);) {
     struct evbuffer_iovec v;
-    if (evbuffer_reserve_space(k->in, IO_MAX, &v, 1) < 1) {
+    if (evbuffer_reserve_space(k->in, piece, &v, 1) < 1) {
       gasp__cl_conn_fail(k, GASP_ENOMEM, "out of memory for input");
       return;
     }
-    ssize_t n = recv(fd, v.iov_base, v.iov_len, MSG_DONTWAIT);
+    ssize_t n = recv(fd, v.iov_base, v.iov_len < piece ? v.iov_len : piece,
+                     MSG_DONTWAIT);
     if (n > 0) {
       v.iov_len = (size_t)n;
       evbuffer_commit_space(k->in, &v, 1);
       got += (size_t)n;
-      if ((size_t)n < IO_MAX) break; /* the socket is drained */
+      if ((size_t)n < piece) break; /* the socket is drained */
       continue;
     }
     evbuffer_commit_space(k->in, NULL, 0);
@@ -368,12 +383,21 @@ void gasp__cl_on_accept(struct evconnlistener *l, evutil_socket_t fd,
                         struct sockaddr *sa, int len, void *arg) {
   gasp_cluster *c = arg;
   (void)l, (void)sa, (void)len;
+  int pending = 0;
+  for (conn *p = c->all; p; p = p->next)
+    pending += p->acceptor && p->state == C_HELLO_SENT;
+  if (pending >= PREAUTH_PENDING) { /* strangers enough already */
+    c->rejected++;
+    close(fd);
+    return;
+  }
   gasp__cl_tune_socket(fd);
   conn *k = gasp__cl_conn_new(c, 1, -1);
   if (!k) {
     close(fd);
     return;
   }
+  k->since = gasp__now();
   k->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
   if (!k->bev || getrandom(k->nonce, GASP__NONCE_LEN, 0) != GASP__NONCE_LEN) {
     if (!k->bev) close(fd);
@@ -460,6 +484,11 @@ int gasp__cl_wait_until(gasp_cluster *c, done_fn done, void *arg,
       if (err) *err = c->ferr;
       return GASP_ETIMEDOUT;
     }
+    for (conn *k = c->all; k; k = k->next)
+      if (k->acceptor && k->state == C_HELLO_SENT &&
+          now - k->since > PREAUTH_SECONDS)
+        gasp__cl_conn_fail(k, GASP_EAUTH, "no handshake within %.0f s",
+                           PREAUTH_SECONDS);
     for (conn *k = c->all; k; k = k->next)
       if (k->state == C_RETRY && now >= k->retry_at) {
         int rc = gasp__cl_connect_to(c, k);
