@@ -576,11 +576,11 @@ static int small_and_rejecting(gasp_cluster *c, void *arg) {
   (void)arg;
   long kib = peak_kib();
   if (kib < 0) return 0; /* no /proc: nothing to measure */
-          if (kib > 32 * 1024) {
-            fprintf(stderr, "rank 0 peaked at %ld KiB\n", kib);
-            return 70;
-          }
-          return gasp_cluster_rejected(c) >= 8 ? 0 : 71;
+  if (kib > 32 * 1024) {
+    fprintf(stderr, "rank 0 peaked at %ld KiB\n", kib);
+    return 70;
+  }
+  return gasp_cluster_rejected(c) >= 8 ? 0 : 71;
 }
 
 static void test_preauth_bounded(void **state) {
