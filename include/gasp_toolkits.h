@@ -124,6 +124,139 @@ GASP_EXTERN int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
                          uint32_t *depth, gasp_vid *parent,
                          gasp_run_stats *stats, gasp_error *err);
 
+/* ---- latent Dirichlet allocation (topic models) ---------------------- */
+
+/* A corpus is a bipartite graph: documents on the left side (local ids
+ * 0 .. D-1), words on the right (D .. D+W-1), one edge per (document,
+ * word) entry weighted by its count, a positive integer (1 on an
+ * unweighted graph); at most 2^32-1 tokens in all.  gasp_graph_load's
+ * corpus formats (UCI bag-of-words, LDA-C, triples) give one, as does
+ * gasp_graph_from_coo with GASP_BUILD_BIPARTITE | GASP_BUILD_WEIGHTED
+ * (documents as sources).  Across ranks every rank passes its local graph
+ * of the partitioned corpus (gasp_dist_side tells documents from words). */
+
+#define GASP_LDA_MAX_TOPICS 65535
+
+/* What a training run reports, after every sweep (to on_sweep) and at the
+ * end (gasp_lda's info). */
+typedef struct gasp_lda_info {
+  uint64_t sweep;                    /* sweeps done */
+  uint64_t documents, words, tokens; /* of the whole corpus */
+  uint64_t moved;          /* tokens whose topic changed in the last sweep
+                              (this process's documents) */
+  double loglik;           /* log p(w, z) per token (Griffiths & Steyvers
+                              2004): at the end always; in on_sweep after
+                              every sweep with sweep_loglik, else NAN */
+  double sweep_seconds;    /* sampling time of the last sweep */
+  double sampling_seconds; /* of all sweeps so far (likelihood evaluations
+                              and callbacks left out) */
+  double run_seconds;      /* since the run started, at the end of the
+                              last sweep's sampling */
+  int threads;             /* worker threads sampling */
+  const char *kernel;      /* the sampler: "avx2", "avx512" or "baseline"
+                              (a static string) */
+} gasp_lda_info;
+
+typedef struct gasp_lda_opts {
+  gasp_engine_opts engine; /* the sync engine (one superstep per Gibbs
+                              sweep); max_iter: sweeps (0: 200);
+                              on_iteration sees the log-likelihood per
+                              token as info->residual (NAN without
+                              sweep_loglik) */
+  int topics;              /* K, 1 .. GASP_LDA_MAX_TOPICS; 20 */
+  double alpha;            /* document-topic prior; 0: 50 / K */
+  double beta;             /* topic-word prior; 0.01 */
+  uint64_t seed;           /* 1; one random stream per document and sweep,
+                              so one thread gives the same result for a
+                              seed (and so do ranks of one thread each) */
+  int sweep_loglik;        /* evaluate the likelihood after every sweep
+                              for the callbacks (a pass over the counts,
+                              not counted as sampling time); across ranks
+                              a collective: set it alike on every rank */
+  const char *kernel;      /* the build of the sampler: NULL or "avx2":
+                              AVX2+FMA where the processor has it, else
+                              "baseline" (portable); "avx512" where it has
+                              AVX-512, else as NULL */
+  /* optional: called after every sweep from the driving thread (as
+   * on_iteration); returning non-zero ends the run after that sweep */
+  int (*on_sweep)(void *user, const gasp_lda_info *info);
+  void *on_sweep_user;
+} gasp_lda_opts;
+
+GASP_EXTERN void gasp_lda_opts_init(gasp_lda_opts *o);
+/* Collapsed Gibbs sampling (Griffiths & Steyvers 2004), documents in
+ * parallel (Hogwild: word counts shared without locks, topic totals
+ * refreshed every sweep; across ranks AD-LDA, the word counts summed
+ * after every sweep), from topics drawn uniformly.  Results:
+ *   counts: num_vertices x K, row-major, row v the topic counts of local
+ *     vertex v: rows 0 .. D-1 the document-topic counts n_dk (each row
+ *     sums to the document's length), rows D .. D+W-1 the word-topic
+ *     counts n_wk (each sums to the word's frequency); every column of
+ *     the word rows sums to the tokens of that topic.  Across ranks the
+ *     owned documents' rows and every word row are final; ghost
+ *     documents' rows are 0 (gasp_dist_gather collects the owned rows).
+ *   info (optional): the figures above, loglik after the last sweep.
+ * gasp_lda_theta and gasp_lda_phi turn the counts into distributions.
+ * GASP_EINVAL for a graph that is not a corpus (err says which entry) or
+ * bad options; GASP_ENOTSUP for the async engine or bounded staleness. */
+GASP_EXTERN int gasp_lda(gasp_graph *corpus, const gasp_lda_opts *o,
+                         uint32_t *counts, gasp_lda_info *info,
+                         gasp_run_stats *stats, gasp_error *err);
+/* theta_dk = (n_dk + alpha) / (n_d + K alpha), n_d the row sum, for docs
+ * rows of doc_counts (docs x K) into theta (docs x K). */
+GASP_EXTERN void gasp_lda_theta(const uint32_t *doc_counts, uint64_t docs,
+                                int K, double alpha, double *theta);
+/* phi_wk = p(word w | topic k) = (n_wk + beta) / (n_k + W beta), n_k the
+ * column sums, for the words x K rows of word_counts (every word of the
+ * corpus: across ranks, gathered) into phi.  GASP_ENOMEM, GASP_EINVAL. */
+GASP_EXTERN int gasp_lda_phi(const uint32_t *word_counts, uint64_t words, int K,
+                             double beta, double *phi);
+
+/* Topics fixed for inference: phi of `words` word ids. */
+typedef struct gasp_lda_model {
+  int topics;               /* K, 1 .. GASP_LDA_MAX_TOPICS */
+  uint64_t words;           /* rows of phi */
+  const gasp_gid *word_ids; /* each row's word id, strictly ascending;
+                               matched against the corpus's word ids (its
+                               right side) */
+  const double *phi;        /* words x K, row-major: p(word | topic), e.g.
+                               from gasp_lda_phi (sampled in single
+                               precision) */
+} gasp_lda_model;
+
+typedef struct gasp_lda_infer_opts {
+  gasp_engine_opts engine; /* threads; one superstep of the sync engine
+                              in which every document runs its sweeps
+                              (max_iter is not used) */
+  double alpha;            /* document-topic prior; 0: 50 / K */
+  uint64_t sweeps;         /* Gibbs sweeps per document; 100 */
+  uint64_t seed;           /* 1 */
+  int perplexity;          /* document completion (Wallach et al. 2009):
+                              theta from a seeded random half of each
+                              document's tokens, the other half scored */
+} gasp_lda_infer_opts;
+
+typedef struct gasp_lda_infer_info {
+  uint64_t documents, tokens;
+  uint64_t unknown_tokens; /* of words the model does not have: skipped */
+  uint64_t heldout_tokens; /* scored by the perplexity */
+  double perplexity;       /* exp(-sum log p(w) / heldout_tokens); NAN
+                              without opts.perplexity or held-out tokens */
+  int threads;
+} gasp_lda_infer_info;
+
+GASP_EXTERN void gasp_lda_infer_opts_init(gasp_lda_infer_opts *o);
+/* Folding in (Griffiths & Steyvers 2004): each document's topics are
+ * resampled by Gibbs from p(z_i = k) ~ (n_dk + alpha) phi_wk with phi
+ * fixed; theta (num_docs x K, row d for document d) is the average of
+ * (n_dk + alpha) / (n_d + K alpha) over the second half of the sweeps.
+ * The corpus as for gasp_lda, on one process (GASP_ENOTSUP across
+ * ranks).  GASP_EINVAL for a bad model, corpus or options. */
+GASP_EXTERN int gasp_lda_infer(gasp_graph *corpus, const gasp_lda_infer_opts *o,
+                               const gasp_lda_model *model, double *theta,
+                               gasp_lda_infer_info *info, gasp_run_stats *stats,
+                               gasp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

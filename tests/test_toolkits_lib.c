@@ -536,11 +536,611 @@ static void test_same_as_cli(void **state) {
   (void)state;
 }
 
+/* ---- LDA ----------------------------------------------------------------- */
+
+/* A bag-of-words corpus as entries (document, word, count): documents
+ * 7 + 3d, words 100 + w (ids that are not the local ids). */
+typedef struct bow {
+  uint64_t m, D, W;
+  gasp_gid *doc, *word;
+  double *cnt;
+  int *topic; /* planted corpora: each document's topic */
+} bow;
+
+static void bow_add(bow *b, uint64_t d, uint64_t w, double c) {
+  b->doc = realloc(b->doc, (b->m + 1) * sizeof *b->doc);
+  b->word = realloc(b->word, (b->m + 1) * sizeof *b->word);
+  b->cnt = realloc(b->cnt, (b->m + 1) * sizeof *b->cnt);
+  b->doc[b->m] = 7 + 3 * d;
+  b->word[b->m] = 100 + w;
+  b->cnt[b->m++] = c;
+}
+
+/* Random entries, counts 1..4, every document and word in some entry. */
+static bow make_bow(uint64_t D, uint64_t W, uint64_t seed) {
+  bow b = {0, D, W, NULL, NULL, NULL, NULL};
+  tu_rng r = {seed};
+  for (uint64_t d = 0; d < D; d++)
+    for (uint64_t w = 0; w < W; w++)
+      if (tu_below(&r, 100) < 15 || w % D == d || d % W == w)
+        bow_add(&b, d, w, (double)(1 + tu_below(&r, 4)));
+  return b;
+}
+
+/* Planted topics: K disjoint vocabularies of `per` words; document d
+ * draws `len` tokens from vocabulary d % K. */
+static bow make_planted(uint64_t D, int K, uint64_t per, int len,
+                        uint64_t seed) {
+  bow b = {0, D, (uint64_t)K * per, NULL, NULL, NULL, NULL};
+  b.topic = malloc(D * sizeof *b.topic);
+  uint32_t *n = malloc(b.W * sizeof *n);
+  tu_rng r = {seed};
+  for (uint64_t d = 0; d < D; d++) {
+    b.topic[d] = (int)(d % (uint64_t)K);
+    memset(n, 0, b.W * sizeof *n);
+    for (int i = 0; i < len; i++)
+      n[(uint64_t)b.topic[d] * per + tu_below(&r, per)]++;
+    for (uint64_t w = 0; w < b.W; w++)
+      if (n[w]) bow_add(&b, d, w, n[w]);
+  }
+  free(n);
+  return b;
+}
+
+static void free_bow(bow *b) {
+  free(b->doc);
+  free(b->word);
+  free(b->cnt);
+  free(b->topic);
+}
+
+static gasp_graph *build_bow(const bow *b) {
+  gasp_graph *g = NULL;
+  assert_int_equal(
+      gasp_graph_from_coo(&g, b->m, b->doc, b->word, b->cnt, 0,
+                          GASP_BUILD_BIPARTITE | GASP_BUILD_WEIGHTED, 1, NULL),
+      GASP_OK);
+  return g;
+}
+
+/* Document rows sum to the documents' lengths, word rows to the words'
+ * frequencies, the two sides' columns to the same topic totals, and all
+ * to the tokens. */
+static void check_lda_counts(const gasp_graph *g, const uint32_t *cnt, int K,
+                             const gasp_lda_info *in) {
+  gasp_vid D = gasp_graph_num_left(g), n = gasp_graph_num_vertices(g);
+  gasp_adjacency out, inn;
+  gasp_graph_out_edges(g, &out);
+  gasp_graph_in_edges(g, &inn);
+  const double *w = gasp_graph_weights(g);
+  uint64_t tokens = 0, *col = calloc(2 * (size_t)K, sizeof *col);
+  for (gasp_vid v = 0; v < n; v++) {
+    uint64_t len = 0, row = 0;
+    if (v < D)
+      for (uint64_t j = out.off[v]; j < out.off[v + 1]; j++)
+        len += (uint64_t)w[j];
+    else
+      for (uint64_t j = inn.off[v]; j < inn.off[v + 1]; j++)
+        len += (uint64_t)w[inn.slot[j]];
+    for (int k = 0; k < K; k++) {
+      row += cnt[(size_t)v * K + k];
+      col[(v < D ? 0 : K) + k] += cnt[(size_t)v * K + k];
+    }
+    if (row != len)
+      fail_msg("vertex %u (%s): counts sum to %llu, %llu tokens", v,
+               v < D ? "document" : "word", (unsigned long long)row,
+               (unsigned long long)len);
+    if (v < D) tokens += len;
+  }
+  for (int k = 0; k < K; k++)
+    assert_int_equal(col[k], col[K + k]);
+  assert_int_equal(in->tokens, tokens);
+  assert_int_equal(in->documents, D);
+  assert_int_equal(in->words, n - D);
+  free(col);
+}
+
+/* log p(w, z) per token (Griffiths & Steyvers 2004) from the counts. */
+static double ref_loglik(const gasp_graph *g, const uint32_t *cnt, int K,
+                         double a, double b) {
+  gasp_vid D = gasp_graph_num_left(g), n = gasp_graph_num_vertices(g);
+  double W = n - D, ll = 0, N = 0;
+  double *nk = calloc((size_t)K, sizeof *nk);
+  for (gasp_vid v = 0; v < n; v++) {
+    double len = 0;
+    for (int k = 0; k < K; k++) {
+      double x = cnt[(size_t)v * K + k];
+      ll += lgamma(x + (v < D ? a : b));
+      len += x;
+      if (v >= D) nk[k] += x;
+    }
+    if (v < D) {
+      ll -= lgamma(len + K * a);
+      N += len;
+    }
+  }
+  for (int k = 0; k < K; k++)
+    ll -= lgamma(nk[k] + W * b);
+  ll += D * (lgamma(K * a) - K * lgamma(a));
+  ll += K * (lgamma(W * b) - W * lgamma(b));
+  free(nk);
+  return ll / N;
+}
+
+static void test_lda_counts(void **state) {
+  bow b = make_bow(60, 80, 31);
+  gasp_graph *g = build_bow(&b);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  const int K = 5;
+  uint32_t *cnt = malloc((size_t)n * K * sizeof *cnt);
+  for (int t = 1; t <= 2; t++) {
+    gasp_lda_opts o;
+    gasp_lda_opts_init(&o);
+    o.topics = K;
+    o.engine.threads = t;
+    o.engine.max_iter = 10;
+    gasp_lda_info in;
+    gasp_run_stats st;
+    assert_int_equal(gasp_lda(g, &o, cnt, &in, &st, NULL), GASP_OK);
+    check_lda_counts(g, cnt, K, &in);
+    assert_int_equal(st.iterations, 10);
+    assert_int_equal(in.sweep, 10);
+    assert_int_equal(in.threads, t);
+    assert_non_null(in.kernel);
+    assert_true(in.sampling_seconds > 0);
+    double want = ref_loglik(g, cnt, K, 50.0 / K, 0.01);
+    if (!(fabs(in.loglik - want) < 1e-8))
+      fail_msg("%d threads: log-likelihood %.12f, formula %.12f", t, in.loglik,
+               want);
+  }
+  free(cnt);
+  gasp_graph_free(&g);
+  free_bow(&b);
+  (void)state;
+}
+
+typedef struct lda_trace {
+  double ll[64], residual[64];
+  int n, stop_at;
+} lda_trace;
+
+static int lda_on_sweep(void *user, const gasp_lda_info *in) {
+  lda_trace *t = user;
+  assert_int_equal(in->sweep, (uint64_t)t->n + 1);
+  if (t->n < 64) t->ll[t->n] = in->loglik;
+  t->n++;
+  return t->stop_at && t->n == t->stop_at;
+}
+
+static int lda_on_iteration(void *user, const gasp_iter_info *info) {
+  lda_trace *t = user;
+  if (info->iteration <= 64) t->residual[info->iteration - 1] = info->residual;
+  return 0;
+}
+
+/* One thread gives one result per seed, evaluating the likelihood in
+ * between or not; another seed another. */
+static void test_lda_reproducible(void **state) {
+  bow b = make_bow(40, 50, 32);
+  gasp_graph *g = build_bow(&b);
+  size_t sz = (size_t)gasp_graph_num_vertices(g) * 6 * sizeof(uint32_t);
+  uint32_t *c[3] = {malloc(sz), malloc(sz), malloc(sz)};
+  double ll[3];
+  for (int i = 0; i < 3; i++) {
+    gasp_lda_opts o;
+    gasp_lda_opts_init(&o);
+    o.topics = 6;
+    o.engine.threads = 1;
+    o.engine.max_iter = 12;
+    o.seed = i == 2 ? 8 : 7;
+    lda_trace tr = {{0}, {0}, 0, 0};
+    if (i == 1) { /* the callbacks leave the chain alone */
+      o.sweep_loglik = 1;
+      o.on_sweep = lda_on_sweep;
+      o.on_sweep_user = &tr;
+    }
+    gasp_lda_info in;
+    assert_int_equal(gasp_lda(g, &o, c[i], &in, NULL, NULL), GASP_OK);
+    ll[i] = in.loglik;
+    if (i == 1) {
+      assert_int_equal(tr.n, 12);
+      assert_true(fabs(tr.ll[11] - in.loglik) < 1e-12);
+    }
+  }
+  assert_memory_equal(c[0], c[1], sz);
+  assert_true(ll[0] == ll[1]);
+  assert_memory_not_equal(c[0], c[2], sz);
+  for (int i = 0; i < 3; i++)
+    free(c[i]);
+  gasp_graph_free(&g);
+  free_bow(&b);
+  (void)state;
+}
+
+/* Topics of disjoint vocabularies: the likelihood climbs over the sweeps
+ * (seen by on_sweep and by engine.on_iteration as the residual), every
+ * recovered topic puts its mass on one vocabulary, a different one each,
+ * and each document's largest theta is its vocabulary's topic.  map:
+ * planted topic -> recovered topic. */
+static uint32_t *train_planted(const bow *b, gasp_graph *g, int K, int *map) {
+  gasp_vid D = gasp_graph_num_left(g), n = gasp_graph_num_vertices(g);
+  gasp_vid W = n - D;
+  uint32_t *cnt = malloc((size_t)n * K * sizeof *cnt);
+  gasp_lda_opts o;
+  gasp_lda_opts_init(&o);
+  o.topics = K;
+  o.alpha = 0.5;
+  o.engine.threads = 2;
+  o.engine.max_iter = 60;
+  o.sweep_loglik = 1;
+  lda_trace tr = {{0}, {0}, 0, 0};
+  o.on_sweep = lda_on_sweep;
+  o.on_sweep_user = &tr;
+  o.engine.on_iteration = lda_on_iteration;
+  o.engine.on_iteration_user = &tr;
+  gasp_lda_info in;
+  assert_int_equal(gasp_lda(g, &o, cnt, &in, NULL, NULL), GASP_OK);
+  check_lda_counts(g, cnt, K, &in);
+  assert_int_equal(tr.n, 60);
+  for (int i = 0; i < 60; i++)
+    assert_true(tr.ll[i] == tr.residual[i]);
+  double first = tr.ll[0], last = 0;
+  for (int i = 50; i < 60; i++)
+    last += tr.ll[i] / 10;
+  if (!(last > first + 0.2))
+    fail_msg("log-likelihood/token %.4f after one sweep, %.4f at the end",
+             first, last);
+  double *phi = malloc((size_t)W * K * sizeof *phi);
+  assert_int_equal(gasp_lda_phi(cnt + (size_t)D * K, W, K, 0.01, phi), GASP_OK);
+  int used[16] = {0};
+  uint64_t per = b->W / (uint64_t)K;
+  for (int k = 0; k < K; k++) {
+    double mass[16] = {0}, sum = 0;
+    for (gasp_vid w = 0; w < W; w++) {
+      uint64_t block = (gasp_graph_gid(g, D + w) - 100) / per;
+      mass[block] += phi[(size_t)w * K + k];
+      sum += phi[(size_t)w * K + k];
+    }
+    assert_true(fabs(sum - 1) < 1e-9);
+    int best = 0;
+    for (int t = 1; t < K; t++)
+      if (mass[t] > mass[best]) best = t;
+    if (mass[best] < 0.9 || used[best]++)
+      fail_msg("topic %d: %.3f of its mass on vocabulary %d (taken: %d)", k,
+               mass[best], best, used[best] > 1);
+    map[best] = k;
+  }
+  double *theta = malloc((size_t)D * K * sizeof *theta);
+  gasp_lda_theta(cnt, D, K, 0.5, theta);
+  for (gasp_vid d = 0; d < D; d++) {
+    int best = 0;
+    double sum = 0;
+    for (int k = 0; k < K; k++) {
+      sum += theta[(size_t)d * K + k];
+      if (theta[(size_t)d * K + k] > theta[(size_t)d * K + best]) best = k;
+    }
+    assert_true(fabs(sum - 1) < 1e-9);
+    assert_int_equal(best, map[b->topic[(gasp_graph_gid(g, d) - 7) / 3]]);
+  }
+  free(theta);
+  free(phi);
+  return cnt;
+}
+
+static void test_lda_planted(void **state) {
+  const int K = 4;
+  bow b = make_planted(80, K, 25, 60, 33);
+  gasp_graph *g = build_bow(&b);
+  int map[4];
+  free(train_planted(&b, g, K, map));
+  /* on_sweep ends the run */
+  uint32_t *cnt = malloc((size_t)gasp_graph_num_vertices(g) * K * sizeof *cnt);
+  gasp_lda_opts o;
+  gasp_lda_opts_init(&o);
+  o.topics = K;
+  lda_trace tr = {{0}, {0}, 0, 3};
+  o.on_sweep = lda_on_sweep;
+  o.on_sweep_user = &tr;
+  gasp_lda_info in;
+  gasp_run_stats st;
+  assert_int_equal(gasp_lda(g, &o, cnt, &in, &st, NULL), GASP_OK);
+  assert_int_equal(st.iterations, 3);
+  assert_int_equal(st.reason, GASP_STOP_PROGRAM);
+  assert_true(isnan(tr.ll[0])); /* no sweep_loglik */
+  assert_true(isfinite(in.loglik));
+  check_lda_counts(g, cnt, K, &in);
+  free(cnt);
+  gasp_graph_free(&g);
+  free_bow(&b);
+  (void)state;
+}
+
+/* New documents of the planted topics against the trained model: each
+ * document's largest theta is its topic; a word the model lacks is
+ * skipped and counted; document completion scores half of the rest. */
+static void test_lda_infer(void **state) {
+  const int K = 4;
+  bow b = make_planted(80, K, 25, 60, 34);
+  gasp_graph *g = build_bow(&b);
+  int map[4];
+  uint32_t *cnt = train_planted(&b, g, K, map);
+  gasp_vid D = gasp_graph_num_left(g), W = gasp_graph_num_vertices(g) - D;
+  double *phi = malloc((size_t)W * K * sizeof *phi);
+  gasp_gid *ids = malloc(W * sizeof *ids);
+  assert_int_equal(gasp_lda_phi(cnt + (size_t)D * K, W, K, 0.01, phi), GASP_OK);
+  for (gasp_vid w = 0; w < W; w++)
+    ids[w] = gasp_graph_gid(g, D + w);
+  gasp_lda_model m = {K, W, ids, phi};
+  bow nb = make_planted(30, K, 25, 40, 35);
+  bow_add(&nb, 0, 5000, 3); /* word id 5100: not in the model */
+  gasp_graph *ng = build_bow(&nb);
+  gasp_vid ND = gasp_graph_num_left(ng);
+  double *theta[2] = {malloc((size_t)ND * K * sizeof(double)),
+                      malloc((size_t)ND * K * sizeof(double))};
+  gasp_lda_infer_info in;
+  for (int i = 0; i < 2; i++) {
+    gasp_lda_infer_opts io;
+    gasp_lda_infer_opts_init(&io);
+    io.alpha = 0.5;
+    io.engine.threads = 1;
+    io.perplexity = 1;
+    assert_int_equal(gasp_lda_infer(ng, &io, &m, theta[i], &in, NULL, NULL),
+                     GASP_OK);
+  }
+  assert_memory_equal(theta[0], theta[1], (size_t)ND * K * sizeof(double));
+  assert_int_equal(in.documents, 30);
+  assert_int_equal(in.tokens, 30 * 40 + 3);
+  assert_int_equal(in.unknown_tokens, 3);
+  assert_int_equal(in.heldout_tokens, 30 * 20);
+  assert_true(in.perplexity > 1 && in.perplexity < 30); /* uniform: 100 */
+  gasp_lda_infer_opts io;
+  gasp_lda_infer_opts_init(&io);
+  io.alpha = 0.5;
+  assert_int_equal(gasp_lda_infer(ng, &io, &m, theta[0], &in, NULL, NULL),
+                   GASP_OK);
+  assert_true(isnan(in.perplexity));
+  for (gasp_vid d = 0; d < ND; d++) {
+    int best = 0;
+    for (int k = 1; k < K; k++)
+      if (theta[0][(size_t)d * K + k] > theta[0][(size_t)d * K + best])
+        best = k;
+    assert_int_equal(best, map[nb.topic[(gasp_graph_gid(ng, d) - 7) / 3]]);
+  }
+  free(theta[0]);
+  free(theta[1]);
+  gasp_graph_free(&ng);
+  free_bow(&nb);
+  free(ids);
+  free(phi);
+  free(cnt);
+  gasp_graph_free(&g);
+  free_bow(&b);
+  (void)state;
+}
+
+static void expect_lda_error(gasp_graph *g, const gasp_lda_opts *o,
+                             uint32_t *cnt, int code, const char *says) {
+  gasp_error err;
+  assert_int_equal(gasp_lda(g, o, cnt, NULL, NULL, &err), code);
+  assert_int_equal(err.code, code);
+  if (!strstr(err.msg, says))
+    fail_msg("error '%s' does not say '%s'", err.msg, says);
+}
+
+static void test_lda_errors(void **state) {
+  bow b = make_bow(10, 12, 36);
+  gasp_graph *g = build_bow(&b);
+  uint32_t *cnt = malloc((size_t)gasp_graph_num_vertices(g) * 8 * sizeof *cnt);
+  gasp_lda_opts o;
+  gasp_lda_opts_init(&o);
+  o.topics = 8;
+  o.engine.max_iter = 2;
+  expect_lda_error(NULL, &o, cnt, GASP_EINVAL, "no corpus");
+  expect_lda_error(g, &o, NULL, GASP_EINVAL, "result array");
+  gasp_lda_opts bad = o;
+  bad.topics = 0;
+  expect_lda_error(g, &bad, cnt, GASP_EINVAL, "topics");
+  bad = o;
+  bad.beta = 0;
+  expect_lda_error(g, &bad, cnt, GASP_EINVAL, "beta");
+  bad = o;
+  bad.alpha = -1;
+  expect_lda_error(g, &bad, cnt, GASP_EINVAL, "alpha");
+  bad = o;
+  bad.kernel = "sse9";
+  expect_lda_error(g, &bad, cnt, GASP_EINVAL, "kernel");
+  bad = o;
+  bad.engine.engine = GASP_ENGINE_ASYNC;
+  expect_lda_error(g, &bad, cnt, GASP_ENOTSUP, "sync engine");
+  /* not bipartite; a count that is not a positive integer */
+  gasp_graph *h = NULL;
+  assert_int_equal(gasp_graph_from_coo(&h, b.m, b.doc, b.word, b.cnt, 0,
+                                       GASP_BUILD_WEIGHTED, 1, NULL),
+                   GASP_OK);
+  expect_lda_error(h, &o, cnt, GASP_EINVAL, "not a bag-of-words corpus");
+  gasp_graph_free(&h);
+  b.cnt[b.m - 1] = 1.5;
+  h = build_bow(&b);
+  char says[96];
+  snprintf(says, sizeof says,
+           "count 1.5 of an entry is not a positive "
+           "integer (document %llu, word %llu)",
+           (unsigned long long)b.doc[b.m - 1],
+           (unsigned long long)b.word[b.m - 1]);
+  expect_lda_error(h, &o, cnt, GASP_EINVAL, says);
+  gasp_graph_free(&h);
+
+  /* inference: the model and options */
+  gasp_gid ids[2] = {100, 101};
+  double phi[2 * 8];
+  for (int i = 0; i < 16; i++)
+    phi[i] = 0.5;
+  gasp_lda_model m = {8, 2, ids, phi};
+  double *theta = malloc(10 * 8 * sizeof *theta);
+  gasp_lda_infer_opts io;
+  gasp_lda_infer_opts_init(&io);
+  gasp_error err;
+  assert_int_equal(gasp_lda_infer(g, &io, &m, theta, NULL, NULL, &err),
+                   GASP_OK);
+  assert_int_equal(gasp_lda_infer(g, &io, &m, NULL, NULL, NULL, &err),
+                   GASP_EINVAL);
+  ids[1] = 100;
+  assert_int_equal(gasp_lda_infer(g, &io, &m, theta, NULL, NULL, &err),
+                   GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "word id 100"));
+  ids[1] = 101;
+  phi[3] = -1;
+  assert_int_equal(gasp_lda_infer(g, &io, &m, theta, NULL, NULL, &err),
+                   GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "phi"));
+  phi[3] = 0.5;
+  m.topics = 0;
+  assert_int_equal(gasp_lda_infer(g, &io, &m, theta, NULL, NULL, &err),
+                   GASP_EINVAL);
+  m.topics = 8;
+  io.sweeps = 0;
+  assert_int_equal(gasp_lda_infer(g, &io, &m, theta, NULL, NULL, &err),
+                   GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "sweeps"));
+  double x[4];
+  assert_int_equal(gasp_lda_phi(NULL, 2, 2, 0.01, x), GASP_EINVAL);
+  free(theta);
+  free(cnt);
+  gasp_graph_free(&g);
+  free_bow(&b);
+  (void)state;
+}
+
+/* gasp lda and gasp lda-infer on the corpus written as triples: the same
+ * counts, theta and likelihood as the calls, one thread, one seed. */
+static void test_lda_same_as_cli(void **state) {
+  TU_NEED_BIN();
+  bow b = make_bow(50, 70, 37);
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "corpus.txt"), *prefix = tu_path(dir, "m");
+  char *thetap = tu_path(dir, "theta.tsv");
+  FILE *f = fopen(file, "w");
+  for (uint64_t i = 0; i < b.m; i++)
+    fprintf(f, "%llu %llu %g\n", (unsigned long long)b.doc[i],
+            (unsigned long long)b.word[i], b.cnt[i]);
+  fclose(f);
+  gasp_graph *g = build_bow(&b);
+  const int K = 4;
+  gasp_vid D = gasp_graph_num_left(g), W = gasp_graph_num_vertices(g) - D;
+  uint32_t *cnt = malloc((size_t)(D + W) * K * sizeof *cnt);
+  gasp_lda_opts o;
+  gasp_lda_opts_init(&o);
+  o.topics = K;
+  o.seed = 9;
+  o.engine.threads = 1;
+  o.engine.max_iter = 15;
+  gasp_lda_info in;
+  assert_int_equal(gasp_lda(g, &o, cnt, &in, NULL, NULL), GASP_OK);
+  const char *args[] = {"lda",  "-i",      file,      "--format", "triples",
+                        "-k",   "4",       "-t",      "1",        "--seed",
+                        "9",    "--iters", "15",      "--counts", "-o",
+                        prefix, "--json",  "--quiet", NULL};
+  tu_result r = tu_gasp_runv(args);
+  if (r.status) fail_msg("gasp lda: %s", r.err);
+  assert_true(fabs(tu_json_num(r.out, "log_likelihood_per_token") - in.loglik) <
+              1e-8);
+  tu_result_free(&r);
+  char fn[600];
+  snprintf(fn, sizeof fn, "%s.word-topic.tsv", prefix);
+  f = fopen(fn, "r");
+  char line[256];
+  assert_non_null(fgets(line, sizeof line, f)); /* the header */
+  unsigned long long id;
+  gasp_vid rows = 0;
+  while (fscanf(f, "%llu", &id) == 1) {
+    gasp_vid v;
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_RIGHT, id, &v), GASP_OK);
+    for (int k = 0; k < K; k++) {
+      unsigned x;
+      assert_int_equal(fscanf(f, "%u", &x), 1);
+      assert_int_equal(x, cnt[(size_t)v * K + k]);
+    }
+    rows++;
+  }
+  assert_int_equal(rows, W);
+  fclose(f);
+  double *theta = malloc((size_t)D * K * sizeof *theta);
+  gasp_lda_theta(cnt, D, K, 50.0 / K, theta);
+  snprintf(fn, sizeof fn, "%s.doc-topic.tsv", prefix);
+  f = fopen(fn, "r");
+  for (gasp_vid d = 0; d < D; d++) {
+    assert_int_equal(fscanf(f, "%llu", &id), 1);
+    assert_int_equal(id, gasp_graph_gid(g, d));
+    for (int k = 0; k < K; k++) {
+      double x;
+      assert_int_equal(fscanf(f, "%lf", &x), 1);
+      assert_true(fabs(x - theta[(size_t)d * K + k]) < 1e-5 * x);
+    }
+  }
+  fclose(f);
+
+  /* lda-infer with that model on the same corpus */
+  double *phi = malloc((size_t)W * K * sizeof *phi);
+  gasp_gid *ids = malloc(W * sizeof *ids);
+  assert_int_equal(gasp_lda_phi(cnt + (size_t)D * K, W, K, 0.01, phi), GASP_OK);
+  for (gasp_vid w = 0; w < W; w++)
+    ids[w] = gasp_graph_gid(g, D + w);
+  gasp_lda_model m = {K, W, ids, phi};
+  gasp_lda_infer_opts io;
+  gasp_lda_infer_opts_init(&io);
+  io.engine.threads = 1;
+  io.sweeps = 20;
+  io.perplexity = 1;
+  gasp_lda_infer_info ii;
+  assert_int_equal(gasp_lda_infer(g, &io, &m, theta, &ii, NULL, NULL), GASP_OK);
+  const char *iargs[] = {"lda-infer", "-m",      prefix, "-i",
+                         file,        "-t",      "1",    "--iters",
+                         "20",        "-o",      thetap, "--perplexity",
+                         "--json",    "--quiet", NULL};
+  r = tu_gasp_runv(iargs);
+  if (r.status) fail_msg("gasp lda-infer: %s", r.err);
+  double ppl = tu_json_num(r.out, "perplexity");
+  assert_true(fabs(ppl - ii.perplexity) < 1e-8 * ppl);
+  assert_int_equal((uint64_t)tu_json_num(r.out, "heldout_tokens"),
+                   ii.heldout_tokens);
+  tu_result_free(&r);
+  f = fopen(thetap, "r");
+  for (gasp_vid d = 0; d < D; d++) {
+    assert_int_equal(fscanf(f, "%llu", &id), 1);
+    for (int k = 0; k < K; k++) {
+      double x;
+      assert_int_equal(fscanf(f, "%lf", &x), 1);
+      assert_true(fabs(x - theta[(size_t)d * K + k]) < 1e-5 * x);
+    }
+  }
+  fclose(f);
+  free(ids);
+  free(phi);
+  free(theta);
+  free(cnt);
+  free(file);
+  free(prefix);
+  free(thetap);
+  tu_rmtree(dir);
+  gasp_graph_free(&g);
+  free_bow(&b);
+  (void)state;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pagerank), cmocka_unit_test(test_pagerank_cli),
-      cmocka_unit_test(test_bfs),      cmocka_unit_test(test_sssp),
-      cmocka_unit_test(test_cc),       cmocka_unit_test(test_same_as_cli),
+      cmocka_unit_test(test_pagerank),
+      cmocka_unit_test(test_pagerank_cli),
+      cmocka_unit_test(test_bfs),
+      cmocka_unit_test(test_sssp),
+      cmocka_unit_test(test_cc),
+      cmocka_unit_test(test_same_as_cli),
+      cmocka_unit_test(test_lda_counts),
+      cmocka_unit_test(test_lda_reproducible),
+      cmocka_unit_test(test_lda_planted),
+      cmocka_unit_test(test_lda_infer),
+      cmocka_unit_test(test_lda_errors),
+      cmocka_unit_test(test_lda_same_as_cli),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,46 +1,46 @@
 /*
- * lda.h -- pieces shared by `gasp lda` and `gasp lda-infer`: the token
- * layout of a bag-of-words graph, the random numbers, the log-gamma
- * tables of the likelihood, and the model file.  Public API of libgasp
- * only (include/gasp.h).
+ * lda.h -- pieces shared by the LDA calls of libgasp (gasp_lda in
+ * lib_lda.c, gasp_lda_infer in lib_lda_infer.c): the token layout of a
+ * bag-of-words graph, the random numbers and the log-gamma tables of the
+ * likelihood.  Public API of libgasp only (include/gasp.h).
  */
 #ifndef GASP_LDA_H
 #define GASP_LDA_H
 
-#include "toolkit.h"
+#include "gasp.h"
 
-/* Topic rows are padded to a multiple of LDA_LANES entries (zero
- * probability) so that the sampler runs whole vectors. */
-#define LDA_LANES 8
-/* The most topics a model may have (gasp lda -k, and model files). */
-#define LDA_MAX_TOPICS 65535
-static inline int lda_padded(int k) {
-  return (k + LDA_LANES - 1) / LDA_LANES * LDA_LANES;
-}
-
-/* A corpus seen as tokens: documents are the graph's left side (local
- * ids 0..D-1), words its right side (local ids D..D+W-1, word index
- * w = vid - D).  Each edge (d, w, count) contributes `count` tokens, laid
- * out document by document (a document's entries dealt round-robin, see
+/* A corpus seen as tokens.  Documents are local ids 0 .. D-1 of the graph
+ * (its left side; across ranks the owned documents, which precede the
+ * owned words), words are numbered 0 .. W-1 in the whole corpus (global
+ * vertex index less the number of documents).  Each (d, w, count) edge
+ * contributes `count` tokens, laid out document by document (a
+ * document's entries in ascending word order, dealt round-robin, see
  * lda_core.c): document d owns tokens doc_off[d] .. doc_off[d+1]-1 and
  * token i is word word[i]. */
 typedef struct lda_corpus {
-  gasp_vid D, W;
-  uint64_t tokens;
+  gasp_vid D;        /* documents held here                         */
+  gasp_vid W;        /* words of the whole corpus                   */
+  uint64_t tokens;   /* tokens held here                            */
   uint64_t *doc_off; /* D + 1 entries */
   uint32_t *word;    /* tokens entries */
+  gasp_vid *doc_id;  /* D global document indices; NULL: 0 .. D-1   */
 } lda_corpus;
 
-/* Builds the token layout; returns 0, or prints why not and returns an
- * exit code (not bipartite, a count that is not a positive integer, too
- * many tokens). */
-int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input);
-void lda_corpus_free(lda_corpus *c);
-/* --format auto for text corpora: docword.* is UCI, *.ldac LDA-C, *.gasp
- * a snapshot; otherwise by the first data line: a single number is a UCI
- * header, "N w:c ..." is LDA-C, else "doc word count" triples. */
-/* (GASP_FORMAT_CORPUS: the library reads the line from the stream.) */
-void lda_corpus_format(cli_common *c);
+/* Document d's index in the whole corpus (its random streams). */
+static inline uint64_t lda_doc_id(const lda_corpus *c, gasp_vid d) {
+  return c->doc_id ? c->doc_id[d] : d;
+}
+
+/* Builds the token layout of g's first D vertices (the documents; their
+ * out-edges lead to the words).  dist NULL: one process, words are local
+ * ids D .. D+W-1.  Otherwise g is the rank's local graph and D_all the
+ * documents of the whole corpus: a word is global vertex index less D_all.
+ * Returns GASP_OK, or GASP_EINVAL (a count that is not a positive integer,
+ * more than 2^32-1 tokens; err says which) or GASP_ENOMEM. */
+int gasp__lda_corpus_build(lda_corpus *c, const gasp_graph *g, gasp_vid D,
+                           gasp_vid W, const gasp_dist *dist, gasp_vid D_all,
+                           gasp_error *err);
+void gasp__lda_corpus_free(lda_corpus *c);
 
 /* wyrand (Wang Yi): one 64x64->128 multiply per number, passes BigCrush
  * and PractRand; one stream per (seed, document, iteration), so a run is
@@ -69,34 +69,14 @@ typedef struct lda_lgamma {
   double *tab;
   uint32_t n;
 } lda_lgamma;
-int lda_lgamma_init(lda_lgamma *t, double c, uint32_t n);
-void lda_lgamma_free(lda_lgamma *t);
-double lda_lgamma_slow(double x);
+int gasp__lda_lgamma_init(lda_lgamma *t, double c, uint32_t n);
+void gasp__lda_lgamma_free(lda_lgamma *t);
+double gasp__lda_lgamma(double x);
 static inline double lda_lg(const lda_lgamma *t, int64_t n) {
-  return (uint64_t)n < t->n ? t->tab[n] : lda_lgamma_slow((double)n + t->c);
+  return (uint64_t)n < t->n ? t->tab[n] : gasp__lda_lgamma((double)n + t->c);
 }
 
-/* The model file PREFIX.word-topic.tsv: a header line
- *   # gasp-lda topics=K alpha=A beta=B words=W tokens=N values=phi|counts
- * then one line per word, "word-id<TAB>v_1 ... <TAB>v_K": phi_wk =
- * p(word w | topic k) = (n_wk + beta) / (n_k + W beta), or the counts
- * n_wk.  Either reloads as a model for `gasp lda-infer`. */
-typedef struct lda_model {
-  int K;
-  double alpha, beta;
-  uint64_t W;
-  gasp_gid *ids; /* W word ids, ascending */
-  float *phi;    /* W x lda_padded(K), row-major, padding 0 */
-} lda_model;
-/* Reads a model; prints "FILE:LINE: reason" and returns an exit code on
- * failure. */
-int lda_model_read(lda_model *m, const char *path);
-void lda_model_free(lda_model *m);
-
-/* Result files: see cli_out (cli.h).  lda_out_close(o, bad) discards the
- * file when `bad`. */
-typedef cli_out lda_out;
-int lda_out_open(lda_out *o, const char *path);
-int lda_out_close(lda_out *o, int bad);
+/* Seconds on a monotonic clock. */
+double gasp__lda_now(void);
 
 #endif

@@ -1,56 +1,87 @@
 /*
- * lda_core.c -- the token layout, log-gamma tables, model file and
- * temporary-then-rename output shared by `gasp lda` and `gasp lda-infer`.
+ * lda_core.c -- the token layout and log-gamma tables shared by gasp_lda
+ * and gasp_lda_infer (lda.h).
  */
 #include "lda.h"
+#include "lib_fail.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 
-int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
-  memset(c, 0, sizeof *c);
-  if (!gasp_graph_is_bipartite(g)) {
-    cli_error("%s: not a bag-of-words corpus (give --format uci, ldac or "
-              "triples)",
-              input);
-    return EXIT_USAGE;
+typedef struct lda_entry {
+  uint32_t word, count;
+} lda_entry;
+
+static int entry_cmp(const void *a, const void *b) {
+  const lda_entry *x = a, *y = b;
+  return x->word < y->word ? -1 : x->word > y->word;
+}
+
+/* Document d's entries in ascending word order: on one process the
+ * out-edges are (targets sorted); a rank's local graph lists its own
+ * words before its ghosts, so they are sorted here. */
+static int doc_entries(const gasp_graph *g, const gasp_adjacency *out,
+                       const double *cnt, gasp_vid d, gasp_vid D, gasp_vid W,
+                       const gasp_dist *dist, gasp_vid D_all, lda_entry *e,
+                       gasp_error *err) {
+  uint64_t n = out->off[d + 1] - out->off[d];
+  for (uint64_t j = 0; j < n; j++) {
+    uint64_t s = out->off[d] + j;
+    gasp_vid t = out->nbr[s];
+    double x = cnt ? cnt[s] : 1.0;
+    int64_t w = dist ? (int64_t)gasp_dist_global_id(dist, t) - (int64_t)D_all
+                     : (int64_t)t - (int64_t)D;
+    if (w < 0 || w >= (int64_t)W)
+      return tk_lib_fail(err, GASP_EINVAL,
+                         "document %llu has an edge to vertex %llu, which is "
+                         "not a word (not a bag-of-words corpus)",
+                         (unsigned long long)gasp_graph_gid(g, d),
+                         (unsigned long long)gasp_graph_gid(g, t));
+    if (x < 1 || x != floor(x) || x > 4294967295.0)
+      return tk_lib_fail(err, GASP_EINVAL,
+                         "count %g of an entry is not a positive integer "
+                         "(document %llu, word %llu)",
+                         x, (unsigned long long)gasp_graph_gid(g, d),
+                         (unsigned long long)gasp_graph_gid(g, t));
+    e[j].word = (uint32_t)w;
+    e[j].count = (uint32_t)x;
   }
-  gasp_vid D = gasp_graph_num_left(g);
-  gasp_vid W = gasp_graph_num_vertices(g) - D;
+  if (dist) qsort(e, n, sizeof *e, entry_cmp);
+  return GASP_OK;
+}
+
+int gasp__lda_corpus_build(lda_corpus *c, const gasp_graph *g, gasp_vid D,
+                           gasp_vid W, const gasp_dist *dist, gasp_vid D_all,
+                           gasp_error *err) {
+  memset(c, 0, sizeof *c);
   gasp_adjacency out;
   gasp_graph_out_edges(g, &out);
   const double *cnt = gasp_graph_weights(g);
-  uint64_t tokens = 0;
-  for (uint64_t s = 0; s < out.num_edges; s++) {
-    double x = cnt ? cnt[s] : 1.0;
-    if (x < 1 || x != floor(x) || x > 4294967295.0) {
-      cli_error("%s: count %g of an entry is not a positive integer", input, x);
-      return EXIT_USAGE;
+  uint64_t tokens = 0, most = 1;
+  for (gasp_vid d = 0; d < D; d++) {
+    uint64_t n = out.off[d + 1] - out.off[d];
+    most = n > most ? n : most;
+    for (uint64_t s = out.off[d]; s < out.off[d + 1]; s++) {
+      double x = cnt ? cnt[s] : 1.0;
+      if (x >= 1 && x <= 4294967295.0) tokens += (uint64_t)x;
     }
-    tokens += (uint64_t)x;
   }
-  if (tokens == 0) {
-    cli_error("%s: the corpus has no tokens", input);
-    return EXIT_USAGE;
-  }
-  if (tokens > UINT32_MAX) {
-    cli_error("%s: %llu tokens: more than 2^32-1 are not supported", input,
-              (unsigned long long)tokens);
-    return EXIT_USAGE;
-  }
+  if (tokens > UINT32_MAX)
+    return tk_lib_fail(err, GASP_EINVAL,
+                       "%llu tokens: more than 2^32-1 are not supported",
+                       (unsigned long long)tokens);
   c->D = D;
   c->W = W;
-  c->tokens = tokens;
   c->doc_off = malloc(((size_t)D + 1) * sizeof *c->doc_off);
-  c->word = malloc(tokens * sizeof *c->word);
-  if (!c->doc_off || !c->word) {
-    lda_corpus_free(c);
-    cli_error("lda: out of memory");
-    return EXIT_RUNTIME;
+  c->word = malloc((tokens ? tokens : 1) * sizeof *c->word);
+  c->doc_id = dist ? malloc(((size_t)D + 1) * sizeof *c->doc_id) : NULL;
+  lda_entry *e = malloc(most * sizeof *e);
+  if (!c->doc_off || !c->word || !e || (dist && !c->doc_id)) {
+    free(e);
+    gasp__lda_corpus_free(c);
+    return tk_lib_fail(err, GASP_ENOMEM, "lda: out of memory");
   }
   /* Within a document the entries are dealt round-robin (one token of
    * each entry, then a second of those with two or more, ...), so that
@@ -59,217 +90,60 @@ int lda_corpus_build(lda_corpus *c, const gasp_graph *g, const char *input) {
   uint64_t t = 0;
   for (gasp_vid d = 0; d < D; d++) {
     c->doc_off[d] = t;
-    uint32_t most = 1;
-    for (uint64_t s = out.off[d]; s < out.off[d + 1]; s++) {
-      uint32_t n = cnt ? (uint32_t)cnt[s] : 1u;
-      most = n > most ? n : most;
+    if (dist) c->doc_id[d] = gasp_dist_global_id(dist, d);
+    int rc = doc_entries(g, &out, cnt, d, D, W, dist, D_all, e, err);
+    if (rc) {
+      free(e);
+      gasp__lda_corpus_free(c);
+      return rc;
     }
-    for (uint32_t round = 0; round < most; round++)
-      for (uint64_t s = out.off[d]; s < out.off[d + 1]; s++)
-        if ((cnt ? (uint32_t)cnt[s] : 1u) > round)
-          c->word[t++] = out.nbr[s] - D;
+    uint64_t n = out.off[d + 1] - out.off[d];
+    uint32_t rounds = 1;
+    for (uint64_t j = 0; j < n; j++)
+      rounds = e[j].count > rounds ? e[j].count : rounds;
+    for (uint32_t round = 0; round < rounds; round++)
+      for (uint64_t j = 0; j < n; j++)
+        if (e[j].count > round) c->word[t++] = e[j].word;
   }
   c->doc_off[D] = t;
-  return 0;
+  c->tokens = t;
+  free(e);
+  return GASP_OK;
 }
 
-void lda_corpus_format(cli_common *c) {
-  /* the library tells the corpus formats apart from the stream itself */
-  if (c->format == GASP_FORMAT_AUTO) c->format = GASP_FORMAT_CORPUS;
-}
-
-void lda_corpus_free(lda_corpus *c) {
+void gasp__lda_corpus_free(lda_corpus *c) {
   free(c->doc_off);
   free(c->word);
+  free(c->doc_id);
   c->doc_off = NULL;
   c->word = NULL;
+  c->doc_id = NULL;
 }
 
 /* lgamma_r: lgamma() writes the global signgam, a data race between
  * threads. */
-double lda_lgamma_slow(double x) {
+double gasp__lda_lgamma(double x) {
   int sign;
   return lgamma_r(x, &sign);
 }
 
-int lda_lgamma_init(lda_lgamma *t, double c, uint32_t n) {
+int gasp__lda_lgamma_init(lda_lgamma *t, double c, uint32_t n) {
   t->c = c;
   t->n = n;
   t->tab = malloc(n * sizeof *t->tab);
   if (!t->tab) return -1;
   for (uint32_t i = 0; i < n; i++)
-    t->tab[i] = lda_lgamma_slow(i + c);
+    t->tab[i] = gasp__lda_lgamma(i + c);
   return 0;
 }
 
-void lda_lgamma_free(lda_lgamma *t) {
+void gasp__lda_lgamma_free(lda_lgamma *t) {
   free(t->tab);
   t->tab = NULL;
 }
 
-/* ---- output files ---------------------------------------------------- */
-
-int lda_out_open(lda_out *o, const char *path) { return cli_out_open(o, path); }
-
-int lda_out_close(lda_out *o, int bad) { return cli_out_close(o, !bad); }
-
-/* ---- the model file -------------------------------------------------- */
-
-void lda_model_free(lda_model *m) {
-  free(m->ids);
-  free(m->phi);
-  m->ids = NULL;
-  m->phi = NULL;
-}
-
-static int model_fail(lda_model *m, FILE *f, const char *path, uint64_t line,
-                      const char *why) {
-  if (line)
-    cli_error("%s:%llu: %s", path, (unsigned long long)line, why);
-  else
-    cli_error("%s: %s", path, why);
-  if (f) fclose(f);
-  lda_model_free(m);
-  return EXIT_USAGE;
-}
-
-/* Grows the word arrays to hold `need` rows (doubling, at most m->W), so
- * that memory follows the lines actually read, not the header's claim. */
-static int model_reserve(lda_model *m, uint64_t *cap, uint64_t need, int Kp) {
-  if (need <= *cap) return 0;
-  uint64_t n = *cap ? *cap * 2 : 1024;
-  if (n > m->W) n = m->W;
-  if (n < need) n = need;
-  gasp_gid *ids = realloc(m->ids, (size_t)n * sizeof *ids);
-  if (!ids) return -1;
-  m->ids = ids;
-  float *phi = realloc(m->phi, (size_t)n * (size_t)Kp * sizeof *phi);
-  if (!phi) return -1;
-  memset(phi + (size_t)*cap * (size_t)Kp, 0,
-         (size_t)(n - *cap) * (size_t)Kp * sizeof *phi);
-  m->phi = phi;
-  *cap = n;
-  return 0;
-}
-
-int lda_model_read(lda_model *m, const char *path) {
-  memset(m, 0, sizeof *m);
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    cli_error("%s: cannot open: %s", path, strerror(errno));
-    return EXIT_USAGE;
-  }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t len;
-  uint64_t ln = 0, tokens = 0;
-  char values[16] = "";
-  long long K = 0;
-  if ((len = getline(&line, &cap, f)) < 0 ||
-      sscanf(line,
-             "# gasp-lda topics=%lld alpha=%lf beta=%lf words=%llu "
-             "tokens=%llu values=%15s",
-             &K, &m->alpha, &m->beta, (unsigned long long *)&m->W,
-             (unsigned long long *)&tokens, values) != 6 ||
-      K < 1 || m->W < 1 || !(m->beta > 0) || !(m->alpha > 0) ||
-      !isfinite(m->alpha) || !isfinite(m->beta) ||
-      (strcmp(values, "phi") && strcmp(values, "counts"))) {
-    free(line);
-    return model_fail(m, f, path, 1,
-                      "not a gasp lda model (header '# gasp-lda topics=K "
-                      "alpha=A beta=B words=W tokens=N values=phi|counts' "
-                      "expected; write one with gasp lda -o PREFIX)");
-  }
-  if (K > LDA_MAX_TOPICS) {
-    free(line);
-    return model_fail(m, f, path, 1, "topics=K is over the limit of 65535");
-  }
-  /* Each word line holds an id and K values, at least 2K + 2 bytes: a
-   * header claiming more words than the file can hold is corrupt (and
-   * W times the row size must not overflow). */
-  struct stat sb;
-  if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
-    uint64_t body = (uint64_t)sb.st_size - (uint64_t)len + 1;
-    if (m->W > body / (2 * (uint64_t)K + 2)) {
-      char why[160];
-      snprintf(why, sizeof why,
-               "the header's words=%llu topics=%lld cannot fit in the %llu "
-               "bytes of the file (truncated or corrupt model)",
-               (unsigned long long)m->W, K, (unsigned long long)sb.st_size);
-      free(line);
-      return model_fail(m, f, path, 1, why);
-    }
-  }
-  ln = 1;
-  m->K = (int)K;
-  int Kp = lda_padded(m->K);
-  int counts = !strcmp(values, "counts");
-  uint64_t rows = 0;
-  double *nk = calloc((size_t)K, sizeof *nk);
-  if (!nk) {
-    free(line);
-    lda_model_free(m);
-    fclose(f);
-    cli_error("lda-infer: out of memory");
-    return EXIT_RUNTIME;
-  }
-  uint64_t w = 0;
-  const char *why = NULL;
-  while (!why && (len = getline(&line, &cap, f)) >= 0) {
-    ln++;
-    if (w == m->W) {
-      why = "more word lines than the header's words=W";
-      break;
-    }
-    if (model_reserve(m, &rows, w + 1, Kp)) {
-      free(line);
-      free(nk);
-      lda_model_free(m);
-      fclose(f);
-      cli_error("lda-infer: out of memory");
-      return EXIT_RUNTIME;
-    }
-    char *p = line, *e;
-    errno = 0;
-    unsigned long long id = strtoull(p, &e, 10);
-    if (e == p || *p == '-' || errno || (w && id <= m->ids[w - 1])) {
-      why = "expected a word id (ascending) at the start of the line";
-      break;
-    }
-    m->ids[w] = id;
-    p = e;
-    for (int k = 0; k < m->K; k++) {
-      double v = strtod(p, &e);
-      if (e == p || !isfinite(v) || v < 0) {
-        why = "expected K non-negative numbers after the word id";
-        break;
-      }
-      m->phi[w * (size_t)Kp + (size_t)k] = (float)v;
-      nk[k] += v;
-      p = e;
-    }
-    while (!why && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-      p++;
-    if (!why && *p) why = "more than K values on the line";
-    w++;
-  }
-  free(line);
-  if (!why && w != m->W) {
-    free(nk);
-    return model_fail(m, f, path, ln,
-                      "fewer word lines than the header's words=W");
-  }
-  if (why) {
-    free(nk);
-    return model_fail(m, f, path, ln, why);
-  }
-  fclose(f);
-  if (counts) /* counts -> phi, as `gasp lda` computes it */
-    for (uint64_t i = 0; i < m->W; i++)
-      for (int k = 0; k < m->K; k++) {
-        float *x = &m->phi[i * (size_t)Kp + (size_t)k];
-        *x = (float)((*x + m->beta) / (nk[k] + (double)m->W * m->beta));
-      }
-  free(nk);
-  return 0;
+double gasp__lda_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

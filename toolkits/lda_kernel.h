@@ -1,6 +1,6 @@
 /*
- * lda_kernel.h -- the sampling kernel of `gasp lda`, a template over the
- * vector width: cmd_lda.c includes it with LK_W = 8 and LK_W = 16 after
+ * lda_kernel.h -- the sampling kernel of gasp_lda, a template over the
+ * vector width: lib_lda.c includes it with LK_W = 8 and LK_W = 16 after
  * defining lda_run and lda_thread, and gets sample_doc_8 and
  * sample_doc_16 (always inlined into target-specific wrappers).  Topic
  * rows are padded to a multiple of LK_W (zero probability).
@@ -159,7 +159,7 @@ LK_INLINE uint64_t LK(sample_doc_)(lda_run *r, lda_thread *t, gasp_vid d,
   const uint32_t *word = c->word;
   for (int k = 0; k < K; k++)
     a[k] = ((float)ndk[k] + alpha) * inv[k];
-  lda_rng rng = lda_rng_for(r->seed, d, iter);
+  lda_rng rng = lda_rng_for(r->seed, lda_doc_id(c, d), iter);
   uint64_t i0 = c->doc_off[d], i1 = c->doc_off[d + 1], moved = 0;
   const VF zero = {0};
   const VI zi = {0};
