@@ -89,16 +89,18 @@ double gasp__rng_gamma(gasp__rng *r, double shape);
 
 /* ---- output files --------------------------------------------------- */
 
-/* A file written under a temporary name in the target's directory and
- * renamed into place by gasp__outfile_commit(); gasp__outfile_abort()
- * removes it, so a failed write leaves nothing behind.  Only regular
- * files are replaced: a symlink's target is (the link stays), and a
+/* A file written unnamed (O_TMPFILE) or under a temporary name in the
+ * target's directory and renamed into place by gasp__outfile_commit();
+ * gasp__outfile_abort() removes it, so a failed write leaves nothing
+ * behind (and an unnamed one nothing even when the process is killed).  Only
+ * regular files are replaced: a symlink's target is (the link stays), and a
  * device or FIFO is written in place.  New files get 0666 less the umask,
  * a replaced file keeps its mode. */
 typedef struct gasp__outfile {
   char *path;
   char *tmp;
   int fd;
+  int unnamed; /* fd is an O_TMPFILE file, named at commit */
 } gasp__outfile;
 
 int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err);

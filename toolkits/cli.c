@@ -198,6 +198,43 @@ static int create_temp(const char *target, mode_t mode, char **tmp) {
   return -1;
 }
 
+/* An unnamed file (O_TMPFILE) in the directory of `target`, named only
+ * when complete (name_unnamed), so an interrupted run leaves nothing; -1
+ * where the file system, the kernel or /proc lacks what it takes. */
+static int open_unnamed(const char *target, mode_t mode) {
+#ifdef O_TMPFILE
+  if (access("/proc/self/fd", X_OK) != 0) return -1;
+  const char *slash = strrchr(target, '/');
+  char *dir =
+      slash ? strndup(target, (size_t)(slash - target) + 1) : strdup(".");
+  if (!dir) return -1;
+  int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  free(dir);
+  return fd;
+#else
+  (void)target, (void)mode;
+  return -1;
+#endif
+}
+
+/* Links the unnamed file fd in as "TARGET.tmp.PID.N" (*tmp); 0 or -1. */
+static int name_unnamed(int fd, const char *target, char **tmp) {
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  size_t n = strlen(target) + 48;
+  if (!(*tmp = malloc(n))) return -1;
+  static unsigned counter;
+  for (int tries = 0; tries < 100; tries++) {
+    snprintf(*tmp, n, "%s.tmp.%ld.u%u", target, (long)getpid(), counter++);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, *tmp, AT_SYMLINK_FOLLOW) == 0)
+      return 0;
+    if (errno != EEXIST) break;
+  }
+  free(*tmp);
+  *tmp = NULL;
+  return -1;
+}
+
 /* Set once a failed write to stdout has been reported. */
 static int stdout_reported;
 
@@ -217,7 +254,9 @@ int cli_out_open(cli_out *o, const char *path) {
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   } else {
     o->target = exists ? realpath(path, NULL) : strdup(path);
-    if (o->target) fd = create_temp(o->target, exists ? 0600 : 0666, &o->tmp);
+    mode_t mode = exists ? 0600 : 0666;
+    if (o->target && (fd = open_unnamed(o->target, mode)) >= 0) o->unnamed = 1;
+    if (o->target && fd < 0) fd = create_temp(o->target, mode, &o->tmp);
     if (fd >= 0 && exists) fchmod(fd, sb.st_mode & 07777);
   }
   if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
@@ -247,6 +286,12 @@ int cli_out_close(cli_out *o, int ok) {
   }
   errno = 0;
   if (ferror(o->f)) e = errno ? errno : EIO;
+  if (o->unnamed && !e && ok) { /* complete: give it a name */
+    if (fflush(o->f) != 0)
+      e = errno ? errno : EIO;
+    else if (name_unnamed(fileno(o->f), o->target, &o->tmp) != 0)
+      e = errno ? errno : EIO;
+  }
   if (fclose(o->f) != 0 && !e) e = errno ? errno : EIO;
   o->f = NULL;
   if (!e && ok && o->tmp && rename(o->tmp, o->target) != 0) e = errno;

@@ -76,6 +76,7 @@ typedef struct cli_out {
   const char *path; /* as given, for messages            */
   char *target;     /* the file renamed over, or NULL     */
   char *tmp;        /* the temporary name, or NULL        */
+  int unnamed;      /* f is an O_TMPFILE file, named at close */
 } cli_out;
 int cli_out_open(cli_out *o, const char *path);
 int cli_out_close(cli_out *o, int ok);

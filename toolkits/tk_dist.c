@@ -29,9 +29,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int tk_dist_opt(tk_opts *o, int opt, const char *arg) {
@@ -122,7 +124,67 @@ static int count_peers(const char *list) {
   return n;
 }
 
-/* The parent of --np N: binds the coordinator, forks, waits. */
+/* The launcher's ranks, for its signal handler (the gasp command's own
+ * state: one launcher per process). */
+static pid_t *launched;
+static int nlaunched;
+
+/* SIGINT or SIGTERM to the launcher ends its ranks too, then itself. */
+static void forward_signal(int sig) {
+  for (int r = 0; r < nlaunched; r++)
+    if (launched[r] > 0) kill(launched[r], SIGTERM);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+/* Waits for every rank.  Once one has failed, the others get half a second
+ * to finish or report, then SIGTERM: a rank that failed early (a bad
+ * partition set, a wrong key) must not leave the rest waiting for it
+ * until the cluster timeout.  Returns the first failure's exit status. */
+static int wait_ranks(pid_t *pid, int np) {
+  int status = 0, left = np;
+  double fail_at = 0;
+  while (left > 0) {
+    int w = 0;
+    pid_t p = waitpid(-1, &w, fail_at > 0 ? WNOHANG : 0);
+    if (p < 0 && errno == EINTR) continue;
+    if (p < 0) break;
+    if (p == 0) { /* after a failure: the grace period */
+      struct timespec now, nap = {0, 20 * 1000 * 1000};
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if ((double)now.tv_sec + 1e-9 * (double)now.tv_nsec - fail_at > 0.5) {
+        for (int r = 0; r < np; r++)
+          if (pid[r] > 0) kill(pid[r], SIGTERM);
+        fail_at = -1; /* killed: wait for them without a deadline */
+      } else {
+        nanosleep(&nap, NULL);
+      }
+      continue;
+    }
+    int r = 0;
+    while (r < np && pid[r] != p)
+      r++;
+    if (r == np) continue;
+    pid[r] = 0;
+    left--;
+    int st = WIFEXITED(w) ? WEXITSTATUS(w) : EXIT_RUNTIME;
+    if (WIFSIGNALED(w) && fail_at >= 0)
+      cli_error("rank %d ended by signal %d", r, WTERMSIG(w));
+    if (st && !status) {
+      status = st;
+      if (fail_at == 0 && left > 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        fail_at = (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+      }
+    }
+  }
+  return status;
+}
+
+/* The parent of --np N: binds the coordinator, forks, waits.  The ranks
+ * die with it (PR_SET_PDEATHSIG), so killing the launcher leaves no
+ * orphan ranks to go on and write the output. */
 static int fork_ranks(tk_opts *o) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a;
@@ -156,6 +218,14 @@ static int fork_ranks(tk_opts *o) {
     return EXIT_RUNTIME;
   }
   fflush(NULL);
+  pid_t parent = getpid();
+  launched = pid;
+  nlaunched = np;
+  struct sigaction sa, old_int, old_term;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_signal;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
   for (int r = 0; r < np; r++) {
     pid[r] = fork();
     if (pid[r] < 0) {
@@ -164,11 +234,21 @@ static int fork_ranks(tk_opts *o) {
         kill(pid[q], SIGTERM);
       for (int q = 0; q < r; q++)
         waitpid(pid[q], NULL, 0);
+      sigaction(SIGINT, &old_int, NULL);
+      sigaction(SIGTERM, &old_term, NULL);
+      launched = NULL;
+      nlaunched = 0;
       free(pid);
       close(fd);
       return EXIT_RUNTIME;
     }
     if (pid[r] == 0) {
+      sigaction(SIGINT, &old_int, NULL);
+      sigaction(SIGTERM, &old_term, NULL);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(EXIT_RUNTIME); /* it died already */
+      launched = NULL;
+      nlaunched = 0;
       free(pid);
       o->d.rank = r;
       o->d.size = np;
@@ -179,15 +259,11 @@ static int fork_ranks(tk_opts *o) {
     }
   }
   close(fd);
-  int status = 0;
-  for (int r = 0; r < np; r++) {
-    int w = 0;
-    while (waitpid(pid[r], &w, 0) < 0 && errno == EINTR) {
-    }
-    int st = WIFEXITED(w) ? WEXITSTATUS(w) : EXIT_RUNTIME;
-    if (WIFSIGNALED(w)) cli_error("rank %d ended by signal %d", r, WTERMSIG(w));
-    if (st && !status) status = st;
-  }
+  int status = wait_ranks(pid, np);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  launched = NULL;
+  nlaunched = 0;
   free(pid);
   return status ? status : TK_HELP_SHOWN; /* done: exit 0 */
 }

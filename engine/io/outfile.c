@@ -1,6 +1,9 @@
 /*
- * outfile.c -- output files written atomically: a temporary beside the
- * target, renamed over it on commit, removed on abort.
+ * outfile.c -- output files written atomically: an unnamed file in the
+ * target's directory (O_TMPFILE), given a name and renamed over the target
+ * on commit, so an interrupted or killed writer leaves nothing behind;
+ * where the file system has no unnamed files, a named temporary beside
+ * the target, removed on abort.
  */
 #include "internal.h"
 
@@ -32,6 +35,46 @@ static int create_temp(const char *target, mode_t mode, char **tmp) {
   return -1;
 }
 
+/* An unnamed file in the directory of `target`, or -1 (errno) where the
+ * file system or kernel has none or /proc (to name it later) is absent. */
+static int open_unnamed(const char *target, mode_t mode) {
+#ifdef O_TMPFILE
+  if (access("/proc/self/fd", X_OK) != 0) return -1;
+  const char *slash = strrchr(target, '/');
+  char *dir =
+      slash ? strndup(target, (size_t)(slash - target) + 1) : strdup(".");
+  if (!dir) return -1;
+  int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  free(dir);
+  return fd;
+#else
+  (void)target, (void)mode;
+  errno = EOPNOTSUPP;
+  return -1;
+#endif
+}
+
+/* Gives the unnamed file fd the name "TARGET.tmp.PID.N"; 0 or -1. */
+static int name_unnamed(int fd, const char *target, char **tmp) {
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  size_t n = strlen(target) + 48;
+  if (!(*tmp = malloc(n))) return -1;
+  static unsigned counter;
+  for (int tries = 0; tries < 100; tries++) {
+    unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    snprintf(*tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(), k);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, *tmp, AT_SYMLINK_FOLLOW) == 0)
+      return 0;
+    if (errno != EEXIST) break;
+  }
+  int e = errno;
+  free(*tmp);
+  *tmp = NULL;
+  errno = e;
+  return -1;
+}
+
 /* A regular file (or a new one) is written beside itself and renamed over
  * when complete; a symlink is followed (its target replaced, the link
  * kept); anything else (a device, a FIFO) is written in place, never
@@ -39,6 +82,7 @@ static int create_temp(const char *target, mode_t mode, char **tmp) {
 int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err) {
   f->path = f->tmp = NULL;
   f->fd = -1;
+  f->unnamed = 0;
   struct stat sb, lsb;
   int exists = stat(path, &sb) == 0;
   int dangling = !exists && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode);
@@ -53,7 +97,10 @@ int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err) {
       return gasp__fail(err, e == ENOMEM ? GASP_ENOMEM : GASP_EIO, path, 0,
                         "cannot create: %s", strerror(e));
     }
-    f->fd = create_temp(f->path, exists ? 0600 : 0666, &f->tmp);
+    mode_t mode = exists ? 0600 : 0666;
+    f->fd = open_unnamed(f->path, mode);
+    f->unnamed = f->fd >= 0;
+    if (!f->unnamed) f->fd = create_temp(f->path, mode, &f->tmp);
     if (f->fd >= 0 && exists) fchmod(f->fd, sb.st_mode & 07777);
   }
   if (f->fd < 0) {
@@ -83,7 +130,10 @@ int gasp__outfile_write(gasp__outfile *f, const void *buf, size_t len,
 
 int gasp__outfile_commit(gasp__outfile *f, gasp_error *err) {
   int rc = GASP_OK;
-  if (close(f->fd) != 0)
+  if (f->unnamed && name_unnamed(f->fd, f->path, &f->tmp) != 0)
+    rc = gasp__fail(err, GASP_EIO, f->path, 0, "cannot name the new file: %s",
+                    strerror(errno));
+  if (close(f->fd) != 0 && rc == GASP_OK)
     rc = gasp__fail(err, GASP_EIO, f->path, 0, "close failed: %s",
                     strerror(errno));
   f->fd = -1;
