@@ -190,7 +190,7 @@ typedef struct gasp_mf_opts {
   /* Optional: called after every sweep on the driving thread (every rank);
    * the factors (and biases) of the sweep are in the caller's arrays.
    * Returning non-zero ends the run after this sweep (reason
-   * GASP_STOP_PROGRAM). */
+   * GASP_STOP_PROGRAM; across ranks every rank must return the same). */
   int (*on_sweep)(void *user, const gasp_mf_sweep *s);
   void *on_sweep_user;
 } gasp_mf_opts;
