@@ -256,6 +256,121 @@ GASP_EXTERN int gasp_lda_infer(gasp_graph *corpus, const gasp_lda_infer_opts *o,
                                const gasp_lda_model *model, double *theta,
                                gasp_lda_infer_info *info, gasp_run_stats *stats,
                                gasp_error *err);
+/* ---- matrix factorization: ALS and SGD ------------------------------- */
+
+/* A ratings graph is bipartite: users on the left, items on the right, an
+ * edge from user u to item i per rating, the rating its weight (a ratings
+ * file loaded with GASP_FORMAT_RATINGS, or gasp_graph_from_coo with
+ * GASP_BUILD_BIPARTITE and weights).  The model gives every user u and item
+ * i a vector of `rank` factors, x_u and y_i, and predicts r_ui by
+ * x_u . y_i, or with SGD's biases by mu + b_u + b_i + x_u . y_i (mu: the
+ * mean rating).
+ *
+ * Both methods run on the sync engine and alternate sides: a sweep (an
+ * epoch) updates every user with the items fixed, then every item with the
+ * users fixed -- the chromatic schedule of a bipartite graph, so nothing
+ * races and the factors do not depend on the number of threads.  The
+ * initial factors are pseudo-random in [0, 1/sqrt(rank)), a function of
+ * the seed, the side and the vertex's original id (so the same on any
+ * partition).
+ *
+ * Factors: `factors` is num_vertices x rank floats, row-major (row v: the
+ * factors of local vertex v, user or item), and `bias` (biased SGD)
+ * num_vertices floats; the caller owns both.  In a distributed run the
+ * rows are the rank's local vertices (owned users, owned items, then
+ * ghosts; gasp_dist_side tells users from items). */
+
+typedef struct gasp_mf_sweep {
+  uint64_t sweep;       /* 1, 2, ... */
+  double train_rmse;    /* RMSE of the factors after the sweep over every
+                           rank's training ratings (biased: with mu and
+                           biases); NaN for implicit ALS */
+  double sweep_seconds; /* the sweep's own time (both half-steps and the
+                           training error) */
+  double seconds;       /* since the first sweep began, callbacks included */
+  uint64_t updates;     /* vertex updates so far, this rank */
+  const float *factors; /* the call's factors array: this sweep's factors */
+  const float *bias;    /* the call's bias array (biased SGD), else NULL */
+  gasp_engine *engine;  /* the call's engine, idle during the callback: the
+                           caller may evaluate the factors on its workers
+                           (gasp_engine_map) and, in a distributed run, call
+                           collectives (every rank calls back every sweep);
+                           not to be run, signalled or freed */
+} gasp_mf_sweep;
+
+typedef struct gasp_mf_opts {
+  /* The sync engine only (GASP_ENOTSUP otherwise, and for bounded
+   * staleness).  max_iter: sweeps (0: ALS 10, SGD 40).  on_iteration, when
+   * set, is called once per sweep, with the sweep as info->iteration, its
+   * updates as info->active and the train RMSE as info->residual.  gpu
+   * (gasp_als, one process, a CUDA build): auto solves the normal
+   * equations on the device when one is present and takes the rank, else
+   * on the CPU (see gasp_mf_info.gpu); on fails without a device
+   * (GASP_ENODEV) or where the device declines or fails (GASP_EIO);
+   * gasp_sgd and distributed runs take no device (on: GASP_ENOTSUP). */
+  gasp_engine_opts engine;
+  int rank;           /* factors per vertex, 1 .. 1024; 20 */
+  double lambda;      /* regularisation, >= 0; 0.1.  ALS: lambda n_u on a
+                         vertex with n_u ratings (weighted-lambda, Zhou et
+                         al. 2008); implicit ALS: lambda; SGD: lambda per
+                         rating, on both vectors */
+  double alpha;       /* gasp_als: 0 explicit; > 0 implicit feedback (Hu,
+                         Koren and Volinsky 2008): ratings are counts
+                         (>= 0), confidence 1 + alpha r, preference 1 on
+                         every rated pair, 0 elsewhere */
+  int biased;         /* gasp_sgd: learn mu + b_u + b_i as well */
+  double lr;          /* gasp_sgd: learning rate of epoch 1, > 0; 0.04 */
+  double decay;       /* gasp_sgd: rate multiplier per epoch, > 0; 0.95 */
+  double lambda_bias; /* gasp_sgd, biased: bias regularisation; negative
+                         (the default, -1): lambda */
+  uint64_t seed;      /* initial factors; SGD: where passes start; 1 */
+  /* Optional: called after every sweep on the driving thread (every rank);
+   * the factors (and biases) of the sweep are in the caller's arrays.
+   * Returning non-zero ends the run after this sweep (reason
+   * GASP_STOP_PROGRAM; across ranks every rank must return the same). */
+  int (*on_sweep)(void *user, const gasp_mf_sweep *s);
+  void *on_sweep_user;
+} gasp_mf_opts;
+
+/* What a call found and did; set before the first on_sweep call (mean,
+ * range, gpu.used and gpu.device) and complete at return. */
+typedef struct gasp_mf_info {
+  double mean;       /* mu: the mean rating, over every rank */
+  double min_rating; /* the rating range, over every rank (for clamping
+                        predictions) */
+  double max_rating;
+  double train_rmse; /* of the last sweep; NaN for implicit ALS */
+  gasp_gpu_stats gpu; /* the device ALS used (gpu.used) and its batches;
+                         under gpu auto, where the device declined (a rank
+                         too large for it, too little memory), used is 0
+                         and device says why */
+} gasp_mf_info;
+
+GASP_EXTERN void gasp_mf_opts_init(gasp_mf_opts *o);
+
+/* Alternating least squares: each half-step solves every vertex's
+ * regularised least-squares problem with the other side fixed,
+ *   (sum_j y_j y_j^T + lambda n_u I) x_u = sum_j r_uj y_j
+ * (implicit: (Y^T Y + sum_j alpha r_uj y_j y_j^T + lambda I) x_u =
+ * sum_j (1 + alpha r_uj) y_j), by Cholesky in double from sums in float; a
+ * vertex without ratings (explicit) keeps its initial factors.  factors:
+ * see above; info, stats and err may be NULL.  GASP_EINVAL for a graph
+ * that is not a weighted ratings graph, an option out of range, or
+ * negative ratings with alpha > 0. */
+GASP_EXTERN int gasp_als(gasp_graph *ratings, const gasp_mf_opts *o,
+                         float *factors, gasp_mf_info *info,
+                         gasp_run_stats *stats, gasp_error *err);
+
+/* Block-coordinate SGD on LIBMF's objective (squared error + lambda
+ * (|x_u|^2 + |y_i|^2) per rating, + lambda_bias (b_u^2 + b_i^2) biased):
+ * in a half-step every user runs an SGD pass over its ratings with the
+ * items fixed (starting at a pseudo-random rating, varied per epoch), then
+ * every item with the users fixed; the rate falls by decay each epoch.
+ * bias: num_vertices floats when o->biased (else ignored, may be NULL).
+ * Errors as gasp_als. */
+GASP_EXTERN int gasp_sgd(gasp_graph *ratings, const gasp_mf_opts *o,
+                         float *factors, float *bias, gasp_mf_info *info,
+                         gasp_run_stats *stats, gasp_error *err);
 
 #ifdef __cplusplus
 }

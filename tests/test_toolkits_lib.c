@@ -4,7 +4,9 @@
  * references written here -- a queue BFS with the smallest parent, Dijkstra,
  * union-find -- for every direction the engine may take, several thread
  * counts and both engines where they apply; and the same answers as the
- * `gasp` command on the same graph written to a file.
+ * `gasp` command on the same graph written to a file.  Matrix
+ * factorization against normal equations solved here and the properties of
+ * its objective.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1127,6 +1129,612 @@ static void test_lda_same_as_cli(void **state) {
   (void)state;
 }
 
+/* ---- matrix factorization (gasp_als, gasp_sgd) --------------------- */
+
+/* Ratings of U users (ids 3u + 1) on I items (ids 5i + 2, I prime): each
+ * user rates `per` distinct items, 3 + x_u . y_i of rank-3 factors plus
+ * noise, in halves within 1 .. 5.  lu, li: local ids of each rating's ends
+ * once a graph is built (mf_graph). */
+typedef struct ratings {
+  uint64_t m;
+  gasp_gid *u, *i;
+  double *r;
+  gasp_vid *lu, *li;
+} ratings;
+
+static ratings make_ratings(int U, int I, int per, uint64_t seed) {
+  ratings R = {(uint64_t)U * (uint64_t)per, NULL, NULL, NULL, NULL, NULL};
+  R.u = malloc(R.m * sizeof *R.u);
+  R.i = malloc(R.m * sizeof *R.i);
+  R.r = malloc(R.m * sizeof *R.r);
+  R.lu = malloc(R.m * sizeof *R.lu);
+  R.li = malloc(R.m * sizeof *R.li);
+  double *P = malloc((size_t)(U + I) * 3 * sizeof *P), *Q = P + 3 * U;
+  tu_rng rng = {seed};
+  for (int j = 0; j < 3 * (U + I); j++)
+    P[j] = (double)tu_below(&rng, 1000) / 1000.0 - 0.5;
+  uint64_t j = 0;
+  for (int u = 0; u < U; u++) {
+    uint64_t it = tu_below(&rng, (uint64_t)I);
+    uint64_t step = 1 + tu_below(&rng, (uint64_t)I - 1); /* I prime */
+    for (int q = 0; q < per; q++, j++, it = (it + step) % (uint64_t)I) {
+      double x = 3 + 2 * (P[3 * u] * Q[3 * it] + P[3 * u + 1] * Q[3 * it + 1] +
+                          P[3 * u + 2] * Q[3 * it + 2]);
+      x += 0.3 * ((double)tu_below(&rng, 1000) / 500.0 - 1);
+      x = round(2 * x) / 2;
+      R.u[j] = 3 * (gasp_gid)u + 1;
+      R.i[j] = 5 * (gasp_gid)it + 2;
+      R.r[j] = x < 1 ? 1 : x > 5 ? 5 : x;
+    }
+  }
+  free(P);
+  return R;
+}
+
+static void free_ratings(ratings *R) {
+  free(R->u);
+  free(R->i);
+  free(R->r);
+  free(R->lu);
+  free(R->li);
+}
+
+static gasp_graph *mf_graph(ratings *R) {
+  gasp_graph *g = NULL;
+  gasp_error err;
+  assert_int_equal(
+      gasp_graph_from_coo(&g, R->m, R->u, R->i, R->r, 0,
+                          GASP_BUILD_WEIGHTED | GASP_BUILD_BIPARTITE, 1, &err),
+      GASP_OK);
+  for (uint64_t j = 0; j < R->m; j++) {
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, R->u[j], &R->lu[j]),
+                     GASP_OK);
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_RIGHT, R->i[j], &R->li[j]),
+                     GASP_OK);
+  }
+  return g;
+}
+
+static double dotk(const float *x, const float *y, int k) {
+  double s = 0;
+  for (int c = 0; c < k; c++)
+    s += (double)x[c] * y[c];
+  return s;
+}
+
+/* What explicit ALS minimises: squared errors + lambda (n_u |x_u|^2 +
+ * n_i |y_i|^2), n the vertex's ratings. */
+static double als_objective(const ratings *R, const float *F, int k,
+                            double lambda) {
+  double obj = 0;
+  for (uint64_t j = 0; j < R->m; j++) {
+    const float *x = F + (size_t)R->lu[j] * k, *y = F + (size_t)R->li[j] * k;
+    double e = R->r[j] - dotk(x, y, k);
+    obj += e * e + lambda * (dotk(x, x, k) + dotk(y, y, k));
+  }
+  return obj;
+}
+
+/* Train RMSE of factors F (and biases around mu when bias is not NULL). */
+static double mf_rmse(const ratings *R, const float *F, const float *bias,
+                      double mu, int k) {
+  double s = 0;
+  for (uint64_t j = 0; j < R->m; j++) {
+    gasp_vid u = R->lu[j], i = R->li[j];
+    double p = dotk(F + (size_t)u * k, F + (size_t)i * k, k);
+    if (bias) p += mu + bias[u] + bias[i];
+    s += (R->r[j] - p) * (R->r[j] - p);
+  }
+  return sqrt(s / (double)R->m);
+}
+
+/* The normal equations of vertex v (a user when `user`) with the other
+ * side's rows from F, in double: explicit (alpha 0)
+ *   (sum y y^T + lambda n I) x = sum r y,
+ * implicit (YtY: the other side's Gram matrix)
+ *   (YtY + sum alpha r y y^T + lambda I) x = sum (1 + alpha r) y.
+ * Returns the relative residual of the library's x (float), and the
+ * solution by Gaussian elimination in sol. */
+static double normal_eq_residual(const ratings *R, const float *F, int k,
+                                 double lambda, double alpha, const double *yty,
+                                 gasp_vid v, int user, const float *x,
+                                 double *sol) {
+  double A[64] = {0}, b[8] = {0};
+  int n = 0;
+  for (uint64_t j = 0; j < R->m; j++) {
+    if ((user ? R->lu[j] : R->li[j]) != v) continue;
+    const float *y = F + (size_t)(user ? R->li[j] : R->lu[j]) * k;
+    double w = alpha > 0 ? alpha * R->r[j] : 1;
+    double c = alpha > 0 ? 1 + alpha * R->r[j] : R->r[j];
+    for (int a = 0; a < k; a++) {
+      b[a] += c * y[a];
+      for (int q = 0; q < k; q++)
+        A[a * k + q] += w * y[a] * y[q];
+    }
+    n++;
+  }
+  for (int a = 0; a < k; a++) {
+    A[a * k + a] += alpha > 0 ? lambda : lambda * n;
+    for (int q = 0; alpha > 0 && q < k; q++)
+      A[a * k + q] += yty[a * k + q];
+  }
+  tu_dense_solve(k, A, b, sol);
+  double res = 0, nb = 0;
+  for (int a = 0; a < k; a++) {
+    double s = -b[a];
+    for (int q = 0; q < k; q++)
+      s += A[a * k + q] * x[q];
+    res += s * s;
+    nb += b[a] * b[a];
+  }
+  return sqrt(res) / (1 + sqrt(nb));
+}
+
+/* Gram matrix of rows [lo, hi) of F. */
+static void gram_rows(const float *F, int k, gasp_vid lo, gasp_vid hi,
+                      double *yty) {
+  memset(yty, 0, (size_t)(k * k) * sizeof *yty);
+  for (gasp_vid v = lo; v < hi; v++)
+    for (int a = 0; a < k; a++)
+      for (int q = 0; q < k; q++)
+        yty[a * k + q] += (double)F[(size_t)v * k + a] * F[(size_t)v * k + q];
+}
+
+/* Each sweep's factors and figures, as the callbacks saw them. */
+typedef struct mf_seen {
+  int k, sweeps, iter_calls, stop_at;
+  gasp_vid nv;
+  float *F[8], *bias[8];
+  double rmse[8], residual[8], seconds[8];
+} mf_seen;
+
+static int mf_keep(void *user, const gasp_mf_sweep *s) {
+  mf_seen *m = user;
+  assert_true(s->sweep >= 1 && s->sweep <= 8);
+  assert_int_equal(s->sweep, (uint64_t)m->sweeps + 1);
+  assert_non_null(s->engine);
+  assert_true(s->sweep_seconds >= 0 && s->seconds >= s->sweep_seconds);
+  assert_int_equal(s->updates, s->sweep * m->nv);
+  size_t n = (size_t)m->nv * (size_t)m->k;
+  m->F[m->sweeps] = malloc(n * sizeof(float));
+  memcpy(m->F[m->sweeps], s->factors, n * sizeof(float));
+  if (s->bias) {
+    m->bias[m->sweeps] = malloc(m->nv * sizeof(float));
+    memcpy(m->bias[m->sweeps], s->bias, m->nv * sizeof(float));
+  }
+  m->rmse[m->sweeps++] = s->train_rmse;
+  return (int)s->sweep == m->stop_at;
+}
+
+static int mf_iter(void *user, const gasp_iter_info *info) {
+  mf_seen *m = user;
+  assert_true(info->iteration >= 1 && info->iteration <= 8);
+  m->residual[info->iteration - 1] = info->residual;
+  m->iter_calls++;
+  return 0;
+}
+
+static void mf_seen_free(mf_seen *m) {
+  for (int s = 0; s < 8; s++) {
+    free(m->F[s]);
+    free(m->bias[s]);
+    m->F[s] = m->bias[s] = NULL;
+  }
+  m->sweeps = m->iter_calls = 0;
+}
+
+static void mf_watch(gasp_mf_opts *o, mf_seen *m) {
+  o->on_sweep = mf_keep;
+  o->on_sweep_user = m;
+  o->engine.on_iteration = mf_iter;
+  o->engine.on_iteration_user = m;
+}
+
+/* ALS against the normal equations written here: each sweep's users
+ * solve theirs with the previous sweep's items, the items theirs with the
+ * new users (Gaussian elimination, residual 1e-4); the regularised
+ * objective falls monotonically; the train RMSE the callbacks see is the
+ * factors'; the same factors on 1 and 2 threads; a callback stops the
+ * run. */
+static void test_als_lib(void **state) {
+  (void)state;
+  const int k = 3, sweeps = 6;
+  const double lambda = 0.05;
+  ratings R = make_ratings(60, 37, 8, 5);
+  gasp_graph *g = mf_graph(&R);
+  gasp_vid nv = gasp_graph_num_vertices(g), nl = gasp_graph_num_left(g);
+  assert_int_equal(nl, 60);
+  float *F = malloc((size_t)nv * k * sizeof *F);
+  mf_seen seen = {k, 0, 0, 0, nv, {0}, {0}, {0}, {0}, {0}};
+  gasp_mf_opts o;
+  gasp_mf_opts_init(&o);
+  assert_int_equal(o.rank, 20);
+  o.rank = k;
+  o.lambda = lambda;
+  o.engine.max_iter = sweeps;
+  o.engine.threads = 2;
+  mf_watch(&o, &seen);
+  gasp_mf_info info;
+  gasp_run_stats st;
+  gasp_error err;
+  assert_int_equal(gasp_als(g, &o, F, &info, &st, &err), GASP_OK);
+  assert_int_equal(st.iterations, sweeps);
+  assert_int_equal(st.reason, GASP_STOP_MAX_ITER);
+  assert_int_equal(st.updates, (uint64_t)sweeps * nv);
+  assert_int_equal(seen.sweeps, sweeps);
+  assert_int_equal(seen.iter_calls, sweeps);
+  assert_false(info.gpu.used);
+  double sum = 0, lo = INFINITY, hi = -INFINITY;
+  for (uint64_t j = 0; j < R.m; j++) {
+    sum += R.r[j];
+    lo = fmin(lo, R.r[j]);
+    hi = fmax(hi, R.r[j]);
+  }
+  assert_true(fabs(info.mean - sum / (double)R.m) < 1e-12);
+  assert_true(info.min_rating == lo && info.max_rating == hi);
+  assert_memory_equal(F, seen.F[sweeps - 1], (size_t)nv * k * sizeof *F);
+  assert_true(info.train_rmse == seen.rmse[sweeps - 1]);
+  double worst = 0, worst_x = 0, prev = INFINITY;
+  for (int s = 0; s < sweeps; s++) {
+    const float *Fs = seen.F[s];
+    double rmse = mf_rmse(&R, Fs, NULL, 0, k);
+    if (fabs(rmse - seen.rmse[s]) > 1e-6)
+      fail_msg("sweep %d: train RMSE %g, the factors' %g", s + 1, seen.rmse[s],
+               rmse);
+    assert_true(seen.residual[s] == seen.rmse[s]);
+    double obj = als_objective(&R, Fs, k, lambda);
+    if (obj > prev * (1 + 1e-6))
+      fail_msg("sweep %d: objective rose from %.9g to %.9g", s + 1, prev, obj);
+    prev = obj;
+    if (s == 0) continue;
+    for (gasp_vid v = 0; v < nv; v++) {
+      double sol[8];
+      const float *x = Fs + (size_t)v * k;
+      int user = v < nl;
+      /* users read the items of the sweep before, items the new users */
+      double r = normal_eq_residual(&R, user ? seen.F[s - 1] : Fs, k, lambda, 0,
+                                    NULL, v, user, x, sol);
+      worst = fmax(worst, r);
+      for (int c = 0; c < k; c++)
+        worst_x = fmax(worst_x, fabs(sol[c] - x[c]) / (1 + fabs(sol[c])));
+    }
+  }
+  if (worst > 1e-4 || worst_x > 1e-4)
+    fail_msg("normal equations: residual %g, solution off by %g", worst,
+             worst_x);
+  /* one thread: the same bits */
+  float *F1 = malloc((size_t)nv * k * sizeof *F1);
+  o.engine.threads = 1;
+  o.on_sweep = NULL;
+  o.engine.on_iteration = NULL;
+  assert_int_equal(gasp_als(g, &o, F1, NULL, NULL, NULL), GASP_OK);
+  assert_memory_equal(F1, F, (size_t)nv * k * sizeof *F);
+  /* a callback ends the run: the factors of that sweep */
+  float *F2 = seen.F[1];
+  seen.F[1] = NULL;
+  mf_seen_free(&seen);
+  seen.stop_at = 2;
+  mf_watch(&o, &seen);
+  assert_int_equal(gasp_als(g, &o, F1, NULL, &st, NULL), GASP_OK);
+  assert_int_equal(st.iterations, 2);
+  assert_int_equal(st.reason, GASP_STOP_PROGRAM);
+  assert_memory_equal(F1, F2, (size_t)nv * k * sizeof *F);
+  /* the default sweeps: 10 */
+  mf_seen_free(&seen);
+  o.engine.max_iter = 0;
+  o.on_sweep = NULL;
+  o.engine.on_iteration = NULL;
+  assert_int_equal(gasp_als(g, &o, F1, NULL, &st, NULL), GASP_OK);
+  assert_int_equal(st.iterations, 10);
+  mf_seen_free(&seen);
+  free(F);
+  free(F1);
+  free(F2);
+  gasp_graph_free(&g);
+  free_ratings(&R);
+}
+
+/* Implicit feedback: the normal equations with the other side's Gram
+ * matrix; no train RMSE; negative ratings refused. */
+static void test_als_implicit_lib(void **state) {
+  (void)state;
+  const int k = 3;
+  const double lambda = 0.1, alpha = 2;
+  ratings R = make_ratings(50, 31, 6, 9);
+  for (uint64_t j = 0; j < R.m; j++)
+    R.r[j] = R.r[j] > 3 ? 2 : 1; /* counts */
+  gasp_graph *g = mf_graph(&R);
+  gasp_vid nv = gasp_graph_num_vertices(g), nl = gasp_graph_num_left(g);
+  float *F = malloc((size_t)nv * k * sizeof *F);
+  mf_seen seen = {k, 0, 0, 0, nv, {0}, {0}, {0}, {0}, {0}};
+  gasp_mf_opts o;
+  gasp_mf_opts_init(&o);
+  o.rank = k;
+  o.lambda = lambda;
+  o.alpha = alpha;
+  o.engine.max_iter = 3;
+  mf_watch(&o, &seen);
+  gasp_mf_info info;
+  assert_int_equal(gasp_als(g, &o, F, &info, NULL, NULL), GASP_OK);
+  assert_int_equal(seen.sweeps, 3);
+  assert_true(isnan(info.train_rmse) && isnan(seen.rmse[2]));
+  double worst = 0, yty[9], sol[8];
+  for (int s = 1; s < 3; s++) {
+    gram_rows(seen.F[s - 1], k, nl, nv, yty); /* users: the old items */
+    for (gasp_vid v = 0; v < nl; v++)
+      worst = fmax(worst,
+                   normal_eq_residual(&R, seen.F[s - 1], k, lambda, alpha, yty,
+                                      v, 1, seen.F[s] + (size_t)v * k, sol));
+    gram_rows(seen.F[s], k, 0, nl, yty); /* items: the new users */
+    for (gasp_vid v = nl; v < nv; v++)
+      worst =
+          fmax(worst, normal_eq_residual(&R, seen.F[s], k, lambda, alpha, yty,
+                                         v, 0, seen.F[s] + (size_t)v * k, sol));
+  }
+  if (worst > 1e-4) fail_msg("implicit normal equations: residual %g", worst);
+  mf_seen_free(&seen);
+  gasp_graph_free(&g);
+  R.r[R.m / 2] = -1;
+  g = mf_graph(&R);
+  gasp_error err;
+  o.on_sweep = NULL;
+  o.engine.on_iteration = NULL;
+  assert_int_equal(gasp_als(g, &o, F, NULL, NULL, &err), GASP_EINVAL);
+  assert_true(tu_contains(err.msg, "non-negative"));
+  free(F);
+  gasp_graph_free(&g);
+  free_ratings(&R);
+}
+
+/* SGD, plain and biased: the train RMSE falls and is the factors' (with
+ * the mean and biases); the same factors on 1 and 2 threads. */
+static void test_sgd_lib(void **state) {
+  (void)state;
+  const int k = 3, epochs = 20;
+  ratings R = make_ratings(80, 41, 10, 13);
+  gasp_graph *g = mf_graph(&R);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  float *F = malloc((size_t)nv * k * sizeof *F), *B = malloc(nv * sizeof *B);
+  float *F1 = malloc((size_t)nv * k * sizeof *F1),
+        *B1 = malloc(nv * sizeof *B1);
+  for (int biased = 0; biased < 2; biased++) {
+    mf_seen seen = {k, 0, 0, 0, nv, {0}, {0}, {0}, {0}, {0}};
+    gasp_mf_opts o;
+    gasp_mf_opts_init(&o);
+    o.rank = k;
+    o.lambda = 0.02;
+    o.biased = biased;
+    o.engine.max_iter = 8; /* watched */
+    o.engine.threads = 2;
+    mf_watch(&o, &seen);
+    gasp_mf_info info;
+    gasp_run_stats st;
+    assert_int_equal(gasp_sgd(g, &o, F, B, &info, &st, NULL), GASP_OK);
+    assert_int_equal(st.iterations, 8);
+    for (int s = 0; s < 8; s++) {
+      double rmse =
+          mf_rmse(&R, seen.F[s], biased ? seen.bias[s] : NULL, info.mean, k);
+      if (fabs(rmse - seen.rmse[s]) > 1e-5)
+        fail_msg("%s epoch %d: train RMSE %g, the factors' %g",
+                 biased ? "biased" : "plain", s + 1, seen.rmse[s], rmse);
+      assert_true(biased == (seen.bias[s] != NULL));
+    }
+    for (int s = 1; s < 8; s++)
+      if (!(seen.rmse[s] < seen.rmse[s - 1]))
+        fail_msg("%s: train RMSE %g after epoch %d, %g after %d",
+                 biased ? "biased" : "plain", seen.rmse[s - 1], s, seen.rmse[s],
+                 s + 1);
+    mf_seen_free(&seen);
+    /* longer, on 2 threads and on 1: the same bits */
+    o.on_sweep = NULL;
+    o.engine.on_iteration = NULL;
+    o.engine.max_iter = epochs;
+    assert_int_equal(gasp_sgd(g, &o, F, B, &info, NULL, NULL), GASP_OK);
+    o.engine.threads = 1;
+    assert_int_equal(gasp_sgd(g, &o, F1, B1, NULL, NULL, NULL), GASP_OK);
+    assert_memory_equal(F, F1, (size_t)nv * k * sizeof *F);
+    if (biased) assert_memory_equal(B, B1, nv * sizeof *B);
+    double rmse = mf_rmse(&R, F, biased ? B : NULL, info.mean, k);
+    assert_true(fabs(rmse - info.train_rmse) < 1e-5);
+    if (!(rmse < 0.45))
+      fail_msg("%s: train RMSE %g", biased ? "biased" : "plain", rmse);
+  }
+  free(F);
+  free(B);
+  free(F1);
+  free(B1);
+  gasp_graph_free(&g);
+  free_ratings(&R);
+}
+
+/* Refusals: what is not a ratings graph, options out of range, engines and
+ * devices the methods do not run on. */
+static void test_mf_lib_errors(void **state) {
+  (void)state;
+  ratings R = make_ratings(20, 11, 4, 3);
+  gasp_graph *g = mf_graph(&R), *plain = NULL, *unw = NULL;
+  coo c = make_coo(30, 90, 4);
+  plain = build(&c, 1);
+  gasp_error err;
+  assert_int_equal(gasp_graph_from_coo(&unw, R.m, R.u, R.i, NULL, 0,
+                                       GASP_BUILD_BIPARTITE, 1, &err),
+                   GASP_OK);
+  gasp_vid nv = gasp_graph_num_vertices(plain) > gasp_graph_num_vertices(g)
+                    ? gasp_graph_num_vertices(plain)
+                    : gasp_graph_num_vertices(g);
+  float *F = malloc((size_t)nv * 20 * sizeof *F), *B = malloc(nv * sizeof *B);
+  gasp_mf_opts o;
+  gasp_mf_opts_init(&o);
+  o.engine.max_iter = 1;
+  gasp_mf_opts bad;
+#define MF_REFUSED(call, want, words)                                          \
+  do {                                                                         \
+    memset(&err, 0, sizeof err);                                               \
+    assert_int_equal(call, want);                                              \
+    assert_int_equal(err.code, want);                                          \
+    if (!tu_contains(err.msg, words))                                          \
+      fail_msg("%s: '%s' does not say '%s'", #call, err.msg, words);           \
+  } while (0)
+  MF_REFUSED(gasp_als(NULL, &o, F, NULL, NULL, &err), GASP_EINVAL, "no graph");
+  MF_REFUSED(gasp_sgd(g, &o, NULL, B, NULL, NULL, &err), GASP_EINVAL,
+             "factors");
+  MF_REFUSED(gasp_als(plain, &o, F, NULL, NULL, &err), GASP_EINVAL,
+             "not a ratings graph");
+  MF_REFUSED(gasp_sgd(unw, &o, F, B, NULL, NULL, &err), GASP_EINVAL,
+             "not a ratings graph");
+  bad = o;
+  bad.engine.engine = GASP_ENGINE_ASYNC;
+  MF_REFUSED(gasp_als(g, &bad, F, NULL, NULL, &err), GASP_ENOTSUP,
+             "sync engine");
+  bad = o;
+  bad.engine.staleness = 1;
+  MF_REFUSED(gasp_sgd(g, &bad, F, B, NULL, NULL, &err), GASP_ENOTSUP,
+             "sync engine");
+  bad = o;
+  bad.rank = 0;
+  MF_REFUSED(gasp_als(g, &bad, F, NULL, NULL, &err), GASP_EINVAL, "rank");
+  bad.rank = 1025;
+  MF_REFUSED(gasp_sgd(g, &bad, F, B, NULL, NULL, &err), GASP_EINVAL, "rank");
+  bad = o;
+  bad.lambda = -1;
+  MF_REFUSED(gasp_als(g, &bad, F, NULL, NULL, &err), GASP_EINVAL, "lambda");
+  bad = o;
+  bad.alpha = -1;
+  MF_REFUSED(gasp_als(g, &bad, F, NULL, NULL, &err), GASP_EINVAL, "alpha");
+  bad = o;
+  bad.lr = 0;
+  MF_REFUSED(gasp_sgd(g, &bad, F, B, NULL, NULL, &err), GASP_EINVAL, "lr");
+  bad = o;
+  bad.decay = NAN;
+  MF_REFUSED(gasp_sgd(g, &bad, F, B, NULL, NULL, &err), GASP_EINVAL, "decay");
+  bad = o;
+  bad.biased = 1;
+  MF_REFUSED(gasp_sgd(g, &bad, F, NULL, NULL, NULL, &err), GASP_EINVAL, "bias");
+  bad = o;
+  bad.engine.gpu = GASP_GPU_ON;
+  MF_REFUSED(gasp_sgd(g, &bad, F, B, NULL, NULL, &err), GASP_ENOTSUP,
+             "no device kernel");
+  char name[128];
+  gasp_mf_info info;
+  if (gasp_gpu_probe(name, sizeof name) <= 0) {
+    MF_REFUSED(gasp_als(g, &bad, F, NULL, NULL, &err), GASP_ENODEV, "gpu on");
+    bad.engine.gpu = GASP_GPU_AUTO; /* the CPU, without a word */
+    assert_int_equal(gasp_als(g, &bad, F, &info, NULL, &err), GASP_OK);
+    assert_false(info.gpu.used);
+  }
+#undef MF_REFUSED
+  free(F);
+  free(B);
+  gasp_graph_free(&g);
+  gasp_graph_free(&plain);
+  gasp_graph_free(&unw);
+  free_coo(&c);
+  free_ratings(&R);
+}
+
+/* Reads PREFIX.users.tsv or .items.tsv into rows of F (k factors, then the
+ * bias when B is not NULL) by the ids of g; returns the rows read. */
+static gasp_vid read_model_rows(const char *path, const gasp_graph *g,
+                                gasp_side side, int k, float *F, float *B) {
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  unsigned long long id;
+  gasp_vid rows = 0;
+  while (fscanf(f, "%llu", &id) == 1) {
+    gasp_vid v;
+    assert_int_equal(gasp_graph_find(g, side, id, &v), GASP_OK);
+    for (int c = 0; c < k; c++)
+      assert_int_equal(fscanf(f, "%f", &F[(size_t)v * k + c]), 1);
+    if (B) assert_int_equal(fscanf(f, "%f", &B[v]), 1);
+    rows++;
+  }
+  fclose(f);
+  return rows;
+}
+
+/* gasp als and gasp sgd --biased on the ratings written to a file write
+ * the factors (and biases, and mean) of the calls on the arrays. */
+static void test_mf_same_as_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  const int k = 3;
+  ratings R = make_ratings(70, 29, 7, 17);
+  gasp_graph *g = mf_graph(&R);
+  gasp_vid nv = gasp_graph_num_vertices(g), nl = gasp_graph_num_left(g);
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "r.tsv"), *pre = tu_path(dir, "m");
+  char *users = tu_path(dir, "m.users.tsv"),
+       *items = tu_path(dir, "m.items.tsv");
+  char *model = tu_path(dir, "m.model");
+  FILE *f = fopen(file, "w");
+  for (uint64_t j = 0; j < R.m; j++)
+    fprintf(f, "%llu\t%llu\t%g\n", (unsigned long long)R.u[j],
+            (unsigned long long)R.i[j], R.r[j]);
+  fclose(f);
+  float *F = malloc((size_t)nv * k * sizeof *F), *B = malloc(nv * sizeof *B);
+  float *C = malloc((size_t)nv * k * sizeof *C), *CB = malloc(nv * sizeof *CB);
+  for (int sgd = 0; sgd < 2; sgd++) {
+    gasp_mf_opts o;
+    gasp_mf_opts_init(&o);
+    o.rank = k;
+    o.lambda = 0.05;
+    o.seed = 7;
+    o.biased = sgd;
+    o.engine.max_iter = 4;
+    o.engine.threads = 2;
+    gasp_mf_info info;
+    int rc = sgd ? gasp_sgd(g, &o, F, B, &info, NULL, NULL)
+                 : gasp_als(g, &o, F, &info, NULL, NULL);
+    assert_int_equal(rc, GASP_OK);
+    const char *args[] = {sgd ? "sgd" : "als",
+                          "-i",
+                          file,
+                          "-k",
+                          "3",
+                          "--lambda",
+                          "0.05",
+                          "--seed",
+                          "7",
+                          "--max-iter",
+                          "4",
+                          "-t",
+                          "2",
+                          "-o",
+                          pre,
+                          "--quiet",
+                          sgd ? "--biased" : NULL,
+                          NULL};
+    tu_result r = tu_gasp_runv(args);
+    assert_int_equal(r.status, 0);
+    tu_result_free(&r);
+    memset(C, 0, (size_t)nv * k * sizeof *C);
+    assert_int_equal(
+        read_model_rows(users, g, GASP_SIDE_LEFT, k, C, sgd ? CB : NULL), nl);
+    assert_int_equal(
+        read_model_rows(items, g, GASP_SIDE_RIGHT, k, C, sgd ? CB : NULL),
+        nv - nl);
+    assert_memory_equal(C, F, (size_t)nv * k * sizeof *F);
+    if (sgd) assert_memory_equal(CB, B, nv * sizeof *B);
+    char *text = tu_read_file(model, NULL);
+    const char *mean = strstr(text, "\nmean\t");
+    assert_non_null(mean);
+    assert_true(strtod(mean + 6, NULL) == info.mean);
+    free(text);
+  }
+  free(F);
+  free(B);
+  free(C);
+  free(CB);
+  free(file);
+  free(pre);
+  free(users);
+  free(items);
+  free(model);
+  tu_rmtree(dir);
+  gasp_graph_free(&g);
+  free_ratings(&R);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank),
@@ -1141,6 +1749,11 @@ int main(void) {
       cmocka_unit_test(test_lda_infer),
       cmocka_unit_test(test_lda_errors),
       cmocka_unit_test(test_lda_same_as_cli),
+      cmocka_unit_test(test_als_lib),
+      cmocka_unit_test(test_als_implicit_lib),
+      cmocka_unit_test(test_sgd_lib),
+      cmocka_unit_test(test_mf_lib_errors),
+      cmocka_unit_test(test_mf_same_as_cli),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

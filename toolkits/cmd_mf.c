@@ -1,41 +1,17 @@
 /*
- * cmd_mf.c -- `gasp als` and `gasp sgd`: matrix factorization of a
- * ratings matrix as vertex programs on the bipartite ratings graph (users
- * on the left, items on the right, one edge per rating), in the manner of
- * GraphLab's collaborative-filtering toolkit.
+ * cmd_mf.c -- `gasp als` and `gasp sgd`: the commands over gasp_als and
+ * gasp_sgd (lib_mf.c, where the methods and their schedule are described):
+ * flags, loading (every rank in a distributed run), the test set, the call,
+ * per-sweep evaluation and reports from its on_sweep callback, and the
+ * model written (mf_model.c).
  *
- * Schedule.  Both methods run on the synchronous engine and update one
- * side at a time: a half-step signals every user (then every item), each
- * gathers over its ratings reading the other side's vectors, and apply
- * writes the vertex's own vector.  A bipartite graph is 2-colourable, so
- * this is exactly the chromatic edge-consistent schedule: within a half
- * step no two updated vertices are adjacent, nothing is locked, nothing
- * races, and the result does not depend on the number of threads.
- *
- *  - ALS (weighted-lambda regularisation, Zhou et al. 2008): the gather
- *    builds the vertex's normal equations (sum y y^T, sum r y) in per-thread
- *    scratch and solves (A + lambda n_u I) x = b by Cholesky; the
- *    accumulator carries the solved vector, so a superstep holds k floats
- *    per vertex rather than k^2.  --implicit ALPHA: Hu, Koren and Volinsky
- *    2008, confidence 1 + ALPHA r, preference 1 on observed entries, ridge
- *    lambda, and the other side's Y^T Y computed once per half-step.
- *
- *  - SGD (and --biased, mean + user and item biases): per-rating SGD
- *    writes both ends of a rating, which needs full consistency; on a
- *    ratings graph a user's 2-hop neighbourhood is nearly every user, so a
- *    full-consistency schedule is serial and lock-free Hogwild updates are
- *    data races.  Instead a half-step runs, for every user at once, an SGD
- *    pass over its ratings with the item vectors fixed (the user's vector
- *    stays in registers), then every item does the same with users fixed:
- *    block-coordinate SGD on the same objective as LIBMF's (squared error
- *    plus lambda |p|^2 + lambda |q|^2 per rating).  Each pass starts at a
- *    pseudo-random rating of the vertex (varied per epoch); the learning
- *    rate falls by --decay each epoch.
- *
- * Train RMSE is computed on the item half-step from the final vectors
- * (exact, at the cost of one more dot product per rating); test RMSE by
- * predicting every test pair, clamped to the training rating range.
+ * The evaluation reads the factors as padded rows (mf.h) of the whole
+ * graph, in global vertex order (across ranks: gathered on rank 0 after
+ * each sweep): test RMSE by predicting every test pair, clamped to the
+ * training rating range; implicit feedback: mean percentile rank and
+ * recall@N of the held-out items.
  */
+#include "gasp_toolkits.h"
 #include "mf.h"
 #include "mf_model.h"
 #include "toolkit.h"
@@ -45,13 +21,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct mf_thread {
-  double sse;
-  uint64_t n;
-  float *A, *b;
-  double *Ad, *bd, *x;
-} mf_thread;
 
 typedef struct test_set {
   uint64_t n;
@@ -67,208 +36,16 @@ typedef struct mf {
   int k, kp, stride;
   double lambda, alpha, lr, decay, lambda_bias;
   int top_n_metric;
-  uint64_t seed, epoch;
   gasp_graph *g; /* the whole ratings graph (every rank has it) */
   gasp_vid nl, nv;
-  /* across ranks: 1 for the users among the local vertices (owned users,
-   * owned items, ghost users, ghost items); NULL on one process, where
-   * users are 0 .. nl-1 */
-  const uint8_t *user;
-  gasp_vid own_users, owned; /* vertices updated by the half-steps */
-  float *F;                  /* vertex data */
-  float *r;                  /* rating by edge slot */
-  float *r_in;               /* rating by in-edge position */
-  gasp_adjacency in, out;
+  const float *F;     /* padded rows of every vertex of g (on rank 0) */
+  gasp_adjacency out; /* of g: a user's training items */
   mf_sgd_par sp;
-  double *yty; /* implicit: k x k of the side not being updated */
-  mf_thread *th;
-  int threads;
   double mean, rmin, rmax;
   test_set test;
-  struct mf_gpu *gpu; /* ALS on the device, NULL otherwise */
-  char gpu_err[256];
 } mf;
 
-static inline int is_user(const mf *m, gasp_vid v) {
-  return m->user ? m->user[v] : v < m->nl;
-}
-
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-/* ---- the vertex program ------------------------------------------------ */
-
-static void mf_init(gasp_ctx *ctx, void *vd) {
-  const mf *m = gasp_ctx_user(ctx);
-  float *x = vd;
-  gasp_vid v = gasp_ctx_vertex(ctx);
-  uint64_t h =
-      mix64(m->seed * 0x9e3779b97f4a7c15ull ^ mix64(gasp_ctx_gid(ctx)) ^
-            (is_user(m, v) ? 0 : 0x5555555555555555ull));
-  float scale = 1.0f / sqrtf((float)m->k);
-  for (int c = 0; c < m->k; c++) {
-    h = mix64(h + 0x9e3779b97f4a7c15ull);
-    x[c] = (float)((h >> 40) * (1.0 / 16777216.0)) * scale;
-  }
-}
-
-static gasp_dir mf_edges(const gasp_ctx *ctx, const void *vd) {
-  const mf *m = gasp_ctx_user(ctx);
-  return is_user(m, gasp_ctx_vertex(ctx)) ? GASP_DIR_OUT : GASP_DIR_IN;
-}
-
-/* A vertex's ratings: users read theirs in edge-slot order, items in
- * in-edge order from the copy r_in (contiguous, no gather through the
- * slot map). */
-static void nbrs_of(const mf *m, gasp_vid v, const gasp_nbrs *n, mf_nbrs *nb,
-                    const float **r) {
-  if (is_user(m, v)) {
-    *nb = (mf_nbrs){n->n_out, n->out, NULL, n->out_slot0};
-    *r = m->r;
-  } else {
-    *nb = (mf_nbrs){n->n_in, n->in, NULL, m->in.off[v]};
-    *r = m->r_in;
-  }
-}
-
-static void als_solve(const mf *m, mf_thread *t, const float *self,
-                      const mf_nbrs *nb, const float *r, float *x) {
-  int k = m->k, kp = m->kp;
-  memcpy(x, self, (size_t)m->stride * sizeof *x);
-  if (nb->n == 0 && !m->implicit) return; /* nothing to fit: keep */
-  mf_normal_eq(k, m->stride, m->F, nb, r, m->implicit ? m->alpha : 0, t->A,
-               t->b);
-  for (int i = 0; i < k; i++) {
-    for (int j = 0; j < k; j++)
-      t->Ad[i * k + j] = (double)t->A[(size_t)i * (size_t)kp + (size_t)j] +
-                         (m->implicit ? m->yty[i * k + j] : 0);
-    t->bd[i] = t->b[i];
-  }
-  double ridge = m->implicit ? m->lambda : m->lambda * (double)nb->n;
-  if (mf_cholesky_solve(k, t->Ad, ridge, t->bd, t->x)) return;
-  for (int i = 0; i < k; i++)
-    x[i] = (float)t->x[i];
-}
-
-static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
-                      void *acc) {
-  const mf *m = gasp_ctx_user(ctx);
-  mf_thread *t = &m->th[gasp_ctx_thread(ctx)];
-  gasp_vid v = gasp_ctx_vertex(ctx);
-  mf_nbrs nb;
-  const float *r;
-  nbrs_of(m, v, n, &nb, &r);
-  float *x = acc;
-  if (m->als) {
-    als_solve(m, t, vd, &nb, r, x);
-  } else {
-    memcpy(x, vd, (size_t)m->stride * sizeof *x);
-    if (nb.n) {
-      size_t start = mix64(gasp_ctx_gid(ctx) * 31 +
-                           m->epoch * 0x9e3779b97f4a7c15ull + is_user(m, v)) %
-                     nb.n;
-      mf_sgd_pass(&m->sp, x, m->F, &nb, r, start);
-    }
-  }
-  if (!is_user(m, v) && !m->implicit) { /* end of the sweep: training error */
-    t->sse += mf_sse(&m->sp, x, m->F, &nb, r);
-    t->n += nb.n;
-  }
-}
-
-static void mf_apply(gasp_ctx *ctx, void *vd, const void *acc) {
-  const mf *m = gasp_ctx_user(ctx);
-  memcpy(vd, acc, (size_t)m->stride * sizeof(float));
-}
-
-/* ---- ALS on the device ---------------------------------------------------
- *
- * With a CUDA device (--gpu auto/on; one process) the ALS program has no
- * CPU gather: its device apply solves each batch of a half-step on the
- * device (mf_gpu.cu), building the normal equations there from the
- * factor matrix kept resident (only the batch's ids go over, and its new
- * rows come back into the vertex data).  The engine runs with --gpu on,
- * so a device that cannot be opened fails the run instead of reaching
- * the (absent) CPU apply. */
-
-static void mf_apply_device_only(gasp_ctx *ctx, void *vd, const void *acc) {
-  (void)ctx, (void)vd, (void)acc; /* never called: the engine has --gpu on */
-}
-
-#ifdef GASP_TOOLKIT_CUDA
-#include "mf_gpu.h"
-
-static int als_device_apply(const gasp_device_batch *b) {
-  mf *m = b->user;
-  return mf_gpu_solve(m->gpu, b->vid, b->n, b->vertex, b->pitch, b->stream,
-                      m->gpu_err, sizeof m->gpu_err);
-}
-
-/* Uploads the factors and both sides' ratings as one CSR over the local
- * vertices: users' out-edges, then items' in-edges. */
-static int als_gpu_open(mf *m) {
-  uint64_t E = m->out.num_edges, nv = m->nv;
-  uint64_t *off = malloc((nv + 1) * sizeof *off);
-  gasp_vid *nbr = malloc((2 * E + 1) * sizeof *nbr);
-  float *r = malloc((2 * E + 1) * sizeof *r);
-  int rc = -1;
-  if (off && nbr && r) {
-    for (gasp_vid v = 0; v <= nv; v++)
-      off[v] = v <= m->nl ? m->out.off[v] : E + m->in.off[v];
-    memcpy(nbr, m->out.nbr, E * sizeof *nbr);
-    memcpy(nbr + E, m->in.nbr, E * sizeof *nbr);
-    memcpy(r, m->r, E * sizeof *r);
-    memcpy(r + E, m->r_in, E * sizeof *r);
-    mf_gpu_graph gg = {m->k, m->stride, nv, m->F, off, nbr, r};
-    rc = mf_gpu_new(&m->gpu, &gg, m->gpu_err, sizeof m->gpu_err);
-  } else {
-    snprintf(m->gpu_err, sizeof m->gpu_err, "out of memory");
-  }
-  free(off);
-  free(nbr);
-  free(r);
-  return rc;
-}
-#endif
-
-/* Training error after an item half-step run on the device (the CPU
- * gather adds it up as it goes). */
-static void sse_item(void *user, uint64_t i, int tid, void *part) {
-  (void)tid;
-  const mf *m = user;
-  gasp_vid v = m->nl + (gasp_vid)i;
-  mf_nbrs nb = {m->in.off[v + 1] - m->in.off[v], m->in.nbr + m->in.off[v], NULL,
-                m->in.off[v]};
-  double *sn = part;
-  sn[0] +=
-      mf_sse(&m->sp, m->F + (size_t)v * (size_t)m->stride, m->F, &nb, m->r_in);
-  sn[1] += (double)nb.n;
-}
-
-static void add_doubles2(void *out, const void *part, void *user) {
-  (void)user;
-  ((double *)out)[0] += ((const double *)part)[0];
-  ((double *)out)[1] += ((const double *)part)[1];
-}
-
-static int train_sse(mf *m, gasp_engine *e) {
-  double sn[2];
-  if (gasp_engine_map(e, m->nv - m->nl, 64, sse_item, sizeof sn, add_doubles2,
-                      m, sn)) {
-    cli_error("out of memory");
-    return EXIT_RUNTIME;
-  }
-  m->th[0].sse = sn[0];
-  m->th[0].n = (uint64_t)sn[1];
-  return 0;
-}
-
-/* ---- evaluation --------------------------------------------------------- */
+/* ---- evaluation ---------------------------------------------------------- */
 
 static double clamp(const mf *m, double p) {
   return p < m->rmin ? m->rmin : p > m->rmax ? m->rmax : p;
@@ -418,50 +195,6 @@ static int rank_metrics(const mf *m, gasp_engine *e, double *mpr,
   return rc;
 }
 
-/* Sums over every rank (a no-op on one process). */
-static int allreduce(gasp_engine *e, double *v, size_t n) {
-  if (gasp_engine_allreduce(e, v, n, GASP_REDUCE_SUM) == GASP_OK) return 0;
-  cli_error("%s", gasp_engine_last_error(e)->msg);
-  return EXIT_RUNTIME;
-}
-
-/* Y^T Y over the side [lo, hi) of the owned vertices, in double, summed
- * over the ranks. */
-typedef struct gram_job {
-  const mf *m;
-  gasp_vid lo;
-} gram_job;
-
-static void gram_item(void *user, uint64_t i, int tid, void *part) {
-  (void)tid;
-  const gram_job *gj = user;
-  const mf *m = gj->m;
-  int k = m->k;
-  double *yty = part;
-  const float *y = m->F + (size_t)(gj->lo + (gasp_vid)i) * (size_t)m->stride;
-  for (int a = 0; a < k; a++)
-    for (int b = 0; b < k; b++)
-      yty[a * k + b] += (double)y[a] * y[b];
-}
-
-static void add_gram(void *out, const void *part, void *user) {
-  const gram_job *gj = user;
-  size_t kk = (size_t)gj->m->k * (size_t)gj->m->k;
-  for (size_t i = 0; i < kk; i++)
-    ((double *)out)[i] += ((const double *)part)[i];
-}
-
-static int gram(mf *m, gasp_engine *e, gasp_vid lo, gasp_vid hi) {
-  size_t kk = (size_t)m->k * (size_t)m->k;
-  gram_job gj = {m, lo};
-  if (gasp_engine_map(e, hi - lo, 0, gram_item, kk * sizeof(double), add_gram,
-                      &gj, m->yty)) {
-    cli_error("out of memory");
-    return EXIT_RUNTIME;
-  }
-  return allreduce(e, m->yty, kk);
-}
-
 /* ---- input --------------------------------------------------------------- */
 
 static int is_named(const char *path, const char *suf) {
@@ -536,7 +269,7 @@ static int load_test(mf *m, const cli_common *c, const char *path) {
   return 0;
 }
 
-/* ---- the command ------------------------------------------------------- */
+/* ---- the command --------------------------------------------------------- */
 
 enum {
   O_RANK = OPT_FIRST_PRIVATE,
@@ -631,11 +364,6 @@ static const char sgd_help[] =
     "      --seed N         initial factors and rating order "
     "(1)\n" CLI_COMMON_HELP;
 
-static int run_mf(int argc, char **argv, int als);
-
-int cmd_als(int argc, char **argv) { return run_mf(argc, argv, 1); }
-int cmd_sgd(int argc, char **argv) { return run_mf(argc, argv, 0); }
-
 typedef struct iter_fig {
   double train, test, mpr, recall, seconds, sweep;
 } iter_fig;
@@ -663,52 +391,94 @@ static void report(const mf *m, const char *name, FILE *trace, uint64_t it,
             name, m->als ? "sweep" : "epoch", it, f->train, f->sweep);
 }
 
-/* Implicit ALS on the device: the other side's Y^T Y of this half-step. */
-static int gpu_params(mf *m) {
-#ifdef GASP_TOOLKIT_CUDA
-  if (m->gpu && m->implicit &&
-      mf_gpu_params(m->gpu, m->lambda, m->alpha, m->yty, m->gpu_err,
-                    sizeof m->gpu_err)) {
-    cli_error("als: %s", m->gpu_err);
-    return EXIT_RUNTIME;
+/* ---- the run ------------------------------------------------------------- */
+
+/* What the per-sweep callback needs, and what it adds up. */
+typedef struct mf_run {
+  mf *m;
+  tk_opts *o;
+  const char *name;
+  gasp_vid local;        /* vertices of the graph this rank holds */
+  float *factors, *bias; /* the call's results: local rows */
+  float *rows;           /* the same as padded rows (mf.h) */
+  float *all;            /* across ranks: every vertex's rows, on rank 0 */
+  FILE *trace;
+  int gpu; /* --gpu auto/on with a device present */
+  gasp_mf_info info;
+  iter_fig f;
+  double best, best_mpr, sweep_total;
+  int rc; /* the callback's failure (printed) */
+} mf_run;
+
+/* The call's rows as the evaluation and the model file read them: padded
+ * (the padding stays zero); m->F points at them. */
+static void pad_rows(mf_run *r) {
+  mf *m = r->m;
+  for (gasp_vid v = 0; v < r->local; v++) {
+    float *x = r->rows + (size_t)v * (size_t)m->stride;
+    memcpy(x, r->factors + (size_t)v * (size_t)m->k, (size_t)m->k * sizeof *x);
+    if (m->biased) x[m->kp] = r->bias[v];
   }
-#else
-  (void)m;
-#endif
+  m->F = r->rows;
+}
+
+/* The padded rows of this sweep for the evaluation, across ranks gathered
+ * on rank 0 in global order (a collective); 0 or an exit code. */
+static int model_rows(mf_run *r) {
+  pad_rows(r);
+  if (!r->o->eng.dist) return 0;
+  int rc;
+  free(r->all);
+  r->all =
+      tk_dist_gather(r->o, r->rows, (size_t)r->m->stride * sizeof(float), &rc);
+  r->m->F = r->all;
+  return rc;
+}
+
+/* After each sweep, on every rank: the test figures (rank 0) and the
+ * report. */
+static int on_sweep(void *user, const gasp_mf_sweep *s) {
+  mf_run *r = user;
+  mf *m = r->m;
+  int root = tk_is_root(r->o), has_test = m->test.n > 0;
+  double t = cli_now();
+  if (s->sweep == 1) { /* the call has set the info by now */
+    m->mean = r->info.mean;
+    m->rmin = r->info.min_rating;
+    m->rmax = r->info.max_rating;
+    m->sp.mu = (float)m->mean;
+    if (r->gpu && !r->info.gpu.used && !r->o->c.quiet)
+      fprintf(stderr, "gasp: %s: %s; running on the CPU\n", r->name,
+              r->info.gpu.device);
+  }
+  iter_fig *f = &r->f;
+  f->sweep = s->sweep_seconds;
+  r->sweep_total += f->sweep;
+  f->train = s->train_rmse;
+  if (has_test && (r->rc = model_rows(r))) return 1;
+  if (has_test && m->implicit && root) {
+    if ((r->rc = rank_metrics(m, s->engine, &f->mpr, &f->recall))) return 1;
+    if (f->mpr < r->best_mpr) r->best_mpr = f->mpr;
+  } else if (has_test && root) {
+    f->test = test_rmse(m, s->engine);
+    if (f->test < r->best) r->best = f->test;
+  }
+  f->seconds = s->seconds + (cli_now() - t);
+  if (root) report(m, r->name, r->trace, s->sweep, f, r->o->c.quiet, has_test);
   return 0;
 }
 
-/* Runs one half-step: every vertex of [lo, hi) updates once. */
-static int half_step(gasp_engine *e, gasp_vid lo, gasp_vid hi,
-                     uint64_t *updates) {
-  for (gasp_vid v = lo; v < hi; v++)
-    gasp_engine_signal(e, v, 0);
-  gasp_run_stats st;
-  if (tk_run(e, &st)) return EXIT_RUNTIME;
-  *updates += st.updates;
-  return 0;
-}
-
-static int run_mf(int argc, char **argv, int als) {
-  const char *name = als ? "als" : "sgd";
-  tk_opts o;
-  tk_opts_init(&o);
+/* Flags into o and m; 0 to go on, else an exit code (or EXIT_OK after
+ * --help, with *help set). */
+static int parse(int argc, char **argv, tk_opts *o, mf_args *a, int *help) {
+  mf *m = a->m;
+  const char *name = a->name;
   /* the sync engine, chromatic by construction; ratings are weighted */
-  o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_VOCAB |
-               TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
-  o.c.seed = 1;
-  mf m;
-  memset(&m, 0, sizeof m);
-  m.als = als;
-  m.k = 20;
-  m.lambda = 0.1;
-  m.lambda_bias = -1;
-  m.lr = 0.04;
-  m.decay = 0.95;
-  m.top_n_metric = 10;
-  mf_args a = {&m, NULL, name};
-  o.dist_ok = 1; /* across ranks: each half-step is a superstep */
-  o.load = mf_load_ratings;
+  o->takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_VOCAB |
+                TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
+  o->c.seed = 1;
+  o->dist_ok = 1; /* across ranks: each half-step is a superstep */
+  o->load = mf_load_ratings;
   static const struct option als_extra[] = {
       {"rank", required_argument, 0, 'k'},
       {"lambda", required_argument, 0, O_LAMBDA},
@@ -726,325 +496,247 @@ static int run_mf(int argc, char **argv, int als) {
       {"epochs", required_argument, 0, TK_OPT_MAX_ITER},
       {"biased", no_argument, 0, O_BIASED},
       {0, 0, 0, 0}};
-  int rc = tk_parse(argc, argv, &o, als ? als_extra : sgd_extra,
-                    als ? als_help : sgd_help, handle, &a);
-  if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
-  if (o.eng.engine != GASP_ENGINE_SYNC) {
+  int rc = tk_parse(argc, argv, o, m->als ? als_extra : sgd_extra,
+                    m->als ? als_help : sgd_help, handle, a);
+  *help = rc == TK_HELP_SHOWN;
+  if (rc) return *help ? EXIT_OK : rc;
+  if (o->eng.engine != GASP_ENGINE_SYNC) {
     cli_error("%s: runs on the sync engine (alternating sides is the "
               "chromatic schedule of the bipartite graph)",
               name);
     return EXIT_USAGE;
   }
-  if (!(m.lambda >= 0) || (!als && !(m.lr > 0)) || !(m.decay > 0) ||
-      m.top_n_metric < 1) {
+  if (!(m->lambda >= 0) || (!m->als && !(m->lr > 0)) || !(m->decay > 0) ||
+      m->top_n_metric < 1) {
     cli_error("%s: --lambda must be >= 0, --lr and --decay > 0", name);
     return EXIT_USAGE;
   }
-  uint64_t iters = o.eng.max_iter ? o.eng.max_iter : als ? 10 : 40;
-  if (m.lambda_bias < 0) m.lambda_bias = m.lambda;
-  m.seed = o.c.seed;
-  m.kp = mf_kpad(m.k);
-  m.stride = mf_stride(m.k, m.biased);
+  if (m->lambda_bias < 0) m->lambda_bias = m->lambda;
+  m->kp = mf_kpad(m->k);
+  m->stride = mf_stride(m->k, m->biased);
+  return 0;
+}
 
-  gasp_graph *g = NULL;
-  gasp_engine *e = NULL;
-  FILE *trace = NULL;
-  double load_s = 0;
-  uint8_t *user = NULL;
-  float *allF = NULL; /* across ranks: every factor, on rank 0 */
-  if ((rc = tk_load(&o, &g, &load_s))) {
-    tk_graph_free(&o, &g);
-    return rc;
-  }
-  gasp_dist *dist = o.eng.dist;
-  gasp_graph *gg = dist ? o.d.global : g; /* the whole graph */
-  int root = tk_is_root(&o);
-  m.g = gg;
-  m.nl = gasp_graph_num_left(gg);
-  m.nv = gasp_graph_num_vertices(gg);
-  m.own_users = m.nl;
-  m.owned = m.nv;
-  if (dist) { /* owned users, owned items, then the ghosts */
-    gasp_vid nloc = gasp_graph_num_vertices(g);
-    if (!(user = malloc(nloc ? nloc : 1))) goto oom;
-    m.owned = gasp_graph_num_owned(g);
-    m.own_users = 0;
-    for (gasp_vid v = 0; v < nloc; v++) {
-      user[v] = gasp_dist_side(dist, v) == GASP_SIDE_LEFT;
-      m.own_users += v < m.owned && user[v];
+/* After loading: the whole graph, the arrays, the test set, the trace and
+ * the device; 0 or an exit code. */
+static int setup(mf_run *r, gasp_graph *g, const char *test) {
+  mf *m = r->m;
+  tk_opts *o = r->o;
+  gasp_graph *gg = tk_result_graph(o, g);
+  m->g = gg;
+  m->nl = gasp_graph_num_left(gg);
+  m->nv = gasp_graph_num_vertices(gg);
+  gasp_graph_out_edges(gg, &m->out);
+  /* for predictions; mu comes with the first sweep */
+  m->sp = (mf_sgd_par){m->k, m->stride, m->biased, 0, 0, 0, 0};
+  uint64_t Eg = gasp_graph_num_edges(gg);
+  const double *wg = gasp_graph_weights(gg);
+  for (uint64_t s = 0; m->implicit && s < Eg; s++)
+    if (wg[s] < 0) {
+      cli_error("%s: --implicit needs non-negative ratings (counts)",
+                o->c.input);
+      return EXIT_USAGE;
     }
-    m.user = user;
+  r->local = gasp_graph_num_vertices(g);
+  size_t n = r->local ? (size_t)r->local : 1;
+  r->factors = malloc(n * (size_t)m->k * sizeof(float));
+  r->bias = m->biased ? malloc(n * sizeof(float)) : NULL;
+  r->rows = calloc(n * (size_t)m->stride, sizeof(float));
+  if (!r->factors || (m->biased && !r->bias) || !r->rows) {
+    cli_error("%s: out of memory", r->name);
+    return EXIT_RUNTIME;
   }
-  uint64_t E = gasp_graph_num_edges(g), Eg = gasp_graph_num_edges(gg);
-  gasp_graph_out_edges(g, &m.out);
-  gasp_graph_in_edges(g, &m.in);
-  const double *w = gasp_graph_weights(g), *wg = gasp_graph_weights(gg);
-  m.r = malloc((E ? E : 1) * sizeof *m.r);
-  if (!m.r) goto oom;
-  for (uint64_t s = 0; s < E; s++)
-    m.r[s] = (float)w[s];
-  double sum = 0; /* of the whole matrix: the same on every rank */
-  m.rmin = INFINITY;
-  m.rmax = -INFINITY;
-  for (uint64_t s = 0; s < Eg; s++) {
-    sum += wg[s];
-    if (wg[s] < m.rmin) m.rmin = wg[s];
-    if (wg[s] > m.rmax) m.rmax = wg[s];
-  }
-  m.mean = Eg ? sum / (double)Eg : 0;
-  if (!(m.r_in = malloc((E ? E : 1) * sizeof *m.r_in))) goto oom;
-  for (uint64_t s = 0; s < E; s++)
-    m.r_in[s] = m.r[m.in.slot[s]];
-  if (m.implicit) {
-    for (uint64_t s = 0; s < Eg; s++)
-      if (wg[s] < 0) {
-        cli_error("%s: --implicit needs non-negative ratings (counts)",
-                  o.c.input);
-        rc = EXIT_USAGE;
-        goto out;
-      }
-    m.yty = calloc((size_t)m.k * (size_t)m.k, sizeof *m.yty);
-    if (!m.yty) goto oom;
-  }
-  m.sp = (mf_sgd_par){m.k,          m.stride,        m.biased,
-                      (float)m.lr,  (float)m.lambda, (float)m.lambda_bias,
-                      (float)m.mean};
-  if (a.test && (rc = load_test(&m, &o.c, a.test))) goto out;
-  if (o.trace && root) {
-    if (!(trace = fopen(o.trace, "w"))) {
-      cli_error("%s: cannot create: %s", o.trace, strerror(errno));
-      rc = EXIT_USAGE;
-      goto out;
+  int rc;
+  if (test && (rc = load_test(m, &o->c, test))) return rc;
+  if (o->trace && tk_is_root(o)) {
+    if (!(r->trace = fopen(o->trace, "w"))) {
+      cli_error("%s: cannot create: %s", o->trace, strerror(errno));
+      return EXIT_USAGE;
     }
     fputs("iteration\ttrain_rmse\ttest_rmse\ttest_mpr\ttest_recall\t"
           "sweep_seconds\tseconds\n",
-          trace);
+          r->trace);
   }
-
   char gpu_name[128];
-  int gpu = tk_use_gpu(&o, als ? "als" : "sgd",
-                       !als         ? "sgd has no device kernel"
-                       : o.eng.dist ? "the device runs on one process"
+  r->gpu = tk_use_gpu(o, r->name,
+                      !m->als       ? "sgd has no device kernel"
+                      : o->eng.dist ? "the device runs on one process"
                                     : NULL,
-                       gpu_name, sizeof gpu_name);
-  if (gpu < 0) {
-    rc = EXIT_USAGE;
-    goto out;
-  }
-  gasp_program prog;
-#ifdef GASP_TOOLKIT_CUDA
-  const gasp_gpu_mode asked = o.eng.gpu; /* o.eng.gpu is rewritten below */
-#endif
-  for (;;) {
-    memset(&prog, 0, sizeof prog);
-    prog.vertex_size = (size_t)m.stride * sizeof(float);
-    prog.acc_size = gpu ? 0 : prog.vertex_size;
-    prog.init_vertex = mf_init;
-    prog.gather_edges = gpu ? NULL : mf_edges;
-    prog.gather_vertex = gpu ? NULL : mf_gather;
-    prog.apply = gpu ? mf_apply_device_only : mf_apply;
-#ifdef GASP_TOOLKIT_CUDA
-    if (gpu) prog.device_apply = als_device_apply;
-#endif
-    prog.user = &m;
-    o.eng.max_iter = 1; /* one superstep per half-step */
-    o.eng.on_iteration = NULL;
-    o.eng.gpu = gpu ? GASP_GPU_ON : GASP_GPU_OFF;
-    if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
-    m.F = gasp_graph_vertex_data(g);
-#ifdef GASP_TOOLKIT_CUDA
-    /* lambda only: gpu_params() sets alpha and YtY before each half-step */
-    if (gpu &&
-        (als_gpu_open(&m) || mf_gpu_params(m.gpu, m.lambda, 0, NULL, m.gpu_err,
-                                           sizeof m.gpu_err))) {
-      if (asked != GASP_GPU_AUTO) {
-        cli_error("als: %s", m.gpu_err);
-        rc = EXIT_RUNTIME;
-        goto out;
-      }
-      /* --gpu auto: the device declined (k too large for it, too little
-       * memory); start again on the CPU */
-      if (!o.c.quiet)
-        fprintf(stderr, "gasp: als: %s; running on the CPU\n", m.gpu_err);
-      mf_gpu_free(m.gpu);
-      m.gpu = NULL;
-      gasp_engine_free(&e);
-      gpu = 0;
-      snprintf(gpu_name, sizeof gpu_name, "none");
-      continue;
-    }
-#endif
-    break;
-  }
-  m.threads = gasp_engine_threads(e);
-  m.th = tk_calloc_lines((size_t)m.threads, sizeof *m.th);
-  if (!m.th) goto oom;
-  for (int t = 0; t < m.threads; t++) {
-    mf_thread *th = &m.th[t];
-    size_t kk = (size_t)m.k * (size_t)m.k;
-    th->A = aligned_alloc(
-        64, ((size_t)m.k * (size_t)m.kp * sizeof(float) + 63) & ~(size_t)63);
-    th->b =
-        aligned_alloc(64, ((size_t)m.kp * sizeof(float) + 63) & ~(size_t)63);
-    th->Ad = malloc(kk * sizeof(double));
-    th->bd = malloc((size_t)m.k * sizeof(double));
-    th->x = malloc((size_t)m.k * sizeof(double));
-    if (!th->A || !th->b || !th->Ad || !th->bd || !th->x) goto oom;
-  }
+                      gpu_name, sizeof gpu_name);
+  return r->gpu < 0 ? EXIT_USAGE : 0;
+}
 
-  int has_test = m.test.n > 0;
-  double best = INFINITY, best_mpr = INFINITY, t0 = cli_now(), sweep_total = 0;
-  uint64_t updates = 0, it = 0;
-  iter_fig f = {NAN, NAN, NAN, NAN, 0, 0};
-  for (it = 1; it <= iters; it++) {
-    double ts = cli_now();
-    m.epoch = it;
-    m.sp.lr = (float)(m.lr * pow(m.decay, (double)(it - 1)));
-    for (int t = 0; t < m.threads; t++)
-      m.th[t].sse = 0, m.th[t].n = 0;
-    if (m.implicit && (rc = gram(&m, e, m.own_users, m.owned))) goto out;
-    if ((rc = gpu_params(&m))) goto out;
-    if ((rc = half_step(e, 0, m.own_users, &updates))) goto out;
-    if (m.implicit && (rc = gram(&m, e, 0, m.own_users))) goto out;
-    if ((rc = gpu_params(&m))) goto out;
-    if ((rc = half_step(e, m.own_users, m.owned, &updates))) goto out;
-    if (m.gpu && !m.implicit && (rc = train_sse(&m, e))) goto out;
-    f.sweep = cli_now() - ts;
-    sweep_total += f.sweep;
-    double sn[2] = {0, 0}; /* squared error and ratings, of every rank */
-    for (int t = 0; t < m.threads; t++)
-      sn[0] += m.th[t].sse, sn[1] += (double)m.th[t].n;
-    if (dist && (rc = allreduce(e, sn, 2))) goto out;
-    f.train = sn[1] > 0 ? sqrt(sn[0] / sn[1]) : NAN;
-    mf ev = m; /* the whole model, on rank 0 */
-    if (dist && has_test) {
-      free(allF);
-      allF = tk_dist_gather(&o, m.F, (size_t)m.stride * sizeof(float), &rc);
-      if (rc) goto out;
-      ev.F = allF;
-      ev.user = NULL;
-      gasp_graph_out_edges(gg, &ev.out);
-      gasp_graph_in_edges(gg, &ev.in);
-    }
-    if (has_test && m.implicit && root) {
-      if ((rc = rank_metrics(&ev, e, &f.mpr, &f.recall))) goto out;
-      if (f.mpr < best_mpr) best_mpr = f.mpr;
-    } else if (has_test && root) {
-      f.test = test_rmse(&ev, e);
-      if (f.test < best) best = f.test;
-    }
-    f.seconds = cli_now() - t0;
-    if (root) report(&m, name, trace, it, &f, o.c.quiet, has_test);
+/* The library call with the command's options. */
+static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st) {
+  const mf *m = r->m;
+  gasp_mf_opts po;
+  gasp_mf_opts_init(&po);
+  po.engine = r->o->eng;
+  po.engine.on_iteration = NULL;
+  if (!r->gpu) po.engine.gpu = GASP_GPU_OFF;
+  po.rank = m->k;
+  po.lambda = m->lambda;
+  po.alpha = m->implicit ? m->alpha : 0;
+  po.biased = m->biased;
+  po.lr = m->lr;
+  po.decay = m->decay;
+  po.lambda_bias = m->lambda_bias;
+  po.seed = r->o->c.seed;
+  po.on_sweep = on_sweep;
+  po.on_sweep_user = r;
+  gasp_error err;
+  int grc = m->als ? gasp_als(g, &po, r->factors, &r->info, st, &err)
+                   : gasp_sgd(g, &po, r->factors, r->bias, &r->info, st, &err);
+  if (r->rc) return r->rc; /* the callback's, printed */
+  if (!grc) return 0;
+  cli_fail(&err, grc); /* the flags were checked: the run failed */
+  return grc == GASP_EINVAL || grc == GASP_ENOTSUP ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+static const char *method(const mf *m) {
+  return m->implicit ? "als-implicit"
+         : m->als    ? "als"
+         : m->biased ? "sgd-biased"
+                     : "sgd";
+}
+
+static void summary_json(const mf_run *r, const gasp_run_stats *st,
+                         int has_test_file, double load_s) {
+  const mf *m = r->m;
+  const iter_fig *f = &r->f;
+  uint64_t it = st->iterations, Eg = gasp_graph_num_edges(m->g);
+  double ups =
+      r->sweep_total > 0 ? (double)Eg * (double)it / r->sweep_total : 0;
+  int has_test = m->test.n > 0;
+  cli_json j;
+  cli_json_begin(&j, stdout);
+  cli_json_str(&j, "toolkit", r->name);
+  cli_json_str(&j, "method", method(m));
+  cli_json_u64(&j, "users", m->nl);
+  cli_json_u64(&j, "items", m->nv - m->nl);
+  cli_json_u64(&j, "ratings", Eg);
+  cli_json_u64(&j, "rank", (uint64_t)m->k);
+  cli_json_num(&j, "lambda", m->lambda);
+  cli_json_u64(&j, "iterations", it);
+  cli_json_u64(&j, "updates", st->updates);
+  if (!m->implicit) cli_json_num(&j, "train_rmse", f->train);
+  if (has_test && !m->implicit) {
+    cli_json_num(&j, "test_rmse", f->test);
+    cli_json_num(&j, "best_test_rmse", r->best);
   }
-  it--;
-  double seconds = cli_now() - t0;
-  const float *F = m.F;
-  if (dist) { /* the factors in global order, and the totals, on rank 0 */
-    free(allF);
-    gasp_run_stats tot = {0};
-    tot.updates = updates;
-    tot.iterations = it;
-    allF = tk_dist_results(&o, e, &tot, m.F, (size_t)m.stride * sizeof(float),
-                           &rc);
-    if (rc) goto out;
-    updates = tot.updates;
-    F = allF;
+  if (has_test && m->implicit) {
+    cli_json_num(&j, "test_mpr", f->mpr);
+    cli_json_num(&j, "best_test_mpr", r->best_mpr);
+    cli_json_num(&j, "test_recall_at_n", f->recall);
+    cli_json_u64(&j, "recall_n", (uint64_t)m->top_n_metric);
   }
-  if (!root) goto out;
-  if (o.c.output) {
-    mf_model meta = {{0},    m.k,    m.stride, m.biased, m.implicit,
-                     m.mean, m.rmin, m.rmax,   {0},      {0}};
-    snprintf(meta.method, sizeof meta.method, "%s",
-             m.implicit ? "als-implicit"
-             : als      ? "als"
-             : m.biased ? "sgd-biased"
-                        : "sgd");
-    if ((rc = mf_model_write(o.c.output, &meta, gg, F))) goto out;
+  if (has_test_file) {
+    cli_json_u64(&j, "test_ratings", m->test.n);
+    cli_json_u64(&j, "test_unknown_users", m->test.unknown_users);
+    cli_json_u64(&j, "test_unknown_items", m->test.unknown_items);
+    cli_json_u64(&j, "test_unknown_pairs", m->test.unknown_pairs);
   }
-  double ups = sweep_total > 0 ? (double)Eg * (double)it / sweep_total : 0;
-  if (o.c.json) {
-    cli_json j;
-    cli_json_begin(&j, stdout);
-    cli_json_str(&j, "toolkit", name);
-    cli_json_str(&j, "method",
-                 m.implicit ? "als-implicit"
-                 : als      ? "als"
-                 : m.biased ? "sgd-biased"
-                            : "sgd");
-    cli_json_u64(&j, "users", m.nl);
-    cli_json_u64(&j, "items", m.nv - m.nl);
-    cli_json_u64(&j, "ratings", Eg);
-    cli_json_u64(&j, "rank", (uint64_t)m.k);
-    cli_json_num(&j, "lambda", m.lambda);
-    cli_json_u64(&j, "iterations", it);
-    cli_json_u64(&j, "updates", updates);
-    if (!m.implicit) cli_json_num(&j, "train_rmse", f.train);
-    if (has_test && !m.implicit) {
-      cli_json_num(&j, "test_rmse", f.test);
-      cli_json_num(&j, "best_test_rmse", best);
-    }
-    if (has_test && m.implicit) {
-      cli_json_num(&j, "test_mpr", f.mpr);
-      cli_json_num(&j, "best_test_mpr", best_mpr);
-      cli_json_num(&j, "test_recall_at_n", f.recall);
-      cli_json_u64(&j, "recall_n", (uint64_t)m.top_n_metric);
-    }
-    if (a.test) {
-      cli_json_u64(&j, "test_ratings", m.test.n);
-      cli_json_u64(&j, "test_unknown_users", m.test.unknown_users);
-      cli_json_u64(&j, "test_unknown_items", m.test.unknown_items);
-      cli_json_u64(&j, "test_unknown_pairs", m.test.unknown_pairs);
-    }
-    cli_json_num(&j, "mean_rating", m.mean);
-    cli_json_num(&j, "seconds", seconds);
-    cli_json_num(&j, "seconds_per_iteration",
-                 it ? sweep_total / (double)it : 0);
-    cli_json_num(&j, "updates_per_second", ups);
-    cli_json_u64(&j, "threads", (uint64_t)m.threads);
-    tk_json_gpu(&j, e);
-    tk_dist_json(&o, &j, it);
-    cli_json_num(&j, "load_seconds", load_s);
-    cli_json_end(&j);
+  cli_json_num(&j, "mean_rating", m->mean);
+  cli_json_num(&j, "seconds", st->seconds);
+  cli_json_num(&j, "seconds_per_iteration",
+               it ? r->sweep_total / (double)it : 0);
+  cli_json_num(&j, "updates_per_second", ups);
+  cli_json_u64(&j, "threads", (uint64_t)st->threads);
+  cli_json_str(&j, "gpu", r->info.gpu.used ? r->info.gpu.device : "none");
+  cli_json_u64(&j, "gpu_batches", r->info.gpu.batches);
+  tk_dist_json(r->o, &j, it);
+  cli_json_num(&j, "load_seconds", load_s);
+  cli_json_end(&j);
+}
+
+static void summary_text(const mf_run *r, const gasp_run_stats *st) {
+  const mf *m = r->m;
+  uint64_t it = st->iterations, Eg = gasp_graph_num_edges(m->g);
+  double ups =
+      r->sweep_total > 0 ? (double)Eg * (double)it / r->sweep_total : 0;
+  fprintf(stderr,
+          "gasp: %s: %" PRIu64 " %s in %.3f s (%.3f s each, %.1f M rating "
+          "updates/s)",
+          r->name, it, m->als ? "sweeps" : "epochs", st->seconds,
+          it ? r->sweep_total / (double)it : 0.0, ups / 1e6);
+  if (m->test.n > 0 && !m->implicit)
+    fprintf(stderr, "; best test RMSE %.4f", r->best);
+  if (m->test.unknown_pairs)
+    fprintf(stderr, "; %" PRIu64 " test pairs with an unknown user or item",
+            m->test.unknown_pairs);
+  fputc('\n', stderr);
+}
+
+/* After the call: the totals, the factors (across ranks gathered on rank
+ * 0), the model files and the summary. */
+static int finish(mf_run *r, gasp_run_stats *st, const char *test,
+                  double load_s) {
+  mf *m = r->m;
+  tk_opts *o = r->o;
+  m->mean = r->info.mean;
+  m->rmin = r->info.min_rating;
+  m->rmax = r->info.max_rating;
+  int rc = 0;
+  pad_rows(r);
+  if (o->eng.dist) { /* the totals, and every rank's rows on rank 0 */
+    free(r->all);
+    r->all = tk_dist_results(o, NULL, st, r->rows,
+                             (size_t)m->stride * sizeof(float), &rc);
+    if (rc) return rc;
+    m->F = r->all;
   }
-  if (!o.c.quiet) {
-    fprintf(stderr,
-            "gasp: %s: %" PRIu64 " %s in %.3f s (%.3f s each, %.1f M rating "
-            "updates/s)",
-            name, it, als ? "sweeps" : "epochs", seconds,
-            it ? sweep_total / (double)it : 0.0, ups / 1e6);
-    if (has_test && !m.implicit) fprintf(stderr, "; best test RMSE %.4f", best);
-    if (m.test.unknown_pairs)
-      fprintf(stderr, "; %" PRIu64 " test pairs with an unknown user or item",
-              m.test.unknown_pairs);
-    fputc('\n', stderr);
+  if (!tk_is_root(o)) return 0;
+  if (o->c.output) {
+    mf_model meta = {{0},     m->k,    m->stride, m->biased, m->implicit,
+                     m->mean, m->rmin, m->rmax,   {0},       {0}};
+    snprintf(meta.method, sizeof meta.method, "%s", method(m));
+    if ((rc = mf_model_write(o->c.output, &meta, m->g, m->F))) return rc;
   }
-  goto out;
-oom:
-  cli_error("%s: out of memory", name);
-  rc = EXIT_RUNTIME;
-out:
-  if (trace) fclose(trace);
-  if (m.th)
-    for (int t = 0; t < m.threads; t++) {
-      free(m.th[t].A);
-      free(m.th[t].b);
-      free(m.th[t].Ad);
-      free(m.th[t].bd);
-      free(m.th[t].x);
-    }
-  free(m.th);
-#ifdef GASP_TOOLKIT_CUDA
-  mf_gpu_free(m.gpu);
-#endif
-  free(m.r);
-  free(m.r_in);
-  free(m.yty);
+  if (o->c.json) summary_json(r, st, test != NULL, load_s);
+  if (!o->c.quiet) summary_text(r, st);
+  return 0;
+}
+
+static int run_mf(int argc, char **argv, int als) {
+  mf m;
+  memset(&m, 0, sizeof m);
+  m.als = als;
+  m.k = 20;
+  m.lambda = 0.1;
+  m.lambda_bias = -1;
+  m.lr = 0.04;
+  m.decay = 0.95;
+  m.top_n_metric = 10;
+  tk_opts o;
+  tk_opts_init(&o);
+  mf_args a = {&m, NULL, als ? "als" : "sgd"};
+  int help, rc = parse(argc, argv, &o, &a, &help);
+  if (rc || help) return rc;
+
+  gasp_graph *g = NULL;
+  double load_s = 0;
+  mf_run r;
+  memset(&r, 0, sizeof r);
+  r.m = &m;
+  r.o = &o;
+  r.name = a.name;
+  r.f = (iter_fig){NAN, NAN, NAN, NAN, 0, 0};
+  r.best = r.best_mpr = INFINITY;
+  gasp_run_stats st;
+  if (!(rc = tk_load(&o, &g, &load_s)) && !(rc = setup(&r, g, a.test)) &&
+      !(rc = call(&r, g, &st)))
+    rc = finish(&r, &st, a.test, load_s);
+  if (r.trace) fclose(r.trace);
+  free(r.factors);
+  free(r.bias);
+  free(r.rows);
+  free(r.all);
   free(m.test.u);
   free(m.test.i);
   free(m.test.r);
-  free(user);
-  free(allF);
-  gasp_engine_free(&e);
   tk_graph_free(&o, &g);
   return rc;
 }
+
+int cmd_als(int argc, char **argv) { return run_mf(argc, argv, 1); }
+int cmd_sgd(int argc, char **argv) { return run_mf(argc, argv, 0); }

@@ -1,7 +1,8 @@
 /*
  * mf.h -- matrix factorization on the ratings graph: the numeric kernels
- * (normal equations, Cholesky, SGD passes) shared by `gasp als`, `gasp
- * sgd` and `gasp predict`, and the model files.
+ * (normal equations, Cholesky, SGD passes) of gasp_als and gasp_sgd
+ * (lib_mf.c, in libgasp), also compiled into `gasp` for its evaluation and
+ * `gasp predict`.  Internal: not installed.
  *
  * A factor vector is `stride` floats: the k factors, zero padding up to a
  * multiple of 8 (kp) so that loops run in whole vectors, and for biased
@@ -14,6 +15,13 @@
 #include <stdint.h>
 
 #include "gasp.h"
+
+/* Non-static names in libgasp are internal (gasp__). */
+#define mf_normal_eq gasp__mf_normal_eq
+#define mf_cholesky_solve gasp__mf_cholesky_solve
+#define mf_sgd_pass gasp__mf_sgd_pass
+#define mf_sse gasp__mf_sse
+#define mf_predict gasp__mf_predict
 
 /* Floats of k factors rounded up to whole 8-float vectors. */
 static inline int mf_kpad(int k) { return (k + 7) & ~7; }

@@ -5,11 +5,12 @@
  * normal equations are built on the device from the neighbours' rows (no
  * k^2 floats per vertex cross the bus) and solved by Cholesky in double.
  * The math is in mf_gpu_stages.h; the CPU reference is als_solve in
- * cmd_mf.c (mf_normal_eq + mf_cholesky_solve).
+ * lib_mf.c (mf_normal_eq + mf_cholesky_solve).
  *
- * Plain C, usable from C and from CUDA.  Without a device (or in a build
- * without CUDA) nothing here is linked; mf_gpu_new fails with the CUDA
- * runtime's reason when there is no usable device.
+ * Plain C, usable from C and from CUDA; built into libgasp (for gasp_als)
+ * by nvcc, or as mf_gpu_stub.c in a build without CUDA, whose functions
+ * all fail.  mf_gpu_new fails with the CUDA runtime's reason when there is
+ * no usable device.
  *
  * Threads: a handle is driven from one host thread at a time.  Solves are
  * asynchronous on the caller's stream; mf_gpu_params and
@@ -28,6 +29,13 @@
 #include <stdint.h>
 
 #include "gasp.h" /* gasp_vid is uint32_t */
+
+/* Non-static names in libgasp are internal (gasp__). */
+#define mf_gpu_new gasp__mf_gpu_new
+#define mf_gpu_free gasp__mf_gpu_free
+#define mf_gpu_params gasp__mf_gpu_params
+#define mf_gpu_solve gasp__mf_gpu_solve
+#define mf_gpu_upload_rows gasp__mf_gpu_upload_rows
 
 #ifdef __cplusplus
 extern "C" {
