@@ -6,7 +6,10 @@
  *
  * Default engine: async with edge consistency on the chromatic schedule,
  * which converges and is deterministic for any thread count; across
- * ranks sync rounds (the labels of `--engine sync`).
+ * ranks sync rounds.  Sync rounds give the same labels on any number of
+ * ranks as in one process; async across ranks runs on another colouring
+ * than one process, so its labels may differ.  A distributed run says
+ * which: "same_as_one_process" in --json, a line in the summary.
  *
  * Community = the original id of the vertex whose label it carries.
  */
@@ -34,6 +37,10 @@ static const char help[] =
     "classes update in turn, deterministic for any number of threads.\n"
     "Output: 'id<TAB>community', the community named by the original id of\n"
     "the vertex whose label it carries.\n\n"
+    "Across ranks (--np, --rank) the default is --engine sync, whose labels\n"
+    "are those of one process with --engine sync; --engine async colours the\n"
+    "graph differently across ranks, so its labels may differ from one\n"
+    "process's.  --json then tells which: same_as_one_process.\n\n"
     "options:\n" TK_HELP;
 
 typedef struct lp_out {
@@ -50,7 +57,7 @@ static int fmt_community(char *buf, size_t cap, gasp_vid v, void *user) {
 int cmd_labelprop(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
-  o.dist_ok = 1; /* across ranks: synchronous rounds */
+  o.dist_ok = 1; /* across ranks: synchronous rounds by default */
   /* weights count: --weighted / --unweighted stay */
   o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED);
   int rc = tk_parse(argc, argv, &o, NULL, help, NULL, NULL);
@@ -66,6 +73,10 @@ int cmd_labelprop(int argc, char **argv) {
       o.eng.locking = GASP_LOCKING_CHROMATIC;
   }
   int async = o.eng.engine == GASP_ENGINE_ASYNC;
+  /* Across ranks only sync rounds are the labels one process computes
+   * with the same flags (one process's default is the chromatic schedule,
+   * and async across ranks colours differently). */
+  int same_as_one = o.engine_set && !async;
   if (!o.eng.max_iter) o.eng.max_iter = 100;
 
   gasp_graph *g = NULL;
@@ -127,6 +138,7 @@ int cmd_labelprop(int argc, char **argv) {
     cli_json_u64(&j, "communities", communities);
     cli_json_u64(&j, "largest_community", largest);
     cli_json_bool(&j, "weighted", weighted);
+    if (dist) cli_json_bool(&j, "same_as_one_process", same_as_one);
     tk_json_run(&j, &st, async, converged, load_s);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
@@ -137,6 +149,14 @@ int cmd_labelprop(int argc, char **argv) {
             converged ? "converged" : "stopped (not converged)",
             (unsigned long long)st.iterations, (unsigned long long)st.updates,
             st.seconds);
+    if (dist && !same_as_one)
+      fprintf(stderr, "gasp: labelprop: %s\n",
+              async ? "async across ranks colours the graph otherwise than "
+                      "one process: the labels may differ from a one-process "
+                      "run (--engine sync: the same on any number of ranks)"
+                    : "across ranks the default engine is sync: the labels "
+                      "of a one-process --engine sync run, not of the "
+                      "one-process default (async, chromatic schedule)");
   }
 out:
   tk_iter_end(&it);

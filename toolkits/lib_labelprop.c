@@ -14,7 +14,8 @@
  *   - self loops do not count;
  *   - an edge counts 1, or its weight when the graph is weighted (the sum
  *     is taken in adjacency order: in-edges by ascending source, then
- *     out-edges by ascending target; weights should be positive).
+ *     out-edges by ascending target, by global index across ranks;
+ *     weights should be positive).
  *
  * Let M be the largest score and T the labels scoring M.  v keeps its
  * label if that label is in T, and otherwise takes the smallest label in
@@ -65,6 +66,10 @@ typedef struct lp {
   uint8_t *changed;     /* by vertex: the last update changed its label */
   gasp_dist *dist;      /* distributed: labels are global vertex indices */
   const double *weight; /* NULL: every edge counts 1 */
+  /* distributed and weighted: the global index of each local vertex, to
+   * add weights in the order one process adds them; else NULL */
+  gasp_vid *global;
+  gasp_vid nowned;
   lp_thread *th;
   int threads;
   unsigned bits_max; /* table size 2^bits_max fits the largest degree */
@@ -101,6 +106,41 @@ static inline void add_score(gasp_vid *key, double *score, unsigned bits,
   score[h] += w;
 }
 
+/* The weight of the i-th edge of a list: in-edges through their slots,
+ * out-edges from out_slot0 on (in_slot NULL). */
+static inline double edge_weight(const double *w, const uint32_t *in_slot,
+                                 gasp_eid out_slot0, uint64_t i) {
+  return in_slot ? w[in_slot[i]] : w[out_slot0 + i];
+}
+
+/* Adds one weighted list of a rank's local graph in ascending global
+ * index, as one process adds it: the list is two ascending runs, the
+ * owned neighbours (local ids below nowned) and then the ghosts, merged
+ * here.  Floating-point sums depend on the order, and a tie that one
+ * process sees must be the same tie across ranks. */
+static void add_list_global(const lp *p, gasp_vid *key, double *score,
+                            unsigned bits, const gasp_vid *label, gasp_vid self,
+                            const gasp_vid *nbr, uint64_t n,
+                            const uint32_t *in_slot, gasp_eid out_slot0) {
+  uint64_t lo = 0, hi = n; /* first ghost */
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (nbr[mid] < p->nowned)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  uint64_t i = 0, j = lo;
+  while (i < lo || j < n) {
+    uint64_t k =
+        j == n || (i < lo && p->global[nbr[i]] < p->global[nbr[j]]) ? i++ : j++;
+    gasp_vid u = nbr[k];
+    if (u != self)
+      add_score(key, score, bits, load_label(label, u),
+                edge_weight(p->weight, in_slot, out_slot0, k));
+  }
+}
+
 static void lp_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
                       void *acc) {
   lp *p = gasp_ctx_user(ctx);
@@ -117,17 +157,24 @@ static void lp_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
   size_t cap = (size_t)1 << bits;
   memset(key, 0xff, cap * sizeof *key);
   const double *w = p->weight;
-  for (uint64_t i = 0; i < nb->n_in; i++) {
-    gasp_vid u = nb->in[i];
-    if (u != self)
-      add_score(key, score, bits, load_label(label, u),
-                w ? w[nb->in_slot[i]] : 1.0);
-  }
-  for (uint64_t i = 0; i < nb->n_out; i++) {
-    gasp_vid u = nb->out[i];
-    if (u != self)
-      add_score(key, score, bits, load_label(label, u),
-                w ? w[nb->out_slot0 + i] : 1.0);
+  if (p->global) {
+    add_list_global(p, key, score, bits, label, self, nb->in, nb->n_in,
+                    nb->in_slot, 0);
+    add_list_global(p, key, score, bits, label, self, nb->out, nb->n_out, NULL,
+                    nb->out_slot0);
+  } else {
+    for (uint64_t i = 0; i < nb->n_in; i++) {
+      gasp_vid u = nb->in[i];
+      if (u != self)
+        add_score(key, score, bits, load_label(label, u),
+                  w ? w[nb->in_slot[i]] : 1.0);
+    }
+    for (uint64_t i = 0; i < nb->n_out; i++) {
+      gasp_vid u = nb->out[i];
+      if (u != self)
+        add_score(key, score, bits, load_label(label, u),
+                  w ? w[nb->out_slot0 + i] : 1.0);
+    }
   }
   gasp_vid best = own;
   double top = 0;
@@ -203,7 +250,8 @@ void gasp_labelprop_opts_init(gasp_labelprop_opts *o) {
   o->engine.max_iter = 100;
 }
 
-/* Per-thread score tables sized for the largest degree. */
+/* Per-thread score tables sized for the largest degree, and (distributed,
+ * weighted) the global index of every local vertex. */
 static int lp_alloc(lp *p, const gasp_graph *g) {
   gasp_vid nv = gasp_graph_num_vertices(g);
   uint64_t maxdeg = 0;
@@ -225,6 +273,13 @@ static int lp_alloc(lp *p, const gasp_graph *g) {
     p->th[t].score = malloc(cap * sizeof *p->th[t].score);
     if (!p->th[t].key || !p->th[t].score) return GASP_ENOMEM;
   }
+  if (p->dist && p->weight) {
+    p->global = malloc((nv ? (size_t)nv : 1) * sizeof *p->global);
+    if (!p->global) return GASP_ENOMEM;
+    for (gasp_vid v = 0; v < nv; v++)
+      p->global[v] = gasp_dist_global_id(p->dist, v);
+    p->nowned = gasp_graph_num_owned(g);
+  }
   return GASP_OK;
 }
 
@@ -236,6 +291,7 @@ static void lp_free(lp *p) {
     }
   free(p->th);
   free(p->changed);
+  free(p->global);
 }
 
 int gasp_labelprop(gasp_graph *g, const gasp_labelprop_opts *o, gasp_vid *label,
