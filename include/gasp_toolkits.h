@@ -87,6 +87,37 @@ GASP_EXTERN int gasp_cc(gasp_graph *g, const gasp_cc_opts *o,
                         gasp_vid *component, gasp_run_stats *stats,
                         gasp_error *err);
 
+/* ---- communities by label propagation -------------------------------- */
+
+typedef struct gasp_labelprop_opts {
+  /* gasp_labelprop_opts_init: the async engine under edge consistency
+   * with the default locking, which is the chromatic schedule (converges;
+   * the same labels for any number of threads), and max_iter 100 (sync
+   * rounds may oscillate; 0: no limit) */
+  gasp_engine_opts engine;
+} gasp_labelprop_opts;
+
+GASP_EXTERN void gasp_labelprop_opts_init(gasp_labelprop_opts *o);
+/* Deterministic label propagation (Raghavan et al. 2007): each vertex
+ * takes the label with the largest count among its neighbours (edges
+ * taken both ways, self loops not counted, each edge 1 or its weight),
+ * keeping its own on a tie it is part of and else taking the smallest.
+ * label[v]: the vertex index naming v's community, as for gasp_cc (a
+ * local id on one process; the global vertex index across ranks).
+ *
+ * Sync rounds are fully determined by the graph, the same on any number
+ * of threads or ranks (weights are added in global vertex order), but
+ * may oscillate: stats->reason is GASP_STOP_CONVERGED only when the last
+ * round changed no label.  Async updates end; their labels depend on the
+ * schedule: on the chromatic schedule the same for any number of
+ * threads, but across ranks the colouring is not one process's, and the
+ * labels may differ from one process's.  The iteration callback's
+ * residual is the number of labels changed since the previous call.
+ * GASP_ENOTSUP for bounded staleness across ranks. */
+GASP_EXTERN int gasp_labelprop(gasp_graph *g, const gasp_labelprop_opts *o,
+                               gasp_vid *label, gasp_run_stats *stats,
+                               gasp_error *err);
+
 /* ---- single-source shortest paths ------------------------------------ */
 
 typedef struct gasp_sssp_opts {

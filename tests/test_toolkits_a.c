@@ -12,7 +12,10 @@
  *             vertex recomputed every round), unweighted and weighted,
  *             at several --max-iter and thread counts: labels, iterations
  *             and convergence must be identical; the async chromatic
- *             schedule ends with labels independent of the thread count.
+ *             schedule ends with labels independent of the thread count;
+ *             across ranks sync rounds give one process's labels (weights
+ *             that are not integers too), and the default and async
+ *             engines say that theirs may differ.
  *
  * Also the --json keys, --trace, and exit status 2 for bad input.  The
  * binary comes from $GASP_BIN (skipped without it).
@@ -99,6 +102,7 @@ typedef struct rgraph {
   uint64_t *id;     /* original id of each vertex */
   uint64_t *s, *d;  /* edges, dense */
   unsigned *w;      /* weights (1..3), or NULL */
+  int tenths;       /* weights written as w / 10 */
 } rgraph;
 
 static void rg_free(rgraph *g) {
@@ -118,7 +122,7 @@ static void rg_add(rgraph *g, uint64_t cap, uint64_t a, uint64_t b) {
 /* n vertices in groups of assorted shapes; every vertex has an edge. */
 static rgraph rg_components(uint64_t n, uint64_t seed) {
   tu_rng r = {seed};
-  rgraph g = {n, 0, malloc(n * sizeof(uint64_t)), NULL, NULL, NULL};
+  rgraph g = {n, 0, malloc(n * sizeof(uint64_t)), NULL, NULL, NULL, 0};
   uint64_t cap = 8 * n + 64, next = 3;
   g.s = malloc(cap * sizeof *g.s);
   g.d = malloc(cap * sizeof *g.d);
@@ -158,7 +162,7 @@ static rgraph rg_components(uint64_t n, uint64_t seed) {
 static rgraph rg_planted(uint64_t n, uint64_t m, int weighted, uint64_t seed) {
   tu_rng r = {seed};
   rgraph g = {n, 0, malloc(n * sizeof(uint64_t)), malloc(m * sizeof(uint64_t)),
-              malloc(m * sizeof(uint64_t)), NULL};
+              malloc(m * sizeof(uint64_t)), NULL, 0};
   if (weighted) g.w = malloc(m * sizeof *g.w);
   uint64_t next = 100;
   for (uint64_t v = 0; v < n; v++) g.id[v] = next += 1 + tu_below(&r, 50);
@@ -190,7 +194,10 @@ static char *rg_write(void **state, const char *name, const rgraph *g) {
   for (uint64_t i = 0; i < g->m; i++) {
     fprintf(f, "%llu\t%llu", (unsigned long long)g->id[g->s[i]],
             (unsigned long long)g->id[g->d[i]]);
-    if (g->w) fprintf(f, "\t%u", g->w[i]);
+    if (g->w && g->tenths)
+      fprintf(f, "\t%u.%u", g->w[i] / 10, g->w[i] % 10);
+    else if (g->w)
+      fprintf(f, "\t%u", g->w[i]);
     fputc('\n', f);
   }
   assert_int_equal(fclose(f), 0);
@@ -576,6 +583,81 @@ static void test_labelprop_chromatic(void **state) {
   rg_free(&g);
 }
 
+/* The per-vertex lines of `-o - --json` output, and their length. */
+static size_t result_len(const char *out) {
+  return (size_t)(json_line(out) - out);
+}
+
+/* Across ranks, sync rounds are one process's: the same labels, rounds
+ * and convergence on 2 and 3 ranks, METIS or hash, also with weights
+ * that are not integers (added in another order, their sums round
+ * differently and can break a tie).  The default engine (sync across ranks, the
+ * chromatic schedule in one process) and async say that they may differ,
+ * in --json and in the summary. */
+static void test_labelprop_ranks(void **state) {
+  TU_NEED_BIN();
+  for (uint64_t seed = 0; seed < 3; seed++) {
+    rgraph g = rg_planted(300, 1500, 1, 40 + seed);
+    tu_rng r = {seed + 7};
+    for (uint64_t i = 0; i < g.m; i++)
+      g.w[i] = 1 + (unsigned)tu_below(&r, 7);
+    g.tenths = 1; /* 0.1 .. 0.7 */
+    char name[32];
+    snprintf(name, sizeof name, "lp-ranks%llu.txt", (unsigned long long)seed);
+    char *path = rg_write(state, name, &g);
+    char *one =
+        OUT("labelprop", "-i", path, "-o", "-", "--json", "--engine", "sync");
+    assert_null(json_get(json_line(one), "same_as_one_process"));
+    static const char *nps[] = {"2", "3"}, *parts[] = {"metis", "hash"};
+    for (size_t i = 0; i < COUNT(nps); i++)
+      for (size_t q = 0; q < COUNT(parts); q++) {
+        char *out =
+            OUT("labelprop", "-i", path, "-o", "-", "--json", "--engine",
+                "sync", "--np", nps[i], "--partition", parts[q]);
+        if (result_len(out) != result_len(one) ||
+            memcmp(out, one, result_len(one)))
+          fail_msg("%s --np %s --partition %s: labels differ from one process",
+                   name, nps[i], parts[q]);
+        const char *j = json_line(out), *j1 = json_line(one);
+        assert_int_equal(json_u64(j, "iterations"), json_u64(j1, "iterations"));
+        assert_int_equal(json_true(j, "converged"), json_true(j1, "converged"));
+        assert_true(json_true(j, "weighted"));
+        assert_true(json_true(j, "same_as_one_process"));
+        free(out);
+      }
+    if (seed == 0) {
+      /* the default across ranks: sync rounds, and it says so */
+      char *out =
+          OUT("labelprop", "-i", path, "-o", "-", "--json", "--np", "2");
+      assert_int_equal(result_len(out), result_len(one));
+      assert_memory_equal(out, one, result_len(one));
+      char *eng = json_get(json_line(out), "engine");
+      assert_string_equal(eng, "\"sync\"");
+      free(eng);
+      assert_false(json_true(json_line(out), "same_as_one_process"));
+      free(out);
+      tu_result res = RUN("labelprop", "-i", path, "--np", "2");
+      assert_int_equal(res.status, 0);
+      assert_true(
+          tu_contains(res.err, "across ranks the default engine is sync"));
+      tu_result_free(&res);
+      /* async across ranks ends, but on another colouring */
+      out = OUT("labelprop", "-i", path, "--json", "--quiet", "--np", "2",
+                "--engine", "async");
+      assert_true(json_true(out, "converged"));
+      assert_false(json_true(out, "same_as_one_process"));
+      free(out);
+      res = RUN("labelprop", "-i", path, "--np", "2", "--engine", "async");
+      assert_int_equal(res.status, 0);
+      assert_true(tu_contains(res.err, "the labels may differ"));
+      tu_result_free(&res);
+    }
+    free(one);
+    free(path);
+    rg_free(&g);
+  }
+}
+
 /* ---- json, trace, errors ----------------------------------------------- */
 
 static void test_cc_json_trace(void **state) {
@@ -666,6 +748,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_labelprop_reference, setup, teardown),
       cmocka_unit_test_setup_teardown(test_labelprop_json, setup, teardown),
       cmocka_unit_test_setup_teardown(test_labelprop_chromatic, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_labelprop_ranks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
   };
   return cmocka_run_group_tests_name("toolkits_a", tests, NULL, NULL);

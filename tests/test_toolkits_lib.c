@@ -164,6 +164,68 @@ static gasp_vid uf_find(gasp_vid *p, gasp_vid x) {
   return x;
 }
 
+/* Label propagation's rule in synchronous rounds, every vertex
+ * recomputed every round from the edge list itself: scores by label over
+ * the edges both ways (self loops out), keep the own label on a tie it is
+ * in, else the smallest tied.  Returns the rounds run; *converged when
+ * the last changed nothing; changes[r]: labels round r+1 changed. */
+static uint64_t ref_labelprop(const gasp_graph *g, const coo *c, int weighted,
+                              uint64_t max_iter, gasp_vid *label,
+                              int *converged, uint64_t *changes) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint64_t *off = calloc(n + 1, sizeof *off);
+  gasp_vid *nbr = malloc(2 * c->m * sizeof *nbr), *s = malloc(c->m * sizeof *s);
+  gasp_vid *t = malloc(c->m * sizeof *t), *next = malloc(n * sizeof *next);
+  double *w = malloc(2 * c->m * sizeof *w), *score = calloc(n, sizeof *score);
+  for (uint64_t i = 0; i < c->m; i++) {
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, c->s[i], &s[i]), 0);
+    assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, c->t[i], &t[i]), 0);
+    if (s[i] != t[i]) off[s[i] + 1]++, off[t[i] + 1]++;
+  }
+  for (gasp_vid v = 0; v < n; v++)
+    off[v + 1] += off[v];
+  uint64_t *pos = malloc(n * sizeof *pos);
+  memcpy(pos, off, n * sizeof *pos);
+  for (uint64_t i = 0; i < c->m; i++)
+    if (s[i] != t[i]) {
+      double x = weighted ? c->w[i] : 1.0;
+      nbr[pos[s[i]]] = t[i], w[pos[s[i]]++] = x;
+      nbr[pos[t[i]]] = s[i], w[pos[t[i]]++] = x;
+    }
+  for (gasp_vid v = 0; v < n; v++)
+    label[v] = v;
+  uint64_t rounds = 0;
+  *converged = 0;
+  while (rounds < max_iter && !*converged) {
+    uint64_t changed = 0;
+    for (gasp_vid v = 0; v < n; v++) {
+      next[v] = label[v];
+      if (off[v] == off[v + 1]) continue;
+      for (uint64_t j = off[v]; j < off[v + 1]; j++)
+        score[label[nbr[j]]] += w[j];
+      double top = 0;
+      for (uint64_t j = off[v]; j < off[v + 1]; j++)
+        top = score[label[nbr[j]]] > top ? score[label[nbr[j]]] : top;
+      if (score[label[v]] != top) {
+        gasp_vid best = GASP_VID_NONE;
+        for (uint64_t j = off[v]; j < off[v + 1]; j++)
+          if (score[label[nbr[j]]] == top && label[nbr[j]] < best)
+            best = label[nbr[j]];
+        next[v] = best;
+      }
+      for (uint64_t j = off[v]; j < off[v + 1]; j++)
+        score[label[nbr[j]]] = 0;
+      changed += next[v] != label[v];
+    }
+    memcpy(label, next, n * sizeof *label);
+    changes[rounds++] = changed;
+    *converged = changed == 0;
+  }
+  free(off), free(nbr), free(s), free(t), free(next), free(w), free(score);
+  free(pos);
+  return rounds;
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 typedef struct pr_seen {
@@ -464,6 +526,164 @@ static void test_cc(void **state) {
     }
   free(uf);
   free(comp);
+  gasp_graph_free(&g);
+  free_coo(&c);
+}
+
+/* Residuals the iteration callback saw. */
+typedef struct lp_seen {
+  uint64_t n, res[128];
+} lp_seen;
+
+static int lp_on_iter(void *user, const gasp_iter_info *info) {
+  lp_seen *s = user;
+  if (s->n < 128) s->res[s->n++] = (uint64_t)info->residual;
+  return 0;
+}
+
+/* A label is stable when the rule would keep it: no label scores more. */
+static void assert_lp_stable(const gasp_graph *g, const gasp_vid *label) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  const double *w = gasp_graph_weights(g);
+  gasp_adjacency a[2];
+  gasp_graph_out_edges(g, &a[0]);
+  gasp_graph_in_edges(g, &a[1]);
+  double *score = calloc(n, sizeof *score);
+  for (gasp_vid v = 0; v < n; v++) {
+    for (int pass = 0; pass < 3; pass++) /* add, check, clear */
+      for (int k = 0; k < 2; k++)
+        for (uint64_t j = a[k].off[v]; j < a[k].off[v + 1]; j++) {
+          gasp_vid u = a[k].nbr[j];
+          if (u == v) continue;
+          double x = w ? w[k ? a[k].slot[j] : j] : 1.0;
+          if (pass == 0) score[label[u]] += x;
+          if (pass == 1) assert_true(score[label[u]] <= score[label[v]]);
+          if (pass == 2) score[label[u]] = 0;
+        }
+  }
+  free(score);
+}
+
+static void test_labelprop(void **state) {
+  (void)state;
+  static const uint64_t iters[] = {1, 2, 7, 100};
+  for (int gi = 0; gi < 3; gi++) {
+    /* sparse (paths and stars that oscillate), denser, weighted */
+    coo c = make_coo(gi ? 600 : 900, gi ? 3000 : 700, 31 + (uint64_t)gi);
+    int weighted = gi == 2;
+    for (uint64_t i = 0; i < c.m; i++)
+      c.w[i] /= 8; /* not integers, still exact sums */
+    gasp_graph *g = build(&c, weighted);
+    gasp_vid n = gasp_graph_num_vertices(g);
+    gasp_vid *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+    uint64_t changes[128];
+    int conv;
+    for (size_t k = 0; k < sizeof iters / sizeof *iters; k++) {
+      uint64_t rounds =
+          ref_labelprop(g, &c, weighted, iters[k], want, &conv, changes);
+      for (int threads = 1; threads <= 3; threads += 2) {
+        gasp_labelprop_opts o;
+        gasp_labelprop_opts_init(&o);
+        o.engine.engine = GASP_ENGINE_SYNC;
+        o.engine.max_iter = iters[k];
+        o.engine.threads = threads;
+        lp_seen seen = {0};
+        o.engine.on_iteration = lp_on_iter;
+        o.engine.on_iteration_user = &seen;
+        gasp_run_stats st;
+        assert_int_equal(gasp_labelprop(g, &o, got, &st, NULL), GASP_OK);
+        assert_memory_equal(got, want, n * sizeof *got);
+        assert_int_equal(st.iterations, rounds);
+        assert_int_equal(st.reason == GASP_STOP_CONVERGED, conv);
+        /* the residual: labels changed per round */
+        assert_int_equal(seen.n, rounds);
+        assert_memory_equal(seen.res, changes, rounds * sizeof *changes);
+      }
+    }
+    if (gi == 0) assert_false(conv); /* oscillates: the test means it */
+    /* the default: async on the chromatic schedule ends, on a fixed point
+     * of the rule, with the same labels for any number of threads */
+    gasp_vid *first = malloc(n * sizeof *first);
+    for (int threads = 1; threads <= 4; threads *= 2) {
+      gasp_labelprop_opts o;
+      gasp_labelprop_opts_init(&o);
+      o.engine.threads = threads;
+      gasp_run_stats st;
+      assert_int_equal(gasp_labelprop(g, &o, got, &st, NULL), GASP_OK);
+      assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+      assert_true(st.colors > 0);
+      assert_lp_stable(g, got);
+      if (threads == 1) memcpy(first, got, n * sizeof *got);
+      assert_memory_equal(got, first, n * sizeof *got);
+    }
+    free(first);
+    free(want);
+    free(got);
+    gasp_graph_free(&g);
+    free_coo(&c);
+  }
+  /* error paths: a status and the reason, nothing run */
+  coo c = make_coo(50, 100, 3);
+  gasp_graph *g = build(&c, 0);
+  gasp_vid *lab = malloc(gasp_graph_num_vertices(g) * sizeof *lab);
+  gasp_labelprop_opts o;
+  gasp_labelprop_opts_init(&o);
+  gasp_error err;
+  gasp_run_stats st;
+  assert_int_equal(gasp_labelprop(g, &o, NULL, &st, &err), GASP_EINVAL);
+  assert_int_equal(err.code, GASP_EINVAL);
+  assert_true(err.msg[0] != 0);
+  assert_int_equal(st.updates, 0);
+  assert_int_equal(gasp_labelprop(NULL, &o, lab, NULL, &err), GASP_EINVAL);
+  assert_int_equal(gasp_labelprop(g, NULL, lab, NULL, NULL), GASP_EINVAL);
+  free(lab);
+  gasp_graph_free(&g);
+  free_coo(&c);
+}
+
+/* The call on arrays answers as `gasp labelprop` on the same file, for
+ * the default engine and for sync rounds. */
+static void test_labelprop_same_as_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  coo c = make_coo(700, 3500, 37);
+  for (uint64_t i = 0; i < c.m; i++)
+    c.w[i] /= 4;
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
+  FILE *f = fopen(file, "w");
+  for (uint64_t i = 0; i < c.m; i++)
+    fprintf(f, "%llu\t%llu\t%.17g\n", (unsigned long long)c.s[i],
+            (unsigned long long)c.t[i], c.w[i]);
+  fclose(f);
+  gasp_graph *g = build(&c, 1);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_vid *lab = malloc(n * sizeof *lab);
+  for (int sync = 0; sync < 2; sync++) {
+    gasp_labelprop_opts o;
+    gasp_labelprop_opts_init(&o);
+    if (sync) o.engine.engine = GASP_ENGINE_SYNC;
+    assert_int_equal(gasp_labelprop(g, &o, lab, NULL, NULL), GASP_OK);
+    const char *args[] = {"labelprop", "-i",       file,   "-o", outp,
+                          "--quiet",   "--engine", "sync", NULL};
+    if (!sync) args[6] = NULL;
+    tu_result r = tu_gasp_runv(args);
+    assert_int_equal(r.status, 0);
+    tu_result_free(&r);
+    f = fopen(outp, "r");
+    for (gasp_vid v = 0; v < n; v++) {
+      unsigned long long id, comm;
+      assert_int_equal(fscanf(f, "%llu\t%llu", &id, &comm), 2);
+      assert_int_equal(id, gasp_graph_gid(g, v));
+      assert_int_equal(comm, gasp_graph_gid(g, lab[v]));
+    }
+    assert_int_equal(fscanf(f, "%*s"), EOF);
+    fclose(f);
+  }
+  free(lab);
+  free(file);
+  free(outp);
+  tu_rmtree(dir);
   gasp_graph_free(&g);
   free_coo(&c);
 }
@@ -1742,6 +1962,8 @@ int main(void) {
       cmocka_unit_test(test_bfs),
       cmocka_unit_test(test_sssp),
       cmocka_unit_test(test_cc),
+      cmocka_unit_test(test_labelprop),
+      cmocka_unit_test(test_labelprop_same_as_cli),
       cmocka_unit_test(test_same_as_cli),
       cmocka_unit_test(test_lda_counts),
       cmocka_unit_test(test_lda_reproducible),
