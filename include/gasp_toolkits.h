@@ -87,6 +87,25 @@ GASP_EXTERN int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
                          uint32_t *depth, gasp_vid *parent,
                          gasp_run_stats *stats, gasp_error *err);
 
+/* ---- k-core decomposition --------------------------------------------- */
+
+typedef struct gasp_kcore_opts {
+  gasp_engine_opts engine; /* sync or async (any scheduler and consistency
+                              model); across ranks, bounded staleness too */
+} gasp_kcore_opts;
+
+GASP_EXTERN void gasp_kcore_opts_init(gasp_kcore_opts *o);
+/* core[v]: v's core number (the largest k such that v is in a subgraph
+ * of minimum degree k) in the graph taken as undirected, self loops and
+ * repeated edges ignored, by local h-index updates (Montresor et al.
+ * 2013).  Every engine reaches the same numbers; a run stopped early
+ * (max_iter, on_iteration: stats->reason) leaves upper bounds of them.
+ * Not GASP_ENOTSUP for any engine or consistency model (beyond
+ * gasp_engine_new's own limits, e.g. no locks across ranks). */
+GASP_EXTERN int gasp_kcore(gasp_graph *g, const gasp_kcore_opts *o,
+                           uint32_t *core, gasp_run_stats *stats,
+                           gasp_error *err);
+
 #ifdef __cplusplus
 }
 #endif
