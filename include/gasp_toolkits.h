@@ -106,6 +106,40 @@ GASP_EXTERN int gasp_kcore(gasp_graph *g, const gasp_kcore_opts *o,
                            uint32_t *core, gasp_run_stats *stats,
                            gasp_error *err);
 
+/* ---- triangle counting ------------------------------------------------ */
+
+typedef struct gasp_triangles_opts {
+  gasp_engine_opts engine; /* sync or async, any scheduler and consistency
+                              model; max_iter and always_active are not
+                              used (each of the three passes runs to its
+                              end) */
+} gasp_triangles_opts;
+
+/* Figures of the graph taken as undirected, over the whole graph (on every
+ * rank in a distributed run). */
+typedef struct gasp_triangles_totals {
+  uint64_t triangles;
+  uint64_t wedges; /* paths of two edges: sum of d(v)(d(v) - 1) / 2 over the
+                      distinct-neighbour degrees; transitivity is
+                      3 triangles / wedges */
+  uint64_t edges;  /* undirected edges: neighbour pairs, each once */
+} gasp_triangles_totals;
+
+GASP_EXTERN void gasp_triangles_opts_init(gasp_triangles_opts *o);
+/* Exact triangle count of the graph taken as undirected (self loops and
+ * repeated edges ignored) by degree-ordered neighbour-list intersection
+ * (Schank and Wagner 2005) in three passes: *totals, and, when per_vertex
+ * is not NULL, per_vertex[v]: the triangles v is in.  In a distributed
+ * run every rank passes per_vertex or every rank passes NULL (else
+ * GASP_EINVAL on all); an owned vertex's entry is its whole count, a
+ * ghost's is 0 (its owner has it).  stats sums the passes.  GASP_ENOTSUP
+ * across ranks with bounded staleness; GASP_ECANCELED when on_iteration
+ * stops a pass. */
+GASP_EXTERN int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
+                               uint64_t *per_vertex,
+                               gasp_triangles_totals *totals,
+                               gasp_run_stats *stats, gasp_error *err);
+
 #ifdef __cplusplus
 }
 #endif
