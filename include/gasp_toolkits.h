@@ -133,8 +133,8 @@ GASP_EXTERN void gasp_triangles_opts_init(gasp_triangles_opts *o);
  * run every rank passes per_vertex or every rank passes NULL (else
  * GASP_EINVAL on all); an owned vertex's entry is its whole count, a
  * ghost's is 0 (its owner has it).  stats sums the passes.  GASP_ENOTSUP
- * across ranks with bounded staleness; GASP_ECANCELED when on_iteration
- * stops a pass. */
+ * across ranks with bounded staleness; GASP_ECANCELED should a pass be
+ * stopped before its end (by on_iteration). */
 GASP_EXTERN int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
                                uint64_t *per_vertex,
                                gasp_triangles_totals *totals,
