@@ -109,15 +109,19 @@ void gasp_kcore_opts_init(gasp_kcore_opts *o) {
   gasp_engine_opts_init(&o->engine);
 }
 
-/* Per-thread counts, room for the largest degree (in- plus out-edges, an
- * upper bound of the distinct neighbours). */
-static int alloc_scratch(kc *p, const gasp_graph *g, int threads) {
+/* The largest in- plus out-degree: room for the distinct neighbours. */
+static uint64_t max_degree(const gasp_graph *g) {
   gasp_vid n = gasp_graph_num_vertices(g);
   uint64_t maxdeg = 0;
   for (gasp_vid v = 0; v < n; v++) {
     uint64_t d = gasp_graph_in_degree(g, v) + gasp_graph_out_degree(g, v);
     if (d > maxdeg) maxdeg = d;
   }
+  return maxdeg;
+}
+
+/* Per-thread counts of the neighbours' bounds, up to maxdeg. */
+static int alloc_scratch(kc *p, uint64_t maxdeg, int threads) {
   p->scratch = calloc((size_t)threads, sizeof *p->scratch);
   if (!p->scratch) return GASP_ENOMEM;
   for (int t = 0; t < threads; t++)
@@ -140,6 +144,7 @@ int gasp_kcore(gasp_graph *g, const gasp_kcore_opts *o, uint32_t *core,
   p.overlap = o->engine.dist != NULL ||
               (o->engine.engine == GASP_ENGINE_ASYNC &&
                o->engine.consistency == GASP_CONSISTENCY_VERTEX);
+  uint64_t maxdeg = max_degree(g);
   gasp_program prog = {0};
   prog.vertex_size = sizeof(kc_vertex);
   prog.acc_size = sizeof(uint32_t);
@@ -154,7 +159,7 @@ int gasp_kcore(gasp_graph *g, const gasp_kcore_opts *o, uint32_t *core,
   int rc = gasp_engine_new(&e, g, &prog, &o->engine, err);
   if (rc) return rc;
   int threads = gasp_engine_threads(e);
-  if ((rc = alloc_scratch(&p, g, threads))) {
+  if ((rc = alloc_scratch(&p, maxdeg, threads))) {
     tk_lib_fail(err, rc, "out of memory");
     goto out;
   }
