@@ -403,6 +403,59 @@ GASP_EXTERN int gasp_sgd(gasp_graph *ratings, const gasp_mf_opts *o,
                          float *factors, float *bias, gasp_mf_info *info,
                          gasp_run_stats *stats, gasp_error *err);
 
+/* ---- k-core decomposition --------------------------------------------- */
+
+typedef struct gasp_kcore_opts {
+  gasp_engine_opts engine; /* sync or async (any scheduler and consistency
+                              model); across ranks, bounded staleness too */
+} gasp_kcore_opts;
+
+GASP_EXTERN void gasp_kcore_opts_init(gasp_kcore_opts *o);
+/* core[v]: v's core number (the largest k such that v is in a subgraph
+ * of minimum degree k) in the graph taken as undirected, self loops and
+ * repeated edges ignored, by local h-index updates (Montresor et al.
+ * 2013).  Every engine reaches the same numbers; a run stopped early
+ * (max_iter, on_iteration: stats->reason) leaves upper bounds of them.
+ * Not GASP_ENOTSUP for any engine or consistency model (beyond
+ * gasp_engine_new's own limits, e.g. no locks across ranks). */
+GASP_EXTERN int gasp_kcore(gasp_graph *g, const gasp_kcore_opts *o,
+                           uint32_t *core, gasp_run_stats *stats,
+                           gasp_error *err);
+
+/* ---- triangle counting ------------------------------------------------ */
+
+typedef struct gasp_triangles_opts {
+  gasp_engine_opts engine; /* sync or async, any scheduler and consistency
+                              model; max_iter and always_active are not
+                              used (each of the three passes runs to its
+                              end) */
+} gasp_triangles_opts;
+
+/* Figures of the graph taken as undirected, over the whole graph (on every
+ * rank in a distributed run). */
+typedef struct gasp_triangles_totals {
+  uint64_t triangles;
+  uint64_t wedges; /* paths of two edges: sum of d(v)(d(v) - 1) / 2 over the
+                      distinct-neighbour degrees; transitivity is
+                      3 triangles / wedges */
+  uint64_t edges;  /* undirected edges: neighbour pairs, each once */
+} gasp_triangles_totals;
+
+GASP_EXTERN void gasp_triangles_opts_init(gasp_triangles_opts *o);
+/* Exact triangle count of the graph taken as undirected (self loops and
+ * repeated edges ignored) by degree-ordered neighbour-list intersection
+ * (Schank and Wagner 2005) in three passes: *totals, and, when per_vertex
+ * is not NULL, per_vertex[v]: the triangles v is in.  In a distributed
+ * run every rank passes per_vertex or every rank passes NULL (else
+ * GASP_EINVAL on all); an owned vertex's entry is its whole count, a
+ * ghost's is 0 (its owner has it).  stats sums the passes.  GASP_ENOTSUP
+ * across ranks with bounded staleness; GASP_ECANCELED should a pass be
+ * stopped before its end (by on_iteration). */
+GASP_EXTERN int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
+                               uint64_t *per_vertex,
+                               gasp_triangles_totals *totals,
+                               gasp_run_stats *stats, gasp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,11 +2,12 @@
  * test_toolkits_lib.c -- the toolkits as library calls (gasp_toolkits.h)
  * on graphs built from arrays in memory (gasp_graph_from_coo), against
  * references written here -- a queue BFS with the smallest parent, Dijkstra,
- * union-find -- for every direction the engine may take, several thread
- * counts and both engines where they apply; and the same answers as the
- * `gasp` command on the same graph written to a file.  Matrix
- * factorization against normal equations solved here and the properties of
- * its objective.
+ * union-find, peeling for k-cores, every vertex triple for triangles -- for
+ * every direction the engine may take, several thread counts and both
+ * engines where they apply; and the same answers as the `gasp` command on
+ * the same graph written to a file.  Matrix factorization against normal
+ * equations solved here and the properties of its objective; LDA against
+ * its count invariants and planted topics.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1955,6 +1956,291 @@ static void test_mf_same_as_cli(void **state) {
   free_ratings(&R);
 }
 
+/* ---- k-core and triangles --------------------------------------------- */
+
+/* The graph taken as undirected, self loops and repeats dropped, as an
+ * n x n 0/1 matrix (row-major, malloc'd). */
+static uint8_t *undirected_matrix(const gasp_graph *g) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint8_t *a = calloc((size_t)n * n, 1);
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  for (gasp_vid u = 0; u < n; u++)
+    for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++) {
+      gasp_vid v = out.nbr[j];
+      if (u != v) a[(size_t)u * n + v] = a[(size_t)v * n + u] = 1;
+    }
+  return a;
+}
+
+/* Peeling (Batagelj and Zaversnik): remove a vertex of least remaining
+ * degree; its core number is the largest such degree seen so far. */
+static void ref_kcore(const gasp_graph *g, uint32_t *core) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint8_t *a = undirected_matrix(g), *gone = calloc(n ? n : 1, 1);
+  uint32_t *deg = calloc(n ? n : 1, sizeof *deg), k = 0;
+  for (gasp_vid u = 0; u < n; u++)
+    for (gasp_vid v = 0; v < n; v++)
+      deg[u] += a[(size_t)u * n + v];
+  for (gasp_vid step = 0; step < n; step++) {
+    gasp_vid best = GASP_VID_NONE;
+    for (gasp_vid v = 0; v < n; v++)
+      if (!gone[v] && (best == GASP_VID_NONE || deg[v] < deg[best])) best = v;
+    if (deg[best] > k) k = deg[best];
+    core[best] = k;
+    gone[best] = 1;
+    for (gasp_vid v = 0; v < n; v++)
+      if (!gone[v] && a[(size_t)best * n + v]) deg[v]--;
+  }
+  free(a);
+  free(gone);
+  free(deg);
+}
+
+/* Every triple i < j < k of the matrix; per[v]: triangles v is in. */
+static gasp_triangles_totals ref_triangles(const gasp_graph *g, uint64_t *per) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint8_t *a = undirected_matrix(g);
+  gasp_triangles_totals t = {0, 0, 0};
+  memset(per, 0, n * sizeof *per);
+  for (gasp_vid i = 0; i < n; i++) {
+    uint64_t d = 0;
+    for (gasp_vid j = 0; j < n; j++)
+      d += a[(size_t)i * n + j];
+    t.wedges += d * (d ? d - 1 : 0) / 2;
+    t.edges += d;
+    for (gasp_vid j = i + 1; j < n; j++) {
+      if (!a[(size_t)i * n + j]) continue;
+      for (gasp_vid k = j + 1; k < n; k++)
+        if (a[(size_t)i * n + k] && a[(size_t)j * n + k]) {
+          t.triangles++;
+          per[i]++;
+          per[j]++;
+          per[k]++;
+        }
+    }
+  }
+  t.edges /= 2;
+  free(a);
+  return t;
+}
+
+/* A clique of 6 (ids 0..5) with a pendant path 5-6-7, the same edges
+ * again reversed, and ids 8 and 9 without edges: cores 5, 1 and 0, 20
+ * triangles. */
+static gasp_graph *clique_with_tail(void) {
+  gasp_gid s[2 * 17], t[2 * 17];
+  uint64_t m = 0;
+  for (gasp_gid i = 0; i < 6; i++)
+    for (gasp_gid j = i + 1; j < 6; j++)
+      s[m] = i, t[m++] = j;
+  s[m] = 5, t[m++] = 6;
+  s[m] = 6, t[m++] = 7;
+  for (uint64_t i = 0; i < 17; i++)
+    s[m] = t[i], t[m++] = s[i];
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_graph_from_coo(&g, m, s, t, NULL, 10, 0, 1, NULL),
+                   GASP_OK);
+  assert_int_equal(gasp_graph_num_vertices(g), 10);
+  return g;
+}
+
+/* Random graphs of several densities (self loops and repeated edges
+ * among them) and the clique with a tail. */
+static gasp_graph *kt_graph(int i) {
+  static const uint64_t size[][2] = {{300, 1500}, {200, 3000}, {400, 500}};
+  if (i == 3) return clique_with_tail();
+  coo c = make_coo(size[i][0], size[i][1], 31 + (uint64_t)i);
+  gasp_graph *g = build(&c, 0);
+  free_coo(&c);
+  return g;
+}
+
+enum { KT_GRAPHS = 4 };
+
+static void test_kcore(void **state) {
+  (void)state;
+  for (int gi = 0; gi < KT_GRAPHS; gi++) {
+    gasp_graph *g = kt_graph(gi);
+    gasp_vid n = gasp_graph_num_vertices(g);
+    uint32_t *ref = malloc(n * sizeof *ref), *core = malloc(n * sizeof *core);
+    ref_kcore(g, ref);
+    if (gi == 3) { /* the clique's five, the tail's ones */
+      for (gasp_vid v = 0; v < n; v++)
+        assert_int_equal(ref[v], v < 6 ? 5 : v < 8 ? 1 : 0);
+    }
+    for (int eng = 0; eng < 2; eng++)
+      for (int cons = 0; cons < 3; cons++)
+        for (int threads = 1; threads <= 3; threads += 2) {
+          if (!eng && cons) continue;
+          gasp_kcore_opts o;
+          gasp_kcore_opts_init(&o);
+          o.engine.engine = eng ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC;
+          o.engine.consistency = (gasp_consistency)cons;
+          o.engine.threads = threads;
+          gasp_run_stats st;
+          memset(core, 0xff, n * sizeof *core);
+          assert_int_equal(gasp_kcore(g, &o, core, &st, NULL), GASP_OK);
+          assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+          for (gasp_vid v = 0; v < n; v++)
+            if (core[v] != ref[v])
+              fail_msg("graph %d engine %d consistency %d threads %d: "
+                       "vertex %u: core %u, want %u",
+                       gi, eng, cons, threads, v, core[v], ref[v]);
+        }
+    /* stopped after one superstep: upper bounds (the degrees) */
+    gasp_kcore_opts o;
+    gasp_kcore_opts_init(&o);
+    o.engine.max_iter = 1;
+    gasp_run_stats st;
+    assert_int_equal(gasp_kcore(g, &o, core, &st, NULL), GASP_OK);
+    if (st.reason == GASP_STOP_MAX_ITER)
+      for (gasp_vid v = 0; v < n; v++)
+        assert_true(core[v] >= ref[v]);
+    free(ref);
+    free(core);
+    gasp_graph_free(&g);
+  }
+}
+
+static void test_kcore_errors(void **state) {
+  (void)state;
+  gasp_graph *g = clique_with_tail();
+  uint32_t core[10];
+  gasp_kcore_opts o;
+  gasp_kcore_opts_init(&o);
+  gasp_error err;
+  gasp_run_stats st;
+  assert_int_equal(gasp_kcore(g, &o, NULL, &st, &err), GASP_EINVAL);
+  assert_int_equal(err.code, GASP_EINVAL);
+  assert_true(err.msg[0] != 0);
+  assert_int_equal(gasp_kcore(NULL, &o, core, NULL, &err), GASP_EINVAL);
+  assert_int_equal(gasp_kcore(g, NULL, core, NULL, NULL), GASP_EINVAL);
+  /* neither stats nor err needed */
+  assert_int_equal(gasp_kcore(g, &o, core, NULL, NULL), GASP_OK);
+  assert_int_equal(core[0], 5);
+  gasp_graph_free(&g);
+}
+
+static void test_triangles(void **state) {
+  (void)state;
+  for (int gi = 0; gi < KT_GRAPHS; gi++) {
+    gasp_graph *g = kt_graph(gi);
+    gasp_vid n = gasp_graph_num_vertices(g);
+    uint64_t *ref = malloc(n * sizeof *ref), *per = malloc(n * sizeof *per);
+    gasp_triangles_totals want = ref_triangles(g, ref);
+    if (gi == 3) assert_int_equal(want.triangles, 20);
+    assert_true(want.triangles > 0);
+    for (int eng = 0; eng < 2; eng++)
+      for (int cons = 0; cons < 3; cons++)
+        for (int threads = 1; threads <= 3; threads += 2)
+          for (int pv = 0; pv < 2; pv++) {
+            if (!eng && cons) continue;
+            gasp_triangles_opts o;
+            gasp_triangles_opts_init(&o);
+            o.engine.engine = eng ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC;
+            o.engine.consistency = (gasp_consistency)cons;
+            o.engine.threads = threads;
+            o.engine.max_iter = 1; /* not used: every pass runs */
+            gasp_triangles_totals tot;
+            gasp_run_stats st;
+            memset(per, 0xff, n * sizeof *per);
+            assert_int_equal(
+                gasp_triangles(g, &o, pv ? per : NULL, &tot, &st, NULL),
+                GASP_OK);
+            assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+            assert_true(st.iterations >= 3);
+            assert_int_equal(tot.triangles, want.triangles);
+            assert_int_equal(tot.wedges, want.wedges);
+            assert_int_equal(tot.edges, want.edges);
+            if (pv) assert_memory_equal(per, ref, n * sizeof *per);
+          }
+    free(ref);
+    free(per);
+    gasp_graph_free(&g);
+  }
+}
+
+static void test_triangles_errors(void **state) {
+  (void)state;
+  gasp_graph *g = clique_with_tail();
+  uint64_t per[10];
+  gasp_triangles_opts o;
+  gasp_triangles_opts_init(&o);
+  gasp_triangles_totals tot;
+  gasp_error err;
+  assert_int_equal(gasp_triangles(g, &o, per, NULL, NULL, &err), GASP_EINVAL);
+  assert_int_equal(err.code, GASP_EINVAL);
+  assert_true(err.msg[0] != 0);
+  assert_int_equal(gasp_triangles(NULL, &o, per, &tot, NULL, &err),
+                   GASP_EINVAL);
+  assert_int_equal(gasp_triangles(g, NULL, per, &tot, NULL, NULL), GASP_EINVAL);
+  /* per_vertex may be NULL */
+  assert_int_equal(gasp_triangles(g, &o, NULL, &tot, NULL, NULL), GASP_OK);
+  assert_int_equal(tot.triangles, 20);
+  gasp_graph_free(&g);
+}
+
+/* gasp kcore and gasp triangles on the file answer as the calls. */
+static void test_kcore_triangles_same_as_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  coo c = make_coo(500, 4000, 23);
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
+  FILE *f = fopen(file, "w");
+  for (uint64_t i = 0; i < c.m; i++)
+    fprintf(f, "%llu\t%llu\n", (unsigned long long)c.s[i],
+            (unsigned long long)c.t[i]);
+  fclose(f);
+  gasp_graph *g = build(&c, 0);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint32_t *core = malloc(n * sizeof *core);
+  uint64_t *per = malloc(n * sizeof *per);
+  gasp_kcore_opts ko;
+  gasp_kcore_opts_init(&ko);
+  assert_int_equal(gasp_kcore(g, &ko, core, NULL, NULL), GASP_OK);
+  gasp_triangles_opts to;
+  gasp_triangles_opts_init(&to);
+  gasp_triangles_totals tot;
+  assert_int_equal(gasp_triangles(g, &to, per, &tot, NULL, NULL), GASP_OK);
+  const char *kargs[] = {"kcore", "-i", file, "-o", outp, "--quiet", NULL};
+  tu_result r = tu_gasp_runv(kargs);
+  assert_int_equal(r.status, 0);
+  tu_result_free(&r);
+  f = fopen(outp, "r");
+  for (gasp_vid v = 0; v < n; v++) { /* ascending id = local id order */
+    unsigned long long id, k;
+    assert_int_equal(fscanf(f, "%llu\t%llu", &id, &k), 2);
+    assert_int_equal(id, gasp_graph_gid(g, v));
+    assert_int_equal(k, core[v]);
+  }
+  fclose(f);
+  const char *targs[] = {"triangles", "-i",     file,      "-o",
+                         outp,        "--json", "--quiet", NULL};
+  r = tu_gasp_runv(targs);
+  assert_int_equal(r.status, 0);
+  assert_true(tu_json_num(r.out, "triangles") == (double)tot.triangles);
+  assert_true(tu_json_num(r.out, "wedges") == (double)tot.wedges);
+  assert_true(tu_json_num(r.out, "undirected_edges") == (double)tot.edges);
+  tu_result_free(&r);
+  f = fopen(outp, "r");
+  for (gasp_vid v = 0; v < n; v++) {
+    unsigned long long id, k;
+    assert_int_equal(fscanf(f, "%llu\t%llu", &id, &k), 2);
+    assert_int_equal(id, gasp_graph_gid(g, v));
+    assert_int_equal(k, per[v]);
+  }
+  fclose(f);
+  free(core);
+  free(per);
+  free(file);
+  free(outp);
+  tu_rmtree(dir);
+  gasp_graph_free(&g);
+  free_coo(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank),
@@ -1976,6 +2262,11 @@ int main(void) {
       cmocka_unit_test(test_sgd_lib),
       cmocka_unit_test(test_mf_lib_errors),
       cmocka_unit_test(test_mf_same_as_cli),
+      cmocka_unit_test(test_kcore),
+      cmocka_unit_test(test_kcore_errors),
+      cmocka_unit_test(test_triangles),
+      cmocka_unit_test(test_triangles_errors),
+      cmocka_unit_test(test_kcore_triangles_same_as_cli),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,313 +1,14 @@
 /*
- * cmd_triangles.c -- `gasp triangles`: exact undirected triangle counting
- * by degree-ordered neighbour-list intersection (Schank and Wagner 2005,
- * "forward" algorithm; Chiba and Nishizeki 1985), as three gather-apply
- * passes over every vertex.
- *
- * Edges count as undirected; self loops and repeated edges (in either
- * direction) are ignored.  Vertices are ranked by (degree, id) with the
- * simple undirected degree, and each edge is oriented from the lower-
- * ranked end to the higher, which leaves every vertex at most
- * O(sqrt(edges)) higher neighbours.  Each triangle v < u < w (by rank) is
- * then found exactly once, at v, as w in H(v) n H(u) for u in H(v), where
- * H(x) is the set of x's higher-ranked neighbours.
- *
- *  pass 1  gather the in- and out-lists (both sorted by local id), merge
- *          them without self or repeats: apply stores the degree.  The
- *          driver then ranks the vertices (a counting sort by degree).
- *  pass 2  the same merge keeps the neighbours that outrank the centre,
- *          as ranks, in the centre's own segment of the program's H
- *          array; segments are in rank order, so the busy high-ranked
- *          lists sit together (GAP's relabelling, without touching the
- *          graph), and the driver packs them afterwards.
- *  pass 3  mark H(v) in a per-thread bitmap, then count the marked
- *          members of H(u) for every u in H(v): the work is the sum of
- *          |H(u)| over the oriented edges, O(edges^1.5) at worst.
- *
- * Per-vertex counts (for -o or --per-vertex) add one per triangle to each
- * of its three corners with relaxed atomics; the total is exact (uint64).
- *
- * Across ranks (--np N, --rank/--peers, mpirun) each rank runs the passes
- * over the vertices it owns; the ordering is by (degree, global id) on
- * every rank, so all ranks orient each edge alike (see "distributed
- * runs" below).
+ * cmd_triangles.c -- `gasp triangles`: the command over gasp_triangles
+ * (lib_triangles.c, degree-ordered neighbour-list intersection): flags,
+ * loading (every rank in a distributed run), the call, and the totals and
+ * per-vertex counts gathered and written.
  */
 #include "toolkit.h"
+#include "gasp_toolkits.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct tri_vertex {
-  uint32_t deg; /* distinct neighbours other than itself */
-  uint64_t low; /* triangles in which this vertex ranks lowest */
-} tri_vertex;
-
-/* Arrays indexed by rank r (0 = lowest) unless named otherwise. */
-typedef struct tri {
-  int pass;
-  gasp_vid *rank;  /* by local id */
-  gasp_vid *vert;  /* distributed: local id of rank r, else NULL */
-  uint64_t *off;   /* H of rank r: h[off[r] .. off[r + 1]) after packing */
-  uint32_t *hcnt;  /* |H| before packing */
-  gasp_vid *h;     /* ranks */
-  uint64_t *count; /* per-vertex triangles, NULL when not wanted */
-  uint64_t **mark; /* per thread: bitmap over the ranks, kept zero */
-  int threads;
-} tri;
-
-/* |H(v) n b| with H(v) marked in the bitmap `mark`; with `count`, adds
- * one to each common element's per-vertex count. */
-static uint64_t intersect(const uint64_t *mark, const gasp_vid *b, uint64_t nb,
-                          uint64_t *count) {
-  uint64_t k = 0;
-  for (uint64_t j = 0; j < nb; j++) {
-    gasp_vid w = b[j];
-    if (!(mark[w >> 6] >> (w & 63) & 1)) continue;
-    if (count) __atomic_fetch_add(&count[w], 1, __ATOMIC_RELAXED);
-    k++;
-  }
-  return k;
-}
-
-/* Triangles in which rank r is the lowest corner. */
-static uint64_t count_at(const tri *t, gasp_vid r, uint64_t *mark) {
-  const gasp_vid *hv = t->h + t->off[r];
-  uint64_t nv = t->off[r + 1] - t->off[r], total = 0;
-  if (nv < 2) return 0;
-  for (uint64_t i = 0; i < nv; i++)
-    mark[hv[i] >> 6] |= 1ull << (hv[i] & 63);
-  for (uint64_t i = 0; i < nv; i++) {
-    gasp_vid u = hv[i];
-    uint64_t k =
-        intersect(mark, t->h + t->off[u], t->off[u + 1] - t->off[u], t->count);
-    if (k && t->count) __atomic_fetch_add(&t->count[u], k, __ATOMIC_RELAXED);
-    total += k;
-  }
-  for (uint64_t i = 0; i < nv; i++)
-    mark[hv[i] >> 6] = 0;
-  return total;
-}
-
-static void tri_gather(const gasp_ctx *ctx, const void *vp, const gasp_nbrs *nb,
-                       void *acc) {
-  (void)vp;
-  tri *t = gasp_ctx_user(ctx);
-  gasp_vid self = gasp_ctx_vertex(ctx);
-  if (t->pass == 3) {
-    *(uint64_t *)acc =
-        count_at(t, t->rank[self], t->mark[gasp_ctx_thread(ctx)]);
-    return;
-  }
-  /* passes 1 and 2: merge the sorted in- and out-lists, skipping repeats */
-  const gasp_vid *a = nb->in, *b = nb->out;
-  uint64_t na = nb->n_in, nbn = nb->n_out, i = 0, j = 0, n = 0;
-  gasp_vid last = GASP_VID_NONE, rs = 0;
-  gasp_vid *out = NULL;
-  if (t->pass == 2) {
-    rs = t->rank[self];
-    out = t->h + t->off[rs];
-  }
-  while (i < na || j < nbn) {
-    gasp_vid x = (j >= nbn || (i < na && a[i] <= b[j])) ? a[i++] : b[j++];
-    if (x == last || x == self) continue;
-    last = x;
-    if (!out)
-      n++;
-    else if (t->rank[x] > rs)
-      out[n++] = t->rank[x];
-  }
-  *(uint64_t *)acc = n;
-}
-
-static void tri_apply(gasp_ctx *ctx, void *vp, const void *acc) {
-  tri *t = gasp_ctx_user(ctx);
-  tri_vertex *v = vp;
-  uint64_t x = *(const uint64_t *)acc;
-  gasp_vid self = gasp_ctx_vertex(ctx);
-  if (t->pass == 1) {
-    v->deg = (uint32_t)x;
-  } else if (t->pass == 2) {
-    t->hcnt[t->rank[self]] = (uint32_t)x;
-  } else {
-    v->low = x;
-    if (t->count && x)
-      __atomic_fetch_add(&t->count[t->rank[self]], x, __ATOMIC_RELAXED);
-  }
-}
-
-/* Ranks by (degree, id) with a counting sort, taking the vertices in
- * `order` (local ids in ascending global id; NULL: local id order), and
- * lays out the H segments in rank order with the degree as room for the
- * vertices below `owned` (the others get theirs from their owners);
- * returns the room in all. */
-static uint64_t rank_vertices(tri *t, const tri_vertex *vd, gasp_vid n,
-                              const gasp_vid *order, gasp_vid owned,
-                              uint32_t *bucket, uint32_t maxdeg) {
-  memset(bucket, 0, ((size_t)maxdeg + 2) * sizeof *bucket);
-  for (gasp_vid v = 0; v < n; v++)
-    bucket[vd[v].deg + 1]++;
-  for (uint32_t d = 0; d <= maxdeg; d++)
-    bucket[d + 1] += bucket[d];
-  for (gasp_vid i = 0; i < n; i++) {
-    gasp_vid v = order ? order[i] : i;
-    t->rank[v] = bucket[vd[v].deg]++;
-  }
-  if (t->vert)
-    for (gasp_vid v = 0; v < n; v++)
-      t->vert[t->rank[v]] = v;
-  /* bucket[d] is now the end of degree d's ranks: room per rank */
-  uint64_t sum = 0;
-  gasp_vid r = 0;
-  for (uint32_t d = 0; d <= maxdeg; d++)
-    for (; r < bucket[d]; r++) {
-      t->off[r] = sum;
-      sum += !t->vert || t->vert[r] < owned ? d : 0;
-    }
-  t->off[n] = sum;
-  return sum;
-}
-
-/* Packs the H segments to their lengths, in place (they only move left). */
-static void pack(tri *t, gasp_vid n) {
-  uint64_t to = 0;
-  for (gasp_vid r = 0; r < n; r++) {
-    uint64_t from = t->off[r];
-    t->off[r] = to;
-    memmove(t->h + to, t->h + from, (size_t)t->hcnt[r] * sizeof *t->h);
-    to += t->hcnt[r];
-  }
-  t->off[n] = to;
-}
-
-/* ---- distributed runs ------------------------------------------------
- *
- * Each rank runs the passes over the vertices it owns; pass 1's degrees
- * reach the ghosts with the vertex data at the barrier, so each rank can
- * rank its local vertices (owned and ghosts) by (degree, global id) --
- * the global order restricted to them.  Pass 2 builds H(v) for owned v;
- * gasp_dist_ghost_lists then gives each ghost u its owner's H(u),
- * restricted to the vertices held here.  That is all pass 3 needs: a
- * triangle counted at an owned v has its other two corners among v's
- * neighbours, which are all here.  The per-vertex counts made at ghost
- * corners go back to their owners (gasp_dist_sum_to_owners) before rank
- * 0 gathers them in global order. */
-
-/* Local ids in ascending global id: the owned run and the ghost run are
- * each ascending, so one merge. */
-static void global_order(const gasp_dist *d, gasp_vid n, gasp_vid no,
-                         gasp_vid *order) {
-  gasp_vid i = 0, j = no, k = 0;
-  while (i < no || j < n)
-    order[k++] = j >= n || (i < no && gasp_dist_global_id(d, i) <
-                                          gasp_dist_global_id(d, j))
-                     ? i++
-                     : j++;
-}
-
-/* After pass 2: sends H(v) of the owned vertices to the ranks holding
- * them as ghosts, and lays out H anew, packed in rank order, with the
- * ghosts' lists received (as ranks; only the higher-ranked members, which
- * a correct peer sends anyway).  Returns 0 or an exit code. */
-static int share_lists(tri *t, gasp_dist *d, gasp_vid n, gasp_vid no) {
-  uint64_t *soff = malloc(((size_t)no + 1) * sizeof *soff), *goff = NULL;
-  uint64_t *off = malloc(((size_t)n + 1) * sizeof *off);
-  gasp_vid *sit = NULL, *git = NULL, *h = NULL;
-  int rc = EXIT_RUNTIME;
-  if (!soff || !off) goto oom;
-  soff[0] = 0;
-  for (gasp_vid v = 0; v < no; v++)
-    soff[v + 1] = soff[v] + t->hcnt[t->rank[v]];
-  if (!(sit = malloc((soff[no] ? soff[no] : 1) * sizeof *sit))) goto oom;
-  for (gasp_vid v = 0; v < no; v++) { /* ranks back to local ids */
-    const gasp_vid *hv = t->h + t->off[t->rank[v]];
-    for (uint64_t i = 0; i < soff[v + 1] - soff[v]; i++)
-      sit[soff[v] + i] = t->vert[hv[i]];
-  }
-  gasp_error err;
-  int st = gasp_dist_ghost_lists(d, soff, sit, &goff, &git, &err);
-  if (st) {
-    rc = cli_fail(&err, st);
-    goto out;
-  }
-  uint64_t sum = 0;
-  for (gasp_vid r = 0; r < n; r++) {
-    gasp_vid v = t->vert[r];
-    off[r] = sum;
-    if (v < no) {
-      sum += t->hcnt[r];
-      continue;
-    }
-    for (uint64_t j = goff[v - no]; j < goff[v - no + 1]; j++)
-      sum += t->rank[git[j]] > r;
-  }
-  off[n] = sum;
-  if (!(h = malloc((sum ? sum : 1) * sizeof *h))) goto oom;
-  for (gasp_vid r = 0; r < n; r++) {
-    gasp_vid v = t->vert[r], *dst = h + off[r];
-    if (v < no) {
-      memcpy(dst, t->h + t->off[r], (size_t)t->hcnt[r] * sizeof *dst);
-      continue;
-    }
-    for (uint64_t j = goff[v - no]; j < goff[v - no + 1]; j++)
-      if (t->rank[git[j]] > r) *dst++ = t->rank[git[j]];
-  }
-  free(t->h);
-  free(t->off);
-  t->h = h;
-  t->off = off;
-  h = NULL;
-  off = NULL;
-  rc = 0;
-  goto out;
-oom:
-  cli_error("triangles: out of memory");
-out:
-  free(soff);
-  free(off);
-  free(sit);
-  free(goff);
-  free(git);
-  free(h);
-  return rc;
-}
-
-/* Sums x[0..k) over the ranks exactly: as 32-bit halves, which doubles
- * add without rounding.  Returns 0 or an exit code. */
-static int sum_exact(tk_opts *o, uint64_t *x, int k) {
-  double v[8];
-  for (int i = 0; i < k; i++) {
-    v[2 * i] = (double)(x[i] & 0xffffffffu);
-    v[2 * i + 1] = (double)(x[i] >> 32);
-  }
-  gasp_error err;
-  int st = gasp_cluster_allreduce(o->d.cluster, v, 2 * (size_t)k,
-                                  GASP_REDUCE_SUM, &err);
-  if (st) return cli_fail(&err, st);
-  for (int i = 0; i < k; i++)
-    x[i] = ((uint64_t)v[2 * i + 1] << 32) + (uint64_t)v[2 * i];
-  return 0;
-}
-
-/* Every vertex's count (by local id), the ghosts' added to their owners,
- * gathered on rank 0 in global order (NULL elsewhere; *rc on failure). */
-static uint64_t *gather_counts(tk_opts *o, const tri *t, gasp_vid n, int *rc) {
-  uint64_t *cl = malloc((n ? (size_t)n : 1) * sizeof *cl), *all = NULL;
-  if (!cl) {
-    cli_error("triangles: out of memory");
-    *rc = EXIT_RUNTIME;
-    return NULL;
-  }
-  for (gasp_vid v = 0; v < n; v++)
-    cl[v] = t->count[t->rank[v]];
-  gasp_error err;
-  int st = gasp_dist_sum_to_owners(o->d.dist, cl, &err);
-  if (st)
-    *rc = cli_fail(&err, st);
-  else
-    all = tk_dist_gather(o, cl, sizeof *cl, rc);
-  free(cl);
-  return all;
-}
 
 /* ---- driver --------------------------------------------------------- */
 
@@ -332,72 +33,7 @@ static const char help[] =
     "-o)\n" TK_HELP;
 
 static int fmt_count(char *buf, size_t cap, gasp_vid v, void *user) {
-  const tri *t = user;
-  return snprintf(buf, cap, "%llu", (unsigned long long)t->count[t->rank[v]]);
-}
-
-/* Distributed: the counts gathered on rank 0, by global vertex. */
-static int fmt_gathered(char *buf, size_t cap, gasp_vid v, void *user) {
   return snprintf(buf, cap, "%llu", (unsigned long long)((uint64_t *)user)[v]);
-}
-
-/* One pass over every vertex; returns 0 or an exit code. */
-static int run_pass(gasp_engine *e, tri *t, int pass, double *seconds,
-                    uint64_t *iters) {
-  t->pass = pass;
-  gasp_run_stats st;
-  gasp_engine_signal_all(e, 0.0);
-  int rc = tk_run(e, &st);
-  *seconds += st.seconds;
-  *iters += st.iterations;
-  if (!rc && st.reason != GASP_STOP_CONVERGED) {
-    cli_error("triangles: pass %d was stopped early", pass);
-    rc = EXIT_RUNTIME;
-  }
-  return rc;
-}
-
-/* The figures of a run: over this rank's vertices, then over all. */
-enum { S_TRIANGLES, S_WEDGES, S_DEGREES, S_N };
-
-/* Pass 1, the ranking, pass 2 (and the ghost lists), pass 3.  Fills the
- * sums over the owned vertices; returns 0 or an exit code. */
-static int count(tk_opts *o, gasp_engine *e, gasp_graph *g, tri *t,
-                 double *secs, uint64_t *iters, uint64_t *sum) {
-  gasp_dist *d = o->eng.dist;
-  gasp_vid n = gasp_graph_num_vertices(g), no = gasp_graph_num_owned(g);
-  int rc = run_pass(e, t, 1, secs, iters);
-  if (rc) return rc;
-  const tri_vertex *vd = gasp_graph_vertex_data(g);
-  uint32_t maxdeg = 0;
-  for (gasp_vid v = 0; v < n; v++) /* ghosts too: they are ranked */
-    if (vd[v].deg > maxdeg) maxdeg = vd[v].deg;
-  for (gasp_vid v = 0; v < no; v++)
-    sum[S_WEDGES] += (uint64_t)vd[v].deg * (vd[v].deg ? vd[v].deg - 1 : 0) / 2;
-  uint32_t *bucket = malloc(((size_t)maxdeg + 2) * sizeof *bucket);
-  gasp_vid *order = d ? malloc((n ? (size_t)n : 1) * sizeof *order) : NULL;
-  uint64_t room = 0;
-  if (bucket && (!d || order)) {
-    if (order) global_order(d, n, no, order);
-    room = rank_vertices(t, vd, n, order, no, bucket, maxdeg);
-    t->h = malloc((room ? room : 1) * sizeof *t->h);
-  }
-  free(bucket);
-  free(order);
-  if (!t->h) {
-    cli_error("triangles: out of memory");
-    return EXIT_RUNTIME;
-  }
-  sum[S_DEGREES] = room; /* the owned vertices' degrees */
-  if ((rc = run_pass(e, t, 2, secs, iters))) return rc;
-  if (d)
-    rc = share_lists(t, d, n, no);
-  else
-    pack(t, n);
-  if (rc || (rc = run_pass(e, t, 3, secs, iters))) return rc;
-  for (gasp_vid v = 0; v < no; v++)
-    sum[S_TRIANGLES] += vd[v].low;
-  return 0;
 }
 
 int cmd_triangles(int argc, char **argv) {
@@ -416,79 +52,65 @@ int cmd_triangles(int argc, char **argv) {
   const char *out_path = o.c.output ? o.c.output : per_vertex ? "-" : NULL;
 
   gasp_graph *g = NULL;
-  gasp_engine *e = NULL;
-  tri t;
-  memset(&t, 0, sizeof t);
   tk_iter it = {0};
   double load_s = 0;
-  uint64_t *all = NULL; /* distributed: the per-vertex counts, on rank 0 */
+  uint64_t *count = NULL, *all = NULL; /* all: every vertex, on rank 0 */
   if ((rc = tk_load(&o, &g, &load_s))) {
     tk_graph_free(&o, &g);
     return rc;
   }
   gasp_dist *dist = o.eng.dist;
   gasp_vid n = gasp_graph_num_vertices(g);
-  gasp_program prog = {0};
-  prog.vertex_size = sizeof(tri_vertex);
-  prog.acc_size = sizeof(uint64_t);
-  prog.gather_dir = GASP_DIR_ALL;
-  prog.gather_vertex = tri_gather;
-  prog.apply = tri_apply;
-  prog.user = &t;
-  if ((rc = tk_iter_start(&it, &o, "triangles"))) goto out;
-  if ((rc = tk_engine_new(&e, g, &prog, &o))) goto out;
-  t.off = malloc(((size_t)n + 1) * sizeof *t.off);
-  t.rank = malloc((n ? (size_t)n : 1) * sizeof *t.rank);
-  t.hcnt = malloc((n ? (size_t)n : 1) * sizeof *t.hcnt);
-  if (dist) t.vert = malloc((n ? (size_t)n : 1) * sizeof *t.vert);
-  if (out_path) t.count = calloc(n ? (size_t)n : 1, sizeof *t.count);
-  t.threads = gasp_engine_threads(e);
-  t.mark = calloc((size_t)t.threads, sizeof *t.mark);
-  int ok = t.off && t.rank && t.hcnt && (!dist || t.vert) &&
-           (!out_path || t.count) && t.mark;
-  for (int i = 0; ok && i < t.threads; i++)
-    ok = (t.mark[i] = calloc((size_t)n / 64 + 1, sizeof(uint64_t))) != NULL;
-  if (!ok) {
+  if (out_path && !(count = malloc((n ? (size_t)n : 1) * sizeof *count))) {
     cli_error("triangles: out of memory");
     rc = EXIT_RUNTIME;
     goto out;
   }
-  double secs = 0, t0 = cli_now();
-  uint64_t iters = 0, sum[S_N] = {0};
-  if ((rc = count(&o, e, g, &t, &secs, &iters, sum))) goto out;
-  if (dist && (rc = sum_exact(&o, sum, S_N))) goto out;
-  if (dist && t.count && !(all = gather_counts(&o, &t, n, &rc)) && rc) goto out;
+  if ((rc = tk_iter_start(&it, &o, "triangles"))) goto out;
+  gasp_triangles_opts to;
+  gasp_triangles_opts_init(&to);
+  to.engine = o.eng;
+  gasp_triangles_totals tot;
+  gasp_run_stats st;
+  gasp_error err;
+  double t0 = cli_now();
+  int grc = gasp_triangles(g, &to, count, &tot, &st, &err);
+  if (grc) {
+    rc = cli_fail(&err, grc);
+    goto out;
+  }
+  if (dist && count && !(all = tk_dist_gather(&o, count, sizeof *count, &rc)) &&
+      rc)
+    goto out;
   if (dist && (rc = tk_dist_finish(&o))) goto out;
   double wall = cli_now() - t0;
   tk_iter_end(&it);
   if (!tk_is_root(&o)) goto out;
   gasp_graph *rg = tk_result_graph(&o, g);
   gasp_vid nr = gasp_graph_num_vertices(rg);
-  uint64_t total = sum[S_TRIANGLES], wedges = sum[S_WEDGES], maxv = 0;
-  for (gasp_vid v = 0; t.count && v < nr; v++) {
-    uint64_t c = all ? all[v] : t.count[v];
-    if (c > maxv) maxv = c;
-  }
-  if ((rc = all ? tk_write_vertices(out_path, rg, fmt_gathered, all)
-                : tk_write_vertices(out_path, rg, fmt_count, &t)))
-    goto out;
-  double transitivity = wedges ? 3.0 * (double)total / (double)wedges : 0.0;
+  const uint64_t *c = all ? all : count;
+  uint64_t maxv = 0;
+  for (gasp_vid v = 0; c && v < nr; v++)
+    if (c[v] > maxv) maxv = c[v];
+  if ((rc = tk_write_vertices(out_path, rg, fmt_count, (void *)c))) goto out;
+  double transitivity =
+      tot.wedges ? 3.0 * (double)tot.triangles / (double)tot.wedges : 0.0;
   if (o.c.json) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "triangles");
     cli_json_u64(&j, "vertices", nr);
     cli_json_u64(&j, "edges", tk_result_edges(&o, g));
-    cli_json_u64(&j, "undirected_edges", sum[S_DEGREES] / 2);
-    cli_json_u64(&j, "triangles", total);
-    cli_json_u64(&j, "wedges", wedges);
+    cli_json_u64(&j, "undirected_edges", tot.edges);
+    cli_json_u64(&j, "triangles", tot.triangles);
+    cli_json_u64(&j, "wedges", tot.wedges);
     cli_json_num(&j, "transitivity", transitivity);
-    if (t.count) cli_json_u64(&j, "max_per_vertex", maxv);
-    tk_dist_json(&o, &j, iters);
+    if (c) cli_json_u64(&j, "max_per_vertex", maxv);
+    tk_dist_json(&o, &j, st.iterations);
     cli_json_str(&j, "engine",
                  o.eng.engine == GASP_ENGINE_ASYNC ? "async" : "sync");
-    cli_json_u64(&j, "iterations", iters);
-    cli_json_num(&j, "seconds", secs);
+    cli_json_u64(&j, "iterations", st.iterations);
+    cli_json_num(&j, "seconds", st.seconds);
     cli_json_num(&j, "wall_seconds", wall);
     cli_json_num(&j, "load_seconds", load_s);
     cli_json_end(&j);
@@ -496,23 +118,13 @@ int cmd_triangles(int argc, char **argv) {
     fprintf(stderr,
             "gasp: triangles: %llu triangles over %llu undirected edges "
             "(transitivity %.6g) in %.3f s\n",
-            (unsigned long long)total, (unsigned long long)(sum[S_DEGREES] / 2),
+            (unsigned long long)tot.triangles, (unsigned long long)tot.edges,
             transitivity, wall);
   }
 out:
   tk_iter_end(&it);
-  gasp_engine_free(&e);
   tk_graph_free(&o, &g);
+  free(count);
   free(all);
-  free(t.off);
-  free(t.rank);
-  free(t.vert);
-  free(t.hcnt);
-  free(t.h);
-  free(t.count);
-  if (t.mark)
-    for (int i = 0; i < t.threads; i++)
-      free(t.mark[i]);
-  free(t.mark);
   return rc;
 }
