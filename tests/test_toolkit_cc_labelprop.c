@@ -1,5 +1,5 @@
 /*
- * test_toolkits_a.c -- `gasp cc` and `gasp labelprop`, run as separate
+ * test_toolkit_cc_labelprop.c -- `gasp cc` and `gasp labelprop`, run as separate
  * processes and compared with independent references written here:
  *
  *  cc:        union-find over random graphs with many components (long

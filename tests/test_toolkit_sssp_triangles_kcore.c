@@ -1,5 +1,5 @@
 /*
- * test_toolkits_b.c -- `gasp sssp`, `gasp triangles` and `gasp kcore`,
+ * test_toolkit_sssp_triangles_kcore.c -- `gasp sssp`, `gasp triangles` and `gasp kcore`,
  * run as separate processes on graphs written to a temporary directory
  * and checked against independent references written here:
  *
