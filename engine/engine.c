@@ -770,10 +770,59 @@ static void agg_worker(void *arg, int tid) {
     }
 }
 
-static int aggregate_one(gasp_engine *e, agg_slot *s, int serial) {
+/* Every rank's value, combined in rank order into `value` (the same
+ * bytes on every rank): one all-to-all of the a->size bytes. */
+static int aggregate_ranks(gasp_engine *e, const gasp_aggregator *a,
+                           void *value) {
+  const gasp_dist *d = e->opts.dist;
+  int size = d->size;
+  const void **send = calloc((size_t)size, sizeof *send);
+  const void **recv = calloc((size_t)size, sizeof *recv);
+  size_t *slen = calloc((size_t)size, sizeof *slen);
+  size_t *rlen = calloc((size_t)size, sizeof *rlen);
+  void *mine = malloc(a->size);
+  int rc = GASP_ENOMEM;
+  if (!send || !recv || !slen || !rlen || !mine) goto out;
+  memcpy(mine, value, a->size);
+  for (int r = 0; r < size; r++) {
+    send[r] = mine;
+    slen[r] = r == d->rank ? 0 : a->size;
+  }
+  rc = gasp_cluster_exchange(d->cluster, send, slen, recv, rlen, &e->err);
+  if (rc) goto out;
+  for (int r = 0; r < size; r++)
+    if (r != d->rank && rlen[r] != a->size) {
+      rc = gasp__fail(&e->err, GASP_EPEER, NULL, 0,
+                      "rank %d: an aggregator of %zu bytes from rank %d has "
+                      "%zu",
+                      d->rank, a->size, r, rlen[r]);
+      goto out;
+    }
+  for (int r = 0; r < size; r++) {
+    const void *v = r == d->rank ? mine : recv[r];
+    if (r == 0)
+      memcpy(value, v, a->size);
+    else
+      a->combine(value, v, a->user);
+  }
+out:
+  free(send);
+  free(recv);
+  free(slen);
+  free(rlen);
+  free(mine);
+  return rc;
+}
+
+/* In a distributed run the rank maps its own vertices and their out-edges
+ * (not the ghosts'); when `across`, the ranks' values are combined too,
+ * a collective every rank makes at the same point (between supersteps of
+ * the sync engine, at the start of a run, gasp_engine_aggregate). */
+static int aggregate_one(gasp_engine *e, agg_slot *s, int serial, int across) {
   const gasp_aggregator *a = &s->a;
   if (!s->value && !(s->value = calloc(1, a->size))) return GASP_ENOMEM;
-  agg_job j = {e, s, {0, e->g->nv, 4096}, {0, e->g->ne, 65536}};
+  uint64_t nv = e->opts.dist ? e->g->nowned : e->g->nv;
+  agg_job j = {e, s, {0, nv, 4096}, {0, e->g->out_off[nv], 65536}};
   if (serial)
     agg_worker(&j, 0);
   else
@@ -781,8 +830,19 @@ static int aggregate_one(gasp_engine *e, agg_slot *s, int serial) {
   memcpy(s->value, s->partials, a->size);
   for (int t = 1; !serial && t < gasp__pool_size(e->pool); t++)
     a->combine(s->value, (char *)s->partials + (size_t)t * a->size, a->user);
+  if (across) {
+    int rc = aggregate_ranks(e, a, s->value);
+    if (rc) return rc;
+  }
   if (a->finalize) a->finalize(s->value, a->user);
   return GASP_OK;
+}
+
+/* Whether aggregates are combined over the ranks now: the sync engine's
+ * ranks meet between supersteps, except under bounded staleness. */
+static int aggregate_across(const gasp_engine *e) {
+  return e->opts.dist && e->opts.dist->size > 1 &&
+         e->opts.engine == GASP_ENGINE_SYNC && !e->in_ssp;
 }
 
 static void aggregate_due(gasp_engine *e, int force, double now, int serial) {
@@ -793,7 +853,8 @@ static void aggregate_due(gasp_engine *e, int force, double now, int serial) {
       due = e->iteration % s->a.period_iterations == 0;
     if (!due && e->opts.engine == GASP_ENGINE_ASYNC && s->a.period_seconds > 0)
       due = now - s->last >= s->a.period_seconds;
-    if (due && aggregate_one(e, s, serial) == GASP_OK) s->last = now;
+    if (due && aggregate_one(e, s, serial, aggregate_across(e)) == GASP_OK)
+      s->last = now;
   }
 }
 
@@ -862,7 +923,7 @@ int gasp_engine_map(gasp_engine *e, uint64_t n, uint64_t grain, gasp_map_fn fn,
 
 int gasp_engine_aggregate(gasp_engine *e, int id, void *out) {
   if (id < 0 || id >= e->naggs) return GASP_EINVAL;
-  int rc = aggregate_one(e, &e->aggs[id], 0);
+  int rc = aggregate_one(e, &e->aggs[id], 0, aggregate_across(e));
   if (rc == GASP_OK && out) memcpy(out, e->aggs[id].value, e->aggs[id].a.size);
   return rc;
 }

@@ -913,7 +913,12 @@ GASP_EXTERN int gasp_engine_allreduce(gasp_engine *e, double *vals, size_t n,
  * result.  Computed on demand (gasp_engine_aggregate), before a run, and
  * periodically: every `period_iterations` supersteps (sync) or every
  * `period_seconds` (async).  Programs read the latest value with
- * gasp_ctx_aggregate(). */
+ * gasp_ctx_aggregate().  In a distributed run each rank maps the vertices
+ * it owns and their out-edges, and on the sync engine (without bounded
+ * staleness) the ranks' values are combined in rank order, so every rank
+ * reads the same aggregate of the whole graph; gasp_engine_aggregate is
+ * then a collective (every rank calls it).  The async engine's and a
+ * stale run's periodic values are the rank's own. */
 typedef struct gasp_aggregator {
   size_t size;
   void (*map_vertex)(const gasp_graph *g, gasp_vid v, const void *vdata,

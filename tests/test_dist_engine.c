@@ -452,11 +452,121 @@ static void test_staleness_lost_peer(void **state) {
   run_ranks(3, 1, &jb, "staleness 2, rank 1 dies");
 }
 
+/* ---- aggregators across ranks ---------------------------------------- */
+
+/* A vertex holds a counter; each superstep adds 1.  The aggregator sums
+ * the counters, counts vertices and edges; every superstep's apply
+ * records what it read, which must be the whole graph's figures on every
+ * rank (each rank maps only what it owns, and the ranks combine). */
+typedef struct agg_sums {
+  uint64_t sum, vertices, edges;
+} agg_sums;
+
+typedef struct agg_state {
+  int id;
+  uint64_t seen_sum[8]; /* by superstep */
+} agg_state;
+
+static void ag_init(gasp_ctx *ctx, void *vd) {
+  *(uint64_t *)vd = gasp_ctx_gid(ctx) % 1000;
+}
+
+static void ag_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  (void)acc;
+  agg_state *a = gasp_ctx_user(ctx);
+  const agg_sums *v = gasp_ctx_aggregate(ctx, a->id);
+  uint64_t it = gasp_ctx_iteration(ctx);
+  if (v && it < 8) __atomic_store_n(&a->seen_sum[it], v->sum, __ATOMIC_RELAXED);
+  *(uint64_t *)vd += 1;
+}
+
+static void ag_vertex(const gasp_graph *g, gasp_vid v, const void *vd,
+                      void *acc, void *user) {
+  (void)g, (void)v, (void)user;
+  ((agg_sums *)acc)->sum += *(const uint64_t *)vd;
+  ((agg_sums *)acc)->vertices++;
+}
+
+static void ag_edge(const gasp_graph *g, gasp_vid s, gasp_vid d, gasp_eid slot,
+                    const void *ed, void *acc, void *user) {
+  (void)g, (void)s, (void)d, (void)slot, (void)ed, (void)user;
+  ((agg_sums *)acc)->edges++;
+}
+
+static void ag_combine(void *acc, const void *o, void *user) {
+  (void)user;
+  agg_sums *a = acc;
+  const agg_sums *b = o;
+  a->sum += b->sum, a->vertices += b->vertices, a->edges += b->edges;
+}
+
+static int agg_main(int rank, int size, int port, int lfd, void *arg) {
+  int metis = *(const int *)arg;
+  gasp_error err;
+  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20);
+  if (!c) return 20;
+  gasp_graph *g = make_graph();
+  if (!g) return 21;
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint64_t ne = gasp_graph_num_edges(g), base = 0;
+  for (gasp_vid v = 0; v < nv; v++)
+    base += gasp_graph_gid(g, v) % 1000;
+  uint32_t *owner = malloc(nv * sizeof *owner);
+  if (metis ? gasp_partition_metis(g, size, 1, owner, &err)
+            : gasp_partition_hash(g, size, owner))
+    return 22;
+  gasp_dist *d = NULL;
+  if (gasp_dist_new(&d, c, g, owner, &err)) return 23;
+  agg_state st = {0, {0}};
+  gasp_program p = {0};
+  p.vertex_size = sizeof(uint64_t);
+  p.init_vertex = ag_init;
+  p.apply = ag_apply;
+  p.user = &st;
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.threads = 2;
+  o.dist = d;
+  o.max_iter = 4;
+  o.always_active = 1;
+  gasp_engine *e = NULL;
+  int rc = 0;
+  if (gasp_engine_new(&e, gasp_dist_graph(d), &p, &o, &err)) rc = 24;
+  gasp_aggregator a = {
+      sizeof(agg_sums), ag_vertex, ag_edge, ag_combine, NULL, 1, 0, NULL};
+  if (!rc && gasp_engine_add_aggregator(e, &a, &st.id)) rc = 25;
+  gasp_run_stats rs;
+  if (!rc && gasp_engine_run(e, &rs)) rc = 26;
+  /* superstep k read the sums after k - 1 supersteps (0: before the run) */
+  for (uint64_t k = 0; k < 4 && !rc; k++)
+    if (st.seen_sum[k] != base + k * nv) rc = 30 + (int)k;
+  agg_sums all;
+  if (!rc && gasp_engine_aggregate(e, st.id, &all)) rc = 27;
+  if (!rc &&
+      (all.vertices != nv || all.edges != ne || all.sum != base + 4 * nv))
+    rc = 28;
+  gasp_engine_free(&e);
+  free(owner);
+  gasp_dist_free(&d);
+  gasp_graph_free(&g);
+  gasp_cluster_free(&c);
+  return rc;
+}
+
+static void test_aggregators_across_ranks(void **state) {
+  (void)state;
+  for (int metis = 0; metis < 2; metis++)
+    for (int size = 1; size <= 3; size++)
+      tu_fork_ranks(size, agg_main, &metis,
+                    metis ? "aggregators, metis" : "aggregators, hash");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_async_chromatic_across_ranks),
       cmocka_unit_test(test_bounded_staleness),
       cmocka_unit_test(test_staleness_lost_peer),
+      cmocka_unit_test(test_aggregators_across_ranks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
