@@ -32,19 +32,11 @@ static int format(char *b, size_t n, const void *d, void *u) {
 }
 
 int main(int argc, char **argv) {
-  gasp_program p = {.vertex_size = 4,
-                    .acc_size = 4,
-                    .msg_size = 4,
-                    .combine = gasp_combine_min_u32,
-                    .gather_edges = pull,
-                    .gather_vertex = gather,
-                    .apply = apply,
-                    .scatter_edges = push,
-                    .scatter = scatter,
-                    .push_pull = 1};
-  gasp_cli cli = {.name = "bfs",
-                  .format = format,
-                  .sync_only = 1,
+  gasp_program p = {.vertex_size = 4, .acc_size = 4, .msg_size = 4,
+                    .combine = gasp_combine_min_u32, .push_pull = 1,
+                    .gather_edges = pull, .gather_vertex = gather,
+                    .apply = apply, .scatter_edges = push, .scatter = scatter};
+  gasp_cli cli = {.name = "bfs", .format = format, .sync_only = 1,
                   .source = 1, .source_msg = &(uint32_t){1},
                   .usage = "usage: bfs --source ID -i GRAPH [options]\n"
                            "Breadth-first depths ('inf': unreachable).\n"};

@@ -1,8 +1,10 @@
 /* pagerank.c -- PageRank as a vertex program, written against the
- * installed headers only: each vertex gathers rank / out-degree over its
- * in-edges in one loop, applies r = (1 - d) / N + d * sum, and signals its
- * out-neighbours (in one call) while its rank moves by more than --tol.  (Dangling
- * vertices simply lose their mass here; `gasp pagerank` spreads it.)
+ * installed headers only, with the toolkit's convention: ranks sum to 1,
+ * dangling vertices' rank is spread evenly, and the run ends once the L1
+ * change of the ranks is below --tol.  Each vertex gathers rank /
+ * out-degree over its in-edges; an aggregator sums, after every
+ * superstep, the change and the dangling rank, which the next applies
+ * read; a vertex signals itself while the last change was above --tol.
  *   cc pagerank.c $(pkg-config --cflags --libs gasp-cli) -o pagerank
  *   ./pagerank -i graph.el -o ranks.tsv    (and every gasp flag) */
 #include <gasp_cli.h>
@@ -10,14 +12,18 @@
 #include <stdio.h>
 
 typedef struct vertex {
-  double contrib, rank; /* contrib: rank / out-degree, 0 if none */
+  double contrib, rank, change; /* contrib: rank / out-degree, 0 if none */
 } vertex;
+typedef struct sums {
+  double change, dangling;
+} sums;
 static double tol = 1e-10, damping = 0.85;
+static int agg;
 
 static void init(gasp_ctx *c, void *vd) {
   uint64_t out = gasp_ctx_out_degree(c);
   double r = 1.0 / gasp_ctx_num_vertices(c);
-  *(vertex *)vd = (vertex){out ? r / (double)out : 0.0, r};
+  *(vertex *)vd = (vertex){out ? r / (double)out : 0.0, r, 1};
 }
 static void gather(const gasp_ctx *c, const void *v, const gasp_nbrs *nb,
                    void *acc) {
@@ -28,14 +34,33 @@ static void gather(const gasp_ctx *c, const void *v, const gasp_nbrs *nb,
   *(double *)acc = sum;
 }
 static void apply(gasp_ctx *c, void *vd, const void *acc) {
+  const sums *last = gasp_ctx_aggregate(c, agg);
+  double n = gasp_ctx_num_vertices(c);
   vertex *v = vd;
-  double r =
-      (1 - damping) / gasp_ctx_num_vertices(c) + damping * *(const double *)acc;
+  double r = (1 - damping) / n +
+             damping * (*(const double *)acc + last->dangling / n);
   uint64_t out = gasp_ctx_out_degree(c);
-  double change = fabs(r - v->rank);
+  v->change = fabs(r - v->rank);
   v->rank = r;
   v->contrib = out ? r / (double)out : 0.0;
-  if (change > tol) gasp_signal_nbrs(c, GASP_DIR_OUT, change);
+  if (last->change > tol) gasp_signal(c, gasp_ctx_vertex(c));
+}
+static void add(const gasp_graph *g, gasp_vid u, const void *vd, void *acc,
+                void *user) {
+  const vertex *v = vd;
+  ((sums *)acc)->change += v->change;
+  if (!gasp_graph_out_degree(g, u)) ((sums *)acc)->dangling += v->rank;
+}
+static void combine(void *acc, const void *other, void *user) {
+  ((sums *)acc)->change += ((const sums *)other)->change;
+  ((sums *)acc)->dangling += ((const sums *)other)->dangling;
+}
+static int start(gasp_cli_run *run, void *user) {
+  gasp_aggregator a = {.size = sizeof(sums), .map_vertex = add,
+                       .combine = combine, .period_iterations = 1};
+  gasp_engine *e = gasp_cli_engine(run);
+  if (gasp_engine_add_aggregator(e, &a, &agg)) return 1;
+  return gasp_engine_signal_all(e, 1.0) ? 1 : 0;
 }
 static int format(char *b, size_t n, const void *v, void *u) {
   return snprintf(b, n, "%.12g", ((const vertex *)v)->rank);
@@ -45,9 +70,8 @@ int main(int argc, char **argv) {
   gasp_program p = {.vertex_size = sizeof(vertex), .acc_size = sizeof(double),
                     .init_vertex = init, .gather_dir = GASP_DIR_IN,
                     .gather_vertex = gather, .apply = apply};
-  gasp_cli cli = {.name = "pagerank",
-                  .format = format,
-                  .tol = &tol,
+  gasp_cli cli = {.name = "pagerank", .format = format, .start = start,
+                  .sync_only = 1, .tol = &tol,
                   .usage = "usage: pagerank -i GRAPH [options]\n"
                            "PageRank, damping 0.85, to --tol (1e-10).\n"};
   return gasp_cli_main(argc, argv, &p, &cli);
