@@ -57,6 +57,20 @@ static gasp_graph *build(const coo *c, int weighted) {
   return g;
 }
 
+/* Writes c as an edge list "src<TAB>dst[<TAB>weight]" to `path` (weights
+ * with every digit, so the file loads as the arrays did). */
+static void write_coo(const char *path, const coo *c, int weighted) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  for (uint64_t i = 0; i < c->m; i++) {
+    fprintf(f, "%llu\t%llu", (unsigned long long)c->s[i],
+            (unsigned long long)c->t[i]);
+    if (weighted) fprintf(f, "\t%.17g", c->w[i]);
+    fputc('\n', f);
+  }
+  fclose(f);
+}
+
 /* ---- references ------------------------------------------------------- */
 
 static void ref_bfs(const gasp_graph *g, gasp_vid src, int undirected,
@@ -372,11 +386,8 @@ static void test_pagerank_cli(void **state) {
   coo c = make_coo(300, 1500, 8);
   char *dir = tu_mkdtemp();
   char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
-  FILE *f = fopen(file, "w");
-  for (uint64_t i = 0; i < c.m; i++)
-    fprintf(f, "%llu %llu\n", (unsigned long long)c.s[i],
-            (unsigned long long)c.t[i]);
-  fclose(f);
+  write_coo(file, &c, 0);
+  FILE *f;
   gasp_graph *g = build(&c, 0);
   gasp_vid n = gasp_graph_num_vertices(g), a, b;
   assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, c.s[0], &a), GASP_OK);
@@ -652,11 +663,8 @@ static void test_labelprop_same_as_cli(void **state) {
     c.w[i] /= 4;
   char *dir = tu_mkdtemp();
   char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
-  FILE *f = fopen(file, "w");
-  for (uint64_t i = 0; i < c.m; i++)
-    fprintf(f, "%llu\t%llu\t%.17g\n", (unsigned long long)c.s[i],
-            (unsigned long long)c.t[i], c.w[i]);
-  fclose(f);
+  write_coo(file, &c, 1);
+  FILE *f;
   gasp_graph *g = build(&c, 1);
   gasp_vid n = gasp_graph_num_vertices(g);
   gasp_vid *lab = malloc(n * sizeof *lab);
@@ -695,11 +703,8 @@ static void test_same_as_cli(void **state) {
   coo c = make_coo(500, 2500, 21);
   char *dir = tu_mkdtemp();
   char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
-  FILE *f = fopen(file, "w");
-  for (uint64_t i = 0; i < c.m; i++)
-    fprintf(f, "%llu\t%llu\t%g\n", (unsigned long long)c.s[i],
-            (unsigned long long)c.t[i], c.w[i]);
-  fclose(f);
+  write_coo(file, &c, 1);
+  FILE *f;
   gasp_graph *g = build(&c, 1);
   gasp_vid n = gasp_graph_num_vertices(g), src;
   assert_int_equal(gasp_graph_find(g, GASP_SIDE_LEFT, c.s[0], &src), GASP_OK);
@@ -2188,11 +2193,8 @@ static void test_kcore_triangles_same_as_cli(void **state) {
   coo c = make_coo(500, 4000, 23);
   char *dir = tu_mkdtemp();
   char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
-  FILE *f = fopen(file, "w");
-  for (uint64_t i = 0; i < c.m; i++)
-    fprintf(f, "%llu\t%llu\n", (unsigned long long)c.s[i],
-            (unsigned long long)c.t[i]);
-  fclose(f);
+  write_coo(file, &c, 0);
+  FILE *f;
   gasp_graph *g = build(&c, 0);
   gasp_vid n = gasp_graph_num_vertices(g);
   uint32_t *core = malloc(n * sizeof *core);
