@@ -2,7 +2,8 @@
  * installed headers only, with the toolkit's convention: ranks sum to 1,
  * dangling vertices' rank is spread evenly, and the run ends once the L1
  * change of the ranks is below --tol.  Each vertex gathers rank /
- * out-degree over its in-edges; an aggregator sums, after every
+ * out-degree over its in-edges from a dense array (8 bytes a vertex,
+ * mirrored to other ranks by the engine); an aggregator sums, after every
  * superstep, the change and the dangling rank, which the next applies
  * read; a vertex signals itself while the last change was above --tol.
  *   cc pagerank.c $(pkg-config --cflags --libs gasp-cli) -o pagerank
@@ -10,27 +11,26 @@
 #include <gasp_cli.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 typedef struct vertex {
-  double contrib, rank, change; /* contrib: rank / out-degree, 0 if none */
+  double rank, change;
 } vertex;
 typedef struct sums {
   double change, dangling;
 } sums;
 static double tol = 1e-10, damping = 0.85;
+static double *contrib; /* rank / out-degree by local id, 0 if none */
 static int agg;
 
 static void init(gasp_ctx *c, void *vd) {
-  uint64_t out = gasp_ctx_out_degree(c);
-  double r = 1.0 / gasp_ctx_num_vertices(c);
-  *(vertex *)vd = (vertex){out ? r / (double)out : 0.0, r, 1};
+  *(vertex *)vd = (vertex){1.0 / gasp_ctx_num_vertices(c), 1};
 }
 static void gather(const gasp_ctx *c, const void *v, const gasp_nbrs *nb,
                    void *acc) {
-  const vertex *all = nb->vertex_data;
   double sum = 0;
   for (uint64_t i = 0; i < nb->n_in; i++)
-    sum += all[nb->in[i]].contrib;
+    sum += contrib[nb->in[i]];
   *(double *)acc = sum;
 }
 static void apply(gasp_ctx *c, void *vd, const void *acc) {
@@ -42,7 +42,7 @@ static void apply(gasp_ctx *c, void *vd, const void *acc) {
   uint64_t out = gasp_ctx_out_degree(c);
   v->change = fabs(r - v->rank);
   v->rank = r;
-  v->contrib = out ? r / (double)out : 0.0;
+  contrib[gasp_ctx_vertex(c)] = out ? r / (double)out : 0.0;
   if (last->change > tol) gasp_signal(c, gasp_ctx_vertex(c));
 }
 static void add(const gasp_graph *g, gasp_vid u, const void *vd, void *acc,
@@ -59,7 +59,17 @@ static int start(gasp_cli_run *run, void *user) {
   gasp_aggregator a = {.size = sizeof(sums), .map_vertex = add,
                        .combine = combine, .period_iterations = 1};
   gasp_engine *e = gasp_cli_engine(run);
-  if (gasp_engine_add_aggregator(e, &a, &agg)) return 1;
+  gasp_graph *g = gasp_cli_graph(run);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  const vertex *vd = gasp_graph_vertex_data(g);
+  if (!(contrib = malloc((n ? n : 1) * sizeof *contrib))) return 1;
+  for (gasp_vid v = 0; v < n; v++) {
+    uint64_t out = gasp_graph_out_degree(g, v);
+    contrib[v] = out ? vd[v].rank / (double)out : 0.0;
+  }
+  if (gasp_engine_mirror(e, contrib, sizeof *contrib) ||
+      gasp_engine_add_aggregator(e, &a, &agg))
+    return 1;
   return gasp_engine_signal_all(e, 1.0) ? 1 : 0;
 }
 static int format(char *b, size_t n, const void *v, void *u) {
@@ -74,5 +84,7 @@ int main(int argc, char **argv) {
                   .sync_only = 1, .tol = &tol,
                   .usage = "usage: pagerank -i GRAPH [options]\n"
                            "PageRank, damping 0.85, to --tol (1e-10).\n"};
-  return gasp_cli_main(argc, argv, &p, &cli);
+  int status = gasp_cli_main(argc, argv, &p, &cli);
+  free(contrib);
+  return status;
 }

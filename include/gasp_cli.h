@@ -76,7 +76,7 @@ int gasp_cli_main(int argc, char **argv, const gasp_program *prog,
 /* In start: the engine and this process's graph (a rank's local graph in
  * a distributed run). */
 gasp_engine *gasp_cli_engine(gasp_cli_run *run);
-const gasp_graph *gasp_cli_graph(gasp_cli_run *run);
+gasp_graph *gasp_cli_graph(gasp_cli_run *run);
 
 /* In start: signals the vertex with original id `id` (left side), with
  * msg (the program's msg_size bytes) when not NULL, on the rank that owns

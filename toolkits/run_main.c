@@ -37,7 +37,7 @@ static int drv_option(int opt, const char *arg, void *u) {
 }
 
 gasp_engine *gasp_cli_engine(gasp_cli_run *run) { return run->e; }
-const gasp_graph *gasp_cli_graph(gasp_cli_run *run) { return run->g; }
+gasp_graph *gasp_cli_graph(gasp_cli_run *run) { return run->g; }
 
 void gasp_cli_error(const char *fmt, ...) {
   char buf[1024];
