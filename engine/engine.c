@@ -214,6 +214,10 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   gasp__error_clear(err);
   if (!g || !prog)
     return gasp__fail(err, GASP_EINVAL, NULL, 0, "no graph or program");
+  if (opts && (opts->threads < 0 || opts->threads > GASP_MAX_THREADS))
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "%d threads: from 1 to %d (0: all cores)", opts->threads,
+                      GASP_MAX_THREADS);
   if (opts && opts->dist) {
     if (opts->engine == GASP_ENGINE_ASYNC &&
         opts->locking == GASP_LOCKING_LOCKS)

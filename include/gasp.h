@@ -330,7 +330,8 @@ GASP_EXTERN void gasp_load_opts_init(gasp_load_opts *o);
  * NUL byte anywhere in a text input, is GASP_EPARSE naming FILE:LINE. */
 #define GASP_LINE_MAX ((size_t)64 << 20)
 
-/* The most threads a load (and a run) accepts; more is GASP_EINVAL. */
+/* The most threads a load, a build and an engine (gasp_engine_new)
+ * accept; more is GASP_EINVAL. */
 #define GASP_MAX_THREADS 4096
 
 /* Reads `path` (gzip-compressed files are recognised by content and read

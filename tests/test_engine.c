@@ -395,8 +395,16 @@ static void test_aggregators(void **state) {
   gasp_program prog = pr_program(&p);
   gasp_engine_opts o;
   gasp_engine_opts_init(&o);
-  o.threads = 3;
   gasp_engine *e;
+  gasp_error err;
+  /* more threads than GASP_MAX_THREADS (or negative) are refused */
+  o.threads = GASP_MAX_THREADS + 1;
+  assert_int_equal(gasp_engine_new(&e, g, &prog, &o, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "threads"));
+  assert_null(e);
+  o.threads = -2;
+  assert_int_equal(gasp_engine_new(&e, g, &prog, &o, &err), GASP_EINVAL);
+  o.threads = 3;
   assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
   gasp_aggregator a = {sizeof(double), agg_rank, NULL, agg_add,
                        NULL,           1,        0,    NULL};
