@@ -1016,6 +1016,12 @@ GASP_EXTERN int gasp_cluster_new(gasp_cluster **out, const gasp_cluster_opts *o,
 /* Says goodbye to every peer (so they see a clean end, not a lost peer)
  * and closes the connections.  Accepts NULL. */
 GASP_EXTERN void gasp_cluster_free(gasp_cluster **c);
+/* This rank has failed: tells every peer why (an ABORT frame, waiting a
+ * second at most for it to leave), so that each stops at once with
+ * GASP_EPEER naming this rank and `reason` instead of waiting for the
+ * timeout; the cluster is failed afterwards (free it, no goodbye is
+ * said).  Accepts NULL. */
+GASP_EXTERN void gasp_cluster_abort(gasp_cluster *c, const char *reason);
 GASP_EXTERN int gasp_cluster_rank(const gasp_cluster *c);
 GASP_EXTERN int gasp_cluster_size(const gasp_cluster *c);
 /* Connections dropped during start-up for failing the handshake. */

@@ -391,25 +391,69 @@ static void test_wrong_key(void **state) {
   cfg g = {2, 0, -1, NULL, 3, 0};
   g.lfd = tu_listen_loopback(&g.port);
   pid_t p0 = fork();
-  if (p0 == 0) {
+  if (p0 == 0) { /* times out, naming the refused handshake */
     char m[256];
-    _exit(join_and_run(&g, 0, NULL, NULL, m, sizeof m));
+    int s = join_and_run(&g, 0, NULL, NULL, m, sizeof m);
+    _exit(s == 20 + 12 && strstr(m, "claiming rank 1 was refused: wrong "
+                                    "cluster key")
+              ? 0
+              : 1);
   }
   cfg bad = g;
   bad.key = "not-the-cluster-key";
   pid_t p1 = fork();
-  if (p1 == 0) {
+  if (p1 == 0) { /* told so by rank 0 */
     close(g.lfd);
     char m[256];
     int s = join_and_run(&bad, 1, NULL, NULL, m, sizeof m);
-    _exit(s == 20 + 13 && strstr(m, "key") ? 0 : 1); /* GASP_EAUTH */
+    _exit(s == 20 + 13 && strstr(m, "refused the handshake: wrong cluster key")
+              ? 0
+              : 1); /* GASP_EAUTH */
   }
   close(g.lfd);
   int w0, w1;
   waitpid(p1, &w1, 0);
   waitpid(p0, &w0, 0);
   assert_true(WIFEXITED(w1) && WEXITSTATUS(w1) == 0);
-  assert_true(WIFEXITED(w0) && WEXITSTATUS(w0) == 20 + 12); /* GASP_ETIMEDOUT */
+  assert_true(WIFEXITED(w0) && WEXITSTATUS(w0) == 0);
+}
+
+/* A rank that fails tells the others why (gasp_cluster_abort): their next
+ * collective fails at once with GASP_EPEER naming the rank and the reason,
+ * not after the timeout as for a silent peer. */
+static int abort_now(gasp_cluster *c, void *arg) {
+  (void)arg;
+  gasp_cluster_abort(c, "disk full writing the output");
+  return 0;
+}
+
+static int told_why(gasp_cluster *c, void *arg) {
+  (void)arg;
+  gasp_error err;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int rc = gasp_cluster_barrier(c, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double dt = (double)(t1.tv_sec - t0.tv_sec) +
+              1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (rc != GASP_EPEER) return 80;
+  if (dt >= 2) return 81;
+  if (strstr(err.msg, "peer 2") && strstr(err.msg, "disk full")) return 0;
+  /* or it saw the other survivor go first */
+  return strstr(err.msg, "peer") ? 83 : 82;
+}
+
+static void test_abort_tells_why(void **state) {
+  (void)state;
+  cfg g = {3, 0, -1, NULL, 30, 0};
+  rank_fn fns[3] = {told_why, told_why, abort_now};
+  int st[8];
+  char msgs[8][256];
+  run_cluster(&g, NULL, fns, NULL, st, msgs);
+  for (int r = 0; r < 3; r++)
+    if (st[r] != 0 && st[r] != 83)
+      fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+  assert_true(st[0] == 0 || st[1] == 0); /* someone was told why */
 }
 
 /* ---- a fake peer that knows the key, then misbehaves ----------------------
@@ -803,6 +847,7 @@ int main(void) {
       cmocka_unit_test(test_cluster_exchange),
       cmocka_unit_test(test_exchange_overlap),
       cmocka_unit_test(test_wrong_key),
+      cmocka_unit_test(test_abort_tells_why),
       cmocka_unit_test(test_bad_frames),
       cmocka_unit_test(test_preauth_bounded),
       cmocka_unit_test(test_peer_lost),

@@ -87,4 +87,27 @@ grep -q "part 0 of 2" "$dir/err" ||
   { echo "FAIL: the cause is not named: $(cat "$dir/err")"; fail=1; }
 [ -e "$dir/p4.tsv" ] && { echo "FAIL: output written by a failed run"; fail=1; }
 [ $fail = 0 ] && echo "ok: a failing rank ends the run in ${took}s"
+
+# 4. ranks started one by one (--rank/--peers): the failing rank tells the
+#    others why (an ABORT frame), and they stop at once saying so
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + $$ % 20000)))
+peers="127.0.0.1:$port,127.0.0.1:0,127.0.0.1:0,127.0.0.1:0"
+start=$(date +%s)
+pids=
+for r in 3 2 1 0; do
+  GASP_CLUSTER_KEY=interrupt-test-key-7 GASP_CLUSTER_TIMEOUT=30 \
+    "$bin" pagerank --partitions "$dir/parts" --rank $r --peers "$peers" \
+    -o "$dir/p4r.tsv" --quiet 2>"$dir/err$r" &
+  pids="$pids $!"
+done
+for p in $pids; do
+  if wait $p; then echo "FAIL: a rank of a mismatched set exited 0"; fail=1; fi
+done
+took=$(( $(date +%s) - start ))
+if [ $took -gt 10 ]; then echo "FAIL: the ranks took ${took}s to stop"; fail=1; fi
+for r in 1 2 3; do
+  grep -q "part 0 of 2" "$dir/err$r" ||
+    { echo "FAIL: rank $r was not told why: $(cat "$dir/err$r")"; fail=1; }
+done
+[ $fail = 0 ] && echo "ok: the other ranks are told why, in ${took}s"
 exit $fail

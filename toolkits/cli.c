@@ -38,14 +38,28 @@ static const char *cli_name = "gasp";
 
 void cli_set_name(const char *name) { cli_name = name ? name : "gasp"; }
 
+/* The last error reported, and how many so far: a rank that failed tells
+ * its peers why (tk_graph_free). */
+static char last_error[512];
+static unsigned errors_reported;
+
 void cli_error(const char *fmt, ...) {
-  va_list ap;
+  va_list ap, copy;
+  va_start(ap, fmt);
+  va_copy(copy, ap);
+  vsnprintf(last_error, sizeof last_error, fmt, copy);
+  va_end(copy);
+  errors_reported++;
   fputs(cli_name, stderr);
   fputs(": ", stderr);
-  va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
+}
+
+const char *cli_last_error(unsigned *count) {
+  if (count) *count = errors_reported;
+  return last_error;
 }
 
 int cli_fail(const gasp_error *err, int status) {

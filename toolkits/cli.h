@@ -34,6 +34,9 @@ const char *cli_input_path(const char *arg);
 
 /* Prints "gasp: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The text of the last cli_error (without the name), and in *count (when
+ * not NULL) how many have been reported. */
+const char *cli_last_error(unsigned *count);
 /* The name cli_error and progress lines start with (default "gasp"). */
 void cli_set_name(const char *name);
 /* Prints the library error (FILE:LINE: reason) and returns the exit code

@@ -440,6 +440,7 @@ int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
   free(peers);
   free(copy);
   if (st) return cli_fail(&err, st);
+  cli_last_error(&d->errors_at_join);
   if (d->parts) return load_parts(o, g, seconds);
   int rc = o->load ? o->load(&o->c, o->c.input, &d->global, seconds)
                    : cli_load_graph(&o->c, &d->global, seconds);
@@ -556,6 +557,12 @@ void tk_graph_free(tk_opts *o, gasp_graph **g) {
   }
   /* a distributed run may fail after joining, before its dist exists */
   gasp_graph_free(&o->d.global);
+  /* a rank that reported an error tells the others why, so they stop at
+   * once instead of waiting for it until the cluster timeout */
+  unsigned errors;
+  const char *why = cli_last_error(&errors);
+  if (o->d.cluster && errors != o->d.errors_at_join)
+    gasp_cluster_abort(o->d.cluster, why);
   gasp_cluster_free(&o->d.cluster);
   o->eng.dist = NULL;
 }

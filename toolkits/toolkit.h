@@ -23,6 +23,7 @@ typedef struct tk_dist {
   char key[65];
   size_t key_len;
   gasp_cluster *cluster;
+  unsigned errors_at_join; /* cli_error count once the cluster formed    */
   gasp_dist *dist;
   gasp_graph *global;        /* the whole graph: every rank loads it          */
   gasp_partition_stats part; /* of the run's owner map                  */

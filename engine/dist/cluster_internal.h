@@ -133,7 +133,8 @@ struct gasp_cluster {
   uint64_t direct, queued; /* DATA frames: into rbuf at once, via an inbox */
   int failed;
   gasp_error ferr;
-  char **addr; /* "host:port" per rank */
+  char refused[160]; /* the last handshake refused, for the timeout */
+  char **addr;       /* "host:port" per rank */
   /* exchange state */
   uint8_t **rbuf;
   size_t *rlen, *rcap;

@@ -479,8 +479,9 @@ int gasp__cl_wait_until(gasp_cluster *c, done_fn done, void *arg,
           snprintf(who, sizeof who, " (peer %d among those missing)", r);
       c->failed = 1;
       gasp__fail(&c->ferr, GASP_ETIMEDOUT, NULL, 0,
-                 "rank %d: timed out after %.0f s waiting for %s%s", c->rank,
-                 c->timeout, what, who);
+                 "rank %d: timed out after %.0f s waiting for %s%s%s%s",
+                 c->rank, c->timeout, what, who, c->refused[0] ? "; " : "",
+                 c->refused);
       if (err) *err = c->ferr;
       return GASP_ETIMEDOUT;
     }

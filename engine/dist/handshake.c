@@ -6,6 +6,37 @@
 
 /* ---- the handshake -------------------------------------------------- */
 
+/* Refuses a connection's handshake: tells the other side why (one small
+ * frame written straight to the socket, which has room: nothing else was
+ * sent since HELLO), remembers it for the meeting's timeout message, and
+ * drops the connection.  A stranger cannot make this rank fail: only the
+ * connection ends. */
+static void refuse(conn *k, int claimed, const char *why) {
+  gasp_cluster *c = k->c;
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  msgpack_pack_array(&pk, 3);
+  msgpack_pack_uint64(&pk, GASP__MSG_ABORT);
+  msgpack_pack_uint64(&pk, (uint64_t)c->rank);
+  msgpack_pack_str(&pk, strlen(why));
+  msgpack_pack_str_body(&pk, why, strlen(why));
+  uint8_t out[128];
+  if (k->bev && sb.size + 4 <= sizeof out) {
+    out[0] = (uint8_t)(sb.size >> 24), out[1] = (uint8_t)(sb.size >> 16);
+    out[2] = (uint8_t)(sb.size >> 8), out[3] = (uint8_t)sb.size;
+    memcpy(out + 4, sb.data, sb.size);
+    ssize_t w = send(bufferevent_getfd(k->bev), out, sb.size + 4,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)w; /* best effort */
+  }
+  msgpack_sbuffer_destroy(&sb);
+  snprintf(c->refused, sizeof c->refused,
+           "a connection claiming rank %d was refused: %s", claimed, why);
+  gasp__cl_conn_fail(k, GASP_EAUTH, "%s", why);
+}
+
 void gasp__cl_handle_frame(conn *k, uint8_t *buf, size_t n) {
   gasp_cluster *c = k->c;
   msgpack_unpacked up;
@@ -49,7 +80,7 @@ void gasp__cl_handle_frame(conn *k, uint8_t *buf, size_t n) {
     } else {
       gasp__handshake_mac(c->key, c->klen, k->nonce, r, want);
       if (!gasp__ct_equal(want, p1, GASP__MAC_LEN)) {
-        gasp__cl_conn_fail(k, GASP_EAUTH, "wrong cluster key");
+        refuse(k, (int)r, "wrong cluster key");
       } else {
         gasp__handshake_mac(c->key, c->klen, p2, (uint64_t)c->rank, mac);
         k->rank = (int)r;
@@ -65,9 +96,15 @@ void gasp__cl_handle_frame(conn *k, uint8_t *buf, size_t n) {
   } else if (k->state == C_AUTH_SENT) {
     uint8_t want[GASP__MAC_LEN];
     gasp__handshake_mac(c->key, c->klen, k->nonce, (uint64_t)k->rank, want);
-    if (type != GASP__MSG_AUTH_OK || cnt != 3 || gasp__mp_u64(&it[1], &r) ||
-        gasp__mp_bin(&it[2], &p1, &n1) || n1 != GASP__MAC_LEN ||
-        r != (uint64_t)k->rank || !gasp__ct_equal(want, p1, GASP__MAC_LEN)) {
+    const char *why;
+    size_t wn;
+    if (type == GASP__MSG_ABORT && cnt == 3 && !gasp__mp_str(&it[2], &why, &wn))
+      gasp__cl_conn_fail(k, GASP_EAUTH, "refused the handshake: %.*s",
+                         (int)(wn < 200 ? wn : 200), why);
+    else if (type != GASP__MSG_AUTH_OK || cnt != 3 ||
+             gasp__mp_u64(&it[1], &r) || gasp__mp_bin(&it[2], &p1, &n1) ||
+             n1 != GASP__MAC_LEN || r != (uint64_t)k->rank ||
+             !gasp__ct_equal(want, p1, GASP__MAC_LEN)) {
       gasp__cl_conn_fail(k, GASP_EAUTH,
                          "authentication failed (wrong cluster key?)");
     } else {
@@ -75,8 +112,24 @@ void gasp__cl_handle_frame(conn *k, uint8_t *buf, size_t n) {
       c->peer[k->rank] = k;
     }
   } else if (k->state == C_READY) {
+    const char *why;
+    size_t wn;
     if (type == GASP__MSG_BYE) {
       k->bye = 1;
+    } else if (type == GASP__MSG_ABORT) {
+      if (cnt != 3 || gasp__mp_u64(&it[1], &r) || r != (uint64_t)k->rank ||
+          gasp__mp_str(&it[2], &why, &wn)) {
+        gasp__cl_conn_fail(k, GASP_EPEER, "bad ABORT frame");
+      } else {
+        k->bye = 1; /* it closes next; the reason is what matters */
+        if (!c->failed) {
+          char who[300];
+          c->failed = 1;
+          gasp__fail(&c->ferr, GASP_EPEER, NULL, 0, "rank %d: %s stopped: %.*s",
+                     c->rank, gasp__cl_peer_name(c, k->rank, who, sizeof who),
+                     (int)(wn < 600 ? wn : 600), why);
+        }
+      }
     } else if (type == GASP__MSG_POST) {
       gasp__cl_post_chunk(k, it, cnt);
     } else {

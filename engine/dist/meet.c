@@ -317,6 +317,38 @@ void gasp_cluster_free(gasp_cluster **cp) {
   *cp = NULL;
 }
 
+void gasp_cluster_abort(gasp_cluster *c, const char *reason) {
+  if (!c || !c->base) return;
+  if (!reason) reason = "failed";
+  size_t n = strlen(reason);
+  if (n > 512) n = 512;
+  for (int r = 0; r < c->size; r++) {
+    conn *k = c->peer ? c->peer[r] : NULL;
+    if (!k || k->state != C_READY || !k->bev) continue;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint64(&pk, GASP__MSG_ABORT);
+    msgpack_pack_uint64(&pk, (uint64_t)c->rank);
+    msgpack_pack_str(&pk, n);
+    msgpack_pack_str_body(&pk, reason, n);
+    gasp__cl_send_frame(k, &sb); /* best effort: the peer may be gone */
+    msgpack_sbuffer_destroy(&sb);
+  }
+  double t = c->timeout;
+  int failed = c->failed;
+  c->failed = 0; /* let the frames drain, a second at most */
+  c->timeout = 1;
+  gasp__cl_wait_for(c, gasp__cl_flushed, NULL, "the abort to drain", NULL);
+  c->timeout = t;
+  c->failed = 1; /* no goodbye follows */
+  if (!failed)
+    gasp__fail(&c->ferr, GASP_ECANCELED, NULL, 0, "rank %d stopped: %.*s",
+               c->rank, (int)n, reason);
+}
+
 int gasp_cluster_rank(const gasp_cluster *c) { return c->rank; }
 int gasp_cluster_size(const gasp_cluster *c) { return c->size; }
 uint64_t gasp_cluster_rejected(const gasp_cluster *c) { return c->rejected; }

@@ -25,7 +25,8 @@ enum {
   GASP__MSG_TABLE = 5,   /* [5, [[host, port], ...]]             from rank 0 */
   GASP__MSG_DATA = 6,    /* [6, seq, tag, chunk, last, payload(bin)] */
   GASP__MSG_BYE = 7,     /* [7, rank]                            clean end */
-  GASP__MSG_POST = 8     /* [8, chunk, last, payload(bin)]       one-way   */
+  GASP__MSG_POST = 8,    /* [8, chunk, last, payload(bin)]       one-way   */
+  GASP__MSG_ABORT = 9    /* [9, rank, reason(str)]               failed    */
 };
 
 #define GASP__WIRE_VERSION 1
