@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 int gasp__threads(int requested) {
   /* entry points refuse more with GASP_EINVAL; none may start more */
