@@ -140,9 +140,11 @@ static void forward_signal(int sig) {
 /* Waits for every rank.  Once one has failed, the others get half a second
  * to finish or report, then SIGTERM: a rank that failed early (a bad
  * partition set, a wrong key) must not leave the rest waiting for it
- * until the cluster timeout.  Returns the first failure's exit status. */
+ * until the cluster timeout.  Returns EXIT_USAGE when any rank found the
+ * input or the flags wrong (the others then fail only because it told
+ * them to stop), else the first failure's exit status. */
 static int wait_ranks(pid_t *pid, int np) {
-  int status = 0, left = np;
+  int status = 0, left = np, usage = 0;
   double fail_at = 0;
   while (left > 0) {
     int w = 0;
@@ -170,6 +172,7 @@ static int wait_ranks(pid_t *pid, int np) {
     int st = WIFEXITED(w) ? WEXITSTATUS(w) : EXIT_RUNTIME;
     if (WIFSIGNALED(w) && fail_at >= 0)
       cli_error("rank %d ended by signal %d", r, WTERMSIG(w));
+    if (st == EXIT_USAGE) usage = 1;
     if (st && !status) {
       status = st;
       if (fail_at == 0 && left > 0) {
@@ -179,7 +182,7 @@ static int wait_ranks(pid_t *pid, int np) {
       }
     }
   }
-  return status;
+  return usage ? EXIT_USAGE : status;
 }
 
 /* The parent of --np N: binds the coordinator, forks, waits.  The ranks
