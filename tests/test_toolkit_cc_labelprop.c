@@ -369,7 +369,9 @@ static void test_cc_random(void **state) {
                   "--partition", parts[q], "--engine", "async");
         check_cc(&g, want, out, "async across ranks");
         free(out);
-        if (i == 1 && q == 0) { /* full consistency: distance-2 classes */
+        /* full consistency: distance-2 classes, a collective step each
+         * (hundreds on these graphs' stars), so not on the largest */
+        if (i == 1 && q == 0 && g.n <= 3000) {
           out = OUT("cc", "-i", path, "-o", "-", "--quiet", "--np", nps[i],
                     "--engine", "async", "--consistency", "full");
           check_cc(&g, want, out, "async full consistency across ranks");
