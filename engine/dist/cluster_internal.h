@@ -174,6 +174,10 @@ int gasp__cl_send_frame_with(conn *k, msgpack_sbuffer *sb, const void *body,
                              size_t n, int ref);
 int gasp__cl_send_simple(conn *k, int type, const uint8_t *bin, size_t n,
                          const uint8_t *bin2, size_t n2);
+/* An ABORT frame from `rank` with the first n bytes of `why` in sb
+ * (initialised here; the caller destroys it). */
+void gasp__cl_pack_abort(msgpack_sbuffer *sb, int rank, const char *why,
+                         size_t n);
 /* A POST chunk: appended to the message under way. */
 void gasp__cl_post_chunk(conn *k, const msgpack_object *it, uint32_t cnt);
 /* Room for n more bytes in the step's receive buffer from rank r. */

@@ -142,6 +142,18 @@ int gasp__cl_send_frame_with(conn *k, msgpack_sbuffer *sb, const void *body,
   return GASP_OK;
 }
 
+void gasp__cl_pack_abort(msgpack_sbuffer *sb, int rank, const char *why,
+                         size_t n) {
+  msgpack_sbuffer_init(sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+  msgpack_pack_array(&pk, 3);
+  msgpack_pack_uint64(&pk, GASP__MSG_ABORT);
+  msgpack_pack_uint64(&pk, (uint64_t)rank);
+  msgpack_pack_str(&pk, n);
+  msgpack_pack_str_body(&pk, why, n);
+}
+
 static void pack_nonce_frame(msgpack_packer *pk, int type, uint64_t a,
                              const uint8_t *bin, size_t n, const uint8_t *bin2,
                              size_t n2, int items) {

@@ -14,14 +14,7 @@
 static void refuse(conn *k, int claimed, const char *why) {
   gasp_cluster *c = k->c;
   msgpack_sbuffer sb;
-  msgpack_sbuffer_init(&sb);
-  msgpack_packer pk;
-  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-  msgpack_pack_array(&pk, 3);
-  msgpack_pack_uint64(&pk, GASP__MSG_ABORT);
-  msgpack_pack_uint64(&pk, (uint64_t)c->rank);
-  msgpack_pack_str(&pk, strlen(why));
-  msgpack_pack_str_body(&pk, why, strlen(why));
+  gasp__cl_pack_abort(&sb, c->rank, why, strlen(why));
   uint8_t out[128];
   if (k->bev && sb.size + 4 <= sizeof out) {
     out[0] = (uint8_t)(sb.size >> 24), out[1] = (uint8_t)(sb.size >> 16);

@@ -326,14 +326,7 @@ void gasp_cluster_abort(gasp_cluster *c, const char *reason) {
     conn *k = c->peer ? c->peer[r] : NULL;
     if (!k || k->state != C_READY || !k->bev) continue;
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 3);
-    msgpack_pack_uint64(&pk, GASP__MSG_ABORT);
-    msgpack_pack_uint64(&pk, (uint64_t)c->rank);
-    msgpack_pack_str(&pk, n);
-    msgpack_pack_str_body(&pk, reason, n);
+    gasp__cl_pack_abort(&sb, c->rank, reason, n);
     gasp__cl_send_frame(k, &sb); /* best effort: the peer may be gone */
     msgpack_sbuffer_destroy(&sb);
   }
