@@ -352,7 +352,7 @@ static void gpu_add(gpu_worker *w, int tid, gasp_vid v, uint64_t k) {
     uint64_t cap = w->scope_cap ? w->scope_cap : 1024;
     while (cap < w->nscope + k)
       cap *= 2;
-    gasp_vid *p = realloc(w->scope, cap * sizeof *p);
+    gasp_vid *p = gasp__realloc(w->scope, cap * sizeof *p);
     if (!p) { /* give up this vertex: unlock and requeue nothing */
       release(s->e, v, s->nbuf[tid], k);
       __atomic_store_n(&s->oom, 1, __ATOMIC_RELAXED);
@@ -465,8 +465,8 @@ static int build_classes(async_state *s) {
     e->color_distance = dist;
   }
   int C = e->ncolors;
-  s->class_n = calloc((size_t)C + 1, sizeof *s->class_n);
-  s->class_v = calloc((size_t)C + 1, sizeof *s->class_v);
+  s->class_n = gasp__calloc((size_t)C + 1, sizeof *s->class_n);
+  s->class_v = gasp__calloc((size_t)C + 1, sizeof *s->class_v);
   s->batch = gasp__malloc_array(nv ? nv : 1, sizeof *s->batch);
   if (!s->class_n || !s->class_v || !s->batch) return GASP_ENOMEM;
   if (e->opts.dist) nv = e->g->nowned; /* classes of owned vertices */
@@ -609,7 +609,7 @@ static int chromatic_dist(async_state *s, gasp_run_stats *st) {
   gasp_engine *e = s->e;
   gasp_dist *d = e->opts.dist;
   uint64_t nv = e->g->nv;
-  uint8_t *changed = calloc(nv ? nv : 1, 1);
+  uint8_t *changed = gasp__calloc(nv ? nv : 1, 1);
   int rc = changed ? build_classes(s) : GASP_ENOMEM;
   /* ghosts start from their owners' data */
   if (!rc) rc = gasp__ghost_exchange(e, 1, changed, NULL, NULL, NULL, &e->err);
@@ -693,7 +693,8 @@ static int gpu_workers(async_state *s, int T) {
   gasp_engine *e = s->e;
   uint64_t cap = e->opts.gpu_batch ? e->opts.gpu_batch : 4096;
   if (!e->gpu_tb) {
-    if (!(e->gpu_tb = calloc((size_t)T, sizeof *e->gpu_tb))) return GASP_ENOMEM;
+    if (!(e->gpu_tb = gasp__calloc((size_t)T, sizeof *e->gpu_tb)))
+      return GASP_ENOMEM;
     for (int t = 0; t < T; t++) {
       int rc = gasp__gpu_batcher_init(&e->gpu_tb[t], e->gpu_ops, e->gpu_dev,
                                       &e->prog, e->g->vdata, cap, 1,
@@ -701,7 +702,7 @@ static int gpu_workers(async_state *s, int T) {
       if (rc) return gasp__fail(&e->err, rc, NULL, 0, "%s", e->gpu_tb[t].err);
     }
   }
-  if (!(s->gw = calloc((size_t)T, sizeof *s->gw))) return GASP_ENOMEM;
+  if (!(s->gw = gasp__calloc((size_t)T, sizeof *s->gw))) return GASP_ENOMEM;
   for (int t = 0; t < T; t++) {
     gpu_worker *w = &s->gw[t];
     w->s = s;
@@ -746,14 +747,14 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
              : GASP_LOCKING_LOCKS;
   e->chromatic = lk == GASP_LOCKING_CHROMATIC;
   int rc = GASP_ENOMEM;
-  s.acc = calloc((size_t)T, sizeof *s.acc);
-  s.mbuf = calloc((size_t)T, sizeof *s.mbuf);
-  s.nbuf = calloc((size_t)T, sizeof *s.nbuf);
-  s.ncap = calloc((size_t)T, sizeof *s.ncap);
+  s.acc = gasp__calloc((size_t)T, sizeof *s.acc);
+  s.mbuf = gasp__calloc((size_t)T, sizeof *s.mbuf);
+  s.nbuf = gasp__calloc((size_t)T, sizeof *s.nbuf);
+  s.ncap = gasp__calloc((size_t)T, sizeof *s.ncap);
   if (!s.acc || !s.mbuf || !s.nbuf || !s.ncap) goto out;
   for (int t = 0; t < T; t++)
-    if (!(s.acc[t] = malloc(e->prog.acc_size ? e->prog.acc_size : 1)) ||
-        !(s.mbuf[t] = malloc(e->prog.msg_size ? e->prog.msg_size : 1)))
+    if (!(s.acc[t] = gasp__malloc(e->prog.acc_size ? e->prog.acc_size : 1)) ||
+        !(s.mbuf[t] = gasp__malloc(e->prog.msg_size ? e->prog.msg_size : 1)))
       goto out;
   e->mout = 0;
   uint64_t start_updates = e->updates;

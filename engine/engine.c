@@ -176,7 +176,7 @@ double gasp__gpu_flush_s(const gasp_engine *e) {
 int gasp__gpu_apply(gasp_engine *e, const gasp_vid *vids, uint64_t n,
                     const char *acc, int by_vertex) {
   if (!e->gpu_b) {
-    if (!(e->gpu_b = calloc(1, sizeof *e->gpu_b)))
+    if (!(e->gpu_b = gasp__calloc(1, sizeof *e->gpu_b)))
       return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
     int rc = gasp__gpu_batcher_init(e->gpu_b, e->gpu_ops, e->gpu_dev, &e->prog,
                                     e->g->vdata, gasp__gpu_cap(e),
@@ -231,7 +231,7 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   }
   int rc = check_program(prog, err);
   if (rc) return rc;
-  gasp_engine *e = calloc(1, sizeof *e);
+  gasp_engine *e = gasp__calloc(1, sizeof *e);
   if (!e) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   e->g = g;
   e->prog = *prog;
@@ -241,8 +241,8 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
     gasp_engine_opts_init(&e->opts);
   e->T = gasp__threads(e->opts.threads);
   uint64_t nv = g->nv;
-  e->active = calloc(nv ? nv : 1, 1);
-  e->next = calloc(nv ? nv : 1, 1);
+  e->active = gasp__calloc(nv ? nv : 1, 1);
+  e->next = gasp__calloc(nv ? nv : 1, 1);
   e->prio = gasp__calloc_array(nv ? nv : 1, sizeof *e->prio);
   if (!e->active || !e->next || !e->prio) goto nomem;
   static const struct {
@@ -260,7 +260,7 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
       e->mkind = combiners[i].kind;
   for (int b = 0; b < 2 && prog->msg_size; b++) {
     e->msg[b] = gasp__malloc_array(nv ? nv : 1, prog->msg_size);
-    e->mflag[b] = calloc(nv ? nv : 1, 1);
+    e->mflag[b] = gasp__calloc(nv ? nv : 1, 1);
     if (!e->msg[b] || !e->mflag[b]) goto nomem;
   }
   if ((rc = gasp_graph_alloc_data(g, prog->vertex_size, prog->edge_size)))
@@ -723,7 +723,7 @@ int gasp_engine_add_aggregator(gasp_engine *e, const gasp_aggregator *a,
                                int *id) {
   if (!a || a->size == 0 || !a->combine || (!a->map_vertex && !a->map_edge))
     return GASP_EINVAL;
-  agg_slot *n = realloc(e->aggs, (size_t)(e->naggs + 1) * sizeof *n);
+  agg_slot *n = gasp__realloc(e->aggs, (size_t)(e->naggs + 1) * sizeof *n);
   if (!n) return GASP_ENOMEM;
   e->aggs = n;
   agg_slot *s = &e->aggs[e->naggs];
@@ -780,11 +780,11 @@ static int aggregate_ranks(gasp_engine *e, const gasp_aggregator *a,
                            void *value) {
   const gasp_dist *d = e->opts.dist;
   int size = d->size;
-  const void **send = calloc((size_t)size, sizeof *send);
-  const void **recv = calloc((size_t)size, sizeof *recv);
-  size_t *slen = calloc((size_t)size, sizeof *slen);
-  size_t *rlen = calloc((size_t)size, sizeof *rlen);
-  void *mine = malloc(a->size);
+  const void **send = gasp__calloc((size_t)size, sizeof *send);
+  const void **recv = gasp__calloc((size_t)size, sizeof *recv);
+  size_t *slen = gasp__calloc((size_t)size, sizeof *slen);
+  size_t *rlen = gasp__calloc((size_t)size, sizeof *rlen);
+  void *mine = gasp__malloc(a->size);
   int rc = GASP_ENOMEM;
   if (!send || !recv || !slen || !rlen || !mine) goto out;
   memcpy(mine, value, a->size);
@@ -824,7 +824,7 @@ out:
  * the sync engine, at the start of a run, gasp_engine_aggregate). */
 static int aggregate_one(gasp_engine *e, agg_slot *s, int serial, int across) {
   const gasp_aggregator *a = &s->a;
-  if (!s->value && !(s->value = calloc(1, a->size))) return GASP_ENOMEM;
+  if (!s->value && !(s->value = gasp__calloc(1, a->size))) return GASP_ENOMEM;
   uint64_t nv = e->opts.dist ? e->g->nowned : e->g->nv;
   agg_job j = {e, s, {0, nv, 4096}, {0, e->g->out_off[nv], 65536}};
   if (serial)

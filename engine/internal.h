@@ -9,6 +9,7 @@
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
+#include "alloc.h"
 #include "gasp.h"
 
 #include <stdarg.h>
@@ -44,10 +45,6 @@ int gasp__threads(int requested);
 /* Seconds on a monotonic clock. */
 double gasp__now(void);
 
-/* Allocation with overflow check on n * size; NULL on failure or overflow.
- * Free with free(). */
-void *gasp__malloc_array(size_t n, size_t size);
-void *gasp__calloc_array(size_t n, size_t size);
 
 /* ---- deterministic random numbers ---------------------------------- */
 

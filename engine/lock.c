@@ -78,8 +78,9 @@ uint64_t gasp__neighbours(const gasp_graph *g, gasp_vid v, gasp_vid **buf,
   uint64_t need = (ie - ib) + (oe - ob);
   if (need > *cap) {
     uint64_t ncap = *cap ? *cap : 64;
-    while (ncap < need) ncap *= 2;
-    gasp_vid *nb = realloc(*buf, ncap * sizeof *nb);
+    while (ncap < need)
+      ncap *= 2;
+    gasp_vid *nb = gasp__realloc(*buf, ncap * sizeof *nb);
     if (!nb) return UINT64_MAX;
     *buf = nb;
     *cap = ncap;
@@ -107,9 +108,10 @@ int gasp__color_graph(const gasp_graph *g, int distance, uint32_t *color) {
   uint64_t cap = 0, cap2 = 0;
   /* used[c] == v + 1 marks colour c as taken for vertex v */
   uint64_t ucap = 64, ncolors = 0;
-  uint64_t *used = calloc(ucap, sizeof *used);
+  uint64_t *used = gasp__calloc(ucap, sizeof *used);
   if (!used) return GASP_ENOMEM;
-  for (uint64_t v = 0; v < nv; v++) color[v] = UINT32_MAX;
+  for (uint64_t v = 0; v < nv; v++)
+    color[v] = UINT32_MAX;
   int rc = 0;
   for (uint64_t v = 0; v < nv && rc == 0; v++) {
     uint64_t n = gasp__neighbours(g, (gasp_vid)v, &nb, &cap);
@@ -134,11 +136,12 @@ int gasp__color_graph(const gasp_graph *g, int distance, uint32_t *color) {
     }
     if (rc) break;
     uint64_t c = 0;
-    while (c < ncolors && used[c] == v + 1) c++;
+    while (c < ncolors && used[c] == v + 1)
+      c++;
     if (c == ncolors) {
       ncolors++;
       if (ncolors > ucap) {
-        uint64_t *nu = realloc(used, 2 * ucap * sizeof *nu);
+        uint64_t *nu = gasp__realloc(used, 2 * ucap * sizeof *nu);
         if (!nu) {
           rc = GASP_ENOMEM;
           break;

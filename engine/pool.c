@@ -31,7 +31,8 @@ static void *member_main(void *a) {
   uint64_t seen = 0;
   pthread_mutex_lock(&p->mu);
   for (;;) {
-    while (!p->quit && p->generation == seen) pthread_cond_wait(&p->go, &p->mu);
+    while (!p->quit && p->generation == seen)
+      pthread_cond_wait(&p->go, &p->mu);
     if (p->quit) break;
     seen = p->generation;
     gasp__pool_fn fn = p->fn;
@@ -48,9 +49,9 @@ static void *member_main(void *a) {
 int gasp__pool_new(gasp__pool **out, int threads) {
   *out = NULL;
   if (threads < 1) threads = 1;
-  gasp__pool *p = calloc(1, sizeof *p);
+  gasp__pool *p = gasp__calloc(1, sizeof *p);
   if (!p) return GASP_ENOMEM;
-  p->th = calloc((size_t)threads, sizeof *p->th);
+  p->th = gasp__calloc((size_t)threads, sizeof *p->th);
   if (!p->th) {
     free(p);
     return GASP_ENOMEM;
@@ -60,7 +61,7 @@ int gasp__pool_new(gasp__pool **out, int threads) {
   pthread_cond_init(&p->done, NULL);
   p->n = 1;
   for (int t = 1; t < threads; t++) {
-    member *m = malloc(sizeof *m);
+    member *m = gasp__malloc(sizeof *m);
     if (!m) break;
     m->p = p;
     m->tid = t;
@@ -85,7 +86,8 @@ void gasp__pool_free(gasp__pool **pp) {
   p->quit = 1;
   pthread_cond_broadcast(&p->go);
   pthread_mutex_unlock(&p->mu);
-  for (int t = 1; t < p->n; t++) pthread_join(p->th[t], NULL);
+  for (int t = 1; t < p->n; t++)
+    pthread_join(p->th[t], NULL);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->go);
   pthread_cond_destroy(&p->done);
@@ -110,6 +112,7 @@ void gasp__pool_run(gasp__pool *p, gasp__pool_fn fn, void *arg) {
   pthread_mutex_unlock(&p->mu);
   fn(arg, 0);
   pthread_mutex_lock(&p->mu);
-  while (p->running > 0) pthread_cond_wait(&p->done, &p->mu);
+  while (p->running > 0)
+    pthread_cond_wait(&p->done, &p->mu);
   pthread_mutex_unlock(&p->mu);
 }

@@ -29,8 +29,8 @@ struct gasp__sched {
   queue *q;
   int nq;
   gasp_vid nv;
-  uint8_t *spill;  /* atomic flags */
-  uint64_t nspill; /* atomic: flags set */
+  uint8_t *spill;        /* atomic flags */
+  uint64_t nspill;       /* atomic: flags set */
   gasp_vid spill_cursor; /* atomic, a hint */
 };
 
@@ -50,11 +50,11 @@ static void destroy(gasp__sched *s) {
 static int create(gasp__sched **out, gasp_vid nv, int threads) {
   *out = NULL;
   if (threads < 1) return GASP_EINVAL;
-  gasp__sched *s = calloc(1, sizeof *s);
+  gasp__sched *s = gasp__calloc(1, sizeof *s);
   if (!s) return GASP_ENOMEM;
   s->nv = nv;
-  s->q = calloc((size_t)threads, sizeof *s->q);
-  s->spill = calloc((size_t)nv + 1, 1);
+  s->q = gasp__calloc((size_t)threads, sizeof *s->q);
+  s->spill = gasp__calloc((size_t)nv + 1, 1);
   if (!s->q || !s->spill) {
     destroy(s);
     return GASP_ENOMEM;
@@ -67,7 +67,7 @@ static int create(gasp__sched **out, gasp_vid nv, int threads) {
     }
     s->nq = i + 1;
     q->cap = INITIAL_CAP;
-    q->buf = malloc(q->cap * sizeof *q->buf);
+    q->buf = gasp__malloc(q->cap * sizeof *q->buf);
     if (!q->buf) {
       destroy(s);
       return GASP_ENOMEM;
@@ -81,7 +81,7 @@ static int create(gasp__sched **out, gasp_vid nv, int threads) {
 static int grow(queue *q) {
   size_t cap = q->cap * 2;
   if (cap < q->cap || cap > SIZE_MAX / sizeof *q->buf) return 0;
-  gasp_vid *b = malloc(cap * sizeof *b);
+  gasp_vid *b = gasp__malloc(cap * sizeof *b);
   if (!b) return 0;
   size_t first = q->cap - q->head;
   if (first > q->n) first = q->n;

@@ -54,7 +54,8 @@ static double of_bits(uint64_t u) {
 
 static void destroy(gasp__sched *s) {
   if (!s) return;
-  for (int i = 0; i < s->ninit; i++) pthread_mutex_destroy(&s->sh[i].mu);
+  for (int i = 0; i < s->ninit; i++)
+    pthread_mutex_destroy(&s->sh[i].mu);
   free(s->sh);
   free(s->heaps);
   free(s->pos);
@@ -65,13 +66,13 @@ static void destroy(gasp__sched *s) {
 static int create(gasp__sched **out, gasp_vid nv, int threads) {
   *out = NULL;
   if (threads < 1) return GASP_EINVAL;
-  gasp__sched *s = calloc(1, sizeof *s);
+  gasp__sched *s = gasp__calloc(1, sizeof *s);
   if (!s) return GASP_ENOMEM;
   s->nsh = threads;
-  s->sh = calloc((size_t)threads, sizeof *s->sh);
-  s->heaps = malloc(((size_t)nv + 1) * sizeof *s->heaps);
-  s->pos = malloc(((size_t)nv + 1) * sizeof *s->pos);
-  s->prio = malloc(((size_t)nv + 1) * sizeof *s->prio);
+  s->sh = gasp__calloc((size_t)threads, sizeof *s->sh);
+  s->heaps = gasp__malloc(((size_t)nv + 1) * sizeof *s->heaps);
+  s->pos = gasp__malloc(((size_t)nv + 1) * sizeof *s->pos);
+  s->prio = gasp__malloc(((size_t)nv + 1) * sizeof *s->prio);
   if (!s->sh || !s->heaps || !s->pos || !s->prio) {
     destroy(s);
     return GASP_ENOMEM;

@@ -44,7 +44,7 @@ static void destroy(gasp__sched *s) {
 static int create(gasp__sched **out, gasp_vid nv, int threads) {
   *out = NULL;
   if (threads < 1) return GASP_EINVAL;
-  gasp__sched *s = calloc(1, sizeof *s);
+  gasp__sched *s = gasp__calloc(1, sizeof *s);
   if (!s) return GASP_ENOMEM;
   s->nv = nv;
   /* One cyclic sweep shared by all workers.  Per-thread ranges (each
@@ -57,8 +57,8 @@ static int create(gasp__sched **out, gasp_vid nv, int threads) {
   s->nr = 1;
   (void)threads;
   s->words = ((size_t)nv + 63) / 64;
-  s->bits = calloc(s->words + 1, sizeof *s->bits);
-  s->r = calloc(1, sizeof *s->r);
+  s->bits = gasp__calloc(s->words + 1, sizeof *s->bits);
+  s->r = gasp__calloc(1, sizeof *s->r);
   if (!s->bits || !s->r) {
     destroy(s);
     return GASP_ENOMEM;
@@ -76,8 +76,10 @@ static int create(gasp__sched **out, gasp_vid nv, int threads) {
 static int range_of(const gasp__sched *s, size_t w) {
   int i = (int)(w * (size_t)s->nr / s->words); /* a guess, then exact */
   if (i >= s->nr) i = s->nr - 1;
-  while (i > 0 && s->r[i].lo > w) i--;
-  while (i + 1 < s->nr && s->r[i].hi <= w) i++;
+  while (i > 0 && s->r[i].lo > w)
+    i--;
+  while (i + 1 < s->nr && s->r[i].hi <= w)
+    i++;
   return i;
 }
 

@@ -58,7 +58,7 @@ typedef struct sync_state {
 static inline void list_push(vlist *l, gasp_vid v) {
   if (l->n == l->cap) {
     uint64_t ncap = l->cap ? 2 * l->cap : 1024;
-    gasp_vid *nv = realloc(l->v, ncap * sizeof *nv);
+    gasp_vid *nv = gasp__realloc(l->v, ncap * sizeof *nv);
     if (!nv) {
       l->oom = 1;
       return;
@@ -527,7 +527,7 @@ static int ssp_drain(ssp *x) {
       if (type == SSP_STEP) {
         if (!x->nbr[p] || step != x->received[p])
           bad = "a superstep out of order";
-        ssp_msg *q = bad ? NULL : malloc(sizeof *q);
+        ssp_msg *q = bad ? NULL : gasp__malloc(sizeof *q);
         if (q) {
           *q = (ssp_msg){m, n, step, NULL};
           m = NULL;
@@ -642,7 +642,7 @@ static int ssp_post_step(ssp *x, int *signalled) {
     if (!x->nbr[p]) continue;
     size_t n = SSP_HEAD + gasp__ghost_size(e, p, 0, e->active);
     if (n > x->cap) {
-      uint8_t *nb = realloc(x->buf, n);
+      uint8_t *nb = gasp__realloc(x->buf, n);
       if (!nb)
         return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
       x->buf = nb;
@@ -706,14 +706,14 @@ static int ssp_loop(sync_state *s, gasp_run_stats *st, double t0) {
   x.s = s;
   x.d = d;
   x.S = e->opts.staleness;
-  x.nbr = calloc((size_t)P, 1);
-  x.fin = calloc((size_t)P, 1);
-  x.applied = calloc((size_t)P, sizeof *x.applied);
-  x.received = calloc((size_t)P, sizeof *x.received);
-  x.qh = calloc((size_t)P, sizeof *x.qh);
-  x.qt = calloc((size_t)P, sizeof *x.qt);
-  x.reported = malloc((size_t)P * sizeof *x.reported);
-  x.last_active = malloc((size_t)P * sizeof *x.last_active);
+  x.nbr = gasp__calloc((size_t)P, 1);
+  x.fin = gasp__calloc((size_t)P, 1);
+  x.applied = gasp__calloc((size_t)P, sizeof *x.applied);
+  x.received = gasp__calloc((size_t)P, sizeof *x.received);
+  x.qh = gasp__calloc((size_t)P, sizeof *x.qh);
+  x.qt = gasp__calloc((size_t)P, sizeof *x.qt);
+  x.reported = gasp__malloc((size_t)P * sizeof *x.reported);
+  x.last_active = gasp__malloc((size_t)P * sizeof *x.last_active);
   int rc = GASP_ENOMEM;
   if (!x.nbr || !x.fin || !x.applied || !x.received || !x.qh || !x.qt ||
       !x.reported || !x.last_active) {
@@ -808,19 +808,19 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
   s.e = e;
   s.acc =
       gasp__malloc_array(nv ? nv : 1, e->prog.acc_size ? e->prog.acc_size : 1);
-  s.lists = calloc((size_t)T, sizeof *s.lists);
+  s.lists = gasp__calloc((size_t)T, sizeof *s.lists);
   s.frontier = gasp__malloc_array(nv ? nv : 1, sizeof *s.frontier);
   int rc = GASP_ENOMEM;
   if (!s.acc || !s.lists || !s.frontier) goto out;
   s.pp = e->prog.push_pull;
   if (s.pp) {
-    s.flists = calloc((size_t)T, sizeof *s.flists);
-    s.fc = calloc((size_t)T, sizeof *s.fc);
+    s.flists = gasp__calloc((size_t)T, sizeof *s.flists);
+    s.fc = gasp__calloc((size_t)T, sizeof *s.fc);
     s.fvec = gasp__malloc_array(nv ? nv : 1, sizeof *s.fvec);
     if (e->opts.dist)
-      s.fflag = calloc(nv ? nv : 1, 1);
+      s.fflag = gasp__calloc(nv ? nv : 1, 1);
     else
-      s.fbits = calloc((nv + 63) / 64 + 1, sizeof *s.fbits);
+      s.fbits = gasp__calloc((nv + 63) / 64 + 1, sizeof *s.fbits);
     if (!s.flists || !s.fc || !s.fvec || (e->opts.dist ? !s.fflag : !s.fbits))
       goto out;
   }

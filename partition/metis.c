@@ -54,9 +54,9 @@ int gasp_partition_metis(const gasp_graph *g, int parts, uint64_t seed,
                       "%llu vertices exceed METIS's 32-bit indices; use "
                       "hash partitioning",
                       (unsigned long long)nv);
-  idx_t *xadj = malloc((nv + 1) * sizeof *xadj);
-  idx_t *vwgt = malloc(nv * sizeof *vwgt);
-  idx_t *part = malloc(nv * sizeof *part);
+  idx_t *xadj = gasp__malloc((nv + 1) * sizeof *xadj);
+  idx_t *vwgt = gasp__malloc(nv * sizeof *vwgt);
+  idx_t *part = gasp__malloc(nv * sizeof *part);
   idx_t *adj = NULL;
   int rc = GASP_ENOMEM;
   if (!xadj || !vwgt || !part) goto out;
@@ -77,7 +77,7 @@ int gasp_partition_metis(const gasp_graph *g, int parts, uint64_t seed,
     uint64_t w = 1 + no + ni;
     vwgt[v] = (idx_t)(w > (uint64_t)INT32_MAX / 2 ? INT32_MAX / 2 : w);
   }
-  adj = malloc((total ? total : 1) * sizeof *adj);
+  adj = gasp__malloc((total ? total : 1) * sizeof *adj);
   if (!adj) goto out;
   for (uint64_t v = 0; v < nv; v++)
     merge_nbrs(g->out_nbr + g->out_off[v], g->out_off[v + 1] - g->out_off[v],

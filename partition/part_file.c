@@ -119,7 +119,7 @@ int gasp_dist_save_parts(const gasp_graph *g, const uint32_t *owner, int parts,
                       "partition files of bipartite graphs are not supported "
                       "yet (ratings and documents are partitioned per run)");
   size_t plen = strlen(prefix) + 32;
-  char *path = malloc(plen);
+  char *path = gasp__malloc(plen);
   if (!path) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   int rc = GASP_OK;
   for (int r = 0; r < parts && rc == GASP_OK; r++) {
@@ -163,7 +163,7 @@ static void *take_copy(reader *r, uint64_t n, size_t size) {
   }
   const void *q = take(r, n * size);
   if (!q) return NULL;
-  void *c = malloc(n ? (size_t)n * size : 1);
+  void *c = gasp__malloc(n ? (size_t)n * size : 1);
   if (!c) {
     r->bad = 2;
     return NULL;
@@ -221,7 +221,7 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
     return gasp__fail(err, GASP_EINVAL, NULL, 0, "missing argument");
   int rank = gasp_cluster_rank(c), size = gasp_cluster_size(c);
   size_t plen = strlen(prefix) + 32;
-  char *path = malloc(plen);
+  char *path = gasp__malloc(plen);
   if (!path) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   snprintf(path, plen, "%s.%d.gpart", prefix, rank);
   uint8_t *buf = NULL;
@@ -239,7 +239,7 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
     if (n > 0) len = (size_t)n;
   }
   rewind(f);
-  buf = malloc(len ? len : 1);
+  buf = gasp__malloc(len ? len : 1);
   if (!buf || (len && fread(buf, 1, len, f) != len)) {
     fclose(f);
     rc = gasp__fail(err, buf ? GASP_EIO : GASP_ENOMEM, path, 0, "cannot read");
@@ -286,7 +286,7 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
     goto out;
   }
   reader r = {buf + sizeof hd, len - sizeof hd, 0};
-  d = calloc(1, sizeof *d);
+  d = gasp__calloc(1, sizeof *d);
   l = gasp__graph_alloc();
   if (!d || !l) {
     rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
@@ -311,10 +311,10 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
   if (hd.weighted) l->weight = take_copy(&r, hd.ne, sizeof *l->weight);
   d->owner_of = take_copy(&r, hd.global_nv, sizeof *d->owner_of);
   d->gids = take_copy(&r, hd.global_nv, sizeof *d->gids);
-  d->send = calloc((size_t)size, sizeof *d->send);
-  d->recv = calloc((size_t)size, sizeof *d->recv);
-  d->nsend = calloc((size_t)size, sizeof *d->nsend);
-  d->nrecv = calloc((size_t)size, sizeof *d->nrecv);
+  d->send = gasp__calloc((size_t)size, sizeof *d->send);
+  d->recv = gasp__calloc((size_t)size, sizeof *d->recv);
+  d->nsend = gasp__calloc((size_t)size, sizeof *d->nsend);
+  d->nrecv = gasp__calloc((size_t)size, sizeof *d->nrecv);
   if (!d->send || !d->recv || !d->nsend || !d->nrecv) r.bad = 2;
   for (int p = 0; p < size && !r.bad; p++) {
     const uint64_t *n = take(&r, sizeof *n);

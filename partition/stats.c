@@ -37,9 +37,9 @@ int gasp_partition_stats_compute(const gasp_graph *g, int parts,
   memset(out, 0, sizeof *out);
   out->parts = parts;
   int T = gasp__threads(threads);
-  uint64_t *vcount = calloc((size_t)parts, sizeof *vcount);
-  uint64_t *ecount = calloc((size_t)parts, sizeof *ecount);
-  uint32_t *mark = calloc(g->nv ? g->nv : 1, sizeof *mark);
+  uint64_t *vcount = gasp__calloc((size_t)parts, sizeof *vcount);
+  uint64_t *ecount = gasp__calloc((size_t)parts, sizeof *ecount);
+  uint32_t *mark = gasp__calloc(g->nv ? g->nv : 1, sizeof *mark);
   if (!vcount || !ecount || !mark) {
     free(vcount);
     free(ecount);

@@ -74,10 +74,10 @@ int gasp__lda_corpus_build(lda_corpus *c, const gasp_graph *g, gasp_vid D,
                        (unsigned long long)tokens);
   c->D = D;
   c->W = W;
-  c->doc_off = malloc(((size_t)D + 1) * sizeof *c->doc_off);
-  c->word = malloc((tokens ? tokens : 1) * sizeof *c->word);
-  c->doc_id = dist ? malloc(((size_t)D + 1) * sizeof *c->doc_id) : NULL;
-  lda_entry *e = malloc(most * sizeof *e);
+  c->doc_off = gasp__malloc(((size_t)D + 1) * sizeof *c->doc_off);
+  c->word = gasp__malloc((tokens ? tokens : 1) * sizeof *c->word);
+  c->doc_id = dist ? gasp__malloc(((size_t)D + 1) * sizeof *c->doc_id) : NULL;
+  lda_entry *e = gasp__malloc(most * sizeof *e);
   if (!c->doc_off || !c->word || !e || (dist && !c->doc_id)) {
     free(e);
     gasp__lda_corpus_free(c);
@@ -130,7 +130,7 @@ double gasp__lda_lgamma(double x) {
 int gasp__lda_lgamma_init(lda_lgamma *t, double c, uint32_t n) {
   t->c = c;
   t->n = n;
-  t->tab = malloc(n * sizeof *t->tab);
+  t->tab = gasp__malloc(n * sizeof *t->tab);
   if (!t->tab) return -1;
   for (uint32_t i = 0; i < n; i++)
     t->tab[i] = gasp__lda_lgamma(i + c);

@@ -347,7 +347,7 @@ int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
   p.stale = dist && o->engine.staleness > 0 && !async;
   p.user_iter = o->engine.on_iteration;
   p.user_iter_arg = o->engine.on_iteration_user;
-  p.changed = calloc(nv ? (size_t)nv : 1, 1);
+  p.changed = gasp__calloc(nv ? (size_t)nv : 1, 1);
   gasp_program prog = {0};
   prog.vertex_size = sizeof(gasp_vid);
   prog.acc_size = prog.msg_size = sizeof(gasp_vid);
@@ -370,7 +370,7 @@ int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
   if (!rc) {
     p.e = e;
     p.threads = gasp_engine_threads(e);
-    p.count = calloc((size_t)p.threads, sizeof *p.count);
+    p.count = gasp__calloc((size_t)p.threads, sizeof *p.count);
     if (!p.count) rc = tk_lib_fail(err, GASP_ENOMEM, "out of memory");
   }
   if (!rc) {

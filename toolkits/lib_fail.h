@@ -6,6 +6,7 @@
 #ifndef GASP_TOOLKITS_LIB_FAIL_H
 #define GASP_TOOLKITS_LIB_FAIL_H
 
+#include "alloc.h"
 #include "gasp.h"
 
 #include <stdarg.h>

@@ -122,10 +122,11 @@ static uint64_t max_degree(const gasp_graph *g) {
 
 /* Per-thread counts of the neighbours' bounds, up to maxdeg. */
 static int alloc_scratch(kc *p, uint64_t maxdeg, int threads) {
-  p->scratch = calloc((size_t)threads, sizeof *p->scratch);
+  p->scratch = gasp__calloc((size_t)threads, sizeof *p->scratch);
   if (!p->scratch) return GASP_ENOMEM;
   for (int t = 0; t < threads; t++)
-    if (!(p->scratch[t] = malloc(((size_t)maxdeg + 1) * sizeof(uint32_t))))
+    if (!(p->scratch[t] =
+              gasp__malloc(((size_t)maxdeg + 1) * sizeof(uint32_t))))
       return GASP_ENOMEM;
   return GASP_OK;
 }

@@ -264,17 +264,17 @@ static int lp_alloc(lp *p, const gasp_graph *g) {
     p->bits_max++;
   size_t cap = (size_t)1 << p->bits_max;
   void *th = NULL; /* a cache line each */
-  if (posix_memalign(&th, 64, (size_t)p->threads * sizeof *p->th))
+  if (gasp__posix_memalign(&th, 64, (size_t)p->threads * sizeof *p->th))
     return GASP_ENOMEM;
   p->th = th;
   memset(p->th, 0, (size_t)p->threads * sizeof *p->th);
   for (int t = 0; t < p->threads; t++) {
-    p->th[t].key = malloc(cap * sizeof *p->th[t].key);
-    p->th[t].score = malloc(cap * sizeof *p->th[t].score);
+    p->th[t].key = gasp__malloc(cap * sizeof *p->th[t].key);
+    p->th[t].score = gasp__malloc(cap * sizeof *p->th[t].score);
     if (!p->th[t].key || !p->th[t].score) return GASP_ENOMEM;
   }
   if (p->dist && p->weight) {
-    p->global = malloc((nv ? (size_t)nv : 1) * sizeof *p->global);
+    p->global = gasp__malloc((nv ? (size_t)nv : 1) * sizeof *p->global);
     if (!p->global) return GASP_ENOMEM;
     for (gasp_vid v = 0; v < nv; v++)
       p->global[v] = gasp_dist_global_id(p->dist, v);
@@ -310,7 +310,7 @@ int gasp_labelprop(gasp_graph *g, const gasp_labelprop_opts *o, gasp_vid *label,
   memset(&p, 0, sizeof p);
   p.dist = o->engine.dist;
   p.weight = gasp_graph_weights(g);
-  p.changed = calloc(nv ? (size_t)nv : 1, 1);
+  p.changed = gasp__calloc(nv ? (size_t)nv : 1, 1);
   gasp_program prog = {0};
   prog.vertex_size = sizeof(gasp_vid);
   prog.acc_size = sizeof(gasp_vid);

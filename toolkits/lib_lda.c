@@ -291,7 +291,7 @@ static double ll_finish(const lda_run *r, double sum, const int64_t *nk) {
 /* One process: an aggregator over the vertices. */
 static int log_likelihood(lda_run *r, double *out) {
   size_t sz = sizeof(ll_acc) + (size_t)r->Kp * sizeof(int64_t);
-  ll_acc *s = malloc(sz);
+  ll_acc *s = gasp__malloc(sz);
   if (!s) return GASP_ENOMEM;
   int rc = gasp_engine_aggregate(r->e, r->ll_id, s);
   if (!rc) *out = ll_finish(r, s->sum, s->nk);
@@ -378,7 +378,7 @@ static int on_iteration(void *user, const gasp_iter_info *it) {
 
 static void *alloc_lines(size_t n, size_t size) {
   void *p = NULL;
-  if (posix_memalign(&p, 64, (n ? n : 1) * size) != 0) return NULL;
+  if (gasp__posix_memalign(&p, 64, (n ? n : 1) * size) != 0) return NULL;
   memset(p, 0, (n ? n : 1) * size);
   return p;
 }
@@ -466,7 +466,7 @@ static int setup_local(lda_run *r, gasp_graph *g, gasp_program *prog,
   ll_agg.map_vertex = ll_map;
   ll_agg.combine = ll_combine;
   ll_agg.user = r;
-  if (!(r->z = malloc((r->c.tokens ? r->c.tokens : 1) * sizeof *r->z)) ||
+  if (!(r->z = gasp__malloc((r->c.tokens ? r->c.tokens : 1) * sizeof *r->z)) ||
       alloc_threads(r) ||
       gasp_engine_add_aggregator(r->e, &nk_agg, &r->nk_id) != GASP_OK ||
       gasp_engine_add_aggregator(r->e, &ll_agg, &r->ll_id) != GASP_OK)
@@ -496,12 +496,12 @@ static int setup_dist(lda_run *r, gasp_graph *g, gasp_program *prog,
   int local = gasp__lda_corpus_build(&r->c, g, D, W, r->dist, r->D_all, &mine);
   size_t wk = (size_t)W * (size_t)r->Kp;
   if (!local &&
-      (!(r->z = malloc((r->c.tokens ? r->c.tokens : 1) * sizeof *r->z)) ||
+      (!(r->z = gasp__malloc((r->c.tokens ? r->c.tokens : 1) * sizeof *r->z)) ||
        !(r->cnt =
              alloc_lines((size_t)D * (size_t)r->Kp + wk, sizeof *r->cnt)) ||
-       !(r->snap = calloc(wk ? wk : 1, sizeof *r->snap)) ||
+       !(r->snap = gasp__calloc(wk ? wk : 1, sizeof *r->snap)) ||
        !(r->delta =
-             malloc(((size_t)W * (size_t)r->K + 1) * sizeof *r->delta)) ||
+             gasp__malloc(((size_t)W * (size_t)r->K + 1) * sizeof *r->delta)) ||
        !(r->nk_d = alloc_lines((size_t)r->Kp, sizeof *r->nk_d)) ||
        alloc_threads(r)))
     local = tk_lib_fail(&mine, GASP_ENOMEM, "lda: out of memory");
@@ -682,7 +682,7 @@ void gasp_lda_theta(const uint32_t *doc_counts, uint64_t docs, int K,
 int gasp_lda_phi(const uint32_t *word_counts, uint64_t words, int K,
                  double beta, double *phi) {
   if (!word_counts || !phi || K < 1) return GASP_EINVAL;
-  double *nk = calloc((size_t)K, sizeof *nk);
+  double *nk = gasp__calloc((size_t)K, sizeof *nk);
   if (!nk) return GASP_ENOMEM;
   for (uint64_t w = 0; w < words; w++)
     for (int k = 0; k < K; k++)

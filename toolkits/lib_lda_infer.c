@@ -132,16 +132,17 @@ static void inf_apply(gasp_ctx *ctx, void *v, const void *acc) {
 static int inf_alloc(inf_run *r, uint64_t max_doc) {
   /* a cache line each: the held-out sums are written at every document */
   void *p = NULL;
-  if (posix_memalign(&p, 64, (size_t)r->threads * sizeof *r->th)) return -1;
+  if (gasp__posix_memalign(&p, 64, (size_t)r->threads * sizeof *r->th))
+    return -1;
   memset(p, 0, (size_t)r->threads * sizeof *r->th);
   r->th = p;
   for (int t = 0; t < r->threads; t++) {
     inf_thread *th = &r->th[t];
-    th->ndk = calloc((size_t)r->K, sizeof *th->ndk);
-    th->theta = calloc((size_t)r->K, sizeof *th->theta);
-    th->p = calloc((size_t)r->K, sizeof *th->p);
-    th->z = malloc((max_doc + 1) * sizeof *th->z);
-    th->row = malloc((max_doc + 1) * sizeof *th->row);
+    th->ndk = gasp__calloc((size_t)r->K, sizeof *th->ndk);
+    th->theta = gasp__calloc((size_t)r->K, sizeof *th->theta);
+    th->p = gasp__calloc((size_t)r->K, sizeof *th->p);
+    th->z = gasp__malloc((max_doc + 1) * sizeof *th->z);
+    th->row = gasp__malloc((max_doc + 1) * sizeof *th->row);
     if (!th->ndk || !th->theta || !th->p || !th->z || !th->row) return -1;
   }
   return 0;
@@ -195,7 +196,7 @@ static int match_words(inf_run *r, const gasp_graph *g, const gasp_lda_model *m,
                        uint64_t *unknown) {
   gasp_vid D = r->c.D, W = r->c.W;
   size_t K = (size_t)r->K;
-  r->model_row = malloc(((size_t)W + 1) * sizeof *r->model_row);
+  r->model_row = gasp__malloc(((size_t)W + 1) * sizeof *r->model_row);
   if (!r->model_row) return -1;
   uint64_t known = 0;
   for (gasp_vid w = 0; w < W; w++) {
@@ -211,7 +212,7 @@ static int match_words(inf_run *r, const gasp_graph *g, const gasp_lda_model *m,
     r->model_row[w] = lo < m->words && m->word_ids[lo] == id ? (int64_t)lo : -1;
     known += r->model_row[w] >= 0;
   }
-  r->phi = malloc(((size_t)known + 1) * K * sizeof *r->phi);
+  r->phi = gasp__malloc(((size_t)known + 1) * K * sizeof *r->phi);
   if (!r->phi) return -1;
   int64_t next = 0;
   for (gasp_vid w = 0; w < W; w++) {

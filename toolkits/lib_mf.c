@@ -122,10 +122,10 @@ static gasp_dir mf_edges(const gasp_ctx *ctx, const void *vd) {
 static void nbrs_of(const mf *m, gasp_vid v, const gasp_nbrs *n, mf_nbrs *nb,
                     const float **r) {
   if (is_user(m, v)) {
-    *nb = (mf_nbrs){n->n_out, n->out, NULL, n->out_slot0};
+    *nb = (mf_nbrs){n->n_out, n->out, n->out_slot0};
     *r = m->r;
   } else {
-    *nb = (mf_nbrs){n->n_in, n->in, NULL, m->in.off[v]};
+    *nb = (mf_nbrs){n->n_in, n->in, m->in.off[v]};
     *r = m->r_in;
   }
 }
@@ -204,9 +204,9 @@ static int als_device_apply(const gasp_device_batch *b) {
  * vertices: users' out-edges, then items' in-edges. */
 static int als_gpu_open(mf *m) {
   uint64_t E = m->out.num_edges, nv = m->nv;
-  uint64_t *off = malloc((nv + 1) * sizeof *off);
-  gasp_vid *nbr = malloc((2 * E + 1) * sizeof *nbr);
-  float *r = malloc((2 * E + 1) * sizeof *r);
+  uint64_t *off = gasp__malloc((nv + 1) * sizeof *off);
+  gasp_vid *nbr = gasp__malloc((2 * E + 1) * sizeof *nbr);
+  float *r = gasp__malloc((2 * E + 1) * sizeof *r);
   int rc = -1;
   if (off && nbr && r) {
     for (gasp_vid v = 0; v <= nv; v++)
@@ -241,7 +241,7 @@ static void sse_item(void *user, uint64_t i, int tid, void *part) {
   (void)tid;
   const mf *m = user;
   gasp_vid v = m->nl + (gasp_vid)i;
-  mf_nbrs nb = {m->in.off[v + 1] - m->in.off[v], m->in.nbr + m->in.off[v], NULL,
+  mf_nbrs nb = {m->in.off[v + 1] - m->in.off[v], m->in.nbr + m->in.off[v],
                 m->in.off[v]};
   double *sn = part;
   sn[0] +=
@@ -326,9 +326,9 @@ static int load_ratings(mf *m, gasp_graph *g, gasp_dist *dist,
   gasp_graph_in_edges(g, &m->in);
   uint64_t E = m->out.num_edges;
   const double *w = gasp_graph_weights(g);
-  m->r = malloc((E ? E : 1) * sizeof *m->r);
-  m->r_in = malloc((E ? E : 1) * sizeof *m->r_in);
-  if (dist) m->user = malloc(m->nv ? m->nv : 1);
+  m->r = gasp__malloc((E ? E : 1) * sizeof *m->r);
+  m->r_in = gasp__malloc((E ? E : 1) * sizeof *m->r_in);
+  if (dist) m->user = gasp__malloc(m->nv ? m->nv : 1);
   if (!m->r || !m->r_in || (dist && !m->user))
     return tk_lib_fail(err, GASP_ENOMEM, "mf: out of memory");
   for (uint64_t s = 0; s < E; s++)
@@ -380,19 +380,19 @@ static int rating_stats(mf *m, gasp_graph *g, gasp_engine *e, gasp_error *err) {
 static int alloc_threads(mf *m, gasp_error *err) {
   void *p = NULL;
   size_t bytes = (size_t)m->threads * sizeof *m->th;
-  if (posix_memalign(&p, 64, bytes) != 0)
+  if (gasp__posix_memalign(&p, 64, bytes) != 0)
     return tk_lib_fail(err, GASP_ENOMEM, "mf: out of memory");
   m->th = memset(p, 0, bytes);
   for (int t = 0; t < m->threads; t++) {
     mf_thread *th = &m->th[t];
     size_t kk = (size_t)m->k * (size_t)m->k;
-    th->A = aligned_alloc(
+    th->A = gasp__aligned_alloc(
         64, ((size_t)m->k * (size_t)m->kp * sizeof(float) + 63) & ~(size_t)63);
-    th->b =
-        aligned_alloc(64, ((size_t)m->kp * sizeof(float) + 63) & ~(size_t)63);
-    th->Ad = malloc(kk * sizeof(double));
-    th->bd = malloc((size_t)m->k * sizeof(double));
-    th->x = malloc((size_t)m->k * sizeof(double));
+    th->b = gasp__aligned_alloc(64, ((size_t)m->kp * sizeof(float) + 63) &
+                                        ~(size_t)63);
+    th->Ad = gasp__malloc(kk * sizeof(double));
+    th->bd = gasp__malloc((size_t)m->k * sizeof(double));
+    th->x = gasp__malloc((size_t)m->k * sizeof(double));
     if (!th->A || !th->b || !th->Ad || !th->bd || !th->x)
       return tk_lib_fail(err, GASP_ENOMEM, "mf: out of memory");
   }
@@ -644,7 +644,7 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, float *factors,
   if (gpu < 0) return gpu;
   if ((rc = load_ratings(&m, g, o->engine.dist, err)) ||
       (m.implicit &&
-       !(m.yty = calloc((size_t)m.k * (size_t)m.k, sizeof *m.yty)) &&
+       !(m.yty = gasp__calloc((size_t)m.k * (size_t)m.k, sizeof *m.yty)) &&
        (rc = tk_lib_fail(err, GASP_ENOMEM, "als: out of memory"))) ||
       (rc = engine_open(&m, g, &o->engine, gpu, &e, info, err)) ||
       (rc = rating_stats(&m, g, e, err)))

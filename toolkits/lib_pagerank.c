@@ -257,8 +257,8 @@ void gasp_pagerank_opts_init(gasp_pagerank_opts *o) {
 static void *alloc_huge(size_t n, size_t size) {
   void *p = NULL;
   size_t bytes = n * size;
-  if (bytes < ((size_t)4 << 20)) return calloc(n, size);
-  if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
+  if (bytes < ((size_t)4 << 20)) return gasp__calloc(n, size);
+  if (gasp__posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
   madvise(p, bytes, MADV_HUGEPAGE);
 #endif
@@ -268,7 +268,7 @@ static void *alloc_huge(size_t n, size_t size) {
 
 static void *alloc_lines(size_t n, size_t size) {
   void *p = NULL;
-  if (posix_memalign(&p, 64, n * size) != 0) return NULL;
+  if (gasp__posix_memalign(&p, 64, n * size) != 0) return NULL;
   memset(p, 0, n * size);
   return p;
 }
@@ -316,8 +316,8 @@ static int set_weights(pr *p, double **inv_w, double **w_in, gasp_error *err) {
   gasp_graph_out_edges(p->g, &out);
   gasp_graph_in_edges(p->g, &in);
   size_t nl = p->local ? (size_t)p->local : 1;
-  *inv_w = malloc(nl * sizeof **inv_w);
-  *w_in = malloc((in.num_edges ? in.num_edges : 1) * sizeof **w_in);
+  *inv_w = gasp__malloc(nl * sizeof **inv_w);
+  *w_in = gasp__malloc((in.num_edges ? in.num_edges : 1) * sizeof **w_in);
   if (!*inv_w || !*w_in)
     return tk_lib_fail(err, GASP_ENOMEM, "pagerank: out of memory");
   for (gasp_vid v = 0; v < p->local; v++) {

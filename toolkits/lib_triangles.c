@@ -210,15 +210,15 @@ static void global_order(const gasp_dist *d, gasp_vid n, gasp_vid no,
  * a correct peer sends anyway).  Returns a status. */
 static int share_lists(tri *t, gasp_dist *d, gasp_vid n, gasp_vid no,
                        gasp_error *err) {
-  uint64_t *soff = malloc(((size_t)no + 1) * sizeof *soff), *goff = NULL;
-  uint64_t *off = malloc(((size_t)n + 1) * sizeof *off);
+  uint64_t *soff = gasp__malloc(((size_t)no + 1) * sizeof *soff), *goff = NULL;
+  uint64_t *off = gasp__malloc(((size_t)n + 1) * sizeof *off);
   gasp_vid *sit = NULL, *git = NULL, *h = NULL;
   int rc = GASP_ENOMEM;
   if (!soff || !off) goto oom;
   soff[0] = 0;
   for (gasp_vid v = 0; v < no; v++)
     soff[v + 1] = soff[v] + t->hcnt[t->rank[v]];
-  if (!(sit = malloc((soff[no] ? soff[no] : 1) * sizeof *sit))) goto oom;
+  if (!(sit = gasp__malloc((soff[no] ? soff[no] : 1) * sizeof *sit))) goto oom;
   for (gasp_vid v = 0; v < no; v++) { /* ranks back to local ids */
     const gasp_vid *hv = t->h + t->off[t->rank[v]];
     for (uint64_t i = 0; i < soff[v + 1] - soff[v]; i++)
@@ -237,7 +237,7 @@ static int share_lists(tri *t, gasp_dist *d, gasp_vid n, gasp_vid no,
       sum += t->rank[git[j]] > r;
   }
   off[n] = sum;
-  if (!(h = malloc((sum ? sum : 1) * sizeof *h))) goto oom;
+  if (!(h = gasp__malloc((sum ? sum : 1) * sizeof *h))) goto oom;
   for (gasp_vid r = 0; r < n; r++) {
     gasp_vid v = t->vert[r], *dst = h + off[r];
     if (v < no) {
@@ -327,13 +327,14 @@ static int count(gasp_engine *e, gasp_graph *g, gasp_dist *d, tri *t,
     if (vd[v].deg > maxdeg) maxdeg = vd[v].deg;
   for (gasp_vid v = 0; v < no; v++)
     sum[S_WEDGES] += (uint64_t)vd[v].deg * (vd[v].deg ? vd[v].deg - 1 : 0) / 2;
-  uint32_t *bucket = malloc(((size_t)maxdeg + 2) * sizeof *bucket);
-  gasp_vid *order = d ? malloc((n ? (size_t)n : 1) * sizeof *order) : NULL;
+  uint32_t *bucket = gasp__malloc(((size_t)maxdeg + 2) * sizeof *bucket);
+  gasp_vid *order =
+      d ? gasp__malloc((n ? (size_t)n : 1) * sizeof *order) : NULL;
   uint64_t room = 0;
   if (bucket && (!d || order)) {
     if (order) global_order(d, n, no, order);
     room = rank_vertices(t, vd, n, order, no, bucket, maxdeg);
-    t->h = malloc((room ? room : 1) * sizeof *t->h);
+    t->h = gasp__malloc((room ? room : 1) * sizeof *t->h);
   }
   free(bucket);
   free(order);
@@ -412,17 +413,18 @@ int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
   gasp_engine *e = NULL;
   int rc = gasp_engine_new(&e, g, &prog, &eo, err);
   if (rc) return rc;
-  t.off = malloc(((size_t)n + 1) * sizeof *t.off);
-  t.rank = malloc((n ? (size_t)n : 1) * sizeof *t.rank);
-  t.hcnt = malloc((n ? (size_t)n : 1) * sizeof *t.hcnt);
-  if (d) t.vert = malloc((n ? (size_t)n : 1) * sizeof *t.vert);
-  if (per_vertex) t.count = calloc(n ? (size_t)n : 1, sizeof *t.count);
+  t.off = gasp__malloc(((size_t)n + 1) * sizeof *t.off);
+  t.rank = gasp__malloc((n ? (size_t)n : 1) * sizeof *t.rank);
+  t.hcnt = gasp__malloc((n ? (size_t)n : 1) * sizeof *t.hcnt);
+  if (d) t.vert = gasp__malloc((n ? (size_t)n : 1) * sizeof *t.vert);
+  if (per_vertex) t.count = gasp__calloc(n ? (size_t)n : 1, sizeof *t.count);
   t.threads = gasp_engine_threads(e);
-  t.mark = calloc((size_t)t.threads, sizeof *t.mark);
+  t.mark = gasp__calloc((size_t)t.threads, sizeof *t.mark);
   int ok = t.off && t.rank && t.hcnt && (!d || t.vert) &&
            (!per_vertex || t.count) && t.mark;
   for (int i = 0; ok && i < t.threads; i++)
-    ok = (t.mark[i] = calloc((size_t)n / 64 + 1, sizeof(uint64_t))) != NULL;
+    ok = (t.mark[i] = gasp__calloc((size_t)n / 64 + 1, sizeof(uint64_t))) !=
+         NULL;
   uint64_t sum[S_N] = {0};
   if (!ok)
     rc = tk_lib_fail(err, GASP_ENOMEM, "out of memory");

@@ -21,7 +21,6 @@
 #define mf_cholesky_solve gasp__mf_cholesky_solve
 #define mf_sgd_pass gasp__mf_sgd_pass
 #define mf_sse gasp__mf_sse
-#define mf_predict gasp__mf_predict
 
 /* Floats of k factors rounded up to whole 8-float vectors. */
 static inline int mf_kpad(int k) { return (k + 7) & ~7; }
@@ -31,16 +30,15 @@ static inline int mf_stride(int k, int biased) {
 }
 
 /* Neighbour j of a vertex: factors at F + nbr[j] * stride, rating
- * r[slot ? slot[j] : slot0 + j]. */
+ * r[slot0 + j] (a vertex's ratings are contiguous). */
 typedef struct mf_nbrs {
   size_t n;
   const gasp_vid *nbr;
-  const uint32_t *slot; /* NULL: slots slot0, slot0 + 1, ... */
   uint64_t slot0;
 } mf_nbrs;
 
 static inline uint64_t mf_slot(const mf_nbrs *nb, size_t j) {
-  return nb->slot ? nb->slot[j] : nb->slot0 + j;
+  return nb->slot0 + j;
 }
 
 /* Normal equations of one vertex, accumulated in float:
@@ -75,7 +73,25 @@ void mf_sgd_pass(const mf_sgd_par *p, float *x, const float *F,
 double mf_sse(const mf_sgd_par *p, const float *x, const float *F,
               const mf_nbrs *nb, const float *r);
 
+/* x . y over kp floats (a multiple of 8) in eight independent lanes, so
+ * the loop vectorises without reassociating a float sum (no
+ * -ffast-math). */
+static inline float mf_dot(const float *restrict a, const float *restrict b,
+                           int kp) {
+  float l[8] = {0};
+  for (int c = 0; c < kp; c += 8)
+    for (int q = 0; q < 8; q++)
+      l[q] += a[c + q] * b[c + q];
+  return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+}
+
 /* Prediction x . y (+ mu + biases), not clamped. */
-float mf_predict(const mf_sgd_par *p, const float *x, const float *y);
+static inline float mf_predict(const mf_sgd_par *p, const float *x,
+                               const float *y) {
+  const int kp = mf_kpad(p->k);
+  float pred = mf_dot(x, y, kp);
+  if (p->biased) pred += p->mu + x[kp] + y[kp];
+  return pred;
+}
 
 #endif

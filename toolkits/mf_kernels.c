@@ -187,7 +187,7 @@ sgd_pass(const mf_sgd_par *p, const int nv, float *x, const float *F,
   const float shrink = 1 - lr * p->lambda;
   const size_t n = nb->n;
   const gasp_vid *nbr = nb->nbr;
-  const float *rr = r + nb->slot0; /* contiguous: the caller passes slot NULL */
+  const float *rr = r + nb->slot0;
   size_t j = start;
   const float *y = F + (size_t)nbr[j] * stride;
   float d = vdot(v, y, nv);
@@ -217,16 +217,6 @@ MF_CLONES
 void mf_sgd_pass(const mf_sgd_par *p, float *x, const float *F,
                  const mf_nbrs *nb, const float *r, size_t start) {
   if (nb->n == 0) return;
-  if (nb->slot) { /* gather the ratings into a contiguous run */
-    float *rc = malloc(nb->n * sizeof *rc);
-    if (!rc) return;
-    for (size_t j = 0; j < nb->n; j++)
-      rc[j] = r[nb->slot[j]];
-    mf_nbrs c = {nb->n, nb->nbr, NULL, 0};
-    mf_sgd_pass(p, x, F, &c, rc, start);
-    free(rc);
-    return;
-  }
   switch (mf_kpad(p->k) / 8) {
   case 1: sgd_pass(p, 1, x, F, nb, r, start); break;
   case 2: sgd_pass(p, 2, x, F, nb, r, start); break;
@@ -238,17 +228,6 @@ void mf_sgd_pass(const mf_sgd_par *p, float *x, const float *F,
   }
 }
 
-/* Eight independent lanes, so the loop vectorises without reassociating
- * a float sum (no -ffast-math); kp is a multiple of 8. */
-static inline float dot(const float *restrict a, const float *restrict b,
-                        int kp) {
-  float l[8] = {0};
-  for (int c = 0; c < kp; c += 8)
-    for (int q = 0; q < 8; q++)
-      l[q] += a[c + q] * b[c + q];
-  return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
-}
-
 MF_CLONES
 double mf_sse(const mf_sgd_par *p, const float *x, const float *F,
               const mf_nbrs *nb, const float *r) {
@@ -257,17 +236,10 @@ double mf_sse(const mf_sgd_par *p, const float *x, const float *F,
   float base = p->biased ? p->mu + x[kp] : 0;
   for (size_t j = 0; j < nb->n; j++) {
     const float *y = F + (size_t)nb->nbr[j] * (size_t)p->stride;
-    float pred = base + dot(x, y, kp);
+    float pred = base + mf_dot(x, y, kp);
     if (p->biased) pred += y[kp];
     float e = r[mf_slot(nb, j)] - pred;
     s += (double)e * e;
   }
   return s;
-}
-
-float mf_predict(const mf_sgd_par *p, const float *x, const float *y) {
-  const int kp = mf_kpad(p->k);
-  float pred = dot(x, y, kp);
-  if (p->biased) pred += p->mu + x[kp] + y[kp];
-  return pred;
 }

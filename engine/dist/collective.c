@@ -181,7 +181,7 @@ static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
     if (err) *err = c->ferr;
     return c->ferr.code;
   }
-  if (!c->rdone && !(c->rdone = calloc((size_t)c->size, 1)))
+  if (!c->rdone && !(c->rdone = gasp__calloc((size_t)c->size, 1)))
     return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   c->seq++;
   c->tag = tag;
@@ -217,11 +217,11 @@ static int exchange(gasp_cluster *c, uint64_t tag, const void *const *send,
 int gasp_cluster_allreduce(gasp_cluster *c, double *vals, size_t n,
                            gasp_reduce_op op, gasp_error *err) {
   if (c->size == 1) return GASP_OK;
-  const void **send = malloc((size_t)c->size * sizeof *send);
-  size_t *len = malloc((size_t)c->size * sizeof *len);
-  const void **recv = malloc((size_t)c->size * sizeof *recv);
-  size_t *rlen = malloc((size_t)c->size * sizeof *rlen);
-  double *mine = malloc((n ? n : 1) * sizeof *mine);
+  const void **send = gasp__malloc((size_t)c->size * sizeof *send);
+  size_t *len = gasp__malloc((size_t)c->size * sizeof *len);
+  const void **recv = gasp__malloc((size_t)c->size * sizeof *recv);
+  size_t *rlen = gasp__malloc((size_t)c->size * sizeof *rlen);
+  double *mine = gasp__malloc((n ? n : 1) * sizeof *mine);
   int rc = GASP_ENOMEM;
   if (!send || !len || !recv || !rlen || !mine) {
     gasp__fail(err, rc, NULL, 0, "out of memory");

@@ -60,7 +60,7 @@ void gasp__cl_post_chunk(conn *k, const msgpack_object *it, uint32_t cnt) {
     size_t cap = k->pcap ? k->pcap : 4096;
     while (cap < k->plen + n)
       cap *= 2;
-    uint8_t *nb = realloc(k->pbuf, cap);
+    uint8_t *nb = gasp__realloc(k->pbuf, cap);
     if (!nb) {
       gasp__cl_conn_fail(k, GASP_ENOMEM, "out of memory for a message");
       return;
@@ -72,7 +72,7 @@ void gasp__cl_post_chunk(conn *k, const msgpack_object *it, uint32_t cnt) {
   k->plen += n;
   k->pnext++;
   if (!last) return;
-  frame *f = malloc(sizeof *f);
+  frame *f = gasp__malloc(sizeof *f);
   if (!f) {
     gasp__cl_conn_fail(k, GASP_ENOMEM, "out of memory for a message");
     return;
@@ -190,7 +190,7 @@ int gasp__cl_reserve(gasp_cluster *c, int r, size_t n) {
   size_t cap = c->rcap[r] ? c->rcap[r] : 4096;
   while (cap < c->rlen[r] + n)
     cap *= 2;
-  uint8_t *nb = realloc(c->rbuf[r], cap);
+  uint8_t *nb = gasp__realloc(c->rbuf[r], cap);
   if (!nb) return -1;
   c->rbuf[r] = nb;
   c->rcap[r] = cap;
@@ -253,7 +253,7 @@ static void take_frames(conn *k) {
     }
     if (avail < 4 + L) break;
     if (take_data(k, L)) continue;
-    uint8_t *buf = malloc(L);
+    uint8_t *buf = gasp__malloc(L);
     if (!buf) {
       gasp__cl_conn_fail(k, GASP_ENOMEM, "out of memory for a %zu-byte frame",
                          L);
@@ -381,7 +381,7 @@ void gasp__cl_set_callbacks(conn *k) {
 }
 
 conn *gasp__cl_conn_new(gasp_cluster *c, int acceptor, int rank) {
-  conn *k = calloc(1, sizeof *k);
+  conn *k = gasp__calloc(1, sizeof *k);
   if (!k) return NULL;
   k->c = c;
   k->acceptor = acceptor;

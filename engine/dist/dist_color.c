@@ -54,11 +54,11 @@ static void swap_free(swap *w) {
 }
 
 static int swap_new(swap *w, int P, size_t bytes, gasp_error *err) {
-  w->buf = malloc(bytes ? bytes : 1);
-  w->send = calloc((size_t)P, sizeof *w->send);
-  w->len = calloc((size_t)P, sizeof *w->len);
-  w->recv = calloc((size_t)P, sizeof *w->recv);
-  w->rlen = calloc((size_t)P, sizeof *w->rlen);
+  w->buf = gasp__malloc(bytes ? bytes : 1);
+  w->send = gasp__calloc((size_t)P, sizeof *w->send);
+  w->len = gasp__calloc((size_t)P, sizeof *w->len);
+  w->recv = gasp__calloc((size_t)P, sizeof *w->recv);
+  w->rlen = gasp__calloc((size_t)P, sizeof *w->rlen);
   if (w->buf && w->send && w->len && w->recv && w->rlen) return GASP_OK;
   swap_free(w);
   return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
@@ -151,7 +151,7 @@ static int pool_room(d2 *x, uint64_t more) {
   uint64_t cap = x->cap ? x->cap : 1024;
   while (cap < x->npool + more)
     cap *= 2;
-  uint32_t *p = realloc(x->pool, cap * sizeof *p);
+  uint32_t *p = gasp__realloc(x->pool, cap * sizeof *p);
   if (!p) return gasp__fail(x->err, GASP_ENOMEM, NULL, 0, "out of memory");
   x->pool = p;
   x->cap = cap;
@@ -261,7 +261,7 @@ static int color2(gasp_engine *e, uint32_t *color, gasp_error *err) {
   gasp_dist *d = e->opts.dist;
   const gasp_graph *g = e->g;
   gasp_vid nv = g->nv, no = g->nowned;
-  d2 x = {d,    g, color, calloc(nv ? nv : 1, sizeof(mid)), NULL, 0, 0,
+  d2 x = {d,    g, color, gasp__calloc(nv ? nv : 1, sizeof(mid)), NULL, 0, 0,
           NULL, 0, err};
   uint32_t *seen = NULL; /* seen[c] == v + 1: a middle of v lists c */
   uint64_t scap = 0;
@@ -300,7 +300,7 @@ static int color2(gasp_engine *e, uint32_t *color, gasp_error *err) {
             uint64_t ncap = scap ? scap : 64;
             while (ncap <= c)
               ncap *= 2;
-            uint32_t *ns = realloc(seen, ncap * sizeof *ns);
+            uint32_t *ns = gasp__realloc(seen, ncap * sizeof *ns);
             if (!ns) {
               rc = gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
               break;
@@ -352,7 +352,7 @@ static int color1(gasp_engine *e, uint32_t *color, gasp_error *err) {
         continue;
       }
       if (k + 1 > mcap) {
-        uint32_t *ns = realloc(seen, (size_t)(k + 1) * sizeof *ns);
+        uint32_t *ns = gasp__realloc(seen, (size_t)(k + 1) * sizeof *ns);
         if (!ns) goto oom;
         memset(ns + mcap, 0, (size_t)(k + 1 - mcap) * sizeof *ns);
         seen = ns;

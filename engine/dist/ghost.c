@@ -154,11 +154,11 @@ int gasp__ghost_exchange(gasp_engine *e, int all, const uint8_t *changed,
   const int P = d->size;
   if (P == 1) return GASP_OK; /* no peers, no ghosts */
   size_t total = 0;
-  size_t *off = calloc((size_t)P + 1, sizeof *off);
-  const void **send = calloc((size_t)P, sizeof *send);
-  size_t *len = calloc((size_t)P, sizeof *len);
-  const void **recv = calloc((size_t)P, sizeof *recv);
-  size_t *rlen = calloc((size_t)P, sizeof *rlen);
+  size_t *off = gasp__calloc((size_t)P + 1, sizeof *off);
+  const void **send = gasp__calloc((size_t)P, sizeof *send);
+  size_t *len = gasp__calloc((size_t)P, sizeof *len);
+  const void **recv = gasp__calloc((size_t)P, sizeof *recv);
+  size_t *rlen = gasp__calloc((size_t)P, sizeof *rlen);
   int rc = GASP_ENOMEM;
   if (!off || !send || !len || !recv || !rlen) goto out;
   for (int p = 0; p < P; p++) {
@@ -166,7 +166,7 @@ int gasp__ghost_exchange(gasp_engine *e, int all, const uint8_t *changed,
     if (p != d->rank) total += gasp__ghost_size(e, p, all, changed);
   }
   if (total > d->buf_cap || !d->buf) { /* at least a byte: no ghosts at all */
-    uint8_t *nb = realloc(d->buf, total ? total : 1);
+    uint8_t *nb = gasp__realloc(d->buf, total ? total : 1);
     if (!nb) goto out;
     d->buf = nb;
     d->buf_cap = total ? total : 1;

@@ -126,7 +126,7 @@ void gasp__cl_handle_frame(conn *k, uint8_t *buf, size_t n) {
     } else if (type == GASP__MSG_POST) {
       gasp__cl_post_chunk(k, it, cnt);
     } else {
-      frame *f = malloc(sizeof *f);
+      frame *f = gasp__malloc(sizeof *f);
       if (!f) {
         gasp__cl_conn_fail(k, GASP_ENOMEM, "out of memory");
         goto out;

@@ -29,7 +29,7 @@
 static int build_local(gasp_dist *d, const gasp_graph *g, const uint32_t *owner,
                        uint32_t rank) {
   uint64_t nvg = g->nv;
-  uint32_t *loc = malloc((nvg ? nvg : 1) * sizeof *loc);
+  uint32_t *loc = gasp__malloc((nvg ? nvg : 1) * sizeof *loc);
   if (!loc) return GASP_ENOMEM;
   uint32_t *slot_local = NULL; /* global edge slot -> local slot */
   gasp_vid no = 0, ng = 0;
@@ -48,7 +48,7 @@ static int build_local(gasp_dist *d, const gasp_graph *g, const uint32_t *owner,
     if (loc[v] == PENDING) loc[v] = no + ng++;
   gasp_vid nv = no + ng;
   gasp_graph *l = gasp__graph_alloc();
-  d->global = malloc((nv ? nv : 1) * sizeof *d->global);
+  d->global = gasp__malloc((nv ? nv : 1) * sizeof *d->global);
   if (!l || !d->global) goto oom;
   for (uint64_t v = 0; v < nvg; v++)
     if (loc[v] != NONE) d->global[loc[v]] = (gasp_vid)v;
@@ -63,15 +63,15 @@ static int build_local(gasp_dist *d, const gasp_graph *g, const uint32_t *owner,
   l->nowned = no;
   l->nleft = nv;
   l->ne = ne;
-  l->gid = malloc((nv ? nv : 1) * sizeof *l->gid);
-  l->out_off = malloc((nv + 1) * sizeof *l->out_off);
-  l->in_off = malloc((nv + 1) * sizeof *l->in_off);
-  l->out_nbr = malloc((ne ? ne : 1) * sizeof *l->out_nbr);
-  l->in_nbr = malloc((ne ? ne : 1) * sizeof *l->in_nbr);
-  l->in_slot = malloc((ne ? ne : 1) * sizeof *l->in_slot);
-  d->slot_global = malloc((ne ? ne : 1) * sizeof *d->slot_global);
-  if (g->weight) l->weight = malloc((ne ? ne : 1) * sizeof *l->weight);
-  slot_local = malloc((g->ne ? g->ne : 1) * sizeof *slot_local);
+  l->gid = gasp__malloc((nv ? nv : 1) * sizeof *l->gid);
+  l->out_off = gasp__malloc((nv + 1) * sizeof *l->out_off);
+  l->in_off = gasp__malloc((nv + 1) * sizeof *l->in_off);
+  l->out_nbr = gasp__malloc((ne ? ne : 1) * sizeof *l->out_nbr);
+  l->in_nbr = gasp__malloc((ne ? ne : 1) * sizeof *l->in_nbr);
+  l->in_slot = gasp__malloc((ne ? ne : 1) * sizeof *l->in_slot);
+  d->slot_global = gasp__malloc((ne ? ne : 1) * sizeof *d->slot_global);
+  if (g->weight) l->weight = gasp__malloc((ne ? ne : 1) * sizeof *l->weight);
+  slot_local = gasp__malloc((g->ne ? g->ne : 1) * sizeof *slot_local);
   if (!l->gid || !l->out_off || !l->in_off || !l->out_nbr || !l->in_nbr ||
       !l->in_slot || !d->slot_global || (g->weight && !l->weight) ||
       !slot_local)
@@ -132,11 +132,11 @@ oom:
 static int build_lists(gasp_dist *d, const uint32_t *owner) {
   gasp_graph *l = d->local;
   int P = d->size;
-  uint64_t *nsend = calloc((size_t)P, sizeof *nsend);
-  uint64_t *nrecv = calloc((size_t)P, sizeof *nrecv);
-  gasp_vid *stamp = malloc((size_t)P * sizeof *stamp);
-  d->send = calloc((size_t)P, sizeof *d->send);
-  d->recv = calloc((size_t)P, sizeof *d->recv);
+  uint64_t *nsend = gasp__calloc((size_t)P, sizeof *nsend);
+  uint64_t *nrecv = gasp__calloc((size_t)P, sizeof *nrecv);
+  gasp_vid *stamp = gasp__malloc((size_t)P * sizeof *stamp);
+  d->send = gasp__calloc((size_t)P, sizeof *d->send);
+  d->recv = gasp__calloc((size_t)P, sizeof *d->recv);
   d->nsend = nsend;
   d->nrecv = nrecv;
   if (!nsend || !nrecv || !stamp || !d->send || !d->recv) {
@@ -148,8 +148,8 @@ static int build_lists(gasp_dist *d, const uint32_t *owner) {
       stamp[p] = NONE;
     if (pass) {
       for (int p = 0; p < P; p++) {
-        d->send[p] = malloc((nsend[p] ? nsend[p] : 1) * sizeof **d->send);
-        d->recv[p] = malloc((nrecv[p] ? nrecv[p] : 1) * sizeof **d->recv);
+        d->send[p] = gasp__malloc((nsend[p] ? nsend[p] : 1) * sizeof **d->send);
+        d->recv[p] = gasp__malloc((nrecv[p] ? nrecv[p] : 1) * sizeof **d->recv);
         if (!d->send[p] || !d->recv[p]) {
           free(stamp);
           return GASP_ENOMEM;
@@ -189,14 +189,14 @@ int gasp__dist_build(gasp_dist **out, const gasp_graph *g,
       return gasp__fail(err, GASP_EINVAL, NULL, 0,
                         "owner map names part %u of a %d-rank cluster",
                         owner[v], parts);
-  gasp_dist *d = calloc(1, sizeof *d);
+  gasp_dist *d = gasp__calloc(1, sizeof *d);
   if (!d) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   d->rank = rank;
   d->size = parts;
   d->global_nv = g->nv;
   d->global_ne = g->ne;
   d->global_nleft = g->bipartite ? g->nleft : g->nv;
-  d->owner_of = malloc((g->nv ? g->nv : 1) * sizeof *d->owner_of);
+  d->owner_of = gasp__malloc((g->nv ? g->nv : 1) * sizeof *d->owner_of);
   if (!d->owner_of) {
     free(d);
     return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
@@ -271,10 +271,10 @@ int gasp_dist_gather(gasp_dist *d, const void *local_data, size_t size,
                      void *global_data, gasp_error *err) {
   int P = d->size;
   gasp_vid no = d->local->nowned;
-  const void **send = calloc((size_t)P, sizeof *send);
-  size_t *len = calloc((size_t)P, sizeof *len);
-  const void **recv = calloc((size_t)P, sizeof *recv);
-  size_t *rlen = calloc((size_t)P, sizeof *rlen);
+  const void **send = gasp__calloc((size_t)P, sizeof *send);
+  size_t *len = gasp__calloc((size_t)P, sizeof *len);
+  const void **recv = gasp__calloc((size_t)P, sizeof *recv);
+  size_t *rlen = gasp__calloc((size_t)P, sizeof *rlen);
   int rc = GASP_ENOMEM;
   if (!send || !len || !recv || !rlen) {
     gasp__fail(err, rc, NULL, 0, "out of memory");
@@ -354,10 +354,10 @@ typedef struct xchg {
 } xchg;
 
 static int xchg_alloc(xchg *x, int P) {
-  x->send = calloc((size_t)P, sizeof *x->send);
-  x->recv = calloc((size_t)P, sizeof *x->recv);
-  x->len = calloc((size_t)P, sizeof *x->len);
-  x->rlen = calloc((size_t)P, sizeof *x->rlen);
+  x->send = gasp__calloc((size_t)P, sizeof *x->send);
+  x->recv = gasp__calloc((size_t)P, sizeof *x->recv);
+  x->len = gasp__calloc((size_t)P, sizeof *x->len);
+  x->rlen = gasp__calloc((size_t)P, sizeof *x->rlen);
   return x->send && x->recv && x->len && x->rlen ? GASP_OK : GASP_ENOMEM;
 }
 
@@ -439,7 +439,7 @@ static uint8_t *pack_lists(const gasp_dist *d, const uint64_t *off,
     }
     total += x->len[p];
   }
-  uint8_t *buf = malloc(total ? total : 1), *w = buf;
+  uint8_t *buf = gasp__malloc(total ? total : 1), *w = buf;
   if (!buf) return NULL;
   for (int p = 0; p < d->size; p++) {
     x->send[p] = w;
@@ -479,7 +479,7 @@ int gasp_dist_ghost_lists(gasp_dist *d, const uint64_t *off,
   }
   xchg x = {0};
   uint8_t *buf = NULL;
-  uint64_t *goff = calloc((size_t)ng + 1, sizeof *goff), *pos = NULL;
+  uint64_t *goff = gasp__calloc((size_t)ng + 1, sizeof *goff), *pos = NULL;
   gasp_vid *git = NULL;
   int rc = GASP_ENOMEM;
   if (!goff || xchg_alloc(&x, P) || ensure_loc(d) ||

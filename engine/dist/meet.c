@@ -64,7 +64,7 @@ static int listen_on(gasp_cluster *c, int fd, const char *hostport, char *bound,
 
 static int addr_set(gasp_cluster *c, int r, const char *s, size_t n) {
   free(c->addr[r]);
-  c->addr[r] = malloc(n + 1);
+  c->addr[r] = gasp__malloc(n + 1);
   if (!c->addr[r]) return GASP_ENOMEM;
   memcpy(c->addr[r], s, n);
   c->addr[r][n] = '\0';
@@ -224,7 +224,7 @@ int gasp_cluster_new(gasp_cluster **out, const gasp_cluster_opts *o,
   if (!o->key || o->key_len < 8)
     return gasp__fail(err, GASP_EINVAL, NULL, 0,
                       "a cluster key of at least 8 bytes is required");
-  gasp_cluster *c = calloc(1, sizeof *c);
+  gasp_cluster *c = gasp__calloc(1, sizeof *c);
   if (!c) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
   c->rank = o->rank;
   c->size = o->size;
@@ -232,13 +232,13 @@ int gasp_cluster_new(gasp_cluster **out, const gasp_cluster_opts *o,
   if (c->max_frame < 256) c->max_frame = 256;
   if (c->max_frame > 0xffffffffu) c->max_frame = 0xffffffffu;
   c->timeout = o->timeout > 0 ? o->timeout : 60;
-  c->peer = calloc((size_t)c->size, sizeof *c->peer);
-  c->addr = calloc((size_t)c->size, sizeof *c->addr);
-  c->key = malloc(o->key_len);
-  c->rbuf = calloc((size_t)c->size, sizeof *c->rbuf);
-  c->rlen = calloc((size_t)c->size, sizeof *c->rlen);
-  c->rcap = calloc((size_t)c->size, sizeof *c->rcap);
-  c->rnext = calloc((size_t)c->size, sizeof *c->rnext);
+  c->peer = gasp__calloc((size_t)c->size, sizeof *c->peer);
+  c->addr = gasp__calloc((size_t)c->size, sizeof *c->addr);
+  c->key = gasp__malloc(o->key_len);
+  c->rbuf = gasp__calloc((size_t)c->size, sizeof *c->rbuf);
+  c->rlen = gasp__calloc((size_t)c->size, sizeof *c->rlen);
+  c->rcap = gasp__calloc((size_t)c->size, sizeof *c->rcap);
+  c->rnext = gasp__calloc((size_t)c->size, sizeof *c->rnext);
   c->base = event_base_new();
   int rc = GASP_ENOMEM;
   if (!c->peer || !c->addr || !c->key || !c->rbuf || !c->rlen || !c->rcap ||

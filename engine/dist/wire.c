@@ -1,6 +1,7 @@
 /*
  * wire.c -- checking and unpacking cluster frames (layout in wire.h).
  */
+#include "alloc.h"
 #include "wire.h"
 
 #include <stdio.h>

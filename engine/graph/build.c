@@ -58,7 +58,7 @@ int gasp_builder_new(gasp_builder **out, unsigned flags) {
   *out = NULL;
   if ((flags & GASP_BUILD_BIPARTITE) && (flags & GASP_BUILD_SYMMETRIC))
     return GASP_EINVAL;
-  gasp_builder *b = calloc(1, sizeof *b);
+  gasp_builder *b = gasp__calloc(1, sizeof *b);
   if (!b) return GASP_ENOMEM;
   b->flags = flags;
   *out = b;
@@ -100,7 +100,7 @@ int gasp__builder_add_chunk(gasp_builder *b, gasp__chunk *c) {
   }
   if (b->nchunks == b->cap) {
     size_t ncap = b->cap ? 2 * b->cap : 64;
-    gasp__chunk *nc = realloc(b->chunks, ncap * sizeof *nc);
+    gasp__chunk *nc = gasp__realloc(b->chunks, ncap * sizeof *nc);
     if (!nc) return GASP_ENOMEM;
     b->chunks = nc;
     b->cap = ncap;
@@ -125,14 +125,14 @@ int gasp_builder_add_edge(gasp_builder *b, gasp_gid src, gasp_gid dst,
       if (rc) return rc;
     }
     uint64_t ncap = c->cap ? 2 * c->cap : 1024;
-    gasp_gid *s = realloc(c->src, ncap * sizeof *s);
+    gasp_gid *s = gasp__realloc(c->src, ncap * sizeof *s);
     if (!s) return GASP_ENOMEM;
     c->src = s;
-    gasp_gid *d = realloc(c->dst, ncap * sizeof *d);
+    gasp_gid *d = gasp__realloc(c->dst, ncap * sizeof *d);
     if (!d) return GASP_ENOMEM;
     c->dst = d;
     if (b->flags & GASP_BUILD_WEIGHTED) {
-      double *w = realloc(c->w, ncap * sizeof *w);
+      double *w = gasp__realloc(c->w, ncap * sizeof *w);
       if (!w) return GASP_ENOMEM;
       c->w = w;
     }
@@ -156,7 +156,7 @@ int gasp__builder_add_vertices(gasp_builder *b, gasp_side side,
     uint64_t ncap = b->extra_cap[s] ? b->extra_cap[s] : 256;
     while (ncap < b->nextra[s] + n)
       ncap *= 2;
-    gasp_gid *e = realloc(b->extra[s], ncap * sizeof *e);
+    gasp_gid *e = gasp__realloc(b->extra[s], ncap * sizeof *e);
     if (!e) return GASP_ENOMEM;
     b->extra[s] = e;
     b->extra_cap[s] = ncap;
@@ -180,7 +180,7 @@ int gasp__builder_add_range(gasp_builder *b, gasp_side side, gasp_gid lo,
   if (hi > GASP_GID_MAX) return GASP_ERANGE;
   if (b->nranges == b->ranges_cap) {
     size_t ncap = b->ranges_cap ? 2 * b->ranges_cap : 4;
-    id_range *r = realloc(b->ranges, ncap * sizeof *r);
+    id_range *r = gasp__realloc(b->ranges, ncap * sizeof *r);
     if (!r) return GASP_ENOMEM;
     b->ranges = r;
     b->ranges_cap = ncap;
@@ -239,14 +239,14 @@ static int idmap_init(idmap *m, gasp_gid max_id, uint64_t nitems) {
   if (max_id < ((uint64_t)1 << 40) && max_id / 8 <= nitems + (1u << 20)) {
     m->dense = 1;
     m->nwords = max_id / 64 + 1;
-    m->bits = calloc(m->nwords, sizeof *m->bits);
+    m->bits = gasp__calloc(m->nwords, sizeof *m->bits);
     m->rank = gasp__malloc_array(m->nwords, sizeof *m->rank);
     return m->bits && m->rank ? GASP_OK : GASP_ENOMEM;
   }
   uint64_t cap = 1024;
   while (cap < nitems / 8 && cap < ((uint64_t)1 << 40))
     cap *= 2;
-  m->keys = calloc(cap, sizeof *m->keys);
+  m->keys = gasp__calloc(cap, sizeof *m->keys);
   if (!m->keys) return GASP_ENOMEM;
   m->mask = cap - 1;
   m->limit = cap / 10 * 7;
@@ -272,7 +272,7 @@ static inline int hash_insert(uint64_t *keys, uint64_t mask, uint64_t id) {
 
 static int hash_grow(idmap *m) {
   uint64_t ncap = (m->mask + 1) * 2;
-  uint64_t *nk = calloc(ncap, sizeof *nk);
+  uint64_t *nk = gasp__calloc(ncap, sizeof *nk);
   if (!nk) return GASP_ENOMEM;
   for (uint64_t i = 0; i <= m->mask; i++)
     if (m->keys[i]) hash_insert(nk, ncap - 1, m->keys[i] - 1);

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-gasp_graph *gasp__graph_alloc(void) { return calloc(1, sizeof(gasp_graph)); }
+gasp_graph *gasp__graph_alloc(void) {
+  return gasp__calloc(1, sizeof(gasp_graph));
+}
 
 /* Frees p unless it points into the snapshot mapping. */
 static void release(gasp_graph *g, void *p) {
@@ -115,9 +117,10 @@ int gasp__graph_set_names(gasp_graph *g, gasp_vid first, char **strs,
                           uint64_t count) {
   if ((uint64_t)first + count > g->nv) return GASP_EINVAL;
   uint64_t total = 0;
-  for (uint64_t i = 0; i < count; i++) total += strlen(strs[i]) + 1;
+  for (uint64_t i = 0; i < count; i++)
+    total += strlen(strs[i]) + 1;
   uint64_t *off = gasp__malloc_array((size_t)g->nv + 1, sizeof *off);
-  char *names = malloc(total ? total : 1);
+  char *names = gasp__malloc(total ? total : 1);
   if (!off || !names) {
     free(off);
     free(names);

@@ -72,7 +72,7 @@ void gasp_edge_list_free(gasp_edge_list **e) {
 static int edge_list_new(gasp_edge_list **out, uint64_t n, int weighted) {
   *out = NULL;
   if ((uint64_t)(size_t)n != n) return GASP_ENOMEM;
-  gasp_edge_list *e = calloc(1, sizeof *e);
+  gasp_edge_list *e = gasp__calloc(1, sizeof *e);
   if (!e) return GASP_ENOMEM;
   e->n = n;
   e->src = gasp__malloc_array((size_t)n, sizeof *e->src);

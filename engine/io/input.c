@@ -54,7 +54,7 @@ int gasp__input_open(gasp__input *in, const char *path, gasp_error *err) {
     if (in->regular) in->size = (uint64_t)sb.st_size;
   }
   in->raw_cap = GASP__PEEK;
-  in->raw = malloc(in->raw_cap);
+  in->raw = gasp__malloc(in->raw_cap);
   if (!in->raw) {
     gasp__input_close(in);
     return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
@@ -66,7 +66,7 @@ int gasp__input_open(gasp__input *in, const char *path, gasp_error *err) {
     return rc;
   }
   if (in->raw_len >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b) {
-    unsigned char *big = realloc(in->raw, RAW_CHUNK);
+    unsigned char *big = gasp__realloc(in->raw, RAW_CHUNK);
     if (!big || inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK) {
       if (big) in->raw = big;
       gasp__input_close(in);
@@ -248,7 +248,7 @@ int gasp__lines_init(gasp__lines *l, gasp__input *in, size_t block_size) {
   memset(l, 0, sizeof *l);
   l->in = in;
   l->cap = block_size;
-  l->buf = malloc(block_size + 1);
+  l->buf = gasp__malloc(block_size + 1);
   l->line0 = 1;
   return l->buf ? GASP_OK : GASP_ENOMEM;
 }
@@ -314,7 +314,7 @@ int gasp__lines_next(gasp__lines *l, char **data, size_t *n, gasp_error *err) {
     size_t ncap = l->cap * 2;
     if (ncap > GASP_LINE_MAX + 1) ncap = GASP_LINE_MAX + 1;
     if (ncap <= l->cap) ncap = l->cap + 1;
-    char *nb = realloc(l->buf, ncap + 1);
+    char *nb = gasp__realloc(l->buf, ncap + 1);
     if (!nb)
       return gasp__fail(err, GASP_ENOMEM, l->in->path, 0, "out of memory");
     l->buf = nb;
@@ -378,8 +378,8 @@ int gasp_text_reader_open(gasp_text_reader **out, const char *path,
   *out = NULL;
   gasp__error_clear(err);
   if (!path) return gasp__fail(err, GASP_EINVAL, NULL, 0, "no input path");
-  gasp_text_reader *r = calloc(1, sizeof *r);
-  if (!r || !(r->path = strdup(path))) {
+  gasp_text_reader *r = gasp__calloc(1, sizeof *r);
+  if (!r || !(r->path = gasp__strdup(path))) {
     free(r);
     return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
   }

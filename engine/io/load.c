@@ -166,7 +166,7 @@ static int parse_block(text_load *tl, const char *buf, size_t n, uint64_t line0,
   int parts = tl->T;
   if (n < ((size_t)1 << 16)) parts = 1;
   size_t cut[parts + 1];
-  gasp__piece *pieces = calloc((size_t)parts, sizeof *pieces);
+  gasp__piece *pieces = gasp__calloc((size_t)parts, sizeof *pieces);
   if (!pieces)
     return gasp__fail(tl->err, GASP_ENOMEM, tl->path, 0, "out of memory");
   gasp__split_lines(buf, n, parts, cut);
@@ -541,11 +541,11 @@ static int read_vocab(const char *path, char **out, size_t *out_len,
   int rc = gasp__input_open(&in, path, err);
   if (rc) return rc;
   size_t cap = 1 << 16, len = 0;
-  char *all = malloc(cap);
+  char *all = gasp__malloc(cap);
   for (;;) {
     size_t got;
     if (all && len + 4096 > cap) {
-      char *na = realloc(all, cap * 2);
+      char *na = gasp__realloc(all, cap * 2);
       if (!na) {
         free(all);
         all = NULL;
@@ -593,7 +593,7 @@ static int load_vocab(gasp_graph *g, const char *path, char *all, size_t len,
                       gasp_error *err) {
   int rc = GASP_OK;
   gasp_vid nwords = g->nv - g->nleft;
-  char **words = calloc(nwords ? nwords : 1, sizeof *words);
+  char **words = gasp__calloc(nwords ? nwords : 1, sizeof *words);
   if (!words) return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
   uint64_t count = 0;
   for (char *p = all; p < all + len;) {

@@ -19,7 +19,7 @@
  * for any new file); returns the fd and sets *tmp, or -1 with errno. */
 static int create_temp(const char *target, mode_t mode, char **tmp) {
   size_t n = strlen(target) + 48;
-  if (!(*tmp = malloc(n))) return -1;
+  if (!(*tmp = gasp__malloc(n))) return -1;
   static unsigned counter;
   for (int tries = 0; tries < 100; tries++) {
     unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
@@ -41,8 +41,8 @@ static int open_unnamed(const char *target, mode_t mode) {
 #ifdef O_TMPFILE
   if (access("/proc/self/fd", X_OK) != 0) return -1;
   const char *slash = strrchr(target, '/');
-  char *dir =
-      slash ? strndup(target, (size_t)(slash - target) + 1) : strdup(".");
+  char *dir = slash ? gasp__strndup(target, (size_t)(slash - target) + 1)
+                    : gasp__strdup(".");
   if (!dir) return -1;
   int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
   free(dir);
@@ -59,7 +59,7 @@ static int name_unnamed(int fd, const char *target, char **tmp) {
   char proc[64];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
   size_t n = strlen(target) + 48;
-  if (!(*tmp = malloc(n))) return -1;
+  if (!(*tmp = gasp__malloc(n))) return -1;
   static unsigned counter;
   for (int tries = 0; tries < 100; tries++) {
     unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
@@ -87,11 +87,11 @@ int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err) {
   int exists = stat(path, &sb) == 0;
   int dangling = !exists && lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode);
   if ((exists && !S_ISREG(sb.st_mode)) || dangling) {
-    f->path = strdup(path);
+    f->path = gasp__strdup(path);
     if (!f->path) return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
     f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   } else {
-    f->path = exists ? realpath(path, NULL) : strdup(path);
+    f->path = exists ? gasp__realpath(path) : gasp__strdup(path);
     if (!f->path) {
       int e = errno;
       return gasp__fail(err, e == ENOMEM ? GASP_ENOMEM : GASP_EIO, path, 0,

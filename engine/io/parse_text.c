@@ -169,14 +169,14 @@ static int chunk_reserve(gasp__chunk *ch, uint64_t need, int weighted) {
   uint64_t ncap = ch->cap;
   while (ncap < need)
     ncap *= 2;
-  gasp_gid *s = realloc(ch->src, ncap * sizeof *s);
+  gasp_gid *s = gasp__realloc(ch->src, ncap * sizeof *s);
   if (!s) return -1;
   ch->src = s;
-  gasp_gid *d = realloc(ch->dst, ncap * sizeof *d);
+  gasp_gid *d = gasp__realloc(ch->dst, ncap * sizeof *d);
   if (!d) return -1;
   ch->dst = d;
   if (weighted) {
-    double *w = realloc(ch->w, ncap * sizeof *w);
+    double *w = gasp__realloc(ch->w, ncap * sizeof *w);
     if (!w) return -1;
     ch->w = w;
   }
@@ -245,7 +245,7 @@ static int parse_edge_line(cursor *c, const gasp__text_spec *spec) {
 static int push_isolated(gasp__piece *o, gasp_gid v) {
   if (o->niso == o->iso_cap) {
     uint64_t ncap = o->iso_cap ? 2 * o->iso_cap : 64;
-    gasp_gid *n = realloc(o->iso, ncap * sizeof *n);
+    gasp_gid *n = gasp__realloc(o->iso, ncap * sizeof *n);
     if (!n) return -1;
     o->iso = n;
     o->iso_cap = ncap;
@@ -380,12 +380,12 @@ int gasp__parse_piece(const gasp__text_spec *spec, const char *buf, size_t n,
   gasp__chunk *ch = &out->chunk;
   if (ch->cap > ch->n + 1024) {
     uint64_t keep = ch->n ? ch->n : 1;
-    gasp_gid *s = realloc(ch->src, keep * sizeof *s);
-    gasp_gid *d = realloc(ch->dst, keep * sizeof *d);
+    gasp_gid *s = gasp__realloc(ch->src, keep * sizeof *s);
+    gasp_gid *d = gasp__realloc(ch->dst, keep * sizeof *d);
     if (s) ch->src = s;
     if (d) ch->dst = d;
     if (ch->w) {
-      double *w = realloc(ch->w, keep * sizeof *w);
+      double *w = gasp__realloc(ch->w, keep * sizeof *w);
       if (w) ch->w = w;
     }
     ch->cap = keep;
