@@ -33,6 +33,12 @@ long gasp__alloc_failed(void) {
   return __atomic_load_n(&failed, __ATOMIC_SEQ_CST);
 }
 
+/* Called for each allocation made to fail: a place for a debugger's
+ * breakpoint ("break gasp__alloc_injected"). */
+__attribute__((noinline)) void gasp__alloc_injected(void) {
+  __asm__ volatile("");
+}
+
 /* 1 when this allocation is to fail. */
 static int inject(void) {
   if (__builtin_expect(!__atomic_load_n(&armed, __ATOMIC_RELAXED), 1)) return 0;
@@ -41,6 +47,8 @@ static int inject(void) {
   if (left >= 0) return 0;
   if (left < -1 && !__atomic_load_n(&persistent, __ATOMIC_SEQ_CST)) return 0;
   __atomic_fetch_add(&failed, 1, __ATOMIC_SEQ_CST);
+  gasp__alloc_injected();
+  errno = ENOMEM; /* as the C library's would */
   return 1;
 }
 
@@ -61,11 +69,7 @@ char *gasp__strndup(const char *s, size_t n) {
 }
 
 char *gasp__realpath(const char *path) {
-  if (inject()) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  return realpath(path, NULL);
+  return inject() ? NULL : realpath(path, NULL);
 }
 
 int gasp__posix_memalign(void **p, size_t align, size_t size) {

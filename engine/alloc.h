@@ -39,5 +39,6 @@ void *gasp__calloc_array(size_t n, size_t size);
 void gasp__alloc_fail_after(long n, int persistent);
 long gasp__alloc_count(void);
 long gasp__alloc_failed(void);
+void gasp__alloc_injected(void); /* called at each failure: a breakpoint */
 
 #endif

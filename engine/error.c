@@ -67,3 +67,9 @@ char *gasp_error_format(const gasp_error *err, char *buf, size_t len) {
     snprintf(buf, len, "%s", msg);
   return buf;
 }
+
+int gasp__error_default(gasp_error *err, int code, const char *file) {
+  if (code != GASP_OK && err && !err->msg[0])
+    gasp__fail(err, code, file, 0, "%s", gasp_strerror(code));
+  return code;
+}

@@ -37,6 +37,10 @@
 int gasp__fail(gasp_error *err, int code, const char *file, uint64_t line,
                const char *fmt, ...) GASP__PRINTF(5, 6);
 void gasp__error_clear(gasp_error *err);
+/* For an entry point's exit: a failure (code) that no inner call
+ * described gets the status's own message (e.g. "out of memory"), naming
+ * `file` when not NULL.  Returns code. */
+int gasp__error_default(gasp_error *err, int code, const char *file);
 
 /* Number of threads to use: `requested` when > 0 (at most
  * GASP_MAX_THREADS), else OMP_NUM_THREADS or all cores. */
@@ -95,7 +99,8 @@ double gasp__rng_gamma(gasp__rng *r, double shape);
  * a replaced file keeps its mode. */
 typedef struct gasp__outfile {
   char *path;
-  char *tmp;
+  char *tmp;   /* the temporary's name once it has one */
+  char *name;  /* unnamed: room for that name, so commit allocates nothing */
   int fd;
   int unnamed; /* fd is an O_TMPFILE file, named at commit */
 } gasp__outfile;

@@ -145,7 +145,7 @@ typedef struct reader {
 static const void *take(reader *r, uint64_t n) {
   uint64_t padded = (n + 7) & ~(uint64_t)7;
   if (r->bad || padded < n || padded > r->left) {
-    r->bad = 1;
+    if (!r->bad) r->bad = 1; /* out of memory (2) stays the reason */
     return NULL;
   }
   const void *q = r->p;
@@ -158,7 +158,7 @@ static const void *take(reader *r, uint64_t n) {
  * allocation, so callers never see NULL for success). */
 static void *take_copy(reader *r, uint64_t n, size_t size) {
   if (n > ((uint64_t)1 << 40) / (size ? size : 1)) {
-    r->bad = 1;
+    if (!r->bad) r->bad = 1;
     return NULL;
   }
   const void *q = take(r, n * size);
@@ -319,14 +319,14 @@ int gasp_dist_load(gasp_dist **out, gasp_cluster *c, const char *prefix,
   for (int p = 0; p < size && !r.bad; p++) {
     const uint64_t *n = take(&r, sizeof *n);
     if (!n || *n > hd.nv) {
-      r.bad = 1;
+      if (!r.bad) r.bad = 1;
       break;
     }
     d->nsend[p] = *n;
     d->send[p] = take_copy(&r, *n, sizeof **d->send);
     n = take(&r, sizeof *n);
     if (!n || *n > hd.nv) {
-      r.bad = 1;
+      if (!r.bad) r.bad = 1;
       break;
     }
     d->nrecv[p] = *n;

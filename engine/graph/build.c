@@ -860,7 +860,7 @@ int gasp_builder_finish(gasp_builder *b, int threads, gasp_graph **out,
     st.gid[0] = NULL;
   }
   if (alloc_graph_arrays(&st, ne)) goto nomem;
-  relabel(&st);
+  if (relabel(&st)) goto nomem;
   idmap_release(&st.map[0]);
   idmap_release(&st.map[1]);
   if (build_both(&st)) goto nomem;

@@ -767,10 +767,11 @@ int gasp_graph_load(gasp_graph **out, const char *path,
       goto out;
     }
     gasp__input_close(&in);
-    return gasp__snapshot_load(out, path, opts, err);
+    return gasp__error_default(err, gasp__snapshot_load(out, path, opts, err),
+                               path);
   }
   rc = load_text(out, &in, fmt, opts, err);
 out:
   gasp__input_close(&in);
-  return rc;
+  return gasp__error_default(err, rc, path);
 }

@@ -54,24 +54,20 @@ static int open_unnamed(const char *target, mode_t mode) {
 #endif
 }
 
-/* Gives the unnamed file fd the name "TARGET.tmp.PID.N"; 0 or -1. */
-static int name_unnamed(int fd, const char *target, char **tmp) {
+/* Gives the unnamed file fd the name "TARGET.tmp.PID.N", written into
+ * name (strlen(target) + 48 bytes); 0 or -1. */
+static int name_unnamed(int fd, const char *target, char *name) {
   char proc[64];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
   size_t n = strlen(target) + 48;
-  if (!(*tmp = gasp__malloc(n))) return -1;
   static unsigned counter;
   for (int tries = 0; tries < 100; tries++) {
     unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-    snprintf(*tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(), k);
-    if (linkat(AT_FDCWD, proc, AT_FDCWD, *tmp, AT_SYMLINK_FOLLOW) == 0)
+    snprintf(name, n, "%s.tmp.%ld.%u", target, (long)getpid(), k);
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0)
       return 0;
     if (errno != EEXIST) break;
   }
-  int e = errno;
-  free(*tmp);
-  *tmp = NULL;
-  errno = e;
   return -1;
 }
 
@@ -80,7 +76,7 @@ static int name_unnamed(int fd, const char *target, char **tmp) {
  * kept); anything else (a device, a FIFO) is written in place, never
  * replaced. */
 int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err) {
-  f->path = f->tmp = NULL;
+  f->path = f->tmp = f->name = NULL;
   f->fd = -1;
   f->unnamed = 0;
   struct stat sb, lsb;
@@ -98,7 +94,8 @@ int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err) {
                         "cannot create: %s", strerror(e));
     }
     mode_t mode = exists ? 0600 : 0666;
-    f->fd = open_unnamed(f->path, mode);
+    f->name = gasp__malloc(strlen(f->path) + 48);
+    f->fd = f->name ? open_unnamed(f->path, mode) : -1;
     f->unnamed = f->fd >= 0;
     if (!f->unnamed) f->fd = create_temp(f->path, mode, &f->tmp);
     if (f->fd >= 0 && exists) fchmod(f->fd, sb.st_mode & 07777);
@@ -106,8 +103,10 @@ int gasp__outfile_open(gasp__outfile *f, const char *path, gasp_error *err) {
   if (f->fd < 0) {
     int e = errno;
     free(f->path);
-    f->path = NULL;
-    return gasp__fail(err, GASP_EIO, path, 0, "cannot create: %s", strerror(e));
+    free(f->name);
+    f->path = f->name = NULL;
+    return gasp__fail(err, e == ENOMEM ? GASP_ENOMEM : GASP_EIO, path, 0,
+                      "cannot create: %s", strerror(e));
   }
   return GASP_OK;
 }
@@ -130,9 +129,13 @@ int gasp__outfile_write(gasp__outfile *f, const void *buf, size_t len,
 
 int gasp__outfile_commit(gasp__outfile *f, gasp_error *err) {
   int rc = GASP_OK;
-  if (f->unnamed && name_unnamed(f->fd, f->path, &f->tmp) != 0)
-    rc = gasp__fail(err, GASP_EIO, f->path, 0, "cannot name the new file: %s",
-                    strerror(errno));
+  if (f->unnamed) {
+    if (name_unnamed(f->fd, f->path, f->name) == 0)
+      f->tmp = f->name, f->name = NULL;
+    else
+      rc = gasp__fail(err, GASP_EIO, f->path, 0,
+                      "cannot name the new file: %s", strerror(errno));
+  }
   if (close(f->fd) != 0 && rc == GASP_OK)
     rc = gasp__fail(err, GASP_EIO, f->path, 0, "close failed: %s",
                     strerror(errno));
@@ -143,7 +146,8 @@ int gasp__outfile_commit(gasp__outfile *f, gasp_error *err) {
   if (rc != GASP_OK && f->tmp) unlink(f->tmp);
   free(f->path);
   free(f->tmp);
-  f->path = f->tmp = NULL;
+  free(f->name);
+  f->path = f->tmp = f->name = NULL;
   return rc;
 }
 
@@ -152,6 +156,7 @@ void gasp__outfile_abort(gasp__outfile *f) {
   if (f->tmp) unlink(f->tmp);
   free(f->path);
   free(f->tmp);
-  f->path = f->tmp = NULL;
+  free(f->name);
+  f->path = f->tmp = f->name = NULL;
   f->fd = -1;
 }

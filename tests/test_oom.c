@@ -1,0 +1,582 @@
+/*
+ * test_oom.c -- allocation failure, SQLite's way: every allocation the
+ * library makes goes through one allocator (engine/alloc.c) with a
+ * fail-after-N hook, and each operation below is run again and again with
+ * allocation 0, 1, 2, ... made to fail (once, and from there on), until it
+ * makes no allocation the hook can fail.  Every run must end either with
+ * GASP_ENOMEM and a message, or -- where the library could do without the
+ * memory -- with GASP_OK and the same result as a run without failures.
+ * Nothing may crash, and nothing may leak (LeakSanitizer, in the
+ * sanitizer build).
+ *
+ * Operations: loading (an edge list, gzip, Matrix Market, a snapshot),
+ * building from arrays, saving a snapshot, partitioning, partition files
+ * (writing and reading), a one-rank cluster's dist_new, the engine
+ * through each toolkit call on one and two threads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "alloc.h"
+#include "gasp.h"
+#include "gasp_toolkits.h"
+#include "testutil.h"
+
+/* ---- digests of results -------------------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static uint64_t graph_digest(const gasp_graph *g) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  gasp_vid n = gasp_graph_num_vertices(g);
+  h = fnv(h, &n, sizeof n);
+  const double *w = gasp_graph_weights(g);
+  gasp_adjacency a;
+  gasp_graph_out_edges(g, &a);
+  for (gasp_vid v = 0; v < n; v++) {
+    gasp_gid id = gasp_graph_gid(g, v);
+    h = fnv(h, &id, sizeof id);
+    for (uint64_t j = a.off[v]; j < a.off[v + 1]; j++) {
+      gasp_gid t = gasp_graph_gid(g, a.nbr[j]);
+      h = fnv(h, &t, sizeof t);
+      if (w) h = fnv(h, &w[a.slot ? a.slot[j] : j], sizeof *w);
+    }
+  }
+  return h;
+}
+
+/* ---- the sweep ------------------------------------------------------ */
+
+/* An operation: does its whole work (allocating and freeing everything
+ * it makes), returns a status, and on GASP_OK a digest of its result. */
+typedef int (*op_fn)(void *arg, uint64_t *digest, gasp_error *err);
+
+/* Runs op with each allocation in turn made to fail, once and then from
+ * there on; returns the number of allocations of a clean run. */
+static long sweep(const char *name, op_fn op, void *arg) {
+  /* GASP_OOM_ONLY=TEXT: only the operations whose name has TEXT */
+  const char *only = getenv("GASP_OOM_ONLY");
+  if (only && !strstr(name, only)) return 0;
+  gasp_error err;
+  uint64_t ref = 0;
+  memset(&err, 0, sizeof err);
+  gasp__alloc_fail_after(0, 0);
+  gasp__alloc_fail_after(-1, 0);
+  int rc = op(arg, &ref, &err);
+  if (rc != GASP_OK) fail_msg("%s: %s without failures", name, err.msg);
+  /* GASP_OOM_FROM=N starts at allocation N (with a debugger, break at
+   * gasp__alloc_injected for where it failed) */
+  long n = getenv("GASP_OOM_FROM") ? atol(getenv("GASP_OOM_FROM")) : 0,
+       clean = -1;
+  for (;; n++) {
+    for (int persistent = 0; persistent < 2; persistent++) {
+      uint64_t dig = 0;
+      memset(&err, 0, sizeof err);
+      gasp__alloc_fail_after(n, persistent);
+      rc = op(arg, &dig, &err);
+      long made = gasp__alloc_count(), failed = gasp__alloc_failed();
+      gasp__alloc_fail_after(-1, 0);
+      if (failed == 0) { /* it made n allocations or fewer: done */
+        if (rc != GASP_OK) fail_msg("%s: %s", name, err.msg);
+        clean = made;
+        break;
+      }
+      if (rc == GASP_OK) {
+        if (dig != ref)
+          fail_msg("%s: allocation %ld failed (%s), and the call succeeded "
+                   "with a different result",
+                   name, n, persistent ? "and on" : "once");
+      } else if (rc != GASP_ENOMEM || !err.msg[0]) {
+        fail_msg("%s: allocation %ld failed (%s): status %s, message '%s' "
+                 "(want GASP_ENOMEM with a message)",
+                 name, n, persistent ? "and on" : "once", gasp_err_name(rc),
+                 err.msg);
+      }
+    }
+    if (clean >= 0) break;
+  }
+  print_message("%-28s %ld allocations, each failed in turn\n", name, clean);
+  return clean;
+}
+
+/* ---- inputs --------------------------------------------------------- */
+
+static char dir[256];
+
+static const char *path_of(const char *name) {
+  static char p[4][512];
+  static int k;
+  k = (k + 1) % 4;
+  snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+  return p[k];
+}
+
+/* A small graph with a few components, weights and a self loop. */
+#define NE 64
+static gasp_gid src[NE], dst[NE];
+static double wt[NE];
+
+static void make_inputs(void) {
+  tu_rng r = {42};
+  for (int i = 0; i < NE; i++) {
+    src[i] = (gasp_gid)(tu_below(&r, 30) * 3);
+    dst[i] = (gasp_gid)(tu_below(&r, 30) * 3 + (i % 7 == 0 ? 0 : 1));
+    wt[i] = 0.5 + (double)tu_below(&r, 8);
+  }
+  src[5] = dst[5] = 9; /* a self loop */
+  FILE *f = fopen(path_of("g.el"), "w");
+  assert_non_null(f);
+  fputs("# a test graph\n", f);
+  for (int i = 0; i < NE; i++)
+    fprintf(f, "%llu\t%llu\t%g\n", (unsigned long long)src[i],
+            (unsigned long long)dst[i], wt[i]);
+  assert_int_equal(fclose(f), 0);
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "gzip -c '%s' > '%s'", path_of("g.el"),
+           path_of("g.el.gz"));
+  assert_int_equal(system(cmd), 0);
+  f = fopen(path_of("g.mtx"), "w");
+  assert_non_null(f);
+  fprintf(f,
+          "%%%%MatrixMarket matrix coordinate real general\n"
+          "%% comment\n91 91 %d\n",
+          NE);
+  for (int i = 0; i < NE; i++)
+    fprintf(f, "%llu %llu %g\n", (unsigned long long)src[i] + 1,
+            (unsigned long long)dst[i] + 1, wt[i]);
+  assert_int_equal(fclose(f), 0);
+}
+
+static gasp_graph *make_graph(int threads) {
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_graph_from_coo(&g, NE, src, dst, wt, 0,
+                                       GASP_BUILD_WEIGHTED, threads, NULL),
+                   GASP_OK);
+  return g;
+}
+
+/* ---- operations: input and graphs ----------------------------------- */
+
+typedef struct load_arg {
+  const char *file;
+  gasp_format format;
+  int threads;
+} load_arg;
+
+static int op_load(void *a, uint64_t *digest, gasp_error *err) {
+  const load_arg *la = a;
+  gasp_load_opts o;
+  gasp_load_opts_init(&o);
+  o.format = la->format;
+  o.threads = la->threads;
+  gasp_graph *g = NULL;
+  int rc = gasp_graph_load(&g, path_of(la->file), &o, err);
+  if (rc == GASP_OK) *digest = graph_digest(g);
+  gasp_graph_free(&g);
+  return rc;
+}
+
+static int op_from_coo(void *a, uint64_t *digest, gasp_error *err) {
+  int threads = *(int *)a;
+  gasp_graph *g = NULL;
+  int rc = gasp_graph_from_coo(&g, NE, src, dst, wt, 0,
+                               GASP_BUILD_WEIGHTED | GASP_BUILD_SYMMETRIC,
+                               threads, err);
+  if (rc == GASP_OK) *digest = graph_digest(g);
+  gasp_graph_free(&g);
+  return rc;
+}
+
+static int op_save_snapshot(void *a, uint64_t *digest, gasp_error *err) {
+  const gasp_graph *g = a;
+  const char *p = path_of("saved.gasp");
+  unlink(p);
+  int rc = gasp_graph_save_snapshot(g, p, err);
+  /* a failed save leaves nothing behind */
+  struct stat sb;
+  if (rc != GASP_OK && stat(p, &sb) == 0) fail_msg("a failed save left %s", p);
+  if (rc == GASP_OK) {
+    gasp_graph *back = NULL;
+    gasp__alloc_fail_after(-1, 0); /* the check is not under test */
+    assert_int_equal(gasp_graph_load(&back, p, NULL, NULL), GASP_OK);
+    *digest = graph_digest(back);
+    gasp_graph_free(&back);
+  }
+  return rc;
+}
+
+typedef struct part_arg {
+  gasp_graph *g;
+  const char *method;
+} part_arg;
+
+static int op_partition(void *a, uint64_t *digest, gasp_error *err) {
+  const part_arg *pa = a;
+  gasp_vid n = gasp_graph_num_vertices(pa->g);
+  uint32_t *owner = malloc(n * sizeof *owner);
+  assert_non_null(owner);
+  int rc = gasp_partition(pa->g, pa->method, 3, 1, owner, err);
+  if (rc == GASP_OK) *digest = fnv(0, owner, n * sizeof *owner);
+  free(owner);
+  return rc;
+}
+
+static int op_save_parts(void *a, uint64_t *digest, gasp_error *err) {
+  gasp_graph *g = a;
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint32_t *owner = malloc(n * sizeof *owner);
+  assert_non_null(owner);
+  for (gasp_vid v = 0; v < n; v++)
+    owner[v] = 0;
+  int rc = gasp_dist_save_parts(g, owner, 1, path_of("p"), err);
+  free(owner);
+  if (rc == GASP_OK) {
+    FILE *f = fopen(path_of("p.0.gpart"), "rb");
+    assert_non_null(f);
+    uint64_t h = 0;
+    unsigned char buf[4096];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+      h = fnv(h, buf, k);
+    fclose(f);
+    *digest = h;
+  }
+  return rc;
+}
+
+static gasp_cluster *one_rank(void) {
+  gasp_cluster_opts co;
+  gasp_cluster_opts_init(&co);
+  co.rank = 0;
+  co.size = 1;
+  co.key = "a key for the test";
+  co.key_len = strlen(co.key);
+  gasp_cluster *c = NULL;
+  assert_int_equal(gasp_cluster_new(&c, &co, NULL), GASP_OK);
+  return c;
+}
+
+static int op_dist_load(void *a, uint64_t *digest, gasp_error *err) {
+  gasp_cluster *c = a;
+  gasp_dist *d = NULL;
+  int rc = gasp_dist_load(&d, c, path_of("p"), err);
+  if (rc == GASP_OK) *digest = graph_digest(gasp_dist_graph(d));
+  gasp_dist_free(&d);
+  return rc;
+}
+
+typedef struct dist_arg {
+  gasp_cluster *c;
+  gasp_graph *g;
+} dist_arg;
+
+static int op_dist_new(void *a, uint64_t *digest, gasp_error *err) {
+  const dist_arg *da = a;
+  gasp_vid n = gasp_graph_num_vertices(da->g);
+  uint32_t *owner = calloc(n, sizeof *owner);
+  assert_non_null(owner);
+  gasp_dist *d = NULL;
+  int rc = gasp_dist_new(&d, da->c, da->g, owner, err);
+  if (rc == GASP_OK) *digest = graph_digest(gasp_dist_graph(d));
+  gasp_dist_free(&d);
+  free(owner);
+  return rc;
+}
+
+static void test_input_and_graphs(void **state) {
+  (void)state;
+  for (int t = 1; t <= 2; t++) {
+    load_arg el = {"g.el", GASP_FORMAT_AUTO, t};
+    load_arg gz = {"g.el.gz", GASP_FORMAT_AUTO, t};
+    load_arg mm = {"g.mtx", GASP_FORMAT_AUTO, t};
+    sweep(t == 1 ? "load edge list, 1 thread" : "load edge list, 2 threads",
+          op_load, &el);
+    sweep("load gzip edge list", op_load, &gz);
+    sweep("load Matrix Market", op_load, &mm);
+    sweep("graph from arrays", op_from_coo, &t);
+  }
+  gasp_graph *g = make_graph(1);
+  sweep("save snapshot", op_save_snapshot, g);
+  assert_int_equal(gasp_graph_save_snapshot(g, path_of("g.gasp"), NULL),
+                   GASP_OK);
+  load_arg snap = {"g.gasp", GASP_FORMAT_AUTO, 1};
+  sweep("load snapshot", op_load, &snap);
+  part_arg ph = {g, "hash"}, pm = {g, "metis"};
+  sweep("partition (hash)", op_partition, &ph);
+  sweep("partition (metis)", op_partition, &pm);
+  sweep("write partition files", op_save_parts, g);
+  uint32_t *owner = calloc(gasp_graph_num_vertices(g), sizeof *owner);
+  assert_non_null(owner);
+  assert_int_equal(gasp_dist_save_parts(g, owner, 1, path_of("p"), NULL),
+                   GASP_OK);
+  free(owner);
+  gasp_cluster *c = one_rank();
+  sweep("read partition file", op_dist_load, c);
+  dist_arg da = {c, g};
+  sweep("dist_new (one rank)", op_dist_new, &da);
+  gasp_cluster_free(&c);
+  gasp_graph_free(&g);
+}
+
+/* ---- operations: the engine through the toolkits -------------------- */
+
+typedef struct run_arg {
+  gasp_graph *g;
+  int threads;
+  gasp_engine_kind engine;
+} run_arg;
+
+static int op_pagerank(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_pagerank_opts o;
+  gasp_pagerank_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.engine.engine = ra->engine;
+  o.weighted = 1;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  double *r = malloc(n * sizeof *r);
+  assert_non_null(r);
+  int rc = gasp_pagerank(ra->g, &o, r, NULL, err);
+  if (rc == GASP_OK) { /* async's order varies with threads: to 1e-6 */
+    uint64_t h = 0;
+    for (gasp_vid v = 0; v < n; v++) {
+      long long q = llround(r[v] * 1e6);
+      h = fnv(h, &q, sizeof q);
+    }
+    *digest = h;
+  }
+  free(r);
+  return rc;
+}
+
+static int op_cc(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_cc_opts o;
+  gasp_cc_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.engine.engine = ra->engine;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  gasp_vid *c = malloc(n * sizeof *c);
+  assert_non_null(c);
+  int rc = gasp_cc(ra->g, &o, c, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, c, n * sizeof *c);
+  free(c);
+  return rc;
+}
+
+static int op_labelprop(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_labelprop_opts o;
+  gasp_labelprop_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.engine.engine = ra->engine;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  gasp_vid *l = malloc(n * sizeof *l);
+  assert_non_null(l);
+  int rc = gasp_labelprop(ra->g, &o, l, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, l, n * sizeof *l);
+  free(l);
+  return rc;
+}
+
+static int op_sssp(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_sssp_opts o;
+  gasp_sssp_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.engine.engine = ra->engine;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  double *d = malloc(n * sizeof *d);
+  assert_non_null(d);
+  int rc = gasp_sssp(ra->g, &o, 0, d, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, d, n * sizeof *d);
+  free(d);
+  return rc;
+}
+
+static int op_bfs(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_bfs_opts o;
+  gasp_bfs_opts_init(&o);
+  o.engine.threads = ra->threads;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  uint32_t *depth = malloc(n * sizeof *depth);
+  gasp_vid *parent = malloc(n * sizeof *parent);
+  assert_true(depth && parent);
+  int rc = gasp_bfs(ra->g, &o, 0, depth, parent, NULL, err);
+  if (rc == GASP_OK)
+    *digest = fnv(fnv(0, depth, n * sizeof *depth), parent, n * sizeof *parent);
+  free(depth);
+  free(parent);
+  return rc;
+}
+
+static int op_kcore(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_kcore_opts o;
+  gasp_kcore_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.engine.engine = ra->engine;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  uint32_t *core = malloc(n * sizeof *core);
+  assert_non_null(core);
+  int rc = gasp_kcore(ra->g, &o, core, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, core, n * sizeof *core);
+  free(core);
+  return rc;
+}
+
+static int op_triangles(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_triangles_opts o;
+  gasp_triangles_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.engine.engine = ra->engine;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  uint64_t *pv = malloc(n * sizeof *pv);
+  assert_non_null(pv);
+  gasp_triangles_totals tot;
+  int rc = gasp_triangles(ra->g, &o, pv, &tot, NULL, err);
+  if (rc == GASP_OK)
+    *digest = fnv(fnv(0, pv, n * sizeof *pv), &tot, sizeof tot);
+  free(pv);
+  return rc;
+}
+
+static void test_engine_runs(void **state) {
+  (void)state;
+  static const struct {
+    const char *name;
+    op_fn op;
+    int async; /* the async engine too */
+  } ops[] = {
+      {"pagerank", op_pagerank, 1},
+      {"cc", op_cc, 1},
+      {"labelprop", op_labelprop, 1},
+      {"sssp", op_sssp, 1},
+      {"bfs", op_bfs, 0},
+      {"kcore", op_kcore, 1},
+      {"triangles", op_triangles, 1},
+  };
+  for (int t = 1; t <= 2; t++) {
+    gasp_graph *g = make_graph(t);
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+      for (int e = 0; e <= ops[i].async; e++) {
+        run_arg ra = {g, t, e ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC};
+        char name[64];
+        snprintf(name, sizeof name, "%s, %s, %d thread%s", ops[i].name,
+                 e ? "async" : "sync", t, t > 1 ? "s" : "");
+        /* labelprop's async answer depends on the order of updates */
+        if (e && t > 1 && ops[i].op == op_labelprop) continue;
+        sweep(name, ops[i].op, &ra);
+      }
+    gasp_graph_free(&g);
+  }
+}
+
+/* ---- matrix factorization and LDA ------------------------------------ */
+
+static gasp_graph *ratings_graph(void) {
+  enum { M = 120 };
+  gasp_gid u[M], i[M];
+  double r[M];
+  tu_rng rng = {7};
+  for (int j = 0; j < M; j++) {
+    u[j] = (gasp_gid)tu_below(&rng, 20);
+    i[j] = (gasp_gid)tu_below(&rng, 15);
+    r[j] = 1 + (double)tu_below(&rng, 5);
+  }
+  gasp_graph *g = NULL;
+  assert_int_equal(
+      gasp_graph_from_coo(&g, M, u, i, r, 0,
+                          GASP_BUILD_BIPARTITE | GASP_BUILD_WEIGHTED, 1, NULL),
+      GASP_OK);
+  return g;
+}
+
+typedef struct mf_arg {
+  gasp_graph *g;
+  int als, threads;
+} mf_arg;
+
+static int op_mf(void *a, uint64_t *digest, gasp_error *err) {
+  const mf_arg *ma = a;
+  gasp_mf_opts o;
+  gasp_mf_opts_init(&o);
+  o.rank = 4;
+  o.engine.threads = ma->threads;
+  o.engine.max_iter = 3;
+  o.biased = !ma->als;
+  gasp_vid n = gasp_graph_num_vertices(ma->g);
+  float *f = malloc(n * 4 * sizeof *f), *b = malloc(n * sizeof *b);
+  assert_true(f && b);
+  int rc = ma->als ? gasp_als(ma->g, &o, f, NULL, NULL, err)
+                   : gasp_sgd(ma->g, &o, f, b, NULL, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, f, n * 4 * sizeof *f);
+  free(f);
+  free(b);
+  return rc;
+}
+
+static int op_lda(void *a, uint64_t *digest, gasp_error *err) {
+  const mf_arg *la = a;
+  gasp_lda_opts o;
+  gasp_lda_opts_init(&o);
+  o.topics = 3;
+  o.engine.threads = la->threads;
+  o.engine.max_iter = 3;
+  gasp_vid n = gasp_graph_num_vertices(la->g);
+  uint32_t *cnt = malloc(n * 3 * sizeof *cnt);
+  assert_non_null(cnt);
+  int rc = gasp_lda(la->g, &o, cnt, NULL, NULL, err);
+  /* Hogwild across threads: the digest only on one thread */
+  if (rc == GASP_OK)
+    *digest = la->threads > 1 ? 1 : fnv(0, cnt, n * 3 * sizeof *cnt);
+  free(cnt);
+  return rc;
+}
+
+static void test_mf_lda(void **state) {
+  (void)state;
+  gasp_graph *g = ratings_graph();
+  for (int t = 1; t <= 2; t++) {
+    mf_arg als = {g, 1, t}, sgd = {g, 0, t}, lda = {g, 0, t};
+    sweep(t == 1 ? "als, 1 thread" : "als, 2 threads", op_mf, &als);
+    sweep(t == 1 ? "sgd, 1 thread" : "sgd, 2 threads", op_mf, &sgd);
+    sweep(t == 1 ? "lda, 1 thread" : "lda, 2 threads", op_lda, &lda);
+  }
+  gasp_graph_free(&g);
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/gasp_oom_XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  make_inputs();
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_input_and_graphs),
+      cmocka_unit_test(test_engine_runs),
+      cmocka_unit_test(test_mf_lda),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
