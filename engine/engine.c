@@ -369,13 +369,14 @@ int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
   memset(st, 0, sizeof *st);
   gasp__error_clear(&e->err);
   __atomic_store_n(&e->stop, 0, __ATOMIC_RELAXED);
-  gasp__aggregate_due(e, 1, gasp__now());
+  int rc = gasp__aggregate_due(e, 1, gasp__now());
+  if (rc) return gasp__error_default(&e->err, rc, NULL);
   double t0 = gasp__now();
-  int rc = e->opts.engine == GASP_ENGINE_ASYNC ? gasp__async_run(e, st)
-                                               : gasp__sync_run(e, st);
+  rc = e->opts.engine == GASP_ENGINE_ASYNC ? gasp__async_run(e, st)
+                                           : gasp__sync_run(e, st);
   st->seconds = gasp__now() - t0;
   st->threads = gasp__pool_size(e->pool);
-  return rc;
+  return gasp__error_default(&e->err, rc, NULL);
 }
 
 /* ---------------------------------------------------------------- */
@@ -730,7 +731,12 @@ int gasp_engine_add_aggregator(gasp_engine *e, const gasp_aggregator *a,
   memset(s, 0, sizeof *s);
   s->a = *a;
   s->partials = gasp__calloc_array((size_t)e->T, a->size);
-  if (!s->partials) return GASP_ENOMEM;
+  s->value = gasp__calloc(1, a->size);
+  if (!s->partials || !s->value) {
+    free(s->partials);
+    free(s->value);
+    return GASP_ENOMEM;
+  }
   if (id) *id = e->naggs;
   e->naggs++;
   return GASP_OK;
@@ -824,7 +830,6 @@ out:
  * the sync engine, at the start of a run, gasp_engine_aggregate). */
 static int aggregate_one(gasp_engine *e, agg_slot *s, int serial, int across) {
   const gasp_aggregator *a = &s->a;
-  if (!s->value && !(s->value = gasp__calloc(1, a->size))) return GASP_ENOMEM;
   uint64_t nv = e->opts.dist ? e->g->nowned : e->g->nv;
   agg_job j = {e, s, {0, nv, 4096}, {0, e->g->out_off[nv], 65536}};
   if (serial)
@@ -849,7 +854,8 @@ static int aggregate_across(const gasp_engine *e) {
          e->opts.engine == GASP_ENGINE_SYNC && !e->in_ssp;
 }
 
-static void aggregate_due(gasp_engine *e, int force, double now, int serial) {
+/* 0, or the failure of combining over the ranks (in e->err). */
+static int aggregate_due(gasp_engine *e, int force, double now, int serial) {
   for (int i = 0; i < e->naggs; i++) {
     agg_slot *s = &e->aggs[i];
     int due = force;
@@ -857,17 +863,21 @@ static void aggregate_due(gasp_engine *e, int force, double now, int serial) {
       due = e->iteration % s->a.period_iterations == 0;
     if (!due && e->opts.engine == GASP_ENGINE_ASYNC && s->a.period_seconds > 0)
       due = now - s->last >= s->a.period_seconds;
-    if (due && aggregate_one(e, s, serial, aggregate_across(e)) == GASP_OK)
-      s->last = now;
+    if (!due) continue;
+    int rc = aggregate_one(e, s, serial, aggregate_across(e));
+    if (rc) return rc;
+    s->last = now;
   }
+  return GASP_OK;
 }
 
-void gasp__aggregate_due(gasp_engine *e, int force, double now) {
-  aggregate_due(e, force, now, 0);
+int gasp__aggregate_due(gasp_engine *e, int force, double now) {
+  return aggregate_due(e, force, now, 0);
 }
 
 void gasp__aggregate_serial(gasp_engine *e, double now) {
-  aggregate_due(e, 0, now, 1);
+  /* async: within this rank only, which cannot fail */
+  (void)aggregate_due(e, 0, now, 1);
 }
 
 typedef struct map_job {

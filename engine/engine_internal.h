@@ -223,8 +223,9 @@ void gasp__do_gather(gasp_ctx *ctx, void *acc);
 void gasp__do_apply(gasp_ctx *ctx, const void *acc);
 void gasp__do_scatter(gasp_ctx *ctx);
 
-/* Computes every aggregator whose period is due (force: all). */
-void gasp__aggregate_due(gasp_engine *e, int force, double now);
+/* Computes every aggregator whose period is due (force: all); 0, or the
+ * failure of combining values over the ranks (e->err says why). */
+int gasp__aggregate_due(gasp_engine *e, int force, double now);
 
 int gasp__sync_run(gasp_engine *e, gasp_run_stats *st);
 int gasp__async_run(gasp_engine *e, gasp_run_stats *st);

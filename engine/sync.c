@@ -396,7 +396,8 @@ static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
     int rc = next_frontier(s);
     if (rc) return rc;
   }
-  gasp__aggregate_due(e, 0, gasp__now());
+  int rc = gasp__aggregate_due(e, 0, gasp__now());
+  if (rc) return rc;
   if (e->opts.on_iteration) {
     gasp_iter_info info = {e->iteration, ran, st->updates, gasp__now() - t0, 0};
     if (e->opts.on_iteration(e->opts.on_iteration_user, &info))

@@ -133,9 +133,9 @@ int gasp_graph_save_snapshot(const gasp_graph *cg, const char *path,
   gasp_graph *g = (gasp_graph *)cg; /* sections_of only reads through it */
   section s[9];
   int ns = sections_of(g, g->name_off ? g->name_off[g->nv] : 0, s);
-  uint64_t np;
+  uint64_t np = 0;
   piece_ref *pr = list_pieces(s, ns, &np);
-  uint64_t *ph = gasp__calloc_array(np, sizeof *ph);
+  uint64_t *ph = pr ? gasp__calloc_array(np, sizeof *ph) : NULL;
   if (!pr || !ph) {
     free(pr);
     free(ph);
