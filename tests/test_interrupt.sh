@@ -91,6 +91,11 @@ if [ $st -eq 0 ]; then echo "FAIL: a partition set for 2 ran at --np 4"; fail=1;
 if [ $took -gt 10 ]; then echo "FAIL: the failed run took ${took}s"; fail=1; fi
 grep -q "part 0 of 2" "$dir/err" ||
   { echo "FAIL: the cause is not named: $(cat "$dir/err")"; fail=1; }
+# the ranks share stderr: each message is one whole line
+if grep -v '^gasp: ' "$dir/err" | grep -q .; then
+  echo "FAIL: messages of the ranks run into each other:"; cat "$dir/err"
+  fail=1
+fi
 [ -e "$dir/p4.tsv" ] && { echo "FAIL: output written by a failed run"; fail=1; }
 [ $fail = 0 ] && echo "ok: a failing rank ends the run in ${took}s"
 

@@ -50,11 +50,20 @@ void cli_error(const char *fmt, ...) {
   vsnprintf(last_error, sizeof last_error, fmt, copy);
   va_end(copy);
   errors_reported++;
-  fputs(cli_name, stderr);
-  fputs(": ", stderr);
-  vfprintf(stderr, fmt, ap);
+  /* one write per line: the ranks of a --np run share the terminal */
+  char line[1024];
+  int n = snprintf(line, sizeof line, "%s: ", cli_name);
+  if (n < 0 || (size_t)n >= sizeof line) n = 0;
+  int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
+  size_t len = m < 0 ? (size_t)n
+               : (size_t)n + (size_t)m < sizeof line - 1
+                   ? (size_t)n + (size_t)m
+                   : sizeof line - 2;
+  line[len++] = '\n';
+  fflush(stderr);
+  fwrite(line, 1, len, stderr);
+  fflush(stderr);
 }
 
 const char *cli_last_error(unsigned *count) {
