@@ -136,39 +136,40 @@ static int parse_args(int argc, char **argv, cli_common *c, gen_args *g) {
 /* Writes `rows` x `cols` doubles as TSV, first column `first + row`. */
 static int write_matrix(const char *path, const double *m, uint64_t rows,
                         int cols, uint64_t first) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    cli_error("%s: cannot create", path);
-    return -1;
-  }
+  cli_out o;
+  if (cli_out_open(&o, path)) return -1;
   for (uint64_t r = 0; r < rows; r++) {
-    fprintf(f, "%llu", (unsigned long long)(first + r));
+    fprintf(o.f, "%llu", (unsigned long long)(first + r));
     for (int k = 0; k < cols; k++)
-      fprintf(f, "\t%.10g", m[r * (uint64_t)cols + (uint64_t)k]);
-    fputc('\n', f);
+      fprintf(o.f, "\t%.10g", m[r * (uint64_t)cols + (uint64_t)k]);
+    fputc('\n', o.f);
   }
-  if (fclose(f) != 0) {
-    cli_error("%s: write failed", path);
-    remove(path);
-    return -1;
-  }
-  return 0;
+  return cli_out_close(&o, 1) ? -1 : 0;
 }
 
 static int write_vocab(const char *path, uint64_t words) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    cli_error("%s: cannot create", path);
-    return -1;
-  }
+  cli_out o;
+  if (cli_out_open(&o, path)) return -1;
   for (uint64_t w = 1; w <= words; w++)
-    fprintf(f, "word%llu\n", (unsigned long long)w);
-  if (fclose(f) != 0) {
-    cli_error("%s: write failed", path);
-    remove(path);
-    return -1;
+    fprintf(o.f, "word%llu\n", (unsigned long long)w);
+  return cli_out_close(&o, 1) ? -1 : 0;
+}
+
+/* One file: a row per user then per item, "user|item<TAB>id<TAB>k
+ * values". */
+static int write_factors(const char *path, const double *x, uint64_t users,
+                         uint64_t items, int rank) {
+  cli_out o;
+  if (cli_out_open(&o, path)) return -1;
+  for (uint64_t u = 0; u < users + items; u++) {
+    int item = u >= users;
+    fprintf(o.f, "%s\t%llu", item ? "item" : "user",
+            (unsigned long long)(item ? u - users : u));
+    for (int k = 0; k < rank; k++)
+      fprintf(o.f, "\t%.10g", x[u * (uint64_t)rank + (uint64_t)k]);
+    fputc('\n', o.f);
   }
-  return 0;
+  return cli_out_close(&o, 1) ? -1 : 0;
 }
 
 /* Appends the reverse of every edge (kronecker --undirected). */
@@ -261,27 +262,8 @@ int cmd_generate(int argc, char **argv) {
     cli_fail(&err, rc);
     status = EXIT_RUNTIME;
   } else if (g.factors && extra) {
-    /* One file: a row per user then per item, "user|item<TAB>id<TAB>k values".
-     */
-    FILE *f = fopen(g.factors, "w");
-    if (!f) {
-      cli_error("%s: cannot create", g.factors);
+    if (write_factors(g.factors, extra, g.users, g.items, g.rank))
       status = EXIT_RUNTIME;
-    } else {
-      for (uint64_t u = 0; u < g.users + g.items; u++) {
-        int item = u >= g.users;
-        fprintf(f, "%s\t%llu", item ? "item" : "user",
-                (unsigned long long)(item ? u - g.users : u));
-        for (int k = 0; k < g.rank; k++)
-          fprintf(f, "\t%.10g", extra[u * (uint64_t)g.rank + (uint64_t)k]);
-        fputc('\n', f);
-      }
-      if (fclose(f)) {
-        cli_error("%s: write failed", g.factors);
-        remove(g.factors);
-        status = EXIT_RUNTIME;
-      }
-    }
   } else if (g.phi && extra) {
     if (write_matrix(g.phi, extra, (uint64_t)g.topics, (int)g.vocab, 0))
       status = EXIT_RUNTIME;
