@@ -370,7 +370,7 @@ typedef struct gasp_mf_info {
   double min_rating; /* the rating range, over every rank (for clamping
                         predictions) */
   double max_rating;
-  double train_rmse; /* of the last sweep; NaN for implicit ALS */
+  double train_rmse;  /* of the last sweep; NaN for implicit ALS */
   gasp_gpu_stats gpu; /* the device ALS used (gpu.used) and its batches;
                          under gpu auto, where the device declined (a rank
                          too large for it, too little memory), used is 0
@@ -455,6 +455,42 @@ GASP_EXTERN int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
                                uint64_t *per_vertex,
                                gasp_triangles_totals *totals,
                                gasp_run_stats *stats, gasp_error *err);
+
+/* ---- vertex colouring -------------------------------------------------- */
+
+typedef enum gasp_colour_order {
+  GASP_COLOUR_DEGREE = 0,    /* largest distinct degree first, ties by a
+                                hash of the id and the seed              */
+  GASP_COLOUR_RANDOM = 1,    /* a hash of the id and the seed            */
+  GASP_COLOUR_NATURAL = 2,   /* ascending original id (plain greedy)     */
+  GASP_COLOUR_SATURATION = 3 /* DSatur: most distinct neighbour colours
+                                first, then larger degree, then smaller
+                                id; one process, outside the engine      */
+} gasp_colour_order;
+
+typedef struct gasp_colour_opts {
+  gasp_engine_opts engine; /* the sync engine (Jones-Plassmann rounds) */
+  gasp_colour_order order;
+  uint64_t seed; /* ties of the degree order, the random order; 1 */
+} gasp_colour_opts;
+
+GASP_EXTERN void gasp_colour_opts_init(gasp_colour_opts *o);
+/* "degree", "random", "natural", "saturation" -> *out; GASP_EINVAL else. */
+GASP_EXTERN int gasp_colour_order_parse(const char *s, gasp_colour_order *out);
+/* Greedy colouring of the graph taken as undirected (self loops and
+ * repeated edges ignored): colour[v] is the smallest colour (0, 1, ...)
+ * that no neighbour coloured before v in the order has -- the sequential
+ * greedy colouring in that order, for any thread count and across ranks
+ * (an owned vertex's entry; ghosts' are their owners' colours).  *colours
+ * (may be NULL): the number of colours used over the whole graph.  The
+ * degree, random and natural orders run on the sync engine in as many
+ * supersteps as the longest chain of decreasing priority (a run stopped
+ * by max_iter leaves UINT32_MAX for the vertices not yet coloured and
+ * says GASP_STOP_MAX_ITER); GASP_ENOTSUP on the async engine, with
+ * bounded staleness, and for the saturation order across ranks. */
+GASP_EXTERN int gasp_colour(gasp_graph *g, const gasp_colour_opts *o,
+                            uint32_t *colour, uint32_t *colours,
+                            gasp_run_stats *stats, gasp_error *err);
 
 #ifdef __cplusplus
 }

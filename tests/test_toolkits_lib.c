@@ -2243,9 +2243,233 @@ static void test_kcore_triangles_same_as_cli(void **state) {
   free_coo(&c);
 }
 
+/* ---- colouring ----------------------------------------------------------- */
+
+/* Sequential greedy colouring in ascending id order (local order here). */
+static void ref_greedy_natural(const gasp_graph *g, uint32_t *colour) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint8_t *a = undirected_matrix(g), *used = calloc(n + 1, 1);
+  for (gasp_vid v = 0; v < n; v++) {
+    memset(used, 0, n + 1);
+    for (gasp_vid u = 0; u < v; u++)
+      if (a[(size_t)v * n + u]) used[colour[u]] = 1;
+    uint32_t c = 0;
+    while (used[c])
+      c++;
+    colour[v] = c;
+  }
+  free(a);
+  free(used);
+}
+
+/* DSatur by the book, in O(n^2) steps: the uncoloured vertex with the
+ * most distinct colours among its neighbours, then the larger degree,
+ * then the smaller id, takes the smallest colour free around it. */
+static void ref_dsatur(const gasp_graph *g, uint32_t *colour) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint8_t *a = undirected_matrix(g), *used = calloc(n + 1, 1);
+  uint32_t *deg = calloc(n ? n : 1, sizeof *deg);
+  for (gasp_vid v = 0; v < n; v++) {
+    colour[v] = UINT32_MAX;
+    for (gasp_vid u = 0; u < n; u++)
+      deg[v] += a[(size_t)v * n + u];
+  }
+  for (gasp_vid step = 0; step < n; step++) {
+    gasp_vid best = GASP_VID_NONE;
+    uint32_t best_sat = 0;
+    for (gasp_vid v = 0; v < n; v++) {
+      if (colour[v] != UINT32_MAX) continue;
+      memset(used, 0, n + 1);
+      uint32_t sat = 0;
+      for (gasp_vid u = 0; u < n; u++)
+        if (a[(size_t)v * n + u] && colour[u] != UINT32_MAX &&
+            !used[colour[u]]++)
+          sat++;
+      if (best == GASP_VID_NONE || sat > best_sat ||
+          (sat == best_sat && deg[v] > deg[best])) /* ids ascend with v */
+        best = v, best_sat = sat;
+    }
+    memset(used, 0, n + 1);
+    for (gasp_vid u = 0; u < n; u++)
+      if (a[(size_t)best * n + u] && colour[u] != UINT32_MAX)
+        used[colour[u]] = 1;
+    uint32_t c = 0;
+    while (used[c])
+      c++;
+    colour[best] = c;
+  }
+  free(a);
+  free(used);
+  free(deg);
+}
+
+/* Proper, and greedy (Grundy): a vertex of colour c has neighbours of
+ * every colour below c.  Returns the colours used. */
+static uint32_t check_greedy(const gasp_graph *g, const uint32_t *colour) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint8_t *a = undirected_matrix(g), *seen = calloc(n + 1, 1);
+  uint32_t top = 0;
+  for (gasp_vid v = 0; v < n; v++) {
+    assert_true(colour[v] <= n);
+    memset(seen, 0, n + 1);
+    for (gasp_vid u = 0; u < n; u++)
+      if (a[(size_t)v * n + u]) {
+        assert_int_not_equal(colour[u], colour[v]);
+        seen[colour[u]] = 1;
+      }
+    for (uint32_t c = 0; c < colour[v]; c++)
+      assert_true(seen[c]);
+    if (colour[v] + 1 > top) top = colour[v] + 1;
+  }
+  free(a);
+  free(seen);
+  return top;
+}
+
+static void test_colour(void **state) {
+  (void)state;
+  for (int gi = 0; gi < KT_GRAPHS; gi++) {
+    gasp_graph *g = kt_graph(gi);
+    gasp_vid n = gasp_graph_num_vertices(g);
+    uint32_t *ref = malloc(n * sizeof *ref), *c = malloc(n * sizeof *c);
+    uint32_t *first = malloc(n * sizeof *first);
+    for (int order = 0; order < 4; order++) {
+      if (order == GASP_COLOUR_NATURAL) ref_greedy_natural(g, ref);
+      if (order == GASP_COLOUR_SATURATION) ref_dsatur(g, ref);
+      for (int t = 1; t <= 3; t++) {
+        gasp_colour_opts o;
+        gasp_colour_opts_init(&o);
+        o.order = (gasp_colour_order)order;
+        o.engine.threads = t;
+        uint32_t used = 0;
+        gasp_run_stats st;
+        assert_int_equal(gasp_colour(g, &o, c, &used, &st, NULL), GASP_OK);
+        assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+        assert_int_equal(check_greedy(g, c), used);
+        if (order == GASP_COLOUR_NATURAL || order == GASP_COLOUR_SATURATION)
+          assert_memory_equal(c, ref, n * sizeof *c);
+        if (t == 1)
+          memcpy(first, c, n * sizeof *c);
+        else /* the same for any thread count */
+          assert_memory_equal(c, first, n * sizeof *c);
+      }
+    }
+    /* the clique of 6 needs 6 colours in every order */
+    if (gi == 3) assert_int_equal(check_greedy(g, first), 6);
+    free(ref);
+    free(c);
+    free(first);
+    gasp_graph_free(&g);
+  }
+}
+
+static void test_colour_errors(void **state) {
+  (void)state;
+  gasp_graph *g = clique_with_tail();
+  uint32_t c[10];
+  gasp_colour_opts o;
+  gasp_colour_opts_init(&o);
+  gasp_error err;
+  o.engine.engine = GASP_ENGINE_ASYNC;
+  assert_int_equal(gasp_colour(g, &o, c, NULL, NULL, &err), GASP_ENOTSUP);
+  assert_non_null(strstr(err.msg, "sync engine"));
+  gasp_colour_opts_init(&o);
+  o.order = (gasp_colour_order)7;
+  assert_int_equal(gasp_colour(g, &o, c, NULL, NULL, &err), GASP_EINVAL);
+  assert_int_equal(gasp_colour(g, &o, NULL, NULL, NULL, &err), GASP_EINVAL);
+  gasp_colour_order ord;
+  assert_int_equal(gasp_colour_order_parse("saturation", &ord), GASP_OK);
+  assert_int_equal(ord, GASP_COLOUR_SATURATION);
+  assert_int_equal(gasp_colour_order_parse("largest", &ord), GASP_EINVAL);
+  /* stopped after two supersteps: the uncoloured are marked, not passed
+   * off as colour 0, and the reason says so */
+  gasp_colour_opts_init(&o);
+  o.order = GASP_COLOUR_NATURAL;
+  o.engine.max_iter = 2;
+  gasp_run_stats st;
+  assert_int_equal(gasp_colour(g, &o, c, NULL, &st, &err), GASP_OK);
+  assert_int_equal(st.reason, GASP_STOP_MAX_ITER);
+  int uncoloured = 0;
+  for (int v = 0; v < 10; v++)
+    uncoloured += c[v] == UINT32_MAX;
+  assert_true(uncoloured > 0);
+  gasp_graph_free(&g);
+}
+
+/* Reads "id<TAB>colour" lines of n vertices in local order. */
+static void read_colours(const char *path, const gasp_graph *g, uint32_t *c) {
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  for (gasp_vid v = 0; v < n; v++) {
+    unsigned long long id, k;
+    assert_int_equal(fscanf(f, "%llu\t%llu", &id, &k), 2);
+    assert_int_equal(id, gasp_graph_gid(g, v));
+    c[v] = (uint32_t)k;
+  }
+  fclose(f);
+}
+
+static void test_colour_same_as_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  coo cg = make_coo(500, 4000, 29);
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
+  write_coo(file, &cg, 0);
+  gasp_graph *g = build(&cg, 0);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint32_t *lib = malloc(n * sizeof *lib), *cli = malloc(n * sizeof *cli);
+  static const char *orders[] = {"degree", "random", "natural", "saturation"};
+  for (int order = 0; order < 4; order++) {
+    gasp_colour_opts o;
+    gasp_colour_opts_init(&o);
+    o.order = (gasp_colour_order)order;
+    uint32_t used;
+    assert_int_equal(gasp_colour(g, &o, lib, &used, NULL, NULL), GASP_OK);
+    for (int np = 1; np <= (order == 3 ? 1 : 3); np += 2) {
+      char nps[8];
+      snprintf(nps, sizeof nps, "%d", np);
+      const char *args[] = {"colour",  "-i",      file,          "-o",
+                            outp,      "--order", orders[order], "--json",
+                            "--quiet", "--np",    nps,           NULL};
+      tu_result r = tu_gasp_runv(args);
+      assert_int_equal(r.status, 0);
+      assert_true(tu_json_num(r.out, "colours") == (double)used);
+      assert_non_null(strstr(r.out, "\"proper\":true"));
+      tu_result_free(&r);
+      read_colours(outp, g, cli);
+      assert_memory_equal(cli, lib, n * sizeof *cli);
+    }
+  }
+  /* what the command refuses, in one line and status 2 */
+  const char *sat[] = {"colour", "-i", file,      "--order", "saturation",
+                       "--np",   "2",  "--quiet", NULL};
+  const char *bad[] = {"colour", "-i", file, "--order", "largest", NULL};
+  const char *async[] = {"colour", "-i", file, "--engine", "async", NULL};
+  const char *tol[] = {"colour", "-i", file, "--tol", "1", NULL};
+  const char **cases[] = {sat, bad, async, tol};
+  for (int i = 0; i < 4; i++) {
+    tu_result r = tu_gasp_runv(cases[i]);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "gasp: "));
+    tu_result_free(&r);
+  }
+  free(lib);
+  free(cli);
+  free(file);
+  free(outp);
+  tu_rmtree(dir);
+  gasp_graph_free(&g);
+  free_coo(&cg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank),
+      cmocka_unit_test(test_colour),
+      cmocka_unit_test(test_colour_errors),
+      cmocka_unit_test(test_colour_same_as_cli),
       cmocka_unit_test(test_pagerank_cli),
       cmocka_unit_test(test_bfs),
       cmocka_unit_test(test_sssp),

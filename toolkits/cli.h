@@ -114,6 +114,7 @@ int cmd_sssp(int argc, char **argv);
 int cmd_bfs(int argc, char **argv);
 int cmd_triangles(int argc, char **argv);
 int cmd_kcore(int argc, char **argv);
+int cmd_colour(int argc, char **argv);
 /* partitioning */
 int cmd_partition(int argc, char **argv);
 /* matrix factorization (mf) */

@@ -26,6 +26,8 @@ static const command commands[] = {
     {"bfs", cmd_bfs, "breadth-first search, direction-optimising"},
     {"triangles", cmd_triangles, "exact undirected triangle count"},
     {"kcore", cmd_kcore, "core numbers by local h-index updates"},
+    {"colour", cmd_colour, "greedy vertex colouring (degree, DSatur, ...)"},
+    {"color", cmd_colour, "the same as colour"},
     {"partition", cmd_partition,
      "edge-cut partitioning (METIS k-way or hash) and its quality"},
     /* matrix factorization (mf) */
