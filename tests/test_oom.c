@@ -457,6 +457,23 @@ static int op_triangles(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+static int op_colour(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_colour_opts o;
+  gasp_colour_opts_init(&o);
+  o.engine.threads = ra->threads;
+  /* the async slot of the table: the saturation order */
+  o.order = ra->engine == GASP_ENGINE_ASYNC ? GASP_COLOUR_SATURATION
+                                            : GASP_COLOUR_DEGREE;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  uint32_t *c = malloc(n * sizeof *c);
+  assert_non_null(c);
+  int rc = gasp_colour(ra->g, &o, c, NULL, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, c, n * sizeof *c);
+  free(c);
+  return rc;
+}
+
 static void test_engine_runs(void **state) {
   (void)state;
   static const struct {
@@ -471,6 +488,7 @@ static void test_engine_runs(void **state) {
       {"bfs", op_bfs, 0},
       {"kcore", op_kcore, 1},
       {"triangles", op_triangles, 1},
+      {"colour", op_colour, 1},
   };
   for (int t = 1; t <= 2; t++) {
     gasp_graph *g = make_graph(t);
@@ -480,8 +498,10 @@ static void test_engine_runs(void **state) {
                       .threads = t,
                       .engine = e ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC};
         char name[64];
-        snprintf(name, sizeof name, "%s, %s, %d thread%s", ops[i].name,
-                 e ? "async" : "sync", t, t > 1 ? "s" : "");
+        const char *how = e ? "async" : "sync";
+        if (ops[i].op == op_colour) how = e ? "DSatur" : "degree order";
+        snprintf(name, sizeof name, "%s, %s, %d thread%s", ops[i].name, how, t,
+                 t > 1 ? "s" : "");
         /* labelprop's async answer depends on the order of updates */
         if (e && t > 1 && ops[i].op == op_labelprop) continue;
         sweep(name, ops[i].op, &ra);
