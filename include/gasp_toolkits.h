@@ -492,6 +492,28 @@ GASP_EXTERN int gasp_colour(gasp_graph *g, const gasp_colour_opts *o,
                             uint32_t *colour, uint32_t *colours,
                             gasp_run_stats *stats, gasp_error *err);
 
+/* ---- strongly connected components ----------------------------------- */
+
+typedef struct gasp_scc_opts {
+  gasp_engine_opts engine; /* the sync engine (phases of supersteps) */
+} gasp_scc_opts;
+
+GASP_EXTERN void gasp_scc_opts_init(gasp_scc_opts *o);
+/* Strongly connected components of the directed graph: component[v] is
+ * the largest vertex index in v's component (a local id on one process,
+ * the global vertex index across ranks, as for gasp_cc), the same for
+ * any threads or ranks; *components (may be NULL) counts them over the
+ * whole graph.  Rounds of trimming (vertices without a remaining in- or
+ * out-neighbour are components of their own), forward colouring by the
+ * largest index reaching a vertex, and a backward search from each colour's
+ * root (Orzan 2004).  A run stopped by max_iter or on_iteration (per
+ * phase) leaves GASP_VID_NONE for the vertices not yet placed, and stats
+ * says why.  GASP_ENOTSUP on the async engine and with bounded
+ * staleness. */
+GASP_EXTERN int gasp_scc(gasp_graph *g, const gasp_scc_opts *o,
+                         gasp_vid *component, uint64_t *components,
+                         gasp_run_stats *stats, gasp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

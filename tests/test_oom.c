@@ -474,6 +474,20 @@ static int op_colour(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+static int op_scc(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_scc_opts o;
+  gasp_scc_opts_init(&o);
+  o.engine.threads = ra->threads;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  gasp_vid *c = malloc(n * sizeof *c);
+  assert_non_null(c);
+  int rc = gasp_scc(ra->g, &o, c, NULL, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, c, n * sizeof *c);
+  free(c);
+  return rc;
+}
+
 static void test_engine_runs(void **state) {
   (void)state;
   static const struct {
@@ -489,6 +503,7 @@ static void test_engine_runs(void **state) {
       {"kcore", op_kcore, 1},
       {"triangles", op_triangles, 1},
       {"colour", op_colour, 1},
+      {"scc", op_scc, 0},
   };
   for (int t = 1; t <= 2; t++) {
     gasp_graph *g = make_graph(t);

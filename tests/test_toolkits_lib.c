@@ -2464,12 +2464,199 @@ static void test_colour_same_as_cli(void **state) {
   free_coo(&cg);
 }
 
+/* ---- strongly connected components ------------------------------------ */
+
+/* Tarjan's algorithm, iterative: comp[v] is the largest local id in v's
+ * component (local ids ascend with the original ids here). */
+static void ref_scc(const gasp_graph *g, gasp_vid *comp) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  gasp_vid *index = malloc((n + 1) * sizeof *index);
+  gasp_vid *low = malloc((n + 1) * sizeof *low);
+  gasp_vid *stack = malloc((n + 1) * sizeof *stack);
+  gasp_vid *call = malloc((n + 1) * sizeof *call);
+  uint64_t *next = malloc((n + 1) * sizeof *next);
+  uint8_t *on = calloc(n + 1, 1);
+  gasp_vid counter = 0, sp = 0;
+  for (gasp_vid v = 0; v < n; v++)
+    index[v] = GASP_VID_NONE;
+  for (gasp_vid r = 0; r < n; r++) {
+    if (index[r] != GASP_VID_NONE) continue;
+    gasp_vid depth = 0;
+    call[depth++] = r;
+    index[r] = low[r] = counter++;
+    next[r] = out.off[r];
+    stack[sp++] = r;
+    on[r] = 1;
+    while (depth) {
+      gasp_vid v = call[depth - 1];
+      if (next[v] < out.off[v + 1]) {
+        gasp_vid w = out.nbr[next[v]++];
+        if (index[w] == GASP_VID_NONE) {
+          index[w] = low[w] = counter++;
+          next[w] = out.off[w];
+          stack[sp++] = w;
+          on[w] = 1;
+          call[depth++] = w;
+        } else if (on[w] && index[w] < low[v]) {
+          low[v] = index[w];
+        }
+        continue;
+      }
+      depth--;
+      if (depth && low[v] < low[call[depth - 1]]) low[call[depth - 1]] = low[v];
+      if (low[v] != index[v]) continue;
+      gasp_vid top = 0, k = sp;
+      do {
+        k--;
+        if (stack[k] > top) top = stack[k];
+      } while (stack[k] != v);
+      while (sp > k) {
+        gasp_vid w = stack[--sp];
+        on[w] = 0;
+        comp[w] = top;
+      }
+    }
+  }
+  free(index);
+  free(low);
+  free(stack);
+  free(call);
+  free(next);
+  free(on);
+}
+
+/* Directed graphs: random ones of several densities, and cycles joined
+ * into a chain with descending ids (a round per link without trimming). */
+static gasp_graph *scc_graph(int i) {
+  if (i == 3) {
+    enum { C = 40, L = 5 }; /* 40 cycles of 5, cycle c -> cycle c - 1 */
+    gasp_gid s[C * L + C], t[C * L + C];
+    uint64_t m = 0;
+    for (gasp_gid c = 0; c < C; c++) {
+      for (gasp_gid j = 0; j < L; j++)
+        s[m] = c * L + j, t[m++] = c * L + (j + 1) % L;
+      if (c) s[m] = c * L, t[m++] = (c - 1) * L + 2;
+    }
+    gasp_graph *g = NULL;
+    assert_int_equal(gasp_graph_from_coo(&g, m, s, t, NULL, 0, 0, 1, NULL),
+                     GASP_OK);
+    return g;
+  }
+  static const uint64_t size[][2] = {{300, 400}, {300, 900}, {1000, 1500}};
+  coo c = make_coo(size[i][0], size[i][1], 77 + (uint64_t)i);
+  gasp_graph *g = build(&c, 0);
+  free_coo(&c);
+  return g;
+}
+
+static void test_scc(void **state) {
+  (void)state;
+  for (int gi = 0; gi < 4; gi++) {
+    gasp_graph *g = scc_graph(gi);
+    gasp_vid n = gasp_graph_num_vertices(g);
+    gasp_vid *ref = malloc(n * sizeof *ref), *c = malloc(n * sizeof *c);
+    ref_scc(g, ref);
+    uint64_t want = 0;
+    for (gasp_vid v = 0; v < n; v++)
+      want += ref[v] == v;
+    for (int t = 1; t <= 3; t++) {
+      gasp_scc_opts o;
+      gasp_scc_opts_init(&o);
+      o.engine.threads = t;
+      uint64_t count = 0;
+      gasp_run_stats st;
+      assert_int_equal(gasp_scc(g, &o, c, &count, &st, NULL), GASP_OK);
+      assert_int_equal(st.reason, GASP_STOP_CONVERGED);
+      assert_memory_equal(c, ref, n * sizeof *c);
+      assert_int_equal(count, want);
+    }
+    if (gi == 3) assert_int_equal(want, 40);
+    free(ref);
+    free(c);
+    gasp_graph_free(&g);
+  }
+  /* refusals, and a run stopped early says so */
+  gasp_graph *g = scc_graph(3);
+  gasp_vid *c = malloc(gasp_graph_num_vertices(g) * sizeof *c);
+  gasp_scc_opts o;
+  gasp_scc_opts_init(&o);
+  gasp_error err;
+  o.engine.engine = GASP_ENGINE_ASYNC;
+  assert_int_equal(gasp_scc(g, &o, c, NULL, NULL, &err), GASP_ENOTSUP);
+  assert_non_null(strstr(err.msg, "sync engine"));
+  gasp_scc_opts_init(&o);
+  assert_int_equal(gasp_scc(g, &o, NULL, NULL, NULL, &err), GASP_EINVAL);
+  o.engine.max_iter = 1;
+  gasp_run_stats st;
+  assert_int_equal(gasp_scc(g, &o, c, NULL, &st, &err), GASP_OK);
+  assert_int_equal(st.reason, GASP_STOP_MAX_ITER);
+  int unplaced = 0;
+  for (gasp_vid v = 0; v < gasp_graph_num_vertices(g); v++)
+    unplaced += c[v] == GASP_VID_NONE;
+  assert_true(unplaced > 0);
+  free(c);
+  gasp_graph_free(&g);
+}
+
+static void test_scc_same_as_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  coo cg = make_coo(600, 1500, 41);
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
+  write_coo(file, &cg, 0);
+  gasp_graph *g = build(&cg, 0);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_vid *ref = malloc(n * sizeof *ref);
+  ref_scc(g, ref);
+  uint64_t want = 0;
+  for (gasp_vid v = 0; v < n; v++)
+    want += ref[v] == v;
+  for (int np = 1; np <= 3; np++) {
+    char nps[8];
+    snprintf(nps, sizeof nps, "%d", np);
+    const char *args[] = {"scc",    "-i",      file,   "-o", outp,
+                          "--json", "--quiet", "--np", nps,  NULL};
+    tu_result r = tu_gasp_runv(args);
+    assert_int_equal(r.status, 0);
+    assert_true(tu_json_num(r.out, "components") == (double)want);
+    tu_result_free(&r);
+    FILE *f = fopen(outp, "r");
+    assert_non_null(f);
+    for (gasp_vid v = 0; v < n; v++) {
+      unsigned long long id, k;
+      assert_int_equal(fscanf(f, "%llu\t%llu", &id, &k), 2);
+      assert_int_equal(id, gasp_graph_gid(g, v));
+      assert_int_equal(k, gasp_graph_gid(g, ref[v]));
+    }
+    fclose(f);
+  }
+  const char *async[] = {"scc", "-i", file, "--engine", "async", NULL};
+  const char *sym[] = {"scc", "-i", file, "--symmetric", NULL};
+  const char **cases[] = {async, sym};
+  for (int i = 0; i < 2; i++) {
+    tu_result r = tu_gasp_runv(cases[i]);
+    assert_int_equal(r.status, 2);
+    tu_result_free(&r);
+  }
+  free(ref);
+  free(file);
+  free(outp);
+  tu_rmtree(dir);
+  gasp_graph_free(&g);
+  free_coo(&cg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank),
       cmocka_unit_test(test_colour),
       cmocka_unit_test(test_colour_errors),
       cmocka_unit_test(test_colour_same_as_cli),
+      cmocka_unit_test(test_scc),
+      cmocka_unit_test(test_scc_same_as_cli),
       cmocka_unit_test(test_pagerank_cli),
       cmocka_unit_test(test_bfs),
       cmocka_unit_test(test_sssp),

@@ -28,6 +28,7 @@ static const command commands[] = {
     {"kcore", cmd_kcore, "core numbers by local h-index updates"},
     {"colour", cmd_colour, "greedy vertex colouring (degree, DSatur, ...)"},
     {"color", cmd_colour, "the same as colour"},
+    {"scc", cmd_scc, "strongly connected components (trim, colour, search)"},
     {"partition", cmd_partition,
      "edge-cut partitioning (METIS k-way or hash) and its quality"},
     /* matrix factorization (mf) */
