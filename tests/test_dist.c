@@ -387,7 +387,8 @@ static int check_collectives(const gasp_graph *g, gasp_dist *d,
 static const char *parts_prefix; /* set: ranks read partition files */
 
 static gasp_cluster *join(int rank, int size, int port, int lfd) {
-  return tu_join_cluster(rank, size, port, lfd, KEY, 30);
+  gasp_error err;
+  return tu_join_cluster(rank, size, port, lfd, KEY, 30, &err);
 }
 
 static int rank_main(int rank, int size, int port, int lfd, int metis) {

@@ -256,7 +256,7 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
   const job *jb = arg;
   int metis = jb->metis;
   gasp_error err;
-  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20);
+  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20, &err);
   if (!c) return 20;
   gasp_graph *g = make_graph();
   if (!g) return 21;
@@ -503,7 +503,7 @@ static void ag_combine(void *acc, const void *o, void *user) {
 static int agg_main(int rank, int size, int port, int lfd, void *arg) {
   int metis = *(const int *)arg;
   gasp_error err;
-  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20);
+  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20, &err);
   if (!c) return 20;
   gasp_graph *g = make_graph();
   if (!g) return 21;
