@@ -809,26 +809,27 @@ static void test_output_targets(void **state) {
   char *fifo = tu_path(*state, "out.fifo");
   assert_int_equal(mkfifo(fifo, 0600), 0);
   for (int lib = 0; lib < 2; lib++) {
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) { /* the reader: count the bytes */
+    tu_child rd;
+    if (tu_child_fork(&rd) == 0) { /* the reader: count the bytes */
       int fd = open(fifo, O_RDONLY);
+      if (fd < 0)
+        tu_child_exit(TU_RANK_FAIL("open %s: %s", fifo, strerror(errno)));
       char buf[4096];
       size_t total = 0;
       ssize_t k;
       while ((k = read(fd, buf, sizeof buf)) > 0)
         total += (size_t)k;
-      _exit(total > 0 ? 0 : 1);
+      if (k < 0) tu_child_exit(TU_RANK_FAIL("read: %s", strerror(errno)));
+      tu_child_exit(total > 0 ? 0 : TU_RANK_FAIL("nothing came through"));
     }
     r = lib ? gasp_run("convert", "-i", p, "-o", fifo, "--quiet", NULL)
             : gasp_run("pagerank", "-i", p, "-o", fifo, "--quiet", NULL);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0)
-      assert_int_equal(errno, EINTR);
+    int read_ok = tu_child_wait(&rd);
     if (r.status != 0) fail_msg("-o FIFO: exit %d: %s", r.status, r.err);
     tu_result_free(&r);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (!read_ok)
+      fail_msg("-o FIFO (%s): the reader: %s", lib ? "convert" : "pagerank",
+               rd.msg);
     assert_int_equal(lstat(fifo, &lsb), 0);
     assert_true(S_ISFIFO(lsb.st_mode));
   }

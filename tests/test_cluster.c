@@ -204,10 +204,12 @@ typedef struct cfg {
   size_t max_frame;
 } cfg;
 
-/* In a child: joins as `rank` and runs fn; the exit status says what
- * happened (0 fine, 20 + code for a join failure, fn's value else). */
-static int join_and_run(const cfg *g, int rank, rank_fn fn, void *arg,
-                        char *msg, size_t msglen) {
+/* A rank's status when it saw another rank's failure before the one it
+ * was to report: not a failure, as long as some rank reported it. */
+#define SAW_OTHER_FIRST 2
+
+/* Joins the cluster of g as `rank`: the library's status and error. */
+static int join(const cfg *g, int rank, gasp_cluster **c, gasp_error *err) {
   char coord[64];
   snprintf(coord, sizeof coord, "127.0.0.1:%d", g->port);
   gasp_cluster_opts o;
@@ -220,50 +222,57 @@ static int join_and_run(const cfg *g, int rank, rank_fn fn, void *arg,
   o.key_len = strlen(o.key);
   o.timeout = g->timeout > 0 ? g->timeout : 20;
   o.max_frame = g->max_frame;
+  return gasp_cluster_new(c, &o, err);
+}
+
+/* In a child: joins as `rank` and runs fn (none: just joins); its status,
+ * a failure recorded with TU_RANK_FAIL. */
+static int join_and_run(const cfg *g, int rank, rank_fn fn, void *arg) {
   gasp_cluster *c = NULL;
   gasp_error err;
-  int rc = gasp_cluster_new(&c, &o, &err);
-  if (rc) {
-    snprintf(msg, msglen, "%.200s", err.msg);
-    return 20 - rc; /* 20 + |code| */
-  }
+  int rc = join(g, rank, &c, &err);
+  if (rc)
+    return TU_RANK_FAIL("rank %d: gasp_cluster_new: %s: %s", rank,
+                        gasp_err_name(rc), err.msg);
   int st = fn ? fn(c, arg) : 0;
   gasp_cluster_free(&c);
   return st;
 }
 
-/* Forks size ranks running fn (rank r gets fns[r] when given), returns
- * their exit statuses in st[] and their last messages through a pipe. */
-static void run_cluster(cfg *g, rank_fn fn, rank_fn *fns, void *arg, int *st,
-                        char msgs[][256]) {
+/* In a child: joining as `rank` must fail with `code`, saying `want`. */
+static int expect_join_failure(const cfg *g, int rank, int code,
+                               const char *want) {
+  gasp_cluster *c = NULL;
+  gasp_error err;
+  int rc = join(g, rank, &c, &err);
+  if (rc == GASP_OK) {
+    gasp_cluster_free(&c);
+    return TU_RANK_FAIL("rank %d joined; want %s saying '%s'", rank,
+                        gasp_err_name(code), want);
+  }
+  TU_RANK_CHECK_MSG(rc == code && strstr(err.msg, want),
+                    "rank %d: %s: %s; want %s saying '%s'", rank,
+                    gasp_err_name(rc), err.msg, gasp_err_name(code), want);
+  return 0;
+}
+
+/* Forks size ranks running fn (rank r gets fns[r] when given) and reaps
+ * them: ch[r] holds rank r's status and, when it failed, why. */
+static void run_cluster(cfg *g, rank_fn fn, rank_fn *fns, void *arg,
+                        tu_child *ch) {
   g->lfd = tu_listen_loopback(&g->port);
-  pid_t pid[8];
-  int pfd[8][2];
   for (int r = 0; r < g->size; r++) {
-    assert_int_equal(pipe(pfd[r]), 0);
-    fflush(NULL);
-    pid[r] = fork();
-    assert_true(pid[r] >= 0);
-    if (pid[r] == 0) {
+    if (tu_child_fork(&ch[r]) == 0) {
       signal(SIGPIPE, SIG_IGN);
-      close(pfd[r][0]);
+      for (int q = 0; q < r; q++) /* the earlier ranks' report pipes */
+        close(ch[q].fd);
       if (r != 0) close(g->lfd);
-      char m[256] = "";
-      int s = join_and_run(g, r, fns && fns[r] ? fns[r] : fn, arg, m, sizeof m);
-      if (write(pfd[r][1], m, strlen(m)) < 0) s = 99;
-      _exit(s);
+      tu_child_exit(join_and_run(g, r, fns && fns[r] ? fns[r] : fn, arg));
     }
-    close(pfd[r][1]);
   }
   close(g->lfd);
-  for (int r = 0; r < g->size; r++) {
-    int w;
-    assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
-    st[r] = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
-    ssize_t n = read(pfd[r][0], msgs[r], 255);
-    msgs[r][n > 0 ? n : 0] = '\0';
-    close(pfd[r][0]);
-  }
+  for (int r = 0; r < g->size; r++)
+    tu_child_wait(&ch[r]);
 }
 
 /* Every rank sends rank s -> r a payload of 3000 * (s + 1) + 7 r bytes
@@ -285,46 +294,59 @@ static int exchange_work(gasp_cluster *c, void *arg) {
   }
   gasp_error err;
   for (int round = 0; round < 3; round++)
-    if (gasp_cluster_exchange(c, send, len, recv, rlen, &err)) return 2;
-  int bad = 0;
+    if (gasp_cluster_exchange(c, send, len, recv, rlen, &err))
+      return TU_RANK_FAIL("round %d: gasp_cluster_exchange: %s", round,
+                          err.msg);
   for (int s = 0; s < n; s++) {
     if (s == me) {
-      bad |= recv[s] != NULL;
+      TU_RANK_CHECK_MSG(recv[s] == NULL, "a payload from itself");
       continue;
     }
-    if (rlen[s] != 3000u * (unsigned)(s + 1) + 7u * (unsigned)me) bad = 1;
-    for (size_t i = 0; !bad && i < rlen[s]; i++)
-      bad |= ((const uint8_t *)recv[s])[i] !=
-             (uint8_t)((s * 31 + me + (int)i) & 255);
+    size_t want = 3000u * (unsigned)(s + 1) + 7u * (unsigned)me;
+    TU_RANK_CHECK_MSG(rlen[s] == want, "%zu bytes from rank %d, want %zu",
+                      rlen[s], s, want);
+    for (size_t i = 0; i < rlen[s]; i++)
+      TU_RANK_CHECK_MSG(((const uint8_t *)recv[s])[i] ==
+                            (uint8_t)((s * 31 + me + (int)i) & 255),
+                        "byte %zu from rank %d", i, s);
   }
   for (int r = 0; r < n; r++)
     free(buf[r]);
-  if (bad) return 3;
   double v[3] = {me + 1.0, me * 2.5, -me};
-  if (gasp_cluster_allreduce(c, v, 2, GASP_REDUCE_SUM, &err)) return 4;
-  if (v[0] != n * (n + 1) / 2.0 || v[1] != 2.5 * n * (n - 1) / 2.0) return 5;
+  if (gasp_cluster_allreduce(c, v, 2, GASP_REDUCE_SUM, &err))
+    return TU_RANK_FAIL("gasp_cluster_allreduce (sum): %s", err.msg);
+  TU_RANK_CHECK_MSG(v[0] == n * (n + 1) / 2.0 &&
+                        v[1] == 2.5 * n * (n - 1) / 2.0,
+                    "sums %g, %g", v[0], v[1]);
   double w = me;
-  if (gasp_cluster_allreduce(c, &w, 1, GASP_REDUCE_MAX, &err) || w != n - 1)
-    return 6;
-  if (gasp_cluster_barrier(c, &err)) return 7;
-  if (gasp_cluster_exchange(c, NULL, NULL, recv, rlen, &err)) return 8;
+  if (gasp_cluster_allreduce(c, &w, 1, GASP_REDUCE_MAX, &err))
+    return TU_RANK_FAIL("gasp_cluster_allreduce (max): %s", err.msg);
+  TU_RANK_CHECK_MSG(w == n - 1, "max %g", w);
+  if (gasp_cluster_barrier(c, &err))
+    return TU_RANK_FAIL("gasp_cluster_barrier: %s", err.msg);
+  if (gasp_cluster_exchange(c, NULL, NULL, recv, rlen, &err))
+    return TU_RANK_FAIL("empty gasp_cluster_exchange: %s", err.msg);
   for (int s = 0; s < n; s++)
-    if (s != me && rlen[s] != 0) return 9;
+    TU_RANK_CHECK_MSG(s == me || rlen[s] == 0,
+                      "%zu bytes from rank %d in an empty exchange", rlen[s],
+                      s);
   uint64_t sent = 0, got = 0;
   gasp_cluster_traffic(c, &sent, &got);
-  return n == 1 || (sent > 0 && got > 0) ? 0 : 10;
+  TU_RANK_CHECK_MSG(n == 1 || (sent > 0 && got > 0),
+                    "traffic: %llu bytes sent, %llu received",
+                    (unsigned long long)sent, (unsigned long long)got);
+  return 0;
 }
 
 static void test_cluster_exchange(void **state) {
   (void)state;
   for (int size = 1; size <= 4; size++) {
     cfg g = {size, 0, -1, NULL, 20, 4096};
-    int st[8];
-    char msgs[8][256];
-    run_cluster(&g, exchange_work, NULL, NULL, st, msgs);
-    for (int r = 0; r < size; r++)
-      if (st[r] != 0)
-        fail_msg("size %d rank %d: status %d (%s)", size, r, st[r], msgs[r]);
+    tu_child ch[8];
+    run_cluster(&g, exchange_work, NULL, NULL, ch);
+    char what[32];
+    snprintf(what, sizeof what, "%d ranks", size);
+    tu_assert_ranks(ch, size, 0, what);
   }
 }
 
@@ -350,7 +372,7 @@ static int overlap_work(gasp_cluster *c, void *arg) {
   gasp_error err;
   size_t n = ((size_t)12 << 20) + 1000;
   uint8_t *buf = malloc(n + 16);
-  if (!buf) return 2;
+  TU_RANK_CHECK(buf);
   for (int t = 0; t < 6; t++) {
     size_t len[2] = {0, 0}, rlen[2];
     len[peer] = n + (size_t)(t + me);
@@ -358,30 +380,31 @@ static int overlap_work(gasp_cluster *c, void *arg) {
       buf[i] = overlap_byte(me, peer, t, i);
     const void *send[2] = {buf, buf}, *recv[2];
     if (me == 1 && t % 2 && gasp__cluster_idle(c, never, NULL, 0.1, &err))
-      return 3;
-    if (gasp_cluster_exchange(c, send, len, recv, rlen, &err)) {
-      fprintf(stderr, "rank %d round %d: %s\n", me, t, err.msg);
-      return 4;
-    }
-    if (rlen[peer] != n + (size_t)(t + peer)) return 5;
+      return TU_RANK_FAIL("round %d: gasp__cluster_idle: %s", t, err.msg);
+    if (gasp_cluster_exchange(c, send, len, recv, rlen, &err))
+      return TU_RANK_FAIL("round %d: gasp_cluster_exchange: %s", t, err.msg);
+    TU_RANK_CHECK_MSG(rlen[peer] == n + (size_t)(t + peer),
+                      "round %d: %zu bytes", t, rlen[peer]);
     for (size_t i = 0; i < rlen[peer]; i++)
-      if (((const uint8_t *)recv[peer])[i] != overlap_byte(peer, me, t, i))
-        return 6;
+      TU_RANK_CHECK_MSG(((const uint8_t *)recv[peer])[i] ==
+                            overlap_byte(peer, me, t, i),
+                        "round %d: byte %zu", t, i);
   }
   free(buf);
   uint64_t direct, queued;
   gasp__cluster_frames(c, &direct, &queued);
-  return me == 0 || (direct > 0 && queued > 0) ? 0 : 7;
+  TU_RANK_CHECK_MSG(me == 0 || (direct > 0 && queued > 0),
+                    "frames: %llu straight into the buffer, %llu queued",
+                    (unsigned long long)direct, (unsigned long long)queued);
+  return 0;
 }
 
 static void test_exchange_overlap(void **state) {
   (void)state;
   cfg g = {2, 0, -1, NULL, 60, 0};
-  int st[8];
-  char msgs[8][256];
-  run_cluster(&g, overlap_work, NULL, NULL, st, msgs);
-  for (int r = 0; r < 2; r++)
-    if (st[r] != 0) fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
+  tu_child ch[8];
+  run_cluster(&g, overlap_work, NULL, NULL, ch);
+  tu_assert_ranks(ch, 2, 0, "overlap");
 }
 
 /* A rank with another key cannot join: it fails with EAUTH; rank 0 counts
@@ -390,32 +413,24 @@ static void test_wrong_key(void **state) {
   (void)state;
   cfg g = {2, 0, -1, NULL, 3, 0};
   g.lfd = tu_listen_loopback(&g.port);
-  pid_t p0 = fork();
-  if (p0 == 0) { /* times out, naming the refused handshake */
-    char m[256];
-    int s = join_and_run(&g, 0, NULL, NULL, m, sizeof m);
-    _exit(s == 20 + 12 && strstr(m, "claiming rank 1 was refused: wrong "
-                                    "cluster key")
-              ? 0
-              : 1);
-  }
+  tu_child ch0, ch1;
+  if (tu_child_fork(&ch0) == 0) /* times out, naming the refused handshake */
+    tu_child_exit(
+        expect_join_failure(&g, 0, GASP_ETIMEDOUT,
+                            "claiming rank 1 was refused: wrong cluster key"));
   cfg bad = g;
   bad.key = "not-the-cluster-key";
-  pid_t p1 = fork();
-  if (p1 == 0) { /* told so by rank 0 */
+  if (tu_child_fork(&ch1) == 0) { /* told so by rank 0 */
     close(g.lfd);
-    char m[256];
-    int s = join_and_run(&bad, 1, NULL, NULL, m, sizeof m);
-    _exit(s == 20 + 13 && strstr(m, "refused the handshake: wrong cluster key")
-              ? 0
-              : 1); /* GASP_EAUTH */
+    close(ch0.fd);
+    tu_child_exit(expect_join_failure(
+        &bad, 1, GASP_EAUTH, "refused the handshake: wrong cluster key"));
   }
   close(g.lfd);
-  int w0, w1;
-  waitpid(p1, &w1, 0);
-  waitpid(p0, &w0, 0);
-  assert_true(WIFEXITED(w1) && WEXITSTATUS(w1) == 0);
-  assert_true(WIFEXITED(w0) && WEXITSTATUS(w0) == 0);
+  tu_child_wait(&ch1);
+  tu_child_wait(&ch0);
+  tu_child ch[2] = {ch0, ch1};
+  tu_assert_ranks(ch, 2, 0, "wrong key");
 }
 
 /* A rank that fails tells the others why (gasp_cluster_abort): their next
@@ -436,24 +451,23 @@ static int told_why(gasp_cluster *c, void *arg) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double dt = (double)(t1.tv_sec - t0.tv_sec) +
               1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-  if (rc != GASP_EPEER) return 80;
-  if (dt >= 2) return 81;
+  TU_RANK_CHECK_MSG(rc == GASP_EPEER, "barrier: %s: %s", gasp_err_name(rc),
+                    rc ? err.msg : "");
+  TU_RANK_CHECK_MSG(dt < 2, "told after %.1f s", dt);
   if (strstr(err.msg, "peer 2") && strstr(err.msg, "disk full")) return 0;
   /* or it saw the other survivor go first */
-  return strstr(err.msg, "peer") ? 83 : 82;
+  TU_RANK_CHECK_MSG(strstr(err.msg, "peer"), "barrier: %s", err.msg);
+  return SAW_OTHER_FIRST;
 }
 
 static void test_abort_tells_why(void **state) {
   (void)state;
   cfg g = {3, 0, -1, NULL, 30, 0};
   rank_fn fns[3] = {told_why, told_why, abort_now};
-  int st[8];
-  char msgs[8][256];
-  run_cluster(&g, NULL, fns, NULL, st, msgs);
-  for (int r = 0; r < 3; r++)
-    if (st[r] != 0 && st[r] != 83)
-      fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
-  assert_true(st[0] == 0 || st[1] == 0); /* someone was told why */
+  tu_child ch[8];
+  run_cluster(&g, NULL, fns, NULL, ch);
+  tu_assert_ranks(ch, 3, SAW_OTHER_FIRST, "abort");
+  assert_true(ch[0].status == 0 || ch[1].status == 0); /* someone was told */
 }
 
 /* ---- a fake peer that knows the key, then misbehaves ----------------------
@@ -486,7 +500,7 @@ static void write_frame(int fd, const msgpack_sbuffer *sb) {
                     (uint8_t)(sb->size >> 8), (uint8_t)sb->size};
   if (write(fd, hdr, 4) != 4 ||
       write(fd, sb->data, sb->size) != (ssize_t)sb->size)
-    _exit(50);
+    fail_msg("writing a frame to rank 0: %s", strerror(errno));
 }
 
 /* Does rank 1's side of the handshake with rank 0 on fd, and reports the
@@ -539,8 +553,9 @@ static int expect_peer_error(gasp_cluster *c, void *arg) {
   (void)arg;
   gasp_error err;
   int rc = gasp_cluster_barrier(c, &err);
-  if (rc == GASP_EPEER && strstr(err.msg, "peer 1")) return 0;
-  return 30;
+  TU_RANK_CHECK_MSG(rc == GASP_EPEER && strstr(err.msg, "peer 1"),
+                    "barrier: %s: %s", gasp_err_name(rc), rc ? err.msg : "");
+  return 0;
 }
 
 static void test_bad_frames(void **state) {
@@ -571,12 +586,9 @@ static void test_bad_frames(void **state) {
     cfg g = {2, 0, -1, NULL, 10, 0};
     g.lfd = tu_listen_loopback(&g.port);
     /* a stranger first: garbage before any handshake is just dropped */
-    pid_t p0 = fork();
-    if (p0 == 0) {
-      char m[256];
-      int s = join_and_run(&g, 0, expect_peer_error, NULL, m, sizeof m);
-      _exit(s);
-    }
+    tu_child ch0;
+    if (tu_child_fork(&ch0) == 0)
+      tu_child_exit(join_and_run(&g, 0, expect_peer_error, NULL));
     close(g.lfd);
     int s0 = connect_port(g.port);
     assert_true(s0 >= 0);
@@ -591,13 +603,10 @@ static void test_bad_frames(void **state) {
     if (write(fd, attacks[a].bytes, attacks[a].n) != (ssize_t)attacks[a].n)
       fail();
     if (!strcmp(attacks[a].what, "truncated")) shutdown(fd, SHUT_WR);
-    int w;
-    assert_int_equal(waitpid(p0, &w, 0), p0);
+    int ok = tu_child_wait(&ch0);
     close(fd);
     close(s0);
-    if (!WIFEXITED(w) || WEXITSTATUS(w) != 0)
-      fail_msg("%s: rank 0 ended with status %d", attacks[a].what,
-               WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w));
+    if (!ok) fail_msg("%s: rank 0: %s", attacks[a].what, ch0.msg);
   }
 }
 
@@ -620,22 +629,19 @@ static int small_and_rejecting(gasp_cluster *c, void *arg) {
   (void)arg;
   long kib = peak_kib();
   if (kib < 0) return 0; /* no /proc: nothing to measure */
-  if (kib > 32 * 1024) {
-    fprintf(stderr, "rank 0 peaked at %ld KiB\n", kib);
-    return 70;
-  }
-  return gasp_cluster_rejected(c) >= 8 ? 0 : 71;
+  TU_RANK_CHECK_MSG(kib <= 32 * 1024, "rank 0 peaked at %ld KiB", kib);
+  TU_RANK_CHECK_MSG(gasp_cluster_rejected(c) >= 8, "%llu rejected",
+                    (unsigned long long)gasp_cluster_rejected(c));
+  return 0;
 }
 
 static void test_preauth_bounded(void **state) {
   (void)state;
   cfg g = {2, 0, -1, NULL, 20, 0};
   g.lfd = tu_listen_loopback(&g.port);
-  pid_t p0 = fork();
-  if (p0 == 0) {
-    char m[256];
-    _exit(join_and_run(&g, 0, small_and_rejecting, NULL, m, sizeof m));
-  }
+  tu_child ch0;
+  if (tu_child_fork(&ch0) == 0)
+    tu_child_exit(join_and_run(&g, 0, small_and_rejecting, NULL));
   close(g.lfd);
   pid_t pa = fork(); /* the strangers */
   if (pa == 0) {
@@ -673,10 +679,7 @@ static void test_preauth_bounded(void **state) {
   usleep(100000);
   if (read(fd, junk, sizeof junk) < 0) fail(); /* the TABLE */
   close(fd);
-  assert_int_equal(waitpid(p0, &w, 0), p0);
-  if (!WIFEXITED(w) || WEXITSTATUS(w) != 0)
-    fail_msg("rank 0 ended with status %d",
-             WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w));
+  tu_child_assert_ok(&ch0, "rank 0");
 }
 
 /* A rank dies in the middle of the run (after one barrier, its last
@@ -700,24 +703,23 @@ static int survive(gasp_cluster *c, void *arg) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double dt = (double)(t1.tv_sec - t0.tv_sec) +
               1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-  if (rc != GASP_EPEER) return 41;
-  if (dt >= 10) return 42;
+  TU_RANK_CHECK_MSG(rc == GASP_EPEER, "barriers: %s: %s", gasp_err_name(rc),
+                    rc ? err.msg : "");
+  TU_RANK_CHECK_MSG(dt < 10, "the loss noticed after %.1f s", dt);
   /* a survivor may first see the other survivor give up */
-  return strstr(err.msg, "peer 2") ? 0 : 43;
+  return strstr(err.msg, "peer 2") ? 0 : SAW_OTHER_FIRST;
 }
 
 static void test_peer_lost(void **state) {
   (void)state;
   cfg g = {3, 0, -1, NULL, 60, 0};
   rank_fn fns[3] = {survive, survive, die_now};
-  int st[8];
-  char msgs[8][256];
-  run_cluster(&g, NULL, fns, NULL, st, msgs);
-  assert_int_equal(st[2], 0);
-  for (int r = 0; r < 2; r++)
-    if (st[r] != 0 && st[r] != 43)
-      fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
-  assert_true(st[0] == 0 || st[1] == 0); /* someone names the lost peer */
+  tu_child ch[8];
+  run_cluster(&g, NULL, fns, NULL, ch);
+  assert_int_equal(ch[2].status, 0);
+  tu_assert_ranks(ch, 2, SAW_OTHER_FIRST, "peer lost");
+  /* someone names the lost peer */
+  assert_true(ch[0].status == 0 || ch[1].status == 0);
 }
 
 /* Ranks that disagree on the order of their collectives fail at once,
@@ -726,8 +728,10 @@ static int do_barrier(gasp_cluster *c, void *arg) {
   (void)arg;
   gasp_error err;
   int rc = gasp_cluster_barrier(c, &err);
-  if (rc != GASP_EPEER) return 50;
-  return strstr(err.msg, "collective") ? 0 : 52; /* or saw the other leave */
+  TU_RANK_CHECK_MSG(rc == GASP_EPEER, "barrier: %s: %s", gasp_err_name(rc),
+                    rc ? err.msg : "");
+  /* or it saw the other leave */
+  return strstr(err.msg, "collective") ? 0 : SAW_OTHER_FIRST;
 }
 
 static int do_allreduce(gasp_cluster *c, void *arg) {
@@ -735,21 +739,20 @@ static int do_allreduce(gasp_cluster *c, void *arg) {
   gasp_error err;
   double v = 1;
   int rc = gasp_cluster_allreduce(c, &v, 1, GASP_REDUCE_SUM, &err);
-  if (rc != GASP_EPEER) return 51;
-  return strstr(err.msg, "collective") ? 0 : 52;
+  TU_RANK_CHECK_MSG(rc == GASP_EPEER, "allreduce: %s: %s", gasp_err_name(rc),
+                    rc ? err.msg : "");
+  return strstr(err.msg, "collective") ? 0 : SAW_OTHER_FIRST;
 }
 
 static void test_collective_mismatch(void **state) {
   (void)state;
   cfg g = {2, 0, -1, NULL, 10, 0};
   rank_fn fns[2] = {do_barrier, do_allreduce};
-  int st[8];
-  char msgs[8][256];
-  run_cluster(&g, NULL, fns, NULL, st, msgs);
-  for (int r = 0; r < 2; r++)
-    if (st[r] != 0 && st[r] != 52)
-      fail_msg("rank %d: status %d (%s)", r, st[r], msgs[r]);
-  assert_true(st[0] == 0 || st[1] == 0); /* the first to see it says why */
+  tu_child ch[8];
+  run_cluster(&g, NULL, fns, NULL, ch);
+  tu_assert_ranks(ch, 2, SAW_OTHER_FIRST, "collective mismatch");
+  /* the first to see it says why */
+  assert_true(ch[0].status == 0 || ch[1].status == 0);
 }
 
 /* A peer that leaves cleanly (BYE, then close) before the next collective:
@@ -777,9 +780,12 @@ static int collective_after_bye(gasp_cluster *c, void *arg) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double dt = (double)(t1.tv_sec - t0.tv_sec) +
               1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-  if (rc != GASP_EPEER) return 61;
-  if (dt >= 5) return 62;
-  if (!strstr(err.msg, "peer 1") || !strstr(err.msg, "left")) return 63;
+  TU_RANK_CHECK_MSG(rc == GASP_EPEER, "%s: %s: %s",
+                    allreduce ? "allreduce" : "barrier", gasp_err_name(rc),
+                    rc ? err.msg : "");
+  TU_RANK_CHECK_MSG(dt < 5, "failed after %.1f s", dt);
+  TU_RANK_CHECK_MSG(strstr(err.msg, "peer 1") && strstr(err.msg, "left"), "%s",
+                    err.msg);
   return 0;
 }
 
@@ -788,11 +794,10 @@ static void test_collective_after_bye(void **state) {
   for (int allreduce = 0; allreduce < 2; allreduce++) {
     cfg g = {2, 0, -1, NULL, 30, 0};
     rank_fn fns[2] = {collective_after_bye, leave_at_once};
-    int st[8];
-    char msgs[8][256];
-    run_cluster(&g, NULL, fns, &allreduce, st, msgs);
-    assert_int_equal(st[1], 0);
-    if (st[0] != 0) fail_msg("rank 0: status %d (%s)", st[0], msgs[0]);
+    tu_child ch[8];
+    run_cluster(&g, NULL, fns, &allreduce, ch);
+    tu_assert_ranks(ch, 2, 0,
+                    allreduce ? "allreduce after BYE" : "barrier after BYE");
   }
 }
 
@@ -807,11 +812,9 @@ static void test_peer_list(void **state) {
     snprintf(addrs[r], sizeof addrs[r], "127.0.0.1:%d", port);
     peers[r] = addrs[r];
   }
-  pid_t pid[3];
+  tu_child ch[3];
   for (int r = 0; r < 3; r++) {
-    fflush(NULL);
-    pid[r] = fork();
-    if (pid[r] == 0) {
+    if (tu_child_fork(&ch[r]) == 0) {
       signal(SIGPIPE, SIG_IGN);
       gasp_cluster_opts o;
       gasp_cluster_opts_init(&o);
@@ -823,19 +826,21 @@ static void test_peer_list(void **state) {
       o.timeout = 20;
       gasp_cluster *c = NULL;
       gasp_error err;
-      if (gasp_cluster_new(&c, &o, &err)) _exit(1);
+      if (gasp_cluster_new(&c, &o, &err))
+        tu_child_exit(TU_RANK_FAIL("gasp_cluster_new: %s", err.msg));
       double v = r;
-      int ok =
-          !gasp_cluster_allreduce(c, &v, 1, GASP_REDUCE_SUM, &err) && v == 3;
+      int rc = 0;
+      if (gasp_cluster_allreduce(c, &v, 1, GASP_REDUCE_SUM, &err))
+        rc = TU_RANK_FAIL("gasp_cluster_allreduce: %s", err.msg);
+      else if (v != 3)
+        rc = TU_RANK_FAIL("allreduce summed %g, want 3", v);
       gasp_cluster_free(&c);
-      _exit(ok ? 0 : 2);
+      tu_child_exit(rc);
     }
   }
-  for (int r = 0; r < 3; r++) {
-    int w;
-    waitpid(pid[r], &w, 0);
-    assert_true(WIFEXITED(w) && WEXITSTATUS(w) == 0);
-  }
+  for (int r = 0; r < 3; r++)
+    tu_child_wait(&ch[r]);
+  tu_assert_ranks(ch, 3, 0, "peer list");
 }
 
 int main(void) {

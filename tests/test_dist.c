@@ -181,6 +181,7 @@ typedef struct result {
 
 /* Runs both programs on g (local graph when d) and fills r on rank 0. */
 static int run_both(gasp_graph *g, gasp_dist *d, result *r) {
+  const char *how = d ? "across ranks" : "one process";
   gasp_engine_opts o;
   gasp_engine_opts_init(&o);
   o.threads = 2;
@@ -191,14 +192,23 @@ static int run_both(gasp_graph *g, gasp_dist *d, result *r) {
   gasp_engine *e = NULL;
   gasp_error err;
   uint64_t N = d ? gasp_dist_global_vertices(d) : gasp_graph_num_vertices(g);
-  if (N > (1 << 12)) return 1;
-  if (gasp_engine_new(&e, g, &pp, &o, &err)) return 2;
+  if (N > (1 << 12))
+    return TU_RANK_FAIL("%llu vertices, past the result's room",
+                        (unsigned long long)N);
+  if (gasp_engine_new(&e, g, &pp, &o, &err))
+    return TU_RANK_FAIL("%s: pagerank: gasp_engine_new: %s", how, err.msg);
   gasp_run_stats st;
-  if (gasp_engine_run(e, &st) || st.iterations != 30) return 3;
+  if (gasp_engine_run(e, &st))
+    return TU_RANK_FAIL("%s: pagerank: gasp_engine_run: %s", how,
+                        gasp_engine_last_error(e)->msg);
+  if (st.iterations != 30)
+    return TU_RANK_FAIL("%s: pagerank: %llu supersteps, want 30", how,
+                        (unsigned long long)st.iterations);
   prv *all = calloc(N, sizeof *all);
   const prv *loc = gasp_graph_vertex_data(g);
   if (d) {
-    if (gasp_dist_gather(d, loc, sizeof(prv), all, &err)) return 4;
+    if (gasp_dist_gather(d, loc, sizeof(prv), all, &err))
+      return TU_RANK_FAIL("pagerank: gasp_dist_gather: %s", err.msg);
   } else {
     memcpy(all, loc, N * sizeof *all);
   }
@@ -214,15 +224,23 @@ static int run_both(gasp_graph *g, gasp_dist *d, result *r) {
   sp.gather = ps_gather;
   sp.apply = ps_apply;
   sp.user = &sd;
-  if (gasp_engine_new(&e, g, &sp, &o, &err) ||
-      gasp_engine_mirror(e, sd.contrib, sizeof(double)))
-    return 8;
-  if (gasp_engine_run(e, &st) || st.iterations != 30) return 9;
+  if (gasp_engine_new(&e, g, &sp, &o, &err))
+    return TU_RANK_FAIL("%s: side-array pagerank: gasp_engine_new: %s", how,
+                        err.msg);
+  int mrc = gasp_engine_mirror(e, sd.contrib, sizeof(double));
+  if (mrc)
+    return TU_RANK_FAIL("%s: gasp_engine_mirror: %s", how, gasp_err_name(mrc));
+  if (gasp_engine_run(e, &st))
+    return TU_RANK_FAIL("%s: side-array pagerank: gasp_engine_run: %s", how,
+                        gasp_engine_last_error(e)->msg);
+  if (st.iterations != 30)
+    return TU_RANK_FAIL("%s: side-array pagerank: %llu supersteps, want 30",
+                        how, (unsigned long long)st.iterations);
   double *ranks = calloc(N, sizeof *ranks);
   if (d) {
     if (gasp_dist_gather(d, gasp_graph_vertex_data(g), sizeof(double), ranks,
                          &err))
-      return 10;
+      return TU_RANK_FAIL("side-array pagerank: gasp_dist_gather: %s", err.msg);
   } else {
     memcpy(ranks, gasp_graph_vertex_data(g), N * sizeof *ranks);
   }
@@ -233,14 +251,21 @@ static int run_both(gasp_graph *g, gasp_dist *d, result *r) {
   gasp_engine_free(&e);
   o.always_active = 0;
   o.max_iter = 0;
-  if (gasp_engine_new(&e, g, &cp, &o, &err)) return 5;
+  if (gasp_engine_new(&e, g, &cp, &o, &err))
+    return TU_RANK_FAIL("%s: components: gasp_engine_new: %s", how, err.msg);
   gasp_engine_signal_all(e, 0);
-  if (gasp_engine_run(e, &st) || st.reason != GASP_STOP_CONVERGED) return 6;
+  if (gasp_engine_run(e, &st))
+    return TU_RANK_FAIL("%s: components: gasp_engine_run: %s", how,
+                        gasp_engine_last_error(e)->msg);
+  if (st.reason != GASP_STOP_CONVERGED)
+    return TU_RANK_FAIL("%s: components: stopped for %d, not converged", how,
+                        (int)st.reason);
   r->cc_steps = st.iterations;
   ccv *cl = calloc(N, sizeof *cl);
   const ccv *lc = gasp_graph_vertex_data(g);
   if (d) {
-    if (gasp_dist_gather(d, lc, sizeof(ccv), cl, &err)) return 7;
+    if (gasp_dist_gather(d, lc, sizeof(ccv), cl, &err))
+      return TU_RANK_FAIL("components: gasp_dist_gather: %s", err.msg);
   } else {
     memcpy(cl, lc, N * sizeof *cl);
   }
@@ -267,28 +292,39 @@ static int check_local(const gasp_graph *g, gasp_dist *d, const uint32_t *owner,
       want_edges +=
           owner[v] == (uint32_t)rank || owner[go.nbr[j]] == (uint32_t)rank;
   }
-  if (no != want_owned || gasp_graph_num_edges(l) != want_edges) return 10;
+  if (no != want_owned || gasp_graph_num_edges(l) != want_edges)
+    return TU_RANK_FAIL("local graph: %u owned, %llu edges; want %llu, %llu",
+                        no, (unsigned long long)gasp_graph_num_edges(l),
+                        (unsigned long long)want_owned,
+                        (unsigned long long)want_edges);
   gasp_graph_out_edges(l, &lo);
   gasp_graph_in_edges(l, &li);
   for (gasp_vid v = 0; v < nl; v++) {
     gasp_vid gv = gasp_dist_global_id(d, v);
-    if ((owner[gv] == (uint32_t)rank) != (v < no)) return 11;
-    if (gasp_graph_gid(l, v) != gasp_graph_gid(g, gv)) return 12;
+    TU_RANK_CHECK_MSG((owner[gv] == (uint32_t)rank) == (v < no),
+                      "local %u (global %u, owner %u) of %u owned", v, gv,
+                      owner[gv], no);
+    TU_RANK_CHECK_MSG(gasp_graph_gid(l, v) == gasp_graph_gid(g, gv),
+                      "local %u, global %u", v, gv);
     gasp_vid f; /* ids ascend in two runs: owned, then ghosts */
-    if (gasp_graph_find(l, GASP_SIDE_LEFT, gasp_graph_gid(l, v), &f) || f != v)
-      return 17;
-    if (v > 0 && v != no && gasp_dist_global_id(d, v - 1) >= gv) return 13;
+    TU_RANK_CHECK_MSG(
+        !gasp_graph_find(l, GASP_SIDE_LEFT, gasp_graph_gid(l, v), &f) && f == v,
+        "local %u", v);
+    TU_RANK_CHECK_MSG(v == 0 || v == no || gasp_dist_global_id(d, v - 1) < gv,
+                      "local %u, global %u", v, gv);
     for (uint64_t j = lo.off[v]; j + 1 < lo.off[v + 1]; j++)
-      if (lo.nbr[j] >= lo.nbr[j + 1] && lo.nbr[j] != lo.nbr[j + 1]) return 14;
+      TU_RANK_CHECK_MSG(lo.nbr[j] <= lo.nbr[j + 1], "out-list of local %u", v);
     for (uint64_t j = li.off[v]; j < li.off[v + 1]; j++) {
       uint32_t s = li.slot[j];
       gasp_vid u = li.nbr[j];
-      if (s < lo.off[u] || s >= lo.off[u + 1] || lo.nbr[s] != v) return 15;
+      TU_RANK_CHECK_MSG(s >= lo.off[u] && s < lo.off[u + 1] && lo.nbr[s] == v,
+                        "in-edge %u -> %u: slot %u", u, v, s);
     }
-    if (v < no &&
-        (gasp_graph_out_degree(l, v) != gasp_graph_out_degree(g, gv) ||
-         gasp_graph_in_degree(l, v) != gasp_graph_in_degree(g, gv)))
-      return 16;
+    if (v < no)
+      TU_RANK_CHECK_MSG(
+          gasp_graph_out_degree(l, v) == gasp_graph_out_degree(g, gv) &&
+              gasp_graph_in_degree(l, v) == gasp_graph_in_degree(g, gv),
+          "degrees of owned local %u (global %u)", v, gv);
   }
   return 0;
 }
@@ -311,14 +347,21 @@ static int check_ghost_list(const gasp_graph *g, gasp_dist *d,
   uint64_t k = 0;
   for (uint64_t j = go.off[gu]; j < go.off[gu + 1]; j++)
     if (here[go.nbr[j]] != GASP_VID_NONE) a[k++] = go.nbr[j];
-  if (k != n) return 1;
+  if (k != n)
+    return TU_RANK_FAIL("ghost %u (global %u): %llu in its list, want %llu", u,
+                        gu, (unsigned long long)n, (unsigned long long)k);
   for (uint64_t j = 0; j < n; j++) {
-    if (got[j] >= nl) return 1;
+    if (got[j] >= nl)
+      return TU_RANK_FAIL("ghost %u: id %u in its list, past %u local", u,
+                          got[j], nl);
     b[j] = gasp_dist_global_id(d, got[j]);
   }
   qsort(a, k, sizeof *a, cmp_vid);
   qsort(b, k, sizeof *b, cmp_vid);
-  return k && memcmp(a, b, k * sizeof *a) ? 1 : 0;
+  if (k && memcmp(a, b, k * sizeof *a))
+    return TU_RANK_FAIL("ghost %u (global %u): not its out-neighbours here", u,
+                        gu);
+  return 0;
 }
 
 /* The two collectives on the rank's share: every owned vertex's out-list
@@ -337,19 +380,21 @@ static int check_collectives(const gasp_graph *g, gasp_dist *d,
   uint64_t *goff = NULL;
   gasp_vid *git = NULL;
   gasp_error err;
-  if (gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err)) return 40;
+  if (gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err))
+    return TU_RANK_FAIL("gasp_dist_ghost_lists: %s", err.msg);
   gasp_vid *here = malloc(nv * sizeof *here);
   gasp_vid *a = malloc((go.num_edges + 1) * sizeof *a);
   gasp_vid *b = malloc((go.num_edges + 1) * sizeof *b);
-  int rc = goff[0] != 0 ? 41 : 0;
+  int rc = goff[0] != 0 ? TU_RANK_FAIL("ghost list offsets begin at %llu",
+                                       (unsigned long long)goff[0])
+                        : 0;
   for (gasp_vid v = 0; v < nv; v++)
     here[v] = GASP_VID_NONE;
   for (gasp_vid v = 0; v < nl; v++)
     here[gasp_dist_global_id(d, v)] = v;
   for (gasp_vid i = 0; i < nl - no && !rc; i++)
-    if (check_ghost_list(g, d, here, no + i, git + goff[i],
-                         goff[i + 1] - goff[i], a, b))
-      rc = 42;
+    rc = check_ghost_list(g, d, here, no + i, git + goff[i],
+                          goff[i + 1] - goff[i], a, b);
   free(goff);
   free(git);
   free(here);
@@ -360,7 +405,8 @@ static int check_collectives(const gasp_graph *g, gasp_dist *d,
     uint64_t gv = gasp_dist_global_id(d, v);
     vals[v] = v < no ? gv : ((uint64_t)(rank + 1) << 40) + gv;
   }
-  if (!rc && gasp_dist_sum_to_owners(d, vals, &err)) rc = 43;
+  if (!rc && gasp_dist_sum_to_owners(d, vals, &err))
+    rc = TU_RANK_FAIL("gasp_dist_sum_to_owners: %s", err.msg);
   char *seen = calloc((size_t)size, 1);
   for (gasp_vid v = 0; v < no && !rc; v++) {
     gasp_vid gv = gasp_dist_global_id(d, v);
@@ -375,10 +421,14 @@ static int check_collectives(const gasp_graph *g, gasp_dist *d,
         want += ((uint64_t)(p + 1) << 40) + gv;
       }
     }
-    if (vals[v] != want) rc = 44;
+    if (vals[v] != want)
+      rc = TU_RANK_FAIL("sum at owned %u (global %u): %#llx, want %#llx", v, gv,
+                        (unsigned long long)vals[v], (unsigned long long)want);
   }
   for (gasp_vid v = no; v < nl && !rc; v++)
-    if (vals[v] != 0) rc = 45;
+    if (vals[v] != 0)
+      rc = TU_RANK_FAIL("ghost %u kept %#llx after the sum, want 0", v,
+                        (unsigned long long)vals[v]);
   free(seen);
   free(vals);
   return rc;
@@ -386,36 +436,39 @@ static int check_collectives(const gasp_graph *g, gasp_dist *d,
 
 static const char *parts_prefix; /* set: ranks read partition files */
 
-static gasp_cluster *join(int rank, int size, int port, int lfd) {
-  return tu_join_cluster(rank, size, port, lfd, KEY, 30);
+static gasp_cluster *join(int rank, int size, int port, int lfd,
+                          gasp_error *err) {
+  return tu_join_cluster(rank, size, port, lfd, KEY, 30, err);
 }
 
 static int rank_main(int rank, int size, int port, int lfd, int metis) {
   gasp_error err;
-  gasp_cluster *c = join(rank, size, port, lfd);
-  if (!c) return 20;
+  gasp_cluster *c = join(rank, size, port, lfd, &err);
+  if (!c) return TU_RANK_FAIL("gasp_cluster_new: %s", err.msg);
   gasp_graph *g = make_graph();
-  if (!g) return 21;
+  TU_RANK_CHECK(g);
   gasp_vid nv = gasp_graph_num_vertices(g);
   uint32_t *owner = malloc(nv * sizeof *owner);
-  if (metis ? gasp_partition_metis(g, size, 1, owner, &err)
-            : gasp_partition_hash(g, size, owner))
-    return 22;
+  if (metis && gasp_partition_metis(g, size, 1, owner, &err))
+    return TU_RANK_FAIL("gasp_partition_metis: %s", err.msg);
+  if (!metis && gasp_partition_hash(g, size, owner))
+    return TU_RANK_FAIL("gasp_partition_hash failed");
   gasp_dist *d = NULL;
   if (parts_prefix) {
-    if (gasp_dist_load(&d, c, parts_prefix, &err)) return 31;
+    if (gasp_dist_load(&d, c, parts_prefix, &err))
+      return TU_RANK_FAIL("gasp_dist_load: %s", tu_err(&err));
     const gasp_gid *ids = gasp_dist_global_gids(d);
-    for (gasp_vid v = 0; ids && v < nv; v++)
-      if (ids[v] != gasp_graph_gid(g, v)) return 32;
-    if (!ids) return 33;
+    TU_RANK_CHECK_MSG(ids, "a loaded dist has the global ids");
+    for (gasp_vid v = 0; v < nv; v++)
+      TU_RANK_CHECK_MSG(ids[v] == gasp_graph_gid(g, v), "global %u", v);
   } else if (gasp_dist_new(&d, c, g, owner, &err)) {
-    return 23;
+    return TU_RANK_FAIL("gasp_dist_new: %s", err.msg);
   }
   int rc = check_local(g, d, owner, rank);
   if (!rc) rc = check_collectives(g, d, owner, rank, size);
   result *ref = calloc(1, sizeof *ref), *got = calloc(1, sizeof *got);
-  if (!rc) rc = run_both(g, NULL, ref) ? 24 : 0; /* one process, here */
-  if (!rc) rc = run_both(gasp_dist_graph(d), d, got) ? 25 : 0;
+  if (!rc) rc = run_both(g, NULL, ref); /* one process, here */
+  if (!rc) rc = run_both(gasp_dist_graph(d), d, got);
   if (!rc && rank == 0) {
     double l1 = 0;
     double l1s = 0;
@@ -423,13 +476,25 @@ static int rank_main(int rank, int size, int port, int lfd, int metis) {
       l1 += fabs(ref->pr[v] - got->pr[v]);
       l1s += fabs(ref->pr[v] - got->ps[v]);
     }
-    if (l1 > 1e-9) rc = 26;
-    if (l1s > 1e-9) rc = 30;
+    if (l1 > 1e-9)
+      rc = TU_RANK_FAIL("pagerank: L1 distance %g from one process", l1);
+    if (!rc && l1s > 1e-9)
+      rc = TU_RANK_FAIL("side-array pagerank: L1 distance %g from one "
+                        "process",
+                        l1s);
     for (gasp_vid v = 0; v < nv && !rc; v++)
-      if (ref->cc[v] != got->cc[v]) rc = 27;
-    if (!rc && ref->cc_steps != got->cc_steps) rc = 28;
+      if (ref->cc[v] != got->cc[v])
+        rc = TU_RANK_FAIL("components: vertex %u has label %llu, one "
+                          "process %llu",
+                          v, (unsigned long long)got->cc[v],
+                          (unsigned long long)ref->cc[v]);
+    if (!rc && ref->cc_steps != got->cc_steps)
+      rc = TU_RANK_FAIL("components: %llu supersteps, one process %llu",
+                        (unsigned long long)got->cc_steps,
+                        (unsigned long long)ref->cc_steps);
   }
-  if (!rc && size > 1 && gasp_dist_ghost_values(d) == 0 && metis == 0) rc = 29;
+  if (!rc && size > 1 && gasp_dist_ghost_values(d) == 0 && metis == 0)
+    rc = TU_RANK_FAIL("no ghost values sent across %d ranks", size);
   free(ref);
   free(got);
   free(owner);
@@ -483,21 +548,23 @@ static void test_partition_files(void **state) {
     int size = 3;
     /* partitioned in a child: this process forks the ranks next, and a
      * process that has started OpenMP threads must not fork workers */
-    fflush(NULL);
-    pid_t w0 = fork();
-    if (w0 == 0) {
+    tu_child w0;
+    if (tu_child_fork(&w0) == 0) {
       gasp_graph *g = make_graph();
       gasp_vid nv = g ? gasp_graph_num_vertices(g) : 0;
       uint32_t *owner = malloc((nv ? nv : 1) * sizeof *owner);
-      int bad = !g ||
-                (metis ? gasp_partition_metis(g, size, 1, owner, &err)
-                       : gasp_partition_hash(g, size, owner)) ||
-                gasp_dist_save_parts(g, owner, size, prefix, &err);
-      _exit(bad);
+      int rc = 0;
+      if (!g)
+        rc = TU_RANK_FAIL("make_graph failed");
+      else if (metis && gasp_partition_metis(g, size, 1, owner, &err))
+        rc = TU_RANK_FAIL("gasp_partition_metis: %s", err.msg);
+      else if (!metis && gasp_partition_hash(g, size, owner))
+        rc = TU_RANK_FAIL("gasp_partition_hash failed");
+      else if (gasp_dist_save_parts(g, owner, size, prefix, &err))
+        rc = TU_RANK_FAIL("gasp_dist_save_parts: %s", tu_err(&err));
+      tu_child_exit(rc);
     }
-    int ws;
-    assert_int_equal(waitpid(w0, &ws, 0), w0);
-    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    tu_child_assert_ok(&w0, "writing the partition files");
     parts_prefix = prefix;
     run_ranks(size, metis,
               metis ? "partition files, metis" : "partition files, hash");
@@ -564,16 +631,18 @@ static void test_partition_files(void **state) {
  * both sides then succeeds: the cluster stays in step. */
 static int malformed_main(int rank, int size, int port, int lfd, int metis) {
   (void)metis;
-  gasp_cluster *c = join(rank, size, port, lfd);
+  gasp_error err;
+  gasp_cluster *c = join(rank, size, port, lfd, &err);
+  if (!c) return TU_RANK_FAIL("gasp_cluster_new: %s", err.msg);
   gasp_graph *g = make_graph();
-  if (!c || !g) return 70;
+  TU_RANK_CHECK(g);
   gasp_vid nv = gasp_graph_num_vertices(g);
   uint32_t *owner = malloc(nv * sizeof *owner);
   gasp_dist *d = NULL;
-  gasp_error err;
-  if (gasp_partition_hash(g, size, owner) ||
-      gasp_dist_new(&d, c, g, owner, &err))
-    return 71;
+  if (gasp_partition_hash(g, size, owner))
+    return TU_RANK_FAIL("gasp_partition_hash failed");
+  if (gasp_dist_new(&d, c, g, owner, &err))
+    return TU_RANK_FAIL("gasp_dist_new: %s", err.msg);
   gasp_graph *l = gasp_dist_graph(d);
   gasp_vid nl = gasp_graph_num_vertices(l), no = gasp_graph_num_owned(l);
   gasp_adjacency lo, go, gi;
@@ -587,21 +656,32 @@ static int malformed_main(int rank, int size, int port, int lfd, int metis) {
     for (int round = 0; round < 3 && !rc; round++) {
       int st = gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err);
       if (st != GASP_EPEER || !strstr(err.msg, "peer 1") || goff || git)
-        rc = 72 + round;
+        rc = TU_RANK_FAIL("malformed ghost lists, round %d: %s (%s)%s; want "
+                          "EPEER naming peer 1 and no lists",
+                          round, gasp_err_name(st), err.msg,
+                          goff || git ? ", lists returned" : "");
     }
     uint64_t *vals = malloc(nl * sizeof *vals);
     for (gasp_vid v = 0; v < nl; v++)
       vals[v] = 7;
     int st = gasp_dist_sum_to_owners(d, vals, &err);
-    if (!rc && (st != GASP_EPEER || !strstr(err.msg, "peer 1"))) rc = 75;
+    if (!rc && (st != GASP_EPEER || !strstr(err.msg, "peer 1")))
+      rc = TU_RANK_FAIL("malformed sums: %s (%s); want EPEER naming peer 1",
+                        gasp_err_name(st), err.msg);
     for (gasp_vid v = 0; v < nl && !rc; v++)
-      if (vals[v] != 7) rc = 76;
+      if (vals[v] != 7)
+        rc = TU_RANK_FAIL("malformed sums changed local %u to %llu", v,
+                          (unsigned long long)vals[v]);
     free(vals);
     gasp_vid *bad = malloc((lo.num_edges + 1) * sizeof *bad);
     memcpy(bad, lo.nbr, lo.num_edges * sizeof *bad);
     bad[0] = nl; /* not a local id */
     st = gasp_dist_ghost_lists(d, lo.off, bad, &goff, &git, &err);
-    if (!rc && (st != GASP_EINVAL || goff || git)) rc = 77;
+    if (!rc && (st != GASP_EINVAL || goff || git))
+      rc = TU_RANK_FAIL("an out-edge to local %u: %s (%s)%s; want EINVAL and "
+                        "no lists",
+                        nl, gasp_err_name(st), err.msg,
+                        goff || git ? ", lists returned" : "");
     free(bad);
   } else {
     /* rank 0 holds as ghosts the vertices here next to one it owns */
@@ -614,29 +694,38 @@ static int malformed_main(int rank, int size, int port, int lfd, int metis) {
         next |= owner[gi.nbr[j]] == 0;
       k += owner[v] == 1 && next;
     }
-    if (k == 0 || no == 0) return 78;
+    TU_RANK_CHECK_MSG(k > 0 && no > 0, "%llu vertices next to rank 0, %u owned",
+                      (unsigned long long)k, no);
     uint8_t *buf = calloc(k * 8 + 8, 1);
     const void *send[2] = {buf, NULL};
     size_t len[2] = {3, 0}; /* shorter than the lengths */
-    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err)) rc = 79;
+    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err))
+      rc = TU_RANK_FAIL("short lengths: gasp_cluster_exchange: %s", err.msg);
     uint64_t huge = UINT64_MAX; /* a length past the payload */
     memcpy(buf, &huge, 8);
     len[0] = k * 8 + 4;
-    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err)) rc = 80;
+    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err))
+      rc = TU_RANK_FAIL("a huge length: gasp_cluster_exchange: %s", err.msg);
     uint64_t one = 1; /* the right sizes, an id past the graph */
     gasp_vid past = nv + 5;
     memcpy(buf, &one, 8);
     memcpy(buf + k * 8, &past, sizeof past);
-    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err)) rc = 81;
+    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err))
+      rc = TU_RANK_FAIL("an id past the graph: gasp_cluster_exchange: %s",
+                        err.msg);
     len[0] = 5; /* sums: not k values */
-    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err)) rc = 82;
+    if (gasp_cluster_exchange(c, send, len, NULL, NULL, &err))
+      rc = TU_RANK_FAIL("5-byte sums: gasp_cluster_exchange: %s", err.msg);
     free(buf);
     int st = gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err);
-    if (!rc && (st != GASP_EPEER || !strstr(err.msg, "peer 0"))) rc = 83;
+    if (!rc && (st != GASP_EPEER || !strstr(err.msg, "peer 0")))
+      rc = TU_RANK_FAIL("after rank 0's bad call: %s (%s); want EPEER naming "
+                        "peer 0",
+                        gasp_err_name(st), err.msg);
   }
   /* both in step again */
   if (!rc && gasp_dist_ghost_lists(d, lo.off, lo.nbr, &goff, &git, &err))
-    rc = 84;
+    rc = TU_RANK_FAIL("in step again: gasp_dist_ghost_lists: %s", err.msg);
   free(goff);
   free(git);
   free(owner);

@@ -171,7 +171,8 @@ static int die_at_3(void *user, const gasp_iter_info *info) {
 }
 
 /* Runs `prog` on the local graph; gathers vertex data (8 or 16 bytes) to
- * rank 0's `all`. */
+ * rank 0's `all`.  On failure returns the library's status, and `why`
+ * names the call that failed with the library's message. */
 static int run(gasp_dist *d, const gasp_program *prog, gasp_engine_opts *o,
                void *all, gasp_run_stats *st, char *why, size_t wlen) {
   gasp_engine *e = NULL;
@@ -179,42 +180,67 @@ static int run(gasp_dist *d, const gasp_program *prog, gasp_engine_opts *o,
   gasp_graph *l = gasp_dist_graph(d);
   int rc = gasp_engine_new(&e, l, prog, o, &err);
   if (rc) {
-    snprintf(why, wlen, "%s", err.msg);
+    snprintf(why, wlen, "gasp_engine_new: %s", err.msg);
     return rc;
   }
   if (!o->always_active) gasp_engine_signal_all(e, 0);
   rc = gasp_engine_run(e, st);
   if (rc)
-    snprintf(why, wlen, "%s", gasp_engine_last_error(e)->msg);
-  else if (gasp_dist_gather(d, gasp_graph_vertex_data(l), prog->vertex_size,
-                            all, &err))
-    rc = 99;
+    snprintf(why, wlen, "gasp_engine_run: %s", gasp_engine_last_error(e)->msg);
+  else if ((rc = gasp_dist_gather(d, gasp_graph_vertex_data(l),
+                                  prog->vertex_size, all, &err)))
+    snprintf(why, wlen, "gasp_dist_gather: %s", err.msg);
   gasp_engine_free(&e);
   return rc;
 }
+
+/* In rank_main: runs `prog` with run(); a failure is recorded at the
+ * caller's line, naming the program and the library's message, and ends
+ * the rank's checks. */
+#define RUN_OR_OUT(prog)                                                       \
+  do {                                                                         \
+    if (run(d, prog, &o, vals, &st, why, sizeof why)) {                        \
+      rc = TU_RANK_FAIL("%s: %s", #prog, why);                                 \
+      goto out;                                                                \
+    }                                                                          \
+  } while (0)
+
+/* The index of the first of n labels where a and b differ, or -1. */
+static int64_t first_diff(const uint64_t *a, const uint64_t *b, gasp_vid n) {
+  for (gasp_vid v = 0; v < n; v++)
+    if (a[v] != b[v]) return (int64_t)v;
+  return -1;
+}
+
+/* In rank_main, on rank 0 when nothing failed yet: the gathered labels
+ * equal one process's, else the first vertex that differs is recorded. */
+#define CHECK_REF(what)                                                        \
+  do {                                                                         \
+    int64_t k_ = rc || rank ? -1 : first_diff(vals, ref, nv);                  \
+    if (k_ >= 0)                                                               \
+      rc = TU_RANK_FAIL("%s: vertex %lld has label %llu, one process %llu",    \
+                        what, (long long)k_, (unsigned long long)vals[k_],     \
+                        (unsigned long long)ref[k_]);                          \
+  } while (0)
 
 /* The colouring full consistency runs on: no two vertices within
  * distance 2 share a colour, i.e. the closed neighbourhood of every
  * vertex of the whole graph has distinct colours. */
 static int check_distance2(gasp_dist *d, gasp_graph *g, gasp_engine_opts *o,
-                           const gasp_program *prog, int rank, char *why,
-                           size_t wlen) {
+                           const gasp_program *prog, int rank) {
   gasp_engine *e = NULL;
   gasp_error err;
   gasp_graph *l = gasp_dist_graph(d);
   gasp_vid nl = gasp_graph_num_vertices(l), nv = gasp_graph_num_vertices(g);
-  if (gasp_engine_new(&e, l, prog, o, &err)) {
-    snprintf(why, wlen, "%s", err.msg);
-    return 50;
-  }
+  if (gasp_engine_new(&e, l, prog, o, &err))
+    return TU_RANK_FAIL("gasp_engine_new: %s", err.msg);
   uint32_t *color = calloc(nl ? nl : 1, sizeof *color);
   uint32_t *all = calloc(nv, sizeof *all);
   int ncolors = 0, rc = 0;
-  if (gasp__dist_color(e, 2, color, &ncolors, &err) ||
-      gasp_dist_gather(d, color, sizeof *color, all, &err)) {
-    snprintf(why, wlen, "%s", err.msg);
-    rc = 51;
-  }
+  if (gasp__dist_color(e, 2, color, &ncolors, &err))
+    rc = TU_RANK_FAIL("gasp__dist_color: %s", err.msg);
+  else if (gasp_dist_gather(d, color, sizeof *color, all, &err))
+    rc = TU_RANK_FAIL("gasp_dist_gather: %s", err.msg);
   if (!rc && rank == 0) {
     gasp_adjacency out, in;
     gasp_graph_out_edges(g, &out);
@@ -227,24 +253,26 @@ static int check_distance2(gasp_dist *d, gasp_graph *g, gasp_engine_opts *o,
         for (uint64_t i = a[s1]->off[u]; i < a[s1]->off[u + 1] && !rc; i++) {
           gasp_vid x = a[s1]->nbr[i];
           deg++;
-          if (x != u && all[x] == all[u]) rc = 52;
+          if (x != u && all[x] == all[u])
+            rc = TU_RANK_FAIL("vertices %u and %u (neighbours) have colour %u",
+                              u, x, all[u]);
           for (int s2 = 0; s2 < 2 && !rc; s2++)
             for (uint64_t j = a[s2]->off[u]; j < a[s2]->off[u + 1]; j++) {
               gasp_vid y = a[s2]->nbr[j];
               if (y != x && y != u && x != u && all[x] == all[y]) {
-                rc = 53;
-                snprintf(why, wlen,
-                         "vertices %u and %u (both next to %u) "
-                         "have colour %u",
-                         x, y, u, all[x]);
+                rc = TU_RANK_FAIL("vertices %u and %u (both next to %u) "
+                                  "have colour %u",
+                                  x, y, u, all[x]);
                 break;
               }
             }
         }
       if (deg > maxdeg) maxdeg = deg;
-      if (all[u] >= (uint32_t)ncolors) rc = 54;
+      if (!rc && all[u] >= (uint32_t)ncolors)
+        rc = TU_RANK_FAIL("vertex %u has colour %u of %d", u, all[u], ncolors);
     }
-    if (!rc && (uint64_t)ncolors < 2) rc = 55;
+    if (!rc && (uint64_t)ncolors < 2)
+      rc = TU_RANK_FAIL("%d colours, want at least 2", ncolors);
   }
   free(color);
   free(all);
@@ -256,22 +284,24 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
   const job *jb = arg;
   int metis = jb->metis;
   gasp_error err;
-  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20);
-  if (!c) return 20;
+  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20, &err);
+  if (!c) return TU_RANK_FAIL("gasp_cluster_new: %s", err.msg);
   gasp_graph *g = make_graph();
-  if (!g) return 21;
+  TU_RANK_CHECK(g);
   gasp_vid nv = gasp_graph_num_vertices(g);
   uint32_t *owner = malloc(nv * sizeof *owner);
-  if (metis ? gasp_partition_metis(g, size, 1, owner, &err)
-            : gasp_partition_hash(g, size, owner))
-    return 22;
+  if (metis && gasp_partition_metis(g, size, 1, owner, &err))
+    return TU_RANK_FAIL("gasp_partition_metis: %s", err.msg);
+  if (!metis && gasp_partition_hash(g, size, owner))
+    return TU_RANK_FAIL("gasp_partition_hash failed");
   gasp_dist *d = NULL;
-  if (gasp_dist_new(&d, c, g, owner, &err)) return 23;
+  if (gasp_dist_new(&d, c, g, owner, &err))
+    return TU_RANK_FAIL("gasp_dist_new: %s", err.msg);
   gasp_vid nl = gasp_graph_num_vertices(gasp_dist_graph(d));
   uint64_t *vals = calloc(nv, 2 * sizeof(uint64_t));
   uint64_t *ref = calloc(nv, sizeof *ref);
   ccs cs = {calloc(nv, 1)};
-  char why[512] = "";
+  char why[600] = ""; /* a call's name and the library's message */
   int rc = 0;
   gasp_engine_opts o;
   gasp_engine_opts_init(&o);
@@ -299,9 +329,12 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
   /* the reference: one process, here */
   {
     gasp_engine *e = NULL;
-    if (gasp_engine_new(&e, g, &cc, &o, &err)) return 24;
+    if (gasp_engine_new(&e, g, &cc, &o, &err))
+      return TU_RANK_FAIL("gasp_engine_new (reference): %s", err.msg);
     gasp_engine_signal_all(e, 0);
-    if (gasp_engine_run(e, &st)) return 25;
+    if (gasp_engine_run(e, &st))
+      return TU_RANK_FAIL("gasp_engine_run (reference): %s",
+                          gasp_engine_last_error(e)->msg);
     memcpy(ref, gasp_graph_vertex_data(g), nv * sizeof *ref);
     gasp_engine_free(&e);
   }
@@ -317,37 +350,50 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
     up.sum = up_sum;
     up.apply = up_apply;
     o.max_iter = 1; /* every vertex once */
-    if ((rc = run(d, &up, &o, vals, &st, why, sizeof why))) goto out;
-    if (st.colors < 2) rc = 30;
+    RUN_OR_OUT(&up);
+    if (st.colors < 2)
+      rc = TU_RANK_FAIL("async up: %u colours, want at least 2",
+                        (unsigned)st.colors);
     if (!rc && rank == 0) {
       gasp_adjacency out;
       gasp_graph_out_edges(g, &out);
       for (gasp_vid v = 0; v < nv && !rc; v++) {
-        if (vals[v] == 0 || vals[v] > (uint64_t)st.colors) rc = 31;
+        if (vals[v] == 0 || vals[v] > (uint64_t)st.colors)
+          rc = TU_RANK_FAIL("async up: vertex %u has %llu, not in 1..%u", v,
+                            (unsigned long long)vals[v], (unsigned)st.colors);
         for (uint64_t j = out.off[v]; j < out.off[v + 1] && !rc; j++)
-          if (out.nbr[j] != v && vals[out.nbr[j]] == vals[v]) rc = 32;
+          if (out.nbr[j] != v && vals[out.nbr[j]] == vals[v])
+            rc = TU_RANK_FAIL("async up: neighbours %u and %u both have %llu",
+                              v, out.nbr[j], (unsigned long long)vals[v]);
       }
     }
     o.max_iter = 0;
-    if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
-    if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 33;
-    if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 34;
+    if (!rc) RUN_OR_OUT(&cc);
+    if (!rc && st.reason != GASP_STOP_CONVERGED)
+      rc = TU_RANK_FAIL("async cc: stopped for %d, not converged",
+                        (int)st.reason);
+    CHECK_REF("async cc");
     memset(cs.changed, 0, nl);
-    if (!rc && (rc = run(d, &ccm, &o, vals, &st, why, sizeof why))) goto out;
-    if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 38;
+    if (!rc) RUN_OR_OUT(&ccm);
+    CHECK_REF("async ccm");
     /* full consistency: a distance-2 colouring every rank agrees on
      * (checked over the whole graph on rank 0), and the same components */
     o.consistency = GASP_CONSISTENCY_FULL;
-    if (!rc) rc = check_distance2(d, g, &o, &cc, rank, why, sizeof why);
+    if (!rc) rc = check_distance2(d, g, &o, &cc, rank);
     memset(cs.changed, 0, nl);
-    if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
-    if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 36;
-    if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 37;
+    if (!rc) RUN_OR_OUT(&cc);
+    if (!rc && st.reason != GASP_STOP_CONVERGED)
+      rc = TU_RANK_FAIL("async cc, full consistency: stopped for %d, not "
+                        "converged",
+                        (int)st.reason);
+    CHECK_REF("async cc, full consistency");
     o.locking = GASP_LOCKING_LOCKS; /* no distributed locks */
     gasp_engine *e = NULL;
-    if (!rc &&
-        gasp_engine_new(&e, gasp_dist_graph(d), &cc, &o, &err) != GASP_ENOTSUP)
-      rc = 35;
+    int lrc = rc ? GASP_ENOTSUP
+                 : gasp_engine_new(&e, gasp_dist_graph(d), &cc, &o, &err);
+    if (lrc != GASP_ENOTSUP)
+      rc = TU_RANK_FAIL("--locking locks across ranks: %s, want ENOTSUP",
+                        gasp_err_name(lrc));
     gasp_engine_free(&e);
     o.locking = GASP_LOCKING_DEFAULT;
     goto out;
@@ -365,47 +411,61 @@ static int rank_main(int rank, int size, int port, int lfd, void *arg) {
   sp.apply = st_apply;
   o.always_active = 1;
   o.max_iter = 40;
-  rc = run(d, &sp, &o, vals, &st, why, sizeof why);
   if (jb->die_rank >= 0) { /* the survivors must name the lost peer */
     char want[32];
     snprintf(want, sizeof want, "peer %d", jb->die_rank);
-    rc = rc && strstr(why, want) ? 0 : 40;
-    if (rc)
-      fprintf(stderr, "rank %d: expected a lost peer, got '%s'\n", rank, why);
-    why[0] = 0;
+    if (!run(d, &sp, &o, vals, &st, why, sizeof why))
+      rc = TU_RANK_FAIL("the run ended well, want a lost %s", want);
+    else if (!strstr(why, want))
+      rc = TU_RANK_FAIL("expected a lost %s, got '%s'", want, why);
     /* stay connected a moment: a survivor that left at once could be
      * the first loss another survivor sees, and it would name this one */
     sleep(2);
     goto out;
   }
-  if (rc) goto out;
-  if (st.iterations != 40 || st.reason != GASP_STOP_MAX_ITER) rc = 41;
+  RUN_OR_OUT(&sp);
+  if (st.iterations != 40 || st.reason != GASP_STOP_MAX_ITER)
+    rc = TU_RANK_FAIL("staleness: %llu supersteps, stopped for %d; want 40, "
+                      "the limit",
+                      (unsigned long long)st.iterations, (int)st.reason);
   if (!rc && rank == 0) {
     const stamp *s = (const stamp *)vals;
     for (gasp_vid v = 0; v < nv && !rc; v++) {
-      if (s[v].step != 39) rc = 42;
-      if (s[v].lag > jb->staleness) rc = 43;
+      if (s[v].step != 39)
+        rc = TU_RANK_FAIL("staleness: vertex %u stamped step %lld, want 39", v,
+                          (long long)s[v].step);
+      else if (s[v].lag > jb->staleness)
+        rc = TU_RANK_FAIL("staleness: vertex %u read data %lld supersteps "
+                          "old, bound %d",
+                          v, (long long)s[v].lag, jb->staleness);
     }
   }
   o.always_active = 0;
   o.max_iter = 0;
   o.on_iteration = NULL;
   memset(cs.changed, 0, nl);
-  if (!rc && (rc = run(d, &cc, &o, vals, &st, why, sizeof why))) goto out;
-  if (!rc && st.reason != GASP_STOP_CONVERGED) rc = 44;
-  if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 45;
+  if (!rc) RUN_OR_OUT(&cc);
+  if (!rc && st.reason != GASP_STOP_CONVERGED)
+    rc = TU_RANK_FAIL("staleness cc: stopped for %d, not converged",
+                      (int)st.reason);
+  CHECK_REF("staleness cc");
   for (int dir = 0; dir < 3 && !rc; dir++) { /* auto, push, pull */
     o.direction = (gasp_direction)dir;
     memset(cs.changed, 0, nl);
-    if ((rc = run(d, &ccm, &o, vals, &st, why, sizeof why))) goto out;
-    if (st.reason != GASP_STOP_CONVERGED) rc = 46;
-    if (!rc && rank == 0 && memcmp(vals, ref, nv * sizeof *ref)) rc = 47;
+    RUN_OR_OUT(&ccm);
+    if (st.reason != GASP_STOP_CONVERGED)
+      rc = TU_RANK_FAIL("ccm, direction %d: stopped for %d, not converged", dir,
+                        (int)st.reason);
+    CHECK_REF(dir == 0 ? "ccm, auto" : dir == 1 ? "ccm, push" : "ccm, pull");
     /* lock-step ranks agree on each superstep's direction */
-    if (!rc && !jb->staleness && dir == 2 && st.pull_iterations == 0) rc = 48;
-    if (!rc && (jb->staleness || dir == 1) && st.pull_iterations) rc = 49;
+    if (!rc && !jb->staleness && dir == 2 && st.pull_iterations == 0)
+      rc = TU_RANK_FAIL("ccm, pull: no superstep pulled");
+    if (!rc && (jb->staleness || dir == 1) && st.pull_iterations)
+      rc = TU_RANK_FAIL("ccm, %s: %llu supersteps pulled, want none",
+                        jb->staleness ? "staleness" : "push",
+                        (unsigned long long)st.pull_iterations);
   }
 out:
-  if (why[0]) fprintf(stderr, "rank %d: %s\n", rank, why);
   free(vals);
   free(ref);
   free(cs.changed);
@@ -503,20 +563,22 @@ static void ag_combine(void *acc, const void *o, void *user) {
 static int agg_main(int rank, int size, int port, int lfd, void *arg) {
   int metis = *(const int *)arg;
   gasp_error err;
-  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20);
-  if (!c) return 20;
+  gasp_cluster *c = tu_join_cluster(rank, size, port, lfd, KEY, 20, &err);
+  if (!c) return TU_RANK_FAIL("gasp_cluster_new: %s", err.msg);
   gasp_graph *g = make_graph();
-  if (!g) return 21;
+  TU_RANK_CHECK(g);
   gasp_vid nv = gasp_graph_num_vertices(g);
   uint64_t ne = gasp_graph_num_edges(g), base = 0;
   for (gasp_vid v = 0; v < nv; v++)
     base += gasp_graph_gid(g, v) % 1000;
   uint32_t *owner = malloc(nv * sizeof *owner);
-  if (metis ? gasp_partition_metis(g, size, 1, owner, &err)
-            : gasp_partition_hash(g, size, owner))
-    return 22;
+  if (metis && gasp_partition_metis(g, size, 1, owner, &err))
+    return TU_RANK_FAIL("gasp_partition_metis: %s", err.msg);
+  if (!metis && gasp_partition_hash(g, size, owner))
+    return TU_RANK_FAIL("gasp_partition_hash failed");
   gasp_dist *d = NULL;
-  if (gasp_dist_new(&d, c, g, owner, &err)) return 23;
+  if (gasp_dist_new(&d, c, g, owner, &err))
+    return TU_RANK_FAIL("gasp_dist_new: %s", err.msg);
   agg_state st = {0, {0}};
   gasp_program p = {0};
   p.vertex_size = sizeof(uint64_t);
@@ -531,20 +593,34 @@ static int agg_main(int rank, int size, int port, int lfd, void *arg) {
   o.always_active = 1;
   gasp_engine *e = NULL;
   int rc = 0;
-  if (gasp_engine_new(&e, gasp_dist_graph(d), &p, &o, &err)) rc = 24;
+  if (gasp_engine_new(&e, gasp_dist_graph(d), &p, &o, &err))
+    rc = TU_RANK_FAIL("gasp_engine_new: %s", err.msg);
   gasp_aggregator a = {
       sizeof(agg_sums), ag_vertex, ag_edge, ag_combine, NULL, 1, 0, NULL};
-  if (!rc && gasp_engine_add_aggregator(e, &a, &st.id)) rc = 25;
+  int arc = rc ? 0 : gasp_engine_add_aggregator(e, &a, &st.id);
+  if (arc)
+    rc = TU_RANK_FAIL("gasp_engine_add_aggregator: %s", gasp_err_name(arc));
   gasp_run_stats rs;
-  if (!rc && gasp_engine_run(e, &rs)) rc = 26;
+  if (!rc && gasp_engine_run(e, &rs))
+    rc = TU_RANK_FAIL("gasp_engine_run: %s", gasp_engine_last_error(e)->msg);
   /* superstep k read the sums after k - 1 supersteps (0: before the run) */
   for (uint64_t k = 0; k < 4 && !rc; k++)
-    if (st.seen_sum[k] != base + k * nv) rc = 30 + (int)k;
+    if (st.seen_sum[k] != base + k * nv)
+      rc = TU_RANK_FAIL("superstep %llu read the sum %llu, want %llu",
+                        (unsigned long long)k,
+                        (unsigned long long)st.seen_sum[k],
+                        (unsigned long long)(base + k * nv));
   agg_sums all;
-  if (!rc && gasp_engine_aggregate(e, st.id, &all)) rc = 27;
+  arc = rc ? 0 : gasp_engine_aggregate(e, st.id, &all);
+  if (arc) rc = TU_RANK_FAIL("gasp_engine_aggregate: %s", gasp_err_name(arc));
   if (!rc &&
       (all.vertices != nv || all.edges != ne || all.sum != base + 4 * nv))
-    rc = 28;
+    rc = TU_RANK_FAIL(
+        "aggregate: %llu vertices, %llu edges, sum %llu; want "
+        "%llu, %llu, %llu",
+        (unsigned long long)all.vertices, (unsigned long long)all.edges,
+        (unsigned long long)all.sum, (unsigned long long)nv,
+        (unsigned long long)ne, (unsigned long long)(base + 4 * nv));
   gasp_engine_free(&e);
   free(owner);
   gasp_dist_free(&d);

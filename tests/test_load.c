@@ -892,35 +892,40 @@ static void test_progress_cancel(void **state) {
 
 /* ---- pipes, FIFOs, binary input and long lines ------------------------ */
 
-/* Starts a child that writes `n` bytes of `data` into the FIFO `path`,
- * or, with data NULL, a line of `n` bytes of 'a' and then "1 2"; returns
- * its pid. */
-static pid_t feed_fifo(const char *path, const char *data, size_t n) {
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
+/* Starts a child (*ch) that writes `n` bytes of `data` into the FIFO
+ * `path`, or, with data NULL, a line of `n` bytes of 'a' and then "1 2".
+ * A reader that stops early kills it with SIGPIPE. */
+static void feed_fifo(tu_child *ch, const char *path, const char *data,
+                      size_t n) {
+  if (tu_child_fork(ch) == 0) {
     signal(SIGPIPE, SIG_DFL);
     int fd = open(path, O_WRONLY);
-    if (fd < 0) _exit(1);
+    if (fd < 0)
+      tu_child_exit(TU_RANK_FAIL("open %s: %s", path, strerror(errno)));
     static char a[1 << 16];
     memset(a, 'a', sizeof a);
     for (size_t off = 0; off < n;) {
       size_t k = n - off < sizeof a ? n - off : sizeof a;
       ssize_t w = write(fd, data ? data + off : a, k);
-      if (w <= 0) _exit(2);
+      if (w <= 0)
+        tu_child_exit(TU_RANK_FAIL("write at byte %zu: %s", off,
+                                   w < 0 ? strerror(errno) : "none written"));
       off += (size_t)w;
     }
-    if (!data && write(fd, "\n1 2\n", 5) != 5) _exit(2);
-    _exit(0);
+    if (!data && write(fd, "\n1 2\n", 5) != 5)
+      tu_child_exit(
+          TU_RANK_FAIL("write of the last line: %s", strerror(errno)));
+    tu_child_exit(0);
   }
-  return pid;
 }
 
-static void reap(pid_t pid) {
-  int st;
-  while (waitpid(pid, &st, 0) < 0)
-    assert_int_equal(errno, EINTR);
+/* Reaps the FIFO's writer; when the reader took everything (`whole`), the
+ * writer must have ended well. */
+static void reap(tu_child *ch, int whole) {
+  if (whole)
+    tu_child_assert_ok(ch, "the FIFO's writer");
+  else
+    tu_child_wait(ch);
 }
 
 static void test_pipe_input(void **state) {
@@ -956,10 +961,11 @@ static void test_pipe_input(void **state) {
                {z, zlen, lines, 2},
                {mtx, sizeof mtx - 1, 3, 1}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    pid_t pid = feed_fifo(fifo, cases[i].data, cases[i].n);
+    tu_child w;
+    feed_fifo(&w, fifo, cases[i].data, cases[i].n);
     gasp_load_opts o = opts_threads(cases[i].threads);
     gasp_graph *g = load_ok(fifo, &o);
-    reap(pid);
+    reap(&w, 1);
     if (gasp_graph_num_edges(g) != cases[i].edges)
       fail_msg("case %zu: %llu edges through a FIFO, want %llu", i,
                (unsigned long long)gasp_graph_num_edges(g),
@@ -972,7 +978,8 @@ static void test_pipe_input(void **state) {
   tu_write_str(corpus, "1 1 2\n2 3 1\n");
   static const char words[] = "apple\nbanana\ncherry\n";
   for (int f = 0; f < 2; f++) {
-    pid_t vp = feed_fifo(fifo, words, sizeof words - 1);
+    tu_child vw;
+    feed_fifo(&vw, fifo, words, sizeof words - 1);
     gasp_load_opts vo;
     gasp_load_opts_init(&vo);
     vo.format = f ? GASP_FORMAT_TRIPLES : GASP_FORMAT_UCI;
@@ -982,7 +989,7 @@ static void test_pipe_input(void **state) {
     else
       tu_write_str(corpus, "1 1 2\n2 3 1\n");
     gasp_graph *vg = load_ok(corpus, &vo);
-    reap(vp);
+    reap(&vw, 1);
     gasp_vid nl = gasp_graph_num_left(vg);
     assert_int_equal(gasp_graph_num_vertices(vg) - nl, 3);
     assert_string_equal(gasp_graph_name(vg, nl + 2), "cherry");
@@ -997,9 +1004,10 @@ static void test_pipe_input(void **state) {
   gasp_graph_free(&g);
   size_t slen = 0;
   char *sb = tu_read_file(snap, &slen);
-  pid_t pid = feed_fifo(fifo, sb, slen);
+  tu_child sw;
+  feed_fifo(&sw, fifo, sb, slen);
   expect_error(fifo, NULL, GASP_EINVAL, NULL, 0, "regular file", NULL);
-  reap(pid);
+  reap(&sw, 0);
   free(sb);
   free(snap);
   free(fifo);
@@ -1022,10 +1030,11 @@ static void test_binary_and_long_lines(void **state) {
   assert_int_equal(mkfifo(fifo, 0600), 0);
   static const int threads[] = {1, 2, 8}; /* 8: a block holds the line */
   for (int i = 0; i < 3; i++) {
-    pid_t pid = feed_fifo(fifo, NULL, GASP_LINE_MAX + (1 << 20));
+    tu_child w;
+    feed_fifo(&w, fifo, NULL, GASP_LINE_MAX + (1 << 20));
     gasp_load_opts o = opts_threads(threads[i]);
     expect_error(fifo, &o, GASP_EPARSE, NULL, 1, "longer than 64 MiB", NULL);
-    reap(pid);
+    reap(&w, 0);
   }
   /* one line just under the limit (then a good line) is read */
   size_t n = ((size_t)1 << 20) * 3;
@@ -1053,10 +1062,8 @@ static void expect_fast_failure(const char *path, int code, double seconds) {
   /* without the limit, a machine with over ~100 GB would try to build it */
   if (code == GASP_ENOMEM) return;
 #endif
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
+  tu_child ch;
+  if (tu_child_fork(&ch) == 0) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
     /* (the sanitizers reserve terabytes of address space for shadow) */
     struct rlimit rl = {(rlim_t)1 << 30, (rlim_t)1 << 30};
@@ -1071,18 +1078,19 @@ static void expect_fast_failure(const char *path, int code, double seconds) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double dt = (double)(t1.tv_sec - t0.tv_sec) +
                 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    fprintf(stderr, "%s: %s in %.2f s: %s\n", path, gasp_err_name(rc), dt,
-            err.msg);
-    _exit(rc != code ? 3 : dt > seconds ? 4 : 0);
+    const char *msg = rc ? err.msg : "";
+    fprintf(stderr, "%s: %s in %.2f s: %s\n", path, gasp_err_name(rc), dt, msg);
+    if (rc != code)
+      tu_child_exit(TU_RANK_FAIL("%s (%s), want %s", gasp_err_name(rc), msg,
+                                 gasp_err_name(code)));
+    if (dt > seconds)
+      tu_child_exit(
+          TU_RANK_FAIL("failed after %.2f s, want within %.2f s", dt, seconds));
+    tu_child_exit(0);
   }
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0)
-    assert_int_equal(errno, EINTR);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    fail_msg("%s: %s", path,
-             WIFSIGNALED(st)        ? "killed (too slow or crashed)"
-             : WEXITSTATUS(st) == 3 ? "wrong status"
-                                    : "too slow");
+  if (!tu_child_wait(&ch))
+    fail_msg("%s: %s%s", path, ch.msg,
+             ch.sig == SIGALRM ? " (still loading after 20 s)" : "");
 }
 
 static void test_huge_declared_sizes(void **state) {

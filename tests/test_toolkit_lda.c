@@ -922,23 +922,23 @@ static void test_corpus_from_pipe(void **state) {
                       "--json", "--quiet");
   char *fifo = tu_path(dir, "cpath.fifo");
   assert_int_equal(mkfifo(fifo, 0600), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
+  tu_child wr;
+  if (tu_child_fork(&wr) == 0) {
     int fd = open(fifo, O_WRONLY);
-    for (size_t off = 0; fd >= 0 && off < n;) {
+    if (fd < 0)
+      tu_child_exit(TU_RANK_FAIL("open %s: %s", fifo, strerror(errno)));
+    for (size_t off = 0; off < n;) {
       ssize_t w = write(fd, text + off, n - off);
-      if (w <= 0) _exit(1);
+      if (w <= 0)
+        tu_child_exit(TU_RANK_FAIL("write at byte %zu: %s", off,
+                                   w < 0 ? strerror(errno) : "none written"));
       off += (size_t)w;
     }
-    _exit(0);
+    tu_child_exit(0);
   }
   char *got = RUN_OK("lda", "-i", fifo, "-k", "3", "--max-iter", "2", "--json",
                      "--quiet");
-  int st;
-  while (waitpid(pid, &st, 0) < 0)
-    assert_int_equal(errno, EINTR);
+  tu_child_assert_ok(&wr, "the FIFO's writer");
   assert_true(json_num(got, "tokens") == json_num(want, "tokens"));
   assert_true(json_num(got, "documents") == json_num(want, "documents"));
   free(got);

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <ftw.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,8 @@
 
 /* Solves M x = b (n x n, row-major, copied) by Gaussian elimination with
  * partial pivoting. */
-static TU_UNUSED void tu_dense_solve(int n, const double *M0, const double *b0, double *x) {
+static TU_UNUSED void tu_dense_solve(int n, const double *M0, const double *b0,
+                                     double *x) {
   double *M = malloc(sizeof(double) * (size_t)(n * n));
   double *b = malloc(sizeof(double) * (size_t)n);
   assert_non_null(M);
@@ -487,10 +489,11 @@ static TU_UNUSED int tu_listen_loopback(int *port) {
 }
 
 /* Joins the test cluster whose rank 0 listens on lfd (127.0.0.1:port,
- * from tu_listen_loopback); NULL on failure. */
+ * from tu_listen_loopback); NULL on failure, described in *err. */
 static TU_UNUSED gasp_cluster *tu_join_cluster(int rank, int size, int port,
                                                int lfd, const char *key,
-                                               double timeout) {
+                                               double timeout,
+                                               gasp_error *err) {
   char coord[64];
   snprintf(coord, sizeof coord, "127.0.0.1:%d", port);
   gasp_cluster_opts co;
@@ -503,48 +506,267 @@ static TU_UNUSED gasp_cluster *tu_join_cluster(int rank, int size, int port,
   co.key_len = strlen(key);
   co.timeout = timeout;
   gasp_cluster *c = NULL;
-  gasp_error err;
-  return gasp_cluster_new(&c, &co, &err) ? NULL : c;
+  return gasp_cluster_new(&c, &co, err) ? NULL : c;
 }
 
-/* A rank's body: its exit status (0: all went well). */
+/* ---- forked children that say where they failed ---------------------
+ *
+ * A forked child (a cluster rank, a helper process) cannot use cmocka's
+ * asserts: they would unwind into the test runner of the child.  Instead
+ * its checks record "FILE:LINE: reason" with TU_RANK_FAIL and return a
+ * non-zero status; tu_child_exit sends the record to the parent through
+ * a pipe, and the parent's failure names the file, line and reason.
+ *
+ *   pid_t pid = tu_child_fork(&ch);        ranks: tu_fork_ranks below
+ *   if (pid == 0) {
+ *     int rc = gasp_x(..., &err);
+ *     tu_child_exit(rc ? TU_RANK_FAIL("gasp_x: %s", err.msg) : 0);
+ *   }
+ *   tu_child_assert_ok(&ch, "what");
+ *
+ * The record lives in a static of the process, so each forked child has
+ * its own; the first failure recorded is kept (the later ones usually
+ * follow from it). */
+
+#if defined(__GNUC__)
+#define TU_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define TU_NORETURN __attribute__((noreturn))
+#else
+#define TU_PRINTF(f, a)
+#define TU_NORETURN
+#endif
+
+/* The status TU_RANK_FAIL gives; other non-zero statuses a child ends
+ * with are outcomes its parent checks, or unexplained failures. */
+#define TU_RANK_FAILED 1
+
+static char tu_rank_msg[640]; /* this process's first recorded failure */
+static int tu_rank_fd = -1;   /* in a child: the report pipe's write end */
+
+/* `file` without the build's leading "./" and "../" (an out-of-tree
+ * build compiles "../tests/x.c"), or from "tests/" on when absolute. */
+static TU_UNUSED const char *tu_rank_where(const char *file) {
+  if (file[0] == '/') {
+    const char *t = strstr(file, "/tests/");
+    return t ? t + 1 : file;
+  }
+  for (;;) {
+    if (!strncmp(file, "./", 2))
+      file += 2;
+    else if (!strncmp(file, "../", 3))
+      file += 3;
+    else
+      return file;
+  }
+}
+
+static TU_UNUSED TU_PRINTF(4, 0) int tu_rank_vfail(const char *file, int line,
+                                                   const char *cond,
+                                                   const char *fmt,
+                                                   va_list ap) {
+  if (tu_rank_msg[0]) return TU_RANK_FAILED;
+  size_t n = sizeof tu_rank_msg;
+  int k = snprintf(tu_rank_msg, n, "%s:%d: ", tu_rank_where(file), line);
+  if (k < 0 || (size_t)k >= n) return TU_RANK_FAILED;
+  if (cond) {
+    int c = snprintf(tu_rank_msg + k, n - (size_t)k, "check (%s) failed%s",
+                     cond, fmt ? ": " : "");
+    if (c < 0 || (size_t)(k + c) >= n) return TU_RANK_FAILED;
+    k += c;
+  }
+  if (fmt) vsnprintf(tu_rank_msg + k, n - (size_t)k, fmt, ap);
+  return TU_RANK_FAILED;
+}
+
+/* Records "FILE:LINE: message" (only the first failure of the process is
+ * kept); returns TU_RANK_FAILED.  Use through TU_RANK_FAIL. */
+static TU_UNUSED TU_PRINTF(3, 4) int tu_rank_fail(const char *file, int line,
+                                                  const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  tu_rank_vfail(file, line, NULL, fmt, ap);
+  va_end(ap);
+  return TU_RANK_FAILED;
+}
+
+/* The same for a failed condition: "FILE:LINE: check (COND) failed[: msg]"
+ * (fmt may be NULL). */
+static TU_UNUSED TU_PRINTF(4, 5) int tu_rank_fail_cond(const char *file,
+                                                       int line,
+                                                       const char *cond,
+                                                       const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  tu_rank_vfail(file, line, cond, fmt, ap);
+  va_end(ap);
+  return TU_RANK_FAILED;
+}
+
+/* Records where and why this child failed; evaluates to TU_RANK_FAILED:
+ *   return TU_RANK_FAIL("gasp_dist_new: %s", err.msg); */
+#define TU_RANK_FAIL(...) tu_rank_fail(__FILE__, __LINE__, __VA_ARGS__)
+
+/* Returns TU_RANK_FAILED from the enclosing function, recording the
+ * condition's text, when cond is false. */
+#define TU_RANK_CHECK(cond)                                                    \
+  do {                                                                         \
+    if (!(cond)) return tu_rank_fail_cond(__FILE__, __LINE__, #cond, NULL);    \
+  } while (0)
+
+/* TU_RANK_CHECK with a message after the condition's text. */
+#define TU_RANK_CHECK_MSG(cond, ...)                                           \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      return tu_rank_fail_cond(__FILE__, __LINE__, #cond, __VA_ARGS__);        \
+  } while (0)
+
+/* The failure recorded so far ("" when none). */
+static TU_UNUSED const char *tu_rank_message(void) { return tu_rank_msg; }
+
+/* Forgets the recorded failure: for a failure the child expected. */
+static TU_UNUSED void tu_rank_clear(void) { tu_rank_msg[0] = '\0'; }
+
+/* A gasp_error as gasp_error_format writes it ("FILE:LINE: reason"),
+ * into a static buffer (valid until the next call). */
+static TU_UNUSED const char *tu_err(const gasp_error *err) {
+  static char buf[1100];
+  return gasp_error_format(err, buf, sizeof buf);
+}
+
+typedef struct tu_child {
+  pid_t pid;
+  int fd;        /* the report pipe's read end, in the parent */
+  int status;    /* after tu_child_wait: the exit status, -1 when killed */
+  int sig;       /* the signal that ended it, else 0 */
+  char msg[704]; /* after tu_child_wait: why it failed ("" when it did not) */
+} tu_child;
+
+/* Forks a child with a report pipe; returns 0 in the child, its pid in
+ * the parent.  In the child a crash kills it (cmocka's handlers would go
+ * on with the next test in the child) and no failure is recorded yet. */
+static TU_UNUSED pid_t tu_child_fork(tu_child *ch) {
+  int p[2];
+  memset(ch, 0, sizeof *ch);
+  ch->fd = -1;
+  assert_int_equal(pipe(p), 0);
+  fcntl(p[0], F_SETFD, FD_CLOEXEC);
+  fcntl(p[1], F_SETFD, FD_CLOEXEC);
+  fflush(NULL);
+  ch->pid = fork();
+  assert_true(ch->pid >= 0);
+  if (ch->pid == 0) {
+    close(p[0]);
+    tu_rank_fd = p[1];
+    tu_rank_clear();
+    signal(SIGSEGV, SIG_DFL);
+    signal(SIGBUS, SIG_DFL);
+    signal(SIGFPE, SIG_DFL);
+    signal(SIGILL, SIG_DFL);
+    signal(SIGABRT, SIG_DFL);
+    return 0;
+  }
+  close(p[1]);
+  ch->fd = p[0];
+  return ch->pid;
+}
+
+/* In a child from tu_child_fork: ends it with `status`, sending the
+ * recorded failure to the parent first when status is not 0.  A message
+ * is one write under PIPE_BUF: the parent reads it after the exit. */
+static TU_UNUSED TU_NORETURN void tu_child_exit(int status) {
+  if (status && tu_rank_fd >= 0 && tu_rank_msg[0]) {
+    ssize_t w = write(tu_rank_fd, tu_rank_msg, strlen(tu_rank_msg));
+    (void)w;
+  }
+  _exit(status);
+}
+
+/* In the parent: reaps the child and reads its report.  Returns 1 when it
+ * ended with status 0; else ch->msg says why: its recorded failure,
+ * "exited with N" when it recorded none, or the signal that killed it. */
+static TU_UNUSED int tu_child_wait(tu_child *ch) {
+  int w = 0;
+  while (waitpid(ch->pid, &w, 0) < 0)
+    assert_int_equal(errno, EINTR);
+  ch->status = WIFEXITED(w) ? WEXITSTATUS(w) : -1;
+  ch->sig = WIFSIGNALED(w) ? WTERMSIG(w) : 0;
+  char rep[sizeof tu_rank_msg];
+  ssize_t n = 0;
+  if (ch->fd >= 0) { /* a grandchild may hold the pipe: do not wait */
+    fcntl(ch->fd, F_SETFL, O_NONBLOCK);
+    n = read(ch->fd, rep, sizeof rep - 1);
+    close(ch->fd);
+    ch->fd = -1;
+  }
+  rep[n > 0 ? n : 0] = '\0';
+  if (ch->sig)
+    snprintf(ch->msg, sizeof ch->msg, "killed by signal %d (%s)", ch->sig,
+             strsignal(ch->sig));
+  else if (ch->status && rep[0])
+    snprintf(ch->msg, sizeof ch->msg, "%s", rep);
+  else if (ch->status)
+    snprintf(ch->msg, sizeof ch->msg, "exited with %d", ch->status);
+  else
+    ch->msg[0] = '\0';
+  return ch->status == 0;
+}
+
+/* tu_child_wait, failing the test with "what: why" unless the child ended
+ * with status 0. */
+static TU_UNUSED void tu_child_assert_ok(tu_child *ch, const char *what) {
+  if (!tu_child_wait(ch)) fail_msg("%s: %s", what, ch->msg);
+}
+
+/* After tu_child_wait on n children (ranks 0 .. n-1): fails the test
+ * listing every rank that ended other than with 0 or `also_ok` (0: no
+ * other), as "what: rank 1: FILE:LINE: reason; rank 2: ...". */
+static TU_UNUSED void tu_assert_ranks(const tu_child *ch, int n, int also_ok,
+                                      const char *what) {
+  char buf[4096];
+  size_t k = 0;
+  int bad = 0;
+  buf[0] = '\0';
+  for (int r = 0; r < n; r++) {
+    if (ch[r].status == 0 || (also_ok && ch[r].status == also_ok)) continue;
+    if (k < sizeof buf) {
+      int c = snprintf(buf + k, sizeof buf - k, "%srank %d: %s",
+                       bad ? "; " : "", r, ch[r].msg);
+      k += c > 0 ? (size_t)c : 0;
+    }
+    bad++;
+  }
+  if (bad) fail_msg("%s: %s", what, buf);
+}
+
+/* A rank's body: its exit status (0: all went well; TU_RANK_FAIL says
+ * where and why it did not). */
 typedef int (*tu_rank_fn)(int rank, int size, int port, int lfd, void *arg);
 
 /* Forks `size` ranks running fn, meeting at a fresh loopback socket, and
- * waits for all of them; fails the test naming the first rank that did
- * not end with 0.  Call it before this process starts OpenMP threads
- * (forking after them hangs libgomp in the child). */
+ * waits for all of them; fails the test listing every rank that did not
+ * end with 0, each with its recorded FILE:LINE and reason, its exit
+ * status, or the signal that killed it.  Call it before this process
+ * starts OpenMP threads (forking after them hangs libgomp in the child). */
 static TU_UNUSED void tu_fork_ranks(int size, tu_rank_fn fn, void *arg,
                                     const char *what) {
   int port = 0, lfd = tu_listen_loopback(&port);
-  pid_t pid[16];
+  tu_child ch[16];
   assert_true(size >= 1 && size <= 16);
   for (int r = 0; r < size; r++) {
-    fflush(NULL);
-    pid[r] = fork();
-    assert_true(pid[r] >= 0);
-    if (pid[r] == 0) {
+    if (tu_child_fork(&ch[r]) == 0) {
       signal(SIGPIPE, SIG_IGN);
-      /* a rank that crashes dies (cmocka's handlers would go on with the
-       * next test in this child) */
-      signal(SIGSEGV, SIG_DFL);
-      signal(SIGBUS, SIG_DFL);
-      signal(SIGFPE, SIG_DFL);
-      signal(SIGILL, SIG_DFL);
+      for (int q = 0; q < r; q++) /* the earlier ranks' report pipes */
+        close(ch[q].fd);
       if (r) close(lfd);
-      _exit(fn(r, size, port, lfd, arg));
+      tu_child_exit(fn(r, size, port, lfd, arg));
     }
   }
   close(lfd);
-  int bad = -1, bad_st = 0;
-  for (int r = 0; r < size; r++) { /* reap every rank, then judge */
-    int w;
-    assert_int_equal(waitpid(pid[r], &w, 0), pid[r]);
-    int st = WIFEXITED(w) ? WEXITSTATUS(w) : 100 + WTERMSIG(w);
-    if (st && bad < 0) bad = r, bad_st = st;
-  }
-  if (bad >= 0)
-    fail_msg("%s, %d ranks: rank %d exited with %d", what, size, bad, bad_st);
+  for (int r = 0; r < size; r++) /* reap every rank, then judge */
+    tu_child_wait(&ch[r]);
+  char head[256];
+  snprintf(head, sizeof head, "%s, %d ranks", what, size);
+  tu_assert_ranks(ch, size, 0, head);
 }
 
 #endif /* GASP_TESTUTIL_H */
