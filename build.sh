@@ -5,6 +5,8 @@
 #   ./build.sh check    install what is missing, build, run the test suite
 #   ./build.sh check --sanitizers   the suite under ASan + UBSan (own build dir)
 #   ./build.sh check --no-cuda      the suite without the CUDA path
+#   ./build.sh fuzz [SECONDS]       the libFuzzer harnesses (clang, own build
+#                                   dir), each for SECONDS (30); see README
 #
 # Missing Debian packages are installed with apt-get (as root, or via sudo).
 set -euo pipefail
@@ -28,7 +30,7 @@ install_deps() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 }
 
-build() { # build DIR CONFIGURE-ARGS...
+configure_in() { # configure_in DIR CONFIGURE-ARGS...
   local dir=$1
   shift
   [ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] ||
@@ -39,13 +41,28 @@ build() { # build DIR CONFIGURE-ARGS...
     (cd "$dir" && ../configure -q "$@")
     echo "$*" > "$dir/.args"
   fi
-  make -C "$dir" -j"$(nproc)" -s
+}
+
+build() { # build DIR CONFIGURE-ARGS...
+  configure_in "$@"
+  make -C "$1" -j"$(nproc)" -s
 }
 
 cmd=${1:-run}
 shift || true
 dir=_build
 args=()
+fuzz_seconds=30
+if [ "$cmd" = fuzz ]; then
+  case "${1:-}" in
+    "" | *[!0-9]*) ;;
+    *) fuzz_seconds=$1; shift ;;
+  esac
+  # libFuzzer comes with Debian's clang
+  command -v clang >/dev/null || PACKAGES="$PACKAGES clang"
+  dir=_build-fuzz
+  args=(CC=clang --enable-fuzzing --without-cuda)
+fi
 for a in "$@"; do
   case "$a" in
     --sanitizers) dir=_build-asan; args+=(--enable-sanitizers --without-cuda) ;;
@@ -56,6 +73,12 @@ for a in "$@"; do
 done
 
 install_deps
+if [ "$cmd" = fuzz ]; then
+  # builds only what the harnesses need, then runs each in turn
+  configure_in "$dir" "${args[@]}"
+  make -C "$dir" -j"$(nproc)" -s fuzz FUZZ_SECONDS="$fuzz_seconds"
+  exit
+fi
 build "$dir" "${args[@]}"
 case "$cmd" in
   run)
@@ -74,5 +97,6 @@ case "$cmd" in
       exit 1
     }
     ;;
-  *) echo "usage: ./build.sh run|check [--sanitizers|--tsan|--no-cuda]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh run|check [--sanitizers|--tsan|--no-cuda]," \
+       "./build.sh fuzz [SECONDS]" >&2; exit 2 ;;
 esac

@@ -74,7 +74,7 @@ static void init_worker(void *arg, int tid) {
     while (gasp__range_next(&j->vr, &lo, &hi))
       for (uint64_t v = lo; v < hi; v++) {
         ctx.v = (gasp_vid)v;
-        e->prog.init_vertex(&ctx, (char *)g->vdata + v * e->prog.vertex_size);
+        e->prog.init_vertex(&ctx, gasp__vdata(e, (gasp_vid)v));
       }
   if (e->prog.init_edge)
     while (gasp__range_next(&j->er, &lo, &hi))
@@ -384,7 +384,7 @@ int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
 /* ---------------------------------------------------------------- */
 
 static inline void *vdata(gasp_engine *e, gasp_vid v) {
-  return (char *)e->g->vdata + (size_t)v * e->prog.vertex_size;
+  return gasp__vdata(e, v);
 }
 
 static inline void *edata(gasp_engine *e, uint64_t slot) {

@@ -234,20 +234,25 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st);
 void gasp__sync_signal(gasp_ctx *ctx, gasp_vid v, double prio);
 void gasp__async_signal(gasp_ctx *ctx, gasp_vid v, double prio);
 
+/* Vertex v's data; NULL for a program without vertex data (vertex_size
+ * 0, no array), never an offset from a null pointer. */
+static inline void *gasp__vdata(const gasp_engine *e, gasp_vid v) {
+  char *base = e->g->vdata;
+  return base ? base + (size_t)v * e->prog.vertex_size : NULL;
+}
+
 /* Gather and scatter directions of the update in ctx (inline: once per
  * update on the hot path). */
 static inline gasp_dir gasp__gather_dir(gasp_ctx *ctx) {
   const gasp_program *p = &ctx->e->prog;
   if (!p->gather_edges) return p->gather_dir;
-  return p->gather_edges(ctx, (char *)ctx->e->g->vdata +
-                                  (size_t)ctx->v * p->vertex_size);
+  return p->gather_edges(ctx, gasp__vdata(ctx->e, ctx->v));
 }
 
 static inline gasp_dir gasp__scatter_dir(gasp_ctx *ctx) {
   const gasp_program *p = &ctx->e->prog;
   if (!p->scatter_edges) return p->scatter_dir;
-  return p->scatter_edges(ctx, (char *)ctx->e->g->vdata +
-                                   (size_t)ctx->v * p->vertex_size);
+  return p->scatter_edges(ctx, gasp__vdata(ctx->e, ctx->v));
 }
 
 #endif

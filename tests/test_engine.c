@@ -9,6 +9,7 @@
  *    proves the detector can see them);
  *  - colourings are proper; aggregators equal direct sums; stop and
  *    max_iter end runs with the right reason;
+ *  - a program without vertex data sees NULL vertex data everywhere;
  *  - gasp_engine_map visits every item once and its sums equal a serial
  *    sum (the same bits each call for static blocks).
  */
@@ -530,6 +531,57 @@ static void test_stop_and_max_iter(void **state) {
   gasp_graph_free(&g);
 }
 
+/* ---- a program without vertex data ----------------------------------
+ * vertex_size 0 (the program keeps its state elsewhere, as LDA does):
+ * every callback sees NULL vertex data, the centre's and the neighbours',
+ * rather than an offset from a null pointer. */
+static int nodata_bad;
+
+static void nodata_gather(const gasp_ctx *c, const void *v, const gasp_edge *e,
+                          void *acc) {
+  if (v || e->nbr_data) __atomic_store_n(&nodata_bad, 1, __ATOMIC_RELAXED);
+  *(double *)acc += 1;
+}
+
+static void nodata_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  if (vd || *(const double *)acc != (double)gasp_ctx_in_degree(ctx))
+    __atomic_store_n(&nodata_bad, 1, __ATOMIC_RELAXED);
+}
+
+static void nodata_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+  if (vd || e->nbr_data) __atomic_store_n(&nodata_bad, 1, __ATOMIC_RELAXED);
+}
+
+static void test_no_vertex_data(void **state) {
+  gasp_graph *g = random_graph(200, 800, 11);
+  gasp_program prog;
+  memset(&prog, 0, sizeof prog);
+  prog.acc_size = sizeof(double);
+  prog.gather_edges = pr_in;
+  prog.gather = nodata_gather;
+  prog.sum = pr_sum;
+  prog.apply = nodata_apply;
+  prog.scatter_edges = pr_out;
+  prog.scatter = nodata_scatter;
+  for (int k = 0; k < 2; k++) {
+    gasp_engine_opts o;
+    gasp_engine_opts_init(&o);
+    o.engine = k ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC;
+    o.threads = 2;
+    o.max_iter = 2;
+    gasp_engine *e;
+    assert_int_equal(gasp_engine_new(&e, g, &prog, &o, NULL), GASP_OK);
+    nodata_bad = 0;
+    gasp_engine_signal_all(e, 0);
+    gasp_run_stats st;
+    assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+    assert_true(st.updates > 0);
+    assert_int_equal(nodata_bad, 0);
+    gasp_engine_free(&e);
+  }
+  gasp_graph_free(&g);
+}
+
 static void test_parse_names(void **state) {
   gasp_engine_kind k;
   gasp_consistency c;
@@ -629,6 +681,7 @@ int main(void) {
       cmocka_unit_test(test_aggregators),
       cmocka_unit_test(test_periodic_aggregator),
       cmocka_unit_test(test_stop_and_max_iter),
+      cmocka_unit_test(test_no_vertex_data),
       cmocka_unit_test(test_parse_names),
       cmocka_unit_test(test_engine_map),
   };
