@@ -211,6 +211,11 @@ typedef int (*header_fn)(text_load *tl, const char *buf, size_t n, size_t *pos,
 
 static int run_text(text_load *tl, header_fn header) {
   size_t bs = BLOCK_PER_THREAD * (size_t)tl->T;
+  /* a small plain file needs no more than itself (the buffer grows should
+   * the file grow while read) */
+  const gasp__input *in = tl->in;
+  if (in->regular && !in->gz && in->size + 1 < bs)
+    bs = in->size < ((size_t)64 << 10) ? (size_t)64 << 10 : in->size + 1;
   int rc = gasp__lines_init(&tl->lines, tl->in, bs);
   if (rc) return gasp__fail(tl->err, rc, tl->path, 0, "out of memory");
   uint64_t edges = 0;
