@@ -456,6 +456,41 @@ GASP_EXTERN int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
                                gasp_triangles_totals *totals,
                                gasp_run_stats *stats, gasp_error *err);
 
+/* Directed triangle types (one process): each triangle of the graph taken
+ * as undirected, with the arcs it has (self loops and repeated arcs
+ * ignored; an arc both ways counts as two arcs).  At a corner x, counted
+ * over ordered pairs (y, z) of the other two corners:
+ *   cycle    x -> y -> z -> x
+ *   through  y -> x -> z with y -> z
+ *   in       y -> x and z -> x with y -> z
+ *   out      x -> y and x -> z with y -> z
+ * (PowerGraph's directed_triangle_count).  Totals: cycles (3-cycles,
+ * the sum of the cycle counts over 3) and through (transitive triples:
+ * the sum of the through counts, equal to the sums of in and of out). */
+typedef struct gasp_directed_triangles {
+  uint64_t triangles; /* of the graph taken as undirected */
+  uint64_t cycles;
+  uint64_t through;
+} gasp_directed_triangles;
+
+/* per_vertex (4 per local vertex: cycle, through, in, out; may be NULL)
+ * and *totals.  GASP_ENOTSUP across ranks. */
+GASP_EXTERN int gasp_triangles_directed(gasp_graph *g,
+                                        const gasp_triangles_opts *o,
+                                        uint64_t *per_vertex,
+                                        gasp_directed_triangles *totals,
+                                        gasp_run_stats *stats, gasp_error *err);
+
+/* Local clustering coefficients from gasp_triangles' per-vertex counts:
+ * coef[v] = 2 T(v) / (d(v) (d(v) - 1)), d the distinct undirected degree,
+ * 0 when d < 2 (NetworkX's clustering); *average: their mean over every
+ * vertex of the graph (NetworkX's average_clustering; across ranks, dist
+ * given, over the owned vertices of all ranks, a collective).  coef or
+ * average may be NULL; ghosts' coef entries are 0. */
+GASP_EXTERN int gasp_clustering(const gasp_graph *g, gasp_dist *dist,
+                                const uint64_t *triangles_at, double *coef,
+                                double *average, gasp_error *err);
+
 /* ---- vertex colouring -------------------------------------------------- */
 
 typedef enum gasp_colour_order {

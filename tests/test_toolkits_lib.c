@@ -2243,6 +2243,201 @@ static void test_kcore_triangles_same_as_cli(void **state) {
   free_coo(&c);
 }
 
+/* Directed types by every vertex triple of the arc matrix (self loops and
+ * repeats dropped): per[4 v + k] for k = cycle, through, in, out. */
+static gasp_directed_triangles ref_directed(const gasp_graph *g,
+                                            uint64_t *per) {
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint8_t *m = calloc((size_t)n * n, 1);
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  for (gasp_vid u = 0; u < n; u++)
+    for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++)
+      if (out.nbr[j] != u) m[(size_t)u * n + out.nbr[j]] = 1;
+#define A(x, y) m[(size_t)(x)*n + (y)]
+  gasp_directed_triangles t = {0, 0, 0};
+  memset(per, 0, 4 * n * sizeof *per);
+  uint64_t cyc = 0;
+  for (gasp_vid i = 0; i < n; i++)
+    for (gasp_vid j = i + 1; j < n; j++) {
+      if (!A(i, j) && !A(j, i)) continue;
+      for (gasp_vid k = j + 1; k < n; k++) {
+        if ((!A(i, k) && !A(k, i)) || (!A(j, k) && !A(k, j))) continue;
+        t.triangles++;
+        gasp_vid c[3] = {i, j, k};
+        for (int xi = 0; xi < 3; xi++)
+          for (int yi = 0; yi < 3; yi++) {
+            if (yi == xi) continue;
+            gasp_vid x = c[xi], y = c[yi], z = c[3 - xi - yi];
+            uint64_t *p = per + 4 * (size_t)x;
+            p[0] += A(x, y) && A(y, z) && A(z, x);
+            p[1] += A(y, x) && A(x, z) && A(y, z);
+            p[2] += A(y, x) && A(z, x) && A(y, z);
+            p[3] += A(x, y) && A(x, z) && A(y, z);
+          }
+      }
+    }
+#undef A
+  for (gasp_vid v = 0; v < n; v++) {
+    cyc += per[4 * (size_t)v];
+    t.through += per[4 * (size_t)v + 1];
+  }
+  t.cycles = cyc / 3;
+  free(m);
+  return t;
+}
+
+static void test_triangles_directed(void **state) {
+  (void)state;
+  for (int gi = 0; gi < KT_GRAPHS; gi++) {
+    gasp_graph *g = kt_graph(gi);
+    gasp_vid n = gasp_graph_num_vertices(g);
+    uint64_t *ref = malloc(4 * n * sizeof *ref), *got = malloc(4 * n * 8);
+    uint64_t *und = malloc(n * sizeof *und);
+    gasp_directed_triangles want = ref_directed(g, ref);
+    for (int t = 1; t <= 3; t++) {
+      gasp_triangles_opts o;
+      gasp_triangles_opts_init(&o);
+      o.engine.threads = t;
+      gasp_directed_triangles tot;
+      assert_int_equal(gasp_triangles_directed(g, &o, got, &tot, NULL, NULL),
+                       GASP_OK);
+      assert_memory_equal(got, ref, 4 * n * sizeof *got);
+      assert_int_equal(tot.triangles, want.triangles);
+      assert_int_equal(tot.cycles, want.cycles);
+      assert_int_equal(tot.through, want.through);
+      uint64_t sin = 0, sout = 0;
+      for (gasp_vid v = 0; v < n; v++)
+        sin += got[4 * v + 2], sout += got[4 * v + 3];
+      assert_int_equal(sin, tot.through); /* each transitive triple once */
+      assert_int_equal(sout, tot.through);
+    }
+    /* clustering: 2 T / (d (d - 1)) against the triple loops' counts */
+    gasp_triangles_totals ut = ref_triangles(g, und);
+    (void)ut;
+    uint8_t *a = undirected_matrix(g);
+    double *coef = malloc(n * sizeof *coef), avg = -1, sum = 0;
+    assert_int_equal(gasp_clustering(g, NULL, und, coef, &avg, NULL), GASP_OK);
+    for (gasp_vid v = 0; v < n; v++) {
+      uint64_t d = 0;
+      for (gasp_vid u = 0; u < n; u++)
+        d += a[(size_t)v * n + u];
+      double c =
+          d < 2 ? 0 : 2.0 * (double)und[v] / ((double)d * (double)(d - 1));
+      assert_true(fabs(coef[v] - c) <= 1e-12);
+      sum += c;
+    }
+    assert_true(fabs(avg - sum / (double)n) <= 1e-12);
+    free(a);
+    free(coef);
+    free(ref);
+    free(got);
+    free(und);
+    gasp_graph_free(&g);
+  }
+  /* a directed 3-cycle, a transitive triangle, and both at once */
+  gasp_gid s[] = {0, 1, 2, 10, 10, 11, 20, 21, 22, 21};
+  gasp_gid d[] = {1, 2, 0, 11, 12, 12, 21, 22, 20, 20};
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_graph_from_coo(&g, 10, s, d, NULL, 0, 0, 1, NULL),
+                   GASP_OK);
+  gasp_triangles_opts o;
+  gasp_triangles_opts_init(&o);
+  gasp_directed_triangles tot;
+  uint64_t per[9 * 4];
+  assert_int_equal(gasp_triangles_directed(g, &o, per, &tot, NULL, NULL),
+                   GASP_OK);
+  assert_int_equal(tot.triangles, 3);
+  assert_int_equal(tot.cycles, 2); /* 0->1->2->0 and 20->21->22->20 */
+  /* the third triangle (20, 21, 22) has a reciprocal pair: a cycle and
+   * transitive triples at once; every corner as the triple loops say */
+  uint64_t ref9[9 * 4];
+  gasp_directed_triangles want = ref_directed(g, ref9);
+  assert_memory_equal(per, ref9, sizeof per);
+  assert_int_equal(tot.through, want.through);
+  assert_int_equal(per[4 * 3 + 3], 1); /* 10: out (10->11, 10->12, 11->12) */
+  assert_int_equal(per[4 * 5 + 2], 1); /* 12: in */
+  assert_int_equal(per[4 * 4 + 1], 1); /* 11: through */
+  gasp_graph_free(&g);
+}
+
+static void test_triangles_directed_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  coo cg = make_coo(300, 2500, 19);
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "g.el"), *outp = tu_path(dir, "out.tsv");
+  write_coo(file, &cg, 0);
+  gasp_graph *g = build(&cg, 0);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint64_t *per = malloc(4 * n * sizeof *per), *und = malloc(n * sizeof *und);
+  gasp_directed_triangles want = ref_directed(g, per);
+  const char *args[] = {"triangles",  "-i",     file,      "-o", outp,
+                        "--directed", "--json", "--quiet", NULL};
+  tu_result r = tu_gasp_runv(args);
+  assert_int_equal(r.status, 0);
+  assert_true(tu_json_num(r.out, "cycles") == (double)want.cycles);
+  assert_true(tu_json_num(r.out, "through") == (double)want.through);
+  tu_result_free(&r);
+  FILE *f = fopen(outp, "r");
+  assert_non_null(f);
+  for (gasp_vid v = 0; v < n; v++) {
+    unsigned long long id, c[4];
+    assert_int_equal(fscanf(f, "%llu\t%llu\t%llu\t%llu\t%llu", &id, &c[0],
+                            &c[1], &c[2], &c[3]),
+                     5);
+    assert_int_equal(id, gasp_graph_gid(g, v));
+    for (int k = 0; k < 4; k++)
+      assert_int_equal(c[k], per[4 * v + k]);
+  }
+  fclose(f);
+  /* clustering: one process and three ranks write the same */
+  ref_triangles(g, und);
+  double *coef = malloc(n * sizeof *coef), avg;
+  assert_int_equal(gasp_clustering(g, NULL, und, coef, &avg, NULL), GASP_OK);
+  for (int np = 1; np <= 3; np += 2) {
+    char nps[8];
+    snprintf(nps, sizeof nps, "%d", np);
+    const char *cargs[] = {
+        "triangles", "-i",      file,   "-o", outp, "--clustering",
+        "--json",    "--quiet", "--np", nps,  NULL};
+    r = tu_gasp_runv(cargs);
+    assert_int_equal(r.status, 0);
+    assert_true(fabs(tu_json_num(r.out, "average_clustering") - avg) <= 1e-9);
+    tu_result_free(&r);
+    f = fopen(outp, "r");
+    assert_non_null(f);
+    for (gasp_vid v = 0; v < n; v++) {
+      unsigned long long id, t;
+      double c;
+      assert_int_equal(fscanf(f, "%llu\t%llu\t%lf", &id, &t, &c), 3);
+      assert_int_equal(id, gasp_graph_gid(g, v));
+      assert_int_equal(t, und[v]);
+      assert_true(fabs(c - coef[v]) <= 1e-9 * (1 + coef[v]));
+    }
+    fclose(f);
+  }
+  const char *np2[] = {"triangles", "-i", file,      "--directed",
+                       "--np",      "2",  "--quiet", NULL};
+  const char *both[] = {"triangles",  "-i",           file,
+                        "--directed", "--clustering", NULL};
+  const char **cases[] = {np2, both};
+  for (int i = 0; i < 2; i++) {
+    r = tu_gasp_runv(cases[i]);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "gasp: "));
+    tu_result_free(&r);
+  }
+  free(per);
+  free(und);
+  free(coef);
+  free(file);
+  free(outp);
+  tu_rmtree(dir);
+  gasp_graph_free(&g);
+  free_coo(&cg);
+}
+
 /* ---- colouring ----------------------------------------------------------- */
 
 /* Sequential greedy colouring in ascending id order (local order here). */
@@ -2652,6 +2847,8 @@ static void test_scc_same_as_cli(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank),
+      cmocka_unit_test(test_triangles_directed),
+      cmocka_unit_test(test_triangles_directed_cli),
       cmocka_unit_test(test_colour),
       cmocka_unit_test(test_colour_errors),
       cmocka_unit_test(test_colour_same_as_cli),

@@ -53,6 +53,10 @@ typedef struct tri {
   uint64_t *count; /* per-vertex triangles, NULL when not wanted */
   uint64_t **mark; /* per thread: bitmap over the ranks, kept zero */
   int threads;
+  /* directed counts (one process): 4 per local id -- cycle, through, in,
+   * out -- and the out-lists to look arcs up in; NULL when not asked */
+  uint64_t *dcount;
+  gasp_adjacency out;
 } tri;
 
 /* |H(v) n b| with H(v) marked in the bitmap `mark`; with `count`, adds
@@ -69,6 +73,47 @@ static uint64_t intersect(const uint64_t *mark, const gasp_vid *b, uint64_t nb,
   return k;
 }
 
+/* Whether the arc x -> y exists (out-lists ascend by local id). */
+static int arc(const tri *t, gasp_vid x, gasp_vid y) {
+  uint64_t lo = t->out.off[x], hi = t->out.off[x + 1];
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (t->out.nbr[mid] < y)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < t->out.off[x + 1] && t->out.nbr[lo] == y;
+}
+
+static void add(uint64_t *c, uint64_t k) {
+  if (k) __atomic_fetch_add(c, k, __ATOMIC_RELAXED);
+}
+
+/* The directed triangle types at corner x of the triangle {x, y, z}, as
+ * ordered pairs (y, z) of the other two corners:
+ *   cycle    x -> y -> z -> x
+ *   through  y -> x -> z with y -> z
+ *   in       y -> x, z -> x with y -> z
+ *   out      x -> y, x -> z with y -> z
+ * xy is the arc x -> y, and so on. */
+static void corner(uint64_t *c, int xy, int yx, int xz, int zx, int yz,
+                   int zy) {
+  add(&c[0], (uint64_t)(xy && yz && zx) + (uint64_t)(xz && zy && yx));
+  add(&c[1], (uint64_t)(yx && xz && yz) + (uint64_t)(zx && xy && zy));
+  add(&c[2], (uint64_t)(yx && zx) * (uint64_t)(yz + zy));
+  add(&c[3], (uint64_t)(xy && xz) * (uint64_t)(yz + zy));
+}
+
+/* A triangle of local ids a, b, c: its directed types at each corner. */
+static void classify(const tri *t, gasp_vid a, gasp_vid b, gasp_vid c) {
+  int ab = arc(t, a, b), ba = arc(t, b, a), ac = arc(t, a, c);
+  int ca = arc(t, c, a), bc = arc(t, b, c), cb = arc(t, c, b);
+  corner(t->dcount + 4 * (size_t)a, ab, ba, ac, ca, bc, cb);
+  corner(t->dcount + 4 * (size_t)b, ba, ab, bc, cb, ac, ca);
+  corner(t->dcount + 4 * (size_t)c, ca, ac, cb, bc, ab, ba);
+}
+
 /* Triangles in which rank r is the lowest corner. */
 static uint64_t count_at(const tri *t, gasp_vid r, uint64_t *mark) {
   const gasp_vid *hv = t->h + t->off[r];
@@ -78,6 +123,12 @@ static uint64_t count_at(const tri *t, gasp_vid r, uint64_t *mark) {
     mark[hv[i] >> 6] |= 1ull << (hv[i] & 63);
   for (uint64_t i = 0; i < nv; i++) {
     gasp_vid u = hv[i];
+    if (t->dcount) { /* each triangle (r, u, w) by its arcs */
+      const gasp_vid *hu = t->h + t->off[u];
+      for (uint64_t j = 0; j < t->off[u + 1] - t->off[u]; j++)
+        if (mark[hu[j] >> 6] >> (hu[j] & 63) & 1)
+          classify(t, t->vert[r], t->vert[u], t->vert[hu[j]]);
+    }
     uint64_t k =
         intersect(mark, t->h + t->off[u], t->off[u + 1] - t->off[u], t->count);
     if (k && t->count) __atomic_fetch_add(&t->count[u], k, __ATOMIC_RELAXED);
@@ -377,15 +428,19 @@ static void tri_free(tri *t) {
   free(t->hcnt);
   free(t->h);
   free(t->count);
+  free(t->dcount);
   if (t->mark)
     for (int i = 0; i < t->threads; i++)
       free(t->mark[i]);
   free(t->mark);
 }
 
-int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
-                   uint64_t *per_vertex, gasp_triangles_totals *totals,
-                   gasp_run_stats *stats, gasp_error *err) {
+/* The undirected count, and with `directed` (4 per vertex, or NULL) the
+ * directed types at every corner. */
+static int triangles(gasp_graph *g, const gasp_triangles_opts *o,
+                     uint64_t *per_vertex, gasp_triangles_totals *totals,
+                     uint64_t *directed, gasp_run_stats *stats,
+                     gasp_error *err) {
   gasp_run_stats tmp;
   gasp_run_stats *st = stats ? stats : &tmp;
   memset(st, 0, sizeof *st);
@@ -416,12 +471,17 @@ int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
   t.off = gasp__malloc(((size_t)n + 1) * sizeof *t.off);
   t.rank = gasp__malloc((n ? (size_t)n : 1) * sizeof *t.rank);
   t.hcnt = gasp__malloc((n ? (size_t)n : 1) * sizeof *t.hcnt);
-  if (d) t.vert = gasp__malloc((n ? (size_t)n : 1) * sizeof *t.vert);
+  if (d || directed)
+    t.vert = gasp__malloc((n ? (size_t)n : 1) * sizeof *t.vert);
   if (per_vertex) t.count = gasp__calloc(n ? (size_t)n : 1, sizeof *t.count);
+  if (directed) {
+    t.dcount = gasp__calloc(4 * (n ? (size_t)n : 1), sizeof *t.dcount);
+    gasp_graph_out_edges(g, &t.out);
+  }
   t.threads = gasp_engine_threads(e);
   t.mark = gasp__calloc((size_t)t.threads, sizeof *t.mark);
-  int ok = t.off && t.rank && t.hcnt && (!d || t.vert) &&
-           (!per_vertex || t.count) && t.mark;
+  int ok = t.off && t.rank && t.hcnt && (!(d || directed) || t.vert) &&
+           (!per_vertex || t.count) && (!directed || t.dcount) && t.mark;
   for (int i = 0; ok && i < t.threads; i++)
     ok = (t.mark[i] = gasp__calloc((size_t)n / 64 + 1, sizeof(uint64_t))) !=
          NULL;
@@ -438,8 +498,88 @@ int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
     totals->wedges = sum[S_WEDGES];
     totals->edges = sum[S_DEGREES] / 2;
     st->reason = GASP_STOP_CONVERGED;
+    if (directed) memcpy(directed, t.dcount, 4 * (size_t)n * sizeof *directed);
   }
   gasp_engine_free(&e);
   tri_free(&t);
   return rc;
+}
+
+int gasp_triangles(gasp_graph *g, const gasp_triangles_opts *o,
+                   uint64_t *per_vertex, gasp_triangles_totals *totals,
+                   gasp_run_stats *stats, gasp_error *err) {
+  return triangles(g, o, per_vertex, totals, NULL, stats, err);
+}
+
+int gasp_triangles_directed(gasp_graph *g, const gasp_triangles_opts *o,
+                            uint64_t *per_vertex,
+                            gasp_directed_triangles *totals,
+                            gasp_run_stats *stats, gasp_error *err) {
+  if (!g || !o || !totals)
+    return tk_lib_fail(err, GASP_EINVAL, "no graph, options or totals");
+  memset(totals, 0, sizeof *totals);
+  if (o->engine.dist)
+    return tk_lib_fail(err, GASP_ENOTSUP,
+                       "directed triangle types run on one process (a "
+                       "triangle's arcs are looked up where it is found)");
+  gasp_vid n = gasp_graph_num_vertices(g);
+  uint64_t *dc = per_vertex
+                     ? per_vertex
+                     : gasp__malloc(4 * (n ? (size_t)n : 1) * sizeof *dc);
+  if (!dc) return tk_lib_fail(err, GASP_ENOMEM, "out of memory");
+  gasp_triangles_totals und;
+  int rc = triangles(g, o, NULL, &und, dc, stats, err);
+  if (!rc) {
+    uint64_t cyc = 0, thr = 0;
+    for (gasp_vid v = 0; v < n; v++) {
+      cyc += dc[4 * (size_t)v];
+      thr += dc[4 * (size_t)v + 1];
+    }
+    totals->triangles = und.triangles;
+    totals->cycles = cyc / 3;
+    totals->through = thr;
+  }
+  if (dc != per_vertex) free(dc);
+  return rc;
+}
+
+int gasp_clustering(const gasp_graph *g, gasp_dist *dist,
+                    const uint64_t *triangles_at, double *coef, double *average,
+                    gasp_error *err) {
+  if (!g || !triangles_at || (!coef && !average))
+    return tk_lib_fail(err, GASP_EINVAL, "no graph, counts or result");
+  gasp_vid n = gasp_graph_num_vertices(g), no = gasp_graph_num_owned(g);
+  gasp_adjacency in, out;
+  gasp_graph_in_edges(g, &in);
+  gasp_graph_out_edges(g, &out);
+  double sum[2] = {0, (double)no};
+  for (gasp_vid v = 0; v < n; v++) {
+    if (v >= no) { /* a ghost: its owner has its figure */
+      if (coef) coef[v] = 0;
+      continue;
+    }
+    /* distinct neighbours other than v: the sorted lists merged */
+    const gasp_vid *a = in.nbr + in.off[v], *b = out.nbr + out.off[v];
+    uint64_t na = in.off[v + 1] - in.off[v], nb = out.off[v + 1] - out.off[v];
+    uint64_t i = 0, j = 0, deg = 0;
+    gasp_vid last = GASP_VID_NONE;
+    while (i < na || j < nb) {
+      gasp_vid x = (j >= nb || (i < na && a[i] <= b[j])) ? a[i++] : b[j++];
+      if (x == last || x == v) continue;
+      last = x;
+      deg++;
+    }
+    double c = deg < 2 ? 0.0
+                       : 2.0 * (double)triangles_at[v] /
+                             ((double)deg * (double)(deg - 1));
+    if (coef) coef[v] = c;
+    sum[0] += c;
+  }
+  if (dist) {
+    int rc = gasp_cluster_allreduce(gasp_dist_cluster(dist), sum, 2,
+                                    GASP_REDUCE_SUM, err);
+    if (rc) return rc;
+  }
+  if (average) *average = sum[1] > 0 ? sum[0] / sum[1] : 0.0;
+  return GASP_OK;
 }
