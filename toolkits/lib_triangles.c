@@ -54,9 +54,10 @@ typedef struct tri {
   uint64_t **mark; /* per thread: bitmap over the ranks, kept zero */
   int threads;
   /* directed counts (one process): 4 per local id -- cycle, through, in,
-   * out -- and the out-lists to look arcs up in; NULL when not asked */
+   * out -- and the arcs of each H entry; NULL when not asked */
   uint64_t *dcount;
-  gasp_adjacency out;
+  uint8_t *hdir; /* beside h: bit 0 the arc centre -> member, bit 1 back */
+  uint8_t **dir; /* per thread, by rank: the arcs with the lowest corner */
 } tri;
 
 /* |H(v) n b| with H(v) marked in the bitmap `mark`; with `count`, adds
@@ -73,62 +74,76 @@ static uint64_t intersect(const uint64_t *mark, const gasp_vid *b, uint64_t nb,
   return k;
 }
 
-/* Whether the arc x -> y exists (out-lists ascend by local id). */
-static int arc(const tri *t, gasp_vid x, gasp_vid y) {
-  uint64_t lo = t->out.off[x], hi = t->out.off[x + 1];
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    if (t->out.nbr[mid] < y)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < t->out.off[x + 1] && t->out.nbr[lo] == y;
-}
-
 static void add(uint64_t *c, uint64_t k) {
   if (k) __atomic_fetch_add(c, k, __ATOMIC_RELAXED);
 }
 
 /* The directed triangle types at corner x of the triangle {x, y, z}, as
- * ordered pairs (y, z) of the other two corners:
+ * ordered pairs (y, z) of the other two corners, added to c[0..4):
  *   cycle    x -> y -> z -> x
  *   through  y -> x -> z with y -> z
  *   in       y -> x, z -> x with y -> z
  *   out      x -> y, x -> z with y -> z
  * xy is the arc x -> y, and so on. */
-static void corner(uint64_t *c, int xy, int yx, int xz, int zx, int yz,
-                   int zy) {
-  add(&c[0], (uint64_t)(xy && yz && zx) + (uint64_t)(xz && zy && yx));
-  add(&c[1], (uint64_t)(yx && xz && yz) + (uint64_t)(zx && xy && zy));
-  add(&c[2], (uint64_t)(yx && zx) * (uint64_t)(yz + zy));
-  add(&c[3], (uint64_t)(xy && xz) * (uint64_t)(yz + zy));
+static inline void corner(uint64_t *c, int xy, int yx, int xz, int zx, int yz,
+                          int zy) {
+  c[0] += (uint64_t)(xy && yz && zx) + (uint64_t)(xz && zy && yx);
+  c[1] += (uint64_t)(yx && xz && yz) + (uint64_t)(zx && xy && zy);
+  c[2] += (uint64_t)(yx && zx) * (uint64_t)(yz + zy);
+  c[3] += (uint64_t)(xy && xz) * (uint64_t)(yz + zy);
 }
 
-/* A triangle of local ids a, b, c: its directed types at each corner. */
-static void classify(const tri *t, gasp_vid a, gasp_vid b, gasp_vid c) {
-  int ab = arc(t, a, b), ba = arc(t, b, a), ac = arc(t, a, c);
-  int ca = arc(t, c, a), bc = arc(t, b, c), cb = arc(t, c, b);
-  corner(t->dcount + 4 * (size_t)a, ab, ba, ac, ca, bc, cb);
-  corner(t->dcount + 4 * (size_t)b, ba, ab, bc, cb, ac, ca);
-  corner(t->dcount + 4 * (size_t)c, ca, ac, cb, bc, ab, ba);
+/* Directed types of the triangles with lowest corner r (H(r) marked, the
+ * arcs with r in dir by rank): r's and each u's figures are summed here
+ * and added once, w's as found. */
+static void classify_at(const tri *t, gasp_vid r, const uint64_t *mark,
+                        const uint8_t *dir) {
+  const gasp_vid *hv = t->h + t->off[r];
+  uint64_t nv = t->off[r + 1] - t->off[r], cr[4] = {0, 0, 0, 0};
+  for (uint64_t i = 0; i < nv; i++) {
+    gasp_vid u = hv[i];
+    int ru = dir[u] & 1, ur = dir[u] >> 1 & 1;
+    const gasp_vid *hu = t->h + t->off[u];
+    const uint8_t *du = t->hdir + t->off[u];
+    uint64_t cu[4] = {0, 0, 0, 0};
+    for (uint64_t j = 0; j < t->off[u + 1] - t->off[u]; j++) {
+      gasp_vid w = hu[j];
+      if (!(mark[w >> 6] >> (w & 63) & 1)) continue;
+      int rw = dir[w] & 1, wr = dir[w] >> 1 & 1;
+      int uw = du[j] & 1, wu = du[j] >> 1 & 1;
+      uint64_t cw[4] = {0, 0, 0, 0};
+      corner(cr, ru, ur, rw, wr, uw, wu);
+      corner(cu, ur, ru, uw, wu, rw, wr);
+      corner(cw, wr, rw, wu, uw, ru, ur);
+      uint64_t *pw = t->dcount + 4 * (size_t)t->vert[w];
+      for (int k = 0; k < 4; k++)
+        add(&pw[k], cw[k]);
+    }
+    uint64_t *pu = t->dcount + 4 * (size_t)t->vert[u];
+    for (int k = 0; k < 4; k++)
+      add(&pu[k], cu[k]);
+  }
+  uint64_t *pr = t->dcount + 4 * (size_t)t->vert[r];
+  for (int k = 0; k < 4; k++)
+    add(&pr[k], cr[k]);
 }
 
 /* Triangles in which rank r is the lowest corner. */
-static uint64_t count_at(const tri *t, gasp_vid r, uint64_t *mark) {
+static uint64_t count_at(const tri *t, gasp_vid r, uint64_t *mark, int tid) {
   const gasp_vid *hv = t->h + t->off[r];
   uint64_t nv = t->off[r + 1] - t->off[r], total = 0;
   if (nv < 2) return 0;
   for (uint64_t i = 0; i < nv; i++)
     mark[hv[i] >> 6] |= 1ull << (hv[i] & 63);
+  if (t->dcount) { /* the arcs with r, by rank, then every triangle */
+    uint8_t *dir = t->dir[tid];
+    const uint8_t *dr = t->hdir + t->off[r];
+    for (uint64_t i = 0; i < nv; i++)
+      dir[hv[i]] = dr[i];
+    classify_at(t, r, mark, dir);
+  }
   for (uint64_t i = 0; i < nv; i++) {
     gasp_vid u = hv[i];
-    if (t->dcount) { /* each triangle (r, u, w) by its arcs */
-      const gasp_vid *hu = t->h + t->off[u];
-      for (uint64_t j = 0; j < t->off[u + 1] - t->off[u]; j++)
-        if (mark[hu[j] >> 6] >> (hu[j] & 63) & 1)
-          classify(t, t->vert[r], t->vert[u], t->vert[hu[j]]);
-    }
     uint64_t k =
         intersect(mark, t->h + t->off[u], t->off[u + 1] - t->off[u], t->count);
     if (k && t->count) __atomic_fetch_add(&t->count[u], k, __ATOMIC_RELAXED);
@@ -145,8 +160,8 @@ static void tri_gather(const gasp_ctx *ctx, const void *vp, const gasp_nbrs *nb,
   tri *t = gasp_ctx_user(ctx);
   gasp_vid self = gasp_ctx_vertex(ctx);
   if (t->pass == 3) {
-    *(uint64_t *)acc =
-        count_at(t, t->rank[self], t->mark[gasp_ctx_thread(ctx)]);
+    *(uint64_t *)acc = count_at(t, t->rank[self], t->mark[gasp_ctx_thread(ctx)],
+                                gasp_ctx_thread(ctx));
     return;
   }
   /* passes 1 and 2: merge the sorted in- and out-lists, skipping repeats */
@@ -154,18 +169,32 @@ static void tri_gather(const gasp_ctx *ctx, const void *vp, const gasp_nbrs *nb,
   uint64_t na = nb->n_in, nbn = nb->n_out, i = 0, j = 0, n = 0;
   gasp_vid last = GASP_VID_NONE, rs = 0;
   gasp_vid *out = NULL;
+  uint8_t *dir = NULL;
   if (t->pass == 2) {
     rs = t->rank[self];
     out = t->h + t->off[rs];
+    if (t->hdir) dir = t->hdir + t->off[rs];
   }
+  int kept = 0; /* the last distinct neighbour went into out */
   while (i < na || j < nbn) {
-    gasp_vid x = (j >= nbn || (i < na && a[i] <= b[j])) ? a[i++] : b[j++];
-    if (x == last || x == self) continue;
+    int from_in = j >= nbn || (i < na && a[i] <= b[j]);
+    gasp_vid x = from_in ? a[i++] : b[j++];
+    /* in-list: x -> centre (bit 1); out-list: centre -> x (bit 0) */
+    uint8_t bit = from_in ? 2 : 1;
+    if (x == self) continue;
+    if (x == last) {
+      if (dir && kept) dir[n - 1] |= bit;
+      continue;
+    }
     last = x;
-    if (!out)
+    kept = 0;
+    if (!out) {
       n++;
-    else if (t->rank[x] > rs)
+    } else if (t->rank[x] > rs) {
+      if (dir) dir[n] = bit;
       out[n++] = t->rank[x];
+      kept = 1;
+    }
   }
   *(uint64_t *)acc = n;
 }
@@ -225,6 +254,7 @@ static void pack(tri *t, gasp_vid n) {
     uint64_t from = t->off[r];
     t->off[r] = to;
     memmove(t->h + to, t->h + from, (size_t)t->hcnt[r] * sizeof *t->h);
+    if (t->hdir) memmove(t->hdir + to, t->hdir + from, t->hcnt[r]);
     to += t->hcnt[r];
   }
   t->off[n] = to;
@@ -386,6 +416,10 @@ static int count(gasp_engine *e, gasp_graph *g, gasp_dist *d, tri *t,
     if (order) global_order(d, n, no, order);
     room = rank_vertices(t, vd, n, order, no, bucket, maxdeg);
     t->h = gasp__malloc((room ? room : 1) * sizeof *t->h);
+    if (t->dcount && !(t->hdir = gasp__malloc(room ? room : 1))) {
+      free(t->h);
+      t->h = NULL;
+    }
   }
   free(bucket);
   free(order);
@@ -429,6 +463,11 @@ static void tri_free(tri *t) {
   free(t->h);
   free(t->count);
   free(t->dcount);
+  free(t->hdir);
+  if (t->dir)
+    for (int i = 0; i < t->threads; i++)
+      free(t->dir[i]);
+  free(t->dir);
   if (t->mark)
     for (int i = 0; i < t->threads; i++)
       free(t->mark[i]);
@@ -474,10 +513,8 @@ static int triangles(gasp_graph *g, const gasp_triangles_opts *o,
   if (d || directed)
     t.vert = gasp__malloc((n ? (size_t)n : 1) * sizeof *t.vert);
   if (per_vertex) t.count = gasp__calloc(n ? (size_t)n : 1, sizeof *t.count);
-  if (directed) {
+  if (directed)
     t.dcount = gasp__calloc(4 * (n ? (size_t)n : 1), sizeof *t.dcount);
-    gasp_graph_out_edges(g, &t.out);
-  }
   t.threads = gasp_engine_threads(e);
   t.mark = gasp__calloc((size_t)t.threads, sizeof *t.mark);
   int ok = t.off && t.rank && t.hcnt && (!(d || directed) || t.vert) &&
@@ -485,6 +522,11 @@ static int triangles(gasp_graph *g, const gasp_triangles_opts *o,
   for (int i = 0; ok && i < t.threads; i++)
     ok = (t.mark[i] = gasp__calloc((size_t)n / 64 + 1, sizeof(uint64_t))) !=
          NULL;
+  if (ok && directed) {
+    ok = (t.dir = gasp__calloc((size_t)t.threads, sizeof *t.dir)) != NULL;
+    for (int i = 0; ok && i < t.threads; i++)
+      ok = (t.dir[i] = gasp__malloc(n ? (size_t)n : 1)) != NULL;
+  }
   uint64_t sum[S_N] = {0};
   if (!ok)
     rc = tk_lib_fail(err, GASP_ENOMEM, "out of memory");
