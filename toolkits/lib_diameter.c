@@ -26,17 +26,23 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define FIX 65536.0 /* estimates in units of 2^-16 */
 
 typedef struct hanf {
   gasp_dist *dist;
   int undirected, bits;
-  size_t m;      /* registers */
-  uint64_t seed; /* mixed */
-  double alpha;  /* HyperLogLog's bias correction for m */
-  uint64_t *est; /* per local vertex: its counter's estimate, fixed point */
-  uint64_t cur;  /* the aggregator counts counters stamped this */
+  size_t m;        /* registers */
+  uint64_t seed;   /* mixed */
+  double alpha;    /* HyperLogLog's bias correction for m */
+  double pow2[66]; /* 2^-k */
+  uint64_t *est;   /* per local vertex: its counter's estimate, fixed point */
+  uint32_t *stamp; /* per local vertex: 1 + the superstep its counter last
+                      grew in (0: never), mirrored to ghosts */
+  uint32_t cur;    /* the aggregator counts counters stamped this */
   gasp_engine *e;
   int agg;
   double *nf; /* N(0), N(1), ...: while counters grow */
@@ -59,17 +65,13 @@ static uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-static uint64_t *stamp_of(const hanf *p, void *vd) {
-  return (uint64_t *)((char *)vd + p->m);
-}
-
 /* The estimate of a counter: the harmonic mean of 2^register, or linear
  * counting of the empty registers while the count is small. */
 static double estimate(const hanf *p, const uint8_t *r) {
   double z = 0;
   uint64_t zeros = 0;
   for (size_t j = 0; j < p->m; j++) {
-    z += ldexp(1.0, -(int)r[j]);
+    z += p->pow2[r[j]];
     zeros += r[j] == 0;
   }
   double m = (double)p->m, e = p->alpha * m * m / z;
@@ -98,18 +100,49 @@ static gasp_dir hanf_gather_dir(const gasp_ctx *ctx, const void *vd) {
   return p->undirected ? GASP_DIR_ALL : GASP_DIR_OUT;
 }
 
-static void max_into(uint8_t *acc, const uint8_t *r, size_t m) {
-  for (size_t j = 0; j < m; j++)
-    acc[j] = acc[j] > r[j] ? acc[j] : r[j];
+/* Byte-wise maximum of 8 registers at once: every register is below 128,
+ * so (a | H) - b keeps a byte's top bit exactly where a >= b, and no
+ * borrow crosses bytes. */
+static inline uint64_t max8(uint64_t a, uint64_t b) {
+  const uint64_t H = 0x8080808080808080ull;
+  uint64_t ge = ((a | H) - b) & H;
+  uint64_t sel = (ge - (ge >> 7)) | ge;
+  return (a & sel) | (b & ~sel);
+}
+
+/* acc = max(acc, r) over m registers (a multiple of 16); non-zero when
+ * acc grew. */
+static uint64_t max_into(uint8_t *acc, const uint8_t *r, size_t m) {
+#ifdef __SSE2__
+  __m128i grew = _mm_setzero_si128();
+  for (size_t j = 0; j < m; j += 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(acc + j));
+    __m128i x = _mm_max_epu8(a, _mm_loadu_si128((const __m128i *)(r + j)));
+    grew = _mm_or_si128(grew, _mm_xor_si128(x, a));
+    _mm_storeu_si128((__m128i *)(acc + j), x);
+  }
+  return (uint64_t)(_mm_movemask_epi8(
+                        _mm_cmpeq_epi8(grew, _mm_setzero_si128())) != 0xffff);
+#else
+  uint64_t grew = 0;
+  for (size_t j = 0; j < m; j += 8) {
+    uint64_t a, b;
+    memcpy(&a, acc + j, 8);
+    memcpy(&b, r + j, 8);
+    uint64_t x = max8(a, b);
+    grew |= x ^ a;
+    memcpy(acc + j, &x, 8);
+  }
+  return grew;
+#endif
 }
 
 static void merge_grown(const hanf *p, const gasp_nbrs *nb, const gasp_vid *nbr,
-                        uint64_t n, uint64_t stamp, uint8_t *acc) {
-  for (uint64_t i = 0; i < n; i++) {
-    const uint8_t *r =
-        (const uint8_t *)nb->vertex_data + (size_t)nbr[i] * nb->vertex_size;
-    if (*(const uint64_t *)(r + p->m) == stamp) max_into(acc, r, p->m);
-  }
+                        uint64_t n, uint32_t stamp, uint8_t *acc) {
+  const uint8_t *base = nb->vertex_data;
+  for (uint64_t i = 0; i < n; i++)
+    if (p->stamp[nbr[i]] == stamp)
+      max_into(acc, base + (size_t)nbr[i] * p->m, p->m);
 }
 
 static void hanf_gather(const gasp_ctx *ctx, const void *vd,
@@ -117,30 +150,23 @@ static void hanf_gather(const gasp_ctx *ctx, const void *vd,
   (void)vd;
   const hanf *p = gasp_ctx_user(ctx);
   /* grown in superstep t - 1: stamp t (the initial counters: 0) */
-  uint64_t stamp = gasp_ctx_iteration(ctx);
+  uint32_t stamp = (uint32_t)gasp_ctx_iteration(ctx);
   merge_grown(p, nb, nb->out, nb->n_out, stamp, acc);
   merge_grown(p, nb, nb->in, nb->n_in, stamp, acc);
 }
 
-static void hanf_apply(gasp_ctx *ctx, void *vd, const void *accp) {
+static void hanf_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   hanf *p = gasp_ctx_user(ctx);
-  uint8_t *r = vd;
-  const uint8_t *a = accp;
-  uint8_t grew = 0;
-  for (size_t j = 0; j < p->m; j++) {
-    uint8_t x = a[j] > r[j] ? a[j] : r[j];
-    grew |= x ^ r[j];
-    r[j] = x;
-  }
-  if (!grew) return;
-  *stamp_of(p, vd) = gasp_ctx_iteration(ctx) + 1;
-  p->est[gasp_ctx_vertex(ctx)] = fixed(estimate(p, r));
+  if (!max_into(vd, acc, p->m)) return;
+  gasp_vid v = gasp_ctx_vertex(ctx);
+  p->stamp[v] = (uint32_t)gasp_ctx_iteration(ctx) + 1;
+  p->est[v] = fixed(estimate(p, vd));
 }
 
 static gasp_dir hanf_scatter_dir(const gasp_ctx *ctx, const void *vd) {
+  (void)vd;
   const hanf *p = gasp_ctx_user(ctx);
-  if (*(const uint64_t *)((const char *)vd + p->m) !=
-      gasp_ctx_iteration(ctx) + 1)
+  if (p->stamp[gasp_ctx_vertex(ctx)] != (uint32_t)gasp_ctx_iteration(ctx) + 1)
     return GASP_DIR_NONE;
   return p->undirected ? GASP_DIR_ALL : GASP_DIR_IN;
 }
@@ -157,7 +183,7 @@ static void hanf_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
  * user pointer, so the count is in the function. */
 #define MAX_FN(B)                                                              \
   static void max_##B(void *a, const void *b) {                                \
-    max_into(a, b, (size_t)1 << B);                                            \
+    (void)max_into(a, b, (size_t)1 << B);                                      \
   }
 MAX_FN(4)
 MAX_FN(5)
@@ -189,9 +215,9 @@ static void nsum_add(nsum *a, uint64_t lo, uint64_t hi, uint64_t grew) {
 static void nsum_map(const gasp_graph *g, gasp_vid v, const void *vd, void *acc,
                      void *user) {
   (void)g;
+  (void)vd;
   const hanf *p = user;
-  uint64_t stamp = *(const uint64_t *)((const char *)vd + p->m);
-  nsum_add(acc, p->est[v], 0, stamp == p->cur);
+  nsum_add(acc, p->est[v], 0, p->stamp[v] == p->cur);
 }
 
 static void nsum_combine(void *acc, const void *other, void *user) {
@@ -221,7 +247,7 @@ static int nf_append(hanf *p, double x) {
 static int hanf_on_iteration(void *user, const gasp_iter_info *info) {
   hanf *p = user;
   nsum s;
-  p->cur = info->iteration;
+  p->cur = (uint32_t)info->iteration;
   int rc = gasp_engine_aggregate(p->e, p->agg, &s);
   if (!rc && s.grew) rc = nf_append(p, nsum_value(&s));
   if (rc) {
@@ -286,16 +312,23 @@ static int hyperanf(gasp_graph *g, const gasp_diameter_opts *o, uint32_t *ecc,
             : p.m == 32 ? 0.697
             : p.m == 64 ? 0.709
                         : 0.7213 / (1 + 1.079 / (double)p.m);
-  p.cur = UINT64_MAX;
+  p.cur = UINT32_MAX;
+  for (int k = 0; k < 66; k++)
+    p.pow2[k] = ldexp(1.0, -k);
   p.user_iter = o->engine.on_iteration;
   p.user_iter_user = o->engine.on_iteration_user;
   info->registers = (uint32_t)p.m;
   info->rse = 1.04 / sqrt((double)p.m);
   gasp_vid nv = gasp_graph_num_vertices(g);
-  if (!(p.est = gasp__calloc_array(nv ? nv : 1, sizeof *p.est)))
-    return tk_lib_fail(err, GASP_ENOMEM, "diameter: out of memory");
+  p.est = gasp__calloc_array(nv ? nv : 1, sizeof *p.est);
+  p.stamp = gasp__calloc_array(nv ? nv : 1, sizeof *p.stamp);
+  int rc = GASP_OK;
+  if (!p.est || !p.stamp) {
+    rc = tk_lib_fail(err, GASP_ENOMEM, "diameter: out of memory");
+    goto out;
+  }
   gasp_program prog = {0};
-  prog.vertex_size = p.m + sizeof(uint64_t);
+  prog.vertex_size = p.m;
   prog.acc_size = prog.msg_size = p.m;
   prog.combine = max_fns[o->bits - 4];
   prog.init_vertex = hanf_init;
@@ -316,9 +349,9 @@ static int hyperanf(gasp_graph *g, const gasp_diameter_opts *o, uint32_t *ecc,
   agg.combine = nsum_combine;
   agg.user = &p;
   nsum s;
-  int rc = gasp_engine_new(&p.e, g, &prog, &eo, err);
-  if (rc) goto out;
-  if ((rc = gasp_engine_add_aggregator(p.e, &agg, &p.agg)) ||
+  if ((rc = gasp_engine_new(&p.e, g, &prog, &eo, err))) goto out;
+  if ((rc = gasp_engine_mirror(p.e, p.stamp, sizeof *p.stamp)) ||
+      (rc = gasp_engine_add_aggregator(p.e, &agg, &p.agg)) ||
       (rc = gasp_engine_aggregate(p.e, p.agg, &s)) ||
       (rc = nf_append(&p, nsum_value(&s))) ||
       (rc = gasp_engine_signal_all(p.e, 0.0))) {
@@ -334,16 +367,12 @@ static int hyperanf(gasp_graph *g, const gasp_diameter_opts *o, uint32_t *ecc,
     goto out;
   }
   info->diameter = p.steps - 1;
-  if (ecc) {
-    const char *vd = gasp_graph_vertex_data(g);
-    for (gasp_vid v = 0; v < nv; v++)
-      ecc[v] = (uint32_t) *
-               (const uint64_t *)(vd + (size_t)v * prog.vertex_size + p.m);
-  }
+  if (ecc) memcpy(ecc, p.stamp, (size_t)nv * sizeof *ecc);
   finish(info, p.nf, p.steps, nf, nf_len);
 out:
   gasp_engine_free(&p.e);
   free(p.est);
+  free(p.stamp);
   free(p.nf);
   return rc;
 }

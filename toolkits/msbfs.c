@@ -26,9 +26,11 @@
 typedef struct ms {
   gasp__msbfs *m;
   gasp_dist *dist;
-  int W;                    /* words per source set */
-  size_t rec;               /* words per vertex record: seen, fresh, stamp */
-  uint64_t base;            /* engine supersteps before this batch's run */
+  int W;           /* words per source set */
+  size_t rec;      /* words per vertex record: seen, fresh */
+  uint32_t *stamp; /* per local vertex: 1 + the superstep of its last fresh
+                      sources, mirrored to ghosts */
+  uint64_t base;   /* engine supersteps before this batch's run */
   uint64_t mask[MAX_WORDS]; /* this batch's sources */
   int threads;
   uint64_t *count; /* per thread, a cache line each: bits set this step */
@@ -72,12 +74,12 @@ static gasp_dir ms_gather_dir(const gasp_ctx *ctx, const void *vd) {
 /* ORs the fresh words of the neighbours stamped `stamp` into acc; stops
  * once acc and seen cover the batch. */
 static int or_fresh(const ms *p, const gasp_nbrs *nb, const gasp_vid *nbr,
-                    uint64_t n, uint64_t stamp, const uint64_t *seen,
+                    uint64_t n, uint32_t stamp, const uint64_t *seen,
                     uint64_t *acc) {
   int W = p->W;
   for (uint64_t i = 0; i < n; i++) {
+    if (p->stamp[nbr[i]] != stamp) continue;
     const uint64_t *r = rec_of(nb, nbr[i]);
-    if (r[2 * W] != stamp) continue;
     int full = 1;
     for (int w = 0; w < W; w++) {
       acc[w] |= r[W + w];
@@ -92,7 +94,7 @@ static void ms_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
                       void *acc) {
   const ms *p = gasp_ctx_user(ctx);
   /* neighbours updated in the superstep before carry stamp t */
-  uint64_t stamp = gasp_ctx_iteration(ctx);
+  uint32_t stamp = (uint32_t)gasp_ctx_iteration(ctx);
   if (!or_fresh(p, nb, nb->in, nb->n_in, stamp, vd, acc))
     or_fresh(p, nb, nb->out, nb->n_out, stamp, vd, acc);
 }
@@ -113,8 +115,8 @@ static void ms_apply(gasp_ctx *ctx, void *vd, const void *accp) {
     seen[w] |= nw[w];
     fresh[w] = nw[w];
   }
-  seen[2 * p->W] = it + 1;
   gasp_vid v = gasp_ctx_vertex(ctx);
+  p->stamp[v] = (uint32_t)it + 1;
   int tid = gasp_ctx_thread(ctx);
   if (d > 0) {
     if (m->reach) m->reach[v] += pop;
@@ -132,7 +134,8 @@ static void ms_apply(gasp_ctx *ctx, void *vd, const void *accp) {
 
 static gasp_dir ms_scatter_dir(const gasp_ctx *ctx, const void *vd) {
   const ms *p = gasp_ctx_user(ctx);
-  if (((const uint64_t *)vd)[2 * p->W] != gasp_ctx_iteration(ctx) + 1)
+  (void)vd;
+  if (p->stamp[gasp_ctx_vertex(ctx)] != (uint32_t)gasp_ctx_iteration(ctx) + 1)
     return GASP_DIR_NONE;
   return p->m->undirected ? GASP_DIR_ALL : GASP_DIR_OUT;
 }
@@ -344,7 +347,7 @@ int gasp__msbfs_run(gasp__msbfs *m, gasp_run_stats *st, gasp_error *err) {
   while (W < MAX_WORDS && (uint64_t)W * 64 < m->k)
     W *= 2;
   p.W = W;
-  p.rec = 2 * (size_t)W + 1;
+  p.rec = 2 * (size_t)W;
   p.user_iter = m->engine->on_iteration;
   p.user_iter_user = m->engine->on_iteration_user;
   static void (*const ors[])(void *, const void *) = {or_1, or_2, 0, or_4,
@@ -371,11 +374,17 @@ int gasp__msbfs_run(gasp__msbfs *m, gasp_run_stats *st, gasp_error *err) {
   if (rc) return rc;
   p.threads = gasp_engine_threads(e);
   p.count = gasp__calloc((size_t)p.threads * LINE, sizeof *p.count);
+  p.stamp =
+      gasp__calloc_array(gasp_graph_num_vertices(m->g) + 1, sizeof *p.stamp);
   if (m->ecc)
     p.last = gasp__calloc((size_t)p.threads * 64 * (size_t)W, sizeof *p.last);
   local = owned_sources(m, p.dist);
-  if (!p.count || (m->ecc && !p.last) || !local) {
+  if (!p.count || !p.stamp || (m->ecc && !p.last) || !local) {
     rc = tk_lib_fail(err, GASP_ENOMEM, "msbfs: out of memory");
+    goto out;
+  }
+  if ((rc = gasp_engine_mirror(e, p.stamp, sizeof *p.stamp))) {
+    rc = tk_lib_fail(err, rc, "msbfs: %s", gasp_strerror(rc));
     goto out;
   }
   if ((rc = run_batches(e, &p, local, st, err))) goto out;
@@ -387,6 +396,7 @@ int gasp__msbfs_run(gasp__msbfs *m, gasp_run_stats *st, gasp_error *err) {
 out:
   gasp_engine_free(&e);
   free(p.count);
+  free(p.stamp);
   free(p.last);
   free(p.hist);
   free(local);
