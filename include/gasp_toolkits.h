@@ -519,7 +519,9 @@ GASP_EXTERN int gasp_scc(gasp_graph *g, const gasp_scc_opts *o,
 typedef struct gasp_closeness_opts {
   gasp_engine_opts engine; /* the sync engine (level by level); max_iter
                               and always_active are not used: every
-                              search runs to its end */
+                              search runs to its end; on_iteration sees
+                              the (source, vertex) pairs the superstep
+                              found (this rank's) as info->residual */
   int harmonic;            /* the sum of 1 / d(u, v), for disconnected
                               graphs; 0: Wasserman-Faust closeness */
   int undirected;          /* follow edges both ways */
@@ -564,8 +566,10 @@ GASP_EXTERN uint64_t gasp_closeness_sources(uint64_t n, uint64_t samples,
 
 typedef struct gasp_diameter_opts {
   gasp_engine_opts engine; /* the sync engine; HyperANF: max_iter bounds
-                              its supersteps; exact: max_iter and
-                              always_active are not used */
+                              its supersteps, and on_iteration sees N(t)
+                              as info->residual; exact: max_iter and
+                              always_active are not used, and the
+                              residual is as gasp_closeness's */
   int exact;               /* eccentricities by a search from every vertex
                               (the bit-parallel BFS of gasp_closeness);
                               else HyperANF */

@@ -163,16 +163,16 @@ static void ms_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
   send_fresh(ctx, p, nb, nb->in, nb->n_in, fresh);
 }
 
-/* After every superstep: the pairs found in it, then the caller's
- * callback. */
+/* After every superstep: the (source, vertex) pairs found in it, which
+ * the caller's callback sees as the residual. */
 static int ms_on_iteration(void *user, const gasp_iter_info *info) {
   ms *p = user;
+  uint64_t n = 0, d = info->iteration - 1 - p->base;
+  for (int t = 0; t < p->threads; t++) {
+    n += p->count[(size_t)t * LINE];
+    p->count[(size_t)t * LINE] = 0;
+  }
   if (p->m->pairs) {
-    uint64_t n = 0, d = info->iteration - 1 - p->base;
-    for (int t = 0; t < p->threads; t++) {
-      n += p->count[(size_t)t * LINE];
-      p->count[(size_t)t * LINE] = 0;
-    }
     if (d >= p->cap) {
       uint64_t cap = p->cap ? 2 * p->cap : 64;
       while (cap <= d)
@@ -189,7 +189,9 @@ static int ms_on_iteration(void *user, const gasp_iter_info *info) {
     p->hist[d] += n;
     if (n && d + 1 > p->levels) p->levels = d + 1;
   }
-  return p->user_iter ? p->user_iter(p->user_iter_user, info) : 0;
+  gasp_iter_info in = *info;
+  in.residual = (double)n;
+  return p->user_iter ? p->user_iter(p->user_iter_user, &in) : 0;
 }
 
 int64_t gasp__msbfs_find(const gasp_vid *s, uint64_t k, gasp_vid x) {
