@@ -549,6 +549,116 @@ GASP_EXTERN int gasp_scc(gasp_graph *g, const gasp_scc_opts *o,
                          gasp_vid *component, uint64_t *components,
                          gasp_run_stats *stats, gasp_error *err);
 
+/* ---- closeness centrality ---------------------------------------------- */
+
+typedef struct gasp_closeness_opts {
+  gasp_engine_opts engine; /* the sync engine (level by level); max_iter
+                              and always_active are not used: every
+                              search runs to its end; on_iteration sees
+                              the (source, vertex) pairs the superstep
+                              found (this rank's) as info->residual */
+  int harmonic;            /* the sum of 1 / d(u, v), for disconnected
+                              graphs; 0: Wasserman-Faust closeness */
+  int undirected;          /* follow edges both ways */
+  uint64_t samples;        /* 0, or at least the number of vertices: every
+                              vertex is a source (exact); else that many
+                              sources, drawn from seed (an estimate) */
+  uint64_t seed;           /* the sample; 1 */
+} gasp_closeness_opts;
+
+GASP_EXTERN void gasp_closeness_opts_init(gasp_closeness_opts *o);
+/* Closeness of every vertex v from the distances d(u, v) of the sources u
+ * that reach it (hop counts along the edges, into v: NetworkX's
+ * convention for directed graphs; both ways with undirected).  With r the
+ * sources other than v that reach v, D the sum of their distances and k_v
+ * the sources other than v:
+ *   classic   score[v] = (r / D) (r / k_v), 0 when r = 0: with every
+ *             vertex a source (k_v = n - 1) Wasserman and Faust's
+ *             closeness for graphs that are not connected, NetworkX's
+ *             closeness_centrality (wf_improved, its default);
+ *   harmonic  score[v] = (n - 1) / k_v * sum of 1 / d(u, v): with every
+ *             vertex a source NetworkX's harmonic_centrality.
+ * With a sample the sums over k_v sources stand for those over all n - 1
+ * (Eppstein and Wang, "Fast approximation of centrality", SODA 2001):
+ * both scores are the exact formulas applied to counts and sums scaled by
+ * (n - 1) / k_v.  Sources are searched up to 512 at a time by a
+ * bit-parallel breadth-first search (Then et al., VLDB 2014), one engine
+ * run per batch, so the scores are the same on any threads or ranks.
+ * score: one entry per local vertex (owned ones final across ranks).
+ * GASP_ENOTSUP on the async engine or with bounded staleness,
+ * GASP_ECANCELED when on_iteration stops a search. */
+GASP_EXTERN int gasp_closeness(gasp_graph *g, const gasp_closeness_opts *o,
+                               double *score, gasp_run_stats *stats,
+                               gasp_error *err);
+/* The sources gasp_closeness draws for `samples` of n vertices (n of them
+ * when samples is 0 or at least n) with `seed`: vertex indices (local ids
+ * on one process, global indices across ranks), strictly ascending, into
+ * out (room for the count returned).  The same on every rank. */
+GASP_EXTERN uint64_t gasp_closeness_sources(uint64_t n, uint64_t samples,
+                                            uint64_t seed, gasp_vid *out);
+
+/* ---- diameter: HyperANF and exact eccentricities ----------------------- */
+
+typedef struct gasp_diameter_opts {
+  gasp_engine_opts engine; /* the sync engine; HyperANF: max_iter bounds
+                              its supersteps, and on_iteration sees N(t)
+                              as info->residual; exact: max_iter and
+                              always_active are not used, and the
+                              residual is as gasp_closeness's */
+  int exact;               /* eccentricities by a search from every vertex
+                              (the bit-parallel BFS of gasp_closeness);
+                              else HyperANF */
+  int undirected;          /* follow edges both ways */
+  int bits;                /* HyperANF: 2^bits registers a counter, 4 ..
+                              16; 6 */
+  uint64_t seed;           /* HyperANF: the hash; 1 */
+} gasp_diameter_opts;
+
+typedef struct gasp_diameter_info {
+  int exact;
+  uint64_t diameter;  /* exact: the largest finite distance; HyperANF: a
+                         lower bound, the supersteps in which a counter
+                         grew */
+  uint64_t radius;    /* exact: the smallest eccentricity of a vertex that
+                         reaches another one (0 when none does);
+                         HyperANF: 0 */
+  double effective;   /* the effective diameter: the distance within which
+                         90% of the reachable pairs lie, interpolated
+                         between steps of N(t) */
+  double pairs;       /* N(t) at the end: pairs (u, v) with v reachable
+                         from u (u itself included) */
+  double rse;         /* HyperANF: the relative standard error of each
+                         counter, 1.04 / sqrt(registers); exact: 0 */
+  uint32_t registers; /* HyperANF: 2^bits; exact: 0 */
+  uint64_t steps;     /* entries of the neighbourhood function N(0), ... */
+} gasp_diameter_info;
+
+GASP_EXTERN void gasp_diameter_opts_init(gasp_diameter_opts *o);
+/* The neighbourhood function N(t), the pairs (u, v) with d(u, v) <= t,
+ * along the edges (both ways with undirected), and the diameter:
+ *  - HyperANF (Boldi, Rosa and Vigna, "HyperANF: approximating the
+ *    neighbourhood function of very large graphs on a budget", WWW 2011):
+ *    every vertex keeps a HyperLogLog counter (Flajolet et al. 2007) of
+ *    the vertices within t steps of it, starting with itself; superstep t
+ *    takes the register-wise maximum over its out-neighbours' counters
+ *    (pulled, or pushed as messages combined by maximum), until no
+ *    counter changes.  N(t) is estimated by the sum of the counters, each
+ *    within about rse of its ball's size; ecc[v] (optional) is the last
+ *    superstep in which v's counter grew, a lower bound on v's
+ *    eccentricity, and info->diameter their largest, a lower bound on the
+ *    diameter.  The same on any threads or ranks.
+ *  - exact: ecc[v] the eccentricity of v, the largest finite d(v, u);
+ *    N(t) counted exactly.
+ * nf (optional): N(0 .. nf_len - 1), up to info->steps entries.  ecc:
+ * one entry per local vertex (owned ones final across ranks; every rank
+ * passes it or every rank passes NULL).  GASP_ENOTSUP on the async engine
+ * or with bounded staleness, GASP_EINVAL for bits out of range,
+ * GASP_ECANCELED when on_iteration stops an exact search. */
+GASP_EXTERN int gasp_diameter(gasp_graph *g, const gasp_diameter_opts *o,
+                              uint32_t *ecc, double *nf, uint64_t nf_len,
+                              gasp_diameter_info *info, gasp_run_stats *stats,
+                              gasp_error *err);
+
 #ifdef __cplusplus
 }
 #endif

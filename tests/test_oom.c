@@ -488,6 +488,44 @@ static int op_scc(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+static int op_closeness(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_closeness_opts o;
+  gasp_closeness_opts_init(&o);
+  o.engine.threads = ra->threads;
+  /* the async slot of the table: sampled harmonic centrality */
+  if (ra->engine == GASP_ENGINE_ASYNC) {
+    o.harmonic = 1;
+    o.samples = 5;
+  }
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  double *s = malloc(n * sizeof *s);
+  assert_non_null(s);
+  int rc = gasp_closeness(ra->g, &o, s, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, s, n * sizeof *s);
+  free(s);
+  return rc;
+}
+
+static int op_diameter(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_diameter_opts o;
+  gasp_diameter_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.exact = ra->engine == GASP_ENGINE_ASYNC; /* the async slot: exact */
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  uint32_t *ecc = malloc(n * sizeof *ecc);
+  assert_non_null(ecc);
+  double nf[64] = {0};
+  gasp_diameter_info info;
+  int rc = gasp_diameter(ra->g, &o, ecc, nf, 64, &info, NULL, err);
+  if (rc == GASP_OK)
+    *digest = fnv(fnv(fnv(0, ecc, n * sizeof *ecc), nf, sizeof nf), &info,
+                  sizeof info);
+  free(ecc);
+  return rc;
+}
+
 static void test_engine_runs(void **state) {
   (void)state;
   static const struct {
@@ -504,6 +542,8 @@ static void test_engine_runs(void **state) {
       {"triangles", op_triangles, 1},
       {"colour", op_colour, 1},
       {"scc", op_scc, 0},
+      {"closeness", op_closeness, 1},
+      {"diameter", op_diameter, 1},
   };
   for (int t = 1; t <= 2; t++) {
     gasp_graph *g = make_graph(t);
@@ -515,6 +555,8 @@ static void test_engine_runs(void **state) {
         char name[64];
         const char *how = e ? "async" : "sync";
         if (ops[i].op == op_colour) how = e ? "DSatur" : "degree order";
+        if (ops[i].op == op_closeness) how = e ? "sampled harmonic" : "exact";
+        if (ops[i].op == op_diameter) how = e ? "exact" : "HyperANF";
         snprintf(name, sizeof name, "%s, %s, %d thread%s", ops[i].name, how, t,
                  t > 1 ? "s" : "");
         /* labelprop's async answer depends on the order of updates */

@@ -29,6 +29,10 @@ static const command commands[] = {
     {"colour", cmd_colour, "greedy vertex colouring (degree, DSatur, ...)"},
     {"color", cmd_colour, "the same as colour"},
     {"scc", cmd_scc, "strongly connected components (trim, colour, search)"},
+    {"closeness", cmd_closeness,
+     "closeness and harmonic centrality, exact or sampled"},
+    {"diameter", cmd_diameter,
+     "diameter: HyperANF estimate or exact eccentricities"},
     {"partition", cmd_partition,
      "edge-cut partitioning (METIS k-way or hash) and its quality"},
     /* matrix factorization (mf) */
