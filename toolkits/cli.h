@@ -116,6 +116,7 @@ int cmd_triangles(int argc, char **argv);
 int cmd_kcore(int argc, char **argv);
 int cmd_colour(int argc, char **argv);
 int cmd_scc(int argc, char **argv);
+int cmd_bc(int argc, char **argv);
 /* partitioning */
 int cmd_partition(int argc, char **argv);
 /* matrix factorization (mf) */

@@ -29,6 +29,7 @@ static const command commands[] = {
     {"colour", cmd_colour, "greedy vertex colouring (degree, DSatur, ...)"},
     {"color", cmd_colour, "the same as colour"},
     {"scc", cmd_scc, "strongly connected components (trim, colour, search)"},
+    {"bc", cmd_bc, "betweenness centrality (Brandes; exact or sampled)"},
     {"partition", cmd_partition,
      "edge-cut partitioning (METIS k-way or hash) and its quality"},
     /* matrix factorization (mf) */
