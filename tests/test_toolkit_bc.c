@@ -247,6 +247,45 @@ static void test_known(void **state) {
   free_edges(&e);
 }
 
+/* A path of 600 vertices from two sources: depths past 255 (where the
+ * one-process loop leaves its byte depths for the vertex records).  From
+ * s, v > s lies on the paths to the n - 1 - v vertices beyond it, and
+ * (undirected) v < s on those to the v vertices before it. */
+static void test_long_path(void **state) {
+  (void)state;
+  enum { N = 600 };
+  gasp_gid(*st)[2] = malloc((N - 1) * sizeof *st);
+  for (gasp_gid i = 0; i + 1 < N; i++)
+    st[i][0] = i, st[i][1] = i + 1;
+  edges e = fixed_edges(N, (const gasp_gid(*)[2])st, N - 1);
+  gasp_graph *g = build(&e);
+  double *s = malloc(N * sizeof *s);
+  gasp_vid src[2] = {0, 40};
+  for (int und = 0; und <= 1; und++)
+    for (int t = 1; t <= 2; t++) {
+      gasp_bc_opts o;
+      gasp_bc_opts_init(&o);
+      o.engine.threads = t;
+      o.undirected = und;
+      o.sources = src;
+      o.num_sources = 2;
+      assert_int_equal(gasp_bc(g, &o, s, NULL, NULL), GASP_OK);
+      for (gasp_vid v = 0; v < N; v++) {
+        double want = 0;
+        for (int i = 0; i < 2; i++) {
+          if (v > src[i]) want += N - 1 - v;
+          if (und && v < src[i]) want += v;
+        }
+        if (s[v] != want)
+          fail_msg("vertex %u: %.17g, want %.17g", v, s[v], want);
+      }
+    }
+  free(s);
+  free(st);
+  gasp_graph_free(&g);
+  free_edges(&e);
+}
+
 /* ---- random graphs against the reference ---------------------------- */
 
 static const uint64_t sizes[][2] = {
@@ -578,9 +617,10 @@ static void test_cli(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_known),  cmocka_unit_test(test_random),
-      cmocka_unit_test(test_sample), cmocka_unit_test(test_sampled),
-      cmocka_unit_test(test_errors), cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_known),   cmocka_unit_test(test_long_path),
+      cmocka_unit_test(test_random),  cmocka_unit_test(test_sample),
+      cmocka_unit_test(test_sampled), cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_cli),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

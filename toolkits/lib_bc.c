@@ -47,6 +47,8 @@ enum { PH_FORWARD = 0, PH_BACKWARD = 1 };
 
 /* Vertices per block of the sort by depth. */
 #define BLOCK 65536
+/* The byte depth of a vertex unreached, or at this depth or deeper. */
+#define LEV_FAR 255
 
 typedef struct bc_vertex {
   double x;       /* forward: sigma; after its level's backward step:
@@ -72,6 +74,8 @@ typedef struct bc {
   uint64_t nblocks, nlevels, owned;
   uint64_t *count; /* nblocks x nlevels: block b's vertices at depth d */
   gasp_vid *place;
+  uint8_t *lev; /* one process: every vertex's depth (LEV_FAR: unreached or
+                   as deep or deeper) */
 } bc;
 
 static inline int reached(const bc_vertex *v, uint32_t epoch) {
@@ -121,6 +125,22 @@ static double successors(const bc_vertex *vd, uint32_t epoch, uint32_t depth,
   EACH_NBR(a, na, b, nb, w, {
     const bc_vertex *x = &vd[w];
     if (x->depth == depth + 1 && reached(x, epoch)) s += x->x;
+  });
+  return s;
+}
+
+/* The same on one process from the depths copied into a byte a vertex
+ * (LEV_FAR from depth 255 on, and unreached): most neighbours are not
+ * successors, and their test then reads a byte that mostly sits in cache
+ * instead of their 16-byte record.  Levels past it test the records. */
+static double successors_lev(const bc_vertex *vd, const uint8_t *lev,
+                             uint32_t epoch, uint32_t depth, const gasp_vid *a,
+                             uint64_t na, const gasp_vid *b, uint64_t nb) {
+  if (depth + 1 >= LEV_FAR) return successors(vd, epoch, depth, a, na, b, nb);
+  double s = 0;
+  uint8_t want = (uint8_t)(depth + 1);
+  EACH_NBR(a, na, b, nb, w, {
+    if (lev[w] == want) s += vd[w].x;
   });
   return s;
 }
@@ -222,8 +242,11 @@ static void count_block(void *user, uint64_t b, int tid, void *partial) {
   uint64_t *c = p->count + b * p->nlevels;
   memset(c, 0, p->nlevels * sizeof *c);
   uint64_t hi = (b + 1) * BLOCK < p->owned ? (b + 1) * BLOCK : p->owned;
-  for (uint64_t v = b * BLOCK; v < hi; v++)
-    if (reached(&p->vd[v], p->epoch)) c[p->vd[v].depth]++;
+  for (uint64_t v = b * BLOCK; v < hi; v++) {
+    uint32_t d = reached(&p->vd[v], p->epoch) ? p->vd[v].depth : UINT32_MAX;
+    if (d != UINT32_MAX) c[d]++;
+    if (p->lev) p->lev[v] = d < LEV_FAR ? (uint8_t)d : LEV_FAR;
+  }
 }
 
 static void place_block(void *user, uint64_t b, int tid, void *partial) {
@@ -265,7 +288,8 @@ static void back_vertex(void *user, uint64_t i, int tid, void *partial) {
     b = p->in.nbr + p->in.off[u];
     nb = p->in.off[u + 1] - p->in.off[u];
   }
-  finish(p, u, v, successors(p->vd, p->epoch, v->depth, a, na, b, nb));
+  finish(p, u, v,
+         successors_lev(p->vd, p->lev, p->epoch, v->depth, a, na, b, nb));
 }
 
 /* ---- the call ------------------------------------------------------------ */
@@ -522,6 +546,10 @@ int gasp_bc(gasp_graph *g, const gasp_bc_opts *o, double *score,
     rc = tk_lib_fail(err, GASP_ENOMEM, "bc: out of memory");
     goto out;
   }
+  if (!dist && !(p->lev = gasp__malloc_array(nv ? nv : 1, sizeof *p->lev))) {
+    rc = tk_lib_fail(err, GASP_ENOMEM, "bc: out of memory");
+    goto out;
+  }
   st->reason = GASP_STOP_CONVERGED;
   uint64_t todo = k ? k : n;
   for (uint64_t i = 0; i < todo; i++) {
@@ -535,6 +563,7 @@ out:
   gasp_engine_free(&r.e);
   free(sample);
   free(p->place);
+  free(p->lev);
   free(p->count);
   free(r.start);
   return rc;
