@@ -62,20 +62,18 @@ typedef struct bc {
   int phase;
   uint32_t epoch;  /* the current source's number */
   uint64_t base;   /* engine supersteps before this source's BFS */
-  uint32_t level;  /* backward: the depth being finished */
   gasp_vid source; /* local id of the current source, or GASP_VID_NONE */
   double *score;
   /* one process's backward loop */
   bc_vertex *vd;
   gasp_adjacency out, in;
-  const gasp_vid *order; /* the reached vertices, by depth */
-  uint64_t lo;           /* the level's first entry in order */
+  uint64_t lo; /* the level's first entry in place */
   /* the sort by depth */
   uint64_t nblocks, nlevels, owned;
   uint64_t *count; /* nblocks x nlevels: block b's vertices at depth d */
-  gasp_vid *place;
-  uint8_t *lev; /* one process: every vertex's depth (LEV_FAR: unreached or
-                   as deep or deeper) */
+  gasp_vid *place; /* the owned reached vertices, by depth */
+  uint8_t *lev;    /* one process: every vertex's depth (LEV_FAR: unreached or
+                      as deep or deeper) */
 } bc;
 
 static inline int reached(const bc_vertex *v, uint32_t epoch) {
@@ -279,7 +277,7 @@ static int sort_levels(gasp_engine *e, bc *p, uint64_t *start) {
 static void back_vertex(void *user, uint64_t i, int tid, void *partial) {
   (void)tid, (void)partial;
   bc *p = user;
-  gasp_vid u = p->order[p->lo + i];
+  gasp_vid u = p->place[p->lo + i];
   bc_vertex *v = &p->vd[u];
   const gasp_vid *a = p->out.nbr + p->out.off[u];
   uint64_t na = p->out.off[u + 1] - p->out.off[u], nb = 0;
@@ -404,11 +402,9 @@ static int one_source(bc_run *r, gasp_vid s) {
   p->nlevels = levels;
   if ((rc = sort_levels(r->e, p, r->start)))
     return tk_lib_fail(r->err, rc, "bc: out of memory");
-  p->order = p->place;
   p->phase = PH_BACKWARD;
   /* depth 0 is the source alone, whose dependency is not counted */
   for (uint64_t d = levels; d-- > 1;) {
-    p->level = (uint32_t)d;
     uint64_t lo = r->start[d], hi = r->start[d + 1];
     if (!r->dist) {
       p->lo = lo;
@@ -417,7 +413,7 @@ static int one_source(bc_run *r, gasp_vid s) {
       continue;
     }
     for (uint64_t i = lo; i < hi; i++)
-      gasp_engine_signal(r->e, p->order[i], 0.0);
+      gasp_engine_signal(r->e, p->place[i], 0.0);
     if ((rc = run(r))) return rc;
   }
   return GASP_OK;
