@@ -658,6 +658,70 @@ GASP_EXTERN int gasp_diameter(gasp_graph *g, const gasp_diameter_opts *o,
                               uint32_t *ecc, double *nf, uint64_t nf_len,
                               gasp_diameter_info *info, gasp_run_stats *stats,
                               gasp_error *err);
+/* ---- betweenness centrality ------------------------------------------ */
+
+/* How gasp_bc scales the sums of dependencies. */
+typedef enum gasp_bc_norm {
+  GASP_BC_NORM_NONE = 0,    /* the plain sum over the sources (Brandes 2001) */
+  GASP_BC_NORM_MAX = 1,     /* divided by the largest score, so the largest is
+                               1 (the GAP benchmark suite's scaling) */
+  GASP_BC_NORM_NETWORKX = 2 /* networkx's betweenness_centrality with
+                               normalized=True (3.x): exact, divided by
+                               (n - 1)(n - 2); from k sources, a source's
+                               score by (k - 1)(n - 2) and every other's
+                               by k (n - 2); n <= 2: unscaled */
+} gasp_bc_norm;
+
+typedef struct gasp_bc_opts {
+  gasp_engine_opts engine; /* the sync engine (a superstep per BFS level);
+                              max_iter is not used: every search runs to
+                              its end */
+  int undirected;          /* follow edges both ways */
+  uint64_t samples;        /* 0 (or >= the vertices): every vertex is a
+                              source (exact); else this many distinct
+                              sources, gasp_bc_sample's for the seed */
+  uint64_t seed;           /* of the sample; 1 */
+  const gasp_vid *sources; /* optional, overriding samples: the sources,
+                              num_sources vertex indices (local ids on one
+                              process, global vertex indices across ranks,
+                              every rank the same list); each entry counts,
+                              repeats too */
+  uint64_t num_sources;
+  gasp_bc_norm norm; /* GASP_BC_NORM_NONE */
+} gasp_bc_opts;
+
+GASP_EXTERN void gasp_bc_opts_init(gasp_bc_opts *o);
+/* The sample of gasp_bc: k distinct vertex indices of 0 .. n-1 drawn
+ * uniformly for the seed (selection sampling, Knuth's Algorithm S, so the
+ * same on every machine), in ascending order, into out (k entries);
+ * k >= n gives them all.  The same for any threads or ranks. */
+GASP_EXTERN void gasp_bc_sample(uint64_t n, uint64_t k, uint64_t seed,
+                                gasp_vid *out);
+/* Betweenness centrality by Brandes' algorithm (Brandes, "A faster
+ * algorithm for betweenness centrality", J. Math. Sociol. 25(2), 2001):
+ * score[v] = sum over the sources s != v of the dependency
+ *   delta_s(v) = sum over t != s, v of sigma_st(v) / sigma_st,
+ * sigma_st the number of shortest s-t paths (sigma_st(v): those through
+ * v), then scaled by o->norm.  Unweighted: edge weights are ignored; self
+ * loops and repeated edges are too (paths are counted in the simple
+ * graph, as networkx and the GAP benchmark suite count them).  With
+ * o->undirected each edge goes both ways and every unordered pair counts
+ * twice, as networkx counts it before its normalisation (networkx's
+ * normalized=False halves an undirected graph's sums).  The GAP suite's
+ * bc also adds each source's own dependency (the vertices it reaches,
+ * less one) to the source before scaling; gasp does not.
+ *
+ * From each source a level-synchronous BFS on the engine counts the
+ * shortest paths (push or pull chosen per level, as gasp_bfs), then the
+ * dependencies accumulate level by level from the deepest.  The scores
+ * are the same for any number of threads; across ranks they may differ
+ * in the last bits (sums in another order).  score: a double per local
+ * vertex (across ranks the owned ones are final, ghosts' are 0).  A run
+ * stopped by on_iteration keeps the sums of the sources finished, and
+ * stats->reason says so.  GASP_EINVAL for a source out of range;
+ * GASP_ENOTSUP on the async engine and with bounded staleness. */
+GASP_EXTERN int gasp_bc(gasp_graph *g, const gasp_bc_opts *o, double *score,
+                        gasp_run_stats *stats, gasp_error *err);
 
 #ifdef __cplusplus
 }

@@ -507,6 +507,22 @@ static int op_closeness(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+static int op_bc(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_bc_opts o;
+  gasp_bc_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.samples = 5; /* a sample, and a scaling that allocates */
+  o.norm = GASP_BC_NORM_NETWORKX;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  double *s = malloc(n * sizeof *s);
+  assert_non_null(s);
+  int rc = gasp_bc(ra->g, &o, s, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, s, n * sizeof *s);
+  free(s);
+  return rc;
+}
+
 static int op_diameter(void *a, uint64_t *digest, gasp_error *err) {
   const run_arg *ra = a;
   gasp_diameter_opts o;
@@ -544,6 +560,7 @@ static void test_engine_runs(void **state) {
       {"scc", op_scc, 0},
       {"closeness", op_closeness, 1},
       {"diameter", op_diameter, 1},
+      {"bc", op_bc, 0},
   };
   for (int t = 1; t <= 2; t++) {
     gasp_graph *g = make_graph(t);

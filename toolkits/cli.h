@@ -118,6 +118,7 @@ int cmd_colour(int argc, char **argv);
 int cmd_scc(int argc, char **argv);
 int cmd_closeness(int argc, char **argv);
 int cmd_diameter(int argc, char **argv);
+int cmd_bc(int argc, char **argv);
 /* partitioning */
 int cmd_partition(int argc, char **argv);
 /* matrix factorization (mf) */

@@ -33,6 +33,7 @@ static const command commands[] = {
      "closeness and harmonic centrality, exact or sampled"},
     {"diameter", cmd_diameter,
      "diameter: HyperANF estimate or exact eccentricities"},
+    {"bc", cmd_bc, "betweenness centrality (Brandes; exact or sampled)"},
     {"partition", cmd_partition,
      "edge-cut partitioning (METIS k-way or hash) and its quality"},
     /* matrix factorization (mf) */
