@@ -144,12 +144,9 @@ int cmd_bc(int argc, char **argv) {
   o.dist_ok = 1;
   o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB |
                TK_TAKES_WEIGHTS | TK_TAKES_MAX_ITER);
+  o.sync_only = "level by level";
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
-  if (o.eng.engine == GASP_ENGINE_ASYNC) {
-    cli_error("bc: runs on the sync engine (level by level)");
-    return EXIT_USAGE;
-  }
   if (a.sources && a.samples) {
     cli_error("bc: --sources and --samples do not go together");
     return EXIT_USAGE;

@@ -66,14 +66,11 @@ int cmd_bfs(int argc, char **argv) {
   o.dist_ok = 1;
   o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB |
                TK_TAKES_SEED | TK_TAKES_WEIGHTS);
+  o.sync_only = "level by level";
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (!a.have_source) {
     cli_error("bfs: --source ID is required");
-    return EXIT_USAGE;
-  }
-  if (o.eng.engine == GASP_ENGINE_ASYNC) {
-    cli_error("bfs: runs on the sync engine (level by level)");
     return EXIT_USAGE;
   }
   gasp_graph *g = NULL;

@@ -74,12 +74,9 @@ int cmd_colour(int argc, char **argv) {
   o.dist_ok = 1;
   o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB |
                TK_TAKES_WEIGHTS);
+  o.sync_only = "Jones-Plassmann rounds";
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
-  if (o.eng.engine == GASP_ENGINE_ASYNC) {
-    cli_error("colour: runs on the sync engine (Jones-Plassmann rounds)");
-    return EXIT_USAGE;
-  }
   if (a.order == GASP_COLOUR_SATURATION && o.d.size > 1) {
     cli_error("colour: the saturation order (DSatur) runs on one process; "
               "use --order degree or random across ranks");

@@ -138,12 +138,9 @@ int cmd_diameter(int argc, char **argv) {
   o.dist_ok = 1;
   o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB |
                TK_TAKES_WEIGHTS);
+  o.sync_only = "step by step";
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
-  if (o.eng.engine == GASP_ENGINE_ASYNC) {
-    cli_error("diameter: runs on the sync engine (step by step)");
-    return EXIT_USAGE;
-  }
   if (a.exact && o.eng.max_iter) {
     cli_error("diameter: --max-iter bounds HyperANF; --exact searches run to "
               "their end");

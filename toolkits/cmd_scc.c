@@ -39,12 +39,9 @@ int cmd_scc(int argc, char **argv) {
   o.dist_ok = 1;
   o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB |
                TK_TAKES_SEED | TK_TAKES_WEIGHTS | TK_TAKES_SYMMETRIC);
+  o.sync_only = "phases of whole supersteps";
   int rc = tk_parse(argc, argv, &o, NULL, help, NULL, NULL);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
-  if (o.eng.engine == GASP_ENGINE_ASYNC) {
-    cli_error("scc: runs on the sync engine (phases of whole supersteps)");
-    return EXIT_USAGE;
-  }
   gasp_graph *g = NULL;
   double load_s = 0;
   tk_iter it = {0};

@@ -134,6 +134,10 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
   free(all);
   if (rc) return rc;
   if (cli_positional(&o->c, argc, argv)) return EXIT_USAGE;
+  if (o->sync_only && o->eng.engine == GASP_ENGINE_ASYNC) {
+    cli_error("%s: runs on the sync engine (%s)", cli_command(), o->sync_only);
+    return EXIT_USAGE;
+  }
   return tk_dist_launch(o);
 }
 

@@ -37,6 +37,9 @@ typedef struct tk_opts {
   tk_dist d;
   int dist_ok;      /* the toolkit runs across ranks (set before tk_parse) */
   int staleness_ok; /* its sync program converges with bounded staleness */
+  /* set before tk_parse: the toolkit runs on the sync engine only, for
+   * this reason ("level by level"); --engine async is refused */
+  const char *sync_only;
   /* reads the input graph (default cli_load_graph of -i), on every rank */
   int (*load)(const cli_common *c, const char *path, gasp_graph **g,
               double *seconds);
