@@ -403,6 +403,21 @@ GASP_EXTERN int gasp_sgd(gasp_graph *ratings, const gasp_mf_opts *o,
                          float *factors, float *bias, gasp_mf_info *info,
                          gasp_run_stats *stats, gasp_error *err);
 
+/* Non-negative matrix factorization by Lee and Seung's multiplicative
+ * updates ("Algorithms for non-negative matrix factorization", NIPS 2000)
+ * over the observed ratings: in each half-step every row of one side is
+ * updated with the other side fixed,
+ *   x_c <- x_c (sum_j r_j y_jc) / ((sum_j y_j y_j^T x)_c + lambda x_c),
+ * which never raises sum over the ratings of (r - x.y)^2 + lambda (sum
+ * |x_u|^2 + sum |y_i|^2) and keeps the factors non-negative (from
+ * non-negative starting ones; a factor at 0 stays there).  Ratings must
+ * be non-negative (GASP_EINVAL names the smallest); alpha must be 0;
+ * lambda is per row, not times the rating count; max_iter 0: 10 sweeps;
+ * no device.  Otherwise as gasp_als. */
+GASP_EXTERN int gasp_nmf(gasp_graph *ratings, const gasp_mf_opts *o,
+                         float *factors, gasp_mf_info *info,
+                         gasp_run_stats *stats, gasp_error *err);
+
 /* ---- k-core decomposition --------------------------------------------- */
 
 typedef struct gasp_kcore_opts {

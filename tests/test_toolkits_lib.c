@@ -1775,6 +1775,128 @@ static void test_sgd_lib(void **state) {
 
 /* Refusals: what is not a ratings graph, options out of range, engines and
  * devices the methods do not run on. */
+/* NMF's objective: squared error over the ratings + lambda per row. */
+static double nmf_objective(const ratings *R, const float *F, int k, int nv,
+                            double lambda) {
+  double obj = 0;
+  for (uint64_t j = 0; j < R->m; j++) {
+    const float *x = F + (size_t)R->lu[j] * k, *y = F + (size_t)R->li[j] * k;
+    double e = R->r[j] - dotk(x, y, k);
+    obj += e * e;
+  }
+  for (int v = 0; v < nv; v++)
+    obj += lambda * dotk(F + (size_t)v * k, F + (size_t)v * k, k);
+  return obj;
+}
+
+/* One multiplicative half-step written here, in double: the rows of one
+ * side (left: users) from the other side's rows in F. */
+static void nmf_half(const ratings *R, float *F, int k, int nv, double lambda,
+                     int users) {
+  double *A = calloc((size_t)nv * k * k, sizeof *A);
+  double *b = calloc((size_t)nv * k, sizeof *b);
+  for (uint64_t j = 0; j < R->m; j++) {
+    gasp_vid me = users ? R->lu[j] : R->li[j],
+             other = users ? R->li[j] : R->lu[j];
+    const float *y = F + (size_t)other * k;
+    for (int c = 0; c < k; c++) {
+      b[(size_t)me * k + c] += R->r[j] * y[c];
+      for (int d = 0; d < k; d++)
+        A[((size_t)me * k + c) * k + d] += (double)y[c] * y[d];
+    }
+  }
+  float *out = malloc((size_t)nv * k * sizeof *out);
+  memcpy(out, F, (size_t)nv * k * sizeof *out);
+  for (uint64_t j = 0; j < R->m; j++) {
+    gasp_vid me = users ? R->lu[j] : R->li[j];
+    const float *x = F + (size_t)me * k;
+    for (int c = 0; c < k; c++) {
+      double den = lambda * x[c];
+      for (int d = 0; d < k; d++)
+        den += A[((size_t)me * k + c) * k + d] * x[d];
+      out[(size_t)me * k + c] =
+          den > 0 ? (float)(x[c] * b[(size_t)me * k + c] / den) : 0.0f;
+    }
+  }
+  memcpy(F, out, (size_t)nv * k * sizeof *out);
+  free(out);
+  free(A);
+  free(b);
+}
+
+/* NMF: the factors stay non-negative, the objective never rises, each
+ * sweep is the update written here applied to the one before (users,
+ * then items with the new users), the same on 1 and 2 threads; and what
+ * it refuses. */
+static void test_nmf_lib(void **state) {
+  (void)state;
+  const int k = 3, sweeps = 6;
+  const double lambda = 0.05;
+  ratings R = make_ratings(60, 37, 8, 5);
+  gasp_graph *g = mf_graph(&R);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  float *F = malloc((size_t)nv * k * sizeof *F);
+  float *F1 = malloc((size_t)nv * k * sizeof *F1);
+  mf_seen seen = {k, 0, 0, 0, nv, {0}, {0}, {0}, {0}, {0}};
+  gasp_mf_opts o;
+  gasp_mf_opts_init(&o);
+  o.rank = k;
+  o.lambda = lambda;
+  o.engine.max_iter = sweeps;
+  o.engine.threads = 2;
+  mf_watch(&o, &seen);
+  gasp_mf_info info;
+  gasp_run_stats st;
+  gasp_error err;
+  assert_int_equal(gasp_nmf(g, &o, F, &info, &st, &err), GASP_OK);
+  assert_int_equal(st.iterations, sweeps);
+  assert_int_equal(seen.sweeps, sweeps);
+  double prev = INFINITY;
+  for (int s = 0; s < sweeps; s++) {
+    for (size_t q = 0; q < (size_t)nv * k; q++)
+      assert_true(seen.F[s][q] >= 0);
+    double obj = nmf_objective(&R, seen.F[s], k, (int)nv, lambda);
+    assert_true(obj <= prev * (1 + 1e-6));
+    prev = obj;
+    /* the train RMSE the callback saw is the factors' */
+    assert_true(fabs(seen.rmse[s] - mf_rmse(&R, seen.F[s], NULL, 0, k)) < 1e-4);
+    if (s == 0) continue;
+    float *ref = malloc((size_t)nv * k * sizeof *ref);
+    memcpy(ref, seen.F[s - 1], (size_t)nv * k * sizeof *ref);
+    nmf_half(&R, ref, k, (int)nv, lambda, 1);
+    nmf_half(&R, ref, k, (int)nv, lambda, 0);
+    for (size_t q = 0; q < (size_t)nv * k; q++)
+      assert_true(fabs(ref[q] - seen.F[s][q]) <= 1e-4 * (1 + fabs(ref[q])));
+    free(ref);
+  }
+  assert_memory_equal(F, seen.F[sweeps - 1], (size_t)nv * k * sizeof *F);
+  /* the objective fell a long way from the first sweep */
+  assert_true(prev < 0.8 * nmf_objective(&R, seen.F[0], k, (int)nv, lambda));
+  mf_seen_free(&seen);
+  o.engine.threads = 1;
+  o.on_sweep = NULL;
+  o.engine.on_iteration = NULL;
+  assert_int_equal(gasp_nmf(g, &o, F1, NULL, NULL, &err), GASP_OK);
+  assert_memory_equal(F, F1, (size_t)nv * k * sizeof *F);
+  /* refusals */
+  o.alpha = 1;
+  assert_int_equal(gasp_nmf(g, &o, F1, NULL, NULL, &err), GASP_EINVAL);
+  o.alpha = 0;
+  o.engine.gpu = GASP_GPU_ON;
+  assert_int_equal(gasp_nmf(g, &o, F1, NULL, NULL, &err), GASP_ENOTSUP);
+  assert_non_null(strstr(err.msg, "nmf"));
+  o.engine.gpu = GASP_GPU_OFF;
+  gasp_graph_free(&g);
+  R.r[7] = -1; /* a negative rating */
+  g = mf_graph(&R);
+  assert_int_equal(gasp_nmf(g, &o, F1, NULL, NULL, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "non-negative"));
+  gasp_graph_free(&g);
+  free(F);
+  free(F1);
+  free_ratings(&R);
+}
+
 static void test_mf_lib_errors(void **state) {
   (void)state;
   ratings R = make_ratings(20, 11, 4, 3);
@@ -1899,7 +2021,8 @@ static void test_mf_same_as_cli(void **state) {
   fclose(f);
   float *F = malloc((size_t)nv * k * sizeof *F), *B = malloc(nv * sizeof *B);
   float *C = malloc((size_t)nv * k * sizeof *C), *CB = malloc(nv * sizeof *CB);
-  for (int sgd = 0; sgd < 2; sgd++) {
+  for (int method = 0; method < 3; method++) { /* als, sgd, nmf */
+    int sgd = method == 1;
     gasp_mf_opts o;
     gasp_mf_opts_init(&o);
     o.rank = k;
@@ -1909,10 +2032,13 @@ static void test_mf_same_as_cli(void **state) {
     o.engine.max_iter = 4;
     o.engine.threads = 2;
     gasp_mf_info info;
-    int rc = sgd ? gasp_sgd(g, &o, F, B, &info, NULL, NULL)
-                 : gasp_als(g, &o, F, &info, NULL, NULL);
+    int rc = sgd           ? gasp_sgd(g, &o, F, B, &info, NULL, NULL)
+             : method == 2 ? gasp_nmf(g, &o, F, &info, NULL, NULL)
+                           : gasp_als(g, &o, F, &info, NULL, NULL);
     assert_int_equal(rc, GASP_OK);
-    const char *args[] = {sgd ? "sgd" : "als",
+    const char *args[] = {sgd           ? "sgd"
+                          : method == 2 ? "nmf"
+                                        : "als",
                           "-i",
                           file,
                           "-k",
@@ -2850,6 +2976,7 @@ int main(void) {
       cmocka_unit_test(test_triangles_directed),
       cmocka_unit_test(test_triangles_directed_cli),
       cmocka_unit_test(test_colour),
+      cmocka_unit_test(test_nmf_lib),
       cmocka_unit_test(test_colour_errors),
       cmocka_unit_test(test_colour_same_as_cli),
       cmocka_unit_test(test_scc),

@@ -1,6 +1,7 @@
 /*
- * cmd_mf.c -- `gasp als` and `gasp sgd`: the commands over gasp_als and
- * gasp_sgd (lib_mf.c, where the methods and their schedule are described):
+ * cmd_mf.c -- `gasp als`, `gasp sgd` and `gasp nmf`: the commands over
+ * gasp_als, gasp_sgd and gasp_nmf (lib_mf.c, where the methods and their
+ * schedule are described):
  * flags, loading (every rank in a distributed run), the test set, the call,
  * per-sweep evaluation and reports from its on_sweep callback, and the
  * model written (mf_model.c).
@@ -33,6 +34,7 @@ typedef struct test_set {
 
 typedef struct mf {
   int als, implicit, biased;
+  int nmf; /* with als set: multiplicative updates, not least squares */
   int k, kp, stride;
   double lambda, alpha, lr, decay, lambda_bias;
   int top_n_metric;
@@ -364,6 +366,22 @@ static const char sgd_help[] =
     "      --seed N         initial factors and rating order "
     "(1)\n" CLI_COMMON_HELP;
 
+static const char nmf_help[] =
+    "usage: gasp nmf -i RATINGS [options]\n"
+    "Non-negative matrix factorization of the observed ratings by Lee and\n"
+    "Seung's multiplicative updates, one side at a time: the factors stay\n"
+    "non-negative and the objective (squared error + lambda |factors|^2)\n"
+    "never rises from one sweep to the next.  Ratings must be\n"
+    "non-negative.  RATINGS as for gasp als.\n\n"
+    "  -k, --rank K         factors per user and item (20)\n"
+    "      --lambda X       regularisation per row (0.1)\n"
+    "      --max-iter N     sweeps (10)\n"
+    "      --test FILE      held-out ratings: test RMSE every sweep\n"
+    "  -o PREFIX            write PREFIX.users.tsv, PREFIX.items.tsv and\n"
+    "                       PREFIX.model (see gasp predict)\n"
+    "      --trace FILE     per-sweep figures as TSV\n"
+    "      --seed N         initial factors (1)\n" CLI_COMMON_HELP;
+
 typedef struct iter_fig {
   double train, test, mpr, recall, seconds, sweep;
 } iter_fig;
@@ -496,8 +514,20 @@ static int parse(int argc, char **argv, tk_opts *o, mf_args *a, int *help) {
       {"epochs", required_argument, 0, TK_OPT_MAX_ITER},
       {"biased", no_argument, 0, O_BIASED},
       {0, 0, 0, 0}};
-  int rc = tk_parse(argc, argv, o, m->als ? als_extra : sgd_extra,
-                    m->als ? als_help : sgd_help, handle, a);
+  static const struct option nmf_extra[] = {
+      {"rank", required_argument, 0, 'k'},
+      {"lambda", required_argument, 0, O_LAMBDA},
+      {"test", required_argument, 0, O_TEST},
+      {0, 0, 0, 0}};
+  if (m->nmf) o->takes &= ~TK_TAKES_GPU;
+  int rc = tk_parse(argc, argv, o,
+                    m->nmf   ? nmf_extra
+                    : m->als ? als_extra
+                             : sgd_extra,
+                    m->nmf   ? nmf_help
+                    : m->als ? als_help
+                             : sgd_help,
+                    handle, a);
   *help = rc == TK_HELP_SHOWN;
   if (rc) return *help ? EXIT_OK : rc;
   if (o->eng.engine != GASP_ENGINE_SYNC) {
@@ -531,9 +561,10 @@ static int setup(mf_run *r, gasp_graph *g, const char *test) {
   m->sp = (mf_sgd_par){m->k, m->stride, m->biased, 0, 0, 0, 0};
   uint64_t Eg = gasp_graph_num_edges(gg);
   const double *wg = gasp_graph_weights(gg);
-  for (uint64_t s = 0; m->implicit && s < Eg; s++)
+  for (uint64_t s = 0; (m->implicit || m->nmf) && s < Eg; s++)
     if (wg[s] < 0) {
-      cli_error("%s: --implicit needs non-negative ratings (counts)",
+      cli_error(m->nmf ? "%s: nmf needs non-negative ratings"
+                       : "%s: --implicit needs non-negative ratings (counts)",
                 o->c.input);
       return EXIT_USAGE;
     }
@@ -559,7 +590,8 @@ static int setup(mf_run *r, gasp_graph *g, const char *test) {
   }
   char gpu_name[128];
   r->gpu = tk_use_gpu(o, r->name,
-                      !m->als       ? "sgd has no device kernel"
+                      m->nmf        ? "nmf has no device kernel"
+                      : !m->als     ? "sgd has no device kernel"
                       : o->eng.dist ? "the device runs on one process"
                                     : NULL,
                       gpu_name, sizeof gpu_name);
@@ -585,8 +617,10 @@ static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st) {
   po.on_sweep = on_sweep;
   po.on_sweep_user = r;
   gasp_error err;
-  int grc = m->als ? gasp_als(g, &po, r->factors, &r->info, st, &err)
-                   : gasp_sgd(g, &po, r->factors, r->bias, &r->info, st, &err);
+  int grc = m->nmf ? gasp_nmf(g, &po, r->factors, &r->info, st, &err)
+            : m->als
+                ? gasp_als(g, &po, r->factors, &r->info, st, &err)
+                : gasp_sgd(g, &po, r->factors, r->bias, &r->info, st, &err);
   if (r->rc) return r->rc; /* the callback's, printed */
   if (!grc) return 0;
   cli_fail(&err, grc); /* the flags were checked: the run failed */
@@ -595,6 +629,7 @@ static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st) {
 
 static const char *method(const mf *m) {
   return m->implicit ? "als-implicit"
+         : m->nmf    ? "nmf"
          : m->als    ? "als"
          : m->biased ? "sgd-biased"
                      : "sgd";
@@ -697,10 +732,12 @@ static int finish(mf_run *r, gasp_run_stats *st, const char *test,
   return 0;
 }
 
-static int run_mf(int argc, char **argv, int als) {
+/* kind: 0 sgd, 1 als, 2 nmf */
+static int run_mf(int argc, char **argv, int kind) {
   mf m;
   memset(&m, 0, sizeof m);
-  m.als = als;
+  m.als = kind >= 1;
+  m.nmf = kind == 2;
   m.k = 20;
   m.lambda = 0.1;
   m.lambda_bias = -1;
@@ -709,7 +746,7 @@ static int run_mf(int argc, char **argv, int als) {
   m.top_n_metric = 10;
   tk_opts o;
   tk_opts_init(&o);
-  mf_args a = {&m, NULL, als ? "als" : "sgd"};
+  mf_args a = {&m, NULL, kind == 2 ? "nmf" : kind ? "als" : "sgd"};
   int help, rc = parse(argc, argv, &o, &a, &help);
   if (rc || help) return rc;
 
@@ -740,3 +777,4 @@ static int run_mf(int argc, char **argv, int als) {
 
 int cmd_als(int argc, char **argv) { return run_mf(argc, argv, 1); }
 int cmd_sgd(int argc, char **argv) { return run_mf(argc, argv, 0); }
+int cmd_nmf(int argc, char **argv) { return run_mf(argc, argv, 2); }

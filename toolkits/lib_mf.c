@@ -56,6 +56,7 @@ typedef struct mf_thread {
 
 typedef struct mf {
   int als, implicit, biased;
+  int nmf; /* multiplicative updates (with als set: a sweep of half-steps) */
   int k, kp, stride;
   double lambda, alpha, lr, decay, lambda_bias;
   uint64_t seed, epoch;
@@ -130,6 +131,27 @@ static void nbrs_of(const mf *m, gasp_vid v, const gasp_nbrs *n, mf_nbrs *nb,
   }
 }
 
+/* Lee and Seung's multiplicative update of one row with the other side
+ * fixed, for the observed entries and an L2 term:
+ *   x_c <- x_c (sum_j r_j y_jc) / ((sum_j y_j y_j^T x)_c + lambda x_c)
+ * which never raises sum_j (r_j - x.y_j)^2 + lambda |x|^2 and keeps x
+ * non-negative. */
+static void nmf_update(const mf *m, mf_thread *t, const float *self,
+                       const mf_nbrs *nb, const float *r, float *x) {
+  int k = m->k, kp = m->kp;
+  memcpy(x, self, (size_t)m->stride * sizeof *x);
+  if (nb->n == 0) return; /* nothing to fit: keep */
+  mf_normal_eq(k, m->stride, m->F, nb, r, 0, t->A, t->b);
+  for (int i = 0; i < k; i++) {
+    double den = m->lambda * (double)self[i];
+    const float *row = t->A + (size_t)i * (size_t)kp;
+    for (int j = 0; j < k; j++)
+      den += (double)row[j] * (double)self[j];
+    double num = t->b[i] > 0 ? (double)t->b[i] : 0;
+    x[i] = den > 0 ? (float)((double)self[i] * num / den) : 0.0f;
+  }
+}
+
 static void als_solve(const mf *m, mf_thread *t, const float *self,
                       const mf_nbrs *nb, const float *r, float *x) {
   int k = m->k, kp = m->kp;
@@ -158,7 +180,9 @@ static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
   const float *r;
   nbrs_of(m, v, n, &nb, &r);
   float *x = acc;
-  if (m->als) {
+  if (m->nmf) {
+    nmf_update(m, t, vd, &nb, r, x);
+  } else if (m->als) {
     als_solve(m, t, vd, &nb, r, x);
   } else {
     memcpy(x, vd, (size_t)m->stride * sizeof *x);
@@ -421,14 +445,20 @@ static void mf_free(mf *m) {
 static int want_gpu(const mf *m, const gasp_engine_opts *eo, gasp_error *err) {
   if (eo->gpu == GASP_GPU_OFF) return 0;
   char name[128];
-  const char *why = !m->als    ? "sgd has no device kernel"
+  const char *why = m->nmf     ? "nmf has no device kernel"
+                    : !m->als  ? "sgd has no device kernel"
                     : eo->dist ? "the device runs on one process"
                                : NULL;
   if (!why && gasp_gpu_probe(name, sizeof name) <= 0) why = name;
   if (!why) return 1;
   if (eo->gpu == GASP_GPU_ON)
-    return tk_lib_fail(err, m->als && !eo->dist ? GASP_ENODEV : GASP_ENOTSUP,
-                       "%s: gpu on: %s", m->als ? "als" : "sgd", why);
+    return tk_lib_fail(
+        err, m->als && !m->nmf && !eo->dist ? GASP_ENODEV : GASP_ENOTSUP,
+        "%s: gpu on: %s",
+        m->nmf   ? "nmf"
+        : m->als ? "als"
+                 : "sgd",
+        why);
   return 0;
 }
 
@@ -578,8 +608,8 @@ void gasp_mf_opts_init(gasp_mf_opts *o) {
 }
 
 static int check(gasp_graph *g, const gasp_mf_opts *o, const float *factors,
-                 int als, gasp_error *err) {
-  const char *name = als ? "als" : "sgd";
+                 int als, int nmf, gasp_error *err) {
+  const char *name = nmf ? "nmf" : als ? "als" : "sgd";
   if (!g || !o || !factors)
     return tk_lib_fail(err, GASP_EINVAL, "%s: no graph, options or factors",
                        name);
@@ -601,6 +631,9 @@ static int check(gasp_graph *g, const gasp_mf_opts *o, const float *factors,
   if (!(o->lambda >= 0))
     return tk_lib_fail(err, GASP_EINVAL, "%s: lambda %g is negative", name,
                        o->lambda);
+  if (nmf && o->alpha != 0)
+    return tk_lib_fail(err, GASP_EINVAL,
+                       "nmf: no implicit feedback (alpha must be 0)");
   if (als && !(o->alpha >= 0 && o->alpha < INFINITY))
     return tk_lib_fail(err, GASP_EINVAL, "als: alpha %g is not finite and >= 0",
                        o->alpha);
@@ -609,9 +642,9 @@ static int check(gasp_graph *g, const gasp_mf_opts *o, const float *factors,
   return GASP_OK;
 }
 
-static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, float *factors,
-                  float *bias, gasp_mf_info *info, gasp_run_stats *stats,
-                  gasp_error *err) {
+static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
+                  float *factors, float *bias, gasp_mf_info *info,
+                  gasp_run_stats *stats, gasp_error *err) {
   gasp_run_stats st0;
   gasp_run_stats *st = stats ? stats : &st0;
   gasp_mf_info info0;
@@ -619,7 +652,7 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, float *factors,
   memset(st, 0, sizeof *st);
   memset(info, 0, sizeof *info);
   info->train_rmse = NAN;
-  int rc = check(g, o, factors, als, err);
+  int rc = check(g, o, factors, als, nmf, err);
   if (rc) return rc;
   if (!als && o->biased && !bias)
     return tk_lib_fail(err, GASP_EINVAL, "sgd: biased, but no bias array");
@@ -627,6 +660,7 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, float *factors,
   mf m;
   memset(&m, 0, sizeof m);
   m.als = als;
+  m.nmf = nmf;
   m.k = o->rank;
   m.implicit = als && o->alpha > 0;
   m.biased = !als && o->biased;
@@ -649,6 +683,12 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, float *factors,
       (rc = engine_open(&m, g, &o->engine, gpu, &e, info, err)) ||
       (rc = rating_stats(&m, g, e, err)))
     goto out;
+  if (nmf && m.rmin < 0) {
+    rc = tk_lib_fail(err, GASP_EINVAL,
+                     "nmf: ratings must be non-negative (the smallest is %g)",
+                     m.rmin);
+    goto out;
+  }
   info->mean = m.mean;
   info->min_rating = m.rmin;
   info->max_rating = m.rmax;
@@ -670,11 +710,16 @@ out:
 
 int gasp_als(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
              gasp_mf_info *info, gasp_run_stats *stats, gasp_error *err) {
-  return mf_run(ratings, o, 1, factors, NULL, info, stats, err);
+  return mf_run(ratings, o, 1, 0, factors, NULL, info, stats, err);
+}
+
+int gasp_nmf(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
+             gasp_mf_info *info, gasp_run_stats *stats, gasp_error *err) {
+  return mf_run(ratings, o, 1, 1, factors, NULL, info, stats, err);
 }
 
 int gasp_sgd(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
              float *bias, gasp_mf_info *info, gasp_run_stats *stats,
              gasp_error *err) {
-  return mf_run(ratings, o, 0, factors, bias, info, stats, err);
+  return mf_run(ratings, o, 0, 0, factors, bias, info, stats, err);
 }
