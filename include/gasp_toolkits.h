@@ -418,6 +418,41 @@ GASP_EXTERN int gasp_nmf(gasp_graph *ratings, const gasp_mf_opts *o,
                          float *factors, gasp_mf_info *info,
                          gasp_run_stats *stats, gasp_error *err);
 
+/* ---- linear systems: the Jacobi iteration ---------------------------- */
+
+typedef struct gasp_jacobi_opts {
+  gasp_engine_opts engine; /* the sync engine (a sweep a superstep);
+                              max_iter: sweeps (0: 1000); on_iteration sees
+                              the sweep's largest change as residual */
+  double tol;              /* stop when the largest change of a sweep is at
+                              most tol (1 + the largest |x_i|); 1e-10 */
+} gasp_jacobi_opts;
+
+typedef struct gasp_jacobi_info {
+  uint64_t sweeps;
+  double max_change; /* of the last sweep */
+  double residual;   /* ||b - A x||_2 / ||b||_2 (||b|| = 0: ||A x||) */
+  int converged;     /* the tolerance ended the run */
+  int dominant;      /* A is strictly diagonally dominant by rows (then the
+                        iteration converges for any b) */
+} gasp_jacobi_info;
+
+GASP_EXTERN void gasp_jacobi_opts_init(gasp_jacobi_opts *o);
+/* Solves A x = b by Jacobi sweeps, x_i <- (b_i - sum_{j != i} a_ij x_j) /
+ * a_ii from x = 0.  A is the graph: square (one vertex set), weighted;
+ * row i's entries a_ij are i's out-edges (the diagonal a self loop;
+ * repeated entries add up).  b: one value per local vertex, or NULL for
+ * b = A 1 (whose solution is all ones).  x: one value per local vertex
+ * (owned ones final across ranks).  The same x for any thread count and,
+ * across ranks, the same up to summation order.  A run that stops at
+ * max_iter or diverges returns GASP_OK with info->converged 0 (and the
+ * residual says how far it is).  GASP_EINVAL for a matrix without values,
+ * a rectangular one, or a row without a diagonal entry (err names it);
+ * GASP_ENOTSUP on the async engine or with bounded staleness. */
+GASP_EXTERN int gasp_jacobi(gasp_graph *g, const gasp_jacobi_opts *o,
+                            const double *b, double *x, gasp_jacobi_info *info,
+                            gasp_run_stats *stats, gasp_error *err);
+
 /* ---- k-core decomposition --------------------------------------------- */
 
 typedef struct gasp_kcore_opts {

@@ -542,6 +542,34 @@ static int op_diameter(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+/* Jacobi on a tridiagonal system (4 on the diagonal, -1 beside it),
+ * built from arrays in the operation. */
+static int op_jacobi(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  enum { N = 40 };
+  gasp_gid r[3 * N], c[3 * N];
+  double v[3 * N];
+  uint64_t m = 0;
+  for (gasp_gid i = 1; i <= N; i++) {
+    r[m] = i, c[m] = i, v[m++] = 4;
+    if (i > 1) r[m] = i, c[m] = i - 1, v[m++] = -1;
+    if (i < N) r[m] = i, c[m] = i + 1, v[m++] = -1;
+  }
+  gasp_graph *g = NULL;
+  int rc = gasp_graph_from_coo(&g, m, r, c, v, 0, GASP_BUILD_WEIGHTED,
+                               ra->threads, err);
+  if (rc) return rc;
+  gasp_jacobi_opts o;
+  gasp_jacobi_opts_init(&o);
+  o.engine.threads = ra->threads;
+  double x[N];
+  gasp_jacobi_info info;
+  rc = gasp_jacobi(g, &o, NULL, x, &info, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, x, sizeof x);
+  gasp_graph_free(&g);
+  return rc;
+}
+
 static void test_engine_runs(void **state) {
   (void)state;
   static const struct {
@@ -561,6 +589,7 @@ static void test_engine_runs(void **state) {
       {"closeness", op_closeness, 1},
       {"diameter", op_diameter, 1},
       {"bc", op_bc, 0},
+      {"jacobi", op_jacobi, 0},
   };
   for (int t = 1; t <= 2; t++) {
     gasp_graph *g = make_graph(t);

@@ -1897,6 +1897,197 @@ static void test_nmf_lib(void **state) {
   free_ratings(&R);
 }
 
+/* ---- Jacobi ---------------------------------------------------------- */
+
+/* A random n x n matrix, strictly diagonally dominant when `dominant`
+ * (else with a weak diagonal), some entries given twice (they add up),
+ * and b; as COO (1-based ids) and dense (row-major). */
+typedef struct sys {
+  int n;
+  uint64_t m;
+  gasp_gid *r, *c;
+  double *v, *A, *b;
+} sys;
+
+static sys make_sys(int n, uint64_t seed, int dominant) {
+  sys S = {n, 0, NULL, NULL, NULL, NULL, NULL};
+  size_t cap = (size_t)n * 8;
+  S.r = malloc(cap * sizeof *S.r);
+  S.c = malloc(cap * sizeof *S.c);
+  S.v = malloc(cap * sizeof *S.v);
+  S.A = calloc((size_t)n * n, sizeof *S.A);
+  S.b = malloc((size_t)n * sizeof *S.b);
+  tu_rng rng = {seed};
+  for (int i = 0; i < n; i++) {
+    double off = 0;
+    for (int q = 0; q < 5; q++) {
+      int j = (int)tu_below(&rng, (uint64_t)n);
+      if (j == i) continue;
+      double v = (double)tu_below(&rng, 2001) / 1000.0 - 1.0;
+      S.r[S.m] = (gasp_gid)i + 1, S.c[S.m] = (gasp_gid)j + 1, S.v[S.m++] = v;
+      S.A[(size_t)i * n + j] += v;
+    }
+    for (int j = 0; j < n; j++)
+      if (j != i) off += fabs(S.A[(size_t)i * n + j]);
+    double d = dominant ? off + 0.5 + (double)tu_below(&rng, 100) / 100.0
+                        : 0.1 + off / 4;
+    /* the diagonal in two entries, which add up */
+    S.r[S.m] = (gasp_gid)i + 1, S.c[S.m] = (gasp_gid)i + 1, S.v[S.m++] = d / 2;
+    S.r[S.m] = (gasp_gid)i + 1, S.c[S.m] = (gasp_gid)i + 1, S.v[S.m++] = d / 2;
+    S.A[(size_t)i * n + i] += d;
+    S.b[i] = (double)tu_below(&rng, 10001) / 1000.0 - 5.0;
+  }
+  return S;
+}
+
+static void free_sys(sys *S) {
+  free(S->r);
+  free(S->c);
+  free(S->v);
+  free(S->A);
+  free(S->b);
+}
+
+static gasp_graph *sys_graph(const sys *S) {
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_graph_from_coo(&g, S->m, S->r, S->c, S->v, 0,
+                                       GASP_BUILD_WEIGHTED, 1, NULL),
+                   GASP_OK);
+  assert_int_equal(gasp_graph_num_vertices(g), S->n);
+  return g;
+}
+
+/* Jacobi against Gaussian elimination written here: x to 1e-8 for a
+ * given b and for b = A 1 (all ones), converged and dominant, the same
+ * bits on 1-3 threads; a weak diagonal diverges and says so; a row
+ * without a diagonal and the async engine are refused. */
+static void test_jacobi(void **state) {
+  (void)state;
+  sys S = make_sys(150, 3, 1);
+  gasp_graph *g = sys_graph(&S);
+  int n = S.n;
+  /* local ids ascend with the ids here: row i is local id i - 1 */
+  for (int i = 0; i < n; i++)
+    assert_int_equal(gasp_graph_gid(g, (gasp_vid)i), (gasp_gid)i + 1);
+  double *ref = malloc((size_t)n * sizeof *ref), *x = malloc((size_t)n * 8);
+  double *first = malloc((size_t)n * sizeof *first);
+  tu_dense_solve(n, S.A, S.b, ref);
+  for (int t = 1; t <= 3; t++) {
+    gasp_jacobi_opts o;
+    gasp_jacobi_opts_init(&o);
+    o.engine.threads = t;
+    gasp_jacobi_info info;
+    gasp_run_stats st;
+    assert_int_equal(gasp_jacobi(g, &o, S.b, x, &info, &st, NULL), GASP_OK);
+    assert_true(info.converged && info.dominant);
+    assert_true(info.residual < 1e-9);
+    assert_int_equal(info.sweeps, st.iterations);
+    for (int i = 0; i < n; i++)
+      assert_true(fabs(x[i] - ref[i]) <= 1e-8 * (1 + fabs(ref[i])));
+    if (t == 1)
+      memcpy(first, x, (size_t)n * sizeof *x);
+    else
+      assert_memory_equal(x, first, (size_t)n * sizeof *x);
+  }
+  gasp_jacobi_opts o;
+  gasp_jacobi_opts_init(&o);
+  gasp_jacobi_info info;
+  assert_int_equal(gasp_jacobi(g, &o, NULL, x, &info, NULL, NULL), GASP_OK);
+  for (int i = 0; i < n; i++)
+    assert_true(fabs(x[i] - 1) <= 1e-8);
+  gasp_error err;
+  o.engine.engine = GASP_ENGINE_ASYNC;
+  assert_int_equal(gasp_jacobi(g, &o, NULL, x, &info, NULL, &err),
+                   GASP_ENOTSUP);
+  gasp_graph_free(&g);
+  /* a weak diagonal: the iteration grows; not converged, said so */
+  sys W = make_sys(60, 4, 0);
+  g = sys_graph(&W);
+  gasp_jacobi_opts_init(&o);
+  o.engine.max_iter = 200;
+  assert_int_equal(gasp_jacobi(g, &o, W.b, x, &info, NULL, &err), GASP_OK);
+  assert_false(info.converged);
+  assert_false(info.dominant);
+  gasp_graph_free(&g);
+  /* row 3 without its diagonal */
+  gasp_gid r[] = {1, 2, 3, 3, 2}, c[] = {1, 2, 1, 2, 3};
+  double v[] = {2, 3, 1, 1, 1};
+  assert_int_equal(
+      gasp_graph_from_coo(&g, 5, r, c, v, 0, GASP_BUILD_WEIGHTED, 1, NULL),
+      GASP_OK);
+  gasp_jacobi_opts_init(&o);
+  assert_int_equal(gasp_jacobi(g, &o, NULL, x, &info, NULL, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "row 3"));
+  gasp_graph_free(&g);
+  free(ref);
+  free(x);
+  free(first);
+  free_sys(&S);
+  free_sys(&W);
+}
+
+static void test_jacobi_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  sys S = make_sys(120, 8, 1);
+  char *dir = tu_mkdtemp();
+  char *mtx = tu_path(dir, "A.mtx"), *rhs = tu_path(dir, "b.txt");
+  char *outp = tu_path(dir, "x.tsv"), *bad = tu_path(dir, "bad.txt");
+  FILE *f = fopen(mtx, "w");
+  fprintf(f, "%%%%MatrixMarket matrix coordinate real general\n%d %d %llu\n",
+          S.n, S.n, (unsigned long long)S.m);
+  for (uint64_t j = 0; j < S.m; j++)
+    fprintf(f, "%llu %llu %.17g\n", (unsigned long long)S.r[j],
+            (unsigned long long)S.c[j], S.v[j]);
+  fclose(f);
+  f = fopen(rhs, "w");
+  for (int i = 0; i < S.n; i++)
+    fprintf(f, "%d %.17g\n", i + 1, S.b[i]);
+  fclose(f);
+  f = fopen(bad, "w");
+  fprintf(f, "1 2.5\n999 1\n");
+  fclose(f);
+  double *ref = malloc((size_t)S.n * sizeof *ref);
+  tu_dense_solve(S.n, S.A, S.b, ref);
+  for (int np = 1; np <= 3; np += 2) {
+    char nps[8];
+    snprintf(nps, sizeof nps, "%d", np);
+    const char *args[] = {"jacobi", "-i",     mtx,       "--rhs", rhs, "-o",
+                          outp,     "--json", "--quiet", "--np",  nps, NULL};
+    tu_result r = tu_gasp_runv(args);
+    assert_int_equal(r.status, 0);
+    assert_true(tu_json_num(r.out, "residual") < 1e-9);
+    assert_non_null(strstr(r.out, "\"converged\":true"));
+    tu_result_free(&r);
+    f = fopen(outp, "r");
+    assert_non_null(f);
+    for (int i = 0; i < S.n; i++) {
+      unsigned long long id;
+      double xi;
+      assert_int_equal(fscanf(f, "%llu\t%lf", &id, &xi), 2);
+      assert_int_equal(id, (unsigned long long)i + 1);
+      assert_true(fabs(xi - ref[i]) <= 1e-8 * (1 + fabs(ref[i])));
+    }
+    fclose(f);
+  }
+  const char *badrhs[] = {"jacobi", "-i", mtx, "--rhs", bad, NULL};
+  tu_result r = tu_gasp_runv(badrhs);
+  assert_int_equal(r.status, 2);
+  assert_non_null(strstr(r.err, "bad.txt:2: row 999 is not in the matrix"));
+  tu_result_free(&r);
+  const char *async[] = {"jacobi", "-i", mtx, "--engine", "async", NULL};
+  r = tu_gasp_runv(async);
+  assert_int_equal(r.status, 2);
+  tu_result_free(&r);
+  free(ref);
+  free(mtx);
+  free(rhs);
+  free(outp);
+  free(bad);
+  tu_rmtree(dir);
+  free_sys(&S);
+}
+
 static void test_mf_lib_errors(void **state) {
   (void)state;
   ratings R = make_ratings(20, 11, 4, 3);
@@ -2977,6 +3168,8 @@ int main(void) {
       cmocka_unit_test(test_triangles_directed_cli),
       cmocka_unit_test(test_colour),
       cmocka_unit_test(test_nmf_lib),
+      cmocka_unit_test(test_jacobi),
+      cmocka_unit_test(test_jacobi_cli),
       cmocka_unit_test(test_colour_errors),
       cmocka_unit_test(test_colour_same_as_cli),
       cmocka_unit_test(test_scc),

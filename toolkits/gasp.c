@@ -40,6 +40,7 @@ static const command commands[] = {
     {"als", cmd_als, "matrix factorization by alternating least squares"},
     {"sgd", cmd_sgd, "matrix factorization by stochastic gradient descent"},
     {"nmf", cmd_nmf, "non-negative matrix factorization (multiplicative)"},
+    {"jacobi", cmd_jacobi, "solve A x = b by Jacobi sweeps (Matrix Market A)"},
     {"split", cmd_split, "reproducible train/test split of a ratings file"},
     {"predict", cmd_predict, "predictions and top-N lists from a saved model"},
     /* topic models */
