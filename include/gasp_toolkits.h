@@ -453,6 +453,46 @@ GASP_EXTERN int gasp_jacobi(gasp_graph *g, const gasp_jacobi_opts *o,
                             const double *b, double *x, gasp_jacobi_info *info,
                             gasp_run_stats *stats, gasp_error *err);
 
+/* ---- k-means clustering ------------------------------------------------ */
+
+typedef struct gasp_kmeans_opts {
+  gasp_engine_opts engine; /* the sync engine: a superstep an assignment;
+                              max_iter 0: 100; on_iteration sees the
+                              objective as residual */
+  int k;                   /* clusters; 8 */
+  uint64_t seed;           /* k-means++ seeding; 1 */
+  double tol;              /* stop when the objective falls by at most tol
+                              times itself (or no point moves); 1e-9 */
+  const double *init;      /* k x dim starting centres, or NULL: k-means++
+                              over the points (one process only; across
+                              ranks every rank passes the same centres) */
+} gasp_kmeans_opts;
+
+typedef struct gasp_kmeans_info {
+  uint64_t iterations;
+  double objective; /* sum of squared distances to the final centres */
+  int converged;    /* no point moved, or the objective settled */
+} gasp_kmeans_info;
+
+GASP_EXTERN void gasp_kmeans_opts_init(gasp_kmeans_opts *o);
+/* k-means++ seeding (Arthur and Vassilvitskii 2007) of n points of dim
+ * coordinates (row-major) into k x dim centres, reproducible for a seed.
+ * GASP_EINVAL when n < k. */
+GASP_EXTERN int gasp_kmeans_plusplus(const double *points, uint64_t n, int dim,
+                                     int k, uint64_t seed, double *centres);
+/* Lloyd's k-means of the points of the vertices (points: dim per local
+ * vertex, row-major; the graph's edges are not used): cluster[v] (one per
+ * local vertex; owned ones final across ranks) and centres (k x dim, the
+ * means of the final clusters; an empty cluster keeps its centre).  Each
+ * superstep assigns every point to its nearest centre (the smallest index
+ * among equals); an aggregator sums the clusters over every rank.
+ * GASP_EINVAL for k or dim out of range, a non-finite coordinate or too
+ * few points; GASP_ENOTSUP on the async engine or with staleness. */
+GASP_EXTERN int gasp_kmeans(gasp_graph *g, const gasp_kmeans_opts *o,
+                            const double *points, int dim, uint32_t *cluster,
+                            double *centres, gasp_kmeans_info *info,
+                            gasp_run_stats *stats, gasp_error *err);
+
 /* ---- k-core decomposition --------------------------------------------- */
 
 typedef struct gasp_kcore_opts {

@@ -570,6 +570,30 @@ static int op_jacobi(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+/* k-means of 60 points in 2 dimensions (the vertices of a graph without
+ * edges, built in the operation), seeded by k-means++. */
+static int op_kmeans(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  enum { N = 60 };
+  double x[2 * N], c[3 * 2];
+  for (int i = 0; i < N; i++) {
+    x[2 * i] = (i % 3) * 5.0 + (i % 7) * 0.1;
+    x[2 * i + 1] = (i % 3) * 2.0 - (i % 5) * 0.1;
+  }
+  gasp_graph *g = NULL;
+  int rc = gasp_graph_from_coo(&g, 0, NULL, NULL, NULL, N, 0, ra->threads, err);
+  if (rc) return rc;
+  gasp_kmeans_opts o;
+  gasp_kmeans_opts_init(&o);
+  o.k = 3;
+  o.engine.threads = ra->threads;
+  uint32_t cl[N];
+  rc = gasp_kmeans(g, &o, x, 2, cl, c, NULL, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, cl, sizeof cl);
+  gasp_graph_free(&g);
+  return rc;
+}
+
 static void test_engine_runs(void **state) {
   (void)state;
   static const struct {
@@ -590,6 +614,7 @@ static void test_engine_runs(void **state) {
       {"diameter", op_diameter, 1},
       {"bc", op_bc, 0},
       {"jacobi", op_jacobi, 0},
+      {"kmeans", op_kmeans, 0},
   };
   for (int t = 1; t <= 2; t++) {
     gasp_graph *g = make_graph(t);

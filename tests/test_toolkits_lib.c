@@ -2088,6 +2088,193 @@ static void test_jacobi_cli(void **state) {
   free_sys(&S);
 }
 
+/* ---- k-means ------------------------------------------------------------ */
+
+/* Lloyd's iteration written here from the given centres until no point
+ * moves: the assignment (smallest index among equal distances) and the
+ * centres (the means; an empty cluster keeps its centre). */
+static void ref_lloyd(const double *x, int n, int dim, int k, double *c,
+                      uint32_t *cl) {
+  for (int i = 0; i < n; i++)
+    cl[i] = UINT32_MAX;
+  for (int round = 0; round < 1000; round++) {
+    int moved = 0;
+    for (int i = 0; i < n; i++) {
+      uint32_t best = 0;
+      double bd = INFINITY;
+      for (int j = 0; j < k; j++) {
+        double d = 0;
+        for (int q = 0; q < dim; q++) {
+          double t = x[(size_t)i * dim + q] - c[(size_t)j * dim + q];
+          d += t * t;
+        }
+        if (d < bd) bd = d, best = (uint32_t)j;
+      }
+      moved += best != cl[i];
+      cl[i] = best;
+    }
+    if (!moved) return;
+    for (int j = 0; j < k; j++) {
+      double cnt = 0, *sum = calloc((size_t)dim, sizeof *sum);
+      for (int i = 0; i < n; i++)
+        if (cl[i] == (uint32_t)j) {
+          cnt++;
+          for (int q = 0; q < dim; q++)
+            sum[q] += x[(size_t)i * dim + q];
+        }
+      if (cnt > 0)
+        for (int q = 0; q < dim; q++)
+          c[(size_t)j * dim + q] = sum[q] / cnt;
+      free(sum);
+    }
+  }
+  fail_msg("the reference Lloyd iteration did not settle");
+}
+
+/* Points around k centres in dim dimensions, overlapping a little. */
+static double *make_points(int n, int dim, int k, uint64_t seed) {
+  double *x = malloc((size_t)n * dim * sizeof *x);
+  tu_rng rng = {seed};
+  for (int i = 0; i < n; i++)
+    for (int q = 0; q < dim; q++)
+      x[(size_t)i * dim + q] = 4.0 * (double)((i % k + q) % k) +
+                               (double)tu_below(&rng, 6001) / 1000.0 - 3.0;
+  return x;
+}
+
+/* k-means against Lloyd's iteration written here from the same seeding;
+ * the seeding picks distinct points of the set, the same for a seed; 1-3
+ * threads assign alike; refusals. */
+static void test_kmeans(void **state) {
+  (void)state;
+  const int n = 500, dim = 3, k = 5;
+  double *x = make_points(n, dim, k, 11);
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_graph_from_coo(&g, 0, NULL, NULL, NULL, n, 0, 1, NULL),
+                   GASP_OK);
+  assert_int_equal(gasp_graph_num_vertices(g), n);
+  double *init = malloc((size_t)k * dim * sizeof *init);
+  double *init2 = malloc((size_t)k * dim * sizeof *init2);
+  assert_int_equal(gasp_kmeans_plusplus(x, n, dim, k, 3, init), GASP_OK);
+  assert_int_equal(gasp_kmeans_plusplus(x, n, dim, k, 3, init2), GASP_OK);
+  assert_memory_equal(init, init2, (size_t)k * dim * sizeof *init);
+  for (int j = 0; j < k; j++) { /* each centre is one of the points */
+    int found = 0;
+    for (int i = 0; i < n && !found; i++)
+      found = !memcmp(init + (size_t)j * dim, x + (size_t)i * dim,
+                      (size_t)dim * sizeof *x);
+    assert_true(found);
+  }
+  double *ref = malloc((size_t)k * dim * sizeof *ref);
+  memcpy(ref, init, (size_t)k * dim * sizeof *ref);
+  uint32_t *rcl = malloc((size_t)n * sizeof *rcl), *cl = malloc((size_t)n * 4);
+  ref_lloyd(x, n, dim, k, ref, rcl);
+  double *c = malloc((size_t)k * dim * sizeof *c);
+  for (int t = 1; t <= 3; t++) {
+    gasp_kmeans_opts o;
+    gasp_kmeans_opts_init(&o);
+    o.k = k;
+    o.seed = 3;
+    o.tol = 0;
+    o.engine.threads = t;
+    gasp_kmeans_info info;
+    assert_int_equal(gasp_kmeans(g, &o, x, dim, cl, c, &info, NULL, NULL),
+                     GASP_OK);
+    assert_true(info.converged);
+    assert_memory_equal(cl, rcl, (size_t)n * sizeof *cl);
+    double obj = 0;
+    for (int i = 0; i < n; i++)
+      for (int q = 0; q < dim; q++) {
+        double d = x[(size_t)i * dim + q] - ref[(size_t)rcl[i] * dim + q];
+        obj += d * d;
+      }
+    assert_true(fabs(info.objective - obj) <= 1e-9 * obj);
+    for (int q = 0; q < k * dim; q++)
+      assert_true(fabs(c[q] - ref[q]) <= 1e-12 * (1 + fabs(ref[q])));
+  }
+  gasp_kmeans_opts o;
+  gasp_kmeans_opts_init(&o);
+  gasp_error err;
+  o.k = n + 1;
+  assert_int_equal(gasp_kmeans(g, &o, x, dim, cl, c, NULL, NULL, &err),
+                   GASP_EINVAL);
+  o.k = k;
+  o.engine.engine = GASP_ENGINE_ASYNC;
+  assert_int_equal(gasp_kmeans(g, &o, x, dim, cl, c, NULL, NULL, &err),
+                   GASP_ENOTSUP);
+  o.engine.engine = GASP_ENGINE_SYNC;
+  x[7] = NAN;
+  assert_int_equal(gasp_kmeans(g, &o, x, dim, cl, c, NULL, NULL, &err),
+                   GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "not finite"));
+  gasp_graph_free(&g);
+  free(x);
+  free(init);
+  free(init2);
+  free(ref);
+  free(rcl);
+  free(cl);
+  free(c);
+}
+
+static void test_kmeans_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  const int n = 300, dim = 2, k = 4;
+  double *x = make_points(n, dim, k, 12);
+  char *dir = tu_mkdtemp();
+  char *pts = tu_path(dir, "p.txt"), *outp = tu_path(dir, "c.tsv");
+  char *bad = tu_path(dir, "bad.txt");
+  FILE *f = fopen(pts, "w");
+  fprintf(f, "# id x y\n");
+  for (int i = 0; i < n; i++) /* ids in file order 10, 13, 16, ... */
+    fprintf(f, "%d,%.17g,%.17g\n", 10 + 3 * i, x[2 * i], x[2 * i + 1]);
+  fclose(f);
+  f = fopen(bad, "w");
+  fprintf(f, "1 0.5 0.5\n2 1 1 1\n");
+  fclose(f);
+  double *init = malloc((size_t)k * dim * sizeof *init);
+  assert_int_equal(gasp_kmeans_plusplus(x, n, dim, k, 5, init), GASP_OK);
+  uint32_t *rcl = malloc((size_t)n * sizeof *rcl);
+  ref_lloyd(x, n, dim, k, init, rcl);
+  for (int np = 1; np <= 2; np++) {
+    char nps[8];
+    snprintf(nps, sizeof nps, "%d", np);
+    const char *args[] = {"kmeans",  "-i",    pts, "-k", "4",  "--seed",
+                          "5",       "--tol", "0", "-o", outp, "--json",
+                          "--quiet", "--np",  nps, NULL};
+    tu_result r = tu_gasp_runv(args);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "\"converged\":true"));
+    tu_result_free(&r);
+    f = fopen(outp, "r");
+    assert_non_null(f);
+    for (int i = 0; i < n; i++) {
+      unsigned long long id, c;
+      assert_int_equal(fscanf(f, "%llu\t%llu", &id, &c), 2);
+      assert_int_equal(id, 10 + 3 * (unsigned long long)i);
+      assert_int_equal(c, rcl[i]);
+    }
+    fclose(f);
+  }
+  const char *badargs[] = {"kmeans", "-i", bad, "-k", "1", NULL};
+  tu_result r = tu_gasp_runv(badargs);
+  assert_int_equal(r.status, 2);
+  assert_non_null(strstr(r.err, "bad.txt:2: 3 coordinates"));
+  tu_result_free(&r);
+  const char *many[] = {"kmeans", "-i", pts, "-k", "301", NULL};
+  r = tu_gasp_runv(many);
+  assert_int_equal(r.status, 2);
+  tu_result_free(&r);
+  free(x);
+  free(init);
+  free(rcl);
+  free(pts);
+  free(outp);
+  free(bad);
+  tu_rmtree(dir);
+}
+
 static void test_mf_lib_errors(void **state) {
   (void)state;
   ratings R = make_ratings(20, 11, 4, 3);
@@ -3170,6 +3357,8 @@ int main(void) {
       cmocka_unit_test(test_nmf_lib),
       cmocka_unit_test(test_jacobi),
       cmocka_unit_test(test_jacobi_cli),
+      cmocka_unit_test(test_kmeans),
+      cmocka_unit_test(test_kmeans_cli),
       cmocka_unit_test(test_colour_errors),
       cmocka_unit_test(test_colour_same_as_cli),
       cmocka_unit_test(test_scc),

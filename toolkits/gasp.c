@@ -41,6 +41,7 @@ static const command commands[] = {
     {"sgd", cmd_sgd, "matrix factorization by stochastic gradient descent"},
     {"nmf", cmd_nmf, "non-negative matrix factorization (multiplicative)"},
     {"jacobi", cmd_jacobi, "solve A x = b by Jacobi sweeps (Matrix Market A)"},
+    {"kmeans", cmd_kmeans, "k-means clustering of points (k-means++, Lloyd)"},
     {"split", cmd_split, "reproducible train/test split of a ratings file"},
     {"predict", cmd_predict, "predictions and top-N lists from a saved model"},
     /* topic models */

@@ -445,8 +445,10 @@ int tk_dist_load(tk_opts *o, gasp_graph **g, double *seconds) {
   if (st) return cli_fail(&err, st);
   cli_last_error(&d->errors_at_join);
   if (d->parts) return load_parts(o, g, seconds);
-  int rc = o->load ? o->load(&o->c, o->c.input, &d->global, seconds)
-                   : cli_load_graph(&o->c, &d->global, seconds);
+  int rc = o->load_with ? o->load_with(o->load_user, &o->c, o->c.input,
+                                       &d->global, seconds)
+           : o->load    ? o->load(&o->c, o->c.input, &d->global, seconds)
+                        : cli_load_graph(&o->c, &d->global, seconds);
   if (rc) return rc;
   gasp_vid nv = gasp_graph_num_vertices(d->global);
   uint32_t *owner = malloc((nv ? nv : 1) * sizeof *owner);

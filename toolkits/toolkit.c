@@ -143,6 +143,8 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
 
 int tk_load(tk_opts *o, gasp_graph **g, double *seconds) {
   if (o->d.size > 1) return tk_dist_load(o, g, seconds);
+  if (o->load_with)
+    return o->load_with(o->load_user, &o->c, o->c.input, g, seconds);
   if (o->load) return o->load(&o->c, o->c.input, g, seconds);
   return cli_load_graph(&o->c, g, seconds);
 }

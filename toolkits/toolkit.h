@@ -43,6 +43,10 @@ typedef struct tk_opts {
   /* reads the input graph (default cli_load_graph of -i), on every rank */
   int (*load)(const cli_common *c, const char *path, gasp_graph **g,
               double *seconds);
+  /* or this one, which keeps what it read beside the graph in load_user */
+  int (*load_with)(void *load_user, const cli_common *c, const char *path,
+                   gasp_graph **g, double *seconds);
+  void *load_user;
   double tol;        /* convergence tolerance (toolkit default if < 0) */
   const char *trace; /* per-iteration TSV, or NULL */
   int engine_set;    /* --engine was given (toolkits pick their default) */
