@@ -323,6 +323,11 @@ class Graph:
         """Write a binary snapshot (reloads fast with load/gasp -i)."""
         self._h.save(os.fspath(path))
 
+    def indexed(self):
+        """The same graph (shared, no copy) with results as arrays by
+        vertex index, also for NetworkX input (nodes[i] is vertex i)."""
+        return Graph._wrap(self._h, symmetric=self.symmetric, directed=self.directed)
+
     def index(self, node):
         """The vertex index of a node (NetworkX input) or original id."""
         if self.nodes is not None:
@@ -494,18 +499,12 @@ def connected_components(G, **kw):
     input) or of arrays of vertex indices, as networkx's generator."""
     g = _graph(G, None)
     kw.pop("weight", None)
-    return _groups(g, cc(g if g.nodes is None else _nodeless(g), **kw))
+    return _groups(g, cc(g if g.nodes is None else g.indexed(), **kw))
 
 
 def number_connected_components(G, **kw):
     g = _graph(G, None)
-    return int(_np.unique(cc(_nodeless(g), **kw)).size)
-
-
-def _nodeless(g):
-    """The same graph, results as arrays."""
-    h = Graph._wrap(g._h, symmetric=g.symmetric, directed=g.directed)
-    return h
+    return int(_np.unique(cc(g.indexed(), **kw)).size)
 
 
 def labelprop(G, *, threads=0, engine=None, max_iter=None, np=None, trace=None, stats=None):
@@ -528,7 +527,7 @@ label_propagation = labelprop
 def label_propagation_communities(G, **kw):
     """The communities of `labelprop` as a list of sets (or arrays)."""
     g = _graph(G, "weight")
-    return _groups(g, labelprop(_nodeless(g), **kw))
+    return _groups(g, labelprop(g.indexed(), **kw))
 
 
 # ---- paths ------------------------------------------------------------------
@@ -536,7 +535,7 @@ def label_propagation_communities(G, **kw):
 
 def sssp(G, source, weight="weight", *, directed=True, threads=0, engine=None, np=None,
          trace=None, stats=None):
-    """Shortest path lengths from source (a node, or a vertex id) over
+    """Shortest path lengths from source (a node, or an original id) over
     non-negative weights (1 per arc when unweighted or weight is None):
     a float64 array by vertex with inf where unreachable, or for NetworkX
     input a dict of the reachable nodes (networkx's
@@ -573,7 +572,8 @@ def single_source_dijkstra_path_length(G, source, cutoff=None, weight="weight", 
 
 def bfs(G, source, *, directed=True, parents=False, threads=0, engine=None, np=None,
         trace=None, stats=None):
-    """Breadth-first depths from source (direction-optimising): a uint32
+    """Breadth-first depths from source (a node, or an original id, as
+    `gasp bfs --source`; direction-optimising): a uint32
     array by vertex with UNREACHED where unreachable, or for NetworkX input
     a dict of the reachable nodes (networkx's
     single_source_shortest_path_length).  parents=True returns (depth,
