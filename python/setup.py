@@ -2,13 +2,14 @@
 
 Where libgasp comes from, first match wins:
 
-  GASP_BUILD_DIR=DIR   an autotools build directory of this source tree
-                       (headers from ../include, libgasp.so from DIR/.libs,
-                       found at run time through an rpath): the in-tree
-                       build the test suite uses;
+  GASP_BUILD_DIR=DIR   an autotools build directory (libgasp.so from
+                       DIR/.libs, found at run time through an rpath;
+                       headers from GASP_INCLUDE_DIR, else ../include):
+                       the in-tree build the test suite uses;
   pkg-config gasp      the installed library (after `make install`),
                        with an rpath to its libdir when that is not a
-                       system directory.
+                       system directory (PKG_CONFIG_PATH and
+                       PKG_CONFIG_SYSROOT_DIR are honoured).
 """
 import os
 import shlex
@@ -26,19 +27,20 @@ def gasp_flags():
         libdir = os.path.join(build, ".libs")
         if not os.path.exists(os.path.join(libdir, "libgasp.so")):
             raise SystemExit(f"setup.py: no libgasp.so in {libdir} (build gasp first)")
-        return dict(include_dirs=[os.path.join(here, "..", "include"), build],
+        inc = os.environ.get("GASP_INCLUDE_DIR", os.path.join(here, "..", "include"))
+        return dict(include_dirs=[inc],
                     library_dirs=[libdir], runtime_library_dirs=[libdir],
                     libraries=["gasp"])
     try:
         cflags = subprocess.check_output(["pkg-config", "--cflags", "gasp"], text=True)
-        libdir = subprocess.check_output(["pkg-config", "--variable=libdir", "gasp"],
-                                         text=True).strip()
+        libs = subprocess.check_output(["pkg-config", "--libs-only-L", "gasp"], text=True)
     except (OSError, subprocess.CalledProcessError):
         raise SystemExit("setup.py: libgasp not found: `make install` gasp (pkg-config gasp) "
                          "or set GASP_BUILD_DIR to a build directory")
-    rpath = [] if libdir in ("/usr/lib", "/lib") or libdir.startswith("/usr/lib/") else [libdir]
+    libdirs = [f[2:] for f in shlex.split(libs) if f.startswith("-L")]
+    rpath = [d for d in libdirs if d not in ("/usr/lib", "/lib") and not d.startswith("/usr/lib/")]
     return dict(include_dirs=[f[2:] for f in shlex.split(cflags) if f.startswith("-I")],
-                library_dirs=[libdir], runtime_library_dirs=rpath, libraries=["gasp"])
+                library_dirs=libdirs, runtime_library_dirs=rpath, libraries=["gasp"])
 
 
 setup(
@@ -49,6 +51,5 @@ setup(
     ext_modules=[Extension("gasp._gasp", ["gasp/_gasp.c"],
                            extra_compile_args=["-std=gnu11", "-Wall", "-Wno-missing-field-initializers"],
                            **gasp_flags())],
-    entry_points={"console_scripts": []},
     python_requires=">=3.9",
 )
