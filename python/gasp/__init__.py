@@ -557,7 +557,7 @@ def sssp(G, source, weight="weight", *, directed=True, threads=0, engine=None, n
         t = _Trace(trace)
         st = _gasp.sssp(g._h, s, d, bool(directed), _engine(threads, engine), t.raw)
         t.done(stats, st)
-    return g._by_node(d, keep=_np.isfinite(d))
+    return d if g.nodes is None else g._by_node(d, keep=_np.isfinite(d))
 
 
 def single_source_dijkstra_path_length(G, source, cutoff=None, weight="weight", **kw):
@@ -587,6 +587,8 @@ def bfs(G, source, *, directed=True, parents=False, threads=0, engine=None, np=N
     t = _Trace(trace)
     st = _gasp.bfs(g._h, s, depth, parent, not directed, _engine(threads, engine), t.raw)
     t.done(stats, st)
+    if g.nodes is None:
+        return (depth, parent) if parents else depth
     keep = depth != UNREACHED
     d = g._by_node(depth, keep=keep)
     if not parents:

@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static PyObject *GaspError;
 static PyTypeObject GraphType;
@@ -542,31 +543,48 @@ static const char *reason_name(gasp_stop_reason r) {
   }
 }
 
-static PyObject *stats_dict(const gasp_run_stats *st) {
-  return Py_BuildValue("{sKsKsdsssisK}", "updates", st->updates, "iterations",
-                       st->iterations, "seconds", st->seconds, "reason",
-                       reason_name(st->reason), "threads", st->threads,
-                       "pull_iterations", st->pull_iterations);
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* call_seconds: the library call's wall time (engine set-up included),
+ * so a caller can tell the binding's own cost from the library's */
+static PyObject *stats_dict(const gasp_run_stats *st, double call_seconds) {
+  return Py_BuildValue("{sKsKsdsssisKsd}", "updates", st->updates,
+                       "iterations", st->iterations, "seconds", st->seconds,
+                       "reason", reason_name(st->reason), "threads",
+                       st->threads, "pull_iterations", st->pull_iterations,
+                       "call_seconds", call_seconds);
 }
 
 /* The end of every toolkit wrapper: release the buffers, turn the trace
  * into tuples, raise on failure, else return the stats. */
+static double call_seconds; /* of the last RUN_LOCKED, read under the GIL */
+
 static PyObject *finish(int rc, gasp_error *err, gasp_run_stats *st, trace *t,
                         PyObject *tl, Py_buffer *bufs, int nbufs) {
+  double secs = call_seconds;
   for (int i = 0; i < nbufs; i++) rel(&bufs[i]);
   if (trace_flush(t, tl) < 0) return NULL;
   if (rc) return raise_gasp(rc, err);
-  return stats_dict(st);
+  return stats_dict(st, secs);
 }
 
-/* Runs `call` with the GIL released and the graph's lock held. */
+/* Runs `call` with the GIL released and the graph's lock held, and keeps
+ * its wall time in call_seconds once the GIL is back. */
 #define RUN_LOCKED(G, call)                                                   \
   do {                                                                        \
+    double t0_, t1_;                                                          \
     Py_BEGIN_ALLOW_THREADS;                                                   \
     PyThread_acquire_lock((G)->lock, WAIT_LOCK);                              \
+    t0_ = now();                                                              \
     call;                                                                     \
+    t1_ = now();                                                              \
     PyThread_release_lock((G)->lock);                                         \
     Py_END_ALLOW_THREADS;                                                     \
+    call_seconds = t1_ - t0_;                                                 \
   } while (0)
 
 /* Checks a source vertex index against the graph. */
