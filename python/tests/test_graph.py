@@ -137,6 +137,11 @@ def test_parse_error_message(tmp_path):
     assert e.value.code < 0 and e.value.name == "EPARSE"
 
 
+def test_library_error_from_csr():
+    with pytest.raises(gasp.GaspError, match=r"off\[2\] = 1 is below off\[1\] = 2"):
+        gasp.Graph.from_csr([0, 2, 1, 3], [1, 2, 0])
+
+
 def test_library_error_from_toolkit():
     g = gasp.Graph.from_coo([0, 1], [1, 2], [1.0, -3.0])
     with pytest.raises(gasp.GaspError, match="negative|weight"):
