@@ -341,7 +341,7 @@ class Graph:
             raise KeyError(f"vertex {node!r}: a non-negative integer id")
         ids = self.ids
         hi = self.num_left if self.bipartite else len(ids)
-        i = int(_np.searchsorted(ids[:hi], node))
+        i = int(_np.searchsorted(ids[:hi], _np.uint64(node)))  # no cast of ids
         if i >= hi or ids[i] != node:
             raise KeyError(f"vertex {node} is not in the graph")
         return i
