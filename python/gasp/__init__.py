@@ -424,8 +424,8 @@ def _source(g, source):
 
 
 def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1.0e-6, nstart=None,
-             weight="weight", dangling=None, *, threads=0, engine=None, np=None, trace=None,
-             stats=None):
+             weight="weight", dangling=None, *, damping=None, threads=0, engine=None, np=None,
+             trace=None, stats=None):
     """PageRank, as networkx.pagerank: damping alpha, teleport to the
     personalization (a dict by node or an array by vertex; uniform when
     None), dangling rank spread over it, ranks summing to 1; weighted by
@@ -433,8 +433,11 @@ def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1.0e-6, nsta
     Stops when the L1 change falls below num_vertices * tol (networkx's
     test), ConvergenceError after max_iter iterations.  nstart is accepted
     and not used (the fixed point does not depend on it).  engine='async'
-    runs delta PageRank."""
+    runs delta PageRank.  damping is the command's name for alpha (it
+    wins when given)."""
     _ranks(np)
+    if damping is not None:
+        alpha = damping
     if dangling is not None:
         raise NotImplementedError("dangling: gasp spreads dangling rank over the personalization")
     g = _graph(G, weight)

@@ -33,6 +33,9 @@ def test_pagerank_options(digraph):
     pr = gasp.pagerank(digraph, alpha=0.7, personalization=pers, weight=None, tol=1e-12,
                        max_iter=1000)
     np.testing.assert_allclose(arr(pr, n), arr(ref, n), atol=1e-8)
+    pr = gasp.pagerank(digraph, damping=0.7, personalization=pers, weight=None, tol=1e-12,
+                       max_iter=1000)
+    np.testing.assert_allclose(arr(pr, n), arr(ref, n), atol=1e-8)
     # networkx's defaults (tol 1e-6 per vertex) give networkx's accuracy
     pr = gasp.pagerank(digraph)
     ref = nx.pagerank(digraph)
