@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES="build-essential libmetis-dev libevent-dev libmsgpack-dev libcmocka-dev \
-zlib1g-dev autoconf automake libtool pkg-config"
+zlib1g-dev autoconf automake libtool pkg-config \
+python3-dev python3-setuptools python3-numpy python3-scipy python3-networkx \
+python3-matplotlib python3-pytest"
 
 install_deps() {
   local missing=""

@@ -77,3 +77,32 @@ grep -q 'unknown vertex id 99999999' "$tmp/err"
 test "$(status "$tmp/ex_sssp" -i "$sample" --source 153 --tol 1)" -eq 2
 test "$(status "$tmp/ex_pagerank" -i "$tmp/missing.el")" -eq 2
 echo "examples: bfs, sssp, pagerank match the toolkits"
+
+# The manual page and the bash completion are installed.
+test -s "$root/share/man/man1/gasp.1"
+test -s "$root/share/bash-completion/completions/gasp"
+
+# The Python package builds against the installed library through
+# pkg-config, as `pip install ./python` does after `make install` (skipped
+# in sanitizer builds and without python3's numpy and headers).
+pyok() {
+  "$1" -c 'import os, sysconfig, numpy, setuptools
+assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' \
+    2>/dev/null
+}
+py=
+for p in python3 /usr/bin/python3; do
+  command -v "$p" >/dev/null 2>&1 && pyok "$p" && { py=$p; break; }
+done
+if [ -z "${GASP_SAN_CFLAGS:-}" ] && [ -n "$py" ]; then
+  mkdir "$tmp/py"
+  cp -R "$GASP_SRCDIR/python/setup.py" "$GASP_SRCDIR/python/gasp" "$tmp/py/"
+  chmod -R u+w "$tmp/py"
+  rm -rf "$tmp/py/gasp/"*.so "$tmp/py/gasp/__pycache__"
+  (cd "$tmp/py" && PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$tmp/root" \
+    "$py" setup.py -q build_ext --inplace >/dev/null 2>&1)
+  n=$(cd / && PYTHONPATH="$tmp/py" "$py" -c 'import gasp
+print(gasp.load("'"$sample"'").num_vertices)')
+  test "$n" -eq "$("$gasp" info "$sample" --quiet | awk -F'\t' '$1 == "vertices" { print $2 }')"
+  echo "python: built against the installed library"
+fi

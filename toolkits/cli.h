@@ -132,6 +132,8 @@ int cmd_predict(int argc, char **argv);
 /* topic models (lda, lda-infer) */
 int cmd_lda(int argc, char **argv);
 int cmd_lda_infer(int argc, char **argv);
+/* plots (run the Python package) */
+int cmd_plot(int argc, char **argv);
 
 /* Common long options: commands append these to their own tables and pass
  * unknown option values to cli_common_opt(). */

@@ -48,6 +48,8 @@ static const command commands[] = {
     {"lda", cmd_lda, "topic model by collapsed Gibbs sampling (LDA)"},
     {"lda-infer", cmd_lda_infer,
      "topic mixtures of new documents, held-out perplexity"},
+    {"plot", cmd_plot,
+     "draw a --trace file or degrees (python3 -m gasp plot, matplotlib)"},
 };
 
 static void usage(FILE *f) {
