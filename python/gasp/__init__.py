@@ -665,6 +665,140 @@ def kcore(G, *, threads=0, engine=None, max_iter=None, np=None, trace=None, stat
 core_number = kcore
 
 
+# ---- colouring, strong components, centralities, diameter ----------------
+
+_COLOUR_ORDERS = {"degree": 0, "random": 1, "natural": 2, "saturation": 3}
+_NX_STRATEGIES = {"largest_first": "degree", "random_sequential": "random",
+                  "saturation_largest_first": "saturation", "DSATUR": "saturation"}
+
+
+def colour(G, order="degree", *, seed=1, threads=0, engine=None, max_iter=None, np=None,
+           trace=None, stats=None):
+    """Greedy colouring of the graph taken as undirected: each vertex the
+    smallest colour its neighbours earlier in the order lack.  order:
+    'degree' (largest first, ties by a hash of id and seed), 'random',
+    'natural' (ascending id), 'saturation' (DSatur).  A uint32 array, or a
+    dict node -> colour (networkx.greedy_color's result)."""
+    _ranks(np)
+    if order not in _COLOUR_ORDERS:
+        raise ValueError(f"order: one of {sorted(_COLOUR_ORDERS)}")
+    g = _graph(G, None)
+    out = _np.empty(g.num_vertices, _np.uint32)
+    t = _Trace(trace)
+    st, used = _gasp.colour(g._h, out, _COLOUR_ORDERS[order], int(seed),
+                            _engine(threads, engine, max_iter), t.raw)
+    st["colours"] = used
+    t.done(stats, st)
+    return g._by_node(out)
+
+
+color = colour
+
+
+def greedy_color(G, strategy="largest_first", **kw):
+    """networkx.greedy_color's strategies that gasp has: largest_first,
+    random_sequential, saturation_largest_first (DSATUR)."""
+    if strategy not in _NX_STRATEGIES:
+        raise ValueError(f"strategy: one of {sorted(_NX_STRATEGIES)}")
+    return colour(G, _NX_STRATEGIES[strategy], **kw)
+
+
+def scc(G, *, threads=0, engine=None, max_iter=None, np=None, trace=None, stats=None):
+    """Strongly connected components: each vertex's component, named by
+    the largest vertex index in it (a node for NetworkX input)."""
+    _ranks(np)
+    g = _graph(G, None)
+    out = _np.empty(g.num_vertices, _np.uint32)
+    t = _Trace(trace)
+    st, count = _gasp.scc(g._h, out, _engine(threads, engine, max_iter), t.raw)
+    st["components"] = count
+    t.done(stats, st)
+    return g._by_node(out, vertex_valued=True)
+
+
+def strongly_connected_components(G, **kw):
+    """The strongly connected components: a list of sets of nodes (NetworkX
+    input) or of arrays of vertex indices."""
+    g = _graph(G, None)
+    return _groups(g, scc(g if g.nodes is None else g.indexed(), **kw))
+
+
+def closeness(G, *, harmonic=False, samples=None, seed=1, threads=0, engine=None, np=None,
+              trace=None, stats=None):
+    """Closeness from hop distances into each vertex (NetworkX's convention
+    for directed graphs): Wasserman-Faust (networkx.closeness_centrality)
+    or harmonic (networkx.harmonic_centrality); exact, or estimated from
+    `samples` sources drawn for `seed`."""
+    _ranks(np)
+    g = _graph(G, None)
+    out = _np.empty(g.num_vertices, _np.float64)
+    t = _Trace(trace)
+    st = _gasp.closeness(g._h, out, bool(harmonic), False, int(samples or 0), int(seed),
+                         _engine(threads, engine), t.raw)
+    t.done(stats, st)
+    return g._by_node(out)
+
+
+def closeness_centrality(G, **kw):
+    return closeness(G, **kw)
+
+
+def harmonic_centrality(G, **kw):
+    return closeness(G, harmonic=True, **kw)
+
+
+_BC_NORMS = {False: 0, "max": 1, True: 2}
+
+
+def betweenness_centrality(G, k=None, normalized=True, *, seed=1, threads=0, engine=None,
+                           np=None, trace=None, stats=None):
+    """Betweenness by Brandes' algorithm, as networkx.betweenness_centrality
+    (normalized: networkx 3's scaling; False: the plain sum over ordered
+    pairs, which networkx halves for undirected graphs; 'max': divided by
+    the largest); k sources drawn for `seed` when given."""
+    _ranks(np)
+    if normalized not in _BC_NORMS:
+        raise ValueError("normalized: True, False or 'max'")
+    g = _graph(G, None)
+    out = _np.empty(g.num_vertices, _np.float64)
+    t = _Trace(trace)
+    st = _gasp.bc(g._h, out, False, int(k or 0), int(seed), _BC_NORMS[normalized],
+                  _engine(threads, engine), t.raw)
+    t.done(stats, st)
+    return g._by_node(out)
+
+
+bc = betweenness_centrality
+
+
+def diameter_info(G, exact=False, *, bits=6, seed=1, threads=0, engine=None, max_iter=None,
+                  np=None, trace=None, stats=None):
+    """The diameter by HyperANF (a lower bound, the effective diameter,
+    the reachable pairs and the counters' relative standard error) or,
+    exact, from a search from every vertex (diameter, radius): a dict, with
+    'eccentricity' the per-vertex array (exact) or lower bounds."""
+    _ranks(np)
+    g = _graph(G, None)
+    ecc = _np.empty(g.num_vertices, _np.uint32)
+    t = _Trace(trace)
+    st, info = _gasp.diameter(g._h, ecc, bool(exact), False, int(bits), int(seed),
+                              _engine(threads, engine, max_iter), t.raw)
+    t.done(stats, st)
+    info["eccentricity"] = g._by_node(ecc)
+    return info
+
+
+def diameter(G, **kw):
+    """The exact diameter (networkx.diameter): the largest finite distance."""
+    return diameter_info(G, exact=True, **kw)["diameter"]
+
+
+def eccentricity(G, **kw):
+    """Each vertex's eccentricity (networkx.eccentricity; finite distances
+    only)."""
+    return diameter_info(G, exact=True, **kw)["eccentricity"]
+
+
 # ---- matrix factorization -------------------------------------------------------
 
 
@@ -764,6 +898,22 @@ def als(ratings, rank=20, lambda_=0.1, max_iter=10, *, alpha=0.0, seed=1, thread
     t = _Trace(trace)
     st, info = _gasp.als(g._h, factors, int(rank), float(lambda_), float(alpha), int(seed),
                          _engine(threads, engine, max_iter), t.raw)
+    t.done(stats, st)
+    return Factorization(g, factors, None, info, st)
+
+
+def nmf(ratings, rank=20, lambda_=0.1, max_iter=10, *, seed=1, threads=0, engine=None,
+        np=None, trace=None, stats=None):
+    """Non-negative matrix factorization of the observed ratings (Lee and
+    Seung's multiplicative updates, one side at a time; lambda per row;
+    ratings non-negative), on ratings as for als.  Returns a
+    Factorization; the objective never rises from sweep to sweep."""
+    _ranks(np)
+    g = _ratings_graph(ratings, threads)
+    factors = _np.empty((g.num_vertices, int(rank)), _np.float32)
+    t = _Trace(trace)
+    st, info = _gasp.als(g._h, factors, int(rank), float(lambda_), 0.0, int(seed),
+                         _engine(threads, engine, max_iter), t.raw, True)
     t.done(stats, st)
     return Factorization(g, factors, None, info, st)
 
@@ -878,3 +1028,57 @@ def plot_degrees(G, ax=None, output=None, title=None):
     figure, saved to output when given."""
     from .plot import plot_degrees as pd
     return pd(_graph(G, None), ax=ax, output=output, title=title)
+
+
+# ---- linear systems and clustering ------------------------------------------
+
+
+def jacobi(A, b=None, *, tol=1e-10, max_iter=None, threads=0, np=None, trace=None,
+           stats=None):
+    """Solves A x = b by Jacobi sweeps (A: a square scipy.sparse matrix or a
+    weighted Graph whose row i's entries are i's out-edges; b: one value a
+    row, None for A 1, whose solution is all ones).  Returns x by row
+    (vertex); stats gets the residual, sweeps, 'converged' and
+    'dominant'.  ConvergenceError when it did not converge."""
+    _ranks(np)
+    g = A if isinstance(A, Graph) else Graph.from_scipy(A, weighted=True, threads=threads)
+    n = g.num_vertices
+    bb = None if b is None else _np.ascontiguousarray(b, dtype=_np.float64)
+    if bb is not None and bb.shape != (n,):
+        raise ValueError(f"b: {n} values, one a row")
+    x = _np.empty(n, _np.float64)
+    t = _Trace(trace)
+    st, info = _gasp.jacobi(g._h, bb, x, float(tol), _engine(threads, "sync", max_iter),
+                            t.raw)
+    st.update(info)
+    t.done(stats, st)
+    if not info["converged"]:
+        raise ConvergenceError(f"jacobi: no convergence (residual {info['residual']:.3g})")
+    return x
+
+
+def kmeans(X, k=8, *, init="k-means++", seed=1, tol=1e-9, max_iter=None, threads=0,
+           np=None, trace=None, stats=None):
+    """k-means (Lloyd's iteration on the engine, as GraphLab's kmeans) of
+    the rows of X (n x d): returns (labels, centres, objective).  init:
+    'k-means++' (for seed) or a k x d array of starting centres."""
+    _ranks(np)
+    X = _np.ascontiguousarray(X, dtype=_np.float64)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError("X: an n x d array with n > 0")
+    n, d = X.shape
+    c0 = None
+    if not (isinstance(init, str) and init == "k-means++"):
+        c0 = _np.ascontiguousarray(init, dtype=_np.float64)
+        if c0.shape != (int(k), d):
+            raise ValueError(f"init: a {k} x {d} array")
+    g = Graph.from_coo(_np.empty(0, _np.uint64), _np.empty(0, _np.uint64), None, n,
+                       threads=threads)
+    labels = _np.empty(n, _np.uint32)
+    centres = _np.empty((int(k), d), _np.float64)
+    t = _Trace(trace)
+    st, info = _gasp.kmeans(g._h, X, d, int(k), int(seed), float(tol), c0, labels, centres,
+                            _engine(threads, "sync", max_iter), t.raw)
+    st.update(info)
+    t.done(stats, st)
+    return labels, centres, info["objective"]

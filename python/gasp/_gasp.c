@@ -751,6 +751,175 @@ static PyObject *py_triangles(PyObject *self, PyObject *args) {
                        "wedges", tot.wedges, "edges", tot.edges);
 }
 
+/* colour(G, out, order, seed, eng, trace) -> (stats, colours used) */
+static PyObject *py_colour(PyObject *self, PyObject *args) {
+  (void)self;
+  GraphObject *G;
+  PyObject *out, *eng, *tl;
+  int order;
+  gasp_colour_opts o;
+  gasp_colour_opts_init(&o);
+  if (!PyArg_ParseTuple(args, "O!OiKOO", &GraphType, &G, &out, &order, &o.seed,
+                        &eng, &tl))
+    return NULL;
+  o.order = (gasp_colour_order)order;
+  ONE_OUTPUT('u', 4, "colour");
+  uint32_t used = 0;
+  RUN_LOCKED(G, rc = gasp_colour(G->g, &o, b[0].buf, &used, &st, &err));
+  PyObject *sd = finish(rc, &err, &st, &t, tl, b, 1);
+  if (!sd) return NULL;
+  return Py_BuildValue("(NI)", sd, used);
+}
+
+/* scc(G, out, eng, trace) -> (stats, components) */
+static PyObject *py_scc(PyObject *self, PyObject *args) {
+  (void)self;
+  GraphObject *G;
+  PyObject *out, *eng, *tl;
+  gasp_scc_opts o;
+  gasp_scc_opts_init(&o);
+  if (!PyArg_ParseTuple(args, "O!OOO", &GraphType, &G, &out, &eng, &tl))
+    return NULL;
+  ONE_OUTPUT('u', 4, "component");
+  uint64_t count = 0;
+  RUN_LOCKED(G, rc = gasp_scc(G->g, &o, b[0].buf, &count, &st, &err));
+  PyObject *sd = finish(rc, &err, &st, &t, tl, b, 1);
+  if (!sd) return NULL;
+  return Py_BuildValue("(NK)", sd, (unsigned long long)count);
+}
+
+/* closeness(G, out, harmonic, undirected, samples, seed, eng, trace) */
+static PyObject *py_closeness(PyObject *self, PyObject *args) {
+  (void)self;
+  GraphObject *G;
+  PyObject *out, *eng, *tl;
+  gasp_closeness_opts o;
+  gasp_closeness_opts_init(&o);
+  if (!PyArg_ParseTuple(args, "O!OppKKOO", &GraphType, &G, &out, &o.harmonic,
+                        &o.undirected, &o.samples, &o.seed, &eng, &tl))
+    return NULL;
+  ONE_OUTPUT('f', 8, "scores");
+  RUN_LOCKED(G, rc = gasp_closeness(G->g, &o, b[0].buf, &st, &err));
+  return finish(rc, &err, &st, &t, tl, b, 1);
+}
+
+/* bc(G, out, undirected, samples, seed, norm, eng, trace) */
+static PyObject *py_bc(PyObject *self, PyObject *args) {
+  (void)self;
+  GraphObject *G;
+  PyObject *out, *eng, *tl;
+  int norm;
+  gasp_bc_opts o;
+  gasp_bc_opts_init(&o);
+  if (!PyArg_ParseTuple(args, "O!OpKKiOO", &GraphType, &G, &out,
+                        &o.undirected, &o.samples, &o.seed, &norm, &eng, &tl))
+    return NULL;
+  o.norm = (gasp_bc_norm)norm;
+  ONE_OUTPUT('f', 8, "scores");
+  RUN_LOCKED(G, rc = gasp_bc(G->g, &o, b[0].buf, &st, &err));
+  return finish(rc, &err, &st, &t, tl, b, 1);
+}
+
+/* diameter(G, ecc, exact, undirected, bits, seed, eng, trace)
+ * -> (stats, info) */
+static PyObject *py_diameter(PyObject *self, PyObject *args) {
+  (void)self;
+  GraphObject *G;
+  PyObject *out, *eng, *tl;
+  gasp_diameter_opts o;
+  gasp_diameter_opts_init(&o);
+  if (!PyArg_ParseTuple(args, "O!OppiKOO", &GraphType, &G, &out, &o.exact,
+                        &o.undirected, &o.bits, &o.seed, &eng, &tl))
+    return NULL;
+  ONE_OUTPUT('u', 4, "eccentricities");
+  gasp_diameter_info in;
+  memset(&in, 0, sizeof in);
+  RUN_LOCKED(G, rc = gasp_diameter(G->g, &o, b[0].buf, NULL, 0, &in, &st,
+                                   &err));
+  PyObject *sd = finish(rc, &err, &st, &t, tl, b, 1);
+  if (!sd) return NULL;
+  return Py_BuildValue("(N{sisKsKsdsdsdsI})", sd, "exact", in.exact,
+                       "diameter", (unsigned long long)in.diameter, "radius",
+                       (unsigned long long)in.radius, "effective", in.effective,
+                       "pairs", in.pairs, "rse", in.rse, "registers",
+                       in.registers);
+}
+
+/* jacobi(G, b | None, x, tol, eng, trace) -> (stats, info) */
+static PyObject *py_jacobi(PyObject *self, PyObject *args) {
+  (void)self;
+  GraphObject *G;
+  PyObject *bo, *out, *eng, *tl;
+  gasp_jacobi_opts o;
+  gasp_jacobi_opts_init(&o);
+  if (!PyArg_ParseTuple(args, "O!OOdOO", &GraphType, &G, &bo, &out, &o.tol,
+                        &eng, &tl))
+    return NULL;
+  trace t = {0};
+  if (engine_opts(&o.engine, eng, tl, &t) < 0) return NULL;
+  Py_ssize_t n = gasp_graph_num_vertices(G->g);
+  Py_buffer b[2];
+  if (get_buf(out, &b[0], 'f', 8, 1, n, 0, "x") < 0) return NULL;
+  if (get_buf(bo, &b[1], 'f', 8, 0, n, 1, "b") < 0) {
+    rel(&b[0]);
+    return NULL;
+  }
+  gasp_run_stats st = {0};
+  gasp_jacobi_info in;
+  memset(&in, 0, sizeof in);
+  gasp_error err;
+  int rc;
+  RUN_LOCKED(G, rc = gasp_jacobi(G->g, &o, b[1].buf, b[0].buf, &in, &st,
+                                 &err));
+  PyObject *sd = finish(rc, &err, &st, &t, tl, b, 2);
+  if (!sd) return NULL;
+  return Py_BuildValue("(N{sKsdsdsisi})", sd, "sweeps",
+                       (unsigned long long)in.sweeps, "max_change",
+                       in.max_change, "residual", in.residual, "converged",
+                       in.converged, "dominant", in.dominant);
+}
+
+/* kmeans(G, points, dim, k, seed, tol, init | None, clusters, centres, eng,
+ * trace) -> (stats, info) */
+static PyObject *py_kmeans(PyObject *self, PyObject *args) {
+  (void)self;
+  GraphObject *G;
+  PyObject *po, *io, *out, *co, *eng, *tl;
+  int dim;
+  gasp_kmeans_opts o;
+  gasp_kmeans_opts_init(&o);
+  if (!PyArg_ParseTuple(args, "O!OiiKdOOOOO", &GraphType, &G, &po, &dim, &o.k,
+                        &o.seed, &o.tol, &io, &out, &co, &eng, &tl))
+    return NULL;
+  if (dim < 1 || o.k < 1)
+    return PyErr_Format(PyExc_ValueError, "dim and k: at least 1");
+  trace t = {0};
+  if (engine_opts(&o.engine, eng, tl, &t) < 0) return NULL;
+  Py_ssize_t n = gasp_graph_num_vertices(G->g);
+  Py_buffer b[4];
+  memset(b, 0, sizeof b);
+  if (get_buf(out, &b[0], 'u', 4, 1, n, 0, "clusters") < 0 ||
+      get_buf(co, &b[1], 'f', 8, 1, (Py_ssize_t)o.k * dim, 0, "centres") < 0 ||
+      get_buf(po, &b[2], 'f', 8, 0, n * dim, 0, "points") < 0 ||
+      get_buf(io, &b[3], 'f', 8, 0, (Py_ssize_t)o.k * dim, 1, "init") < 0) {
+    for (int i = 0; i < 4; i++) rel(&b[i]);
+    return NULL;
+  }
+  o.init = b[3].buf;
+  gasp_run_stats st = {0};
+  gasp_kmeans_info in;
+  memset(&in, 0, sizeof in);
+  gasp_error err;
+  int rc;
+  RUN_LOCKED(G, rc = gasp_kmeans(G->g, &o, b[2].buf, dim, b[0].buf, b[1].buf,
+                                 &in, &st, &err));
+  PyObject *sd = finish(rc, &err, &st, &t, tl, b, 4);
+  if (!sd) return NULL;
+  return Py_BuildValue("(N{sKsdsi})", sd, "iterations",
+                       (unsigned long long)in.iterations, "objective",
+                       in.objective, "converged", in.converged);
+}
+
 static PyObject *mf_info_dict(PyObject *sd, const gasp_mf_info *in) {
   return Py_BuildValue("(N{sdsdsdsd})", sd, "mean", in->mean, "min_rating",
                        in->min_rating, "max_rating", in->max_rating,
@@ -765,8 +934,9 @@ static PyObject *py_als(PyObject *self, PyObject *args) {
   PyObject *out, *eng, *tl;
   gasp_mf_opts o;
   gasp_mf_opts_init(&o);
-  if (!PyArg_ParseTuple(args, "O!OiddKOO", &GraphType, &G, &out, &o.rank,
-                        &o.lambda, &o.alpha, &o.seed, &eng, &tl))
+  int nmf = 0;
+  if (!PyArg_ParseTuple(args, "O!OiddKOO|p", &GraphType, &G, &out, &o.rank,
+                        &o.lambda, &o.alpha, &o.seed, &eng, &tl, &nmf))
     return NULL;
   if (o.rank < 1 || o.rank > 1024)
     return PyErr_Format(PyExc_ValueError, "rank: 1 .. 1024, not %d", o.rank);
@@ -783,7 +953,8 @@ static PyObject *py_als(PyObject *self, PyObject *args) {
   memset(&info, 0, sizeof info);
   gasp_error err;
   int rc;
-  RUN_LOCKED(G, rc = gasp_als(G->g, &o, b[0].buf, &info, &st, &err));
+  RUN_LOCKED(G, rc = nmf ? gasp_nmf(G->g, &o, b[0].buf, &info, &st, &err)
+                         : gasp_als(G->g, &o, b[0].buf, &info, &st, &err));
   PyObject *sd = finish(rc, &err, &st, &t, tl, b, 1);
   return sd ? mf_info_dict(sd, &info) : NULL;
 }
@@ -876,6 +1047,13 @@ static PyMethodDef module_methods[] = {
     {"cc", py_cc, METH_VARARGS, NULL},
     {"labelprop", py_labelprop, METH_VARARGS, NULL},
     {"kcore", py_kcore, METH_VARARGS, NULL},
+    {"colour", py_colour, METH_VARARGS, NULL},
+    {"scc", py_scc, METH_VARARGS, NULL},
+    {"closeness", py_closeness, METH_VARARGS, NULL},
+    {"bc", py_bc, METH_VARARGS, NULL},
+    {"diameter", py_diameter, METH_VARARGS, NULL},
+    {"jacobi", py_jacobi, METH_VARARGS, NULL},
+    {"kmeans", py_kmeans, METH_VARARGS, NULL},
     {"sssp", py_sssp, METH_VARARGS, NULL},
     {"bfs", py_bfs, METH_VARARGS, NULL},
     {"triangles", py_triangles, METH_VARARGS, NULL},

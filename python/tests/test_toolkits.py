@@ -227,3 +227,95 @@ def test_lda(gasp_bin, tmp_path):
     a = gasp.lda((d[:, 0], d[:, 1], d[:, 2]), topics=5, iters=30, threads=1)
     np.testing.assert_array_equal(a.doc_topic, f.doc_topic)
     np.testing.assert_array_equal(a.word_topic, f.word_topic)
+
+
+# ---- colouring, strong components, centralities, diameter ----------------
+
+
+def test_colour_natural_is_networkx_greedy(karate):
+    """Ascending order: networkx's greedy_color with the same order."""
+    ref = nx.greedy_color(karate, strategy=lambda G, colors: sorted(G))
+    got = gasp.colour(karate, "natural")
+    assert got == ref
+    for order in ("degree", "random", "saturation"):
+        c = gasp.colour(karate, order)
+        assert all(c[u] != c[v] for u, v in karate.edges())
+    assert gasp.greedy_color(karate, "DSATUR") == gasp.colour(karate, "saturation")
+
+
+def test_scc(digraph):
+    ref = sorted(sorted(c) for c in nx.strongly_connected_components(digraph))
+    got = sorted(sorted(c) for c in gasp.strongly_connected_components(digraph))
+    assert got == ref
+    lab = gasp.scc(digraph)
+    for comp in ref:
+        assert {lab[v] for v in comp} == {max(comp)}
+
+
+def test_closeness(digraph, karate):
+    for G in (digraph, karate):
+        n = G.number_of_nodes()
+        np.testing.assert_allclose(arr(gasp.closeness_centrality(G), n),
+                                   arr(nx.closeness_centrality(G), n), atol=1e-12)
+        np.testing.assert_allclose(arr(gasp.harmonic_centrality(G), n),
+                                   arr(nx.harmonic_centrality(G), n), atol=1e-9)
+
+
+def test_betweenness(digraph, karate):
+    for G in (digraph, karate):
+        n = G.number_of_nodes()
+        np.testing.assert_allclose(arr(gasp.betweenness_centrality(G), n),
+                                   arr(nx.betweenness_centrality(G), n), atol=1e-12)
+        raw = nx.betweenness_centrality(G, normalized=False)
+        scale = 1 if G.is_directed() else 2  # networkx halves undirected sums
+        np.testing.assert_allclose(
+            arr(gasp.betweenness_centrality(G, normalized=False), n),
+            scale * arr(raw, n), atol=1e-9)
+
+
+def test_diameter(karate):
+    assert gasp.diameter(karate) == nx.diameter(karate)
+    assert gasp.eccentricity(karate) == nx.eccentricity(karate)
+    info = gasp.diameter_info(karate, bits=8)
+    assert info["diameter"] <= nx.diameter(karate)
+    assert 0 < info["rse"] < 0.1
+
+
+def test_nmf():
+    rng = np.random.default_rng(3)
+    u = rng.integers(0, 40, 400)
+    i = rng.integers(0, 25, 400)
+    r = rng.integers(1, 6, 400).astype(float)
+    tr = []
+    f = gasp.nmf((u, i, r), rank=4, max_iter=8, trace=tr)
+    assert (f.user_factors >= 0).all() and (f.item_factors >= 0).all()
+    rmse = [x["residual"] for x in tr]
+    assert len(rmse) == 8 and rmse[-1] < rmse[0]
+
+
+def test_jacobi():
+    rng = np.random.default_rng(4)
+    n = 80
+    A = sp.random(n, n, density=0.05, random_state=5, format="lil")
+    A.setdiag(0)
+    A = A.tocsr()
+    d = np.asarray(abs(A).sum(axis=1)).ravel() + 1.0
+    A = (A + sp.diags(d)).tocsr()
+    b = rng.uniform(-3, 3, n)
+    st = {}
+    x = gasp.jacobi(A, b, stats=st)
+    np.testing.assert_allclose(x, np.linalg.solve(A.toarray(), b), atol=1e-8)
+    assert st["converged"] and st["dominant"]
+    np.testing.assert_allclose(gasp.jacobi(A), np.ones(n), atol=1e-8)
+
+
+def test_kmeans_matches_scipy():
+    from scipy.cluster.vq import kmeans2
+    rng = np.random.default_rng(6)
+    X = np.concatenate([rng.normal(c, 1.0, (60, 2)) for c in ((0, 0), (6, 0), (0, 6))])
+    init = X[[0, 60, 120]].copy()
+    labels, centres, obj = gasp.kmeans(X, 3, init=init, tol=0)
+    ref_c, ref_l = kmeans2(X, init.copy(), minit="matrix", iter=100)
+    assert (labels == ref_l).all()
+    np.testing.assert_allclose(centres, ref_c, atol=1e-9)
+    assert abs(obj - ((X - centres[labels]) ** 2).sum()) < 1e-6
