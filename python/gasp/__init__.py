@@ -8,8 +8,11 @@ NetworkX where the two overlap (`pagerank(G, alpha=0.85, ...)`,
 `core_number`, `triangles`, ...).
 
 Every function takes `threads=` (0: all cores), `engine=` ('sync' or
-'async'; None: the toolkit's default) and `np=` (ranks; only 1 from
-Python), runs with the GIL released, and raises `GaspError` with the
+'async'; None: the toolkit's default) and `np=` (ranks: pagerank, cc,
+labelprop, sssp, bfs, triangles, kcore, colour, scc, closeness and
+betweenness run np > 1 through the gasp command's launcher on a snapshot
+of the graph; the rest on one process),
+runs with the GIL released, and raises `GaspError` with the
 library's message on failure.  `trace=` takes a list that receives one
 dict per iteration (iteration, active, updates, residual, seconds), which
 `plot_trace` draws; `stats=` a dict that receives the run's figures.
@@ -394,11 +397,75 @@ def _engine(threads, engine, max_iter=None, consistency=None, scheduler=None):
 
 
 def _ranks(np):
+    """For the calls that run on one process only from Python."""
     if np is None or np == 1:
         return
     raise NotImplementedError(
-        f"np={np}: runs across ranks are not available from Python; run "
+        f"np={np}: this call runs across ranks only from the command; run "
         f"`gasp <toolkit> -i FILE --np {np}` (Graph.save writes a snapshot it reads)")
+
+
+def _nranks(np):
+    if np is None:
+        return 1
+    if not isinstance(np, numbers.Integral) or np < 1:
+        raise ValueError("np: a positive number of ranks")
+    return int(np)
+
+
+def _gasp_command():
+    """The gasp command that runs ranks: $GASP_BIN, $GASP_BUILD_DIR/gasp, or
+    gasp on the PATH."""
+    import shutil
+    build = os.environ.get("GASP_BUILD_DIR")
+    for c in (os.environ.get("GASP_BIN"), os.path.join(build, "gasp") if build else None,
+              shutil.which("gasp")):
+        if c and os.access(c, os.X_OK):
+            return c
+    raise GaspError("np > 1 runs the gasp command (its --np launcher), and none was "
+                    "found: set GASP_BIN or put gasp on the PATH")
+
+
+def _across_ranks(g, np, cmd, args, threads, engine):
+    """Runs `gasp CMD --np NP` over g (written as a snapshot to a private
+    temporary folder) and returns the output's columns after the id, as
+    lists of strings in g's vertex order."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
+        snap = os.path.join(d, "g.gasp")
+        out = os.path.join(d, "out.tsv")
+        g.save(snap)
+        argv = [_gasp_command(), cmd, "-i", snap, "--np", str(np), "-o", out, "--quiet"]
+        if threads:
+            argv += ["-t", str(int(threads))]
+        if engine:
+            argv += ["--engine", str(engine)]
+        argv += [str(a) for a in args]
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if r.returncode != 0:
+            lines = [x for x in r.stderr.splitlines() if x.strip()]
+            raise GaspError(lines[0] if lines else f"gasp {cmd} --np {np}: exit {r.returncode}")
+        with open(out) as f:
+            rows = [x.split("\t") for x in f.read().splitlines()]
+    if len(rows) != g.num_vertices:
+        raise GaspError(f"gasp {cmd} --np {np}: {len(rows)} rows for {g.num_vertices} vertices")
+    ids = _np.array([int(x[0]) for x in rows], dtype=_np.uint64)
+    order = _np.arange(len(rows))
+    if not _np.array_equal(ids, g.ids):
+        where = {int(v): i for i, v in enumerate(ids.tolist())}
+        order = _np.array([where[int(v)] for v in g.ids.tolist()])
+    width = len(rows[0]) if rows else 1
+    return [[rows[i][k] for i in order.tolist()] for k in range(1, width)]
+
+
+def _id_index(g, col):
+    """Original ids (strings) to vertex indices (uint32)."""
+    ids = g.ids
+    if ids.size and _np.all(ids[1:] > ids[:-1]):
+        return _np.searchsorted(ids, _np.array(col, dtype=_np.uint64)).astype(_np.uint32)
+    where = {int(v): i for i, v in enumerate(ids.tolist())}
+    return _np.array([where[int(x)] for x in col], dtype=_np.uint32)
 
 
 class _Trace:
@@ -435,7 +502,7 @@ def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1.0e-6, nsta
     and not used (the fixed point does not depend on it).  engine='async'
     runs delta PageRank.  damping is the command's name for alpha (it
     wins when given)."""
-    _ranks(np)
+    nr = _nranks(np)
     if damping is not None:
         alpha = damping
     if dangling is not None:
@@ -445,6 +512,15 @@ def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1.0e-6, nsta
     ranks = _np.empty(n, _np.float64)
     if n == 0:
         return g._by_node(ranks)
+    if nr > 1:
+        if personalization is not None:
+            raise NotImplementedError("np > 1 with a personalization: run on one process")
+        args = ["--damping", repr(float(alpha)), "--tol", repr(float(tol) * n),
+                "--max-iter", int(max_iter)]
+        if weight is None or not g.weighted:
+            args.append("--unweighted")
+        (col,) = _across_ranks(g, nr, "pagerank", args, threads, engine)
+        return g._by_node(_np.array(col, dtype=_np.float64))
     tele = None
     if personalization is not None:
         if isinstance(personalization, dict):
@@ -476,10 +552,13 @@ def cc(G, *, algorithm="auto", seed=1, threads=0, engine=None, np=None, trace=No
     smallest vertex index in it (uint32 array), or for NetworkX input a
     dict node -> the component's first node.  algorithm: 'auto' (Afforest
     on the sync engine), 'afforest', 'labelprop'."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _graph(G, None)
     if algorithm not in _CC_ALGORITHMS:
         raise ValueError(f"algorithm: one of {sorted(_CC_ALGORITHMS)}")
+    if nr > 1:  # across ranks: label propagation, the same components
+        (col,) = _across_ranks(g, nr, "cc", ["--algorithm", "labelprop"], threads, engine)
+        return g._by_node(_id_index(g, col), vertex_valued=True)
     out = _np.empty(g.num_vertices, _np.uint32)
     t = _Trace(trace)
     st = _gasp.cc(g._h, out, _CC_ALGORITHMS[algorithm], seed, _engine(threads, engine), t.raw)
@@ -515,8 +594,11 @@ def labelprop(G, *, threads=0, engine=None, max_iter=None, np=None, trace=None, 
     smallest label): each vertex's community label, a vertex index (a node
     for NetworkX input).  By default the async engine's chromatic schedule
     (converges; the same labels as `gasp labelprop` for any threads)."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _graph(G, "weight")
+    if nr > 1:  # sync rounds: one process's labels
+        (col,) = _across_ranks(g, nr, "labelprop", [], threads, engine or "sync")
+        return g._by_node(_id_index(g, col), vertex_valued=True)
     out = _np.empty(g.num_vertices, _np.uint32)
     t = _Trace(trace)
     st = _gasp.labelprop(g._h, out, _engine(threads, engine, max_iter), t.raw)
@@ -544,9 +626,18 @@ def sssp(G, source, weight="weight", *, directed=True, threads=0, engine=None, n
     input a dict of the reachable nodes (networkx's
     single_source_dijkstra_path_length).  directed=False follows arcs both
     ways."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _graph(G, weight)
     s = _source(g, source)
+    if nr > 1:
+        args = ["--source", int(g.ids[s])]
+        if directed:
+            args.append("--directed")
+        if weight is None:
+            args.append("--unweighted")
+        (col,) = _across_ranks(g, nr, "sssp", args, threads, engine)
+        d = _np.array([_np.inf if x == "inf" else float(x) for x in col])
+        return d if g.nodes is None else g._by_node(d, keep=_np.isfinite(d))
     if weight is None and g.weighted:
         # unit weights: the BFS depths are the distances
         depth = _np.empty(g.num_vertices, _np.uint32)
@@ -582,14 +673,24 @@ def bfs(G, source, *, directed=True, parents=False, threads=0, engine=None, np=N
     single_source_shortest_path_length).  parents=True returns (depth,
     parent), the parent the smallest vertex one level up (the source its
     own).  directed=False follows arcs both ways."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _graph(G, None)
     s = _source(g, source)
-    depth = _np.empty(g.num_vertices, _np.uint32)
-    parent = _np.empty(g.num_vertices, _np.uint32) if parents else None
-    t = _Trace(trace)
-    st = _gasp.bfs(g._h, s, depth, parent, not directed, _engine(threads, engine), t.raw)
-    t.done(stats, st)
+    if nr > 1:
+        args = ["--source", int(g.ids[s])] + ([] if directed else ["--undirected"])
+        dcol, pcol = _across_ranks(g, nr, "bfs", args, threads, engine)
+        depth = _np.array([UNREACHED if x == "inf" else int(x) for x in dcol], _np.uint32)
+        reached = [p for p in pcol if p != "-"]
+        parent = _np.full(g.num_vertices, UNREACHED, _np.uint32)
+        if reached:
+            parent[depth != UNREACHED] = _id_index(g, reached)
+        parent = parent if parents else None
+    else:
+        depth = _np.empty(g.num_vertices, _np.uint32)
+        parent = _np.empty(g.num_vertices, _np.uint32) if parents else None
+        t = _Trace(trace)
+        st = _gasp.bfs(g._h, s, depth, parent, not directed, _engine(threads, engine), t.raw)
+        t.done(stats, st)
     if g.nodes is None:
         return (depth, parent) if parents else depth
     keep = depth != UNREACHED
@@ -626,8 +727,13 @@ def triangles(G, nodes=None, *, threads=0, engine=None, np=None, trace=None, sta
     """Triangles at each vertex of the graph taken as undirected (loops and
     repeated edges ignored): a uint64 array, or a dict by node (networkx's
     triangles; nodes: a node gives its count, an iterable a sub-dict)."""
-    _ranks(np)
-    g, out, _ = _triangles(G, threads, engine, trace, stats)
+    nr = _nranks(np)
+    if nr > 1:
+        g = _graph(G, None)
+        (col,) = _across_ranks(g, nr, "triangles", [], threads, engine)
+        out = _np.array(col, dtype=_np.uint64)
+    else:
+        g, out, _ = _triangles(G, threads, engine, trace, stats)
     if nodes is None:
         return g._by_node(out)
     if nodes in g.nodes if g.nodes is not None else isinstance(nodes, numbers.Integral):
@@ -653,8 +759,11 @@ def kcore(G, *, threads=0, engine=None, max_iter=None, np=None, trace=None, stat
     """Core numbers of the graph taken as undirected (loops and repeated
     edges ignored): a uint32 array, or a dict by node (networkx's
     core_number)."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _graph(G, None)
+    if nr > 1:
+        (col,) = _across_ranks(g, nr, "kcore", [], threads, engine)
+        return g._by_node(_np.array(col, dtype=_np.uint32))
     out = _np.empty(g.num_vertices, _np.uint32)
     t = _Trace(trace)
     st = _gasp.kcore(g._h, out, _engine(threads, engine, max_iter), t.raw)
@@ -679,10 +788,14 @@ def colour(G, order="degree", *, seed=1, threads=0, engine=None, max_iter=None, 
     'degree' (largest first, ties by a hash of id and seed), 'random',
     'natural' (ascending id), 'saturation' (DSatur).  A uint32 array, or a
     dict node -> colour (networkx.greedy_color's result)."""
-    _ranks(np)
+    nr = _nranks(np)
     if order not in _COLOUR_ORDERS:
         raise ValueError(f"order: one of {sorted(_COLOUR_ORDERS)}")
     g = _graph(G, None)
+    if nr > 1:
+        (col,) = _across_ranks(g, nr, "colour", ["--order", order, "--seed", int(seed)],
+                               threads, engine)
+        return g._by_node(_np.array(col, dtype=_np.uint32))
     out = _np.empty(g.num_vertices, _np.uint32)
     t = _Trace(trace)
     st, used = _gasp.colour(g._h, out, _COLOUR_ORDERS[order], int(seed),
@@ -706,8 +819,11 @@ def greedy_color(G, strategy="largest_first", **kw):
 def scc(G, *, threads=0, engine=None, max_iter=None, np=None, trace=None, stats=None):
     """Strongly connected components: each vertex's component, named by
     the largest vertex index in it (a node for NetworkX input)."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _graph(G, None)
+    if nr > 1:
+        (col,) = _across_ranks(g, nr, "scc", [], threads, engine)
+        return g._by_node(_id_index(g, col), vertex_valued=True)
     out = _np.empty(g.num_vertices, _np.uint32)
     t = _Trace(trace)
     st, count = _gasp.scc(g._h, out, _engine(threads, engine, max_iter), t.raw)
@@ -729,8 +845,14 @@ def closeness(G, *, harmonic=False, samples=None, seed=1, threads=0, engine=None
     for directed graphs): Wasserman-Faust (networkx.closeness_centrality)
     or harmonic (networkx.harmonic_centrality); exact, or estimated from
     `samples` sources drawn for `seed`."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _graph(G, None)
+    if nr > 1:
+        args = (["--samples", int(samples), "--seed", int(seed)] if samples else ["--exact"])
+        if harmonic:
+            args.append("--harmonic")
+        (col,) = _across_ranks(g, nr, "closeness", args, threads, engine)
+        return g._by_node(_np.array(col, dtype=_np.float64))
     out = _np.empty(g.num_vertices, _np.float64)
     t = _Trace(trace)
     st = _gasp.closeness(g._h, out, bool(harmonic), False, int(samples or 0), int(seed),
@@ -756,10 +878,15 @@ def betweenness_centrality(G, k=None, normalized=True, *, seed=1, threads=0, eng
     (normalized: networkx 3's scaling; False: the plain sum over ordered
     pairs, which networkx halves for undirected graphs; 'max': divided by
     the largest); k sources drawn for `seed` when given."""
-    _ranks(np)
+    nr = _nranks(np)
     if normalized not in _BC_NORMS:
         raise ValueError("normalized: True, False or 'max'")
     g = _graph(G, None)
+    if nr > 1:
+        norm = {0: "none", 1: "max", 2: "networkx"}[_BC_NORMS[normalized]]
+        args = ["--normalize", norm] + (["--samples", int(k), "--seed", int(seed)] if k else [])
+        (col,) = _across_ranks(g, nr, "bc", args, threads, engine)
+        return g._by_node(_np.array(col, dtype=_np.float64))
     out = _np.empty(g.num_vertices, _np.float64)
     t = _Trace(trace)
     st = _gasp.bc(g._h, out, False, int(k or 0), int(seed), _BC_NORMS[normalized],

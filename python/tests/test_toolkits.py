@@ -319,3 +319,55 @@ def test_kmeans_matches_scipy():
     assert (labels == ref_l).all()
     np.testing.assert_allclose(centres, ref_c, atol=1e-9)
     assert abs(obj - ((X - centres[labels]) ** 2).sum()) < 1e-6
+
+
+# ---- across ranks (np > 1: the gasp command's launcher) -------------------
+
+
+@pytest.fixture()
+def ranks_env(gasp_bin, monkeypatch):
+    monkeypatch.setenv("GASP_BIN", gasp_bin)
+
+
+def test_across_ranks(ranks_env, digraph, karate):
+    n = digraph.number_of_nodes()
+    for np_ in (2, 3):
+        np.testing.assert_allclose(arr(gasp.pagerank(digraph, tol=1e-12, np=np_), n),
+                                   arr(gasp.pagerank(digraph, tol=1e-12), n), atol=1e-10)
+        assert gasp.cc(digraph, np=np_) == gasp.cc(digraph)
+        assert gasp.kcore(karate, np=np_) == gasp.kcore(karate)
+        assert gasp.triangles(karate, np=np_) == gasp.triangles(karate)
+        assert gasp.labelprop(karate, engine="sync", np=np_) == \
+            gasp.labelprop(karate, engine="sync")
+        assert gasp.bfs(digraph, 0, np=np_) == gasp.bfs(digraph, 0)
+        d, p = gasp.bfs(digraph, 0, parents=True, np=np_)
+        assert (d, p) == gasp.bfs(digraph, 0, parents=True)
+        ref = gasp.sssp(digraph, 0)
+        got = gasp.sssp(digraph, 0, np=np_)
+        assert got.keys() == ref.keys()
+        assert max(abs(got[k] - ref[k]) for k in ref) < 1e-12
+    for np_ in (2, 3):
+        for order in ("degree", "random", "natural"):
+            assert gasp.colour(karate, order, np=np_) == gasp.colour(karate, order)
+        assert gasp.scc(digraph, np=np_) == gasp.scc(digraph)
+        for h in (False, True):
+            ref = arr(gasp.closeness(digraph, harmonic=h), n)
+            np.testing.assert_allclose(arr(gasp.closeness(digraph, harmonic=h, np=np_), n),
+                                       ref, rtol=1e-11)
+        np.testing.assert_allclose(arr(gasp.betweenness_centrality(digraph, np=np_), n),
+                                   arr(gasp.betweenness_centrality(digraph), n),
+                                   rtol=1e-11, atol=1e-14)
+    g = gasp.Graph(digraph)
+    np.testing.assert_array_equal(gasp.kcore(g, np=2), gasp.kcore(g))
+    with pytest.raises(NotImplementedError):
+        gasp.diameter(digraph, np=2)
+    with pytest.raises(ValueError):
+        gasp.kcore(karate, np=0)
+
+
+def test_across_ranks_without_command(monkeypatch, karate):
+    monkeypatch.setenv("GASP_BIN", "/nonexistent")
+    monkeypatch.delenv("GASP_BUILD_DIR", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(gasp.GaspError, match="GASP_BIN"):
+        gasp.kcore(karate, np=2)
