@@ -9,9 +9,11 @@ NetworkX where the two overlap (`pagerank(G, alpha=0.85, ...)`,
 
 Every function takes `threads=` (0: all cores), `engine=` ('sync' or
 'async'; None: the toolkit's default) and `np=` (ranks: pagerank, cc,
-labelprop, sssp, bfs, triangles, kcore, colour, scc, closeness and
-betweenness run np > 1 through the gasp command's launcher on a snapshot
-of the graph; the rest on one process),
+labelprop, sssp, bfs, triangles, kcore, colour, scc, closeness,
+betweenness, diameter, als, sgd, nmf, jacobi and kmeans run np > 1 through
+the gasp command's launcher on a snapshot of the graph (ratings, points
+and right-hand sides as files); lda and personalised PageRank on one
+process),
 runs with the GIL released, and raises `GaspError` with the
 library's message on failure.  `trace=` takes a list that receives one
 dict per iteration (iteration, active, updates, residual, seconds), which
@@ -459,6 +461,21 @@ def _across_ranks(g, np, cmd, args, threads, engine):
     return [[rows[i][k] for i in order.tolist()] for k in range(1, width)]
 
 
+def _run_command(cmd, args, nr, threads):
+    """Runs `gasp CMD ARGS --np NR --json --quiet`; its JSON summary."""
+    import json
+    import subprocess
+    argv = [_gasp_command(), cmd] + [str(a) for a in args] + ["--np", str(nr), "--json",
+                                                                "--quiet"]
+    if threads:
+        argv += ["-t", str(int(threads))]
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        lines = [x for x in r.stderr.splitlines() if x.strip()]
+        raise GaspError(lines[0] if lines else f"gasp {cmd} --np {nr}: exit {r.returncode}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def _id_index(g, col):
     """Original ids (strings) to vertex indices (uint32)."""
     ids = g.ids
@@ -513,10 +530,21 @@ def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1.0e-6, nsta
     if n == 0:
         return g._by_node(ranks)
     if nr > 1:
-        if personalization is not None:
-            raise NotImplementedError("np > 1 with a personalization: run on one process")
         args = ["--damping", repr(float(alpha)), "--tol", repr(float(tol) * n),
                 "--max-iter", int(max_iter)]
+        if personalization is not None:  # the command's --personalized set
+            if isinstance(personalization, dict):
+                p = _np.zeros(n)
+                for k, v in personalization.items():
+                    p[g.index(k)] = v
+            else:
+                p = _weights(personalization, n, "personalization")
+            on = _np.flatnonzero(p)
+            if on.size == 0 or not _np.all(p[on] == p[on[0]]):
+                raise NotImplementedError(
+                    "np > 1 takes a personalization of equal weights over a set of nodes "
+                    "(the command's --personalized); run other weights on one process")
+            args += ["--personalized", ",".join(str(int(x)) for x in g.ids[on])]
         if weight is None or not g.weighted:
             args.append("--unweighted")
         (col,) = _across_ranks(g, nr, "pagerank", args, threads, engine)
@@ -904,8 +932,29 @@ def diameter_info(G, exact=False, *, bits=6, seed=1, threads=0, engine=None, max
     the reachable pairs and the counters' relative standard error) or,
     exact, from a search from every vertex (diameter, radius): a dict, with
     'eccentricity' the per-vertex array (exact) or lower bounds."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _graph(G, None)
+    if nr > 1:
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
+            snap, out = os.path.join(d, "g.gasp"), os.path.join(d, "ecc.tsv")
+            g.save(snap)
+            args = ["-i", snap, "-o", out, "--seed", int(seed)]
+            args += ["--exact"] if exact else ["--bits", int(bits)]
+            if max_iter is not None and not exact:
+                args += ["--max-iter", int(max_iter)]
+            j = _run_command("diameter", args, nr, threads)
+            rows = _np.loadtxt(out, dtype=_np.uint64, ndmin=2)
+        ecc = _np.empty(g.num_vertices, _np.uint32)
+        ecc[_id_index(g, rows[:, 0].tolist())] = rows[:, 1]
+        reg = int(j.get("registers", 0))
+        info = {"exact": int(bool(exact)),
+                "diameter": int(j.get("diameter", j.get("diameter_lower_bound", 0))),
+                "radius": int(j.get("radius", 0)),
+                "effective": float(j["effective_diameter"]), "pairs": float(j["pairs"]),
+                "rse": float(j.get("relative_std_error", 0.0)), "registers": reg,
+                "eccentricity": g._by_node(ecc)}
+        return info
     ecc = _np.empty(g.num_vertices, _np.uint32)
     t = _Trace(trace)
     st, info = _gasp.diameter(g._h, ecc, bool(exact), False, int(bits), int(seed),
@@ -1012,6 +1061,48 @@ def _ratings_graph(ratings, threads):
                           threads=threads)
 
 
+def _mf_across_ranks(g, nr, cmd, args, rank, biased, threads):
+    """`gasp als|sgd|nmf --np NR` over the ratings of g (written as a
+    ratings file to a private temporary folder): (factors, bias, info)
+    in g's vertex order, from the model the command writes."""
+    import json
+    import subprocess
+    import tempfile
+    nl = g.num_left
+    src, dst, w = g.edges()
+    ids = g.ids
+    with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
+        path = os.path.join(d, "ratings.tsv")
+        _np.savetxt(path, _np.column_stack([ids[src].astype(_np.float64),
+                                            ids[dst].astype(_np.float64), w]),
+                    fmt=["%d", "%d", "%.17g"], delimiter="\t")
+        pre = os.path.join(d, "m")
+        argv = [_gasp_command(), cmd, "-i", path, "--np", str(nr), "-o", pre, "--json",
+                "--quiet", "-k", str(int(rank))] + [str(a) for a in args]
+        if threads:
+            argv += ["-t", str(int(threads))]
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if r.returncode != 0:
+            lines = [x for x in r.stderr.splitlines() if x.strip()]
+            raise GaspError(lines[0] if lines else f"gasp {cmd} --np {nr}: exit {r.returncode}")
+        summary = json.loads(r.stdout.strip().splitlines()[-1])
+        model = dict(x.split("\t", 1) for x in open(pre + ".model").read().splitlines()
+                     if "\t" in x)
+        factors = _np.zeros((g.num_vertices, int(rank)), _np.float32)
+        bias = _np.zeros(g.num_vertices, _np.float32) if biased else None
+        for side, base in (("users", 0), ("items", nl)):
+            rows = _np.loadtxt(pre + f".{side}.tsv", dtype=_np.float64, ndmin=2)
+            known = ids[base:] if side == "items" else ids[:nl]
+            at = base + _np.searchsorted(known, rows[:, 0].astype(_np.uint64))
+            factors[at] = rows[:, 1:1 + int(rank)]
+            if biased:
+                bias[at] = rows[:, 1 + int(rank)]
+    info = {"mean": float(model["mean"]), "min_rating": float(model["min_rating"]),
+            "max_rating": float(model["max_rating"]),
+            "train_rmse": float(summary.get("train_rmse", "nan"))}
+    return factors, bias, info, summary
+
+
 def als(ratings, rank=20, lambda_=0.1, max_iter=10, *, alpha=0.0, seed=1, threads=0,
         engine=None, np=None, trace=None, stats=None):
     """Alternating least squares (ALS-WR; alpha > 0: implicit feedback,
@@ -1019,8 +1110,13 @@ def als(ratings, rank=20, lambda_=0.1, max_iter=10, *, alpha=0.0, seed=1, thread
     (m, 3) array, a frame with user/item/rating columns, a ratings file or
     a bipartite Graph.  Returns a Factorization; trace sees the train RMSE
     per sweep as residual."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _ratings_graph(ratings, threads)
+    if nr > 1:
+        args = ["--lambda", repr(float(lambda_)), "--max-iter", int(max_iter),
+                "--seed", int(seed)] + (["--implicit", repr(float(alpha))] if alpha else [])
+        f, _, info, st = _mf_across_ranks(g, nr, "als", args, rank, False, threads)
+        return Factorization(g, f, None, info, st)
     factors = _np.empty((g.num_vertices, int(rank)), _np.float32)
     t = _Trace(trace)
     st, info = _gasp.als(g._h, factors, int(rank), float(lambda_), float(alpha), int(seed),
@@ -1035,8 +1131,13 @@ def nmf(ratings, rank=20, lambda_=0.1, max_iter=10, *, seed=1, threads=0, engine
     Seung's multiplicative updates, one side at a time; lambda per row;
     ratings non-negative), on ratings as for als.  Returns a
     Factorization; the objective never rises from sweep to sweep."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _ratings_graph(ratings, threads)
+    if nr > 1:
+        args = ["--lambda", repr(float(lambda_)), "--max-iter", int(max_iter),
+                "--seed", int(seed)]
+        f, _, info, st = _mf_across_ranks(g, nr, "nmf", args, rank, False, threads)
+        return Factorization(g, f, None, info, st)
     factors = _np.empty((g.num_vertices, int(rank)), _np.float32)
     t = _Trace(trace)
     st, info = _gasp.als(g._h, factors, int(rank), float(lambda_), 0.0, int(seed),
@@ -1049,8 +1150,17 @@ def sgd(ratings, rank=20, lambda_=0.1, max_iter=40, *, lr=0.04, decay=0.95, bias
         lambda_bias=None, seed=1, threads=0, engine=None, np=None, trace=None, stats=None):
     """Block-coordinate SGD (LIBMF's objective; biased adds mean and user
     and item biases) on ratings as for als; max_iter epochs."""
-    _ranks(np)
+    nr = _nranks(np)
     g = _ratings_graph(ratings, threads)
+    if nr > 1:
+        args = ["--lambda", repr(float(lambda_)), "--lr", repr(float(lr)),
+                "--decay", repr(float(decay)), "--max-iter", int(max_iter), "--seed", int(seed)]
+        if biased:
+            args.append("--biased")
+            if lambda_bias is not None:
+                args += ["--lambda-bias", repr(float(lambda_bias))]
+        f, b, info, st = _mf_across_ranks(g, nr, "sgd", args, rank, biased, threads)
+        return Factorization(g, f, b, info, st)
     factors = _np.empty((g.num_vertices, int(rank)), _np.float32)
     bias = _np.empty(g.num_vertices, _np.float32) if biased else None
     t = _Trace(trace)
@@ -1167,12 +1277,37 @@ def jacobi(A, b=None, *, tol=1e-10, max_iter=None, threads=0, np=None, trace=Non
     row, None for A 1, whose solution is all ones).  Returns x by row
     (vertex); stats gets the residual, sweeps, 'converged' and
     'dominant'.  ConvergenceError when it did not converge."""
-    _ranks(np)
+    nr = _nranks(np)
     g = A if isinstance(A, Graph) else Graph.from_scipy(A, weighted=True, threads=threads)
     n = g.num_vertices
     bb = None if b is None else _np.ascontiguousarray(b, dtype=_np.float64)
     if bb is not None and bb.shape != (n,):
         raise ValueError(f"b: {n} values, one a row")
+    if nr > 1:
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
+            snap, out = os.path.join(d, "A.gasp"), os.path.join(d, "x.tsv")
+            g.save(snap)
+            args = ["-i", snap, "-o", out, "--tol", repr(float(tol))]
+            if max_iter is not None:
+                args += ["--max-iter", int(max_iter)]
+            if bb is not None:
+                rhs = os.path.join(d, "b.txt")
+                _np.savetxt(rhs, _np.column_stack([g.ids.astype(_np.float64), bb]),
+                            fmt=["%d", "%.17g"])
+                args += ["--rhs", rhs]
+            j = _run_command("jacobi", args, nr, threads)
+            rows = _np.loadtxt(out, dtype=_np.float64, ndmin=2)
+        x = _np.empty(n, _np.float64)
+        x[_id_index(g, rows[:, 0].astype(_np.uint64).tolist())] = rows[:, 1]
+        info = {"sweeps": j["sweeps"], "max_change": j["max_change"],
+                "residual": j["residual"], "converged": int(bool(j["converged"])),
+                "dominant": int(bool(j["diagonally_dominant"]))}
+        if stats is not None:
+            stats.update(info)
+        if not info["converged"]:
+            raise ConvergenceError(f"jacobi: no convergence (residual {info['residual']:.3g})")
+        return x
     x = _np.empty(n, _np.float64)
     t = _Trace(trace)
     st, info = _gasp.jacobi(g._h, bb, x, float(tol), _engine(threads, "sync", max_iter),
@@ -1189,11 +1324,33 @@ def kmeans(X, k=8, *, init="k-means++", seed=1, tol=1e-9, max_iter=None, threads
     """k-means (Lloyd's iteration on the engine, as GraphLab's kmeans) of
     the rows of X (n x d): returns (labels, centres, objective).  init:
     'k-means++' (for seed) or a k x d array of starting centres."""
-    _ranks(np)
+    nr = _nranks(np)
     X = _np.ascontiguousarray(X, dtype=_np.float64)
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError("X: an n x d array with n > 0")
     n, d = X.shape
+    if nr > 1:
+        if not (isinstance(init, str) and init == "k-means++"):
+            raise NotImplementedError("np > 1 seeds with k-means++ (init='k-means++')")
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as td:
+            pts, out = os.path.join(td, "p.txt"), os.path.join(td, "c.tsv")
+            cen = os.path.join(td, "centres.tsv")
+            _np.savetxt(pts, _np.column_stack([_np.arange(n, dtype=_np.float64), X]),
+                        fmt=["%d"] + ["%.17g"] * d)
+            args = ["-i", pts, "-o", out, "--centres", cen, "-k", int(k), "--seed", int(seed),
+                    "--tol", repr(float(tol))]
+            if max_iter is not None:
+                args += ["--max-iter", int(max_iter)]
+            j = _run_command("kmeans", args, nr, threads)
+            rows = _np.loadtxt(out, dtype=_np.uint64, ndmin=2)
+            cr = _np.loadtxt(cen, dtype=_np.float64, ndmin=2)
+        labels = _np.empty(n, _np.uint32)
+        labels[rows[:, 0].astype(_np.int64)] = rows[:, 1]
+        centres = cr[:, 1:].copy()
+        if stats is not None:
+            stats.update(j)
+        return labels, centres, float(j["objective"])
     c0 = None
     if not (isinstance(init, str) and init == "k-means++"):
         c0 = _np.ascontiguousarray(init, dtype=_np.float64)

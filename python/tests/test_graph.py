@@ -125,7 +125,7 @@ def test_errors():
     with pytest.raises(KeyError):
         gasp.sssp(g, 17)
     with pytest.raises(NotImplementedError, match="np=4"):
-        gasp.diameter(g, np=4)
+        gasp.lda((np.array([0, 1]), np.array([0, 0]), np.array([1.0, 2.0])), 2, np=4)
 
 
 def test_parse_error_message(tmp_path):

@@ -359,8 +359,12 @@ def test_across_ranks(ranks_env, digraph, karate):
                                    rtol=1e-11, atol=1e-14)
     g = gasp.Graph(digraph)
     np.testing.assert_array_equal(gasp.kcore(g, np=2), gasp.kcore(g))
+    pers = {0: 1.0, 5: 1.0, 17: 1.0}
+    np.testing.assert_allclose(
+        arr(gasp.pagerank(digraph, personalization=pers, tol=1e-12, np=2), n),
+        arr(gasp.pagerank(digraph, personalization=pers, tol=1e-12), n), atol=1e-10)
     with pytest.raises(NotImplementedError):
-        gasp.diameter(digraph, np=2)
+        gasp.pagerank(digraph, personalization={0: 1.0, 5: 2.0}, np=2)
     with pytest.raises(ValueError):
         gasp.kcore(karate, np=0)
 
@@ -371,3 +375,55 @@ def test_across_ranks_without_command(monkeypatch, karate):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(gasp.GaspError, match="GASP_BIN"):
         gasp.kcore(karate, np=2)
+
+
+def test_mf_across_ranks(ranks_env):
+    rng = np.random.default_rng(9)
+    u = rng.integers(0, 50, 600)
+    i = rng.integers(0, 30, 600)
+    r = rng.integers(1, 6, 600).astype(float)
+    for method, kw in (("als", {}), ("nmf", {}), ("sgd", {"biased": True})):
+        fn = getattr(gasp, method)
+        one = fn((u, i, r), rank=4, max_iter=5, **kw)
+        two = fn((u, i, r), rank=4, max_iter=5, np=2, **kw)
+        assert (two.user_ids == one.user_ids).all() and (two.item_ids == one.item_ids).all()
+        if method == "sgd":  # the ratings meet in another order: statistically alike
+            assert abs(two.train_rmse - one.train_rmse) < 0.1
+        else:  # the same up to float summation order
+            np.testing.assert_allclose(two.user_factors, one.user_factors, rtol=1e-3,
+                                       atol=1e-4)
+            np.testing.assert_allclose(two.item_factors, one.item_factors, rtol=1e-3,
+                                       atol=1e-4)
+        assert abs(two.mean - one.mean) < 1e-12
+        assert two.min_rating == one.min_rating and two.max_rating == one.max_rating
+
+
+def test_more_across_ranks(ranks_env, karate):
+    info1 = gasp.diameter_info(karate, exact=True)
+    info2 = gasp.diameter_info(karate, exact=True, np=2)
+    assert info2["diameter"] == info1["diameter"] == nx.diameter(karate)
+    assert info2["radius"] == info1["radius"]
+    assert info2["eccentricity"] == info1["eccentricity"]
+    h1 = gasp.diameter_info(karate, bits=8)
+    h2 = gasp.diameter_info(karate, bits=8, np=2)
+    assert h2["diameter"] == h1["diameter"]
+    assert abs(h2["effective"] - h1["effective"]) < 1e-6
+    # jacobi
+    n = 60
+    A = sp.random(n, n, density=0.06, random_state=7, format="lil")
+    A.setdiag(0)
+    A = A.tocsr()
+    A = (A + sp.diags(np.asarray(abs(A).sum(axis=1)).ravel() + 1.0)).tocsr()
+    b = np.linspace(-2, 2, n)
+    np.testing.assert_allclose(gasp.jacobi(A, b, np=2), gasp.jacobi(A, b), atol=1e-9)
+    np.testing.assert_allclose(gasp.jacobi(A, np=2), np.ones(n), atol=1e-8)
+    # kmeans
+    rng = np.random.default_rng(8)
+    X = np.concatenate([rng.normal(c, 1.0, (50, 2)) for c in ((0, 0), (7, 0), (0, 7))])
+    l1, c1, o1 = gasp.kmeans(X, 3, seed=4, tol=0)
+    l2, c2, o2 = gasp.kmeans(X, 3, seed=4, tol=0, np=2)
+    assert (l1 == l2).all()
+    np.testing.assert_allclose(c1, c2, atol=1e-9)
+    assert abs(o1 - o2) < 1e-6 * o1
+    with pytest.raises(NotImplementedError):
+        gasp.kmeans(X, 3, init=X[:3], np=2)
