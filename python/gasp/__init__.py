@@ -398,15 +398,6 @@ def _engine(threads, engine, max_iter=None, consistency=None, scheduler=None):
             -1 if max_iter is None else int(max_iter))
 
 
-def _ranks(np):
-    """For the calls that run on one process only from Python."""
-    if np is None or np == 1:
-        return
-    raise NotImplementedError(
-        f"np={np}: this call runs across ranks only from the command; run "
-        f"`gasp <toolkit> -i FILE --np {np}` (Graph.save writes a snapshot it reads)")
-
-
 def _nranks(np):
     if np is None:
         return 1
@@ -770,16 +761,31 @@ def triangles(G, nodes=None, *, threads=0, engine=None, np=None, trace=None, sta
     return res
 
 
+def _triangle_totals(G, threads, engine, np, stats):
+    nr = _nranks(np)
+    if nr == 1:
+        return _triangles(G, threads, engine, None, stats, per_vertex=False)[2]
+    import tempfile
+    g = _graph(G, None)
+    with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
+        snap = os.path.join(d, "g.gasp")
+        g.save(snap)
+        j = _run_command("triangles", ["-i", snap] + (["--engine", engine] if engine else []),
+                         nr, threads)
+    if stats is not None:
+        stats.update(j)
+    return {"triangles": int(j["triangles"]), "wedges": int(j["wedges"]),
+            "edges": int(j["undirected_edges"])}
+
+
 def triangle_count(G, *, threads=0, engine=None, np=None, stats=None):
     """The number of triangles of the graph taken as undirected."""
-    _ranks(np)
-    return int(_triangles(G, threads, engine, None, stats, per_vertex=False)[2]["triangles"])
+    return int(_triangle_totals(G, threads, engine, np, stats)["triangles"])
 
 
 def transitivity(G, *, threads=0, engine=None, np=None):
     """3 triangles / wedges (networkx's transitivity)."""
-    _ranks(np)
-    tot = _triangles(G, threads, engine, None, None, per_vertex=False)[2]
+    tot = _triangle_totals(G, threads, engine, np, None)
     return 3.0 * tot["triangles"] / tot["wedges"] if tot["wedges"] else 0.0
 
 
@@ -1217,14 +1223,46 @@ _CORPUS_NAMES = (("doc", "document", "docid", "doc_id", "d"), ("word", "wordid",
                  ("count", "counts", "n", "c", "tf"))
 
 
+def _lda_across_ranks(g, nr, K, alpha, beta, iters, seed, threads):
+    """`gasp lda --np NR --counts` over g's corpus (written as triples to a
+    private temporary folder): the word-topic counts as written, the
+    document-topic counts from theta and each document's length (theta is
+    printed to 6 digits: exact for documents below 10^5 tokens)."""
+    import tempfile
+    a = 50.0 / K if alpha is None else float(alpha)
+    nl = g.num_left
+    src, dst, w = g.edges()
+    ids = g.ids
+    with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
+        path, pre = os.path.join(d, "corpus.triples"), os.path.join(d, "m")
+        _np.savetxt(path, _np.column_stack([ids[src].astype(_np.float64),
+                                            ids[dst].astype(_np.float64), w]),
+                    fmt=["%d", "%d", "%d"])
+        j = _run_command("lda", ["-i", path, "--format", "triples", "-k", K, "--alpha",
+                                 repr(a), "--beta", repr(float(beta)), "--iters", int(iters),
+                                 "--seed", int(seed), "--counts", "-o", pre], nr, threads)
+        wt = _np.loadtxt(pre + ".word-topic.tsv", dtype=_np.float64, comments="#", ndmin=2)
+        th = _np.loadtxt(pre + ".doc-topic.tsv", dtype=_np.float64, ndmin=2)
+    counts = _np.zeros((g.num_vertices, K), _np.uint32)
+    nd = _np.bincount(src, weights=w, minlength=nl)[:nl]
+    di = _np.searchsorted(ids[:nl], th[:, 0].astype(_np.uint64))
+    counts[di] = _np.rint(th[:, 1:] * (nd[di, None] + K * a) - a).astype(_np.uint32)
+    wi = nl + _np.searchsorted(ids[nl:], wt[:, 0].astype(_np.uint64))
+    counts[wi] = wt[:, 1:].astype(_np.uint32)
+    info = {"alpha": a, "loglik": float(j.get("log_likelihood_per_token", "nan")),
+            "tokens": int(j["tokens"])}
+    return TopicModel(g, counts, a, beta, info, j)
+
+
 def lda(corpus, topics=20, alpha=None, beta=0.01, iters=200, *, seed=1, vocab=None,
         format="corpus", threads=0, engine=None, np=None, trace=None, stats=None):
     """Latent Dirichlet allocation by collapsed Gibbs sampling on a corpus:
     (doc, word, count) arrays, an (m, 3) array or frame, a corpus file (UCI
     docword, LDA-C, triples; vocab names the words) or a bipartite Graph.
     alpha None: 50 / topics.  Returns a TopicModel; trace sees the
-    log-likelihood per token after every sweep as residual."""
-    _ranks(np)
+    log-likelihood per token after every sweep as residual.  np > 1: AD-LDA
+    across ranks through the command (the counts its model files give)."""
+    nr = _nranks(np)
     if isinstance(corpus, Graph):
         g = corpus
     elif isinstance(corpus, (str, bytes, os.PathLike)):
@@ -1233,6 +1271,8 @@ def lda(corpus, topics=20, alpha=None, beta=0.01, iters=200, *, seed=1, vocab=No
         d, w, c = _columns(corpus, _CORPUS_NAMES)
         g = Graph.from_coo(d, w, _np.asarray(c, dtype=_np.float64), 0, bipartite=True,
                            threads=threads)
+    if nr > 1:
+        return _lda_across_ranks(g, nr, int(topics), alpha, beta, iters, seed, threads)
     counts = _np.empty((g.num_vertices, int(topics)), _np.uint32)
     t = _Trace(trace)
     st, info = _gasp.lda(g._h, counts, int(topics), 0.0 if alpha is None else float(alpha),

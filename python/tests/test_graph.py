@@ -124,8 +124,8 @@ def test_errors():
         gasp.pagerank(g, engine="warp")
     with pytest.raises(KeyError):
         gasp.sssp(g, 17)
-    with pytest.raises(NotImplementedError, match="np=4"):
-        gasp.lda((np.array([0, 1]), np.array([0, 0]), np.array([1.0, 2.0])), 2, np=4)
+    with pytest.raises(ValueError, match="np"):
+        gasp.cc(g, np=-1)
 
 
 def test_parse_error_message(tmp_path):

@@ -337,6 +337,8 @@ def test_across_ranks(ranks_env, digraph, karate):
         assert gasp.cc(digraph, np=np_) == gasp.cc(digraph)
         assert gasp.kcore(karate, np=np_) == gasp.kcore(karate)
         assert gasp.triangles(karate, np=np_) == gasp.triangles(karate)
+        assert gasp.triangle_count(karate, np=np_) == gasp.triangle_count(karate)
+        assert gasp.transitivity(karate, np=np_) == gasp.transitivity(karate)
         assert gasp.labelprop(karate, engine="sync", np=np_) == \
             gasp.labelprop(karate, engine="sync")
         assert gasp.bfs(digraph, 0, np=np_) == gasp.bfs(digraph, 0)
@@ -427,3 +429,23 @@ def test_more_across_ranks(ranks_env, karate):
     assert abs(o1 - o2) < 1e-6 * o1
     with pytest.raises(NotImplementedError):
         gasp.kmeans(X, 3, init=X[:3], np=2)
+
+
+def test_lda_across_ranks(ranks_env):
+    rng = np.random.default_rng(10)
+    d = np.repeat(np.arange(30), 10)
+    w = rng.integers(0, 40, 300)
+    c = rng.integers(1, 4, 300).astype(float)
+    K = 3
+    m = gasp.lda((d, w, c), K, iters=10, np=2)
+    g = gasp.Graph.from_coo(d, w, c, 0, bipartite=True)
+    src, dst, wt = g.edges()
+    nl = g.num_left
+    # documents' rows add up to their lengths, words' to their frequencies
+    np.testing.assert_array_equal(m.doc_topic.sum(axis=1),
+                                  np.bincount(src, weights=wt, minlength=nl)[:nl])
+    np.testing.assert_array_equal(m.word_topic.sum(axis=1),
+                                  np.bincount(dst - nl, weights=wt,
+                                              minlength=g.num_vertices - nl))
+    np.testing.assert_array_equal(m.doc_topic.sum(axis=0), m.word_topic.sum(axis=0))
+    assert m.tokens == int(c.sum()) and np.isfinite(m.loglik)
