@@ -87,6 +87,26 @@ case "$cmd" in
     # The main job: PageRank on the bundled sample, top 10 vertices.
     "$dir/gasp" info data/sample.el
     "$dir/gasp" pagerank -i data/sample.el --top 10
+    # The Python package, built in the tree against this build (use it
+    # with PYTHONPATH=python; `pip install ./python` after make install)
+    py=
+    for p in python3 /usr/bin/python3; do
+      if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy, setuptools' 2>/dev/null; then
+        py=$p
+        break
+      fi
+    done
+    if [ -n "$py" ]; then
+      (cd python && GASP_BUILD_DIR="../$dir" "$py" setup.py -q build_ext --inplace) \
+        >/dev/null 2>&1 &&
+        PYTHONPATH=python "$py" -c 'import gasp
+g = gasp.load("data/sample.el")
+r = gasp.pagerank(g)
+top = r.argsort()[::-1][:3]
+print("python: gasp.pagerank top 3:",
+      ", ".join("%d %.6f" % (g.ids[i], r[i]) for i in top))' ||
+        echo "build.sh: the Python package did not build (see python/)" >&2
+    fi
     ;;
   check)
     make -C "$dir" -j"$(nproc)" check || {
