@@ -419,39 +419,6 @@ def _gasp_command():
                     "found: set GASP_BIN or put gasp on the PATH")
 
 
-def _across_ranks(g, np, cmd, args, threads, engine):
-    """Runs `gasp CMD --np NP` over g (written as a snapshot to a private
-    temporary folder) and returns the output's columns after the id, as
-    lists of strings in g's vertex order."""
-    import subprocess
-    import tempfile
-    with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
-        snap = os.path.join(d, "g.gasp")
-        out = os.path.join(d, "out.tsv")
-        g.save(snap)
-        argv = [_gasp_command(), cmd, "-i", snap, "--np", str(np), "-o", out, "--quiet"]
-        if threads:
-            argv += ["-t", str(int(threads))]
-        if engine:
-            argv += ["--engine", str(engine)]
-        argv += [str(a) for a in args]
-        r = subprocess.run(argv, capture_output=True, text=True)
-        if r.returncode != 0:
-            lines = [x for x in r.stderr.splitlines() if x.strip()]
-            raise GaspError(lines[0] if lines else f"gasp {cmd} --np {np}: exit {r.returncode}")
-        with open(out) as f:
-            rows = [x.split("\t") for x in f.read().splitlines()]
-    if len(rows) != g.num_vertices:
-        raise GaspError(f"gasp {cmd} --np {np}: {len(rows)} rows for {g.num_vertices} vertices")
-    ids = _np.array([int(x[0]) for x in rows], dtype=_np.uint64)
-    order = _np.arange(len(rows))
-    if not _np.array_equal(ids, g.ids):
-        where = {int(v): i for i, v in enumerate(ids.tolist())}
-        order = _np.array([where[int(v)] for v in g.ids.tolist()])
-    width = len(rows[0]) if rows else 1
-    return [[rows[i][k] for i in order.tolist()] for k in range(1, width)]
-
-
 def _run_command(cmd, args, nr, threads):
     """Runs `gasp CMD ARGS --np NR --json --quiet`; its JSON summary."""
     import json
@@ -465,6 +432,39 @@ def _run_command(cmd, args, nr, threads):
         lines = [x for x in r.stderr.splitlines() if x.strip()]
         raise GaspError(lines[0] if lines else f"gasp {cmd} --np {nr}: exit {r.returncode}")
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _write_triples(g, path, weight_fmt):
+    """g's arcs as 'src dst weight' lines of original ids (ratings, corpora)."""
+    src, dst, w = g.edges()
+    ids = g.ids
+    _np.savetxt(path, _np.column_stack([ids[src].astype(_np.float64),
+                                        ids[dst].astype(_np.float64), w]),
+                fmt=["%d", "%d", weight_fmt], delimiter="\t")
+
+
+def _across_ranks(g, np, cmd, args, threads, engine):
+    """Runs `gasp CMD --np NP` over g (written as a snapshot to a private
+    temporary folder) and returns the output's columns after the id, as
+    lists of strings in g's vertex order."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
+        snap = os.path.join(d, "g.gasp")
+        out = os.path.join(d, "out.tsv")
+        g.save(snap)
+        _run_command(cmd, ["-i", snap, "-o", out] + (["--engine", engine] if engine else [])
+                     + list(args), np, threads)
+        with open(out) as f:
+            rows = [x.split("\t") for x in f.read().splitlines()]
+    if len(rows) != g.num_vertices:
+        raise GaspError(f"gasp {cmd} --np {np}: {len(rows)} rows for {g.num_vertices} vertices")
+    ids = _np.array([int(x[0]) for x in rows], dtype=_np.uint64)
+    order = _np.arange(len(rows))
+    if not _np.array_equal(ids, g.ids):
+        where = {int(v): i for i, v in enumerate(ids.tolist())}
+        order = _np.array([where[int(v)] for v in g.ids.tolist()])
+    width = len(rows[0]) if rows else 1
+    return [[rows[i][k] for i in order.tolist()] for k in range(1, width)]
 
 
 def _id_index(g, col):
@@ -1071,27 +1071,15 @@ def _mf_across_ranks(g, nr, cmd, args, rank, biased, threads):
     """`gasp als|sgd|nmf --np NR` over the ratings of g (written as a
     ratings file to a private temporary folder): (factors, bias, info)
     in g's vertex order, from the model the command writes."""
-    import json
-    import subprocess
     import tempfile
     nl = g.num_left
-    src, dst, w = g.edges()
     ids = g.ids
     with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
         path = os.path.join(d, "ratings.tsv")
-        _np.savetxt(path, _np.column_stack([ids[src].astype(_np.float64),
-                                            ids[dst].astype(_np.float64), w]),
-                    fmt=["%d", "%d", "%.17g"], delimiter="\t")
+        _write_triples(g, path, "%.17g")
         pre = os.path.join(d, "m")
-        argv = [_gasp_command(), cmd, "-i", path, "--np", str(nr), "-o", pre, "--json",
-                "--quiet", "-k", str(int(rank))] + [str(a) for a in args]
-        if threads:
-            argv += ["-t", str(int(threads))]
-        r = subprocess.run(argv, capture_output=True, text=True)
-        if r.returncode != 0:
-            lines = [x for x in r.stderr.splitlines() if x.strip()]
-            raise GaspError(lines[0] if lines else f"gasp {cmd} --np {nr}: exit {r.returncode}")
-        summary = json.loads(r.stdout.strip().splitlines()[-1])
+        summary = _run_command(cmd, ["-i", path, "-o", pre, "-k", int(rank)] + list(args), nr,
+                               threads)
         model = dict(x.split("\t", 1) for x in open(pre + ".model").read().splitlines()
                      if "\t" in x)
         factors = _np.zeros((g.num_vertices, int(rank)), _np.float32)
@@ -1231,13 +1219,11 @@ def _lda_across_ranks(g, nr, K, alpha, beta, iters, seed, threads):
     import tempfile
     a = 50.0 / K if alpha is None else float(alpha)
     nl = g.num_left
-    src, dst, w = g.edges()
+    src, _, w = g.edges()
     ids = g.ids
     with tempfile.TemporaryDirectory(prefix="gasp-ranks-") as d:
         path, pre = os.path.join(d, "corpus.triples"), os.path.join(d, "m")
-        _np.savetxt(path, _np.column_stack([ids[src].astype(_np.float64),
-                                            ids[dst].astype(_np.float64), w]),
-                    fmt=["%d", "%d", "%d"])
+        _write_triples(g, path, "%d")
         j = _run_command("lda", ["-i", path, "--format", "triples", "-k", K, "--alpha",
                                  repr(a), "--beta", repr(float(beta)), "--iters", int(iters),
                                  "--seed", int(seed), "--counts", "-o", pre], nr, threads)
