@@ -352,8 +352,12 @@ typedef struct gasp_mf_opts {
   int biased;         /* gasp_sgd: learn mu + b_u + b_i as well */
   double lr;          /* gasp_sgd: learning rate of epoch 1, > 0; 0.04 */
   double decay;       /* gasp_sgd: rate multiplier per epoch, > 0; 0.95 */
-  double lambda_bias; /* gasp_sgd, biased: bias regularisation; negative
-                         (the default, -1): lambda */
+  double lambda_bias; /* gasp_sgd, biased, and gasp_svdpp: bias
+                         regularisation; negative (the default, -1):
+                         lambda */
+  double lr_implicit;     /* gasp_svdpp: step of the implicit factors y in
+                             epoch 1 (falls by decay too), >= 0; 0.03 */
+  double lambda_implicit; /* gasp_svdpp: their regularisation, >= 0; 20 */
   uint64_t seed;      /* initial factors; SGD: where passes start; 1 */
   /* Optional: called after every sweep on the driving thread (every rank);
    * the factors (and biases) of the sweep are in the caller's arrays.
@@ -417,6 +421,25 @@ GASP_EXTERN int gasp_sgd(gasp_graph *ratings, const gasp_mf_opts *o,
 GASP_EXTERN int gasp_nmf(gasp_graph *ratings, const gasp_mf_opts *o,
                          float *factors, gasp_mf_info *info,
                          gasp_run_stats *stats, gasp_error *err);
+
+/* SVD++ (Koren, "Factorization meets the neighborhood", KDD 2008):
+ *   r_ui ~ mu + b_u + b_i + q_i . (p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j)
+ * where N(u) is the items u rated and y_j an item's implicit factors.
+ * Trained as gasp_sgd trains biased SGD (half-epochs: users with items
+ * fixed, then items with users fixed), on squared error + lambda (|p_u|^2
+ * + |q_i|^2) + lambda_bias (b_u^2 + b_i^2) per rating: a user's pass
+ * updates p_u and b_u with z_u = |N(u)|^-1/2 sum y_j fixed and leaves the
+ * gradient its ratings put on the y_j (scaled by |N(u)|^-1/2, see
+ * lib_mf.c); an item's pass updates q_i and b_i, then takes one step
+ * y_i += lr_implicit (sum of its raters' gradients - lambda_implicit y_i).  factors: a user's row is its effective vector p_u + z_u
+ * (prediction is mu + b_u + b_i + row_u . row_i, as for biased SGD), an
+ * item's row q_i; bias: num_vertices floats (required); implicit:
+ * num_vertices x rank floats or NULL: a user's p_u, an item's y_i.
+ * Otherwise as gasp_sgd (o->biased is implied). */
+GASP_EXTERN int gasp_svdpp(gasp_graph *ratings, const gasp_mf_opts *o,
+                           float *factors, float *bias, float *implicit,
+                           gasp_mf_info *info, gasp_run_stats *stats,
+                           gasp_error *err);
 
 /* ---- linear systems: the Jacobi iteration ---------------------------- */
 

@@ -699,14 +699,19 @@ static int op_mf(void *a, uint64_t *digest, gasp_error *err) {
   o.biased = !ma->als;
   gasp_vid n = gasp_graph_num_vertices(ma->g);
   float *f = malloc(n * 4 * sizeof *f), *b = malloc(n * sizeof *b);
-  assert_true(f && b);
-  /* als 1: ALS, 2: NMF, 0: SGD */
-  int rc = ma->als == 2 ? gasp_nmf(ma->g, &o, f, NULL, NULL, err)
-           : ma->als    ? gasp_als(ma->g, &o, f, NULL, NULL, err)
-                        : gasp_sgd(ma->g, &o, f, b, NULL, NULL, err);
-  if (rc == GASP_OK) *digest = fnv(0, f, n * 4 * sizeof *f);
+  float *y = malloc(n * 4 * sizeof *y);
+  assert_true(f && b && y);
+  /* als 1: ALS, 2: NMF, 3: SVD++, 0: SGD */
+  int rc = ma->als == 3 ? gasp_svdpp(ma->g, &o, f, b, y, NULL, NULL, err)
+           : ma->als == 2 ? gasp_nmf(ma->g, &o, f, NULL, NULL, err)
+           : ma->als      ? gasp_als(ma->g, &o, f, NULL, NULL, err)
+                          : gasp_sgd(ma->g, &o, f, b, NULL, NULL, err);
+  if (rc == GASP_OK)
+    *digest = fnv(ma->als == 3 ? fnv(0, y, n * 4 * sizeof *y) : 0, f,
+                  n * 4 * sizeof *f);
   free(f);
   free(b);
+  free(y);
   return rc;
 }
 
@@ -732,10 +737,12 @@ static void test_mf_lda(void **state) {
   (void)state;
   gasp_graph *g = ratings_graph();
   for (int t = 1; t <= 2; t++) {
-    mf_arg als = {g, 1, t}, sgd = {g, 0, t}, lda = {g, 0, t}, nmf = {g, 2, t};
+    mf_arg als = {g, 1, t}, sgd = {g, 0, t}, lda = {g, 0, t}, nmf = {g, 2, t},
+           svdpp = {g, 3, t};
     sweep(t == 1 ? "als, 1 thread" : "als, 2 threads", op_mf, &als);
     sweep(t == 1 ? "nmf, 1 thread" : "nmf, 2 threads", op_mf, &nmf);
     sweep(t == 1 ? "sgd, 1 thread" : "sgd, 2 threads", op_mf, &sgd);
+    sweep(t == 1 ? "svdpp, 1 thread" : "svdpp, 2 threads", op_mf, &svdpp);
     sweep(t == 1 ? "lda, 1 thread" : "lda, 2 threads", op_lda, &lda);
   }
   gasp_graph_free(&g);

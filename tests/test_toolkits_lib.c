@@ -1773,6 +1773,149 @@ static void test_sgd_lib(void **state) {
   free_ratings(&R);
 }
 
+/* SVD++ after `sweeps` sweeps: rows, biases, and implicit factors (a
+ * user's p, an item's y). */
+static void svdpp_after(gasp_graph *g, gasp_mf_opts *o, int sweeps, float *F,
+                        float *B, float *Y, gasp_mf_info *info) {
+  o->engine.max_iter = (uint64_t)sweeps;
+  gasp_error err;
+  int rc = gasp_svdpp(g, o, F, B, Y, info, NULL, &err);
+  if (rc) fail_msg("svdpp: %s", err.msg);
+}
+
+/* SVD++: with no step on y it is biased SGD; a user's row is p + |N(u)|^-1/2
+ * sum y_j (the y of the sweep before); each sweep's y is the step written
+ * here, from the rows and biases the library left; the train RMSE is the
+ * rows'; the same bits on 1 and 2 threads; refusals. */
+static void test_svdpp_lib(void **state) {
+  (void)state;
+  const int k = 3;
+  ratings R = make_ratings(70, 43, 9, 21);
+  gasp_graph *g = mf_graph(&R);
+  gasp_vid nv = gasp_graph_num_vertices(g), nl = gasp_graph_num_left(g);
+  size_t nk = (size_t)nv * k;
+  float *F[4], *B[4], *Y[4];
+  for (int s = 0; s < 4; s++) {
+    F[s] = malloc(nk * sizeof(float));
+    B[s] = malloc(nv * sizeof(float));
+    Y[s] = malloc(nk * sizeof(float));
+  }
+  gasp_mf_opts o;
+  gasp_mf_opts_init(&o);
+  o.rank = k;
+  o.lambda = 0.02;
+  o.engine.threads = 2;
+  gasp_mf_info info;
+
+  /* lr_implicit 0: y stays 0 and the model is biased SGD's */
+  o.lr_implicit = 0;
+  svdpp_after(g, &o, 10, F[0], B[0], Y[0], &info);
+  o.biased = 1;
+  assert_int_equal(gasp_sgd(g, &o, F[1], B[1], NULL, NULL, NULL), GASP_OK);
+  o.biased = 0;
+  for (size_t q = 0; q < nk; q++) {
+    if (fabsf(F[0][q] - F[1][q]) > 1e-4f)
+      fail_msg("lr_implicit 0: factor %zu is %g, biased SGD's %g", q,
+               (double)F[0][q], (double)F[1][q]);
+    if ((gasp_vid)(q / k) >= nl) assert_true(Y[0][q] == 0);
+  }
+  for (gasp_vid v = 0; v < nv; v++)
+    assert_true(fabsf(B[0][v] - B[1][v]) <= 1e-4f);
+
+  /* sweeps 1, 2 and 3 */
+  o.lr_implicit = 0.05;
+  o.lambda_implicit = 2;
+  double mu = 0;
+  for (int s = 1; s <= 3; s++) {
+    svdpp_after(g, &o, s, F[s], B[s], Y[s], &info);
+    mu = info.mean;
+    assert_true(fabs(mf_rmse(&R, F[s], B[s], mu, k) - info.train_rmse) < 1e-5);
+  }
+  uint64_t *n = calloc(nv, sizeof *n);
+  for (uint64_t j = 0; j < R.m; j++)
+    n[R.lu[j]]++, n[R.li[j]]++;
+  double *z = calloc(nk, sizeof *z), *G = calloc(nk, sizeof *G);
+  for (int s = 2; s <= 3; s++) {
+    /* the rows: p + z, z from the y of sweep s-1 */
+    memset(z, 0, nk * sizeof *z);
+    for (uint64_t j = 0; j < R.m; j++)
+      for (int c = 0; c < k; c++)
+        z[(size_t)R.lu[j] * k + c] +=
+            Y[s - 1][(size_t)R.li[j] * k + c] / sqrt((double)n[R.lu[j]]);
+    for (gasp_vid u = 0; u < nl; u++)
+      for (int c = 0; c < k; c++) {
+        size_t q = (size_t)u * k + c;
+        if (fabs(F[s][q] - (Y[s][q] + z[q])) > 1e-5)
+          fail_msg("sweep %d: user %u's row %g, p + z %g", s, u, (double)F[s][q],
+                   Y[s][q] + z[q]);
+      }
+    /* y: a step along the sum of the raters' g = n_u^-1 sum_i e_ui q_i
+     * (errors from the users' new rows and biases and the items of sweep
+     * s-1) */
+    memset(G, 0, nk * sizeof *G); /* users: g; items: the sum of g */
+    for (uint64_t j = 0; j < R.m; j++) {
+      gasp_vid u = R.lu[j], i = R.li[j];
+      double e = R.r[j] - (mu + B[s][u] + B[s - 1][i] +
+                           dotk(F[s] + (size_t)u * k, F[s - 1] + (size_t)i * k,
+                                k));
+      for (int c = 0; c < k; c++)
+        G[(size_t)u * k + c] +=
+            e * F[s - 1][(size_t)i * k + c] / (double)n[u];
+    }
+    for (uint64_t j = 0; j < R.m; j++)
+      for (int c = 0; c < k; c++)
+        G[(size_t)R.li[j] * k + c] += G[(size_t)R.lu[j] * k + c];
+    double lr = o.lr_implicit * pow(o.decay, s - 1);
+    for (gasp_vid i = nl; i < nv; i++)
+      for (int c = 0; c < k; c++) {
+        size_t q = (size_t)i * k + c;
+        double want = Y[s - 1][q] + lr * (G[q] - o.lambda_implicit * Y[s - 1][q]);
+        if (fabs(Y[s][q] - want) > 1e-5 * (1 + fabs(want)))
+          fail_msg("sweep %d: item %u's y[%d] %g, want %g", s, i, c,
+                   (double)Y[s][q], want);
+      }
+  }
+  /* y moved */
+  int moved = 0;
+  for (size_t q = (size_t)nl * k; q < nk; q++)
+    moved += Y[3][q] != 0;
+  assert_true(moved > 0);
+  /* 1 and 2 threads: the same bits */
+  o.engine.threads = 1;
+  svdpp_after(g, &o, 3, F[0], B[0], Y[0], NULL);
+  assert_memory_equal(F[0], F[3], nk * sizeof(float));
+  assert_memory_equal(B[0], B[3], nv * sizeof(float));
+  assert_memory_equal(Y[0], Y[3], nk * sizeof(float));
+  /* refusals */
+  gasp_error err;
+  assert_int_equal(gasp_svdpp(g, &o, F[0], NULL, NULL, NULL, NULL, &err),
+                   GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "svdpp"));
+  o.lr_implicit = -1;
+  assert_int_equal(gasp_svdpp(g, &o, F[0], B[0], NULL, NULL, NULL, &err),
+                   GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "lr_implicit"));
+  o.lr_implicit = 0.01;
+  o.lambda_implicit = NAN;
+  assert_int_equal(gasp_svdpp(g, &o, F[0], B[0], NULL, NULL, NULL, &err),
+                   GASP_EINVAL);
+  o.lambda_implicit = 1;
+  o.engine.gpu = GASP_GPU_ON;
+  assert_int_equal(gasp_svdpp(g, &o, F[0], B[0], NULL, NULL, NULL, &err),
+                   GASP_ENOTSUP);
+  assert_non_null(strstr(err.msg, "svdpp"));
+  free(n);
+  free(z);
+  free(G);
+  for (int s = 0; s < 4; s++) {
+    free(F[s]);
+    free(B[s]);
+    free(Y[s]);
+  }
+  gasp_graph_free(&g);
+  free_ratings(&R);
+}
+
 /* Refusals: what is not a ratings graph, options out of range, engines and
  * devices the methods do not run on. */
 /* NMF's objective: squared error over the ratings + lambda per row. */
@@ -2378,8 +2521,8 @@ static gasp_vid read_model_rows(const char *path, const gasp_graph *g,
   return rows;
 }
 
-/* gasp als and gasp sgd --biased on the ratings written to a file write
- * the factors (and biases, and mean) of the calls on the arrays. */
+/* gasp als, sgd --biased, nmf and svdpp on the ratings written to a file
+ * write the factors (and biases, and mean) of the calls on the arrays. */
 static void test_mf_same_as_cli(void **state) {
   (void)state;
   TU_NEED_BIN();
@@ -2399,8 +2542,8 @@ static void test_mf_same_as_cli(void **state) {
   fclose(f);
   float *F = malloc((size_t)nv * k * sizeof *F), *B = malloc(nv * sizeof *B);
   float *C = malloc((size_t)nv * k * sizeof *C), *CB = malloc(nv * sizeof *CB);
-  for (int method = 0; method < 3; method++) { /* als, sgd, nmf */
-    int sgd = method == 1;
+  for (int method = 0; method < 4; method++) { /* als, sgd, nmf, svdpp */
+    int sgd = method == 1 || method == 3; /* with biases */
     gasp_mf_opts o;
     gasp_mf_opts_init(&o);
     o.rank = k;
@@ -2410,11 +2553,13 @@ static void test_mf_same_as_cli(void **state) {
     o.engine.max_iter = 4;
     o.engine.threads = 2;
     gasp_mf_info info;
-    int rc = sgd           ? gasp_sgd(g, &o, F, B, &info, NULL, NULL)
+    int rc = method == 3   ? gasp_svdpp(g, &o, F, B, NULL, &info, NULL, NULL)
+             : sgd         ? gasp_sgd(g, &o, F, B, &info, NULL, NULL)
              : method == 2 ? gasp_nmf(g, &o, F, &info, NULL, NULL)
                            : gasp_als(g, &o, F, &info, NULL, NULL);
     assert_int_equal(rc, GASP_OK);
-    const char *args[] = {sgd           ? "sgd"
+    const char *args[] = {method == 3   ? "svdpp"
+                          : sgd         ? "sgd"
                           : method == 2 ? "nmf"
                                         : "als",
                           "-i",
@@ -2432,7 +2577,7 @@ static void test_mf_same_as_cli(void **state) {
                           "-o",
                           pre,
                           "--quiet",
-                          sgd ? "--biased" : NULL,
+                          method == 1 ? "--biased" : NULL,
                           NULL};
     tu_result r = tu_gasp_runv(args);
     assert_int_equal(r.status, 0);
@@ -3379,6 +3524,7 @@ int main(void) {
       cmocka_unit_test(test_als_lib),
       cmocka_unit_test(test_als_implicit_lib),
       cmocka_unit_test(test_sgd_lib),
+      cmocka_unit_test(test_svdpp_lib),
       cmocka_unit_test(test_mf_lib_errors),
       cmocka_unit_test(test_mf_same_as_cli),
       cmocka_unit_test(test_kcore),

@@ -34,9 +34,10 @@ typedef struct test_set {
 
 typedef struct mf {
   int als, implicit, biased;
-  int nmf; /* with als set: multiplicative updates, not least squares */
+  int nmf;   /* with als set: multiplicative updates, not least squares */
+  int svdpp; /* with biased set: SVD++ (effective user rows) */
   int k, kp, stride;
-  double lambda, alpha, lr, decay, lambda_bias;
+  double lambda, alpha, lr, decay, lambda_bias, lr_implicit, lambda_implicit;
   int top_n_metric;
   gasp_graph *g; /* the whole ratings graph (every rank has it) */
   gasp_vid nl, nv;
@@ -283,7 +284,9 @@ enum {
   O_DECAY,
   O_EPOCHS,
   O_BIASED,
-  O_RECALL_N
+  O_RECALL_N,
+  O_LR_IMPLICIT,
+  O_LAMBDA_IMPLICIT
 };
 
 typedef struct mf_args {
@@ -320,6 +323,10 @@ static int handle(int opt, const char *arg, void *u) {
   case O_DECAY: return cli_parse_double("--decay", arg, &m->decay);
   case O_RECALL_N: return cli_parse_int("--recall-n", arg, &m->top_n_metric);
   case O_BIASED: m->biased = 1; return 0;
+  case O_LR_IMPLICIT:
+    return cli_parse_double("--lr-implicit", arg, &m->lr_implicit);
+  case O_LAMBDA_IMPLICIT:
+    return cli_parse_double("--lambda-implicit", arg, &m->lambda_implicit);
   }
   return 1;
 }
@@ -381,6 +388,29 @@ static const char nmf_help[] =
     "                       PREFIX.model (see gasp predict)\n"
     "      --trace FILE     per-sweep figures as TSV\n"
     "      --seed N         initial factors (1)\n" CLI_COMMON_HELP;
+
+static const char svdpp_help[] =
+    "usage: gasp svdpp -i RATINGS [options]\n"
+    "SVD++ (Koren 2008): biased matrix factorization whose user vectors add\n"
+    "|N(u)|^-1/2 times the sum of implicit factors y_j of the items the user\n"
+    "rated, trained by SGD in alternating half-epochs (users with items\n"
+    "fixed, then items with users fixed, each item's y taking one step\n"
+    "along its raters' gradients).  The model written holds each user's\n"
+    "effective vector, so gasp predict reads it as a biased model.\n\n"
+    "  -k, --rank K         factors per user and item (20)\n"
+    "      --lambda X       regularisation per rating of p and q (0.1)\n"
+    "      --lambda-bias X  bias regularisation (default lambda)\n"
+    "      --lambda-implicit X  regularisation of y (20)\n"
+    "      --lr X           learning rate of p, q and biases (0.04)\n"
+    "      --lr-implicit X  learning rate of y (0.03)\n"
+    "      --decay X        learning rate multiplier per epoch (0.95)\n"
+    "      --epochs N       epochs (40; --max-iter is the same)\n"
+    "      --test FILE      held-out ratings: test RMSE every epoch\n"
+    "  -o PREFIX            write PREFIX.users.tsv, PREFIX.items.tsv and\n"
+    "                       PREFIX.model (see gasp predict)\n"
+    "      --trace FILE     per-epoch figures as TSV\n"
+    "      --seed N         initial factors and rating order "
+    "(1)\n" CLI_COMMON_HELP;
 
 typedef struct iter_fig {
   double train, test, mpr, recall, seconds, sweep;
@@ -514,17 +544,30 @@ static int parse(int argc, char **argv, tk_opts *o, mf_args *a, int *help) {
       {"epochs", required_argument, 0, TK_OPT_MAX_ITER},
       {"biased", no_argument, 0, O_BIASED},
       {0, 0, 0, 0}};
+  static const struct option svdpp_extra[] = {
+      {"rank", required_argument, 0, 'k'},
+      {"lambda", required_argument, 0, O_LAMBDA},
+      {"lambda-bias", required_argument, 0, O_LAMBDA_BIAS},
+      {"lambda-implicit", required_argument, 0, O_LAMBDA_IMPLICIT},
+      {"test", required_argument, 0, O_TEST},
+      {"lr", required_argument, 0, O_LR},
+      {"lr-implicit", required_argument, 0, O_LR_IMPLICIT},
+      {"decay", required_argument, 0, O_DECAY},
+      {"epochs", required_argument, 0, TK_OPT_MAX_ITER},
+      {0, 0, 0, 0}};
   static const struct option nmf_extra[] = {
       {"rank", required_argument, 0, 'k'},
       {"lambda", required_argument, 0, O_LAMBDA},
       {"test", required_argument, 0, O_TEST},
       {0, 0, 0, 0}};
-  if (m->nmf) o->takes &= ~TK_TAKES_GPU;
+  if (m->nmf || m->svdpp) o->takes &= ~TK_TAKES_GPU;
   int rc = tk_parse(argc, argv, o,
-                    m->nmf   ? nmf_extra
+                    m->svdpp ? svdpp_extra
+                    : m->nmf ? nmf_extra
                     : m->als ? als_extra
                              : sgd_extra,
-                    m->nmf   ? nmf_help
+                    m->svdpp ? svdpp_help
+                    : m->nmf ? nmf_help
                     : m->als ? als_help
                              : sgd_help,
                     handle, a);
@@ -539,6 +582,13 @@ static int parse(int argc, char **argv, tk_opts *o, mf_args *a, int *help) {
   if (!(m->lambda >= 0) || (!m->als && !(m->lr > 0)) || !(m->decay > 0) ||
       m->top_n_metric < 1) {
     cli_error("%s: --lambda must be >= 0, --lr and --decay > 0", name);
+    return EXIT_USAGE;
+  }
+  if (!(m->lr_implicit >= 0 && m->lr_implicit < INFINITY) ||
+      !(m->lambda_implicit >= 0 && m->lambda_implicit < INFINITY)) {
+    cli_error("%s: --lr-implicit and --lambda-implicit must be finite and "
+              ">= 0",
+              name);
     return EXIT_USAGE;
   }
   if (m->lambda_bias < 0) m->lambda_bias = m->lambda;
@@ -591,6 +641,7 @@ static int setup(mf_run *r, gasp_graph *g, const char *test) {
   char gpu_name[128];
   r->gpu = tk_use_gpu(o, r->name,
                       m->nmf        ? "nmf has no device kernel"
+                      : m->svdpp    ? "svdpp has no device kernel"
                       : !m->als     ? "sgd has no device kernel"
                       : o->eng.dist ? "the device runs on one process"
                                     : NULL,
@@ -613,11 +664,15 @@ static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st) {
   po.lr = m->lr;
   po.decay = m->decay;
   po.lambda_bias = m->lambda_bias;
+  po.lr_implicit = m->lr_implicit;
+  po.lambda_implicit = m->lambda_implicit;
   po.seed = r->o->c.seed;
   po.on_sweep = on_sweep;
   po.on_sweep_user = r;
   gasp_error err;
-  int grc = m->nmf ? gasp_nmf(g, &po, r->factors, &r->info, st, &err)
+  int grc = m->svdpp ? gasp_svdpp(g, &po, r->factors, r->bias, NULL,
+                                  &r->info, st, &err)
+            : m->nmf ? gasp_nmf(g, &po, r->factors, &r->info, st, &err)
             : m->als
                 ? gasp_als(g, &po, r->factors, &r->info, st, &err)
                 : gasp_sgd(g, &po, r->factors, r->bias, &r->info, st, &err);
@@ -629,6 +684,7 @@ static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st) {
 
 static const char *method(const mf *m) {
   return m->implicit ? "als-implicit"
+         : m->svdpp  ? "svdpp"
          : m->nmf    ? "nmf"
          : m->als    ? "als"
          : m->biased ? "sgd-biased"
@@ -732,12 +788,15 @@ static int finish(mf_run *r, gasp_run_stats *st, const char *test,
   return 0;
 }
 
-/* kind: 0 sgd, 1 als, 2 nmf */
+/* kind: 0 sgd, 1 als, 2 nmf, 3 svdpp */
 static int run_mf(int argc, char **argv, int kind) {
   mf m;
   memset(&m, 0, sizeof m);
-  m.als = kind >= 1;
+  m.als = kind == 1 || kind == 2;
   m.nmf = kind == 2;
+  m.svdpp = m.biased = kind == 3;
+  m.lr_implicit = 0.03;
+  m.lambda_implicit = 20;
   m.k = 20;
   m.lambda = 0.1;
   m.lambda_bias = -1;
@@ -746,7 +805,8 @@ static int run_mf(int argc, char **argv, int kind) {
   m.top_n_metric = 10;
   tk_opts o;
   tk_opts_init(&o);
-  mf_args a = {&m, NULL, kind == 2 ? "nmf" : kind ? "als" : "sgd"};
+  static const char *const names[] = {"sgd", "als", "nmf", "svdpp"};
+  mf_args a = {&m, NULL, names[kind]};
   int help, rc = parse(argc, argv, &o, &a, &help);
   if (rc || help) return rc;
 
@@ -778,3 +838,4 @@ static int run_mf(int argc, char **argv, int kind) {
 int cmd_als(int argc, char **argv) { return run_mf(argc, argv, 1); }
 int cmd_sgd(int argc, char **argv) { return run_mf(argc, argv, 0); }
 int cmd_nmf(int argc, char **argv) { return run_mf(argc, argv, 2); }
+int cmd_svdpp(int argc, char **argv) { return run_mf(argc, argv, 3); }

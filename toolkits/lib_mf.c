@@ -57,7 +57,10 @@ typedef struct mf_thread {
 typedef struct mf {
   int als, implicit, biased;
   int nmf; /* multiplicative updates (with als set: a sweep of half-steps) */
+  int svdpp; /* SVD++ (with biased set; see svdpp_user, svdpp_item) */
   int k, kp, stride;
+  double lr_implicit, lambda_implicit; /* SVD++: the step and regularisation
+                                          of the implicit factors y */
   double lambda, alpha, lr, decay, lambda_bias;
   uint64_t seed, epoch;
   gasp_vid nl, nv; /* users 0 .. nl-1 on one process; local vertices */
@@ -110,6 +113,10 @@ static void mf_init(gasp_ctx *ctx, void *vd) {
     h = mix64(h + 0x9e3779b97f4a7c15ull);
     x[c] = (float)((h >> 40) * (1.0 / 16777216.0)) * scale;
   }
+  /* SVD++: a user's p starts as its vector (z is 0 until the items' y
+   * move); an item's y starts at 0 */
+  if (m->svdpp && is_user(m, v))
+    memcpy(x + m->kp + 8, x, (size_t)m->kp * sizeof *x);
 }
 
 static gasp_dir mf_edges(const gasp_ctx *ctx, const void *vd) {
@@ -171,6 +178,91 @@ static void als_solve(const mf *m, mf_thread *t, const float *self,
     x[i] = (float)t->x[i];
 }
 
+/* SVD++ (Koren, KDD 2008): r_ui ~ mu + b_u + b_i + q_i . (p_u + z_u),
+ * z_u = |N(u)|^-1/2 sum_{j in N(u)} y_j over the items u rated.  Vertex
+ * data (stride kp + 8 + 2 kp floats):
+ *   user: x = p + z (the effective vector items read), b_u, p, g
+ *   item: q, b_i, y, (unused)
+ * Block-coordinate, like SGD above: a user's half-step computes z from the
+ * items' y, runs an SGD pass over its ratings on x with the items fixed
+ * (the regulariser on p = x - z), then leaves p and the gradient its
+ * ratings put on the y's, scaled by |N(u)|^-1/2: g = |N(u)|^-1 sum_i
+ * e_ui q_i.  An item's half-step runs an SGD pass on q_i and b_i with the
+ * users fixed, then one step on y_i: y_i += lr_y (sum_{u rated i} g_u -
+ * lambda_y y_i).
+ *
+ * Why scaled: applied at once, the raw gradient (what Koren's per-rating
+ * updates add up to over an epoch) moves all n_u of a user's y_j together,
+ * so z_u moves by about sqrt(n_u) times the step -- a heavy user's z
+ * overshoots at any rate that still teaches a light user's anything.  The
+ * extra |N(u)|^-1/2 (a diagonal preconditioner) makes a user's own pull on
+ * z_u the size of one SGD step on p_u.  On ml-latest-small (90/10 splits,
+ * k 20, 40 epochs) this beats biased SGD by 0.004 test RMSE on each of
+ * three splits; the raw gradient loses to it at every rate tried
+ * (bench/mf). */
+static inline float *svdpp_p(const mf *m, float *x) { return x + m->kp + 8; }
+static inline float *svdpp_g(const mf *m, float *x) {
+  return x + 2 * m->kp + 8;
+}
+
+static void svdpp_user(const mf *m, const float *self, const mf_nbrs *nb,
+                       const float *r, size_t start, float *x) {
+  int k = m->k, kp = m->kp;
+  size_t stride = (size_t)m->stride;
+  memcpy(x, self, stride * sizeof *x);
+  if (nb->n == 0) return;
+  float *p = svdpp_p(m, x), *g = svdpp_g(m, x);
+  float z[kp];
+  memset(z, 0, sizeof z);
+  float norm = 1.0f / sqrtf((float)nb->n);
+  for (size_t j = 0; j < nb->n; j++) {
+    const float *y = m->F + (size_t)nb->nbr[j] * stride + kp + 8;
+    for (int c = 0; c < k; c++)
+      z[c] += y[c];
+  }
+  for (int c = 0; c < k; c++)
+    z[c] *= norm, x[c] = p[c] + z[c];
+  const float lr = m->sp.lr, lam = m->sp.lambda, lamb = m->sp.lambda_bias;
+  float bu = x[kp];
+  for (size_t t = 0, j = start; t < nb->n; t++, j = j + 1 == nb->n ? 0 : j + 1) {
+    const float *q = m->F + (size_t)nb->nbr[j] * stride;
+    float e = r[mf_slot(nb, j)] - (m->sp.mu + bu + q[kp] + mf_dot(x, q, kp));
+    for (int c = 0; c < k; c++)
+      x[c] += lr * (e * q[c] - lam * (x[c] - z[c]));
+    bu += lr * (e - lamb * bu);
+  }
+  x[kp] = bu;
+  memset(g, 0, (size_t)kp * sizeof *g);
+  for (size_t j = 0; j < nb->n; j++) {
+    const float *q = m->F + (size_t)nb->nbr[j] * stride;
+    float e = r[mf_slot(nb, j)] - (m->sp.mu + bu + q[kp] + mf_dot(x, q, kp));
+    for (int c = 0; c < k; c++)
+      g[c] += e * q[c];
+  }
+  for (int c = 0; c < k; c++)
+    p[c] = x[c] - z[c], g[c] *= norm * norm;
+}
+
+static void svdpp_item(const mf *m, const float *self, const mf_nbrs *nb,
+                       const float *r, size_t start, float *x) {
+  int k = m->k, kp = m->kp;
+  size_t stride = (size_t)m->stride;
+  memcpy(x, self, stride * sizeof *x);
+  if (nb->n == 0) return;
+  mf_sgd_pass(&m->sp, x, m->F, nb, r, start);
+  float *y = svdpp_p(m, x);
+  double G[k];
+  memset(G, 0, sizeof G);
+  for (size_t j = 0; j < nb->n; j++) {
+    const float *g = m->F + (size_t)nb->nbr[j] * stride + 2 * kp + 8;
+    for (int c = 0; c < k; c++)
+      G[c] += g[c];
+  }
+  double lr = m->lr_implicit * m->sp.lr / m->lr, lam = m->lambda_implicit;
+  for (int c = 0; c < k; c++)
+    y[c] += (float)(lr * (G[c] - lam * y[c]));
+}
+
 static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
                       void *acc) {
   const mf *m = gasp_ctx_user(ctx);
@@ -180,7 +272,17 @@ static void mf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *n,
   const float *r;
   nbrs_of(m, v, n, &nb, &r);
   float *x = acc;
-  if (m->nmf) {
+  if (m->svdpp) {
+    size_t start = nb.n ? mix64(gasp_ctx_gid(ctx) * 31 +
+                                m->epoch * 0x9e3779b97f4a7c15ull +
+                                is_user(m, v)) %
+                              nb.n
+                        : 0;
+    if (is_user(m, v))
+      svdpp_user(m, vd, &nb, r, start, x);
+    else
+      svdpp_item(m, vd, &nb, r, start, x);
+  } else if (m->nmf) {
     nmf_update(m, t, vd, &nb, r, x);
   } else if (m->als) {
     als_solve(m, t, vd, &nb, r, x);
@@ -446,6 +548,7 @@ static int want_gpu(const mf *m, const gasp_engine_opts *eo, gasp_error *err) {
   if (eo->gpu == GASP_GPU_OFF) return 0;
   char name[128];
   const char *why = m->nmf     ? "nmf has no device kernel"
+                    : m->svdpp ? "svdpp has no device kernel"
                     : !m->als  ? "sgd has no device kernel"
                     : eo->dist ? "the device runs on one process"
                                : NULL;
@@ -455,7 +558,8 @@ static int want_gpu(const mf *m, const gasp_engine_opts *eo, gasp_error *err) {
     return tk_lib_fail(
         err, m->als && !m->nmf && !eo->dist ? GASP_ENODEV : GASP_ENOTSUP,
         "%s: gpu on: %s",
-        m->nmf   ? "nmf"
+        m->svdpp ? "svdpp"
+        : m->nmf ? "nmf"
         : m->als ? "als"
                  : "sgd",
         why);
@@ -604,12 +708,14 @@ void gasp_mf_opts_init(gasp_mf_opts *o) {
   o->lr = 0.04;
   o->decay = 0.95;
   o->lambda_bias = -1;
+  o->lr_implicit = 0.03;
+  o->lambda_implicit = 20;
   o->seed = 1;
 }
 
 static int check(gasp_graph *g, const gasp_mf_opts *o, const float *factors,
-                 int als, int nmf, gasp_error *err) {
-  const char *name = nmf ? "nmf" : als ? "als" : "sgd";
+                 int als, int nmf, int svdpp, gasp_error *err) {
+  const char *name = svdpp ? "svdpp" : nmf ? "nmf" : als ? "als" : "sgd";
   if (!g || !o || !factors)
     return tk_lib_fail(err, GASP_EINVAL, "%s: no graph, options or factors",
                        name);
@@ -638,12 +744,19 @@ static int check(gasp_graph *g, const gasp_mf_opts *o, const float *factors,
     return tk_lib_fail(err, GASP_EINVAL, "als: alpha %g is not finite and >= 0",
                        o->alpha);
   if (!als && (!(o->lr > 0) || !(o->decay > 0)))
-    return tk_lib_fail(err, GASP_EINVAL, "sgd: lr and decay must be > 0");
+    return tk_lib_fail(err, GASP_EINVAL, "%s: lr and decay must be > 0",
+                       name);
+  if (svdpp && (!(o->lr_implicit >= 0 && o->lr_implicit < INFINITY) ||
+                !(o->lambda_implicit >= 0 && o->lambda_implicit < INFINITY)))
+    return tk_lib_fail(err, GASP_EINVAL,
+                       "svdpp: lr_implicit and lambda_implicit must be "
+                       "finite and >= 0");
   return GASP_OK;
 }
 
 static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
-                  float *factors, float *bias, gasp_mf_info *info,
+                  int svdpp, float *factors, float *bias, float *implicit,
+                  gasp_mf_info *info,
                   gasp_run_stats *stats, gasp_error *err) {
   gasp_run_stats st0;
   gasp_run_stats *st = stats ? stats : &st0;
@@ -652,18 +765,22 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
   memset(st, 0, sizeof *st);
   memset(info, 0, sizeof *info);
   info->train_rmse = NAN;
-  int rc = check(g, o, factors, als, nmf, err);
+  int rc = check(g, o, factors, als, nmf, svdpp, err);
   if (rc) return rc;
-  if (!als && o->biased && !bias)
-    return tk_lib_fail(err, GASP_EINVAL, "sgd: biased, but no bias array");
+  if (!als && (o->biased || svdpp) && !bias)
+    return tk_lib_fail(err, GASP_EINVAL, "%s: biased, but no bias array",
+                       svdpp ? "svdpp" : "sgd");
 
   mf m;
   memset(&m, 0, sizeof m);
   m.als = als;
   m.nmf = nmf;
+  m.svdpp = svdpp;
   m.k = o->rank;
   m.implicit = als && o->alpha > 0;
-  m.biased = !als && o->biased;
+  m.biased = !als && (o->biased || svdpp);
+  m.lr_implicit = o->lr_implicit;
+  m.lambda_implicit = o->lambda_implicit;
   m.lambda = o->lambda;
   m.alpha = als ? o->alpha : 0;
   m.lr = o->lr;
@@ -671,7 +788,7 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
   m.lambda_bias = o->lambda_bias < 0 ? o->lambda : o->lambda_bias;
   m.seed = o->seed;
   m.kp = mf_kpad(m.k);
-  m.stride = mf_stride(m.k, m.biased);
+  m.stride = mf_stride(m.k, m.biased) + (svdpp ? 2 * m.kp : 0);
   uint64_t sweeps = o->engine.max_iter ? o->engine.max_iter : als ? 10 : 40;
   gasp_engine *e = NULL;
   int gpu = want_gpu(&m, &o->engine, err);
@@ -701,6 +818,11 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
   rc = run(&m, e, o, sweeps, factors, m.biased ? bias : NULL, info, st, err);
   if (rc) goto out;
   copy_out(&m, factors, m.biased ? bias : NULL);
+  if (svdpp && implicit)
+    for (gasp_vid v = 0; v < m.nv; v++)
+      memcpy(implicit + (size_t)v * (size_t)m.k,
+             m.F + (size_t)v * (size_t)m.stride + m.kp + 8,
+             (size_t)m.k * sizeof *implicit);
   if (m.gpu) gasp_engine_gpu_stats(e, &info->gpu);
 out:
   gasp_engine_free(&e);
@@ -710,16 +832,23 @@ out:
 
 int gasp_als(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
              gasp_mf_info *info, gasp_run_stats *stats, gasp_error *err) {
-  return mf_run(ratings, o, 1, 0, factors, NULL, info, stats, err);
+  return mf_run(ratings, o, 1, 0, 0, factors, NULL, NULL, info, stats, err);
 }
 
 int gasp_nmf(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
              gasp_mf_info *info, gasp_run_stats *stats, gasp_error *err) {
-  return mf_run(ratings, o, 1, 1, factors, NULL, info, stats, err);
+  return mf_run(ratings, o, 1, 1, 0, factors, NULL, NULL, info, stats, err);
 }
 
 int gasp_sgd(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
              float *bias, gasp_mf_info *info, gasp_run_stats *stats,
              gasp_error *err) {
-  return mf_run(ratings, o, 0, 0, factors, bias, info, stats, err);
+  return mf_run(ratings, o, 0, 0, 0, factors, bias, NULL, info, stats, err);
+}
+
+int gasp_svdpp(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
+               float *bias, float *implicit, gasp_mf_info *info,
+               gasp_run_stats *stats, gasp_error *err) {
+  return mf_run(ratings, o, 0, 0, 1, factors, bias, implicit, info, stats,
+                err);
 }
