@@ -422,6 +422,23 @@ GASP_EXTERN int gasp_nmf(gasp_graph *ratings, const gasp_mf_opts *o,
                          float *factors, gasp_mf_info *info,
                          gasp_run_stats *stats, gasp_error *err);
 
+/* Weighted ALS: gasp_als (explicit) with a weight per rating, minimising
+ *   sum_{rated u,i} w_ui (r_ui - x_u . y_i)^2
+ *     + lambda (sum_u W_u |x_u|^2 + sum_i W_i |y_i|^2)
+ * where W_v is the sum of the weights of v's ratings (weighted-lambda;
+ * with every weight 1 it is gasp_als's objective, and scaling one
+ * vertex's weights does not change its solve).  Each half-step solves
+ * (sum_j w_j y_j y_j^T + lambda W_u I) x_u = sum_j w_j r_j y_j.  weights:
+ * one per edge slot of the (local) graph, in the order of
+ * gasp_graph_weights, finite and >= 0 (GASP_EINVAL names the first that
+ * is not; a vertex whose weights are all 0 keeps its factors).  The train
+ * RMSE (info, on_sweep) is unweighted.  alpha must be 0; no device.
+ * Otherwise as gasp_als. */
+GASP_EXTERN int gasp_wals(gasp_graph *ratings, const gasp_mf_opts *o,
+                          const double *weights, float *factors,
+                          gasp_mf_info *info, gasp_run_stats *stats,
+                          gasp_error *err);
+
 /* SVD++ (Koren, "Factorization meets the neighborhood", KDD 2008):
  *   r_ui ~ mu + b_u + b_i + q_i . (p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j)
  * where N(u) is the items u rated and y_j an item's implicit factors.

@@ -221,7 +221,7 @@ static int cpu_ref(const problem *p, const float *F, gasp_vid v, double lambda,
   double *bd = malloc(sizeof(double) * (size_t)k);
   assert_true(A && b && Ad && bd);
   mf_nbrs nb = {(size_t)n, p->nbr + o, 0};
-  mf_normal_eq(k, p->stride, F, &nb, p->r + o, alpha, A, b);
+  mf_normal_eq(k, p->stride, F, &nb, p->r + o, NULL, alpha, A, b);
   for (int i = 0; i < k; i++) {
     for (int q = 0; q < k; q++)
       Ad[i * k + q] = (double)A[i * kp + q] + (yty ? yty[i * k + q] : 0);

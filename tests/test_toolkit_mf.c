@@ -46,7 +46,7 @@ static tu_result run_ok(const char *const *args) {
 /* mf_normal_eq + mf_cholesky_solve (the ALS apply) against sums and a
  * solve done here in double, for ranks that do and do not fill whole
  * vectors, neighbour counts that are and are not multiples of four, and
- * explicit and implicit weights. */
+ * explicit, implicit and per-rating (weighted ALS) weights. */
 static void test_normal_equations(void **state) {
   (void)state;
   tu_rng rng = {12345};
@@ -55,7 +55,7 @@ static void test_normal_equations(void **state) {
     int k = ranks[ri], kp = mf_kpad(k), stride = mf_stride(k, 0);
     const int nrows = 50;
     float *F = calloc((size_t)(nrows * stride), sizeof *F);
-    float *r = calloc(64, sizeof *r);
+    float *r = calloc(64, sizeof *r), *wt = calloc(64, sizeof *wt);
     gasp_vid nbr[64];
     uint32_t slot[64];
     /* aligned_alloc wants a size that is a multiple of the alignment */
@@ -73,15 +73,17 @@ static void test_normal_equations(void **state) {
         F[v * stride + c] =
             (float)((double)tu_below(&rng, 2001) / 1000.0 - 1.0);
     for (int n = 0; n <= 37; n += 1 + (n > 6) * 5) {
-      for (int imp = 0; imp < 2; imp++) {
+      for (int mode = 0; mode < 3; mode++) { /* explicit, implicit, weighted */
+        int imp = mode == 1;
         double alpha = imp ? 3.0 : 0.0, lambda = 0.1;
         for (int j = 0; j < n; j++) {
           nbr[j] = (gasp_vid)tu_below(&rng, nrows);
           slot[j] = (uint32_t)(7 + j); /* ratings from slot 7 on */
           r[7 + j] = (float)(1 + tu_below(&rng, 9)) * 0.5f;
+          wt[7 + j] = (float)(1 + tu_below(&rng, 40)) * 0.25f;
         }
         mf_nbrs nb = {(size_t)n, nbr, 7};
-        mf_normal_eq(k, stride, F, &nb, r, alpha, A, b);
+        mf_normal_eq(k, stride, F, &nb, r, mode == 2 ? wt : NULL, alpha, A, b);
         for (int i = 0; i < k; i++) {
           bref[i] = 0;
           for (int c = 0; c < k; c++)
@@ -90,7 +92,8 @@ static void test_normal_equations(void **state) {
         for (int j = 0; j < n; j++) {
           const float *y = F + nbr[j] * stride;
           double rj = r[slot[j]];
-          double w = imp ? alpha * rj : 1.0, cb = imp ? 1 + alpha * rj : rj;
+          double w = imp ? alpha * rj : mode == 2 ? wt[slot[j]] : 1.0;
+          double cb = imp ? 1 + alpha * rj : mode == 2 ? w * rj : rj;
           for (int i = 0; i < k; i++) {
             bref[i] += cb * y[i];
             for (int c = 0; c < k; c++)
@@ -125,7 +128,8 @@ static void test_normal_equations(void **state) {
     double bad[4] = {1, 2, 2, 1}, bb[2] = {1, 1}, xx[2] = {7, 7};
     assert_int_equal(mf_cholesky_solve(2, bad, 0, bb, xx), -1);
     assert_true(xx[0] == 7 && xx[1] == 7);
-    free(F), free(r), free(A), free(b), free(Ad), free(Aref), free(bd);
+    free(F), free(r), free(wt), free(A), free(b), free(Ad), free(Aref),
+        free(bd);
     free(bref), free(x), free(xref);
   }
 }

@@ -1773,6 +1773,115 @@ static void test_sgd_lib(void **state) {
   free_ratings(&R);
 }
 
+/* The edge slot of rating j (its user's out-edge to its item). */
+static uint64_t rating_slot(gasp_graph *g, const ratings *R, uint64_t j) {
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  for (uint64_t s = out.off[R->lu[j]]; s < out.off[R->lu[j] + 1]; s++)
+    if (out.nbr[s] == R->li[j]) return s;
+  fail_msg("rating %llu has no edge", (unsigned long long)j);
+  return 0;
+}
+
+/* Weighted ALS: every weight 1 is ALS (the same bits); with weights, each
+ * half-step solves (sum w y y^T + lambda W I) x = sum w r y, checked here
+ * by Gaussian elimination in double from the sweep before; the same bits
+ * on 1 and 2 threads; refusals. */
+static void test_wals_lib(void **state) {
+  (void)state;
+  const int k = 3, sweeps = 4;
+  const double lambda = 0.05;
+  ratings R = make_ratings(60, 37, 8, 29);
+  gasp_graph *g = mf_graph(&R);
+  gasp_vid nv = gasp_graph_num_vertices(g), nl = gasp_graph_num_left(g);
+  uint64_t E = gasp_graph_num_edges(g);
+  size_t nk = (size_t)nv * k;
+  double *w = malloc(E * sizeof *w), *wr = malloc(R.m * sizeof *wr);
+  float *F = malloc(nk * sizeof *F), *F1 = malloc(nk * sizeof *F1);
+  gasp_mf_opts o;
+  gasp_mf_opts_init(&o);
+  o.rank = k;
+  o.lambda = lambda;
+  o.engine.max_iter = sweeps;
+  o.engine.threads = 2;
+  for (uint64_t s = 0; s < E; s++)
+    w[s] = 1;
+  assert_int_equal(gasp_wals(g, &o, w, F, NULL, NULL, NULL), GASP_OK);
+  assert_int_equal(gasp_als(g, &o, F1, NULL, NULL, NULL), GASP_OK);
+  assert_memory_equal(F, F1, nk * sizeof *F);
+
+  /* weights 0.25 .. 10 (some 0), by rating and by slot */
+  tu_rng rng = {77};
+  for (uint64_t j = 0; j < R.m; j++) {
+    wr[j] = j % 11 == 3 ? 0 : 0.25 * (double)(1 + tu_below(&rng, 40));
+    w[rating_slot(g, &R, j)] = wr[j];
+  }
+  mf_seen seen = {k, 0, 0, 0, nv, {0}, {0}, {0}, {0}, {0}};
+  mf_watch(&o, &seen);
+  gasp_mf_info info;
+  gasp_error err;
+  assert_int_equal(gasp_wals(g, &o, w, F, &info, NULL, &err), GASP_OK);
+  assert_int_equal(seen.sweeps, sweeps);
+  double worst = 0;
+  for (int s = 1; s < sweeps; s++)
+    for (gasp_vid v = 0; v < nv; v++) {
+      int user = v < nl;
+      /* users solve against the items of sweep s-1, items against the
+       * users of sweep s */
+      const float *other = user ? seen.F[s - 1] : seen.F[s];
+      double A[9] = {0}, b[3] = {0}, W = 0, sol[3];
+      for (uint64_t j = 0; j < R.m; j++) {
+        if ((user ? R.lu[j] : R.li[j]) != v) continue;
+        const float *y = other + (size_t)(user ? R.li[j] : R.lu[j]) * k;
+        W += wr[j];
+        for (int a = 0; a < k; a++) {
+          b[a] += wr[j] * R.r[j] * y[a];
+          for (int q = 0; q < k; q++)
+            A[a * k + q] += wr[j] * y[a] * y[q];
+        }
+      }
+      for (int a = 0; a < k; a++)
+        A[a * k + a] += lambda * W;
+      tu_dense_solve(k, A, b, sol);
+      for (int a = 0; a < k; a++)
+        worst = fmax(worst, fabs(seen.F[s][(size_t)v * k + a] - sol[a]) /
+                                (1 + fabs(sol[a])));
+    }
+  if (worst > 1e-4) fail_msg("wals: factors off the weighted solve by %g", worst);
+  /* the train RMSE is the unweighted one */
+  assert_true(fabs(mf_rmse(&R, F, NULL, 0, k) - info.train_rmse) < 1e-5);
+  mf_seen_free(&seen);
+  o.on_sweep = NULL;
+  o.engine.on_iteration = NULL;
+  /* weights change the answer; 1 and 2 threads agree */
+  assert_int_equal(gasp_als(g, &o, F1, NULL, NULL, NULL), GASP_OK);
+  assert_true(memcmp(F, F1, nk * sizeof *F) != 0);
+  o.engine.threads = 1;
+  assert_int_equal(gasp_wals(g, &o, w, F1, NULL, NULL, NULL), GASP_OK);
+  assert_memory_equal(F, F1, nk * sizeof *F);
+  /* refusals */
+  assert_int_equal(gasp_wals(g, &o, NULL, F1, NULL, NULL, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "wals"));
+  w[5] = -1;
+  assert_int_equal(gasp_wals(g, &o, w, F1, NULL, NULL, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "slot 5"));
+  w[5] = NAN;
+  assert_int_equal(gasp_wals(g, &o, w, F1, NULL, NULL, &err), GASP_EINVAL);
+  w[5] = 1;
+  o.alpha = 1;
+  assert_int_equal(gasp_wals(g, &o, w, F1, NULL, NULL, &err), GASP_EINVAL);
+  o.alpha = 0;
+  o.engine.gpu = GASP_GPU_ON;
+  assert_int_equal(gasp_wals(g, &o, w, F1, NULL, NULL, &err), GASP_ENOTSUP);
+  assert_non_null(strstr(err.msg, "wals"));
+  free(w);
+  free(wr);
+  free(F);
+  free(F1);
+  gasp_graph_free(&g);
+  free_ratings(&R);
+}
+
 /* SVD++ after `sweeps` sweeps: rows, biases, and implicit factors (a
  * user's p, an item's y). */
 static void svdpp_after(gasp_graph *g, gasp_mf_opts *o, int sweeps, float *F,
@@ -3525,6 +3634,7 @@ int main(void) {
       cmocka_unit_test(test_als_implicit_lib),
       cmocka_unit_test(test_sgd_lib),
       cmocka_unit_test(test_svdpp_lib),
+      cmocka_unit_test(test_wals_lib),
       cmocka_unit_test(test_mf_lib_errors),
       cmocka_unit_test(test_mf_same_as_cli),
       cmocka_unit_test(test_kcore),

@@ -58,6 +58,7 @@ typedef struct mf {
   int als, implicit, biased;
   int nmf; /* multiplicative updates (with als set: a sweep of half-steps) */
   int svdpp; /* SVD++ (with biased set; see svdpp_user, svdpp_item) */
+  int wals;  /* weighted ALS (with als set): wt and wt_in below */
   int k, kp, stride;
   double lr_implicit, lambda_implicit; /* SVD++: the step and regularisation
                                           of the implicit factors y */
@@ -71,6 +72,7 @@ typedef struct mf {
   float *F;                  /* vertex data */
   float *r;                  /* rating by edge slot */
   float *r_in;               /* rating by in-edge position */
+  float *wt, *wt_in;         /* weighted ALS: weights, laid out as r, r_in */
   gasp_adjacency in, out;
   mf_sgd_par sp;
   double *yty; /* implicit: k x k of the side not being updated */
@@ -148,7 +150,7 @@ static void nmf_update(const mf *m, mf_thread *t, const float *self,
   int k = m->k, kp = m->kp;
   memcpy(x, self, (size_t)m->stride * sizeof *x);
   if (nb->n == 0) return; /* nothing to fit: keep */
-  mf_normal_eq(k, m->stride, m->F, nb, r, 0, t->A, t->b);
+  mf_normal_eq(k, m->stride, m->F, nb, r, NULL, 0, t->A, t->b);
   for (int i = 0; i < k; i++) {
     double den = m->lambda * (double)self[i];
     const float *row = t->A + (size_t)i * (size_t)kp;
@@ -164,7 +166,8 @@ static void als_solve(const mf *m, mf_thread *t, const float *self,
   int k = m->k, kp = m->kp;
   memcpy(x, self, (size_t)m->stride * sizeof *x);
   if (nb->n == 0 && !m->implicit) return; /* nothing to fit: keep */
-  mf_normal_eq(k, m->stride, m->F, nb, r, m->implicit ? m->alpha : 0, t->A,
+  const float *wt = m->wals ? (r == m->r ? m->wt : m->wt_in) : NULL;
+  mf_normal_eq(k, m->stride, m->F, nb, r, wt, m->implicit ? m->alpha : 0, t->A,
                t->b);
   for (int i = 0; i < k; i++) {
     for (int j = 0; j < k; j++)
@@ -173,6 +176,12 @@ static void als_solve(const mf *m, mf_thread *t, const float *self,
     t->bd[i] = t->b[i];
   }
   double ridge = m->implicit ? m->lambda : m->lambda * (double)nb->n;
+  if (wt) { /* weighted-lambda: lambda times the vertex's weight */
+    double ws = 0;
+    for (size_t j = 0; j < nb->n; j++)
+      ws += wt[mf_slot(nb, j)];
+    ridge = m->lambda * ws;
+  }
   if (mf_cholesky_solve(k, t->Ad, ridge, t->bd, t->x)) return;
   for (int i = 0; i < k; i++)
     x[i] = (float)t->x[i];
@@ -538,6 +547,8 @@ static void mf_free(mf *m) {
   mf_gpu_free(m->gpu);
   free(m->r);
   free(m->r_in);
+  free(m->wt);
+  free(m->wt_in);
   free(m->yty);
   free(m->user);
 }
@@ -548,6 +559,7 @@ static int want_gpu(const mf *m, const gasp_engine_opts *eo, gasp_error *err) {
   if (eo->gpu == GASP_GPU_OFF) return 0;
   char name[128];
   const char *why = m->nmf     ? "nmf has no device kernel"
+                    : m->wals  ? "wals has no device kernel"
                     : m->svdpp ? "svdpp has no device kernel"
                     : !m->als  ? "sgd has no device kernel"
                     : eo->dist ? "the device runs on one process"
@@ -556,10 +568,13 @@ static int want_gpu(const mf *m, const gasp_engine_opts *eo, gasp_error *err) {
   if (!why) return 1;
   if (eo->gpu == GASP_GPU_ON)
     return tk_lib_fail(
-        err, m->als && !m->nmf && !eo->dist ? GASP_ENODEV : GASP_ENOTSUP,
+        err,
+        m->als && !m->nmf && !m->wals && !eo->dist ? GASP_ENODEV
+                                                   : GASP_ENOTSUP,
         "%s: gpu on: %s",
-        m->svdpp ? "svdpp"
-        : m->nmf ? "nmf"
+        m->svdpp  ? "svdpp"
+        : m->wals ? "wals"
+        : m->nmf  ? "nmf"
         : m->als ? "als"
                  : "sgd",
         why);
@@ -714,8 +729,12 @@ void gasp_mf_opts_init(gasp_mf_opts *o) {
 }
 
 static int check(gasp_graph *g, const gasp_mf_opts *o, const float *factors,
-                 int als, int nmf, int svdpp, gasp_error *err) {
-  const char *name = svdpp ? "svdpp" : nmf ? "nmf" : als ? "als" : "sgd";
+                 int als, int nmf, int svdpp, int wals, gasp_error *err) {
+  const char *name = svdpp  ? "svdpp"
+                     : wals ? "wals"
+                     : nmf  ? "nmf"
+                     : als  ? "als"
+                            : "sgd";
   if (!g || !o || !factors)
     return tk_lib_fail(err, GASP_EINVAL, "%s: no graph, options or factors",
                        name);
@@ -754,9 +773,30 @@ static int check(gasp_graph *g, const gasp_mf_opts *o, const float *factors,
   return GASP_OK;
 }
 
+/* Weighted ALS: the weights by edge slot and by in-edge position, each
+ * finite and >= 0. */
+static int load_weights(mf *m, const double *weights, gasp_error *err) {
+  uint64_t E = m->out.num_edges;
+  m->wt = gasp__malloc((E ? E : 1) * sizeof *m->wt);
+  m->wt_in = gasp__malloc((E ? E : 1) * sizeof *m->wt_in);
+  if (!m->wt || !m->wt_in)
+    return tk_lib_fail(err, GASP_ENOMEM, "wals: out of memory");
+  for (uint64_t s = 0; s < E; s++) {
+    if (!(weights[s] >= 0 && weights[s] < INFINITY))
+      return tk_lib_fail(err, GASP_EINVAL,
+                         "wals: the weight of edge slot %llu is %g (weights "
+                         "must be finite and >= 0)",
+                         (unsigned long long)s, weights[s]);
+    m->wt[s] = (float)weights[s];
+  }
+  for (uint64_t s = 0; s < E; s++)
+    m->wt_in[s] = m->wt[m->in.slot[s]];
+  return GASP_OK;
+}
+
 static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
-                  int svdpp, float *factors, float *bias, float *implicit,
-                  gasp_mf_info *info,
+                  int svdpp, const double *weights, float *factors,
+                  float *bias, float *implicit, gasp_mf_info *info,
                   gasp_run_stats *stats, gasp_error *err) {
   gasp_run_stats st0;
   gasp_run_stats *st = stats ? stats : &st0;
@@ -765,7 +805,7 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
   memset(st, 0, sizeof *st);
   memset(info, 0, sizeof *info);
   info->train_rmse = NAN;
-  int rc = check(g, o, factors, als, nmf, svdpp, err);
+  int rc = check(g, o, factors, als, nmf, svdpp, weights != NULL, err);
   if (rc) return rc;
   if (!als && (o->biased || svdpp) && !bias)
     return tk_lib_fail(err, GASP_EINVAL, "%s: biased, but no bias array",
@@ -776,6 +816,7 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
   m.als = als;
   m.nmf = nmf;
   m.svdpp = svdpp;
+  m.wals = weights != NULL;
   m.k = o->rank;
   m.implicit = als && o->alpha > 0;
   m.biased = !als && (o->biased || svdpp);
@@ -794,6 +835,7 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
   int gpu = want_gpu(&m, &o->engine, err);
   if (gpu < 0) return gpu;
   if ((rc = load_ratings(&m, g, o->engine.dist, err)) ||
+      (m.wals && (rc = load_weights(&m, weights, err))) ||
       (m.implicit &&
        !(m.yty = gasp__calloc((size_t)m.k * (size_t)m.k, sizeof *m.yty)) &&
        (rc = tk_lib_fail(err, GASP_ENOMEM, "als: out of memory"))) ||
@@ -832,23 +874,38 @@ out:
 
 int gasp_als(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
              gasp_mf_info *info, gasp_run_stats *stats, gasp_error *err) {
-  return mf_run(ratings, o, 1, 0, 0, factors, NULL, NULL, info, stats, err);
+  return mf_run(ratings, o, 1, 0, 0, NULL, factors, NULL, NULL, info, stats,
+                err);
+}
+
+int gasp_wals(gasp_graph *ratings, const gasp_mf_opts *o,
+              const double *weights, float *factors, gasp_mf_info *info,
+              gasp_run_stats *stats, gasp_error *err) {
+  if (!weights) /* before mf_run, which would take it for plain ALS */
+    return tk_lib_fail(err, GASP_EINVAL, "wals: no weights");
+  if (o && o->alpha != 0)
+    return tk_lib_fail(err, GASP_EINVAL,
+                       "wals: no implicit feedback (alpha must be 0)");
+  return mf_run(ratings, o, 1, 0, 0, weights, factors, NULL, NULL, info, stats,
+                err);
 }
 
 int gasp_nmf(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
              gasp_mf_info *info, gasp_run_stats *stats, gasp_error *err) {
-  return mf_run(ratings, o, 1, 1, 0, factors, NULL, NULL, info, stats, err);
+  return mf_run(ratings, o, 1, 1, 0, NULL, factors, NULL, NULL, info, stats,
+                err);
 }
 
 int gasp_sgd(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
              float *bias, gasp_mf_info *info, gasp_run_stats *stats,
              gasp_error *err) {
-  return mf_run(ratings, o, 0, 0, 0, factors, bias, NULL, info, stats, err);
+  return mf_run(ratings, o, 0, 0, 0, NULL, factors, bias, NULL, info, stats,
+                err);
 }
 
 int gasp_svdpp(gasp_graph *ratings, const gasp_mf_opts *o, float *factors,
                float *bias, float *implicit, gasp_mf_info *info,
                gasp_run_stats *stats, gasp_error *err) {
-  return mf_run(ratings, o, 0, 0, 1, factors, bias, implicit, info, stats,
-                err);
+  return mf_run(ratings, o, 0, 0, 1, NULL, factors, bias, implicit, info,
+                stats, err);
 }

@@ -44,12 +44,15 @@ static inline uint64_t mf_slot(const mf_nbrs *nb, size_t j) {
 /* Normal equations of one vertex, accumulated in float:
  *   A = sum_j w_j y_j y_j^T,   b = sum_j c_j y_j
  * explicit (alpha = 0): w_j = 1, c_j = r_j;
+ * weighted (alpha = 0, wt not NULL; wt by slot as r): w_j = wt_j,
+ * c_j = wt_j r_j;
  * implicit (alpha > 0): w_j = alpha r_j (the confidence minus one; the
  * caller adds Y^T Y), c_j = 1 + alpha r_j (preference 1).
  * A is k rows of kp floats (row i = A[i][0..kp), symmetric), b is kp
  * floats. */
 void mf_normal_eq(int k, int stride, const float *F, const mf_nbrs *nb,
-                  const float *r, double alpha, float *A, float *b);
+                  const float *r, const float *wt, double alpha, float *A,
+                  float *b);
 
 /* Solves (A + ridge I) x = b in double by Cholesky; A is k x k row-major
  * (overwritten by its factor), x receives k values.  Returns 0, or -1

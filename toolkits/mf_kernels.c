@@ -36,7 +36,7 @@
  * common ranks so that the inner loops unroll into whole registers. */
 static inline __attribute__((always_inline)) void
 normal_eq(int k, const int kp, int stride, const float *F, const mf_nbrs *nb,
-          const float *r, double alpha, float *A, float *b) {
+          const float *r, const float *wt, double alpha, float *A, float *b) {
   memset(A, 0, (size_t)k * (size_t)kp * sizeof *A);
   memset(b, 0, (size_t)kp * sizeof *b);
   const int implicit = alpha > 0;
@@ -53,6 +53,10 @@ normal_eq(int k, const int kp, int stride, const float *F, const mf_nbrs *nb,
     if (implicit) {
       w0 = fa * r0, w1 = fa * r1, w2 = fa * r2, w3 = fa * r3;
       r0 = 1 + w0, r1 = 1 + w1, r2 = 1 + w2, r3 = 1 + w3;
+    } else if (wt) {
+      w0 = wt[mf_slot(nb, j)], w1 = wt[mf_slot(nb, j + 1)];
+      w2 = wt[mf_slot(nb, j + 2)], w3 = wt[mf_slot(nb, j + 3)];
+      r0 *= w0, r1 *= w1, r2 *= w2, r3 *= w3;
     }
     for (int c = 0; c < kp; c++)
       b[c] += r0 * y0[c] + r1 * y1[c] + r2 * y2[c] + r3 * y3[c];
@@ -69,6 +73,9 @@ normal_eq(int k, const int kp, int stride, const float *F, const mf_nbrs *nb,
     if (implicit) {
       w = fa * rj;
       rj = 1 + w;
+    } else if (wt) {
+      w = wt[mf_slot(nb, j)];
+      rj *= w;
     }
     for (int c = 0; c < kp; c++)
       b[c] += rj * y[c];
@@ -87,15 +94,18 @@ normal_eq(int k, const int kp, int stride, const float *F, const mf_nbrs *nb,
 
 MF_CLONES
 void mf_normal_eq(int k, int stride, const float *F, const mf_nbrs *nb,
-                  const float *r, double alpha, float *A, float *b) {
+                  const float *r, const float *wt, double alpha, float *A,
+                  float *b) {
   switch (mf_kpad(k)) {
-  case 8: normal_eq(k, 8, stride, F, nb, r, alpha, A, b); break;
-  case 16: normal_eq(k, 16, stride, F, nb, r, alpha, A, b); break;
-  case 24: normal_eq(k, 24, stride, F, nb, r, alpha, A, b); break;
-  case 32: normal_eq(k, 32, stride, F, nb, r, alpha, A, b); break;
-  case 56: normal_eq(k, 56, stride, F, nb, r, alpha, A, b); break;
-  case 104: normal_eq(k, 104, stride, F, nb, r, alpha, A, b); break;
-  default: normal_eq(k, mf_kpad(k), stride, F, nb, r, alpha, A, b); break;
+  case 8: normal_eq(k, 8, stride, F, nb, r, wt, alpha, A, b); break;
+  case 16: normal_eq(k, 16, stride, F, nb, r, wt, alpha, A, b); break;
+  case 24: normal_eq(k, 24, stride, F, nb, r, wt, alpha, A, b); break;
+  case 32: normal_eq(k, 32, stride, F, nb, r, wt, alpha, A, b); break;
+  case 56: normal_eq(k, 56, stride, F, nb, r, wt, alpha, A, b); break;
+  case 104: normal_eq(k, 104, stride, F, nb, r, wt, alpha, A, b); break;
+  default:
+    normal_eq(k, mf_kpad(k), stride, F, nb, r, wt, alpha, A, b);
+    break;
   }
 }
 
