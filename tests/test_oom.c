@@ -696,13 +696,18 @@ static int op_mf(void *a, uint64_t *digest, gasp_error *err) {
   o.rank = 4;
   o.engine.threads = ma->threads;
   o.engine.max_iter = 3;
-  o.biased = !ma->als;
+  o.biased = !ma->als; /* SGD; SVD++ implies it */
   gasp_vid n = gasp_graph_num_vertices(ma->g);
   float *f = malloc(n * 4 * sizeof *f), *b = malloc(n * sizeof *b);
   float *y = malloc(n * 4 * sizeof *y);
-  assert_true(f && b && y);
-  /* als 1: ALS, 2: NMF, 3: SVD++, 0: SGD */
-  int rc = ma->als == 3 ? gasp_svdpp(ma->g, &o, f, b, y, NULL, NULL, err)
+  uint64_t E = gasp_graph_num_edges(ma->g);
+  double *w = malloc(E * sizeof *w);
+  assert_true(f && b && y && w);
+  for (uint64_t s = 0; s < E; s++)
+    w[s] = 0.5 + (double)(s % 3);
+  /* als 1: ALS, 2: NMF, 3: SVD++, 4: weighted ALS, 0: SGD */
+  int rc = ma->als == 4   ? gasp_wals(ma->g, &o, w, f, NULL, NULL, err)
+           : ma->als == 3 ? gasp_svdpp(ma->g, &o, f, b, y, NULL, NULL, err)
            : ma->als == 2 ? gasp_nmf(ma->g, &o, f, NULL, NULL, err)
            : ma->als      ? gasp_als(ma->g, &o, f, NULL, NULL, err)
                           : gasp_sgd(ma->g, &o, f, b, NULL, NULL, err);
@@ -712,6 +717,7 @@ static int op_mf(void *a, uint64_t *digest, gasp_error *err) {
   free(f);
   free(b);
   free(y);
+  free(w);
   return rc;
 }
 
@@ -738,11 +744,12 @@ static void test_mf_lda(void **state) {
   gasp_graph *g = ratings_graph();
   for (int t = 1; t <= 2; t++) {
     mf_arg als = {g, 1, t}, sgd = {g, 0, t}, lda = {g, 0, t}, nmf = {g, 2, t},
-           svdpp = {g, 3, t};
+           svdpp = {g, 3, t}, wals = {g, 4, t};
     sweep(t == 1 ? "als, 1 thread" : "als, 2 threads", op_mf, &als);
     sweep(t == 1 ? "nmf, 1 thread" : "nmf, 2 threads", op_mf, &nmf);
     sweep(t == 1 ? "sgd, 1 thread" : "sgd, 2 threads", op_mf, &sgd);
     sweep(t == 1 ? "svdpp, 1 thread" : "svdpp, 2 threads", op_mf, &svdpp);
+    sweep(t == 1 ? "wals, 1 thread" : "wals, 2 threads", op_mf, &wals);
     sweep(t == 1 ? "lda, 1 thread" : "lda, 2 threads", op_lda, &lda);
   }
   gasp_graph_free(&g);

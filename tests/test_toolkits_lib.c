@@ -2719,6 +2719,90 @@ static void test_mf_same_as_cli(void **state) {
   free_ratings(&R);
 }
 
+/* gasp wals on 'user item rating weight' lines (a header, commas) writes
+ * the factors of gasp_wals with those weights; across 2 ranks the same up
+ * to summation order; bad weight files refused with file:line. */
+static void test_wals_cli(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  const int k = 3;
+  ratings R = make_ratings(50, 31, 6, 41);
+  gasp_graph *g = mf_graph(&R);
+  gasp_vid nv = gasp_graph_num_vertices(g), nl = gasp_graph_num_left(g);
+  uint64_t E = gasp_graph_num_edges(g);
+  char *dir = tu_mkdtemp();
+  char *file = tu_path(dir, "r.csv"), *pre = tu_path(dir, "m");
+  char *users = tu_path(dir, "m.users.tsv"),
+       *items = tu_path(dir, "m.items.tsv");
+  double *w = malloc(E * sizeof *w);
+  FILE *f = fopen(file, "w");
+  fprintf(f, "user,item,rating,weight\n");
+  for (uint64_t j = 0; j < R.m; j++) {
+    double wj = 0.5 * (double)(1 + j % 7);
+    w[rating_slot(g, &R, j)] = wj;
+    fprintf(f, "%llu,%llu,%g,%g\n", (unsigned long long)R.u[j],
+            (unsigned long long)R.i[j], R.r[j], wj);
+  }
+  fclose(f);
+  size_t nk = (size_t)nv * k;
+  float *F = malloc(nk * sizeof *F), *C = calloc(nk, sizeof *C);
+  gasp_mf_opts o;
+  gasp_mf_opts_init(&o);
+  o.rank = k;
+  o.lambda = 0.05;
+  o.seed = 3;
+  o.engine.max_iter = 4;
+  assert_int_equal(gasp_wals(g, &o, w, F, NULL, NULL, NULL), GASP_OK);
+  for (int np = 1; np <= 2; np++) {
+    const char *args[] = {"wals", "-i", file, "-k", "3", "--lambda", "0.05",
+                          "--seed", "3", "--max-iter", "4", "-o", pre,
+                          "--quiet", np == 2 ? "--np" : NULL, "2", NULL};
+    tu_result r = tu_gasp_runv(args);
+    if (r.status != 0) fail_msg("gasp wals (np %d): %s", np, r.err);
+    tu_result_free(&r);
+    assert_int_equal(read_model_rows(users, g, GASP_SIDE_LEFT, k, C, NULL), nl);
+    assert_int_equal(read_model_rows(items, g, GASP_SIDE_RIGHT, k, C, NULL),
+                     nv - nl);
+    if (np == 1) assert_memory_equal(C, F, nk * sizeof *F);
+    for (size_t q = 0; q < nk; q++)
+      if (fabsf(C[q] - F[q]) > 1e-4f * (1 + fabsf(F[q])))
+        fail_msg("wals --np %d: factor %zu %g, the library's %g", np, q,
+                 (double)C[q], (double)F[q]);
+  }
+  /* refusals, each naming the file and line */
+  static const struct {
+    const char *text, *want;
+  } bad[] = {{"1 2 3 1\n1 3 4\n", "bad.tsv:2: expected a weight"},
+             {"1 2 3 1\n1 2 4 2\n", "bad.tsv:2: user 1 rated item 2 before"},
+             {"1 2 3 1\n4 5 3 nan\n", "bad.tsv:2:"},
+             {"1 2 3 -2\n", "bad.tsv:1: the weight -2"},
+             {"1 2 x 1\n", "bad.tsv:1: expected a rating"},
+             {"", "no ratings"}};
+  char *badf = tu_path(dir, "bad.tsv");
+  for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+    f = fopen(badf, "w");
+    fputs(bad[b].text, f);
+    fclose(f);
+    const char *args[] = {"wals", "-i", badf, "--quiet", NULL};
+    tu_result r = tu_gasp_runv(args);
+    assert_int_equal(r.status, 2);
+    if (!strstr(r.err, bad[b].want))
+      fail_msg("case %zu: %s, want %s", b, r.err, bad[b].want);
+    tu_result_free(&r);
+  }
+  free(badf);
+  free(w);
+  free(F);
+  free(C);
+  free(file);
+  free(pre);
+  free(users);
+  free(items);
+  tu_rmtree(dir);
+  gasp_graph_free(&g);
+  free_ratings(&R);
+}
+
 /* ---- k-core and triangles --------------------------------------------- */
 
 /* The graph taken as undirected, self loops and repeats dropped, as an
@@ -3635,6 +3719,7 @@ int main(void) {
       cmocka_unit_test(test_sgd_lib),
       cmocka_unit_test(test_svdpp_lib),
       cmocka_unit_test(test_wals_lib),
+      cmocka_unit_test(test_wals_cli),
       cmocka_unit_test(test_mf_lib_errors),
       cmocka_unit_test(test_mf_same_as_cli),
       cmocka_unit_test(test_kcore),

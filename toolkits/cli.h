@@ -126,6 +126,7 @@ int cmd_als(int argc, char **argv);
 int cmd_sgd(int argc, char **argv);
 int cmd_nmf(int argc, char **argv);
 int cmd_svdpp(int argc, char **argv);
+int cmd_wals(int argc, char **argv);
 int cmd_jacobi(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
 int cmd_split(int argc, char **argv);

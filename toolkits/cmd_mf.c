@@ -36,6 +36,7 @@ typedef struct mf {
   int als, implicit, biased;
   int nmf;   /* with als set: multiplicative updates, not least squares */
   int svdpp; /* with biased set: SVD++ (effective user rows) */
+  int wals;  /* with als set: weighted ALS (a weight column) */
   int k, kp, stride;
   double lambda, alpha, lr, decay, lambda_bias, lr_implicit, lambda_implicit;
   int top_n_metric;
@@ -225,6 +226,222 @@ int mf_load_ratings(const cli_common *c0, const char *path, gasp_graph **g,
   return 0;
 }
 
+/* ---- weighted ratings (gasp wals) --------------------------------------
+ *
+ * 'user item rating weight' lines, separated as the ratings loader's
+ * (blanks, tabs, a comma or '::'); '#' and '%' lines and a first line that
+ * does not start with a number (a header) are skipped.  The graph is built
+ * from the same lines, so one read serves both (stdin and gzip work), and
+ * the weights are kept by the whole graph's edge slot. */
+
+typedef struct wals_in {
+  double *w; /* by edge slot of the whole graph */
+} wals_in;
+
+/* The next number of a line, after any separators; 0 or -1. */
+static int next_field(const char **q, double *v) {
+  const char *p = *q;
+  while (*p == ' ' || *p == '\t' || *p == ',' || *p == ':')
+    p++;
+  char *end;
+  errno = 0;
+  *v = strtod(p, &end);
+  if (end == p || errno == ERANGE) return -1;
+  if (*end && *end != ' ' && *end != '\t' && *end != ',' && *end != ':' &&
+      *end != '\r')
+    return -1;
+  *q = end;
+  return 0;
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size) {
+  if (n < *cap) return 0;
+  size_t nc = *cap ? 2 * *cap : 4096;
+  void *q = realloc(*p, nc * size);
+  if (!q) return -1;
+  *p = q;
+  *cap = nc;
+  return 0;
+}
+
+/* The edge slot of user u's out-edge to item i in g, by bisection of u's
+ * sorted neighbours; the first of repeated ones; UINT64_MAX if none. */
+static uint64_t find_slot(const gasp_adjacency *a, gasp_vid u, gasp_vid i) {
+  uint64_t lo = a->off[u], hi = a->off[u + 1];
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (a->nbr[mid] < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < a->off[u + 1] && a->nbr[lo] == i ? lo : UINT64_MAX;
+}
+
+static int load_weighted(void *user, const cli_common *c, const char *path,
+                         gasp_graph **g, double *seconds) {
+  wals_in *in = user;
+  double t0 = cli_now();
+  if (is_named(path, ".mtx") || is_named(path, ".gasp")) {
+    cli_error("%s: wals reads 'user item rating weight' lines, not Matrix "
+              "Market or a snapshot",
+              path);
+    return EXIT_USAGE;
+  }
+  gasp_text_reader *r = NULL;
+  gasp_error err;
+  int rc = gasp_text_reader_open(&r, path, &err);
+  if (rc) return cli_fail(&err, rc);
+  gasp_gid *us = NULL, *is = NULL;
+  double *rs = NULL, *ws = NULL;
+  uint64_t *lines = NULL;
+  size_t n = 0, cu = 0, ci = 0, cr = 0, cw = 0, cl = 0;
+  const char *line;
+  size_t len;
+  uint64_t no;
+  int first = 1;
+  while ((rc = gasp_text_reader_next(r, &line, &len, &no, &err)) == 1) {
+    const char *q = line;
+    while (*q == ' ' || *q == '\t')
+      q++;
+    if (!*q || *q == '\r' || *q == '#' || *q == '%') continue;
+    double f[4];
+    int bad = -1;
+    for (int k = 0; k < 4 && bad < 0; k++)
+      if (next_field(&q, &f[k])) bad = k;
+    if (bad == 0 && first) { /* a header */
+      first = 0;
+      continue;
+    }
+    first = 0;
+    static const char *const what[4] = {"a user id", "an item id", "a rating",
+                                        "a weight (the 4th column)"};
+    if (bad >= 0) {
+      cli_error("%s:%llu: expected %s", path, (unsigned long long)no,
+                what[bad]);
+      rc = EXIT_USAGE;
+      break;
+    }
+    for (int k = 0; k < 2 && bad < 0; k++)
+      if (!(f[k] >= 0 && f[k] <= (double)GASP_GID_MAX && f[k] == floor(f[k])))
+        bad = k;
+    if (bad < 0 && !isfinite(f[2])) bad = 2;
+    if (bad < 0 && !(f[3] >= 0 && isfinite(f[3]))) {
+      cli_error("%s:%llu: the weight %g is not finite and >= 0", path,
+                (unsigned long long)no, f[3]);
+      rc = EXIT_USAGE;
+      break;
+    }
+    if (bad >= 0) {
+      cli_error("%s:%llu: %s is out of range", path, (unsigned long long)no,
+                what[bad]);
+      rc = EXIT_USAGE;
+      break;
+    }
+    if (grow((void **)&us, &cu, n, sizeof *us) ||
+        grow((void **)&is, &ci, n, sizeof *is) ||
+        grow((void **)&rs, &cr, n, sizeof *rs) ||
+        grow((void **)&ws, &cw, n, sizeof *ws) ||
+        grow((void **)&lines, &cl, n, sizeof *lines)) {
+      cli_error("wals: out of memory");
+      rc = EXIT_RUNTIME;
+      break;
+    }
+    us[n] = (gasp_gid)f[0], is[n] = (gasp_gid)f[1];
+    rs[n] = f[2], ws[n] = f[3], lines[n++] = no;
+  }
+  if (rc < 0) rc = cli_fail(&err, rc);
+  gasp_text_reader_free(&r);
+  if (!rc && n == 0) {
+    cli_error("%s: no ratings", path);
+    rc = EXIT_USAGE;
+  }
+  if (!rc && (rc = gasp_graph_from_coo(g, n, us, is, rs, 0,
+                                       GASP_BUILD_WEIGHTED |
+                                           GASP_BUILD_BIPARTITE,
+                                       c->threads, &err)))
+    rc = cli_fail(&err, rc);
+  uint64_t *line_of = NULL; /* by slot: the line that set it */
+  if (!rc) {
+    uint64_t E = gasp_graph_num_edges(*g);
+    in->w = malloc((E ? E : 1) * sizeof *in->w);
+    line_of = calloc(E ? E : 1, sizeof *line_of);
+    if (!in->w || !line_of) {
+      cli_error("wals: out of memory");
+      rc = EXIT_RUNTIME;
+    }
+    gasp_adjacency a;
+    gasp_graph_out_edges(*g, &a);
+    for (size_t j = 0; !rc && j < n; j++) {
+      gasp_vid u, i;
+      uint64_t s = UINT64_MAX;
+      if (!gasp_graph_find(*g, GASP_SIDE_LEFT, us[j], &u) &&
+          !gasp_graph_find(*g, GASP_SIDE_RIGHT, is[j], &i))
+        s = find_slot(&a, u, i);
+      if (s == UINT64_MAX) { /* cannot be: the graph is these lines */
+        cli_error("%s:%llu: rating not in the graph", path,
+                  (unsigned long long)lines[j]);
+        rc = EXIT_RUNTIME;
+      } else if (line_of[s]) {
+        cli_error("%s:%llu: user %llu rated item %llu before, on line %llu "
+                  "(wals needs one rating, and weight, per pair)",
+                  path, (unsigned long long)lines[j],
+                  (unsigned long long)us[j], (unsigned long long)is[j],
+                  (unsigned long long)line_of[s]);
+        rc = EXIT_USAGE;
+      } else {
+        line_of[s] = lines[j];
+        in->w[s] = ws[j];
+      }
+    }
+    if (rc) gasp_graph_free(g);
+  }
+  free(line_of);
+  free(us);
+  free(is);
+  free(rs);
+  free(ws);
+  free(lines);
+  if (seconds) *seconds = cli_now() - t0;
+  return rc;
+}
+
+/* The weights by edge slot of the graph this rank holds: the whole
+ * graph's on one process; across ranks each local edge found in it.
+ * NULL when out of memory (or an edge is not in the whole graph, which
+ * cannot be: the rank's graph is a part of it). */
+static double *local_weights(tk_opts *o, const wals_in *in, gasp_graph *g) {
+  gasp_graph *whole = tk_result_graph(o, g);
+  uint64_t E = gasp_graph_num_edges(g);
+  double *w = malloc((E ? E : 1) * sizeof *w);
+  if (!w) return NULL;
+  if (whole == g) {
+    memcpy(w, in->w, E * sizeof *w);
+    return w;
+  }
+  gasp_adjacency a, wa;
+  gasp_graph_out_edges(g, &a);
+  gasp_graph_out_edges(whole, &wa);
+  for (gasp_vid v = 0; v < gasp_graph_num_vertices(g); v++) {
+    if (a.off[v] == a.off[v + 1]) continue;
+    gasp_vid U, I;
+    uint64_t ws = UINT64_MAX;
+    int found =
+        !gasp_graph_find(whole, GASP_SIDE_LEFT, gasp_graph_gid(g, v), &U);
+    for (uint64_t s = a.off[v]; found && s < a.off[v + 1]; s++) {
+      found = !gasp_graph_find(whole, GASP_SIDE_RIGHT,
+                               gasp_graph_gid(g, a.nbr[s]), &I) &&
+              (ws = find_slot(&wa, U, I)) != UINT64_MAX;
+      if (found) w[s] = in->w[ws];
+    }
+    if (!found) {
+      free(w);
+      return NULL;
+    }
+  }
+  return w;
+}
+
 static int load_test(mf *m, const cli_common *c, const char *path) {
   gasp_graph *tg = NULL;
   cli_common q = *c;
@@ -293,6 +510,7 @@ typedef struct mf_args {
   mf *m;
   const char *test;
   const char *name;
+  wals_in *win; /* wals: the weights the loader read */
 } mf_args;
 
 static int handle(int opt, const char *arg, void *u) {
@@ -382,6 +600,23 @@ static const char nmf_help[] =
     "non-negative.  RATINGS as for gasp als.\n\n"
     "  -k, --rank K         factors per user and item (20)\n"
     "      --lambda X       regularisation per row (0.1)\n"
+    "      --max-iter N     sweeps (10)\n"
+    "      --test FILE      held-out ratings: test RMSE every sweep\n"
+    "  -o PREFIX            write PREFIX.users.tsv, PREFIX.items.tsv and\n"
+    "                       PREFIX.model (see gasp predict)\n"
+    "      --trace FILE     per-sweep figures as TSV\n"
+    "      --seed N         initial factors (1)\n" CLI_COMMON_HELP;
+
+static const char wals_help[] =
+    "usage: gasp wals -i RATINGS [options]\n"
+    "Weighted alternating least squares: ALS-WR with a weight per rating,\n"
+    "minimising sum w (r - x.y)^2 + lambda (sum_u W_u |x_u|^2 + sum_i W_i\n"
+    "|y_i|^2), W_v the sum of v's weights (every weight 1 is gasp als).\n"
+    "RATINGS: 'user item rating weight' lines (blanks, tabs, commas or '::';\n"
+    "a header line is skipped; weights finite and >= 0; one rating per\n"
+    "pair).  The RMSE figures are unweighted.\n\n"
+    "  -k, --rank K         factors per user and item (20)\n"
+    "      --lambda X       regularisation (0.1; times the weight sum)\n"
     "      --max-iter N     sweeps (10)\n"
     "      --test FILE      held-out ratings: test RMSE every sweep\n"
     "  -o PREFIX            write PREFIX.users.tsv, PREFIX.items.tsv and\n"
@@ -555,24 +790,41 @@ static int parse(int argc, char **argv, tk_opts *o, mf_args *a, int *help) {
       {"decay", required_argument, 0, O_DECAY},
       {"epochs", required_argument, 0, TK_OPT_MAX_ITER},
       {0, 0, 0, 0}};
+  static const struct option wals_extra[] = {
+      {"rank", required_argument, 0, 'k'},
+      {"lambda", required_argument, 0, O_LAMBDA},
+      {"test", required_argument, 0, O_TEST},
+      {0, 0, 0, 0}};
   static const struct option nmf_extra[] = {
       {"rank", required_argument, 0, 'k'},
       {"lambda", required_argument, 0, O_LAMBDA},
       {"test", required_argument, 0, O_TEST},
       {0, 0, 0, 0}};
-  if (m->nmf || m->svdpp) o->takes &= ~TK_TAKES_GPU;
+  if (m->nmf || m->svdpp || m->wals) o->takes &= ~TK_TAKES_GPU;
+  if (m->wals) {
+    o->load = NULL;
+    o->load_with = load_weighted;
+    o->load_user = a->win;
+  }
   int rc = tk_parse(argc, argv, o,
-                    m->svdpp ? svdpp_extra
-                    : m->nmf ? nmf_extra
-                    : m->als ? als_extra
-                             : sgd_extra,
-                    m->svdpp ? svdpp_help
-                    : m->nmf ? nmf_help
-                    : m->als ? als_help
-                             : sgd_help,
+                    m->svdpp  ? svdpp_extra
+                    : m->wals ? wals_extra
+                    : m->nmf  ? nmf_extra
+                    : m->als  ? als_extra
+                              : sgd_extra,
+                    m->svdpp  ? svdpp_help
+                    : m->wals ? wals_help
+                    : m->nmf  ? nmf_help
+                    : m->als  ? als_help
+                              : sgd_help,
                     handle, a);
   *help = rc == TK_HELP_SHOWN;
   if (rc) return *help ? EXIT_OK : rc;
+  if (m->wals && o->d.parts) {
+    cli_error("wals: reads its ratings and weights from -i (no "
+              "--partitions)");
+    return EXIT_USAGE;
+  }
   if (o->eng.engine != GASP_ENGINE_SYNC) {
     cli_error("%s: runs on the sync engine (alternating sides is the "
               "chromatic schedule of the bipartite graph)",
@@ -642,6 +894,7 @@ static int setup(mf_run *r, gasp_graph *g, const char *test) {
   r->gpu = tk_use_gpu(o, r->name,
                       m->nmf        ? "nmf has no device kernel"
                       : m->svdpp    ? "svdpp has no device kernel"
+                      : m->wals     ? "wals has no device kernel"
                       : !m->als     ? "sgd has no device kernel"
                       : o->eng.dist ? "the device runs on one process"
                                     : NULL,
@@ -650,8 +903,14 @@ static int setup(mf_run *r, gasp_graph *g, const char *test) {
 }
 
 /* The library call with the command's options. */
-static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st) {
+static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st,
+                const wals_in *win) {
   const mf *m = r->m;
+  double *w = NULL;
+  if (m->wals && !(w = local_weights(r->o, win, g))) {
+    cli_error("wals: out of memory");
+    return EXIT_RUNTIME;
+  }
   gasp_mf_opts po;
   gasp_mf_opts_init(&po);
   po.engine = r->o->eng;
@@ -672,10 +931,12 @@ static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st) {
   gasp_error err;
   int grc = m->svdpp ? gasp_svdpp(g, &po, r->factors, r->bias, NULL,
                                   &r->info, st, &err)
+            : m->wals ? gasp_wals(g, &po, w, r->factors, &r->info, st, &err)
             : m->nmf ? gasp_nmf(g, &po, r->factors, &r->info, st, &err)
             : m->als
                 ? gasp_als(g, &po, r->factors, &r->info, st, &err)
                 : gasp_sgd(g, &po, r->factors, r->bias, &r->info, st, &err);
+  free(w);
   if (r->rc) return r->rc; /* the callback's, printed */
   if (!grc) return 0;
   cli_fail(&err, grc); /* the flags were checked: the run failed */
@@ -685,6 +946,7 @@ static int call(mf_run *r, gasp_graph *g, gasp_run_stats *st) {
 static const char *method(const mf *m) {
   return m->implicit ? "als-implicit"
          : m->svdpp  ? "svdpp"
+         : m->wals   ? "wals"
          : m->nmf    ? "nmf"
          : m->als    ? "als"
          : m->biased ? "sgd-biased"
@@ -788,11 +1050,12 @@ static int finish(mf_run *r, gasp_run_stats *st, const char *test,
   return 0;
 }
 
-/* kind: 0 sgd, 1 als, 2 nmf, 3 svdpp */
+/* kind: 0 sgd, 1 als, 2 nmf, 3 svdpp, 4 wals */
 static int run_mf(int argc, char **argv, int kind) {
   mf m;
   memset(&m, 0, sizeof m);
-  m.als = kind == 1 || kind == 2;
+  m.als = kind == 1 || kind == 2 || kind == 4;
+  m.wals = kind == 4;
   m.nmf = kind == 2;
   m.svdpp = m.biased = kind == 3;
   m.lr_implicit = 0.03;
@@ -805,8 +1068,9 @@ static int run_mf(int argc, char **argv, int kind) {
   m.top_n_metric = 10;
   tk_opts o;
   tk_opts_init(&o);
-  static const char *const names[] = {"sgd", "als", "nmf", "svdpp"};
-  mf_args a = {&m, NULL, names[kind]};
+  static const char *const names[] = {"sgd", "als", "nmf", "svdpp", "wals"};
+  wals_in win = {NULL};
+  mf_args a = {&m, NULL, names[kind], &win};
   int help, rc = parse(argc, argv, &o, &a, &help);
   if (rc || help) return rc;
 
@@ -821,7 +1085,7 @@ static int run_mf(int argc, char **argv, int kind) {
   r.best = r.best_mpr = INFINITY;
   gasp_run_stats st;
   if (!(rc = tk_load(&o, &g, &load_s)) && !(rc = setup(&r, g, a.test)) &&
-      !(rc = call(&r, g, &st)))
+      !(rc = call(&r, g, &st, &win)))
     rc = finish(&r, &st, a.test, load_s);
   if (r.trace) fclose(r.trace);
   free(r.factors);
@@ -831,6 +1095,7 @@ static int run_mf(int argc, char **argv, int kind) {
   free(m.test.u);
   free(m.test.i);
   free(m.test.r);
+  free(win.w);
   tk_graph_free(&o, &g);
   return rc;
 }
@@ -839,3 +1104,4 @@ int cmd_als(int argc, char **argv) { return run_mf(argc, argv, 1); }
 int cmd_sgd(int argc, char **argv) { return run_mf(argc, argv, 0); }
 int cmd_nmf(int argc, char **argv) { return run_mf(argc, argv, 2); }
 int cmd_svdpp(int argc, char **argv) { return run_mf(argc, argv, 3); }
+int cmd_wals(int argc, char **argv) { return run_mf(argc, argv, 4); }

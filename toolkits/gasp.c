@@ -40,6 +40,7 @@ static const command commands[] = {
     {"als", cmd_als, "matrix factorization by alternating least squares"},
     {"sgd", cmd_sgd, "matrix factorization by stochastic gradient descent"},
     {"nmf", cmd_nmf, "non-negative matrix factorization (multiplicative)"},
+    {"wals", cmd_wals, "weighted ALS: a weight per rating (4th column)"},
     {"svdpp", cmd_svdpp, "SVD++: biased factors with implicit feedback"},
     {"jacobi", cmd_jacobi, "solve A x = b by Jacobi sweeps (Matrix Market A)"},
     {"kmeans", cmd_kmeans, "k-means clustering of points (k-means++, Lloyd)"},
