@@ -289,6 +289,8 @@ void gasp_engine_free(gasp_engine **pe) {
     free(e->aggs[i].partials);
   }
   free(e->aggs);
+  free(e->ck);
+  free(e->ck_key);
   free(e->active);
   free(e->next);
   free(e->prio);

@@ -85,6 +85,13 @@ int gasp__color_graph(const gasp_graph *g, int distance, uint32_t *color);
 
 /* ---- the engine ------------------------------------------------------ */
 
+/* A caller's state saved with checkpoints (gasp_engine_checkpoint_state). */
+typedef struct gasp__ck_state {
+  char name[64];
+  void *data;
+  size_t size;
+} gasp__ck_state;
+
 typedef struct agg_slot {
   gasp_aggregator a;
   void *value;    /* latest result, NULL before the first */
@@ -149,6 +156,15 @@ struct gasp_engine {
   /* the program's combine when it is one of the library's (GASP__COMB_*),
    * which the sync engine folds with atomics instead of a lock */
   int mkind;
+
+  /* checkpoints (checkpoint.c) */
+  gasp__ck_state *ck; /* the caller's sections */
+  int nck;
+  char *ck_key; /* the run key, or NULL */
+  uint64_t ck_key_hash, ck_graph_hash;
+  int ck_hashed;         /* ck_graph_hash computed */
+  double ck_last;        /* when the last automatic checkpoint was written */
+  uint64_t ck_last_iter; /* and at which iteration */
 };
 
 enum {
@@ -226,6 +242,10 @@ void gasp__do_scatter(gasp_ctx *ctx);
 /* Computes every aggregator whose period is due (force: all); 0, or the
  * failure of combining values over the ranks (e->err says why). */
 int gasp__aggregate_due(gasp_engine *e, int force, double now);
+
+/* Writes a checkpoint of the engine's state now (a superstep boundary or
+ * between runs) to dir; every rank calls it.  Sets e->err on failure. */
+int gasp__checkpoint_write(gasp_engine *e, const char *dir);
 
 int gasp__sync_run(gasp_engine *e, gasp_run_stats *st);
 int gasp__async_run(gasp_engine *e, gasp_run_stats *st);

@@ -377,8 +377,40 @@ static int run_phases(sync_state *s) {
   return GASP_OK;
 }
 
+/* Writes the automatic checkpoint when one is due (opts.checkpoint_*).
+ * The state then is what a run that stopped here would leave: the next
+ * frontier's flags in e->active, its messages in buffer mcur.  A pull
+ * handed to the next superstep is not (every owned vertex is flagged),
+ * so that boundary is passed over.  Across ranks the iteration count is
+ * common; a period in seconds follows rank 0's clock (an allreduce). */
+static int maybe_checkpoint(sync_state *s) {
+  gasp_engine *e = s->e;
+  const gasp_engine_opts *o = &e->opts;
+  if (!o->checkpoint_dir || (!o->checkpoint_every && !o->checkpoint_seconds))
+    return GASP_OK;
+  double now = gasp__now();
+  if (e->ck_last == 0) e->ck_last = now, e->ck_last_iter = e->iteration - 1;
+  double due = (o->checkpoint_every &&
+                e->iteration - e->ck_last_iter >= o->checkpoint_every) ||
+               (o->checkpoint_seconds > 0 &&
+                now - e->ck_last >= o->checkpoint_seconds);
+  if (o->checkpoint_seconds > 0 && o->dist && o->dist->size > 1) {
+    double v[1] = {o->dist->rank == 0 ? due : 0};
+    int rc = gasp_engine_allreduce(e, v, 1, GASP_REDUCE_MAX);
+    if (rc) return rc;
+    due = v[0];
+  }
+  if (!due || (s->pp && s->pull)) return GASP_OK;
+  int rc = gasp__checkpoint_write(e, o->checkpoint_dir);
+  if (rc) return rc;
+  e->ck_last = gasp__now();
+  e->ck_last_iter = e->iteration;
+  return GASP_OK;
+}
+
 /* After a superstep's phases (and exchange): counts it, makes the next
- * frontier, refreshes due aggregators and calls on_iteration. */
+ * frontier, refreshes due aggregators, calls on_iteration and writes a
+ * checkpoint when one is due. */
 static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
   gasp_engine *e = s->e;
   uint64_t ran = s->nfront;
@@ -403,7 +435,7 @@ static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
     if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
       __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
   }
-  return GASP_OK;
+  return maybe_checkpoint(s);
 }
 
 /* ---- bounded staleness -----------------------------------------------

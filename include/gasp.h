@@ -819,6 +819,16 @@ typedef struct gasp_engine_opts {
    * chooses per superstep (see gasp_program.push_pull); PUSH and PULL
    * force one way (for tests and measurements). */
   gasp_direction direction;
+  /* Sync engine: write a checkpoint (gasp_engine_checkpoint) to
+   * checkpoint_dir every checkpoint_every supersteps of the engine's
+   * iteration count and/or when checkpoint_seconds have passed since the
+   * last one (0: not by that measure), at the end of a superstep.  A
+   * push_pull program's superstep that hands a pull to the next is passed
+   * over (its frontier is not yet the vertices' own); bounded staleness
+   * writes none.  NULL: none. */
+  const char *checkpoint_dir;
+  uint64_t checkpoint_every;
+  double checkpoint_seconds;
 } gasp_engine_opts;
 
 GASP_EXTERN void gasp_engine_opts_init(gasp_engine_opts *o);
@@ -905,6 +915,45 @@ GASP_EXTERN int gasp_engine_mirror(gasp_engine *e, void *array,
  * superstep; returns at once on one process. */
 GASP_EXTERN int gasp_engine_allreduce(gasp_engine *e, double *vals, size_t n,
                                       gasp_reduce_op op);
+
+/* ---- checkpoints ----------------------------------------------------
+ *
+ * A checkpoint holds what decides the rest of a run: vertex and edge data,
+ * the vertices active next (with their priorities and messages), the
+ * aggregators' values, the iteration and update counts, and the caller's
+ * registered state.  Restored into an engine of the same program on the
+ * same graph (the same partition and rank), the next gasp_engine_run goes
+ * on as the interrupted one would have: for a program whose result does
+ * not depend on the thread count, to the same bits.
+ *
+ * Files: DIR/step-<iteration>/rank-<r>.ckpt (a header saying what it is
+ * for, the sections, a checksum), each written to a temporary, fsync'ed,
+ * renamed and its directory fsync'ed; then, once every rank has written
+ * its own, rank 0 writes DIR/step-<iteration>/MANIFEST.  The newest two
+ * complete generations are kept. */
+
+/* Registers `size` bytes at `data` as state saved with every checkpoint
+ * and restored by gasp_engine_resume (a toolkit's side arrays, RNG
+ * states, counters), under `name` (1 .. 63 characters, unique); the
+ * memory must stay valid while the engine lives.  Every rank registers
+ * the same names in the same order. */
+GASP_EXTERN int gasp_engine_checkpoint_state(gasp_engine *e, const char *name,
+                                             void *data, size_t size);
+/* A string naming the run (program and the options that shape its
+ * result); a checkpoint is refused by a run whose key differs.  NULL: "". */
+GASP_EXTERN int gasp_engine_set_checkpoint_key(gasp_engine *e,
+                                               const char *key);
+/* Writes a checkpoint now (between runs; every rank calls it, a
+ * collective).  GASP_EIO when a file cannot be written on any rank. */
+GASP_EXTERN int gasp_engine_checkpoint(gasp_engine *e, const char *dir);
+/* Restores the newest complete checkpoint in dir that every rank can read
+ * (each rank calls it, a collective); *iteration (may be NULL) receives
+ * its iteration.  A damaged or truncated generation is passed over for
+ * the one before.  GASP_ENOENT when there is none; GASP_EINVAL for one
+ * written for another graph, partition, rank count, program or run key
+ * (the message says which); GASP_EFORMAT when every one is damaged. */
+GASP_EXTERN int gasp_engine_resume(gasp_engine *e, const char *dir,
+                                   uint64_t *iteration);
 
 /* ---- aggregators ---------------------------------------------------- */
 

@@ -1,0 +1,739 @@
+/*
+ * checkpoint.c -- gasp_engine_checkpoint and gasp_engine_resume: the
+ * engine's state between runs (or at a sync superstep boundary) in a file
+ * per rank, so a run killed after checkpoint k continues from k and ends
+ * with the bits an uninterrupted run ends with.
+ *
+ * What the state is.  Between supersteps the sync engine keeps everything
+ * that decides the rest of a run in a few arrays: the vertex and edge
+ * data, the flags of the vertices active next (and their priorities), the
+ * messages waiting for them (buffer mcur), the aggregators' values, and
+ * the iteration and update counters.  The caller's own state (a toolkit's
+ * side arrays, RNG states, counters) joins through
+ * gasp_engine_checkpoint_state.  Ghost copies are saved with the rest but
+ * need not be: a run starts by refreshing them from their owners.
+ *
+ * Layout.  DIR/step-<iteration>/rank-<r>.ckpt, one generation per
+ * directory: a fixed header (what the file is for: rank, ranks, the
+ * graph's fingerprint, the program's sizes, the run key), then sections
+ * (a tag, a name, a size, the bytes), then a trailer holding the checksum
+ * of everything before it.  Each file is written under a temporary name,
+ * fsync'ed, renamed into place and its directory fsync'ed; when every rank
+ * has written its file, rank 0 writes DIR/step-<iteration>/MANIFEST (a
+ * text naming the run) the same way.  A generation is complete when its
+ * MANIFEST exists and each rank's file checks; the newest two complete
+ * ones are kept.
+ *
+ * Resume.  Each rank proposes its newest complete generation, the ranks
+ * take the oldest proposal (an allreduce), and if any rank cannot load it
+ * they all step back below it, so every rank restores the same iteration.
+ * A file for another graph, partition, program, rank count or run key is
+ * refused with what differs; a damaged or truncated one is passed over
+ * for the generation before it.
+ */
+#include "dist_internal.h"
+#include "engine_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CK_MAGIC "GASPCKP1"
+#define CK_END 0x444e45504b435347ull /* "GSCKPEND" */
+#define CK_VERSION 1u
+
+enum {
+  SEC_VDATA = 1,
+  SEC_EDATA,
+  SEC_ACTIVE,
+  SEC_PRIO,
+  SEC_MSG,
+  SEC_MFLAG,
+  SEC_AGG,
+  SEC_USER
+};
+
+typedef struct ck_header {
+  char magic[8];
+  uint32_t version, rank, nranks, mcur;
+  uint64_t iteration, updates;
+  uint64_t nv, nowned, ne;
+  uint64_t graph_hash, key_hash;
+  uint64_t vertex_size, edge_size, msg_size;
+  uint32_t naggs, nuser;
+  uint64_t reserved[4];
+} ck_header;
+
+typedef struct ck_sec {
+  uint32_t tag, name_len;
+  uint64_t size;
+} ck_sec;
+
+static uint64_t hash_bytes(uint64_t seed, const void *p, size_t n) {
+  gasp__hash h;
+  gasp__hash_init(&h, seed);
+  gasp__hash_update(&h, p, n);
+  return gasp__hash_final(&h);
+}
+
+/* The graph's fingerprint: sizes, original ids, structure and weights
+ * (for a rank's part: what it holds, so another partition differs). */
+static uint64_t graph_hash(const gasp_graph *g) {
+  gasp__hash h;
+  gasp__hash_init(&h, 0x636b7074);
+  uint64_t sz[4] = {g->nv, g->nowned, g->nleft, g->ne};
+  gasp__hash_update(&h, sz, sizeof sz);
+  if (g->gid) gasp__hash_update(&h, g->gid, (size_t)g->nv * sizeof *g->gid);
+  gasp__hash_update(&h, g->out_off, ((size_t)g->nv + 1) * sizeof *g->out_off);
+  gasp__hash_update(&h, g->out_nbr, (size_t)g->ne * sizeof *g->out_nbr);
+  if (g->weight)
+    gasp__hash_update(&h, g->weight, (size_t)g->ne * sizeof *g->weight);
+  return gasp__hash_final(&h);
+}
+
+static int rank_of(const gasp_engine *e) {
+  return e->opts.dist ? e->opts.dist->rank : 0;
+}
+static int ranks_of(const gasp_engine *e) {
+  return e->opts.dist ? e->opts.dist->size : 1;
+}
+
+/* ---- the caller's sections ------------------------------------------- */
+
+int gasp_engine_checkpoint_state(gasp_engine *e, const char *name, void *data,
+                                 size_t size) {
+  if (!e || !name || !*name || strlen(name) > 63 || (!data && size))
+    return GASP_EINVAL;
+  for (int i = 0; i < e->nck; i++)
+    if (!strcmp(e->ck[i].name, name)) return GASP_EINVAL;
+  gasp__ck_state *n = gasp__realloc(e->ck, (size_t)(e->nck + 1) * sizeof *n);
+  if (!n) return GASP_ENOMEM;
+  e->ck = n;
+  snprintf(n[e->nck].name, sizeof n[e->nck].name, "%s", name);
+  n[e->nck].data = data;
+  n[e->nck].size = size;
+  e->nck++;
+  return GASP_OK;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+typedef struct ck_writer {
+  int fd;
+  gasp__hash h;
+  const char *path;
+  gasp_error *err;
+  int rc;
+} ck_writer;
+
+static void put(ck_writer *w, const void *p, size_t n) {
+  if (w->rc) return;
+  gasp__hash_update(&w->h, p, n);
+  const char *c = p;
+  while (n > 0) {
+    ssize_t k = write(w->fd, c, n > (1u << 30) ? (1u << 30) : n);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      w->rc = gasp__fail(w->err, GASP_EIO, w->path, 0, "write failed: %s",
+                         strerror(errno));
+      return;
+    }
+    c += k;
+    n -= (size_t)k;
+  }
+}
+
+static void put_sec(ck_writer *w, uint32_t tag, const char *name,
+                    const void *p, uint64_t size) {
+  ck_sec s = {tag, name ? (uint32_t)strlen(name) : 0, size};
+  put(w, &s, sizeof s);
+  if (s.name_len) put(w, name, s.name_len);
+  if (size) put(w, p, (size_t)size);
+}
+
+static int fsync_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+/* Writes `path` through a temporary in its directory: fn fills it, then
+ * fsync, rename, fsync of the directory. */
+static int write_atomic(const char *dir, const char *path,
+                        void (*fn)(ck_writer *w, void *arg), void *arg,
+                        gasp_error *err) {
+  size_t n = strlen(path) + 16;
+  char *tmp = gasp__malloc(n);
+  if (!tmp) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+  snprintf(tmp, n, "%s.tmp", path);
+  ck_writer w = {-1, {{0}, 0, {0}, 0}, path, err, GASP_OK};
+  w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (w.fd < 0) {
+    int rc = gasp__fail(err, GASP_EIO, tmp, 0, "cannot create: %s",
+                        strerror(errno));
+    free(tmp);
+    return rc;
+  }
+  gasp__hash_init(&w.h, 0x434b5054);
+  fn(&w, arg);
+  if (!w.rc && fsync(w.fd) != 0)
+    w.rc = gasp__fail(err, GASP_EIO, tmp, 0, "fsync failed: %s",
+                      strerror(errno));
+  if (close(w.fd) != 0 && !w.rc)
+    w.rc = gasp__fail(err, GASP_EIO, tmp, 0, "close failed: %s",
+                      strerror(errno));
+  if (!w.rc && rename(tmp, path) != 0)
+    w.rc = gasp__fail(err, GASP_EIO, path, 0, "cannot rename into place: %s",
+                      strerror(errno));
+  if (!w.rc && fsync_dir(dir) != 0)
+    w.rc = gasp__fail(err, GASP_EIO, dir, 0, "fsync failed: %s",
+                      strerror(errno));
+  if (w.rc) unlink(tmp);
+  free(tmp);
+  return w.rc;
+}
+
+static void write_state(ck_writer *w, void *arg) {
+  gasp_engine *e = arg;
+  const gasp_graph *g = e->g;
+  ck_header h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, CK_MAGIC, 8);
+  h.version = CK_VERSION;
+  h.rank = (uint32_t)rank_of(e);
+  h.nranks = (uint32_t)ranks_of(e);
+  h.mcur = (uint32_t)e->mcur;
+  h.iteration = e->iteration;
+  h.updates = e->updates;
+  h.nv = g->nv;
+  h.nowned = g->nowned;
+  h.ne = g->ne;
+  h.graph_hash = e->ck_graph_hash;
+  h.key_hash = e->ck_key_hash;
+  h.vertex_size = e->prog.vertex_size;
+  h.edge_size = e->prog.edge_size;
+  h.msg_size = e->prog.msg_size;
+  h.naggs = (uint32_t)e->naggs;
+  h.nuser = (uint32_t)e->nck;
+  put(w, &h, sizeof h);
+  put_sec(w, SEC_VDATA, NULL, g->vdata, (uint64_t)g->nv * e->prog.vertex_size);
+  put_sec(w, SEC_EDATA, NULL, g->edata, g->ne * e->prog.edge_size);
+  put_sec(w, SEC_ACTIVE, NULL, e->active, g->nv);
+  if (e->prio) put_sec(w, SEC_PRIO, NULL, e->prio, g->nv * sizeof *e->prio);
+  if (e->prog.msg_size) {
+    put_sec(w, SEC_MSG, NULL, e->msg[e->mcur],
+            (uint64_t)g->nv * e->prog.msg_size);
+    put_sec(w, SEC_MFLAG, NULL, e->mflag[e->mcur], g->nv);
+  }
+  for (int i = 0; i < e->naggs; i++)
+    put_sec(w, SEC_AGG, NULL, e->aggs[i].value, e->aggs[i].a.size);
+  for (int i = 0; i < e->nck; i++)
+    put_sec(w, SEC_USER, e->ck[i].name, e->ck[i].data, e->ck[i].size);
+  uint64_t tail[2] = {gasp__hash_final(&w->h), CK_END};
+  put(w, tail, sizeof tail);
+}
+
+typedef struct manifest_arg {
+  gasp_engine *e;
+} manifest_arg;
+
+static void write_manifest(ck_writer *w, void *arg) {
+  gasp_engine *e = ((manifest_arg *)arg)->e;
+  char buf[1024];
+  int n = snprintf(buf, sizeof buf,
+                   "format\tgasp-checkpoint %u\niteration\t%" PRIu64
+                   "\nranks\t%d\nkey\t%s\ngraph\t%016" PRIx64
+                   " (rank 0's part)\nvertex_size\t%zu\nedge_size\t%zu\n"
+                   "msg_size\t%zu\naggregators\t%d\nstate_sections\t%d\n",
+                   CK_VERSION, e->iteration, ranks_of(e),
+                   e->ck_key ? e->ck_key : "", e->ck_graph_hash,
+                   e->prog.vertex_size, e->prog.edge_size, e->prog.msg_size,
+                   e->naggs, e->nck);
+  put(w, buf, (size_t)(n < (int)sizeof buf ? n : (int)sizeof buf - 1));
+}
+
+static char *path_join(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = gasp__malloc(n);
+  if (p) snprintf(p, n, "%s/%s", a, b);
+  return p;
+}
+
+static char *step_dir(const char *dir, uint64_t it) {
+  char name[40];
+  snprintf(name, sizeof name, "step-%020" PRIu64, it);
+  return path_join(dir, name);
+}
+
+static char *rank_file(const char *sdir, int rank) {
+  char name[40];
+  snprintf(name, sizeof name, "rank-%d.ckpt", rank);
+  return path_join(sdir, name);
+}
+
+static int make_dir(const char *p, gasp_error *err) {
+  if (mkdir(p, 0777) == 0 || errno == EEXIST) return GASP_OK;
+  return gasp__fail(err, GASP_EIO, p, 0, "cannot create the directory: %s",
+                    strerror(errno));
+}
+
+/* The generations in dir, ascending (malloc'd; *n of them). */
+static int list_steps(const char *dir, uint64_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  DIR *d = opendir(dir);
+  if (!d) return errno == ENOENT ? GASP_OK : GASP_EIO;
+  size_t cap = 0;
+  struct dirent *de;
+  int rc = GASP_OK;
+  while ((de = readdir(d))) {
+    const char *s = de->d_name;
+    if (strncmp(s, "step-", 5) || strlen(s) != 25) continue;
+    char *end;
+    uint64_t it = strtoull(s + 5, &end, 10);
+    if (*end) continue;
+    if (*n == cap) {
+      size_t nc = cap ? 2 * cap : 8;
+      uint64_t *q = gasp__realloc(*out, nc * sizeof *q);
+      if (!q) {
+        rc = GASP_ENOMEM;
+        break;
+      }
+      *out = q;
+      cap = nc;
+    }
+    (*out)[(*n)++] = it;
+  }
+  closedir(d);
+  for (size_t i = 1; i < *n; i++) /* insertion sort: a handful */
+    for (size_t j = i; j > 0 && (*out)[j - 1] > (*out)[j]; j--) {
+      uint64_t t = (*out)[j];
+      (*out)[j] = (*out)[j - 1];
+      (*out)[j - 1] = t;
+    }
+  return rc;
+}
+
+/* Removes this rank's files of generations older than `keep_from` (and,
+ * on rank 0, their manifests and the emptied directories). */
+static void prune(gasp_engine *e, const char *dir, uint64_t keep_from) {
+  uint64_t *st;
+  size_t n;
+  if (list_steps(dir, &st, &n)) return;
+  for (size_t i = 0; i < n && st[i] < keep_from; i++) {
+    char *sd = step_dir(dir, st[i]);
+    char *f = sd ? rank_file(sd, rank_of(e)) : NULL;
+    char *m = sd ? path_join(sd, "MANIFEST") : NULL;
+    if (f) unlink(f);
+    if (m && rank_of(e) == 0) unlink(m);
+    if (sd) rmdir(sd); /* the last rank to leave it empties it */
+    free(f);
+    free(m);
+    free(sd);
+  }
+  free(st);
+}
+
+static int ensure_hashes(gasp_engine *e) {
+  if (!e->ck_hashed) {
+    e->ck_graph_hash = graph_hash(e->g);
+    e->ck_hashed = 1;
+  }
+  return GASP_OK;
+}
+
+/* Every rank's status, combined: the worst (a failure on any rank fails
+ * every rank). */
+static int agree(gasp_engine *e, int rc) {
+  if (!e->opts.dist || e->opts.dist->size == 1) return rc;
+  double v = rc ? 1 : 0;
+  int arc = gasp_engine_allreduce(e, &v, 1, GASP_REDUCE_MAX);
+  if (arc) return arc;
+  if (v > 0 && !rc)
+    rc = gasp__fail(&e->err, GASP_EIO, NULL, 0,
+                    "checkpoint: another rank failed to write its file");
+  return rc;
+}
+
+int gasp__checkpoint_write(gasp_engine *e, const char *dir) {
+  ensure_hashes(e);
+  int rc = make_dir(dir, &e->err);
+  char *sd = rc ? NULL : step_dir(dir, e->iteration);
+  char *f = sd ? rank_file(sd, rank_of(e)) : NULL;
+  if (!rc && !f) rc = gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+  if (!rc) rc = make_dir(sd, &e->err);
+  if (!rc) rc = write_atomic(sd, f, write_state, e, &e->err);
+  rc = agree(e, rc);
+  if (!rc && rank_of(e) == 0) {
+    char *m = path_join(sd, "MANIFEST");
+    manifest_arg ma = {e};
+    rc = m ? write_atomic(sd, m, write_manifest, &ma, &e->err)
+           : gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+    free(m);
+  }
+  rc = agree(e, rc);
+  if (!rc) { /* keep this generation and the one before */
+    uint64_t *st;
+    size_t n;
+    if (!list_steps(dir, &st, &n)) {
+      uint64_t keep_from = e->iteration;
+      for (size_t i = 0; i < n; i++)
+        if (st[i] < e->iteration) keep_from = st[i]; /* the newest older */
+      free(st);
+      prune(e, dir, keep_from);
+    }
+  }
+  free(f);
+  free(sd);
+  return rc;
+}
+
+int gasp_engine_checkpoint(gasp_engine *e, const char *dir) {
+  if (!e || !dir || !*dir) return GASP_EINVAL;
+  gasp__error_clear(&e->err);
+  int rc = gasp__checkpoint_write(e, dir);
+  return gasp__error_default(&e->err, rc, dir);
+}
+
+int gasp_engine_set_checkpoint_key(gasp_engine *e, const char *key) {
+  if (!e) return GASP_EINVAL;
+  char *k = key ? gasp__strdup(key) : NULL;
+  if (key && !k) return GASP_ENOMEM;
+  free(e->ck_key);
+  e->ck_key = k;
+  e->ck_key_hash = key ? hash_bytes(0x6b6579, key, strlen(key)) : 0;
+  return GASP_OK;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+typedef struct ck_reader {
+  const char *path;
+  const char *buf;
+  size_t n, at;
+} ck_reader;
+
+static const void *take(ck_reader *r, size_t n) {
+  if (r->n - r->at < n) return NULL;
+  const void *p = r->buf + r->at;
+  r->at += n;
+  return p;
+}
+
+/* Reads the whole file; GASP_OK, GASP_ENOENT or GASP_EIO. */
+static int slurp(const char *path, char **buf, size_t *n, gasp_error *err) {
+  *buf = NULL;
+  *n = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? GASP_ENOENT
+                           : gasp__fail(err, GASP_EIO, path, 0,
+                                        "cannot open: %s", strerror(errno));
+  struct stat sb;
+  int rc = GASP_OK;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    close(fd);
+    return gasp__fail(err, GASP_EIO, path, 0, "not a regular file");
+  }
+  size_t size = (size_t)sb.st_size;
+  char *b = gasp__malloc(size ? size : 1);
+  if (!b) {
+    close(fd);
+    return gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+  }
+  size_t got = 0;
+  while (got < size) {
+    ssize_t k = read(fd, b + got, size - got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      rc = gasp__fail(err, GASP_EIO, path, 0, "read failed: %s",
+                      k < 0 ? strerror(errno) : "the file shrank");
+      break;
+    }
+    got += (size_t)k;
+  }
+  close(fd);
+  if (rc) {
+    free(b);
+    return rc;
+  }
+  *buf = b;
+  *n = size;
+  return GASP_OK;
+}
+
+/* Checks the header against this engine: GASP_OK, or GASP_EINVAL (a
+ * mismatch: the message says what differs) or GASP_EFORMAT (damaged). */
+static int check_header(gasp_engine *e, const char *path, const ck_header *h,
+                        gasp_error *err) {
+  const gasp_graph *g = e->g;
+  if (memcmp(h->magic, CK_MAGIC, 8))
+    return gasp__fail(err, GASP_EFORMAT, path, 0, "not a gasp checkpoint");
+  if (h->version != CK_VERSION)
+    return gasp__fail(err, GASP_EFORMAT, path, 0,
+                      "checkpoint version %u; this library reads %u",
+                      h->version, CK_VERSION);
+  if (h->nranks != (uint32_t)ranks_of(e))
+    return gasp__fail(err, GASP_EINVAL, path, 0,
+                      "written by a run of %u ranks; this one has %d",
+                      h->nranks, ranks_of(e));
+  if (h->rank != (uint32_t)rank_of(e))
+    return gasp__fail(err, GASP_EINVAL, path, 0,
+                      "written by rank %u; this is rank %d", h->rank,
+                      rank_of(e));
+  if (h->key_hash != e->ck_key_hash)
+    return gasp__fail(err, GASP_EINVAL, path, 0,
+                      "written for another program or options (run key "
+                      "differs; this run's: \"%s\")",
+                      e->ck_key ? e->ck_key : "");
+  if (h->vertex_size != e->prog.vertex_size ||
+      h->edge_size != e->prog.edge_size || h->msg_size != e->prog.msg_size ||
+      h->naggs != (uint32_t)e->naggs || h->nuser != (uint32_t)e->nck)
+    return gasp__fail(
+        err, GASP_EINVAL, path, 0,
+        "written for another program (vertex %" PRIu64 " B, edge %" PRIu64
+        " B, message %" PRIu64 " B, %u aggregators, %u state sections; this "
+        "one: %zu, %zu, %zu, %d, %d)",
+        h->vertex_size, h->edge_size, h->msg_size, h->naggs, h->nuser,
+        e->prog.vertex_size, e->prog.edge_size, e->prog.msg_size, e->naggs,
+        e->nck);
+  if (h->nv != g->nv || h->ne != g->ne || h->nowned != g->nowned)
+    return gasp__fail(err, GASP_EINVAL, path, 0,
+                      "written for a graph (or part) of %" PRIu64
+                      " vertices (%" PRIu64 " owned) and %" PRIu64
+                      " edges; this one has %u (%u) and %" PRIu64,
+                      h->nv, h->nowned, h->ne, g->nv, g->nowned, g->ne);
+  if (h->graph_hash != e->ck_graph_hash)
+    return gasp__fail(err, GASP_EINVAL, path, 0,
+                      "written for another graph or partition of the same "
+                      "size (the fingerprints differ)");
+  return GASP_OK;
+}
+
+static int bad(gasp_error *err, const char *path, const char *what) {
+  return gasp__fail(err, GASP_EFORMAT, path, 0, "damaged checkpoint: %s",
+                    what);
+}
+
+/* A section of the expected tag and size; its bytes, or NULL (err set). */
+static const void *section(ck_reader *r, uint32_t tag, uint64_t size,
+                           const char *name, gasp_error *err) {
+  const ck_sec *s = take(r, sizeof *s);
+  if (!s || s->tag != tag || s->size != size) {
+    bad(err, r->path, "a section is missing or of the wrong size");
+    return NULL;
+  }
+  const char *nm = take(r, s->name_len);
+  size_t want = name ? strlen(name) : 0;
+  if (!nm || s->name_len != want || (want && memcmp(nm, name, want))) {
+    if (nm && name)
+      gasp__fail(err, GASP_EINVAL, r->path, 0,
+                 "written with state section \"%.*s\" where this run has "
+                 "\"%s\"",
+                 (int)s->name_len, nm, name);
+    else
+      bad(err, r->path, "a section has the wrong name");
+    return NULL;
+  }
+  const void *p = take(r, (size_t)size);
+  if (!p) bad(err, r->path, "truncated");
+  return p;
+}
+
+/* Validates the whole file (checksum and layout) without changing the
+ * engine; with `apply`, restores it.  GASP_OK, GASP_ENOENT (no file),
+ * GASP_EINVAL (a mismatch) or GASP_EFORMAT (damaged). */
+static int load_file(gasp_engine *e, const char *path, int apply,
+                     gasp_error *err) {
+  char *buf;
+  size_t n;
+  int rc = slurp(path, &buf, &n, err);
+  if (rc) return rc;
+  ck_reader r = {path, buf, n, 0};
+  const ck_header *h = take(&r, sizeof *h);
+  if (!h) {
+    rc = bad(err, path, "truncated header");
+    goto out;
+  }
+  uint64_t tail[2];
+  if (n < sizeof *h + sizeof tail) {
+    rc = bad(err, path, "truncated");
+    goto out;
+  }
+  memcpy(tail, buf + n - sizeof tail, sizeof tail);
+  if ((rc = check_header(e, path, h, err))) goto out;
+  if (tail[1] != CK_END) {
+    rc = bad(err, path, "truncated (no end mark)");
+    goto out;
+  }
+  if (hash_bytes(0x434b5054, buf, n - sizeof tail) != tail[0]) {
+    rc = bad(err, path, "checksum mismatch");
+    goto out;
+  }
+  r.n = n - sizeof tail;
+  const gasp_graph *g = e->g;
+  size_t vs = e->prog.vertex_size, es = e->prog.edge_size,
+         ms = e->prog.msg_size;
+  const void *vd = section(&r, SEC_VDATA, (uint64_t)g->nv * vs, NULL, err);
+  const void *ed = vd ? section(&r, SEC_EDATA, g->ne * es, NULL, err) : NULL;
+  const void *ac = ed ? section(&r, SEC_ACTIVE, g->nv, NULL, err) : NULL;
+  const void *pr = NULL, *mg = NULL, *mf = NULL;
+  int ok = ac != NULL;
+  if (ok && e->prio)
+    ok = (pr = section(&r, SEC_PRIO, g->nv * sizeof *e->prio, NULL, err)) !=
+         NULL;
+  if (ok && ms)
+    ok = (mg = section(&r, SEC_MSG, (uint64_t)g->nv * ms, NULL, err)) &&
+         (mf = section(&r, SEC_MFLAG, g->nv, NULL, err));
+  const void **agg = NULL, **user = NULL;
+  if (ok && (e->naggs || e->nck)) {
+    agg = gasp__calloc((size_t)e->naggs + 1, sizeof *agg);
+    user = gasp__calloc((size_t)e->nck + 1, sizeof *user);
+    if (!agg || !user) {
+      rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+      goto out2;
+    }
+  }
+  for (int i = 0; ok && i < e->naggs; i++)
+    ok = (agg[i] = section(&r, SEC_AGG, e->aggs[i].a.size, NULL, err)) !=
+         NULL;
+  for (int i = 0; ok && i < e->nck; i++)
+    ok = (user[i] = section(&r, SEC_USER, e->ck[i].size, e->ck[i].name,
+                            err)) != NULL;
+  if (ok && r.at != r.n) {
+    bad(err, path, "unexpected bytes after the last section");
+    ok = 0;
+  }
+  if (!ok) {
+    rc = err && err->code ? err->code : GASP_EFORMAT;
+    goto out2;
+  }
+  if (apply) {
+    if (vs) memcpy(g->vdata, vd, (size_t)g->nv * vs);
+    if (es) memcpy(g->edata, ed, (size_t)g->ne * es);
+    memcpy(e->active, ac, g->nv);
+    uint64_t na = 0;
+    for (gasp_vid v = 0; v < g->nv; v++)
+      na += e->active[v] != 0;
+    e->nsignalled = na;
+    if (pr) memcpy(e->prio, pr, g->nv * sizeof *e->prio);
+    if (ms) {
+      e->mcur = (int)(h->mcur & 1);
+      memcpy(e->msg[e->mcur], mg, (size_t)g->nv * ms);
+      memcpy(e->mflag[e->mcur], mf, g->nv);
+      memset(e->mflag[1 - e->mcur], 0, g->nv);
+      e->mout = 1 - e->mcur;
+    }
+    for (int i = 0; i < e->naggs; i++)
+      memcpy(e->aggs[i].value, agg[i], e->aggs[i].a.size);
+    for (int i = 0; i < e->nck; i++)
+      if (e->ck[i].size) memcpy(e->ck[i].data, user[i], e->ck[i].size);
+    e->iteration = h->iteration;
+    e->updates = h->updates;
+  }
+out2:
+  free(agg);
+  free(user);
+out:
+  free(buf);
+  return rc;
+}
+
+/* Whether generation `it` is complete here: its manifest (rank 0) and
+ * this rank's file check.  GASP_OK, or why not (err set). */
+static int usable(gasp_engine *e, const char *dir, uint64_t it, int apply,
+                  gasp_error *err) {
+  char *sd = step_dir(dir, it);
+  char *f = sd ? rank_file(sd, rank_of(e)) : NULL;
+  char *m = sd ? path_join(sd, "MANIFEST") : NULL;
+  int rc = !f || !m ? GASP_ENOMEM : GASP_OK;
+  if (!rc && rank_of(e) == 0 && access(m, F_OK) != 0)
+    rc = gasp__fail(err, GASP_EFORMAT, m, 0,
+                    "incomplete checkpoint (no manifest)");
+  if (!rc) {
+    rc = load_file(e, f, apply, err);
+    if (rc == GASP_ENOENT)
+      rc = gasp__fail(err, GASP_EFORMAT, f, 0,
+                      "incomplete checkpoint (no file for this rank)");
+  }
+  free(sd);
+  free(f);
+  free(m);
+  return rc;
+}
+
+int gasp_engine_resume(gasp_engine *e, const char *dir, uint64_t *iteration) {
+  if (!e || !dir || !*dir) return GASP_EINVAL;
+  gasp__error_clear(&e->err);
+  ensure_hashes(e);
+  uint64_t *st = NULL;
+  size_t n = 0;
+  int rc = list_steps(dir, &st, &n);
+  if (rc)
+    return gasp__fail(&e->err, rc, dir, 0, "cannot read the directory: %s",
+                      strerror(errno));
+  /* Candidates newest first; a mismatch ends the search (an older
+   * generation of the same directory is of the same run), damage passes
+   * over to the one before.  The ranks settle on one generation. */
+  gasp_error first = {0};
+  int mismatch = 0;
+  double bound = 1e300;
+  for (;;) {
+    double mine = -1;
+    for (size_t i = n; i-- > 0 && !mismatch;) {
+      if ((double)st[i] >= bound) continue;
+      gasp_error why;
+      gasp__error_clear(&why);
+      int u = usable(e, dir, st[i], 0, &why);
+      if (!u) {
+        mine = (double)st[i];
+        break;
+      }
+      if (!first.code) first = why;
+      if (u == GASP_EINVAL || u == GASP_ENOMEM) mismatch = u;
+    }
+    double pick = mine;
+    if (e->opts.dist && e->opts.dist->size > 1 &&
+        (rc = gasp_engine_allreduce(e, &pick, 1, GASP_REDUCE_MIN)))
+      break;
+    if (pick < 0) {
+      if (first.code)
+        e->err = first, rc = first.code == GASP_ENOMEM ? GASP_ENOMEM
+                                 : mismatch           ? GASP_EINVAL
+                                                      : GASP_EFORMAT;
+      else
+        rc = gasp__fail(&e->err, GASP_ENOENT, dir, 0,
+                        "no complete checkpoint to resume from");
+      if (e->opts.dist && e->opts.dist->size > 1 && !first.code)
+        rc = GASP_ENOENT;
+      break;
+    }
+    /* the oldest proposal: every rank has it unless it proposed older */
+    gasp_error why;
+    gasp__error_clear(&why);
+    int u = pick == mine ? usable(e, dir, (uint64_t)pick, 1, &why)
+                         : usable(e, dir, (uint64_t)pick, 0, &why);
+    if (!u && pick != mine) u = usable(e, dir, (uint64_t)pick, 1, &why);
+    double ok = u ? 0 : 1;
+    if (e->opts.dist && e->opts.dist->size > 1 &&
+        (rc = gasp_engine_allreduce(e, &ok, 1, GASP_REDUCE_MIN)))
+      break;
+    if (ok > 0) {
+      if (iteration) *iteration = (uint64_t)pick;
+      rc = GASP_OK;
+      break;
+    }
+    if (!first.code && u) first = why;
+    bound = pick; /* someone cannot: below it */
+  }
+  free(st);
+  return gasp__error_default(&e->err, rc, dir);
+}

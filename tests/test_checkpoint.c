@@ -1,0 +1,538 @@
+/*
+ * test_checkpoint.c -- gasp_engine_checkpoint / gasp_engine_resume:
+ *  - a run stopped after checkpoint k and resumed in a fresh engine ends
+ *    with the bits of an uninterrupted run: a PageRank-style program whose
+ *    frontier shrinks (priorities), a min-label program carrying messages
+ *    and an aggregator, and the caller's own state section;
+ *  - automatic checkpoints (every N supersteps) keep the newest two
+ *    complete generations and leave no temporaries;
+ *  - a damaged, truncated or manifest-less generation is passed over for
+ *    the one before; when none is left, GASP_EFORMAT;
+ *  - another graph, program or run key is refused with what differs; an
+ *    empty directory is GASP_ENOENT.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine_internal.h"
+#include "testutil.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+/* ---- graphs and programs --------------------------------------------- */
+
+static gasp_graph *graph(uint64_t n, uint64_t m, uint64_t seed) {
+  gasp_builder *b;
+  assert_int_equal(gasp_builder_new(&b, 0), GASP_OK);
+  tu_rng rng = {seed};
+  for (uint64_t i = 0; i < n; i++) /* a cycle: every vertex has out-edges */
+    assert_int_equal(gasp_builder_add_edge(b, i, (i + 1) % n, 1), GASP_OK);
+  for (uint64_t i = 0; i < m; i++)
+    assert_int_equal(gasp_builder_add_edge(b, tu_below(&rng, n),
+                                           tu_below(&rng, n), 1),
+                     GASP_OK);
+  gasp_graph *g;
+  assert_int_equal(gasp_builder_finish(b, 2, &g, NULL), GASP_OK);
+  gasp_builder_free(&b);
+  return g;
+}
+
+/* PageRank with a tolerance: a vertex whose rank moved signals its
+ * out-neighbours with the change as priority. */
+typedef struct prv {
+  double rank, inv_out, change;
+} prv;
+
+static void pr_init(gasp_ctx *ctx, void *vd) {
+  prv *v = vd;
+  v->rank = 1.0 / gasp_ctx_num_vertices(ctx);
+  v->inv_out = 1.0 / (double)gasp_ctx_out_degree(ctx);
+  v->change = 1;
+}
+
+static void pr_gather(const gasp_ctx *c, const void *v, const gasp_edge *e,
+                      void *acc) {
+  (void)c, (void)v;
+  const prv *u = e->nbr_data;
+  *(double *)acc += u->rank * u->inv_out;
+}
+
+static void pr_sum(const gasp_ctx *c, void *acc, const void *o) {
+  (void)c;
+  *(double *)acc += *(const double *)o;
+}
+
+static void pr_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  prv *v = vd;
+  double nr = 0.15 / gasp_ctx_num_vertices(ctx) + 0.85 * *(const double *)acc;
+  v->change = fabs(nr - v->rank);
+  v->rank = nr;
+}
+
+static void pr_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+  const prv *v = vd;
+  if (v->change > 1e-9) gasp_signal_priority(ctx, e->nbr, v->change);
+}
+
+static gasp_program pr_program(void) {
+  gasp_program p;
+  memset(&p, 0, sizeof p);
+  p.vertex_size = sizeof(prv);
+  p.acc_size = sizeof(double);
+  p.init_vertex = pr_init;
+  p.gather_dir = GASP_DIR_IN;
+  p.gather = pr_gather;
+  p.sum = pr_sum;
+  p.apply = pr_apply;
+  p.scatter_dir = GASP_DIR_OUT;
+  p.scatter = pr_scatter;
+  return p;
+}
+
+/* Minimum label over the undirected graph, pushed as messages; the
+ * update counts itself in its vertex data. */
+typedef struct mlv {
+  uint32_t label, updates;
+} mlv;
+
+static void ml_init(gasp_ctx *ctx, void *vd) {
+  mlv *v = vd;
+  v->label = (uint32_t)(gasp_ctx_gid(ctx) * 2654435761u % 1000003u);
+}
+
+static void ml_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  (void)acc;
+  mlv *v = vd;
+  const uint32_t *m = gasp_ctx_msg(ctx);
+  v->updates++;
+  if (m && *m < v->label) v->label = *m;
+}
+
+static void ml_scatter(gasp_ctx *ctx, const void *vd, const gasp_edge *e) {
+  const mlv *v = vd;
+  const mlv *u = e->nbr_data;
+  if (v->label < u->label) gasp_signal_msg(ctx, e->nbr, &v->label);
+}
+
+static void cnt_map(const gasp_graph *g, gasp_vid v, const void *vd, void *acc,
+                    void *user) {
+  (void)g, (void)v, (void)user;
+  *(uint64_t *)acc += ((const mlv *)vd)->label;
+}
+
+static void cnt_combine(void *acc, const void *o, void *user) {
+  (void)user;
+  *(uint64_t *)acc += *(const uint64_t *)o;
+}
+
+static gasp_program ml_program(void) {
+  gasp_program p;
+  memset(&p, 0, sizeof p);
+  p.vertex_size = sizeof(mlv);
+  p.acc_size = sizeof(uint32_t);
+  p.init_vertex = ml_init;
+  p.apply = ml_apply;
+  p.scatter_dir = GASP_DIR_ALL;
+  p.scatter = ml_scatter;
+  p.msg_size = sizeof(uint32_t);
+  p.combine = gasp_combine_min_u32;
+  return p;
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+typedef struct run {
+  gasp_engine *e;
+  int agg;
+  uint64_t side[4]; /* the caller's state: [0] iterations seen, [1] a sum */
+  uint64_t die_at;  /* SIGKILL this process at this iteration (0: never) */
+} run;
+
+static int on_iter(void *user, const gasp_iter_info *info) {
+  run *r = user;
+  r->side[0]++;
+  r->side[1] = r->side[1] * 31 + info->active;
+  if (r->die_at && info->iteration == r->die_at) raise(SIGKILL);
+  return 0;
+}
+
+static void start(run *r, gasp_graph *g, const gasp_program *p, int threads,
+                  const char *ckdir, uint64_t every, const char *key) {
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.threads = threads;
+  o.checkpoint_dir = ckdir;
+  o.checkpoint_every = every;
+  o.on_iteration = on_iter;
+  o.on_iteration_user = r;
+  uint64_t die = r->die_at;
+  memset(r, 0, sizeof *r);
+  r->die_at = die;
+  gasp_error err;
+  if (gasp_engine_new(&r->e, g, p, &o, &err)) fail_msg("engine: %s", err.msg);
+  r->agg = -1;
+  if (p->msg_size) {
+    gasp_aggregator a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof(uint64_t);
+    a.map_vertex = cnt_map;
+    a.combine = cnt_combine;
+    a.period_iterations = 1;
+    assert_int_equal(gasp_engine_add_aggregator(r->e, &a, &r->agg), GASP_OK);
+  }
+  assert_int_equal(
+      gasp_engine_checkpoint_state(r->e, "side", r->side, sizeof r->side),
+      GASP_OK);
+  assert_int_equal(gasp_engine_set_checkpoint_key(r->e, key), GASP_OK);
+}
+
+static void signal_all(run *r) {
+  assert_int_equal(gasp_engine_signal_all(r->e, 1), GASP_OK);
+}
+
+static gasp_run_stats go(run *r) {
+  gasp_run_stats st;
+  if (gasp_engine_run(r->e, &st))
+    fail_msg("run: %s", gasp_engine_last_error(r->e)->msg);
+  return st;
+}
+
+/* The vertex data after an uninterrupted run, and the caller's state. */
+typedef struct outcome {
+  void *vdata;
+  size_t bytes;
+  uint64_t side[4], iteration, updates, agg;
+} outcome;
+
+static outcome finish(run *r, gasp_graph *g, size_t vsize) {
+  outcome o;
+  o.bytes = gasp_graph_num_vertices(g) * vsize;
+  o.vdata = malloc(o.bytes);
+  memcpy(o.vdata, gasp_graph_vertex_data(g), o.bytes);
+  memcpy(o.side, r->side, sizeof o.side);
+  o.iteration = r->e->iteration;
+  o.updates = r->e->updates;
+  o.agg = 0;
+  if (r->agg >= 0) memcpy(&o.agg, r->e->aggs[r->agg].value, sizeof o.agg);
+  return o;
+}
+
+static void same(const outcome *a, const outcome *b, const char *what) {
+  if (a->iteration != b->iteration || a->updates != b->updates)
+    fail_msg("%s: iteration %llu, %llu updates; uninterrupted %llu, %llu",
+             what, (unsigned long long)b->iteration,
+             (unsigned long long)b->updates, (unsigned long long)a->iteration,
+             (unsigned long long)a->updates);
+  if (memcmp(a->side, b->side, sizeof a->side))
+    fail_msg("%s: the caller's state differs", what);
+  if (a->agg != b->agg) fail_msg("%s: the aggregate differs", what);
+  if (memcmp(a->vdata, b->vdata, a->bytes))
+    fail_msg("%s: the vertex data differ", what);
+}
+
+static void outcome_free(outcome *o) { free(o->vdata); }
+
+/* Counts entries of dir named like prefix*. */
+static int count_named(const char *dir, const char *prefix) {
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)))
+    n += !strncmp(de->d_name, prefix, strlen(prefix));
+  closedir(d);
+  return n;
+}
+
+/* The generation directory of iteration it, and its rank 0 file. */
+static char *gen(const char *dir, uint64_t it, const char *file) {
+  char *p = malloc(strlen(dir) + 64);
+  sprintf(p, "%s/step-%020llu%s%s", dir, (unsigned long long)it,
+          file ? "/" : "", file ? file : "");
+  return p;
+}
+
+typedef gasp_program (*prog_fn)(void);
+
+/* A child runs with a checkpoint every `every` supersteps and is killed
+ * (SIGKILL) at superstep die_at; a fresh engine resumes from the newest
+ * checkpoint and runs to the end: the same bits as a run never stopped,
+ * on 1 and 2 threads. */
+static void kill_and_resume(prog_fn pf, uint64_t every, uint64_t die_at,
+                            uint64_t want_from) {
+  gasp_graph *g = graph(3000, 9000, 5);
+  gasp_program p = pf();
+  for (int threads = 1; threads <= 2; threads++) {
+    run r;
+    r.die_at = 0;
+    start(&r, g, &p, threads, NULL, 0, "test run");
+    signal_all(&r);
+    go(&r);
+    outcome want = finish(&r, g, p.vertex_size);
+    gasp_engine_free(&r.e);
+    if (want.iteration <= die_at)
+      fail_msg("the run ends at %llu, before the kill at %llu",
+               (unsigned long long)want.iteration,
+               (unsigned long long)die_at);
+
+    char *dir = tu_mkdtemp();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      run c;
+      c.die_at = die_at;
+      start(&c, g, &p, threads, dir, every, "test run");
+      signal_all(&c);
+      gasp_run_stats st;
+      gasp_engine_run(c.e, &st);
+      _exit(3); /* not killed: the test fails below */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(count_named(dir, "step-"), 2); /* the newest two */
+
+    run q;
+    q.die_at = 0;
+    start(&q, g, &p, threads, NULL, 0, "test run");
+    uint64_t from = 0;
+    if (gasp_engine_resume(q.e, dir, &from))
+      fail_msg("resume: %s", gasp_engine_last_error(q.e)->msg);
+    assert_int_equal(from, want_from);
+    assert_int_equal(q.e->iteration, want_from);
+    assert_int_equal(q.side[0], want_from); /* the caller's state is back */
+    go(&q);
+    outcome got = finish(&q, g, p.vertex_size);
+    same(&want, &got, threads == 1 ? "1 thread" : "2 threads");
+    outcome_free(&got);
+    outcome_free(&want);
+    gasp_engine_free(&q.e);
+    tu_rmtree(dir); /* frees it */
+  }
+  gasp_graph_free(&g);
+}
+
+static void test_pagerank_resumes(void **state) {
+  (void)state;
+  kill_and_resume(pr_program, 4, 10, 8);
+}
+
+static void test_messages_resume(void **state) {
+  (void)state;
+  kill_and_resume(ml_program, 2, 5, 4);
+}
+
+/* Between runs: a checkpoint written by hand, the aggregator's value and
+ * the pending messages restored before any run. */
+static void test_between_runs(void **state) {
+  (void)state;
+  gasp_graph *g = graph(500, 1500, 9);
+  gasp_program p = ml_program();
+  run r;
+  r.die_at = 0;
+  start(&r, g, &p, 2, NULL, 0, "k");
+  signal_all(&r);
+  /* stop after 3 supersteps through the stop flag of on_iteration */
+  gasp_engine_free(&r.e);
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.max_iter = 3;
+  o.threads = 2;
+  gasp_engine *e;
+  assert_int_equal(gasp_engine_new(&e, g, &p, &o, NULL), GASP_OK);
+  gasp_aggregator a;
+  memset(&a, 0, sizeof a);
+  a.size = sizeof(uint64_t);
+  a.map_vertex = cnt_map;
+  a.combine = cnt_combine;
+  a.period_iterations = 1;
+  int id;
+  assert_int_equal(gasp_engine_add_aggregator(e, &a, &id), GASP_OK);
+  assert_int_equal(gasp_engine_signal_all(e, 1), GASP_OK);
+  gasp_run_stats st;
+  assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+  assert_int_equal(st.iterations, 3);
+  char *dir = tu_mkdtemp();
+  assert_int_equal(gasp_engine_checkpoint(e, dir), GASP_OK);
+  assert_int_equal(count_named(dir, "step-"), 1);
+  char *sd = gen(dir, 3, NULL);
+  assert_int_equal(count_named(sd, "rank-0.ckpt"), 1);
+  assert_int_equal(count_named(sd, "MANIFEST"), 1);
+  assert_int_equal(count_named(sd, "rank-0.ckpt.tmp"), 0);
+  size_t nv = gasp_graph_num_vertices(g);
+  uint8_t *flags = malloc(nv), *mf = malloc(nv);
+  memcpy(flags, e->active, nv);
+  memcpy(mf, e->mflag[e->mcur], nv);
+  uint64_t aggv;
+  memcpy(&aggv, e->aggs[id].value, sizeof aggv);
+  /* the rest of the run, uninterrupted */
+  o.max_iter = 0;
+  e->opts.max_iter = 0;
+  assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+  void *want = malloc(nv * sizeof(mlv));
+  memcpy(want, gasp_graph_vertex_data(g), nv * sizeof(mlv));
+  uint64_t want_it = e->iteration;
+  gasp_engine_free(&e);
+  /* a fresh engine from the checkpoint */
+  o.max_iter = 0;
+  assert_int_equal(gasp_engine_new(&e, g, &p, &o, NULL), GASP_OK);
+  assert_int_equal(gasp_engine_add_aggregator(e, &a, &id), GASP_OK);
+  uint64_t from;
+  assert_int_equal(gasp_engine_resume(e, dir, &from), GASP_OK);
+  assert_int_equal(from, 3);
+  assert_memory_equal(e->active, flags, nv);
+  assert_memory_equal(e->mflag[e->mcur], mf, nv);
+  assert_true(memcmp(e->aggs[id].value, &aggv, sizeof aggv) == 0);
+  assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+  assert_int_equal(e->iteration, want_it);
+  assert_memory_equal(gasp_graph_vertex_data(g), want, nv * sizeof(mlv));
+  gasp_engine_free(&e);
+  free(want);
+  free(flags);
+  free(mf);
+  free(sd);
+  tu_rmtree(dir); /* frees it */
+  gasp_graph_free(&g);
+}
+
+/* Writes generations at supersteps 2 and 4 of the PageRank program. */
+static char *two_generations(gasp_graph *g) {
+  gasp_program p = pr_program();
+  char *dir = tu_mkdtemp();
+  run r;
+  r.die_at = 0;
+  start(&r, g, &p, 2, dir, 2, "test run");
+  r.e->opts.max_iter = 5;
+  signal_all(&r);
+  go(&r);
+  gasp_engine_free(&r.e);
+  assert_int_equal(count_named(dir, "step-"), 2);
+  return dir;
+}
+
+static uint64_t resume_from(gasp_graph *g, const char *dir, int *rc,
+                            gasp_error *err) {
+  gasp_program p = pr_program();
+  run r;
+  r.die_at = 0;
+  start(&r, g, &p, 1, NULL, 0, "test run");
+  uint64_t from = 0;
+  *rc = gasp_engine_resume(r.e, dir, &from);
+  *err = *gasp_engine_last_error(r.e);
+  gasp_engine_free(&r.e);
+  return *rc ? 0 : from;
+}
+
+/* Damage passes over to the generation before; when every one is
+ * damaged, GASP_EFORMAT naming the file. */
+static void test_damaged(void **state) {
+  (void)state;
+  gasp_graph *g = graph(400, 1200, 3);
+  int rc;
+  gasp_error err;
+  for (int kind = 0; kind < 4; kind++) {
+    char *dir = two_generations(g);
+    char *f4 = gen(dir, 4, "rank-0.ckpt"), *m4 = gen(dir, 4, "MANIFEST");
+    char *f2 = gen(dir, 2, "rank-0.ckpt");
+    struct stat sb;
+    assert_int_equal(stat(f4, &sb), 0);
+    if (kind == 0) { /* a flipped byte in the middle */
+      FILE *f = fopen(f4, "r+b");
+      fseek(f, (long)(sb.st_size / 2), SEEK_SET);
+      int c = fgetc(f);
+      fseek(f, (long)(sb.st_size / 2), SEEK_SET);
+      fputc(c ^ 0x40, f);
+      fclose(f);
+    } else if (kind == 1) { /* truncated */
+      assert_int_equal(truncate(f4, sb.st_size - 100), 0);
+    } else if (kind == 2) { /* no manifest: never completed */
+      assert_int_equal(unlink(m4), 0);
+    } else { /* no file */
+      assert_int_equal(unlink(f4), 0);
+    }
+    assert_int_equal(resume_from(g, dir, &rc, &err), 2);
+    assert_int_equal(rc, GASP_OK);
+    /* the older one damaged as well: nothing to resume from */
+    assert_int_equal(truncate(f2, 10), 0);
+    resume_from(g, dir, &rc, &err);
+    assert_int_equal(rc, GASP_EFORMAT);
+    if (!strstr(err.file, "step-0000"))
+      fail_msg("kind %d: %s: %s", kind, err.file, err.msg);
+    free(f4);
+    free(m4);
+    free(f2);
+    tu_rmtree(dir); /* frees it */
+  }
+  gasp_graph_free(&g);
+}
+
+/* Another graph, program or run key: refused, saying which. */
+static void test_mismatch(void **state) {
+  (void)state;
+  gasp_graph *g = graph(400, 1200, 3);
+  char *dir = two_generations(g);
+  int rc;
+  gasp_error err;
+  gasp_graph *other = graph(400, 1200, 4); /* same size, other edges */
+  resume_from(other, dir, &rc, &err);
+  assert_int_equal(rc, GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "another graph"));
+  gasp_graph_free(&other);
+  other = graph(401, 1200, 3);
+  resume_from(other, dir, &rc, &err);
+  assert_int_equal(rc, GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "401"));
+  gasp_graph_free(&other);
+  /* another program */
+  gasp_program p = ml_program();
+  run r;
+  r.die_at = 0;
+  start(&r, g, &p, 1, NULL, 0, "test run");
+  assert_int_equal(gasp_engine_resume(r.e, dir, NULL), GASP_EINVAL);
+  assert_non_null(strstr(gasp_engine_last_error(r.e)->msg, "another program"));
+  gasp_engine_free(&r.e);
+  /* another key */
+  p = pr_program();
+  start(&r, g, &p, 1, NULL, 0, "other options");
+  assert_int_equal(gasp_engine_resume(r.e, dir, NULL), GASP_EINVAL);
+  assert_non_null(strstr(gasp_engine_last_error(r.e)->msg, "other options"));
+  /* an empty directory, and none at all */
+  char *empty = tu_mkdtemp();
+  assert_int_equal(gasp_engine_resume(r.e, empty, NULL), GASP_ENOENT);
+  char *none = tu_path(empty, "none");
+  assert_int_equal(gasp_engine_resume(r.e, none, NULL), GASP_ENOENT);
+  /* bad arguments */
+  assert_int_equal(gasp_engine_checkpoint_state(r.e, "side", r.side, 8),
+                   GASP_EINVAL); /* a name twice */
+  assert_int_equal(gasp_engine_checkpoint_state(r.e, "", r.side, 8),
+                   GASP_EINVAL);
+  assert_int_equal(gasp_engine_checkpoint(r.e, ""), GASP_EINVAL);
+  gasp_engine_free(&r.e);
+  free(none);
+  tu_rmtree(empty); /* frees it */
+  tu_rmtree(dir); /* frees it */
+  gasp_graph_free(&g);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_pagerank_resumes),
+      cmocka_unit_test(test_messages_resume),
+      cmocka_unit_test(test_between_runs),
+      cmocka_unit_test(test_damaged),
+      cmocka_unit_test(test_mismatch),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
