@@ -126,6 +126,8 @@ int cmd_als(int argc, char **argv);
 int cmd_sgd(int argc, char **argv);
 int cmd_nmf(int argc, char **argv);
 int cmd_jacobi(int argc, char **argv);
+int cmd_svd(int argc, char **argv);
+int cmd_spectral(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
