@@ -338,7 +338,8 @@ int gasp__lz_svd(int p, double *B, double *s, double *X, double *Y) {
   for (int i = 0; i < p; i++) {
     if (s[i] > small && s[i] > 0) continue;
     for (int e = 0; e < p; e++) {
-      double x[512], *col = p <= 512 ? x : malloc((size_t)p * sizeof *col);
+      double x[512],
+             *col = p <= 512 ? x : gasp__malloc_array((size_t)p, sizeof *col);
       if (!col) return GASP_ENOMEM;
       for (int r = 0; r < p; r++)
         col[r] = r == e;
