@@ -95,8 +95,12 @@ static void mat_add(mat *M, int i, int j, double x) {
 }
 
 static mat mat_new(int m, int n, uint64_t cap) {
-  mat M = {m, n, 0, malloc(cap * sizeof(gasp_gid)),
-           malloc(cap * sizeof(gasp_gid)), malloc(cap * sizeof(double)),
+  mat M = {m,
+           n,
+           0,
+           malloc(cap * sizeof(gasp_gid)),
+           malloc(cap * sizeof(gasp_gid)),
+           malloc(cap * sizeof(double)),
            calloc((size_t)m * n, sizeof(double))};
   return M;
 }
@@ -128,11 +132,10 @@ static mat mat_random(int m, int n, int pct, uint64_t seed) {
  * Matrix Market file loads. */
 static gasp_graph *mat_graph(const mat *M) {
   gasp_graph *g = NULL;
-  assert_int_equal(gasp_graph_from_coo(&g, M->nnz, M->r, M->c, M->v, 0,
-                                       GASP_BUILD_WEIGHTED |
-                                           GASP_BUILD_BIPARTITE,
-                                       1, NULL),
-                   GASP_OK);
+  assert_int_equal(
+      gasp_graph_from_coo(&g, M->nnz, M->r, M->c, M->v, 0,
+                          GASP_BUILD_WEIGHTED | GASP_BUILD_BIPARTITE, 1, NULL),
+      GASP_OK);
   return g;
 }
 
@@ -154,8 +157,8 @@ static void mat_write_mtx(const mat *M, const char *path, const char *bad) {
 /* Runs gasp_svd on M's graph and checks it against the dense reference:
  * sigma to 1e-6 relative (zeros to 1e-8 sigma_1), the vectors
  * orthonormal and A v = sigma u, A^T u = sigma v in dense arithmetic. */
-static void check_svd(const mat *M, int k, int nv, int threads,
-                      double *sig_out, double *u_out) {
+static void check_svd(const mat *M, int k, int nv, int threads, double *sig_out,
+                      double *u_out) {
   gasp_graph *g = mat_graph(M);
   int m = M->m, n = M->n, N = (int)gasp_graph_num_vertices(g);
   int nl = (int)gasp_graph_num_left(g);
@@ -281,8 +284,8 @@ static void test_svd_ratings(void **state) {
  * restarts after a breakdown. */
 static void test_svd_repeated(void **state) {
   (void)state;
-  double d[20] = {5, 5, 5, 4, 4, 4 + 1e-7, 3, 2.5, 2, 1.5,
-                  1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1};
+  double d[20] = {5, 5,   5,   4,   4,   4 + 1e-7, 3,   2.5, 2,   1.5,
+                  1, 0.9, 0.8, 0.7, 0.6, 0.5,      0.4, 0.3, 0.2, 0.1};
   mat M = mat_new(30, 20, 64);
   for (int j = 0; j < 20; j++)
     mat_add(&M, (j * 7) % 30, (j * 3) % 20, (j & 1) ? -d[j] : d[j]);
@@ -313,8 +316,9 @@ static void test_svd_low_rank(void **state) {
   }
   for (int i = 0; i < 30; i++)
     for (int j = 0; j < 20; j++)
-      mat_add(&M, i, j, a[0][i] * b[0][j] + 0.5 * a[1][i] * b[1][j] +
-                            0.1 * a[2][i] * b[2][j]);
+      mat_add(&M, i, j,
+              a[0][i] * b[0][j] + 0.5 * a[1][i] * b[1][j] +
+                  0.1 * a[2][i] * b[2][j]);
   check_svd(&M, 6, 0, 1, NULL, NULL);
   mat_free(&M);
 }
@@ -402,9 +406,9 @@ static void test_svd_cli(void **state) {
   for (int np = 1; np <= 2; np++) {
     char nps[8];
     snprintf(nps, sizeof nps, "%d", np);
-    const char *args[] = {"svd",  "-i",        mtx,  "-k",     "7",
-                          "-o",   out,         "--vectors", vec, "--json",
-                          "--np", nps,         "-t", "1",      NULL};
+    const char *args[] = {"svd",  "-i", mtx,         "-k", "7",
+                          "-o",   out,  "--vectors", vec,  "--json",
+                          "--np", nps,  "-t",        "1",  NULL};
     tu_result r = tu_gasp_runv(args);
     if (r.status != 0) fail_msg("np %d: %s", np, r.err);
     assert_non_null(strstr(r.out, "\"converged\":true"));
@@ -638,8 +642,8 @@ static void test_spectral_cli(void **state) {
   for (int np = 1; np <= 2; np++) {
     char nps[8];
     snprintf(nps, sizeof nps, "%d", np);
-    const char *args[] = {"spectral", "-i", el,    "-k", "4",  "-o", out,
-                          "--json",   "--np", nps, "-t", "1",  NULL};
+    const char *args[] = {"spectral", "-i",   el,  "-k", "4", "-o", out,
+                          "--json",   "--np", nps, "-t", "1", NULL};
     tu_result r = tu_gasp_runv(args);
     if (r.status != 0) fail_msg("np %d: %s", np, r.err);
     assert_true(tu_json_num(r.out, "isolated") == 2);

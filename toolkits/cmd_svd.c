@@ -129,16 +129,15 @@ int cmd_svd(int argc, char **argv) {
       {0, 0, 0, 0}};
   o.dist_ok = 1;
   o.sync_only = "a product a superstep";
-  o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_GPU | TK_TAKES_VOCAB |
-               TK_TAKES_MAX_ITER);
+  o.takes &=
+      ~(TK_TAKES_ASYNC | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_MAX_ITER);
   o.c.seed = 1;
   int rc = tk_parse(argc, argv, &o, extra, svd_help, handle, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   gasp_graph *g = NULL;
   double load_s = 0;
   tk_iter it = {0};
-  double *u = NULL, *v = NULL, *sig = NULL, *res = NULL, *ua = NULL,
-         *va = NULL;
+  double *u = NULL, *v = NULL, *sig = NULL, *res = NULL, *ua = NULL, *va = NULL;
   char *pu = NULL, *pv = NULL;
   if ((rc = tk_load(&o, &g, &load_s))) goto out;
   gasp_vid n = gasp_graph_num_vertices(g);

@@ -193,8 +193,8 @@ void gasp__lz_random(const lz_op *op, const uint8_t *mask, const uint8_t *side,
   uint64_t s = mix(mix(seed) ^ mix(draw + 0x51ed27ull));
   for (gasp_vid v = 0; v < op->owned; v++) {
     if (mask && !mask[v]) continue;
-    uint64_t h = mix(s ^ mix(gasp_graph_gid(op->g, v) * 2 +
-                             (side ? (uint64_t)side[v] : 0)));
+    uint64_t h = mix(
+        s ^ mix(gasp_graph_gid(op->g, v) * 2 + (side ? (uint64_t)side[v] : 0)));
     x[v] = (double)(h >> 11) * (2.0 / 9007199254740992.0) - 1.0;
   }
 }
@@ -259,8 +259,8 @@ int gasp__lz_sym_eig(int p, double *S, double *d, double *Z) {
         if (apq == 0) continue;
         double app = S[(size_t)a * p + a], aqq = S[(size_t)b * p + b];
         double theta = (aqq - app) / (2 * apq);
-        double t = (theta >= 0 ? 1.0 : -1.0) /
-                   (fabs(theta) + sqrt(theta * theta + 1));
+        double t =
+            (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1));
         double c = 1 / sqrt(t * t + 1), s = t * c;
         /* S <- J^T S J with J the rotation in the (a, b) plane */
         for (int r = 0; r < p; r++) {
@@ -306,8 +306,8 @@ int gasp__lz_svd(int p, double *B, double *s, double *X, double *Y) {
         if (gamma == 0 || fabs(gamma) <= 1e-15 * sqrt(alpha * beta)) continue;
         rotated = 1;
         double zeta = (beta - alpha) / (2 * gamma);
-        double t = (zeta >= 0 ? 1.0 : -1.0) /
-                   (fabs(zeta) + sqrt(1 + zeta * zeta));
+        double t =
+            (zeta >= 0 ? 1.0 : -1.0) / (fabs(zeta) + sqrt(1 + zeta * zeta));
         double c = 1 / sqrt(1 + t * t), sn = c * t;
         for (int r = 0; r < p; r++) {
           double wa = W[(size_t)r * p + a], wb = W[(size_t)r * p + b];
@@ -339,7 +339,7 @@ int gasp__lz_svd(int p, double *B, double *s, double *X, double *Y) {
     if (s[i] > small && s[i] > 0) continue;
     for (int e = 0; e < p; e++) {
       double x[512],
-             *col = p <= 512 ? x : gasp__malloc_array((size_t)p, sizeof *col);
+          *col = p <= 512 ? x : gasp__malloc_array((size_t)p, sizeof *col);
       if (!col) return GASP_ENOMEM;
       for (int r = 0; r < p; r++)
         col[r] = r == e;

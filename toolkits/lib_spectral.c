@@ -40,9 +40,9 @@ typedef struct spec {
   lz_op op;
   int k, p, kk;
   size_t n;
-  uint8_t *mem;    /* the vertex takes part (not isolated) */
-  double *dinv;    /* 1 / sqrt(d), 0 when isolated */
-  double *Q, *T;   /* p + 1 basis vectors; combined ones */
+  uint8_t *mem;  /* the vertex takes part (not isolated) */
+  double *dinv;  /* 1 / sqrt(d), 0 when isolated */
+  double *Q, *T; /* p + 1 basis vectors; combined ones */
   double *y, *H, *Hw, *Z, *d, *coef, *scratch;
   double anorm, beta;
   uint64_t draws, products;
@@ -144,10 +144,9 @@ static int steps(spec *S, int start, uint64_t seed, gasp_error *err) {
       memset(S->Q + (size_t)p * n, 0, (n ? n : 1) * sizeof *S->Q);
       break;
     }
-    if ((rc = gasp__lz_next(&S->op, S->Q, j + 1, S->y, n0, nn, S->anorm,
-                            S->mem, NULL, seed, &S->draws,
-                            S->Q + (size_t)(j + 1) * n, &b, S->coef,
-                            S->scratch, err)))
+    if ((rc = gasp__lz_next(&S->op, S->Q, j + 1, S->y, n0, nn, S->anorm, S->mem,
+                            NULL, seed, &S->draws, S->Q + (size_t)(j + 1) * n,
+                            &b, S->coef, S->scratch, err)))
       return rc;
     if (j + 1 == p) S->beta = b;
   }
@@ -192,8 +191,8 @@ static int restart(spec *S, int fresh, uint64_t seed, gasp_error *err) {
 static int eigen(spec *S, const gasp_spectral_opts *o, uint64_t members,
                  gasp_spectral_info *info, gasp_error *err) {
   int k = o->k, rc;
-  uint64_t want = o->nv ? (uint64_t)o->nv
-                        : (uint64_t)(2 * k > k + 10 ? 2 * k : k + 10);
+  uint64_t want =
+      o->nv ? (uint64_t)o->nv : (uint64_t)(2 * k > k + 10 ? 2 * k : k + 10);
   if (want > members) want = members;
   if (want < (uint64_t)k || (want == (uint64_t)k && members > (uint64_t)k))
     return tk_lib_fail(err, GASP_EINVAL,
@@ -205,8 +204,8 @@ static int eigen(spec *S, const gasp_spectral_opts *o, uint64_t members,
   if ((rc = alloc_basis(S, err))) return rc;
   double n0, nn, b;
   gasp__lz_random(&S->op, S->mem, NULL, o->seed, 0, S->y);
-  if ((rc = gasp__lz_orth(&S->op, S->Q, 0, S->y, S->coef, &n0, &nn,
-                          S->scratch, err)) ||
+  if ((rc = gasp__lz_orth(&S->op, S->Q, 0, S->y, S->coef, &n0, &nn, S->scratch,
+                          err)) ||
       (rc = gasp__lz_next(&S->op, S->Q, 0, S->y, n0, nn, 0, S->mem, NULL,
                           o->seed, &S->draws, S->Q, &b, S->coef, S->scratch,
                           err)))
@@ -256,8 +255,8 @@ static int gather_rows(spec *S, const gasp_spectral_opts *o, double **rows,
   gasp_dist *dist = o->engine.dist;
   int k = o->k;
   uint64_t N = dist ? gasp_dist_global_vertices(dist) : S->n;
-  double *R = gasp__calloc_array((size_t)(N ? N : 1) * (size_t)(k + 1),
-                                 sizeof *R);
+  double *R =
+      gasp__calloc_array((size_t)(N ? N : 1) * (size_t)(k + 1), sizeof *R);
   if (!R) return tk_lib_fail(err, GASP_ENOMEM, "spectral: out of memory");
   for (gasp_vid v = 0; v < S->op.owned; v++) {
     if (!S->mem[v]) continue;
@@ -273,8 +272,8 @@ static int gather_rows(spec *S, const gasp_spectral_opts *o, double **rows,
     r[k] = 1;
   }
   int rc;
-  if (dist && (rc = gasp__lz_allreduce(&S->op, R, (size_t)N * (size_t)(k + 1),
-                                       err))) {
+  if (dist &&
+      (rc = gasp__lz_allreduce(&S->op, R, (size_t)N * (size_t)(k + 1), err))) {
     free(R);
     return rc;
   }
@@ -334,8 +333,8 @@ out:
   return rc;
 }
 
-int gasp_spectral(gasp_graph *g, const gasp_spectral_opts *o,
-                  uint32_t *cluster, double *eigenvalues, double *embedding,
+int gasp_spectral(gasp_graph *g, const gasp_spectral_opts *o, uint32_t *cluster,
+                  double *eigenvalues, double *embedding,
                   gasp_spectral_info *info, gasp_run_stats *stats,
                   gasp_error *err) {
   gasp_run_stats tmp;
@@ -347,8 +346,9 @@ int gasp_spectral(gasp_graph *g, const gasp_spectral_opts *o,
   if (!g || !o || !cluster)
     return tk_lib_fail(err, GASP_EINVAL, "no graph, options or result array");
   if (o->engine.engine == GASP_ENGINE_ASYNC || o->engine.staleness)
-    return tk_lib_fail(err, GASP_ENOTSUP, "spectral runs on the sync engine "
-                                          "(a product a superstep)");
+    return tk_lib_fail(err, GASP_ENOTSUP,
+                       "spectral runs on the sync engine "
+                       "(a product a superstep)");
   if (o->k < 1 || o->k > 1 << 12 || o->nv < 0 || o->nv > 1 << 16 ||
       o->max_restarts < 0 || !(o->tol >= 0))
     return tk_lib_fail(err, GASP_EINVAL,

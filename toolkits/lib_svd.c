@@ -43,12 +43,12 @@ typedef struct svd {
   int k, p, kk;
   size_t n; /* local vertices (owned and ghosts) */
   uint8_t *row, *col, *side;
-  double *V, *U;   /* p + 1 and p basis vectors of n */
-  double *T;       /* kk (or k) combined vectors, for restarts and results */
-  double *y;       /* a product */
-  double *B, *Bw;  /* p x p and a copy the dense SVD destroys */
+  double *V, *U;  /* p + 1 and p basis vectors of n */
+  double *T;      /* kk (or k) combined vectors, for restarts and results */
+  double *y;      /* a product */
+  double *B, *Bw; /* p x p and a copy the dense SVD destroys */
   double *X, *Y, *s, *coef, *scratch;
-  double *snap; /* the k values at the last convergence */
+  double *snap;       /* the k values at the last convergence */
   double anorm, beta; /* the largest figure seen; beta_p */
   uint64_t draws, products;
 } svd;
@@ -102,8 +102,9 @@ static int roles(svd *S, gasp_graph *g, gasp_dist *dist, uint64_t *m,
   *m = (uint64_t)f[1];
   *ncol = (uint64_t)f[2];
   if (f[3] > 0)
-    return tk_lib_fail(err, GASP_EINVAL, "svd: the matrix has a value that "
-                                         "is not finite");
+    return tk_lib_fail(err, GASP_EINVAL,
+                       "svd: the matrix has a value that "
+                       "is not finite");
   return GASP_OK;
 }
 
@@ -122,8 +123,8 @@ static int alloc_basis(svd *S, gasp_error *err) {
   S->coef = gasp__malloc_array(p + 1, sizeof *S->coef);
   S->scratch = gasp__malloc_array(p + 2, sizeof *S->scratch);
   S->snap = gasp__malloc_array((size_t)S->k, sizeof *S->snap);
-  if (!S->snap || !S->V || !S->U || !S->T || !S->y || !S->B || !S->Bw || !S->X ||
-      !S->Y || !S->s || !S->coef || !S->scratch)
+  if (!S->snap || !S->V || !S->U || !S->T || !S->y || !S->B || !S->Bw ||
+      !S->X || !S->Y || !S->s || !S->coef || !S->scratch)
     return tk_lib_fail(err, GASP_ENOMEM, "svd: out of memory");
   return GASP_OK;
 }
@@ -166,10 +167,10 @@ static int steps(svd *S, int start, uint64_t seed, gasp_error *err) {
       memset(S->V + (size_t)p * n, 0, (n ? n : 1) * sizeof *S->V);
       break;
     }
-    if ((rc = gasp__lz_next(&S->op, S->V, j + 1, S->y, n0, nn, S->anorm,
-                            S->col, S->side, seed, &S->draws,
-                            S->V + (size_t)(j + 1) * n, &b, S->coef,
-                            S->scratch, err)))
+    if ((rc =
+             gasp__lz_next(&S->op, S->V, j + 1, S->y, n0, nn, S->anorm, S->col,
+                           S->side, seed, &S->draws, S->V + (size_t)(j + 1) * n,
+                           &b, S->coef, S->scratch, err)))
       return rc;
     if (j + 1 == p) S->beta = b;
   }
@@ -228,15 +229,13 @@ static int residuals(svd *S, double *res, gasp_error *err) {
   for (int i = 0; i < S->k; i++) {
     const double *vi = S->V + (size_t)i * n, *ui = S->U + (size_t)i * n;
     double r[2] = {0, 0};
-    if ((rc = gasp__lz_product(&S->op, LZ_ROWS, S->col, vi, S->row, S->y,
-                               err)))
+    if ((rc = gasp__lz_product(&S->op, LZ_ROWS, S->col, vi, S->row, S->y, err)))
       return rc;
     for (gasp_vid v = 0; v < S->op.owned; v++) {
       double d = S->y[v] - S->s[i] * ui[v];
       r[0] += d * d;
     }
-    if ((rc = gasp__lz_product(&S->op, LZ_COLS, S->row, ui, S->col, S->y,
-                               err)))
+    if ((rc = gasp__lz_product(&S->op, LZ_COLS, S->row, ui, S->col, S->y, err)))
       return rc;
     for (gasp_vid v = 0; v < S->op.owned; v++) {
       double d = S->y[v] - S->s[i] * vi[v];
@@ -275,8 +274,8 @@ static int check_opts(const gasp_svd_opts *o, gasp_graph *g, double *sigma,
  * unless k = min(m, n).  0, or -1 for an nv that is too small. */
 static int basis_size(const gasp_svd_opts *o, uint64_t mn, int *p, int *kk) {
   int k = o->k;
-  uint64_t want = o->nv ? (uint64_t)o->nv
-                        : (uint64_t)(2 * k > k + 10 ? 2 * k : k + 10);
+  uint64_t want =
+      o->nv ? (uint64_t)o->nv : (uint64_t)(2 * k > k + 10 ? 2 * k : k + 10);
   if (want > mn) want = mn;
   if (want < (uint64_t)k || (want == (uint64_t)k && mn > (uint64_t)k))
     return -1;
@@ -328,9 +327,9 @@ int gasp_svd(gasp_graph *g, const gasp_svd_opts *o, double *sigma, double *u,
     gasp__lz_random(&S.op, S.col, S.side, o->seed, 0, S.y);
     if ((rc = gasp__lz_orth(&S.op, S.V, 0, S.y, S.coef, &n0, &nn, S.scratch,
                             err)) ||
-        (rc = gasp__lz_next(&S.op, S.V, 0, S.y, n0, nn, 0, S.col, S.side,
-                            o->seed, &S.draws, S.V, &b, S.coef, S.scratch,
-                            err)))
+        (rc =
+             gasp__lz_next(&S.op, S.V, 0, S.y, n0, nn, 0, S.col, S.side,
+                           o->seed, &S.draws, S.V, &b, S.coef, S.scratch, err)))
       goto out;
   }
   int max_restarts = o->max_restarts ? o->max_restarts : 100;
