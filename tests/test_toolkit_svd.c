@@ -323,6 +323,52 @@ static void test_svd_low_rank(void **state) {
   mat_free(&M);
 }
 
+/* A square matrix as a plain graph (every vertex a row and a column, as
+ * a square Matrix Market file loads), with a diagonal: the values against
+ * the reference, the vectors by their residuals in dense arithmetic. */
+static void test_svd_square(void **state) {
+  (void)state;
+  mat M = mat_random(50, 50, 10, 81);
+  for (int i = 0; i < 50; i++)
+    mat_add(&M, i, i, 0.5 + 0.01 * i);
+  gasp_graph *g = NULL;
+  assert_int_equal(gasp_graph_from_coo(&g, M.nnz, M.r, M.c, M.v, 0,
+                                       GASP_BUILD_WEIGHTED, 1, NULL),
+                   GASP_OK);
+  assert_int_equal(gasp_graph_num_vertices(g), 50);
+  enum { K = 7 };
+  double sig[K], res[K], *u = malloc(50 * K * 8), *v = malloc(50 * K * 8);
+  gasp_svd_opts o;
+  gasp_svd_opts_init(&o);
+  o.k = K;
+  gasp_svd_info info;
+  gasp_error err;
+  int rc = gasp_svd(g, &o, sig, u, v, res, &info, NULL, &err);
+  if (rc) fail_msg("gasp_svd: %s", tu_err(&err));
+  assert_true(info.converged);
+  assert_int_equal(info.rows, 50);
+  assert_int_equal(info.cols, 50);
+  double ref[50];
+  ref_singular(50, 50, M.A, ref);
+  for (int a = 0; a < K; a++) {
+    assert_true(fabs(sig[a] - ref[a]) <= 1e-9 * ref[0]);
+    double r = 0; /* ||A v - sigma u||^2 + ||A^T u - sigma v||^2 */
+    for (int i = 0; i < 50; i++) {
+      double s1 = -sig[a] * u[i * K + a], s2 = -sig[a] * v[i * K + a];
+      for (int j = 0; j < 50; j++) {
+        s1 += M.A[i * 50 + j] * v[j * K + a];
+        s2 += M.A[j * 50 + i] * u[j * K + a];
+      }
+      r += s1 * s1 + s2 * s2;
+    }
+    assert_true(sqrt(r) <= 1e-8 * ref[0]);
+  }
+  free(u);
+  free(v);
+  gasp_graph_free(&g);
+  mat_free(&M);
+}
+
 /* The same bits on 1 and 2 threads. */
 static void test_svd_threads(void **state) {
   (void)state;
@@ -401,7 +447,7 @@ static void test_svd_cli(void **state) {
   mat_write_mtx(&M, bad, "abc");
   tu_write_str(pat, "%%MatrixMarket matrix coordinate pattern general\n"
                     "3 2 2\n1 1\n3 2\n");
-  double ref[40];
+  double ref[40], one[7];
   ref_singular(60, 40, M.A, ref);
   for (int np = 1; np <= 2; np++) {
     char nps[8];
@@ -426,6 +472,11 @@ static void test_svd_cli(void **state) {
         fail_msg("np %d: sigma_%d %.15g, reference %.15g", np, i + 1, s,
                  ref[i]);
       assert_true(res <= 1e-8 * ref[0]);
+      /* 2 ranks: one process's values up to summation order */
+      if (np == 1)
+        one[i] = s;
+      else
+        assert_true(fabs(s - one[i]) <= 1e-12 * one[0]);
     }
     fclose(f);
     /* U: one line per row, 7 values; V: one per column */
@@ -675,9 +726,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_svd_random),   cmocka_unit_test(test_svd_ratings),
       cmocka_unit_test(test_svd_repeated), cmocka_unit_test(test_svd_low_rank),
-      cmocka_unit_test(test_svd_threads),  cmocka_unit_test(test_svd_refusals),
-      cmocka_unit_test(test_svd_cli),      cmocka_unit_test(test_spectral),
-      cmocka_unit_test(test_spectral_cli),
+      cmocka_unit_test(test_svd_square),   cmocka_unit_test(test_svd_threads),
+      cmocka_unit_test(test_svd_refusals), cmocka_unit_test(test_svd_cli),
+      cmocka_unit_test(test_spectral),     cmocka_unit_test(test_spectral_cli),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
