@@ -280,7 +280,8 @@ int cmd_spectral(int argc, char **argv) {
       {0, 0, 0, 0}};
   o.dist_ok = 1;
   o.sync_only = "a product a superstep";
-  o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_GPU | TK_TAKES_VOCAB);
+  o.takes &= ~(TK_TAKES_ASYNC | TK_TAKES_GPU | TK_TAKES_VOCAB |
+               TK_TAKES_MAX_ITER);
   o.c.seed = 1;
   int rc = tk_parse(argc, argv, &o, extra, spectral_help, handle, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
