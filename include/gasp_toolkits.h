@@ -533,6 +533,106 @@ GASP_EXTERN int gasp_kmeans(gasp_graph *g, const gasp_kmeans_opts *o,
                             double *centres, gasp_kmeans_info *info,
                             gasp_run_stats *stats, gasp_error *err);
 
+/* ---- singular values: Lanczos bidiagonalisation -------------------- */
+
+typedef struct gasp_svd_opts {
+  gasp_engine_opts engine; /* the sync engine: each product A x or A^T y is
+                              a superstep (after one that publishes x to
+                              the neighbours); max_iter unused;
+                              on_iteration is called after each restart
+                              with the largest relative residual */
+  int k;            /* singular triplets wanted; 10 */
+  int nv;           /* Krylov basis size (0: max(2k, k + 10)); at most
+                       min(m, n), and more than k unless k = min(m, n) */
+  int max_restarts; /* thick restarts (0: 100) */
+  double tol;       /* a triplet has converged when its Lanczos residual
+                       |beta_nv x_nv,i| is at most tol sigma_1; 1e-10 */
+  uint64_t seed;    /* the starting vector (and any after a breakdown); 1 */
+} gasp_svd_opts;
+
+typedef struct gasp_svd_info {
+  uint64_t rows, cols; /* m, n: row and column vertices of every rank */
+  int nv;              /* the basis size used */
+  int restarts;        /* thick restarts run */
+  uint64_t products;   /* products with A and with A^T */
+  int converged;       /* every wanted triplet met tol */
+  double max_residual; /* the largest explicit residual / sigma_1 */
+} gasp_svd_info;
+
+GASP_EXTERN void gasp_svd_opts_init(gasp_svd_opts *o);
+/* The k largest singular values sigma[0] >= ... >= sigma[k-1] of the
+ * sparse m x n matrix A held by the graph, with their singular vectors,
+ * by Golub-Kahan-Lanczos bidiagonalisation with full reorthogonalisation
+ * (classical Gram-Schmidt twice) and thick restarts (Baglama and Reichel,
+ * SIAM J. Sci. Comput. 2005).  A: a bipartite graph (a rectangular
+ * Matrix Market file, ratings) has its left vertices as rows and its
+ * right vertices as columns; any other graph is square, every vertex a
+ * row and a column.  Entry a_ij is the weight of edge i -> j (repeated
+ * edges add up); the graph must be weighted with finite weights.  u: k
+ * values per local vertex (u[v k + i], the i-th left vector at row
+ * vertex v; 0 at vertices that are not rows), v: likewise for columns;
+ * either may be NULL.  residual (k values, or NULL): the explicit
+ * sqrt(||A v_i - sigma_i u_i||^2 + ||A^T u_i - sigma_i v_i||^2).  The
+ * same results for any thread count; across ranks the same up to
+ * summation order (owned vertices' entries final).  A run that ends at
+ * max_restarts returns GASP_OK with info->converged 0.  GASP_EINVAL: k <
+ * 1 or k > min(m, n), nv out of range, a graph without values or with a
+ * non-finite one; GASP_ENOTSUP on the async engine or with staleness. */
+GASP_EXTERN int gasp_svd(gasp_graph *g, const gasp_svd_opts *o, double *sigma,
+                         double *u, double *v, double *residual,
+                         gasp_svd_info *info, gasp_run_stats *stats,
+                         gasp_error *err);
+
+/* ---- spectral clustering ---------------------------------------------- */
+
+typedef struct gasp_spectral_opts {
+  gasp_engine_opts engine; /* as gasp_svd_opts.engine (a product with the
+                              normalised affinity a superstep) */
+  int k;            /* clusters, and eigenvectors; 2 */
+  int nv;           /* Lanczos basis size (0: max(2k, k + 10)) */
+  int max_restarts; /* 0: 100 */
+  double tol;       /* eigenpair converged at residual <= tol |theta_1|;
+                       1e-10 */
+  uint64_t seed;    /* the Lanczos start and the k-means++ seeding; 1 */
+  uint64_t kmeans_max_iter; /* Lloyd's rounds (0: 100) */
+} gasp_spectral_opts;
+
+typedef struct gasp_spectral_info {
+  uint64_t vertices;  /* of every rank */
+  uint64_t isolated;  /* vertices without an edge to another vertex */
+  int nv, restarts;
+  uint64_t products;
+  int converged;      /* the eigenpairs met tol */
+  double max_residual; /* the largest Lanczos residual / |theta_1| */
+  double objective;    /* k-means: sum of squared distances */
+  uint64_t kmeans_iterations;
+  int kmeans_converged;
+} gasp_spectral_info;
+
+/* cluster[] of a vertex left out (isolated). */
+#define GASP_SPECTRAL_NONE UINT32_MAX
+
+GASP_EXTERN void gasp_spectral_opts_init(gasp_spectral_opts *o);
+/* Spectral clustering (Ng, Jordan and Weiss, NIPS 2001) of the graph
+ * taken as undirected: the affinity W = (A + A^T) / 2 of its weights (1
+ * when unweighted; self loops dropped; weights must be finite and not
+ * negative), D its row sums, the k largest eigenvalues of D^-1/2 W D^-1/2
+ * and their eigenvectors by symmetric Lanczos with full
+ * reorthogonalisation and thick restarts (Wu and Simon 2000), each
+ * product a superstep; each vertex's row of the k eigenvectors scaled to
+ * unit length, then k-means (gasp_kmeans, seeded by gasp_kmeans_plusplus)
+ * of the rows.  Isolated vertices (D = 0) are left out of both and get
+ * GASP_SPECTRAL_NONE.  cluster: one per local vertex (0 .. k-1);
+ * eigenvalues: k, descending (or NULL); embedding: k per local vertex,
+ * the normalised rows (or NULL).  Across ranks the Lanczos runs over the
+ * ranks and the rows are gathered on every rank for one k-means (each
+ * rank runs the same).  GASP_EINVAL: k < 1, more clusters than
+ * non-isolated vertices, a negative or non-finite weight. */
+GASP_EXTERN int gasp_spectral(gasp_graph *g, const gasp_spectral_opts *o,
+                              uint32_t *cluster, double *eigenvalues,
+                              double *embedding, gasp_spectral_info *info,
+                              gasp_run_stats *stats, gasp_error *err);
+
 /* ---- k-core decomposition --------------------------------------------- */
 
 typedef struct gasp_kcore_opts {

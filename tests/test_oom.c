@@ -594,6 +594,59 @@ static int op_kmeans(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+/* The 4 largest singular values of a 30 x 20 matrix (rows left, columns
+ * right), built from arrays in the operation. */
+static int op_svd(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  enum { M = 30, N = 20 };
+  gasp_gid r[M * 4], c[M * 4];
+  double v[M * 4];
+  uint64_t m = 0;
+  for (gasp_gid i = 0; i < M; i++)
+    for (gasp_gid q = 0; q < 4; q++) {
+      r[m] = i, c[m] = (i * 3 + q * 7) % N;
+      v[m++] = 1.0 + (double)((i * 5 + q) % 9) / 4.0;
+    }
+  gasp_graph *g = NULL;
+  int rc = gasp_graph_from_coo(&g, m, r, c, v, 0,
+                               GASP_BUILD_WEIGHTED | GASP_BUILD_BIPARTITE,
+                               ra->threads, err);
+  if (rc) return rc;
+  gasp_svd_opts o;
+  gasp_svd_opts_init(&o);
+  o.k = 4;
+  o.engine.threads = ra->threads;
+  double s[4];
+  rc = gasp_svd(g, &o, s, NULL, NULL, NULL, NULL, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, s, sizeof s);
+  gasp_graph_free(&g);
+  return rc;
+}
+
+/* Spectral clustering of two 8-cliques joined by an edge. */
+static int op_spectral(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_gid s[64], d[64];
+  uint64_t m = 0;
+  for (gasp_gid b = 0; b < 2; b++)
+    for (gasp_gid i = 0; i < 8; i++)
+      for (gasp_gid j = i + 1; j < 8; j += 2)
+        s[m] = b * 8 + i, d[m++] = b * 8 + j;
+  s[m] = 0, d[m++] = 8;
+  gasp_graph *g = NULL;
+  int rc = gasp_graph_from_coo(&g, m, s, d, NULL, 0, 0, ra->threads, err);
+  if (rc) return rc;
+  gasp_spectral_opts o;
+  gasp_spectral_opts_init(&o);
+  o.k = 2;
+  o.engine.threads = ra->threads;
+  uint32_t cl[16];
+  rc = gasp_spectral(g, &o, cl, NULL, NULL, NULL, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, cl, sizeof cl);
+  gasp_graph_free(&g);
+  return rc;
+}
+
 static void test_engine_runs(void **state) {
   (void)state;
   static const struct {
@@ -615,6 +668,8 @@ static void test_engine_runs(void **state) {
       {"bc", op_bc, 0},
       {"jacobi", op_jacobi, 0},
       {"kmeans", op_kmeans, 0},
+      {"svd", op_svd, 0},
+      {"spectral", op_spectral, 0},
   };
   for (int t = 1; t <= 2; t++) {
     gasp_graph *g = make_graph(t);

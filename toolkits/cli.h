@@ -128,6 +128,8 @@ int cmd_nmf(int argc, char **argv);
 int cmd_svdpp(int argc, char **argv);
 int cmd_wals(int argc, char **argv);
 int cmd_jacobi(int argc, char **argv);
+int cmd_svd(int argc, char **argv);
+int cmd_spectral(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

@@ -43,6 +43,8 @@ static const command commands[] = {
     {"wals", cmd_wals, "weighted ALS: a weight per rating (4th column)"},
     {"svdpp", cmd_svdpp, "SVD++: biased factors with implicit feedback"},
     {"jacobi", cmd_jacobi, "solve A x = b by Jacobi sweeps (Matrix Market A)"},
+    {"svd", cmd_svd, "largest singular values and vectors (Lanczos)"},
+    {"spectral", cmd_spectral, "spectral clustering (Laplacian, Lanczos, k-means)"},
     {"kmeans", cmd_kmeans, "k-means clustering of points (k-means++, Lloyd)"},
     {"split", cmd_split, "reproducible train/test split of a ratings file"},
     {"predict", cmd_predict, "predictions and top-N lists from a saved model"},
