@@ -67,7 +67,7 @@ typedef struct ck_header {
   uint64_t graph_hash, key_hash;
   uint64_t vertex_size, edge_size, msg_size;
   uint32_t naggs, nuser;
-  uint64_t reserved[4];
+  uint64_t reserved[4]; /* [0], [1]: the run's starting iteration, updates */
 } ck_header;
 
 typedef struct ck_sec {
@@ -223,6 +223,8 @@ static void write_state(ck_writer *w, void *arg) {
   h.msg_size = e->prog.msg_size;
   h.naggs = (uint32_t)e->naggs;
   h.nuser = (uint32_t)e->nck;
+  h.reserved[0] = e->run_iter0;
+  h.reserved[1] = e->run_upd0;
   put(w, &h, sizeof h);
   put_sec(w, SEC_VDATA, NULL, g->vdata, (uint64_t)g->nv * e->prog.vertex_size);
   put_sec(w, SEC_EDATA, NULL, g->edata, g->ne * e->prog.edge_size);
@@ -638,6 +640,8 @@ static int load_file(gasp_engine *e, const char *path, int apply,
       if (e->ck[i].size) memcpy(e->ck[i].data, user[i], e->ck[i].size);
     e->iteration = h->iteration;
     e->updates = h->updates;
+    e->run_iter0 = h->reserved[0] <= h->iteration ? h->reserved[0] : 0;
+    e->run_upd0 = h->reserved[1] <= h->updates ? h->reserved[1] : 0;
   }
 out2:
   free(agg);

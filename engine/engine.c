@@ -371,6 +371,16 @@ int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
   memset(st, 0, sizeof *st);
   gasp__error_clear(&e->err);
   __atomic_store_n(&e->stop, 0, __ATOMIC_RELAXED);
+  e->run_iter0 = e->iteration;
+  e->run_upd0 = e->updates;
+  if (e->opts.resume_dir && !e->resumed) {
+    e->resumed = 1;
+    int rrc = gasp_engine_resume(e, e->opts.resume_dir, NULL);
+    if (rrc) return rrc;
+    /* e->run_iter0 and run_upd0 are the interrupted run's */
+    st->iterations = e->iteration - e->run_iter0;
+    st->updates = e->updates - e->run_upd0;
+  }
   int rc = gasp__aggregate_due(e, 1, gasp__now());
   if (rc) return gasp__error_default(&e->err, rc, NULL);
   double t0 = gasp__now();

@@ -165,6 +165,10 @@ struct gasp_engine {
   int ck_hashed;         /* ck_graph_hash computed */
   double ck_last;        /* when the last automatic checkpoint was written */
   uint64_t ck_last_iter; /* and at which iteration */
+  /* where the current run began (iteration, updates): saved with a
+   * checkpoint, so a resumed run counts from the interrupted run's start */
+  uint64_t run_iter0, run_upd0;
+  int resumed; /* opts.resume_dir has been restored */
 };
 
 enum {

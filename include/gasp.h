@@ -829,6 +829,11 @@ typedef struct gasp_engine_opts {
   const char *checkpoint_dir;
   uint64_t checkpoint_every;
   double checkpoint_seconds;
+  /* The engine's first gasp_engine_run restores the newest complete
+   * checkpoint in resume_dir (see gasp_engine_resume; none there fails the
+   * run) and goes on with the run it was written in: its statistics and
+   * max_iter count from that run's start.  NULL: a fresh start. */
+  const char *resume_dir;
 } gasp_engine_opts;
 
 GASP_EXTERN void gasp_engine_opts_init(gasp_engine_opts *o);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "engine_internal.h"
+#include "gasp_toolkits.h"
 #include "testutil.h"
 
 #include <signal.h>
@@ -526,6 +527,83 @@ static void test_mismatch(void **state) {
   gasp_graph_free(&g);
 }
 
+/* gasp_pagerank, killed after a checkpoint (before and after its switch
+ * from float to double contributions) and resumed through
+ * engine.resume_dir: the ranks, iterations and updates of a run never
+ * stopped, on 1 and 2 threads. */
+typedef struct pr_die {
+  uint64_t at, first, calls; /* kill at; the first iteration seen, calls */
+} pr_die;
+
+static int pr_die_cb(void *user, const gasp_iter_info *info) {
+  pr_die *d = user;
+  if (d->at && info->iteration == d->at) raise(SIGKILL);
+  if (!d->calls++) d->first = info->iteration;
+  return 0;
+}
+
+static void test_pagerank_toolkit(void **state) {
+  (void)state;
+  gasp_graph *g = graph(5000, 30000, 21);
+  size_t n = gasp_graph_num_vertices(g);
+  double *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+  for (int threads = 1; threads <= 2; threads++) {
+    gasp_pagerank_opts o;
+    gasp_pagerank_opts_init(&o);
+    o.tol = 1e-12;
+    o.engine.threads = threads;
+    gasp_run_stats ws, gs;
+    gasp_error err;
+    if (gasp_pagerank(g, &o, want, &ws, &err)) fail_msg("%s", err.msg);
+    assert_true(ws.iterations > 30);
+    const uint64_t kills[] = {7, ws.iterations - 3};
+    for (int k = 0; k < 2; k++) {
+      char *dir = tu_mkdtemp();
+      pid_t pid = fork();
+      assert_true(pid >= 0);
+      if (pid == 0) {
+        pr_die d = {kills[k], 0, 0};
+        gasp_pagerank_opts c = o;
+        c.engine.checkpoint_dir = dir;
+        c.engine.checkpoint_every = 5;
+        c.engine.on_iteration = pr_die_cb;
+        c.engine.on_iteration_user = &d;
+        gasp_pagerank(g, &c, got, NULL, NULL);
+        _exit(3);
+      }
+      int status;
+      assert_int_equal(waitpid(pid, &status, 0), pid);
+      assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+      gasp_pagerank_opts r = o;
+      r.engine.resume_dir = dir;
+      r.engine.checkpoint_dir = dir;
+      r.engine.checkpoint_every = 5;
+      pr_die seen = {0, 0, 0};
+      r.engine.on_iteration = pr_die_cb;
+      r.engine.on_iteration_user = &seen;
+      if (gasp_pagerank(g, &r, got, &gs, &err))
+        fail_msg("resume: %s", err.msg);
+      /* it went on from the last checkpoint before the kill */
+      uint64_t from = (kills[k] - 1) / 5 * 5;
+      assert_int_equal(seen.first, from + 1);
+      assert_int_equal(seen.calls, ws.iterations - from);
+      assert_int_equal(gs.iterations, ws.iterations);
+      assert_int_equal(gs.updates, ws.updates);
+      assert_int_equal(gs.reason, ws.reason);
+      assert_memory_equal(got, want, n * sizeof *got);
+      /* another damping: refused, naming the options */
+      r.damping = 0.8;
+      r.engine.on_iteration = NULL;
+      assert_int_equal(gasp_pagerank(g, &r, got, NULL, &err), GASP_EINVAL);
+      assert_non_null(strstr(err.msg, "damping=0.8"));
+      tu_rmtree(dir); /* frees it */
+    }
+  }
+  free(want);
+  free(got);
+  gasp_graph_free(&g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank_resumes),
@@ -533,6 +611,7 @@ int main(void) {
       cmocka_unit_test(test_between_runs),
       cmocka_unit_test(test_damaged),
       cmocka_unit_test(test_mismatch),
+      cmocka_unit_test(test_pagerank_toolkit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

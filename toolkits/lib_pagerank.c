@@ -342,6 +342,37 @@ static int set_weights(pr *p, double **inv_w, double **w_in, gasp_error *err) {
   return GASP_OK;
 }
 
+/* Checkpoints of the power iteration (sync): besides the engine's state,
+ * the contributions the next gather reads, the dangling mass and which
+ * precision is on; the run key names the options that shape the ranks. */
+static int checkpoint_state(pr *p, const gasp_pagerank_opts *o, size_t nl) {
+  uint64_t th = 0;
+  if (o->teleport)
+    for (gasp_vid v = 0; v < p->local; v++) {
+      uint64_t b;
+      memcpy(&b, &o->teleport[v], sizeof b);
+      th = (th ^ b) * 0x100000001b3ull;
+    }
+  char key[160];
+  snprintf(key, sizeof key,
+           "pagerank sync damping=%.17g tol=%.17g weighted=%d teleport=%016llx",
+           p->damping, p->tol, p->inv_w != NULL, (unsigned long long)th);
+  int rc;
+  if ((rc = gasp_engine_set_checkpoint_key(p->e, key)) ||
+      (rc = gasp_engine_checkpoint_state(p->e, "pagerank.contrib", p->contrib,
+                                         nl * sizeof *p->contrib)) ||
+      (p->contrib_f &&
+       (rc = gasp_engine_checkpoint_state(p->e, "pagerank.contrib_f",
+                                          p->contrib_f,
+                                          nl * sizeof *p->contrib_f))) ||
+      (rc = gasp_engine_checkpoint_state(p->e, "pagerank.dangling",
+                                         &p->dangling, sizeof p->dangling)) ||
+      (rc = gasp_engine_checkpoint_state(p->e, "pagerank.use_float",
+                                         &p->use_float, sizeof p->use_float)))
+    return rc;
+  return GASP_OK;
+}
+
 int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
                   gasp_run_stats *stats, gasp_error *err) {
   gasp_run_stats tmp;
@@ -416,6 +447,13 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
   if (o->teleport && (rc = set_teleport(&p, o->teleport, err))) goto out;
   if (eo.dist && (rc = gasp_engine_mirror(e, p.contrib, sizeof *p.contrib))) {
     if (err) *err = *gasp_engine_last_error(e);
+    goto out;
+  }
+  if (!async && (eo.checkpoint_dir || eo.resume_dir) &&
+      (rc = checkpoint_state(&p, o, nl))) {
+    if (err) *err = *gasp_engine_last_error(e);
+    if (rc == GASP_ENOMEM)
+      rc = tk_lib_fail(err, GASP_ENOMEM, "pagerank: out of memory");
     goto out;
   }
   p.threads = gasp_engine_threads(e);
