@@ -472,6 +472,28 @@ static int slurp(const char *path, char **buf, size_t *n, gasp_error *err) {
   return GASP_OK;
 }
 
+/* The run key in the MANIFEST beside a rank file (for messages), or
+ * "?" when it cannot be read. */
+static void manifest_key(const char *rank_path, char *out, size_t cap) {
+  snprintf(out, cap, "?");
+  const char *slash = strrchr(rank_path, '/');
+  size_t dl = slash ? (size_t)(slash - rank_path) : 0;
+  char *m = gasp__malloc(dl + 16);
+  if (!m) return;
+  snprintf(m, dl + 16, "%.*s%sMANIFEST", (int)dl, rank_path, slash ? "/" : "");
+  FILE *f = fopen(m, "r");
+  free(m);
+  if (!f) return;
+  char line[512];
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "key\t", 4)) {
+      line[strcspn(line, "\n")] = 0;
+      snprintf(out, cap, "%.200s", line + 4);
+      break;
+    }
+  fclose(f);
+}
+
 /* Checks the header against this engine: GASP_OK, or GASP_EINVAL (a
  * mismatch: the message says what differs) or GASP_EFORMAT (damaged). */
 static int check_header(gasp_engine *e, const char *path, const ck_header *h,
@@ -491,11 +513,14 @@ static int check_header(gasp_engine *e, const char *path, const ck_header *h,
     return gasp__fail(err, GASP_EINVAL, path, 0,
                       "written by rank %u; this is rank %d", h->rank,
                       rank_of(e));
-  if (h->key_hash != e->ck_key_hash)
+  if (h->key_hash != e->ck_key_hash) {
+    char theirs[256];
+    manifest_key(path, theirs, sizeof theirs);
     return gasp__fail(err, GASP_EINVAL, path, 0,
-                      "written for another program or options (run key "
-                      "differs; this run's: \"%s\")",
-                      e->ck_key ? e->ck_key : "");
+                      "written for another program or options: \"%s\"; "
+                      "this run is \"%s\"",
+                      theirs, e->ck_key ? e->ck_key : "");
+  }
   if (h->vertex_size != e->prog.vertex_size ||
       h->edge_size != e->prog.edge_size || h->msg_size != e->prog.msg_size ||
       h->naggs != (uint32_t)e->naggs || h->nuser != (uint32_t)e->nck)

@@ -13,6 +13,10 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -508,6 +512,117 @@ static void test_distributed_refusals(void **state) {
   tu_rmtree(dir);
 }
 
+/* Runs gasp with argv (NULL-terminated, without the binary); exit 0
+ * expected. */
+static void gasp_ok(char **args) {
+  char *argv[40] = {(char *)bin()};
+  int k = 1;
+  while (*args)
+    argv[k++] = *args++;
+  argv[k] = NULL;
+  tu_result r;
+  tu_run(argv, &r);
+  if (r.status != 0) fail_msg("gasp %s failed: %s", argv[1], r.err);
+  tu_result_free(&r);
+}
+
+static int same_file(const char *a, const char *b) {
+  size_t na, nb;
+  char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
+  int same = x && y && na == nb && !memcmp(x, y, na);
+  free(x);
+  free(y);
+  return same;
+}
+
+/* --checkpoint / --resume on 1, 2 and 4 ranks: a run stopped at
+ * --max-iter and resumed writes the ranks of a run never stopped, byte
+ * for byte; the launcher killed (SIGKILL) while writing checkpoints takes
+ * its ranks with it, and --resume finishes the run to the same bytes;
+ * a checkpoint of other options or another rank count is refused. */
+static void test_checkpoint_resume(void **state) {
+  (void)state;
+  (void)bin();
+  char *dir = tu_mkdtemp();
+  char *path = write_random(dir, 3000, 30000, 17);
+  char *full = tu_path(dir, "full.tsv"), *part = tu_path(dir, "part.tsv"),
+       *res = tu_path(dir, "res.tsv");
+  const char *nps[] = {"1", "2", "4"};
+  for (int i = 0; i < 3; i++) {
+    char *ck = tu_path(dir, "ck");
+    char *a[] = {"pagerank", "-i", path, "--tol", "1e-13", "--np",
+                 (char *)nps[i], "-t", "1", "-o", full, "--quiet", NULL};
+    gasp_ok(a);
+    char *b[] = {"pagerank", "-i", path, "--tol", "1e-13", "--np",
+                 (char *)nps[i], "-t", "1", "-o", part, "--quiet",
+                 "--max-iter", "13", "--checkpoint", ck,
+                 "--checkpoint-every", "4", NULL};
+    gasp_ok(b);
+    assert_false(same_file(full, part));
+    char *c[] = {"pagerank", "-i", path, "--tol", "1e-13", "--np",
+                 (char *)nps[i], "-t", "1", "-o", res, "--quiet",
+                 "--resume", ck, NULL};
+    gasp_ok(c);
+    if (!same_file(full, res))
+      fail_msg("--np %s: resumed ranks differ from a whole run", nps[i]);
+    /* other options, another rank count: refused */
+    char *d[] = {(char *)bin(), "pagerank", "-i", path, "--tol", "1e-13",
+                 "--damping", "0.8", "--np", (char *)nps[i], "--resume", ck,
+                 "--quiet", NULL};
+    tu_result r;
+    tu_run(d, &r);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "damping=0.8"));
+    tu_result_free(&r);
+    char *e[] = {(char *)bin(), "pagerank", "-i", path, "--tol", "1e-13",
+                 "--np", i == 1 ? "3" : "2", "--resume", ck, "--quiet", NULL};
+    tu_run(e, &r);
+    assert_true(r.status != 0);
+    if (!strstr(r.err, "ranks") && !strstr(r.err, "rank-"))
+      fail_msg("another rank count: %s", r.err);
+    tu_result_free(&r);
+    tu_rmtree(ck); /* frees it */
+  }
+  /* the launcher killed mid-run */
+  char *ck = tu_path(dir, "ck2");
+  char *big = write_random(dir, 60000, 600000, 23);
+  char *a[] = {"pagerank", "-i", big, "--tol", "0", "--max-iter", "60",
+               "--np", "2", "-t", "1", "-o", full, "--quiet", NULL};
+  gasp_ok(a);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char *argv[] = {(char *)bin(), "pagerank", "-i", big, "--tol", "0",
+                    "--max-iter", "60", "--np", "2", "-t", "1", "-o", part,
+                    "--quiet", "--checkpoint", ck, "--checkpoint-every", "5",
+                    NULL};
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  char *first = tu_path(ck, "step-00000000000000000010");
+  struct stat sb;
+  for (int w = 0; w < 6000 && stat(first, &sb) != 0; w++)
+    usleep(5000);
+  kill(pid, SIGKILL);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  char *c[] = {"pagerank", "-i", big, "--tol", "0", "--max-iter", "60",
+               "--np", "2", "-t", "1", "-o", res, "--quiet", "--resume", ck,
+               NULL};
+  gasp_ok(c);
+  if (!same_file(full, res))
+    fail_msg("killed %s and resumed: the ranks differ",
+             WIFSIGNALED(status) ? "mid-run" : "(after the end)");
+  free(first);
+  tu_rmtree(ck);
+  free(big);
+  free(path);
+  free(full);
+  free(part);
+  free(res);
+  tu_rmtree(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sync_and_async),
@@ -519,6 +634,7 @@ int main(void) {
       cmocka_unit_test(test_snap_wiki_vote),
       cmocka_unit_test(test_snap_ca_grqc),
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_checkpoint_resume),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

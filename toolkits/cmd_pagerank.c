@@ -138,7 +138,8 @@ static const char help[] =
     "options:\n"
     "      --damping D      damping factor (0.85)\n"
     "      --personalized ID[,ID...]  teleport only to these vertices\n"
-    "      --top K          print the K highest-ranked vertices\n" TK_HELP;
+    "      --top K          print the K highest-ranked vertices\n" TK_HELP
+        TK_CHECKPOINT_HELP;
 
 /* The --personalized set as teleport weights: 1 / |set| for its members
  * held here, 0 elsewhere; returns 0 or an exit code (message printed).
@@ -215,6 +216,7 @@ int cmd_pagerank(int argc, char **argv) {
       {"top", required_argument, 0, O_TOP},
       {0, 0, 0, 0}};
   o.dist_ok = 1; /* --np N: sync power iteration across ranks */
+  o.checkpoint_ok = 1; /* the power iteration (sync) */
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   gasp_pagerank_opts po;

@@ -355,7 +355,7 @@ static int checkpoint_state(pr *p, const gasp_pagerank_opts *o, size_t nl) {
     }
   char key[160];
   snprintf(key, sizeof key,
-           "pagerank sync damping=%.17g tol=%.17g weighted=%d teleport=%016llx",
+           "pagerank sync damping=%.15g tol=%.15g weighted=%d teleport=%016llx",
            p->damping, p->tol, p->inv_w != NULL, (unsigned long long)th);
   int rc;
   if ((rc = gasp_engine_set_checkpoint_key(p->e, key)) ||

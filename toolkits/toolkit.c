@@ -41,6 +41,9 @@ static const struct {
     {OPT_UNWEIGHTED, TK_TAKES_WEIGHTS, "--unweighted"},
 };
 
+static const char *const checkpoint_flags[] = {
+    "--checkpoint", "--checkpoint-every", "--checkpoint-seconds", "--resume"};
+
 int tk_opt(tk_opts *o, int opt, const char *arg) {
   for (size_t i = 0; i < sizeof flag_groups / sizeof *flag_groups; i++)
     if (flag_groups[i].opt == opt && !(o->takes & flag_groups[i].group)) {
@@ -48,6 +51,11 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
                 flag_groups[i].name);
       return -1;
     }
+  if (opt >= TK_OPT_CHECKPOINT && opt <= TK_OPT_RESUME && !o->checkpoint_ok) {
+    cli_error("%s: %s: this command keeps no checkpoints", cli_command(),
+              checkpoint_flags[opt - TK_OPT_CHECKPOINT]);
+    return -1;
+  }
   int r = cli_common_opt(&o->c, opt, arg);
   if (r) {
     if (opt == 't') o->eng.threads = o->c.threads;
@@ -85,8 +93,52 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
     if (gasp_gpu_mode_parse(arg, &o->eng.gpu) == GASP_OK) return 1;
     cli_error("--gpu: expected auto, on or off, got '%s'", arg);
     return -1;
+  case TK_OPT_CHECKPOINT: o->eng.checkpoint_dir = arg; return 1;
+  case TK_OPT_RESUME: o->eng.resume_dir = arg; return 1;
+  case TK_OPT_CHECKPOINT_EVERY:
+    if (cli_parse_u64("--checkpoint-every", arg, &o->eng.checkpoint_every))
+      return -1;
+    if (o->eng.checkpoint_every == 0) {
+      cli_error("--checkpoint-every: must be at least 1");
+      return -1;
+    }
+    return 1;
+  case TK_OPT_CHECKPOINT_SECONDS:
+    if (cli_parse_double("--checkpoint-seconds", arg,
+                         &o->eng.checkpoint_seconds))
+      return -1;
+    if (!(o->eng.checkpoint_seconds > 0 &&
+          o->eng.checkpoint_seconds < 1e12)) {
+      cli_error("--checkpoint-seconds: must be positive");
+      return -1;
+    }
+    return 1;
   }
   return tk_dist_opt(o, opt, arg);
+}
+
+/* The checkpoint flags together: a period needs a directory; a directory
+ * without a period gets every 10 supersteps; --resume keeps writing to
+ * its directory; the sync engine without bounded staleness only. */
+static int checkpoint_flags_check(tk_opts *o) {
+  gasp_engine_opts *e = &o->eng;
+  int period = e->checkpoint_every || e->checkpoint_seconds > 0;
+  if (!e->checkpoint_dir && !e->resume_dir) {
+    if (!period) return 0;
+    cli_error("%s: --checkpoint-every and --checkpoint-seconds need "
+              "--checkpoint DIR (or --resume DIR)",
+              cli_command());
+    return EXIT_USAGE;
+  }
+  if (e->engine == GASP_ENGINE_ASYNC || e->staleness) {
+    cli_error("%s: checkpoints are taken at the sync engine's superstep "
+              "boundaries (not with --engine async or --staleness)",
+              cli_command());
+    return EXIT_USAGE;
+  }
+  if (!e->checkpoint_dir) e->checkpoint_dir = e->resume_dir;
+  if (!period) e->checkpoint_every = 10;
+  return 0;
 }
 
 int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
@@ -138,6 +190,7 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
     cli_error("%s: runs on the sync engine (%s)", cli_command(), o->sync_only);
     return EXIT_USAGE;
   }
+  if ((rc = checkpoint_flags_check(o))) return rc;
   return tk_dist_launch(o);
 }
 

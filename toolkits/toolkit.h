@@ -40,6 +40,10 @@ typedef struct tk_opts {
   /* set before tk_parse: the toolkit runs on the sync engine only, for
    * this reason ("level by level"); --engine async is refused */
   const char *sync_only;
+  /* set before tk_parse: the toolkit keeps checkpoints (--checkpoint,
+   * --checkpoint-every, --checkpoint-seconds, --resume; see
+   * TK_CHECKPOINT_HELP), on the sync engine; else the flags are refused */
+  int checkpoint_ok;
   /* reads the input graph (default cli_load_graph of -i), on every rank */
   int (*load)(const cli_common *c, const char *path, gasp_graph **g,
               double *seconds);
@@ -85,7 +89,11 @@ enum {
   TK_OPT_PARTITION,
   TK_OPT_PARTITIONS,
   TK_OPT_STALENESS,
-  TK_OPT_GPU
+  TK_OPT_GPU,
+  TK_OPT_CHECKPOINT,
+  TK_OPT_CHECKPOINT_EVERY,
+  TK_OPT_CHECKPOINT_SECONDS,
+  TK_OPT_RESUME
 };
 
 #define TK_OPTIONS                                                             \
@@ -103,8 +111,13 @@ enum {
       {"cluster-key-file", required_argument, 0, TK_OPT_KEY_FILE},             \
       {"partition", required_argument, 0, TK_OPT_PARTITION},                   \
       {"partitions", required_argument, 0, TK_OPT_PARTITIONS},                 \
-      {"staleness", required_argument, 0, TK_OPT_STALENESS}, {                 \
-    "gpu", required_argument, 0, TK_OPT_GPU                                    \
+      {"staleness", required_argument, 0, TK_OPT_STALENESS},                   \
+      {"gpu", required_argument, 0, TK_OPT_GPU},                               \
+      {"checkpoint", required_argument, 0, TK_OPT_CHECKPOINT},                 \
+      {"checkpoint-every", required_argument, 0, TK_OPT_CHECKPOINT_EVERY},     \
+      {"checkpoint-seconds", required_argument, 0, TK_OPT_CHECKPOINT_SECONDS}, \
+  {                                                                            \
+    "resume", required_argument, 0, TK_OPT_RESUME                              \
   }
 
 #define TK_HELP                                                                \
@@ -183,6 +196,19 @@ int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
  * (return non-zero on a bad value).  Returns 0 to go on, TK_HELP_SHOWN
  * after --help, or an exit code. */
 #define TK_HELP_SHOWN (-1)
+
+/* The checkpoint flags, for the help of a toolkit with checkpoint_ok. */
+#define TK_CHECKPOINT_HELP                                                     \
+  "      --checkpoint DIR write checkpoints to DIR (sync engine): each rank's\n" \
+  "                       state at a superstep boundary, atomically; the\n"   \
+  "                       newest two complete ones are kept\n"                \
+  "      --checkpoint-every N   every N supersteps (10 when no period is\n"   \
+  "                       given)\n"                                           \
+  "      --checkpoint-seconds S at most S seconds apart\n"                    \
+  "      --resume DIR     go on from the newest complete checkpoint in DIR\n" \
+  "                       (of the same graph, options and ranks), and keep\n" \
+  "                       writing checkpoints there unless --checkpoint\n"   \
+  "                       names another directory\n"
 int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
              const char *help, int (*handle)(int opt, const char *arg, void *u),
              void *u);
