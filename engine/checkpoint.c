@@ -56,7 +56,8 @@ enum {
   SEC_MSG,
   SEC_MFLAG,
   SEC_AGG,
-  SEC_USER
+  SEC_USER,
+  SEC_PULL
 };
 
 typedef struct ck_header {
@@ -67,13 +68,19 @@ typedef struct ck_header {
   uint64_t graph_hash, key_hash;
   uint64_t vertex_size, edge_size, msg_size;
   uint32_t naggs, nuser;
-  uint64_t reserved[4]; /* [0], [1]: the run's starting iteration, updates */
+  uint64_t reserved[4]; /* [0], [1]: the run's starting iteration, updates;
+                           [2]: the next superstep pulls (push_pull) */
 } ck_header;
 
 typedef struct ck_sec {
   uint32_t tag, name_len;
   uint64_t size;
 } ck_sec;
+
+/* F's bitmap of a pull superstep on one process. */
+static uint64_t fbits_bytes(const gasp_graph *g) {
+  return ((uint64_t)g->nv + 63) / 64 * sizeof(uint64_t);
+}
 
 static uint64_t hash_bytes(uint64_t seed, const void *p, size_t n) {
   gasp__hash h;
@@ -225,6 +232,7 @@ static void write_state(ck_writer *w, void *arg) {
   h.nuser = (uint32_t)e->nck;
   h.reserved[0] = e->run_iter0;
   h.reserved[1] = e->run_upd0;
+  h.reserved[2] = (uint64_t)e->ck_pull;
   put(w, &h, sizeof h);
   put_sec(w, SEC_VDATA, NULL, g->vdata, (uint64_t)g->nv * e->prog.vertex_size);
   put_sec(w, SEC_EDATA, NULL, g->edata, g->ne * e->prog.edge_size);
@@ -239,6 +247,9 @@ static void write_state(ck_writer *w, void *arg) {
     put_sec(w, SEC_AGG, NULL, e->aggs[i].value, e->aggs[i].a.size);
   for (int i = 0; i < e->nck; i++)
     put_sec(w, SEC_USER, e->ck[i].name, e->ck[i].data, e->ck[i].size);
+  if (e->ck_pull)
+    put_sec(w, SEC_PULL, NULL, e->ck_fbits,
+            e->ck_fbits ? fbits_bytes(g) : 0);
   uint64_t tail[2] = {gasp__hash_final(&w->h), CK_END};
   put(w, tail, sizeof tail);
 }
@@ -635,6 +646,14 @@ static int load_file(gasp_engine *e, const char *path, int apply,
   for (int i = 0; ok && i < e->nck; i++)
     ok = (user[i] = section(&r, SEC_USER, e->ck[i].size, e->ck[i].name,
                             err)) != NULL;
+  const void *fb = NULL;
+  uint64_t fbn = e->opts.dist ? 0 : fbits_bytes(g);
+  if (ok && h->reserved[2] && !e->prog.push_pull) {
+    bad(err, path, "a pull state for a program without push_pull");
+    ok = 0;
+  }
+  if (ok && h->reserved[2])
+    ok = (fb = section(&r, SEC_PULL, fbn, NULL, err)) != NULL || fbn == 0;
   if (ok && r.at != r.n) {
     bad(err, path, "unexpected bytes after the last section");
     ok = 0;
@@ -663,6 +682,16 @@ static int load_file(gasp_engine *e, const char *path, int apply,
       memcpy(e->aggs[i].value, agg[i], e->aggs[i].a.size);
     for (int i = 0; i < e->nck; i++)
       if (e->ck[i].size) memcpy(e->ck[i].data, user[i], e->ck[i].size);
+    free(e->resume_fbits);
+    e->resume_fbits = NULL;
+    e->resume_pull = h->reserved[2] != 0;
+    if (e->resume_pull && fbn) {
+      if (!(e->resume_fbits = gasp__malloc(fbn))) {
+        rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+        goto out2;
+      }
+      memcpy(e->resume_fbits, fb, fbn);
+    }
     e->iteration = h->iteration;
     e->updates = h->updates;
     e->run_iter0 = h->reserved[0] <= h->iteration ? h->reserved[0] : 0;

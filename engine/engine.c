@@ -291,6 +291,7 @@ void gasp_engine_free(gasp_engine **pe) {
   free(e->aggs);
   free(e->ck);
   free(e->ck_key);
+  free(e->resume_fbits);
   free(e->active);
   free(e->next);
   free(e->prio);

@@ -169,6 +169,12 @@ struct gasp_engine {
    * checkpoint, so a resumed run counts from the interrupted run's start */
   uint64_t run_iter0, run_upd0;
   int resumed; /* opts.resume_dir has been restored */
+  /* a push_pull program's state when the next superstep pulls: written
+   * with a checkpoint (ck_fbits: F's bitmap on one process, else NULL) and,
+   * restored, taken by the next sync run (resume_fbits malloc'd) */
+  int ck_pull, resume_pull;
+  const uint64_t *ck_fbits;
+  uint64_t *resume_fbits;
 };
 
 enum {

@@ -379,10 +379,11 @@ static int run_phases(sync_state *s) {
 
 /* Writes the automatic checkpoint when one is due (opts.checkpoint_*).
  * The state then is what a run that stopped here would leave: the next
- * frontier's flags in e->active, its messages in buffer mcur.  A pull
- * handed to the next superstep is not (every owned vertex is flagged),
- * so that boundary is passed over.  Across ranks the iteration count is
- * common; a period in seconds follows rank 0's clock (an allreduce). */
+ * frontier's flags in e->active, its messages in buffer mcur; when the
+ * next superstep pulls, that too (and on one process F's bitmap), which
+ * a resumed run takes up (e->resume_pull).  Across ranks the iteration
+ * count is common; a period in seconds follows rank 0's clock (an
+ * allreduce). */
 static int maybe_checkpoint(sync_state *s) {
   gasp_engine *e = s->e;
   const gasp_engine_opts *o = &e->opts;
@@ -400,8 +401,12 @@ static int maybe_checkpoint(sync_state *s) {
     if (rc) return rc;
     due = v[0];
   }
-  if (!due || (s->pp && s->pull)) return GASP_OK;
+  if (!due) return GASP_OK;
+  e->ck_pull = s->pp && s->pull;
+  e->ck_fbits = e->ck_pull ? s->fbits : NULL;
   int rc = gasp__checkpoint_write(e, o->checkpoint_dir);
+  e->ck_pull = 0;
+  e->ck_fbits = NULL;
   if (rc) return rc;
   e->ck_last = gasp__now();
   e->ck_last_iter = e->iteration;
@@ -890,6 +895,15 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
       k = no;
     }
     s.nfront = k;
+  }
+  if (e->resume_pull) { /* resumed where the next superstep pulls */
+    s.pull = s.pp;
+    if (s.fbits && e->resume_fbits)
+      memcpy(s.fbits, e->resume_fbits,
+             ((size_t)nv + 63) / 64 * sizeof *s.fbits);
+    e->resume_pull = 0;
+    free(e->resume_fbits);
+    e->resume_fbits = NULL;
   }
   rc = sync_loop(&s, st);
 out:

@@ -604,6 +604,84 @@ static void test_pagerank_toolkit(void **state) {
   gasp_graph_free(&g);
 }
 
+/* The commands that keep checkpoints, on 1, 2 and 4 ranks: stopped at
+ * --max-iter 3 with a checkpoint every superstep (push and pull
+ * boundaries alike), then --resume: the output of a run never stopped,
+ * byte for byte; the run key tells the commands apart. */
+static void test_commands(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  char *dir = tu_mkdtemp();
+  char *path = tu_path(dir, "g.el");
+  FILE *f = fopen(path, "w");
+  tu_rng rng = {31};
+  for (int i = 0; i < 40000; i++)
+    fprintf(f, "%llu %llu\n", (unsigned long long)tu_below(&rng, 9000) * 3,
+            (unsigned long long)tu_below(&rng, 9000) * 3);
+  fclose(f);
+  char *full = tu_path(dir, "full.tsv"), *res = tu_path(dir, "res.tsv"),
+       *part = tu_path(dir, "part.tsv");
+  static const char *const cmds[][3] = {{"cc", NULL, NULL},
+                                        {"cc", "--algorithm", "labelprop"},
+                                        {"sssp", "--source", "30"},
+                                        {"kcore", NULL, NULL},
+                                        {"pagerank", "--tol", "1e-12"}};
+  const char *nps[] = {"1", "2", "4"};
+  for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++)
+    for (int n = 0; n < 3; n++) {
+      if (!strcmp(cmds[c][0], "cc") && !cmds[c][1] && n > 0) continue;
+      char *ck = tu_path(dir, "ck");
+      const char *a[24] = {cmds[c][0], "-i", path, "--np", nps[n], "-t", "1",
+                           "--quiet", "-o"};
+      int k = 9, base;
+      a[k++] = full;
+      if (cmds[c][1]) a[k++] = cmds[c][1], a[k++] = cmds[c][2];
+      base = k;
+      a[k] = NULL;
+      tu_result r = tu_gasp_runv(a);
+      if (r.status) fail_msg("%s: %s", cmds[c][0], r.err);
+      tu_result_free(&r);
+      a[8 + 1] = part;
+      k = base;
+      a[k++] = "--max-iter", a[k++] = "3", a[k++] = "--checkpoint",
+      a[k++] = ck, a[k++] = "--checkpoint-every", a[k++] = "1";
+      a[k] = NULL;
+      r = tu_gasp_runv(a);
+      if (r.status) fail_msg("%s stopped: %s", cmds[c][0], r.err);
+      tu_result_free(&r);
+      a[8 + 1] = res;
+      k = base;
+      a[k++] = "--resume", a[k++] = ck;
+      a[k] = NULL;
+      r = tu_gasp_runv(a);
+      if (r.status) fail_msg("%s resumed: %s", cmds[c][0], r.err);
+      tu_result_free(&r);
+      size_t nf, nr;
+      char *x = tu_read_file(full, &nf), *y = tu_read_file(res, &nr);
+      if (nf != nr || memcmp(x, y, nf))
+        fail_msg("%s %s --np %s: resumed output differs", cmds[c][0],
+                 cmds[c][1] ? cmds[c][2] : "", nps[n]);
+      free(x);
+      free(y);
+      /* another command's checkpoint is refused */
+      const char *o[] = {strcmp(cmds[c][0], "kcore") ? "kcore" : "cc",
+                         "-i", path, "--np", nps[n], "--resume", ck,
+                         "--quiet", NULL};
+      if (strcmp(o[0], "cc") || n == 0) {
+        r = tu_gasp_runv(o);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "another program"));
+        tu_result_free(&r);
+      }
+      tu_rmtree(ck); /* frees it */
+    }
+  free(full);
+  free(res);
+  free(part);
+  free(path);
+  tu_rmtree(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank_resumes),
@@ -612,6 +690,7 @@ int main(void) {
       cmocka_unit_test(test_damaged),
       cmocka_unit_test(test_mismatch),
       cmocka_unit_test(test_pagerank_toolkit),
+      cmocka_unit_test(test_commands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@ static const char help[] =
     "--algorithm afforest (default with sync) links sampled neighbours into\n"
     "a lock-free union-find first (Afforest, two supersteps);\n"
     "--algorithm labelprop is minimum-label propagation.\n\n"
-    "options:\n" TK_HELP;
+    "options:\n" TK_HELP TK_CHECKPOINT_HELP;
 
 static int set_algorithm(int opt, const char *arg, void *u) {
   if (strcmp(arg, "afforest") && strcmp(arg, "labelprop")) {
@@ -52,6 +52,7 @@ int cmd_cc(int argc, char **argv) {
       {"algorithm", required_argument, 0, OPT_FIRST_PRIVATE}, {0, 0, 0, 0}};
   const char *algo = NULL;
   o.dist_ok = 1;      /* across ranks: minimum-label propagation */
+  o.checkpoint_ok = 1; /* sync: Afforest or label propagation */
   o.staleness_ok = 1; /* monotone: any schedule reaches the same labels */
   o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_WEIGHTS);
   int rc = tk_parse(argc, argv, &o, extra, help, set_algorithm, &algo);

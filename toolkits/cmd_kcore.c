@@ -18,7 +18,7 @@ static const char help[] =
     "loops and repeated edges ignored), by local h-index updates (Montresor\n"
     "et al. 2013).  Output: 'id<TAB>core'; the summary gives the degeneracy\n"
     "(largest core number).\n\n"
-    "options:\n" TK_HELP;
+    "options:\n" TK_HELP TK_CHECKPOINT_HELP;
 
 static int fmt_core(char *buf, size_t cap, gasp_vid v, void *user) {
   return snprintf(buf, cap, "%u", ((const uint32_t *)user)[v]);
@@ -28,6 +28,7 @@ int cmd_kcore(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
   o.dist_ok = 1;      /* across ranks: sync h-index updates */
+  o.checkpoint_ok = 1; /* sync */
   o.staleness_ok = 1; /* monotone: any schedule reaches the coreness */
   o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED |
                TK_TAKES_WEIGHTS);

@@ -44,7 +44,7 @@ static const char help[] =
     "'id<TAB>distance', 'inf' when unreachable.\n\n"
     "options:\n"
     "      --source ID      the source vertex (required)\n"
-    "      --directed       follow edges from source to target only\n" TK_HELP;
+    "      --directed       follow edges from source to target only\n" TK_HELP TK_CHECKPOINT_HELP;
 
 static int fmt_dist(char *buf, size_t cap, gasp_vid v, void *user) {
   double d = ((const double *)user)[v];
@@ -78,6 +78,7 @@ int cmd_sssp(int argc, char **argv) {
       {"directed", no_argument, 0, O_DIRECTED},
       {0, 0, 0, 0}};
   o.dist_ok = 1;      /* across ranks: sync label correcting */
+  o.checkpoint_ok = 1; /* sync */
   o.staleness_ok = 1; /* monotone: any schedule reaches the same distances */
   o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED);
   int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);

@@ -310,7 +310,21 @@ static int run_afforest(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *comp,
   eo.on_iteration_user = &a;
   gasp_engine *e = NULL;
   int rc = gasp_engine_new(&e, g, &prog, &eo, err);
-  if (!rc) rc = gasp_engine_run(e, st);
+  /* checkpoints: the union-find and where the rounds are */
+  char key[64];
+  snprintf(key, sizeof key, "cc afforest seed=%llu",
+           (unsigned long long)a.seed);
+  if (!rc && (eo.checkpoint_dir || eo.resume_dir) &&
+      ((rc = gasp_engine_set_checkpoint_key(e, key)) ||
+       (rc = gasp_engine_checkpoint_state(e, "cc.comp", comp,
+                                          (size_t)nv * sizeof *comp)) ||
+       (rc = gasp_engine_checkpoint_state(e, "cc.phase", &a.phase,
+                                          sizeof a.phase)) ||
+       (rc = gasp_engine_checkpoint_state(e, "cc.skip", &a.skip,
+                                          sizeof a.skip))))
+    tk_lib_fail(err, rc, "cc: out of memory");
+  else if (!rc)
+    rc = gasp_engine_run(e, st);
   if (rc && e && err) *err = *gasp_engine_last_error(e);
   /* both supersteps ran: the labels are final */
   if (!rc && (st->iterations == 2 || nv == 0)) st->reason = GASP_STOP_CONVERGED;
@@ -373,6 +387,11 @@ int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
     p.count = gasp__calloc((size_t)p.threads, sizeof *p.count);
     if (!p.count) rc = tk_lib_fail(err, GASP_ENOMEM, "out of memory");
   }
+  if (!rc && (eo.checkpoint_dir || eo.resume_dir) &&
+      ((rc = gasp_engine_set_checkpoint_key(e, "cc labelprop")) ||
+       (rc = gasp_engine_checkpoint_state(e, "cc.changed", p.changed,
+                                          nv ? (size_t)nv : 1))))
+    tk_lib_fail(err, rc, "cc: out of memory");
   if (!rc) {
     const gasp_vid *label = gasp_graph_vertex_data(g);
     for (gasp_vid v = 0; v < nv; v++)

@@ -160,6 +160,11 @@ int gasp_kcore(gasp_graph *g, const gasp_kcore_opts *o, uint32_t *core,
   int rc = gasp_engine_new(&e, g, &prog, &o->engine, err);
   if (rc) return rc;
   int threads = gasp_engine_threads(e);
+  if ((o->engine.checkpoint_dir || o->engine.resume_dir) &&
+      (rc = gasp_engine_set_checkpoint_key(e, "kcore"))) {
+    tk_lib_fail(err, rc, "kcore: out of memory");
+    goto out;
+  }
   if ((rc = alloc_scratch(&p, maxdeg, threads))) {
     tk_lib_fail(err, rc, "out of memory");
     goto out;

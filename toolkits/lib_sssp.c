@@ -180,6 +180,19 @@ int gasp_sssp(gasp_graph *g, const gasp_sssp_opts *o, gasp_vid source,
     eo.scheduler = GASP_SCHED_PRIORITY;
   gasp_engine *e = NULL;
   if ((rc = gasp_engine_new(&e, g, &prog, &eo, err))) return rc;
+  if (eo.checkpoint_dir || eo.resume_dir) { /* the state is the engine's */
+    char key[96];
+    snprintf(key, sizeof key, "sssp source=%lld directed=%d",
+             source == GASP_VID_NONE ? -1ll
+             : eo.dist ? (long long)gasp_dist_global_id(eo.dist, source)
+                       : (long long)gasp_graph_gid(g, source),
+             p.directed);
+    if ((rc = gasp_engine_set_checkpoint_key(e, key))) {
+      tk_lib_fail(err, rc, "sssp: out of memory");
+      gasp_engine_free(&e);
+      return rc;
+    }
+  }
   /* the source's owner starts the run (a ghost copy never updates) */
   double zero = 0.0;
   if (source != GASP_VID_NONE && source < gasp_graph_num_owned(g))
