@@ -615,6 +615,44 @@ static void test_checkpoint_resume(void **state) {
              WIFSIGNALED(status) ? "mid-run" : "(after the end)");
   free(first);
   tu_rmtree(ck);
+  /* --restart: a rank killed mid-run, every rank relaunched from the
+   * newest checkpoint; the run ends well with the same ranks */
+  ck = tu_path(dir, "ck3");
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char *argv[] = {(char *)bin(), "pagerank", "-i", big, "--tol", "0",
+                    "--max-iter", "60", "--np", "2", "-t", "1", "-o", res,
+                    "--quiet", "--checkpoint", ck, "--checkpoint-every", "5",
+                    "--restart", "1", NULL};
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  first = tu_path(ck, "step-00000000000000000010/MANIFEST");
+  for (int w = 0; w < 6000 && stat(first, &sb) != 0; w++)
+    usleep(5000);
+  char kids[64];
+  snprintf(kids, sizeof kids, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+  FILE *kf = fopen(kids, "r");
+  int rank0 = 0, rank1 = 0;
+  if (kf) {
+    if (fscanf(kf, "%d %d", &rank0, &rank1) != 2) rank1 = 0;
+    fclose(kf);
+  }
+  if (rank1 > 0) kill(rank1, SIGKILL);
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  if (!same_file(full, res)) fail_msg("--restart: the ranks differ");
+  free(first);
+  tu_rmtree(ck);
+  /* --restart needs --np and a checkpoint directory */
+  char *bad[] = {(char *)bin(), "pagerank", "-i", big, "--restart", "1",
+                 "--quiet", NULL};
+  tu_result br;
+  tu_run(bad, &br);
+  assert_int_equal(br.status, 2);
+  assert_non_null(strstr(br.err, "--restart"));
+  tu_result_free(&br);
   free(big);
   free(path);
   free(full);

@@ -151,7 +151,7 @@ enum {
   OPT_WEIGHTED,
   OPT_UNWEIGHTED,
   OPT_VOCAB,
-  OPT_FIRST_PRIVATE = 300
+  OPT_FIRST_PRIVATE = 400
 };
 #define CLI_COMMON_OPTIONS                                                     \
   {"input", required_argument, 0, 'i'}, {"output", required_argument, 0, 'o'}, \

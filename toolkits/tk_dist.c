@@ -23,15 +23,18 @@
 #include "toolkit.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,8 +146,9 @@ static void forward_signal(int sig) {
  * until the cluster timeout.  Returns EXIT_USAGE when any rank found the
  * input or the flags wrong (the others then fail only because it told
  * them to stop), else the first failure's exit status. */
-static int wait_ranks(pid_t *pid, int np) {
+static int wait_ranks(pid_t *pid, int np, int *died, int *died_sig) {
   int status = 0, left = np, usage = 0;
+  *died = -1;
   double fail_at = 0;
   while (left > 0) {
     int w = 0;
@@ -170,8 +174,10 @@ static int wait_ranks(pid_t *pid, int np) {
     pid[r] = 0;
     left--;
     int st = WIFEXITED(w) ? WEXITSTATUS(w) : EXIT_RUNTIME;
-    if (WIFSIGNALED(w) && fail_at >= 0)
+    if (WIFSIGNALED(w) && fail_at >= 0) {
       cli_error("rank %d ended by signal %d", r, WTERMSIG(w));
+      if (*died < 0) *died = r, *died_sig = WTERMSIG(w);
+    }
     if (st == EXIT_USAGE) usage = 1;
     if (st && !status) {
       status = st;
@@ -188,7 +194,54 @@ static int wait_ranks(pid_t *pid, int np) {
 /* The parent of --np N: binds the coordinator, forks, waits.  The ranks
  * die with it (PR_SET_PDEATHSIG), so killing the launcher leaves no
  * orphan ranks to go on and write the output. */
+/* The newest complete checkpoint generation in dir (its iteration), or -1
+ * when there is none (a restart then starts over). */
+static long long newest_checkpoint(const char *dir) {
+  DIR *d = dir ? opendir(dir) : NULL;
+  if (!d) return -1;
+  long long best = -1;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (strncmp(de->d_name, "step-", 5) || strlen(de->d_name) != 25) continue;
+    char m[4096];
+    struct stat sb;
+    snprintf(m, sizeof m, "%s/%s/MANIFEST", dir, de->d_name);
+    long long it = atoll(de->d_name + 5);
+    if (stat(m, &sb) == 0 && it > best) best = it;
+  }
+  closedir(d);
+  return best;
+}
+
+static int fork_ranks_once(tk_opts *o, int *died, int *died_sig);
+
+/* --np N with --restart K: a run whose rank died (a signal) is launched
+ * again, every rank resuming from the newest complete checkpoint (or from
+ * the start when none was written yet), at most K times. */
 static int fork_ranks(tk_opts *o) {
+  for (int attempt = 0;; attempt++) {
+    int died = -1, sig = 0;
+    int rc = fork_ranks_once(o, &died, &sig);
+    if (rc == 0) return 0; /* a rank: go on */
+    if (rc == TK_HELP_SHOWN || died < 0 || attempt >= o->d.restarts ||
+        rc == EXIT_USAGE)
+      return rc;
+    long long at = newest_checkpoint(o->eng.checkpoint_dir);
+    if (at >= 0) {
+      o->eng.resume_dir = o->eng.checkpoint_dir;
+      cli_error("rank %d died (signal %d): restart %d of %d from the "
+                "checkpoint of iteration %lld",
+                died, sig, attempt + 1, o->d.restarts, at);
+    } else {
+      o->eng.resume_dir = NULL;
+      cli_error("rank %d died (signal %d): restart %d of %d from the start "
+                "(no checkpoint yet)",
+                died, sig, attempt + 1, o->d.restarts);
+    }
+  }
+}
+
+static int fork_ranks_once(tk_opts *o, int *died, int *died_sig) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
@@ -262,7 +315,7 @@ static int fork_ranks(tk_opts *o) {
     }
   }
   close(fd);
-  int status = wait_ranks(pid, np);
+  int status = wait_ranks(pid, np, died, died_sig);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
   launched = NULL;

@@ -42,7 +42,8 @@ static const struct {
 };
 
 static const char *const checkpoint_flags[] = {
-    "--checkpoint", "--checkpoint-every", "--checkpoint-seconds", "--resume"};
+    "--checkpoint", "--checkpoint-every", "--checkpoint-seconds", "--resume",
+    "--restart"};
 
 int tk_opt(tk_opts *o, int opt, const char *arg) {
   for (size_t i = 0; i < sizeof flag_groups / sizeof *flag_groups; i++)
@@ -51,7 +52,7 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
                 flag_groups[i].name);
       return -1;
     }
-  if (opt >= TK_OPT_CHECKPOINT && opt <= TK_OPT_RESUME && !o->checkpoint_ok) {
+  if (opt >= TK_OPT_CHECKPOINT && opt <= TK_OPT_RESTART && !o->checkpoint_ok) {
     cli_error("%s: %s: this command keeps no checkpoints", cli_command(),
               checkpoint_flags[opt - TK_OPT_CHECKPOINT]);
     return -1;
@@ -94,6 +95,13 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
     cli_error("--gpu: expected auto, on or off, got '%s'", arg);
     return -1;
   case TK_OPT_CHECKPOINT: o->eng.checkpoint_dir = arg; return 1;
+  case TK_OPT_RESTART:
+    if (cli_parse_int("--restart", arg, &o->d.restarts)) return -1;
+    if (o->d.restarts < 0 || o->d.restarts > 1000) {
+      cli_error("--restart must be 0..1000");
+      return -1;
+    }
+    return 1;
   case TK_OPT_RESUME: o->eng.resume_dir = arg; return 1;
   case TK_OPT_CHECKPOINT_EVERY:
     if (cli_parse_u64("--checkpoint-every", arg, &o->eng.checkpoint_every))
@@ -123,6 +131,12 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
 static int checkpoint_flags_check(tk_opts *o) {
   gasp_engine_opts *e = &o->eng;
   int period = e->checkpoint_every || e->checkpoint_seconds > 0;
+  if (o->d.restarts && (o->d.np < 2 || (!e->checkpoint_dir && !e->resume_dir))) {
+    cli_error("%s: --restart relaunches the ranks of --np N from their "
+              "checkpoints: it needs --np and --checkpoint DIR",
+              cli_command());
+    return EXIT_USAGE;
+  }
   if (!e->checkpoint_dir && !e->resume_dir) {
     if (!period) return 0;
     cli_error("%s: --checkpoint-every and --checkpoint-seconds need "

@@ -19,6 +19,7 @@ typedef struct tk_dist {
   const char *parts; /* --partitions PREFIX: read PREFIX.<rank>.gpart   */
   int hash;          /* --partition hash (default metis)                */
   int staleness_set; /* --staleness was given                           */
+  int restarts;      /* --restart K: relaunch --np ranks after a crash  */
   int listen_fd;     /* rank 0 of --np: the coordinator socket          */
   char key[65];
   size_t key_len;
@@ -93,8 +94,12 @@ enum {
   TK_OPT_CHECKPOINT,
   TK_OPT_CHECKPOINT_EVERY,
   TK_OPT_CHECKPOINT_SECONDS,
-  TK_OPT_RESUME
+  TK_OPT_RESUME,
+  TK_OPT_RESTART,
+  TK_OPT_END_ /* below OPT_FIRST_PRIVATE, where toolkits' own begin */
 };
+_Static_assert((int)TK_OPT_END_ <= (int)OPT_FIRST_PRIVATE,
+               "the shared options run into the toolkits' own");
 
 #define TK_OPTIONS                                                             \
   CLI_COMMON_OPTIONS, {"engine", required_argument, 0, TK_OPT_ENGINE},         \
@@ -116,8 +121,8 @@ enum {
       {"checkpoint", required_argument, 0, TK_OPT_CHECKPOINT},                 \
       {"checkpoint-every", required_argument, 0, TK_OPT_CHECKPOINT_EVERY},     \
       {"checkpoint-seconds", required_argument, 0, TK_OPT_CHECKPOINT_SECONDS}, \
-  {                                                                            \
-    "resume", required_argument, 0, TK_OPT_RESUME                              \
+      {"resume", required_argument, 0, TK_OPT_RESUME}, {                       \
+    "restart", required_argument, 0, TK_OPT_RESTART                            \
   }
 
 #define TK_HELP                                                                \
@@ -208,7 +213,9 @@ int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
   "      --resume DIR     go on from the newest complete checkpoint in DIR\n" \
   "                       (of the same graph, options and ranks), and keep\n" \
   "                       writing checkpoints there unless --checkpoint\n"   \
-  "                       names another directory\n"
+  "                       names another directory\n"                         \
+  "      --restart K      with --np: when a rank dies, relaunch every rank\n" \
+  "                       from the newest checkpoint, up to K times\n"
 int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
              const char *help, int (*handle)(int opt, const char *arg, void *u),
              void *u);
