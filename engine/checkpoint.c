@@ -173,10 +173,13 @@ static int fsync_dir(const char *dir) {
 }
 
 /* Writes `path` through a temporary in its directory: fn fills it, then
- * fsync, rename, fsync of the directory. */
+ * fsync, rename, and (sync_dir) fsync of the directory.  A rank file's
+ * rename is made durable by the fsync that follows its generation's
+ * manifest (one directory); if the manifest outlives it in a crash, the
+ * generation reads as incomplete and the one before is used. */
 static int write_atomic(const char *dir, const char *path,
                         void (*fn)(ck_writer *w, void *arg), void *arg,
-                        gasp_error *err) {
+                        int sync_dir, uint64_t *written, gasp_error *err) {
   size_t n = strlen(path) + 16;
   char *tmp = gasp__malloc(n);
   if (!tmp) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
@@ -191,6 +194,7 @@ static int write_atomic(const char *dir, const char *path,
   }
   gasp__hash_init(&w.h, 0x434b5054);
   fn(&w, arg);
+  if (written) *written = w.h.total;
   if (!w.rc && fsync(w.fd) != 0)
     w.rc = gasp__fail(err, GASP_EIO, tmp, 0, "fsync failed: %s",
                       strerror(errno));
@@ -200,7 +204,7 @@ static int write_atomic(const char *dir, const char *path,
   if (!w.rc && rename(tmp, path) != 0)
     w.rc = gasp__fail(err, GASP_EIO, path, 0, "cannot rename into place: %s",
                       strerror(errno));
-  if (!w.rc && fsync_dir(dir) != 0)
+  if (!w.rc && sync_dir && fsync_dir(dir) != 0)
     w.rc = gasp__fail(err, GASP_EIO, dir, 0, "fsync failed: %s",
                       strerror(errno));
   if (w.rc) unlink(tmp);
@@ -383,12 +387,13 @@ int gasp__checkpoint_write(gasp_engine *e, const char *dir) {
   char *f = sd ? rank_file(sd, rank_of(e)) : NULL;
   if (!rc && !f) rc = gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
   if (!rc) rc = make_dir(sd, &e->err);
-  if (!rc) rc = write_atomic(sd, f, write_state, e, &e->err);
+  if (!rc)
+    rc = write_atomic(sd, f, write_state, e, 0, &e->ck_bytes, &e->err);
   rc = agree(e, rc);
   if (!rc && rank_of(e) == 0) {
     char *m = path_join(sd, "MANIFEST");
     manifest_arg ma = {e};
-    rc = m ? write_atomic(sd, m, write_manifest, &ma, &e->err)
+    rc = m ? write_atomic(sd, m, write_manifest, &ma, 1, NULL, &e->err)
            : gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
     free(m);
   }

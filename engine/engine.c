@@ -376,12 +376,16 @@ int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
   e->run_upd0 = e->updates;
   if (e->opts.resume_dir && !e->resumed) {
     e->resumed = 1;
-    int rrc = gasp_engine_resume(e, e->opts.resume_dir, NULL);
+    double r0 = gasp__now();
+    int rrc = gasp_engine_resume(e, e->opts.resume_dir, &st->resumed_from);
     if (rrc) return rrc;
+    st->resumed = 1;
+    st->resume_seconds = gasp__now() - r0;
     /* e->run_iter0 and run_upd0 are the interrupted run's */
     st->iterations = e->iteration - e->run_iter0;
     st->updates = e->updates - e->run_upd0;
   }
+  e->ck_stats = st;
   int rc = gasp__aggregate_due(e, 1, gasp__now());
   if (rc) return gasp__error_default(&e->err, rc, NULL);
   double t0 = gasp__now();
@@ -389,6 +393,7 @@ int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
                                            : gasp__sync_run(e, st);
   st->seconds = gasp__now() - t0;
   st->threads = gasp__pool_size(e->pool);
+  e->ck_stats = NULL;
   return gasp__error_default(&e->err, rc, NULL);
 }
 

@@ -172,6 +172,8 @@ struct gasp_engine {
   /* a push_pull program's state when the next superstep pulls: written
    * with a checkpoint (ck_fbits: F's bitmap on one process, else NULL) and,
    * restored, taken by the next sync run (resume_fbits malloc'd) */
+  gasp_run_stats *ck_stats; /* the running run's, for its checkpoint figures */
+  uint64_t ck_bytes;        /* bytes of the last checkpoint file written */
   int ck_pull, resume_pull;
   const uint64_t *ck_fbits;
   uint64_t *resume_fbits;

@@ -404,10 +404,16 @@ static int maybe_checkpoint(sync_state *s) {
   if (!due) return GASP_OK;
   e->ck_pull = s->pp && s->pull;
   e->ck_fbits = e->ck_pull ? s->fbits : NULL;
+  double t0 = gasp__now();
   int rc = gasp__checkpoint_write(e, o->checkpoint_dir);
   e->ck_pull = 0;
   e->ck_fbits = NULL;
   if (rc) return rc;
+  if (e->ck_stats) {
+    e->ck_stats->checkpoints++;
+    e->ck_stats->checkpoint_bytes += e->ck_bytes;
+    e->ck_stats->checkpoint_seconds += gasp__now() - t0;
+  }
   e->ck_last = gasp__now();
   e->ck_last_iter = e->iteration;
   return GASP_OK;

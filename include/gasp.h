@@ -863,6 +863,15 @@ typedef struct gasp_run_stats {
   int colors;               /* chromatic runs: colour classes used, else 0 */
   uint64_t pull_iterations; /* push_pull programs: supersteps that pulled */
   int threads;              /* worker threads the run used */
+  /* checkpoints (sync engine, opts.checkpoint_*): written during the run,
+   * the seconds and bytes (this rank's files) they took; resumed: the run
+   * went on from the checkpoint of iteration resumed_from, whose reading
+   * took resume_seconds (counted neither in seconds nor in the run's) */
+  uint64_t checkpoints, checkpoint_bytes;
+  double checkpoint_seconds;
+  int resumed;
+  uint64_t resumed_from;
+  double resume_seconds;
 } gasp_run_stats;
 
 /* An engine runs one program over one graph.  gasp_engine_new() allocates

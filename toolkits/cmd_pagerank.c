@@ -313,6 +313,7 @@ int cmd_pagerank(int argc, char **argv) {
     cli_json_num(&j, "seconds_per_iteration",
                  st.iterations ? st.seconds / (double)st.iterations : 0);
     cli_json_num(&j, "load_seconds", load_s);
+    tk_checkpoint_json(&j, &st);
     cli_json_end(&j);
   } else if (!o.c.quiet) {
     fprintf(stderr,

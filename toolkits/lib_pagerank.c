@@ -42,11 +42,27 @@ typedef struct pr_vertex {
   double teleport; /* p_v */
 } pr_vertex;
 
-/* Per-thread partial sums, padded to a cache line. */
+/* Per-thread partial sums, padded to a cache line.  The sync power
+ * iteration sums the change and the dangling mass in fixed point (units
+ * of 2^-100, exact integer adds): which vertices a worker happened to
+ * apply then cannot move a bit of the sums, so a run -- one stopped and
+ * resumed from a checkpoint too -- gives the same ranks every time.  The
+ * async engine keeps its update's change in `change`. */
 typedef struct pr_partial {
   double change, dangling;
-  char pad[48];
+  __int128 xchange, xdangling;
+  char pad[16];
 } pr_partial;
+
+/* x in [0, 2^27) as a multiple of 2^-100, truncated: the integer part of
+ * x 2^36 and the next 64 bits, without a library call per vertex. */
+static inline __int128 pr_fix(double x) {
+  double y = x * 0x1p36;
+  uint64_t hi = (uint64_t)y;
+  uint64_t lo = (uint64_t)((y - (double)hi) * 0x1p64);
+  return (__int128)(((unsigned __int128)hi << 64) | lo);
+}
+static inline double pr_unfix(__int128 x) { return ldexp((double)x, -100); }
 
 typedef struct pr {
   double damping, tol, n;
@@ -151,12 +167,12 @@ static void pr_apply_sync(gasp_ctx *ctx, void *vd, const void *acc) {
   double r = (1 - p->damping) * v->teleport +
              p->damping * (*(const double *)acc + p->dangling * v->teleport);
   pr_partial *pt = &p->part[gasp_ctx_thread(ctx)];
-  pt->change += fabs(r - v->rank);
+  pt->xchange += pr_fix(fabs(r - v->rank));
   v->rank = r;
   gasp_vid id = gasp_ctx_vertex(ctx);
   uint64_t out = gasp_ctx_out_degree(ctx);
   if (pr_dangling(p, id, out))
-    pt->dangling += r;
+    pt->xdangling += pr_fix(r);
   else if (p->use_float)
     p->contrib_f[id] = (float)pr_contrib(p, id, out, r);
   else
@@ -168,12 +184,13 @@ static void pr_apply_sync(gasp_ctx *ctx, void *vd, const void *acc) {
  * Every rank makes the one allreduce, once per superstep. */
 static int pr_iteration(void *user, const gasp_iter_info *info) {
   pr *p = user;
-  double change = 0, dangling = 0;
+  __int128 xc = 0, xd = 0;
   for (int t = 0; t < p->threads; t++) {
-    change += p->part[t].change;
-    dangling += p->part[t].dangling;
-    p->part[t].change = p->part[t].dangling = 0;
+    xc += p->part[t].xchange;
+    xd += p->part[t].xdangling;
+    p->part[t].xchange = p->part[t].xdangling = 0;
   }
+  double change = pr_unfix(xc), dangling = pr_unfix(xd);
   double sums[2] = {change, dangling}; /* over every rank */
   int rc = gasp_engine_allreduce(p->e, sums, 2, GASP_REDUCE_SUM);
   if (rc) {

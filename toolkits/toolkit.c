@@ -208,6 +208,18 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
   return tk_dist_launch(o);
 }
 
+void tk_checkpoint_json(cli_json *j, const gasp_run_stats *st) {
+  if (st->checkpoints) {
+    cli_json_u64(j, "checkpoints", st->checkpoints);
+    cli_json_u64(j, "checkpoint_bytes", st->checkpoint_bytes);
+    cli_json_num(j, "checkpoint_seconds", st->checkpoint_seconds);
+  }
+  if (st->resumed) {
+    cli_json_u64(j, "resumed_from", st->resumed_from);
+    cli_json_num(j, "resume_seconds", st->resume_seconds);
+  }
+}
+
 int tk_load(tk_opts *o, gasp_graph **g, double *seconds) {
   if (o->d.size > 1) return tk_dist_load(o, g, seconds);
   if (o->load_with)
@@ -286,6 +298,7 @@ void tk_json_run(cli_json *j, const gasp_run_stats *st, int async,
   cli_json_bool(j, "converged", converged);
   cli_json_num(j, "seconds", st->seconds);
   cli_json_num(j, "load_seconds", load_seconds);
+  tk_checkpoint_json(j, st);
 }
 
 int tk_use_gpu(const tk_opts *o, const char *toolkit, const char *why_not,

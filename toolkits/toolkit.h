@@ -287,6 +287,8 @@ void *tk_dist_results(tk_opts *o, gasp_engine *e, gasp_run_stats *st,
 /* Adds the distributed figures to a summary: ranks, partition method and
  * quality, bytes sent (all ranks) in total and per iteration. */
 void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations);
+/* The run's checkpoint figures (written, resumed) for --json, when any. */
+void tk_checkpoint_json(cli_json *j, const gasp_run_stats *st);
 /* Frees the graph tk_load returned (and the cluster of a distributed run). */
 void tk_graph_free(tk_opts *o, gasp_graph **g);
 
