@@ -667,6 +667,11 @@ static int load_file(gasp_engine *e, const char *path, int apply,
     rc = err && err->code ? err->code : GASP_EFORMAT;
     goto out2;
   }
+  uint64_t *fbits_copy = NULL; /* allocated before anything is restored */
+  if (apply && h->reserved[2] && fbn && !(fbits_copy = gasp__malloc(fbn))) {
+    rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
+    goto out2;
+  }
   if (apply) {
     if (vs) memcpy(g->vdata, vd, (size_t)g->nv * vs);
     if (es) memcpy(g->edata, ed, (size_t)g->ne * es);
@@ -690,12 +695,9 @@ static int load_file(gasp_engine *e, const char *path, int apply,
     free(e->resume_fbits);
     e->resume_fbits = NULL;
     e->resume_pull = h->reserved[2] != 0;
-    if (e->resume_pull && fbn) {
-      if (!(e->resume_fbits = gasp__malloc(fbn))) {
-        rc = gasp__fail(err, GASP_ENOMEM, path, 0, "out of memory");
-        goto out2;
-      }
-      memcpy(e->resume_fbits, fb, fbn);
+    if (fbits_copy) {
+      memcpy(fbits_copy, fb, fbn);
+      e->resume_fbits = fbits_copy;
     }
     e->iteration = h->iteration;
     e->updates = h->updates;
@@ -717,7 +719,8 @@ static int usable(gasp_engine *e, const char *dir, uint64_t it, int apply,
   char *sd = step_dir(dir, it);
   char *f = sd ? rank_file(sd, rank_of(e)) : NULL;
   char *m = sd ? path_join(sd, "MANIFEST") : NULL;
-  int rc = !f || !m ? GASP_ENOMEM : GASP_OK;
+  int rc = !f || !m ? gasp__fail(err, GASP_ENOMEM, dir, 0, "out of memory")
+                     : GASP_OK;
   if (!rc && rank_of(e) == 0 && access(m, F_OK) != 0)
     rc = gasp__fail(err, GASP_EFORMAT, m, 0,
                     "incomplete checkpoint (no manifest)");
@@ -740,12 +743,16 @@ int gasp_engine_resume(gasp_engine *e, const char *dir, uint64_t *iteration) {
   uint64_t *st = NULL;
   size_t n = 0;
   int rc = list_steps(dir, &st, &n);
+  if (rc == GASP_ENOMEM)
+    return gasp__fail(&e->err, rc, dir, 0, "out of memory");
   if (rc)
     return gasp__fail(&e->err, rc, dir, 0, "cannot read the directory: %s",
                       strerror(errno));
+  int many = e->opts.dist && e->opts.dist->size > 1;
   /* Candidates newest first; a mismatch ends the search (an older
    * generation of the same directory is of the same run), damage passes
-   * over to the one before.  The ranks settle on one generation. */
+   * over to the one before.  The ranks settle on one generation.  Out of
+   * memory on any rank ends it on every rank. */
   gasp_error first = {0};
   int mismatch = 0;
   double bound = 1e300;
@@ -764,8 +771,7 @@ int gasp_engine_resume(gasp_engine *e, const char *dir, uint64_t *iteration) {
       if (u == GASP_EINVAL || u == GASP_ENOMEM) mismatch = u;
     }
     double pick = mine;
-    if (e->opts.dist && e->opts.dist->size > 1 &&
-        (rc = gasp_engine_allreduce(e, &pick, 1, GASP_REDUCE_MIN)))
+    if (many && (rc = gasp_engine_allreduce(e, &pick, 1, GASP_REDUCE_MIN)))
       break;
     if (pick < 0) {
       if (first.code)
@@ -775,8 +781,6 @@ int gasp_engine_resume(gasp_engine *e, const char *dir, uint64_t *iteration) {
       else
         rc = gasp__fail(&e->err, GASP_ENOENT, dir, 0,
                         "no complete checkpoint to resume from");
-      if (e->opts.dist && e->opts.dist->size > 1 && !first.code)
-        rc = GASP_ENOENT;
       break;
     }
     /* the oldest proposal: every rank has it unless it proposed older */
@@ -785,13 +789,20 @@ int gasp_engine_resume(gasp_engine *e, const char *dir, uint64_t *iteration) {
     int u = pick == mine ? usable(e, dir, (uint64_t)pick, 1, &why)
                          : usable(e, dir, (uint64_t)pick, 0, &why);
     if (!u && pick != mine) u = usable(e, dir, (uint64_t)pick, 1, &why);
-    double ok = u ? 0 : 1;
-    if (e->opts.dist && e->opts.dist->size > 1 &&
-        (rc = gasp_engine_allreduce(e, &ok, 1, GASP_REDUCE_MIN)))
+    double ok = u == GASP_ENOMEM ? -1 : u ? 0 : 1;
+    if (many && (rc = gasp_engine_allreduce(e, &ok, 1, GASP_REDUCE_MIN)))
       break;
     if (ok > 0) {
       if (iteration) *iteration = (uint64_t)pick;
       rc = GASP_OK;
+      break;
+    }
+    if (ok < 0) { /* out of memory here or on another rank */
+      if (u == GASP_ENOMEM)
+        e->err = why, rc = GASP_ENOMEM;
+      else
+        rc = gasp__fail(&e->err, GASP_ENOMEM, dir, 0,
+                        "another rank ran out of memory resuming");
       break;
     }
     if (!first.code && u) first = why;

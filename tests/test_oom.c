@@ -358,6 +358,46 @@ static int op_pagerank(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+/* Sync PageRank writing checkpoints (every 2 supersteps of 6) into a
+ * fresh directory, and one resuming from them (to 10 supersteps). */
+static int pr_checkpointed(const run_arg *ra, const char *ck, const char *from,
+                           uint64_t *digest, gasp_error *err) {
+  gasp_pagerank_opts o;
+  gasp_pagerank_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.tol = 0;
+  o.engine.max_iter = from ? 10 : 6;
+  o.engine.checkpoint_dir = ck;
+  o.engine.checkpoint_every = 2;
+  o.engine.resume_dir = from;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  double *r = malloc(n * sizeof *r);
+  assert_non_null(r);
+  int rc = gasp_pagerank(ra->g, &o, r, NULL, err);
+  if (rc == GASP_OK) *digest = fnv(0, r, n * sizeof *r);
+  free(r);
+  return rc;
+}
+
+static int op_pr_checkpoint(void *a, uint64_t *digest, gasp_error *err) {
+  char *ck = tu_mkdtemp();
+  int rc = pr_checkpointed(a, ck, NULL, digest, err);
+  tu_rmtree(ck);
+  return rc;
+}
+
+static int op_pr_resume(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  static char *made[3]; /* by thread count: left for the process's end */
+  if (!made[ra->threads]) {
+    made[ra->threads] = tu_mkdtemp();
+    uint64_t d; /* made in the sweep's first, clean run */
+    assert_int_equal(pr_checkpointed(ra, made[ra->threads], NULL, &d, NULL),
+                     GASP_OK);
+  }
+  return pr_checkpointed(ra, NULL, made[ra->threads], digest, err);
+}
+
 static int op_cc(void *a, uint64_t *digest, gasp_error *err) {
   const run_arg *ra = a;
   gasp_cc_opts o;
@@ -670,6 +710,8 @@ static void test_engine_runs(void **state) {
       {"kmeans", op_kmeans, 0},
       {"svd", op_svd, 0},
       {"spectral", op_spectral, 0},
+      {"pagerank checkpoints", op_pr_checkpoint, 0},
+      {"pagerank resume", op_pr_resume, 0},
   };
   for (int t = 1; t <= 2; t++) {
     gasp_graph *g = make_graph(t);
