@@ -607,7 +607,8 @@ static void test_pagerank_toolkit(void **state) {
 /* The commands that keep checkpoints, on 1, 2 and 4 ranks: stopped at
  * --max-iter 3 with a checkpoint every superstep (push and pull
  * boundaries alike), then --resume: the output of a run never stopped,
- * byte for byte; the run key tells the commands apart. */
+ * byte for byte; the run key tells the commands apart.  The matrix
+ * factorizations (1 and 2 ranks) likewise, between sweeps. */
 static void test_commands(void **state) {
   (void)state;
   TU_NEED_BIN();
@@ -675,6 +676,62 @@ static void test_commands(void **state) {
       }
       tu_rmtree(ck); /* frees it */
     }
+  /* matrix factorization: checkpoints between sweeps, the model files */
+  char *rat = tu_path(dir, "r.tsv");
+  f = fopen(rat, "w");
+  for (int u = 0; u < 300; u++)
+    for (int q = 0; q < 12; q++)
+      fprintf(f, "%d\t%llu\t%g\n", u, (unsigned long long)tu_below(&rng, 200),
+              1 + 0.5 * (double)tu_below(&rng, 9));
+  fclose(f);
+  static const char *const mfs[][2] = {
+      {"als", NULL}, {"sgd", "--biased"}, {"svdpp", NULL}, {"nmf", NULL}};
+  char *pre_full = tu_path(dir, "mfull"), *pre_res = tu_path(dir, "mres");
+  char *pre_part = tu_path(dir, "mpart");
+  char *fu = tu_path(dir, "mfull.users.tsv"), *ru = tu_path(dir, "mres.users.tsv");
+  char *fi = tu_path(dir, "mfull.items.tsv"), *ri = tu_path(dir, "mres.items.tsv");
+  for (size_t c = 0; c < sizeof mfs / sizeof *mfs; c++)
+    for (int n = 0; n < 2; n++) {
+      char *ck = tu_path(dir, "ck");
+      const char *a[24] = {mfs[c][0], "-i", rat, "--np", nps[n], "-t", "1",
+                           "--quiet", "-k", "4", "--max-iter", "9", "-o",
+                           pre_full};
+      int k = 14;
+      if (mfs[c][1]) a[k++] = mfs[c][1];
+      int base = k;
+      a[k] = NULL;
+      tu_result r = tu_gasp_runv(a);
+      if (r.status) fail_msg("%s: %s", mfs[c][0], r.err);
+      tu_result_free(&r);
+      a[10 + 1] = "5", a[13] = pre_part;
+      k = base;
+      a[k++] = "--checkpoint", a[k++] = ck, a[k++] = "--checkpoint-every",
+      a[k++] = "2";
+      a[k] = NULL;
+      r = tu_gasp_runv(a);
+      if (r.status) fail_msg("%s stopped: %s", mfs[c][0], r.err);
+      tu_result_free(&r);
+      a[10 + 1] = "9", a[13] = pre_res;
+      k = base;
+      a[k++] = "--resume", a[k++] = ck;
+      a[k] = NULL;
+      r = tu_gasp_runv(a);
+      if (r.status) fail_msg("%s resumed: %s", mfs[c][0], r.err);
+      tu_result_free(&r);
+      for (int side = 0; side < 2; side++) {
+        size_t nf, nr;
+        char *x = tu_read_file(side ? fi : fu, &nf),
+             *y = tu_read_file(side ? ri : ru, &nr);
+        if (nf != nr || memcmp(x, y, nf))
+          fail_msg("%s --np %s: resumed %s differ", mfs[c][0], nps[n],
+                   side ? "items" : "users");
+        free(x);
+        free(y);
+      }
+      tu_rmtree(ck); /* frees it */
+    }
+  free(pre_full), free(pre_res), free(pre_part);
+  free(fu), free(ru), free(fi), free(ri), free(rat);
   free(full);
   free(res);
   free(part);

@@ -570,7 +570,7 @@ static const char als_help[] =
     "      --seed N         initial factors (1)\n"
     "      --gpu M          auto|on|off: solve the normal equations on the\n"
     "                       CUDA device (one process; auto: when "
-    "present)\n" CLI_COMMON_HELP;
+    "present)\n" CLI_COMMON_HELP TK_CHECKPOINT_HELP;
 
 static const char sgd_help[] =
     "usage: gasp sgd -i RATINGS [options]\n"
@@ -589,7 +589,7 @@ static const char sgd_help[] =
     "                       PREFIX.model (see gasp predict)\n"
     "      --trace FILE     per-epoch figures as TSV\n"
     "      --seed N         initial factors and rating order "
-    "(1)\n" CLI_COMMON_HELP;
+    "(1)\n" CLI_COMMON_HELP TK_CHECKPOINT_HELP;
 
 static const char nmf_help[] =
     "usage: gasp nmf -i RATINGS [options]\n"
@@ -605,7 +605,7 @@ static const char nmf_help[] =
     "  -o PREFIX            write PREFIX.users.tsv, PREFIX.items.tsv and\n"
     "                       PREFIX.model (see gasp predict)\n"
     "      --trace FILE     per-sweep figures as TSV\n"
-    "      --seed N         initial factors (1)\n" CLI_COMMON_HELP;
+    "      --seed N         initial factors (1)\n" CLI_COMMON_HELP TK_CHECKPOINT_HELP;
 
 static const char wals_help[] =
     "usage: gasp wals -i RATINGS [options]\n"
@@ -622,7 +622,7 @@ static const char wals_help[] =
     "  -o PREFIX            write PREFIX.users.tsv, PREFIX.items.tsv and\n"
     "                       PREFIX.model (see gasp predict)\n"
     "      --trace FILE     per-sweep figures as TSV\n"
-    "      --seed N         initial factors (1)\n" CLI_COMMON_HELP;
+    "      --seed N         initial factors (1)\n" CLI_COMMON_HELP TK_CHECKPOINT_HELP;
 
 static const char svdpp_help[] =
     "usage: gasp svdpp -i RATINGS [options]\n"
@@ -645,7 +645,7 @@ static const char svdpp_help[] =
     "                       PREFIX.model (see gasp predict)\n"
     "      --trace FILE     per-epoch figures as TSV\n"
     "      --seed N         initial factors and rating order "
-    "(1)\n" CLI_COMMON_HELP;
+    "(1)\n" CLI_COMMON_HELP TK_CHECKPOINT_HELP;
 
 typedef struct iter_fig {
   double train, test, mpr, recall, seconds, sweep;
@@ -690,7 +690,9 @@ typedef struct mf_run {
   gasp_mf_info info;
   iter_fig f;
   double best, best_mpr, sweep_total;
-  int rc; /* the callback's failure (printed) */
+  int rc;      /* the callback's failure (printed) */
+  int started; /* the first sweep (of this process: after a resume, not 1)
+                  has been seen */
 } mf_run;
 
 /* The call's rows as the evaluation and the model file read them: padded
@@ -725,7 +727,8 @@ static int on_sweep(void *user, const gasp_mf_sweep *s) {
   mf *m = r->m;
   int root = tk_is_root(r->o), has_test = m->test.n > 0;
   double t = cli_now();
-  if (s->sweep == 1) { /* the call has set the info by now */
+  if (!r->started) { /* the call has set the info by now */
+    r->started = 1;
     m->mean = r->info.mean;
     m->rmin = r->info.min_rating;
     m->rmax = r->info.max_rating;
@@ -761,6 +764,7 @@ static int parse(int argc, char **argv, tk_opts *o, mf_args *a, int *help) {
                 TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
   o->c.seed = 1;
   o->dist_ok = 1; /* across ranks: each half-step is a superstep */
+  o->checkpoint_ok = 1; /* between sweeps (lib_mf.c) */
   o->load = mf_load_ratings;
   static const struct option als_extra[] = {
       {"rank", required_argument, 0, 'k'},
@@ -999,6 +1003,7 @@ static void summary_json(const mf_run *r, const gasp_run_stats *st,
   cli_json_u64(&j, "gpu_batches", r->info.gpu.batches);
   tk_dist_json(r->o, &j, it);
   cli_json_num(&j, "load_seconds", load_s);
+  tk_checkpoint_json(&j, st);
   cli_json_end(&j);
 }
 

@@ -591,6 +591,10 @@ static int engine_open(mf *m, gasp_graph *g, const gasp_engine_opts *eo0,
   eo.max_iter = 1; /* one superstep per half-step */
   eo.on_iteration = NULL;
   eo.always_active = 0;
+  /* checkpoints are taken between sweeps by run(), not by the engine */
+  eo.checkpoint_dir = eo.resume_dir = NULL;
+  eo.checkpoint_every = 0;
+  eo.checkpoint_seconds = 0;
   for (;;) {
     gasp_program prog = {0};
     prog.vertex_size = (size_t)m->stride * sizeof(float);
@@ -684,14 +688,114 @@ static int report(const mf *m, const gasp_mf_opts *o, const gasp_mf_sweep *s,
   return stop;
 }
 
+/* ---- checkpoints -----------------------------------------------------
+ *
+ * Between sweeps (every opts.engine.checkpoint_every sweeps, or
+ * checkpoint_seconds apart): the factors are the vertex data, and a sweep
+ * depends on nothing else but its number (the SGD rate and pass starts
+ * follow from it), so the engine's checkpoint plus the sweep count and
+ * the update count is the whole state.  The run key names the method and
+ * every option that shapes the factors. */
+
+typedef struct mf_ck {
+  uint64_t sweep, updates;
+} mf_ck;
+
+static int mf_checkpoint_setup(mf *m, gasp_engine *e, const gasp_mf_opts *o,
+                               const double *weights, mf_ck *ck,
+                               gasp_error *err) {
+  const gasp_engine_opts *eo = &o->engine;
+  if (!eo->checkpoint_dir && !eo->resume_dir) return GASP_OK;
+  uint64_t wh = 0; /* weighted ALS: the weights shape the factors */
+  for (uint64_t s = 0; weights && s < m->out.num_edges; s++) {
+    uint64_t b;
+    memcpy(&b, &weights[s], sizeof b);
+    wh = (wh ^ b) * 0x100000001b3ull;
+  }
+  char key[320];
+  snprintf(key, sizeof key,
+           "mf %s rank=%d lambda=%.15g alpha=%.15g lr=%.15g decay=%.15g "
+           "lambda_bias=%.15g lr_implicit=%.15g lambda_implicit=%.15g "
+           "seed=%llu weights=%016llx",
+           m->svdpp  ? "svdpp"
+           : m->wals ? "wals"
+           : m->nmf  ? "nmf"
+           : m->als  ? "als"
+                     : (m->biased ? "sgd-biased" : "sgd"),
+           m->k, m->lambda, m->alpha, m->lr, m->decay, m->lambda_bias,
+           m->lr_implicit, m->lambda_implicit, (unsigned long long)m->seed,
+           (unsigned long long)wh);
+  int rc = gasp_engine_set_checkpoint_key(e, key);
+  if (!rc) rc = gasp_engine_checkpoint_state(e, "mf.sweep", ck, sizeof *ck);
+  if (rc) return tk_lib_fail(err, rc, "mf: out of memory");
+  if (!eo->resume_dir) return GASP_OK;
+  if ((rc = gasp_engine_resume(e, eo->resume_dir, NULL))) {
+    if (err) *err = *gasp_engine_last_error(e);
+    return rc;
+  }
+  if (m->gpu) { /* the device's copy of the factors, as restored */
+    gasp_vid *all = gasp__malloc((m->nv ? m->nv : 1) * sizeof *all);
+    if (!all) return tk_lib_fail(err, GASP_ENOMEM, "mf: out of memory");
+    for (gasp_vid v = 0; v < m->nv; v++)
+      all[v] = v;
+    rc = mf_gpu_upload_rows(m->gpu, all, m->nv, m->F, m->gpu_err,
+                            sizeof m->gpu_err);
+    free(all);
+    if (rc) return tk_lib_fail(err, GASP_EIO, "als: %s", m->gpu_err);
+  }
+  return GASP_OK;
+}
+
+/* After sweep `it`: a checkpoint when one is due. */
+static int mf_checkpoint(gasp_engine *e, const gasp_mf_opts *o, mf_ck *ck,
+                         double *last, uint64_t *last_sweep,
+                         gasp_run_stats *st, gasp_error *err) {
+  const gasp_engine_opts *eo = &o->engine;
+  if (!eo->checkpoint_dir || (!eo->checkpoint_every && !eo->checkpoint_seconds))
+    return GASP_OK;
+  double t = now();
+  double due = (eo->checkpoint_every &&
+                ck->sweep - *last_sweep >= eo->checkpoint_every) ||
+               (eo->checkpoint_seconds > 0 && t - *last >= eo->checkpoint_seconds);
+  if (eo->checkpoint_seconds > 0 && eo->dist) { /* rank 0's clock */
+    double v = gasp_cluster_rank(gasp_dist_cluster(eo->dist)) == 0 ? due : 0;
+    int rc = allreduce(e, &v, 1, GASP_REDUCE_MAX, err);
+    if (rc) return rc;
+    due = v;
+  }
+  if (!due) return GASP_OK;
+  int rc = gasp_engine_checkpoint(e, eo->checkpoint_dir);
+  if (rc) {
+    if (err) *err = *gasp_engine_last_error(e);
+    return rc;
+  }
+  *last = now();
+  *last_sweep = ck->sweep;
+  st->checkpoints++;
+  st->checkpoint_seconds += *last - t;
+  return GASP_OK;
+}
+
 static int run(mf *m, gasp_engine *e, const gasp_mf_opts *o, uint64_t sweeps,
                float *factors, float *bias, gasp_mf_info *info,
-               gasp_run_stats *st, gasp_error *err) {
+               gasp_run_stats *st, const double *weights, gasp_error *err) {
   double t0 = now();
-  uint64_t updates = 0;
-  int rc = GASP_OK;
+  mf_ck ck = {0, 0};
+  double r0 = now();
+  int rc = mf_checkpoint_setup(m, e, o, weights, &ck, err);
+  if (rc) return rc;
+  if (o->engine.resume_dir) {
+    st->resumed = 1;
+    st->resumed_from = ck.sweep;
+    st->resume_seconds = now() - r0;
+    t0 = now();
+  }
+  uint64_t updates = ck.updates, last_sweep = ck.sweep;
+  double last_ck = now();
   st->reason = GASP_STOP_MAX_ITER;
-  for (uint64_t it = 1; it <= sweeps; it++) {
+  st->iterations = ck.sweep;
+  st->updates = updates;
+  for (uint64_t it = ck.sweep + 1; it <= sweeps; it++) {
     double ts = now();
     if ((rc = sweep(m, e, it, &updates, err))) break;
     double sweep_s = now() - ts;
@@ -708,6 +812,10 @@ static int run(mf *m, gasp_engine *e, const gasp_mf_opts *o, uint64_t sweeps,
       st->reason = GASP_STOP_PROGRAM;
       break;
     }
+    ck.sweep = it;
+    ck.updates = updates;
+    if ((rc = mf_checkpoint(e, o, &ck, &last_ck, &last_sweep, st, err)))
+      break;
   }
   st->seconds = now() - t0;
   return rc;
@@ -857,7 +965,8 @@ static int mf_run(gasp_graph *g, const gasp_mf_opts *o, int als, int nmf,
   m.threads = gasp_engine_threads(e);
   if ((rc = alloc_threads(&m, err))) goto out;
   st->threads = m.threads;
-  rc = run(&m, e, o, sweeps, factors, m.biased ? bias : NULL, info, st, err);
+  rc = run(&m, e, o, sweeps, factors, m.biased ? bias : NULL, info, st,
+           weights, err);
   if (rc) goto out;
   copy_out(&m, factors, m.biased ? bias : NULL);
   if (svdpp && implicit)

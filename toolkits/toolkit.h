@@ -207,8 +207,8 @@ int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
   "      --checkpoint DIR write checkpoints to DIR (sync engine): each rank's\n" \
   "                       state at a superstep boundary, atomically; the\n"   \
   "                       newest two complete ones are kept\n"                \
-  "      --checkpoint-every N   every N supersteps (10 when no period is\n"   \
-  "                       given)\n"                                           \
+  "      --checkpoint-every N   every N supersteps (sweeps: als, sgd, nmf,\n" \
+  "                       svdpp, wals; 10 when no period is given)\n"        \
   "      --checkpoint-seconds S at most S seconds apart\n"                    \
   "      --resume DIR     go on from the newest complete checkpoint in DIR\n" \
   "                       (of the same graph, options and ranks), and keep\n" \
