@@ -557,16 +557,56 @@ static uint64_t run_class(async_state *s, int c) {
   return n;
 }
 
+/* The chromatic schedule's checkpoints (opts.checkpoint_*): after a
+ * whole sweep over the colour classes nothing is half done -- the vertex
+ * data, the flags of the vertices still to update and their messages
+ * (buffer 0) are the state.  A checkpoint is named by the sweeps since
+ * the run began (every checkpoint_every sweeps); a resumed run counts on
+ * from there. */
+static int chromatic_checkpoint(async_state *s, uint64_t sweeps) {
+  gasp_engine *e = s->e;
+  const gasp_engine_opts *o = &e->opts;
+  if (!o->checkpoint_dir || (!o->checkpoint_every && !o->checkpoint_seconds))
+    return GASP_OK;
+  double now = gasp__now();
+  if (e->ck_last == 0) e->ck_last = now, e->ck_last_iter = sweeps - 1;
+  double due =
+      (o->checkpoint_every && sweeps - e->ck_last_iter >= o->checkpoint_every) ||
+      (o->checkpoint_seconds > 0 && now - e->ck_last >= o->checkpoint_seconds);
+  if (o->checkpoint_seconds > 0 && o->dist && o->dist->size > 1) {
+    double v[1] = {o->dist->rank == 0 ? due : 0};
+    int rc = gasp_engine_allreduce(e, v, 1, GASP_REDUCE_MAX);
+    if (rc) return rc;
+    due = v[0];
+  }
+  if (!due) return GASP_OK;
+  uint64_t it = e->iteration;
+  e->iteration = e->run_iter0 + sweeps;
+  int rc = gasp__checkpoint_write(e, o->checkpoint_dir);
+  e->iteration = it;
+  if (rc) return rc;
+  if (e->ck_stats) {
+    e->ck_stats->checkpoints++;
+    e->ck_stats->checkpoint_bytes += e->ck_bytes;
+    e->ck_stats->checkpoint_seconds += gasp__now() - now;
+  }
+  e->ck_last = gasp__now();
+  e->ck_last_iter = sweeps;
+  return GASP_OK;
+}
+
 static int chromatic_loop(async_state *s) {
   gasp_engine *e = s->e;
   int rc = build_classes(s);
   if (rc) return rc;
+  uint64_t sweeps = e->iteration - e->run_iter0; /* resumed: not 0 */
   while (__atomic_load_n(&e->pending, __ATOMIC_ACQUIRE) > 0) {
     for (int c = 0; c < e->ncolors; c++) {
       if (should_stop(s)) return GASP_OK;
       if (run_class(s, c) == 0) continue;
       drive(s, 1);
     }
+    if ((rc = chromatic_checkpoint(s, ++sweeps))) return rc;
   }
   return GASP_OK;
 }
@@ -614,7 +654,7 @@ static int chromatic_dist(async_state *s, gasp_run_stats *st) {
   /* ghosts start from their owners' data */
   if (!rc) rc = gasp__ghost_exchange(e, 1, changed, NULL, NULL, NULL, &e->err);
   drop_ghost_signals(e); /* only owners update */
-  uint64_t sweeps = 0, start = e->updates;
+  uint64_t sweeps = e->iteration - e->run_iter0, start = e->run_upd0;
   while (!rc) {
     double v[3] = {(double)e->pending, (double)(e->updates - start),
                    (double)__atomic_load_n(&e->stop, __ATOMIC_RELAXED)};
@@ -645,11 +685,12 @@ static int chromatic_dist(async_state *s, gasp_run_stats *st) {
     }
     sweeps++;
     if (!rc && e->opts.on_iteration) { /* every rank, once per sweep */
-      gasp_iter_info info = {e->iteration + sweeps, ran, e->updates - start,
+      gasp_iter_info info = {e->run_iter0 + sweeps, ran, e->updates - start,
                              gasp__now() - s->t0, 0};
       if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
         __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
     }
+    if (!rc) rc = chromatic_checkpoint(s, sweeps);
   }
   st->iterations = sweeps;
   free(changed);
@@ -735,7 +776,10 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
   pthread_mutex_init(&s.mu, NULL);
   pthread_cond_init(&s.cv, NULL);
   s.t0 = gasp__now();
-  s.limit = e->opts.max_iter ? e->opts.max_iter * (nv ? nv : 1) : 0;
+  /* the update budget counts from the run's start (a resumed run's: the
+   * interrupted one's) */
+  s.limit =
+      e->opts.max_iter ? e->opts.max_iter * (nv ? nv : 1) + e->run_upd0 : 0;
   s.last_iter_reported = e->updates / (nv ? nv : 1);
   /* Default (measured by bench/engine, see README): the chromatic
    * schedule for edge consistency, locks for vertex and full (distance-2
@@ -746,6 +790,12 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
              ? GASP_LOCKING_CHROMATIC
              : GASP_LOCKING_LOCKS;
   e->chromatic = lk == GASP_LOCKING_CHROMATIC;
+  if (!e->chromatic && e->opts.checkpoint_dir &&
+      (e->opts.checkpoint_every || e->opts.checkpoint_seconds > 0))
+    return gasp__fail(&e->err, GASP_ENOTSUP, NULL, 0,
+                      "checkpoints of the async engine are taken between "
+                      "the chromatic schedule's sweeps (locking chromatic, "
+                      "edge consistency)");
   int rc = GASP_ENOMEM;
   s.acc = gasp__calloc((size_t)T, sizeof *s.acc);
   s.mbuf = gasp__calloc((size_t)T, sizeof *s.mbuf);
@@ -757,7 +807,7 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
         !(s.mbuf[t] = gasp__malloc(e->prog.msg_size ? e->prog.msg_size : 1)))
       goto out;
   e->mout = 0;
-  uint64_t start_updates = e->updates;
+  uint64_t start_updates = e->run_upd0; /* resumed: the interrupted run's */
   /* Queue what was signalled before the run. */
   e->pending = 0;
   if (!e->chromatic) {
@@ -803,7 +853,7 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
   if (s.gpu_rc && !rc) rc = s.gpu_rc; /* e->err says why */
   st->updates = e->updates - start_updates;
   if (!e->opts.dist) st->iterations = nv ? (st->updates + nv - 1) / nv : 0;
-  e->iteration += st->iterations;
+  e->iteration = e->run_iter0 + st->iterations;
   st->reason =
       s.reason ? (gasp_stop_reason)(s.reason - 1) : GASP_STOP_CONVERGED;
   e->nsignalled = e->pending;

@@ -221,7 +221,9 @@ static void write_state(ck_writer *w, void *arg) {
   h.version = CK_VERSION;
   h.rank = (uint32_t)rank_of(e);
   h.nranks = (uint32_t)ranks_of(e);
-  h.mcur = (uint32_t)e->mcur;
+  /* the buffer holding the next updates' messages (async: always 0) */
+  int mb = e->opts.engine == GASP_ENGINE_ASYNC ? 0 : e->mcur;
+  h.mcur = (uint32_t)mb;
   h.iteration = e->iteration;
   h.updates = e->updates;
   h.nv = g->nv;
@@ -243,9 +245,8 @@ static void write_state(ck_writer *w, void *arg) {
   put_sec(w, SEC_ACTIVE, NULL, e->active, g->nv);
   if (e->prio) put_sec(w, SEC_PRIO, NULL, e->prio, g->nv * sizeof *e->prio);
   if (e->prog.msg_size) {
-    put_sec(w, SEC_MSG, NULL, e->msg[e->mcur],
-            (uint64_t)g->nv * e->prog.msg_size);
-    put_sec(w, SEC_MFLAG, NULL, e->mflag[e->mcur], g->nv);
+    put_sec(w, SEC_MSG, NULL, e->msg[mb], (uint64_t)g->nv * e->prog.msg_size);
+    put_sec(w, SEC_MFLAG, NULL, e->mflag[mb], g->nv);
   }
   for (int i = 0; i < e->naggs; i++)
     put_sec(w, SEC_AGG, NULL, e->aggs[i].value, e->aggs[i].a.size);

@@ -41,7 +41,7 @@ static const char help[] =
     "are those of one process with --engine sync; --engine async colours the\n"
     "graph differently across ranks, so its labels may differ from one\n"
     "process's.  --json then tells which: same_as_one_process.\n\n"
-    "options:\n" TK_HELP;
+    "options:\n" TK_HELP TK_CHECKPOINT_HELP;
 
 typedef struct lp_out {
   const gasp_graph *g;
@@ -58,6 +58,7 @@ int cmd_labelprop(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
   o.dist_ok = 1; /* across ranks: synchronous rounds by default */
+  o.checkpoint_ok = 1; /* sync, or between chromatic sweeps */
   /* weights count: --weighted / --unweighted stay */
   o.takes &= ~(TK_TAKES_TOL | TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SEED);
   int rc = tk_parse(argc, argv, &o, NULL, help, NULL, NULL);

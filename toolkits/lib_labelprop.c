@@ -336,6 +336,17 @@ int gasp_labelprop(gasp_graph *g, const gasp_labelprop_opts *o, gasp_vid *label,
     p.threads = gasp_engine_threads(e);
     if (lp_alloc(&p, g)) rc = tk_lib_fail(err, GASP_ENOMEM, "out of memory");
   }
+  /* checkpoints: the labels are the vertex data; which changed last */
+  if (!rc && (eo.checkpoint_dir || eo.resume_dir)) {
+    char key[64];
+    snprintf(key, sizeof key, "labelprop %s weighted=%d",
+             eo.engine == GASP_ENGINE_ASYNC ? "chromatic" : "sync",
+             p.weight != NULL);
+    if ((rc = gasp_engine_set_checkpoint_key(e, key)) ||
+        (rc = gasp_engine_checkpoint_state(e, "labelprop.changed", p.changed,
+                                           nv ? (size_t)nv : 1)))
+      tk_lib_fail(err, rc, "out of memory");
+  }
   if (!rc) {
     gasp_engine_signal_all(e, 1.0);
     rc = gasp_engine_run(e, st);

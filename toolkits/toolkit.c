@@ -144,9 +144,13 @@ static int checkpoint_flags_check(tk_opts *o) {
               cli_command());
     return EXIT_USAGE;
   }
-  if (e->engine == GASP_ENGINE_ASYNC || e->staleness) {
+  if (e->staleness || (e->engine == GASP_ENGINE_ASYNC &&
+                        (e->locking == GASP_LOCKING_LOCKS ||
+                         e->consistency != GASP_CONSISTENCY_EDGE))) {
     cli_error("%s: checkpoints are taken at the sync engine's superstep "
-              "boundaries (not with --engine async or --staleness)",
+              "boundaries or between the async engine's chromatic sweeps "
+              "(not with --staleness, --locking locks or vertex/full "
+              "consistency)",
               cli_command());
     return EXIT_USAGE;
   }
