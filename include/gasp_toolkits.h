@@ -691,8 +691,9 @@ GASP_EXTERN void gasp_lbp_opts_init(gasp_lbp_opts *o);
  * GASP_EINVAL for an empty model, a cardinality of 0, a factor naming a
  * variable out of range or joining a variable to itself, a negative or
  * non-finite potential, a table of zeros (err names the variable or
- * factor), or a bad tol or damping; GASP_ERANGE when a message became all
- * zero (contradictory potentials); GASP_ENOTSUP across ranks, with
+ * factor), or a bad tol or damping; GASP_ERANGE when a message or a
+ * variable's beliefs became all zero (contradictory potentials: err
+ * names the variable); GASP_ENOTSUP across ranks, with
  * bounded staleness, or async under vertex consistency (an update writes
  * its messages, on its edges). */
 GASP_EXTERN int gasp_lbp(const gasp_mrf *mrf, const gasp_lbp_opts *o,

@@ -67,9 +67,11 @@ typedef struct lbp {
 
 /* Recomputes the messages vertex a sends, reading the incoming ones from
  * `in` and writing the new ones to `outb` (NULL: only measure); returns
- * the largest change.  resid (optional) gets each arc's change. */
+ * the largest change.  resid (optional) adds each arc's change to its
+ * entry; *gap (optional) gets how far a damped message still is from the
+ * one computed. */
 static double update(lbp *p, gasp_vid a, double *sc, const double *in,
-                     double *outb, double *resid) {
+                     double *outb, double *resid, double *gap) {
   const gasp_mrf *m = p->mrf;
   uint32_t ka = m->card[a];
   const double *phi = m->unary + p->uoff[a];
@@ -85,7 +87,7 @@ static double update(lbp *p, gasp_vid a, double *sc, const double *in,
   }
   for (uint32_t x = 0; x < ka; x++)
     S[x] = 0;
-  double worst = 0;
+  double worst = 0, far = 0;
   for (uint64_t i = deg; i-- > 0;) {
     uint32_t in_arc = p->in.slot[i0 + i];
     uint32_t s = p->rev[in_arc]; /* the arc a -> b of the same factor */
@@ -128,8 +130,11 @@ static double update(lbp *p, gasp_vid a, double *sc, const double *in,
       for (uint32_t y = 0; y < kb; y++)
         nm[y] = old[y];
     } else {
-      for (uint32_t y = 0; y < kb; y++)
-        nm[y] = (1 - p->damping) * (nm[y] / sum) + p->damping * old[y];
+      for (uint32_t y = 0; y < kb; y++) {
+        double t = nm[y] / sum;
+        nm[y] = (1 - p->damping) * t + p->damping * old[y];
+        far = fmax(far, fabs(t - nm[y]));
+      }
     }
     double ch = 0;
     for (uint32_t y = 0; y < kb; y++)
@@ -142,11 +147,11 @@ static double update(lbp *p, gasp_vid a, double *sc, const double *in,
     for (uint32_t x = 0; x < ka; x++)
       S[x] += log(mi[x]);
   }
+  if (gap) *gap = far;
   return worst;
 }
 
 static void lbp_apply(gasp_ctx *ctx, void *vp, const void *acc) {
-  (void)vp;
   (void)acc;
   lbp *p = gasp_ctx_user(ctx);
   int t = gasp_ctx_thread(ctx);
@@ -156,19 +161,23 @@ static void lbp_apply(gasp_ctx *ctx, void *vp, const void *acc) {
     /* a reads its incoming messages now: their changes are seen */
     for (uint64_t i = p->in.off[a]; i < p->in.off[a + 1]; i++)
       p->resid[p->in.slot[i]] = 0;
-    update(p, a, sc, p->msg[0], p->msg[0], p->resid);
+    update(p, a, sc, p->msg[0], p->msg[0], p->resid, (double *)vp);
     return;
   }
-  double w = update(p, a, sc, p->msg[p->cur], p->msg[1 - p->cur], NULL);
+  double w =
+      update(p, a, sc, p->msg[p->cur], p->msg[1 - p->cur], NULL, NULL);
   if (w > p->worst[(size_t)t * PAD]) p->worst[(size_t)t * PAD] = w;
 }
 
 /* async: the neighbours whose message moved by more than tol since they
  * last read it (changes below tol add up, so that many small ones are not
- * lost), with that change as the priority */
+ * lost), with that change as the priority; and the vertex itself when
+ * damping left a message more than tol short of the one computed (its
+ * inputs may not change again to bring it back) */
 static void lbp_scatter(gasp_ctx *ctx, const void *vp, const gasp_nbrs *nb) {
-  (void)vp;
   const lbp *p = gasp_ctx_user(ctx);
+  double gap = *(const double *)vp;
+  if (gap > p->tol) gasp_signal_priority(ctx, gasp_ctx_vertex(ctx), gap);
   for (uint64_t i = 0; i < nb->n_out; i++) {
     double r = p->resid[nb->out_slot0 + i];
     if (r > p->tol) gasp_signal_priority(ctx, nb->out[i], r);
@@ -375,10 +384,13 @@ static void lbp_free(lbp *p) {
   free(p->scratch);
 }
 
-/* Beliefs and MAP states from the final messages. */
-static void beliefs(lbp *p, const double *msg, double *belief, uint32_t *map) {
+/* Beliefs and MAP states from the final messages; returns the first
+ * variable whose every state has belief 0 plus 1, or 0. */
+static uint64_t beliefs(lbp *p, const double *msg, double *belief,
+                        uint32_t *map) {
   const gasp_mrf *m = p->mrf;
   double *b = p->scratch;
+  uint64_t none = 0;
   for (gasp_vid a = 0; a < m->n; a++) {
     uint32_t k = m->card[a];
     const double *phi = m->unary + p->uoff[a];
@@ -393,6 +405,7 @@ static void beliefs(lbp *p, const double *msg, double *belief, uint32_t *map) {
     uint32_t arg = 0;
     for (uint32_t x = 0; x < k; x++)
       if (b[x] > mx) mx = b[x], arg = x;
+    if (!(mx > -INFINITY) && !none) none = (uint64_t)a + 1;
     for (uint32_t x = 0; x < k; x++)
       s += (b[x] = mx > -INFINITY ? exp(b[x] - mx) : 1);
     if (belief)
@@ -400,6 +413,7 @@ static void beliefs(lbp *p, const double *msg, double *belief, uint32_t *map) {
         belief[p->uoff[a] + x] = b[x] / s;
     if (map) map[a] = arg;
   }
+  return none;
 }
 
 int gasp_lbp(const gasp_mrf *mrf, const gasp_lbp_opts *o, double *belief,
@@ -445,7 +459,7 @@ int gasp_lbp(const gasp_mrf *mrf, const gasp_lbp_opts *o, double *belief,
   if ((rc = model_graph(mrf, o->engine.threads, &g, err))) goto out;
   if ((rc = setup_arcs(&p, g, err))) goto out;
   gasp_program prog = {0};
-  prog.vertex_size = sizeof(double);
+  prog.vertex_size = sizeof(double); /* async: the damping gap */
   prog.acc_size = sizeof(double);
   prog.apply = lbp_apply;
   prog.user = &p;
@@ -490,12 +504,17 @@ int gasp_lbp(const gasp_mrf *mrf, const gasp_lbp_opts *o, double *belief,
   const double *fin = p.msg[async ? 0 : p.cur];
   double worst = 0;
   for (gasp_vid a = 0; a < mrf->n; a++)
-    worst = fmax(worst, update(&p, a, p.scratch, fin, NULL, NULL));
+    worst = fmax(worst, update(&p, a, p.scratch, fin, NULL, NULL, NULL));
   info->updates = st->updates;
   info->iterations = st->iterations;
   info->residual = worst;
   info->converged = async ? st->reason == GASP_STOP_CONVERGED : p.converged;
-  beliefs(&p, fin, belief, map);
+  uint64_t none = beliefs(&p, fin, belief, map);
+  if (none)
+    rc = tk_lib_fail(err, GASP_ERANGE,
+                     "lbp: variable %llu has belief 0 in every state (the "
+                     "potentials contradict each other)",
+                     (unsigned long long)none - 1);
 out:
   lbp_free(&p);
   gasp_graph_free(&g);
