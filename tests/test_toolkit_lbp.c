@@ -457,12 +457,14 @@ static void test_denoise_cli(void **state) {
     if (r.status != 0) fail_msg("gasp lbp: %s", r.err);
     assert_true(tu_contains(r.out, "\"engine\":\"async\""));
     assert_true(tu_contains(r.out, "\"scheduler\":\"priority\""));
+    assert_true(tu_contains(r.out, "\"converged\":true"));
     double ua = tu_json_num(r.out, "updates");
     tu_result_free(&r);
     const char *s[] = {"lbp", "-i", in, "-o", os, "--colors", "4", "--sigma",
                        "45", "--engine", "sync", "--json", NULL};
     r = tu_gasp_runv(s);
     if (r.status != 0) fail_msg("gasp lbp --engine sync: %s", r.err);
+    assert_true(tu_contains(r.out, "\"converged\":true"));
     double us = tu_json_num(r.out, "updates");
     assert_true(tu_json_num(r.out, "variables") == IW * IH);
     tu_result_free(&r);
