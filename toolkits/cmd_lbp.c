@@ -412,6 +412,7 @@ static int synthetic(model *md, int n, int k, double noise, uint64_t seed) {
 
 typedef struct lbp_args {
   int colors, synthetic, linear;
+  const char *image_flag, *synth_flag; /* one given, for refusals */
   double sigma, smoothing, truncate, damping, noise;
   const char *noisy_out, *beliefs;
 } lbp_args;
@@ -576,6 +577,12 @@ enum {
 
 static int handle(int opt, const char *arg, void *u) {
   lbp_args *a = u;
+  static const char *const image_flags[] = {
+      "--colors", "--sigma", "--smoothing", "--potential", "--truncate"};
+  if (opt >= O_COLORS && opt <= O_TRUNCATE)
+    a->image_flag = image_flags[opt - O_COLORS];
+  if (opt == O_NOISE) a->synth_flag = "--noise";
+  if (opt == O_NOISY_OUT) a->synth_flag = "--noisy-out";
   switch (opt) {
   case O_COLORS:
     if (cli_parse_int("--colors", arg, &a->colors)) return 1;
@@ -699,7 +706,8 @@ static double level_error(const model *md, const uint32_t *lv) {
 int cmd_lbp(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
-  lbp_args a = {8, 0, 0, 30, 2, 2, 0, 30, NULL, NULL};
+  lbp_args a = {.colors = 8, .sigma = 30, .smoothing = 2, .truncate = 2,
+                .noise = 30};
   static const struct option extra[] = {
       {"colors", required_argument, 0, O_COLORS},
       {"colours", required_argument, 0, O_COLORS},
@@ -737,8 +745,8 @@ int cmd_lbp(int argc, char **argv) {
               "--synthetic N, one of them");
     return EXIT_USAGE;
   }
-  if (a.noisy_out && !a.synthetic) {
-    cli_error("lbp: --noisy-out writes the --synthetic image");
+  if (a.synth_flag && !a.synthetic) {
+    cli_error("lbp: %s is for the --synthetic image", a.synth_flag);
     return EXIT_USAGE;
   }
   model md;
@@ -756,6 +764,12 @@ int cmd_lbp(int argc, char **argv) {
         (rc = write_pgm(a.noisy_out, md.w, md.h, NULL, 0, md.pix)))
       goto out;
   } else if ((rc = read_input(&md, o.c.input, &a, &image))) {
+    goto out;
+  }
+  if (!image && a.image_flag) {
+    cli_error("lbp: %s is for images, and %s is a factor list", a.image_flag,
+              o.c.input);
+    rc = EXIT_USAGE;
     goto out;
   }
   double load_s = cli_now() - t0;
