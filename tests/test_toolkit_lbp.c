@@ -93,7 +93,8 @@ static void random_grid(mrf *M, int h, int w, uint32_t k, double strength,
     }
 }
 
-/* ---- references ------------------------------------------------------------ */
+/* ---- references ------------------------------------------------------------
+ */
 
 /* Exact marginals by enumerating every joint state. */
 static void brute_marginals(const mrf *M, double *marg) {
@@ -208,7 +209,8 @@ static void run_lbp(const mrf *M, gasp_engine_kind eng, gasp_scheduler sch,
   assert_int_equal(info->updates, st.updates);
 }
 
-/* ---- the library ------------------------------------------------------------ */
+/* ---- the library ------------------------------------------------------------
+ */
 
 static void test_tree_exact(void **state) {
   (void)state;
@@ -386,7 +388,8 @@ static void test_lib_errors(void **state) {
   assert_int_equal(gasp_lbp(&g, &o, b, NULL, NULL, NULL, &err), GASP_EINVAL);
 }
 
-/* ---- the command ----------------------------------------------------------- */
+/* ---- the command -----------------------------------------------------------
+ */
 
 enum { IW = 48, IH = 40, IK = 4 };
 
@@ -451,8 +454,8 @@ static void test_denoise_cli(void **state) {
     char *oa = tu_path(dir, "async.pgm"), *os = tu_path(dir, "sync.pgm");
     double noisy = write_noisy(in, binary, 11);
     assert_true(noisy > 0.2); /* the noise is real */
-    const char *a[] = {"lbp", "-i", in, "-o", oa, "--colors", "4", "--sigma",
-                       "45", "--json", "-t", "2", NULL};
+    const char *a[] = {"lbp",     "-i", in,       "-o", oa,  "--colors", "4",
+                       "--sigma", "45", "--json", "-t", "2", NULL};
     tu_result r = tu_gasp_runv(a);
     if (r.status != 0) fail_msg("gasp lbp: %s", r.err);
     assert_true(tu_contains(r.out, "\"engine\":\"async\""));
@@ -460,8 +463,9 @@ static void test_denoise_cli(void **state) {
     assert_true(tu_contains(r.out, "\"converged\":true"));
     double ua = tu_json_num(r.out, "updates");
     tu_result_free(&r);
-    const char *s[] = {"lbp", "-i", in, "-o", os, "--colors", "4", "--sigma",
-                       "45", "--engine", "sync", "--json", NULL};
+    const char *s[] = {"lbp",      "-i",     in,        "-o", os,
+                       "--colors", "4",      "--sigma", "45", "--engine",
+                       "sync",     "--json", NULL};
     r = tu_gasp_runv(s);
     if (r.status != 0) fail_msg("gasp lbp --engine sync: %s", r.err);
     assert_true(tu_contains(r.out, "\"converged\":true"));
@@ -511,8 +515,10 @@ static void test_factor_cli(void **state) {
   double exact[64 * 4];
   brute_marginals(&M, exact);
   for (int e = 0; e < 2; e++) {
-    const char *a[] = {"lbp", "-i", in, "-o", out, "--tol", "1e-14",
-                       "--engine", e ? "async" : "sync", "--quiet", NULL};
+    const char *a[] = {"lbp",     "-i",       in,
+                       "-o",      out,        "--tol",
+                       "1e-14",   "--engine", e ? "async" : "sync",
+                       "--quiet", NULL};
     tu_result r = tu_gasp_runv(a);
     if (r.status != 0) fail_msg("gasp lbp: %s", r.err);
     tu_result_free(&r);
@@ -574,7 +580,8 @@ static void test_bad_input_cli(void **state) {
   (void)state;
   TU_NEED_BIN();
   char *dir = tu_mkdtemp();
-  REFUSED(dir, "f1", "var 1 2 1 1\nbogus 1 2\n", "2: expected a 'var' or 'edge'");
+  REFUSED(dir, "f1", "var 1 2 1 1\nbogus 1 2\n",
+          "2: expected a 'var' or 'edge'");
   REFUSED(dir, "f2", "var 1 2 1 1\n\nedge 1 7 1 1 1 1\n",
           "3: unknown variable 7");
   REFUSED(dir, "f3", "var 1 2 1 1\nvar 2 3 1 1 1\nedge 1 2 1 1 1 1 1\n",
@@ -584,16 +591,20 @@ static void test_bad_input_cli(void **state) {
   REFUSED(dir, "f5", "# x\nvar 1 3 1 -0.5 1\n", "2: unary potential 2 is -0.5");
   REFUSED(dir, "f6", "var 1 2 1 1\nvar 2 2 1 1\nedge 1 2 1 nan 1 1\n",
           "3: pairwise potential 2 is nan");
-  REFUSED(dir, "f7", "var 1 2 1 1\nvar 1 2 1 1\n", "2: variable 1 is declared twice");
+  REFUSED(dir, "f7", "var 1 2 1 1\nvar 1 2 1 1\n",
+          "2: variable 1 is declared twice");
   REFUSED(dir, "f8", "var 1 2 1 1\nedge 1 1 1 1 1 1\n", "2: an edge joins");
   REFUSED(dir, "f9", "var 1 2 0 0\n", "1: the unary potentials are all 0");
   REFUSED(dir, "f10", "var 1 0\n", "1: variable 1: expected its number");
   REFUSED(dir, "f11", "var 1 2 1 x\n", "1: unary potential 2 is not a number");
-  REFUSED(dir, "p1", "P5\n4 4\n255\nabc", "4: truncated: the pixel data holds 3 of 16");
-  REFUSED(dir, "p2", "P2\n2 2\n255\n1 2\n3 x\n", "5: pixel 4 of 4: not a number");
+  REFUSED(dir, "p1", "P5\n4 4\n255\nabc",
+          "4: truncated: the pixel data holds 3 of 16");
+  REFUSED(dir, "p2", "P2\n2 2\n255\n1 2\n3 x\n",
+          "5: pixel 4 of 4: not a number");
   REFUSED(dir, "p3", "P2\n# c\n2 2\n255\n1 2\n3\n",
           "7: pixel 4 of 4: the file ends");
-  REFUSED(dir, "p4", "P2\n2 2\n15\n1 2\n3 16\n", "5: pixel 4 is 16, above maxval 15");
+  REFUSED(dir, "p4", "P2\n2 2\n15\n1 2\n3 16\n",
+          "5: pixel 4 is 16, above maxval 15");
   REFUSED(dir, "p5", "P5\n2 x\n", "2: a PGM header");
   /* refusals of the command line */
   const char *np[] = {"lbp", "--synthetic", "16", "--np", "2", NULL};
@@ -601,8 +612,8 @@ static void test_bad_input_cli(void **state) {
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "one process"));
   tu_result_free(&r);
-  const char *vc[] = {"lbp", "--synthetic", "16", "--consistency", "vertex",
-                      NULL};
+  const char *vc[] = {"lbp",           "--synthetic", "16",
+                      "--consistency", "vertex",      NULL};
   r = tu_gasp_runv(vc);
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "edge or full"));
@@ -635,8 +646,8 @@ static void test_synthetic_cli(void **state) {
   TU_NEED_BIN();
   char *dir = tu_mkdtemp();
   char *n1 = tu_path(dir, "n1.pgm"), *n2 = tu_path(dir, "n2.pgm");
-  const char *a[] = {"lbp", "--synthetic", "48", "--noisy-out", n1, "--json",
-                     "--seed", "3", NULL};
+  const char *a[] = {"lbp",    "--synthetic", "48", "--noisy-out", n1,
+                     "--json", "--seed",      "3",  NULL};
   tu_result r = tu_gasp_runv(a);
   if (r.status != 0) fail_msg("gasp lbp: %s", r.err);
   double ne = tu_json_num(r.out, "noisy_error"),
@@ -660,10 +671,14 @@ static void test_synthetic_cli(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_tree_exact),    cmocka_unit_test(test_tree_damped),
-      cmocka_unit_test(test_loopy_grid),    cmocka_unit_test(test_contradiction),
-      cmocka_unit_test(test_lib_errors),    cmocka_unit_test(test_denoise_cli),
-      cmocka_unit_test(test_factor_cli),    cmocka_unit_test(test_bad_input_cli),
+      cmocka_unit_test(test_tree_exact),
+      cmocka_unit_test(test_tree_damped),
+      cmocka_unit_test(test_loopy_grid),
+      cmocka_unit_test(test_contradiction),
+      cmocka_unit_test(test_lib_errors),
+      cmocka_unit_test(test_denoise_cli),
+      cmocka_unit_test(test_factor_cli),
+      cmocka_unit_test(test_bad_input_cli),
       cmocka_unit_test(test_synthetic_cli),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,8 +28,8 @@ typedef struct model {
   uint64_t *hkey, *hval, hcap;
   /* images */
   int w, h, k;
-  double *pix;       /* observed intensities, 0 .. 255 */
-  uint32_t *truth;   /* --synthetic: the clean image's levels */
+  double *pix;     /* observed intensities, 0 .. 255 */
+  uint32_t *truth; /* --synthetic: the clean image's levels */
 } model;
 
 static void model_free(model *md) {
@@ -244,8 +244,8 @@ static int factor_line(model *md, const char *path, uint64_t no,
       return oom();
     snprintf(size, sizeof size, "%llu x %llu", (unsigned long long)ka,
              (unsigned long long)kb);
-    int rc =
-        read_table(&q, md->pair + md->plen, ka * kb, path, no, "pairwise", size);
+    int rc = read_table(&q, md->pair + md->plen, ka * kb, path, no, "pairwise",
+                        size);
     if (rc) return rc;
     md->u[md->m] = (uint64_t)ia, md->v[md->m] = (uint64_t)ib;
     md->plen += ka * kb;
@@ -279,7 +279,8 @@ static int read_factors(model *md, const char *path) {
   return rc;
 }
 
-/* ---- images ---------------------------------------------------------------- */
+/* ---- images ----------------------------------------------------------------
+ */
 
 typedef struct pgm_in {
   const unsigned char *b;
@@ -290,9 +291,8 @@ typedef struct pgm_in {
 /* the next header number (comments '#' to the end of the line) */
 static int pgm_num(pgm_in *s, unsigned long *out) {
   for (;;) {
-    while (s->i < s->n &&
-           (s->b[s->i] == ' ' || s->b[s->i] == '\t' || s->b[s->i] == '\n' ||
-            s->b[s->i] == '\r')) {
+    while (s->i < s->n && (s->b[s->i] == ' ' || s->b[s->i] == '\t' ||
+                           s->b[s->i] == '\n' || s->b[s->i] == '\r')) {
       if (s->b[s->i] == '\n') s->line++;
       s->i++;
     }
@@ -366,8 +366,9 @@ static int read_pgm(model *md, const char *path, const unsigned char *b,
     return EXIT_USAGE;
   }
   for (uint64_t i = 0; i < np; i++) {
-    unsigned x = bpp == 1 ? s.b[s.i + i]
-                          : (unsigned)s.b[s.i + 2 * i] << 8 | s.b[s.i + 2 * i + 1];
+    unsigned x = bpp == 1
+                     ? s.b[s.i + i]
+                     : (unsigned)s.b[s.i + 2 * i] << 8 | s.b[s.i + 2 * i + 1];
     if (x > maxval) {
       cli_error("%s:%llu: pixel %llu is %u, above maxval %lu", path,
                 (unsigned long long)s.line, (unsigned long long)i + 1, x,
@@ -470,8 +471,7 @@ static int write_pgm(const char *path, int w, int h, const uint32_t *lv, int k,
   if (rc) return rc;
   fprintf(o.f, "P5\n%d %d\n255\n", w, h);
   for (uint64_t i = 0; i < (uint64_t)w * h; i++)
-    fputc(lv ? (int)lround(255.0 * lv[i] / (k - 1)) : (int)lround(pix[i]),
-          o.f);
+    fputc(lv ? (int)lround(255.0 * lv[i] / (k - 1)) : (int)lround(pix[i]), o.f);
   return cli_out_close(&o, 1);
 }
 
@@ -560,7 +560,8 @@ static int read_input(model *md, const char *path, const lbp_args *a,
   return read_factors(md, cli_input_path(path));
 }
 
-/* ---- the command ---------------------------------------------------------- */
+/* ---- the command ----------------------------------------------------------
+ */
 
 enum {
   O_COLORS = OPT_FIRST_PRIVATE,
@@ -606,8 +607,10 @@ static int handle(int opt, const char *arg, void *u) {
     }
     return 0;
   case O_POTENTIAL:
-    if (!strcmp(arg, "potts")) a->linear = 0;
-    else if (!strcmp(arg, "linear") || !strcmp(arg, "laplace")) a->linear = 1;
+    if (!strcmp(arg, "potts"))
+      a->linear = 0;
+    else if (!strcmp(arg, "linear") || !strcmp(arg, "laplace"))
+      a->linear = 1;
     else {
       cli_error("--potential: expected potts or linear, got '%s'", arg);
       return 1;
@@ -668,7 +671,8 @@ static const char help[] =
     "    var ID K p_1 ... p_K          a variable of K states, its unary\n"
     "                                  potentials\n"
     "    edge U V t_11 ... t_{Ku Kv}   a pairwise factor: K_U x K_V\n"
-    "                                  potentials, row by row (row: U's state)\n"
+    "                                  potentials, row by row (row: U's "
+    "state)\n"
     "  (ids non-negative integers; variables before the edges naming them;\n"
     "  potentials finite, >= 0 and not all 0; '#' comments); -o writes\n"
     "  'id<TAB>state<TAB>b_1 ... b_K' (most probable state, from 0, then\n"
@@ -706,8 +710,8 @@ static double level_error(const model *md, const uint32_t *lv) {
 int cmd_lbp(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
-  lbp_args a = {.colors = 8, .sigma = 30, .smoothing = 2, .truncate = 2,
-                .noise = 30};
+  lbp_args a = {
+      .colors = 8, .sigma = 30, .smoothing = 2, .truncate = 2, .noise = 30};
   static const struct option extra[] = {
       {"colors", required_argument, 0, O_COLORS},
       {"colours", required_argument, 0, O_COLORS},
@@ -721,8 +725,8 @@ int cmd_lbp(int argc, char **argv) {
       {"noisy-out", required_argument, 0, O_NOISY_OUT},
       {"beliefs", required_argument, 0, O_BELIEFS},
       {0, 0, 0, 0}};
-  o.takes &= ~(TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SYMMETRIC |
-               TK_TAKES_WEIGHTS);
+  o.takes &=
+      ~(TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
   o.c.seed = 1;
   /* defaults that tell "not given" apart: priority, edge consistency */
   o.eng.scheduler = (gasp_scheduler)-1;
@@ -780,8 +784,8 @@ int cmd_lbp(int argc, char **argv) {
     goto out;
   }
   if ((rc = tk_iter_start(&it, &o, "lbp"))) goto out;
-  gasp_mrf mrf = {md.n,    md.card, md.unary, md.m,
-                  md.u,    md.v,    md.pair,  image ? md.poff : NULL};
+  gasp_mrf mrf = {md.n, md.card, md.unary, md.m,
+                  md.u, md.v,    md.pair,  image ? md.poff : NULL};
   gasp_lbp_opts lo;
   gasp_lbp_opts_init(&lo);
   lo.engine = o.eng;
@@ -801,8 +805,7 @@ int cmd_lbp(int argc, char **argv) {
                : write_beliefs(o.c.output, &md, belief, map);
     if (rc) goto out;
   }
-  if (a.beliefs && (rc = write_beliefs(a.beliefs, &md, belief, map)))
-    goto out;
+  if (a.beliefs && (rc = write_beliefs(a.beliefs, &md, belief, map))) goto out;
   double noisy_err = -1, denoised_err = -1;
   if (md.truth) {
     uint64_t np = (uint64_t)md.w * md.h;
@@ -817,7 +820,7 @@ int cmd_lbp(int argc, char **argv) {
     denoised_err = level_error(&md, map);
     free(nl);
   }
-  const char *sched = !async ? "none"
+  const char *sched = !async                                   ? "none"
                       : o.eng.scheduler == GASP_SCHED_PRIORITY ? "priority"
                       : o.eng.scheduler == GASP_SCHED_FIFO     ? "fifo"
                                                                : "sweep";
@@ -825,9 +828,10 @@ int cmd_lbp(int argc, char **argv) {
     cli_json j;
     cli_json_begin(&j, stdout);
     cli_json_str(&j, "toolkit", "lbp");
-    cli_json_str(&j, "input", a.synthetic ? "synthetic"
-                              : image     ? "pgm"
-                                          : "factors");
+    cli_json_str(&j, "input",
+                 a.synthetic ? "synthetic"
+                 : image     ? "pgm"
+                             : "factors");
     cli_json_u64(&j, "variables", md.n);
     cli_json_u64(&j, "factors", md.m);
     if (image) {

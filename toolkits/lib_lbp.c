@@ -42,16 +42,16 @@ enum { PAD = 8 }; /* doubles between per-thread maxima (a cache line) */
 
 typedef struct lbp {
   const gasp_mrf *mrf;
-  uint64_t *uoff;       /* n + 1: offsets of the unary tables */
-  const double **tab;   /* per factor: its pairwise table */
-  uint64_t *moff;       /* per arc (edge slot): offset of its message */
-  uint64_t *fac;        /* per arc: its factor */
-  uint32_t *rev;        /* per arc: the arc of the same factor the other way */
-  double *msg[2];       /* message buffers (sync: both; async: msg[0]) */
-  double *resid;        /* async, per arc: the change of its message since
-                           its target last read it */
-  double *worst;        /* per thread: the largest change (sync) */
-  double *scratch;      /* per thread: scratch_len doubles */
+  uint64_t *uoff;     /* n + 1: offsets of the unary tables */
+  const double **tab; /* per factor: its pairwise table */
+  uint64_t *moff;     /* per arc (edge slot): offset of its message */
+  uint64_t *fac;      /* per arc: its factor */
+  uint32_t *rev;      /* per arc: the arc of the same factor the other way */
+  double *msg[2];     /* message buffers (sync: both; async: msg[0]) */
+  double *resid;      /* async, per arc: the change of its message since
+                         its target last read it */
+  double *worst;      /* per thread: the largest change (sync) */
+  double *scratch;    /* per thread: scratch_len doubles */
   size_t scratch_len;
   gasp_adjacency in, out;
   uint32_t kmax;
@@ -164,8 +164,7 @@ static void lbp_apply(gasp_ctx *ctx, void *vp, const void *acc) {
     update(p, a, sc, p->msg[0], p->msg[0], p->resid, (double *)vp);
     return;
   }
-  double w =
-      update(p, a, sc, p->msg[p->cur], p->msg[1 - p->cur], NULL, NULL);
+  double w = update(p, a, sc, p->msg[p->cur], p->msg[1 - p->cur], NULL, NULL);
   if (w > p->worst[(size_t)t * PAD]) p->worst[(size_t)t * PAD] = w;
 }
 
@@ -249,11 +248,10 @@ static int check_model(const gasp_mrf *m, lbp *p, gasp_error *err) {
   for (uint64_t f = 0; f < m->m; f++) {
     uint64_t a = m->u[f], b = m->v[f];
     if (a >= m->n || b >= m->n)
-      return tk_lib_fail(err, GASP_EINVAL,
-                         "lbp: factor %llu names variable %llu of %llu",
-                         (unsigned long long)f,
-                         (unsigned long long)(a >= m->n ? a : b),
-                         (unsigned long long)m->n);
+      return tk_lib_fail(
+          err, GASP_EINVAL, "lbp: factor %llu names variable %llu of %llu",
+          (unsigned long long)f, (unsigned long long)(a >= m->n ? a : b),
+          (unsigned long long)m->n);
     if (a == b)
       return tk_lib_fail(err, GASP_EINVAL,
                          "lbp: factor %llu joins variable %llu to itself",
@@ -264,7 +262,8 @@ static int check_model(const gasp_mrf *m, lbp *p, gasp_error *err) {
     p->tab[f] = t;
     /* a table shared by many factors is checked once */
     if (f > 0 && m->pair_off && m->pair_off[f] == m->pair_off[f - 1] &&
-        m->card[a] == m->card[m->u[f - 1]] && m->card[b] == m->card[m->v[f - 1]])
+        m->card[a] == m->card[m->u[f - 1]] &&
+        m->card[b] == m->card[m->v[f - 1]])
       continue;
     double s = 0;
     for (uint64_t x = 0; x < sz; x++) {
@@ -299,7 +298,7 @@ static int model_graph(const gasp_mrf *m, int threads, gasp_graph **g,
   for (uint64_t f = 0; f < m->m; f++) {
     src[2 * f] = m->u[f], dst[2 * f] = m->v[f], w[2 * f] = (double)f;
     src[2 * f + 1] = m->v[f], dst[2 * f + 1] = m->u[f],
-              w[2 * f + 1] = (double)f;
+                w[2 * f + 1] = (double)f;
   }
   rc = gasp_graph_from_coo(g, na, src, dst, w, m->n, GASP_BUILD_WEIGHTED,
                            threads, err);
@@ -356,8 +355,7 @@ static int setup_arcs(lbp *p, gasp_graph *g, gasp_error *err) {
         p->msg[b][p->moff[s] + y] = 1.0 / k;
     }
   }
-  if (p->async &&
-      !(p->resid = gasp__calloc(na ? na : 1, sizeof *p->resid)))
+  if (p->async && !(p->resid = gasp__calloc(na ? na : 1, sizeof *p->resid)))
     goto oom;
   uint64_t maxdeg = 0;
   for (gasp_vid a = 0; a < p->in.num_vertices; a++)
