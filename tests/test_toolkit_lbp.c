@@ -630,6 +630,11 @@ static void test_bad_input_cli(void **state) {
   assert_int_equal(r.status, 2);
   assert_true(tu_contains(r.err, "--noise is for the --synthetic image"));
   tu_result_free(&r);
+  const char *fm[] = {"lbp", "-i", fl, "--format", "mtx", NULL};
+  r = tu_gasp_runv(fm);
+  assert_int_equal(r.status, 2);
+  assert_true(tu_contains(r.err, "--format does not apply"));
+  tu_result_free(&r);
   free(fl);
   const char *h[] = {"lbp", "--help", NULL};
   r = tu_gasp_runv(h);

@@ -749,6 +749,11 @@ int cmd_lbp(int argc, char **argv) {
               "--synthetic N, one of them");
     return EXIT_USAGE;
   }
+  if (o.c.format != GASP_FORMAT_AUTO) {
+    cli_error("lbp: --format does not apply (a PGM is recognised by its "
+              "magic number, anything else is read as a factor list)");
+    return EXIT_USAGE;
+  }
   if (a.synth_flag && !a.synthetic) {
     cli_error("lbp: %s is for the --synthetic image", a.synth_flag);
     return EXIT_USAGE;
