@@ -12,7 +12,6 @@
 #include "gasp_toolkits.h"
 #include "lbp_model.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
