@@ -180,6 +180,8 @@ int cmd_lbp(int argc, char **argv) {
       {0, 0, 0, 0}};
   o.takes &=
       ~(TK_TAKES_GPU | TK_TAKES_VOCAB | TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
+  o.one_process = "its messages live on arcs the program owns, which the "
+                  "distributed engine does not carry between ranks";
   o.c.seed = 1;
   /* defaults that tell "not given" apart: priority, edge consistency */
   o.eng.scheduler = (gasp_scheduler)-1;
