@@ -633,6 +633,73 @@ GASP_EXTERN int gasp_spectral(gasp_graph *g, const gasp_spectral_opts *o,
                               double *embedding, gasp_spectral_info *info,
                               gasp_run_stats *stats, gasp_error *err);
 
+/* ---- loopy belief propagation ----------------------------------------- */
+
+/* A pairwise Markov random field over discrete variables: variable i has
+ * card[i] states and a unary table of card[i] non-negative potentials;
+ * factor f joins variables u[f] != v[f] with a card[u] x card[v] table of
+ * non-negative potentials, row-major (the row is u's state).  Several
+ * factors may join the same pair.  The arrays are read, not kept. */
+typedef struct gasp_mrf {
+  uint64_t n;           /* variables 0 .. n-1 */
+  const uint32_t *card; /* n cardinalities, each at least 1 */
+  const double *unary;  /* variable i's table follows variable i-1's */
+  uint64_t m;           /* pairwise factors */
+  const uint64_t *u, *v;
+  const double *pair;       /* the pairwise tables */
+  const uint64_t *pair_off; /* factor f's table at pair + pair_off[f] (one
+                               table may serve many factors, as a grid's
+                               smoothing does); NULL: factor f's follows
+                               factor f-1's */
+} gasp_mrf;
+
+typedef struct gasp_lbp_opts {
+  /* async (default) with the priority scheduler on message residuals
+   * (residual BP), under edge or full consistency; or sync: flooding BP,
+   * every message recomputed each superstep from the superstep before.
+   * One process only.  max_iter: sync supersteps, async updates <=
+   * max_iter * n (0: 1000).  on_iteration sees the largest message change
+   * of a superstep as residual (sync). */
+  gasp_engine_opts engine;
+  double tol;     /* sync: stop when no message changes by more than tol
+                     (max norm); async: a neighbour is signalled only when
+                     its message changed by more than tol; 1e-5 */
+  double damping; /* new = (1 - damping) * computed + damping * old,
+                     0 <= damping < 1; 0 */
+} gasp_lbp_opts;
+
+typedef struct gasp_lbp_info {
+  uint64_t updates;    /* vertex updates (each recomputes its messages) */
+  uint64_t iterations; /* sync supersteps; async updates / n */
+  double residual;     /* after the run: the largest change one more
+                          recomputation of every message would make, the
+                          same measure for both engines */
+  int converged;       /* the tolerance ended the run */
+} gasp_lbp_info;
+
+GASP_EXTERN void gasp_lbp_opts_init(gasp_lbp_opts *o);
+/* Sum-product loopy belief propagation on mrf.  A vertex update
+ * recomputes the messages the variable sends along its factors from its
+ * unary table and the messages it receives (in log space, each message
+ * normalised to sum 1); on the async engine it then signals each
+ * neighbour whose message changed by more than tol, with that change as
+ * the priority (residual BP, Elidan, McGraw and Koller, UAI 2006;
+ * GraphLab's scheduling of it).  belief (optional): the normalised
+ * beliefs, variable i's card[i] entries after those of i-1; map
+ * (optional): the most probable state of each variable (the smallest
+ * among equals).  On a tree both engines reach the exact marginals.
+ * GASP_EINVAL for an empty model, a cardinality of 0, a factor naming a
+ * variable out of range or joining a variable to itself, a negative or
+ * non-finite potential, a table of zeros (err names the variable or
+ * factor), or a bad tol or damping; GASP_ERANGE when a message or a
+ * variable's beliefs became all zero (contradictory potentials: err
+ * names the variable); GASP_ENOTSUP across ranks, with
+ * bounded staleness, or async under vertex consistency (an update writes
+ * its messages, on its edges). */
+GASP_EXTERN int gasp_lbp(const gasp_mrf *mrf, const gasp_lbp_opts *o,
+                         double *belief, uint32_t *map, gasp_lbp_info *info,
+                         gasp_run_stats *stats, gasp_error *err);
+
 /* ---- k-core decomposition --------------------------------------------- */
 
 typedef struct gasp_kcore_opts {

@@ -131,6 +131,7 @@ int cmd_jacobi(int argc, char **argv);
 int cmd_svd(int argc, char **argv);
 int cmd_spectral(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
+int cmd_lbp(int argc, char **argv);
 int cmd_split(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 /* topic models (lda, lda-infer) */

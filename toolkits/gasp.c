@@ -46,6 +46,7 @@ static const command commands[] = {
     {"svd", cmd_svd, "largest singular values and vectors (Lanczos)"},
     {"spectral", cmd_spectral, "spectral clustering (Laplacian, Lanczos, k-means)"},
     {"kmeans", cmd_kmeans, "k-means clustering of points (k-means++, Lloyd)"},
+    {"lbp", cmd_lbp, "loopy belief propagation: residual BP, image denoising"},
     {"split", cmd_split, "reproducible train/test split of a ratings file"},
     {"predict", cmd_predict, "predictions and top-N lists from a saved model"},
     /* topic models */

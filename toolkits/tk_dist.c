@@ -350,8 +350,12 @@ int tk_dist_launch(tk_opts *o) {
     return EXIT_USAGE;
   }
   if (!o->dist_ok) {
-    cli_error("this toolkit does not run across processes yet (--np, --rank, "
-              "mpirun): run it as one process");
+    if (o->one_process)
+      cli_error("%s runs as one process (%s): drop --np, --rank, mpirun",
+                cli_command(), o->one_process);
+    else
+      cli_error("this toolkit does not run across processes yet (--np, "
+                "--rank, mpirun): run it as one process");
     return EXIT_USAGE;
   }
   int rc = read_key(o);

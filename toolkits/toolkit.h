@@ -45,6 +45,9 @@ typedef struct tk_opts {
    * --checkpoint-every, --checkpoint-seconds, --resume; see
    * TK_CHECKPOINT_HELP), on the sync engine; else the flags are refused */
   int checkpoint_ok;
+  /* set before tk_parse, with dist_ok 0: why the toolkit runs as one
+   * process, for the refusal of --np and the other cluster flags */
+  const char *one_process;
   /* reads the input graph (default cli_load_graph of -i), on every rank */
   int (*load)(const cli_common *c, const char *path, gasp_graph **g,
               double *seconds);
