@@ -415,6 +415,37 @@ int gasp__checkpoint_write(gasp_engine *e, const char *dir) {
   return rc;
 }
 
+int gasp__checkpoint_due(gasp_engine *e, uint64_t count, uint64_t name) {
+  const gasp_engine_opts *o = &e->opts;
+  if (!o->checkpoint_dir || (!o->checkpoint_every && !o->checkpoint_seconds))
+    return GASP_OK;
+  double now = gasp__now();
+  if (e->ck_last == 0) e->ck_last = now, e->ck_last_iter = count - 1;
+  double due =
+      (o->checkpoint_every && count - e->ck_last_iter >= o->checkpoint_every) ||
+      (o->checkpoint_seconds > 0 && now - e->ck_last >= o->checkpoint_seconds);
+  if (o->checkpoint_seconds > 0 && o->dist && o->dist->size > 1) {
+    double v[1] = {o->dist->rank == 0 ? due : 0};
+    int rc = gasp_engine_allreduce(e, v, 1, GASP_REDUCE_MAX);
+    if (rc) return rc;
+    due = v[0];
+  }
+  if (!due) return GASP_OK;
+  uint64_t it = e->iteration;
+  e->iteration = name;
+  int rc = gasp__checkpoint_write(e, o->checkpoint_dir);
+  e->iteration = it;
+  if (rc) return rc;
+  if (e->ck_stats) {
+    e->ck_stats->checkpoints++;
+    e->ck_stats->checkpoint_bytes += e->ck_bytes;
+    e->ck_stats->checkpoint_seconds += gasp__now() - now;
+  }
+  e->ck_last = gasp__now();
+  e->ck_last_iter = count;
+  return GASP_OK;
+}
+
 int gasp_engine_checkpoint(gasp_engine *e, const char *dir) {
   if (!e || !dir || !*dir) return GASP_EINVAL;
   gasp__error_clear(&e->err);

@@ -258,6 +258,11 @@ int gasp__aggregate_due(gasp_engine *e, int force, double now);
 /* Writes a checkpoint of the engine's state now (a superstep boundary or
  * between runs) to dir; every rank calls it.  Sets e->err on failure. */
 int gasp__checkpoint_write(gasp_engine *e, const char *dir);
+/* The automatic checkpoint of opts.checkpoint_*, when due at `count`
+ * (supersteps or sweeps of the run; a period in seconds by rank 0's clock,
+ * an allreduce across ranks): written as the generation of iteration
+ * `name`, and counted in the running run's statistics. */
+int gasp__checkpoint_due(gasp_engine *e, uint64_t count, uint64_t name);
 
 int gasp__sync_run(gasp_engine *e, gasp_run_stats *st);
 int gasp__async_run(gasp_engine *e, gasp_run_stats *st);

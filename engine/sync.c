@@ -386,37 +386,12 @@ static int run_phases(sync_state *s) {
  * allreduce). */
 static int maybe_checkpoint(sync_state *s) {
   gasp_engine *e = s->e;
-  const gasp_engine_opts *o = &e->opts;
-  if (!o->checkpoint_dir || (!o->checkpoint_every && !o->checkpoint_seconds))
-    return GASP_OK;
-  double now = gasp__now();
-  if (e->ck_last == 0) e->ck_last = now, e->ck_last_iter = e->iteration - 1;
-  double due = (o->checkpoint_every &&
-                e->iteration - e->ck_last_iter >= o->checkpoint_every) ||
-               (o->checkpoint_seconds > 0 &&
-                now - e->ck_last >= o->checkpoint_seconds);
-  if (o->checkpoint_seconds > 0 && o->dist && o->dist->size > 1) {
-    double v[1] = {o->dist->rank == 0 ? due : 0};
-    int rc = gasp_engine_allreduce(e, v, 1, GASP_REDUCE_MAX);
-    if (rc) return rc;
-    due = v[0];
-  }
-  if (!due) return GASP_OK;
   e->ck_pull = s->pp && s->pull;
   e->ck_fbits = e->ck_pull ? s->fbits : NULL;
-  double t0 = gasp__now();
-  int rc = gasp__checkpoint_write(e, o->checkpoint_dir);
+  int rc = gasp__checkpoint_due(e, e->iteration, e->iteration);
   e->ck_pull = 0;
   e->ck_fbits = NULL;
-  if (rc) return rc;
-  if (e->ck_stats) {
-    e->ck_stats->checkpoints++;
-    e->ck_stats->checkpoint_bytes += e->ck_bytes;
-    e->ck_stats->checkpoint_seconds += gasp__now() - t0;
-  }
-  e->ck_last = gasp__now();
-  e->ck_last_iter = e->iteration;
-  return GASP_OK;
+  return rc;
 }
 
 /* After a superstep's phases (and exchange): counts it, makes the next
