@@ -601,19 +601,21 @@ static int bad(gasp_error *err, const char *path, const char *what) {
 /* A section of the expected tag and size; its bytes, or NULL (err set). */
 static const void *section(ck_reader *r, uint32_t tag, uint64_t size,
                            const char *name, gasp_error *err) {
-  const ck_sec *s = take(r, sizeof *s);
-  if (!s || s->tag != tag || s->size != size) {
+  const void *sp = take(r, sizeof(ck_sec));
+  ck_sec sec; /* copied: a section after a name is not aligned */
+  if (sp) memcpy(&sec, sp, sizeof sec);
+  if (!sp || sec.tag != tag || sec.size != size) {
     bad(err, r->path, "a section is missing or of the wrong size");
     return NULL;
   }
-  const char *nm = take(r, s->name_len);
+  const char *nm = take(r, sec.name_len);
   size_t want = name ? strlen(name) : 0;
-  if (!nm || s->name_len != want || (want && memcmp(nm, name, want))) {
+  if (!nm || sec.name_len != want || (want && memcmp(nm, name, want))) {
     if (nm && name)
       gasp__fail(err, GASP_EINVAL, r->path, 0,
                  "written with state section \"%.*s\" where this run has "
                  "\"%s\"",
-                 (int)s->name_len, nm, name);
+                 (int)sec.name_len, nm, name);
     else
       bad(err, r->path, "a section has the wrong name");
     return NULL;
