@@ -608,7 +608,8 @@ static void test_pagerank_toolkit(void **state) {
  * --max-iter 3 with a checkpoint every superstep (push and pull
  * boundaries alike), then --resume: the output of a run never stopped,
  * byte for byte; the run key tells the commands apart.  The matrix
- * factorizations (1 and 2 ranks) likewise, between sweeps. */
+ * factorizations (1 and 2 ranks) likewise, between sweeps, and LDA (one
+ * thread a rank, 1 and 2 ranks). */
 static void test_commands(void **state) {
   (void)state;
   TU_NEED_BIN();
@@ -735,6 +736,49 @@ static void test_commands(void **state) {
       }
       tu_rmtree(ck); /* frees it */
     }
+  /* LDA on one thread a rank: a sweep's random numbers follow from the
+   * seed, the document and the sweep */
+  char *corpus = tu_path(dir, "c.txt");
+  const char *gen_args[] = {"generate", "lda", "--docs", "200",
+                            "--vocab-size", "300", "--topics", "4", "-o",
+                            corpus, "--quiet", NULL};
+  tu_result gr = tu_gasp_runv(gen_args);
+  assert_int_equal(gr.status, 0);
+  tu_result_free(&gr);
+  char *fd = tu_path(dir, "mfull.doc-topic.tsv"),
+       *rd = tu_path(dir, "mres.doc-topic.tsv");
+  char *fw = tu_path(dir, "mfull.word-topic.tsv"),
+       *rw = tu_path(dir, "mres.word-topic.tsv");
+  for (int n = 0; n < 2; n++) {
+    char *ck = tu_path(dir, "ck");
+    const char *a[] = {"lda", "-i", corpus, "-k", "4", "--iters", "15",
+                       "-t", "1", "--np", nps[n], "--quiet", "-o", pre_full,
+                       NULL, NULL, NULL, NULL, NULL};
+    tu_result r = tu_gasp_runv(a);
+    if (r.status) fail_msg("lda: %s", r.err);
+    tu_result_free(&r);
+    a[6] = "7", a[13] = pre_part, a[14] = "--checkpoint", a[15] = ck,
+    a[16] = "--checkpoint-every", a[17] = "3";
+    r = tu_gasp_runv(a);
+    if (r.status) fail_msg("lda stopped: %s", r.err);
+    tu_result_free(&r);
+    a[6] = "15", a[13] = pre_res, a[14] = "--resume", a[16] = NULL;
+    r = tu_gasp_runv(a);
+    if (r.status) fail_msg("lda resumed: %s", r.err);
+    tu_result_free(&r);
+    for (int side = 0; side < 2; side++) {
+      size_t nf, nr;
+      char *x = tu_read_file(side ? fw : fd, &nf),
+           *y = tu_read_file(side ? rw : rd, &nr);
+      if (nf != nr || memcmp(x, y, nf))
+        fail_msg("lda --np %s: resumed %s differ", nps[n],
+                 side ? "word topics" : "document topics");
+      free(x);
+      free(y);
+    }
+    tu_rmtree(ck); /* frees it */
+  }
+  free(corpus), free(fd), free(rd), free(fw), free(rw);
   free(pre_full), free(pre_res), free(pre_part);
   free(fu), free(ru), free(fi), free(ri), free(rat);
   free(full);

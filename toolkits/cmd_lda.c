@@ -169,7 +169,7 @@ static const char help[] =
     "      --counts         word-topic counts n_wk instead of phi\n"
     "      --trace FILE     per sweep: iteration, documents, tokens moved,\n"
     "                       log-likelihood per token, seconds, tokens/s\n"
-    "      --seed N         random seed (1)\n" CLI_COMMON_HELP
+    "      --seed N         random seed (1)\n" CLI_COMMON_HELP TK_CHECKPOINT_HELP
     "Summary (stderr, or --json on stdout): log p(w,z) per token after the\n"
     "last sweep, tokens/s of the sweeps (likelihood evaluation excluded).\n"
     "With --json the top words go to stderr.\n";
@@ -250,6 +250,8 @@ static int parse(int argc, char **argv, tk_opts *o, lda_args *a) {
     cli_error("lda: runs on the sync engine (one superstep per Gibbs sweep)");
     return EXIT_USAGE;
   }
+  int rc = tk_checkpoint_check(o);
+  if (rc) return rc;
   return tk_dist_launch(o); /* refuses --np: dist_ok is not set */
 }
 
@@ -304,6 +306,7 @@ int cmd_lda(int argc, char **argv) {
                TK_TAKES_SYMMETRIC | TK_TAKES_WEIGHTS);
   lda_args a = {20, 0, -1, 0.01, 0};
   o.dist_ok = 1; /* across ranks: AD-LDA over the owned documents */
+  o.checkpoint_ok = 1; /* a sweep is a superstep */
   int rc = parse(argc, argv, &o, &a);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   if (!o.eng.max_iter) o.eng.max_iter = 200;

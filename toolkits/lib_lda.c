@@ -475,6 +475,36 @@ static int setup_local(lda_run *r, gasp_graph *g, gasp_program *prog,
   return GASP_OK;
 }
 
+/* Checkpoints (a sweep is a superstep): the engine keeps the counts when
+ * they are its vertex data (one process) and the aggregators (topic
+ * totals); the tokens' topics, and across ranks the count rows and the
+ * reconciled word rows and totals, are the program's own.  A sweep's
+ * random numbers follow from the seed, the document and the sweep, so
+ * with one thread a resumed run samples as the interrupted one would
+ * have (with several, Hogwild's interleaving varies from run to run). */
+static int checkpoint_state(lda_run *r, gasp_error *err) {
+  char key[160];
+  snprintf(key, sizeof key, "lda K=%d alpha=%.15g beta=%.15g seed=%llu %s",
+           r->K, r->alpha_d, r->beta_d, (unsigned long long)r->seed,
+           r->kernel_name);
+  size_t kp = (size_t)r->Kp, wk = (size_t)r->c.W * kp;
+  int rc = gasp_engine_set_checkpoint_key(r->e, key);
+  if (!rc)
+    rc = gasp_engine_checkpoint_state(r->e, "lda.z", r->z,
+                                      r->c.tokens * sizeof *r->z);
+  if (!rc && r->dist)
+    rc = gasp_engine_checkpoint_state(
+        r->e, "lda.counts", r->cnt,
+        ((size_t)r->c.D * kp + wk) * sizeof *r->cnt);
+  if (!rc && r->dist)
+    rc = gasp_engine_checkpoint_state(r->e, "lda.snap", r->snap,
+                                      wk * sizeof *r->snap);
+  if (!rc && r->dist)
+    rc = gasp_engine_checkpoint_state(r->e, "lda.nk", r->nk_d,
+                                      kp * sizeof *r->nk_d);
+  return rc ? tk_lib_fail(err, rc, "lda: out of memory") : GASP_OK;
+}
+
 /* Across ranks: this rank's documents from its local graph, every word
  * row; the ranks agree that all of them are set up (or all fail) and sum
  * their first counts into the word rows. */
@@ -635,6 +665,8 @@ int gasp_lda(gasp_graph *g, const gasp_lda_opts *o, uint32_t *counts,
   }
   rc = r.dist ? setup_dist(&r, g, &prog, &eo, err)
               : setup_local(&r, g, &prog, &eo, err);
+  if (!rc && (eo.checkpoint_dir || eo.resume_dir))
+    rc = checkpoint_state(&r, err);
   if (rc) goto out;
   r.vbeta = (float)(r.c.W * r.beta_d);
   r.shared = r.threads > 1;

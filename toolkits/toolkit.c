@@ -128,7 +128,7 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
 /* The checkpoint flags together: a period needs a directory; a directory
  * without a period gets every 10 supersteps; --resume keeps writing to
  * its directory; the sync engine without bounded staleness only. */
-static int checkpoint_flags_check(tk_opts *o) {
+int tk_checkpoint_check(tk_opts *o) {
   gasp_engine_opts *e = &o->eng;
   int period = e->checkpoint_every || e->checkpoint_seconds > 0;
   if (o->d.restarts && (o->d.np < 2 || (!e->checkpoint_dir && !e->resume_dir))) {
@@ -208,7 +208,7 @@ int tk_parse(int argc, char **argv, tk_opts *o, const struct option *extra,
     cli_error("%s: runs on the sync engine (%s)", cli_command(), o->sync_only);
     return EXIT_USAGE;
   }
-  if ((rc = checkpoint_flags_check(o))) return rc;
+  if ((rc = tk_checkpoint_check(o))) return rc;
   return tk_dist_launch(o);
 }
 

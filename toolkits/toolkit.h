@@ -205,6 +205,10 @@ int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
  * after --help, or an exit code. */
 #define TK_HELP_SHOWN (-1)
 
+/* The checkpoint flags taken together (tk_parse calls it; a command with
+ * its own parser calls it after parsing): 0 or an exit code. */
+int tk_checkpoint_check(tk_opts *o);
+
 /* The checkpoint flags, for the help of a toolkit with checkpoint_ok. */
 #define TK_CHECKPOINT_HELP                                                     \
   "      --checkpoint DIR write checkpoints to DIR (sync engine): each rank's\n" \
