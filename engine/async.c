@@ -43,6 +43,7 @@ typedef struct async_state {
   double t0, last_agg_check;
   uint64_t last_iter_reported;
   int oom;
+  int ck_failed; /* a checkpoint failed (locks: written by the driver) */
   /* chromatic */
   gasp_vid **class_v;
   uint64_t *class_n;
@@ -234,16 +235,23 @@ static void drive(async_state *s, int others_idle) {
     if (e->opts.on_iteration(e->opts.on_iteration_user, &info))
       __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
   }
-  if (e->naggs == 0) return;
+  /* a checkpoint (locks: none of the workers is inside an update while
+   * they are paused; the chromatic schedule writes its own between
+   * sweeps) */
+  int ck = 0;
+  if (!e->chromatic && !others_idle && e->opts.checkpoint_dir &&
+      gasp__checkpoint_is_due(e, it, &ck) != GASP_OK)
+    ck = 0;
+  if (e->naggs == 0 && !ck) return;
   double now = gasp__now();
-  if (now - s->last_agg_check < 0.01) return;
+  if (!ck && now - s->last_agg_check < 0.01) return;
   s->last_agg_check = now;
   int due = 0;
   for (int i = 0; i < e->naggs; i++)
     if (e->aggs[i].a.period_seconds > 0 &&
         now - e->aggs[i].last >= e->aggs[i].a.period_seconds)
       due = 1;
-  if (!due) return;
+  if (!due && !ck) return;
   if (others_idle) {
     gasp__aggregate_serial(e, now);
     return;
@@ -255,7 +263,12 @@ static void drive(async_state *s, int others_idle) {
   while (s->paused < others)
     pthread_cond_wait(&s->cv, &s->mu);
   pthread_mutex_unlock(&s->mu);
-  gasp__aggregate_serial(e, now);
+  if (due) gasp__aggregate_serial(e, now);
+  if (ck && gasp__checkpoint_counted(e, it, it) != GASP_OK) {
+    /* e->err says why; the run stops with it */
+    __atomic_store_n(&s->ck_failed, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->stop, 1, __ATOMIC_RELAXED);
+  }
   pthread_mutex_lock(&s->mu);
   __atomic_store_n(&s->pause, 0, __ATOMIC_RELAXED);
   pthread_cond_broadcast(&s->cv);
@@ -763,12 +776,6 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
              ? GASP_LOCKING_CHROMATIC
              : GASP_LOCKING_LOCKS;
   e->chromatic = lk == GASP_LOCKING_CHROMATIC;
-  if (!e->chromatic && e->opts.checkpoint_dir &&
-      (e->opts.checkpoint_every || e->opts.checkpoint_seconds > 0))
-    return gasp__fail(&e->err, GASP_ENOTSUP, NULL, 0,
-                      "checkpoints of the async engine are taken between "
-                      "the chromatic schedule's sweeps (locking chromatic, "
-                      "edge consistency)");
   int rc = GASP_ENOMEM;
   s.acc = gasp__calloc((size_t)T, sizeof *s.acc);
   s.mbuf = gasp__calloc((size_t)T, sizeof *s.mbuf);
@@ -823,6 +830,7 @@ int gasp__async_run(gasp_engine *e, gasp_run_stats *st) {
     rc = GASP_OK;
   }
   if (s.oom) rc = GASP_ENOMEM;
+  if (s.ck_failed && !rc) rc = e->err.code ? e->err.code : GASP_EIO;
   if (s.gpu_rc && !rc) rc = s.gpu_rc; /* e->err says why */
   st->updates = e->updates - start_updates;
   if (!e->opts.dist) st->iterations = nv ? (st->updates + nv - 1) / nv : 0;

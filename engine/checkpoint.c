@@ -415,22 +415,36 @@ int gasp__checkpoint_write(gasp_engine *e, const char *dir) {
   return rc;
 }
 
-int gasp__checkpoint_due(gasp_engine *e, uint64_t count, uint64_t name) {
+int gasp__checkpoint_is_due(gasp_engine *e, uint64_t count, int *due) {
   const gasp_engine_opts *o = &e->opts;
+  *due = 0;
   if (!o->checkpoint_dir || (!o->checkpoint_every && !o->checkpoint_seconds))
     return GASP_OK;
   double now = gasp__now();
   if (e->ck_last == 0) e->ck_last = now, e->ck_last_iter = count - 1;
-  double due =
+  double d =
       (o->checkpoint_every && count - e->ck_last_iter >= o->checkpoint_every) ||
-      (o->checkpoint_seconds > 0 && now - e->ck_last >= o->checkpoint_seconds);
+      (o->checkpoint_seconds > 0 && now - e->ck_last >= o->checkpoint_seconds &&
+       count > e->ck_last_iter);
   if (o->checkpoint_seconds > 0 && o->dist && o->dist->size > 1) {
-    double v[1] = {o->dist->rank == 0 ? due : 0};
+    double v[1] = {o->dist->rank == 0 ? d : 0};
     int rc = gasp_engine_allreduce(e, v, 1, GASP_REDUCE_MAX);
     if (rc) return rc;
-    due = v[0];
+    d = v[0];
   }
-  if (!due) return GASP_OK;
+  *due = d > 0;
+  return GASP_OK;
+}
+
+int gasp__checkpoint_due(gasp_engine *e, uint64_t count, uint64_t name) {
+  int due;
+  int rc = gasp__checkpoint_is_due(e, count, &due);
+  return rc || !due ? rc : gasp__checkpoint_counted(e, count, name);
+}
+
+int gasp__checkpoint_counted(gasp_engine *e, uint64_t count, uint64_t name) {
+  const gasp_engine_opts *o = &e->opts;
+  double now = gasp__now();
   uint64_t it = e->iteration;
   e->iteration = name;
   int rc = gasp__checkpoint_write(e, o->checkpoint_dir);

@@ -263,6 +263,11 @@ int gasp__checkpoint_write(gasp_engine *e, const char *dir);
  * an allreduce across ranks): written as the generation of iteration
  * `name`, and counted in the running run's statistics. */
 int gasp__checkpoint_due(gasp_engine *e, uint64_t count, uint64_t name);
+/* Its two halves: whether one is due (*due; a collective across ranks
+ * for a period in seconds), and writing it (counted in the run's
+ * statistics). */
+int gasp__checkpoint_is_due(gasp_engine *e, uint64_t count, int *due);
+int gasp__checkpoint_counted(gasp_engine *e, uint64_t count, uint64_t name);
 
 int gasp__sync_run(gasp_engine *e, gasp_run_stats *st);
 int gasp__async_run(gasp_engine *e, gasp_run_stats *st);

@@ -623,26 +623,35 @@ static void test_commands(void **state) {
   fclose(f);
   char *full = tu_path(dir, "full.tsv"), *res = tu_path(dir, "res.tsv"),
        *part = tu_path(dir, "part.tsv");
-  static const char *const cmds[][3] = {{"cc", NULL, NULL},
-                                        {"cc", "--algorithm", "labelprop"},
-                                        {"sssp", "--source", "30"},
-                                        {"kcore", NULL, NULL},
-                                        {"labelprop", NULL, NULL},
-                                        {"labelprop", "--engine", "sync"},
-                                        {"pagerank", "--tol", "1e-12"}};
+  /* a command and up to four flags; one process only when marked */
+  static const char *const cmds[][6] = {
+      {"cc", NULL},
+      {"cc", "--algorithm", "labelprop", NULL},
+      {"sssp", "--source", "30", NULL},
+      {"kcore", NULL},
+      {"labelprop", NULL},
+      {"labelprop", "--engine", "sync", NULL},
+      {"pagerank", "--tol", "1e-12", NULL},
+      /* the async engine with locks, paused for a checkpoint */
+      {"kcore", "--engine", "async", "--locking", "locks", NULL},
+      {"sssp", "--source", "30", "--engine", "async", NULL}};
   const char *nps[] = {"1", "2", "4"};
   for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++)
     for (int n = 0; n < 3; n++) {
-      /* Afforest and the chromatic schedule run in one process */
-      if (!cmds[c][1] && n > 0 &&
-          (!strcmp(cmds[c][0], "cc") || !strcmp(cmds[c][0], "labelprop")))
+      /* Afforest, the chromatic schedule and locks run in one process */
+      int async = 0;
+      for (int q = 1; cmds[c][q]; q++)
+        async |= !strcmp(cmds[c][q], "async");
+      if (n > 0 && (async || (!cmds[c][1] && (!strcmp(cmds[c][0], "cc") ||
+                                             !strcmp(cmds[c][0], "labelprop")))))
         continue;
       char *ck = tu_path(dir, "ck");
       const char *a[24] = {cmds[c][0], "-i", path, "--np", nps[n], "-t", "1",
                            "--quiet", "-o"};
       int k = 9, base;
       a[k++] = full;
-      if (cmds[c][1]) a[k++] = cmds[c][1], a[k++] = cmds[c][2];
+      for (int q = 1; cmds[c][q]; q++)
+        a[k++] = cmds[c][q];
       base = k;
       a[k] = NULL;
       tu_result r = tu_gasp_runv(a);
@@ -666,8 +675,9 @@ static void test_commands(void **state) {
       size_t nf, nr;
       char *x = tu_read_file(full, &nf), *y = tu_read_file(res, &nr);
       if (nf != nr || memcmp(x, y, nf))
-        fail_msg("%s %s --np %s: resumed output differs", cmds[c][0],
-                 cmds[c][1] ? cmds[c][2] : "", nps[n]);
+        fail_msg("%s %s %s --np %s: resumed output differs", cmds[c][0],
+                 cmds[c][1] ? cmds[c][2] : "",
+                 cmds[c][1] && cmds[c][3] ? cmds[c][4] : "", nps[n]);
       free(x);
       free(y);
       /* another command's checkpoint is refused */

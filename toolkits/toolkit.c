@@ -144,13 +144,9 @@ int tk_checkpoint_check(tk_opts *o) {
               cli_command());
     return EXIT_USAGE;
   }
-  if (e->staleness || (e->engine == GASP_ENGINE_ASYNC &&
-                        (e->locking == GASP_LOCKING_LOCKS ||
-                         e->consistency != GASP_CONSISTENCY_EDGE))) {
-    cli_error("%s: checkpoints are taken at the sync engine's superstep "
-              "boundaries or between the async engine's chromatic sweeps "
-              "(not with --staleness, --locking locks or vertex/full "
-              "consistency)",
+  if (e->staleness) {
+    cli_error("%s: checkpoints need the ranks at one superstep (not with "
+              "--staleness)",
               cli_command());
     return EXIT_USAGE;
   }
