@@ -46,13 +46,18 @@ typedef struct mock_op {
 typedef struct mock_stream {
   mock_op *op;
   size_t n, cap;
+  uint64_t copies; /* copies enqueued on it so far */
 } mock_stream;
 
 typedef struct mock_dev {
   int fail;                         /* atomic: waits fail while set */
   uint64_t streams_busy, most_busy; /* atomic: streams with queued work */
   uint64_t live;                    /* allocations not yet freed */
-  uint64_t copies, fail_copy;       /* atomic: copy number fail_copy fails */
+  /* the fail_copy-th copy on a stream fails, on the first stream to get
+   * there (counted per stream: the async engine's workers copy on their
+   * own streams at once, so a count over the device would fail whichever
+   * copy came fourth, not a batch's fourth) */
+  uint64_t fail_copy, failed_copy; /* atomic */
 } mock_dev;
 
 static void enqueue(mock_stream *s, mock_op op) {
@@ -98,8 +103,11 @@ static void note_busy(mock_dev *d, mock_stream *s) {
 static int m_copy(void *dev, void *dst, size_t dpitch, const void *src,
                   size_t spitch, size_t width, size_t rows, void *s) {
   mock_dev *d = dev;
-  uint64_t k = __atomic_add_fetch(&d->copies, 1, __ATOMIC_RELAXED);
-  if (k == __atomic_load_n(&d->fail_copy, __ATOMIC_RELAXED)) return -1;
+  mock_stream *ms = s;
+  uint64_t k = ++ms->copies; /* a stream is used by one thread at a time */
+  if (k == __atomic_load_n(&d->fail_copy, __ATOMIC_RELAXED) &&
+      !__atomic_exchange_n(&d->failed_copy, 1, __ATOMIC_RELAXED))
+    return -1;
   note_busy(dev, s);
   enqueue(s, (mock_op){dst, src, dpitch, spitch, width, rows, NULL, NULL});
   return 0;
