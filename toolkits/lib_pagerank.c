@@ -44,25 +44,24 @@ typedef struct pr_vertex {
 
 /* Per-thread partial sums, padded to a cache line.  The sync power
  * iteration sums the change and the dangling mass in fixed point (units
- * of 2^-100, exact integer adds): which vertices a worker happened to
- * apply then cannot move a bit of the sums, so a run -- one stopped and
- * resumed from a checkpoint too -- gives the same ranks every time.  The
- * async engine keeps its update's change in `change`. */
+ * of 2^-60, each term rounded, then exact integer adds): which vertices a
+ * worker happened to apply then cannot move a bit of the sums, so a run
+ * -- one stopped and resumed from a checkpoint too -- gives the same ranks
+ * every time.  Both sums are at most 2 (an L1 distance between two
+ * distributions; a part of one), 2^61 units, so they cannot overflow; a
+ * term's rounding is 2^-61 at most, far below a double sum's error over
+ * as many terms.  The async engine keeps its update's change in
+ * `change`. */
 typedef struct pr_partial {
   double change, dangling;
-  __int128 xchange, xdangling;
-  char pad[16];
+  int64_t xchange, xdangling;
+  char pad[32];
 } pr_partial;
 
-/* x in [0, 2^27) as a multiple of 2^-100, truncated: the integer part of
- * x 2^36 and the next 64 bits, without a library call per vertex. */
-static inline __int128 pr_fix(double x) {
-  double y = x * 0x1p36;
-  uint64_t hi = (uint64_t)y;
-  uint64_t lo = (uint64_t)((y - (double)hi) * 0x1p64);
-  return (__int128)(((unsigned __int128)hi << 64) | lo);
+static inline int64_t pr_fix(double x) { /* x >= 0 */
+  return (int64_t)(x * 0x1p60 + 0.5);
 }
-static inline double pr_unfix(__int128 x) { return ldexp((double)x, -100); }
+static inline double pr_unfix(int64_t x) { return (double)x * 0x1p-60; }
 
 typedef struct pr {
   double damping, tol, n;
@@ -184,7 +183,7 @@ static void pr_apply_sync(gasp_ctx *ctx, void *vd, const void *acc) {
  * Every rank makes the one allreduce, once per superstep. */
 static int pr_iteration(void *user, const gasp_iter_info *info) {
   pr *p = user;
-  __int128 xc = 0, xd = 0;
+  int64_t xc = 0, xd = 0;
   for (int t = 0; t < p->threads; t++) {
     xc += p->part[t].xchange;
     xd += p->part[t].xdangling;
