@@ -69,7 +69,9 @@ typedef struct ck_header {
   uint64_t vertex_size, edge_size, msg_size;
   uint32_t naggs, nuser;
   uint64_t reserved[4]; /* [0], [1]: the run's starting iteration, updates;
-                           [2]: the next superstep pulls (push_pull) */
+                           [2]: the next superstep pulls (push_pull);
+                           [3]: the blocked gather's values are floats
+                           (gasp_engine_source_float) */
 } ck_header;
 
 typedef struct ck_sec {
@@ -239,6 +241,7 @@ static void write_state(ck_writer *w, void *arg) {
   h.reserved[0] = e->run_iter0;
   h.reserved[1] = e->run_upd0;
   h.reserved[2] = (uint64_t)e->ck_pull;
+  h.reserved[3] = (uint64_t)e->src_float;
   put(w, &h, sizeof h);
   put_sec(w, SEC_VDATA, NULL, g->vdata, (uint64_t)g->nv * e->prog.vertex_size);
   put_sec(w, SEC_EDATA, NULL, g->edata, g->ne * e->prog.edge_size);
@@ -743,6 +746,7 @@ static int load_file(gasp_engine *e, const char *path, int apply,
     free(e->resume_fbits);
     e->resume_fbits = NULL;
     e->resume_pull = h->reserved[2] != 0;
+    e->src_float = h->reserved[3] != 0 && e->prog.gather_source;
     if (fbits_copy) {
       memcpy(fbits_copy, fb, fbn);
       e->resume_fbits = fbits_copy;

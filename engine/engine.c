@@ -53,6 +53,8 @@ PARSE_FN(gasp_gpu_mode_parse, gasp_gpu_mode, {"auto", GASP_GPU_AUTO},
          {"on", GASP_GPU_ON}, {"off", GASP_GPU_OFF})
 PARSE_FN(gasp_direction_parse, gasp_direction, {"auto", GASP_DIRECTION_AUTO},
          {"push", GASP_DIRECTION_PUSH}, {"pull", GASP_DIRECTION_PULL})
+PARSE_FN(gasp_block_mode_parse, gasp_block_mode, {"auto", GASP_BLOCK_AUTO},
+         {"on", GASP_BLOCK_ON}, {"off", GASP_BLOCK_OFF})
 
 /* ---------------------------------------------------------------- */
 /* Construction                                                      */
@@ -104,6 +106,14 @@ static int check_program(const gasp_program *p, gasp_error *err) {
     return gasp__fail(err, GASP_EINVAL, NULL, 0,
                       "push_pull needs a gather, a scatter, and messages of "
                       "the accumulator's size (msg_size == acc_size)");
+  if (p->gather_source &&
+      (p->acc_size != sizeof(double) || p->gather_edges || p->acc_init ||
+       p->msg_size || p->push_pull ||
+       (p->gather_dir != GASP_DIR_IN) || !(p->gather || p->gather_vertex)))
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "gather_source needs a gather (or gather_vertex) over "
+                      "gather_dir GASP_DIR_IN into a double (acc_size 8), "
+                      "with no gather_edges, acc_init, messages or push_pull");
   size_t w = p->device_word ? p->device_word : 4;
   if (p->device_apply &&
       ((w != 4 && w != 8) || p->vertex_size % w || p->acc_size % w))
@@ -266,6 +276,15 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   if ((rc = gasp_graph_alloc_data(g, prog->vertex_size, prog->edge_size)))
     goto nomem;
   if ((rc = gasp__pool_new(&e->pool, e->T))) goto nomem;
+  if ((unsigned)e->opts.blocked > GASP_BLOCK_OFF) {
+    gasp_engine_free(&e);
+    return gasp__fail(err, GASP_EINVAL, NULL, 0, "unknown blocked mode %d",
+                      (int)opts->blocked);
+  }
+  if (e->opts.blocked == GASP_BLOCK_ON && !gasp__blocked_eligible(e, err)) {
+    gasp_engine_free(&e);
+    return GASP_ENOTSUP;
+  }
   if ((rc = open_gpu(e, err))) {
     gasp_engine_free(&e);
     return rc;
@@ -292,6 +311,7 @@ void gasp_engine_free(gasp_engine **pe) {
   free(e->ck);
   free(e->ck_key);
   free(e->resume_fbits);
+  gasp__blocked_free(&e->blk);
   free(e->active);
   free(e->next);
   free(e->prio);

@@ -86,6 +86,8 @@ int gasp__color_graph(const gasp_graph *g, int distance, uint32_t *color);
 /* ---- the engine ------------------------------------------------------ */
 
 /* A caller's state saved with checkpoints (gasp_engine_checkpoint_state). */
+typedef struct gasp__blocked gasp__blocked;
+
 typedef struct gasp__ck_state {
   char name[64];
   void *data;
@@ -177,6 +179,11 @@ struct gasp_engine {
   int ck_pull, resume_pull;
   const uint64_t *ck_fbits;
   uint64_t *resume_fbits;
+
+  /* cache-blocked gather (blocked.c): the bins, built at first use, and
+   * whether their values are floats */
+  gasp__blocked *blk;
+  int src_float;
 };
 
 enum {
@@ -270,6 +277,16 @@ int gasp__checkpoint_is_due(gasp_engine *e, uint64_t count, int *due);
 int gasp__checkpoint_counted(gasp_engine *e, uint64_t count, uint64_t name);
 
 int gasp__sync_run(gasp_engine *e, gasp_run_stats *st);
+
+/* Cache-blocked gather (blocked.c, gasp_program.gather_source).
+ * eligible: the program and run allow it (why: the reason when not, if
+ * non-NULL); pays: opts.blocked and the rule of gasp.h say to block;
+ * gather: a superstep's gather of every vertex into acc (nv doubles),
+ * building the bins at first use; free: the bins. */
+int gasp__blocked_eligible(const gasp_engine *e, gasp_error *why);
+int gasp__blocked_pays(const gasp_engine *e);
+int gasp__blocked_gather(gasp_engine *e, double *acc, gasp_run_stats *st);
+void gasp__blocked_free(gasp__blocked **b);
 int gasp__async_run(gasp_engine *e, gasp_run_stats *st);
 
 /* Signal hooks the engines install (ctx->e decides which). */

@@ -53,6 +53,8 @@ typedef struct sync_state {
   uint64_t nf;
   uint8_t *fflag;  /* distributed: F's flags, the values the barrier ships */
   uint64_t *fbits; /* one process: F's bitmap for the pull that follows */
+  int blocked;     /* the gathers run blocked (gasp__blocked_gather) */
+  gasp_run_stats *st;
 } sync_state;
 
 static inline void list_push(vlist *l, gasp_vid v) {
@@ -360,6 +362,11 @@ static int run_phases(sync_state *s) {
   for (s->phase = 0; s->phase < 3; s->phase++) {
     if (s->phase == 2 && !e->prog.scatter && !e->prog.scatter_vertex) break;
     if (s->phase == 2 && s->pp && !e->gpu_ops) continue; /* scanned in 1 */
+    if (s->phase == 0 && s->blocked) { /* every vertex, in two passes */
+      int rc = gasp__blocked_gather(e, (double *)(void *)s->acc, s->st);
+      if (rc) return rc;
+      continue;
+    }
     if (s->phase == 1 && e->gpu_ops) { /* a batch per gpu_batch vertices */
       int rc = gasp__gpu_apply(e, s->dense ? NULL : s->frontier,
                                s->dense ? e->g->nv : s->nfront, s->acc, 1);
@@ -886,6 +893,8 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
     free(e->resume_fbits);
     e->resume_fbits = NULL;
   }
+  s.st = st;
+  s.blocked = gasp__blocked_pays(e);
   rc = sync_loop(&s, st);
 out:
   if (s.lists)

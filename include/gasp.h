@@ -634,6 +634,42 @@ typedef struct gasp_program {
    * superstep updates the vertices signalled before the run, gathering
    * unless they have a message. */
   int push_pull;
+
+  /* Cache-blocked gather (propagation blocking: Beamer, Asanovic and
+   * Patterson, IPDPS 2017; partition-centric processing: Lakhotia, Kannan
+   * and Prasanna, USENIX ATC 2018) for a program whose gather is a plain
+   * sum over the in-edges of one number computed from the source:
+   *     acc (a double, acc_size 8) = sum over u -> v of gather_source(u).
+   * Declaring gather_source promises exactly that: gather_dir GASP_DIR_IN,
+   * no gather_edges, no acc_init (the sum starts at 0), no messages, no
+   * push_pull, and a gather / gather_vertex that computes the same sum
+   * (the engine uses it whenever it does not block).  gather_source(ctx,
+   * v) gets the source's context and vertex data as of the end of the
+   * previous superstep (it runs before any apply of this one) and may run
+   * on any worker, once per source with out-edges.
+   *
+   * Blocked, a superstep's gather runs in two streaming passes instead of
+   * one pass of random reads: every source writes its value once per
+   * block of destinations it has edges into (a bin per block, in a fixed
+   * order), then each block -- a range of destinations whose
+   * accumulators fit in the core's L2 cache -- adds its bin's values into
+   * them.  The random accesses then hit the L2; what goes to memory is
+   * read or written in sequence.  The bins are built once per engine
+   * (gasp_run_stats.blocked_build_seconds; about 4 bytes per edge and 10
+   * per source-block pair, blocked_bytes).  The sums are the same numbers
+   * added in the same order (ascending source) on any thread count; they
+   * may differ from the program's own gather in the last bits.
+   *
+   * When it pays (gasp_engine_opts.blocked = GASP_BLOCK_AUTO), the sync
+   * engine blocks a superstep when every vertex gathers (always_active),
+   * the run is on one process (no dist), the sources' values do not fit
+   * in one core's L2 (8 bytes a vertex: otherwise a pull's reads already
+   * hit it) and there are at least 4 edges per vertex (so that the
+   * per-pair cost amortises).  GASP_BLOCK_ON blocks every superstep
+   * (gasp_engine_new fails with GASP_ENOTSUP, saying why, when the program
+   * or options do not allow it); GASP_BLOCK_OFF never.  gasp_engine_source_float()
+   * makes the bins carry floats (half the bytes; sums stay double). */
+  double (*gather_source)(const gasp_ctx *ctx, const void *v);
 } gasp_program;
 
 /* Ligra's threshold: pull when a push would walk more than 1/20 of the
@@ -768,6 +804,13 @@ typedef enum gasp_direction {
   GASP_DIRECTION_PULL = 2
 } gasp_direction;
 
+/* Cache-blocked gather (gasp_program.gather_source): see there. */
+typedef enum gasp_block_mode {
+  GASP_BLOCK_AUTO = 0,
+  GASP_BLOCK_ON = 1,
+  GASP_BLOCK_OFF = 2
+} gasp_block_mode;
+
 typedef struct gasp_engine_opts {
   gasp_engine_kind engine;
   gasp_consistency consistency;
@@ -834,6 +877,12 @@ typedef struct gasp_engine_opts {
    * run) and goes on with the run it was written in: its statistics and
    * max_iter count from that run's start.  NULL: a fresh start. */
   const char *resume_dir;
+  /* Programs with gather_source, sync engine: when to run the cache-blocked
+   * gather (see gasp_program.gather_source), and the destinations per
+   * block (0: as many doubles as fill half of one core's L2, a power of
+   * two; else rounded up to one, at least 64). */
+  gasp_block_mode blocked;
+  uint32_t block_vertices;
 } gasp_engine_opts;
 
 GASP_EXTERN void gasp_engine_opts_init(gasp_engine_opts *o);
@@ -847,6 +896,8 @@ GASP_EXTERN int gasp_locking_parse(const char *s, gasp_locking *out);
 GASP_EXTERN int gasp_gpu_mode_parse(const char *s, gasp_gpu_mode *out);
 /* "auto"/"push"/"pull". */
 GASP_EXTERN int gasp_direction_parse(const char *s, gasp_direction *out);
+/* "auto"/"on"/"off". */
+GASP_EXTERN int gasp_block_mode_parse(const char *s, gasp_block_mode *out);
 
 /* Why a run ended. */
 typedef enum gasp_stop_reason {
@@ -872,6 +923,12 @@ typedef struct gasp_run_stats {
   int resumed;
   uint64_t resumed_from;
   double resume_seconds;
+  /* cache-blocked gather (gasp_program.gather_source): supersteps whose
+   * gather was blocked; the bins' bytes and the seconds building them took
+   * in this run (0 when they were built by an earlier run of the engine;
+   * counted in seconds) */
+  uint64_t blocked_iterations, blocked_bytes;
+  double blocked_build_seconds;
 } gasp_run_stats;
 
 /* An engine runs one program over one graph.  gasp_engine_new() allocates
@@ -900,6 +957,13 @@ GASP_EXTERN int gasp_engine_run(gasp_engine *e, gasp_run_stats *stats);
 /* The details of the last failed run (e.g. which peer was lost); code 0
  * when the last run succeeded. */
 GASP_EXTERN const gasp_error *gasp_engine_last_error(const gasp_engine *e);
+/* Programs with gather_source: whether the cache-blocked gather's bins
+ * carry the sources' values as floats (on) or doubles (off, the default)
+ * from the next superstep on; callable between runs or from on_iteration.
+ * A program that converges past float precision switches back for its
+ * last supersteps (the PageRank toolkit does).  GASP_EINVAL without
+ * gather_source. */
+GASP_EXTERN int gasp_engine_source_float(gasp_engine *e, int on);
 
 /* The device apply: whether runs of this engine use it, the device, and
  * what it did so far (batches, how they were flushed, bytes each way, and

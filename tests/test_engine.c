@@ -11,7 +11,9 @@
  *    max_iter end runs with the right reason;
  *  - a program without vertex data sees NULL vertex data everywhere;
  *  - gasp_engine_map visits every item once and its sums equal a serial
- *    sum (the same bits each call for static blocks).
+ *    sum (the same bits each call for static blocks);
+ *  - the cache-blocked gather gives every superstep the sums of its
+ *    sources' previous values, on any thread count, in float and double.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -672,6 +674,143 @@ static void test_engine_map(void **state) {
   gasp_graph_free(&g);
 }
 
+
+/* ---- the cache-blocked gather -----------------------------------------
+ * A program whose sources change every superstep (x' = (5x + it) mod 1021,
+ * small integers, so every sum is exact in float and double alike) and
+ * whose vertices record what they gathered and the x their sources had.
+ * Blocked (blocks of 64 destinations over 1000 vertices with hubs,
+ * vertices without in- or out-edges, 1 to 3 threads, double and float
+ * values), each superstep's sum must equal the one computed here from the
+ * edge lists, and the run must end with the pulling run's vertex data. */
+typedef struct bk_vertex {
+  double x, prev, got;
+} bk_vertex;
+
+static double bk_source(const gasp_ctx *c, const void *v) {
+  (void)c;
+  return ((const bk_vertex *)v)->x;
+}
+
+static void bk_init(gasp_ctx *c, void *vd) {
+  bk_vertex *v = vd;
+  v->x = (double)(gasp_ctx_gid(c) * 37 % 1021);
+}
+
+static void bk_gather(const gasp_ctx *c, const void *v, const gasp_nbrs *nb,
+                      void *acc) {
+  (void)v;
+  const bk_vertex *vd =
+      gasp_graph_vertex_data((gasp_graph *)gasp_ctx_graph(c));
+  double s = 0;
+  for (uint64_t i = 0; i < nb->n_in; i++)
+    s += vd[nb->in[i]].x;
+  *(double *)acc = s;
+}
+
+static void bk_apply(gasp_ctx *c, void *vd, const void *acc) {
+  bk_vertex *v = vd;
+  v->got = *(const double *)acc;
+  v->prev = v->x;
+  v->x = fmod(5 * v->x + (double)gasp_ctx_iteration(c), 1021);
+}
+
+static gasp_graph *skewed_graph(void) {
+  gasp_builder *b;
+  assert_int_equal(gasp_builder_new(&b, 0), GASP_OK);
+  uint64_t s = 11;
+  for (uint64_t i = 0; i < 6000; i++) { /* hubs: low ids, squared */
+    uint64_t r = gasp__splitmix64(&s) % 1000, u = r * r / 1000;
+    uint64_t v = gasp__splitmix64(&s) % 1000;
+    if (v % 10 == 3) continue; /* no in-edges */
+    if (u % 10 == 7) u = (u + 1) % 1000; /* no out-edges */
+    assert_int_equal(gasp_builder_add_edge(b, u, v, 1), 0);
+  }
+  assert_int_equal(gasp_builder_add_edge(b, 999, 999, 1), 0); /* a loop */
+  gasp_graph *g;
+  assert_int_equal(gasp_builder_finish(b, 2, &g, NULL), GASP_OK);
+  gasp_builder_free(&b);
+  return g;
+}
+
+static void test_blocked_gather(void **state) {
+  (void)state;
+  gasp_graph *g = skewed_graph();
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_adjacency in;
+  gasp_graph_in_edges(g, &in);
+  gasp_program p = {0};
+  p.vertex_size = sizeof(bk_vertex);
+  p.acc_size = sizeof(double);
+  p.init_vertex = bk_init;
+  p.gather_dir = GASP_DIR_IN;
+  p.gather_vertex = bk_gather;
+  p.apply = bk_apply;
+  p.gather_source = bk_source;
+  bk_vertex *want = malloc(n * sizeof *want);
+  for (int mode = 0; mode < 3; mode++) /* pull, blocked double, float */
+    for (int threads = 1; threads <= 3; threads++) {
+      if (mode == 0 && threads > 1) continue;
+      gasp_engine_opts o;
+      gasp_engine_opts_init(&o);
+      o.threads = threads;
+      o.always_active = 1;
+      o.max_iter = 1;
+      o.blocked = mode ? GASP_BLOCK_ON : GASP_BLOCK_OFF;
+      o.block_vertices = 64;
+      gasp_engine *e;
+      gasp_error err;
+      assert_int_equal(gasp_engine_new(&e, g, &p, &o, &err), GASP_OK);
+      assert_int_equal(gasp_engine_source_float(e, mode == 2), GASP_OK);
+      const bk_vertex *vd = gasp_graph_vertex_data(g);
+      for (int step = 0; step < 5; step++) { /* a superstep a run */
+        gasp_run_stats st;
+        assert_int_equal(gasp_engine_signal_all(e, 1), GASP_OK);
+        assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+        assert_int_equal(st.blocked_iterations, mode ? 1 : 0);
+        if (mode && step == 0) assert_true(st.blocked_bytes > 0);
+        for (gasp_vid v = 0; v < n; v++) {
+          double s = 0;
+          for (uint64_t j = in.off[v]; j < in.off[v + 1]; j++)
+            s += vd[in.nbr[j]].prev;
+          if (vd[v].got != s)
+            fail_msg("mode %d, %d threads, superstep %d: vertex %u gathered "
+                     "%g, want %g",
+                     mode, threads, step, v, vd[v].got, s);
+        }
+      }
+      if (mode == 0)
+        memcpy(want, vd, n * sizeof *want);
+      else
+        assert_memory_equal(vd, want, n * sizeof *want);
+      gasp_engine_free(&e);
+    }
+  /* refusals: blocking needs every vertex active, a double accumulator */
+  gasp_engine_opts o;
+  gasp_engine_opts_init(&o);
+  o.blocked = GASP_BLOCK_ON;
+  gasp_engine *e;
+  gasp_error err;
+  assert_int_equal(gasp_engine_new(&e, g, &p, &o, &err), GASP_ENOTSUP);
+  assert_non_null(strstr(err.msg, "always_active"));
+  o.always_active = 1;
+  o.engine = GASP_ENGINE_ASYNC;
+  assert_int_equal(gasp_engine_new(&e, g, &p, &o, &err), GASP_ENOTSUP);
+  gasp_program q = p;
+  q.acc_size = 4;
+  assert_int_equal(gasp_engine_new(&e, g, &q, NULL, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "gather_source"));
+  q = p;
+  q.gather_source = NULL;
+  o.engine = GASP_ENGINE_SYNC;
+  assert_int_equal(gasp_engine_new(&e, g, &q, &o, &err), GASP_ENOTSUP);
+  assert_int_equal(gasp_engine_new(&e, g, &q, NULL, &err), GASP_OK);
+  assert_int_equal(gasp_engine_source_float(e, 1), GASP_EINVAL);
+  gasp_engine_free(&e);
+  free(want);
+  gasp_graph_free(&g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank_sync),
@@ -684,6 +823,7 @@ int main(void) {
       cmocka_unit_test(test_no_vertex_data),
       cmocka_unit_test(test_parse_names),
       cmocka_unit_test(test_engine_map),
+      cmocka_unit_test(test_blocked_gather),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

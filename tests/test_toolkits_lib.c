@@ -267,14 +267,21 @@ static void test_pagerank(void **state) {
   double *tele = calloc(n, sizeof *tele);
   tele[3] = 2, tele[17] = 1, tele[n - 1] = 1;
   double *r = malloc(n * sizeof *r);
+  double *r1 = malloc(n * sizeof *r1); /* blocked, one thread */
   for (int personal = 0; personal < 2; personal++) {
     double *ref = ref_pagerank(g, 0.85, personal ? tele : NULL);
-    for (int async = 0; async < 2; async++)
-      for (int threads = 1; threads <= 2; threads++) {
+    /* async; sync, where auto pulls (400 vertices fit any L2); sync with
+     * the cache-blocked gather (blocks of 64 destinations: 7 of them) */
+    for (int kind = 0; kind < 3; kind++)
+      for (int threads = 1; threads <= 3; threads++) {
+        int async = kind == 0, blocked = kind == 2;
+        if (threads == 3 && !blocked) continue;
         gasp_pagerank_opts o;
         gasp_pagerank_opts_init(&o);
         o.engine.threads = threads;
         o.engine.engine = async ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC;
+        o.engine.blocked = blocked ? GASP_BLOCK_ON : GASP_BLOCK_AUTO;
+        o.engine.block_vertices = 64;
         o.teleport = personal ? tele : NULL;
         pr_seen seen = {0, -1, 0};
         o.engine.on_iteration = pr_on_iter;
@@ -294,9 +301,18 @@ static void test_pagerank(void **state) {
           assert_int_equal(seen.calls, st.iterations);
           assert_true(seen.last >= 0 && seen.last < 1e-10);
         }
+        assert_int_equal(st.blocked_iterations, blocked ? st.iterations : 0);
+        if (blocked) { /* sums in a fixed order: the same bits */
+          assert_true(st.blocked_bytes > 0);
+          if (threads == 1)
+            memcpy(r1, r, n * sizeof *r);
+          else
+            assert_memory_equal(r, r1, n * sizeof *r);
+        }
       }
     free(ref);
   }
+  free(r1);
   /* weighted (some zero weights: vertices whose out-weights are all 0
    * are dangling), both engines, personalised too; and weights refused */
   coo cw = make_coo(400, 1600, 6);

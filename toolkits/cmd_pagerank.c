@@ -107,11 +107,37 @@ out:
 
 /* ---- driver --------------------------------------------------------- */
 
-enum { O_DAMPING = OPT_FIRST_PRIVATE, O_PERSONALIZED, O_TOP };
+enum {
+  O_DAMPING = OPT_FIRST_PRIVATE,
+  O_PERSONALIZED,
+  O_TOP,
+  O_BLOCKED,
+  O_BLOCK_VERTICES
+};
+
+typedef struct pr_args {
+  pr *p;
+  tk_opts *o;
+} pr_args;
 
 static int handle(int opt, const char *arg, void *u) {
-  pr *p = u;
+  pr_args *a = u;
+  pr *p = a->p;
   switch (opt) {
+  case O_BLOCKED:
+    if (gasp_block_mode_parse(arg, &a->o->eng.blocked) == GASP_OK) return 0;
+    cli_error("--blocked: expected auto, on or off, got '%s'", arg);
+    return -1;
+  case O_BLOCK_VERTICES: {
+    uint64_t n;
+    if (cli_parse_u64("--block-vertices", arg, &n)) return -1;
+    if (n < 64 || n > (1u << 30)) {
+      cli_error("--block-vertices: must be 64..2^30");
+      return -1;
+    }
+    a->o->eng.block_vertices = (uint32_t)n;
+    return 0;
+  }
   case O_DAMPING:
     if (cli_parse_double("--damping", arg, &p->damping)) return -1;
     if (p->damping < 0 || p->damping >= 1) {
@@ -138,7 +164,15 @@ static const char help[] =
     "options:\n"
     "      --damping D      damping factor (0.85)\n"
     "      --personalized ID[,ID...]  teleport only to these vertices\n"
-    "      --top K          print the K highest-ranked vertices\n" TK_HELP
+    "      --top K          print the K highest-ranked vertices\n"
+    "      --blocked M      auto|on|off: the sync engine's cache-blocked\n"
+    "                       gather (sources write their contributions into\n"
+    "                       per-block bins, then each block of destinations,\n"
+    "                       sized to the L2, adds its bin); auto blocks on one\n"
+    "                       process when the contributions outgrow the L2\n"
+    "                       and there are 4 or more edges per vertex\n"
+    "      --block-vertices N  destinations per block (default: half the "
+    "L2)\n" TK_HELP
         TK_CHECKPOINT_HELP;
 
 /* The --personalized set as teleport weights: 1 / |set| for its members
@@ -214,10 +248,13 @@ int cmd_pagerank(int argc, char **argv) {
       {"damping", required_argument, 0, O_DAMPING},
       {"personalized", required_argument, 0, O_PERSONALIZED},
       {"top", required_argument, 0, O_TOP},
+      {"blocked", required_argument, 0, O_BLOCKED},
+      {"block-vertices", required_argument, 0, O_BLOCK_VERTICES},
       {0, 0, 0, 0}};
+  pr_args args = {&p, &o};
   o.dist_ok = 1; /* --np N: sync power iteration across ranks */
   o.checkpoint_ok = 1; /* the power iteration (sync) */
-  int rc = tk_parse(argc, argv, &o, extra, help, handle, &p);
+  int rc = tk_parse(argc, argv, &o, extra, help, handle, &args);
   if (rc) return rc == TK_HELP_SHOWN ? EXIT_OK : rc;
   gasp_pagerank_opts po;
   gasp_pagerank_opts_init(&po);
@@ -312,6 +349,18 @@ int cmd_pagerank(int argc, char **argv) {
     cli_json_num(&j, "seconds", st.seconds);
     cli_json_num(&j, "seconds_per_iteration",
                  st.iterations ? st.seconds / (double)st.iterations : 0);
+    cli_json_str(&j, "gather", st.blocked_iterations ? "blocked" : "pull");
+    if (st.blocked_iterations) {
+      cli_json_u64(&j, "blocked_iterations", st.blocked_iterations);
+      cli_json_u64(&j, "blocked_bytes", st.blocked_bytes);
+      cli_json_num(&j, "blocked_build_seconds", st.blocked_build_seconds);
+    }
+    /* the supersteps alone (a blocked run's bins are built once) */
+    cli_json_num(&j, "superstep_seconds",
+                 st.iterations ? (st.seconds - st.blocked_build_seconds) /
+                                     (double)st.iterations
+                               : 0);
+    tk_json_memory(&j, gasp_graph_num_edges(g));
     cli_json_num(&j, "load_seconds", load_s);
     tk_checkpoint_json(&j, &st);
     cli_json_end(&j);

@@ -15,12 +15,19 @@
  * Sync engine: classic power iteration (Jacobi), every vertex updated
  * every superstep; ends when the L1 change of the rank vector is below
  * tol.  The gather is a bulk pull over in-edges reading a dense array of
- * contributions r_u / outdeg(u).  Mixed precision: while the L1 change is
- * above 1e-5 (and the tolerance asks for less) the contributions are kept
- * as floats -- half the cache footprint of the randomly read array, the
- * precision gapbs uses throughout -- with ranks and sums in double; then
- * the array is rebuilt in double from the ranks and the iteration goes on
- * to the tolerance, so the result is the double-precision fixed point.
+ * contributions r_u / outdeg(u).  Mixed precision
+ * (when the tolerance asks for less than 1e-5): the randomly read array
+ * holds floats -- half the cache footprint, the precision gapbs uses
+ * throughout -- with ranks and sums in double.  While the L1 change is
+ * above 1e-5 the floats are the contributions r_u / outdeg(u).  Then one
+ * superstep reads them rebuilt in double, which puts the ranks on the
+ * double-precision iteration, and from there on the floats carry the
+ * changes: the iteration is linear, so the change
+ * delta' = d (A delta + D(delta) p) follows from the last one alone, and
+ * each superstep adds it to the ranks in double.  A float's rounding
+ * (2^-24 of a change) then costs 2^-24 of the changes' sum, about
+ * 1e-5 / (1 - d) * 6e-8 ~ 4e-12 in L1, below what the double iteration's
+ * tolerances leave, while every superstep keeps the float footprint.
  * Across ranks the contributions travel as doubles (an engine mirror).
  *
  * Async engine: delta PageRank with the priority scheduler.  It solves
@@ -61,13 +68,28 @@ typedef struct pr_partial {
 static inline int64_t pr_fix(double x) { /* x >= 0 */
   return (int64_t)(x * 0x1p60 + 0.5);
 }
+static inline int64_t pr_sfix(double x) {
+  return x < 0 ? -pr_fix(-x) : pr_fix(x);
+}
+
+/* Precision modes of the sync power iteration (see the top). */
+enum {
+  PR_DOUBLE = 0, /* contrib: r / outdeg in double */
+  PR_FLOAT = 1,  /* contrib_f: r / outdeg in float */
+  PR_SWITCH = 2, /* the one superstep that reads contrib in double and
+                    leaves the change in contrib_f */
+  PR_DELTA = 3   /* contrib_f: the last change / outdeg; p->dangling the
+                    dangling vertices' change */
+};
 static inline double pr_unfix(int64_t x) { return (double)x * 0x1p-60; }
 
 typedef struct pr {
   double damping, tol, n;
   double *contrib;  /* r_u / outdeg(u), 0 for dangling */
-  float *contrib_f; /* the same in float, while use_float */
-  int use_float;
+  float *contrib_f; /* the same in float (PR_FLOAT), or the change's */
+  int mode;         /* PR_* */
+  int use_float;    /* the gathers read contrib_f (PR_FLOAT, PR_DELTA) */
+  int blocked;      /* the program declares gather_source */
   double dangling;  /* D of the previous superstep */
   pr_partial *part; /* per thread */
   int threads;
@@ -112,8 +134,6 @@ static void pr_init(gasp_ctx *ctx, void *vd) {
     double s0 = 0, s1 = 0;                                                     \
     uint64_t i = 0, n = nb->n_in;                                              \
     for (; i + 1 < n; i += 2) {                                                \
-      __builtin_prefetch(&(contrib)[in[i + 16 < n ? i + 16 : i]]);             \
-      __builtin_prefetch(&(contrib)[in[i + 17 < n ? i + 17 : i]]);             \
       s0 += (contrib)[in[i]];                                                  \
       s1 += (contrib)[in[i + 1]];                                              \
     }                                                                          \
@@ -160,17 +180,42 @@ static void pr_gather(const gasp_ctx *ctx, const void *v, const gasp_nbrs *nb,
   }
 }
 
+/* The cache-blocked gather's value of a source: what pr_gather reads. */
+static double pr_source(const gasp_ctx *ctx, const void *v) {
+  (void)v;
+  const pr *pp = gasp_ctx_user(ctx);
+  gasp_vid u = gasp_ctx_vertex(ctx);
+  return pp->use_float ? (double)pp->contrib_f[u] : pp->contrib[u];
+}
+
 static void pr_apply_sync(gasp_ctx *ctx, void *vd, const void *acc) {
   pr *p = gasp_ctx_user(ctx);
   pr_vertex *v = vd;
-  double r = (1 - p->damping) * v->teleport +
-             p->damping * (*(const double *)acc + p->dangling * v->teleport);
   pr_partial *pt = &p->part[gasp_ctx_thread(ctx)];
-  pt->xchange += pr_fix(fabs(r - v->rank));
-  v->rank = r;
   gasp_vid id = gasp_ctx_vertex(ctx);
   uint64_t out = gasp_ctx_out_degree(ctx);
-  if (pr_dangling(p, id, out))
+  if (p->mode == PR_DELTA) { /* the change, from the last one */
+    double dr =
+        p->damping * (*(const double *)acc + p->dangling * v->teleport);
+    pt->xchange += pr_fix(fabs(dr));
+    v->rank += dr;
+    if (pr_dangling(p, id, out))
+      pt->xdangling += pr_sfix(dr);
+    else
+      p->contrib_f[id] = (float)pr_contrib(p, id, out, dr);
+    return;
+  }
+  double r = (1 - p->damping) * v->teleport +
+             p->damping * (*(const double *)acc + p->dangling * v->teleport);
+  double dr = r - v->rank;
+  pt->xchange += pr_fix(fabs(dr));
+  v->rank = r;
+  if (p->mode == PR_SWITCH) { /* the next superstep pushes changes */
+    if (pr_dangling(p, id, out))
+      pt->xdangling += pr_sfix(dr);
+    else
+      p->contrib_f[id] = (float)pr_contrib(p, id, out, dr);
+  } else if (pr_dangling(p, id, out))
     pt->xdangling += pr_fix(r);
   else if (p->use_float)
     p->contrib_f[id] = (float)pr_contrib(p, id, out, r);
@@ -201,12 +246,19 @@ static int pr_iteration(void *user, const gasp_iter_info *info) {
   gasp_iter_info mine = *info;
   mine.residual = change;
   int stop = 0;
-  if (p->use_float && change < 1e-5) { /* float has done its part */
+  if (p->mode == PR_FLOAT && change < 1e-5) { /* onto the double iteration */
     const pr_vertex *vd = gasp_graph_vertex_data(p->g);
     for (gasp_vid v = 0; v < p->local; v++)
       p->contrib[v] =
           pr_contrib(p, v, gasp_graph_out_degree(p->g, v), vd[v].rank);
-    p->use_float = 0; /* not converged: the double phase decides */
+    p->mode = PR_SWITCH; /* not converged: the double iteration decides */
+    p->use_float = 0;
+    if (p->blocked) gasp_engine_source_float(p->e, 0);
+  } else if (p->mode == PR_SWITCH) { /* from now on the changes */
+    p->mode = PR_DELTA;
+    p->use_float = 1;
+    if (p->blocked) gasp_engine_source_float(p->e, 1);
+    if (change < p->tol) p->converged = stop = 1;
   } else if (change < p->tol) {
     p->converged = stop = 1;
   }
@@ -383,6 +435,8 @@ static int checkpoint_state(pr *p, const gasp_pagerank_opts *o, size_t nl) {
                                           nl * sizeof *p->contrib_f))) ||
       (rc = gasp_engine_checkpoint_state(p->e, "pagerank.dangling",
                                          &p->dangling, sizeof p->dangling)) ||
+      (rc = gasp_engine_checkpoint_state(p->e, "pagerank.mode", &p->mode,
+                                         sizeof p->mode)) ||
       (rc = gasp_engine_checkpoint_state(p->e, "pagerank.use_float",
                                          &p->use_float, sizeof p->use_float)))
     return rc;
@@ -420,6 +474,7 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
   p.local = gasp_graph_num_vertices(g);
   p.n = eo.dist ? (double)gasp_dist_global_vertices(eo.dist) : (double)p.local;
   p.use_float = !async && p.tol < 1e-5 && !eo.dist;
+  p.mode = p.use_float ? PR_FLOAT : PR_DOUBLE;
   p.user_iter = eo.on_iteration;
   p.user_iter_arg = eo.on_iteration_user;
   if (!async) {
@@ -455,11 +510,16 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
     prog.scatter_dir = GASP_DIR_OUT;
     prog.scatter = pr_scatter_async;
   }
+  /* a sum of one value per source: the engine may block the gather (it
+   * does on one process, when the contributions outgrow the L2) */
+  p.blocked = !async && !p.inv_w && !eo.dist;
+  if (p.blocked) prog.gather_source = pr_source;
   prog.user = &p;
   /* init_vertex starts from the uniform teleport; the caller's weights
    * are summed over the ranks, which takes the engine */
   if ((rc = gasp_engine_new(&e, g, &prog, &eo, err))) goto out;
   p.e = e;
+  if (p.blocked) gasp_engine_source_float(e, p.use_float);
   if (o->teleport && (rc = set_teleport(&p, o->teleport, err))) goto out;
   if (eo.dist && (rc = gasp_engine_mirror(e, p.contrib, sizeof *p.contrib))) {
     if (err) *err = *gasp_engine_last_error(e);

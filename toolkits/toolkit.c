@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 void tk_opts_init(tk_opts *o) {
@@ -218,6 +219,14 @@ void tk_checkpoint_json(cli_json *j, const gasp_run_stats *st) {
     cli_json_u64(j, "resumed_from", st->resumed_from);
     cli_json_num(j, "resume_seconds", st->resume_seconds);
   }
+}
+
+void tk_json_memory(cli_json *j, uint64_t edges) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru)) return;
+  double bytes = (double)ru.ru_maxrss * 1024.0; /* Linux: kilobytes */
+  cli_json_u64(j, "max_rss_bytes", (uint64_t)bytes);
+  if (edges) cli_json_num(j, "rss_bytes_per_edge", bytes / (double)edges);
 }
 
 int tk_load(tk_opts *o, gasp_graph **g, double *seconds) {

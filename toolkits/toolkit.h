@@ -296,6 +296,9 @@ void *tk_dist_results(tk_opts *o, gasp_engine *e, gasp_run_stats *st,
 void tk_dist_json(tk_opts *o, cli_json *j, uint64_t iterations);
 /* The run's checkpoint figures (written, resumed) for --json, when any. */
 void tk_checkpoint_json(cli_json *j, const gasp_run_stats *st);
+/* The process's peak resident memory for --json: "max_rss_bytes" and
+ * "rss_bytes_per_edge" (over `edges`, the graph this process holds). */
+void tk_json_memory(cli_json *j, uint64_t edges);
 /* Frees the graph tk_load returned (and the cluster of a distributed run). */
 void tk_graph_free(tk_opts *o, gasp_graph **g);
 
