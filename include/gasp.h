@@ -662,10 +662,10 @@ typedef struct gasp_program {
    *
    * When it pays (gasp_engine_opts.blocked = GASP_BLOCK_AUTO), the sync
    * engine blocks a superstep when every vertex gathers (always_active),
-   * the run is on one process (no dist), the sources' values do not fit
-   * in one core's L2 (8 bytes a vertex: otherwise a pull's reads already
-   * hit it) and there are at least 4 edges per vertex (so that the
-   * per-pair cost amortises).  GASP_BLOCK_ON blocks every superstep
+   * the run is on one process (no dist), the sources' values (8 bytes a
+   * vertex) exceed half the shared L3 cache (below that a pull's random
+   * reads hit the L3, which measured as fast as blocking) and there are
+   * at least 4 edges per vertex (so that the per-pair cost amortises).  GASP_BLOCK_ON blocks every superstep
    * (gasp_engine_new fails with GASP_ENOTSUP, saying why, when the program
    * or options do not allow it); GASP_BLOCK_OFF never.  gasp_engine_source_float()
    * makes the bins carry floats (half the bytes; sums stay double). */
@@ -879,8 +879,8 @@ typedef struct gasp_engine_opts {
   const char *resume_dir;
   /* Programs with gather_source, sync engine: when to run the cache-blocked
    * gather (see gasp_program.gather_source), and the destinations per
-   * block (0: as many doubles as fill half of one core's L2, a power of
-   * two; else rounded up to one, at least 64). */
+   * block (0: four partial sums of a block's doubles fill half of one
+   * core's L2, a power of two; else rounded up to one, at least 64). */
   gasp_block_mode blocked;
   uint32_t block_vertices;
 } gasp_engine_opts;
@@ -926,8 +926,9 @@ typedef struct gasp_run_stats {
   /* cache-blocked gather (gasp_program.gather_source): supersteps whose
    * gather was blocked; the bins' bytes and the seconds building them took
    * in this run (0 when they were built by an earlier run of the engine;
-   * counted in seconds) */
-  uint64_t blocked_iterations, blocked_bytes;
+   * counted in seconds); the (source, block) pairs, each a value written
+   * and read per superstep */
+  uint64_t blocked_iterations, blocked_bytes, blocked_pairs;
   double blocked_build_seconds;
 } gasp_run_stats;
 

@@ -681,7 +681,7 @@ static void test_engine_map(void **state) {
  * whose vertices record what they gathered and the x their sources had.
  * Blocked (blocks of 64 destinations over 1000 vertices with hubs,
  * vertices without in- or out-edges, 1 to 3 threads, double and float
- * values), each superstep's sum must equal the one computed here from the
+ * values; and one block of 65536), each superstep's sum must equal the one computed here from the
  * edge lists, and the run must end with the pulling run's vertex data. */
 typedef struct bk_vertex {
   double x, prev, got;
@@ -748,7 +748,9 @@ static void test_blocked_gather(void **state) {
   p.apply = bk_apply;
   p.gather_source = bk_source;
   bk_vertex *want = malloc(n * sizeof *want);
-  for (int mode = 0; mode < 3; mode++) /* pull, blocked double, float */
+  /* pull; blocked in double, in float (16-bit offsets); one block of
+   * 65536 (32-bit offsets) */
+  for (int mode = 0; mode < 4; mode++)
     for (int threads = 1; threads <= 3; threads++) {
       if (mode == 0 && threads > 1) continue;
       gasp_engine_opts o;
@@ -757,7 +759,7 @@ static void test_blocked_gather(void **state) {
       o.always_active = 1;
       o.max_iter = 1;
       o.blocked = mode ? GASP_BLOCK_ON : GASP_BLOCK_OFF;
-      o.block_vertices = 64;
+      o.block_vertices = mode == 3 ? 65536 : 64;
       gasp_engine *e;
       gasp_error err;
       assert_int_equal(gasp_engine_new(&e, g, &p, &o, &err), GASP_OK);

@@ -206,6 +206,47 @@ static void test_sync_and_async(void **state) {
       double d = run_and_compare(path, &g, ref, a, 8);
       if (d > 1e-7) fail_msg("async %s %s: L1 %g", cons[c], sched[s], d);
     }
+  /* the cache-blocked gather (7 blocks of 64), on 1 and 3 threads */
+  char *bk[] = {"--blocked", "on", "--block-vertices", "64", "-t", "1"};
+  assert_true(run_and_compare(path, &g, ref, bk, 6) < 1e-8);
+  bk[5] = "3";
+  assert_true(run_and_compare(path, &g, ref, bk, 6) < 1e-8);
+  {
+    char *argv[] = {(char *)bin(), "pagerank", "-i", path, "--quiet", "--json",
+                    "--blocked", "on", "--block-vertices", "64", NULL};
+    tu_result r;
+    tu_run(argv, &r);
+    assert_int_equal(r.status, 0);
+    assert_true(tu_contains(r.out, "\"gather\":\"blocked\""));
+    assert_true(tu_contains(r.out, "\"blocked_pairs\":"));
+    assert_true(tu_contains(r.out, "\"rss_bytes_per_edge\":"));
+    tu_result_free(&r);
+    argv[7] = "off"; /* and auto: 400 vertices fit any L2 */
+    for (int a = 0; a < 2; a++, argv[7] = "auto") {
+      tu_run(argv, &r);
+      assert_int_equal(r.status, 0);
+      assert_true(tu_contains(r.out, "\"gather\":\"pull\""));
+      tu_result_free(&r);
+    }
+    /* refusals: one line each, naming the reason */
+    char *bad[] = {(char *)bin(), "pagerank", "-i", path, "--quiet",
+                   "--blocked", "on", "--engine", "async", NULL};
+    tu_run(bad, &r);
+    assert_int_not_equal(r.status, 0);
+    assert_true(tu_contains(r.err, "blocked gather"));
+    tu_result_free(&r);
+    bad[6] = "sometimes";
+    tu_run(bad, &r);
+    assert_int_equal(r.status, 2);
+    assert_true(tu_contains(r.err, "--blocked: expected auto, on or off"));
+    tu_result_free(&r);
+    char *small[] = {(char *)bin(), "pagerank", "-i", path,
+                     "--block-vertices", "8", NULL};
+    tu_run(small, &r);
+    assert_int_equal(r.status, 2);
+    assert_true(tu_contains(r.err, "--block-vertices: must be 64..2^30"));
+    tu_result_free(&r);
+  }
   /* damping changes the answer: the reference follows */
   double *ref5 = ref_pagerank(&g, 0.5, p);
   char *dm[] = {"--damping", "0.5"};

@@ -169,10 +169,12 @@ static const char help[] =
     "                       gather (sources write their contributions into\n"
     "                       per-block bins, then each block of destinations,\n"
     "                       sized to the L2, adds its bin); auto blocks on one\n"
-    "                       process when the contributions outgrow the L2\n"
-    "                       and there are 4 or more edges per vertex\n"
-    "      --block-vertices N  destinations per block (default: half the "
-    "L2)\n" TK_HELP
+    "                       process when the contributions (8 bytes a vertex)\n"
+    "                       outgrow half the L3 and there are 4 or more edges\n"
+    "                       per vertex\n"
+    "      --block-vertices N  destinations per block (default: four sums "
+    "of a\n"
+    "                       block's doubles in half the L2)\n" TK_HELP
         TK_CHECKPOINT_HELP;
 
 /* The --personalized set as teleport weights: 1 / |set| for its members
@@ -353,6 +355,7 @@ int cmd_pagerank(int argc, char **argv) {
     if (st.blocked_iterations) {
       cli_json_u64(&j, "blocked_iterations", st.blocked_iterations);
       cli_json_u64(&j, "blocked_bytes", st.blocked_bytes);
+      cli_json_u64(&j, "blocked_pairs", st.blocked_pairs);
       cli_json_num(&j, "blocked_build_seconds", st.blocked_build_seconds);
     }
     /* the supersteps alone (a blocked run's bins are built once) */
