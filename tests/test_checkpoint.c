@@ -547,11 +547,15 @@ static void test_pagerank_toolkit(void **state) {
   gasp_graph *g = graph(5000, 30000, 21);
   size_t n = gasp_graph_num_vertices(g);
   double *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
-  for (int threads = 1; threads <= 2; threads++) {
+  /* pulling, and with the cache-blocked gather (20 blocks of 256) */
+  for (int pass = 0; pass < 4; pass++) {
+    int threads = 1 + pass % 2, blocked = pass >= 2;
     gasp_pagerank_opts o;
     gasp_pagerank_opts_init(&o);
     o.tol = 1e-12;
     o.engine.threads = threads;
+    o.engine.blocked = blocked ? GASP_BLOCK_ON : GASP_BLOCK_OFF;
+    o.engine.block_vertices = 256;
     gasp_run_stats ws, gs;
     gasp_error err;
     if (gasp_pagerank(g, &o, want, &ws, &err)) fail_msg("%s", err.msg);
@@ -590,6 +594,7 @@ static void test_pagerank_toolkit(void **state) {
       assert_int_equal(gs.iterations, ws.iterations);
       assert_int_equal(gs.updates, ws.updates);
       assert_int_equal(gs.reason, ws.reason);
+      assert_int_equal(ws.blocked_iterations, blocked ? ws.iterations : 0);
       assert_memory_equal(got, want, n * sizeof *got);
       /* another damping: refused, naming the options */
       r.damping = 0.8;

@@ -358,6 +358,29 @@ static int op_pagerank(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+/* Sync PageRank with the cache-blocked gather (blocks of 64): the bins
+ * are built at the first superstep, their values grow from floats to
+ * doubles for the one exact superstep and back. */
+static int op_pr_blocked(void *a, uint64_t *digest, gasp_error *err) {
+  const run_arg *ra = a;
+  gasp_pagerank_opts o;
+  gasp_pagerank_opts_init(&o);
+  o.engine.threads = ra->threads;
+  o.engine.blocked = GASP_BLOCK_ON;
+  o.engine.block_vertices = 64;
+  gasp_vid n = gasp_graph_num_vertices(ra->g);
+  double *r = malloc(n * sizeof *r);
+  assert_non_null(r);
+  gasp_run_stats st;
+  int rc = gasp_pagerank(ra->g, &o, r, &st, err);
+  if (rc == GASP_OK) {
+    assert_int_equal(st.blocked_iterations, st.iterations);
+    *digest = fnv(0, r, n * sizeof *r);
+  }
+  free(r);
+  return rc;
+}
+
 /* Sync PageRank writing checkpoints (every 2 supersteps of 6) into a
  * fresh directory, and one resuming from them (to 10 supersteps). */
 static int pr_checkpointed(const run_arg *ra, const char *ck, const char *from,
@@ -742,6 +765,7 @@ static void test_engine_runs(void **state) {
       {"spectral", op_spectral, 0},
       {"pagerank checkpoints", op_pr_checkpoint, 0},
       {"pagerank resume", op_pr_resume, 0},
+      {"pagerank blocked", op_pr_blocked, 0},
       {"lbp", op_lbp, 1},
   };
   for (int t = 1; t <= 2; t++) {
