@@ -61,6 +61,7 @@ struct gasp__blocked {
   uint64_t *voff;     /* P + 1: a block's first value */
   uint64_t *eoff;     /* P + 1: a block's first edge in dst */
   void *dst;          /* ne: uint16_t (bs <= 32768) or uint32_t */
+  double *w;          /* ne: the edges' weights in dst's order, or NULL */
   size_t dword;       /* 2 or 4 */
   void *vals;         /* pairs x word */
   size_t word;        /* 4 or 8: the values' size now */
@@ -146,6 +147,7 @@ void gasp__blocked_free(gasp__blocked **pb) {
   free(b->voff);
   free(b->eoff);
   free(b->dst);
+  free(b->w);
   free(b->vals);
   free(b->cur);
   free(b->scratch);
@@ -199,6 +201,9 @@ static void build_worker(void *arg, int tid) {
           while (i1 < n && nb[i1] >> b->shift == p) i1++;
           if (j->fill) {
             b->ppart[pair + k] = (uint16_t)p;
+            if (b->w) /* by edge slot: the out-edge's position */
+              memcpy(b->w + ec[p], g->weight + g->out_off[u] + i,
+                     (i1 - i) * sizeof *b->w);
             uint32_t mask = b->bs - 1;
             if (b->dword == 2) {
               uint16_t *d = (uint16_t *)b->dst + ec[p];
@@ -251,6 +256,9 @@ static int blocked_build(gasp_engine *e, gasp__blocked **out) {
   b->scratch = gasp__malloc_array((size_t)T * 3 * b->bs, sizeof *b->scratch);
   b->dword = b->bs <= 32768 ? 2 : 4;
   b->dst = alloc_big(g->ne ? g->ne : 1, b->dword);
+  if (e->prog.gather_source_weighted && g->weight &&
+      !(b->w = alloc_big(g->ne ? g->ne : 1, sizeof *b->w)))
+    goto nomem;
   j.pcnt = b->vstart;
   j.ecnt = gasp__calloc_array(S * b->P, sizeof *j.ecnt);
   if (!b->pair_off || !b->vstart || !b->voff || !b->eoff || !b->cur ||
@@ -292,7 +300,8 @@ static int blocked_build(gasp_engine *e, gasp__blocked **out) {
   free(j.ecnt);
   b->bytes = (nv + 1) * sizeof *b->pair_off + b->pairs * sizeof *b->ppart +
              S * b->P * sizeof *b->vstart + 2 * ((uint64_t)b->P + 1) * 8 +
-             g->ne * b->dword + (uint64_t)T * b->P * sizeof *b->cur;
+             g->ne * b->dword + (uint64_t)T * b->P * sizeof *b->cur +
+             (b->w ? g->ne * sizeof *b->w : 0);
   *out = b;
   return GASP_OK;
 nomem:
@@ -374,6 +383,31 @@ static void scatter_worker(void *arg, int tid) {
     }                                                                          \
   } while (0)
 
+#define GATHER_BODY_W(T_, D_, SH_)                                                \
+  do {                                                                         \
+    const T_ *vals = (const T_ *)b->vals + b->voff[p];                         \
+    const D_ *d = (const D_ *)b->dst + b->eoff[p];                             \
+    const double *w = b->w + b->eoff[p];                                       \
+    uint64_t n = b->eoff[p + 1] - b->eoff[p], i = 0;                           \
+    int64_t k = -1;                                                            \
+    for (; i + 4 <= n; i += 4) {                                               \
+      uint32_t x0 = d[i], x1 = d[i + 1], x2 = d[i + 2], x3 = d[i + 3];         \
+      k += x0 >> SH_;                                                          \
+      a0[x0 & mask] += w[i] * (double)vals[k];                                        \
+      k += x1 >> SH_;                                                          \
+      a1[x1 & mask] += w[i + 1] * (double)vals[k];                                        \
+      k += x2 >> SH_;                                                          \
+      a2[x2 & mask] += w[i + 2] * (double)vals[k];                                        \
+      k += x3 >> SH_;                                                          \
+      a3[x3 & mask] += w[i + 3] * (double)vals[k];                                        \
+    }                                                                          \
+    for (; i < n; i++) {                                                       \
+      uint32_t x = d[i];                                                       \
+      k += x >> SH_;                                                           \
+      a0[x & mask] += w[i] * (double)vals[k];                                         \
+    }                                                                          \
+  } while (0)
+
 static void gather_worker(void *arg, int tid) {
   (void)tid;
   run_job *j = arg;
@@ -393,7 +427,15 @@ static void gather_worker(void *arg, int tid) {
       memset(a1, 0, len);
       memset(a2, 0, len);
       memset(a3, 0, len);
-      if (b->dword == 2 && b->word == 4)
+      if (b->w && b->dword == 2 && b->word == 4)
+        GATHER_BODY_W(float, uint16_t, 15);
+      else if (b->w && b->dword == 2)
+        GATHER_BODY_W(double, uint16_t, 15);
+      else if (b->w && b->word == 4)
+        GATHER_BODY_W(float, uint32_t, 31);
+      else if (b->w)
+        GATHER_BODY_W(double, uint32_t, 31);
+      else if (b->dword == 2 && b->word == 4)
         GATHER_BODY(float, uint16_t, 15);
       else if (b->dword == 2)
         GATHER_BODY(double, uint16_t, 15);

@@ -114,6 +114,9 @@ static int check_program(const gasp_program *p, gasp_error *err) {
                       "gather_source needs a gather (or gather_vertex) over "
                       "gather_dir GASP_DIR_IN into a double (acc_size 8), "
                       "with no gather_edges, acc_init, messages or push_pull");
+  if (p->gather_source_weighted && !p->gather_source)
+    return gasp__fail(err, GASP_EINVAL, NULL, 0,
+                      "gather_source_weighted without gather_source");
   size_t w = p->device_word ? p->device_word : 4;
   if (p->device_apply &&
       ((w != 4 && w != 8) || p->vertex_size % w || p->acc_size % w))

@@ -655,8 +655,9 @@ typedef struct gasp_program {
    * accumulators fit in the core's L2 cache -- adds its bin's values into
    * them.  The random accesses then hit the L2; what goes to memory is
    * read or written in sequence.  The bins are built once per engine
-   * (gasp_run_stats.blocked_build_seconds; about 4 bytes per edge and 10
-   * per source-block pair, blocked_bytes).  The sums are the same numbers
+   * (gasp_run_stats.blocked_build_seconds; 2 bytes an edge -- 4 for
+   * blocks over 32768 destinations, 8 more weighted -- and about 10 a
+   * source-block pair, blocked_bytes).  The sums are the same numbers
    * added in the same order (ascending source) on any thread count; they
    * may differ from the program's own gather in the last bits.
    *
@@ -670,6 +671,11 @@ typedef struct gasp_program {
    * or options do not allow it); GASP_BLOCK_OFF never.  gasp_engine_source_float()
    * makes the bins carry floats (half the bytes; sums stay double). */
   double (*gather_source)(const gasp_ctx *ctx, const void *v);
+  /* With gather_source: the sum weighs each edge's value by the edge's
+   * weight (the graph's weight column, by edge slot; 1 for a graph
+   * without one): acc = sum over u -> v of w(u, v) gather_source(u).  The
+   * bins then also carry the weights (8 bytes an edge). */
+  int gather_source_weighted;
 } gasp_program;
 
 /* Ligra's threshold: pull when a push would walk more than 1/20 of the

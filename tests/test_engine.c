@@ -700,11 +700,15 @@ static void bk_init(gasp_ctx *c, void *vd) {
 static void bk_gather(const gasp_ctx *c, const void *v, const gasp_nbrs *nb,
                       void *acc) {
   (void)v;
-  const bk_vertex *vd =
-      gasp_graph_vertex_data((gasp_graph *)gasp_ctx_graph(c));
+  gasp_graph *g = (gasp_graph *)gasp_ctx_graph(c);
+  const bk_vertex *vd = gasp_graph_vertex_data(g);
+  const double *w = gasp_graph_weights(g);
+  gasp_adjacency in;
+  gasp_graph_in_edges(g, &in);
+  const uint32_t *slot = in.slot + in.off[gasp_ctx_vertex(c)];
   double s = 0;
   for (uint64_t i = 0; i < nb->n_in; i++)
-    s += vd[nb->in[i]].x;
+    s += (w ? w[slot[i]] : 1.0) * vd[nb->in[i]].x;
   *(double *)acc = s;
 }
 
@@ -715,30 +719,35 @@ static void bk_apply(gasp_ctx *c, void *vd, const void *acc) {
   v->x = fmod(5 * v->x + (double)gasp_ctx_iteration(c), 1021);
 }
 
-static gasp_graph *skewed_graph(void) {
+static gasp_graph *skewed_graph(int weighted) {
   gasp_builder *b;
-  assert_int_equal(gasp_builder_new(&b, 0), GASP_OK);
+  assert_int_equal(gasp_builder_new(&b, weighted ? GASP_BUILD_WEIGHTED : 0),
+                   GASP_OK);
   uint64_t s = 11;
   for (uint64_t i = 0; i < 6000; i++) { /* hubs: low ids, squared */
     uint64_t r = gasp__splitmix64(&s) % 1000, u = r * r / 1000;
     uint64_t v = gasp__splitmix64(&s) % 1000;
     if (v % 10 == 3) continue; /* no in-edges */
     if (u % 10 == 7) u = (u + 1) % 1000; /* no out-edges */
-    assert_int_equal(gasp_builder_add_edge(b, u, v, 1), 0);
+    /* weights of a few bits: the weighted sums stay exact too */
+    assert_int_equal(gasp_builder_add_edge(b, u, v, 0.25 * (double)(i % 7)), 0);
   }
-  assert_int_equal(gasp_builder_add_edge(b, 999, 999, 1), 0); /* a loop */
+  assert_int_equal(gasp_builder_add_edge(b, 999, 999, 3), 0); /* a loop */
   gasp_graph *g;
   assert_int_equal(gasp_builder_finish(b, 2, &g, NULL), GASP_OK);
   gasp_builder_free(&b);
   return g;
 }
 
-static void test_blocked_gather(void **state) {
-  (void)state;
-  gasp_graph *g = skewed_graph();
+/* Every superstep's sums, blocked and pulled, on the weighted graph with
+ * the weighted program, or unweighted. */
+static void blocked_gather_on(int weighted) {
+  gasp_graph *g = skewed_graph(weighted);
   gasp_vid n = gasp_graph_num_vertices(g);
   gasp_adjacency in;
   gasp_graph_in_edges(g, &in);
+  const double *wt = gasp_graph_weights(g);
+  assert_true(weighted ? wt != NULL : wt == NULL);
   gasp_program p = {0};
   p.vertex_size = sizeof(bk_vertex);
   p.acc_size = sizeof(double);
@@ -747,6 +756,7 @@ static void test_blocked_gather(void **state) {
   p.gather_vertex = bk_gather;
   p.apply = bk_apply;
   p.gather_source = bk_source;
+  p.gather_source_weighted = weighted;
   bk_vertex *want = malloc(n * sizeof *want);
   /* pull; blocked in double, in float (16-bit offsets); one block of
    * 65536 (32-bit offsets) */
@@ -774,11 +784,11 @@ static void test_blocked_gather(void **state) {
         for (gasp_vid v = 0; v < n; v++) {
           double s = 0;
           for (uint64_t j = in.off[v]; j < in.off[v + 1]; j++)
-            s += vd[in.nbr[j]].prev;
+            s += (wt ? wt[in.slot[j]] : 1.0) * vd[in.nbr[j]].prev;
           if (vd[v].got != s)
-            fail_msg("mode %d, %d threads, superstep %d: vertex %u gathered "
-                     "%g, want %g",
-                     mode, threads, step, v, vd[v].got, s);
+            fail_msg("weighted %d, mode %d, %d threads, superstep %d: vertex "
+                     "%u gathered %g, want %g",
+                     weighted, mode, threads, step, v, vd[v].got, s);
         }
       }
       if (mode == 0)
@@ -787,6 +797,23 @@ static void test_blocked_gather(void **state) {
         assert_memory_equal(vd, want, n * sizeof *want);
       gasp_engine_free(&e);
     }
+  free(want);
+  gasp_graph_free(&g);
+}
+
+static void test_blocked_gather(void **state) {
+  (void)state;
+  for (int weighted = 0; weighted < 2; weighted++)
+    blocked_gather_on(weighted);
+  gasp_graph *g = skewed_graph(0);
+  gasp_program p = {0};
+  p.vertex_size = sizeof(bk_vertex);
+  p.acc_size = sizeof(double);
+  p.init_vertex = bk_init;
+  p.gather_dir = GASP_DIR_IN;
+  p.gather_vertex = bk_gather;
+  p.apply = bk_apply;
+  p.gather_source = bk_source;
   /* refusals: blocking needs every vertex active, a double accumulator */
   gasp_engine_opts o;
   gasp_engine_opts_init(&o);
@@ -808,8 +835,11 @@ static void test_blocked_gather(void **state) {
   assert_int_equal(gasp_engine_new(&e, g, &q, &o, &err), GASP_ENOTSUP);
   assert_int_equal(gasp_engine_new(&e, g, &q, NULL, &err), GASP_OK);
   assert_int_equal(gasp_engine_source_float(e, 1), GASP_EINVAL);
+  q = p;
+  q.gather_source = NULL;
+  q.gather_source_weighted = 1;
+  assert_int_equal(gasp_engine_new(&e, g, &q, NULL, &err), GASP_EINVAL);
   gasp_engine_free(&e);
-  free(want);
   gasp_graph_free(&g);
 }
 

@@ -325,14 +325,19 @@ static void test_pagerank(void **state) {
   for (int personal = 0; personal < 2; personal++) {
     double *ref = ref_pagerank(gw, 0.85, personal ? telew : NULL);
     double *unw = ref_pagerank(gu, 0.85, personal ? telew : NULL);
-    for (int async = 0; async < 2; async++) {
+    for (int kind = 0; kind < 3; kind++) { /* async, sync, sync blocked */
+      int async = kind == 0;
       gasp_pagerank_opts o;
       gasp_pagerank_opts_init(&o);
       o.engine.threads = 2;
       o.engine.engine = async ? GASP_ENGINE_ASYNC : GASP_ENGINE_SYNC;
+      o.engine.blocked = kind == 2 ? GASP_BLOCK_ON : GASP_BLOCK_OFF;
+      o.engine.block_vertices = 64;
       o.weighted = 1;
       o.teleport = personal ? telew : NULL;
-      assert_int_equal(gasp_pagerank(gw, &o, rw, NULL, NULL), GASP_OK);
+      gasp_run_stats st;
+      assert_int_equal(gasp_pagerank(gw, &o, rw, &st, NULL), GASP_OK);
+      assert_int_equal(st.blocked_iterations, kind == 2 ? st.iterations : 0);
       double worst = 0, apart = 0;
       for (gasp_vid v = 0; v < nw; v++) {
         worst = fmax(worst, fabs(rw[v] - ref[v]));

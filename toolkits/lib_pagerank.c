@@ -512,8 +512,11 @@ int gasp_pagerank(gasp_graph *g, const gasp_pagerank_opts *o, double *ranks,
   }
   /* a sum of one value per source: the engine may block the gather (it
    * does on one process, when the contributions outgrow the L2) */
-  p.blocked = !async && !p.inv_w && !eo.dist;
-  if (p.blocked) prog.gather_source = pr_source;
+  p.blocked = !async && !eo.dist;
+  if (p.blocked) {
+    prog.gather_source = pr_source; /* r / outdeg, or r / W_u weighted */
+    prog.gather_source_weighted = p.inv_w != NULL;
+  }
   prog.user = &p;
   /* init_vertex starts from the uniform teleport; the caller's weights
    * are summed over the ranks, which takes the engine */
