@@ -162,6 +162,29 @@ GASP_EXTERN void gasp_graph_in_edges(const gasp_graph *g, gasp_adjacency *a);
 GASP_EXTERN uint64_t gasp_graph_out_degree(const gasp_graph *g, gasp_vid v);
 GASP_EXTERN uint64_t gasp_graph_in_degree(const gasp_graph *g, gasp_vid v);
 
+/* Vertex reordering for locality (gasp_graph_reorder). */
+typedef enum gasp_reorder {
+  GASP_REORDER_NONE = 0,
+  GASP_REORDER_DEGREE = 1, /* by out-degree, largest first */
+  GASP_REORDER_DBG = 2,    /* degree-based grouping (Faldu et al. 2019) */
+  GASP_REORDER_RCM = 3     /* reverse Cuthill-McKee */
+} gasp_reorder;
+/* "none", "degree", "dbg", "rcm"; GASP_EINVAL otherwise. */
+GASP_EXTERN int gasp_reorder_parse(const char *s, gasp_reorder *out);
+/* Renumbers the vertices of *g (a whole, non-bipartite graph with no
+ * program data yet) for locality and replaces *g by the result, which
+ * keeps the original ids, names and weights: the same graph, its local
+ * ids permuted (so a pull's random reads of the sources it reads most fall
+ * together).  Lists stay sorted.  Local ids then no longer ascend with the
+ * original ids: gasp_graph_id_order gives the vertices in id order, for
+ * outputs, and gasp_graph_find still finds them.  A snapshot keeps the
+ * order.  NONE leaves the graph as it is. */
+GASP_EXTERN int gasp_graph_reorder(gasp_graph **g, gasp_reorder how,
+                                   gasp_error *err);
+/* A reordered graph's vertices by ascending original id (num_vertices
+ * entries); NULL when local ids already ascend with the ids. */
+GASP_EXTERN const gasp_vid *gasp_graph_id_order(const gasp_graph *g);
+
 /* Original id of local vertex v (within its side for bipartite graphs). */
 GASP_EXTERN gasp_gid gasp_graph_gid(const gasp_graph *g, gasp_vid v);
 /* Local id of original id `id` on `side`; GASP_ENOENT when absent. */

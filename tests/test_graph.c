@@ -746,6 +746,176 @@ static void test_error_helpers(void **state) {
   assert_string_equal(gasp_format_name(GASP_FORMAT_UCI), "uci");
 }
 
+
+/* ---- reordering ---------------------------------------------------------
+ * gasp_graph_reorder: the same graph in original ids (every weighted edge,
+ * repeated ones too, and every isolated vertex), lists sorted, in-edge
+ * slots naming their out-edges, ids found again, the id order ascending;
+ * degree and dbg put out-degrees (groups) in non-increasing order; rcm
+ * turns a path with scrambled ids into one of bandwidth 1; a snapshot
+ * keeps it all; and the refusals. */
+typedef struct tri {
+  gasp_gid u, v;
+  double w;
+} tri;
+
+static int cmp_tri(const void *a, const void *b) {
+  const tri *x = a, *y = b;
+  if (x->u != y->u) return x->u < y->u ? -1 : 1;
+  if (x->v != y->v) return x->v < y->v ? -1 : 1;
+  return x->w < y->w ? -1 : x->w > y->w;
+}
+
+static tri *edges_by_id(const gasp_graph *g) {
+  gasp_adjacency out;
+  gasp_graph_out_edges(g, &out);
+  const double *w = gasp_graph_weights(g);
+  tri *t = malloc((out.num_edges ? out.num_edges : 1) * sizeof *t);
+  for (uint64_t u = 0; u < out.num_vertices; u++)
+    for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++)
+      t[j] = (tri){gasp_graph_gid(g, (gasp_vid)u),
+                   gasp_graph_gid(g, out.nbr[j]), w ? w[j] : 1};
+  qsort(t, out.num_edges, sizeof *t, cmp_tri);
+  return t;
+}
+
+static void check_reordered(const gasp_graph *a, const gasp_graph *b) {
+  uint64_t n = gasp_graph_num_vertices(a), m = gasp_graph_num_edges(a);
+  assert_int_equal(gasp_graph_num_vertices(b), n);
+  assert_int_equal(gasp_graph_num_edges(b), m);
+  tri *x = edges_by_id(a), *y = edges_by_id(b);
+  assert_memory_equal(x, y, m * sizeof *x);
+  free(x), free(y);
+  const gasp_vid *ord = gasp_graph_id_order(b);
+  assert_non_null(ord);
+  gasp_adjacency out, in;
+  gasp_graph_out_edges(b, &out);
+  gasp_graph_in_edges(b, &in);
+  for (uint64_t i = 0; i < n; i++) {
+    assert_true(ord[i] < n);
+    if (i) assert_true(gasp_graph_gid(b, ord[i - 1]) < gasp_graph_gid(b, ord[i]));
+    gasp_vid v;
+    assert_int_equal(gasp_graph_find(b, GASP_SIDE_LEFT, gasp_graph_gid(a, i), &v),
+                     GASP_OK);
+    assert_int_equal(gasp_graph_gid(b, v), gasp_graph_gid(a, i));
+    for (uint64_t j = out.off[i] + 1; j < out.off[i + 1]; j++)
+      assert_true(out.nbr[j - 1] <= out.nbr[j]);
+    for (uint64_t j = in.off[i]; j < in.off[i + 1]; j++) {
+      if (j > in.off[i]) assert_true(in.nbr[j - 1] <= in.nbr[j]);
+      uint64_t sl = in.slot[j];
+      assert_true(out.off[in.nbr[j]] <= sl && sl < out.off[in.nbr[j] + 1]);
+      assert_int_equal(out.nbr[sl], i);
+    }
+  }
+  assert_int_equal(gasp_graph_find(b, GASP_SIDE_LEFT, 999999999, NULL),
+                   GASP_ENOENT);
+}
+
+/* The group of dbg: below mean / 2, then [mean 2^(k-2), mean 2^(k-1)),
+ * the last (7) open-ended. */
+static int dbg_group(const gasp_graph *g, uint64_t d) {
+  double mean = (double)gasp_graph_num_edges(g) /
+                (double)gasp_graph_num_vertices(g),
+         lim = mean / 2;
+  int k = 0;
+  while (k < 7 && (double)d >= lim) {
+    k++;
+    lim *= 2;
+  }
+  return k;
+}
+
+static void test_reorder(void **state) {
+  (void)state;
+  gasp_builder *bld;
+  assert_int_equal(gasp_builder_new(&bld, GASP_BUILD_WEIGHTED), GASP_OK);
+  tu_rng r = {17};
+  for (int i = 0; i < 3000; i++) { /* skewed, with repeats and loops */
+    uint64_t a = tu_below(&r, 300), u = a * a / 300, v = tu_below(&r, 300);
+    assert_int_equal(gasp_builder_add_edge(bld, u * 7 + 5, v * 7 + 5,
+                                           (double)(i % 13)),
+                     GASP_OK);
+  }
+  assert_int_equal(gasp_builder_add_vertex(bld, GASP_SIDE_LEFT, 4000), GASP_OK);
+  gasp_graph *g;
+  assert_int_equal(gasp_builder_finish(bld, 2, &g, NULL), GASP_OK);
+  gasp_builder_free(&bld);
+  assert_null(gasp_graph_id_order(g));
+  char *dir = tu_mkdtemp();
+  char *snap = tu_path(dir, "r.gasp");
+  for (int how = GASP_REORDER_DEGREE; how <= GASP_REORDER_RCM; how++) {
+    gasp_graph *h = NULL;
+    gasp_load_opts lo;
+    gasp_load_opts_init(&lo);
+    /* a copy of g through a snapshot, reordered, twice over for degree */
+    assert_int_equal(gasp_graph_save_snapshot(g, snap, NULL), GASP_OK);
+    assert_int_equal(gasp_graph_load(&h, snap, &lo, NULL), GASP_OK);
+    gasp_error err;
+    assert_int_equal(gasp_graph_reorder(&h, (gasp_reorder)how, &err), GASP_OK);
+    check_reordered(g, h);
+    uint64_t n = gasp_graph_num_vertices(h);
+    if (how != GASP_REORDER_RCM)
+      for (uint64_t v = 1; v < n; v++) {
+        uint64_t d0 = gasp_graph_out_degree(h, (gasp_vid)(v - 1)),
+                 d1 = gasp_graph_out_degree(h, (gasp_vid)v);
+        if (how == GASP_REORDER_DEGREE)
+          assert_true(d0 >= d1);
+        else /* dbg: groups by out-degree against the mean, hottest first */
+          assert_true(dbg_group(h, d0) >= dbg_group(h, d1));
+      }
+    if (how == GASP_REORDER_DEGREE) /* again: the order composes */
+      assert_int_equal(gasp_graph_reorder(&h, GASP_REORDER_RCM, &err), GASP_OK);
+    check_reordered(g, h);
+    /* the snapshot keeps the order */
+    assert_int_equal(gasp_graph_save_snapshot(h, snap, NULL), GASP_OK);
+    gasp_graph *k = NULL;
+    assert_int_equal(gasp_graph_load(&k, snap, &lo, NULL), GASP_OK);
+    check_reordered(g, k);
+    assert_memory_equal(gasp_graph_id_order(k), gasp_graph_id_order(h),
+                        n * sizeof(gasp_vid));
+    for (uint64_t v = 0; v < n; v++)
+      assert_int_equal(gasp_graph_gid(k, (gasp_vid)v),
+                       gasp_graph_gid(h, (gasp_vid)v));
+    gasp_graph_free(&k);
+    gasp_graph_free(&h);
+  }
+  /* rcm: a path 0 - 1 - ... - 99 under scrambled ids has bandwidth 1 */
+  assert_int_equal(gasp_builder_new(&bld, 0), GASP_OK);
+  for (uint64_t i = 0; i + 1 < 100; i++)
+    assert_int_equal(gasp_builder_add_edge(bld, (i * 37) % 101, ((i + 1) * 37) % 101, 1),
+                     GASP_OK);
+  gasp_graph *p;
+  assert_int_equal(gasp_builder_finish(bld, 1, &p, NULL), GASP_OK);
+  gasp_builder_free(&bld);
+  assert_int_equal(gasp_graph_reorder(&p, GASP_REORDER_RCM, NULL), GASP_OK);
+  gasp_adjacency out;
+  gasp_graph_out_edges(p, &out);
+  for (uint64_t u = 0; u < out.num_vertices; u++)
+    for (uint64_t j = out.off[u]; j < out.off[u + 1]; j++)
+      assert_true(out.nbr[j] + 1 == u || u + 1 == out.nbr[j]);
+  /* refusals */
+  gasp_reorder how;
+  assert_int_equal(gasp_reorder_parse("dbg", &how), GASP_OK);
+  assert_int_equal(how, GASP_REORDER_DBG);
+  assert_int_equal(gasp_reorder_parse("random", &how), GASP_EINVAL);
+  gasp_error err;
+  assert_int_equal(gasp_graph_reorder(&p, (gasp_reorder)9, &err), GASP_EINVAL);
+  assert_int_equal(gasp_graph_alloc_data(p, 8, 0), GASP_OK);
+  assert_int_equal(gasp_graph_reorder(&p, GASP_REORDER_DEGREE, &err), GASP_EINVAL);
+  assert_non_null(strstr(err.msg, "program data"));
+  gasp_graph_free(&p);
+  assert_int_equal(gasp_builder_new(&bld, GASP_BUILD_BIPARTITE), GASP_OK);
+  assert_int_equal(gasp_builder_add_edge(bld, 1, 2, 1), GASP_OK);
+  assert_int_equal(gasp_builder_finish(bld, 1, &p, NULL), GASP_OK);
+  gasp_builder_free(&bld);
+  assert_int_equal(gasp_graph_reorder(&p, GASP_REORDER_DEGREE, &err), GASP_ENOTSUP);
+  assert_int_equal(gasp_graph_reorder(&p, GASP_REORDER_NONE, &err), GASP_OK);
+  gasp_graph_free(&p);
+  gasp_graph_free(&g);
+  free(snap);
+  tu_rmtree(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sparse_ids),
@@ -763,6 +933,7 @@ int main(void) {
       cmocka_unit_test(test_free_null),
       cmocka_unit_test(test_threads_identical),
       cmocka_unit_test(test_error_helpers),
+      cmocka_unit_test(test_reorder),
   };
   return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
 }

@@ -702,6 +702,59 @@ static void test_checkpoint_resume(void **state) {
   tu_rmtree(dir);
 }
 
+
+/* A snapshot reordered by gasp convert --reorder (each way): ranks the
+ * reference's, written in ascending id order (read_ranks checks), pulling
+ * and blocked; commands whose results follow vertex order, and --np,
+ * refuse it. */
+static void test_reordered(void **state) {
+  (void)bin();
+  char *dir = tu_mkdtemp();
+  char *path = write_random(dir, 400, 3000, 9);
+  ref_graph g = read_edges(path);
+  double *p = malloc(g.n * sizeof *p);
+  for (uint64_t v = 0; v < g.n; v++)
+    p[v] = 1.0 / (double)g.n;
+  double *ref = ref_pagerank(&g, 0.85, p);
+  char *snap = tu_path(dir, "r.gasp");
+  const char *how[] = {"degree", "dbg", "rcm"};
+  for (int k = 0; k < 3; k++) {
+    char *cv[] = {(char *)bin(), "convert", "-i",  path,  "--reorder",
+                  (char *)how[k], "-o",     snap, "--quiet", NULL};
+    tu_result r;
+    tu_run(cv, &r);
+    if (r.status != 0) fail_msg("convert --reorder %s: %s", how[k], r.err);
+    tu_result_free(&r);
+    assert_true(run_and_compare(snap, &g, ref, NULL, 0) < 1e-8);
+    char *bk[] = {"--blocked", "on", "--block-vertices", "64"};
+    assert_true(run_and_compare(snap, &g, ref, bk, 4) < 1e-8);
+    char *cc[] = {(char *)bin(), "cc", "-i", snap, "--quiet", NULL};
+    tu_run(cc, &r);
+    assert_int_equal(r.status, 2);
+    assert_true(tu_contains(r.err, "reordered"));
+    tu_result_free(&r);
+    char *np[] = {(char *)bin(), "pagerank", "-i", snap, "--quiet",
+                  "--np",        "2",        NULL};
+    tu_run(np, &r);
+    assert_int_not_equal(r.status, 0);
+    assert_true(tu_contains(r.err, "reorder"));
+    tu_result_free(&r);
+  }
+  char *bad[] = {(char *)bin(), "convert", "-i", path, "--reorder", "random",
+                 "-o", snap, NULL};
+  tu_result r;
+  tu_run(bad, &r);
+  assert_int_equal(r.status, 2);
+  assert_true(tu_contains(r.err, "--reorder: expected none, degree, dbg or rcm"));
+  tu_result_free(&r);
+  free(ref);
+  free(p);
+  free(snap);
+  ref_free(&g);
+  free(path);
+  tu_rmtree(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sync_and_async),
@@ -714,6 +767,7 @@ int main(void) {
       cmocka_unit_test(test_snap_ca_grqc),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_checkpoint_resume),
+      cmocka_unit_test(test_reordered),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,7 @@ static int fmt_core(char *buf, size_t cap, gasp_vid v, void *user) {
 int cmd_kcore(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.reorder_ok = 1; /* results independent of vertex order */
   o.dist_ok = 1;      /* across ranks: sync h-index updates */
   o.checkpoint_ok = 1; /* sync */
   o.staleness_ok = 1; /* monotone: any schedule reaches the coreness */

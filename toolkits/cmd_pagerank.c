@@ -242,6 +242,7 @@ static void print_top(const gasp_graph *g, const double *r, int k) {
 int cmd_pagerank(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.reorder_ok = 1; /* results independent of vertex order */
   o.takes &= ~(TK_TAKES_VOCAB | TK_TAKES_SEED);
   pr p;
   memset(&p, 0, sizeof p);

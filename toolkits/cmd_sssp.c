@@ -71,6 +71,7 @@ static int find_source(const gasp_graph *g, const gasp_graph *whole, sp *p) {
 int cmd_sssp(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.reorder_ok = 1; /* results independent of vertex order */
   sp p;
   memset(&p, 0, sizeof p);
   static const struct option extra[] = {

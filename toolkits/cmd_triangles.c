@@ -137,6 +137,7 @@ out:
 int cmd_triangles(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.reorder_ok = 1; /* results independent of vertex order */
   tri_args a = {0, 0, 0};
   static const struct option extra[] = {
       {"per-vertex", no_argument, 0, O_PER_VERTEX},

@@ -231,10 +231,23 @@ void tk_json_memory(cli_json *j, uint64_t edges) {
 
 int tk_load(tk_opts *o, gasp_graph **g, double *seconds) {
   if (o->d.size > 1) return tk_dist_load(o, g, seconds);
+  int rc;
   if (o->load_with)
-    return o->load_with(o->load_user, &o->c, o->c.input, g, seconds);
-  if (o->load) return o->load(&o->c, o->c.input, g, seconds);
-  return cli_load_graph(&o->c, g, seconds);
+    rc = o->load_with(o->load_user, &o->c, o->c.input, g, seconds);
+  else if (o->load)
+    rc = o->load(&o->c, o->c.input, g, seconds);
+  else
+    rc = cli_load_graph(&o->c, g, seconds);
+  if (!rc && *g && gasp_graph_id_order(*g) && !o->reorder_ok) {
+    cli_error("%s: %s: the snapshot's vertices were reordered (gasp convert "
+              "--reorder), and this command's results follow vertex order "
+              "(ties broken by the smallest id); convert it without "
+              "--reorder",
+              cli_command(), o->c.input);
+    gasp_graph_free(g);
+    return EXIT_USAGE;
+  }
+  return rc;
 }
 
 /* ---- iterations: trace and progress -------------------------------- */
@@ -374,7 +387,9 @@ int tk_write_vertices(const char *path, const gasp_graph *g, tk_fmt_fn fmt,
   if (rc) return rc;
   char line[512];
   int bad = 0;
-  for (gasp_vid v = 0; v < gasp_graph_num_vertices(g) && !bad; v++) {
+  const gasp_vid *order = gasp_graph_id_order(g); /* reordered: id order */
+  for (gasp_vid i = 0; i < gasp_graph_num_vertices(g) && !bad; i++) {
+    gasp_vid v = order ? order[i] : i;
     int k = u64_text(line, gasp_graph_gid(g, v));
     line[k++] = '\t';
     k += fmt(line + k, sizeof line - (size_t)k - 2, v, user);

@@ -58,6 +58,9 @@ typedef struct tk_opts {
   double tol;        /* convergence tolerance (toolkit default if < 0) */
   const char *trace; /* per-iteration TSV, or NULL */
   int engine_set;    /* --engine was given (toolkits pick their default) */
+  /* the command takes a reordered snapshot (gasp convert --reorder): its
+   * results do not depend on vertex order; tk_load refuses one otherwise */
+  int reorder_ok;
   /* The flag groups the subcommand takes (TK_TAKES_*, all by default): a
    * flag of a group it leaves out is refused, not silently ignored. */
   unsigned takes;

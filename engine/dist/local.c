@@ -184,6 +184,10 @@ int gasp__dist_build(gasp_dist **out, const gasp_graph *g,
                      const uint32_t *owner, int parts, int rank,
                      gasp_error *err) {
   *out = NULL;
+  if (g->by_gid) /* the local graphs keep ids ascending within each run */
+    return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
+                      "a reordered graph (gasp_graph_reorder) does not run "
+                      "across ranks; convert it without --reorder");
   for (uint64_t v = 0; v < g->nv; v++)
     if (owner[v] >= (uint32_t)parts)
       return gasp__fail(err, GASP_EINVAL, NULL, 0,

@@ -23,6 +23,7 @@ void gasp_graph_free(gasp_graph **pg) {
   if (!pg || !*pg) return;
   gasp_graph *g = *pg;
   release(g, g->gid);
+  release(g, g->by_gid);
   release(g, g->out_off);
   release(g, g->out_nbr);
   release(g, g->in_off);
@@ -93,8 +94,27 @@ static int find_run(const gasp_graph *g, uint64_t lo, uint64_t hi, gasp_gid id,
   return GASP_ENOENT;
 }
 
+/* A reordered graph: binary search along by_gid. */
+static int find_ordered(const gasp_graph *g, gasp_gid id, gasp_vid *out) {
+  uint64_t lo = 0, hi = g->nv;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (g->gid[g->by_gid[mid]] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < g->nv && g->gid[g->by_gid[lo]] == id) {
+    if (out) *out = g->by_gid[lo];
+    return GASP_OK;
+  }
+  return GASP_ENOENT;
+}
+
 int gasp_graph_find(const gasp_graph *g, gasp_side side, gasp_gid id,
                     gasp_vid *out) {
+  if (g->by_gid) /* reordered: one side, every vertex owned */
+    return side == GASP_SIDE_LEFT ? find_ordered(g, id, out) : GASP_ENOENT;
   /* Ids ascend within each side, and within the owned vertices and the
    * ghosts of a rank's local graph: binary search each run. */
   if (!g->bipartite && side == GASP_SIDE_RIGHT) return GASP_ENOENT;

@@ -14,7 +14,10 @@ struct gasp_graph {
   int bipartite;
   uint64_t ne;
 
-  gasp_gid *gid;     /* nv original ids, ascending within each side      */
+  gasp_gid *gid;     /* nv original ids, ascending within each side
+                        unless reordered (then by_gid gives the order)   */
+  gasp_vid *by_gid;  /* reordered graphs: the vertices by ascending id,
+                        else NULL                                        */
   uint64_t *out_off; /* nv + 1                                           */
   gasp_vid *out_nbr; /* ne, each list sorted ascending                   */
   uint64_t *in_off;  /* nv + 1                                           */

@@ -4,13 +4,16 @@
  *
  * Layout (little-endian, as in memory on x86-64 and arm64):
  *   header, 128 bytes: magic "GASPSNAP", u32 version, u32 header size,
- *     u32 flags (1 weighted, 2 bipartite, 4 names), u32 byte-order mark
+ *     u32 flags (1 weighted, 2 bipartite, 4 names, 8 reordered), u32
+ *     byte-order mark
  *     0x01020304, u64 nv, nowned, nleft, ne, names_bytes, u64 checksum,
  *     zero padding;
  *   sections, each starting at a multiple of 64 bytes (zero padding
  *     between): gid[nv] u64, out_off[nv+1] u64, out_nbr[ne] u32,
  *     in_off[nv+1] u64, in_nbr[ne] u32, in_slot[ne] u32, then weight[ne]
- *     f64 if weighted, name_off[nv+1] u64 and names if named.
+ *     f64 if weighted, name_off[nv+1] u64 and names if named, by_gid[nv]
+ *     u32 if reordered (gasp_graph_reorder: the vertices by ascending id,
+ *     whose ids then need not ascend with the index).
  * Loading maps the file (MAP_PRIVATE) and points the graph's arrays into
  * the mapping, so nothing is copied and the page cache is shared between
  * runs; the checksum pass touches every page once.
@@ -39,7 +42,7 @@
 
 static uint64_t align_up(uint64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
 
-enum { F_WEIGHTED = 1, F_BIPARTITE = 2, F_NAMES = 4 };
+enum { F_WEIGHTED = 1, F_BIPARTITE = 2, F_NAMES = 4, F_REORDERED = 8 };
 
 typedef struct snap_header {
   char magic[8];
@@ -72,6 +75,7 @@ static int sections_of(gasp_graph *g, uint64_t names_bytes, section *s) {
     s[n++] = (section){g->name_off, (nv + 1) * 8};
     s[n++] = (section){g->names, names_bytes};
   }
+  if (g->by_gid) s[n++] = (section){g->by_gid, nv * 4};
   return n;
 }
 
@@ -131,7 +135,7 @@ int gasp_graph_save_snapshot(const gasp_graph *cg, const char *path,
                              gasp_error *err) {
   gasp__error_clear(err);
   gasp_graph *g = (gasp_graph *)cg; /* sections_of only reads through it */
-  section s[9];
+  section s[10];
   int ns = sections_of(g, g->name_off ? g->name_off[g->nv] : 0, s);
   uint64_t np = 0;
   piece_ref *pr = list_pieces(s, ns, &np);
@@ -152,7 +156,7 @@ int gasp_graph_save_snapshot(const gasp_graph *cg, const char *path,
   hd.version = GASP_SNAPSHOT_VERSION;
   hd.header_size = HEADER_SIZE;
   hd.flags = (g->weight ? F_WEIGHTED : 0) | (g->bipartite ? F_BIPARTITE : 0) |
-             (g->name_off ? F_NAMES : 0);
+             (g->name_off ? F_NAMES : 0) | (g->by_gid ? F_REORDERED : 0);
   hd.bom = BOM;
   hd.nv = g->nv;
   hd.nowned = g->nowned;
@@ -204,8 +208,15 @@ static int validate(const gasp_graph *g, uint64_t names_bytes, int T) {
   for (int64_t j = 0; j < nei; j++)
     bad |= (g->out_nbr[j] >= nv) | (g->in_nbr[j] >= nv) | (g->in_slot[j] >= ne);
   if (bad) return -1;
-  for (uint64_t v = 1; v < nv; v++)
-    if (v != g->nleft && g->gid[v] <= g->gid[v - 1]) return -1;
+  if (g->by_gid) { /* ids strictly ascend along it: a permutation */
+    for (uint64_t i = 0; i < nv; i++)
+      if (g->by_gid[i] >= nv ||
+          (i && g->gid[g->by_gid[i]] <= g->gid[g->by_gid[i - 1]]))
+        return -1;
+  } else {
+    for (uint64_t v = 1; v < nv; v++)
+      if (v != g->nleft && g->gid[v] <= g->gid[v - 1]) return -1;
+  }
   if (g->name_off) {
     if (g->name_off[nv] != names_bytes) return -1;
     if (check_offsets(g->name_off, nv, names_bytes)) return -1;
@@ -231,9 +242,11 @@ static int read_header(int fd, const char *path, snap_header *hd,
                       hd->version, GASP_SNAPSHOT_VERSION);
   if (hd->header_size != HEADER_SIZE || hd->nv > GASP_MAX_VERTICES ||
       hd->ne > GASP_MAX_EDGES || hd->nowned > hd->nv || hd->nleft > hd->nv ||
-      (hd->flags & ~7u) || hd->names_bytes > fsize)
+      (hd->flags & ~15u) || hd->names_bytes > fsize ||
+      ((hd->flags & F_REORDERED) &&
+       ((hd->flags & F_BIPARTITE) || hd->nowned != hd->nv)))
     return gasp__fail(err, GASP_EFORMAT, path, 0, "corrupt snapshot header");
-  uint64_t sz[9], n = 0, end = HEADER_SIZE;
+  uint64_t sz[10], n = 0, end = HEADER_SIZE;
   sz[n++] = hd->nv * 8;
   sz[n++] = (hd->nv + 1) * 8;
   sz[n++] = hd->ne * 4;
@@ -245,6 +258,7 @@ static int read_header(int fd, const char *path, snap_header *hd,
     sz[n++] = (hd->nv + 1) * 8;
     sz[n++] = hd->names_bytes;
   }
+  if (hd->flags & F_REORDERED) sz[n++] = hd->nv * 4;
   for (uint64_t i = 0; i < n; i++)
     end = align_up(end) + sz[i];
   uint64_t body = end - HEADER_SIZE;
@@ -277,6 +291,7 @@ static void map_sections(gasp_graph *g, const snap_header *hd, char *base) {
     TAKE(name_off, (nv + 1) * 8);
     TAKE(names, hd->names_bytes);
   }
+  if (hd->flags & F_REORDERED) TAKE(by_gid, nv * 4);
 #undef TAKE
 }
 
@@ -319,7 +334,7 @@ int gasp__snapshot_load(gasp_graph **out, const char *path,
   g->ne = hd.ne;
   g->bipartite = (hd.flags & F_BIPARTITE) != 0;
   if (!g->bipartite) g->nleft = g->nv;
-  section s[9];
+  section s[10];
   int ns = sections_of(g, hd.names_bytes, s);
   uint64_t np;
   if (!(pr = list_pieces(s, ns, &np))) goto nomem;

@@ -28,7 +28,7 @@ typedef struct snap_head {
 
 /* The sections' sizes in file order; returns their count, 0 when the
  * header is beyond repair (sizes overflow or exceed the cap). */
-static int sections(const snap_head *h, uint64_t sz[9]) {
+static int sections(const snap_head *h, uint64_t sz[10]) {
   if (h->nv > SIZE_CAP || h->ne > SIZE_CAP || h->names_bytes > SIZE_CAP)
     return 0;
   int n = 0;
@@ -43,6 +43,7 @@ static int sections(const snap_head *h, uint64_t sz[9]) {
     sz[n++] = (h->nv + 1) * 8;
     sz[n++] = h->names_bytes;
   }
+  if (h->flags & 8) sz[n++] = h->nv * 4; /* reordered: by_gid */
   return n;
 }
 
@@ -58,7 +59,7 @@ static void repair(unsigned char **buf, size_t *n, int fix_size, int fix_sum) {
   if (*n < HEADER || memcmp(*buf, "GASPSNAP", 8) != 0) return;
   snap_head h;
   memcpy(&h, *buf, sizeof h);
-  uint64_t sz[9];
+  uint64_t sz[10];
   int ns = sections(&h, sz);
   if (!ns) return;
   uint64_t end = HEADER;

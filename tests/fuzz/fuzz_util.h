@@ -151,7 +151,8 @@ static inline void fuzz_check_adjacency(const gasp_graph *g,
 
 /* The whole graph: both directions in range, the degrees summing to the
  * edge count, original ids ascending within each side (owned vertices
- * and ghosts apart), names readable.  `strict` for a graph the library
+ * and ghosts apart; along gasp_graph_id_order when reordered), names
+ * readable.  `strict` for a graph the library
  * built (from text or arrays): also neighbour lists sorted and each
  * in-edge's slot naming the out-edge it mirrors.  A graph read from a
  * binary file (snapshot, partition file) is validated only as far as
@@ -174,7 +175,11 @@ static inline void fuzz_check_graph(const gasp_graph *g, int strict) {
       gasp_vid u = in.nbr[j];
       FUZZ_CHECK(out.off[u] <= s && s < out.off[u + 1] && out.nbr[s] == v);
     }
-    if (v > 0 && v != nleft && v != nowned)
+    const gasp_vid *order = gasp_graph_id_order(g); /* reordered */
+    if (order && v > 0)
+      FUZZ_CHECK(order[v] < nv && order[v - 1] < nv &&
+                 gasp_graph_gid(g, order[v - 1]) < gasp_graph_gid(g, order[v]));
+    else if (!order && v > 0 && v != nleft && v != nowned)
       FUZZ_CHECK(gasp_graph_gid(g, (gasp_vid)(v - 1)) <
                  gasp_graph_gid(g, (gasp_vid)v));
     const char *name = gasp_graph_name(g, (gasp_vid)v);

@@ -89,8 +89,10 @@ q=--quiet
 "$gasp" convert $q -i "$tmp/mtxrect" -o "$tmp/rect.gasp"
 "$gasp" convert $q -i "$tmp/uci" --format uci --vocab "$tmp/vocab" \
   -o "$tmp/named.gasp"
+# a reordered one (by_gid section)
+"$gasp" convert $q -i "$tmp/elw" --reorder dbg -o "$tmp/elw-dbg.gasp"
 # fuzz_snapshot: bit 0 fix the size, bit 1 the checksum, bit 2 auto
-for f in el elw rect named; do
+for f in el elw rect named elw-dbg; do
   seed fuzz_snapshot "$f" 00 < "$tmp/$f.gasp"
   seed fuzz_snapshot "$f-fix" 03 < "$tmp/$f.gasp"
 done
