@@ -39,13 +39,18 @@ int main(int argc, char **argv) {
   unsigned long long id;
   double r;
   uint64_t k = 0;
+  /* lines in ascending id: vertex k, or the k-th of a reordered graph's
+   * id order */
+  const gasp_vid *order = gasp_graph_id_order(g);
   while (fscanf(f, "%llu\t%lf\n", &id, &r) == 2) {
-    if (k >= n || gasp_graph_gid(g, (gasp_vid)k) != id) {
+    gasp_vid v = k < n && order ? order[k] : (gasp_vid)k;
+    if (k >= n || gasp_graph_gid(g, v) != id) {
       fprintf(stderr, "prcheck: %s: line %llu: id %llu is not vertex %llu\n",
               argv[2], (unsigned long long)k + 1, id, (unsigned long long)k);
       return 2;
     }
-    x[k++] = r;
+    x[v] = r;
+    k++;
   }
   fclose(f);
   if (k != n) {

@@ -688,8 +688,10 @@ typedef struct gasp_program {
    * engine blocks a superstep when every vertex gathers (always_active),
    * the run is on one process (no dist), the sources' values (8 bytes a
    * vertex) exceed half the shared L3 cache (below that a pull's random
-   * reads hit the L3, which measured as fast as blocking) and there are
-   * at least 4 edges per vertex (so that the per-pair cost amortises).  GASP_BLOCK_ON blocks every superstep
+   * reads hit the L3, which measured as fast as blocking), there are at
+   * least 4 edges per vertex (so that the per-pair cost amortises) and
+   * the graph was not reordered for locality (gasp_graph_reorder: its hot
+   * sources then share cache lines, and pulling measured as fast).  GASP_BLOCK_ON blocks every superstep
    * (gasp_engine_new fails with GASP_ENOTSUP, saying why, when the program
    * or options do not allow it); GASP_BLOCK_OFF never.  gasp_engine_source_float()
    * makes the bins carry floats (half the bytes; sums stay double). */

@@ -220,6 +220,30 @@ static int op_save_snapshot(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+/* Loads the snapshot and reorders it: each allocation of both fails in
+ * turn. */
+typedef struct reorder_arg {
+  const char *path;
+  gasp_reorder how;
+} reorder_arg;
+
+static int op_reorder(void *a, uint64_t *digest, gasp_error *err) {
+  const reorder_arg *ra = a;
+  gasp_graph *g = NULL;
+  gasp_load_opts lo;
+  gasp_load_opts_init(&lo);
+  lo.threads = 1;
+  int rc = gasp_graph_load(&g, path_of(ra->path), &lo, err);
+  if (rc == GASP_OK) rc = gasp_graph_reorder(&g, ra->how, err);
+  if (rc == GASP_OK) {
+    *digest = graph_digest(g);
+    const gasp_vid *ord = gasp_graph_id_order(g);
+    *digest = fnv(*digest, ord, gasp_graph_num_vertices(g) * sizeof *ord);
+  }
+  gasp_graph_free(&g);
+  return rc;
+}
+
 typedef struct part_arg {
   gasp_graph *g;
   const char *method;
@@ -306,6 +330,12 @@ static void test_input_and_graphs(void **state) {
                    GASP_OK);
   load_arg snap = {"g.gasp", GASP_FORMAT_AUTO, 1};
   sweep("load snapshot", op_load, &snap);
+  reorder_arg rd = {"g.gasp", GASP_REORDER_DEGREE},
+              rb = {"g.gasp", GASP_REORDER_DBG},
+              rr = {"g.gasp", GASP_REORDER_RCM};
+  sweep("reorder (degree)", op_reorder, &rd);
+  sweep("reorder (dbg)", op_reorder, &rb);
+  sweep("reorder (rcm)", op_reorder, &rr);
   part_arg ph = {g, "hash"}, pm = {g, "metis"};
   sweep("partition (hash)", op_partition, &ph);
   sweep("partition (metis)", op_partition, &pm);

@@ -170,8 +170,8 @@ static const char help[] =
     "                       per-block bins, then each block of destinations,\n"
     "                       sized to the L2, adds its bin); auto blocks on one\n"
     "                       process when the contributions (8 bytes a vertex)\n"
-    "                       outgrow half the L3 and there are 4 or more edges\n"
-    "                       per vertex\n"
+    "                       outgrow half the L3, there are 4 or more edges\n"
+    "                       per vertex and the graph is not reordered\n"
     "      --block-vertices N  destinations per block (default: four sums "
     "of a\n"
     "                       block's doubles in half the L2)\n" TK_HELP
