@@ -739,15 +739,7 @@ static gasp_graph *skewed_graph(int weighted) {
   return g;
 }
 
-/* Every superstep's sums, blocked and pulled, on the weighted graph with
- * the weighted program, or unweighted. */
-static void blocked_gather_on(int weighted) {
-  gasp_graph *g = skewed_graph(weighted);
-  gasp_vid n = gasp_graph_num_vertices(g);
-  gasp_adjacency in;
-  gasp_graph_in_edges(g, &in);
-  const double *wt = gasp_graph_weights(g);
-  assert_true(weighted ? wt != NULL : wt == NULL);
+static gasp_program bk_program(int weighted) {
   gasp_program p = {0};
   p.vertex_size = sizeof(bk_vertex);
   p.acc_size = sizeof(double);
@@ -757,6 +749,19 @@ static void blocked_gather_on(int weighted) {
   p.apply = bk_apply;
   p.gather_source = bk_source;
   p.gather_source_weighted = weighted;
+  return p;
+}
+
+/* Every superstep's sums, blocked and pulled, on the weighted graph with
+ * the weighted program, or unweighted. */
+static void blocked_gather_on(int weighted) {
+  gasp_graph *g = skewed_graph(weighted);
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_adjacency in;
+  gasp_graph_in_edges(g, &in);
+  const double *wt = gasp_graph_weights(g);
+  assert_true(weighted ? wt != NULL : wt == NULL);
+  gasp_program p = bk_program(weighted);
   bk_vertex *want = malloc(n * sizeof *want);
   /* pull; blocked in double, in float (16-bit offsets); one block of
    * 65536 (32-bit offsets) */
@@ -806,14 +811,7 @@ static void test_blocked_gather(void **state) {
   for (int weighted = 0; weighted < 2; weighted++)
     blocked_gather_on(weighted);
   gasp_graph *g = skewed_graph(0);
-  gasp_program p = {0};
-  p.vertex_size = sizeof(bk_vertex);
-  p.acc_size = sizeof(double);
-  p.init_vertex = bk_init;
-  p.gather_dir = GASP_DIR_IN;
-  p.gather_vertex = bk_gather;
-  p.apply = bk_apply;
-  p.gather_source = bk_source;
+  gasp_program p = bk_program(0);
   /* refusals: blocking needs every vertex active, a double accumulator */
   gasp_engine_opts o;
   gasp_engine_opts_init(&o);
