@@ -81,7 +81,8 @@ typedef struct gasp_cc_opts {
 GASP_EXTERN void gasp_cc_opts_init(gasp_cc_opts *o);
 /* component[v]: the vertex index naming v's component, the smallest in
  * it (a local id on one process; the global vertex index across ranks,
- * gasp_dist_global_id).  GASP_ENOTSUP for Afforest on the async engine
+ * gasp_dist_global_id); on a reordered graph (gasp_graph_reorder) the
+ * member with the smallest original id.  GASP_ENOTSUP for Afforest on the async engine
  * or across ranks. */
 GASP_EXTERN int gasp_cc(gasp_graph *g, const gasp_cc_opts *o,
                         gasp_vid *component, gasp_run_stats *stats,

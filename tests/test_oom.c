@@ -244,6 +244,34 @@ static int op_reorder(void *a, uint64_t *digest, gasp_error *err) {
   return rc;
 }
 
+/* Components of the reordered graph, renamed by smallest id. */
+static int op_cc_reordered(void *a, uint64_t *digest, gasp_error *err) {
+  const reorder_arg *ra = a;
+  gasp_graph *g = NULL;
+  gasp_load_opts lo;
+  gasp_load_opts_init(&lo);
+  lo.threads = 1;
+  int rc = gasp_graph_load(&g, path_of(ra->path), &lo, err);
+  if (rc == GASP_OK) rc = gasp_graph_reorder(&g, ra->how, err);
+  gasp_vid n = g ? gasp_graph_num_vertices(g) : 0;
+  gasp_vid *c = malloc((n ? n : 1) * sizeof *c);
+  assert_non_null(c);
+  gasp_cc_opts o;
+  gasp_cc_opts_init(&o);
+  o.engine.threads = 1;
+  if (rc == GASP_OK) rc = gasp_cc(g, &o, c, NULL, err);
+  if (rc == GASP_OK) {
+    *digest = 0;
+    for (gasp_vid v = 0; v < n; v++) {
+      gasp_gid id = gasp_graph_gid(g, c[v]);
+      *digest = fnv(*digest, &id, sizeof id);
+    }
+  }
+  free(c);
+  gasp_graph_free(&g);
+  return rc;
+}
+
 typedef struct part_arg {
   gasp_graph *g;
   const char *method;
@@ -336,6 +364,7 @@ static void test_input_and_graphs(void **state) {
   sweep("reorder (degree)", op_reorder, &rd);
   sweep("reorder (dbg)", op_reorder, &rb);
   sweep("reorder (rcm)", op_reorder, &rr);
+  sweep("cc on a reordered graph", op_cc_reordered, &rd);
   part_arg ph = {g, "hash"}, pm = {g, "metis"};
   sweep("partition (hash)", op_partition, &ph);
   sweep("partition (metis)", op_partition, &pm);

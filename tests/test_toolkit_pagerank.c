@@ -705,8 +705,8 @@ static void test_checkpoint_resume(void **state) {
 
 /* A snapshot reordered by gasp convert --reorder (each way): ranks the
  * reference's, written in ascending id order (read_ranks checks), pulling
- * and blocked; commands whose results follow vertex order, and --np,
- * refuse it. */
+ * and blocked; cc's output the file's; commands whose results follow
+ * vertex order (labelprop), and --np, refuse it. */
 static void test_reordered(void **state) {
   (void)bin();
   char *dir = tu_mkdtemp();
@@ -728,8 +728,26 @@ static void test_reordered(void **state) {
     assert_true(run_and_compare(snap, &g, ref, NULL, 0) < 1e-8);
     char *bk[] = {"--blocked", "on", "--block-vertices", "64"};
     assert_true(run_and_compare(snap, &g, ref, bk, 4) < 1e-8);
-    char *cc[] = {(char *)bin(), "cc", "-i", snap, "--quiet", NULL};
-    tu_run(cc, &r);
+    /* cc: the same output as on the file (components named by their
+     * smallest id, in id order), both algorithms; labelprop refuses */
+    for (int a = 0; a < 2; a++) {
+      char *o1 = tu_path(dir, "cc1.tsv"), *o2 = tu_path(dir, "cc2.tsv");
+      char *alg = a ? "labelprop" : "afforest";
+      char *c1[] = {(char *)bin(), "cc", "-i", path, "-o", o1, "--quiet",
+                    "--algorithm", alg, NULL};
+      char *c2[] = {(char *)bin(), "cc", "-i", snap, "-o", o2, "--quiet",
+                    "--algorithm", alg, NULL};
+      tu_run(c1, &r);
+      assert_int_equal(r.status, 0);
+      tu_result_free(&r);
+      tu_run(c2, &r);
+      assert_int_equal(r.status, 0);
+      tu_result_free(&r);
+      if (!same_file(o1, o2)) fail_msg("cc --algorithm %s differs on --reorder %s", alg, how[k]);
+      free(o1), free(o2);
+    }
+    char *lp[] = {(char *)bin(), "labelprop", "-i", snap, "--quiet", NULL};
+    tu_run(lp, &r);
     assert_int_equal(r.status, 2);
     assert_true(tu_contains(r.err, "reordered"));
     tu_result_free(&r);

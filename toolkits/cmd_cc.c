@@ -48,6 +48,7 @@ static int fmt_component(char *buf, size_t cap, gasp_vid v, void *user) {
 int cmd_cc(int argc, char **argv) {
   tk_opts o;
   tk_opts_init(&o);
+  o.reorder_ok = 1; /* components renamed by their smallest id */
   static const struct option extra[] = {
       {"algorithm", required_argument, 0, OPT_FIRST_PRIVATE}, {0, 0, 0, 0}};
   const char *algo = NULL;

@@ -16,10 +16,10 @@ static const char help[] =
     "                       first, dbg groups them by out-degree (Faldu et al.\n"
     "                       2019) keeping the order within a group, rcm is\n"
     "                       reverse Cuthill-McKee (neighbours get near\n"
-    "                       numbers).  pagerank, kcore, triangles and sssp\n"
-    "                       read such a snapshot; the commands whose results\n"
-    "                       follow vertex order (ties by smallest id) and\n"
-    "                       --np runs refuse it\n" CLI_COMMON_HELP;
+    "                       numbers).  pagerank, cc, kcore, triangles and\n"
+    "                       sssp read such a snapshot; the commands whose\n"
+    "                       results follow vertex order (ties by smallest id)\n"
+    "                       and --np runs refuse it\n" CLI_COMMON_HELP;
 
 int cmd_convert(int argc, char **argv) {
   cli_common c;

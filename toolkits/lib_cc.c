@@ -10,7 +10,8 @@
  * the smallest label among itself and its neighbours; at the fixed point
  * every vertex holds the smallest local id of its component, which (local
  * ids ascend with original ids) is the vertex with the smallest original
- * id.  Output: "id<TAB>component" with the component named by that
+ * id; on a reordered graph the components are renamed after the run by
+ * their smallest original id.  Output: "id<TAB>component" with the component named by that
  * original id (in a bipartite graph, the id on that vertex's side).
  *
  * The label is the vertex data, so the bulk gather is one tight
@@ -332,8 +333,8 @@ static int run_afforest(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *comp,
   return rc;
 }
 
-int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
-            gasp_run_stats *stats, gasp_error *err) {
+static int cc_run(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
+                  gasp_run_stats *stats, gasp_error *err) {
   gasp_run_stats tmp;
   gasp_run_stats *st = stats ? stats : &tmp;
   memset(st, 0, sizeof *st);
@@ -404,4 +405,32 @@ int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
   free(p.changed);
   free(p.count);
   return rc;
+}
+
+/* A reordered graph (gasp_graph_reorder): the same components, named by
+ * the member with the smallest original id -- the first one met in id
+ * order -- instead of the smallest local id. */
+static int name_by_id(const gasp_graph *g, gasp_vid *component,
+                      gasp_error *err) {
+  const gasp_vid *order = gasp_graph_id_order(g);
+  if (!order) return GASP_OK;
+  gasp_vid n = gasp_graph_num_vertices(g);
+  gasp_vid *name = gasp__malloc_array(n ? (size_t)n : 1, sizeof *name);
+  if (!name) return tk_lib_fail(err, GASP_ENOMEM, "cc: out of memory");
+  for (gasp_vid v = 0; v < n; v++)
+    name[v] = GASP_VID_NONE;
+  for (gasp_vid i = 0; i < n; i++) {
+    gasp_vid v = order[i];
+    if (name[component[v]] == GASP_VID_NONE) name[component[v]] = v;
+  }
+  for (gasp_vid v = 0; v < n; v++)
+    component[v] = name[component[v]];
+  free(name);
+  return GASP_OK;
+}
+
+int gasp_cc(gasp_graph *g, const gasp_cc_opts *o, gasp_vid *component,
+            gasp_run_stats *stats, gasp_error *err) {
+  int rc = cc_run(g, o, component, stats, err);
+  return rc ? rc : name_by_id(g, component, err);
 }
