@@ -833,6 +833,7 @@ static void test_blocked_gather(void **state) {
   assert_int_equal(gasp_engine_new(&e, g, &q, &o, &err), GASP_ENOTSUP);
   assert_int_equal(gasp_engine_new(&e, g, &q, NULL, &err), GASP_OK);
   assert_int_equal(gasp_engine_source_float(e, 1), GASP_EINVAL);
+  gasp_engine_free(&e);
   q = p;
   q.gather_source = NULL;
   q.gather_source_weighted = 1;

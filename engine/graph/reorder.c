@@ -149,7 +149,7 @@ static int order_rcm(const gasp_graph *g, gasp_vid *order) {
         }
         nb[b] = x;
       }
-      memcpy(order + tail, nb, k * sizeof *nb);
+      if (k) memcpy(order + tail, nb, k * sizeof *nb);
       tail += k;
     }
   }
