@@ -74,7 +74,7 @@ static void repair(unsigned char **buf, size_t *n, int fix_size, int fix_sum) {
     *n = end;
   }
   if (!fix_sum || end != *n) return;
-  uint64_t ph[9 * 1], np = 0, pos = HEADER;
+  uint64_t ph[10], np = 0, pos = HEADER; /* a piece per section */
   for (int i = 0; i < ns; i++) {
     pos = align64(pos);
     if (sz[i]) { /* each section is one piece: the cap is below PIECE */
