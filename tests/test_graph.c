@@ -879,6 +879,31 @@ static void test_reorder(void **state) {
     gasp_graph_free(&k);
     gasp_graph_free(&h);
   }
+  /* a degree above the vertex count (repeated edges): the comparison
+   * sort's path, the same orders */
+  assert_int_equal(gasp_builder_new(&bld, 0), GASP_OK);
+  for (int i = 0; i < 12; i++)
+    assert_int_equal(gasp_builder_add_edge(bld, 30, i % 2 ? 10 : 20, 1), GASP_OK);
+  assert_int_equal(gasp_builder_add_edge(bld, 10, 20, 1), GASP_OK);
+  assert_int_equal(gasp_builder_add_edge(bld, 20, 40, 1), GASP_OK);
+  gasp_graph *m;
+  assert_int_equal(gasp_builder_finish(bld, 1, &m, NULL), GASP_OK);
+  gasp_builder_free(&bld);
+  for (int how = GASP_REORDER_DEGREE; how <= GASP_REORDER_RCM; how++) {
+    gasp_graph *h = NULL;
+    assert_int_equal(gasp_graph_save_snapshot(m, snap, NULL), GASP_OK);
+    gasp_load_opts lo;
+    gasp_load_opts_init(&lo);
+    assert_int_equal(gasp_graph_load(&h, snap, &lo, NULL), GASP_OK);
+    assert_int_equal(gasp_graph_reorder(&h, (gasp_reorder)how, NULL), GASP_OK);
+    check_reordered(m, h);
+    if (how == GASP_REORDER_DEGREE) { /* 30 (12 edges), then 10 and 20, 40 */
+      assert_int_equal(gasp_graph_gid(h, 0), 30);
+      assert_int_equal(gasp_graph_gid(h, 3), 40);
+    }
+    gasp_graph_free(&h);
+  }
+  gasp_graph_free(&m);
   /* rcm: a path 0 - 1 - ... - 99 under scrambled ids has bandwidth 1 */
   assert_int_equal(gasp_builder_new(&bld, 0), GASP_OK);
   for (uint64_t i = 0; i + 1 < 100; i++)

@@ -227,14 +227,19 @@ typedef struct reorder_arg {
   gasp_reorder how;
 } reorder_arg;
 
-static int op_reorder(void *a, uint64_t *digest, gasp_error *err) {
-  const reorder_arg *ra = a;
-  gasp_graph *g = NULL;
+/* The snapshot loaded and reordered (*g NULL or the graph either way). */
+static int load_reordered(const reorder_arg *ra, gasp_graph **g,
+                          gasp_error *err) {
   gasp_load_opts lo;
   gasp_load_opts_init(&lo);
   lo.threads = 1;
-  int rc = gasp_graph_load(&g, path_of(ra->path), &lo, err);
-  if (rc == GASP_OK) rc = gasp_graph_reorder(&g, ra->how, err);
+  int rc = gasp_graph_load(g, path_of(ra->path), &lo, err);
+  return rc ? rc : gasp_graph_reorder(g, ra->how, err);
+}
+
+static int op_reorder(void *a, uint64_t *digest, gasp_error *err) {
+  gasp_graph *g = NULL;
+  int rc = load_reordered(a, &g, err);
   if (rc == GASP_OK) {
     *digest = graph_digest(g);
     const gasp_vid *ord = gasp_graph_id_order(g);
@@ -246,13 +251,8 @@ static int op_reorder(void *a, uint64_t *digest, gasp_error *err) {
 
 /* Components of the reordered graph, renamed by smallest id. */
 static int op_cc_reordered(void *a, uint64_t *digest, gasp_error *err) {
-  const reorder_arg *ra = a;
   gasp_graph *g = NULL;
-  gasp_load_opts lo;
-  gasp_load_opts_init(&lo);
-  lo.threads = 1;
-  int rc = gasp_graph_load(&g, path_of(ra->path), &lo, err);
-  if (rc == GASP_OK) rc = gasp_graph_reorder(&g, ra->how, err);
+  int rc = load_reordered(a, &g, err);
   gasp_vid n = g ? gasp_graph_num_vertices(g) : 0;
   gasp_vid *c = malloc((n ? n : 1) * sizeof *c);
   assert_non_null(c);

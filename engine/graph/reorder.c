@@ -47,10 +47,38 @@ static uint64_t outdeg(const gasp_graph *g, gasp_vid v) {
   return g->out_off[v + 1] - g->out_off[v];
 }
 
-/* Stable counting sort of 0..n-1 by key (descending when `desc`), keys
- * below nkeys: order[new] = old. */
-static int counting_order(const uint32_t *key, uint64_t n, uint32_t nkeys,
-                          int desc, gasp_vid *order) {
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorts (key << 32 | index) words: by key, then index. */
+static void sort_packed(uint64_t *w, uint64_t n) {
+  qsort(w, n, sizeof *w, cmp_u64);
+}
+
+/* A stable sort of 0..n-1 by key (descending when `desc`): order[new] =
+ * old.  Counting when the keys are below n + 1 (the usual degrees: no more
+ * memory than the order itself), else a comparison sort, so that one huge
+ * key (a vertex with millions of repeated edges) costs no table of its
+ * size. */
+static int counting_order(const uint32_t *key, uint64_t n, int desc,
+                          gasp_vid *order) {
+  uint32_t top = 0;
+  for (uint64_t v = 0; v < n; v++)
+    if (key[v] > top) top = key[v];
+  if (top > n || top == UINT32_MAX) {
+    uint64_t *w = gasp__malloc_array(n ? n : 1, sizeof *w);
+    if (!w) return GASP_ENOMEM;
+    for (uint64_t v = 0; v < n; v++)
+      w[v] = (uint64_t)(desc ? top - key[v] : key[v]) << 32 | v;
+    sort_packed(w, n);
+    for (uint64_t i = 0; i < n; i++)
+      order[i] = (gasp_vid)w[i];
+    free(w);
+    return GASP_OK;
+  }
+  uint32_t nkeys = top + 1;
   uint64_t *start = gasp__calloc((size_t)nkeys + 1, sizeof *start);
   if (!start) return GASP_ENOMEM;
   for (uint64_t v = 0; v < n; v++)
@@ -67,31 +95,24 @@ static int order_degree(const gasp_graph *g, int dbg, gasp_vid *order) {
   uint64_t n = g->nv;
   uint32_t *key = gasp__malloc_array(n ? n : 1, sizeof *key);
   if (!key) return GASP_ENOMEM;
-  uint32_t nkeys;
-  if (!dbg) { /* degrees above 2^32 - 2 share the top key */
-    uint64_t top = 0;
-    for (uint64_t v = 0; v < n; v++)
-      if (outdeg(g, (gasp_vid)v) > top) top = outdeg(g, (gasp_vid)v);
-    if (top > UINT32_MAX - 1) top = UINT32_MAX - 1;
-    for (uint64_t v = 0; v < n; v++) {
-      uint64_t d = outdeg(g, (gasp_vid)v);
-      key[v] = (uint32_t)(d < top ? d : top);
+  double mean = n ? (double)g->ne / (double)n : 0;
+  for (uint64_t v = 0; v < n; v++) {
+    uint64_t d = outdeg(g, (gasp_vid)v);
+    if (!dbg) { /* out-degrees are below 2^32 (edge slots are 32-bit) */
+      key[v] = (uint32_t)(d < UINT32_MAX ? d : UINT32_MAX);
+      continue;
     }
-    nkeys = (uint32_t)top + 1;
-  } else { /* groups: below mean / 2, then [mean 2^(k-1), mean 2^k) */
-    double mean = n ? (double)g->ne / (double)n : 0;
-    nkeys = 8;
-    for (uint64_t v = 0; v < n; v++) {
-      double d = (double)outdeg(g, (gasp_vid)v), lim = mean / 2;
-      uint32_t k = 0;
-      while (k < nkeys - 1 && d >= lim) {
-        k++;
-        lim *= 2;
-      }
-      key[v] = k;
+    /* groups: below mean / 2, then [mean 2^(k-2), mean 2^(k-1)), 7 the
+     * rest */
+    double lim = mean / 2;
+    uint32_t k = 0;
+    while (k < 7 && (double)d >= lim) {
+      k++;
+      lim *= 2;
     }
+    key[v] = k;
   }
-  int rc = counting_order(key, n, nkeys, 1, order);
+  int rc = counting_order(key, n, 1, order);
   free(key);
   return rc;
 }
@@ -102,7 +123,7 @@ static int order_rcm(const gasp_graph *g, gasp_vid *order) {
   uint8_t *seen = gasp__calloc(n ? n : 1, 1);
   uint32_t *deg = gasp__malloc_array(n ? n : 1, sizeof *deg);
   gasp_vid *byd = gasp__malloc_array(n ? n : 1, sizeof *byd);
-  gasp_vid *nb = NULL;
+  uint64_t *nb = NULL; /* unseen neighbours as (degree << 32 | index) */
   uint64_t nbcap = 0;
   int rc = GASP_ENOMEM;
   if (!seen || !deg || !byd) goto out;
@@ -111,10 +132,7 @@ static int order_rcm(const gasp_graph *g, gasp_vid *order) {
     deg[v] = (uint32_t)(d < UINT32_MAX ? d : UINT32_MAX - 1);
   }
   /* the starts: by ascending degree */
-  uint32_t top = 0;
-  for (uint64_t v = 0; v < n; v++)
-    if (deg[v] > top) top = deg[v];
-  if ((rc = counting_order(deg, n, top + 1, 0, byd))) goto out;
+  if ((rc = counting_order(deg, n, 0, byd))) goto out;
   uint64_t head = 0, tail = 0;
   for (uint64_t s = 0; s < n; s++) {
     gasp_vid root = byd[s];
@@ -123,9 +141,9 @@ static int order_rcm(const gasp_graph *g, gasp_vid *order) {
     order[tail++] = root;
     while (head < tail) {
       gasp_vid u = order[head++];
-      uint64_t k = 0, need = deg[u];
+      uint64_t k = 0, need = outdeg(g, u) + g->in_off[u + 1] - g->in_off[u];
       if (need > nbcap) {
-        gasp_vid *t = gasp__realloc(nb, need * sizeof *nb);
+        uint64_t *t = gasp__realloc(nb, need * sizeof *nb);
         if (!t) {
           rc = GASP_ENOMEM;
           goto out;
@@ -133,24 +151,19 @@ static int order_rcm(const gasp_graph *g, gasp_vid *order) {
         nb = t;
         nbcap = need;
       }
-      for (uint64_t j = g->out_off[u]; j < g->out_off[u + 1]; j++)
-        if (!seen[g->out_nbr[j]]) seen[nb[k++] = g->out_nbr[j]] = 1;
-      for (uint64_t j = g->in_off[u]; j < g->in_off[u + 1]; j++)
-        if (!seen[g->in_nbr[j]]) seen[nb[k++] = g->in_nbr[j]] = 1;
-      /* by ascending degree, then index (insertion sort: most lists are
-       * short; long ones are few) */
-      for (uint64_t a = 1; a < k; a++) {
-        gasp_vid x = nb[a];
-        uint64_t b = a;
-        while (b > 0 && (deg[nb[b - 1]] > deg[x] ||
-                         (deg[nb[b - 1]] == deg[x] && nb[b - 1] > x))) {
-          nb[b] = nb[b - 1];
-          b--;
+      for (int dir = 0; dir < 2; dir++) {
+        const uint64_t *off = dir ? g->in_off : g->out_off;
+        const gasp_vid *nbr = dir ? g->in_nbr : g->out_nbr;
+        for (uint64_t j = off[u]; j < off[u + 1]; j++) {
+          gasp_vid x = nbr[j];
+          if (seen[x]) continue;
+          seen[x] = 1;
+          nb[k++] = (uint64_t)deg[x] << 32 | x;
         }
-        nb[b] = x;
       }
-      if (k) memcpy(order + tail, nb, k * sizeof *nb);
-      tail += k;
+      sort_packed(nb, k); /* by ascending degree, then index */
+      for (uint64_t a = 0; a < k; a++)
+        order[tail++] = (gasp_vid)nb[a];
     }
   }
   for (uint64_t i = 0; i < n / 2; i++) { /* reversed */
