@@ -54,7 +54,7 @@ static int cmp_u64(const void *a, const void *b) {
 
 /* Sorts (key << 32 | index) words: by key, then index. */
 static void sort_packed(uint64_t *w, uint64_t n) {
-  qsort(w, n, sizeof *w, cmp_u64);
+  if (n > 1) qsort(w, n, sizeof *w, cmp_u64);
 }
 
 /* A stable sort of 0..n-1 by key (descending when `desc`): order[new] =
