@@ -57,7 +57,9 @@ enum {
   SEC_MFLAG,
   SEC_AGG,
   SEC_USER,
-  SEC_PULL
+  SEC_PULL,
+  SEC_SSP,   /* bounded staleness: the cut (gasp__ssp_cut, less msgs) */
+  SEC_SSPMSG /* and a peer's payload in flight (named by the peer) */
 };
 
 typedef struct ck_header {
@@ -174,6 +176,60 @@ static int fsync_dir(const char *dir) {
   return rc;
 }
 
+/* A file being written under a temporary name beside `path`. */
+struct gasp__ck_file {
+  ck_writer w;
+  char *sdir, *path, *tmp;
+  uint64_t it;
+  double seconds; /* spent writing it so far */
+};
+
+static int file_open(gasp__ck_file *f, const char *path, gasp_error *err) {
+  size_t n = strlen(path) + 8;
+  f->w.fd = -1;
+  f->path = gasp__malloc(n);
+  f->tmp = gasp__malloc(n);
+  if (!f->path || !f->tmp)
+    return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
+  snprintf(f->path, n, "%s", path);
+  snprintf(f->tmp, n, "%s.tmp", path);
+  f->w.path = f->path;
+  f->w.err = err;
+  f->w.rc = GASP_OK;
+  f->w.fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (f->w.fd < 0)
+    return gasp__fail(err, GASP_EIO, f->tmp, 0, "cannot create: %s",
+                      strerror(errno));
+  gasp__hash_init(&f->w.h, 0x434b5054);
+  return GASP_OK;
+}
+
+/* fsync, close, rename into place and (sync_dir) fsync of the directory;
+ * the temporary is removed on any failure (or when abandoning: rc set). */
+static int file_close(gasp__ck_file *f, const char *dir, int sync_dir) {
+  gasp_error *err = f->w.err;
+  if (f->w.fd >= 0) {
+    if (!f->w.rc && fsync(f->w.fd) != 0)
+      f->w.rc = gasp__fail(err, GASP_EIO, f->tmp, 0, "fsync failed: %s",
+                           strerror(errno));
+    if (close(f->w.fd) != 0 && !f->w.rc)
+      f->w.rc = gasp__fail(err, GASP_EIO, f->tmp, 0, "close failed: %s",
+                           strerror(errno));
+    f->w.fd = -1;
+    if (!f->w.rc && rename(f->tmp, f->path) != 0)
+      f->w.rc = gasp__fail(err, GASP_EIO, f->path, 0,
+                           "cannot rename into place: %s", strerror(errno));
+    if (!f->w.rc && sync_dir && fsync_dir(dir) != 0)
+      f->w.rc = gasp__fail(err, GASP_EIO, dir, 0, "fsync failed: %s",
+                           strerror(errno));
+    if (f->w.rc) unlink(f->tmp);
+  }
+  free(f->path);
+  free(f->tmp);
+  f->path = f->tmp = NULL;
+  return f->w.rc;
+}
+
 /* Writes `path` through a temporary in its directory: fn fills it, then
  * fsync, rename, and (sync_dir) fsync of the directory.  A rank file's
  * rename is made durable by the fsync that follows its generation's
@@ -182,40 +238,20 @@ static int fsync_dir(const char *dir) {
 static int write_atomic(const char *dir, const char *path,
                         void (*fn)(ck_writer *w, void *arg), void *arg,
                         int sync_dir, uint64_t *written, gasp_error *err) {
-  size_t n = strlen(path) + 16;
-  char *tmp = gasp__malloc(n);
-  if (!tmp) return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
-  snprintf(tmp, n, "%s.tmp", path);
-  ck_writer w = {-1, {{0}, 0, {0}, 0}, path, err, GASP_OK};
-  w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (w.fd < 0) {
-    int rc = gasp__fail(err, GASP_EIO, tmp, 0, "cannot create: %s",
-                        strerror(errno));
-    free(tmp);
-    return rc;
+  gasp__ck_file f;
+  memset(&f, 0, sizeof f);
+  int rc = file_open(&f, path, err);
+  if (rc) {
+    f.w.rc = rc;
+    return file_close(&f, dir, 0);
   }
-  gasp__hash_init(&w.h, 0x434b5054);
-  fn(&w, arg);
-  if (written) *written = w.h.total;
-  if (!w.rc && fsync(w.fd) != 0)
-    w.rc = gasp__fail(err, GASP_EIO, tmp, 0, "fsync failed: %s",
-                      strerror(errno));
-  if (close(w.fd) != 0 && !w.rc)
-    w.rc = gasp__fail(err, GASP_EIO, tmp, 0, "close failed: %s",
-                      strerror(errno));
-  if (!w.rc && rename(tmp, path) != 0)
-    w.rc = gasp__fail(err, GASP_EIO, path, 0, "cannot rename into place: %s",
-                      strerror(errno));
-  if (!w.rc && sync_dir && fsync_dir(dir) != 0)
-    w.rc = gasp__fail(err, GASP_EIO, dir, 0, "fsync failed: %s",
-                      strerror(errno));
-  if (w.rc) unlink(tmp);
-  free(tmp);
-  return w.rc;
+  fn(&f.w, arg);
+  if (written) *written = f.w.h.total;
+  return file_close(&f, dir, sync_dir);
 }
 
-static void write_state(ck_writer *w, void *arg) {
-  gasp_engine *e = arg;
+/* The header and the engine's sections (no trailer). */
+static void write_body(ck_writer *w, gasp_engine *e) {
   const gasp_graph *g = e->g;
   ck_header h;
   memset(&h, 0, sizeof h);
@@ -258,12 +294,22 @@ static void write_state(ck_writer *w, void *arg) {
   if (e->ck_pull)
     put_sec(w, SEC_PULL, NULL, e->ck_fbits,
             e->ck_fbits ? fbits_bytes(g) : 0);
+}
+
+/* The checksum of everything before it and the end mark. */
+static void put_trailer(ck_writer *w) {
   uint64_t tail[2] = {gasp__hash_final(&w->h), CK_END};
   put(w, tail, sizeof tail);
 }
 
+static void write_state(ck_writer *w, void *arg) {
+  write_body(w, arg);
+  put_trailer(w);
+}
+
 typedef struct manifest_arg {
   gasp_engine *e;
+  uint64_t it;
 } manifest_arg;
 
 static void write_manifest(ck_writer *w, void *arg) {
@@ -274,7 +320,7 @@ static void write_manifest(ck_writer *w, void *arg) {
                    "\nranks\t%d\nkey\t%s\ngraph\t%016" PRIx64
                    " (rank 0's part)\nvertex_size\t%zu\nedge_size\t%zu\n"
                    "msg_size\t%zu\naggregators\t%d\nstate_sections\t%d\n",
-                   CK_VERSION, e->iteration, ranks_of(e),
+                   CK_VERSION, ((manifest_arg *)arg)->it, ranks_of(e),
                    e->ck_key ? e->ck_key : "", e->ck_graph_hash,
                    e->prog.vertex_size, e->prog.edge_size, e->prog.msg_size,
                    e->naggs, e->nck);
@@ -384,6 +430,30 @@ static int agree(gasp_engine *e, int rc) {
   return rc;
 }
 
+/* Rank 0: generation it's MANIFEST (its directory fsync'ed). */
+static int manifest_in(gasp_engine *e, const char *dir, uint64_t it) {
+  char *sd = step_dir(dir, it);
+  char *m = sd ? path_join(sd, "MANIFEST") : NULL;
+  manifest_arg ma = {e, it};
+  int rc = m ? write_atomic(sd, m, write_manifest, &ma, 1, NULL, &e->err)
+             : gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+  free(m);
+  free(sd);
+  return rc;
+}
+
+/* Keeps generation it and the newest one before it. */
+static void keep_two(gasp_engine *e, const char *dir, uint64_t it) {
+  uint64_t *st;
+  size_t n;
+  if (list_steps(dir, &st, &n)) return;
+  uint64_t keep_from = it;
+  for (size_t i = 0; i < n; i++)
+    if (st[i] < it) keep_from = st[i]; /* the newest older */
+  free(st);
+  prune(e, dir, keep_from);
+}
+
 int gasp__checkpoint_write(gasp_engine *e, const char *dir) {
   ensure_hashes(e);
   int rc = make_dir(dir, &e->err);
@@ -394,28 +464,124 @@ int gasp__checkpoint_write(gasp_engine *e, const char *dir) {
   if (!rc)
     rc = write_atomic(sd, f, write_state, e, 0, &e->ck_bytes, &e->err);
   rc = agree(e, rc);
-  if (!rc && rank_of(e) == 0) {
-    char *m = path_join(sd, "MANIFEST");
-    manifest_arg ma = {e};
-    rc = m ? write_atomic(sd, m, write_manifest, &ma, 1, NULL, &e->err)
-           : gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
-    free(m);
-  }
+  if (!rc && rank_of(e) == 0) rc = manifest_in(e, dir, e->iteration);
   rc = agree(e, rc);
-  if (!rc) { /* keep this generation and the one before */
-    uint64_t *st;
-    size_t n;
-    if (!list_steps(dir, &st, &n)) {
-      uint64_t keep_from = e->iteration;
-      for (size_t i = 0; i < n; i++)
-        if (st[i] < e->iteration) keep_from = st[i]; /* the newest older */
-      free(st);
-      prune(e, dir, keep_from);
-    }
-  }
+  if (!rc) keep_two(e, dir, e->iteration);
   free(f);
   free(sd);
   return rc;
+}
+
+/* ---- bounded staleness: a file written in two halves ------------------ */
+
+static void ck_file_free(gasp__ck_file **pf) {
+  gasp__ck_file *f = *pf;
+  if (!f) return;
+  if (f->w.fd >= 0) {
+    close(f->w.fd);
+    if (f->tmp) unlink(f->tmp);
+  }
+  free(f->path);
+  free(f->tmp);
+  free(f->sdir);
+  free(f);
+  *pf = NULL;
+}
+
+int gasp__ck_open(gasp_engine *e, const gasp__ssp_cut *cut,
+                  gasp__ck_file **out) {
+  *out = NULL;
+  double t0 = gasp__now();
+  ensure_hashes(e);
+  const char *dir = e->opts.checkpoint_dir;
+  gasp__ck_file *f = gasp__calloc(1, sizeof *f);
+  if (!f) return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+  f->w.fd = -1;
+  f->it = e->iteration;
+  int rc = make_dir(dir, &e->err);
+  char *path = NULL;
+  if (!rc) {
+    f->sdir = step_dir(dir, f->it);
+    path = f->sdir ? rank_file(f->sdir, rank_of(e)) : NULL;
+    if (!path) rc = gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+  }
+  if (!rc) rc = make_dir(f->sdir, &e->err);
+  if (!rc) rc = file_open(f, path, &e->err);
+  free(path);
+  size_t P = (size_t)cut->nranks, size = (2 + 2 * P) * sizeof(uint64_t);
+  uint64_t *hdr = rc ? NULL : gasp__malloc(size);
+  if (!rc && !hdr)
+    rc = gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+  if (!rc) {
+    write_body(&f->w, e);
+    hdr[0] = cut->t_next;
+    hdr[1] = P;
+    memcpy(hdr + 2, cut->applied, P * sizeof *hdr);
+    memcpy(hdr + 2 + P, cut->upto, P * sizeof *hdr);
+    put_sec(&f->w, SEC_SSP, NULL, hdr, size);
+    rc = f->w.rc;
+  }
+  free(hdr);
+  if (rc) {
+    ck_file_free(&f);
+    return rc;
+  }
+  f->seconds = gasp__now() - t0;
+  *out = f;
+  return GASP_OK;
+}
+
+int gasp__ck_payload(gasp_engine *e, gasp__ck_file *f, int peer,
+                     const uint8_t *data, size_t n) {
+  (void)e;
+  double t0 = gasp__now();
+  char name[16];
+  snprintf(name, sizeof name, "%d", peer);
+  put_sec(&f->w, SEC_SSPMSG, name, data, n);
+  f->seconds += gasp__now() - t0;
+  return f->w.rc;
+}
+
+uint64_t gasp__ck_iteration(const gasp__ck_file *f) { return f->it; }
+
+int gasp__ck_commit(gasp_engine *e, gasp__ck_file **pf) {
+  gasp__ck_file *f = *pf;
+  double t0 = gasp__now();
+  put_trailer(&f->w);
+  uint64_t bytes = f->w.h.total;
+  int rc = file_close(f, f->sdir, 0);
+  double secs = f->seconds + gasp__now() - t0;
+  ck_file_free(pf);
+  if (rc) return rc;
+  e->ck_bytes = bytes;
+  if (e->ck_stats) {
+    e->ck_stats->checkpoints++;
+    e->ck_stats->checkpoint_bytes += bytes;
+    e->ck_stats->checkpoint_seconds += secs;
+  }
+  return GASP_OK;
+}
+
+void gasp__ck_abandon(gasp__ck_file **pf) { ck_file_free(pf); }
+
+int gasp__ck_manifest(gasp_engine *e, uint64_t it) {
+  return manifest_in(e, e->opts.checkpoint_dir, it);
+}
+
+void gasp__ck_prune(gasp_engine *e, uint64_t it) {
+  keep_two(e, e->opts.checkpoint_dir, it);
+}
+
+void gasp__ssp_cut_free(gasp__ssp_cut **pc) {
+  gasp__ssp_cut *c = *pc;
+  if (!c) return;
+  for (size_t i = 0; i < c->nmsgs; i++)
+    free(c->msgs[i].data);
+  free(c->msgs);
+  free(c->applied);
+  free(c->upto);
+  free(c);
+  *pc = NULL;
 }
 
 int gasp__checkpoint_is_due(gasp_engine *e, uint64_t count, int *due) {
@@ -642,6 +808,105 @@ static const void *section(ck_reader *r, uint32_t tag, uint64_t size,
   return p;
 }
 
+/* A bounded-staleness cut (SEC_SSP, then the payloads in flight), when
+ * the file has one; *out NULL otherwise.  Checks that the payloads are,
+ * per peer, exactly those of supersteps applied[p] .. upto[p] - 1. */
+static int read_cut(gasp_engine *e, ck_reader *r, gasp__ssp_cut **out,
+                    gasp_error *err) {
+  *out = NULL;
+  ck_sec sec;
+  if (r->n - r->at < sizeof sec) return GASP_OK;
+  memcpy(&sec, r->buf + r->at, sizeof sec);
+  if (sec.tag != SEC_SSP) return GASP_OK;
+  int P = ranks_of(e), me = rank_of(e);
+  uint64_t size = (2 + 2 * (uint64_t)P) * sizeof(uint64_t);
+  const uint64_t *hp = section(r, SEC_SSP, size, NULL, err);
+  if (!hp) return GASP_EFORMAT;
+  uint64_t *hdr = gasp__malloc((size_t)size);
+  gasp__ssp_cut *c = gasp__calloc(1, sizeof *c);
+  if (c) {
+    c->applied = gasp__malloc((size_t)P * sizeof *c->applied);
+    c->upto = gasp__malloc((size_t)P * sizeof *c->upto);
+  }
+  uint64_t *want = gasp__malloc((size_t)P * sizeof *want);
+  int rc = GASP_OK;
+  if (!hdr || !c || !c->applied || !c->upto || !want) {
+    rc = gasp__fail(err, GASP_ENOMEM, r->path, 0, "out of memory");
+    goto done;
+  }
+  memcpy(hdr, hp, (size_t)size);
+  c->t_next = hdr[0];
+  c->nranks = P;
+  if (hdr[1] != (uint64_t)P) {
+    rc = bad(err, r->path, "a cut for another rank count");
+    goto done;
+  }
+  for (int p = 0; p < P; p++) {
+    c->applied[p] = want[p] = hdr[2 + p];
+    c->upto[p] = hdr[2 + P + p];
+    if (c->applied[p] > c->upto[p] || c->upto[p] > c->t_next ||
+        (p == me && c->upto[p])) {
+      rc = bad(err, r->path, "the cut's counts");
+      goto done;
+    }
+  }
+  size_t cap = 0;
+  while (r->n - r->at >= sizeof sec) {
+    memcpy(&sec, r->buf + r->at, sizeof sec);
+    if (sec.tag != SEC_SSPMSG) break;
+    r->at += sizeof sec;
+    const char *nm = take(r, sec.name_len);
+    const uint8_t *data = nm ? take(r, (size_t)sec.size) : NULL;
+    char name[16];
+    int peer = -1;
+    if (data && sec.name_len > 0 && sec.name_len < sizeof name) {
+      memcpy(name, nm, sec.name_len);
+      name[sec.name_len] = 0;
+      char *end;
+      long v = strtol(name, &end, 10);
+      if (!*end && v >= 0 && v < P && v != me) peer = (int)v;
+    }
+    uint64_t step = 0;
+    if (peer >= 0 && sec.size >= GASP__SSP_HEAD) memcpy(&step, data + 1, 8);
+    if (peer < 0 || sec.size < GASP__SSP_HEAD || data[0] != GASP__SSP_STEP ||
+        step != want[peer] || step >= c->upto[peer]) {
+      rc = bad(err, r->path, "a payload in flight");
+      goto done;
+    }
+    want[peer]++;
+    if (c->nmsgs == cap) {
+      size_t nc = cap ? 2 * cap : 16;
+      gasp__ssp_msg *q = gasp__realloc(c->msgs, nc * sizeof *q);
+      if (!q) {
+        rc = gasp__fail(err, GASP_ENOMEM, r->path, 0, "out of memory");
+        goto done;
+      }
+      c->msgs = q;
+      cap = nc;
+    }
+    gasp__ssp_msg *m = &c->msgs[c->nmsgs];
+    m->peer = peer;
+    m->n = (size_t)sec.size;
+    if (!(m->data = gasp__malloc(m->n))) {
+      rc = gasp__fail(err, GASP_ENOMEM, r->path, 0, "out of memory");
+      goto done;
+    }
+    memcpy(m->data, data, m->n);
+    c->nmsgs++;
+  }
+  for (int p = 0; p < P && !rc; p++)
+    if (want[p] != c->upto[p])
+      rc = bad(err, r->path, "payloads in flight are missing");
+done:
+  free(hdr);
+  free(want);
+  if (rc)
+    gasp__ssp_cut_free(&c);
+  else
+    *out = c;
+  return rc;
+}
+
 /* Validates the whole file (checksum and layout) without changing the
  * engine; with `apply`, restores it.  GASP_OK, GASP_ENOENT (no file),
  * GASP_EINVAL (a mismatch) or GASP_EFORMAT (damaged). */
@@ -688,6 +953,7 @@ static int load_file(gasp_engine *e, const char *path, int apply,
     ok = (mg = section(&r, SEC_MSG, (uint64_t)g->nv * ms, NULL, err)) &&
          (mf = section(&r, SEC_MFLAG, g->nv, NULL, err));
   const void **agg = NULL, **user = NULL;
+  gasp__ssp_cut *cut = NULL;
   if (ok && (e->naggs || e->nck)) {
     agg = gasp__calloc((size_t)e->naggs + 1, sizeof *agg);
     user = gasp__calloc((size_t)e->nck + 1, sizeof *user);
@@ -710,6 +976,7 @@ static int load_file(gasp_engine *e, const char *path, int apply,
   }
   if (ok && h->reserved[2])
     ok = (fb = section(&r, SEC_PULL, fbn, NULL, err)) != NULL || fbn == 0;
+  if (ok) ok = read_cut(e, &r, &cut, err) == GASP_OK;
   if (ok && r.at != r.n) {
     bad(err, path, "unexpected bytes after the last section");
     ok = 0;
@@ -751,12 +1018,16 @@ static int load_file(gasp_engine *e, const char *path, int apply,
       memcpy(fbits_copy, fb, fbn);
       e->resume_fbits = fbits_copy;
     }
+    gasp__ssp_cut_free(&e->resume_ssp);
+    e->resume_ssp = cut;
+    cut = NULL;
     e->iteration = h->iteration;
     e->updates = h->updates;
     e->run_iter0 = h->reserved[0] <= h->iteration ? h->reserved[0] : 0;
     e->run_upd0 = h->reserved[1] <= h->updates ? h->reserved[1] : 0;
   }
 out2:
+  gasp__ssp_cut_free(&cut);
   free(agg);
   free(user);
 out:

@@ -237,6 +237,13 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
       return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
                         "the async engine runs across ranks on the chromatic "
                         "schedule (no distributed locks)");
+    if (opts->staleness && opts->checkpoint_dir &&
+        opts->checkpoint_seconds > 0)
+      return gasp__fail(err, GASP_ENOTSUP, NULL, 0,
+                        "under bounded staleness checkpoints are taken by "
+                        "superstep count (checkpoint_every): the ranks are "
+                        "at different supersteps and cannot agree on a "
+                        "time");
     if (g != opts->dist->local)
       return gasp__fail(err, GASP_EINVAL, NULL, 0,
                         "a distributed run needs the rank's local graph "
@@ -314,6 +321,7 @@ void gasp_engine_free(gasp_engine **pe) {
   free(e->ck);
   free(e->ck_key);
   free(e->resume_fbits);
+  gasp__ssp_cut_free(&e->resume_ssp);
   gasp__blocked_free(&e->blk);
   free(e->active);
   free(e->next);
@@ -408,6 +416,13 @@ int gasp_engine_run(gasp_engine *e, gasp_run_stats *st) {
     st->iterations = e->iteration - e->run_iter0;
     st->updates = e->updates - e->run_upd0;
   }
+  if (e->resume_ssp &&
+      !(e->opts.engine == GASP_ENGINE_SYNC && e->opts.dist &&
+        e->opts.dist->size > 1 && e->opts.staleness))
+    return gasp__fail(&e->err, GASP_EINVAL, e->opts.resume_dir, 0,
+                      "the checkpoint was taken under bounded staleness, "
+                      "with peers' payloads in flight: resume it with "
+                      "staleness on the same ranks");
   e->ck_stats = st;
   int rc = gasp__aggregate_due(e, 1, gasp__now());
   if (rc) return gasp__error_default(&e->err, rc, NULL);

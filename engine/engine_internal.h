@@ -88,6 +88,55 @@ int gasp__color_graph(const gasp_graph *g, int distance, uint32_t *color);
 /* A caller's state saved with checkpoints (gasp_engine_checkpoint_state). */
 typedef struct gasp__blocked gasp__blocked;
 
+/* A bounded-staleness checkpoint's channel state (checkpoint.c, sync.c):
+ * the cut is taken after the rank's superstep t_next - 1; from each peer
+ * p, the ghost payloads of supersteps applied[p] .. upto[p] - 1 (upto[p]
+ * is t_next for a peer sharing ghosts, else 0) were sent before the peer's
+ * own cut but not yet applied here.  msgs: those payloads as they came
+ * off the wire (type byte, 64-bit step, ghost payload), in order per
+ * peer. */
+#define GASP__SSP_STEP 1 /* a payload's type byte */
+#define GASP__SSP_HEAD 9 /* type byte, then a 64-bit step */
+
+typedef struct gasp__ssp_msg {
+  int peer;
+  uint8_t *data;
+  size_t n;
+} gasp__ssp_msg;
+
+typedef struct gasp__ssp_cut {
+  uint64_t t_next;
+  int nranks;
+  uint64_t *applied, *upto; /* nranks each */
+  gasp__ssp_msg *msgs;
+  size_t nmsgs;
+} gasp__ssp_cut;
+
+void gasp__ssp_cut_free(gasp__ssp_cut **c);
+
+/* A rank's checkpoint file written in two halves: the state at the cut
+ * when it is taken, then the peers' payloads as they arrive; committed
+ * (trailer, fsync, rename) once the last has come, or abandoned. */
+typedef struct gasp__ck_file gasp__ck_file;
+
+/* Opens generation e->iteration's file and writes the engine's state and
+ * the cut's header (cut->msgs unused: payloads follow by
+ * gasp__ck_payload). */
+int gasp__ck_open(gasp_engine *e, const gasp__ssp_cut *cut,
+                  gasp__ck_file **out);
+int gasp__ck_payload(gasp_engine *e, gasp__ck_file *f, int peer,
+                     const uint8_t *data, size_t n);
+/* The file's generation (iteration). */
+uint64_t gasp__ck_iteration(const gasp__ck_file *f);
+/* Commits (counted in the run's statistics) or abandons, and frees. */
+int gasp__ck_commit(gasp_engine *e, gasp__ck_file **f);
+void gasp__ck_abandon(gasp__ck_file **f);
+/* Rank 0: generation `it`'s MANIFEST, once every rank has committed. */
+int gasp__ck_manifest(gasp_engine *e, uint64_t it);
+/* This rank's files of generations before the newest one older than
+ * `it` (so `it` and the one before it stay). */
+void gasp__ck_prune(gasp_engine *e, uint64_t it);
+
 typedef struct gasp__ck_state {
   char name[64];
   void *data;
@@ -179,6 +228,9 @@ struct gasp_engine {
   int ck_pull, resume_pull;
   const uint64_t *ck_fbits;
   uint64_t *resume_fbits;
+  /* a bounded-staleness cut restored (the peers' payloads that were in
+   * flight), taken by the next sync run; NULL otherwise */
+  gasp__ssp_cut *resume_ssp;
 
   /* cache-blocked gather (blocked.c): the bins, built at first use, and
    * whether their values are floats */

@@ -292,9 +292,10 @@ static int dist_barrier(sync_state *s, int all, gasp_error *err) {
 
 /* Global view at the barrier: the active vertices of the next superstep
  * and whether any rank asked to stop. */
-static int dist_global(sync_state *s, uint64_t *active, int *stop) {
+static int dist_global(sync_state *s, uint64_t extra, uint64_t *active,
+                       int *stop) {
   gasp_engine *e = s->e;
-  double v[2] = {(double)s->nfront, (double)*stop};
+  double v[2] = {(double)(s->nfront + extra), (double)*stop};
   int rc = gasp_cluster_allreduce(e->opts.dist->cluster, v, 2, GASP_REDUCE_SUM,
                                   &e->err);
   if (rc) return rc;
@@ -393,6 +394,7 @@ static int run_phases(sync_state *s) {
  * allreduce). */
 static int maybe_checkpoint(sync_state *s) {
   gasp_engine *e = s->e;
+  if (e->in_ssp) return GASP_OK; /* ssp_checkpoint, after the payload */
   e->ck_pull = s->pp && s->pull;
   e->ck_fbits = e->ck_pull ? s->fbits : NULL;
   int rc = gasp__checkpoint_due(e, e->iteration, e->iteration);
@@ -449,10 +451,39 @@ static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
  * signal.  Rank 0 then tells every rank to stop (also when a program asked
  * to stop).  Each rank ends with FIN to every peer and waits for theirs,
  * applying what is still queued, so ghosts are coherent afterwards and no
- * message of this run is left for the next. */
+ * message of this run is left for the next.
+ *
+ * Checkpoints (opts.checkpoint_every) at a consistent cut, in the manner
+ * of Chandy and Lamport with the step tags as markers.  A rank takes its
+ * part of generation c after its own superstep c - 1 (the ranks pass
+ * through it at different times): its state then, and the channel state,
+ * which is every peer payload of a superstep below c that it has not
+ * applied yet -- those queued now, and those still to come, recorded as
+ * they arrive.  A peer's payloads come in order, so the channel from p is
+ * recorded once p's payload of superstep c - 1 is in; the staleness bound
+ * makes that happen within S + 1 of the rank's own supersteps.  Nothing
+ * the rank applied before its cut comes from after a peer's cut (it
+ * applies only payloads of earlier supersteps), so the cut is consistent.
+ * The file is written in two halves: the state at the cut, then the
+ * payloads; when the last is in it is committed and the rank tells rank 0
+ * (CKW), which writes the generation's MANIFEST when every rank has and
+ * tells them (CKDONE) to prune.  A rank keeps at most one file open: the
+ * next cut waits for it.  When the run ends (after FIN, nothing more to
+ * come), an open file is committed if its channels are complete, else
+ * abandoned (a peer stopped before the cut), and the ranks settle the
+ * newest complete generation with a collective.  Resumed, a rank starts at
+ * superstep c with the recorded payloads queued; rank 0 counts every rank
+ * as active at c - 1 (their reports of it went with the run). */
 
-enum { SSP_STEP = 1, SSP_STATUS = 2, SSP_STOP = 3, SSP_FIN = 4 };
-#define SSP_HEAD 9 /* type byte, then a 64-bit step */
+enum {
+  SSP_STEP = GASP__SSP_STEP,
+  SSP_STATUS = 2,
+  SSP_STOP = 3,
+  SSP_FIN = 4,
+  SSP_CKW = 5,   /* to rank 0: the rank committed generation `step` */
+  SSP_CKDONE = 6 /* from rank 0: generation `step` is complete */
+};
+#define SSP_HEAD GASP__SSP_HEAD
 
 typedef struct ssp_msg {
   uint8_t *data;
@@ -476,6 +507,15 @@ typedef struct ssp {
   int rc;
   uint64_t arrivals, seen; /* messages taken; as of an idle wait's start */
   unsigned idle;           /* supersteps in a row with nothing to do */
+  /* checkpoints */
+  int ck_on;           /* opts.checkpoint_dir with checkpoint_every */
+  gasp__ck_file *ck;   /* open: waiting for payloads of steps <= ck_step */
+  uint64_t ck_step;
+  int64_t ck_newest;   /* the newest generation committed here, or -1 */
+  int64_t ck_done;     /* rank 0: the newest with a MANIFEST, or -1 */
+  uint64_t *gen_it;    /* rank 0: generations not yet complete */
+  int *gen_n;          /* and how many ranks committed each */
+  size_t ngen, gencap;
 } ssp;
 
 static void put_u64(uint8_t *b, uint64_t x) { memcpy(b, &x, sizeof x); }
@@ -537,6 +577,65 @@ static void ssp_decide(ssp *x) {
     x->rc = ssp_send(x, r, SSP_STOP, 0, &why, 1);
 }
 
+/* Rank 0: one more rank committed generation it; at the last, the
+ * MANIFEST, and every rank is told to prune. */
+static int ck_count(ssp *x, uint64_t it) {
+  gasp_dist *d = x->d;
+  size_t i = 0;
+  while (i < x->ngen && x->gen_it[i] != it)
+    i++;
+  if (i == x->ngen) {
+    if (x->ngen == x->gencap) {
+      size_t nc = x->gencap ? 2 * x->gencap : 4;
+      uint64_t *a = gasp__realloc(x->gen_it, nc * sizeof *a);
+      if (a) x->gen_it = a;
+      int *b = a ? gasp__realloc(x->gen_n, nc * sizeof *b) : NULL;
+      if (!b)
+        return gasp__fail(&x->s->e->err, GASP_ENOMEM, NULL, 0,
+                          "out of memory");
+      x->gen_n = b;
+      x->gencap = nc;
+    }
+    x->gen_it[i] = it;
+    x->gen_n[i] = 0;
+    x->ngen++;
+  }
+  if (++x->gen_n[i] < d->size) return GASP_OK;
+  x->gen_it[i] = x->gen_it[x->ngen - 1]; /* complete: off the list */
+  x->gen_n[i] = x->gen_n[x->ngen - 1];
+  x->ngen--;
+  int rc = gasp__ck_manifest(x->s->e, it);
+  if (rc) return rc;
+  if ((int64_t)it > x->ck_done) x->ck_done = (int64_t)it;
+  if (x->finishing) return GASP_OK; /* the end settles the rest */
+  for (int r = 1; r < d->size && !rc; r++)
+    rc = ssp_send(x, r, SSP_CKDONE, it, NULL, 0);
+  if (!rc) gasp__ck_prune(x->s->e, it);
+  return rc;
+}
+
+/* Whether the open file's channels are all recorded: every peer sharing
+ * ghosts has sent its payload of superstep ck_step. */
+static int ck_recorded(const ssp *x) {
+  for (int p = 0; p < x->d->size; p++)
+    if (x->nbr[p] && x->received[p] <= x->ck_step) return 0;
+  return 1;
+}
+
+/* Commits the open file once it is whole, and says so to rank 0 (not
+ * while finishing: the end settles it). */
+static int ck_try_commit(ssp *x) {
+  if (!x->ck || !ck_recorded(x)) return GASP_OK;
+  gasp_engine *e = x->s->e;
+  uint64_t it = gasp__ck_iteration(x->ck);
+  int rc = gasp__ck_commit(e, &x->ck);
+  if (rc) return rc;
+  x->ck_newest = (int64_t)it;
+  if (x->finishing) return GASP_OK;
+  if (x->d->rank == 0) return ck_count(x, it);
+  return ssp_send(x, 0, SSP_CKW, it, NULL, 0);
+}
+
 /* Takes what has arrived; step payloads queue until their turn. */
 static int ssp_drain(ssp *x) {
   gasp_dist *d = x->d;
@@ -563,6 +662,10 @@ static int ssp_drain(ssp *x) {
             x->qh[p] = q;
           x->qt[p] = q;
           x->received[p]++;
+          if (x->ck && step <= x->ck_step) {
+            int rc = gasp__ck_payload(x->s->e, x->ck, p, q->data, q->n);
+            if (rc) return rc;
+          }
         } else if (!bad) {
           free(m);
           return gasp__fail(err, GASP_ENOMEM, NULL, 0, "out of memory");
@@ -574,6 +677,15 @@ static int ssp_drain(ssp *x) {
         x->stop = m[SSP_HEAD] + 1;
       } else if (type == SSP_FIN && n == SSP_HEAD) {
         x->fin[p] = 1;
+      } else if (type == SSP_CKW && d->rank == 0 && n == SSP_HEAD &&
+                 x->ck_on) {
+        int rc = ck_count(x, step);
+        if (rc) {
+          free(m);
+          return rc;
+        }
+      } else if (type == SSP_CKDONE && p == 0 && n == SSP_HEAD && x->ck_on) {
+        gasp__ck_prune(x->s->e, step);
       } else {
         bad = "a message this engine does not know";
       }
@@ -584,6 +696,7 @@ static int ssp_drain(ssp *x) {
     }
   }
   ssp_decide(x);
+  if (!x->rc && x->ck && !x->finishing) x->rc = ck_try_commit(x);
   return x->rc;
 }
 
@@ -685,6 +798,82 @@ static int ssp_post_step(ssp *x, int *signalled) {
   return GASP_OK;
 }
 
+static int ck_wait_ready(void *arg) {
+  ssp *x = arg;
+  if ((x->rc = ssp_drain(x))) return 1;
+  return !x->ck || x->stop;
+}
+
+/* After superstep x->t (counted in e->iteration): this rank's part of a
+ * generation when one is due (see above). */
+static int ssp_checkpoint(ssp *x) {
+  sync_state *s = x->s;
+  gasp_engine *e = s->e;
+  gasp_dist *d = x->d;
+  if (!x->ck_on) return GASP_OK;
+  int due;
+  int rc = gasp__checkpoint_is_due(e, e->iteration, &due);
+  if (rc || !due) return rc;
+  if (x->ck) { /* the one before first */
+    gasp__cluster_poll(d->cluster);
+    if (!ck_wait_ready(x))
+      rc = gasp__cluster_wait(d->cluster, ck_wait_ready, x,
+                              "peers' payloads for a checkpoint", &e->err);
+    if (rc || (rc = x->rc)) return rc;
+    if (x->ck) return GASP_OK; /* stopping: passed over */
+  }
+  gasp__ssp_cut cut = {x->t + 1, d->size, x->applied, NULL, NULL, 0};
+  cut.upto = gasp__malloc((size_t)d->size * sizeof *cut.upto);
+  if (!cut.upto)
+    return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+  for (int p = 0; p < d->size; p++)
+    cut.upto[p] = x->nbr[p] ? x->t + 1 : 0;
+  e->ck_pull = s->pp && s->pull;
+  rc = gasp__ck_open(e, &cut, &x->ck);
+  e->ck_pull = 0;
+  free(cut.upto);
+  if (rc) return rc;
+  x->ck_step = x->t;
+  for (int p = 0; p < d->size && !rc; p++) /* in flight and queued */
+    for (ssp_msg *q = x->qh[p]; q && q->step <= x->t && !rc; q = q->next)
+      rc = gasp__ck_payload(e, x->ck, p, q->data, q->n);
+  if (rc) return rc;
+  e->ck_last = gasp__now();
+  e->ck_last_iter = e->iteration;
+  return ck_try_commit(x);
+}
+
+/* The end of a run with checkpoints, every peer's FIN in: the open file
+ * committed if its channels are whole, else abandoned; the newest
+ * generation every rank committed gets its MANIFEST (if it has none yet)
+ * and the generations before the one before it go. */
+static int ck_settle(ssp *x) {
+  gasp_engine *e = x->s->e;
+  int rc = GASP_OK;
+  if (x->ck && ck_recorded(x))
+    rc = ck_try_commit(x);
+  else
+    gasp__ck_abandon(&x->ck);
+  double v = rc ? -2 : (double)x->ck_newest;
+  int arc = gasp_engine_allreduce(e, &v, 1, GASP_REDUCE_MIN);
+  if (rc || (rc = arc)) return rc;
+  if (v < -1.5)
+    return gasp__fail(&e->err, GASP_EIO, NULL, 0,
+                      "checkpoint: another rank failed to write its file");
+  if (v < 0) return GASP_OK;
+  uint64_t it = (uint64_t)v;
+  if (x->d->rank == 0 && (int64_t)it > x->ck_done)
+    rc = gasp__ck_manifest(e, it);
+  double f = rc ? 1 : 0;
+  arc = gasp_engine_allreduce(e, &f, 1, GASP_REDUCE_MAX);
+  if (rc || (rc = arc)) return rc;
+  if (f > 0)
+    return gasp__fail(&e->err, GASP_EIO, NULL, 0,
+                      "checkpoint: rank 0 failed to write the manifest");
+  gasp__ck_prune(e, it);
+  return GASP_OK;
+}
+
 static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
   sync_state *s = x->s;
   gasp_engine *e = s->e;
@@ -719,8 +908,44 @@ static int ssp_steps(ssp *x, gasp_run_stats *st, double t0) {
       uint8_t b[2] = {(uint8_t)active, (uint8_t)stop};
       if ((rc = ssp_send(x, 0, SSP_STATUS, x->t, b, 2))) return rc;
     }
+    if ((rc = ssp_checkpoint(x))) return rc;
     x->t++;
   }
+}
+
+/* A resumed cut: the payloads that were in flight queue as if just
+ * received (e->resume_ssp, checked against this rank's peers). */
+static int ssp_restore(ssp *x) {
+  gasp_engine *e = x->s->e;
+  gasp__ssp_cut *c = e->resume_ssp;
+  if (!c) return GASP_OK;
+  int ok = c->nranks == x->d->size && c->t_next == x->t;
+  for (int p = 0; p < x->d->size && ok; p++)
+    ok = x->nbr[p] ? c->upto[p] == x->t : c->upto[p] == 0;
+  if (!ok)
+    return gasp__fail(&e->err, GASP_EINVAL, NULL, 0,
+                      "checkpoint: its payloads in flight are for other "
+                      "peers or supersteps than this run's");
+  for (int p = 0; p < x->d->size; p++)
+    if (x->nbr[p]) {
+      x->applied[p] = c->applied[p];
+      x->received[p] = c->upto[p];
+    }
+  for (size_t i = 0; i < c->nmsgs; i++) {
+    gasp__ssp_msg *m = &c->msgs[i];
+    ssp_msg *q = gasp__malloc(sizeof *q);
+    if (!q) return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+    *q = (ssp_msg){m->data, m->n, get_u64(m->data + 1), NULL};
+    m->data = NULL;
+    int p = m->peer;
+    if (x->qt[p])
+      x->qt[p]->next = q;
+    else
+      x->qh[p] = q;
+    x->qt[p] = q;
+  }
+  gasp__ssp_cut_free(&e->resume_ssp);
+  return GASP_OK;
 }
 
 static int ssp_loop(sync_state *s, gasp_run_stats *st, double t0) {
@@ -746,10 +971,18 @@ static int ssp_loop(sync_state *s, gasp_run_stats *st, double t0) {
     gasp__fail(&e->err, rc, NULL, 0, "out of memory");
     goto out;
   }
+  /* the superstep this run goes on from (a resumed run's, else 0) */
+  uint64_t start = e->iteration - e->run_iter0;
+  x.t = start;
+  x.ck_on = e->opts.checkpoint_dir && e->opts.checkpoint_every;
+  x.ck_newest = x.ck_done = -1;
   for (int p = 0; p < P; p++) {
     x.nbr[p] = p != d->rank && (d->nsend[p] || d->nrecv[p]);
-    x.reported[p] = x.last_active[p] = -1;
+    x.reported[p] = -1;
+    x.last_active[p] = (int64_t)start - 1;
+    if (x.nbr[p]) x.received[p] = x.applied[p] = start;
   }
+  if ((rc = ssp_restore(&x))) goto out;
   e->in_ssp = 1;
   rc = ssp_steps(&x, st, t0);
   e->in_ssp = 0;
@@ -758,7 +991,13 @@ static int ssp_loop(sync_state *s, gasp_run_stats *st, double t0) {
     if (p != d->rank) rc = ssp_send(&x, p, SSP_FIN, x.t, NULL, 0);
   x.finishing = 1;
   if (!rc) rc = ssp_wait(&x, "peers to finish");
+  if (!rc && x.ck_on) rc = ck_settle(&x);
 out:
+  e->in_ssp = 0;
+  gasp__ck_abandon(&x.ck);
+  gasp__ssp_cut_free(&e->resume_ssp);
+  free(x.gen_it);
+  free(x.gen_n);
   for (int p = 0; x.qh && p < P; p++)
     for (ssp_msg *q = x.qh[p], *n; q; q = n) {
       n = q->next;
@@ -785,7 +1024,9 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
   int global_stop = 0;
   if (d) { /* ghosts start from their owners' data */
     int rc = dist_barrier(s, 1, &e->err);
-    if (!rc) rc = dist_global(s, &global_front, &global_stop);
+    /* a resumed cut's payloads in flight are work too */
+    uint64_t inflight = e->resume_ssp ? e->resume_ssp->nmsgs : 0;
+    if (!rc) rc = dist_global(s, inflight, &global_front, &global_stop);
     if (rc) return rc;
     if (e->opts.staleness && d->size > 1 && global_front && !global_stop) {
       rc = ssp_loop(s, st, t0);
@@ -814,10 +1055,11 @@ static int sync_loop(sync_state *s, gasp_run_stats *st) {
     global_front = s->nfront;
     if (d) {
       global_stop = __atomic_load_n(&e->stop, __ATOMIC_RELAXED);
-      if ((rc = dist_global(s, &global_front, &global_stop))) return rc;
+      if ((rc = dist_global(s, 0, &global_front, &global_stop))) return rc;
     }
   }
 done:
+  gasp__ssp_cut_free(&e->resume_ssp); /* nothing was in flight anywhere */
   e->nsignalled = s->nfront;
   /* Pending vertices stay flagged in e->active for a later run. */
   if (!s->dense)

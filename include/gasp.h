@@ -898,8 +898,12 @@ typedef struct gasp_engine_opts {
    * iteration count and/or when checkpoint_seconds have passed since the
    * last one (0: not by that measure), at the end of a superstep.  A
    * push_pull program's superstep that hands a pull to the next is passed
-   * over (its frontier is not yet the vertices' own); bounded staleness
-   * writes none.  NULL: none. */
+   * over (its frontier is not yet the vertices' own).  Under bounded
+   * staleness each rank cuts after its own superstep N, 2N, ...
+   * (checkpoint_every; checkpoint_seconds is refused at gasp_engine_new)
+   * and records the peers' payloads that were in flight (a Chandy-Lamport
+   * snapshot); such a checkpoint resumes only under staleness on the same
+   * ranks.  NULL: none. */
   const char *checkpoint_dir;
   uint64_t checkpoint_every;
   double checkpoint_seconds;

@@ -9,7 +9,9 @@
  *  - a damaged, truncated or manifest-less generation is passed over for
  *    the one before; when none is left, GASP_EFORMAT;
  *  - another graph, program or run key is refused with what differs; an
- *    empty directory is GASP_ENOENT.
+ *    empty directory is GASP_ENOENT;
+ *  - the commands (1, 2 and 4 ranks), and under bounded staleness, where
+ *    each rank cuts at its own superstep with the payloads in flight.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -803,6 +805,203 @@ static void test_commands(void **state) {
   tu_rmtree(dir);
 }
 
+/* Writes `paths` paths of `len` vertices (ids in order along each, the
+ * last vertex of each path joined to the first of the next when `ring`;
+ * weights 1..9 when `weighted`) to dir/name. */
+static char *write_paths(const char *dir, const char *name, int paths, int len,
+                         int weighted) {
+  char *path = tu_path(dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  tu_rng rng = {paths * 1000 + len};
+  for (int k = 0; k < paths; k++)
+    for (int i = 0; i + 1 < len; i++) {
+      long a = (long)k * len + i;
+      if (weighted)
+        fprintf(f, "%ld %ld %u\n", a, a + 1, 1 + (unsigned)tu_below(&rng, 9));
+      else
+        fprintf(f, "%ld %ld\n", a, a + 1);
+    }
+  fclose(f);
+  return path;
+}
+
+static int same_bytes(const char *a, const char *b) {
+  size_t na, nb;
+  char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
+  int same = x && y && na == nb && !memcmp(x, y, na);
+  free(x);
+  free(y);
+  return same;
+}
+
+/* Bounded staleness: cc (label propagation) and sssp on paths cut
+ * by the hash partition, so that most edges cross ranks and a label's
+ * front crosses one nearly every superstep.  Stopped at --max-iter 60 with
+ * a checkpoint every 7 supersteps, resumed: the output of one process,
+ * byte for byte, from generation 56.  Each rank takes its cut at its own
+ * superstep 56 with the peers' payloads in flight; a resume that dropped
+ * them leaves a front stalled where its signal was lost (checked by hand:
+ * most of these runs then end with wrong labels).  Also: the launcher
+ * killed after a generation is complete and --resume, and --restart after
+ * a rank is killed, end with the same bytes; an SSP checkpoint resumed
+ * without --staleness and --checkpoint-seconds with --staleness are
+ * refused. */
+static void test_staleness(void **state) {
+  (void)state;
+  TU_NEED_BIN();
+  char *dir = tu_mkdtemp();
+  char *paths = write_paths(dir, "p.el", 20, 300, 0);
+  char *wpaths = write_paths(dir, "w.el", 20, 300, 1);
+  char *full = tu_path(dir, "full.tsv"), *res = tu_path(dir, "res.tsv"),
+       *part = tu_path(dir, "part.tsv"), *ck = tu_path(dir, "ck");
+  char *m56 = gen(ck, 56, "MANIFEST"), *m49 = gen(ck, 49, "MANIFEST");
+  static const struct {
+    const char *cmd, *extra[3];
+    int weighted;
+    const char *np, *S;
+  } runs[] = {
+      {"cc", {"--algorithm", "labelprop", NULL}, 0, "2", "1"},
+      {"cc", {"--algorithm", "labelprop", NULL}, 0, "4", "3"},
+      {"sssp", {"--source", "0", NULL}, 1, "2", "2"},
+      {"sssp", {"--source", "0", NULL}, 1, "3", "1"},
+  };
+  for (size_t c = 0; c < sizeof runs / sizeof *runs; c++) {
+    const char *in = runs[c].weighted ? wpaths : paths;
+    const char *a[32] = {runs[c].cmd, "-i", in, "--symmetric", "-t", "1",
+                         "--quiet", "-o", full};
+    int k = 9;
+    for (int q = 0; q < 3 && runs[c].extra[q]; q++)
+      a[k++] = runs[c].extra[q];
+    a[k] = NULL;
+    tu_result r = tu_gasp_runv(a); /* one process */
+    if (r.status) fail_msg("%s: %s", runs[c].cmd, r.err);
+    tu_result_free(&r);
+    a[8] = part;
+    int base = k;
+    a[k++] = "--np", a[k++] = runs[c].np, a[k++] = "--staleness",
+    a[k++] = runs[c].S, a[k++] = "--partition", a[k++] = "hash";
+    int dist = k;
+    a[k++] = "--max-iter", a[k++] = "60", a[k++] = "--checkpoint",
+    a[k++] = ck, a[k++] = "--checkpoint-every", a[k++] = "7";
+    a[k] = NULL;
+    r = tu_gasp_runv(a);
+    if (r.status) fail_msg("%s stopped: %s", runs[c].cmd, r.err);
+    tu_result_free(&r);
+    struct stat sb;
+    if (stat(m56, &sb) || stat(m49, &sb))
+      fail_msg("%s --np %s: generations 49 and 56 not both complete",
+               runs[c].cmd, runs[c].np);
+    assert_int_equal(count_named(ck, "step-"), 2);
+    if (same_bytes(full, part))
+      fail_msg("%s: 60 supersteps already finish the run", runs[c].cmd);
+    a[8] = res;
+    k = dist;
+    a[k++] = "--resume", a[k++] = ck, a[k++] = "--json";
+    a[k] = NULL;
+    r = tu_gasp_runv(a);
+    if (r.status) fail_msg("%s resumed: %s", runs[c].cmd, r.err);
+    if (!tu_contains(r.out, "\"resumed_from\":56"))
+      fail_msg("%s: resumed from another generation: %s", runs[c].cmd, r.out);
+    tu_result_free(&r);
+    if (!same_bytes(full, res))
+      fail_msg("%s --np %s --staleness %s: resumed output differs from one "
+               "process",
+               runs[c].cmd, runs[c].np, runs[c].S);
+    if (c == 0) {
+      /* without --staleness: refused, naming why */
+      k = base;
+      a[k++] = "--np", a[k++] = runs[c].np, a[k++] = "--partition",
+      a[k++] = "hash", a[k++] = "--resume", a[k++] = ck;
+      a[k] = NULL;
+      r = tu_gasp_runv(a);
+      assert_int_not_equal(r.status, 0);
+      if (!tu_contains(r.err, "bounded staleness"))
+        fail_msg("resumed without --staleness: %s", r.err);
+      tu_result_free(&r);
+      /* --checkpoint-seconds cannot be agreed on */
+      k = base;
+      a[k++] = "--np", a[k++] = runs[c].np, a[k++] = "--staleness",
+      a[k++] = runs[c].S, a[k++] = "--checkpoint", a[k++] = ck,
+      a[k++] = "--checkpoint-seconds", a[k++] = "1";
+      a[k] = NULL;
+      r = tu_gasp_runv(a);
+      assert_int_equal(r.status, 2);
+      assert_true(tu_contains(r.err, "--checkpoint-every"));
+      tu_result_free(&r);
+    }
+    tu_rmtree(ck); /* frees it */
+    ck = tu_path(dir, "ck");
+  }
+  /* killed mid-run: the launcher after generation 20 is complete, then
+   * --resume; and --restart with rank 1 killed */
+  char *longp = write_paths(dir, "long.el", 4, 3000, 0);
+  const char *one[] = {"cc", "-i", longp, "--symmetric", "--algorithm",
+                       "labelprop", "-t", "1", "--quiet", "-o", full, NULL};
+  tu_result r = tu_gasp_runv(one);
+  assert_int_equal(r.status, 0);
+  tu_result_free(&r);
+  char *m20 = gen(ck, 20, "MANIFEST");
+  for (int restart = 0; restart < 2; restart++) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      char *argv[] = {(char *)tu_gasp_bin(), "cc", "-i", longp, "--symmetric",
+                      "--algorithm", "labelprop", "-t", "1", "--quiet", "-o",
+                      res, "--np", "2", "--staleness", "2", "--partition",
+                      "hash", "--checkpoint", ck, "--checkpoint-every", "10",
+                      restart ? "--restart" : NULL, "1", NULL};
+      execv(argv[0], argv);
+      _exit(127);
+    }
+    struct stat sb;
+    for (int w = 0; w < 6000 && stat(m20, &sb) != 0; w++)
+      usleep(5000);
+    int status;
+    if (!restart) {
+      kill(pid, SIGKILL);
+      assert_int_equal(waitpid(pid, &status, 0), pid);
+      const char *c[] = {"cc", "-i", longp, "--symmetric", "--algorithm",
+                         "labelprop", "-t", "1", "--quiet", "-o", res, "--np",
+                         "2", "--staleness", "2", "--partition", "hash",
+                         "--resume", ck, NULL};
+      r = tu_gasp_runv(c);
+      if (r.status) fail_msg("resumed after the kill: %s", r.err);
+      tu_result_free(&r);
+      if (!same_bytes(full, res))
+        fail_msg("killed %s and resumed: the labels differ",
+                 WIFSIGNALED(status) ? "mid-run" : "(after the end)");
+    } else {
+      char kids[64];
+      snprintf(kids, sizeof kids, "/proc/%d/task/%d/children", (int)pid,
+               (int)pid);
+      FILE *kf = fopen(kids, "r");
+      int rank0 = 0, rank1 = 0;
+      if (kf) {
+        if (fscanf(kf, "%d %d", &rank0, &rank1) != 2) rank1 = 0;
+        fclose(kf);
+      }
+      if (rank1 > 0) kill(rank1, SIGKILL);
+      assert_int_equal(waitpid(pid, &status, 0), pid);
+      assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      if (!same_bytes(full, res)) fail_msg("--restart: the labels differ");
+    }
+    tu_rmtree(ck);
+    ck = tu_path(dir, "ck");
+  }
+  free(m20);
+  free(longp);
+  free(m56);
+  free(m49);
+  free(ck);
+  free(full);
+  free(res);
+  free(part);
+  free(paths);
+  free(wpaths);
+  tu_rmtree(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pagerank_resumes),
@@ -812,6 +1011,7 @@ int main(void) {
       cmocka_unit_test(test_mismatch),
       cmocka_unit_test(test_pagerank_toolkit),
       cmocka_unit_test(test_commands),
+      cmocka_unit_test(test_staleness),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

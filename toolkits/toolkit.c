@@ -128,7 +128,7 @@ int tk_opt(tk_opts *o, int opt, const char *arg) {
 
 /* The checkpoint flags together: a period needs a directory; a directory
  * without a period gets every 10 supersteps; --resume keeps writing to
- * its directory; the sync engine without bounded staleness only. */
+ * its directory; with bounded staleness, by superstep count only. */
 int tk_checkpoint_check(tk_opts *o) {
   gasp_engine_opts *e = &o->eng;
   int period = e->checkpoint_every || e->checkpoint_seconds > 0;
@@ -145,9 +145,10 @@ int tk_checkpoint_check(tk_opts *o) {
               cli_command());
     return EXIT_USAGE;
   }
-  if (e->staleness) {
-    cli_error("%s: checkpoints need the ranks at one superstep (not with "
-              "--staleness)",
+  if (e->staleness && e->checkpoint_seconds > 0) {
+    cli_error("%s: --checkpoint-seconds: with --staleness the ranks are at "
+              "different supersteps and cannot agree on a time; use "
+              "--checkpoint-every",
               cli_command());
     return EXIT_USAGE;
   }

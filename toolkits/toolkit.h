@@ -219,7 +219,9 @@ int tk_checkpoint_check(tk_opts *o);
   "                       newest two complete ones are kept\n"                \
   "      --checkpoint-every N   every N supersteps (sweeps: als, sgd, nmf,\n" \
   "                       svdpp, wals; 10 when no period is given)\n"        \
-  "      --checkpoint-seconds S at most S seconds apart\n"                    \
+  "      --checkpoint-seconds S at most S seconds apart (not with\n"       \
+  "                       --staleness, whose ranks cut each at its own\n"    \
+  "                       superstep N, 2N, ...)\n"                            \
   "      --resume DIR     go on from the newest complete checkpoint in DIR\n" \
   "                       (of the same graph, options and ranks), and keep\n" \
   "                       writing checkpoints there unless --checkpoint\n"   \
