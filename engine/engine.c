@@ -495,20 +495,36 @@ fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir, gasp_nbrs *n) {
 /* The accumulator starts as the update's message when they are the same
  * size, else from acc_init or zeros.  A push_pull program's messaged
  * vertex gathers only in a pull superstep. */
+/* The accumulator's start: the message, acc_init or zeros. */
+static inline void acc_start(gasp_ctx *ctx, void *acc) {
+  const gasp_program *p = &ctx->e->prog;
+  if (!p->acc_size) return;
+  if (ctx->msg && p->msg_size == p->acc_size)
+    memcpy(acc, ctx->msg, p->acc_size);
+  else if (p->acc_init)
+    p->acc_init(ctx, acc);
+  else
+    memset(acc, 0, p->acc_size);
+}
+
+static void gather_along(gasp_ctx *ctx, void *acc, gasp_dir dir);
+
 void gasp__do_gather(gasp_ctx *ctx, void *acc) {
+  acc_start(ctx, acc);
+  const gasp_program *p = &ctx->e->prog;
+  if (p->push_pull && ctx->msg && !ctx->pull && !ctx->plain) return;
+  gather_along(ctx, acc, gasp__gather_dir(ctx));
+}
+
+void gasp__do_gather_in(gasp_ctx *ctx, void *acc, gasp_dir dir) {
+  acc_start(ctx, acc);
+  gather_along(ctx, acc, dir);
+}
+
+static void gather_along(gasp_ctx *ctx, void *acc, gasp_dir dir) {
   gasp_engine *e = ctx->e;
   const gasp_program *p = &e->prog;
   gasp_vid v = ctx->v;
-  if (p->acc_size) {
-    if (ctx->msg && p->msg_size == p->acc_size)
-      memcpy(acc, ctx->msg, p->acc_size);
-    else if (p->acc_init)
-      p->acc_init(ctx, acc);
-    else
-      memset(acc, 0, p->acc_size);
-  }
-  if (p->push_pull && ctx->msg && !ctx->pull && !ctx->plain) return;
-  gasp_dir dir = gasp__gather_dir(ctx);
   if (dir == GASP_DIR_NONE || (!p->gather && !p->gather_vertex)) return;
   const void *vd = vdata(e, v);
   if (p->gather_vertex) {

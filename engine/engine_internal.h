@@ -308,6 +308,9 @@ struct gasp_ctx {
  * acc_init'ed first); apply; scatter.  Shared by both engines. */
 void gasp__do_gather(gasp_ctx *ctx, void *acc);
 void gasp__do_apply(gasp_ctx *ctx, const void *acc);
+/* A pull's gather along `dir`, which the caller has asked gather_edges
+ * for (gasp_program.pull_skips_final). */
+void gasp__do_gather_in(gasp_ctx *ctx, void *acc, gasp_dir dir);
 void gasp__do_scatter(gasp_ctx *ctx);
 
 /* Computes every aggregator whose period is due (force: all); 0, or the

@@ -55,6 +55,12 @@ typedef struct sync_state {
   uint64_t *fbits; /* one process: F's bitmap for the pull that follows */
   int blocked;     /* the gathers run blocked (gasp__blocked_gather) */
   gasp_run_stats *st;
+  /* pull_skips_final: a pull's gather lists the vertices that gathered
+   * (per thread, then tvec), and the apply and scan run over those */
+  vlist *tlists;
+  gasp_vid *tvec;
+  uint64_t nt;
+  int use_t; /* this superstep's later phases walk tvec */
 } sync_state;
 
 static inline void list_push(vlist *l, gasp_vid v) {
@@ -110,6 +116,12 @@ run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v, int phase, int msgs) {
   }
   if (phase == 0)
     gasp__do_gather(ctx, s->acc + (size_t)v * e->prog.acc_size);
+  else if (phase == 5) { /* a pull that passes final vertices over */
+    gasp_dir dir = gasp__gather_dir(ctx);
+    if (dir == GASP_DIR_NONE && !ctx->msg) return;
+    gasp__do_gather_in(ctx, s->acc + (size_t)v * e->prog.acc_size, dir);
+    list_push(&s->tlists[ctx->tid], v);
+  }
   else if (phase == 1)
     gasp__do_apply(ctx, s->acc + (size_t)v * e->prog.acc_size);
   else if (phase == 4) { /* push_pull: the scan right after the apply */
@@ -124,14 +136,16 @@ run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v, int phase, int msgs) {
 static inline __attribute__((always_inline)) void
 phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
   const uint8_t *active = s->e->active;
+  const gasp_vid *list = s->use_t ? s->tvec : s->frontier;
+  int dense = s->dense && !s->use_t;
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi)) {
-    if (s->dense) {
+    if (dense) {
       for (uint64_t v = lo; v < hi; v++)
         if (active[v]) run_vertex(s, ctx, (gasp_vid)v, phase, msgs);
     } else {
       for (uint64_t i = lo; i < hi; i++)
-        run_vertex(s, ctx, s->frontier[i], phase, msgs);
+        run_vertex(s, ctx, list[i], phase, msgs);
     }
   }
 }
@@ -147,9 +161,11 @@ static void phase_worker(void *arg, int tid) {
   int phase = s->phase == 2 && !s->pp  ? 3
               : s->phase == 1 && s->pp ? 4
                                        : s->phase;
+  if (phase == 0 && s->tlists && s->pull) phase = 5;
   if (e->prog.msg_size) {
     switch (phase) {
     case 0: phase_loop(s, &ctx, 0, 1); break;
+    case 5: phase_loop(s, &ctx, 5, 1); break;
     case 1: phase_loop(s, &ctx, 1, 1); break;
     case 2: phase_loop(s, &ctx, 2, 1); break;
     case 4: phase_loop(s, &ctx, 4, 1); break;
@@ -158,6 +174,7 @@ static void phase_worker(void *arg, int tid) {
   } else {
     switch (phase) {
     case 0: phase_loop(s, &ctx, 0, 0); break;
+    case 5: phase_loop(s, &ctx, 5, 0); break;
     case 1: phase_loop(s, &ctx, 1, 0); break;
     case 4: phase_loop(s, &ctx, 4, 0); break;
     default: phase_loop(s, &ctx, 3, 0); break;
@@ -355,6 +372,25 @@ static int decide_direction(sync_state *s) {
   return GASP_OK;
 }
 
+/* pull_skips_final, after a pull's gathers: the vertices that gathered,
+ * in tvec, for the apply and scan. */
+static int gather_touched(sync_state *s) {
+  gasp_engine *e = s->e;
+  int T = gasp__pool_size(e->pool);
+  uint64_t n = 0;
+  for (int t = 0; t < T; t++) {
+    if (s->tlists[t].oom)
+      return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
+    if (s->tlists[t].n)
+      memcpy(s->tvec + n, s->tlists[t].v, s->tlists[t].n * sizeof *s->tvec);
+    n += s->tlists[t].n;
+    s->tlists[t].n = 0;
+  }
+  s->nt = n;
+  s->use_t = 1;
+  return GASP_OK;
+}
+
 /* Gather, apply and scatter over this superstep's frontier. */
 static int run_phases(sync_state *s) {
   gasp_engine *e = s->e;
@@ -376,6 +412,11 @@ static int run_phases(sync_state *s) {
     }
     s->r = (gasp__range){0, work, grain(work, s->dense ? 2048 : 256, e)};
     gasp__pool_run(e->pool, phase_worker, s);
+    if (s->phase == 0 && s->tlists && s->pull) { /* what gathered */
+      int rc = gather_touched(s);
+      if (rc) return rc;
+      work = s->nt;
+    }
   }
   if (!s->pp) return GASP_OK;
   int rc = decide_direction(s);
@@ -408,7 +449,8 @@ static int maybe_checkpoint(sync_state *s) {
  * checkpoint when one is due. */
 static int end_superstep(sync_state *s, gasp_run_stats *st, double t0) {
   gasp_engine *e = s->e;
-  uint64_t ran = s->nfront;
+  uint64_t ran = s->use_t ? s->nt : s->nfront;
+  s->use_t = 0;
   st->pull_iterations += (uint64_t)s->pulled;
   st->updates += ran;
   e->updates += ran;
@@ -1091,6 +1133,11 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
       s.fbits = gasp__calloc((nv + 63) / 64 + 1, sizeof *s.fbits);
     if (!s.flists || !s.fc || !s.fvec || (e->opts.dist ? !s.fflag : !s.fbits))
       goto out;
+    if (e->prog.pull_skips_final && !e->gpu_ops) {
+      s.tlists = gasp__calloc((size_t)T, sizeof *s.tlists);
+      s.tvec = gasp__malloc_array(nv ? nv : 1, sizeof *s.tvec);
+      if (!s.tlists || !s.tvec) goto out;
+    }
   }
   memset(e->next, 0, nv);
   if (e->prog.msg_size) memset(e->mflag[1 - e->mcur], 0, nv);
@@ -1147,6 +1194,11 @@ out:
     for (int t = 0; t < T; t++)
       free(s.flists[t].v);
   free(s.flists);
+  if (s.tlists)
+    for (int t = 0; t < T; t++)
+      free(s.tlists[t].v);
+  free(s.tlists);
+  free(s.tvec);
   free(s.fc);
   free(s.fvec);
   free(s.fflag);

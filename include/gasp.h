@@ -657,6 +657,13 @@ typedef struct gasp_program {
    * superstep updates the vertices signalled before the run, gathering
    * unless they have a message. */
   int push_pull;
+  /* push_pull programs: in a pull superstep, a vertex with no message
+   * whose gather_edges returns GASP_DIR_NONE is final and the engine
+   * leaves it alone: no accumulator, apply or scatter_edges (without this,
+   * every vertex of a pull applies).  A pull then costs a final vertex one
+   * gather_edges call, and the applies and the frontier's scan run over
+   * the vertices that gathered (BFS: the unreached). */
+  int pull_skips_final;
 
   /* Cache-blocked gather (propagation blocking: Beamer, Asanovic and
    * Patterson, IPDPS 2017; partition-centric processing: Lakhotia, Kannan

@@ -485,6 +485,103 @@ static void test_bfs_directions(void **state) {
   gasp_graph_free(&g);
 }
 
+/* ---- pull_skips_final ------------------------------------------------
+ * BFS as gasp_bfs keeps it: the depth alone, a vertex in F when it was
+ * reached in this superstep.  With pull_skips_final a pull leaves reached
+ * vertices alone: no apply of a reached vertex (without a message) may
+ * happen, every apply is counted as an update, and the depths are a queue
+ * BFS's whichever way the engine goes. */
+typedef struct psf {
+  gasp_vid src;
+  uint64_t applies, final_applies;
+} psf;
+
+static void psf_acc_init(const gasp_ctx *ctx, void *acc) {
+  const psf *u = gasp_ctx_user(ctx);
+  *(uint32_t *)acc = gasp_ctx_vertex(ctx) == u->src ? 0 : UINT32_MAX;
+}
+
+static void psf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
+                       void *acc) {
+  (void)vd;
+  const uint32_t *depth = nb->vertex_data;
+  for (uint64_t i = 0; i < nb->n_in; i++)
+    if (depth[nb->in[i]] != UINT32_MAX) { /* one level up */
+      uint32_t t = (uint32_t)gasp_ctx_iteration(ctx);
+      if (t < *(uint32_t *)acc) *(uint32_t *)acc = t;
+      return;
+    }
+}
+
+static void psf_apply(gasp_ctx *ctx, void *vd, const void *acc) {
+  psf *u = gasp_ctx_user(ctx);
+  uint32_t *d = vd, m = *(const uint32_t *)acc;
+  __atomic_fetch_add(&u->applies, 1, __ATOMIC_RELAXED);
+  if (*d != UINT32_MAX && !gasp_ctx_msg(ctx))
+    __atomic_fetch_add(&u->final_applies, 1, __ATOMIC_RELAXED);
+  if (*d == UINT32_MAX && m != UINT32_MAX) *d = m;
+}
+
+static gasp_dir psf_scatter_dir(const gasp_ctx *ctx, const void *vd) {
+  uint32_t d = *(const uint32_t *)vd;
+  return d != UINT32_MAX && d == gasp_ctx_iteration(ctx) ? GASP_DIR_OUT
+                                                        : GASP_DIR_NONE;
+}
+
+static void psf_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
+  uint32_t next = *(const uint32_t *)vd + 1;
+  const uint32_t *depth = nb->vertex_data;
+  for (uint64_t i = 0; i < nb->n_out; i++)
+    if (depth[nb->out[i]] == UINT32_MAX)
+      gasp_signal_msg(ctx, nb->out[i], &next);
+}
+
+static void test_pull_skips_final(void **state) {
+  (void)state;
+  gasp_graph *g = random_graph(5000, 40000, 29);
+  gasp_vid nv = gasp_graph_num_vertices(g);
+  uint32_t *ref = bfs(g, 3);
+  const gasp_direction dirs[] = {GASP_DIRECTION_PULL, GASP_DIRECTION_PUSH,
+                                 GASP_DIRECTION_AUTO};
+  for (int t = 1; t <= 2; t++)
+    for (size_t k = 0; k < sizeof dirs / sizeof *dirs; k++) {
+      psf u = {3, 0, 0};
+      gasp_program p;
+      memset(&p, 0, sizeof p);
+      p.vertex_size = p.acc_size = p.msg_size = sizeof(uint32_t);
+      p.combine = gasp_combine_min_u32;
+      p.init_vertex = bfs_init;
+      p.acc_init = psf_acc_init;
+      p.gather_edges = bfs_gather_dir;
+      p.gather_vertex = psf_gather;
+      p.apply = psf_apply;
+      p.scatter_edges = psf_scatter_dir;
+      p.scatter_vertex = psf_scatter;
+      p.push_pull = 1;
+      p.pull_skips_final = 1;
+      p.user = &u;
+      run_cfg c = configs[1];
+      c.dir = dirs[k];
+      c.threads = t;
+      gasp_engine *e = engine(g, &p, &c);
+      gasp_engine_signal(e, 3, 0.0);
+      gasp_run_stats st;
+      assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
+      const uint32_t *d = gasp_graph_vertex_data(g);
+      for (gasp_vid v = 0; v < nv; v++)
+        assert_int_equal(d[v], ref[v]);
+      assert_int_equal(u.final_applies, 0);
+      assert_int_equal(u.applies, st.updates);
+      if (dirs[k] == GASP_DIRECTION_PULL) {
+        assert_true(st.pull_iterations > 1);
+        assert_true(st.updates < (uint64_t)nv * st.pull_iterations);
+      }
+      gasp_engine_free(&e);
+    }
+  free(ref);
+  gasp_graph_free(&g);
+}
+
 /* ---- components, push_pull, every engine --------------------------------
  * Min-label over edges both ways; a changed vertex messages its label to
  * the neighbours with larger ones.  Every vertex starts signalled without
@@ -726,6 +823,7 @@ int main(void) {
       cmocka_unit_test(test_sssp_push),
       cmocka_unit_test(test_sssp_push_pull),
       cmocka_unit_test(test_bfs_directions),
+      cmocka_unit_test(test_pull_skips_final),
       cmocka_unit_test(test_cc_push_pull),
       cmocka_unit_test(test_signal_nbrs),
       cmocka_unit_test(test_combiners),

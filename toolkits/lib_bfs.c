@@ -8,7 +8,8 @@
  * smallest depth wins and, among parents one level up, the smallest
  * vertex index.  The vertices reached in superstep t (depth t) form the
  * frontier: pushing, each offers (t + 1, itself) to its unreached
- * out-neighbours; pulling, each unreached vertex looks for reached
+ * out-neighbours (as a message across ranks; on one process through an
+ * array of offers, see struct bfs); pulling, each unreached vertex looks for reached
  * in-neighbours, which all have depth t.  Either way a vertex gets the
  * same depth and parent, so the result does not depend on the engine's
  * choices, the thread count or the ranks.
@@ -26,6 +27,12 @@ typedef struct bfs {
   gasp_dist *dist; /* parents as global vertex indices */
   int undirected;
   int sorted; /* one process: neighbour lists ascend by index */
+  /* One process: the best offer a vertex has had in this push superstep
+   * (all ones: none), folded by an atomic minimum, and the vertex
+   * signalled (plainly) by whoever made the first.  A message per edge
+   * would cost four scattered arrays and as many calls on every edge to a
+   * vertex already offered; across ranks the offers travel as messages. */
+  uint64_t *offer;
 } bfs;
 
 static inline uint64_t load(const uint64_t *p) {
@@ -49,6 +56,8 @@ static void bfs_acc_init(const gasp_ctx *ctx, void *acc) {
 static gasp_dir bfs_pull_dir(const gasp_ctx *ctx, const void *vd) {
   const bfs *p = gasp_ctx_user(ctx);
   if (*(const uint64_t *)vd != NONE) return GASP_DIR_NONE;
+  /* offered in a push: the offer is the answer, no gather */
+  if (p->offer && p->offer[gasp_ctx_vertex(ctx)] != NONE) return GASP_DIR_NONE;
   return p->undirected ? GASP_DIR_ALL : GASP_DIR_IN;
 }
 
@@ -99,8 +108,12 @@ static void bfs_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
 }
 
 static void bfs_apply(gasp_ctx *ctx, void *vd, const void *acc) {
-  (void)ctx;
+  const bfs *p = gasp_ctx_user(ctx);
   uint64_t *v = vd, a = *(const uint64_t *)acc;
+  if (p->offer) {
+    uint64_t o = p->offer[gasp_ctx_vertex(ctx)];
+    if (o < a) a = o;
+  }
   if (*v == NONE && a != NONE) __atomic_store_n(v, a, __ATOMIC_RELAXED);
 }
 
@@ -112,11 +125,33 @@ static gasp_dir bfs_push_dir(const gasp_ctx *ctx, const void *vd) {
   return p->undirected ? GASP_DIR_ALL : GASP_DIR_OUT;
 }
 
+/* One process: offers `mine` to w, signalling w if it had none. */
+static inline void offer_to(gasp_ctx *ctx, uint64_t *offer, gasp_vid w,
+                            uint64_t mine) {
+  uint64_t cur = load(&offer[w]);
+  while (mine < cur) {
+    if (__atomic_compare_exchange_n(&offer[w], &cur, mine, 1,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+      if (cur == NONE) gasp_signal(ctx, w);
+      return;
+    }
+  }
+}
+
 static void bfs_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
   const bfs *p = gasp_ctx_user(ctx);
   const uint64_t *data = nb->vertex_data;
   uint64_t offer = (((*(const uint64_t *)vd >> 32) + 1) << 32) |
                    index_of(p, gasp_ctx_vertex(ctx));
+  if (p->offer) {
+    for (uint64_t i = 0; i < nb->n_out; i++)
+      if (load(&data[nb->out[i]]) == NONE)
+        offer_to(ctx, p->offer, nb->out[i], offer);
+    for (uint64_t i = 0; i < nb->n_in; i++)
+      if (load(&data[nb->in[i]]) == NONE)
+        offer_to(ctx, p->offer, nb->in[i], offer);
+    return;
+  }
   for (uint64_t i = 0; i < nb->n_out; i++)
     if (load(&data[nb->out[i]]) == NONE)
       gasp_signal_msg(ctx, nb->out[i], &offer);
@@ -143,7 +178,12 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
   gasp_vid nv = gasp_graph_num_vertices(g);
   if (source != GASP_VID_NONE && source >= nv)
     return tk_lib_fail(err, GASP_EINVAL, "the source is not a vertex");
-  bfs p = {o->engine.dist, o->undirected, o->engine.dist == NULL};
+  bfs p = {o->engine.dist, o->undirected, o->engine.dist == NULL, NULL};
+  if (!o->engine.dist) {
+    p.offer = malloc((nv ? nv : 1) * sizeof *p.offer);
+    if (!p.offer) return tk_lib_fail(err, GASP_ENOMEM, "out of memory");
+    memset(p.offer, 0xff, (nv ? nv : 1) * sizeof *p.offer);
+  }
   gasp_program prog = {0};
   prog.vertex_size = prog.acc_size = prog.msg_size = sizeof(uint64_t);
   prog.combine = gasp_combine_min_u64;
@@ -155,10 +195,14 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
   prog.scatter_edges = bfs_push_dir;
   prog.scatter_vertex = bfs_scatter;
   prog.push_pull = 1;
+  prog.pull_skips_final = 1; /* reached vertices sit out the pulls */
   prog.user = &p;
   gasp_engine *e = NULL;
   int rc = gasp_engine_new(&e, g, &prog, &o->engine, err);
-  if (rc) return rc;
+  if (rc) {
+    free(p.offer);
+    return rc;
+  }
   if (source != GASP_VID_NONE && source < gasp_graph_num_owned(g)) {
     uint64_t self = index_of(&p, source); /* depth 0, its own parent */
     gasp_engine_signal_msg(e, source, &self, 0.0);
@@ -173,5 +217,6 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
     }
   }
   gasp_engine_free(&e);
+  free(p.offer);
   return rc;
 }
