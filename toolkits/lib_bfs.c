@@ -29,7 +29,9 @@ typedef struct bfs {
   int sorted; /* one process: neighbour lists ascend by index */
   /* One process: the best offer a vertex has had in this push superstep
    * (all ones: none), folded by an atomic minimum, and the vertex
-   * signalled (plainly) by whoever made the first.  A message per edge
+   * signalled (plainly) by whoever made the first; a vertex once reached
+ * keeps its own (depth, parent) there, smaller than any later offer, so a
+ * push reads this one array per edge.  A message per edge
    * would cost four scattered arrays and as many calls on every edge to a
    * vertex already offered; across ranks the offers travel as messages. */
   uint64_t *offer;
@@ -111,8 +113,9 @@ static void bfs_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   const bfs *p = gasp_ctx_user(ctx);
   uint64_t *v = vd, a = *(const uint64_t *)acc;
   if (p->offer) {
-    uint64_t o = p->offer[gasp_ctx_vertex(ctx)];
-    if (o < a) a = o;
+    uint64_t *o = &p->offer[gasp_ctx_vertex(ctx)];
+    if (*o < a) a = *o;
+    if (*v == NONE && a != NONE) *o = a; /* reached: pushes pass it by */
   }
   if (*v == NONE && a != NONE) __atomic_store_n(v, a, __ATOMIC_RELAXED);
 }
@@ -140,18 +143,16 @@ static inline void offer_to(gasp_ctx *ctx, uint64_t *offer, gasp_vid w,
 
 static void bfs_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
   const bfs *p = gasp_ctx_user(ctx);
-  const uint64_t *data = nb->vertex_data;
   uint64_t offer = (((*(const uint64_t *)vd >> 32) + 1) << 32) |
                    index_of(p, gasp_ctx_vertex(ctx));
-  if (p->offer) {
+  if (p->offer) { /* a reached vertex's offer is its own, smaller */
     for (uint64_t i = 0; i < nb->n_out; i++)
-      if (load(&data[nb->out[i]]) == NONE)
-        offer_to(ctx, p->offer, nb->out[i], offer);
+      offer_to(ctx, p->offer, nb->out[i], offer);
     for (uint64_t i = 0; i < nb->n_in; i++)
-      if (load(&data[nb->in[i]]) == NONE)
-        offer_to(ctx, p->offer, nb->in[i], offer);
+      offer_to(ctx, p->offer, nb->in[i], offer);
     return;
   }
+  const uint64_t *data = nb->vertex_data;
   for (uint64_t i = 0; i < nb->n_out; i++)
     if (load(&data[nb->out[i]]) == NONE)
       gasp_signal_msg(ctx, nb->out[i], &offer);
