@@ -47,6 +47,7 @@ typedef struct sync_state {
   int pp;
   int pull;          /* this superstep pulls; after the scan, the next one */
   int pulled;        /* this superstep pulled */
+  double last_nf;    /* |F| (over all ranks) after the superstep before */
   vlist *flists;     /* per thread: F */
   uint64_t (*fc)[8]; /* per thread, a cache line each: |F|, F's edges */
   gasp_vid *fvec;    /* F, concatenated */
@@ -362,8 +363,21 @@ static int decide_direction(sync_state *s) {
   switch (e->in_ssp ? GASP_DIRECTION_PUSH : e->opts.direction) {
   case GASP_DIRECTION_PUSH: s->pull = 0; break;
   case GASP_DIRECTION_PULL: s->pull = gnf > 0; break;
-  default: s->pull = gnf > 0 && gwork > edges / GASP_PULL_DIVISOR; break;
+  default: {
+    /* Beamer et al.'s hysteresis: pushing, pull once F's edges pass
+     * 1/GASP_PULL_DIVISOR of the graph's; pulling, go on while F holds
+     * more than 1/GASP_PUSH_DIVISOR of the vertices or is still growing
+     * (a push from a large F of low degree costs a random access per edge,
+     * where a pull stops at the first hit). */
+    double nv = d ? (double)d->global_nv : (double)e->g->nv;
+    if (s->pull)
+      s->pull = gnf > 0 && (gnf > nv / GASP_PUSH_DIVISOR || gnf >= s->last_nf);
+    else
+      s->pull = gnf > 0 && gwork > edges / GASP_PULL_DIVISOR;
+    break;
   }
+  }
+  s->last_nf = gnf;
   if (s->pull && s->fbits) { /* the bitmap the pull's gathers may read */
     memset(s->fbits, 0, ((size_t)e->g->nv + 63) / 64 * sizeof *s->fbits);
     for (uint64_t i = 0; i < nf; i++)

@@ -647,10 +647,11 @@ typedef struct gasp_program {
    *   pull: F does not scatter; every vertex updates and gathers (its
    *         gather_edges may return GASP_DIR_NONE to skip, e.g. a vertex
    *         already final).
-   * It pulls when |F| plus the edges F would push along exceeds
-   * 1/GASP_PULL_DIVISOR of the edges a pull reads (the graph's edges,
-   * twice for a constant gather_dir of GASP_DIR_ALL), or
-   * gasp_engine_opts.direction forces one way.  Across ranks the counts are
+   * After a push it pulls when |F| plus the edges F would push along
+   * exceeds 1/GASP_PULL_DIVISOR of the edges a pull reads (the graph's
+   * edges, twice for a constant gather_dir of GASP_DIR_ALL); after a pull
+   * it pulls again while |F| exceeds 1/GASP_PUSH_DIVISOR of the vertices
+   * or has not shrunk; or gasp_engine_opts.direction forces one way.  Across ranks the counts are
    * summed over all ranks; with bounded staleness, and in the async
    * engine, it always pushes (a vertex with a message does not gather,
    * one signalled without a message does).  Either way, the first
@@ -711,8 +712,10 @@ typedef struct gasp_program {
 } gasp_program;
 
 /* Ligra's threshold: pull when a push would walk more than 1/20 of the
- * edges. */
+ * edges.  Once pulling, go on pulling while F holds more than 1/18 of the
+ * vertices or grew since the superstep before (Beamer et al.'s beta). */
 #define GASP_PULL_DIVISOR 20
+#define GASP_PUSH_DIVISOR 18
 
 /* Combiners for gasp_program.combine over one value of the named type
  * (msg_size must be its size): *msg = min/max/sum(*msg, *other).  The

@@ -22,19 +22,21 @@
 #include <string.h>
 
 #define NONE UINT64_MAX
+#define OFFER_NONE UINT32_MAX
 
 typedef struct bfs {
   gasp_dist *dist; /* parents as global vertex indices */
   int undirected;
   int sorted; /* one process: neighbour lists ascend by index */
-  /* One process: the best offer a vertex has had in this push superstep
-   * (all ones: none), folded by an atomic minimum, and the vertex
-   * signalled (plainly) by whoever made the first; a vertex once reached
- * keeps its own (depth, parent) there, smaller than any later offer, so a
- * push reads this one array per edge.  A message per edge
-   * would cost four scattered arrays and as many calls on every edge to a
-   * vertex already offered; across ranks the offers travel as messages. */
-  uint64_t *offer;
+  /* One process: the offers of a push superstep, all of one depth, so a
+   * parent index + 1 a vertex (4 bytes, as GAPBS's parent array): the
+   * smallest kept by an atomic minimum, the vertex signalled (plainly) by
+   * whoever made the first offer (OFFER_NONE before); 0 once the vertex
+   * is reached, which turns every later offer away.  A push thus reads
+   * this one array per edge, where a message per edge would cost four
+   * scattered arrays and as many calls; across ranks the offers travel as
+   * messages. */
+  uint32_t *offer;
 } bfs;
 
 static inline uint64_t load(const uint64_t *p) {
@@ -59,7 +61,8 @@ static gasp_dir bfs_pull_dir(const gasp_ctx *ctx, const void *vd) {
   const bfs *p = gasp_ctx_user(ctx);
   if (*(const uint64_t *)vd != NONE) return GASP_DIR_NONE;
   /* offered in a push: the offer is the answer, no gather */
-  if (p->offer && p->offer[gasp_ctx_vertex(ctx)] != NONE) return GASP_DIR_NONE;
+  if (p->offer && p->offer[gasp_ctx_vertex(ctx)] != OFFER_NONE)
+    return GASP_DIR_NONE;
   return p->undirected ? GASP_DIR_ALL : GASP_DIR_IN;
 }
 
@@ -112,10 +115,13 @@ static void bfs_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
 static void bfs_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   const bfs *p = gasp_ctx_user(ctx);
   uint64_t *v = vd, a = *(const uint64_t *)acc;
-  if (p->offer) {
-    uint64_t *o = &p->offer[gasp_ctx_vertex(ctx)];
-    if (*o < a) a = *o;
-    if (*v == NONE && a != NONE) *o = a; /* reached: pushes pass it by */
+  if (p->offer && *v == NONE) {
+    uint32_t *o = &p->offer[gasp_ctx_vertex(ctx)];
+    if (*o != OFFER_NONE && *o) { /* offered: depth this superstep */
+      uint64_t b = (gasp_ctx_iteration(ctx) << 32) | (uint64_t)(*o - 1);
+      if (b < a) a = b;
+    }
+    if (a != NONE) *o = 0; /* reached: pushes pass it by */
   }
   if (*v == NONE && a != NONE) __atomic_store_n(v, a, __ATOMIC_RELAXED);
 }
@@ -128,14 +134,15 @@ static gasp_dir bfs_push_dir(const gasp_ctx *ctx, const void *vd) {
   return p->undirected ? GASP_DIR_ALL : GASP_DIR_OUT;
 }
 
-/* One process: offers `mine` to w, signalling w if it had none. */
-static inline void offer_to(gasp_ctx *ctx, uint64_t *offer, gasp_vid w,
-                            uint64_t mine) {
-  uint64_t cur = load(&offer[w]);
+/* One process: offers parent index + 1 `mine` to w, signalling w if it
+ * had no offer. */
+static inline void offer_to(gasp_ctx *ctx, uint32_t *offer, gasp_vid w,
+                            uint32_t mine) {
+  uint32_t cur = __atomic_load_n(&offer[w], __ATOMIC_RELAXED);
   while (mine < cur) {
     if (__atomic_compare_exchange_n(&offer[w], &cur, mine, 1,
                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-      if (cur == NONE) gasp_signal(ctx, w);
+      if (cur == OFFER_NONE) gasp_signal(ctx, w);
       return;
     }
   }
@@ -145,11 +152,12 @@ static void bfs_scatter(gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb) {
   const bfs *p = gasp_ctx_user(ctx);
   uint64_t offer = (((*(const uint64_t *)vd >> 32) + 1) << 32) |
                    index_of(p, gasp_ctx_vertex(ctx));
-  if (p->offer) { /* a reached vertex's offer is its own, smaller */
+  if (p->offer) { /* a reached vertex's 0 turns the offer away */
+    uint32_t mine = (uint32_t)gasp_ctx_vertex(ctx) + 1;
     for (uint64_t i = 0; i < nb->n_out; i++)
-      offer_to(ctx, p->offer, nb->out[i], offer);
+      offer_to(ctx, p->offer, nb->out[i], mine);
     for (uint64_t i = 0; i < nb->n_in; i++)
-      offer_to(ctx, p->offer, nb->in[i], offer);
+      offer_to(ctx, p->offer, nb->in[i], mine);
     return;
   }
   const uint64_t *data = nb->vertex_data;
@@ -180,7 +188,7 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
   if (source != GASP_VID_NONE && source >= nv)
     return tk_lib_fail(err, GASP_EINVAL, "the source is not a vertex");
   bfs p = {o->engine.dist, o->undirected, o->engine.dist == NULL, NULL};
-  if (!o->engine.dist) {
+  if (!o->engine.dist && nv < OFFER_NONE - 1) {
     p.offer = malloc((nv ? nv : 1) * sizeof *p.offer);
     if (!p.offer) return tk_lib_fail(err, GASP_ENOMEM, "out of memory");
     memset(p.offer, 0xff, (nv ? nv : 1) * sizeof *p.offer);
