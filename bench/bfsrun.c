@@ -159,6 +159,10 @@ int main(int argc, char **argv) {
     printf("source %llu: %llu vertices reached, median %.6f s\n", id,
            (unsigned long long)reached, median(t, nt));
   }
+  if (nall == 0) {
+    fprintf(stderr, "bfsrun: no sources\n");
+    return 2;
+  }
   printf("median per search: %.6f s\n", median(all, nall));
   printf("Verification: %s\n", ok ? "PASS" : "FAIL");
   free(ids);
