@@ -826,15 +826,6 @@ static char *write_paths(const char *dir, const char *name, int paths, int len,
   return path;
 }
 
-static int same_bytes(const char *a, const char *b) {
-  size_t na, nb;
-  char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
-  int same = x && y && na == nb && !memcmp(x, y, na);
-  free(x);
-  free(y);
-  return same;
-}
-
 /* Bounded staleness: cc (label propagation) and sssp on paths cut
  * by the hash partition, so that most edges cross ranks and a label's
  * front crosses one nearly every superstep.  Stopped at --max-iter 60 with
@@ -893,7 +884,7 @@ static void test_staleness(void **state) {
       fail_msg("%s --np %s: generations 49 and 56 not both complete",
                runs[c].cmd, runs[c].np);
     assert_int_equal(count_named(ck, "step-"), 2);
-    if (same_bytes(full, part))
+    if (tu_same_file(full, part))
       fail_msg("%s: 60 supersteps already finish the run", runs[c].cmd);
     a[8] = res;
     k = dist;
@@ -904,7 +895,7 @@ static void test_staleness(void **state) {
     if (!tu_contains(r.out, "\"resumed_from\":56"))
       fail_msg("%s: resumed from another generation: %s", runs[c].cmd, r.out);
     tu_result_free(&r);
-    if (!same_bytes(full, res))
+    if (!tu_same_file(full, res))
       fail_msg("%s --np %s --staleness %s: resumed output differs from one "
                "process",
                runs[c].cmd, runs[c].np, runs[c].S);
@@ -968,23 +959,14 @@ static void test_staleness(void **state) {
       r = tu_gasp_runv(c);
       if (r.status) fail_msg("resumed after the kill: %s", r.err);
       tu_result_free(&r);
-      if (!same_bytes(full, res))
+      if (!tu_same_file(full, res))
         fail_msg("killed %s and resumed: the labels differ",
                  WIFSIGNALED(status) ? "mid-run" : "(after the end)");
     } else {
-      char kids[64];
-      snprintf(kids, sizeof kids, "/proc/%d/task/%d/children", (int)pid,
-               (int)pid);
-      FILE *kf = fopen(kids, "r");
-      int rank0 = 0, rank1 = 0;
-      if (kf) {
-        if (fscanf(kf, "%d %d", &rank0, &rank1) != 2) rank1 = 0;
-        fclose(kf);
-      }
-      if (rank1 > 0) kill(rank1, SIGKILL);
+      tu_kill_rank1(pid);
       assert_int_equal(waitpid(pid, &status, 0), pid);
       assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-      if (!same_bytes(full, res)) fail_msg("--restart: the labels differ");
+      if (!tu_same_file(full, res)) fail_msg("--restart: the labels differ");
     }
     tu_rmtree(ck);
     ck = tu_path(dir, "ck");

@@ -567,15 +567,6 @@ static void gasp_ok(char **args) {
   tu_result_free(&r);
 }
 
-static int same_file(const char *a, const char *b) {
-  size_t na, nb;
-  char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
-  int same = x && y && na == nb && !memcmp(x, y, na);
-  free(x);
-  free(y);
-  return same;
-}
-
 /* --checkpoint / --resume on 1, 2 and 4 ranks: a run stopped at
  * --max-iter and resumed writes the ranks of a run never stopped, byte
  * for byte; the launcher killed (SIGKILL) while writing checkpoints takes
@@ -599,12 +590,12 @@ static void test_checkpoint_resume(void **state) {
                  "--max-iter", "13", "--checkpoint", ck,
                  "--checkpoint-every", "4", NULL};
     gasp_ok(b);
-    assert_false(same_file(full, part));
+    assert_false(tu_same_file(full, part));
     char *c[] = {"pagerank", "-i", path, "--tol", "1e-13", "--np",
                  (char *)nps[i], "-t", "1", "-o", res, "--quiet",
                  "--resume", ck, NULL};
     gasp_ok(c);
-    if (!same_file(full, res))
+    if (!tu_same_file(full, res))
       fail_msg("--np %s: resumed ranks differ from a whole run", nps[i]);
     /* other options, another rank count: refused */
     char *d[] = {(char *)bin(), "pagerank", "-i", path, "--tol", "1e-13",
@@ -651,7 +642,7 @@ static void test_checkpoint_resume(void **state) {
                "--np", "2", "-t", "1", "-o", res, "--quiet", "--resume", ck,
                NULL};
   gasp_ok(c);
-  if (!same_file(full, res))
+  if (!tu_same_file(full, res))
     fail_msg("killed %s and resumed: the ranks differ",
              WIFSIGNALED(status) ? "mid-run" : "(after the end)");
   free(first);
@@ -672,18 +663,10 @@ static void test_checkpoint_resume(void **state) {
   first = tu_path(ck, "step-00000000000000000010/MANIFEST");
   for (int w = 0; w < 6000 && stat(first, &sb) != 0; w++)
     usleep(5000);
-  char kids[64];
-  snprintf(kids, sizeof kids, "/proc/%d/task/%d/children", (int)pid, (int)pid);
-  FILE *kf = fopen(kids, "r");
-  int rank0 = 0, rank1 = 0;
-  if (kf) {
-    if (fscanf(kf, "%d %d", &rank0, &rank1) != 2) rank1 = 0;
-    fclose(kf);
-  }
-  if (rank1 > 0) kill(rank1, SIGKILL);
+  tu_kill_rank1(pid);
   assert_int_equal(waitpid(pid, &status, 0), pid);
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  if (!same_file(full, res)) fail_msg("--restart: the ranks differ");
+  if (!tu_same_file(full, res)) fail_msg("--restart: the ranks differ");
   free(first);
   tu_rmtree(ck);
   /* --restart needs --np and a checkpoint directory */
@@ -743,7 +726,7 @@ static void test_reordered(void **state) {
       tu_run(c2, &r);
       assert_int_equal(r.status, 0);
       tu_result_free(&r);
-      if (!same_file(o1, o2)) fail_msg("cc --algorithm %s differs on --reorder %s", alg, how[k]);
+      if (!tu_same_file(o1, o2)) fail_msg("cc --algorithm %s differs on --reorder %s", alg, how[k]);
       free(o1), free(o2);
     }
     char *lp[] = {(char *)bin(), "labelprop", "-i", snap, "--quiet", NULL};

@@ -185,6 +185,31 @@ static TU_UNUSED char *tu_read_file(const char *path, size_t *len) {
   return buf;
 }
 
+/* Whether two files hold the same bytes (false when either is missing). */
+static TU_UNUSED int tu_same_file(const char *a, const char *b) {
+  size_t na, nb;
+  char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
+  int same = x && y && na == nb && !memcmp(x, y, na);
+  free(x);
+  free(y);
+  return same;
+}
+
+/* SIGKILLs the second child of `launcher` (rank 1 of a --np run), when
+ * it has one. */
+static TU_UNUSED void tu_kill_rank1(pid_t launcher) {
+  char kids[64];
+  snprintf(kids, sizeof kids, "/proc/%d/task/%d/children", (int)launcher,
+           (int)launcher);
+  FILE *kf = fopen(kids, "r");
+  int rank0 = 0, rank1 = 0;
+  if (kf) {
+    if (fscanf(kf, "%d %d", &rank0, &rank1) != 2) rank1 = 0;
+    fclose(kf);
+  }
+  if (rank1 > 0) kill(rank1, SIGKILL);
+}
+
 static TU_UNUSED int tu_exists(const char *path) {
   struct stat sb;
   return stat(path, &sb) == 0;
