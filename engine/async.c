@@ -168,8 +168,8 @@ static void unlock_vertex(async_state *s, int tid, gasp_vid v, uint64_t n) {
 /* Gathers for v into acc. */
 static void update_begin(async_state *s, gasp_ctx *ctx, gasp_vid v, void *acc) {
   gasp_engine *e = s->e;
-  ctx->v = v;
-  ctx->iteration = __atomic_load_n(&e->updates, __ATOMIC_RELAXED) /
+  ctx->h.v = v;
+  ctx->h.iteration = __atomic_load_n(&e->updates, __ATOMIC_RELAXED) /
                    (e->g->nv ? e->g->nv : 1);
   /* Clear the flag first: a signal arriving during the update schedules
    * the vertex again, so no change goes unseen. */
@@ -192,7 +192,7 @@ static void update_begin(async_state *s, gasp_ctx *ctx, gasp_vid v, void *acc) {
   gasp__do_gather(ctx, acc);
 }
 
-/* Scatters from ctx->v (applied) and counts the update. */
+/* Scatters from ctx->h.v (applied) and counts the update. */
 static void update_end(async_state *s, gasp_ctx *ctx) {
   gasp__do_scatter(ctx);
   uint64_t u = __atomic_add_fetch(&s->e->updates, 1, __ATOMIC_RELAXED);
@@ -330,7 +330,7 @@ static void gpu_done(void *arg, gasp_vid v) {
   gpu_worker *w = arg;
   async_state *s = w->s;
   uint64_t k = w->nlock[w->head];
-  w->ctx.v = v;
+  w->ctx.h.v = v;
   w->ctx.msg = NULL; /* the message went into the accumulator */
   update_end(s, &w->ctx);
   release(s->e, v, w->scope + w->scope_head, k);
@@ -383,7 +383,7 @@ static void gpu_add(gpu_worker *w, int tid, gasp_vid v, uint64_t k) {
   w->n++;
   void *acc = s->acc[tid];
   update_begin(s, &w->ctx, v, acc);
-  w->b->iteration = w->ctx.iteration;
+  w->b->iteration = w->ctx.h.iteration;
   int rc = gasp__gpu_add(w->b, v, acc, gasp__now());
   if (rc) {
     gpu_fail(s, rc, w->b->err);
@@ -400,7 +400,7 @@ static void lock_worker(void *arg, int tid) {
   async_state *s = arg;
   gasp_engine *e = s->e;
   gpu_worker *w = s->gw ? &s->gw[tid] : NULL;
-  gasp_ctx ctx = {e, 0, tid, 0, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {{e->prog.user, 0, 0}, e, tid, s, NULL, 0, 0, NULL};
   unsigned idle = 0;
   for (;;) {
     if (tid == 0)
@@ -505,7 +505,7 @@ static int build_classes(async_state *s) {
 
 static void class_worker(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {{s->e->prog.user, 0, 0}, s->e, tid, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -518,7 +518,7 @@ static void class_worker(void *arg, int tid) {
  * team, applied on the device in batches, then scattered by the team. */
 static void class_gather(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {{s->e->prog.user, 0, 0}, s->e, tid, s, NULL, 0, 0, NULL};
   size_t asize = s->e->prog.acc_size;
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
@@ -528,11 +528,11 @@ static void class_gather(void *arg, int tid) {
 
 static void class_scatter(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {s->e, 0, tid, 0, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {{s->e->prog.user, 0, 0}, s->e, tid, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
-      ctx.v = s->batch[i];
+      ctx.h.v = s->batch[i];
       ctx.msg = NULL; /* the message went into the accumulator */
       update_end(s, &ctx);
       __atomic_fetch_sub(&s->e->pending, 1, __ATOMIC_ACQ_REL);
@@ -733,7 +733,7 @@ static int gpu_workers(async_state *s, int T) {
   for (int t = 0; t < T; t++) {
     gpu_worker *w = &s->gw[t];
     w->s = s;
-    w->ctx = (gasp_ctx){e, 0, t, 0, s, NULL, 0, 0, NULL};
+    w->ctx = (gasp_ctx){{e->prog.user, 0, 0}, e, t, s, NULL, 0, 0, NULL};
     w->b = &e->gpu_tb[t];
     w->b->done = gpu_done;
     w->b->done_arg = w;

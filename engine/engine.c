@@ -69,19 +69,19 @@ static void init_worker(void *arg, int tid) {
   init_job *j = arg;
   gasp_engine *e = j->e;
   gasp_graph *g = e->g;
-  gasp_ctx ctx = {e, 0, tid, 0, NULL, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {{e->prog.user, 0, 0}, e, tid, NULL, NULL, 0, 0, NULL};
   (void)ctx.state;
   uint64_t lo, hi;
   if (e->prog.init_vertex)
     while (gasp__range_next(&j->vr, &lo, &hi))
       for (uint64_t v = lo; v < hi; v++) {
-        ctx.v = (gasp_vid)v;
+        ctx.h.v = (gasp_vid)v;
         e->prog.init_vertex(&ctx, gasp__vdata(e, (gasp_vid)v));
       }
   if (e->prog.init_edge)
     while (gasp__range_next(&j->er, &lo, &hi))
       for (uint64_t s = lo; s < hi; s++) {
-        ctx.v = GASP_VID_NONE;
+        ctx.h.v = GASP_VID_NONE;
         e->prog.init_edge(&ctx, (char *)g->edata + s * e->prog.edge_size, s,
                           g->weight ? g->weight[s] : 1.0);
       }
@@ -453,7 +453,7 @@ static void each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc) {
   gasp_engine *e = ctx->e;
   const gasp_program *p = &e->prog;
   const gasp_graph *g = e->g;
-  gasp_vid v = ctx->v;
+  gasp_vid v = ctx->h.v;
   gasp_edge ed;
   for (int d = GASP_DIR_IN; d <= GASP_DIR_OUT; d++) {
     if (!(dir & d)) continue;
@@ -521,10 +521,29 @@ void gasp__do_gather_in(gasp_ctx *ctx, void *acc, gasp_dir dir) {
   gather_along(ctx, acc, dir);
 }
 
+/* Equal accumulators; the common sizes without a call. */
+static inline int same_acc(const void *a, const void *b, size_t n) {
+  if (n == 8) return *(const uint64_t *)a == *(const uint64_t *)b;
+  if (n == 4) return *(const uint32_t *)a == *(const uint32_t *)b;
+  return memcmp(a, b, n) == 0;
+}
+
+int gasp__gather_in_changed(gasp_ctx *ctx, void *acc, gasp_dir dir,
+                            void *scratch) {
+  size_t n = ctx->e->prog.acc_size;
+  char *a = scratch, *start = a + n;
+  acc_start(ctx, a);
+  memcpy(start, a, n);
+  gather_along(ctx, a, dir);
+  if (same_acc(start, a, n)) return 0;
+  memcpy(acc, a, n);
+  return 1;
+}
+
 static void gather_along(gasp_ctx *ctx, void *acc, gasp_dir dir) {
   gasp_engine *e = ctx->e;
   const gasp_program *p = &e->prog;
-  gasp_vid v = ctx->v;
+  gasp_vid v = ctx->h.v;
   if (dir == GASP_DIR_NONE || (!p->gather && !p->gather_vertex)) return;
   const void *vd = vdata(e, v);
   if (p->gather_vertex) {
@@ -539,7 +558,7 @@ static void gather_along(gasp_ctx *ctx, void *acc, gasp_dir dir) {
 
 void gasp__do_apply(gasp_ctx *ctx, const void *acc) {
   gasp_engine *e = ctx->e;
-  if (e->prog.apply) e->prog.apply(ctx, vdata(e, ctx->v), acc);
+  if (e->prog.apply) e->prog.apply(ctx, vdata(e, ctx->h.v), acc);
 }
 
 void gasp__do_scatter(gasp_ctx *ctx) {
@@ -548,10 +567,10 @@ void gasp__do_scatter(gasp_ctx *ctx) {
   if (!p->scatter && !p->scatter_vertex) return;
   gasp_dir dir = gasp__scatter_dir(ctx);
   if (dir == GASP_DIR_NONE) return;
-  const void *vd = vdata(e, ctx->v);
+  const void *vd = vdata(e, ctx->h.v);
   if (p->scatter_vertex) {
     gasp_nbrs n;
-    fill_nbrs(e, ctx->v, dir, &n);
+    fill_nbrs(e, ctx->h.v, dir, &n);
     p->scatter_vertex(ctx, vd, &n);
     return;
   }
@@ -703,19 +722,16 @@ COMBINE_FN(gasp_combine_sum_u64, uint64_t, a + b)
 /* Context                                                           */
 /* ---------------------------------------------------------------- */
 
-gasp_vid gasp_ctx_vertex(const gasp_ctx *c) { return c->v; }
-gasp_gid gasp_ctx_gid(const gasp_ctx *c) { return c->e->g->gid[c->v]; }
+gasp_gid gasp_ctx_gid(const gasp_ctx *c) { return c->e->g->gid[c->h.v]; }
 uint64_t gasp_ctx_in_degree(const gasp_ctx *c) {
-  return gasp_graph_in_degree(c->e->g, c->v);
+  return gasp_graph_in_degree(c->e->g, c->h.v);
 }
 uint64_t gasp_ctx_out_degree(const gasp_ctx *c) {
-  return gasp_graph_out_degree(c->e->g, c->v);
+  return gasp_graph_out_degree(c->e->g, c->h.v);
 }
 gasp_vid gasp_ctx_num_vertices(const gasp_ctx *c) {
   return c->e->opts.dist ? (gasp_vid)c->e->opts.dist->global_nv : c->e->g->nv;
 }
-uint64_t gasp_ctx_iteration(const gasp_ctx *c) { return c->iteration; }
-void *gasp_ctx_user(const gasp_ctx *c) { return c->e->prog.user; }
 int gasp_ctx_thread(const gasp_ctx *c) { return c->tid; }
 int gasp_engine_threads(const gasp_engine *e) {
   return gasp__pool_size(e->pool);
@@ -746,7 +762,7 @@ void gasp_signal_priority(gasp_ctx *c, gasp_vid v, double priority) {
 void gasp_signal_nbrs(gasp_ctx *c, gasp_dir dir, double priority) {
   gasp_engine *e = c->e;
   const gasp_graph *g = e->g;
-  gasp_vid self = c->v;
+  gasp_vid self = c->h.v;
   int sync = e->opts.engine != GASP_ENGINE_ASYNC;
   for (int d = GASP_DIR_IN; d <= GASP_DIR_OUT; d++) {
     if (!(dir & d)) continue;
@@ -783,6 +799,10 @@ void gasp_signal_msg_priority(gasp_ctx *c, gasp_vid v, const void *msg,
 }
 
 const void *gasp_ctx_msg(const gasp_ctx *c) { return c->msg; }
+
+void gasp_ctx_halt(gasp_ctx *c) {
+  if (c->e->halted) c->e->halted[c->h.v] = 1;
+}
 
 void gasp_ctx_stop(gasp_ctx *c) {
   __atomic_store_n(&c->e->stop, 1, __ATOMIC_RELAXED);

@@ -160,6 +160,9 @@ struct gasp_engine {
 
   /* activation: sync uses active/next flags; async the scheduled flags */
   uint8_t *active, *next;
+  /* A sync run of a pull_skips_final program: the vertices that called
+   * gasp_ctx_halt(), which its pulls pass over (NULL otherwise). */
+  uint8_t *halted;
   double *prio; /* pending priority per vertex (priority scheduler) */
   uint64_t nsignalled;
 
@@ -293,10 +296,9 @@ int gasp__gpu_apply(gasp_engine *e, const gasp_vid *vids, uint64_t n,
 void gasp__aggregate_serial(gasp_engine *e, double now);
 
 struct gasp_ctx {
+  gasp_ctx_head h; /* first: the inline accessors of gasp.h read it */
   gasp_engine *e;
-  gasp_vid v;
   int tid;
-  uint64_t iteration;
   void *state;              /* the running engine's own state */
   const void *msg;          /* the update's combined message, or NULL */
   int pull;                 /* a pull superstep: messaged vertices gather too */
@@ -311,6 +313,11 @@ void gasp__do_apply(gasp_ctx *ctx, const void *acc);
 /* A pull's gather along `dir`, which the caller has asked gather_edges
  * for (gasp_program.pull_skips_final). */
 void gasp__do_gather_in(gasp_ctx *ctx, void *acc, gasp_dir dir);
+/* The same, but only when the gather changed the accumulator from its
+ * start (the message, acc_init's value or zeros) does it write acc and
+ * return 1; scratch: 2 x acc_size bytes. */
+int gasp__gather_in_changed(gasp_ctx *ctx, void *acc, gasp_dir dir,
+                            void *scratch);
 void gasp__do_scatter(gasp_ctx *ctx);
 
 /* Computes every aggregator whose period is due (force: all); 0, or the
@@ -360,13 +367,13 @@ static inline void *gasp__vdata(const gasp_engine *e, gasp_vid v) {
 static inline gasp_dir gasp__gather_dir(gasp_ctx *ctx) {
   const gasp_program *p = &ctx->e->prog;
   if (!p->gather_edges) return p->gather_dir;
-  return p->gather_edges(ctx, gasp__vdata(ctx->e, ctx->v));
+  return p->gather_edges(ctx, gasp__vdata(ctx->e, ctx->h.v));
 }
 
 static inline gasp_dir gasp__scatter_dir(gasp_ctx *ctx) {
   const gasp_program *p = &ctx->e->prog;
   if (!p->scatter_edges) return p->scatter_dir;
-  return p->scatter_edges(ctx, gasp__vdata(ctx->e, ctx->v));
+  return p->scatter_edges(ctx, gasp__vdata(ctx->e, ctx->h.v));
 }
 
 #endif

@@ -61,6 +61,8 @@ typedef struct sync_state {
   vlist *tlists;
   gasp_vid *tvec;
   uint64_t nt;
+  char *acc0; /* per thread: scratch for 2 accumulators, acc0_stride apart */
+  size_t acc0_stride;
   int use_t; /* this superstep's later phases walk tvec */
 } sync_state;
 
@@ -110,7 +112,7 @@ static void scan_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v) {
 static inline __attribute__((always_inline)) void
 run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v, int phase, int msgs) {
   gasp_engine *e = s->e;
-  ctx->v = v;
+  ctx->h.v = v;
   if (msgs) {
     ctx->msg = gasp__msg_peek(e, e->mcur, v);
     ctx->plain = (e->mflag[e->mcur][v] & GASP__MF_PLAIN) != 0;
@@ -120,7 +122,11 @@ run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v, int phase, int msgs) {
   else if (phase == 5) { /* a pull that passes final vertices over */
     gasp_dir dir = gasp__gather_dir(ctx);
     if (dir == GASP_DIR_NONE && !ctx->msg) return;
-    gasp__do_gather_in(ctx, s->acc + (size_t)v * e->prog.acc_size, dir);
+    char *a0 = s->acc0 + (size_t)ctx->tid * s->acc0_stride;
+    if (!gasp__gather_in_changed(ctx, s->acc + (size_t)v * e->prog.acc_size,
+                                 dir, a0) &&
+        !ctx->msg)
+      return; /* nothing reached it */
     list_push(&s->tlists[ctx->tid], v);
   }
   else if (phase == 1)
@@ -134,6 +140,19 @@ run_vertex(sync_state *s, gasp_ctx *ctx, gasp_vid v, int phase, int msgs) {
     gasp__do_scatter(ctx);
 }
 
+/* A pull that passes final vertices over reads the adjacency of the rest,
+ * scattered once most are final (BFS: the unreached, of low degree,
+ * between the long lists of the reached): a cache miss a vertex, which
+ * the work of an update between them keeps from overlapping.  So the loop
+ * asks for the head of the in-edge list (a pull's usual direction)
+ * PULL_PREFETCH vertices ahead. */
+#define PULL_PREFETCH 16
+
+static inline void prefetch_adjacency(const sync_state *s, gasp_vid v) {
+  const gasp_graph *g = s->e->g;
+  __builtin_prefetch(g->in_nbr + g->in_off[v]);
+}
+
 static inline __attribute__((always_inline)) void
 phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
   const uint8_t *active = s->e->active;
@@ -141,7 +160,13 @@ phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
   int dense = s->dense && !s->use_t;
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi)) {
-    if (dense) {
+    if (dense && phase == 5) {
+      for (uint64_t v = lo; v < hi; v++) {
+        if (v + PULL_PREFETCH < hi && active[v + PULL_PREFETCH])
+          prefetch_adjacency(s, (gasp_vid)(v + PULL_PREFETCH));
+        if (active[v]) run_vertex(s, ctx, (gasp_vid)v, phase, msgs);
+      }
+    } else if (dense) {
       for (uint64_t v = lo; v < hi; v++)
         if (active[v]) run_vertex(s, ctx, (gasp_vid)v, phase, msgs);
     } else {
@@ -155,8 +180,8 @@ phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
 static void phase_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {
-      e, 0, tid, e->iteration, s, NULL, s->pull, 0, s->pull ? s->fbits : NULL};
+  gasp_ctx ctx = {{e->prog.user, e->iteration, 0}, e, tid, s, NULL, s->pull, 0,
+                  s->pull ? s->fbits : NULL};
   /* 0 gather; 1 apply (4: and the push_pull scan, which then needs no
    * pass of its own); 2 the scan alone (after a device apply); 3 scatter */
   int phase = s->phase == 2 && !s->pp  ? 3
@@ -187,12 +212,12 @@ static void phase_worker(void *arg, int tid) {
 static void push_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {e, 0, tid, e->iteration, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {{e->prog.user, e->iteration, 0}, e, tid, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
-      ctx.v = s->fvec[i];
-      ctx.msg = gasp__msg_peek(e, e->mcur, ctx.v);
+      ctx.h.v = s->fvec[i];
+      ctx.msg = gasp__msg_peek(e, e->mcur, ctx.h.v);
       gasp__do_scatter(&ctx);
     }
 }
@@ -234,7 +259,11 @@ static int next_frontier(sync_state *s) {
   e->next = tmp;
   if (s->pp && s->pull) {
     gasp_vid no = e->g->nowned;
-    memset(e->active, 1, no);
+    if (e->halted) /* the signalled, and every vertex that has not halted */
+      for (gasp_vid v = 0; v < no; v++)
+        e->active[v] |= (uint8_t)(e->halted[v] ^ 1);
+    else
+      memset(e->active, 1, no);
     memset(e->active + no, 0, e->g->nv - no);
     s->nfront = no;
     s->dense = 1;
@@ -1150,7 +1179,10 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
     if (e->prog.pull_skips_final && !e->gpu_ops) {
       s.tlists = gasp__calloc((size_t)T, sizeof *s.tlists);
       s.tvec = gasp__malloc_array(nv ? nv : 1, sizeof *s.tvec);
-      if (!s.tlists || !s.tvec) goto out;
+      s.acc0_stride = (2 * e->prog.acc_size + 63) & ~(size_t)63;
+      s.acc0 = gasp__malloc_array((size_t)T, s.acc0_stride);
+      e->halted = gasp__calloc_array(nv ? nv : 1, 1);
+      if (!s.tlists || !s.tvec || !s.acc0 || !e->halted) goto out;
     }
   }
   memset(e->next, 0, nv);
@@ -1213,6 +1245,9 @@ out:
       free(s.tlists[t].v);
   free(s.tlists);
   free(s.tvec);
+  free(s.acc0);
+  free(e->halted);
+  e->halted = NULL;
   free(s.fc);
   free(s.fvec);
   free(s.fflag);

@@ -661,9 +661,13 @@ typedef struct gasp_program {
   /* push_pull programs: in a pull superstep, a vertex with no message
    * whose gather_edges returns GASP_DIR_NONE is final and the engine
    * leaves it alone: no accumulator, apply or scatter_edges (without this,
-   * every vertex of a pull applies).  A pull then costs a final vertex one
-   * gather_edges call, and the applies and the frontier's scan run over
-   * the vertices that gathered (BFS: the unreached). */
+   * every vertex of a pull applies).  So is one with no message whose
+   * gather left the accumulator as it started (acc_init's value, or
+   * zeros): nothing reached it, and its apply must then have nothing to
+   * do.  A pull then costs a final vertex one gather_edges call, none
+   * once it has called gasp_ctx_halt(), and the applies and the
+   * frontier's scan run over the vertices that gathered something (BFS:
+   * the newly reached). */
   int pull_skips_final;
 
   /* Cache-blocked gather (propagation blocking: Beamer, Asanovic and
@@ -727,8 +731,28 @@ GASP_EXTERN void gasp_combine_min_u32(void *msg, const void *other);
 GASP_EXTERN void gasp_combine_min_u64(void *msg, const void *other);
 GASP_EXTERN void gasp_combine_sum_u64(void *msg, const void *other);
 
-/* Context accessors (callable from any callback). */
-GASP_EXTERN gasp_vid gasp_ctx_vertex(const gasp_ctx *ctx);
+/* Context accessors (callable from any callback).  The three a program
+ * calls on every update are inline: they read the head that every
+ * gasp_ctx begins with (a call apiece costs more than a BFS does on most
+ * vertices).  The head is the engine's: read it only through these. */
+typedef struct gasp_ctx_head {
+  void *user;         /* gasp_program.user */
+  uint64_t iteration; /* gasp_ctx_iteration() */
+  gasp_vid v;         /* gasp_ctx_vertex() */
+} gasp_ctx_head;
+
+/* The vertex being updated (a local index). */
+static inline gasp_vid gasp_ctx_vertex(const gasp_ctx *ctx) {
+  return ((const gasp_ctx_head *)(const void *)ctx)->v;
+}
+/* Superstep (sync engine) or completed sweeps, updates / vertices (async). */
+static inline uint64_t gasp_ctx_iteration(const gasp_ctx *ctx) {
+  return ((const gasp_ctx_head *)(const void *)ctx)->iteration;
+}
+/* gasp_program.user. */
+static inline void *gasp_ctx_user(const gasp_ctx *ctx) {
+  return ((const gasp_ctx_head *)(const void *)ctx)->user;
+}
 GASP_EXTERN gasp_gid gasp_ctx_gid(const gasp_ctx *ctx);
 GASP_EXTERN uint64_t gasp_ctx_in_degree(const gasp_ctx *ctx);
 GASP_EXTERN uint64_t gasp_ctx_out_degree(const gasp_ctx *ctx);
@@ -737,9 +761,6 @@ GASP_EXTERN uint64_t gasp_ctx_out_degree(const gasp_ctx *ctx);
  * needs a neighbour's degree keeps it in the neighbour's vertex data,
  * since a ghost's local adjacency is only the edges to this rank. */
 GASP_EXTERN gasp_vid gasp_ctx_num_vertices(const gasp_ctx *ctx);
-/* Superstep (sync engine) or completed sweeps, updates / vertices (async). */
-GASP_EXTERN uint64_t gasp_ctx_iteration(const gasp_ctx *ctx);
-GASP_EXTERN void *gasp_ctx_user(const gasp_ctx *ctx);
 /* The calling worker's index, 0 .. gasp_engine_threads()-1: a program may
  * keep per-thread partial sums indexed by it (no two callbacks with the
  * same index run at once). */
@@ -772,6 +793,13 @@ GASP_EXTERN void gasp_signal_msg_priority(gasp_ctx *ctx, gasp_vid v,
 GASP_EXTERN const void *gasp_ctx_msg(const gasp_ctx *ctx);
 /* Ends the run cleanly after the updates under way. */
 GASP_EXTERN void gasp_ctx_stop(gasp_ctx *ctx);
+/* Pregel's vote to halt, for a pull_skips_final program on the sync
+ * engine (a no-op elsewhere), from apply: the vertex promises that its
+ * gather_edges returns GASP_DIR_NONE in every later pull of this run, and
+ * those pulls pass it over without asking (a byte read, where asking is
+ * a call); a signal still updates it.  The vote lasts until the run ends
+ * and is not checkpointed: a resumed run asks again. */
+GASP_EXTERN void gasp_ctx_halt(gasp_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Engines                                                             */

@@ -489,12 +489,24 @@ static void test_bfs_directions(void **state) {
  * BFS as gasp_bfs keeps it: the depth alone, a vertex in F when it was
  * reached in this superstep.  With pull_skips_final a pull leaves reached
  * vertices alone: no apply of a reached vertex (without a message) may
- * happen, every apply is counted as an update, and the depths are a queue
- * BFS's whichever way the engine goes. */
+ * happen, nor of one whose gather found nothing (its accumulator as
+ * acc_init left it); every apply is counted as an update, and the depths
+ * are a queue BFS's whichever way the engine goes.  A reached vertex that
+ * halted (gasp_ctx_halt) is not even asked for its gather direction in a
+ * later pull; without the vote it is. */
 typedef struct psf {
   gasp_vid src;
-  uint64_t applies, final_applies;
+  int halt; /* apply votes to halt once the vertex is reached */
+  uint64_t applies, final_applies, idle_applies, asked_halted;
 } psf;
+
+static gasp_dir psf_gather_dir(const gasp_ctx *ctx, const void *vd) {
+  psf *u = gasp_ctx_user(ctx);
+  uint32_t d = *(const uint32_t *)vd;
+  if (d != UINT32_MAX && (uint64_t)d + 1 < gasp_ctx_iteration(ctx))
+    __atomic_fetch_add(&u->asked_halted, 1, __ATOMIC_RELAXED);
+  return d == UINT32_MAX ? GASP_DIR_IN : GASP_DIR_NONE;
+}
 
 static void psf_acc_init(const gasp_ctx *ctx, void *acc) {
   const psf *u = gasp_ctx_user(ctx);
@@ -519,7 +531,12 @@ static void psf_apply(gasp_ctx *ctx, void *vd, const void *acc) {
   __atomic_fetch_add(&u->applies, 1, __ATOMIC_RELAXED);
   if (*d != UINT32_MAX && !gasp_ctx_msg(ctx))
     __atomic_fetch_add(&u->final_applies, 1, __ATOMIC_RELAXED);
-  if (*d == UINT32_MAX && m != UINT32_MAX) *d = m;
+  if (*d == UINT32_MAX && m == UINT32_MAX && !gasp_ctx_msg(ctx))
+    __atomic_fetch_add(&u->idle_applies, 1, __ATOMIC_RELAXED);
+  if (*d == UINT32_MAX && m != UINT32_MAX) {
+    *d = m;
+    if (u->halt) gasp_ctx_halt(ctx);
+  }
 }
 
 static gasp_dir psf_scatter_dir(const gasp_ctx *ctx, const void *vd) {
@@ -544,15 +561,16 @@ static void test_pull_skips_final(void **state) {
   const gasp_direction dirs[] = {GASP_DIRECTION_PULL, GASP_DIRECTION_PUSH,
                                  GASP_DIRECTION_AUTO};
   for (int t = 1; t <= 2; t++)
-    for (size_t k = 0; k < sizeof dirs / sizeof *dirs; k++) {
-      psf u = {3, 0, 0};
+    for (size_t k = 0; k < 2 * sizeof dirs / sizeof *dirs; k++) {
+      int halt = k % 2;
+      psf u = {3, halt, 0, 0, 0, 0};
       gasp_program p;
       memset(&p, 0, sizeof p);
       p.vertex_size = p.acc_size = p.msg_size = sizeof(uint32_t);
       p.combine = gasp_combine_min_u32;
       p.init_vertex = bfs_init;
       p.acc_init = psf_acc_init;
-      p.gather_edges = bfs_gather_dir;
+      p.gather_edges = psf_gather_dir;
       p.gather_vertex = psf_gather;
       p.apply = psf_apply;
       p.scatter_edges = psf_scatter_dir;
@@ -561,7 +579,7 @@ static void test_pull_skips_final(void **state) {
       p.pull_skips_final = 1;
       p.user = &u;
       run_cfg c = configs[1];
-      c.dir = dirs[k];
+      c.dir = dirs[k / 2];
       c.threads = t;
       gasp_engine *e = engine(g, &p, &c);
       gasp_engine_signal(e, 3, 0.0);
@@ -571,10 +589,17 @@ static void test_pull_skips_final(void **state) {
       for (gasp_vid v = 0; v < nv; v++)
         assert_int_equal(d[v], ref[v]);
       assert_int_equal(u.final_applies, 0);
+      assert_int_equal(u.idle_applies, 0);
       assert_int_equal(u.applies, st.updates);
-      if (dirs[k] == GASP_DIRECTION_PULL) {
+      if (dirs[k / 2] == GASP_DIRECTION_PULL) {
         assert_true(st.pull_iterations > 1);
         assert_true(st.updates < (uint64_t)nv * st.pull_iterations);
+        /* every vertex applies once, when reached */
+        assert_true(st.updates <= (uint64_t)nv);
+        if (halt)
+          assert_int_equal(u.asked_halted, 0);
+        else
+          assert_true(u.asked_halted > 0);
       }
       gasp_engine_free(&e);
     }

@@ -123,7 +123,10 @@ static void bfs_apply(gasp_ctx *ctx, void *vd, const void *acc) {
     }
     if (a != NONE) *o = 0; /* reached: pushes pass it by */
   }
-  if (*v == NONE && a != NONE) __atomic_store_n(v, a, __ATOMIC_RELAXED);
+  if (*v == NONE && a != NONE) {
+    __atomic_store_n(v, a, __ATOMIC_RELAXED);
+    gasp_ctx_halt(ctx); /* later pulls pass it over */
+  }
 }
 
 /* Reached in this superstep: push. */
