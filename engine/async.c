@@ -170,7 +170,7 @@ static void update_begin(async_state *s, gasp_ctx *ctx, gasp_vid v, void *acc) {
   gasp_engine *e = s->e;
   ctx->h.v = v;
   ctx->h.iteration = __atomic_load_n(&e->updates, __ATOMIC_RELAXED) /
-                   (e->g->nv ? e->g->nv : 1);
+                     (e->g->nv ? e->g->nv : 1);
   /* Clear the flag first: a signal arriving during the update schedules
    * the vertex again, so no change goes unseen. */
   prio_store(&e->prio[v], 0.0);
@@ -400,7 +400,7 @@ static void lock_worker(void *arg, int tid) {
   async_state *s = arg;
   gasp_engine *e = s->e;
   gpu_worker *w = s->gw ? &s->gw[tid] : NULL;
-  gasp_ctx ctx = {{e->prog.user, 0, 0}, e, tid, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {{e->prog.user, 0, 0, NULL}, e, tid, s, NULL, 0, 0, NULL};
   unsigned idle = 0;
   for (;;) {
     if (tid == 0)
@@ -505,7 +505,8 @@ static int build_classes(async_state *s) {
 
 static void class_worker(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {{s->e->prog.user, 0, 0}, s->e, tid, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {
+      {s->e->prog.user, 0, 0, NULL}, s->e, tid, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -518,7 +519,8 @@ static void class_worker(void *arg, int tid) {
  * team, applied on the device in batches, then scattered by the team. */
 static void class_gather(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {{s->e->prog.user, 0, 0}, s->e, tid, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {
+      {s->e->prog.user, 0, 0, NULL}, s->e, tid, s, NULL, 0, 0, NULL};
   size_t asize = s->e->prog.acc_size;
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
@@ -528,7 +530,8 @@ static void class_gather(void *arg, int tid) {
 
 static void class_scatter(void *arg, int tid) {
   async_state *s = arg;
-  gasp_ctx ctx = {{s->e->prog.user, 0, 0}, s->e, tid, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {
+      {s->e->prog.user, 0, 0, NULL}, s->e, tid, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {
@@ -733,7 +736,7 @@ static int gpu_workers(async_state *s, int T) {
   for (int t = 0; t < T; t++) {
     gpu_worker *w = &s->gw[t];
     w->s = s;
-    w->ctx = (gasp_ctx){{e->prog.user, 0, 0}, e, t, s, NULL, 0, 0, NULL};
+    w->ctx = (gasp_ctx){{e->prog.user, 0, 0, NULL}, e, t, s, NULL, 0, 0, NULL};
     w->b = &e->gpu_tb[t];
     w->b->done = gpu_done;
     w->b->done_arg = w;

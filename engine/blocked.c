@@ -330,7 +330,7 @@ typedef struct run_job {
     for (uint64_t u = u0; u < u1; u++) {                                       \
       uint64_t k0 = b->pair_off[u], k1 = b->pair_off[u + 1];                   \
       if (k0 == k1) continue;                                                  \
-      ctx.h.v = (gasp_vid)u;                                                     \
+      ctx.h.v = (gasp_vid)u;                                                   \
       T_ x = (T_)src(&ctx, gasp__vdata(e, (gasp_vid)u));                       \
       for (uint64_t k = k0; k < k1; k++)                                       \
         vals[cur[b->ppart[k]]++] = x;                                          \
@@ -342,7 +342,8 @@ static void scatter_worker(void *arg, int tid) {
   gasp_engine *e = j->e;
   gasp__blocked *b = j->b;
   double (*src)(const gasp_ctx *, const void *) = e->prog.gather_source;
-  gasp_ctx ctx = {{e->prog.user, e->iteration, 0}, e, tid, NULL, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {
+      {e->prog.user, e->iteration, 0, NULL}, e, tid, NULL, NULL, 0, 0, NULL};
   uint64_t *cur = b->cur + (size_t)tid * b->P;
   uint64_t lo, hi;
   while (gasp__range_next(&j->r, &lo, &hi))

@@ -69,7 +69,7 @@ static void init_worker(void *arg, int tid) {
   init_job *j = arg;
   gasp_engine *e = j->e;
   gasp_graph *g = e->g;
-  gasp_ctx ctx = {{e->prog.user, 0, 0}, e, tid, NULL, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {{e->prog.user, 0, 0, NULL}, e, tid, NULL, NULL, 0, 0, NULL};
   (void)ctx.state;
   uint64_t lo, hi;
   if (e->prog.init_vertex)
@@ -449,7 +449,7 @@ static inline void *edata(gasp_engine *e, uint64_t slot) {
 
 /* Visits v's edges in `dir`, calling the program's gather (acc != NULL)
  * or scatter (acc == NULL) once per edge. */
-static void each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc) {
+void gasp__each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc) {
   gasp_engine *e = ctx->e;
   const gasp_program *p = &e->prog;
   const gasp_graph *g = e->g;
@@ -474,86 +474,16 @@ static void each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc) {
   }
 }
 
-/* v's adjacency in `dir` for a bulk gather or scatter. */
-static inline __attribute__((always_inline)) void
-fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir, gasp_nbrs *n) {
-  const gasp_graph *g = e->g;
-  n->n_in = n->n_out = 0;
-  n->in = g->in_nbr + g->in_off[v];
-  n->in_slot = g->in_slot + g->in_off[v];
-  n->out = g->out_nbr + g->out_off[v];
-  n->out_slot0 = g->out_off[v];
-  if (dir & GASP_DIR_IN) n->n_in = g->in_off[v + 1] - g->in_off[v];
-  if (dir & GASP_DIR_OUT) n->n_out = g->out_off[v + 1] - g->out_off[v];
-  n->vertex_data = g->vdata;
-  n->vertex_size = e->prog.vertex_size;
-  n->edge_data = g->edata;
-  n->edge_size = e->prog.edge_size;
-  n->frontier = NULL;
-}
-
-/* The accumulator starts as the update's message when they are the same
- * size, else from acc_init or zeros.  A push_pull program's messaged
- * vertex gathers only in a pull superstep. */
-/* The accumulator's start: the message, acc_init or zeros. */
-static inline void acc_start(gasp_ctx *ctx, void *acc) {
-  const gasp_program *p = &ctx->e->prog;
-  if (!p->acc_size) return;
-  if (ctx->msg && p->msg_size == p->acc_size)
-    memcpy(acc, ctx->msg, p->acc_size);
-  else if (p->acc_init)
-    p->acc_init(ctx, acc);
-  else
-    memset(acc, 0, p->acc_size);
-}
-
-static void gather_along(gasp_ctx *ctx, void *acc, gasp_dir dir);
-
 void gasp__do_gather(gasp_ctx *ctx, void *acc) {
-  acc_start(ctx, acc);
+  gasp__acc_start(ctx, acc);
   const gasp_program *p = &ctx->e->prog;
   if (p->push_pull && ctx->msg && !ctx->pull && !ctx->plain) return;
-  gather_along(ctx, acc, gasp__gather_dir(ctx));
+  gasp__gather_along(ctx, acc, gasp__gather_dir(ctx));
 }
 
 void gasp__do_gather_in(gasp_ctx *ctx, void *acc, gasp_dir dir) {
-  acc_start(ctx, acc);
-  gather_along(ctx, acc, dir);
-}
-
-/* Equal accumulators; the common sizes without a call. */
-static inline int same_acc(const void *a, const void *b, size_t n) {
-  if (n == 8) return *(const uint64_t *)a == *(const uint64_t *)b;
-  if (n == 4) return *(const uint32_t *)a == *(const uint32_t *)b;
-  return memcmp(a, b, n) == 0;
-}
-
-int gasp__gather_in_changed(gasp_ctx *ctx, void *acc, gasp_dir dir,
-                            void *scratch) {
-  size_t n = ctx->e->prog.acc_size;
-  char *a = scratch, *start = a + n;
-  acc_start(ctx, a);
-  memcpy(start, a, n);
-  gather_along(ctx, a, dir);
-  if (same_acc(start, a, n)) return 0;
-  memcpy(acc, a, n);
-  return 1;
-}
-
-static void gather_along(gasp_ctx *ctx, void *acc, gasp_dir dir) {
-  gasp_engine *e = ctx->e;
-  const gasp_program *p = &e->prog;
-  gasp_vid v = ctx->h.v;
-  if (dir == GASP_DIR_NONE || (!p->gather && !p->gather_vertex)) return;
-  const void *vd = vdata(e, v);
-  if (p->gather_vertex) {
-    gasp_nbrs n;
-    fill_nbrs(e, v, dir, &n);
-    n.frontier = ctx->frontier;
-    p->gather_vertex(ctx, vd, &n, acc);
-    return;
-  }
-  each_edge(ctx, vd, dir, acc);
+  gasp__acc_start(ctx, acc);
+  gasp__gather_along(ctx, acc, dir);
 }
 
 void gasp__do_apply(gasp_ctx *ctx, const void *acc) {
@@ -570,11 +500,11 @@ void gasp__do_scatter(gasp_ctx *ctx) {
   const void *vd = vdata(e, ctx->h.v);
   if (p->scatter_vertex) {
     gasp_nbrs n;
-    fill_nbrs(e, ctx->h.v, dir, &n);
+    gasp__fill_nbrs(e, ctx->h.v, dir, &n);
     p->scatter_vertex(ctx, vd, &n);
     return;
   }
-  each_edge(ctx, vd, dir, NULL);
+  gasp__each_edge(ctx, vd, dir, NULL);
 }
 
 /* ---------------------------------------------------------------- */
@@ -799,10 +729,6 @@ void gasp_signal_msg_priority(gasp_ctx *c, gasp_vid v, const void *msg,
 }
 
 const void *gasp_ctx_msg(const gasp_ctx *c) { return c->msg; }
-
-void gasp_ctx_halt(gasp_ctx *c) {
-  if (c->e->halted) c->e->halted[c->h.v] = 1;
-}
 
 void gasp_ctx_stop(gasp_ctx *c) {
   __atomic_store_n(&c->e->stop, 1, __ATOMIC_RELAXED);

@@ -10,6 +10,7 @@
 #include "graph_internal.h"
 
 #include <pthread.h>
+#include <string.h>
 
 /* ---- thread pool ----------------------------------------------------
  * A fixed team of pthreads (TSan understands them, unlike libgomp).
@@ -313,11 +314,9 @@ void gasp__do_apply(gasp_ctx *ctx, const void *acc);
 /* A pull's gather along `dir`, which the caller has asked gather_edges
  * for (gasp_program.pull_skips_final). */
 void gasp__do_gather_in(gasp_ctx *ctx, void *acc, gasp_dir dir);
-/* The same, but only when the gather changed the accumulator from its
- * start (the message, acc_init's value or zeros) does it write acc and
- * return 1; scratch: 2 x acc_size bytes. */
-int gasp__gather_in_changed(gasp_ctx *ctx, void *acc, gasp_dir dir,
-                            void *scratch);
+/* Visits v's edges in `dir`, calling the program's gather (acc != NULL)
+ * or scatter (acc == NULL) once per edge. */
+void gasp__each_edge(gasp_ctx *ctx, const void *vd, gasp_dir dir, void *acc);
 void gasp__do_scatter(gasp_ctx *ctx);
 
 /* Computes every aggregator whose period is due (force: all); 0, or the
@@ -374,6 +373,100 @@ static inline gasp_dir gasp__scatter_dir(gasp_ctx *ctx) {
   const gasp_program *p = &ctx->e->prog;
   if (!p->scatter_edges) return p->scatter_dir;
   return p->scatter_edges(ctx, gasp__vdata(ctx->e, ctx->h.v));
+}
+
+/* v's adjacency in `dir` for a bulk gather or scatter. */
+static inline __attribute__((always_inline)) void
+gasp__fill_nbrs(const gasp_engine *e, gasp_vid v, gasp_dir dir, gasp_nbrs *n) {
+  const gasp_graph *g = e->g;
+  n->n_in = n->n_out = 0;
+  n->in = g->in_nbr + g->in_off[v];
+  n->in_slot = g->in_slot + g->in_off[v];
+  n->out = g->out_nbr + g->out_off[v];
+  n->out_slot0 = g->out_off[v];
+  if (dir & GASP_DIR_IN) n->n_in = g->in_off[v + 1] - g->in_off[v];
+  if (dir & GASP_DIR_OUT) n->n_out = g->out_off[v + 1] - g->out_off[v];
+  n->vertex_data = g->vdata;
+  n->vertex_size = e->prog.vertex_size;
+  n->edge_data = g->edata;
+  n->edge_size = e->prog.edge_size;
+  n->frontier = NULL;
+}
+
+/* The accumulator starts as the update's message when they are the same
+ * size, else from acc_init or zeros.  (A push_pull program's messaged
+ * vertex gathers only in a pull superstep.) */
+static inline __attribute__((always_inline)) void gasp__acc_start(gasp_ctx *ctx,
+                                                                  void *acc) {
+  const gasp_program *p = &ctx->e->prog;
+  if (!p->acc_size) return;
+  if (ctx->msg && p->msg_size == p->acc_size)
+    memcpy(acc, ctx->msg, p->acc_size);
+  else if (p->acc_init)
+    p->acc_init(ctx, acc);
+  else
+    memset(acc, 0, p->acc_size);
+}
+
+/* The program's gather over the update's edges in `dir` into acc. */
+static inline __attribute__((always_inline)) void
+gasp__gather_along(gasp_ctx *ctx, void *acc, gasp_dir dir) {
+  gasp_engine *e = ctx->e;
+  const gasp_program *p = &e->prog;
+  gasp_vid v = ctx->h.v;
+  if (dir == GASP_DIR_NONE || (!p->gather && !p->gather_vertex)) return;
+  const void *vd = gasp__vdata(e, v);
+  if (p->gather_vertex) {
+    gasp_nbrs n;
+    gasp__fill_nbrs(e, v, dir, &n);
+    n.frontier = ctx->frontier;
+    p->gather_vertex(ctx, vd, &n, acc);
+    return;
+  }
+  gasp__each_edge(ctx, vd, dir, acc);
+}
+
+/* An accumulator's copy; the common sizes without a call. */
+static inline void gasp__copy_acc(void *to, const void *from, size_t n) {
+  if (n == 8)
+    memcpy(to, from, 8);
+  else if (n == 4)
+    memcpy(to, from, 4);
+  else
+    memcpy(to, from, n);
+}
+
+/* Equal accumulators; the common sizes without a call. */
+static inline int gasp__same_acc(const void *a, const void *b, size_t n) {
+  if (n == 8) {
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    return x == y;
+  }
+  if (n == 4) {
+    uint32_t x, y;
+    memcpy(&x, a, 4);
+    memcpy(&y, b, 4);
+    return x == y;
+  }
+  return memcmp(a, b, n) == 0;
+}
+
+/* The gather of gasp__do_gather_in, but only when it changed the
+ * accumulator from its start does it write acc and return 1; scratch: 2
+ * x acc_size bytes.  Inline: a pull that passes final vertices over
+ * spends little else on a vertex. */
+static inline __attribute__((always_inline)) int
+gasp__gather_in_changed(gasp_ctx *ctx, void *acc, gasp_dir dir, void *scratch) {
+  size_t n = ctx->e->prog.acc_size;
+  char *a = scratch, *start = a + n;
+  gasp__acc_start(ctx, a);
+  gasp__copy_acc(start, a, n);
+  gasp__gather_along(ctx, a, dir);
+  if (gasp__same_acc(start, a, n)) return 0;
+  gasp__copy_acc(acc, a, n);
+  return 1;
 }
 
 #endif

@@ -181,7 +181,13 @@ phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
 static void phase_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {{e->prog.user, e->iteration, 0}, e, tid, s, NULL, s->pull, 0,
+  gasp_ctx ctx = {{e->prog.user, e->iteration, 0, e->halted},
+                  e,
+                  tid,
+                  s,
+                  NULL,
+                  s->pull,
+                  0,
                   s->pull ? s->fbits : NULL};
   /* 0 gather; 1 apply (4: and the push_pull scan, which then needs no
    * pass of its own); 2 the scan alone (after a device apply); 3 scatter */
@@ -213,7 +219,8 @@ static void phase_worker(void *arg, int tid) {
 static void push_worker(void *arg, int tid) {
   sync_state *s = arg;
   gasp_engine *e = s->e;
-  gasp_ctx ctx = {{e->prog.user, e->iteration, 0}, e, tid, s, NULL, 0, 0, NULL};
+  gasp_ctx ctx = {
+      {e->prog.user, e->iteration, 0, e->halted}, e, tid, s, NULL, 0, 0, NULL};
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi))
     for (uint64_t i = lo; i < hi; i++) {

@@ -739,6 +739,7 @@ typedef struct gasp_ctx_head {
   void *user;         /* gasp_program.user */
   uint64_t iteration; /* gasp_ctx_iteration() */
   gasp_vid v;         /* gasp_ctx_vertex() */
+  uint8_t *halted;    /* gasp_ctx_halt()'s flags, or NULL */
 } gasp_ctx_head;
 
 /* The vertex being updated (a local index). */
@@ -799,7 +800,10 @@ GASP_EXTERN void gasp_ctx_stop(gasp_ctx *ctx);
  * those pulls pass it over without asking (a byte read, where asking is
  * a call); a signal still updates it.  The vote lasts until the run ends
  * and is not checkpointed: a resumed run asks again. */
-GASP_EXTERN void gasp_ctx_halt(gasp_ctx *ctx);
+static inline void gasp_ctx_halt(gasp_ctx *ctx) {
+  gasp_ctx_head *h = (gasp_ctx_head *)(void *)ctx;
+  if (h->halted) h->halted[h->v] = 1;
+}
 
 /* ------------------------------------------------------------------ */
 /* Engines                                                             */
