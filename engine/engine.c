@@ -263,7 +263,9 @@ int gasp_engine_new(gasp_engine **out, gasp_graph *g, const gasp_program *prog,
   uint64_t nv = g->nv;
   e->active = gasp__calloc(nv ? nv : 1, 1);
   e->next = gasp__calloc(nv ? nv : 1, 1);
-  e->prio = gasp__calloc_array(nv ? nv : 1, sizeof *e->prio);
+  /* calloc: only the async engine's priority scheduler writes it, and a
+   * fresh mapping's pages cost nothing until then */
+  e->prio = gasp__calloc(nv ? nv : 1, sizeof *e->prio);
   if (!e->active || !e->next || !e->prio) goto nomem;
   static const struct {
     void (*fn)(void *, const void *);
