@@ -64,6 +64,10 @@ typedef struct sync_state {
   uint64_t nt;
   char *acc0; /* per thread: scratch for 2 accumulators, acc0_stride apart */
   size_t acc0_stride;
+  /* pull_block on one process: per thread, a block's vertices, their hits
+   * and accumulators (BLOCK of each, blk_stride bytes apart) */
+  char *blk;
+  size_t blk_stride;
   int use_t; /* this superstep's later phases walk tvec */
 } sync_state;
 
@@ -154,6 +158,42 @@ static inline void prefetch_adjacency(const sync_state *s, gasp_vid v) {
   __builtin_prefetch(g->in_nbr + g->in_off[v]);
 }
 
+/* The largest block of a pull_block call (the dense phases' chunk). */
+#define BLOCK 2048
+
+/* A pull over [lo, hi) through the program's pull_block: the vertices
+ * that take part go in blocks; one with a message goes alone. */
+static void pull_blocks(sync_state *s, gasp_ctx *ctx, uint64_t lo, uint64_t hi,
+                        int msgs) {
+  gasp_engine *e = s->e;
+  const uint8_t *active = e->active;
+  const uint8_t *mf = msgs ? e->mflag[e->mcur] : NULL;
+  size_t as = e->prog.acc_size;
+  char *b = s->blk + (size_t)ctx->tid * s->blk_stride;
+  gasp_vid *vs = (gasp_vid *)(void *)b;
+  uint32_t *hit = (uint32_t *)(void *)(b + BLOCK * sizeof *vs);
+  char *acc = b + BLOCK * (sizeof *vs + sizeof *hit);
+  while (lo < hi) {
+    uint64_t end = hi - lo > BLOCK ? lo + BLOCK : hi, n = 0;
+    for (uint64_t v = lo; v < end; v++) {
+      if (!active[v]) continue;
+      if (mf && mf[v])
+        run_vertex(s, ctx, (gasp_vid)v, 5, msgs);
+      else
+        vs[n++] = (gasp_vid)v;
+    }
+    uint64_t k =
+        n ? e->prog.pull_block(ctx, vs, n, ctx->frontier, acc, hit) : 0;
+    vlist *t = &s->tlists[ctx->tid];
+    for (uint64_t j = 0; j < k; j++) {
+      gasp_vid v = vs[hit[j]];
+      memcpy(s->acc + (size_t)v * as, acc + j * as, as);
+      list_push(t, v);
+    }
+    lo = end;
+  }
+}
+
 static inline __attribute__((always_inline)) void
 phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
   const uint8_t *active = s->e->active;
@@ -161,7 +201,9 @@ phase_loop(sync_state *s, gasp_ctx *ctx, int phase, int msgs) {
   int dense = s->dense && !s->use_t;
   uint64_t lo, hi;
   while (gasp__range_next(&s->r, &lo, &hi)) {
-    if (dense && phase == 5) {
+    if (dense && phase == 5 && s->blk) {
+      pull_blocks(s, ctx, lo, hi, msgs);
+    } else if (dense && phase == 5) {
       for (uint64_t v = lo; v < hi; v++) {
         if (v + PULL_PREFETCH < hi && active[v + PULL_PREFETCH])
           prefetch_adjacency(s, (gasp_vid)(v + PULL_PREFETCH));
@@ -1199,6 +1241,13 @@ int gasp__sync_run(gasp_engine *e, gasp_run_stats *st) {
       s.acc0 = gasp__malloc_array((size_t)T, s.acc0_stride);
       e->halted = gasp__calloc_array(nv ? nv : 1, 1);
       if (!s.tlists || !s.tvec || !s.acc0 || !e->halted) goto out;
+      if (e->prog.pull_block && s.fbits) {
+        s.blk_stride =
+            (BLOCK * (sizeof(gasp_vid) + sizeof(uint32_t) + e->prog.acc_size) +
+             63) &
+            ~(size_t)63;
+        if (!(s.blk = calloc_lines((size_t)T, s.blk_stride))) goto out;
+      }
     }
   }
   memset(e->next, 0, nv);
@@ -1262,6 +1311,7 @@ out:
   free(s.tlists);
   free(s.tvec);
   free(s.acc0);
+  free(s.blk);
   free(e->halted);
   e->halted = NULL;
   free(s.fc);

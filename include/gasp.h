@@ -669,6 +669,20 @@ typedef struct gasp_program {
    * frontier's scan run over the vertices that gathered something (BFS:
    * the newly reached). */
   int pull_skips_final;
+  /* Optional, pull_skips_final programs: a pull's gathers on one process
+   * for a block of vertices in one call, where a call per vertex to
+   * gather_edges, acc_init and gather_vertex would cost more than the
+   * gather itself (BFS: most vertices find a parent at their first or
+   * second neighbour).  vs: n vertices of the pull, ascending, none
+   * halted and none with a message (those go the usual way); frontier:
+   * gasp_nbrs.frontier, F's bitmap.  For each vs[i] the program does what
+   * those three would (reading the graph through gasp_ctx_graph(); the
+   * vertex data are the superstep's start), and when the accumulator ends
+   * other than it started, writes i to hit[k] and the accumulator to acc
+   * + k * acc_size, k counting from 0; it returns k.  The engine applies
+   * exactly those.  gasp_ctx_vertex() is meaningless in it. */
+  uint64_t (*pull_block)(const gasp_ctx *ctx, const gasp_vid *vs, uint64_t n,
+                         const uint64_t *frontier, void *acc, uint32_t *hit);
 
   /* Cache-blocked gather (propagation blocking: Beamer, Asanovic and
    * Patterson, IPDPS 2017; partition-centric processing: Lakhotia, Kannan

@@ -493,11 +493,15 @@ static void test_bfs_directions(void **state) {
  * acc_init left it); every apply is counted as an update, and the depths
  * are a queue BFS's whichever way the engine goes.  A reached vertex that
  * halted (gasp_ctx_halt) is not even asked for its gather direction in a
- * later pull; without the vote it is. */
+ * later pull; without the vote it is.  With pull_block the pulls' gathers
+ * go through it, a block at a time, with the same results. */
 typedef struct psf {
   gasp_vid src;
   int halt; /* apply votes to halt once the vertex is reached */
+  const uint32_t *depth; /* pull_block: the vertex data */
+  gasp_adjacency in;
   uint64_t applies, final_applies, idle_applies, asked_halted;
+  uint64_t blocks, block_vertices, gathers;
 } psf;
 
 static gasp_dir psf_gather_dir(const gasp_ctx *ctx, const void *vd) {
@@ -513,9 +517,38 @@ static void psf_acc_init(const gasp_ctx *ctx, void *acc) {
   *(uint32_t *)acc = gasp_ctx_vertex(ctx) == u->src ? 0 : UINT32_MAX;
 }
 
+/* pull_block: psf_gather_dir, psf_acc_init and psf_gather for each. */
+static uint64_t psf_pull_block(const gasp_ctx *ctx, const gasp_vid *vs,
+                               uint64_t n, const uint64_t *frontier, void *acc,
+                               uint32_t *hit) {
+  psf *u = gasp_ctx_user(ctx);
+  assert_non_null(frontier);
+  __atomic_fetch_add(&u->blocks, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&u->block_vertices, n, __ATOMIC_RELAXED);
+  uint64_t k = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    gasp_vid v = vs[i];
+    if (i) assert_true(vs[i - 1] < v); /* ascending */
+    if (u->depth[v] != UINT32_MAX) continue;
+    uint32_t a = v == u->src ? 0 : UINT32_MAX;
+    for (uint64_t j = u->in.off[v]; j < u->in.off[v + 1]; j++)
+      if (u->depth[u->in.nbr[j]] != UINT32_MAX) {
+        uint32_t t = (uint32_t)gasp_ctx_iteration(ctx);
+        if (t < a) a = t;
+        break;
+      }
+    if (a == (v == u->src ? 0 : UINT32_MAX)) continue; /* as it started */
+    ((uint32_t *)acc)[k] = a;
+    hit[k++] = (uint32_t)i;
+  }
+  return k;
+}
+
 static void psf_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
                        void *acc) {
   (void)vd;
+  __atomic_fetch_add(&((psf *)gasp_ctx_user(ctx))->gathers, 1,
+                     __ATOMIC_RELAXED);
   const uint32_t *depth = nb->vertex_data;
   for (uint64_t i = 0; i < nb->n_in; i++)
     if (depth[nb->in[i]] != UINT32_MAX) { /* one level up */
@@ -561,9 +594,12 @@ static void test_pull_skips_final(void **state) {
   const gasp_direction dirs[] = {GASP_DIRECTION_PULL, GASP_DIRECTION_PUSH,
                                  GASP_DIRECTION_AUTO};
   for (int t = 1; t <= 2; t++)
-    for (size_t k = 0; k < 2 * sizeof dirs / sizeof *dirs; k++) {
-      int halt = k % 2;
-      psf u = {3, halt, 0, 0, 0, 0};
+    for (size_t k = 0; k < 4 * sizeof dirs / sizeof *dirs; k++) {
+      int halt = k % 2, block = k / 2 % 2;
+      psf u;
+      memset(&u, 0, sizeof u);
+      u.src = 3;
+      u.halt = halt;
       gasp_program p;
       memset(&p, 0, sizeof p);
       p.vertex_size = p.acc_size = p.msg_size = sizeof(uint32_t);
@@ -577,11 +613,14 @@ static void test_pull_skips_final(void **state) {
       p.scatter_vertex = psf_scatter;
       p.push_pull = 1;
       p.pull_skips_final = 1;
+      if (block) p.pull_block = psf_pull_block;
       p.user = &u;
       run_cfg c = configs[1];
-      c.dir = dirs[k / 2];
+      c.dir = dirs[k / 4];
       c.threads = t;
       gasp_engine *e = engine(g, &p, &c);
+      u.depth = gasp_graph_vertex_data(g);
+      gasp_graph_in_edges(g, &u.in);
       gasp_engine_signal(e, 3, 0.0);
       gasp_run_stats st;
       assert_int_equal(gasp_engine_run(e, &st), GASP_OK);
@@ -591,15 +630,23 @@ static void test_pull_skips_final(void **state) {
       assert_int_equal(u.final_applies, 0);
       assert_int_equal(u.idle_applies, 0);
       assert_int_equal(u.applies, st.updates);
-      if (dirs[k / 2] == GASP_DIRECTION_PULL) {
+      if (!block) assert_int_equal(u.blocks, 0);
+      if (dirs[k / 4] == GASP_DIRECTION_PULL) {
         assert_true(st.pull_iterations > 1);
         assert_true(st.updates < (uint64_t)nv * st.pull_iterations);
         /* every vertex applies once, when reached */
         assert_true(st.updates <= (uint64_t)nv);
-        if (halt)
+        if (halt || block) /* a block reads the depths, asks nothing */
           assert_int_equal(u.asked_halted, 0);
         else
           assert_true(u.asked_halted > 0);
+        if (block) { /* the pulls through blocks: one gather, the source's */
+          assert_true(u.blocks > 0);
+          assert_int_equal(u.gathers, 1);
+          /* halted vertices are not in the blocks */
+          if (halt)
+            assert_true(u.block_vertices < (uint64_t)nv * st.pull_iterations);
+        }
       }
       gasp_engine_free(&e);
     }

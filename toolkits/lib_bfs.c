@@ -37,6 +37,9 @@ typedef struct bfs {
    * scattered arrays and as many calls; across ranks the offers travel as
    * messages. */
   uint32_t *offer;
+  /* One process, for bfs_pull_block: the vertex data and the adjacency */
+  const uint64_t *data;
+  gasp_adjacency in, out;
 } bfs;
 
 static inline uint64_t load(const uint64_t *p) {
@@ -110,6 +113,36 @@ static void bfs_gather(const gasp_ctx *ctx, const void *vd, const gasp_nbrs *nb,
   if (parent == NONE) return;
   uint64_t pair = (gasp_ctx_iteration(ctx) << 32) | parent;
   if (pair < *(uint64_t *)acc) *(uint64_t *)acc = pair;
+}
+
+/* The pull on one process, a block at a time (gasp_program.pull_block):
+ * bfs_pull_dir and bfs_gather for each vertex, in one loop that asks for
+ * the neighbour list a few vertices ahead. */
+#define AHEAD 8
+
+static uint64_t bfs_pull_block(const gasp_ctx *ctx, const gasp_vid *vs,
+                               uint64_t n, const uint64_t *bits, void *accv,
+                               uint32_t *hit) {
+  const bfs *p = gasp_ctx_user(ctx);
+  const uint64_t *data = p->data;
+  const gasp_adjacency in = p->in, out = p->out;
+  uint64_t *acc = accv, depth = gasp_ctx_iteration(ctx) << 32, k = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    if (i + AHEAD < n) __builtin_prefetch(in.nbr + in.off[vs[i + AHEAD]]);
+    gasp_vid v = vs[i];
+    if (data[v] != NONE || (p->offer && p->offer[v] != OFFER_NONE)) continue;
+    uint64_t a =
+        first_in_frontier(bits, in.nbr + in.off[v], in.off[v + 1] - in.off[v]);
+    if (p->undirected) {
+      uint64_t b = first_in_frontier(bits, out.nbr + out.off[v],
+                                     out.off[v + 1] - out.off[v]);
+      if (b < a) a = b;
+    }
+    if (a == NONE) continue;
+    acc[k] = depth | a;
+    hit[k++] = (uint32_t)i;
+  }
+  return k;
 }
 
 static void bfs_apply(gasp_ctx *ctx, void *vd, const void *acc) {
@@ -190,7 +223,13 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
   gasp_vid nv = gasp_graph_num_vertices(g);
   if (source != GASP_VID_NONE && source >= nv)
     return tk_lib_fail(err, GASP_EINVAL, "the source is not a vertex");
-  bfs p = {o->engine.dist, o->undirected, o->engine.dist == NULL, NULL};
+  bfs p = {o->engine.dist,
+           o->undirected,
+           o->engine.dist == NULL,
+           NULL,
+           NULL,
+           {0},
+           {0}};
   if (!o->engine.dist && nv < OFFER_NONE - 1) {
     p.offer = malloc((nv ? nv : 1) * sizeof *p.offer);
     if (!p.offer) return tk_lib_fail(err, GASP_ENOMEM, "out of memory");
@@ -208,6 +247,7 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
   prog.scatter_vertex = bfs_scatter;
   prog.push_pull = 1;
   prog.pull_skips_final = 1; /* reached vertices sit out the pulls */
+  prog.pull_block = bfs_pull_block;
   prog.user = &p;
   gasp_engine *e = NULL;
   int rc = gasp_engine_new(&e, g, &prog, &o->engine, err);
@@ -215,6 +255,9 @@ int gasp_bfs(gasp_graph *g, const gasp_bfs_opts *o, gasp_vid source,
     free(p.offer);
     return rc;
   }
+  p.data = gasp_graph_vertex_data(g); /* the engine's, from here on */
+  gasp_graph_in_edges(g, &p.in);
+  gasp_graph_out_edges(g, &p.out);
   if (source != GASP_VID_NONE && source < gasp_graph_num_owned(g)) {
     uint64_t self = index_of(&p, source); /* depth 0, its own parent */
     gasp_engine_signal_msg(e, source, &self, 0.0);
