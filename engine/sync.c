@@ -85,6 +85,21 @@ static inline void list_push(vlist *l, gasp_vid v) {
   l->v[l->n++] = v;
 }
 
+/* Concatenates the threads' lists into out (NULL: drops them) and
+ * empties them; their total, or UINT64_MAX when one ran out of memory
+ * (then nothing is copied or emptied). */
+static uint64_t join_lists(vlist *l, int T, gasp_vid *out) {
+  uint64_t n = 0;
+  for (int t = 0; t < T; t++)
+    if (l[t].oom) return UINT64_MAX;
+  for (int t = 0; t < T; t++) {
+    if (out && l[t].n) memcpy(out + n, l[t].v, l[t].n * sizeof *out);
+    n += l[t].n;
+    l[t].n = 0;
+  }
+  return n;
+}
+
 void gasp__sync_signal(gasp_ctx *ctx, gasp_vid v, double prio) {
   (void)prio;
   gasp_engine *e = ctx->e;
@@ -317,23 +332,12 @@ static int next_frontier(sync_state *s) {
     memset(e->active + no, 0, e->g->nv - no);
     s->nfront = no;
     s->dense = 1;
-    for (int t = 0; t < T; t++)
-      s->lists[t].n = 0;
+    join_lists(s->lists, T, NULL);
     return GASP_OK;
   }
   s->nfront = n;
   s->dense = n > e->g->nv / 16;
-  if (!s->dense) {
-    uint64_t k = 0;
-    for (int t = 0; t < T; t++) {
-      if (s->lists[t].n)
-        memcpy(s->frontier + k, s->lists[t].v,
-               s->lists[t].n * sizeof(gasp_vid));
-      k += s->lists[t].n;
-    }
-  }
-  for (int t = 0; t < T; t++)
-    s->lists[t].n = 0;
+  join_lists(s->lists, T, s->dense ? NULL : s->frontier);
   return GASP_OK;
 }
 
@@ -415,15 +419,11 @@ static uint64_t grain(uint64_t work, uint64_t most, const gasp_engine *e) {
 static int decide_direction(sync_state *s) {
   gasp_engine *e = s->e;
   int T = gasp__pool_size(e->pool);
-  uint64_t nf = 0, mf = 0;
+  uint64_t nf = join_lists(s->flists, T, s->fvec), mf = 0;
+  if (nf == UINT64_MAX)
+    return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
   for (int t = 0; t < T; t++) {
-    if (s->flists[t].oom)
-      return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
-    if (s->flists[t].n)
-      memcpy(s->fvec + nf, s->flists[t].v, s->flists[t].n * sizeof *s->fvec);
-    nf += s->flists[t].n;
     mf += s->fc[t][1];
-    s->flists[t].n = 0;
     s->fc[t][0] = s->fc[t][1] = 0;
   }
   s->nf = nf;
@@ -469,16 +469,9 @@ static int decide_direction(sync_state *s) {
  * in tvec, for the apply and scan. */
 static int gather_touched(sync_state *s) {
   gasp_engine *e = s->e;
-  int T = gasp__pool_size(e->pool);
-  uint64_t n = 0;
-  for (int t = 0; t < T; t++) {
-    if (s->tlists[t].oom)
-      return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
-    if (s->tlists[t].n)
-      memcpy(s->tvec + n, s->tlists[t].v, s->tlists[t].n * sizeof *s->tvec);
-    n += s->tlists[t].n;
-    s->tlists[t].n = 0;
-  }
+  uint64_t n = join_lists(s->tlists, gasp__pool_size(e->pool), s->tvec);
+  if (n == UINT64_MAX)
+    return gasp__fail(&e->err, GASP_ENOMEM, NULL, 0, "out of memory");
   s->nt = n;
   s->use_t = 1;
   return GASP_OK;

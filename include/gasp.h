@@ -674,7 +674,8 @@ typedef struct gasp_program {
    * gather_edges, acc_init and gather_vertex would cost more than the
    * gather itself (BFS: most vertices find a parent at their first or
    * second neighbour).  vs: n vertices of the pull, ascending, none
-   * halted and none with a message (those go the usual way); frontier:
+   * halted and none signalled (with a message or without: those go the
+   * usual way); frontier:
    * gasp_nbrs.frontier, F's bitmap.  For each vs[i] the program does what
    * those three would (reading the graph through gasp_ctx_graph(); the
    * vertex data are the superstep's start), and when the accumulator ends
